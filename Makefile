@@ -1,0 +1,76 @@
+# dream-api: two commands matter.
+#   make dev    run the whole platform locally (builds what it needs first)
+#   make test   run every test (unit, SQL and end-to-end against a fresh local stack)
+# Everything is installed into this checkout (.tools/, node_modules/) at pinned versions; a
+# second run skips what is already there.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLCHAIN        := 1.95.0
+WORKER_BUILD_VER := 0.8.7
+# wasm-bindgen-cli must equal the wasm-bindgen crate the workers link against.
+WASM_BINDGEN_VER := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3; exit}' Cargo.lock)
+WORKERS          := api-multi oauth-api front-auth-api
+CARGO            := cargo +$(TOOLCHAIN)
+STACK            := $(CARGO) run --quiet --release -p e2e --bin dream-stack --
+
+export WRANGLER_SEND_METRICS := false
+export CARGO_TERM_COLOR := never
+
+.PHONY: help tools build dev test test-unit test-e2e bench clean
+
+help:
+	@echo "make dev    - build and run the platform locally (api-multi :8787, oauth-api :8788, front-auth-api :8789)"
+	@echo "make test   - run every test"
+	@echo "make bench  - benchmark POST /api/data against a JavaScript baseline"
+	@echo "make tools  - install the pinned toolchain only"
+
+# ---- toolchain -------------------------------------------------------------------------------
+
+tools: .tools/rust-$(TOOLCHAIN).stamp node_modules/.package-lock.json .tools/bin/worker-build .tools/wasm-bindgen-$(WASM_BINDGEN_VER).stamp
+
+.tools/rust-$(TOOLCHAIN).stamp: rust-toolchain.toml
+	rustup toolchain install $(TOOLCHAIN) --profile minimal --target wasm32-unknown-unknown -c rustfmt -c clippy
+	@mkdir -p .tools && touch $@
+
+# Node 22 (wrangler 4 refuses the machine's Node 20), wrangler, wasm-opt and esbuild.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.tools/bin/worker-build: | .tools/rust-$(TOOLCHAIN).stamp
+	$(CARGO) install --root .tools worker-build --version $(WORKER_BUILD_VER)
+
+# Without --locked: the CLI's own lockfile pins a yanked crate.
+.tools/wasm-bindgen-$(WASM_BINDGEN_VER).stamp: | .tools/rust-$(TOOLCHAIN).stamp
+	$(CARGO) install --root .tools wasm-bindgen-cli --version $(WASM_BINDGEN_VER) --force
+	@touch $@
+
+# ---- build -----------------------------------------------------------------------------------
+
+# One worker at a time: parallel Wasm builds only thrash a 2-core machine.
+build: tools
+	@for w in $(WORKERS); do echo "building $$w"; sh scripts/build-worker.sh $$w || exit 1; done
+
+# ---- run -------------------------------------------------------------------------------------
+
+dev: build
+	$(STACK) dev
+
+# ---- test ------------------------------------------------------------------------------------
+
+test: test-unit test-e2e
+
+test-unit: tools
+	$(CARGO) test -p shared
+
+test-e2e: build
+	$(STACK) test
+
+bench: build
+	@command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
+	$(STACK) bench
+
+clean:
+	rm -rf target .dev */build

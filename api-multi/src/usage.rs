@@ -1,0 +1,49 @@
+//! The metered endpoints.
+
+use axum::{
+    Extension, Json,
+    extract::State,
+    http::{HeaderMap, HeaderName, HeaderValue},
+    response::{IntoResponse, Response},
+};
+use shared::{
+    ApiResult,
+    auth::SecretKeyAuth,
+    http::RequestId,
+    metering::{self, UsageHeaders},
+    period,
+    ratelimit::enforce_usage_rate,
+};
+use worker::Env;
+
+const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// POST /api/data — counts one request for `X-User-Id`, refusing it at the tier's limit.
+#[worker::send]
+pub async fn track(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    auth: SecretKeyAuth,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let usage_headers = UsageHeaders::parse(&headers)?;
+    enforce_usage_rate(&env, auth.scope.project(), &usage_headers.user_id).await?;
+    let recorded =
+        metering::record_usage(&auth, &usage_headers, period::now(), &request_id.0).await?;
+    let mut response =
+        Json(serde_json::json!({ "success": true, "usage": recorded.usage })).into_response();
+    if recorded.replayed {
+        response
+            .headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// GET /api/usage — the same report as POST /api/data, without counting.
+#[worker::send]
+pub async fn report(auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let usage_headers = UsageHeaders::parse(&headers)?;
+    let usage = metering::current_usage(&auth, &usage_headers, period::now()).await?;
+    Ok(Json(serde_json::json!({ "success": true, "usage": usage })))
+}

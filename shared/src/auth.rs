@@ -1,0 +1,155 @@
+//! Authentication of the two kinds of caller that reach project data. Each path ends in a
+//! `ProjectScope`, the only handle on a project's rows.
+//!
+//! Secret keys (devs' servers calling api-multi): `Authorization: Bearer sk_…` → SHA-256 →
+//! KV cache → D1 on a miss. Anything wrong is a 401 that says what, never which keys exist.
+
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
+use worker::{Env, send::SendFuture};
+
+use crate::{
+    cache::{self, Cache},
+    error::{ApiError, ApiResult},
+    keys::{KeyError, SecretKey},
+    repo::{Database, Project, ProjectScope},
+    tier::ProjectConfig,
+};
+
+/// Longer than any valid `Bearer sk_…` header; bigger values are rejected before hashing.
+const MAX_AUTHORIZATION_LEN: usize = 256;
+
+/// A request authenticated with a project's secret key, with that project's configuration.
+pub struct SecretKeyAuth {
+    pub scope: ProjectScope,
+    pub config: ProjectConfig,
+}
+
+/// Parses the `Authorization` header into a secret key, with a message for each way it fails.
+pub fn parse_bearer(header_value: Option<&str>) -> ApiResult<SecretKey> {
+    let value = header_value.ok_or_else(|| {
+        ApiError::unauthorized("Missing Authorization header; send `Authorization: Bearer sk_...`")
+    })?;
+    if value.len() > MAX_AUTHORIZATION_LEN {
+        return Err(ApiError::unauthorized(
+            "Authorization header is too long to hold a secret key",
+        ));
+    }
+    let token = value
+        .strip_prefix("Bearer ")
+        .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <secret key>`"))?
+        .trim();
+    SecretKey::parse(token).map_err(|err| match err {
+        KeyError::WrongPrefix if token.starts_with("pk_") => ApiError::unauthorized(
+            "A publishable key (pk_) cannot authenticate API calls; use the project's secret key (sk_)",
+        ),
+        err => ApiError::unauthorized(format!("Invalid secret key: {err}")),
+    })
+}
+
+/// Resolves a secret key to its active project, through the KV cache.
+pub async fn authenticate_secret_key(env: &Env, key: &SecretKey) -> ApiResult<SecretKeyAuth> {
+    let unknown = || ApiError::unauthorized("Unknown or revoked secret key");
+    let db = Database::from_env(env)?;
+    let kv = Cache::from_env(env, cache::TOKENS_KV);
+    let hash = key.hash();
+
+    let key_entry = cache::secret_key_entry(&hash);
+    let publishable_key = match kv
+        .get_text(&key_entry)
+        .await
+        .and_then(|pk| crate::keys::PublishableKey::parse(&pk).ok())
+    {
+        Some(pk) => pk,
+        None => {
+            let pk = db.find_active_key(&hash).await?.ok_or_else(unknown)?;
+            kv.put_text(&key_entry, pk.as_str()).await;
+            pk
+        }
+    };
+    // Test and live never mix, whatever a cache or a row says.
+    if publishable_key.mode() != key.mode() {
+        return Err(unknown());
+    }
+
+    let config_entry = cache::project_config_entry(&publishable_key);
+    let config = match kv.get_json::<ProjectConfig>(&config_entry).await {
+        Some(config) => config,
+        None => {
+            let config = db
+                .load_project_config(&publishable_key)
+                .await?
+                .ok_or_else(unknown)?;
+            kv.put_json(&config_entry, &config).await;
+            config
+        }
+    };
+    let project = Project {
+        publishable_key,
+        platform_id: config.platform_id.clone(),
+        project_type: config.project_type,
+    };
+    Ok(SecretKeyAuth {
+        scope: ProjectScope::new(db, project),
+        config,
+    })
+}
+
+impl FromRequestParts<Env> for SecretKeyAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, env: &Env) -> Result<Self, ApiError> {
+        let header_value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap_or(""));
+        let key = parse_bearer(header_value)?;
+        // JS-backed futures are !Send; workerd runs one thread, so asserting Send is sound.
+        SendFuture::new(authenticate_secret_key(env, &key)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn bearer_parsing_explains_each_failure() {
+        let sk = format!("sk_test_{}", "ab".repeat(32));
+        assert!(parse_bearer(Some(&format!("Bearer {sk}"))).is_ok());
+        let cases = [
+            (None, "Missing Authorization"),
+            (Some(sk.clone()), "Bearer"),
+            (Some(format!("Basic {sk}")), "Bearer"),
+            (
+                Some(format!("Bearer pk_test_{}", "ab".repeat(16))),
+                "publishable key",
+            ),
+            (
+                Some(format!("Bearer sk_test_{}", "ab".repeat(31))),
+                "wrong length",
+            ),
+            (Some(format!("Bearer sk_prod_{}", "ab".repeat(32))), "mode"),
+            (
+                Some(format!("Bearer sk_test_{}", "x".repeat(300))),
+                "too long",
+            ),
+        ];
+        for (header, expected) in cases {
+            let err = parse_bearer(header.as_deref()).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::Unauthorized);
+            assert!(
+                err.message().contains(expected),
+                "{header:?}: {}",
+                err.message()
+            );
+            assert!(
+                !err.message().contains("abab"),
+                "error must not echo the key"
+            );
+        }
+    }
+}

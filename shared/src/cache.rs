@@ -1,0 +1,84 @@
+//! KV as a read-through cache in front of D1 (never a counter, never the source of truth).
+//! A KV failure degrades to a D1 read; it never fails the request.
+
+use serde::{Serialize, de::DeserializeOwned};
+use worker::{Env, kv::KvStore};
+
+use crate::{
+    keys::{PublishableKey, SecretKeyHash},
+    log,
+};
+
+/// api-multi's cache namespace (the spec's TOKENS_KV).
+pub const TOKENS_KV: &str = "TOKENS_KV";
+/// How long a cached entry may serve before it is re-read from D1, even if nobody evicts it.
+pub const CACHE_TTL_SECS: u64 = 3600;
+
+/// `secretkey:{sha256}:publishableKey` → `pk_…` (the spec's key).
+pub fn secret_key_entry(hash: &SecretKeyHash) -> String {
+    format!("secretkey:{}:publishableKey", hash.as_str())
+}
+
+/// `project:{pk}:config` → `ProjectConfig` JSON. The spec keyed tier config by platform and mode,
+/// which cannot tell two projects of one developer apart; the publishable key can.
+pub fn project_config_entry(key: &PublishableKey) -> String {
+    format!("project:{key}:config")
+}
+
+pub struct Cache(Option<KvStore>);
+
+impl Cache {
+    pub fn from_env(env: &Env, binding: &str) -> Self {
+        match env.kv(binding) {
+            Ok(store) => Self(Some(store)),
+            Err(e) => {
+                log::error(&format!(
+                    "KV binding `{binding}` unavailable, reading through to D1: {e}"
+                ));
+                Self(None)
+            }
+        }
+    }
+
+    pub async fn get_text(&self, entry: &str) -> Option<String> {
+        let store = self.0.as_ref()?;
+        match store.get(entry).text().await {
+            Ok(value) => value,
+            Err(e) => {
+                log::error(&format!("KV get {entry}: {e}"));
+                None
+            }
+        }
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, entry: &str) -> Option<T> {
+        let text = self.get_text(entry).await?;
+        // An entry written by an older version that no longer parses is just a miss.
+        serde_json::from_str(&text).ok()
+    }
+
+    pub async fn put_text(&self, entry: &str, value: &str) {
+        let Some(store) = self.0.as_ref() else { return };
+        let result = match store.put(entry, value) {
+            Ok(put) => put.expiration_ttl(CACHE_TTL_SECS).execute().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            log::error(&format!("KV put {entry}: {e}"));
+        }
+    }
+
+    pub async fn put_json<T: Serialize>(&self, entry: &str, value: &T) {
+        match serde_json::to_string(value) {
+            Ok(text) => self.put_text(entry, &text).await,
+            Err(e) => log::error(&format!("KV encode {entry}: {e}")),
+        }
+    }
+
+    pub async fn delete(&self, entry: &str) {
+        let Some(store) = self.0.as_ref() else { return };
+        if let Err(e) = store.delete(entry).await {
+            log::error(&format!("KV delete {entry}: {e}"));
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The one error type of the platform. A closed set of codes, each with its HTTP status, rendered
+//! everywhere as `{"error": "<message>", "code": "<code>", "requestId": "...", ...details}`.
+//! Internal causes are logged with the request id and never returned.
+
+use std::fmt;
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    Unauthorized,
+    NotFound,
+    LimitReached,
+    RateLimited,
+    Conflict,
+    StripeError,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::LimitReached | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::StripeError => StatusCode::BAD_GATEWAY,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The code for a status produced outside our handlers (router fallbacks, body rejections).
+    pub fn for_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 | 403 => Self::Unauthorized,
+            404 => Self::NotFound,
+            409 => Self::Conflict,
+            429 => Self::RateLimited,
+            400..=499 => Self::InvalidRequest,
+            _ => Self::Internal,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound => "not_found",
+            Self::LimitReached => "limit_reached",
+            Self::RateLimited => "rate_limited",
+            Self::Conflict => "conflict",
+            Self::StripeError => "stripe_error",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    code: ErrorCode,
+    status: StatusCode,
+    message: String,
+    details: Map<String, Value>,
+    retry_after_secs: Option<u64>,
+    /// Logged once by the edge middleware, together with the request id.
+    internal_cause: Option<String>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            status: code.status(),
+            message: message.into(),
+            details: Map::new(),
+            retry_after_secs: None,
+            internal_cause: None,
+        }
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthorized, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
+    }
+
+    /// A failure of ours or of a binding: the caller sees a generic message, the log sees `cause`.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        let mut err = Self::new(
+            ErrorCode::Internal,
+            "Internal error; quote the requestId when reporting it",
+        );
+        err.internal_cause = Some(cause.to_string());
+        err
+    }
+
+    /// Overrides the status for the few cases whose code is shared (405, 413, 415 are all
+    /// `invalid_request`).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn with_detail(mut self, key: &str, value: impl Serialize) -> Self {
+        self.details.insert(
+            key.to_owned(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
+        self
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
+    }
+
+    /// Adds context to an internal cause, zero-to-production style: "recording usage: <cause>".
+    pub fn context(mut self, what: &str) -> Self {
+        if let Some(cause) = self.internal_cause.take() {
+            self.internal_cause = Some(format!("{what}: {cause}"));
+        }
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn internal_cause(&self) -> Option<&str> {
+        self.internal_cause.as_deref()
+    }
+
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        self.retry_after_secs
+    }
+
+    /// The response body; `request_id` is supplied by the middleware that saw the request.
+    pub fn body(&self, request_id: &str) -> Value {
+        let mut body = Map::new();
+        body.insert("error".into(), Value::from(self.message.as_str()));
+        body.insert("code".into(), Value::from(self.code.as_str()));
+        body.insert("requestId".into(), Value::from(request_id));
+        for (k, v) in &self.details {
+            body.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)?;
+        if let Some(cause) = &self.internal_cause {
+            write!(f, " ({cause})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<worker::Error> for ApiError {
+    fn from(err: worker::Error) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(err: serde_json::Error) -> Self {
+        Self::internal(format!("JSON: {err}"))
+    }
+}
+
+/// Handlers return the error; the edge middleware (which knows the request id) renders it.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_shape_and_details() {
+        let err = ApiError::new(ErrorCode::LimitReached, "Tier limit reached").with_detail(
+            "usage",
+            serde_json::json!({"count": 100, "limit": 100, "plan": "free"}),
+        );
+        assert_eq!(err.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            err.body("req_1"),
+            serde_json::json!({
+                "error": "Tier limit reached", "code": "limit_reached", "requestId": "req_1",
+                "usage": {"count": 100, "limit": 100, "plan": "free"}
+            })
+        );
+    }
+
+    #[test]
+    fn details_cannot_overwrite_the_fixed_fields() {
+        let err = ApiError::invalid_request("bad").with_detail("code", "sneaky");
+        assert_eq!(err.body("r")["code"], "invalid_request");
+    }
+
+    #[test]
+    fn internal_cause_is_never_in_the_body() {
+        let err = ApiError::internal("D1_ERROR: no such table: secrets").context("counting usage");
+        let body = err.body("req_2").to_string();
+        assert!(!body.contains("D1_ERROR"), "{body}");
+        assert_eq!(
+            err.internal_cause(),
+            Some("counting usage: D1_ERROR: no such table: secrets")
+        );
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn statuses_map_to_codes() {
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::METHOD_NOT_ALLOWED),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::NOT_FOUND),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::BAD_GATEWAY),
+            ErrorCode::Internal
+        );
+        for code in [
+            ErrorCode::InvalidRequest,
+            ErrorCode::Conflict,
+            ErrorCode::NotFound,
+        ] {
+            assert_eq!(ErrorCode::for_status(code.status()), code);
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The edge of every worker: request ids, CORS, security headers and error rendering, applied
+//! identically to all three workers by `app()`. Written against plain `http` types so it is
+//! unit-tested natively.
+
+use axum::{
+    Json, Router,
+    body::to_bytes,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
+    middleware::{Next, from_fn_with_state},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use crate::{error::ApiError, keys::random_id, log};
+
+pub const ALLOWED_ORIGINS_VAR: &str = "ALLOWED_ORIGINS";
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Longest rejection text we carry over into an error message.
+const MAX_REJECTION_TEXT: usize = 512;
+const ALLOWED_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
+const ALLOWED_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, X-User-Id, X-User-Plan, X-Project-Id, X-Request-Id";
+const EXPOSED_HEADERS: &str = "X-Request-Id, Retry-After, Idempotent-Replayed";
+
+/// The id of the request being served; handlers can extract it to put in logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// Origins allowed to call from a browser, from the `ALLOWED_ORIGINS` variable:
+/// a comma-separated list of exact origins, or `*`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorsPolicy {
+    any: bool,
+    origins: Vec<String>,
+}
+
+impl CorsPolicy {
+    pub fn parse(list: &str) -> Self {
+        let origins: Vec<String> = list
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        Self {
+            any: origins.iter().any(|o| o == "*"),
+            origins,
+        }
+    }
+
+    /// Reads `ALLOWED_ORIGINS`; unset means no browser origin is allowed.
+    pub fn from_env(env: &worker::Env) -> Self {
+        Self::parse(
+            &env.var(ALLOWED_ORIGINS_VAR)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        )
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        self.any || self.origins.iter().any(|o| o == origin)
+    }
+}
+
+/// Wraps a worker's routes with `/health`, the JSON 404 fallback and the edge middleware.
+pub fn app<S: Clone + Send + Sync + 'static>(
+    worker: &'static str,
+    routes: Router<S>,
+    state: S,
+    cors: CorsPolicy,
+) -> Router {
+    routes
+        .route("/health", get(move || health(worker)))
+        .fallback(not_found)
+        .layer(from_fn_with_state(cors, edge))
+        .with_state(state)
+}
+
+/// GET /health
+async fn health(worker: &'static str) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok", "worker": worker }))
+}
+
+async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("No route for {method} {}", uri.path()))
+}
+
+async fn edge(State(cors): State<CorsPolicy>, mut request: Request, next: Next) -> Response {
+    let request_id = RequestId(random_id("req"));
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let is_preflight = request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+
+    let response = match (&origin, is_preflight) {
+        (Some(origin), true) if cors.allows(origin) => preflight(),
+        (Some(origin), true) => ApiError::unauthorized(format!("Origin {origin} is not allowed"))
+            .with_status(StatusCode::FORBIDDEN)
+            .into_response(),
+        _ => {
+            request.extensions_mut().insert(request_id.clone());
+            next.run(request).await
+        }
+    };
+    let mut response = render_errors(response, &request_id).await;
+    let allowed_origin = origin.filter(|o| cors.allows(o));
+    decorate(
+        response.headers_mut(),
+        &request_id,
+        allowed_origin.as_deref(),
+    );
+    response
+}
+
+fn preflight() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOWED_METHODS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOWED_HEADERS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    response
+}
+
+/// Turns an `ApiError` left by a handler, or a bare error status from the router or an axum
+/// extractor (405, a JSON syntax error), into the one JSON error shape.
+async fn render_errors(response: Response, request_id: &RequestId) -> Response {
+    let error = if let Some(error) = response.extensions().get::<ApiError>() {
+        error.clone()
+    } else if response.status().is_client_error() || response.status().is_server_error() {
+        let is_json = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if is_json {
+            return response;
+        }
+        let status = response.status();
+        let text = to_bytes(response.into_body(), MAX_REJECTION_TEXT * 4)
+            .await
+            .map(|b| {
+                String::from_utf8_lossy(&b)
+                    .chars()
+                    .take(MAX_REJECTION_TEXT)
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        let message = if text.trim().is_empty() {
+            status.canonical_reason().unwrap_or("Error").to_owned()
+        } else {
+            text
+        };
+        ApiError::new(crate::error::ErrorCode::for_status(status), message).with_status(status)
+    } else {
+        return response;
+    };
+
+    if let Some(cause) = error.internal_cause() {
+        log::error(&format!(
+            "{} {}: {cause}",
+            request_id.0,
+            error.code().as_str()
+        ));
+    }
+    let mut rendered = (error.status(), Json(error.body(&request_id.0))).into_response();
+    if let Some(secs) = error.retry_after_secs() {
+        rendered
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    rendered
+}
+
+fn decorate(headers: &mut HeaderMap, request_id: &RequestId, allowed_origin: Option<&str>) {
+    if let Ok(id) = HeaderValue::from_str(&request_id.0) {
+        headers.insert(REQUEST_ID, id);
+    }
+    let defaults = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        ),
+        // API answers are per caller; assets set their own caching.
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    for (name, value) in defaults {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(origin) = allowed_origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::{body::Body, routing::post};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    fn test_app() -> Router {
+        let routes = Router::new()
+            .route(
+                "/boom",
+                get(|| async { ApiError::internal("secret db detail") }),
+            )
+            .route(
+                "/echo",
+                post(|Json(v): Json<serde_json::Value>| async move { Json(v) }),
+            )
+            .route(
+                "/limited",
+                get(|| async {
+                    ApiError::new(crate::error::ErrorCode::RateLimited, "slow down")
+                        .with_retry_after(7)
+                }),
+            );
+        app(
+            "test-worker",
+            routes,
+            (),
+            CorsPolicy::parse("https://dash.example.com, http://localhost:5173/"),
+        )
+    }
+
+    async fn call(req: axum::http::Request<Body>) -> (StatusCode, HeaderMap, serde_json::Value) {
+        let response = test_app().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, headers, json)
+    }
+
+    fn get_req(path: &str) -> axum::http::Request<Body> {
+        axum::http::Request::get(path).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn health_has_security_headers_and_request_id() {
+        let (status, headers, body) = call(get_req("/health")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            serde_json::json!({"status": "ok", "worker": "test-worker"})
+        );
+        assert!(headers[REQUEST_ID].to_str().unwrap().starts_with("req_"));
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+        assert!(headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+    }
+
+    #[tokio::test]
+    async fn unknown_route_and_wrong_method_are_json_errors() {
+        let (status, headers, body) = call(get_req("/nope")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["code"], "not_found");
+        assert_eq!(body["requestId"], headers[REQUEST_ID].to_str().unwrap());
+
+        let (status, _, body) = call(
+            axum::http::Request::delete("/health")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body["code"], "invalid_request");
+    }
+
+    #[tokio::test]
+    async fn body_rejections_become_json_errors() {
+        let req = axum::http::Request::post("/echo")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from("{not json"))
+            .unwrap();
+        let (status, _, body) = call(req).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["code"], "invalid_request");
+        assert!(body["error"].as_str().unwrap().contains("JSON"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn internal_errors_hide_their_cause() {
+        let (status, _, body) = call(get_req("/boom")).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["code"], "internal");
+        assert!(!body.to_string().contains("secret db detail"));
+    }
+
+    #[tokio::test]
+    async fn retry_after_header_is_set() {
+        let (status, headers, body) = call(get_req("/limited")).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(headers[header::RETRY_AFTER], "7");
+        assert_eq!(body["code"], "rate_limited");
+    }
+
+    #[tokio::test]
+    async fn cors_reflects_only_allowed_origins() {
+        let with_origin = |origin: &str| {
+            axum::http::Request::get("/health")
+                .header(header::ORIGIN, origin)
+                .body(Body::empty())
+                .unwrap()
+        };
+        let (_, headers, _) = call(with_origin("https://dash.example.com")).await;
+        assert_eq!(
+            headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://dash.example.com"
+        );
+        let (_, headers, _) = call(with_origin("http://localhost:5173")).await;
+        assert_eq!(
+            headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "http://localhost:5173"
+        );
+        let (_, headers, _) = call(with_origin("https://evil.example.com")).await;
+        assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+    }
+
+    #[tokio::test]
+    async fn preflight_is_answered_for_allowed_origins_only() {
+        let preflight = |origin: &str| {
+            axum::http::Request::builder()
+                .method(Method::OPTIONS)
+                .uri("/anything")
+                .header(header::ORIGIN, origin)
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+                .body(Body::empty())
+                .unwrap()
+        };
+        let (status, headers, _) = call(preflight("https://dash.example.com")).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert!(
+            headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+                .to_str()
+                .unwrap()
+                .contains("Idempotency-Key")
+        );
+        assert_eq!(
+            headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://dash.example.com"
+        );
+        let (status, headers, body) = call(preflight("https://evil.example.com")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(body["code"], "unauthorized");
+        assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+    }
+
+    #[test]
+    fn wildcard_policy() {
+        assert!(CorsPolicy::parse("*").allows("https://anything.example"));
+        assert!(!CorsPolicy::parse("").allows("https://anything.example"));
+    }
+}

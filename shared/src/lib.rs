@@ -1,0 +1,22 @@
+//! The dream-api core shared by the three workers: identity (keys, modes), the tier and money
+//! model, billing periods, the one error type, the HTTP edge (CORS, security headers, request
+//! ids), authentication, the metering rules, and the D1/KV data layer.
+//!
+//! Everything here that does not touch a JS binding is unit-tested natively (`cargo test -p
+//! shared`); the SQL is exercised natively against the real migrations with SQLite.
+
+pub mod auth;
+pub mod cache;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod log;
+pub mod metering;
+pub mod mode;
+pub mod money;
+pub mod period;
+pub mod ratelimit;
+pub mod repo;
+pub mod tier;
+
+pub use error::{ApiError, ApiResult, ErrorCode};

@@ -1,0 +1,307 @@
+//! The metered API's rules: which user, which plan, which period, and what the answer looks like.
+//! The worker only extracts, rate-limits and calls these.
+
+use axum::http::HeaderMap;
+use serde::Serialize;
+
+use crate::{
+    auth::SecretKeyAuth,
+    error::{ApiError, ApiResult, ErrorCode},
+    mode::ProjectType,
+    period::{BillingPeriod, Timestamp},
+    repo::usage::{CountOutcome, CountRequest},
+    tier::{Tier, UsageLimit},
+};
+
+pub const USER_ID_HEADER: &str = "x-user-id";
+pub const PLAN_HEADER: &str = "x-user-plan";
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+pub const MAX_USER_ID_LEN: usize = 128;
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+/// The plan a user without a plan header or subscription is on.
+pub const DEFAULT_PLAN: &str = "free";
+
+/// The caller-supplied inputs of a usage request, already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageHeaders {
+    pub user_id: String,
+    pub plan: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+fn header_text<'a>(
+    headers: &'a HeaderMap,
+    name: &str,
+    max_len: usize,
+    required: bool,
+) -> ApiResult<Option<&'a str>> {
+    let Some(raw) = headers.get(name) else {
+        return if required {
+            Err(ApiError::invalid_request(format!("Missing {name} header")))
+        } else {
+            Ok(None)
+        };
+    };
+    let text = raw
+        .to_str()
+        .ok()
+        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::invalid_request(format!(
+                "{name} must be 1-{max_len} visible ASCII characters"
+            ))
+        })?;
+    if text.len() > max_len {
+        return Err(ApiError::invalid_request(format!(
+            "{name} is longer than {max_len} characters"
+        )));
+    }
+    Ok(Some(text))
+}
+
+impl UsageHeaders {
+    pub fn parse(headers: &HeaderMap) -> ApiResult<Self> {
+        Ok(Self {
+            user_id: header_text(headers, USER_ID_HEADER, MAX_USER_ID_LEN, true)?
+                .unwrap_or_default()
+                .to_owned(),
+            plan: header_text(headers, PLAN_HEADER, crate::tier::TIER_NAME_MAX, false)?
+                .map(str::to_owned),
+            idempotency_key: header_text(
+                headers,
+                IDEMPOTENCY_KEY_HEADER,
+                MAX_IDEMPOTENCY_KEY_LEN,
+                false,
+            )?
+            .map(str::to_owned),
+        })
+    }
+}
+
+/// `usage` in responses: the spec's `count`, `limit`, `plan`, plus what a client needs to plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageReport {
+    pub count: u64,
+    pub limit: UsageLimit,
+    pub plan: String,
+    pub remaining: Option<u64>,
+    pub period_start: String,
+    pub period_end: String,
+}
+
+impl UsageReport {
+    fn new(count: u64, tier: &Tier, period: &BillingPeriod) -> Self {
+        Self {
+            count,
+            limit: tier.limit,
+            plan: tier.name.to_string(),
+            remaining: tier.limit.remaining(count),
+            period_start: period.start.to_rfc3339(),
+            period_end: period.end.to_rfc3339(),
+        }
+    }
+}
+
+/// A counted request's report, and whether it is the replay of an earlier identical request.
+pub struct Recorded {
+    pub usage: UsageReport,
+    pub replayed: bool,
+}
+
+/// The user's tier and current period. The plan header wins (the dev's server vouches for it);
+/// without it, the user's active subscription, else `free`. A paid user's period is their Stripe
+/// subscription period; everyone else counts per calendar month.
+async fn resolve<'c>(
+    auth: &'c SecretKeyAuth,
+    headers: &UsageHeaders,
+    now: Timestamp,
+) -> ApiResult<(&'c Tier, BillingPeriod)> {
+    if auth.config.project_type != ProjectType::Saas {
+        return Err(ApiError::invalid_request(
+            "Usage metering needs a SaaS project; this key belongs to a Store project",
+        ));
+    }
+    let requested_tier = match &headers.plan {
+        Some(plan) => Some(
+            auth.config
+                .tier(plan)
+                .ok_or_else(|| unknown_plan(auth, plan))?,
+        ),
+        None => None,
+    };
+    let needs_subscription = requested_tier.is_none_or(|tier| !tier.price.is_free());
+    let subscription = if needs_subscription {
+        auth.scope.active_subscription(&headers.user_id).await?
+    } else {
+        None
+    };
+    let tier = match (requested_tier, &subscription) {
+        (Some(tier), _) => tier,
+        (None, Some(sub)) => auth
+            .config
+            .tier(&sub.plan)
+            .ok_or_else(|| unknown_plan(auth, &sub.plan))?,
+        (None, None) => auth.config.tier(DEFAULT_PLAN).ok_or_else(|| {
+            ApiError::invalid_request(format!(
+                "X-User-Plan is required: this project has no `{DEFAULT_PLAN}` tier (tiers: {})",
+                tier_list(auth)
+            ))
+        })?,
+    };
+    let period = match subscription
+        .and_then(|s| (s.plan == tier.name.as_str()).then_some(s.period).flatten())
+    {
+        Some((start, end)) => BillingPeriod::from_subscription(start, end, now),
+        None => BillingPeriod::calendar_month(now),
+    };
+    Ok((tier, period))
+}
+
+fn tier_list(auth: &SecretKeyAuth) -> String {
+    let names: Vec<&str> = auth.config.tiers.iter().map(|t| t.name.as_str()).collect();
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn unknown_plan(auth: &SecretKeyAuth, plan: &str) -> ApiError {
+    ApiError::invalid_request(format!(
+        "Unknown plan `{plan}`; this project's tiers are: {}",
+        tier_list(auth)
+    ))
+}
+
+/// POST /api/data: counts one request or refuses it at the tier's limit.
+pub async fn record_usage(
+    auth: &SecretKeyAuth,
+    headers: &UsageHeaders,
+    now: Timestamp,
+    request_id: &str,
+) -> ApiResult<Recorded> {
+    let (tier, period) = resolve(auth, headers, now).await?;
+    let outcome = auth
+        .scope
+        .count_usage(&CountRequest {
+            user_id: &headers.user_id,
+            plan: tier.name.as_str(),
+            limit: tier.limit,
+            period,
+            now,
+            idempotency_key: headers.idempotency_key.as_deref(),
+            request_id,
+        })
+        .await?;
+    match outcome {
+        CountOutcome::Counted(count) => Ok(Recorded {
+            usage: UsageReport::new(count, tier, &period),
+            replayed: false,
+        }),
+        CountOutcome::Replayed(count) => Ok(Recorded {
+            usage: UsageReport::new(count, tier, &period),
+            replayed: true,
+        }),
+        CountOutcome::LimitReached(count) => {
+            Err(ApiError::new(ErrorCode::LimitReached, "Tier limit reached")
+                .with_detail("usage", UsageReport::new(count, tier, &period)))
+        }
+    }
+}
+
+/// GET /api/usage: the same report without counting.
+pub async fn current_usage(
+    auth: &SecretKeyAuth,
+    headers: &UsageHeaders,
+    now: Timestamp,
+) -> ApiResult<UsageReport> {
+    let (tier, period) = resolve(auth, headers, now).await?;
+    let count = auth.scope.usage_count(&headers.user_id, &period).await?;
+    Ok(UsageReport::new(count, tier, &period))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &[u8])]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_bytes(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn parses_valid_headers() {
+        let parsed = UsageHeaders::parse(&headers(&[
+            ("x-user-id", b"user_2abc"),
+            ("x-user-plan", b"pro"),
+            ("idempotency-key", b"retry-7f3a"),
+        ]))
+        .unwrap();
+        assert_eq!(parsed.user_id, "user_2abc");
+        assert_eq!(parsed.plan.as_deref(), Some("pro"));
+        assert_eq!(parsed.idempotency_key.as_deref(), Some("retry-7f3a"));
+        let minimal = UsageHeaders::parse(&headers(&[("x-user-id", b"u@example.com")])).unwrap();
+        assert_eq!((minimal.plan, minimal.idempotency_key), (None, None));
+    }
+
+    #[test]
+    fn rejects_bad_headers_with_clear_messages() {
+        let long_user = "u".repeat(MAX_USER_ID_LEN + 1);
+        let long_key = "k".repeat(MAX_IDEMPOTENCY_KEY_LEN + 1);
+        let cases: Vec<(HeaderMap, &str)> = vec![
+            (headers(&[]), "Missing x-user-id"),
+            (headers(&[("x-user-id", b"")]), "visible ASCII"),
+            (headers(&[("x-user-id", b"two words")]), "visible ASCII"),
+            (
+                headers(&[("x-user-id", "j\u{f6}rg".as_bytes())]),
+                "visible ASCII",
+            ),
+            (
+                headers(&[("x-user-id", long_user.as_bytes())]),
+                "longer than 128",
+            ),
+            (
+                headers(&[
+                    ("x-user-id", b"u"),
+                    ("idempotency-key", long_key.as_bytes()),
+                ]),
+                "longer than 255",
+            ),
+            (
+                headers(&[("x-user-id", b"u"), ("x-user-plan", b"a b")]),
+                "x-user-plan",
+            ),
+        ];
+        for (map, expected) in cases {
+            let err = UsageHeaders::parse(&map).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidRequest);
+            assert!(
+                err.message().contains(expected),
+                "{map:?}: {}",
+                err.message()
+            );
+        }
+    }
+
+    #[test]
+    fn report_shape() {
+        let tier: Tier = serde_json::from_value(serde_json::json!({
+            "name": "free", "displayName": "Free", "price": 0, "currency": "usd", "limit": 100,
+            "priceId": null, "productId": null, "features": {}, "popular": false,
+            "inventory": null, "soldOut": false
+        }))
+        .unwrap();
+        let period = BillingPeriod::calendar_month(Timestamp(1_795_306_426));
+        let json = serde_json::to_value(UsageReport::new(40, &tier, &period)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"count": 40, "limit": 100, "plan": "free", "remaining": 60,
+                "periodStart": "2026-11-01T00:00:00Z", "periodEnd": "2026-12-01T00:00:00Z"})
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! D1 repositories: the only place SQL lives. Each submodule holds its statements as named
+//! constants with bound parameters, and the code that runs them.
+//!
+//! Tenant data is reachable only through a [`ProjectScope`], which this crate builds only after
+//! authenticating a caller for that project (see `auth`). A worker cannot construct one from a
+//! raw publishable key, so an unscoped tenant query cannot be written by accident.
+
+pub mod projects;
+pub mod subscriptions;
+pub mod usage;
+
+use serde::de::DeserializeOwned;
+use worker::{D1Database, D1PreparedStatement, Env, wasm_bindgen::JsValue};
+
+use crate::{
+    error::{ApiError, ApiResult},
+    keys::PublishableKey,
+    mode::ProjectType,
+};
+
+pub const DB_BINDING: &str = "DB";
+
+/// The D1 database shared by the three workers.
+pub struct Database(D1Database);
+
+impl Database {
+    pub fn from_env(env: &Env) -> ApiResult<Self> {
+        env.d1(DB_BINDING)
+            .map(Self)
+            .map_err(|e| ApiError::internal(format!("D1 binding `{DB_BINDING}`: {e}")))
+    }
+
+    fn statement(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<D1PreparedStatement> {
+        let values: Vec<JsValue> = params.iter().map(SqlParam::to_js).collect();
+        self.0
+            .prepare(sql)
+            .bind(&values)
+            .map_err(|e| ApiError::internal(format!("binding parameters: {e}")))
+    }
+
+    async fn first<T: DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        params: &[SqlParam],
+    ) -> ApiResult<Option<T>> {
+        Ok(self.statement(sql, params)?.first::<T>(None).await?)
+    }
+
+    async fn all<T: DeserializeOwned>(
+        &self,
+        sql: &'static str,
+        params: &[SqlParam],
+    ) -> ApiResult<Vec<T>> {
+        Ok(self.statement(sql, params)?.all().await?.results::<T>()?)
+    }
+
+    async fn batch(
+        &self,
+        statements: Vec<D1PreparedStatement>,
+    ) -> ApiResult<Vec<worker::D1Result>> {
+        Ok(self.0.batch(statements).await?)
+    }
+}
+
+/// Who a project is; read-only, known once the caller is authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    pub publishable_key: PublishableKey,
+    pub platform_id: String,
+    pub project_type: ProjectType,
+}
+
+/// Access to one project's data. Every method filters by this project's publishable key.
+pub struct ProjectScope {
+    db: Database,
+    project: Project,
+}
+
+impl ProjectScope {
+    /// Only the authentication paths of this crate may call this.
+    pub(crate) fn new(db: Database, project: Project) -> Self {
+        Self { db, project }
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    fn pk(&self) -> SqlParam {
+        SqlParam::from(self.project.publishable_key.as_str())
+    }
+}
+
+/// A bound parameter, independent of D1 so the statements' parameter lists can be built and
+/// run natively in tests exactly as production builds them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+impl SqlParam {
+    /// D1 takes JS numbers: exact up to 2^53, far beyond any count or amount we store.
+    fn to_js(&self) -> JsValue {
+        match self {
+            Self::Text(s) => JsValue::from(s.as_str()),
+            Self::Int(n) => JsValue::from_f64(*n as f64),
+            Self::Null => JsValue::NULL,
+        }
+    }
+}
+
+impl From<&str> for SqlParam {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_owned())
+    }
+}
+
+impl From<String> for SqlParam {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+
+impl From<i64> for SqlParam {
+    fn from(n: i64) -> Self {
+        Self::Int(n)
+    }
+}
+
+impl<T: Into<SqlParam>> From<Option<T>> for SqlParam {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}

@@ -1,0 +1,168 @@
+//! Tiers (SaaS plans) and products (Store items) share one model, as in the spec's `tiers` table.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{mode::ProjectType, money::Cents};
+
+/// A tier's identifier within its project: a lowercase slug such as `free` or `pro-annual`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TierName(String);
+
+pub const TIER_NAME_MAX: usize = 40;
+
+impl TierName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let valid_body = raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        let starts_alnum = raw
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if raw.is_empty() || raw.len() > TIER_NAME_MAX || !valid_body || !starts_alnum {
+            return Err(format!(
+                "tier name must be 1-{TIER_NAME_MAX} characters of a-z, 0-9, '-' or '_', starting with a letter or digit"
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TierName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for TierName {
+    type Error = String;
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<TierName> for String {
+    fn from(name: TierName) -> Self {
+        name.0
+    }
+}
+
+/// Requests allowed per billing period. `None` (JSON `null`) is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct UsageLimit(Option<u64>);
+
+impl UsageLimit {
+    pub const UNLIMITED: Self = Self(None);
+
+    pub fn limited(max: u64) -> Self {
+        Self(Some(max))
+    }
+
+    pub fn max(self) -> Option<u64> {
+        self.0
+    }
+
+    /// Whether one more request fits after `count` have been counted.
+    pub fn allows_next(self, count: u64) -> bool {
+        self.0.is_none_or(|max| count < max)
+    }
+
+    /// Requests left in the period; `None` when unlimited. Never negative, even if the limit
+    /// was lowered below what has already been used.
+    pub fn remaining(self, count: u64) -> Option<u64> {
+        self.0.map(|max| max.saturating_sub(count))
+    }
+
+    /// The SQL parameter: D1 binds integers as JS numbers, exact below 2^53.
+    pub fn as_sql(self) -> Option<i64> {
+        self.0.map(|max| i64::try_from(max).unwrap_or(i64::MAX))
+    }
+}
+
+/// One tier or product as stored in D1 and cached in KV.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tier {
+    pub name: TierName,
+    pub display_name: String,
+    pub price: Cents,
+    pub currency: String,
+    pub limit: UsageLimit,
+    pub price_id: Option<String>,
+    pub product_id: Option<String>,
+    /// Free-form presentation data (`description`, `imageUrl`, `features[]`), stored as JSON.
+    pub features: serde_json::Value,
+    pub popular: bool,
+    pub inventory: Option<i64>,
+    pub sold_out: bool,
+}
+
+/// What api-multi needs to know about a project on every request; cached in KV per project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectConfig {
+    pub platform_id: String,
+    pub project_type: ProjectType,
+    pub name: String,
+    pub tiers: Vec<Tier>,
+}
+
+impl ProjectConfig {
+    pub fn tier(&self, name: &str) -> Option<&Tier> {
+        self.tiers.iter().find(|t| t.name.as_str() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tier_names_are_slugs() {
+        for ok in ["free", "pro", "pro-annual", "tier_2", "9"] {
+            assert!(TierName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Pro",
+            "pro plan",
+            "-pro",
+            "_x",
+            "pro!",
+            "ü",
+            &"a".repeat(TIER_NAME_MAX + 1),
+        ] {
+            assert!(TierName::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn limit_arithmetic() {
+        let hundred = UsageLimit::limited(100);
+        assert!(hundred.allows_next(99));
+        assert!(!hundred.allows_next(100));
+        assert_eq!(hundred.remaining(40), Some(60));
+        assert_eq!(hundred.remaining(150), Some(0));
+        assert!(!UsageLimit::limited(0).allows_next(0));
+        assert!(UsageLimit::UNLIMITED.allows_next(u64::MAX - 1));
+        assert_eq!(UsageLimit::UNLIMITED.remaining(7), None);
+        assert_eq!(UsageLimit::UNLIMITED.as_sql(), None);
+        assert_eq!(
+            serde_json::to_string(&UsageLimit::UNLIMITED).unwrap(),
+            "null"
+        );
+        assert_eq!(
+            serde_json::from_str::<UsageLimit>("250").unwrap(),
+            UsageLimit::limited(250)
+        );
+        assert!(serde_json::from_str::<UsageLimit>("-1").is_err());
+    }
+}

@@ -1,0 +1,443 @@
+//! The repository SQL, run natively against the real migrations. D1 is SQLite: the statements,
+//! their parameter lists and the verdict logic here are the ones production runs; only the
+//! driver differs. A D1 batch is one transaction, reproduced here with an explicit one.
+
+use std::path::PathBuf;
+
+use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value};
+use shared::{
+    keys::{KeyPair, PublishableKey},
+    mode::{Mode, ProjectType},
+    period::{BillingPeriod, Timestamp},
+    repo::{
+        Project, SqlParam,
+        usage::{
+            CLAIM_IDEMPOTENCY_KEY, COUNT_USAGE, ClaimRow, CountRequest, CountRow,
+            IDEMPOTENCY_WINDOW_SECS, RECORD_IDEMPOTENT_RESULT, SELECT_IDEMPOTENCY_CLAIM,
+            SELECT_USAGE, Verdict,
+        },
+    },
+    tier::UsageLimit,
+};
+
+const NOW: Timestamp = Timestamp(1_795_306_426);
+
+fn to_values(params: &[SqlParam]) -> Vec<Value> {
+    params
+        .iter()
+        .map(|p| match p {
+            SqlParam::Text(s) => Value::Text(s.clone()),
+            SqlParam::Int(n) => Value::Integer(*n),
+            SqlParam::Null => Value::Null,
+        })
+        .collect()
+}
+
+fn migrations() -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn open(path: Option<&std::path::Path>) -> Connection {
+    let conn = match path {
+        Some(p) => Connection::open(p).unwrap(),
+        None => Connection::open_in_memory().unwrap(),
+    };
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+    conn
+}
+
+fn migrated(path: Option<&std::path::Path>) -> Connection {
+    let conn = open(path);
+    conn.execute_batch(&migrations()).unwrap();
+    conn
+}
+
+/// Inserts a platform and a SaaS project, as project creation does.
+fn project(conn: &Connection, mode: Mode) -> Project {
+    let keys = KeyPair::generate(mode);
+    let platform = format!("plt_{}", &keys.secret.hash().as_str()[..16]);
+    let now = NOW.to_rfc3339();
+    conn.execute(
+        "INSERT OR IGNORE INTO platforms (platformId, clerkUserId, createdAt) VALUES (?1, ?1, ?2)",
+        (&platform, &now),
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO api_keys (publishableKey, platformId, projectId, projectType, mode, name, secretKeyHash, createdAt, updatedAt)
+         VALUES (?1, ?2, ?3, 'saas', ?4, 'Demo', ?5, ?6, ?6)",
+        (keys.publishable.as_str(), &platform, format!("prj_{platform}"), mode.as_str(), keys.secret.hash().as_str(), &now),
+    )
+    .unwrap();
+    Project {
+        publishable_key: keys.publishable,
+        platform_id: platform,
+        project_type: ProjectType::Saas,
+    }
+}
+
+fn request<'a>(
+    user: &'a str,
+    limit: UsageLimit,
+    key: Option<&'a str>,
+    request_id: &'a str,
+) -> CountRequest<'a> {
+    CountRequest {
+        user_id: user,
+        plan: "free",
+        limit,
+        period: BillingPeriod::calendar_month(NOW),
+        now: NOW,
+        idempotency_key: key,
+        request_id,
+    }
+}
+
+fn count_once(conn: &Connection, project: &Project, req: &CountRequest) -> Option<i64> {
+    conn.query_row(
+        COUNT_USAGE,
+        params_from_iter(to_values(&req.count_params(project))),
+        |r| r.get(0),
+    )
+    .optional()
+    .unwrap()
+}
+
+/// The idempotent batch exactly as `ProjectScope::count_idempotent` sends it.
+fn count_idempotent(
+    conn: &mut Connection,
+    project: &Project,
+    req: &CountRequest,
+) -> shared::ApiResult<Verdict> {
+    let key = req.idempotency_key.unwrap();
+    let tx = conn.transaction().unwrap();
+    tx.execute(
+        CLAIM_IDEMPOTENCY_KEY,
+        params_from_iter(to_values(&req.claim_params(project, key))),
+    )
+    .unwrap();
+    let counted = tx
+        .query_row(
+            COUNT_USAGE,
+            params_from_iter(to_values(&req.count_params(project))),
+            |r| {
+                Ok(CountRow {
+                    usage_count: r.get(0)?,
+                })
+            },
+        )
+        .optional()
+        .unwrap();
+    tx.execute(
+        RECORD_IDEMPOTENT_RESULT,
+        params_from_iter(to_values(&req.record_params(project, key))),
+    )
+    .unwrap();
+    let claim = tx
+        .query_row(
+            SELECT_IDEMPOTENCY_CLAIM,
+            params_from_iter(to_values(&req.claim_read_params(project, key))),
+            |r| {
+                Ok(ClaimRow {
+                    user_id: r.get(0)?,
+                    request_id: r.get(1)?,
+                    usage_count: r.get(2)?,
+                })
+            },
+        )
+        .optional()
+        .unwrap();
+    tx.commit().unwrap();
+    req.verdict(counted, claim)
+}
+
+fn stored(conn: &Connection, project: &Project, user: &str) -> i64 {
+    let period = BillingPeriod::calendar_month(NOW).start.to_rfc3339();
+    conn.query_row(
+        SELECT_USAGE,
+        (project.publishable_key.as_str(), user, period),
+        |r| r.get(0),
+    )
+    .optional()
+    .unwrap()
+    .unwrap_or(0)
+}
+
+#[test]
+fn counts_up_to_the_exact_limit() {
+    let conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let results: Vec<_> = (0..5)
+        .map(|_| count_once(&conn, &p, &request("u1", UsageLimit::limited(3), None, "r")))
+        .collect();
+    assert_eq!(results, vec![Some(1), Some(2), Some(3), None, None]);
+    assert_eq!(stored(&conn, &p, "u1"), 3);
+}
+
+#[test]
+fn zero_limit_counts_nothing_and_null_is_unlimited() {
+    let conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    assert_eq!(
+        count_once(&conn, &p, &request("u0", UsageLimit::limited(0), None, "r")),
+        None
+    );
+    assert_eq!(stored(&conn, &p, "u0"), 0);
+    for expected in 1..=50 {
+        assert_eq!(
+            count_once(&conn, &p, &request("u", UsageLimit::UNLIMITED, None, "r")),
+            Some(expected)
+        );
+    }
+}
+
+#[test]
+fn lowering_the_limit_below_the_count_refuses_further_requests() {
+    let conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    for _ in 0..10 {
+        count_once(
+            &conn,
+            &p,
+            &request("u", UsageLimit::limited(100), None, "r"),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        count_once(&conn, &p, &request("u", UsageLimit::limited(5), None, "r")),
+        None
+    );
+    assert_eq!(stored(&conn, &p, "u"), 10);
+}
+
+#[test]
+fn projects_and_modes_never_share_counts() {
+    let conn = migrated(None);
+    let test = project(&conn, Mode::Test);
+    let live = project(&conn, Mode::Live);
+    for _ in 0..3 {
+        count_once(
+            &conn,
+            &test,
+            &request("same-user", UsageLimit::limited(10), None, "r"),
+        );
+    }
+    assert_eq!(
+        count_once(
+            &conn,
+            &live,
+            &request("same-user", UsageLimit::limited(10), None, "r")
+        ),
+        Some(1)
+    );
+    assert_eq!(stored(&conn, &test, "same-user"), 3);
+    assert_eq!(stored(&conn, &live, "same-user"), 1);
+}
+
+#[test]
+fn a_retried_idempotency_key_counts_once_and_replays_its_count() {
+    let mut conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let limit = UsageLimit::limited(10);
+    assert_eq!(
+        count_idempotent(&mut conn, &p, &request("u", limit, Some("k1"), "req_a")).unwrap(),
+        Verdict::Counted(1)
+    );
+    assert_eq!(
+        count_idempotent(&mut conn, &p, &request("u", limit, Some("k2"), "req_b")).unwrap(),
+        Verdict::Counted(2)
+    );
+    for retry in ["req_c", "req_d"] {
+        assert_eq!(
+            count_idempotent(&mut conn, &p, &request("u", limit, Some("k1"), retry)).unwrap(),
+            Verdict::Replayed(1)
+        );
+    }
+    assert_eq!(stored(&conn, &p, "u"), 2);
+}
+
+#[test]
+fn an_idempotency_key_is_bound_to_its_user() {
+    let mut conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let limit = UsageLimit::limited(10);
+    count_idempotent(&mut conn, &p, &request("alice", limit, Some("k"), "req_a")).unwrap();
+    let err =
+        count_idempotent(&mut conn, &p, &request("bob", limit, Some("k"), "req_b")).unwrap_err();
+    assert_eq!(err.code(), shared::ErrorCode::Conflict);
+    assert_eq!(stored(&conn, &p, "bob"), 0);
+}
+
+#[test]
+fn a_request_refused_at_the_limit_leaves_no_claim() {
+    let mut conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    count_idempotent(
+        &mut conn,
+        &p,
+        &request("u", UsageLimit::limited(1), Some("k1"), "req_a"),
+    )
+    .unwrap();
+    let refused = count_idempotent(
+        &mut conn,
+        &p,
+        &request("u", UsageLimit::limited(1), Some("k2"), "req_b"),
+    )
+    .unwrap();
+    assert_eq!(refused, Verdict::LimitReached);
+    // The developer raises the limit; the retry of the refused request is now counted.
+    let retried = count_idempotent(
+        &mut conn,
+        &p,
+        &request("u", UsageLimit::limited(5), Some("k2"), "req_c"),
+    )
+    .unwrap();
+    assert_eq!(retried, Verdict::Counted(2));
+}
+
+#[test]
+fn an_expired_claim_is_taken_over() {
+    let mut conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let limit = UsageLimit::limited(10);
+    count_idempotent(&mut conn, &p, &request("u", limit, Some("k"), "req_a")).unwrap();
+    let expired = Timestamp(NOW.0 - IDEMPOTENCY_WINDOW_SECS - 1).to_rfc3339();
+    conn.execute("UPDATE usage_idempotency SET createdAt = ?1", [expired])
+        .unwrap();
+    assert_eq!(
+        count_idempotent(&mut conn, &p, &request("u", limit, Some("k"), "req_b")).unwrap(),
+        Verdict::Counted(2)
+    );
+}
+
+#[test]
+fn concurrent_connections_never_exceed_the_limit() {
+    let dir = std::env::temp_dir().join(format!("dream-sql-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("db.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let conn = migrated(Some(&path));
+    conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
+    let p = project(&conn, Mode::Test);
+    let limit = UsageLimit::limited(100);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (path, p) = (path.clone(), p.clone());
+            std::thread::spawn(move || {
+                let mut conn = open(Some(&path));
+                let mut counted = Vec::new();
+                for i in 0..25 {
+                    let key = format!("k-{t}-{i}");
+                    let id = format!("req-{t}-{i}");
+                    // Half plain, half idempotent: both paths share the one counter.
+                    let req = request("hot", limit, (i % 2 == 0).then_some(key.as_str()), &id);
+                    let verdict = if req.idempotency_key.is_some() {
+                        count_idempotent(&mut conn, &p, &req).unwrap()
+                    } else {
+                        count_once(&conn, &p, &req)
+                            .map_or(Verdict::LimitReached, |n| Verdict::Counted(n as u64))
+                    };
+                    if let Verdict::Counted(n) = verdict {
+                        counted.push(n);
+                    }
+                }
+                counted
+            })
+        })
+        .collect();
+    let mut all: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (1..=100).collect::<Vec<_>>(),
+        "every count 1..=100 handed out exactly once"
+    );
+    assert_eq!(stored(&conn, &p, "hot"), 100);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn schema_rejects_what_must_never_be_stored() {
+    let conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let pk = p.publishable_key.as_str();
+    let now = NOW.to_rfc3339();
+    let insert_tier = |name: &str, kind: &str, limit: Option<i64>, inventory: Option<i64>| {
+        conn.execute(
+            "INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayName, \"limit\", inventory, createdAt, updatedAt)
+             VALUES (?1, ?2, ?3, ?4, 'test', 'T', ?5, ?6, ?7, ?7)",
+            (pk, name, &p.platform_id, kind, limit, inventory, &now),
+        )
+    };
+    assert!(insert_tier("free", "saas", Some(100), None).is_ok());
+    assert!(
+        insert_tier("free", "saas", Some(5), None).is_err(),
+        "tier names are unique per project"
+    );
+    assert!(
+        insert_tier("Pro", "saas", None, None).is_err(),
+        "tier names are lowercase slugs"
+    );
+    assert!(
+        insert_tier("neg", "saas", Some(-1), None).is_err(),
+        "limits are never negative"
+    );
+    assert!(
+        insert_tier("mix", "saas", None, Some(3)).is_err(),
+        "SaaS tiers have no inventory"
+    );
+    assert!(
+        insert_tier("item", "store", None, Some(-1)).is_err(),
+        "inventory is never negative"
+    );
+    assert!(insert_tier("item", "store", None, Some(2)).is_ok());
+    let sell = |n: i64| {
+        conn.execute("UPDATE tiers SET inventory = inventory - ?1 WHERE publishableKey = ?2 AND name = 'item'", (n, pk))
+    };
+    assert!(sell(3).is_err(), "a sale can never take stock below zero");
+    assert!(sell(2).is_ok());
+
+    let event = |id: &str| {
+        conn.execute(
+            "INSERT INTO events (eventId, source, type, payload_json, createdAt) VALUES (?1, 'stripe', 't', '{}', ?2)",
+            (id, &now),
+        )
+    };
+    assert!(event("evt_1").is_ok());
+    assert!(event("evt_1").is_err(), "an event id is recorded once");
+
+    let live_hash = "0".repeat(64);
+    let mismatched = conn.execute(
+        "INSERT INTO api_keys (publishableKey, platformId, projectId, projectType, mode, name, secretKeyHash, createdAt, updatedAt)
+         VALUES (?1, ?2, 'prj_x', 'saas', 'live', 'X', ?3, ?4, ?4)",
+        (PublishableKey::parse(&format!("pk_test_{}", "1".repeat(32))).unwrap().as_str(), &p.platform_id, live_hash, &now),
+    );
+    assert!(mismatched.is_err(), "a key's mode matches its prefix");
+
+    let usage = |user: &str| {
+        conn.execute(
+            "INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt)
+             VALUES (?1, ?2, 'p', 'e', 'plt', 'free', 1, 'n')",
+            (pk, user),
+        )
+    };
+    assert!(usage("dup").is_ok());
+    assert!(
+        usage("dup").is_err(),
+        "one usage row per project, user and period"
+    );
+}
