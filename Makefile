@@ -49,9 +49,18 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 # ---- build -----------------------------------------------------------------------------------
 
-# One worker at a time: parallel Wasm builds only thrash a 2-core machine.
-build: tools
-	@for w in $(WORKERS); do echo "building $$w"; sh scripts/build-worker.sh $$w || exit 1; done
+# Each worker's Wasm is rebuilt only when its sources, `shared` or the lockfile change.
+# (Make runs these one at a time: parallel Wasm builds only thrash a 2-core machine.)
+SHARED_SOURCES := $(shell find shared/src migrations -type f) shared/Cargo.toml Cargo.toml Cargo.lock
+
+define worker_rule
+$(1)/build/index_bg.wasm: $(shell find $(1)/src -type f) $(1)/Cargo.toml $(SHARED_SOURCES) | tools
+	@echo "building $(1)"
+	@sh scripts/build-worker.sh $(1)
+endef
+$(foreach w,$(WORKERS),$(eval $(call worker_rule,$(w))))
+
+build: $(WORKERS:%=%/build/index_bg.wasm)
 
 # ---- run -------------------------------------------------------------------------------------
 

@@ -16,11 +16,7 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(
-    req: HttpRequest,
-    env: Env,
-    _ctx: Context,
-) -> worker::Result<axum::response::Response> {
+async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
     let cors = shared::http::CorsPolicy::from_env(&env);
     let routes = Router::new()
         .route("/api/data", post(usage::track))

@@ -28,10 +28,8 @@ pub async fn track(
 ) -> ApiResult<Response> {
     let usage_headers = UsageHeaders::parse(&headers)?;
     enforce_usage_rate(&env, auth.scope.project(), &usage_headers.user_id).await?;
-    let recorded =
-        metering::record_usage(&auth, &usage_headers, period::now(), &request_id.0).await?;
-    let mut response =
-        Json(serde_json::json!({ "success": true, "usage": recorded.usage })).into_response();
+    let recorded = metering::record_usage(&auth, &usage_headers, period::now(), &request_id.0).await?;
+    let mut response = Json(serde_json::json!({ "success": true, "usage": recorded.usage })).into_response();
     if recorded.replayed {
         response
             .headers_mut()

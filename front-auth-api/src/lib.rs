@@ -11,11 +11,7 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(
-    req: HttpRequest,
-    env: Env,
-    _ctx: Context,
-) -> worker::Result<axum::response::Response> {
+async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
     let cors = shared::http::CorsPolicy::from_env(&env);
     let mut app = shared::http::app("front-auth-api", Router::new(), env, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))

@@ -29,9 +29,8 @@ pub struct SecretKeyAuth {
 
 /// Parses the `Authorization` header into a secret key, with a message for each way it fails.
 pub fn parse_bearer(header_value: Option<&str>) -> ApiResult<SecretKey> {
-    let value = header_value.ok_or_else(|| {
-        ApiError::unauthorized("Missing Authorization header; send `Authorization: Bearer sk_...`")
-    })?;
+    let value = header_value
+        .ok_or_else(|| ApiError::unauthorized("Missing Authorization header; send `Authorization: Bearer sk_...`"))?;
     if value.len() > MAX_AUTHORIZATION_LEN {
         return Err(ApiError::unauthorized(
             "Authorization header is too long to hold a secret key",
@@ -49,45 +48,29 @@ pub fn parse_bearer(header_value: Option<&str>) -> ApiResult<SecretKey> {
     })
 }
 
-/// Resolves a secret key to its active project, through the KV cache.
+/// Resolves a secret key to its active project: one KV read when cached, D1 otherwise.
 pub async fn authenticate_secret_key(env: &Env, key: &SecretKey) -> ApiResult<SecretKeyAuth> {
     let unknown = || ApiError::unauthorized("Unknown or revoked secret key");
     let db = Database::from_env(env)?;
     let kv = Cache::from_env(env, cache::TOKENS_KV);
     let hash = key.hash();
+    let entry = cache::secret_key_entry(&hash);
 
-    let key_entry = cache::secret_key_entry(&hash);
-    let publishable_key = match kv
-        .get_text(&key_entry)
-        .await
-        .and_then(|pk| crate::keys::PublishableKey::parse(&pk).ok())
-    {
-        Some(pk) => pk,
-        None => {
-            let pk = db.find_active_key(&hash).await?.ok_or_else(unknown)?;
-            kv.put_text(&key_entry, pk.as_str()).await;
-            pk
-        }
-    };
-    // Test and live never mix, whatever a cache or a row says.
-    if publishable_key.mode() != key.mode() {
-        return Err(unknown());
-    }
-
-    let config_entry = cache::project_config_entry(&publishable_key);
-    let config = match kv.get_json::<ProjectConfig>(&config_entry).await {
+    let config = match kv.get_json::<ProjectConfig>(&entry).await {
         Some(config) => config,
         None => {
-            let config = db
-                .load_project_config(&publishable_key)
-                .await?
-                .ok_or_else(unknown)?;
-            kv.put_json(&config_entry, &config).await;
+            let publishable_key = db.find_active_key(&hash).await?.ok_or_else(unknown)?;
+            let config = db.load_project_config(&publishable_key).await?.ok_or_else(unknown)?;
+            kv.put_json(&entry, &config).await;
             config
         }
     };
+    // Test and live never mix, whatever a cache or a row says.
+    if config.publishable_key.mode() != key.mode() {
+        return Err(unknown());
+    }
     let project = Project {
-        publishable_key,
+        publishable_key: config.publishable_key.clone(),
         platform_id: config.platform_id.clone(),
         project_type: config.project_type,
     };
@@ -124,32 +107,16 @@ mod tests {
             (None, "Missing Authorization"),
             (Some(sk.clone()), "Bearer"),
             (Some(format!("Basic {sk}")), "Bearer"),
-            (
-                Some(format!("Bearer pk_test_{}", "ab".repeat(16))),
-                "publishable key",
-            ),
-            (
-                Some(format!("Bearer sk_test_{}", "ab".repeat(31))),
-                "wrong length",
-            ),
+            (Some(format!("Bearer pk_test_{}", "ab".repeat(16))), "publishable key"),
+            (Some(format!("Bearer sk_test_{}", "ab".repeat(31))), "wrong length"),
             (Some(format!("Bearer sk_prod_{}", "ab".repeat(32))), "mode"),
-            (
-                Some(format!("Bearer sk_test_{}", "x".repeat(300))),
-                "too long",
-            ),
+            (Some(format!("Bearer sk_test_{}", "x".repeat(300))), "too long"),
         ];
         for (header, expected) in cases {
             let err = parse_bearer(header.as_deref()).unwrap_err();
             assert_eq!(err.code(), ErrorCode::Unauthorized);
-            assert!(
-                err.message().contains(expected),
-                "{header:?}: {}",
-                err.message()
-            );
-            assert!(
-                !err.message().contains("abab"),
-                "error must not echo the key"
-            );
+            assert!(err.message().contains(expected), "{header:?}: {}", err.message());
+            assert!(!err.message().contains("abab"), "error must not echo the key");
         }
     }
 }

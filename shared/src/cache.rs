@@ -4,25 +4,21 @@
 use serde::{Serialize, de::DeserializeOwned};
 use worker::{Env, kv::KvStore};
 
-use crate::{
-    keys::{PublishableKey, SecretKeyHash},
-    log,
-};
+use crate::{keys::SecretKeyHash, log};
 
 /// api-multi's cache namespace (the spec's TOKENS_KV).
 pub const TOKENS_KV: &str = "TOKENS_KV";
 /// How long a cached entry may serve before it is re-read from D1, even if nobody evicts it.
 pub const CACHE_TTL_SECS: u64 = 3600;
 
-/// `secretkey:{sha256}:publishableKey` → `pk_…` (the spec's key).
+/// `secretkey:{sha256}:project` → `ProjectConfig` JSON (publishable key, platform, type, tiers).
+///
+/// The spec kept two entries, `secretkey:{hash}:publishableKey` and a tier config keyed by
+/// platform and mode. One entry per secret key makes authentication a single KV read, and a
+/// platform+mode key cannot tell two projects of one developer apart. A project has exactly one
+/// active secret key per mode, so edits and rotations evict exactly one entry.
 pub fn secret_key_entry(hash: &SecretKeyHash) -> String {
-    format!("secretkey:{}:publishableKey", hash.as_str())
-}
-
-/// `project:{pk}:config` → `ProjectConfig` JSON. The spec keyed tier config by platform and mode,
-/// which cannot tell two projects of one developer apart; the publishable key can.
-pub fn project_config_entry(key: &PublishableKey) -> String {
-    format!("project:{key}:config")
+    format!("secretkey:{}:project", hash.as_str())
 }
 
 pub struct Cache(Option<KvStore>);

@@ -122,10 +122,8 @@ impl ApiError {
     }
 
     pub fn with_detail(mut self, key: &str, value: impl Serialize) -> Self {
-        self.details.insert(
-            key.to_owned(),
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        );
+        self.details
+            .insert(key.to_owned(), serde_json::to_value(value).unwrap_or(Value::Null));
         self
     }
 
@@ -214,10 +212,8 @@ mod tests {
 
     #[test]
     fn body_shape_and_details() {
-        let err = ApiError::new(ErrorCode::LimitReached, "Tier limit reached").with_detail(
-            "usage",
-            serde_json::json!({"count": 100, "limit": 100, "plan": "free"}),
-        );
+        let err = ApiError::new(ErrorCode::LimitReached, "Tier limit reached")
+            .with_detail("usage", serde_json::json!({"count": 100, "limit": 100, "plan": "free"}));
         assert_eq!(err.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
             err.body("req_1"),
@@ -252,19 +248,9 @@ mod tests {
             ErrorCode::for_status(StatusCode::METHOD_NOT_ALLOWED),
             ErrorCode::InvalidRequest
         );
-        assert_eq!(
-            ErrorCode::for_status(StatusCode::NOT_FOUND),
-            ErrorCode::NotFound
-        );
-        assert_eq!(
-            ErrorCode::for_status(StatusCode::BAD_GATEWAY),
-            ErrorCode::Internal
-        );
-        for code in [
-            ErrorCode::InvalidRequest,
-            ErrorCode::Conflict,
-            ErrorCode::NotFound,
-        ] {
+        assert_eq!(ErrorCode::for_status(StatusCode::NOT_FOUND), ErrorCode::NotFound);
+        assert_eq!(ErrorCode::for_status(StatusCode::BAD_GATEWAY), ErrorCode::Internal);
+        for code in [ErrorCode::InvalidRequest, ErrorCode::Conflict, ErrorCode::NotFound] {
             assert_eq!(ErrorCode::for_status(code.status()), code);
         }
     }

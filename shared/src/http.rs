@@ -19,7 +19,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest rejection text we carry over into an error message.
 const MAX_REJECTION_TEXT: usize = 512;
 const ALLOWED_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
-const ALLOWED_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, X-User-Id, X-User-Plan, X-Project-Id, X-Request-Id";
+const ALLOWED_HEADERS: &str =
+    "Authorization, Content-Type, Idempotency-Key, X-User-Id, X-User-Plan, X-Project-Id, X-Request-Id";
 const EXPOSED_HEADERS: &str = "X-Request-Id, Retry-After, Idempotent-Replayed";
 
 /// The id of the request being served; handlers can extract it to put in logs.
@@ -49,11 +50,7 @@ impl CorsPolicy {
 
     /// Reads `ALLOWED_ORIGINS`; unset means no browser origin is allowed.
     pub fn from_env(env: &worker::Env) -> Self {
-        Self::parse(
-            &env.var(ALLOWED_ORIGINS_VAR)
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-        )
+        Self::parse(&env.var(ALLOWED_ORIGINS_VAR).map(|v| v.to_string()).unwrap_or_default())
     }
 
     pub fn allows(&self, origin: &str) -> bool {
@@ -91,10 +88,8 @@ async fn edge(State(cors): State<CorsPolicy>, mut request: Request, next: Next) 
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let is_preflight = request.method() == Method::OPTIONS
-        && request
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let is_preflight =
+        request.method() == Method::OPTIONS && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
 
     let response = match (&origin, is_preflight) {
         (Some(origin), true) if cors.allows(origin) => preflight(),
@@ -108,11 +103,7 @@ async fn edge(State(cors): State<CorsPolicy>, mut request: Request, next: Next) 
     };
     let mut response = render_errors(response, &request_id).await;
     let allowed_origin = origin.filter(|o| cors.allows(o));
-    decorate(
-        response.headers_mut(),
-        &request_id,
-        allowed_origin.as_deref(),
-    );
+    decorate(response.headers_mut(), &request_id, allowed_origin.as_deref());
     response
 }
 
@@ -127,10 +118,7 @@ fn preflight() -> Response {
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static(ALLOWED_HEADERS),
     );
-    headers.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("600"),
-    );
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
     response
 }
 
@@ -168,11 +156,7 @@ async fn render_errors(response: Response, request_id: &RequestId) -> Response {
     };
 
     if let Some(cause) = error.internal_cause() {
-        log::error(&format!(
-            "{} {}: {cause}",
-            request_id.0,
-            error.code().as_str()
-        ));
+        log::error(&format!("{} {}: {cause}", request_id.0, error.code().as_str()));
     }
     let mut rendered = (error.status(), Json(error.body(&request_id.0))).into_response();
     if let Some(secs) = error.retry_after_secs() {
@@ -191,10 +175,7 @@ fn decorate(headers: &mut HeaderMap, request_id: &RequestId, allowed_origin: Opt
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=63072000; includeSubDomains",
-        ),
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains"),
         (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; frame-ancestors 'none'",
@@ -207,9 +188,7 @@ fn decorate(headers: &mut HeaderMap, request_id: &RequestId, allowed_origin: Opt
         (header::CACHE_CONTROL, "no-store"),
     ];
     for (name, value) in defaults {
-        headers
-            .entry(name)
-            .or_insert(HeaderValue::from_static(value));
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
     }
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = allowed_origin.and_then(|o| HeaderValue::from_str(o).ok()) {
@@ -230,20 +209,11 @@ mod tests {
 
     fn test_app() -> Router {
         let routes = Router::new()
-            .route(
-                "/boom",
-                get(|| async { ApiError::internal("secret db detail") }),
-            )
-            .route(
-                "/echo",
-                post(|Json(v): Json<serde_json::Value>| async move { Json(v) }),
-            )
+            .route("/boom", get(|| async { ApiError::internal("secret db detail") }))
+            .route("/echo", post(|Json(v): Json<serde_json::Value>| async move { Json(v) }))
             .route(
                 "/limited",
-                get(|| async {
-                    ApiError::new(crate::error::ErrorCode::RateLimited, "slow down")
-                        .with_retry_after(7)
-                }),
+                get(|| async { ApiError::new(crate::error::ErrorCode::RateLimited, "slow down").with_retry_after(7) }),
             );
         app(
             "test-worker",
@@ -274,10 +244,7 @@ mod tests {
     async fn health_has_security_headers_and_request_id() {
         let (status, headers, body) = call(get_req("/health")).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(
-            body,
-            serde_json::json!({"status": "ok", "worker": "test-worker"})
-        );
+        assert_eq!(body, serde_json::json!({"status": "ok", "worker": "test-worker"}));
         assert!(headers[REQUEST_ID].to_str().unwrap().starts_with("req_"));
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
@@ -292,12 +259,7 @@ mod tests {
         assert_eq!(body["code"], "not_found");
         assert_eq!(body["requestId"], headers[REQUEST_ID].to_str().unwrap());
 
-        let (status, _, body) = call(
-            axum::http::Request::delete("/health")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+        let (status, _, body) = call(axum::http::Request::delete("/health").body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(body["code"], "invalid_request");
     }
@@ -339,15 +301,9 @@ mod tests {
                 .unwrap()
         };
         let (_, headers, _) = call(with_origin("https://dash.example.com")).await;
-        assert_eq!(
-            headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-            "https://dash.example.com"
-        );
+        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://dash.example.com");
         let (_, headers, _) = call(with_origin("http://localhost:5173")).await;
-        assert_eq!(
-            headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-            "http://localhost:5173"
-        );
+        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "http://localhost:5173");
         let (_, headers, _) = call(with_origin("https://evil.example.com")).await;
         assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
     }
@@ -371,10 +327,7 @@ mod tests {
                 .unwrap()
                 .contains("Idempotency-Key")
         );
-        assert_eq!(
-            headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
-            "https://dash.example.com"
-        );
+        assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://dash.example.com");
         let (status, headers, body) = call(preflight("https://evil.example.com")).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body["code"], "unauthorized");

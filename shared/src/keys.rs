@@ -48,10 +48,7 @@ fn parse_parts(raw: &str, prefix: &str, hex_len: usize) -> Result<Mode, KeyError
     if body.len() != hex_len {
         return Err(KeyError::WrongLength);
     }
-    if !body
-        .bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
+    if !body.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return Err(KeyError::NotHex);
     }
     Ok(mode)
@@ -172,10 +169,7 @@ pub struct KeyPair {
 impl KeyPair {
     pub fn generate(mode: Mode) -> Self {
         Self {
-            publishable: PublishableKey(format!(
-                "pk_{mode}_{}",
-                random_hex(PUBLISHABLE_HEX_LEN / 2)
-            )),
+            publishable: PublishableKey(format!("pk_{mode}_{}", random_hex(PUBLISHABLE_HEX_LEN / 2))),
             secret: SecretKey(format!("sk_{mode}_{}", random_hex(SECRET_HEX_LEN / 2))),
         }
     }
@@ -194,12 +188,7 @@ mod tests {
     fn generated_keys_parse_back_with_their_mode() {
         for mode in [Mode::Test, Mode::Live] {
             let pair = KeyPair::generate(mode);
-            assert_eq!(
-                PublishableKey::parse(pair.publishable.as_str())
-                    .unwrap()
-                    .mode(),
-                mode
-            );
+            assert_eq!(PublishableKey::parse(pair.publishable.as_str()).unwrap().mode(), mode);
             assert_eq!(SecretKey::parse(pair.secret.expose()).unwrap().mode(), mode);
             assert_eq!(pair.publishable.as_str().len(), 3 + 5 + PUBLISHABLE_HEX_LEN);
             assert_eq!(pair.secret.expose().len(), 3 + 5 + SECRET_HEX_LEN);
@@ -252,11 +241,7 @@ mod tests {
         let pair = KeyPair::generate(Mode::Live);
         let secret_body = &pair.secret.expose()[8..];
         let hash = pair.secret.hash();
-        for shown in [
-            format!("{:?}", pair.secret),
-            format!("{pair:?}"),
-            format!("{hash:?}"),
-        ] {
+        for shown in [format!("{:?}", pair.secret), format!("{pair:?}"), format!("{hash:?}")] {
             assert!(!shown.contains(secret_body), "{shown}");
             assert!(!shown.contains(hash.as_str()), "{shown}");
         }

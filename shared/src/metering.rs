@@ -29,12 +29,7 @@ pub struct UsageHeaders {
     pub idempotency_key: Option<String>,
 }
 
-fn header_text<'a>(
-    headers: &'a HeaderMap,
-    name: &str,
-    max_len: usize,
-    required: bool,
-) -> ApiResult<Option<&'a str>> {
+fn header_text<'a>(headers: &'a HeaderMap, name: &str, max_len: usize, required: bool) -> ApiResult<Option<&'a str>> {
     let Some(raw) = headers.get(name) else {
         return if required {
             Err(ApiError::invalid_request(format!("Missing {name} header")))
@@ -46,11 +41,7 @@ fn header_text<'a>(
         .to_str()
         .ok()
         .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| {
-            ApiError::invalid_request(format!(
-                "{name} must be 1-{max_len} visible ASCII characters"
-            ))
-        })?;
+        .ok_or_else(|| ApiError::invalid_request(format!("{name} must be 1-{max_len} visible ASCII characters")))?;
     if text.len() > max_len {
         return Err(ApiError::invalid_request(format!(
             "{name} is longer than {max_len} characters"
@@ -65,15 +56,9 @@ impl UsageHeaders {
             user_id: header_text(headers, USER_ID_HEADER, MAX_USER_ID_LEN, true)?
                 .unwrap_or_default()
                 .to_owned(),
-            plan: header_text(headers, PLAN_HEADER, crate::tier::TIER_NAME_MAX, false)?
+            plan: header_text(headers, PLAN_HEADER, crate::tier::TIER_NAME_MAX, false)?.map(str::to_owned),
+            idempotency_key: header_text(headers, IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LEN, false)?
                 .map(str::to_owned),
-            idempotency_key: header_text(
-                headers,
-                IDEMPOTENCY_KEY_HEADER,
-                MAX_IDEMPOTENCY_KEY_LEN,
-                false,
-            )?
-            .map(str::to_owned),
         })
     }
 }
@@ -123,11 +108,7 @@ async fn resolve<'c>(
         ));
     }
     let requested_tier = match &headers.plan {
-        Some(plan) => Some(
-            auth.config
-                .tier(plan)
-                .ok_or_else(|| unknown_plan(auth, plan))?,
-        ),
+        Some(plan) => Some(auth.config.tier(plan).ok_or_else(|| unknown_plan(auth, plan))?),
         None => None,
     };
     let needs_subscription = requested_tier.is_none_or(|tier| !tier.price.is_free());
@@ -149,9 +130,7 @@ async fn resolve<'c>(
             ))
         })?,
     };
-    let period = match subscription
-        .and_then(|s| (s.plan == tier.name.as_str()).then_some(s.period).flatten())
-    {
+    let period = match subscription.and_then(|s| (s.plan == tier.name.as_str()).then_some(s.period).flatten()) {
         Some((start, end)) => BillingPeriod::from_subscription(start, end, now),
         None => BillingPeriod::calendar_month(now),
     };
@@ -203,19 +182,13 @@ pub async fn record_usage(
             usage: UsageReport::new(count, tier, &period),
             replayed: true,
         }),
-        CountOutcome::LimitReached(count) => {
-            Err(ApiError::new(ErrorCode::LimitReached, "Tier limit reached")
-                .with_detail("usage", UsageReport::new(count, tier, &period)))
-        }
+        CountOutcome::LimitReached(count) => Err(ApiError::new(ErrorCode::LimitReached, "Tier limit reached")
+            .with_detail("usage", UsageReport::new(count, tier, &period))),
     }
 }
 
 /// GET /api/usage: the same report without counting.
-pub async fn current_usage(
-    auth: &SecretKeyAuth,
-    headers: &UsageHeaders,
-    now: Timestamp,
-) -> ApiResult<UsageReport> {
+pub async fn current_usage(auth: &SecretKeyAuth, headers: &UsageHeaders, now: Timestamp) -> ApiResult<UsageReport> {
     let (tier, period) = resolve(auth, headers, now).await?;
     let count = auth.scope.usage_count(&headers.user_id, &period).await?;
     Ok(UsageReport::new(count, tier, &period))
@@ -257,34 +230,18 @@ mod tests {
             (headers(&[]), "Missing x-user-id"),
             (headers(&[("x-user-id", b"")]), "visible ASCII"),
             (headers(&[("x-user-id", b"two words")]), "visible ASCII"),
+            (headers(&[("x-user-id", "j\u{f6}rg".as_bytes())]), "visible ASCII"),
+            (headers(&[("x-user-id", long_user.as_bytes())]), "longer than 128"),
             (
-                headers(&[("x-user-id", "j\u{f6}rg".as_bytes())]),
-                "visible ASCII",
-            ),
-            (
-                headers(&[("x-user-id", long_user.as_bytes())]),
-                "longer than 128",
-            ),
-            (
-                headers(&[
-                    ("x-user-id", b"u"),
-                    ("idempotency-key", long_key.as_bytes()),
-                ]),
+                headers(&[("x-user-id", b"u"), ("idempotency-key", long_key.as_bytes())]),
                 "longer than 255",
             ),
-            (
-                headers(&[("x-user-id", b"u"), ("x-user-plan", b"a b")]),
-                "x-user-plan",
-            ),
+            (headers(&[("x-user-id", b"u"), ("x-user-plan", b"a b")]), "x-user-plan"),
         ];
         for (map, expected) in cases {
             let err = UsageHeaders::parse(&map).unwrap_err();
             assert_eq!(err.code(), ErrorCode::InvalidRequest);
-            assert!(
-                err.message().contains(expected),
-                "{map:?}: {}",
-                err.message()
-            );
+            assert!(err.message().contains(expected), "{map:?}: {}", err.message());
         }
     }
 

@@ -80,9 +80,6 @@ mod tests {
         }
         assert_eq!(Mode::parse("Live"), None);
         assert_eq!(ProjectType::parse("both"), None);
-        assert_eq!(
-            serde_json::to_string(&ProjectType::Saas).unwrap(),
-            "\"saas\""
-        );
+        assert_eq!(serde_json::to_string(&ProjectType::Saas).unwrap(), "\"saas\"");
     }
 }

@@ -33,8 +33,7 @@ impl Cents {
 
     /// Parses a non-negative decimal with at most two fractional digits ("10", "9.9", "9.99").
     pub fn parse_dollars(text: &str) -> Result<Self, MoneyError> {
-        const SHAPE: MoneyError =
-            MoneyError("price must be a non-negative number with at most 2 decimals");
+        const SHAPE: MoneyError = MoneyError("price must be a non-negative number with at most 2 decimals");
         if text.starts_with('-') {
             return Err(MoneyError("price must not be negative"));
         }
@@ -70,8 +69,7 @@ impl Cents {
             serde_json::Value::from(self.0 / 100)
         } else {
             // Two-decimal text re-read by serde_json is the closest f64, printed back identically.
-            serde_json::from_str(&format!("{}.{:02}", self.0 / 100, self.0 % 100))
-                .unwrap_or(serde_json::Value::Null)
+            serde_json::from_str(&format!("{}.{:02}", self.0 / 100, self.0 % 100)).unwrap_or(serde_json::Value::Null)
         }
     }
 }
@@ -116,9 +114,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_prices() {
-        for text in [
-            "-1", "9.999", "1e3", "", ".5", "5.", "abc", "1000000", "NaN", "0x10",
-        ] {
+        for text in ["-1", "9.999", "1e3", "", ".5", "5.", "abc", "1000000", "NaN", "0x10"] {
             assert!(Cents::parse_dollars(text).is_err(), "{text}");
         }
     }
@@ -131,10 +127,7 @@ mod tests {
             let back: Cents = serde_json::from_str(&json).unwrap();
             assert_eq!(back, c, "{json}");
         }
-        assert_eq!(
-            serde_json::to_string(&Cents::new(999).unwrap()).unwrap(),
-            "9.99"
-        );
+        assert_eq!(serde_json::to_string(&Cents::new(999).unwrap()).unwrap(), "9.99");
         assert!(serde_json::from_str::<Cents>("0.30000000000000004").is_err());
         assert!(serde_json::from_str::<Cents>("true").is_err());
     }

@@ -130,24 +130,15 @@ mod tests {
     fn formats_rfc3339() {
         assert_eq!(Timestamp(0).to_rfc3339(), "1970-01-01T00:00:00Z");
         // `date -u -d @1795306426`
-        assert_eq!(
-            Timestamp(1_795_306_426).to_rfc3339(),
-            "2026-11-22T00:13:46Z"
-        );
+        assert_eq!(Timestamp(1_795_306_426).to_rfc3339(), "2026-11-22T00:13:46Z");
         assert_eq!(Timestamp(951_782_400).to_rfc3339(), "2000-02-29T00:00:00Z");
-        assert_eq!(
-            Timestamp::from_millis(1_795_306_426_999),
-            Timestamp(1_795_306_426)
-        );
+        assert_eq!(Timestamp::from_millis(1_795_306_426_999), Timestamp(1_795_306_426));
     }
 
     #[test]
     fn parses_what_it_writes() {
         for t in [0, 951_782_400, 1_795_306_426, 1_798_761_599] {
-            assert_eq!(
-                Timestamp::parse_rfc3339(&Timestamp(t).to_rfc3339()),
-                Some(Timestamp(t))
-            );
+            assert_eq!(Timestamp::parse_rfc3339(&Timestamp(t).to_rfc3339()), Some(Timestamp(t)));
         }
         for bad in [
             "2026-02-31T00:00:00Z",
@@ -184,11 +175,9 @@ mod tests {
     #[test]
     fn subscription_period_used_only_while_current() {
         let now = Timestamp(1_795_306_426);
-        let current =
-            BillingPeriod::from_subscription(Timestamp(now.0 - 10), Timestamp(now.0 + 10), now);
+        let current = BillingPeriod::from_subscription(Timestamp(now.0 - 10), Timestamp(now.0 + 10), now);
         assert_eq!(current.start, Timestamp(now.0 - 10));
-        let stale =
-            BillingPeriod::from_subscription(Timestamp(now.0 - 20), Timestamp(now.0 - 10), now);
+        let stale = BillingPeriod::from_subscription(Timestamp(now.0 - 20), Timestamp(now.0 - 10), now);
         assert_eq!(stale, BillingPeriod::calendar_month(now));
     }
 }

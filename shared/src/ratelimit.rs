@@ -15,9 +15,9 @@ pub const USAGE_RATE_LIMIT: u32 = 600;
 pub const USAGE_RATE_PERIOD_SECS: u32 = 60;
 
 pub async fn enforce_usage_rate(env: &Env, project: &Project, user_id: &str) -> ApiResult<()> {
-    let limiter = env.rate_limiter(USAGE_RATE_LIMITER).map_err(|e| {
-        ApiError::internal(format!("rate limit binding `{USAGE_RATE_LIMITER}`: {e}"))
-    })?;
+    let limiter = env
+        .rate_limiter(USAGE_RATE_LIMITER)
+        .map_err(|e| ApiError::internal(format!("rate limit binding `{USAGE_RATE_LIMITER}`: {e}")))?;
     let key = format!("{}:{user_id}", project.publishable_key);
     let outcome = SendFuture::new(limiter.limit(key)).await?;
     if outcome.success {
@@ -53,10 +53,7 @@ mod tests {
             section.contains(&format!("name = \"{USAGE_RATE_LIMITER}\"")),
             "{section}"
         );
-        assert!(
-            section.contains(&format!("limit = {USAGE_RATE_LIMIT}")),
-            "{section}"
-        );
+        assert!(section.contains(&format!("limit = {USAGE_RATE_LIMIT}")), "{section}");
         assert!(
             section.contains(&format!("period = {USAGE_RATE_PERIOD_SECS}")),
             "{section}"

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{mode::ProjectType, money::Cents};
+use crate::{keys::PublishableKey, mode::ProjectType, money::Cents};
 
 /// A tier's identifier within its project: a lowercase slug such as `free` or `pro-annual`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -109,6 +109,7 @@ pub struct Tier {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectConfig {
+    pub publishable_key: PublishableKey,
     pub platform_id: String,
     pub project_type: ProjectType,
     pub name: String,
@@ -155,10 +156,7 @@ mod tests {
         assert!(UsageLimit::UNLIMITED.allows_next(u64::MAX - 1));
         assert_eq!(UsageLimit::UNLIMITED.remaining(7), None);
         assert_eq!(UsageLimit::UNLIMITED.as_sql(), None);
-        assert_eq!(
-            serde_json::to_string(&UsageLimit::UNLIMITED).unwrap(),
-            "null"
-        );
+        assert_eq!(serde_json::to_string(&UsageLimit::UNLIMITED).unwrap(), "null");
         assert_eq!(
             serde_json::from_str::<UsageLimit>("250").unwrap(),
             UsageLimit::limited(250)

@@ -12,9 +12,8 @@ use shared::{
     repo::{
         Project, SqlParam,
         usage::{
-            CLAIM_IDEMPOTENCY_KEY, COUNT_USAGE, ClaimRow, CountRequest, CountRow,
-            IDEMPOTENCY_WINDOW_SECS, RECORD_IDEMPOTENT_RESULT, SELECT_IDEMPOTENCY_CLAIM,
-            SELECT_USAGE, Verdict,
+            CLAIM_IDEMPOTENCY_KEY, COUNT_USAGE, ClaimRow, CountRequest, CountRow, IDEMPOTENCY_WINDOW_SECS,
+            RECORD_IDEMPOTENT_RESULT, SELECT_IDEMPOTENCY_CLAIM, SELECT_USAGE, Verdict,
         },
     },
     tier::UsageLimit,
@@ -35,10 +34,7 @@ fn to_values(params: &[SqlParam]) -> Vec<Value> {
 
 fn migrations() -> String {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     files
         .iter()
@@ -52,8 +48,7 @@ fn open(path: Option<&std::path::Path>) -> Connection {
         Some(p) => Connection::open(p).unwrap(),
         None => Connection::open_in_memory().unwrap(),
     };
-    conn.busy_timeout(std::time::Duration::from_secs(30))
-        .unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
     conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
     conn
 }
@@ -87,12 +82,7 @@ fn project(conn: &Connection, mode: Mode) -> Project {
     }
 }
 
-fn request<'a>(
-    user: &'a str,
-    limit: UsageLimit,
-    key: Option<&'a str>,
-    request_id: &'a str,
-) -> CountRequest<'a> {
+fn request<'a>(user: &'a str, limit: UsageLimit, key: Option<&'a str>, request_id: &'a str) -> CountRequest<'a> {
     CountRequest {
         user_id: user,
         plan: "free",
@@ -115,11 +105,7 @@ fn count_once(conn: &Connection, project: &Project, req: &CountRequest) -> Optio
 }
 
 /// The idempotent batch exactly as `ProjectScope::count_idempotent` sends it.
-fn count_idempotent(
-    conn: &mut Connection,
-    project: &Project,
-    req: &CountRequest,
-) -> shared::ApiResult<Verdict> {
+fn count_idempotent(conn: &mut Connection, project: &Project, req: &CountRequest) -> shared::ApiResult<Verdict> {
     let key = req.idempotency_key.unwrap();
     let tx = conn.transaction().unwrap();
     tx.execute(
@@ -131,11 +117,7 @@ fn count_idempotent(
         .query_row(
             COUNT_USAGE,
             params_from_iter(to_values(&req.count_params(project))),
-            |r| {
-                Ok(CountRow {
-                    usage_count: r.get(0)?,
-                })
-            },
+            |r| Ok(CountRow { usage_count: r.get(0)? }),
         )
         .optional()
         .unwrap();
@@ -164,11 +146,9 @@ fn count_idempotent(
 
 fn stored(conn: &Connection, project: &Project, user: &str) -> i64 {
     let period = BillingPeriod::calendar_month(NOW).start.to_rfc3339();
-    conn.query_row(
-        SELECT_USAGE,
-        (project.publishable_key.as_str(), user, period),
-        |r| r.get(0),
-    )
+    conn.query_row(SELECT_USAGE, (project.publishable_key.as_str(), user, period), |r| {
+        r.get(0)
+    })
     .optional()
     .unwrap()
     .unwrap_or(0)
@@ -207,12 +187,7 @@ fn lowering_the_limit_below_the_count_refuses_further_requests() {
     let conn = migrated(None);
     let p = project(&conn, Mode::Test);
     for _ in 0..10 {
-        count_once(
-            &conn,
-            &p,
-            &request("u", UsageLimit::limited(100), None, "r"),
-        )
-        .unwrap();
+        count_once(&conn, &p, &request("u", UsageLimit::limited(100), None, "r")).unwrap();
     }
     assert_eq!(
         count_once(&conn, &p, &request("u", UsageLimit::limited(5), None, "r")),
@@ -227,18 +202,10 @@ fn projects_and_modes_never_share_counts() {
     let test = project(&conn, Mode::Test);
     let live = project(&conn, Mode::Live);
     for _ in 0..3 {
-        count_once(
-            &conn,
-            &test,
-            &request("same-user", UsageLimit::limited(10), None, "r"),
-        );
+        count_once(&conn, &test, &request("same-user", UsageLimit::limited(10), None, "r"));
     }
     assert_eq!(
-        count_once(
-            &conn,
-            &live,
-            &request("same-user", UsageLimit::limited(10), None, "r")
-        ),
+        count_once(&conn, &live, &request("same-user", UsageLimit::limited(10), None, "r")),
         Some(1)
     );
     assert_eq!(stored(&conn, &test, "same-user"), 3);
@@ -273,8 +240,7 @@ fn an_idempotency_key_is_bound_to_its_user() {
     let p = project(&conn, Mode::Test);
     let limit = UsageLimit::limited(10);
     count_idempotent(&mut conn, &p, &request("alice", limit, Some("k"), "req_a")).unwrap();
-    let err =
-        count_idempotent(&mut conn, &p, &request("bob", limit, Some("k"), "req_b")).unwrap_err();
+    let err = count_idempotent(&mut conn, &p, &request("bob", limit, Some("k"), "req_b")).unwrap_err();
     assert_eq!(err.code(), shared::ErrorCode::Conflict);
     assert_eq!(stored(&conn, &p, "bob"), 0);
 }
@@ -345,8 +311,7 @@ fn concurrent_connections_never_exceed_the_limit() {
                     let verdict = if req.idempotency_key.is_some() {
                         count_idempotent(&mut conn, &p, &req).unwrap()
                     } else {
-                        count_once(&conn, &p, &req)
-                            .map_or(Verdict::LimitReached, |n| Verdict::Counted(n as u64))
+                        count_once(&conn, &p, &req).map_or(Verdict::LimitReached, |n| Verdict::Counted(n as u64))
                     };
                     if let Verdict::Counted(n) = verdict {
                         counted.push(n);
@@ -356,10 +321,7 @@ fn concurrent_connections_never_exceed_the_limit() {
             })
         })
         .collect();
-    let mut all: Vec<u64> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
+    let mut all: Vec<u64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
     all.sort_unstable();
     assert_eq!(
         all,
@@ -406,7 +368,10 @@ fn schema_rejects_what_must_never_be_stored() {
     );
     assert!(insert_tier("item", "store", None, Some(2)).is_ok());
     let sell = |n: i64| {
-        conn.execute("UPDATE tiers SET inventory = inventory - ?1 WHERE publishableKey = ?2 AND name = 'item'", (n, pk))
+        conn.execute(
+            "UPDATE tiers SET inventory = inventory - ?1 WHERE publishableKey = ?2 AND name = 'item'",
+            (n, pk),
+        )
     };
     assert!(sell(3).is_err(), "a sale can never take stock below zero");
     assert!(sell(2).is_ok());
@@ -436,8 +401,5 @@ fn schema_rejects_what_must_never_be_stored() {
         )
     };
     assert!(usage("dup").is_ok());
-    assert!(
-        usage("dup").is_err(),
-        "one usage row per project, user and period"
-    );
+    assert!(usage("dup").is_err(), "one usage row per project, user and period");
 }

@@ -40,8 +40,7 @@ impl LocalD1 {
             sql,
         ])
         .await?;
-        let parsed: Value = serde_json::from_str(&out)
-            .map_err(|e| format!("wrangler --json output: {e}: {out}"))?;
+        let parsed: Value = serde_json::from_str(&out).map_err(|e| format!("wrangler --json output: {e}: {out}"))?;
         Ok(parsed
             .as_array()
             .into_iter()
@@ -148,17 +147,11 @@ impl LocalD1 {
     ) -> Result<TestProject, String> {
         let platform_id = random_id("plt");
         let project_id = random_id("prj");
-        self.insert(&platform_id, &project_id, kind, mode, tiers)
-            .await
+        self.insert(&platform_id, &project_id, kind, mode, tiers).await
     }
 
     /// The other mode's key set of an existing project (what promote-to-live will create).
-    pub async fn add_mode(
-        &self,
-        project: &TestProject,
-        mode: Mode,
-        tiers: &[TierSpec],
-    ) -> Result<TestProject, String> {
+    pub async fn add_mode(&self, project: &TestProject, mode: Mode, tiers: &[TierSpec]) -> Result<TestProject, String> {
         self.insert(
             &project.platform_id,
             &project.project_id,

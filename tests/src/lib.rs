@@ -48,3 +48,70 @@ pub fn client() -> reqwest::Client {
         .build()
         .expect("reqwest client")
 }
+
+/// A response as the tests look at it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    pub async fn from(resp: reqwest::Response) -> Self {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        Self { status, headers, body }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the platform's error shape and returns the code.
+    pub fn error_code(&self) -> &str {
+        assert!(self.body["error"].is_string(), "no error message in {:?}", self.body);
+        let request_id = self.body["requestId"].as_str().expect("requestId in error body");
+        assert_eq!(
+            Some(request_id),
+            self.header("x-request-id"),
+            "body and header request ids differ"
+        );
+        self.body["code"].as_str().expect("code in error body")
+    }
+}
+
+/// Calls to api-multi's metered endpoints.
+#[derive(Clone)]
+pub struct MeteredApi {
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl MeteredApi {
+    pub fn new(env: &TestEnv) -> Self {
+        Self {
+            base: env.api_multi.clone(),
+            client: client(),
+        }
+    }
+
+    /// POST /api/data with the given headers (name, value).
+    pub async fn track(&self, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.client.post(format!("{}/api/data", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        Reply::from(req.send().await.expect("POST /api/data")).await
+    }
+
+    pub async fn usage(&self, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.client.get(format!("{}/api/usage", self.base));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        Reply::from(req.send().await.expect("GET /api/usage")).await
+    }
+}

@@ -19,11 +19,14 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A worker of the platform and the port it listens on.
+/// A worker, its wrangler config (relative to the repository root) and the port it listens on.
 #[derive(Debug, Clone)]
 pub struct WorkerSpec {
     pub name: &'static str,
+    pub config: String,
     pub port: u16,
+    /// Extra `--var NAME:VALUE` (emulator URLs, local secrets, bench parameters).
+    pub vars: BTreeMap<String, String>,
 }
 
 pub const WORKERS: [&str; 3] = ["api-multi", "oauth-api", "front-auth-api"];
@@ -35,8 +38,6 @@ pub struct StackConfig {
     pub state_dir: PathBuf,
     pub log_dir: PathBuf,
     pub workers: Vec<WorkerSpec>,
-    /// Extra `--var NAME:VALUE` for every worker (emulator URLs, secrets for local use).
-    pub vars: BTreeMap<String, String>,
 }
 
 impl StackConfig {
@@ -47,18 +48,18 @@ impl StackConfig {
             workers: WORKERS
                 .iter()
                 .zip(ports)
-                .map(|(&name, port)| WorkerSpec { name, port })
+                .map(|(&name, port)| WorkerSpec {
+                    name,
+                    config: config_path(name),
+                    port,
+                    vars: BTreeMap::new(),
+                })
                 .collect(),
-            vars: BTreeMap::new(),
         }
     }
 
     pub fn url(&self, worker: &str) -> String {
-        let port = self
-            .workers
-            .iter()
-            .find(|w| w.name == worker)
-            .map_or(0, |w| w.port);
+        let port = self.workers.iter().find(|w| w.name == worker).map_or(0, |w| w.port);
         format!("http://127.0.0.1:{port}")
     }
 }
@@ -159,36 +160,20 @@ impl Stack {
 
     fn spawn(&self, worker: &WorkerSpec) -> Result<Child, String> {
         let log_path = self.config.log_dir.join(format!("{}.log", worker.name));
-        let log =
-            std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+        let log = std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
         let log_err = log.try_clone().map_err(|e| e.to_string())?;
         let mut cmd = wrangler();
         let port = worker.port.to_string();
         let inspector = free_port().to_string();
         let state = self.config.state_dir.display().to_string();
-        cmd.args([
-            "dev",
-            "-c",
-            &config_path(worker.name),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            &port,
-        ])
-        .args(["--inspector-port", &inspector, "--persist-to", &state])
-        .args([
-            "--show-interactive-dev-session=false",
-            "--log-level",
-            "info",
-        ]);
-        for (name, value) in &self.config.vars {
+        cmd.args(["dev", "-c", &worker.config, "--ip", "127.0.0.1", "--port", &port])
+            .args(["--inspector-port", &inspector, "--persist-to", &state])
+            .args(["--show-interactive-dev-session=false", "--log-level", "info"]);
+        for (name, value) in &worker.vars {
             cmd.arg("--var").arg(format!("{name}:{value}"));
         }
         // Own process group: Ctrl-C reaches the launcher, which then stops wrangler *and* workerd.
-        cmd.process_group(0)
-            .stdout(log)
-            .stderr(log_err)
-            .kill_on_drop(true);
+        cmd.process_group(0).stdout(log).stderr(log_err).kill_on_drop(true);
         cmd.spawn()
             .map_err(|e| format!("cannot start wrangler dev for {}: {e}", worker.name))
     }

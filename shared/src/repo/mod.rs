@@ -38,26 +38,15 @@ impl Database {
             .map_err(|e| ApiError::internal(format!("binding parameters: {e}")))
     }
 
-    async fn first<T: DeserializeOwned>(
-        &self,
-        sql: &'static str,
-        params: &[SqlParam],
-    ) -> ApiResult<Option<T>> {
+    async fn first<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Option<T>> {
         Ok(self.statement(sql, params)?.first::<T>(None).await?)
     }
 
-    async fn all<T: DeserializeOwned>(
-        &self,
-        sql: &'static str,
-        params: &[SqlParam],
-    ) -> ApiResult<Vec<T>> {
+    async fn all<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Vec<T>> {
         Ok(self.statement(sql, params)?.all().await?.results::<T>()?)
     }
 
-    async fn batch(
-        &self,
-        statements: Vec<D1PreparedStatement>,
-    ) -> ApiResult<Vec<worker::D1Result>> {
+    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> ApiResult<Vec<worker::D1Result>> {
         Ok(self.0.batch(statements).await?)
     }
 }

@@ -14,7 +14,8 @@ use crate::{
 pub const FIND_ACTIVE_KEY_BY_HASH: &str =
     "SELECT publishableKey FROM api_keys WHERE secretKeyHash = ?1 AND status = 'active'";
 
-pub const SELECT_ACTIVE_PROJECT: &str = "SELECT platformId, projectType, name FROM api_keys WHERE publishableKey = ?1 AND status = 'active'";
+pub const SELECT_ACTIVE_PROJECT: &str =
+    "SELECT platformId, projectType, name FROM api_keys WHERE publishableKey = ?1 AND status = 'active'";
 
 pub const SELECT_TIERS: &str = "SELECT name, displayName, priceCents, currency, \"limit\", priceId, productId, \
      features, popular, inventory, soldOut FROM tiers WHERE publishableKey = ?1 ORDER BY priceCents, name";
@@ -53,8 +54,7 @@ impl TierRow {
     /// Rows were validated on the way in (CHECK constraints and typed inputs); a row that no
     /// longer parses is corruption, reported as an internal error rather than skipped.
     fn into_tier(self) -> ApiResult<Tier> {
-        let corrupt =
-            |what: &str| ApiError::internal(format!("tiers row `{}`: invalid {what}", self.name));
+        let corrupt = |what: &str| ApiError::internal(format!("tiers row `{}`: invalid {what}", self.name));
         Ok(Tier {
             name: TierName::parse(&self.name).map_err(|_| corrupt("name"))?,
             display_name: self.display_name.clone(),
@@ -76,26 +76,17 @@ impl TierRow {
 
 impl Database {
     /// The project an active secret key belongs to. Authentication only.
-    pub(crate) async fn find_active_key(
-        &self,
-        hash: &SecretKeyHash,
-    ) -> ApiResult<Option<PublishableKey>> {
-        let row: Option<KeyRow> = self
-            .first(FIND_ACTIVE_KEY_BY_HASH, &[hash.as_str().into()])
-            .await?;
+    pub(crate) async fn find_active_key(&self, hash: &SecretKeyHash) -> ApiResult<Option<PublishableKey>> {
+        let row: Option<KeyRow> = self.first(FIND_ACTIVE_KEY_BY_HASH, &[hash.as_str().into()]).await?;
         row.map(|r| {
-            PublishableKey::parse(&r.publishable_key)
-                .map_err(|e| ApiError::internal(format!("stored key: {e}")))
+            PublishableKey::parse(&r.publishable_key).map_err(|e| ApiError::internal(format!("stored key: {e}")))
         })
         .transpose()
     }
 
     /// Everything api-multi needs about an active project, or `None` if it is unknown or revoked.
     /// Crate-private: callers get it through an authenticated scope.
-    pub(crate) async fn load_project_config(
-        &self,
-        key: &PublishableKey,
-    ) -> ApiResult<Option<ProjectConfig>> {
+    pub(crate) async fn load_project_config(&self, key: &PublishableKey) -> ApiResult<Option<ProjectConfig>> {
         let pk = SqlParam::from(key.as_str());
         let project: Option<ProjectRow> = self.first(SELECT_ACTIVE_PROJECT, &[pk.clone()]).await?;
         let Some(project) = project else {
@@ -103,14 +94,12 @@ impl Database {
         };
         let rows: Vec<TierRow> = self.all(SELECT_TIERS, &[pk]).await?;
         Ok(Some(ProjectConfig {
+            publishable_key: key.clone(),
             platform_id: project.platform_id,
             project_type: ProjectType::parse(&project.project_type)
                 .ok_or_else(|| ApiError::internal("api_keys row: invalid projectType"))?,
             name: project.name,
-            tiers: rows
-                .into_iter()
-                .map(TierRow::into_tier)
-                .collect::<ApiResult<_>>()?,
+            tiers: rows.into_iter().map(TierRow::into_tier).collect::<ApiResult<_>>()?,
         }))
     }
 }

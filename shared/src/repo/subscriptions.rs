@@ -27,10 +27,7 @@ struct Row {
 }
 
 impl ProjectScope {
-    pub async fn active_subscription(
-        &self,
-        user_id: &str,
-    ) -> ApiResult<Option<ActiveSubscription>> {
+    pub async fn active_subscription(&self, user_id: &str) -> ApiResult<Option<ActiveSubscription>> {
         let row: Option<Row> = self
             .db
             .first(SELECT_ACTIVE_SUBSCRIPTION, &[self.pk(), user_id.into()])
@@ -38,10 +35,7 @@ impl ProjectScope {
         Ok(row.map(|r| {
             let parse = |t: Option<String>| t.as_deref().and_then(Timestamp::parse_rfc3339);
             let period = parse(r.current_period_start).zip(parse(r.current_period_end));
-            ActiveSubscription {
-                plan: r.plan,
-                period,
-            }
+            ActiveSubscription { plan: r.plan, period }
         }))
     }
 }

@@ -130,9 +130,7 @@ impl CountRequest<'_> {
             self.now.to_rfc3339().into(),
             self.period.start.to_rfc3339().into(),
             self.limit.as_sql().into(),
-            Timestamp(self.now.0 - IDEMPOTENCY_WINDOW_SECS)
-                .to_rfc3339()
-                .into(),
+            Timestamp(self.now.0 - IDEMPOTENCY_WINDOW_SECS).to_rfc3339().into(),
         ]
     }
 
@@ -152,11 +150,7 @@ impl CountRequest<'_> {
 
     /// Reads the results of the idempotent batch: the counting statement's row, and the claim
     /// as it stands after the batch.
-    pub fn verdict(
-        &self,
-        counted: Option<CountRow>,
-        claim: Option<ClaimRow>,
-    ) -> ApiResult<Verdict> {
+    pub fn verdict(&self, counted: Option<CountRow>, claim: Option<ClaimRow>) -> ApiResult<Verdict> {
         if let Some(row) = counted {
             return Ok(Verdict::Counted(as_count(row.usage_count)));
         }
@@ -191,28 +185,20 @@ impl ProjectScope {
         Ok(match verdict {
             Verdict::Counted(n) => CountOutcome::Counted(n),
             Verdict::Replayed(n) => CountOutcome::Replayed(n),
-            Verdict::LimitReached => {
-                CountOutcome::LimitReached(self.usage_count(req.user_id, &req.period).await?)
-            }
+            Verdict::LimitReached => CountOutcome::LimitReached(self.usage_count(req.user_id, &req.period).await?),
         })
     }
 
     async fn count_once(&self, req: &CountRequest<'_>) -> ApiResult<Verdict> {
-        let counted: Option<CountRow> = self
-            .db
-            .first(COUNT_USAGE, &req.count_params(&self.project))
-            .await?;
-        Ok(counted.map_or(Verdict::LimitReached, |row| {
-            Verdict::Counted(as_count(row.usage_count))
-        }))
+        let counted: Option<CountRow> = self.db.first(COUNT_USAGE, &req.count_params(&self.project)).await?;
+        Ok(counted.map_or(Verdict::LimitReached, |row| Verdict::Counted(as_count(row.usage_count))))
     }
 
     /// Claim, count, record and read back in one D1 batch (one transaction, one round trip).
     async fn count_idempotent(&self, req: &CountRequest<'_>, key: &str) -> ApiResult<Verdict> {
         let p = &self.project;
         let statements = vec![
-            self.db
-                .statement(CLAIM_IDEMPOTENCY_KEY, &req.claim_params(p, key))?,
+            self.db.statement(CLAIM_IDEMPOTENCY_KEY, &req.claim_params(p, key))?,
             self.db.statement(COUNT_USAGE, &req.count_params(p))?,
             self.db
                 .statement(RECORD_IDEMPOTENT_RESULT, &req.record_params(p, key))?,
@@ -220,9 +206,8 @@ impl ProjectScope {
                 .statement(SELECT_IDEMPOTENCY_CLAIM, &req.claim_read_params(p, key))?,
         ];
         let results = self.db.batch(statements).await?;
-        let [_, counted, _, claim] = <[worker::D1Result; 4]>::try_from(results).map_err(|r| {
-            ApiError::internal(format!("batch returned {} results, expected 4", r.len()))
-        })?;
+        let [_, counted, _, claim] = <[worker::D1Result; 4]>::try_from(results)
+            .map_err(|r| ApiError::internal(format!("batch returned {} results, expected 4", r.len())))?;
         let counted = counted.results::<CountRow>()?.into_iter().next();
         let claim = claim.results::<ClaimRow>()?.into_iter().next();
         req.verdict(counted, claim)

@@ -1,5 +1,187 @@
-//! `make bench` (written in the next step).
+//! `make bench`: POST /api/data on the local stack against a minimal JavaScript worker running
+//! the same D1 statement, measured in the same run with wrk (loopback, bounded in time), plus
+//! each worker's Wasm size. Prints figures; asserts nothing about speed.
 
-pub async fn run() -> Result<std::process::ExitCode, String> {
-    Err("bench is not implemented yet".to_owned())
+use std::{collections::BTreeMap, path::Path, process::ExitCode, time::Duration};
+
+use e2e::{
+    fixtures::{LocalD1, TierSpec},
+    stack::{Stack, StackConfig, WORKERS, WorkerSpec, free_port, repo_root},
+};
+use shared::{
+    mode::{Mode, ProjectType},
+    repo::usage::COUNT_USAGE,
+};
+use tokio::process::Command;
+
+const DURATION_SECS: u32 = 10;
+const CONNECTIONS: u32 = 10;
+const WARMUP_SECS: u32 = 3;
+
+#[derive(Debug)]
+struct Figures {
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    requests: u64,
+    non_2xx: u64,
+}
+
+pub async fn run() -> Result<ExitCode, String> {
+    let root = repo_root();
+    let base = std::env::temp_dir().join(format!("dream-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let mut config = StackConfig::with_ports(&base, [free_port(), free_port(), free_port()]);
+    config.workers.retain(|w| w.name == "api-multi");
+    let baseline_port = free_port();
+    config.workers.push(WorkerSpec {
+        name: "baseline",
+        config: "bench/baseline/wrangler.toml".to_owned(),
+        port: baseline_port,
+        vars: BTreeMap::new(),
+    });
+
+    // The project exists before the baseline starts, so it can be told the project's key.
+    e2e::stack::apply_migrations(&config.state_dir).await?;
+    let d1 = LocalD1 {
+        state_dir: config.state_dir.clone(),
+    };
+    let project = d1
+        .create_project(
+            ProjectType::Saas,
+            Mode::Test,
+            &[TierSpec::saas("bench", Some(1_000_000_000), 0)],
+        )
+        .await?;
+    if let Some(baseline) = config.workers.iter_mut().find(|w| w.name == "baseline") {
+        baseline.vars.insert("COUNT_USAGE_SQL".into(), COUNT_USAGE.into());
+        baseline.vars.insert("BENCH_PK".into(), project.publishable_key.clone());
+        baseline
+            .vars
+            .insert("BENCH_PLATFORM".into(), project.platform_id.clone());
+    }
+
+    println!(
+        "Starting api-multi and the JavaScript baseline ({}) ...",
+        base.display()
+    );
+    let mut stack = Stack::start(config).await?;
+    let script = base.join("wrk-usage.lua");
+    let template = std::fs::read_to_string(root.join("bench/wrk-usage.lua")).map_err(|e| e.to_string())?;
+    std::fs::write(&script, template.replace("BENCH_KEY", &project.secret_key)).map_err(|e| e.to_string())?;
+
+    let result = measure_both(&stack, &script).await;
+    stack.stop().await;
+    let (rust, js) = result?;
+    let _ = std::fs::remove_dir_all(&base);
+
+    println!(
+        "\nPOST /api/data, {CONNECTIONS} connections, {DURATION_SECS} s each, loopback, wrangler dev (workerd) + local D1:\n"
+    );
+    println!(
+        "{:<28} {:>10} {:>10} {:>10} {:>10} {:>8}",
+        "", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx"
+    );
+    for (name, f) in [("api-multi (Rust/Wasm)", &rust), ("baseline (JS, same SQL)", &js)] {
+        println!(
+            "{name:<28} {:>10.1} {:>10.2} {:>10.2} {:>10} {:>8}",
+            f.requests_per_sec, f.p50_ms, f.p99_ms, f.requests, f.non_2xx
+        );
+    }
+    println!(
+        "{:<28} {:>10.2} {:>10.2} {:>10.2}",
+        "ratio api-multi / baseline",
+        rust.requests_per_sec / js.requests_per_sec,
+        rust.p50_ms / js.p50_ms,
+        rust.p99_ms / js.p99_ms
+    );
+
+    println!("\nWasm size (release, after wasm-opt):\n");
+    println!("{:<16} {:>12} {:>12}", "worker", "raw bytes", "gzip -9");
+    for worker in WORKERS {
+        let wasm = root.join(worker).join("build/index_bg.wasm");
+        let raw = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
+        println!("{worker:<16} {raw:>12} {:>12}", gzip_size(&wasm).await.unwrap_or(0));
+    }
+    if rust.non_2xx > 0 || js.non_2xx > 0 {
+        eprintln!("\nwarning: some requests were not 2xx; the figures above include them");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn measure_both(stack: &Stack, script: &Path) -> Result<(Figures, Figures), String> {
+    let rust_url = stack.config.url("api-multi");
+    let js_url = stack.config.url("baseline");
+    // Warm both (JIT, SQLite page cache, KV auth cache) before measuring.
+    wrk(&rust_url, script, WARMUP_SECS).await?;
+    wrk(&js_url, script, WARMUP_SECS).await?;
+    let rust = wrk(&rust_url, script, DURATION_SECS).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let js = wrk(&js_url, script, DURATION_SECS).await?;
+    Ok((rust, js))
+}
+
+async fn wrk(url: &str, script: &Path, seconds: u32) -> Result<Figures, String> {
+    let output = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{CONNECTIONS}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "--timeout",
+            "10s",
+        ])
+        .arg("-s")
+        .arg(script)
+        .arg(url)
+        .output()
+        .await
+        .map_err(|e| format!("cannot run wrk ({e}); `make bench` installs it with apt"))?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        return Err(format!("wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr)));
+    }
+    parse_wrk(&text).ok_or_else(|| format!("cannot read wrk's output:\n{text}"))
+}
+
+/// Reads `Requests/sec`, the 50%/99% latency lines, the request total and non-2xx count.
+fn parse_wrk(text: &str) -> Option<Figures> {
+    let millis = |token: &str| -> Option<f64> {
+        let (number, unit) = token.split_at(token.find(|c: char| c.is_ascii_alphabetic())?);
+        let value: f64 = number.parse().ok()?;
+        Some(match unit {
+            "us" => value / 1000.0,
+            "ms" => value,
+            "s" => value * 1000.0,
+            "m" => value * 60_000.0,
+            _ => return None,
+        })
+    };
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(1))
+    };
+    Some(Figures {
+        requests_per_sec: field("Requests/sec:")?.parse().ok()?,
+        p50_ms: millis(field("50%")?)?,
+        p99_ms: millis(field("99%")?)?,
+        requests: text
+            .lines()
+            .find(|l| l.contains("requests in"))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse().ok())?,
+        non_2xx: text
+            .lines()
+            .find(|l| l.trim().starts_with("Non-2xx"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+    })
+}
+
+async fn gzip_size(path: &Path) -> Option<u64> {
+    let output = Command::new("gzip").args(["-9", "-c"]).arg(path).output().await.ok()?;
+    output.status.success().then_some(output.stdout.len() as u64)
 }

@@ -90,9 +90,7 @@ async fn ensure_demo_project(stack: &Stack, base: &Path) -> Result<TestProject, 
         write_demo_file(&path, &demo, stack)?;
         return Ok(demo);
     }
-    let demo = d1
-        .create_project(ProjectType::Saas, Mode::Test, &DEMO_TIERS)
-        .await?;
+    let demo = d1.create_project(ProjectType::Saas, Mode::Test, &DEMO_TIERS).await?;
     write_demo_file(&path, &demo, stack)?;
     Ok(demo)
 }
@@ -174,10 +172,7 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
     let passed = matches!(outcome, Ok(status) if status.success());
     if !passed {
         for worker in e2e::stack::WORKERS {
-            eprintln!(
-                "--- last lines of {worker}'s log ---\n{}",
-                stack.log_tail(worker)
-            );
+            eprintln!("--- last lines of {worker}'s log ---\n{}", stack.log_tail(worker));
         }
     }
     stack.stop().await;
@@ -187,9 +182,5 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
         eprintln!("Stack state and logs kept in {}", base.display());
     }
     outcome?;
-    Ok(if passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -1,0 +1,82 @@
+//! The middleware every worker shares: health, security headers, request ids and CORS.
+
+use e2e::{Reply, TestEnv};
+
+fn workers(env: &TestEnv) -> [(&'static str, String); 3] {
+    [
+        ("api-multi", env.api_multi.clone()),
+        ("oauth-api", env.oauth_api.clone()),
+        ("front-auth-api", env.front_auth_api.clone()),
+    ]
+}
+
+#[tokio::test]
+async fn every_worker_answers_health_with_security_headers() {
+    let env = TestEnv::get();
+    let client = e2e::client();
+    for (name, base) in workers(&env) {
+        let reply = Reply::from(client.get(format!("{base}/health")).send().await.unwrap()).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body, serde_json::json!({"status": "ok", "worker": name}));
+        assert!(
+            reply.header("x-request-id").is_some_and(|id| id.starts_with("req_")),
+            "{name}"
+        );
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+        assert!(reply.header("strict-transport-security").is_some());
+        assert!(reply.header("content-security-policy").is_some());
+    }
+}
+
+#[tokio::test]
+async fn request_ids_are_unique() {
+    let env = TestEnv::get();
+    let client = e2e::client();
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..20 {
+        let reply = Reply::from(client.get(format!("{}/health", env.api_multi)).send().await.unwrap()).await;
+        assert!(ids.insert(reply.header("x-request-id").unwrap().to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn cors_preflight_and_origin_checks_on_every_worker() {
+    let env = TestEnv::get();
+    let client = e2e::client();
+    let dashboard = "http://localhost:5173";
+    for (name, base) in workers(&env) {
+        let preflight = |origin: &'static str| {
+            client
+                .request(reqwest::Method::OPTIONS, format!("{base}/api/data"))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "authorization, x-user-id")
+                .send()
+        };
+        let ok = Reply::from(preflight(dashboard).await.unwrap()).await;
+        assert_eq!(ok.status, 204, "{name}");
+        assert_eq!(ok.header("access-control-allow-origin"), Some(dashboard));
+        assert!(ok.header("access-control-allow-headers").unwrap().contains("X-User-Id"));
+        let denied = Reply::from(preflight("https://evil.example").await.unwrap()).await;
+        assert_eq!(denied.status, 403, "{name}");
+        assert_eq!(denied.header("access-control-allow-origin"), None);
+
+        let simple = Reply::from(
+            client
+                .get(format!("{base}/health"))
+                .header("origin", dashboard)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(simple.header("access-control-allow-origin"), Some(dashboard));
+        assert!(
+            simple
+                .header("access-control-expose-headers")
+                .unwrap()
+                .contains("X-Request-Id")
+        );
+    }
+}
