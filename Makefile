@@ -13,7 +13,7 @@ WORKER_BUILD_VER := 0.8.7
 WASM_BINDGEN_VER := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3; exit}' Cargo.lock)
 WORKERS          := api-multi oauth-api front-auth-api
 CARGO            := cargo +$(TOOLCHAIN)
-STACK            := $(CARGO) run --quiet --release -p e2e --bin dream-stack --
+STACK            := $(CARGO) run --quiet -p e2e --bin dream-stack --
 
 export WRANGLER_SEND_METRICS := false
 export CARGO_TERM_COLOR := never
