@@ -30,13 +30,20 @@ help:
 
 tools: .tools/rust-$(TOOLCHAIN).stamp node_modules/.package-lock.json .tools/bin/worker-build .tools/wasm-bindgen-$(WASM_BINDGEN_VER).stamp
 
+# rustup would re-download an installed toolchain, so only install what is missing.
 .tools/rust-$(TOOLCHAIN).stamp: rust-toolchain.toml
-	rustup toolchain install $(TOOLCHAIN) --profile minimal --target wasm32-unknown-unknown -c rustfmt -c clippy
+	@if rustup target list --toolchain $(TOOLCHAIN) --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then \
+	  echo "Rust $(TOOLCHAIN) with wasm32-unknown-unknown: already installed"; \
+	else \
+	  rustup toolchain install $(TOOLCHAIN) --profile minimal --target wasm32-unknown-unknown; \
+	fi
 	@mkdir -p .tools && touch $@
 
-# Node 22 (wrangler 4 refuses the machine's Node 20), wrangler, wasm-opt and esbuild.
+# Node 22 (wrangler 4 refuses the machine's Node 20), wrangler, wasm-opt and esbuild, at the
+# versions in package-lock.json. Not `npm ci`: the registry here lacks workerd's macOS/Windows
+# builds, which `npm ci` insists on seeing in the lockfile; `--no-save` keeps the lockfile as is.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund --no-save
 	@touch $@
 
 .tools/bin/worker-build: | .tools/rust-$(TOOLCHAIN).stamp
