@@ -5,8 +5,11 @@
 //! Everything here that does not touch a JS binding is unit-tested natively (`cargo test -p
 //! shared`); the SQL is exercised natively against the real migrations with SQLite.
 
+pub mod assets;
 pub mod auth;
 pub mod cache;
+pub mod catalog;
+pub mod clerk;
 pub mod error;
 pub mod http;
 pub mod keys;
@@ -17,6 +20,7 @@ pub mod money;
 pub mod period;
 pub mod ratelimit;
 pub mod repo;
+pub mod stripe;
 pub mod tier;
 
 pub use error::{ApiError, ApiResult, ErrorCode};

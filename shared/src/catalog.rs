@@ -1,0 +1,262 @@
+//! What a developer may send when creating a project or editing its tiers, validated into
+//! values the rest of the code can trust. Errors name the offending field (`tiers[1].price`).
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use crate::{
+    error::{ApiError, ApiResult},
+    mode::ProjectType,
+    money::Cents,
+    tier::{TierName, UsageLimit},
+};
+
+pub const MAX_PROJECT_NAME: usize = 100;
+pub const MAX_TIERS: usize = 20;
+pub const MAX_DISPLAY_NAME: usize = 100;
+pub const MAX_DESCRIPTION: usize = 1000;
+pub const MAX_FEATURES: usize = 20;
+pub const MAX_FEATURE_LEN: usize = 200;
+pub const MAX_URL_LEN: usize = 2048;
+pub const MAX_INVENTORY: i64 = 1_000_000_000;
+
+/// A tier or product as the dashboard sends it. Absent `limit` means unlimited; absent
+/// `inventory` means stock is not tracked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TierInput {
+    pub name: TierName,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    pub price: Cents,
+    #[serde(default)]
+    pub limit: Option<u64>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub image_url: Option<String>,
+    #[serde(default)]
+    pub features: Vec<String>,
+    #[serde(default)]
+    pub popular: bool,
+    #[serde(default)]
+    pub inventory: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateProjectInput {
+    pub name: String,
+    pub project_type: ProjectType,
+    pub tiers: Vec<TierInput>,
+}
+
+/// A tier that passed validation, with everything the database and Stripe need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierDraft {
+    pub name: TierName,
+    pub display_name: String,
+    pub price: Cents,
+    pub limit: UsageLimit,
+    pub inventory: Option<i64>,
+    pub popular: bool,
+    /// `{ description, imageUrl, features[] }`, stored as the tier's `features` JSON.
+    pub presentation: serde_json::Value,
+}
+
+fn field_error(path: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::invalid_request(format!("{path}: {message}"))
+}
+
+fn check_text(path: &str, text: &str, max: usize) -> ApiResult<String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max {
+        return Err(field_error(path, format!("must be 1-{max} characters")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(field_error(path, "must not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn check_url(path: &str, url: &str) -> ApiResult<String> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= MAX_URL_LEN
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
+    if ok { Ok(url.to_owned()) } else { Err(field_error(path, "must be an http(s) URL")) }
+}
+
+impl TierInput {
+    /// Validates one tier for a project of `kind`; `path` prefixes error messages.
+    pub fn validate(&self, kind: ProjectType, path: &str) -> ApiResult<TierDraft> {
+        let display_name = match &self.display_name {
+            Some(name) => check_text(&format!("{path}.displayName"), name, MAX_DISPLAY_NAME)?,
+            None => title_case(self.name.as_str()),
+        };
+        let (limit, inventory) = match kind {
+            ProjectType::Saas => {
+                if self.inventory.is_some() {
+                    return Err(field_error(&format!("{path}.inventory"), "SaaS tiers have usage limits, not inventory"));
+                }
+                (self.limit.map_or(UsageLimit::UNLIMITED, UsageLimit::limited), None)
+            }
+            ProjectType::Store => {
+                if self.limit.is_some() {
+                    return Err(field_error(&format!("{path}.limit"), "Store products have inventory, not usage limits"));
+                }
+                if self.price.is_free() {
+                    return Err(field_error(&format!("{path}.price"), "a Store product must cost more than 0"));
+                }
+                if let Some(stock) = self.inventory
+                    && !(0..=MAX_INVENTORY).contains(&stock)
+                {
+                    return Err(field_error(&format!("{path}.inventory"), format!("must be between 0 and {MAX_INVENTORY}")));
+                }
+                (UsageLimit::UNLIMITED, self.inventory)
+            }
+        };
+        if self.features.len() > MAX_FEATURES {
+            return Err(field_error(&format!("{path}.features"), format!("at most {MAX_FEATURES} entries")));
+        }
+        let features = self
+            .features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| check_text(&format!("{path}.features[{i}]"), f, MAX_FEATURE_LEN))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let mut presentation = serde_json::Map::new();
+        if let Some(description) = &self.description {
+            presentation.insert(
+                "description".into(),
+                check_text(&format!("{path}.description"), description, MAX_DESCRIPTION)?.into(),
+            );
+        }
+        if let Some(url) = &self.image_url {
+            presentation.insert("imageUrl".into(), check_url(&format!("{path}.imageUrl"), url)?.into());
+        }
+        presentation.insert("features".into(), features.into());
+        Ok(TierDraft {
+            name: self.name.clone(),
+            display_name,
+            price: self.price,
+            limit,
+            inventory,
+            popular: self.popular,
+            presentation: serde_json::Value::Object(presentation),
+        })
+    }
+}
+
+/// Validates a full tier list: 1-20 tiers, names unique within the project.
+pub fn validate_tiers(kind: ProjectType, tiers: &[TierInput]) -> ApiResult<Vec<TierDraft>> {
+    if tiers.is_empty() || tiers.len() > MAX_TIERS {
+        return Err(field_error("tiers", format!("a project needs 1-{MAX_TIERS} tiers")));
+    }
+    let mut seen = HashSet::new();
+    tiers
+        .iter()
+        .enumerate()
+        .map(|(i, tier)| {
+            if !seen.insert(tier.name.as_str()) {
+                return Err(field_error(&format!("tiers[{i}].name"), format!("`{}` is used twice", tier.name)));
+            }
+            tier.validate(kind, &format!("tiers[{i}]"))
+        })
+        .collect()
+}
+
+impl CreateProjectInput {
+    pub fn validate(&self) -> ApiResult<(String, Vec<TierDraft>)> {
+        let name = check_text("name", &self.name, MAX_PROJECT_NAME)?;
+        Ok((name, validate_tiers(self.project_type, &self.tiers)?))
+    }
+}
+
+fn title_case(slug: &str) -> String {
+    slug.split(['-', '_'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: serde_json::Value) -> Result<CreateProjectInput, String> {
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    fn saas(tiers: serde_json::Value) -> serde_json::Value {
+        json!({"name": "My API", "projectType": "saas", "tiers": tiers})
+    }
+
+    #[test]
+    fn accepts_a_saas_project() {
+        let input = parse(saas(json!([
+            {"name": "free", "price": 0, "limit": 100},
+            {"name": "pro-plan", "price": 9.99, "limit": null, "features": ["API"], "popular": true}
+        ])))
+        .unwrap();
+        let (name, tiers) = input.validate().unwrap();
+        assert_eq!(name, "My API");
+        assert_eq!(tiers[0].limit, UsageLimit::limited(100));
+        assert_eq!(tiers[1].display_name, "Pro Plan");
+        assert_eq!(tiers[1].price.get(), 999);
+        assert_eq!(tiers[1].limit, UsageLimit::UNLIMITED);
+        assert_eq!(tiers[1].presentation["features"], json!(["API"]));
+    }
+
+    #[test]
+    fn accepts_a_store_project() {
+        let input = parse(json!({"name": "Shop", "projectType": "store", "tiers": [
+            {"name": "mug", "price": 12.5, "inventory": 3, "imageUrl": "https://cdn.example/mug.png", "description": "A mug"}
+        ]}))
+        .unwrap();
+        let (_, tiers) = input.validate().unwrap();
+        assert_eq!(tiers[0].inventory, Some(3));
+        assert_eq!(tiers[0].presentation["imageUrl"], "https://cdn.example/mug.png");
+    }
+
+    #[test]
+    fn type_errors_are_caught_when_parsing() {
+        for (body, expected) in [
+            (saas(json!([{"name": "Free", "price": 0}])), "tier name"),
+            (saas(json!([{"name": "free", "price": -1}])), "negative"),
+            (saas(json!([{"name": "free", "price": 1.999}])), "2 decimals"),
+            (saas(json!([{"name": "free", "price": 0, "limit": -5}])), "invalid value"),
+            (saas(json!([{"name": "free", "price": 0, "color": "red"}])), "unknown field"),
+            (json!({"name": "x", "projectType": "hybrid", "tiers": []}), "unknown variant"),
+        ] {
+            let err = parse(body).unwrap_err();
+            assert!(err.contains(expected), "{err}");
+        }
+    }
+
+    #[test]
+    fn semantic_errors_name_the_field() {
+        let cases = [
+            (saas(json!([])), "tiers: a project needs"),
+            (saas(json!([{"name": "free", "price": 0}, {"name": "free", "price": 5}])), "tiers[1].name: `free` is used twice"),
+            (saas(json!([{"name": "free", "price": 0, "inventory": 5}])), "tiers[0].inventory"),
+            (json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 5, "limit": 10}]}), "tiers[0].limit"),
+            (json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 0}]}), "tiers[0].price"),
+            (json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 5, "inventory": -1}]}), "tiers[0].inventory"),
+            (json!({"name": "  ", "projectType": "saas", "tiers": [{"name": "free", "price": 0}]}), "name: must be"),
+            (saas(json!([{"name": "free", "price": 0, "imageUrl": "javascript:alert(1)"}])), "tiers[0].imageUrl"),
+            (saas(json!([{"name": "free", "price": 0, "displayName": "a\u{0}b"}])), "control characters"),
+        ];
+        for (body, expected) in cases {
+            let err = parse(body).unwrap().validate().unwrap_err();
+            assert!(err.message().contains(expected), "{}", err.message());
+        }
+        let too_many: Vec<_> = (0..=MAX_TIERS).map(|i| json!({"name": format!("t{i}"), "price": 0})).collect();
+        assert!(parse(saas(json!(too_many))).unwrap().validate().is_err());
+    }
+}
