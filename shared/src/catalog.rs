@@ -65,6 +65,25 @@ pub struct TierDraft {
     pub presentation: serde_json::Value,
 }
 
+impl TierDraft {
+    /// The tier as stored, before Stripe ids are attached.
+    pub fn into_tier(self) -> crate::tier::Tier {
+        crate::tier::Tier {
+            name: self.name,
+            display_name: self.display_name,
+            price: self.price,
+            currency: "usd".to_owned(),
+            limit: self.limit,
+            price_id: None,
+            product_id: None,
+            features: self.presentation,
+            popular: self.popular,
+            sold_out: self.inventory == Some(0),
+            inventory: self.inventory,
+        }
+    }
+}
+
 fn field_error(path: &str, message: impl std::fmt::Display) -> ApiError {
     ApiError::invalid_request(format!("{path}: {message}"))
 }

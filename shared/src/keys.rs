@@ -126,6 +126,11 @@ impl SecretKey {
         }
     }
 
+    /// A new secret for an existing project (rotation keeps the publishable key).
+    pub fn generate(mode: Mode) -> Self {
+        Self(format!("sk_{mode}_{}", random_hex(SECRET_HEX_LEN / 2)))
+    }
+
     pub fn hash(&self) -> SecretKeyHash {
         SecretKeyHash(hex::encode(Sha256::digest(self.0.as_bytes())))
     }
@@ -150,6 +155,11 @@ impl SecretKeyHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A hash read back from D1 (where only hashes we computed are stored).
+    pub fn from_stored(hex: String) -> Self {
+        Self(hex)
+    }
 }
 
 impl fmt::Debug for SecretKeyHash {
@@ -170,7 +180,7 @@ impl KeyPair {
     pub fn generate(mode: Mode) -> Self {
         Self {
             publishable: PublishableKey(format!("pk_{mode}_{}", random_hex(PUBLISHABLE_HEX_LEN / 2))),
-            secret: SecretKey(format!("sk_{mode}_{}", random_hex(SECRET_HEX_LEN / 2))),
+            secret: SecretKey::generate(mode),
         }
     }
 }

@@ -7,9 +7,13 @@
 
 pub mod assets;
 pub mod auth;
+pub mod billing;
 pub mod cache;
 pub mod catalog;
 pub mod clerk;
+pub mod clerk_backend;
+pub mod config;
+pub mod connect;
 pub mod error;
 pub mod http;
 pub mod keys;
@@ -17,7 +21,9 @@ pub mod log;
 pub mod metering;
 pub mod mode;
 pub mod money;
+pub mod outbound;
 pub mod period;
+pub mod projects;
 pub mod ratelimit;
 pub mod repo;
 pub mod stripe;

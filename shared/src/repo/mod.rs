@@ -5,6 +5,7 @@
 //! authenticating a caller for that project (see `auth`). A worker cannot construct one from a
 //! raw publishable key, so an unscoped tenant query cannot be written by accident.
 
+pub mod platforms;
 pub mod projects;
 pub mod subscriptions;
 pub mod usage;
@@ -48,6 +49,27 @@ impl Database {
 
     async fn batch(&self, statements: Vec<D1PreparedStatement>) -> ApiResult<Vec<worker::D1Result>> {
         Ok(self.0.batch(statements).await?)
+    }
+}
+
+/// A developer's platform, reachable only from a verified developer session (or a consumed
+/// OAuth state). Project lookups through it are limited to the platform's own projects.
+pub struct PlatformScope {
+    db: Database,
+    platform: platforms::Platform,
+}
+
+impl PlatformScope {
+    pub(crate) fn new(db: Database, platform: platforms::Platform) -> Self {
+        Self { db, platform }
+    }
+
+    pub fn platform(&self) -> &platforms::Platform {
+        &self.platform
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 }
 

@@ -2,12 +2,15 @@
 
 use serde::Deserialize;
 
-use super::{Database, SqlParam};
+use worker::Env;
+
+use super::{Database, PlatformScope, Project, ProjectScope, SqlParam};
 use crate::{
     error::{ApiError, ApiResult},
-    keys::{PublishableKey, SecretKeyHash},
-    mode::ProjectType,
+    keys::{KeyPair, PublishableKey, SecretKeyHash},
+    mode::{Mode, ProjectType},
     money::Cents,
+    period::Timestamp,
     tier::{ProjectConfig, Tier, TierName, UsageLimit},
 };
 
@@ -101,5 +104,237 @@ impl Database {
             name: project.name,
             tiers: rows.into_iter().map(TierRow::into_tier).collect::<ApiResult<_>>()?,
         }))
+    }
+}
+
+// ---- the developer's side: listing, creating and editing projects ---------------------------
+
+pub const SELECT_PLATFORM_PROJECTS: &str = "\
+SELECT k.projectId, k.name, k.projectType, k.mode, k.publishableKey, k.status, k.createdAt,
+       (SELECT COUNT(*) FROM tiers t WHERE t.publishableKey = k.publishableKey) AS tierCount
+FROM api_keys k WHERE k.platformId = ?1 ORDER BY k.createdAt, k.projectId, k.mode";
+
+pub const SELECT_OWNED_PROJECT: &str = "\
+SELECT publishableKey, projectId, projectType, mode, name, status, secretKeyHash
+FROM api_keys WHERE publishableKey = ?1 AND platformId = ?2";
+
+pub const SELECT_PROJECT_KEY_SETS: &str =
+    "SELECT publishableKey, mode FROM api_keys WHERE projectId = ?1 AND platformId = ?2";
+
+pub const INSERT_API_KEY: &str = "\
+INSERT INTO api_keys (publishableKey, platformId, projectId, projectType, mode, name, secretKeyHash, status, createdAt, updatedAt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?8)";
+
+pub const INSERT_TIER: &str = "\
+INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayName, priceCents, currency, \"limit\",
+                   priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)";
+
+pub const UPDATE_TIER: &str = "\
+UPDATE tiers SET displayName = ?3, priceCents = ?4, \"limit\" = ?5, priceId = ?6, productId = ?7, features = ?8,
+                 popular = ?9, inventory = ?10, soldOut = ?11, updatedAt = ?12
+WHERE publishableKey = ?1 AND name = ?2";
+
+pub const DELETE_TIER: &str = "DELETE FROM tiers WHERE publishableKey = ?1 AND name = ?2";
+
+/// Replaces the secret only if it is still the one we read (a concurrent rotation loses).
+pub const ROTATE_SECRET: &str = "\
+UPDATE api_keys SET secretKeyHash = ?3, updatedAt = ?4
+WHERE publishableKey = ?1 AND secretKeyHash = ?2 AND status = 'active'";
+
+/// One row of the dashboard's project list.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySetSummary {
+    pub project_id: String,
+    pub name: String,
+    pub project_type: String,
+    pub mode: String,
+    pub publishable_key: String,
+    pub status: String,
+    pub created_at: String,
+    pub tier_count: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OwnedRow {
+    publishable_key: String,
+    project_id: String,
+    project_type: String,
+    mode: String,
+    name: String,
+    status: String,
+    secret_key_hash: String,
+}
+
+/// A project of the developer's platform, with what the dashboard routes need to edit it.
+pub struct OwnedProject {
+    pub scope: ProjectScope,
+    pub project_id: String,
+    pub name: String,
+    pub mode: Mode,
+    /// For evicting api-multi's auth cache after an edit or rotation.
+    pub secret_key_hash: SecretKeyHash,
+}
+
+/// A new key set with its tiers, ready to insert in one transaction.
+pub struct NewKeySet<'a> {
+    pub project_id: &'a str,
+    pub name: &'a str,
+    pub project_type: ProjectType,
+    pub keys: &'a KeyPair,
+    pub tiers: &'a [Tier],
+}
+
+fn tier_params(pk: &str, platform_id: &str, kind: ProjectType, mode: Mode, tier: &Tier, now: &str) -> Vec<SqlParam> {
+    vec![
+        pk.into(),
+        tier.name.as_str().into(),
+        platform_id.into(),
+        kind.as_str().into(),
+        mode.as_str().into(),
+        tier.display_name.as_str().into(),
+        tier.price.get().into(),
+        tier.limit.as_sql().into(),
+        tier.price_id.as_deref().into(),
+        tier.product_id.as_deref().into(),
+        tier.features.to_string().into(),
+        i64::from(tier.popular).into(),
+        tier.inventory.into(),
+        i64::from(tier.sold_out).into(),
+        now.into(),
+    ]
+}
+
+impl PlatformScope {
+    pub async fn key_sets(&self) -> ApiResult<Vec<KeySetSummary>> {
+        self.db.all(SELECT_PLATFORM_PROJECTS, &[self.platform.platform_id.as_str().into()]).await
+    }
+
+    /// One of this platform's projects. Anything else, including malformed keys and other
+    /// developers' projects, is the same 404.
+    pub async fn project(&self, env: &Env, publishable_key: &str) -> ApiResult<OwnedProject> {
+        let not_found = || ApiError::not_found("No such project");
+        let key = PublishableKey::parse(publishable_key).map_err(|_| not_found())?;
+        let row: OwnedRow = self
+            .db
+            .first(SELECT_OWNED_PROJECT, &[key.as_str().into(), self.platform.platform_id.as_str().into()])
+            .await?
+            .ok_or_else(not_found)?;
+        if row.status != "active" {
+            return Err(not_found());
+        }
+        let corrupt = |what: &str| ApiError::internal(format!("api_keys row {}: invalid {what}", row.publishable_key));
+        let project = Project {
+            publishable_key: key,
+            platform_id: self.platform.platform_id.clone(),
+            project_type: ProjectType::parse(&row.project_type).ok_or_else(|| corrupt("projectType"))?,
+        };
+        Ok(OwnedProject {
+            scope: ProjectScope::new(Database::from_env(env)?, project),
+            project_id: row.project_id,
+            name: row.name,
+            mode: Mode::parse(&row.mode).ok_or_else(|| corrupt("mode"))?,
+            secret_key_hash: SecretKeyHash::from_stored(row.secret_key_hash),
+        })
+    }
+
+    /// The modes this project already has key sets for.
+    pub async fn project_modes(&self, project_id: &str) -> ApiResult<Vec<Mode>> {
+        #[derive(Deserialize)]
+        struct Row {
+            mode: String,
+        }
+        let rows: Vec<Row> = self
+            .db
+            .all(SELECT_PROJECT_KEY_SETS, &[project_id.into(), self.platform.platform_id.as_str().into()])
+            .await?;
+        Ok(rows.iter().filter_map(|r| Mode::parse(&r.mode)).collect())
+    }
+
+    /// Inserts a key set and its tiers atomically. A second key set for the same project and
+    /// mode violates `UNIQUE (projectId, mode)` and is reported as a conflict.
+    pub async fn insert_key_set(&self, new: &NewKeySet<'_>, now: Timestamp) -> ApiResult<()> {
+        let pk = new.keys.publishable.as_str();
+        let mode = new.keys.publishable.mode();
+        let now = now.to_rfc3339();
+        let platform_id = self.platform.platform_id.as_str();
+        let mut statements = vec![self.db.statement(
+            INSERT_API_KEY,
+            &[
+                pk.into(),
+                platform_id.into(),
+                new.project_id.into(),
+                new.project_type.as_str().into(),
+                mode.as_str().into(),
+                new.name.into(),
+                new.keys.secret.hash().as_str().into(),
+                now.as_str().into(),
+            ],
+        )?];
+        for tier in new.tiers {
+            statements.push(self.db.statement(INSERT_TIER, &tier_params(pk, platform_id, new.project_type, mode, tier, &now))?);
+        }
+        self.db.batch(statements).await.map(|_| ()).map_err(|e| {
+            if e.internal_cause().is_some_and(|c| c.contains("UNIQUE")) {
+                ApiError::conflict(format!("This project already has {mode} keys"))
+            } else {
+                e.context("creating key set")
+            }
+        })
+    }
+}
+
+impl ProjectScope {
+    pub async fn tiers(&self) -> ApiResult<Vec<Tier>> {
+        let rows: Vec<TierRow> = self.db.all(SELECT_TIERS, &[self.pk()]).await?;
+        rows.into_iter().map(TierRow::into_tier).collect()
+    }
+
+    pub async fn insert_tier(&self, mode: Mode, tier: &Tier, now: Timestamp) -> ApiResult<()> {
+        let p = &self.project;
+        let params = tier_params(p.publishable_key.as_str(), &p.platform_id, p.project_type, mode, tier, &now.to_rfc3339());
+        self.db.statement(INSERT_TIER, &params)?.run().await.map(|_| ()).map_err(|e| {
+            if e.to_string().contains("UNIQUE") {
+                ApiError::conflict(format!("A tier named `{}` already exists", tier.name))
+            } else {
+                ApiError::internal(e).context("inserting tier")
+            }
+        })
+    }
+
+    pub async fn update_tier(&self, tier: &Tier, now: Timestamp) -> ApiResult<()> {
+        let params = vec![
+            self.pk(),
+            tier.name.as_str().into(),
+            tier.display_name.as_str().into(),
+            tier.price.get().into(),
+            tier.limit.as_sql().into(),
+            tier.price_id.as_deref().into(),
+            tier.product_id.as_deref().into(),
+            tier.features.to_string().into(),
+            i64::from(tier.popular).into(),
+            tier.inventory.into(),
+            i64::from(tier.sold_out).into(),
+            now.to_rfc3339().into(),
+        ];
+        self.db.statement(UPDATE_TIER, &params)?.run().await?;
+        Ok(())
+    }
+
+    pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
+        self.db.statement(DELETE_TIER, &[self.pk(), name.as_str().into()])?.run().await?;
+        Ok(())
+    }
+
+    /// Swaps the secret key's hash. False if another rotation got there first.
+    pub async fn rotate_secret(&self, old: &SecretKeyHash, new: &SecretKeyHash, now: Timestamp) -> ApiResult<bool> {
+        let result = self
+            .db
+            .statement(ROTATE_SECRET, &[self.pk(), old.as_str().into(), new.as_str().into(), now.to_rfc3339().into()])?
+            .run()
+            .await?;
+        Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
     }
 }

@@ -1,6 +1,3 @@
-//! Authentication of the two kinds of caller that reach project data. Each path ends in a
-//! `ProjectScope`, the only handle on a project's rows.
-//!
 //! Secret keys (devs' servers calling api-multi): `Authorization: Bearer sk_…` → SHA-256 →
 //! KV cache → D1 on a miss. Anything wrong is a 401 that says what, never which keys exist.
 

@@ -1,0 +1,67 @@
+//! Outbound HTTP from a worker (Stripe, Clerk): `fetch` with a timeout that aborts the request.
+
+use std::{pin::pin, time::Duration};
+
+use futures_util::future::{Either, select};
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, wasm_bindgen::JsValue};
+
+#[derive(Debug, Clone)]
+pub struct OutboundResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboundError {
+    /// Our request could not be built (a bad header value, an invalid URL in configuration).
+    Request(String),
+    /// The network or the remote failed before answering.
+    Network(String),
+    TimedOut,
+}
+
+impl std::fmt::Display for OutboundError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Request(e) => write!(f, "building request: {e}"),
+            Self::Network(e) => write!(f, "network: {e}"),
+            Self::TimedOut => f.write_str("timed out"),
+        }
+    }
+}
+
+/// Sends one request and reads the whole (small, JSON) response body.
+pub async fn send(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+    timeout: Duration,
+) -> Result<OutboundResponse, OutboundError> {
+    let request_error = |e: worker::Error| OutboundError::Request(e.to_string());
+    let header_map = Headers::new();
+    for (name, value) in headers {
+        header_map.set(name, value).map_err(request_error)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(header_map);
+    if let Some(body) = body {
+        init.with_body(Some(JsValue::from_str(&body)));
+    }
+    let request = Request::new_with_init(url, &init).map_err(request_error)?;
+
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let exchange = async {
+        let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
+        let body = response.text().await?;
+        Ok::<_, worker::Error>(OutboundResponse { status: response.status_code(), body })
+    };
+    match select(pin!(exchange), pin!(Delay::from(timeout))).await {
+        Either::Left((result, _)) => result.map_err(|e| OutboundError::Network(e.to_string())),
+        Either::Right(((), _)) => {
+            controller.abort();
+            Err(OutboundError::TimedOut)
+        }
+    }
+}

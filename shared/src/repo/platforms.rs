@@ -1,0 +1,202 @@
+//! Developers' platforms: identity, the $15 plan, the Stripe Connect link and OAuth states.
+//! Reached through a `DeveloperScope`, which only a verified developer session can build.
+
+use serde::Deserialize;
+
+use super::{Database, SqlParam};
+use crate::{
+    error::{ApiError, ApiResult},
+    period::Timestamp,
+};
+
+pub const INSERT_PLATFORM: &str = "\
+INSERT INTO platforms (platformId, clerkUserId, createdAt, updatedAt) VALUES (?1, ?2, ?3, ?3)
+ON CONFLICT (clerkUserId) DO NOTHING";
+
+pub const SELECT_PLATFORM_BY_USER: &str = "\
+SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId FROM platforms WHERE clerkUserId = ?1";
+
+pub const SELECT_PLATFORM_BY_SUBSCRIPTION: &str = "\
+SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId FROM platforms WHERE stripeSubscriptionId = ?1";
+
+pub const SELECT_PLATFORM_BY_ID: &str = "\
+SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId FROM platforms WHERE platformId = ?1";
+
+/// Applies a plan change from a Stripe event unless a newer event was already applied.
+/// ?1 platformId, ?2 plan, ?3 customer, ?4 subscription, ?5 event created, ?6 now.
+pub const APPLY_PLAN: &str = "\
+UPDATE platforms SET plan = ?2, stripeCustomerId = COALESCE(?3, stripeCustomerId),
+  stripeSubscriptionId = COALESCE(?4, stripeSubscriptionId), planEventCreated = ?5, updatedAt = ?6
+WHERE platformId = ?1 AND planEventCreated <= ?5";
+
+/// Records a processed webhook event; a replay inserts nothing. ?1 eventId, ?2 source, ?3 type,
+/// ?4 platformId, ?5 publishableKey, ?6 payload, ?7 now.
+pub const RECORD_EVENT: &str = "\
+INSERT INTO events (eventId, source, type, platformId, publishableKey, payload_json, createdAt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (eventId) DO NOTHING";
+
+pub const UPSERT_STRIPE_CONNECTION: &str = "\
+INSERT INTO stripe_tokens (platformId, stripeUserId, scope, livemode, createdAt, updatedAt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+ON CONFLICT (platformId) DO UPDATE SET stripeUserId = excluded.stripeUserId, scope = excluded.scope,
+  livemode = excluded.livemode, updatedAt = excluded.updatedAt";
+
+pub const SELECT_STRIPE_CONNECTION: &str = "SELECT stripeUserId FROM stripe_tokens WHERE platformId = ?1";
+
+pub const INSERT_OAUTH_STATE: &str = "\
+INSERT INTO oauth_states (nonce, platformId, expiresAt, createdAt) VALUES (?1, ?2, ?3, ?4)";
+
+/// Consumes a state exactly once, and only before it expires. ?1 nonce, ?2 now.
+pub const CONSUME_OAUTH_STATE: &str = "\
+UPDATE oauth_states SET usedAt = ?2 WHERE nonce = ?1 AND usedAt IS NULL AND expiresAt > ?2 RETURNING platformId";
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Platform {
+    pub platform_id: String,
+    pub clerk_user_id: String,
+    pub plan: String,
+    pub stripe_customer_id: Option<String>,
+    pub stripe_subscription_id: Option<String>,
+}
+
+impl Platform {
+    pub fn is_paid(&self) -> bool {
+        self.plan == "paid"
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectionRow {
+    stripe_user_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StateRow {
+    platform_id: String,
+}
+
+/// A plan change derived from a Stripe event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanChange<'a> {
+    pub platform_id: &'a str,
+    pub paid: bool,
+    pub customer: Option<&'a str>,
+    pub subscription: Option<&'a str>,
+    pub event_id: &'a str,
+    pub event_type: &'a str,
+    pub event_created: i64,
+    pub payload: &'a str,
+}
+
+impl Database {
+    pub(crate) async fn platform_by_user(&self, clerk_user_id: &str) -> ApiResult<Option<Platform>> {
+        self.first(SELECT_PLATFORM_BY_USER, &[clerk_user_id.into()]).await
+    }
+
+    /// Creates the developer's platform once; concurrent calls converge on one row.
+    pub(crate) async fn ensure_platform(&self, new_id: &str, clerk_user_id: &str, now: Timestamp) -> ApiResult<Platform> {
+        let statements = vec![
+            self.statement(INSERT_PLATFORM, &[new_id.into(), clerk_user_id.into(), now.to_rfc3339().into()])?,
+            self.statement(SELECT_PLATFORM_BY_USER, &[clerk_user_id.into()])?,
+        ];
+        let results = self.batch(statements).await?;
+        results
+            .get(1)
+            .map(|r| r.results::<Platform>())
+            .transpose()?
+            .and_then(|rows| rows.into_iter().next())
+            .ok_or_else(|| ApiError::internal("platform row missing after insert"))
+    }
+
+    /// Webhook handling: which platform a Stripe object belongs to.
+    pub async fn platform_for_billing(&self, platform_id: Option<&str>, subscription: Option<&str>) -> ApiResult<Option<Platform>> {
+        if let Some(id) = platform_id {
+            return self.first(SELECT_PLATFORM_BY_ID, &[id.into()]).await;
+        }
+        match subscription {
+            Some(sub) => self.first(SELECT_PLATFORM_BY_SUBSCRIPTION, &[sub.into()]).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Records the event and applies the plan change in one transaction. A replayed event
+    /// re-applies identical values, and an older event never overwrites a newer one (the
+    /// `planEventCreated` guard), so replays and reordering are harmless. Returns whether the
+    /// event was new.
+    pub async fn apply_plan_change(&self, change: &PlanChange<'_>, now: Timestamp) -> ApiResult<bool> {
+        let now_text = SqlParam::from(now.to_rfc3339());
+        let statements = vec![
+            self.statement(
+                RECORD_EVENT,
+                &[
+                    change.event_id.into(),
+                    "stripe_platform".into(),
+                    change.event_type.into(),
+                    change.platform_id.into(),
+                    SqlParam::Null,
+                    change.payload.into(),
+                    now_text.clone(),
+                ],
+            )?,
+            self.statement(
+                APPLY_PLAN,
+                &[
+                    change.platform_id.into(),
+                    (if change.paid { "paid" } else { "free" }).into(),
+                    change.customer.into(),
+                    change.subscription.into(),
+                    change.event_created.into(),
+                    now_text,
+                ],
+            )?,
+        ];
+        let results = self.batch(statements).await?;
+        let recorded = results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0);
+        Ok(recorded > 0)
+    }
+}
+
+impl super::PlatformScope {
+    pub async fn stripe_account(&self) -> ApiResult<Option<String>> {
+        let row: Option<ConnectionRow> =
+            self.db.first(SELECT_STRIPE_CONNECTION, &[self.platform.platform_id.as_str().into()]).await?;
+        Ok(row.map(|r| r.stripe_user_id))
+    }
+
+    pub async fn save_stripe_connection(&self, account: &str, scope: Option<&str>, livemode: bool, now: Timestamp) -> ApiResult<()> {
+        let params = [
+            self.platform.platform_id.as_str().into(),
+            account.into(),
+            scope.into(),
+            i64::from(livemode).into(),
+            now.to_rfc3339().into(),
+        ];
+        self.db.statement(UPSERT_STRIPE_CONNECTION, &params)?.run().await?;
+        Ok(())
+    }
+
+    pub async fn record_oauth_state(&self, nonce: &str, expires: Timestamp, now: Timestamp) -> ApiResult<()> {
+        let params = [
+            nonce.into(),
+            self.platform.platform_id.as_str().into(),
+            expires.to_rfc3339().into(),
+            now.to_rfc3339().into(),
+        ];
+        self.db.statement(INSERT_OAUTH_STATE, &params)?.run().await?;
+        Ok(())
+    }
+}
+
+impl Database {
+    /// Consumes an OAuth state nonce: the platform it was issued to, once, before it expires.
+    pub(crate) async fn consume_oauth_state(&self, nonce: &str, now: Timestamp) -> ApiResult<Option<Platform>> {
+        let row: Option<StateRow> = self.first(CONSUME_OAUTH_STATE, &[nonce.into(), now.to_rfc3339().into()]).await?;
+        match row {
+            Some(r) => self.first(SELECT_PLATFORM_BY_ID, &[r.platform_id.as_str().into()]).await,
+            None => Ok(None),
+        }
+    }
+}

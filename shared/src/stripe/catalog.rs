@@ -1,0 +1,143 @@
+//! Tiers as Stripe objects on the developer's connected account: a product per tier and a
+//! price per product (recurring monthly for SaaS, one-time for Store). Free SaaS tiers need
+//! no Stripe objects. Prices are immutable in Stripe, so a price change is a new price and the
+//! old one is deactivated.
+
+use serde::Deserialize;
+
+use super::{Form, Stripe};
+use crate::{error::ApiResult, keys::PublishableKey, mode::ProjectType, money::Cents, tier::Tier};
+
+#[derive(Debug, Deserialize)]
+struct Created {
+    id: String,
+}
+
+/// Whether a tier of this kind and price is sold through Stripe.
+pub fn needs_stripe(kind: ProjectType, price: Cents) -> bool {
+    kind == ProjectType::Store || !price.is_free()
+}
+
+fn product_form(tier: &Tier, project: &PublishableKey) -> Form {
+    let description = tier.features.get("description").and_then(|d| d.as_str());
+    let image = tier.features.get("imageUrl").and_then(|d| d.as_str());
+    Form::new()
+        .field("name", &tier.display_name)
+        .field_opt("description", description)
+        .field_opt("images[0]", image)
+        .field("metadata[publishableKey]", project.as_str())
+        .field("metadata[tier]", tier.name.as_str())
+}
+
+/// Creates the product for a tier; `key` makes a retried call return the same product.
+pub async fn create_product(stripe: &Stripe, tier: &Tier, project: &PublishableKey, key: &str) -> ApiResult<String> {
+    let created: Created = stripe.post("/products", &product_form(tier, project), key).await?;
+    Ok(created.id)
+}
+
+pub async fn update_product(stripe: &Stripe, product_id: &str, tier: &Tier, project: &PublishableKey, key: &str) -> ApiResult<()> {
+    let _: Created = stripe.post(&format!("/products/{product_id}"), &product_form(tier, project), key).await?;
+    Ok(())
+}
+
+pub async fn create_price(
+    stripe: &Stripe,
+    kind: ProjectType,
+    product_id: &str,
+    tier: &Tier,
+    project: &PublishableKey,
+    key: &str,
+) -> ApiResult<String> {
+    let mut form = Form::new()
+        .field("product", product_id)
+        .field("unit_amount", tier.price.get())
+        .field("currency", &tier.currency)
+        .field("metadata[publishableKey]", project.as_str())
+        .field("metadata[tier]", tier.name.as_str());
+    if kind == ProjectType::Saas {
+        form = form.field("recurring[interval]", "month");
+    }
+    let created: Created = stripe.post("/prices", &form, key).await?;
+    Ok(created.id)
+}
+
+pub async fn deactivate_price(stripe: &Stripe, price_id: &str, key: &str) -> ApiResult<()> {
+    let _: Created = stripe.post(&format!("/prices/{price_id}"), &Form::new().field("active", "false"), key).await?;
+    Ok(())
+}
+
+pub async fn archive_product(stripe: &Stripe, product_id: &str, key: &str) -> ApiResult<()> {
+    let _: Created = stripe.post(&format!("/products/{product_id}"), &Form::new().field("active", "false"), key).await?;
+    Ok(())
+}
+
+/// Creates whatever Stripe objects a new tier needs and returns it with their ids.
+pub async fn publish_new_tier(stripe: &Stripe, kind: ProjectType, mut tier: Tier, project: &PublishableKey, key: &str) -> ApiResult<Tier> {
+    if needs_stripe(kind, tier.price) {
+        let product = create_product(stripe, &tier, project, &format!("{key}:product")).await?;
+        let price = create_price(stripe, kind, &product, &tier, project, &format!("{key}:price")).await?;
+        tier.product_id = Some(product);
+        tier.price_id = Some(price);
+    }
+    Ok(tier)
+}
+
+/// Brings Stripe in line with an edited tier: updates the product's presentation, and on a
+/// price change creates a new price and deactivates the old one. Returns the tier with ids.
+pub async fn publish_edit(stripe: &Stripe, kind: ProjectType, old: &Tier, mut new: Tier, project: &PublishableKey, key: &str) -> ApiResult<Tier> {
+    new.product_id = old.product_id.clone();
+    new.price_id = old.price_id.clone();
+    if !needs_stripe(kind, new.price) {
+        // Became free: nothing to sell any more.
+        if let Some(price) = &old.price_id {
+            deactivate_price(stripe, price, &format!("{key}:deactivate")).await?;
+        }
+        if let Some(product) = &old.product_id {
+            archive_product(stripe, product, &format!("{key}:archive")).await?;
+        }
+        new.price_id = None;
+        new.product_id = None;
+        return Ok(new);
+    }
+    let product = match &old.product_id {
+        Some(product) => {
+            update_product(stripe, product, &new, project, &format!("{key}:product")).await?;
+            product.clone()
+        }
+        None => create_product(stripe, &new, project, &format!("{key}:product")).await?,
+    };
+    if old.price_id.is_none() || old.price != new.price {
+        let price = create_price(stripe, kind, &product, &new, project, &format!("{key}:price")).await?;
+        if let Some(old_price) = &old.price_id {
+            deactivate_price(stripe, old_price, &format!("{key}:deactivate")).await?;
+        }
+        new.price_id = Some(price);
+    }
+    new.product_id = Some(product);
+    Ok(new)
+}
+
+/// Takes a deleted tier off sale.
+pub async fn retire_tier(stripe: &Stripe, tier: &Tier, key: &str) -> ApiResult<()> {
+    if let Some(price) = &tier.price_id {
+        deactivate_price(stripe, price, &format!("{key}:deactivate")).await?;
+    }
+    if let Some(product) = &tier.product_id {
+        archive_product(stripe, product, &format!("{key}:archive")).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_tiers_are_sold_through_stripe() {
+        let free = Cents::new(0).unwrap();
+        let paid = Cents::new(500).unwrap();
+        assert!(!needs_stripe(ProjectType::Saas, free));
+        assert!(needs_stripe(ProjectType::Saas, paid));
+        assert!(needs_stripe(ProjectType::Store, paid));
+    }
+}
