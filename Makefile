@@ -80,6 +80,7 @@ test: test-unit test-e2e
 
 test-unit: tools
 	$(CARGO) test -p shared
+	$(CARGO) test -p emulator
 
 test-e2e: build
 	$(STACK) test

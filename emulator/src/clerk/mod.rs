@@ -1,0 +1,84 @@
+//! The Clerk side: two instances, `dream-api` (developers) and `end-user-api` (end users),
+//! each under `/clerk/<instance>` with its own RS256 key, users, sign-in page and the
+//! Backend API subset the platform uses.
+
+pub mod error;
+pub mod keys;
+pub mod signin;
+pub mod tokens;
+pub mod users;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use crate::App;
+use crate::ids::IdGen;
+use error::ClerkError;
+use users::User;
+
+pub const INSTANCES: [&str; 2] = ["dream-api", "end-user-api"];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClerkInstance {
+    pub name: String,
+    pub kid: String,
+    /// The key is derived from this seed the first time it is needed, then kept as PEM so
+    /// restarts with `--state-file` keep verifying old tokens.
+    pub key_seed: u64,
+    pub private_key_pem: Option<String>,
+    pub users: BTreeMap<String, User>,
+    pub seq: u64,
+}
+
+impl ClerkInstance {
+    pub fn without_users(mut self) -> Self {
+        self.users.clear();
+        self
+    }
+}
+
+pub fn instances(ids: &mut IdGen) -> BTreeMap<String, ClerkInstance> {
+    INSTANCES
+        .iter()
+        .map(|name| {
+            let instance = ClerkInstance {
+                name: name.to_string(),
+                kid: ids.id("ins_", 27),
+                key_seed: ids.next_u64(),
+                private_key_pem: None,
+                users: BTreeMap::new(),
+                seq: 0,
+            };
+            (name.to_string(), instance)
+        })
+        .collect()
+}
+
+/// The instance named in the path, or Clerk's 404.
+pub fn check_instance(name: &str) -> Result<(), ClerkError> {
+    if INSTANCES.contains(&name) {
+        Ok(())
+    } else {
+        Err(ClerkError::not_found(&format!("No Clerk instance named {name:?} (try dream-api or end-user-api)")))
+    }
+}
+
+/// `http://127.0.0.1:<port>/clerk/<instance>`: the issuer of its tokens.
+pub fn issuer(base_url: &str, instance: &str) -> String {
+    format!("{base_url}/clerk/{instance}")
+}
+
+pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
+    Router::new()
+        .route("/clerk/{instance}/.well-known/jwks.json", get(keys::jwks))
+        .route("/clerk/{instance}/v1/jwks", get(keys::jwks_backend))
+        .route("/clerk/{instance}/sign-in", get(signin::page_route).post(signin::submit))
+        .route("/clerk/{instance}/_emulator/tokens", post(tokens::control))
+        .route("/clerk/{instance}/v1/users", get(users::list).post(users::create))
+        .route("/clerk/{instance}/v1/users/{id}", get(users::retrieve).patch(users::update).delete(users::delete))
+        .route("/clerk/{instance}/v1/users/{id}/metadata", axum::routing::patch(users::update_metadata))
+}

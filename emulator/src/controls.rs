@@ -1,0 +1,207 @@
+//! Test controls under `/_emulator/` (no key needed; the server listens on loopback only):
+//! health, reset, connected accounts, completing or declining checkouts, renewing or failing
+//! subscriptions, redelivering events and reading the delivery log.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::App;
+use crate::stripe::delivery::{self, Reason};
+use crate::stripe::error::{StripeError, StripeResult};
+use crate::stripe::events::ReqInfo;
+use crate::stripe::payment::{self, DECLINE_CARD, SUCCESS_CARD};
+use crate::stripe::{checkout, oauth, renewal};
+
+pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
+    Router::new()
+        .route("/_emulator/health", get(health))
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/accounts", get(accounts))
+        .route("/_emulator/oauth/authorize", post(authorize))
+        .route("/_emulator/checkout/sessions/{id}/complete", post(complete))
+        .route("/_emulator/checkout/sessions/{id}/decline", post(decline))
+        .route("/_emulator/checkout/sessions/{id}/expire", post(expire))
+        .route("/_emulator/subscriptions/{id}/advance", post(advance))
+        .route("/_emulator/subscriptions/{id}/fail_renewal", post(fail_renewal))
+        .route("/_emulator/events/deliver_batch", post(deliver_batch))
+        .route("/_emulator/events/{id}/redeliver", post(redeliver))
+        .route("/_emulator/events/{id}/deliver_twice", post(deliver_twice))
+        .route("/_emulator/deliveries", get(deliveries))
+}
+
+/// A control's body: JSON when it says so, else a form (both are convenient from curl).
+fn fields(headers: &HeaderMap, body: &[u8]) -> StripeResult<Map<String, Value>> {
+    if body.is_empty() {
+        return Ok(Map::new());
+    }
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        match serde_json::from_slice(body) {
+            Ok(Value::Object(map)) => Ok(map),
+            _ => Err(StripeError::invalid("The body must be a JSON object.")),
+        }
+    } else {
+        crate::form::parse(body).map_err(StripeError::invalid)
+    }
+}
+
+fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
+    fields.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+/// GET /_emulator/health
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// POST /_emulator/reset
+async fn reset(State(app): State<Arc<App>>) -> Json<Value> {
+    app.reset();
+    Json(json!({ "reset": true }))
+}
+
+/// GET /_emulator/accounts
+async fn accounts(State(app): State<Arc<App>>) -> Json<Value> {
+    app.read(|db| {
+        let data: Vec<Value> = db.accounts.values().map(|a| a.render()).collect();
+        Json(json!({ "object": "list", "platform_account": db.platform_account, "data": data }))
+    })
+}
+
+/// POST /_emulator/oauth/authorize: what the Authorize button does, for scripts. Body:
+/// `account` (an existing acct_ to reconnect; default a new one), `business_name`, `email`.
+async fn authorize(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> StripeResult<Json<Value>> {
+    let fields = fields(&headers, &body)?;
+    let now = crate::time::now();
+    let code = app
+        .mutate(|db| oauth::approve(db, text(&fields, "account").as_deref(), text(&fields, "business_name"), text(&fields, "email"), now))
+        .map_err(StripeError::invalid)?;
+    let account = app.read(|db| db.oauth_codes.get(&code).map(|c| c.account.clone()));
+    Ok(Json(json!({ "code": code, "stripe_user_id": account })))
+}
+
+fn pay(app: &Arc<App>, id: &str, card: &str, email: Option<String>) -> StripeResult<Json<Value>> {
+    let now = crate::time::now();
+    let done = app.mutate(|db| payment::complete(db, id, card, email, now))?;
+    Ok(Json(json!({ "session": done.session, "redirect_url": done.redirect })))
+}
+
+/// POST /_emulator/checkout/sessions/{id}/complete: optional `card` (default 4242...) and
+/// `email`. Returns the completed session and where the browser would be sent.
+async fn complete(State(app): State<Arc<App>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> StripeResult<Json<Value>> {
+    let fields = fields(&headers, &body)?;
+    let card = text(&fields, "card").unwrap_or_else(|| SUCCESS_CARD.into());
+    pay(&app, &id, &card, text(&fields, "email"))
+}
+
+/// POST /_emulator/checkout/sessions/{id}/decline: pays with a declined card (default
+/// 4000 0000 0000 0002): a 402 `card_error`, and the session stays open.
+async fn decline(State(app): State<Arc<App>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> StripeResult<Json<Value>> {
+    let fields = fields(&headers, &body)?;
+    let card = text(&fields, "card").unwrap_or_else(|| DECLINE_CARD.into());
+    pay(&app, &id, &card, text(&fields, "email"))
+}
+
+/// POST /_emulator/checkout/sessions/{id}/expire: as `POST /v1/.../expire`, without a key.
+async fn expire(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+    let now = crate::time::now();
+    app.mutate(|db| {
+        let scope = db
+            .checkout_sessions
+            .get(&id)
+            .map(|s| s.scope.clone())
+            .ok_or_else(|| StripeError::no_such("checkout.session", &id, None, None))?;
+        checkout::expire_in(db, &scope, &id, &ReqInfo::none(), now).map(Json)
+    })
+}
+
+/// POST /_emulator/subscriptions/{id}/advance
+async fn advance(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+    let now = crate::time::now();
+    app.mutate(|db| renewal::advance(db, &id, now)).map(Json)
+}
+
+/// POST /_emulator/subscriptions/{id}/fail_renewal
+async fn fail_renewal(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+    let now = crate::time::now();
+    app.mutate(|db| renewal::fail_renewal(db, &id, now)).map(Json)
+}
+
+fn known_event(app: &App, id: &str) -> StripeResult<()> {
+    if app.read(|db| db.events.contains_key(id)) {
+        Ok(())
+    } else {
+        Err(StripeError::no_such("event", id, None, None))
+    }
+}
+
+/// POST /_emulator/events/{id}/redeliver
+async fn redeliver(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+    known_event(&app, &id)?;
+    let endpoints = delivery::redeliver(&app, &id, Reason::Redeliver);
+    Ok(Json(json!({ "event": id, "endpoints": endpoints })))
+}
+
+/// POST /_emulator/events/{id}/deliver_twice: two concurrent deliveries to each endpoint,
+/// as Stripe may deliver an event more than once.
+async fn deliver_twice(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+    known_event(&app, &id)?;
+    let endpoints = delivery::redeliver(&app, &id, Reason::DeliverTwice);
+    Ok(Json(json!({ "event": id, "endpoints": endpoints, "copies": 2 })))
+}
+
+#[derive(Deserialize)]
+struct Batch {
+    ids: Vec<String>,
+    #[serde(default)]
+    shuffle: bool,
+}
+
+/// POST /_emulator/events/deliver_batch `{"ids":[...],"shuffle":true}`: delivers the events
+/// one after another in the given order, or in a (seeded) shuffled order; returns the order.
+async fn deliver_batch(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    let batch: Batch = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return StripeError::invalid(format!("Expected {{\"ids\": [...], \"shuffle\": bool}}: {e}")).into_response(),
+    };
+    for id in &batch.ids {
+        if let Err(e) = known_event(&app, id) {
+            return e.into_response();
+        }
+    }
+    let mut order = batch.ids;
+    if batch.shuffle {
+        // Fisher-Yates from the request-id stream, so a seeded run shuffles the same way
+        // without shifting the ids of objects.
+        app.mutate(|db| {
+            for i in (1..order.len()).rev() {
+                let j = (db.req_ids.next_u64() % (i as u64 + 1)) as usize;
+                order.swap(i, j);
+            }
+        });
+    }
+    let endpoints = delivery::deliver_in_order(&app, &order);
+    (StatusCode::OK, Json(json!({ "order": order, "endpoints": endpoints }))).into_response()
+}
+
+#[derive(Deserialize)]
+struct DeliveryFilter {
+    event: Option<String>,
+}
+
+/// GET /_emulator/deliveries[?event=evt_...]: every attempt, oldest first.
+async fn deliveries(State(app): State<Arc<App>>, Query(filter): Query<DeliveryFilter>) -> Json<Value> {
+    Json(json!({ "data": app.deliveries.list(filter.event.as_deref()) }))
+}

@@ -1,0 +1,107 @@
+//! The hosted checkout page at `/checkout/{session id}`: line items and a card field.
+//! 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined and the session stays open.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::checkout::CheckoutSession;
+use super::payment;
+use crate::App;
+use crate::html::{escape, form_fields, found, money, page};
+use crate::state::Db;
+
+fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: StatusCode) -> Response {
+    let mut rows = String::new();
+    for line in &session.lines {
+        let price = db.prices.get(&line.price);
+        let name = price.and_then(|p| db.products.get(&p.product)).map(|p| p.name.as_str()).unwrap_or("(unknown product)");
+        let unit = price.map(|p| p.unit_amount).unwrap_or_default();
+        let every = price
+            .and_then(|p| p.recurring.as_ref())
+            .map(|r| if r.interval_count == 1 { format!(" / {}", r.interval) } else { format!(" / {} {}s", r.interval_count, r.interval) })
+            .unwrap_or_default();
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>",
+            escape(name),
+            line.quantity,
+            escape(&money(unit, &session.currency)),
+            escape(&every),
+            escape(&money(unit * line.quantity, &session.currency)),
+        ));
+    }
+    let known_email = session
+        .customer_email
+        .clone()
+        .or_else(|| session.customer.as_ref().and_then(|c| db.customers.get(c)).and_then(|c| c.email.clone()));
+    let email_field = match known_email {
+        Some(email) => format!("<p>Email: <strong>{}</strong></p>", escape(&email)),
+        None => "<label>Email<input name=\"email\" type=\"email\" required placeholder=\"you@example.com\"></label>".to_string(),
+    };
+    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let cancel = session
+        .cancel_url
+        .as_ref()
+        .map(|u| format!("<p><a href=\"{}\">Cancel and go back</a></p>", escape(u)))
+        .unwrap_or_default();
+    let verb = if session.mode == "subscription" { "Subscribe" } else { "Pay" };
+    let mode = if session.scope.livemode { "live mode" } else { "test mode" };
+    let body = format!(
+        "<p>{mode} · {id}</p>\
+         <table><thead><tr><th>Item</th><th>Qty</th><th>Price</th><th>Amount</th></tr></thead><tbody>{rows}</tbody></table>\
+         <p><strong>Total due today: {total}</strong></p>{error}\
+         <form method=\"post\" action=\"/checkout/{id}\">{email_field}\
+         <label>Card number<input name=\"card\" inputmode=\"numeric\" autocomplete=\"cc-number\" value=\"\" placeholder=\"{card}\" required></label>\
+         <label>Expiry<input name=\"exp\" placeholder=\"12 / 34\"></label><label>CVC<input name=\"cvc\" placeholder=\"123\"></label>\
+         <button type=\"submit\">{verb}</button></form>\
+         <p>Test cards: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined.</p>{cancel}",
+        id = escape(&session.id),
+        total = escape(&money(session.amount_total, &session.currency)),
+        card = "4242 4242 4242 4242",
+    );
+    page(status, "Checkout", &body)
+}
+
+fn gone(session: &CheckoutSession) -> Response {
+    let message = match session.status.as_str() {
+        "complete" => "This Checkout Session has already been paid.",
+        _ => "This Checkout Session is no longer available.",
+    };
+    page(StatusCode::GONE, "Checkout", &format!("<p>{}</p>", escape(message)))
+}
+
+fn missing() -> Response {
+    page(StatusCode::NOT_FOUND, "Checkout", "<p>No such Checkout Session.</p>")
+}
+
+/// GET /checkout/{id}
+pub async fn page_route(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    app.read(|db| match db.checkout_sessions.get(&id) {
+        None => missing(),
+        Some(s) if s.status != "open" => gone(s),
+        Some(s) => render(db, s, None, StatusCode::OK),
+    })
+}
+
+/// POST /checkout/{id}: the Pay button. Success redirects (302) to the success URL.
+pub async fn pay(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> Response {
+    let fields = form_fields(&body);
+    let card = fields.get("card").cloned().unwrap_or_default();
+    let email = fields.get("email").filter(|e| !e.is_empty()).cloned();
+    let now = crate::time::now();
+    let outcome = app.mutate(|db| payment::complete(db, &id, &card, email, now));
+    match outcome {
+        Ok(done) => match done.redirect {
+            Some(url) => found(&url),
+            None => page(StatusCode::OK, "Payment complete", "<p>Thanks: the payment succeeded. You can close this page.</p>"),
+        },
+        Err(e) => app.read(|db| match db.checkout_sessions.get(&id) {
+            None => missing(),
+            Some(s) if s.status != "open" => gone(s),
+            Some(s) => render(db, s, Some(&e.message), e.status),
+        }),
+    }
+}

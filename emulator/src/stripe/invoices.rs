@@ -1,0 +1,237 @@
+//! Invoices as subscriptions produce them (first payment and renewals): retrieve and list.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::auth::Ctx;
+use super::error::StripeResult;
+use super::list::{LIST_PARAMS, ListQuery, list as list_object, page};
+use super::params::Params;
+use super::{Record, expand, find};
+use crate::App;
+use crate::record;
+use crate::state::{Db, Scope};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub id: String,
+    pub amount: i64,
+    pub description: String,
+    pub quantity: i64,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub subscription_item: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invoice {
+    pub id: String,
+    pub scope: Scope,
+    pub seq: u64,
+    pub created: i64,
+    pub customer: String,
+    pub customer_email: Option<String>,
+    pub customer_name: Option<String>,
+    pub subscription: Option<String>,
+    pub subscription_metadata: BTreeMap<String, String>,
+    pub billing_reason: String,
+    pub currency: String,
+    pub lines: Vec<InvoiceLine>,
+    pub total: i64,
+    /// `paid` or `open` (a failed renewal waits for the next attempt).
+    pub status: String,
+    pub attempt_count: u32,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub number: String,
+    pub paid_at: Option<i64>,
+    pub next_payment_attempt: Option<i64>,
+    pub payment_intent: Option<String>,
+}
+record!(Invoice, "invoice");
+
+impl Invoice {
+    pub fn render(&self) -> Value {
+        let paid = self.status == "paid";
+        let lines: Vec<Value> = self
+            .lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "id": l.id,
+                    "object": "line_item",
+                    "amount": l.amount,
+                    "currency": self.currency,
+                    "description": l.description,
+                    "discount_amounts": [],
+                    "discountable": true,
+                    "discounts": [],
+                    "invoice": self.id,
+                    "livemode": self.scope.livemode,
+                    "metadata": {},
+                    "parent": {
+                        "invoice_item_details": null,
+                        "subscription_item_details": {
+                            "invoice_item": null,
+                            "proration": false,
+                            "proration_details": { "credited_items": null },
+                            "subscription": self.subscription,
+                            "subscription_item": l.subscription_item,
+                        },
+                        "type": "subscription_item_details",
+                    },
+                    "period": { "end": l.period_end, "start": l.period_start },
+                    "pretax_credit_amounts": [],
+                    "pricing": { "type": "price_details", "unit_amount_decimal": (l.amount / l.quantity.max(1)).to_string() },
+                    "quantity": l.quantity,
+                    "subscription": self.subscription,
+                    "subtotal": l.amount,
+                    "taxes": [],
+                })
+            })
+            .collect();
+        json!({
+            "id": self.id,
+            "object": "invoice",
+            "account_country": "US",
+            "account_name": null,
+            "account_tax_ids": null,
+            "amount_due": self.total,
+            "amount_overpaid": 0,
+            "amount_paid": if paid { self.total } else { 0 },
+            "amount_remaining": if paid { 0 } else { self.total },
+            "amount_shipping": 0,
+            "application": null,
+            "attempt_count": self.attempt_count,
+            "attempted": self.attempt_count > 0,
+            "auto_advance": !paid,
+            "automatic_tax": { "disabled_reason": null, "enabled": false, "liability": null, "provider": null, "status": null },
+            "automatically_finalizes_at": null,
+            "billing_reason": self.billing_reason,
+            "collection_method": "charge_automatically",
+            "created": self.created,
+            "currency": self.currency,
+            "custom_fields": null,
+            "customer": self.customer,
+            "customer_account": null,
+            "customer_address": null,
+            "customer_email": self.customer_email,
+            "customer_name": self.customer_name,
+            "customer_phone": null,
+            "customer_shipping": null,
+            "customer_tax_exempt": "none",
+            "customer_tax_ids": [],
+            "default_payment_method": null,
+            "default_source": null,
+            "default_tax_rates": [],
+            "description": null,
+            "discounts": [],
+            "due_date": null,
+            "effective_at": self.created,
+            "ending_balance": 0,
+            "footer": null,
+            "from_invoice": null,
+            "hosted_invoice_url": null,
+            "invoice_pdf": null,
+            "issuer": { "type": "self" },
+            "last_finalization_error": null,
+            "latest_revision": null,
+            "lines": list_object(&format!("/v1/invoices/{}/lines", self.id), lines, false),
+            "livemode": self.scope.livemode,
+            "metadata": {},
+            "next_payment_attempt": self.next_payment_attempt,
+            "number": self.number,
+            "on_behalf_of": null,
+            "parent": self.subscription.as_ref().map(|sub| json!({
+                "quote_details": null,
+                "subscription_details": { "metadata": self.subscription_metadata, "subscription": sub },
+                "type": "subscription_details",
+            })),
+            "payment_settings": { "default_mandate": null, "payment_method_options": null, "payment_method_types": null },
+            "period_end": self.period_end,
+            "period_start": self.period_start,
+            "post_payment_credit_notes_amount": 0,
+            "pre_payment_credit_notes_amount": 0,
+            "receipt_number": null,
+            "rendering": null,
+            "shipping_cost": null,
+            "shipping_details": null,
+            "starting_balance": 0,
+            "statement_descriptor": null,
+            "status": self.status,
+            "status_transitions": {
+                "finalized_at": self.created,
+                "marked_uncollectible_at": null,
+                "paid_at": self.paid_at,
+                "voided_at": null,
+            },
+            "subscription": self.subscription,
+            "subtotal": self.total,
+            "subtotal_excluding_tax": self.total,
+            "test_clock": null,
+            "total": self.total,
+            "total_discount_amounts": [],
+            "total_excluding_tax": self.total,
+            "total_pretax_credit_amounts": [],
+            "total_taxes": [],
+            "webhooks_delivered_at": self.created,
+        })
+    }
+}
+
+impl Db {
+    /// The next invoice number of a customer (`PREFIX-0001`), advancing their sequence.
+    pub fn next_invoice_number(&mut self, customer: &str) -> String {
+        match self.customers.get_mut(customer) {
+            Some(c) => {
+                let n = c.next_invoice_sequence;
+                c.next_invoice_sequence += 1;
+                format!("{}-{n:04}", c.invoice_prefix)
+            }
+            None => format!("{}-0001", self.ids.chars(8).to_ascii_uppercase()),
+        }
+    }
+}
+
+/// GET /v1/invoices/{id}
+pub async fn retrieve(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> StripeResult<Json<Value>> {
+    let params = Params::from_query(query.as_deref())?;
+    params.allow(&[])?;
+    app.read(|db| {
+        let rendered = find(&db.invoices, &ctx.scope, &id, None)?.render();
+        Ok(Json(expand::apply(db, &ctx.scope, rendered, &params.expand()?)?))
+    })
+}
+
+/// GET /v1/invoices
+pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> StripeResult<Json<Value>> {
+    let params = Params::from_query(query.as_deref())?;
+    params.allow(&[&LIST_PARAMS[..], &["customer", "subscription", "status"]].concat())?;
+    let q = ListQuery::parse(&params)?;
+    let customer = params.str("customer")?;
+    let subscription = params.str("subscription")?;
+    let status = params.str("status")?;
+    app.read(|db| {
+        let items: Vec<&Invoice> = db
+            .invoices
+            .values()
+            .filter(|i| i.scope() == &ctx.scope)
+            .filter(|i| customer.as_ref().is_none_or(|c| &i.customer == c))
+            .filter(|i| subscription.is_none() || i.subscription == subscription)
+            .filter(|i| status.as_ref().is_none_or(|s| &i.status == s))
+            .collect();
+        let (items, has_more) = page(items, &q)?;
+        let data = items.iter().map(|i| i.render()).collect();
+        Ok(Json(expand::apply(db, &ctx.scope, list_object("/v1/invoices", data, has_more), &params.expand()?)?))
+    })
+}

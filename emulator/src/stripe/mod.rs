@@ -1,0 +1,140 @@
+//! The Stripe side: the `/v1` API, Connect OAuth, the hosted checkout and portal pages.
+
+pub mod accounts;
+pub mod auth;
+pub mod checkout;
+pub mod customers;
+pub mod delivery;
+pub mod error;
+pub mod events;
+pub mod expand;
+pub mod hosted;
+pub mod idempotency;
+pub mod invoices;
+pub mod list;
+pub mod oauth;
+pub mod params;
+pub mod payment;
+pub mod payment_intents;
+pub mod portal;
+pub mod prices;
+pub mod renewal;
+pub mod products;
+pub mod subscriptions;
+pub mod webhooks;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::App;
+use crate::state::Scope;
+use error::{StripeError, StripeResult};
+
+/// The API version the emulator's objects follow (async-stripe 1.0's, whose types the
+/// platform deserializes); stamped on events and echoed when a request names none.
+pub const API_VERSION: &str = "2026-06-24.dahlia";
+
+/// A stored Stripe object: what lookups and lists need to know about it.
+pub trait Record {
+    /// The word Stripe uses in "No such ...: 'id'".
+    const NOUN: &'static str;
+    fn id(&self) -> &str;
+    fn scope(&self) -> &Scope;
+    fn seq(&self) -> u64;
+}
+
+#[macro_export]
+macro_rules! record {
+    ($t:ty, $noun:literal) => {
+        impl $crate::stripe::Record for $t {
+            const NOUN: &'static str = $noun;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn scope(&self) -> &$crate::state::Scope {
+                &self.scope
+            }
+            fn seq(&self) -> u64 {
+                self.seq
+            }
+        }
+    };
+}
+
+fn not_found<T: Record>(found: Option<&T>, scope: &Scope, id: &str, param: Option<&str>) -> StripeError {
+    // Same account, other mode: Stripe says so, which saves a confused afternoon.
+    let other_mode = found.filter(|r| r.scope().account == scope.account).map(|r| r.scope().livemode);
+    StripeError::no_such(T::NOUN, id, param, other_mode)
+}
+
+/// The object `id` if it belongs to `scope`; otherwise Stripe's "No such ..." error, so an
+/// object of another account or mode is indistinguishable from one that never existed.
+pub fn find<'a, T: Record>(
+    map: &'a BTreeMap<String, T>,
+    scope: &Scope,
+    id: &str,
+    param: Option<&str>,
+) -> StripeResult<&'a T> {
+    match map.get(id) {
+        Some(r) if r.scope() == scope => Ok(r),
+        other => Err(not_found(other, scope, id, param)),
+    }
+}
+
+pub fn find_mut<'a, T: Record>(
+    map: &'a mut BTreeMap<String, T>,
+    scope: &Scope,
+    id: &str,
+    param: Option<&str>,
+) -> StripeResult<&'a mut T> {
+    match map.get_mut(id) {
+        Some(r) if r.scope() == scope => Ok(r),
+        other => Err(not_found(other.map(|r| &*r), scope, id, param)),
+    }
+}
+
+pub fn router(app: Arc<App>) -> Router<Arc<App>> {
+    let v1 = Router::new()
+        .route("/v1/account", get(accounts::retrieve_own))
+        .route("/v1/accounts/{id}", get(accounts::retrieve))
+        .route("/v1/products", get(products::list).post(products::create))
+        .route("/v1/products/{id}", get(products::retrieve).post(products::update).delete(products::delete))
+        .route("/v1/prices", get(prices::list).post(prices::create))
+        .route("/v1/prices/{id}", get(prices::retrieve).post(prices::update))
+        .route("/v1/customers", get(customers::list).post(customers::create))
+        .route("/v1/customers/{id}", get(customers::retrieve).post(customers::update))
+        .route("/v1/checkout/sessions", get(checkout::list).post(checkout::create))
+        .route("/v1/checkout/sessions/{id}", get(checkout::retrieve))
+        .route("/v1/checkout/sessions/{id}/expire", post(checkout::expire))
+        .route("/v1/checkout/sessions/{id}/line_items", get(checkout::line_items))
+        .route("/v1/billing_portal/sessions", post(portal::create))
+        .route("/v1/subscriptions", get(subscriptions::list))
+        .route(
+            "/v1/subscriptions/{id}",
+            get(subscriptions::retrieve).post(subscriptions::update).delete(subscriptions::cancel),
+        )
+        .route("/v1/invoices", get(invoices::list))
+        .route("/v1/invoices/{id}", get(invoices::retrieve))
+        .route("/v1/payment_intents", get(payment_intents::list))
+        .route("/v1/payment_intents/{id}", get(payment_intents::retrieve))
+        .route("/v1/events", get(events::list))
+        .route("/v1/events/{id}", get(events::retrieve))
+        .route("/v1/webhook_endpoints", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/v1/webhook_endpoints/{id}",
+            get(webhooks::retrieve).post(webhooks::update).delete(webhooks::delete),
+        )
+        .layer(axum::middleware::from_fn_with_state(app, auth::middleware));
+
+    Router::new()
+        .merge(v1)
+        .route("/oauth/authorize", get(oauth::authorize_page).post(oauth::authorize_submit))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/deauthorize", post(oauth::deauthorize))
+        .route("/checkout/{id}", get(hosted::page_route).post(hosted::pay))
+        .route("/p/session/{id}", get(portal::page_route))
+        .route("/p/session/{id}/subscriptions/{sub}/{action}", post(portal::action))
+}

@@ -1,0 +1,161 @@
+//! Paying a checkout session, shared by the hosted page and the `complete`/`decline`
+//! controls: test cards, then what Stripe creates on success (customer, subscription,
+//! invoice, payment intent) and the events it sends.
+
+use serde_json::Value;
+
+use super::error::{StripeError, StripeResult};
+use super::events::ReqInfo;
+use super::renewal::{Charge, bill};
+use crate::state::Db;
+
+pub const SUCCESS_CARD: &str = "4242424242424242";
+pub const DECLINE_CARD: &str = "4000000000000002";
+/// For sessions nobody gave an email to (a control completing a guest checkout).
+const FALLBACK_EMAIL: &str = "customer@example.com";
+
+fn luhn(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// Stripe's test cards: 4000 0000 0000 0002 is declined (and a few other documented ones
+/// fail their documented way); any other valid number succeeds.
+pub fn check_card(number: &str) -> StripeResult<()> {
+    let digits: String = number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    if digits.is_empty() {
+        return Err(StripeError::card("incomplete_number", None, "Your card number is incomplete.").param("number"));
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !(12..=19).contains(&digits.len()) || !luhn(&digits) {
+        return Err(StripeError::card("incorrect_number", None, "Your card number is incorrect.").param("number"));
+    }
+    match digits.as_str() {
+        DECLINE_CARD => Err(StripeError::card("card_declined", Some("generic_decline"), "Your card was declined.")),
+        "4000000000009995" => {
+            Err(StripeError::card("card_declined", Some("insufficient_funds"), "Your card has insufficient funds."))
+        }
+        "4000000000000069" => Err(StripeError::card("expired_card", None, "Your card has expired.").param("exp_month")),
+        _ => Ok(()),
+    }
+}
+
+pub struct Completed {
+    pub session: Value,
+    pub redirect: Option<String>,
+}
+
+/// Pays the session `id` (of any scope: the caller is the buyer's browser or a control).
+/// A declined card changes nothing and leaves the session open, as on Stripe's page.
+pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i64) -> StripeResult<Completed> {
+    let session = db
+        .checkout_sessions
+        .get(id)
+        .cloned()
+        .ok_or_else(|| StripeError::no_such("checkout.session", id, None, None))?;
+    if session.status == "open" && now >= session.expires_at {
+        let scope = session.scope.clone();
+        super::checkout::expire_in(db, &scope, id, &ReqInfo::none(), now)?;
+        return Err(StripeError::invalid("This Checkout Session has expired."));
+    }
+    if session.status != "open" {
+        return Err(StripeError::invalid(format!(
+            "This Checkout Session is no longer active (status \"{}\").",
+            session.status
+        )));
+    }
+    if let Some(e) = email.as_deref().filter(|e| !e.contains('@')) {
+        return Err(StripeError::invalid(format!("Invalid email address: {e}")).param("email"));
+    }
+    check_card(card)?;
+
+    let scope = session.scope.clone();
+    let req = ReqInfo::none();
+    let existing_email = session.customer.as_ref().and_then(|c| db.customers.get(c)).and_then(|c| c.email.clone());
+    let email = session.customer_email.clone().or(existing_email).or(email);
+    let customer = match &session.customer {
+        Some(c) => Some(c.clone()),
+        None if session.mode == "subscription" || session.customer_creation.as_deref() == Some("always") => {
+            let email = email.clone().unwrap_or_else(|| FALLBACK_EMAIL.into());
+            Some(db.create_customer(&scope, Some(email), None, None, None, Default::default(), &req, now))
+        }
+        // Stripe's guest checkout: the buyer's details are on the session, no Customer.
+        None => None,
+    };
+
+    let (mut subscription, mut invoice, payment_intent);
+    if session.mode == "subscription" {
+        let customer_id = customer.clone().unwrap_or_default();
+        let lines: Vec<(String, i64)> = session.lines.iter().map(|l| (l.price.clone(), l.quantity)).collect();
+        let sub_id = db.create_subscription(
+            &scope,
+            &customer_id,
+            &lines,
+            session.subscription_metadata.clone(),
+            session.subscription_description.clone(),
+            now,
+        )?;
+        let created = db.render_subscription(&sub_id);
+        db.emit(&scope, "customer.subscription.created", created, None, &req, now);
+        let invoice_id = bill(db, &sub_id, "subscription_create", Charge::Succeeds, &req, now)?;
+        payment_intent = None;
+        invoice = Some(invoice_id);
+        subscription = Some(sub_id);
+    } else {
+        let pi = db.create_payment_intent(
+            &scope,
+            session.amount_total,
+            &session.currency,
+            customer.clone(),
+            session.payment_intent_description.clone(),
+            session.payment_intent_metadata.clone(),
+            email.clone(),
+            None,
+            now,
+        );
+        if let Some(p) = db.payment_intents.get(&pi) {
+            let rendered = p.render();
+            db.emit(&scope, "payment_intent.succeeded", rendered, None, &req, now);
+        }
+        payment_intent = Some(pi);
+        invoice = None;
+        subscription = None;
+    }
+
+    if let Some(s) = db.checkout_sessions.get_mut(id) {
+        s.status = "complete".into();
+        s.payment_status = "paid".into();
+        s.customer = customer;
+        s.details_email = email;
+        s.subscription = subscription.take();
+        s.invoice = invoice.take();
+        s.payment_intent = payment_intent;
+    }
+    let rendered = db.checkout_sessions.get(id).map(|s| s.render(db)).unwrap_or_default();
+    db.emit(&scope, "checkout.session.completed", rendered.clone(), None, &req, now);
+    let redirect = db.checkout_sessions.get(id).and_then(|s| s.success_redirect());
+    Ok(Completed { session: rendered, redirect })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_cards() {
+        assert!(check_card("4242 4242 4242 4242").is_ok());
+        assert!(check_card("5555555555554444").is_ok());
+        let declined = check_card("4000 0000 0000 0002").expect_err("declines");
+        assert_eq!((declined.kind, declined.code, declined.decline_code), ("card_error", Some("card_declined"), Some("generic_decline")));
+        assert_eq!(declined.status.as_u16(), 402);
+        assert_eq!(check_card("4242424242424241").expect_err("bad luhn").code, Some("incorrect_number"));
+        assert_eq!(check_card("").expect_err("empty").code, Some("incomplete_number"));
+    }
+}
