@@ -105,6 +105,12 @@ fn api_key(headers: &HeaderMap) -> StripeResult<String> {
 pub fn authenticate(db: &Db, headers: &HeaderMap) -> StripeResult<Scope> {
     let key = api_key(headers)?;
     let (token_account, livemode) = if let Some(token) = db.oauth_tokens.get(&key).filter(|t| t.is_access()) {
+        if token.revoked {
+            return Err(StripeError::unauthorized(format!(
+                "The provided key '{}' has been revoked (its OAuth grant was revoked).",
+                redact(&key)
+            )));
+        }
         // A connected account's OAuth access token acts as that account's own key.
         (Some(token.account.clone()), token.livemode)
     } else {

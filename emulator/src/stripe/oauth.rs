@@ -34,6 +34,9 @@ pub struct OAuthToken {
     pub kind: String,
     /// The code it was issued for: reusing a code revokes what it issued, as Stripe does.
     pub code: Option<String>,
+    /// Revoked tokens are kept so they fail as revoked instead of passing for platform keys.
+    #[serde(default)]
+    pub revoked: bool,
 }
 
 impl OAuthToken {
@@ -197,7 +200,7 @@ fn issue(db: &mut Db, account: &str, livemode: bool, code: Option<&str>) -> serd
     for (token, kind) in [(&access, "access"), (&refresh, "refresh")] {
         db.oauth_tokens.insert(
             token.clone(),
-            OAuthToken { account: account.to_string(), livemode, kind: kind.into(), code: code.map(str::to_string) },
+            OAuthToken { account: account.to_string(), livemode, kind: kind.into(), code: code.map(str::to_string), revoked: false },
         );
     }
     json!({
@@ -226,7 +229,7 @@ pub async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
                 return Err(("invalid_grant", format!("Authorization code does not exist: {code}")));
             };
             if entry.used {
-                db.oauth_tokens.retain(|_, t| t.code.as_deref() != Some(code.as_str()));
+                db.oauth_tokens.values_mut().filter(|t| t.code.as_deref() == Some(code.as_str())).for_each(|t| t.revoked = true);
                 return Err((
                     "invalid_grant",
                     "This authorization code has already been used. All tokens issued with this code have been revoked.".into(),
@@ -238,7 +241,7 @@ pub async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
         }
         "refresh_token" => {
             let token = fields.get("refresh_token").cloned().unwrap_or_default();
-            match db.oauth_tokens.get(&token).filter(|t| t.kind == "refresh").cloned() {
+            match db.oauth_tokens.get(&token).filter(|t| t.kind == "refresh" && !t.revoked).cloned() {
                 Some(t) => Ok(issue(db, &t.account, livemode, t.code.as_deref())),
                 None => Err(("invalid_grant", format!("Refresh token does not exist: {token}"))),
             }
@@ -261,7 +264,7 @@ pub async fn deauthorize(State(app): State<Arc<App>>, headers: HeaderMap, body: 
     let account = fields.get("stripe_user_id").cloned().unwrap_or_default();
     let known = app.mutate(|db| {
         let known = db.accounts.contains_key(&account);
-        db.oauth_tokens.retain(|_, t| t.account != account);
+        db.oauth_tokens.values_mut().filter(|t| t.account == account).for_each(|t| t.revoked = true);
         known
     });
     if known {
