@@ -21,7 +21,10 @@ pub enum Command {
 }
 
 pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
-    let mut config = Config { log_requests: true, ..Config::default() };
+    let mut config = Config {
+        log_requests: true,
+        ..Config::default()
+    };
     let mut port = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -34,8 +37,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             "--webhook" => config.webhooks.push(webhook(&value("--webhook")?)?),
             "--retry-base-ms" => config.retry_base_ms = number("--retry-base-ms", &value("--retry-base-ms")?)?,
             "--max-delivery-attempts" => {
-                config.max_delivery_attempts =
-                    number("--max-delivery-attempts", &value("--max-delivery-attempts")?)?;
+                config.max_delivery_attempts = number("--max-delivery-attempts", &value("--max-delivery-attempts")?)?;
                 if config.max_delivery_attempts == 0 {
                     return Err("--max-delivery-attempts must be at least 1".into());
                 }
@@ -98,13 +100,25 @@ mod tests {
     #[test]
     fn parses_every_option() {
         let cmd = parse(args(&[
-            "--port", "8790", "--state-file", "/tmp/s.json", "--seed", "42",
-            "--webhook", "url=http://127.0.0.1:8787/webhook/stripe,secret=whsec_abc,connect=true",
-            "--webhook", "url=http://127.0.0.1:8789/webhook/stripe,secret=whsec_def",
-            "--retry-base-ms", "50", "--max-delivery-attempts", "3",
+            "--port",
+            "8790",
+            "--state-file",
+            "/tmp/s.json",
+            "--seed",
+            "42",
+            "--webhook",
+            "url=http://127.0.0.1:8787/webhook/stripe,secret=whsec_abc,connect=true",
+            "--webhook",
+            "url=http://127.0.0.1:8789/webhook/stripe,secret=whsec_def",
+            "--retry-base-ms",
+            "50",
+            "--max-delivery-attempts",
+            "3",
         ]))
         .expect("valid command line");
-        let Command::Run(config) = cmd else { panic!("expected a run command") };
+        let Command::Run(config) = cmd else {
+            panic!("expected a run command")
+        };
         assert_eq!(config.port, 8790);
         assert_eq!(config.seed, Some(42));
         assert_eq!(config.state_file, Some(PathBuf::from("/tmp/s.json")));

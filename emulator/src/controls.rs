@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -58,7 +58,11 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> StripeResult<Map<String, Value>> 
 }
 
 fn text(fields: &Map<String, Value>, key: &str) -> Option<String> {
-    fields.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+    fields
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// GET /_emulator/health
@@ -86,7 +90,15 @@ async fn authorize(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
     let fields = fields(&headers, &body)?;
     let now = crate::time::now();
     let code = app
-        .mutate(|db| oauth::approve(db, text(&fields, "account").as_deref(), text(&fields, "business_name"), text(&fields, "email"), now))
+        .mutate(|db| {
+            oauth::approve(
+                db,
+                text(&fields, "account").as_deref(),
+                text(&fields, "business_name"),
+                text(&fields, "email"),
+                now,
+            )
+        })
         .map_err(StripeError::invalid)?;
     let account = app.read(|db| db.oauth_codes.get(&code).map(|c| c.account.clone()));
     Ok(Json(json!({ "code": code, "stripe_user_id": account })))
@@ -100,7 +112,12 @@ fn pay(app: &Arc<App>, id: &str, card: &str, email: Option<String>) -> StripeRes
 
 /// POST /_emulator/checkout/sessions/{id}/complete: optional `card` (default 4242...) and
 /// `email`. Returns the completed session and where the browser would be sent.
-async fn complete(State(app): State<Arc<App>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> StripeResult<Json<Value>> {
+async fn complete(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
     let fields = fields(&headers, &body)?;
     let card = text(&fields, "card").unwrap_or_else(|| SUCCESS_CARD.into());
     pay(&app, &id, &card, text(&fields, "email"))
@@ -108,7 +125,12 @@ async fn complete(State(app): State<Arc<App>>, Path(id): Path<String>, headers: 
 
 /// POST /_emulator/checkout/sessions/{id}/decline: pays with a declined card (default
 /// 4000 0000 0000 0002): a 402 `card_error`, and the session stays open.
-async fn decline(State(app): State<Arc<App>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> StripeResult<Json<Value>> {
+async fn decline(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
     let fields = fields(&headers, &body)?;
     let card = text(&fields, "card").unwrap_or_else(|| DECLINE_CARD.into());
     pay(&app, &id, &card, text(&fields, "email"))
@@ -174,7 +196,9 @@ struct Batch {
 async fn deliver_batch(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let batch: Batch = match serde_json::from_slice(&body) {
         Ok(b) => b,
-        Err(e) => return StripeError::invalid(format!("Expected {{\"ids\": [...], \"shuffle\": bool}}: {e}")).into_response(),
+        Err(e) => {
+            return StripeError::invalid(format!("Expected {{\"ids\": [...], \"shuffle\": bool}}: {e}")).into_response();
+        }
     };
     for id in &batch.ids {
         if let Err(e) = known_event(&app, id) {

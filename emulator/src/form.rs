@@ -21,7 +21,9 @@ pub fn parse(input: &[u8]) -> Result<Map<String, Value>, String> {
 
 /// `a[b][]` → ["a", "b", ""]
 fn split_key(key: &str) -> Result<Vec<&str>, String> {
-    let Some(open) = key.find('[') else { return Ok(vec![key]) };
+    let Some(open) = key.find('[') else {
+        return Ok(vec![key]);
+    };
     let mut segments = vec![&key[..open]];
     let mut rest = &key[open..];
     while !rest.is_empty() {
@@ -80,7 +82,9 @@ fn normalize(value: &mut Value, is_metadata: bool) {
             }
             let indexed = !is_metadata
                 && !map.is_empty()
-                && map.keys().all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
+                && map
+                    .keys()
+                    .all(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()));
             if indexed {
                 let mut items: Vec<(u64, Value)> = std::mem::take(map)
                     .into_iter()

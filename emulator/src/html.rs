@@ -54,5 +54,7 @@ pub fn found(location: &str) -> Response {
 
 /// The string fields of a submitted HTML form.
 pub fn form_fields(body: &[u8]) -> std::collections::HashMap<String, String> {
-    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }

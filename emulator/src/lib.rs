@@ -6,8 +6,8 @@
 // Stripe objects are large `json!` literals.
 #![recursion_limit = "256"]
 
-pub mod cli;
 pub mod clerk;
+pub mod cli;
 pub mod controls;
 pub mod form;
 pub mod html;
@@ -118,7 +118,9 @@ impl App {
     }
 
     fn save(&self) -> std::io::Result<()> {
-        let Some(path) = &self.config.state_file else { return Ok(()) };
+        let Some(path) = &self.config.state_file else {
+            return Ok(());
+        };
         let json = {
             let db = self.db();
             serde_json::to_vec_pretty(&*db).map_err(std::io::Error::other)?
@@ -168,8 +170,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let addr = listener.local_addr().map_err(|e| StartError(e.to_string()))?;
     let base_url = format!("http://{addr}");
 
-    let mut db = state::load_or_create(config.state_file.as_deref(), config.seed)
-        .map_err(|e| StartError(e.to_string()))?;
+    let mut db =
+        state::load_or_create(config.state_file.as_deref(), config.seed).map_err(|e| StartError(e.to_string()))?;
     db.cli_webhooks = config.webhooks.clone();
     db.base_url = base_url.clone();
     let http = reqwest::Client::builder()
@@ -187,7 +189,8 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         dirty: Notify::new(),
     });
     // Write the state once at start so a fresh seed (and the platform account) is on disk.
-    app.save().map_err(|e| StartError(format!("cannot write the state file: {e}")))?;
+    app.save()
+        .map_err(|e| StartError(format!("cannot write the state file: {e}")))?;
 
     let saver = tokio::spawn(save_when_dirty(app.clone()));
     let router = router(app.clone());
@@ -199,7 +202,14 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             })
             .await
     });
-    Ok(Running { addr, base_url, app, shutdown: Some(tx), server, saver })
+    Ok(Running {
+        addr,
+        base_url,
+        app,
+        shutdown: Some(tx),
+        server,
+        saver,
+    })
 }
 
 /// Debounces saves: a burst of mutations (a checkout completion records a dozen objects)
@@ -222,13 +232,14 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(controls::router(app.clone()))
         .fallback(stripe::error::unknown_url)
         .with_state(app);
-    if logged { router.layer(axum::middleware::from_fn(log_request)) } else { router }
+    if logged {
+        router.layer(axum::middleware::from_fn(log_request))
+    } else {
+        router
+    }
 }
 
-async fn log_request(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
+async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let line = format!("{} {}", req.method(), req.uri().path());
     let resp = next.run(req).await;
     eprintln!("dream-emulator: {line} -> {}", resp.status().as_u16());

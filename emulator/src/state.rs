@@ -129,7 +129,10 @@ pub fn load_or_create(path: Option<&Path>, seed: Option<u64>) -> Result<Db, Stri
         match std::fs::read(path) {
             Ok(bytes) => {
                 let db: Db = serde_json::from_slice(&bytes).map_err(|e| {
-                    format!("the state file {} is not valid ({e}); move it away to start fresh", path.display())
+                    format!(
+                        "the state file {} is not valid ({e}); move it away to start fresh",
+                        path.display()
+                    )
                 })?;
                 if db.format != FORMAT {
                     return Err(format!(

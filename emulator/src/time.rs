@@ -77,7 +77,10 @@ mod tests {
         let mar31 = days_from_civil(2026, 3, 31) * DAY + 3600;
         assert_eq!(period_boundary(jan31, "month", 1, 1), feb28);
         assert_eq!(period_boundary(jan31, "month", 1, 2), mar31);
-        assert_eq!(period_boundary(jan31, "year", 1, 1), days_from_civil(2027, 1, 31) * DAY + 3600);
+        assert_eq!(
+            period_boundary(jan31, "year", 1, 1),
+            days_from_civil(2027, 1, 31) * DAY + 3600
+        );
         assert_eq!(period_boundary(jan31, "week", 2, 1), jan31 + 14 * DAY);
         assert_eq!(civil_from_days(days_from_civil(2024, 2, 29)), (2024, 2, 29));
     }

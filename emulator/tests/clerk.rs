@@ -13,7 +13,9 @@ const DEV: &str = "/clerk/dream-api";
 const END_USER: &str = "/clerk/end-user-api";
 
 async fn jwks(emu: &Emu, instance: &str) -> Value {
-    let (status, keys) = emu.json(Method::GET, &format!("{instance}/.well-known/jwks.json"), None).await;
+    let (status, keys) = emu
+        .json(Method::GET, &format!("{instance}/.well-known/jwks.json"), None)
+        .await;
     assert_eq!(status, 200);
     keys
 }
@@ -22,7 +24,12 @@ async fn jwks(emu: &Emu, instance: &str) -> Value {
 fn verify_with_jsonwebtoken(jwks: &Value, token: &str, issuer: &str) -> Result<Value, jsonwebtoken::errors::Error> {
     let header = decode_header(token)?;
     let kid = header.kid.expect("kid");
-    let jwk = jwks["keys"].as_array().expect("keys").iter().find(|k| k["kid"] == kid.as_str()).expect("key for kid");
+    let jwk = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == kid.as_str())
+        .expect("key for kid");
     let key = DecodingKey::from_rsa_components(jwk["n"].as_str().expect("n"), jwk["e"].as_str().expect("e"))?;
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[issuer]);
@@ -37,12 +44,20 @@ async fn tokens_verify_independently_and_carry_clerks_claims() {
     let emu = Emu::start().await;
     let keys = jwks(&emu, DEV).await;
     let key = &keys["keys"][0];
-    assert_eq!((key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()), (Some("RSA"), Some("RS256"), Some("sig")));
+    assert_eq!(
+        (key["kty"].as_str(), key["alg"].as_str(), key["use"].as_str()),
+        (Some("RSA"), Some("RS256"), Some("sig"))
+    );
     assert!(key["kid"].as_str().expect("kid").starts_with("ins_"));
     let other = jwks(&emu, END_USER).await;
     assert_ne!(other["keys"][0]["kid"], key["kid"], "one key per instance");
 
-    let (status, issued) = emu.control(&format!("{DEV}/_emulator/tokens"), json!({"email": "Dev@Example.com", "azp": "http://localhost:5173"})).await;
+    let (status, issued) = emu
+        .control(
+            &format!("{DEV}/_emulator/tokens"),
+            json!({"email": "Dev@Example.com", "azp": "http://localhost:5173"}),
+        )
+        .await;
     assert_eq!(status, 200, "{issued}");
     let token = issued["token"].as_str().expect("token");
     assert!(issued["userId"].as_str().expect("user").starts_with("user_"));
@@ -55,15 +70,24 @@ async fn tokens_verify_independently_and_carry_clerks_claims() {
     assert_eq!(claims["sid"], issued["sessionId"]);
     assert_eq!(claims["azp"], "http://localhost:5173");
     assert_eq!(claims["publicMetadata"], json!({}));
-    let (iat, exp) = (claims["iat"].as_i64().expect("iat"), claims["exp"].as_i64().expect("exp"));
+    let (iat, exp) = (
+        claims["iat"].as_i64().expect("iat"),
+        claims["exp"].as_i64().expect("exp"),
+    );
     assert_eq!(exp - iat, 3600);
     assert!(claims["nbf"].as_i64().expect("nbf") <= iat);
-    assert_eq!(verify_with_jsonwebtoken(&keys, token, &iss).expect("jsonwebtoken accepts it")["sub"], issued["userId"]);
+    assert_eq!(
+        verify_with_jsonwebtoken(&keys, token, &iss).expect("jsonwebtoken accepts it")["sub"],
+        issued["userId"]
+    );
     // The other instance's key does not verify it, even presented under this kid.
     let mut impostor = other.clone();
     impostor["keys"][0]["kid"] = key["kid"].clone();
     let err = verify_with_jsonwebtoken(&impostor, token, &iss).expect_err("wrong key");
-    assert!(matches!(err.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature), "{err:?}");
+    assert!(
+        matches!(err.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature),
+        "{err:?}"
+    );
     assert!(verify_with_jsonwebtoken(&keys, token, "http://wrong-issuer").is_err());
 
     // The same email is the same user; metadata set later shows in the next token.
@@ -78,7 +102,9 @@ async fn tokens_verify_independently_and_carry_clerks_claims() {
         .map(|r| (r.status().as_u16(), ()))
         .expect("patch");
     assert_eq!(status, 200);
-    let (_, again) = emu.control(&format!("{DEV}/_emulator/tokens"), json!({"email": "dev@example.com"})).await;
+    let (_, again) = emu
+        .control(&format!("{DEV}/_emulator/tokens"), json!({"email": "dev@example.com"}))
+        .await;
     assert_eq!(again["userId"], issued["userId"]);
     let claims = python_verify_jwt(&keys, again["token"].as_str().expect("token"));
     assert_eq!(claims["publicMetadata"], json!({"plan": "paid", "platformId": "plt_1"}));
@@ -89,26 +115,57 @@ async fn expired_and_not_yet_valid_tokens() {
     let emu = Emu::start().await;
     let keys = jwks(&emu, END_USER).await;
     let iss = format!("{}{END_USER}", emu.base);
-    let (_, expired) = emu.control(&format!("{END_USER}/_emulator/tokens"), json!({"email": "u@example.com", "expiresInSeconds": -60})).await;
+    let (_, expired) = emu
+        .control(
+            &format!("{END_USER}/_emulator/tokens"),
+            json!({"email": "u@example.com", "expiresInSeconds": -60}),
+        )
+        .await;
     let err = verify_with_jsonwebtoken(&keys, expired["token"].as_str().expect("token"), &iss).expect_err("expired");
-    assert!(matches!(err.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature), "{err:?}");
+    assert!(
+        matches!(err.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature),
+        "{err:?}"
+    );
     // The signature itself is still good: only time makes it invalid.
     python_verify_jwt(&keys, expired["token"].as_str().expect("token"));
 
-    let (_, early) = emu.control(&format!("{END_USER}/_emulator/tokens"), json!({"email": "u@example.com", "notBeforeOffsetSeconds": 300})).await;
-    let err = verify_with_jsonwebtoken(&keys, early["token"].as_str().expect("token"), &iss).expect_err("not yet valid");
-    assert!(matches!(err.kind(), jsonwebtoken::errors::ErrorKind::ImmatureSignature), "{err:?}");
+    let (_, early) = emu
+        .control(
+            &format!("{END_USER}/_emulator/tokens"),
+            json!({"email": "u@example.com", "notBeforeOffsetSeconds": 300}),
+        )
+        .await;
+    let err =
+        verify_with_jsonwebtoken(&keys, early["token"].as_str().expect("token"), &iss).expect_err("not yet valid");
+    assert!(
+        matches!(err.kind(), jsonwebtoken::errors::ErrorKind::ImmatureSignature),
+        "{err:?}"
+    );
 
-    let (status, _) = emu.control(&format!("{END_USER}/_emulator/tokens"), json!({"email": "not-an-email"})).await;
+    let (status, _) = emu
+        .control(
+            &format!("{END_USER}/_emulator/tokens"),
+            json!({"email": "not-an-email"}),
+        )
+        .await;
     assert_eq!(status, 422);
-    let (status, _) = emu.control("/clerk/nope/_emulator/tokens", json!({"email": "a@b.co"})).await;
+    let (status, _) = emu
+        .control("/clerk/nope/_emulator/tokens", json!({"email": "a@b.co"}))
+        .await;
     assert_eq!(status, 404);
 }
 
 #[tokio::test]
 async fn sign_in_page_hands_the_token_over_in_the_fragment() {
     let emu = Emu::start().await;
-    let page = emu.http.get(emu.url(&format!("{DEV}/sign-in?redirect_url=http%3A%2F%2Flocalhost%3A5173%2Fdashboard"))).send().await.expect("page");
+    let page = emu
+        .http
+        .get(emu.url(&format!(
+            "{DEV}/sign-in?redirect_url=http%3A%2F%2Flocalhost%3A5173%2Fdashboard"
+        )))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.text().await.expect("html").contains("name=\"password\""));
 
@@ -116,7 +173,11 @@ async fn sign_in_page_hands_the_token_over_in_the_fragment() {
         let (http, url) = (emu.http.clone(), emu.url(&format!("{DEV}/sign-in")));
         async move {
             http.post(url)
-                .form(&[("email", "founder@example.com"), ("password", password), ("redirect_url", "http://localhost:5173/dashboard")])
+                .form(&[
+                    ("email", "founder@example.com"),
+                    ("password", password),
+                    ("redirect_url", "http://localhost:5173/dashboard"),
+                ])
                 .send()
                 .await
                 .expect("submit")
@@ -134,7 +195,13 @@ async fn sign_in_page_hands_the_token_over_in_the_fragment() {
     assert_eq!(wrong.status().as_u16(), 422);
     assert!(wrong.text().await.expect("html").contains("Password is incorrect"));
 
-    let (_, users) = emu.get(&format!("{DEV}/v1/users"), "sk_test_clerk", &[("email_address", "founder@example.com")]).await;
+    let (_, users) = emu
+        .get(
+            &format!("{DEV}/v1/users"),
+            "sk_test_clerk",
+            &[("email_address", "founder@example.com")],
+        )
+        .await;
     assert_eq!(users.as_array().expect("array").len(), 1);
     assert_eq!(users[0]["id"], claims["sub"]);
     assert_eq!(users[0]["password_enabled"], true);
@@ -146,7 +213,13 @@ async fn backend_api_users() {
     let create = |body: Value| {
         let (http, url) = (emu.http.clone(), emu.url(&format!("{END_USER}/v1/users")));
         async move {
-            let resp = http.post(url).bearer_auth("sk_test_clerk").json(&body).send().await.expect("create");
+            let resp = http
+                .post(url)
+                .bearer_auth("sk_test_clerk")
+                .json(&body)
+                .send()
+                .await
+                .expect("create");
             (resp.status().as_u16(), resp.json::<Value>().await.expect("json"))
         }
     };
@@ -164,9 +237,15 @@ async fn backend_api_users() {
     assert_eq!(user["object"], "user");
     assert_eq!(user["email_addresses"][0]["email_address"], "customer@example.com");
     assert_eq!(user["primary_email_address_id"], user["email_addresses"][0]["id"]);
-    assert_eq!((user["first_name"].as_str(), user["last_name"].as_str()), (Some("Test"), Some("Customer")));
+    assert_eq!(
+        (user["first_name"].as_str(), user["last_name"].as_str()),
+        (Some("Test"), Some("Customer"))
+    );
     assert_eq!(user["private_metadata"], json!({}));
-    assert!(user["created_at"].as_i64().expect("ms") > 1_000_000_000_000, "milliseconds");
+    assert!(
+        user["created_at"].as_i64().expect("ms") > 1_000_000_000_000,
+        "milliseconds"
+    );
 
     let (status, dup) = create(json!({"email_address": ["customer@example.com"], "password": "AnotherPass1"})).await;
     assert_eq!(status, 422);
@@ -174,17 +253,33 @@ async fn backend_api_users() {
     assert_eq!(dup["errors"][0]["meta"]["param_name"], "email_address");
     assert!(dup["errors"][0]["long_message"].is_string() && dup["errors"][0]["message"].is_string());
     let (status, short) = create(json!({"email_address": ["new@example.com"], "password": "short"})).await;
-    assert_eq!((status, short["errors"][0]["code"].as_str()), (422, Some("form_password_length_too_short")));
+    assert_eq!(
+        (status, short["errors"][0]["code"].as_str()),
+        (422, Some("form_password_length_too_short"))
+    );
 
-    let (status, got) = emu.get(&format!("{END_USER}/v1/users/{id}"), "sk_test_clerk", &[]).await;
+    let (status, got) = emu
+        .get(&format!("{END_USER}/v1/users/{id}"), "sk_test_clerk", &[])
+        .await;
     assert_eq!((status, got["id"].as_str()), (200, Some(id.as_str())));
-    let (status, missing) = emu.get(&format!("{END_USER}/v1/users/user_nope"), "sk_test_clerk", &[]).await;
-    assert_eq!((status, missing["errors"][0]["code"].as_str()), (404, Some("resource_not_found")));
+    let (status, missing) = emu
+        .get(&format!("{END_USER}/v1/users/user_nope"), "sk_test_clerk", &[])
+        .await;
+    assert_eq!(
+        (status, missing["errors"][0]["code"].as_str()),
+        (404, Some("resource_not_found"))
+    );
     let (status, _) = emu.json(Method::GET, &format!("{END_USER}/v1/users/{id}"), None).await;
     assert_eq!(status, 401, "the Backend API needs a secret key");
 
     // Users of one instance are not in the other.
-    let (_, other) = emu.get(&format!("{DEV}/v1/users"), "sk_test_clerk", &[("email_address", "customer@example.com")]).await;
+    let (_, other) = emu
+        .get(
+            &format!("{DEV}/v1/users"),
+            "sk_test_clerk",
+            &[("email_address", "customer@example.com")],
+        )
+        .await;
     assert!(other.as_array().expect("array").is_empty());
 
     // Metadata merges deeply; null removes a key.
@@ -198,7 +293,10 @@ async fn backend_api_users() {
         .expect("patch");
     assert_eq!(resp.status().as_u16(), 200);
     let merged: Value = resp.json().await.expect("json");
-    assert_eq!(merged["public_metadata"], json!({"publishableKey": "pk_test_abc", "plan": "pro", "usage": {"period": "2026-11"}}));
+    assert_eq!(
+        merged["public_metadata"],
+        json!({"publishableKey": "pk_test_abc", "plan": "pro", "usage": {"period": "2026-11"}})
+    );
     assert_eq!(merged["private_metadata"], json!({"stripeCustomerId": "cus_1"}));
     let resp = emu
         .http
@@ -209,5 +307,8 @@ async fn backend_api_users() {
         .await
         .expect("patch");
     let merged: Value = resp.json().await.expect("json");
-    assert_eq!(merged["public_metadata"], json!({"publishableKey": "pk_test_abc", "usage": {"period": "2026-11", "extra": 1}}));
+    assert_eq!(
+        merged["public_metadata"],
+        json!({"publishableKey": "pk_test_abc", "usage": {"period": "2026-11", "extra": 1}})
+    );
 }

@@ -15,9 +15,18 @@ const NOT_IN_EXAMPLES: [(&str, &str); 6] = [
     ("event.account", "set on events of connected accounts only"),
     ("event.data.previous_attributes", "set on *.updated events only"),
     ("webhook_endpoint.secret", "returned by the create call only"),
-    ("payment_intent.last_payment_error.code", "the example error shows only `type`"),
-    ("payment_intent.last_payment_error.decline_code", "the example error shows only `type`"),
-    ("payment_intent.last_payment_error.message", "the example error shows only `type`"),
+    (
+        "payment_intent.last_payment_error.code",
+        "the example error shows only `type`",
+    ),
+    (
+        "payment_intent.last_payment_error.decline_code",
+        "the example error shows only `type`",
+    ),
+    (
+        "payment_intent.last_payment_error.message",
+        "the example error shows only `type`",
+    ),
 ];
 
 fn kind(v: &Value) -> &'static str {
@@ -82,34 +91,154 @@ const PREFIXES: [(&str, &str); 14] = [
 /// Non-nullable fields per Stripe's spec, as async-stripe 1.0 requires them to deserialize.
 fn required(object: &str) -> &'static [&'static str] {
     match object {
-        "product" => &["active", "created", "id", "images", "livemode", "marketing_features", "metadata", "name", "type", "updated"],
-        "price" => &["active", "billing_scheme", "created", "currency", "id", "livemode", "metadata", "product", "type"],
+        "product" => &[
+            "active",
+            "created",
+            "id",
+            "images",
+            "livemode",
+            "marketing_features",
+            "metadata",
+            "name",
+            "type",
+            "updated",
+        ],
+        "price" => &[
+            "active",
+            "billing_scheme",
+            "created",
+            "currency",
+            "id",
+            "livemode",
+            "metadata",
+            "product",
+            "type",
+        ],
         "customer" => &["created", "id", "livemode"],
         "checkout.session" => &[
-            "automatic_tax", "created", "custom_fields", "custom_text", "expires_at", "id", "livemode", "mode",
-            "payment_method_types", "payment_status", "shipping_options",
+            "automatic_tax",
+            "created",
+            "custom_fields",
+            "custom_text",
+            "expires_at",
+            "id",
+            "livemode",
+            "mode",
+            "payment_method_types",
+            "payment_status",
+            "shipping_options",
         ],
-        "item" => &["amount_discount", "amount_subtotal", "amount_tax", "amount_total", "currency", "id"],
+        "item" => &[
+            "amount_discount",
+            "amount_subtotal",
+            "amount_tax",
+            "amount_total",
+            "currency",
+            "id",
+        ],
         "subscription" => &[
-            "automatic_tax", "billing_cycle_anchor", "billing_mode", "billing_schedules", "cancel_at_period_end",
-            "collection_method", "created", "currency", "customer", "discounts", "id", "invoice_settings", "items",
-            "livemode", "metadata", "start_date", "status",
+            "automatic_tax",
+            "billing_cycle_anchor",
+            "billing_mode",
+            "billing_schedules",
+            "cancel_at_period_end",
+            "collection_method",
+            "created",
+            "currency",
+            "customer",
+            "discounts",
+            "id",
+            "invoice_settings",
+            "items",
+            "livemode",
+            "metadata",
+            "start_date",
+            "status",
         ],
-        "subscription_item" => &["created", "current_period_end", "current_period_start", "discounts", "id", "metadata", "plan", "price", "subscription"],
-        "plan" => &["active", "billing_scheme", "created", "currency", "id", "interval", "interval_count", "livemode", "usage_type"],
+        "subscription_item" => &[
+            "created",
+            "current_period_end",
+            "current_period_start",
+            "discounts",
+            "id",
+            "metadata",
+            "plan",
+            "price",
+            "subscription",
+        ],
+        "plan" => &[
+            "active",
+            "billing_scheme",
+            "created",
+            "currency",
+            "id",
+            "interval",
+            "interval_count",
+            "livemode",
+            "usage_type",
+        ],
         "invoice" => &[
-            "amount_due", "amount_overpaid", "amount_paid", "amount_remaining", "amount_shipping", "attempt_count", "attempted",
-            "automatic_tax", "collection_method", "created", "currency", "default_tax_rates", "discounts", "issuer", "lines",
-            "livemode", "payment_settings", "period_end", "period_start", "post_payment_credit_notes_amount",
-            "pre_payment_credit_notes_amount", "starting_balance", "status_transitions", "subtotal", "total",
+            "amount_due",
+            "amount_overpaid",
+            "amount_paid",
+            "amount_remaining",
+            "amount_shipping",
+            "attempt_count",
+            "attempted",
+            "automatic_tax",
+            "collection_method",
+            "created",
+            "currency",
+            "default_tax_rates",
+            "discounts",
+            "issuer",
+            "lines",
+            "livemode",
+            "payment_settings",
+            "period_end",
+            "period_start",
+            "post_payment_credit_notes_amount",
+            "pre_payment_credit_notes_amount",
+            "starting_balance",
+            "status_transitions",
+            "subtotal",
+            "total",
         ],
-        "line_item" => &["amount", "currency", "discountable", "discounts", "id", "livemode", "metadata", "period", "subtotal"],
+        "line_item" => &[
+            "amount",
+            "currency",
+            "discountable",
+            "discounts",
+            "id",
+            "livemode",
+            "metadata",
+            "period",
+            "subtotal",
+        ],
         "payment_intent" => &[
-            "amount", "amount_capturable", "amount_received", "capture_method", "confirmation_method", "created", "currency",
-            "id", "livemode", "metadata", "payment_method_types", "status",
+            "amount",
+            "amount_capturable",
+            "amount_received",
+            "capture_method",
+            "confirmation_method",
+            "created",
+            "currency",
+            "id",
+            "livemode",
+            "metadata",
+            "payment_method_types",
+            "status",
         ],
         "event" => &["created", "data", "id", "livemode", "pending_webhooks", "type"],
-        "webhook_endpoint" => &["created", "enabled_events", "id", "livemode", "metadata", "status", "url"],
+        "webhook_endpoint" => &[
+            "created",
+            "enabled_events",
+            "id",
+            "livemode",
+            "metadata",
+            "status",
+            "url",
+        ],
         "billing_portal.session" => &["configuration", "created", "customer", "id", "livemode", "url"],
         _ => &[],
     }
@@ -123,7 +252,11 @@ fn check(fixtures: &Value, ours: &Value, problems: &mut Vec<String>) {
         problems.push(format!("{object}: no example of this type in fixtures3.json"));
         return;
     }
-    assert_eq!(example["object"], object.as_str(), "the fixture of {object} names itself");
+    assert_eq!(
+        example["object"],
+        object.as_str(),
+        "the fixture of {object} names itself"
+    );
     let mut copy = ours.clone();
     if object == "event" {
         copy["data"]["object"] = Value::Null;
@@ -160,38 +293,92 @@ async fn every_object_type_matches_stripes_examples() {
 
     let (_, recurring) = emu.product_and_price(SK_TEST, acct, true, "1999").await;
     let (product, once) = emu.product_and_price(SK_TEST, acct, false, "500").await;
-    let (_, p) = emu.get_as(&format!("/v1/products/{product}"), SK_TEST, &account, &[]).await;
+    let (_, p) = emu
+        .get_as(&format!("/v1/products/{product}"), SK_TEST, &account, &[])
+        .await;
     remember(&p);
-    let (_, p) = emu.get_as(&format!("/v1/prices/{recurring}"), SK_TEST, &account, &[]).await;
+    let (_, p) = emu
+        .get_as(&format!("/v1/prices/{recurring}"), SK_TEST, &account, &[])
+        .await;
     remember(&p);
     let (_, p) = emu.get_as(&format!("/v1/prices/{once}"), SK_TEST, &account, &[]).await;
     remember(&p);
-    let (_, customer) = emu.post_as("/v1/customers", SK_TEST, &account, &[("email", "shape@example.com"), ("name", "Shape")]).await;
+    let (_, customer) = emu
+        .post_as(
+            "/v1/customers",
+            SK_TEST,
+            &account,
+            &[("email", "shape@example.com"), ("name", "Shape")],
+        )
+        .await;
     remember(&customer);
     let customer_id = customer["id"].as_str().expect("id");
 
     // A subscription checkout, open then complete, with its line items.
     let (_, cs) = emu
-        .post_as("/v1/checkout/sessions", SK_TEST, &account, &[("mode", "subscription"), ("line_items[0][price]", &recurring), ("line_items[0][quantity]", "2"), ("customer", customer_id), ("success_url", "http://localhost/ok")])
+        .post_as(
+            "/v1/checkout/sessions",
+            SK_TEST,
+            &account,
+            &[
+                ("mode", "subscription"),
+                ("line_items[0][price]", &recurring),
+                ("line_items[0][quantity]", "2"),
+                ("customer", customer_id),
+                ("success_url", "http://localhost/ok"),
+            ],
+        )
         .await;
     remember(&cs);
     let cs_id = cs["id"].as_str().expect("id");
-    let (_, items) = emu.get_as(&format!("/v1/checkout/sessions/{cs_id}/line_items"), SK_TEST, &account, &[]).await;
+    let (_, items) = emu
+        .get_as(
+            &format!("/v1/checkout/sessions/{cs_id}/line_items"),
+            SK_TEST,
+            &account,
+            &[],
+        )
+        .await;
     list_items(&items).iter().for_each(&mut remember);
-    let (_, done) = emu.control(&format!("/_emulator/checkout/sessions/{cs_id}/complete"), json!({})).await;
+    let (_, done) = emu
+        .control(&format!("/_emulator/checkout/sessions/{cs_id}/complete"), json!({}))
+        .await;
     remember(&done["session"]);
-    let sub_id = done["session"]["subscription"].as_str().expect("subscription").to_string();
+    let sub_id = done["session"]["subscription"]
+        .as_str()
+        .expect("subscription")
+        .to_string();
 
     // A guest payment checkout, completed.
     let (_, pay) = emu
-        .post_as("/v1/checkout/sessions", SK_TEST, &account, &[("mode", "payment"), ("line_items[0][price]", &once), ("line_items[0][quantity]", "1")])
+        .post_as(
+            "/v1/checkout/sessions",
+            SK_TEST,
+            &account,
+            &[
+                ("mode", "payment"),
+                ("line_items[0][price]", &once),
+                ("line_items[0][quantity]", "1"),
+            ],
+        )
         .await;
-    let (_, done) = emu.control(&format!("/_emulator/checkout/sessions/{}/complete", pay["id"].as_str().expect("id")), json!({"email": "g@example.com"})).await;
+    let (_, done) = emu
+        .control(
+            &format!(
+                "/_emulator/checkout/sessions/{}/complete",
+                pay["id"].as_str().expect("id")
+            ),
+            json!({"email": "g@example.com"}),
+        )
+        .await;
     remember(&done["session"]);
 
     // A failed renewal leaves an open invoice and a payment intent with an error.
-    emu.control(&format!("/_emulator/subscriptions/{sub_id}/fail_renewal"), json!({})).await;
-    let (_, sub) = emu.get_as(&format!("/v1/subscriptions/{sub_id}"), SK_TEST, &account, &[]).await;
+    emu.control(&format!("/_emulator/subscriptions/{sub_id}/fail_renewal"), json!({}))
+        .await;
+    let (_, sub) = emu
+        .get_as(&format!("/v1/subscriptions/{sub_id}"), SK_TEST, &account, &[])
+        .await;
     remember(&sub);
     for item in list_items(&sub["items"]) {
         remember(&item);
@@ -204,30 +391,79 @@ async fn every_object_type_matches_stripes_examples() {
     }
     let (_, pis) = emu.get_as("/v1/payment_intents", SK_TEST, &account, &[]).await;
     let pis = list_items(&pis);
-    assert!(pis.iter().any(|p| !p["last_payment_error"].is_null()), "a declined renewal is among them");
+    assert!(
+        pis.iter().any(|p| !p["last_payment_error"].is_null()),
+        "a declined renewal is among them"
+    );
     pis.iter().for_each(&mut remember);
 
-    let (_, portal) = emu.post_as("/v1/billing_portal/sessions", SK_TEST, &account, &[("customer", customer_id), ("return_url", "http://localhost/back")]).await;
+    let (_, portal) = emu
+        .post_as(
+            "/v1/billing_portal/sessions",
+            SK_TEST,
+            &account,
+            &[("customer", customer_id), ("return_url", "http://localhost/back")],
+        )
+        .await;
     remember(&portal);
-    let (_, endpoint) = emu.post_as("/v1/webhook_endpoints", SK_TEST, &account, &[("url", "http://127.0.0.1:9/x"), ("enabled_events[]", "*")]).await;
+    let (_, endpoint) = emu
+        .post_as(
+            "/v1/webhook_endpoints",
+            SK_TEST,
+            &account,
+            &[("url", "http://127.0.0.1:9/x"), ("enabled_events[]", "*")],
+        )
+        .await;
     remember(&endpoint);
-    let (_, update) = emu.post_as(&format!("/v1/subscriptions/{sub_id}"), SK_TEST, &account, &[("cancel_at_period_end", "true")]).await;
+    let (_, update) = emu
+        .post_as(
+            &format!("/v1/subscriptions/{sub_id}"),
+            SK_TEST,
+            &account,
+            &[("cancel_at_period_end", "true")],
+        )
+        .await;
     assert_eq!(update["cancel_at_period_end"], true);
-    let (_, _, events) = emu.stripe(Method::GET, "/v1/events", SK_TEST, acct, None, &[("limit", "100")]).await;
+    let (_, _, events) = emu
+        .stripe(Method::GET, "/v1/events", SK_TEST, acct, None, &[("limit", "100")])
+        .await;
     let events = list_items(&events);
     events.iter().for_each(&mut remember);
 
-    let mut seen: Vec<String> = objects.iter().map(|o| o["object"].as_str().unwrap_or_default().to_string()).collect();
+    let mut seen: Vec<String> = objects
+        .iter()
+        .map(|o| o["object"].as_str().unwrap_or_default().to_string())
+        .collect();
     seen.sort();
     seen.dedup();
     for expected in [
-        "billing_portal.session", "checkout.session", "customer", "event", "invoice", "item", "line_item", "payment_intent",
-        "plan", "price", "product", "subscription", "subscription_item", "webhook_endpoint",
+        "billing_portal.session",
+        "checkout.session",
+        "customer",
+        "event",
+        "invoice",
+        "item",
+        "line_item",
+        "payment_intent",
+        "plan",
+        "price",
+        "product",
+        "subscription",
+        "subscription_item",
+        "webhook_endpoint",
     ] {
-        assert!(seen.contains(&expected.to_string()), "the test covers {expected}: {seen:?}");
+        assert!(
+            seen.contains(&expected.to_string()),
+            "the test covers {expected}: {seen:?}"
+        );
     }
     let event_types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
-    for t in ["customer.subscription.updated", "invoice.payment_failed", "checkout.session.completed", "price.created"] {
+    for t in [
+        "customer.subscription.updated",
+        "invoice.payment_failed",
+        "checkout.session.completed",
+        "price.created",
+    ] {
         assert!(event_types.contains(&t), "{t} among {event_types:?}");
     }
 
@@ -237,14 +473,24 @@ async fn every_object_type_matches_stripes_examples() {
     }
     problems.sort();
     problems.dedup();
-    assert!(problems.is_empty(), "{} shape problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} shape problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn the_comparison_can_fail() {
     let example = json!({"id": "x", "object": "product", "active": true, "nested": {"a": 1}, "list": [{"b": "s"}]});
     let mut problems = Vec::new();
-    compare(&json!({"active": "yes", "extra": 1, "nested": {"a": 1.5}, "list": [{"b": 2}]}), &example, "product", &mut problems);
+    compare(
+        &json!({"active": "yes", "extra": 1, "nested": {"a": 1.5}, "list": [{"b": 2}]}),
+        &example,
+        "product",
+        &mut problems,
+    );
     problems.sort();
     assert_eq!(
         problems,

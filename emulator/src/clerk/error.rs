@@ -16,7 +16,13 @@ pub struct ClerkError {
 
 impl ClerkError {
     pub fn new(status: StatusCode, code: &'static str, message: &str, long_message: &str) -> Self {
-        Self { status, code, message: message.into(), long_message: long_message.into(), param: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            long_message: long_message.into(),
+            param: None,
+        }
     }
 
     pub fn param(mut self, name: &str) -> Self {
@@ -33,7 +39,12 @@ impl ClerkError {
     }
 
     pub fn bad_request(message: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "request_body_invalid", "Request body invalid", message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "request_body_invalid",
+            "Request body invalid",
+            message,
+        )
     }
 }
 
@@ -53,7 +64,10 @@ impl IntoResponse for ClerkError {
 
 /// The Backend API's secret key check: any `sk_test_`/`sk_live_` key is accepted.
 pub fn require_secret_key(headers: &HeaderMap) -> Result<(), ClerkError> {
-    let value = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let value = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let Some(key) = value.strip_prefix("Bearer ").map(str::trim) else {
         return Err(ClerkError::new(
             StatusCode::UNAUTHORIZED,
@@ -62,7 +76,9 @@ pub fn require_secret_key(headers: &HeaderMap) -> Result<(), ClerkError> {
             "Invalid Authorization header format. Must be 'Bearer <YOUR_API_KEY>'",
         ));
     };
-    let valid = ["sk_test_", "sk_live_"].iter().any(|p| key.starts_with(p) && key.len() > p.len());
+    let valid = ["sk_test_", "sk_live_"]
+        .iter()
+        .any(|p| key.starts_with(p) && key.len() > p.len());
     if valid {
         Ok(())
     } else {

@@ -35,19 +35,29 @@ fn generated() -> &'static Mutex<HashMap<u64, RsaPrivateKey>> {
 /// The instance's key, generating and storing it on first use.
 pub fn signing_key(instance: &mut ClerkInstance) -> Result<RsaPrivateKey, String> {
     if let Some(pem) = &instance.private_key_pem {
-        return RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| format!("the stored key of {} is invalid: {e}", instance.name));
+        return RsaPrivateKey::from_pkcs8_pem(pem)
+            .map_err(|e| format!("the stored key of {} is invalid: {e}", instance.name));
     }
-    let cached = generated().lock().unwrap_or_else(|p| p.into_inner()).get(&instance.key_seed).cloned();
+    let cached = generated()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&instance.key_seed)
+        .cloned();
     let key = match cached {
         Some(key) => key,
         None => {
             let mut rng = ChaCha20Rng::seed_from_u64(instance.key_seed);
             let key = RsaPrivateKey::new(&mut rng, BITS).map_err(|e| format!("cannot generate a key: {e}"))?;
-            generated().lock().unwrap_or_else(|p| p.into_inner()).insert(instance.key_seed, key.clone());
+            generated()
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(instance.key_seed, key.clone());
             key
         }
     };
-    let pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| format!("cannot encode the key: {e}"))?;
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| format!("cannot encode the key: {e}"))?;
     instance.private_key_pem = Some(pem.to_string());
     Ok(key)
 }
@@ -78,7 +88,10 @@ pub fn sign_jwt(key: &RsaPrivateKey, kid: &str, claims: &Value) -> String {
 fn jwks_of(app: &Arc<App>, instance: &str) -> Result<Json<Value>, ClerkError> {
     check_instance(instance)?;
     app.mutate(|db| {
-        let inst = db.clerk.get_mut(instance).ok_or_else(|| ClerkError::not_found("No such instance"))?;
+        let inst = db
+            .clerk
+            .get_mut(instance)
+            .ok_or_else(|| ClerkError::not_found("No such instance"))?;
         let key = signing_key(inst).map_err(|e| ClerkError::bad_request(&e))?;
         Ok(Json(json!({ "keys": [jwk(&key, &inst.kid)] })))
     })

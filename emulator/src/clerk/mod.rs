@@ -63,7 +63,9 @@ pub fn check_instance(name: &str) -> Result<(), ClerkError> {
     if INSTANCES.contains(&name) {
         Ok(())
     } else {
-        Err(ClerkError::not_found(&format!("No Clerk instance named {name:?} (try dream-api or end-user-api)")))
+        Err(ClerkError::not_found(&format!(
+            "No Clerk instance named {name:?} (try dream-api or end-user-api)"
+        )))
     }
 }
 
@@ -76,9 +78,18 @@ pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
     Router::new()
         .route("/clerk/{instance}/.well-known/jwks.json", get(keys::jwks))
         .route("/clerk/{instance}/v1/jwks", get(keys::jwks_backend))
-        .route("/clerk/{instance}/sign-in", get(signin::page_route).post(signin::submit))
+        .route(
+            "/clerk/{instance}/sign-in",
+            get(signin::page_route).post(signin::submit),
+        )
         .route("/clerk/{instance}/_emulator/tokens", post(tokens::control))
         .route("/clerk/{instance}/v1/users", get(users::list).post(users::create))
-        .route("/clerk/{instance}/v1/users/{id}", get(users::retrieve).patch(users::update).delete(users::delete))
-        .route("/clerk/{instance}/v1/users/{id}/metadata", axum::routing::patch(users::update_metadata))
+        .route(
+            "/clerk/{instance}/v1/users/{id}",
+            get(users::retrieve).patch(users::update).delete(users::delete),
+        )
+        .route(
+            "/clerk/{instance}/v1/users/{id}/metadata",
+            axum::routing::patch(users::update_metadata),
+        )
 }

@@ -19,7 +19,9 @@ use crate::App;
 use crate::html::{escape, form_fields, found, page};
 
 fn form(instance: &str, redirect_url: &str, error: Option<&str>, status: StatusCode) -> Response {
-    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
     let body = format!(
         "<p>Instance <strong>{instance}</strong>. New emails create an account.</p>{error}\
          <form method=\"post\" action=\"/clerk/{instance}/sign-in\">\
@@ -35,7 +37,9 @@ fn form(instance: &str, redirect_url: &str, error: Option<&str>, status: StatusC
 
 /// The redirect target must be an absolute http(s) URL; its origin becomes the token's `azp`.
 fn origin_of(redirect_url: &str) -> Option<(url::Url, String)> {
-    let url = url::Url::parse(redirect_url).ok().filter(|u| matches!(u.scheme(), "http" | "https"))?;
+    let url = url::Url::parse(redirect_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))?;
     let origin = url.origin().ascii_serialization();
     Some((url, origin))
 }
@@ -47,7 +51,11 @@ pub async fn page_route(Path(instance): Path<String>, Query(query): Query<HashMa
     }
     let redirect = query.get("redirect_url").cloned().unwrap_or_default();
     if origin_of(&redirect).is_none() {
-        return page(StatusCode::BAD_REQUEST, "Sign in", "<p class=\"error\">Pass an absolute http(s) redirect_url.</p>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign in",
+            "<p class=\"error\">Pass an absolute http(s) redirect_url.</p>",
+        );
     }
     form(&instance, &redirect, None, StatusCode::OK)
 }
@@ -60,12 +68,23 @@ pub async fn submit(State(app): State<Arc<App>>, Path(instance): Path<String>, b
     let fields = form_fields(&body);
     let redirect = fields.get("redirect_url").cloned().unwrap_or_default();
     let Some((mut target, azp)) = origin_of(&redirect) else {
-        return page(StatusCode::BAD_REQUEST, "Sign in", "<p class=\"error\">Pass an absolute http(s) redirect_url.</p>");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Sign in",
+            "<p class=\"error\">Pass an absolute http(s) redirect_url.</p>",
+        );
     };
     let password = fields.get("password").cloned().unwrap_or_default();
     let email = match normalize_email(fields.get("email").map(String::as_str).unwrap_or_default()) {
         Ok(e) => e,
-        Err(e) => return form(&instance, &redirect, Some(&e.long_message), StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => {
+            return form(
+                &instance,
+                &redirect,
+                Some(&e.long_message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
     };
     let now = crate::time::now();
     let outcome = app.mutate(|db| -> Result<String, ClerkError> {
@@ -92,7 +111,11 @@ pub async fn submit(State(app): State<Arc<App>>, Path(instance): Path<String>, b
                 user.password_sha256 = Some(hash_password(&password));
             }
         }
-        let req = TokenRequest { azp: &azp, lifetime: DEFAULT_LIFETIME_SECONDS, nbf_offset: DEFAULT_NBF_OFFSET_SECONDS };
+        let req = TokenRequest {
+            azp: &azp,
+            lifetime: DEFAULT_LIFETIME_SECONDS,
+            nbf_offset: DEFAULT_NBF_OFFSET_SECONDS,
+        };
         Ok(issue(db, &instance, &user_id, &req, now)?.token)
     });
     match outcome {

@@ -40,10 +40,16 @@ pub struct TokenRequest<'a> {
 pub fn issue(db: &mut Db, instance: &str, user_id: &str, req: &TokenRequest, now: i64) -> Result<Issued, ClerkError> {
     let iss = issuer(&db.base_url, instance);
     let session_id = db.ids.id("sess_", 27);
-    let inst = db.clerk.get_mut(instance).ok_or_else(|| ClerkError::not_found("No such instance"))?;
+    let inst = db
+        .clerk
+        .get_mut(instance)
+        .ok_or_else(|| ClerkError::not_found("No such instance"))?;
     let key = signing_key(inst).map_err(|e| ClerkError::bad_request(&e))?;
     let kid = inst.kid.clone();
-    let user = inst.users.get_mut(user_id).ok_or_else(|| ClerkError::not_found("User not found"))?;
+    let user = inst
+        .users
+        .get_mut(user_id)
+        .ok_or_else(|| ClerkError::not_found("User not found"))?;
     user.last_sign_in_at = Some(now * 1000);
     let claims = json!({
         "azp": req.azp,
@@ -55,13 +61,19 @@ pub fn issue(db: &mut Db, instance: &str, user_id: &str, req: &TokenRequest, now
         "sub": user.id,
         "publicMetadata": user.public_metadata,
     });
-    Ok(Issued { user_id: user.id.clone(), session_id, token: sign_jwt(&key, &kid, &claims) })
+    Ok(Issued {
+        user_id: user.id.clone(),
+        session_id,
+        token: sign_jwt(&key, &kid, &claims),
+    })
 }
 
 /// The user with `email` (already normalized), created without a password if new.
 pub fn user_for_email(db: &mut Db, instance: &str, email: &str, now_ms: i64) -> Result<String, ClerkError> {
     let Db { clerk, ids, .. } = db;
-    let inst = clerk.get_mut(instance).ok_or_else(|| ClerkError::not_found("No such instance"))?;
+    let inst = clerk
+        .get_mut(instance)
+        .ok_or_else(|| ClerkError::not_found("No such instance"))?;
     match inst.find_by_email(email) {
         Some(u) => Ok(u.id.clone()),
         None => inst.add_user(ids, email.to_string(), None, now_ms),
@@ -80,7 +92,11 @@ struct ControlBody {
 /// POST /clerk/{instance}/_emulator/tokens
 /// `{"email", "azp"?, "expiresInSeconds"?, "notBeforeOffsetSeconds"?}` → `{"userId","sessionId","token"}`.
 /// A negative `expiresInSeconds` gives an already expired token.
-pub async fn control(State(app): State<Arc<App>>, Path(instance): Path<String>, body: Bytes) -> Result<Json<Value>, ClerkError> {
+pub async fn control(
+    State(app): State<Arc<App>>,
+    Path(instance): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ClerkError> {
     check_instance(&instance)?;
     let body: ControlBody = serde_json::from_slice(&body).map_err(|e| {
         ClerkError::bad_request(&format!(
@@ -99,5 +115,7 @@ pub async fn control(State(app): State<Arc<App>>, Path(instance): Path<String>, 
         let user_id = user_for_email(db, &instance, &email, now * 1000)?;
         issue(db, &instance, &user_id, &req, now)
     })?;
-    Ok(Json(json!({ "userId": issued.user_id, "sessionId": issued.session_id, "token": issued.token })))
+    Ok(Json(
+        json!({ "userId": issued.user_id, "sessionId": issued.session_id, "token": issued.token }),
+    ))
 }

@@ -136,7 +136,13 @@ impl ClerkInstance {
     }
 
     /// Creates a user; the email must be normalized and free.
-    pub fn add_user(&mut self, ids: &mut IdGen, email: String, password: Option<&str>, now_ms: i64) -> Result<String, ClerkError> {
+    pub fn add_user(
+        &mut self,
+        ids: &mut IdGen,
+        email: String,
+        password: Option<&str>,
+        now_ms: i64,
+    ) -> Result<String, ClerkError> {
         if self.find_by_email(&email).is_some() {
             return Err(ClerkError::unprocessable(
                 "form_identifier_exists",
@@ -211,7 +217,12 @@ fn metadata_field(map: &Map<String, Value>, key: &str) -> Result<Option<Value>, 
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v @ Value::Object(_)) => Ok(Some(v.clone())),
-        Some(_) => Err(ClerkError::unprocessable("form_param_format_invalid", "is invalid", &format!("{key} must be an object."), key)),
+        Some(_) => Err(ClerkError::unprocessable(
+            "form_param_format_invalid",
+            "is invalid",
+            &format!("{key} must be an object."),
+            key,
+        )),
     }
 }
 
@@ -219,7 +230,12 @@ fn string_field(map: &Map<String, Value>, key: &str) -> Result<Option<String>, C
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ClerkError::unprocessable("form_param_format_invalid", "is invalid", &format!("{key} must be a string."), key)),
+        Some(_) => Err(ClerkError::unprocessable(
+            "form_param_format_invalid",
+            "is invalid",
+            &format!("{key} must be a string."),
+            key,
+        )),
     }
 }
 
@@ -233,10 +249,22 @@ pub async fn create(
     check_instance(&instance)?;
     require_secret_key(&headers)?;
     let map = json_body(&body)?;
-    only(&map, &[
-        "email_address", "password", "first_name", "last_name", "public_metadata", "private_metadata",
-        "unsafe_metadata", "external_id", "skip_password_checks", "skip_password_requirement", "created_at",
-    ])?;
+    only(
+        &map,
+        &[
+            "email_address",
+            "password",
+            "first_name",
+            "last_name",
+            "public_metadata",
+            "private_metadata",
+            "unsafe_metadata",
+            "external_id",
+            "skip_password_checks",
+            "skip_password_requirement",
+            "created_at",
+        ],
+    )?;
     let emails: Vec<String> = match map.get("email_address") {
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         Some(Value::String(s)) => vec![s.clone()],
@@ -260,7 +288,10 @@ pub async fn create(
     }
     let email = normalize_email(email)?;
     let password = string_field(&map, "password")?;
-    let skip_checks = map.get("skip_password_checks").and_then(Value::as_bool).unwrap_or(false);
+    let skip_checks = map
+        .get("skip_password_checks")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if let (Some(p), false) = (&password, skip_checks) {
         check_password(p)?;
     }
@@ -273,9 +304,14 @@ pub async fn create(
     let now = crate::time::now_ms();
     app.mutate(|db| {
         let crate::state::Db { clerk, ids, .. } = db;
-        let inst = clerk.get_mut(&instance).ok_or_else(|| ClerkError::not_found("No such instance"))?;
+        let inst = clerk
+            .get_mut(&instance)
+            .ok_or_else(|| ClerkError::not_found("No such instance"))?;
         let id = inst.add_user(ids, email, password.as_deref(), now)?;
-        let user = inst.users.get_mut(&id).ok_or_else(|| ClerkError::not_found("User not found"))?;
+        let user = inst
+            .users
+            .get_mut(&id)
+            .ok_or_else(|| ClerkError::not_found("User not found"))?;
         user.first_name = first_name;
         user.last_name = last_name;
         user.external_id = external_id;
@@ -326,14 +362,31 @@ pub async fn list(
         match k.as_ref() {
             "email_address" | "email_address[]" => emails.push(v.trim().to_ascii_lowercase()),
             "user_id" | "user_id[]" => user_ids.push(v.into_owned()),
-            "limit" => limit = v.parse().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| ClerkError::bad_request("limit must be between 1 and 500"))?,
-            "offset" => offset = v.parse().map_err(|_| ClerkError::bad_request("offset must be a number"))?,
+            "limit" => {
+                limit = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=500).contains(n))
+                    .ok_or_else(|| ClerkError::bad_request("limit must be between 1 and 500"))?
+            }
+            "offset" => {
+                offset = v
+                    .parse()
+                    .map_err(|_| ClerkError::bad_request("offset must be a number"))?
+            }
             "order_by" => {}
-            other => return Err(ClerkError::bad_request(&format!("Unsupported query parameter: {other}"))),
+            other => {
+                return Err(ClerkError::bad_request(&format!(
+                    "Unsupported query parameter: {other}"
+                )));
+            }
         }
     }
     app.read(|db| {
-        let inst = db.clerk.get(&instance).ok_or_else(|| ClerkError::not_found("No such instance"))?;
+        let inst = db
+            .clerk
+            .get(&instance)
+            .ok_or_else(|| ClerkError::not_found("No such instance"))?;
         let mut users: Vec<&User> = inst
             .users
             .values()
@@ -341,7 +394,9 @@ pub async fn list(
             .filter(|u| user_ids.is_empty() || user_ids.contains(&u.id))
             .collect();
         users.sort_by_key(|u| std::cmp::Reverse(u.seq));
-        Ok(Json(Value::Array(users.into_iter().skip(offset).take(limit).map(User::render).collect())))
+        Ok(Json(Value::Array(
+            users.into_iter().skip(offset).take(limit).map(User::render).collect(),
+        )))
     })
 }
 
@@ -355,14 +410,35 @@ pub async fn update(
     check_instance(&instance)?;
     require_secret_key(&headers)?;
     let map = json_body(&body)?;
-    only(&map, &["first_name", "last_name", "password", "public_metadata", "private_metadata", "unsafe_metadata", "external_id", "skip_password_checks"])?;
+    only(
+        &map,
+        &[
+            "first_name",
+            "last_name",
+            "password",
+            "public_metadata",
+            "private_metadata",
+            "unsafe_metadata",
+            "external_id",
+            "skip_password_checks",
+        ],
+    )?;
     let password = string_field(&map, "password")?;
-    if let (Some(p), false) = (&password, map.get("skip_password_checks").and_then(Value::as_bool).unwrap_or(false)) {
+    if let (Some(p), false) = (
+        &password,
+        map.get("skip_password_checks")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    ) {
         check_password(p)?;
     }
     let now = crate::time::now_ms();
     app.mutate(|db| {
-        let user = db.clerk.get_mut(&instance).and_then(|i| i.users.get_mut(&id)).ok_or_else(|| ClerkError::not_found("User not found"))?;
+        let user = db
+            .clerk
+            .get_mut(&instance)
+            .and_then(|i| i.users.get_mut(&id))
+            .ok_or_else(|| ClerkError::not_found("User not found"))?;
         if map.contains_key("first_name") {
             user.first_name = string_field(&map, "first_name")?;
         }
@@ -407,7 +483,11 @@ pub async fn update_metadata(
     ];
     let now = crate::time::now_ms();
     app.mutate(|db| {
-        let user = db.clerk.get_mut(&instance).and_then(|i| i.users.get_mut(&id)).ok_or_else(|| ClerkError::not_found("User not found"))?;
+        let user = db
+            .clerk
+            .get_mut(&instance)
+            .and_then(|i| i.users.get_mut(&id))
+            .ok_or_else(|| ClerkError::not_found("User not found"))?;
         let [public, private, unsafe_] = patches;
         for (patch, slot) in [
             (public, &mut user.public_metadata),
@@ -447,13 +527,22 @@ mod tests {
     #[test]
     fn deep_merge_merges_nested_and_deletes_nulls() {
         let mut target = json!({"plan": "free", "keep": 1, "nested": {"a": 1, "b": 2}});
-        deep_merge(&mut target, &json!({"plan": "paid", "keep": null, "nested": {"b": 3, "c": 4}, "new": [1]}));
-        assert_eq!(target, json!({"plan": "paid", "nested": {"a": 1, "b": 3, "c": 4}, "new": [1]}));
+        deep_merge(
+            &mut target,
+            &json!({"plan": "paid", "keep": null, "nested": {"b": 3, "c": 4}, "new": [1]}),
+        );
+        assert_eq!(
+            target,
+            json!({"plan": "paid", "nested": {"a": 1, "b": 3, "c": 4}, "new": [1]})
+        );
     }
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(normalize_email(" Dev@Example.COM ").ok(), Some("dev@example.com".into()));
+        assert_eq!(
+            normalize_email(" Dev@Example.COM ").ok(),
+            Some("dev@example.com".into())
+        );
         assert!(normalize_email("nope").is_err());
         assert!(normalize_email("a@b").is_err());
     }

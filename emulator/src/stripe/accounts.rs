@@ -56,14 +56,25 @@ pub async fn retrieve_own(State(app): State<Arc<App>>, Extension(ctx): Extension
     app.read(|db| {
         let account = match &ctx.scope.account {
             Some(id) => db.accounts.get(id).cloned(),
-            None => Some(Account { id: db.platform_account.clone(), created: 0, business_name: Some("dream-api platform".into()), email: None }),
+            None => Some(Account {
+                id: db.platform_account.clone(),
+                created: 0,
+                business_name: Some("dream-api platform".into()),
+                email: None,
+            }),
         };
-        account.map(|a| Json(a.render())).ok_or_else(|| StripeError::no_such("account", "", None, None))
+        account
+            .map(|a| Json(a.render()))
+            .ok_or_else(|| StripeError::no_such("account", "", None, None))
     })
 }
 
 /// GET /v1/accounts/{id}: the platform may read its connected accounts.
-pub async fn retrieve(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+pub async fn retrieve(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> StripeResult<Json<Value>> {
     app.read(|db| {
         let visible = ctx.scope.account.is_none() || ctx.scope.account.as_deref() == Some(id.as_str());
         match db.accounts.get(&id).filter(|_| visible) {

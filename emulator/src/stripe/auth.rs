@@ -40,7 +40,10 @@ pub async fn middleware(State(app): State<Arc<App>>, mut req: Request, next: Nex
             let replayable = req.method() == Method::POST && idempotency_key.is_some();
             let ctx = Ctx {
                 scope: scope.clone(),
-                req: ReqInfo { id: Some(request_id.clone()), idempotency_key: idempotency_key.clone() },
+                req: ReqInfo {
+                    id: Some(request_id.clone()),
+                    idempotency_key: idempotency_key.clone(),
+                },
             };
             req.extensions_mut().insert(ctx);
             match idempotency_key {
@@ -50,10 +53,10 @@ pub async fn middleware(State(app): State<Arc<App>>, mut req: Request, next: Nex
         }
     };
     let headers = resp.headers_mut();
-    if !headers.contains_key("request-id") {
-        if let Ok(v) = HeaderValue::from_str(&request_id) {
-            headers.insert("request-id", v);
-        }
+    if !headers.contains_key("request-id")
+        && let Ok(v) = HeaderValue::from_str(&request_id)
+    {
+        headers.insert("request-id", v);
     }
     if let Ok(v) = HeaderValue::from_str(&version) {
         headers.insert("stripe-version", v);
@@ -68,11 +71,19 @@ fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
 /// `sk_test_abcdefgh...wxyz` → `sk_test_********wxyz`, as Stripe echoes a bad key.
 fn redact(key: &str) -> String {
     let visible = key.len().saturating_sub(4);
-    let prefix_len = key.find('_').and_then(|i| key[i + 1..].find('_').map(|j| i + j + 2)).unwrap_or(0);
+    let prefix_len = key
+        .find('_')
+        .and_then(|i| key[i + 1..].find('_').map(|j| i + j + 2))
+        .unwrap_or(0);
     if prefix_len >= visible {
         return "*".repeat(key.len());
     }
-    format!("{}{}{}", &key[..prefix_len], "*".repeat(visible - prefix_len), &key[visible..])
+    format!(
+        "{}{}{}",
+        &key[..prefix_len],
+        "*".repeat(visible - prefix_len),
+        &key[visible..]
+    )
 }
 
 fn api_key(headers: &HeaderMap) -> StripeResult<String> {
@@ -94,7 +105,12 @@ fn api_key(headers: &HeaderMap) -> StripeResult<String> {
                 .map_err(|_| StripeError::unauthorized("Invalid API Key provided: malformed Basic credentials"))?;
             text.split(':').next().unwrap_or_default().to_string()
         }
-        _ => return Err(StripeError::unauthorized(format!("Invalid API Key provided: {}", redact(raw)))),
+        _ => {
+            return Err(StripeError::unauthorized(format!(
+                "Invalid API Key provided: {}",
+                redact(raw)
+            )));
+        }
     };
     if key.is_empty() {
         return Err(StripeError::unauthorized(NO_KEY));
@@ -114,9 +130,16 @@ pub fn authenticate(db: &Db, headers: &HeaderMap) -> StripeResult<Scope> {
         // A connected account's OAuth access token acts as that account's own key.
         (Some(token.account.clone()), token.livemode)
     } else {
-        let mode = ["sk_test_", "rk_test_"].iter().find(|p| key.starts_with(**p) && key.len() > p.len()).map(|_| false).or_else(|| {
-            ["sk_live_", "rk_live_"].iter().find(|p| key.starts_with(**p) && key.len() > p.len()).map(|_| true)
-        });
+        let mode = ["sk_test_", "rk_test_"]
+            .iter()
+            .find(|p| key.starts_with(**p) && key.len() > p.len())
+            .map(|_| false)
+            .or_else(|| {
+                ["sk_live_", "rk_live_"]
+                    .iter()
+                    .find(|p| key.starts_with(**p) && key.len() > p.len())
+                    .map(|_| true)
+            });
         match mode {
             Some(livemode) => (None, livemode),
             None if key.starts_with("pk_") => {
@@ -124,7 +147,12 @@ pub fn authenticate(db: &Db, headers: &HeaderMap) -> StripeResult<Scope> {
                     "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.",
                 ));
             }
-            None => return Err(StripeError::unauthorized(format!("Invalid API Key provided: {}", redact(&key)))),
+            None => {
+                return Err(StripeError::unauthorized(format!(
+                    "Invalid API Key provided: {}",
+                    redact(&key)
+                )));
+            }
         }
     };
     let account = match header_str(headers, "stripe-account") {

@@ -74,16 +74,20 @@ impl CheckoutSession {
 
     /// The success URL with Stripe's `{CHECKOUT_SESSION_ID}` template filled in.
     pub fn success_redirect(&self) -> Option<String> {
-        self.success_url.as_ref().map(|u| u.replace("{CHECKOUT_SESSION_ID}", &self.id))
+        self.success_url
+            .as_ref()
+            .map(|u| u.replace("{CHECKOUT_SESSION_ID}", &self.id))
     }
 
     pub fn render(&self, db: &Db) -> Value {
         let complete = self.status == "complete";
         let customer_details = complete.then(|| {
-            let email = self
-                .details_email
-                .clone()
-                .or_else(|| self.customer.as_ref().and_then(|c| db.customers.get(c)).and_then(|c| c.email.clone()));
+            let email = self.details_email.clone().or_else(|| {
+                self.customer
+                    .as_ref()
+                    .and_then(|c| db.customers.get(c))
+                    .and_then(|c| c.email.clone())
+            });
             json!({
                 "address": null,
                 "email": email,
@@ -210,7 +214,9 @@ pub fn line_items_list(db: &Db, session_id: &str) -> Value {
 }
 
 fn valid_url(params: &Params, key: &str) -> StripeResult<Option<String>> {
-    let Some(url) = params.str(key)?.filter(|s| !s.is_empty()) else { return Ok(None) };
+    let Some(url) = params.str(key)?.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
     // The template is not a valid URL character sequence on its own; check with it filled.
     let probe = url.replace("{CHECKOUT_SESSION_ID}", "cs_probe");
     match url::Url::parse(&probe) {
@@ -221,19 +227,40 @@ fn valid_url(params: &Params, key: &str) -> StripeResult<Option<String>> {
 
 /// Nested `subscription_data` / `payment_intent_data`: metadata and description.
 fn nested_data(params: &Params, key: &str) -> StripeResult<(BTreeMap<String, String>, Option<String>)> {
-    let Some(data) = params.hash(key)? else { return Ok((BTreeMap::new(), None)) };
+    let Some(data) = params.hash(key)? else {
+        return Ok((BTreeMap::new(), None));
+    };
     data.allow(&["metadata", "description"])?;
     let metadata = data.metadata()?.map(|m| m.into_map()).unwrap_or_default();
     Ok((metadata, data.str("description")?.filter(|s| !s.is_empty())))
 }
 
 /// POST /v1/checkout/sessions
-pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, body: Bytes) -> StripeResult<Json<Value>> {
+pub async fn create(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
     params.allow(&[
-        "mode", "line_items", "customer", "customer_email", "customer_creation", "metadata", "client_reference_id",
-        "success_url", "cancel_url", "subscription_data", "payment_intent_data", "expires_at", "payment_method_types",
-        "allow_promotion_codes", "billing_address_collection", "locale", "submit_type", "ui_mode",
+        "mode",
+        "line_items",
+        "customer",
+        "customer_email",
+        "customer_creation",
+        "metadata",
+        "client_reference_id",
+        "success_url",
+        "cancel_url",
+        "subscription_data",
+        "payment_intent_data",
+        "expires_at",
+        "payment_method_types",
+        "allow_promotion_codes",
+        "billing_address_collection",
+        "locale",
+        "submit_type",
+        "ui_mode",
     ])?;
     let mode = params.required("mode")?;
     if !matches!(mode.as_str(), "payment" | "subscription") {
@@ -245,18 +272,24 @@ pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>,
     let customer = params.str("customer")?.filter(|s| !s.is_empty());
     let customer_email = params.str("customer_email")?.filter(|s| !s.is_empty());
     if customer.is_some() && customer_email.is_some() {
-        return Err(StripeError::invalid("You may only specify one of these parameters: customer, customer_email.")
-            .code("parameters_exclusive")
-            .param("customer_email"));
+        return Err(
+            StripeError::invalid("You may only specify one of these parameters: customer, customer_email.")
+                .code("parameters_exclusive")
+                .param("customer_email"),
+        );
     }
     let customer_creation = params.choice("customer_creation", &["always", "if_required"])?;
     if customer_creation.is_some() && mode != "payment" {
-        return Err(StripeError::invalid("`customer_creation` can only be used in `payment` mode.").param("customer_creation"));
+        return Err(
+            StripeError::invalid("`customer_creation` can only be used in `payment` mode.").param("customer_creation"),
+        );
     }
     if customer_creation.is_some() && customer.is_some() {
-        return Err(StripeError::invalid("You may only specify one of these parameters: customer, customer_creation.")
-            .code("parameters_exclusive")
-            .param("customer_creation"));
+        return Err(
+            StripeError::invalid("You may only specify one of these parameters: customer, customer_creation.")
+                .code("parameters_exclusive")
+                .param("customer_creation"),
+        );
     }
     let success_url = valid_url(&params, "success_url")?;
     let cancel_url = valid_url(&params, "cancel_url")?;
@@ -265,15 +298,21 @@ pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>,
     let (subscription_metadata, subscription_description) = nested_data(&params, "subscription_data")?;
     let (payment_intent_metadata, payment_intent_description) = nested_data(&params, "payment_intent_data")?;
     if params.has("subscription_data") && mode != "subscription" {
-        return Err(StripeError::invalid("You can only specify `subscription_data` in `subscription` mode.").param("subscription_data"));
+        return Err(
+            StripeError::invalid("You can only specify `subscription_data` in `subscription` mode.")
+                .param("subscription_data"),
+        );
     }
     if params.has("payment_intent_data") && mode != "payment" {
-        return Err(StripeError::invalid("You can only specify `payment_intent_data` in `payment` mode.").param("payment_intent_data"));
+        return Err(
+            StripeError::invalid("You can only specify `payment_intent_data` in `payment` mode.")
+                .param("payment_intent_data"),
+        );
     }
-    if let Some(types) = params.str_list("payment_method_types")? {
-        if types.iter().any(|t| t != "card") {
-            return Err(StripeError::invalid("dream-emulator only emulates card payments").param("payment_method_types"));
-        }
+    if let Some(types) = params.str_list("payment_method_types")?
+        && types.iter().any(|t| t != "card")
+    {
+        return Err(StripeError::invalid("dream-emulator only emulates card payments").param("payment_method_types"));
     }
     if params.str("ui_mode")?.is_some_and(|m| m != "hosted") {
         return Err(StripeError::invalid("dream-emulator only emulates ui_mode=hosted").param("ui_mode"));
@@ -420,9 +459,19 @@ pub async fn retrieve(
 }
 
 /// GET /v1/checkout/sessions
-pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> StripeResult<Json<Value>> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(query): RawQuery,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_query(query.as_deref())?;
-    params.allow(&[&LIST_PARAMS[..], &["customer", "subscription", "payment_intent", "status"]].concat())?;
+    params.allow(
+        &[
+            &LIST_PARAMS[..],
+            &["customer", "subscription", "payment_intent", "status"],
+        ]
+        .concat(),
+    )?;
     let q = ListQuery::parse(&params)?;
     let customer = params.str("customer")?;
     let subscription = params.str("subscription")?;
@@ -440,7 +489,12 @@ pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, R
             .collect();
         let (items, has_more) = page(items, &q)?;
         let data = items.iter().map(|s| s.render(db)).collect();
-        Ok(Json(expand::apply(db, &ctx.scope, list_object("/v1/checkout/sessions", data, has_more), &params.expand()?)?))
+        Ok(Json(expand::apply(
+            db,
+            &ctx.scope,
+            list_object("/v1/checkout/sessions", data, has_more),
+            &params.expand()?,
+        )?))
     })
 }
 
@@ -460,7 +514,12 @@ pub fn expire_in(db: &mut Db, scope: &Scope, id: &str, req: &ReqInfo, now: i64) 
 }
 
 /// POST /v1/checkout/sessions/{id}/expire
-pub async fn expire(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>, body: Bytes) -> StripeResult<Json<Value>> {
+pub async fn expire(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
     params.allow(&[])?;
     let expand = params.expand()?;
@@ -487,13 +546,21 @@ pub async fn line_items(
         // Line items keep the order they were given in, as Stripe lists them.
         let mut lines: Vec<&SessionLine> = session.lines.iter().collect();
         if let Some(after) = &q.starting_after {
-            let pos = lines.iter().position(|l| &l.id == after).ok_or_else(|| StripeError::no_such("line item", after, Some("starting_after"), None))?;
+            let pos = lines
+                .iter()
+                .position(|l| &l.id == after)
+                .ok_or_else(|| StripeError::no_such("line item", after, Some("starting_after"), None))?;
             lines = lines.split_off(pos + 1);
         }
         let has_more = lines.len() > q.limit;
         lines.truncate(q.limit);
         let data = lines.iter().map(|l| render_item(db, l)).collect();
         let url = format!("/v1/checkout/sessions/{id}/line_items");
-        Ok(Json(expand::apply(db, &ctx.scope, list_object(&url, data, has_more), &params.expand()?)?))
+        Ok(Json(expand::apply(
+            db,
+            &ctx.scope,
+            list_object(&url, data, has_more),
+            &params.expand()?,
+        )?))
     })
 }

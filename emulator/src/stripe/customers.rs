@@ -111,7 +111,11 @@ impl Db {
 const FIELDS: [&str; 5] = ["email", "name", "phone", "description", "metadata"];
 
 /// POST /v1/customers
-pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, body: Bytes) -> StripeResult<Json<Value>> {
+pub async fn create(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
     params.allow(&FIELDS)?;
     let email = params.str("email")?.filter(|s| !s.is_empty());
@@ -179,14 +183,25 @@ pub async fn update(
         }
         let after = customer.render();
         if let Some(previous) = diff(&before, &after) {
-            db.emit(&ctx.scope, "customer.updated", after.clone(), Some(previous), &ctx.req, now);
+            db.emit(
+                &ctx.scope,
+                "customer.updated",
+                after.clone(),
+                Some(previous),
+                &ctx.req,
+                now,
+            );
         }
         Ok(Json(expand::apply(db, &ctx.scope, after, &expand)?))
     })
 }
 
 /// GET /v1/customers
-pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> StripeResult<Json<Value>> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(query): RawQuery,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_query(query.as_deref())?;
     params.allow(&[&LIST_PARAMS[..], &["email"]].concat())?;
     let q = ListQuery::parse(&params)?;
@@ -201,6 +216,11 @@ pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, R
             .collect();
         let (items, has_more) = page(items, &q)?;
         let data = items.iter().map(|c| c.render()).collect();
-        Ok(Json(expand::apply(db, &ctx.scope, list_object("/v1/customers", data, has_more), &params.expand()?)?))
+        Ok(Json(expand::apply(
+            db,
+            &ctx.scope,
+            list_object("/v1/customers", data, has_more),
+            &params.expand()?,
+        )?))
     })
 }

@@ -73,7 +73,11 @@ impl DeliveryLog {
     }
 
     pub fn list(&self, event: Option<&str>) -> Vec<Attempt> {
-        self.lock().iter().filter(|a| event.is_none_or(|e| a.event == e)).cloned().collect()
+        self.lock()
+            .iter()
+            .filter(|a| event.is_none_or(|e| a.event == e))
+            .cloned()
+            .collect()
     }
 }
 
@@ -94,7 +98,13 @@ pub fn redeliver(app: &Arc<App>, event_id: &str, reason: Reason) -> usize {
     let copies = if reason == Reason::DeliverTwice { 2 } else { 1 };
     for (target, events) in &groups {
         for _ in 0..copies {
-            tokio::spawn(send_in_order(app.clone(), target.clone(), events.clone(), reason, generation));
+            tokio::spawn(send_in_order(
+                app.clone(),
+                target.clone(),
+                events.clone(),
+                reason,
+                generation,
+            ));
         }
     }
     groups.len()
@@ -105,7 +115,13 @@ pub fn deliver_in_order(app: &Arc<App>, event_ids: &[String]) -> usize {
     let generation = app.current_generation();
     let groups = group_by_target(app, event_ids);
     for (target, events) in &groups {
-        tokio::spawn(send_in_order(app.clone(), target.clone(), events.clone(), Reason::Batch, generation));
+        tokio::spawn(send_in_order(
+            app.clone(),
+            target.clone(),
+            events.clone(),
+            Reason::Batch,
+            generation,
+        ));
     }
     groups.len()
 }
@@ -151,7 +167,9 @@ async fn attempt(app: &Arc<App>, target: &Target, event_id: &str, n: u32, reason
         return true; // reset since: nothing left to deliver
     }
     let Some((body, event_type)) = app.read(|db| {
-        db.events.get(event_id).map(|e| (serde_json::to_vec(&e.render()).unwrap_or_default(), e.kind.clone()))
+        db.events
+            .get(event_id)
+            .map(|e| (serde_json::to_vec(&e.render()).unwrap_or_default(), e.kind.clone()))
     }) else {
         return true;
     };
@@ -174,7 +192,13 @@ async fn attempt(app: &Arc<App>, target: &Target, event_id: &str, n: u32, reason
             (Some(status), text.chars().take(EXCERPT_CHARS).collect(), None)
         }
         Err(e) => {
-            let kind = if e.is_timeout() { "timeout" } else if e.is_connect() { "connection failed" } else { "request failed" };
+            let kind = if e.is_timeout() {
+                "timeout"
+            } else if e.is_connect() {
+                "connection failed"
+            } else {
+                "request failed"
+            };
             (None, String::new(), Some(format!("{kind}: {e}")))
         }
     };
@@ -217,7 +241,10 @@ mod tests {
         // Computed independently: printf '1700000000.{"id":"evt_1"}' | openssl dgst -sha256 -hmac whsec_test
         assert_eq!(
             sign("whsec_test", 1_700_000_000, br#"{"id":"evt_1"}"#),
-            format!("t=1700000000,v1={}", "c89214b5b5da833daed6f0b8c5bb6bd58cea9022bd80ccc78230f3942d632925")
+            format!(
+                "t=1700000000,v1={}",
+                "c89214b5b5da833daed6f0b8c5bb6bd58cea9022bd80ccc78230f3942d632925"
+            )
         );
     }
 }

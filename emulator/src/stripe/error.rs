@@ -20,7 +20,14 @@ pub type StripeResult<T> = Result<T, StripeError>;
 
 impl StripeError {
     pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
-        Self { status, kind, code: None, message: message.into(), param: None, decline_code: None }
+        Self {
+            status,
+            kind,
+            code: None,
+            message: message.into(),
+            param: None,
+            decline_code: None,
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -64,12 +71,20 @@ impl StripeError {
     pub fn no_such(noun: &str, id: &str, param: Option<&str>, other_mode: Option<bool>) -> Self {
         let mut message = format!("No such {noun}: '{id}'");
         if let Some(object_livemode) = other_mode {
-            let (exists, used) = if object_livemode { ("live", "test") } else { ("test", "live") };
+            let (exists, used) = if object_livemode {
+                ("live", "test")
+            } else {
+                ("test", "live")
+            };
             message.push_str(&format!(
                 "; a similar object exists in {exists} mode, but a {used} mode key was used to make this request."
             ));
         }
-        let status = if param.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::NOT_FOUND };
+        let status = if param.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::NOT_FOUND
+        };
         let mut err = Self::new(status, "invalid_request_error", message).code("resource_missing");
         err.param = Some(param.unwrap_or("id").to_string());
         err
@@ -98,7 +113,13 @@ impl StripeError {
         error.insert("type".into(), json!(self.kind));
         if let Some(code) = self.code {
             error.insert("code".into(), json!(code));
-            error.insert("doc_url".into(), json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-"))));
+            error.insert(
+                "doc_url".into(),
+                json!(format!(
+                    "https://stripe.com/docs/error-codes/{}",
+                    code.replace('_', "-")
+                )),
+            );
         }
         if let Some(decline) = self.decline_code {
             error.insert("decline_code".into(), json!(decline));

@@ -75,7 +75,9 @@ impl Event {
 /// The top-level fields of `before` that differ in `after`, with their old values: Stripe's
 /// `previous_attributes`. `updated` is bookkeeping, not a change anyone acts on.
 pub fn diff(before: &Value, after: &Value) -> Option<Value> {
-    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else { return None };
+    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
+        return None;
+    };
     let changed: Map<String, Value> = b
         .iter()
         .filter(|(k, v)| k.as_str() != "updated" && a.get(k.as_str()) != Some(*v))
@@ -137,10 +139,18 @@ pub async fn list_events(app: &App, ctx: &Ctx, query: Option<&str>) -> StripeRes
             .values()
             .filter(|e| e.scope() == &ctx.scope)
             .filter(|e| kind.as_ref().is_none_or(|k| type_matches(k, &e.kind)))
-            .filter(|e| kinds.as_ref().is_none_or(|ks| ks.iter().any(|k| type_matches(k, &e.kind))))
+            .filter(|e| {
+                kinds
+                    .as_ref()
+                    .is_none_or(|ks| ks.iter().any(|k| type_matches(k, &e.kind)))
+            })
             .collect();
         let (items, has_more) = page(items, &q)?;
-        Ok(list_object("/v1/events", items.iter().map(|e| e.render()).collect(), has_more))
+        Ok(list_object(
+            "/v1/events",
+            items.iter().map(|e| e.render()).collect(),
+            has_more,
+        ))
     })
 }
 

@@ -50,8 +50,12 @@ fn cannot(path: &str) -> StripeError {
 }
 
 fn expand_at(db: &Db, scope: &Scope, value: &mut Value, segments: &[&str], path: &str) -> StripeResult<()> {
-    let Some((first, rest)) = segments.split_first() else { return Ok(()) };
-    let Some(map) = value.as_object_mut() else { return Err(cannot(path)) };
+    let Some((first, rest)) = segments.split_first() else {
+        return Ok(());
+    };
+    let Some(map) = value.as_object_mut() else {
+        return Err(cannot(path));
+    };
     if *first == "data" && map.get("object").and_then(Value::as_str) == Some("list") {
         if let Some(Value::Array(items)) = map.get_mut("data") {
             for item in items {

@@ -18,11 +18,20 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
     let mut rows = String::new();
     for line in &session.lines {
         let price = db.prices.get(&line.price);
-        let name = price.and_then(|p| db.products.get(&p.product)).map(|p| p.name.as_str()).unwrap_or("(unknown product)");
+        let name = price
+            .and_then(|p| db.products.get(&p.product))
+            .map(|p| p.name.as_str())
+            .unwrap_or("(unknown product)");
         let unit = price.map(|p| p.unit_amount).unwrap_or_default();
         let every = price
             .and_then(|p| p.recurring.as_ref())
-            .map(|r| if r.interval_count == 1 { format!(" / {}", r.interval) } else { format!(" / {} {}s", r.interval_count, r.interval) })
+            .map(|r| {
+                if r.interval_count == 1 {
+                    format!(" / {}", r.interval)
+                } else {
+                    format!(" / {} {}s", r.interval_count, r.interval)
+                }
+            })
             .unwrap_or_default();
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>",
@@ -33,22 +42,36 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
             escape(&money(unit * line.quantity, &session.currency)),
         ));
     }
-    let known_email = session
-        .customer_email
-        .clone()
-        .or_else(|| session.customer.as_ref().and_then(|c| db.customers.get(c)).and_then(|c| c.email.clone()));
+    let known_email = session.customer_email.clone().or_else(|| {
+        session
+            .customer
+            .as_ref()
+            .and_then(|c| db.customers.get(c))
+            .and_then(|c| c.email.clone())
+    });
     let email_field = match known_email {
         Some(email) => format!("<p>Email: <strong>{}</strong></p>", escape(&email)),
-        None => "<label>Email<input name=\"email\" type=\"email\" required placeholder=\"you@example.com\"></label>".to_string(),
+        None => "<label>Email<input name=\"email\" type=\"email\" required placeholder=\"you@example.com\"></label>"
+            .to_string(),
     };
-    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
     let cancel = session
         .cancel_url
         .as_ref()
         .map(|u| format!("<p><a href=\"{}\">Cancel and go back</a></p>", escape(u)))
         .unwrap_or_default();
-    let verb = if session.mode == "subscription" { "Subscribe" } else { "Pay" };
-    let mode = if session.scope.livemode { "live mode" } else { "test mode" };
+    let verb = if session.mode == "subscription" {
+        "Subscribe"
+    } else {
+        "Pay"
+    };
+    let mode = if session.scope.livemode {
+        "live mode"
+    } else {
+        "test mode"
+    };
     let body = format!(
         "<p>{mode} · {id}</p>\
          <table><thead><tr><th>Item</th><th>Qty</th><th>Price</th><th>Amount</th></tr></thead><tbody>{rows}</tbody></table>\
@@ -96,7 +119,11 @@ pub async fn pay(State(app): State<Arc<App>>, Path(id): Path<String>, body: Byte
     match outcome {
         Ok(done) => match done.redirect {
             Some(url) => found(&url),
-            None => page(StatusCode::OK, "Payment complete", "<p>Thanks: the payment succeeded. You can close this page.</p>"),
+            None => page(
+                StatusCode::OK,
+                "Payment complete",
+                "<p>Thanks: the payment succeeded. You can close this page.</p>",
+            ),
         },
         Err(e) => app.read(|db| match db.checkout_sessions.get(&id) {
             None => missing(),

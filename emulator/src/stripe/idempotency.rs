@@ -36,13 +36,16 @@ pub struct StoredResponse {
 }
 
 fn slot(scope: &Scope, key: &str) -> String {
-    format!("{}|{}|{key}", scope.account.as_deref().unwrap_or("platform"), if scope.livemode { "live" } else { "test" })
+    format!(
+        "{}|{}|{key}",
+        scope.account.as_deref().unwrap_or("platform"),
+        if scope.livemode { "live" } else { "test" }
+    )
 }
 
 pub async fn run(app: &Arc<App>, scope: &Scope, key: String, request_id: &str, req: Request, next: Next) -> Response {
     if key.is_empty() || key.len() > 255 {
-        return StripeError::invalid("Invalid idempotency key: must be 1 to 255 characters long.")
-            .into_response();
+        return StripeError::invalid("Invalid idempotency key: must be 1 to 255 characters long.").into_response();
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
@@ -64,7 +67,14 @@ pub async fn run(app: &Arc<App>, scope: &Scope, key: String, request_id: &str, r
         match db.idempotency.get(&slot) {
             Some(stored) => Some(stored.clone()),
             None => {
-                db.idempotency.insert(slot.clone(), Stored { fingerprint: fingerprint.clone(), created: now, response: None });
+                db.idempotency.insert(
+                    slot.clone(),
+                    Stored {
+                        fingerprint: fingerprint.clone(),
+                        created: now,
+                        response: None,
+                    },
+                );
                 None
             }
         }

@@ -214,7 +214,11 @@ pub async fn retrieve(
 }
 
 /// GET /v1/invoices
-pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> StripeResult<Json<Value>> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(query): RawQuery,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_query(query.as_deref())?;
     params.allow(&[&LIST_PARAMS[..], &["customer", "subscription", "status"]].concat())?;
     let q = ListQuery::parse(&params)?;
@@ -232,6 +236,11 @@ pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, R
             .collect();
         let (items, has_more) = page(items, &q)?;
         let data = items.iter().map(|i| i.render()).collect();
-        Ok(Json(expand::apply(db, &ctx.scope, list_object("/v1/invoices", data, has_more), &params.expand()?)?))
+        Ok(Json(expand::apply(
+            db,
+            &ctx.scope,
+            list_object("/v1/invoices", data, has_more),
+            &params.expand()?,
+        )?))
     })
 }

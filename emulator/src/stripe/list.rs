@@ -22,15 +22,18 @@ impl ListQuery {
             None => 10,
             Some(n) if (1..=100).contains(&n) => n as usize,
             Some(n) => {
-                return Err(StripeError::invalid(format!(
-                    "Invalid limit: must be between 1 and 100 (got {n})"
-                ))
-                .param("limit"));
+                return Err(
+                    StripeError::invalid(format!("Invalid limit: must be between 1 and 100 (got {n})")).param("limit"),
+                );
             }
         };
         let starting_after = params.str("starting_after")?.filter(|s| !s.is_empty());
         let ending_before = params.str("ending_before")?.filter(|s| !s.is_empty());
-        Ok(Self { limit, starting_after, ending_before })
+        Ok(Self {
+            limit,
+            starting_after,
+            ending_before,
+        })
     }
 }
 
@@ -39,13 +42,19 @@ pub fn page<'a, T: Record>(mut items: Vec<&'a T>, q: &ListQuery) -> StripeResult
     items.sort_by_key(|r| std::cmp::Reverse(r.seq()));
     let cursor_missing = |id: &str, param: &str| StripeError::no_such(T::NOUN, id, Some(param), None);
     if let Some(after) = &q.starting_after {
-        let pos = items.iter().position(|r| r.id() == after).ok_or_else(|| cursor_missing(after, "starting_after"))?;
+        let pos = items
+            .iter()
+            .position(|r| r.id() == after)
+            .ok_or_else(|| cursor_missing(after, "starting_after"))?;
         let mut rest = items.split_off(pos + 1);
         let has_more = rest.len() > q.limit;
         rest.truncate(q.limit);
         Ok((rest, has_more))
     } else if let Some(before) = &q.ending_before {
-        let pos = items.iter().position(|r| r.id() == before).ok_or_else(|| cursor_missing(before, "ending_before"))?;
+        let pos = items
+            .iter()
+            .position(|r| r.id() == before)
+            .ok_or_else(|| cursor_missing(before, "ending_before"))?;
         let start = pos.saturating_sub(q.limit);
         Ok((items[start..pos].to_vec(), start > 0))
     } else {

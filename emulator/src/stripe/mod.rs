@@ -18,8 +18,8 @@ pub mod payment;
 pub mod payment_intents;
 pub mod portal;
 pub mod prices;
-pub mod renewal;
 pub mod products;
+pub mod renewal;
 pub mod subscriptions;
 pub mod webhooks;
 
@@ -66,7 +66,9 @@ macro_rules! record {
 
 fn not_found<T: Record>(found: Option<&T>, scope: &Scope, id: &str, param: Option<&str>) -> StripeError {
     // Same account, other mode: Stripe says so, which saves a confused afternoon.
-    let other_mode = found.filter(|r| r.scope().account == scope.account).map(|r| r.scope().livemode);
+    let other_mode = found
+        .filter(|r| r.scope().account == scope.account)
+        .map(|r| r.scope().livemode);
     StripeError::no_such(T::NOUN, id, param, other_mode)
 }
 
@@ -101,7 +103,10 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/v1/account", get(accounts::retrieve_own))
         .route("/v1/accounts/{id}", get(accounts::retrieve))
         .route("/v1/products", get(products::list).post(products::create))
-        .route("/v1/products/{id}", get(products::retrieve).post(products::update).delete(products::delete))
+        .route(
+            "/v1/products/{id}",
+            get(products::retrieve).post(products::update).delete(products::delete),
+        )
         .route("/v1/prices", get(prices::list).post(prices::create))
         .route("/v1/prices/{id}", get(prices::retrieve).post(prices::update))
         .route("/v1/customers", get(customers::list).post(customers::create))
@@ -114,7 +119,9 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/v1/subscriptions", get(subscriptions::list))
         .route(
             "/v1/subscriptions/{id}",
-            get(subscriptions::retrieve).post(subscriptions::update).delete(subscriptions::cancel),
+            get(subscriptions::retrieve)
+                .post(subscriptions::update)
+                .delete(subscriptions::cancel),
         )
         .route("/v1/invoices", get(invoices::list))
         .route("/v1/invoices/{id}", get(invoices::retrieve))
@@ -131,7 +138,10 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
 
     Router::new()
         .merge(v1)
-        .route("/oauth/authorize", get(oauth::authorize_page).post(oauth::authorize_submit))
+        .route(
+            "/oauth/authorize",
+            get(oauth::authorize_page).post(oauth::authorize_submit),
+        )
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/deauthorize", post(oauth::deauthorize))
         .route("/checkout/{id}", get(hosted::page_route).post(hosted::pay))

@@ -46,11 +46,19 @@ impl OAuthToken {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": error, "error_description": description.into() }))).into_response()
+    (
+        status,
+        Json(json!({ "error": error, "error_description": description.into() })),
+    )
+        .into_response()
 }
 
 fn bad_page(message: &str) -> Response {
-    page(StatusCode::BAD_REQUEST, "Connect", &format!("<p class=\"error\">{}</p>", escape(message)))
+    page(
+        StatusCode::BAD_REQUEST,
+        "Connect",
+        &format!("<p class=\"error\">{}</p>", escape(message)),
+    )
 }
 
 /// Checks the authorize parameters; returns the redirect URI.
@@ -61,7 +69,10 @@ fn validate(params: &HashMap<String, String>) -> Result<String, String> {
     if params.get("response_type").is_some_and(|r| r != "code") {
         return Err("Invalid response_type: only \"code\" is supported.".into());
     }
-    if params.get("scope").is_some_and(|s| s != "read_write" && s != "read_only") {
+    if params
+        .get("scope")
+        .is_some_and(|s| s != "read_write" && s != "read_only")
+    {
         return Err("Invalid scope: must be read_write or read_only.".into());
     }
     let redirect = params.get("redirect_uri").cloned().unwrap_or_default();
@@ -78,7 +89,11 @@ pub async fn authorize_page(State(app): State<Arc<App>>, Query(params): Query<Ha
     }
     let hidden = ["client_id", "state", "redirect_uri", "scope"]
         .iter()
-        .filter_map(|k| params.get(*k).map(|v| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", escape(v))))
+        .filter_map(|k| {
+            params
+                .get(*k)
+                .map(|v| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", escape(v)))
+        })
         .collect::<String>();
     let existing = app.read(|db| {
         db.accounts
@@ -123,18 +138,39 @@ fn redirect_with(redirect: &str, pairs: &[(&str, &str)]) -> Response {
 
 /// Approves a connection as the authorize page's button does; returns the code. Used by
 /// the page and by `/_emulator/oauth/authorize` for scripts without a browser.
-pub fn approve(db: &mut Db, account: Option<&str>, business_name: Option<String>, email: Option<String>, now: i64) -> Result<String, String> {
+pub fn approve(
+    db: &mut Db,
+    account: Option<&str>,
+    business_name: Option<String>,
+    email: Option<String>,
+    now: i64,
+) -> Result<String, String> {
     let account_id = match account.filter(|a| *a != "new" && !a.is_empty()) {
         Some(id) if db.accounts.contains_key(id) => id.to_string(),
         Some(id) => return Err(format!("No such account: {id}")),
         None => {
             let id = db.id("acct_", 16);
-            db.accounts.insert(id.clone(), Account { id: id.clone(), created: now, business_name, email });
+            db.accounts.insert(
+                id.clone(),
+                Account {
+                    id: id.clone(),
+                    created: now,
+                    business_name,
+                    email,
+                },
+            );
             id
         }
     };
     let code = db.id("ac_", 24);
-    db.oauth_codes.insert(code.clone(), OAuthCode { account: account_id, created: now, used: false });
+    db.oauth_codes.insert(
+        code.clone(),
+        OAuthCode {
+            account: account_id,
+            created: now,
+            used: false,
+        },
+    );
     Ok(code)
 }
 
@@ -162,7 +198,15 @@ pub async fn authorize_submit(State(app): State<Arc<App>>, body: Bytes) -> Respo
     }
     let non_empty = |k: &str| fields.get(k).filter(|v| !v.is_empty()).cloned();
     let now = crate::time::now();
-    let code = app.mutate(|db| approve(db, fields.get("account").map(String::as_str), non_empty("business_name"), non_empty("email"), now));
+    let code = app.mutate(|db| {
+        approve(
+            db,
+            fields.get("account").map(String::as_str),
+            non_empty("business_name"),
+            non_empty("email"),
+            now,
+        )
+    });
     match code {
         Ok(code) => {
             let scope = fields.get("scope").cloned().unwrap_or_else(|| "read_write".into());
@@ -174,21 +218,33 @@ pub async fn authorize_submit(State(app): State<Arc<App>>, body: Bytes) -> Respo
     }
 }
 
-/// The platform's key: the Authorization header, or `client_secret` in the form.
-fn platform_livemode(headers: &HeaderMap, fields: &HashMap<String, String>) -> Result<bool, Response> {
+fn invalid_client() -> Response {
+    oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        "No valid secret key was provided (Authorization: Bearer sk_... or client_secret).",
+    )
+}
+
+/// The mode of the platform's key (the Authorization header, or `client_secret` in the
+/// form); None without a valid secret key.
+fn platform_livemode(headers: &HeaderMap, fields: &HashMap<String, String>) -> Option<bool> {
     let key = match fields.get("client_secret") {
         Some(secret) => secret.clone(),
         None => match headers.get("authorization").and_then(|v| v.to_str().ok()) {
-            Some(value) => value.split_once(' ').map(|(_, k)| k.trim().to_string()).unwrap_or_default(),
+            Some(value) => value
+                .split_once(' ')
+                .map(|(_, k)| k.trim().to_string())
+                .unwrap_or_default(),
             None => String::new(),
         },
     };
     if key.starts_with("sk_test_") && key.len() > 8 {
-        Ok(false)
+        Some(false)
     } else if key.starts_with("sk_live_") && key.len() > 8 {
-        Ok(true)
+        Some(true)
     } else {
-        Err(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "No valid secret key was provided (Authorization: Bearer sk_... or client_secret)."))
+        None
     }
 }
 
@@ -200,7 +256,13 @@ fn issue(db: &mut Db, account: &str, livemode: bool, code: Option<&str>) -> serd
     for (token, kind) in [(&access, "access"), (&refresh, "refresh")] {
         db.oauth_tokens.insert(
             token.clone(),
-            OAuthToken { account: account.to_string(), livemode, kind: kind.into(), code: code.map(str::to_string), revoked: false },
+            OAuthToken {
+                account: account.to_string(),
+                livemode,
+                kind: kind.into(),
+                code: code.map(str::to_string),
+                revoked: false,
+            },
         );
     }
     json!({
@@ -217,9 +279,8 @@ fn issue(db: &mut Db, account: &str, livemode: bool, code: Option<&str>) -> serd
 /// POST /oauth/token
 pub async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = form_fields(&body);
-    let livemode = match platform_livemode(&headers, &fields) {
-        Ok(l) => l,
-        Err(resp) => return resp,
+    let Some(livemode) = platform_livemode(&headers, &fields) else {
+        return invalid_client();
     };
     let grant = fields.get("grant_type").cloned().unwrap_or_default();
     let result = app.mutate(|db| match grant.as_str() {
@@ -258,18 +319,25 @@ pub async fn token(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
 /// POST /oauth/deauthorize: revokes the account's tokens; its objects stay.
 pub async fn deauthorize(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let fields = form_fields(&body);
-    if let Err(resp) = platform_livemode(&headers, &fields) {
-        return resp;
+    if platform_livemode(&headers, &fields).is_none() {
+        return invalid_client();
     }
     let account = fields.get("stripe_user_id").cloned().unwrap_or_default();
     let known = app.mutate(|db| {
         let known = db.accounts.contains_key(&account);
-        db.oauth_tokens.values_mut().filter(|t| t.account == account).for_each(|t| t.revoked = true);
+        db.oauth_tokens
+            .values_mut()
+            .filter(|t| t.account == account)
+            .for_each(|t| t.revoked = true);
         known
     });
     if known {
         Json(json!({ "stripe_user_id": account })).into_response()
     } else {
-        oauth_error(StatusCode::BAD_REQUEST, "invalid_client", format!("No such user: {account}"))
+        oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            format!("No such user: {account}"),
+        )
     }
 }

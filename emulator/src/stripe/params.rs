@@ -44,7 +44,10 @@ impl MetadataUpdate {
 impl Params {
     pub fn from_form(body: &[u8]) -> StripeResult<Self> {
         let map = crate::form::parse(body).map_err(StripeError::invalid)?;
-        Ok(Self { map, prefix: String::new() })
+        Ok(Self {
+            map,
+            prefix: String::new(),
+        })
     }
 
     pub fn from_query(query: Option<&str>) -> StripeResult<Self> {
@@ -52,7 +55,11 @@ impl Params {
     }
 
     pub fn name(&self, key: &str) -> String {
-        if self.prefix.is_empty() { key.to_string() } else { format!("{}[{key}]", self.prefix) }
+        if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}[{key}]", self.prefix)
+        }
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -149,7 +156,10 @@ impl Params {
     pub fn hash(&self, key: &str) -> StripeResult<Option<Params>> {
         match self.map.get(key) {
             None => Ok(None),
-            Some(Value::Object(map)) => Ok(Some(Params { map: map.clone(), prefix: self.name(key) })),
+            Some(Value::Object(map)) => Ok(Some(Params {
+                map: map.clone(),
+                prefix: self.name(key),
+            })),
             Some(_) => Err(StripeError::invalid(format!("Invalid hash: {}", self.name(key))).param(self.name(key))),
         }
     }
@@ -161,7 +171,10 @@ impl Params {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| match v {
-                    Value::Object(map) => Ok(Params { map: map.clone(), prefix: format!("{}[{i}]", self.name(key)) }),
+                    Value::Object(map) => Ok(Params {
+                        map: map.clone(),
+                        prefix: format!("{}[{i}]", self.name(key)),
+                    }),
                     _ => Err(StripeError::invalid(format!("Invalid hash: {}[{i}]", self.name(key)))
                         .param(format!("{}[{i}]", self.name(key)))),
                 })

@@ -21,10 +21,14 @@ fn luhn(digits: &str) -> bool {
         .enumerate()
         .map(|(i, b)| {
             let d = u32::from(b - b'0');
-            if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Stripe's test cards: 4000 0000 0000 0002 is declined (and a few other documented ones
@@ -38,10 +42,16 @@ pub fn check_card(number: &str) -> StripeResult<()> {
         return Err(StripeError::card("incorrect_number", None, "Your card number is incorrect.").param("number"));
     }
     match digits.as_str() {
-        DECLINE_CARD => Err(StripeError::card("card_declined", Some("generic_decline"), "Your card was declined.")),
-        "4000000000009995" => {
-            Err(StripeError::card("card_declined", Some("insufficient_funds"), "Your card has insufficient funds."))
-        }
+        DECLINE_CARD => Err(StripeError::card(
+            "card_declined",
+            Some("generic_decline"),
+            "Your card was declined.",
+        )),
+        "4000000000009995" => Err(StripeError::card(
+            "card_declined",
+            Some("insufficient_funds"),
+            "Your card has insufficient funds.",
+        )),
         "4000000000000069" => Err(StripeError::card("expired_card", None, "Your card has expired.").param("exp_month")),
         _ => Ok(()),
     }
@@ -78,7 +88,11 @@ pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i
 
     let scope = session.scope.clone();
     let req = ReqInfo::none();
-    let existing_email = session.customer.as_ref().and_then(|c| db.customers.get(c)).and_then(|c| c.email.clone());
+    let existing_email = session
+        .customer
+        .as_ref()
+        .and_then(|c| db.customers.get(c))
+        .and_then(|c| c.email.clone());
     let email = session.customer_email.clone().or(existing_email).or(email);
     let customer = match &session.customer {
         Some(c) => Some(c.clone()),
@@ -141,7 +155,10 @@ pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i
     let rendered = db.checkout_sessions.get(id).map(|s| s.render(db)).unwrap_or_default();
     db.emit(&scope, "checkout.session.completed", rendered.clone(), None, &req, now);
     let redirect = db.checkout_sessions.get(id).and_then(|s| s.success_redirect());
-    Ok(Completed { session: rendered, redirect })
+    Ok(Completed {
+        session: rendered,
+        redirect,
+    })
 }
 
 #[cfg(test)]
@@ -153,9 +170,15 @@ mod tests {
         assert!(check_card("4242 4242 4242 4242").is_ok());
         assert!(check_card("5555555555554444").is_ok());
         let declined = check_card("4000 0000 0000 0002").expect_err("declines");
-        assert_eq!((declined.kind, declined.code, declined.decline_code), ("card_error", Some("card_declined"), Some("generic_decline")));
+        assert_eq!(
+            (declined.kind, declined.code, declined.decline_code),
+            ("card_error", Some("card_declined"), Some("generic_decline"))
+        );
         assert_eq!(declined.status.as_u16(), 402);
-        assert_eq!(check_card("4242424242424241").expect_err("bad luhn").code, Some("incorrect_number"));
+        assert_eq!(
+            check_card("4242424242424241").expect_err("bad luhn").code,
+            Some("incorrect_number")
+        );
         assert_eq!(check_card("").expect_err("empty").code, Some("incomplete_number"));
     }
 }

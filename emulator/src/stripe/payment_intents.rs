@@ -116,7 +116,11 @@ impl Db {
         let id = self.id("pi_", 24);
         let secret = format!("{id}_secret_{}", self.ids.chars(25));
         let seq = self.next_seq();
-        let status = if last_error.is_some() { "requires_payment_method" } else { "succeeded" };
+        let status = if last_error.is_some() {
+            "requires_payment_method"
+        } else {
+            "succeeded"
+        };
         self.payment_intents.insert(
             id.clone(),
             PaymentIntent {
@@ -155,7 +159,11 @@ pub async fn retrieve(
 }
 
 /// GET /v1/payment_intents
-pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> StripeResult<Json<Value>> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(query): RawQuery,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_query(query.as_deref())?;
     params.allow(&[&LIST_PARAMS[..], &["customer"]].concat())?;
     let q = ListQuery::parse(&params)?;
@@ -169,6 +177,11 @@ pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, R
             .collect();
         let (items, has_more) = page(items, &q)?;
         let data = items.iter().map(|p| p.render()).collect();
-        Ok(Json(expand::apply(db, &ctx.scope, list_object("/v1/payment_intents", data, has_more), &params.expand()?)?))
+        Ok(Json(expand::apply(
+            db,
+            &ctx.scope,
+            list_object("/v1/payment_intents", data, has_more),
+            &params.expand()?,
+        )?))
     })
 }

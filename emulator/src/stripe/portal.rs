@@ -64,15 +64,19 @@ impl PortalSession {
 }
 
 /// POST /v1/billing_portal/sessions
-pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, body: Bytes) -> StripeResult<Json<Value>> {
+pub async fn create(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
     params.allow(&["customer", "return_url", "locale"])?;
     let customer = params.required("customer")?;
     let return_url = params.str("return_url")?.filter(|s| !s.is_empty());
-    if let Some(url) = &return_url {
-        if !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
-            return Err(super::error::StripeError::invalid("Not a valid URL").param("return_url"));
-        }
+    if let Some(url) = &return_url
+        && !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+    {
+        return Err(super::error::StripeError::invalid("Not a valid URL").param("return_url"));
     }
     let locale = params.str("locale")?;
     let expand = params.expand()?;
@@ -81,7 +85,15 @@ pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>,
         find(&db.customers, &ctx.scope, &customer, Some("customer"))?;
         let id = db.id("bps_", 24);
         let seq = db.next_seq();
-        let session = PortalSession { id: id.clone(), scope: ctx.scope.clone(), seq, created: now, customer, return_url, locale };
+        let session = PortalSession {
+            id: id.clone(),
+            scope: ctx.scope.clone(),
+            seq,
+            created: now,
+            customer,
+            return_url,
+            locale,
+        };
         let rendered = session.render(db);
         db.portal_sessions.insert(id, session);
         Ok(Json(expand::apply(db, &ctx.scope, rendered, &expand)?))
@@ -134,8 +146,14 @@ fn render_page(db: &Db, session: &PortalSession, notice: Option<&str>) -> Respon
     if rows.is_empty() {
         rows.push_str("<tr><td colspan=\"3\">No subscriptions.</td></tr>");
     }
-    let email = db.customers.get(&session.customer).and_then(|c| c.email.clone()).unwrap_or_default();
-    let notice = notice.map(|n| format!("<p class=\"banner\">{}</p>", escape(n))).unwrap_or_default();
+    let email = db
+        .customers
+        .get(&session.customer)
+        .and_then(|c| c.email.clone())
+        .unwrap_or_default();
+    let notice = notice
+        .map(|n| format!("<p class=\"banner\">{}</p>", escape(n)))
+        .unwrap_or_default();
     let back = session
         .return_url
         .as_ref()
@@ -163,7 +181,10 @@ pub async fn action(State(app): State<Arc<App>>, Path((id, sub, action)): Path<(
     let now = crate::time::now();
     let result = app.mutate(|db| {
         let session = db.portal_sessions.get(&id).cloned().ok_or("No such portal session.")?;
-        let owned = db.subscriptions.get(&sub).is_some_and(|s| s.scope == session.scope && s.customer == session.customer);
+        let owned = db
+            .subscriptions
+            .get(&sub)
+            .is_some_and(|s| s.scope == session.scope && s.customer == session.customer);
         if !owned {
             return Err("No such subscription for this customer.");
         }
@@ -180,10 +201,15 @@ pub async fn action(State(app): State<Arc<App>>, Path((id, sub, action)): Path<(
             "cancel_now" => db.end_subscription(&sub, "cancellation_requested", &req, now),
             _ => return Err("Unknown action."),
         };
-        done.map(|_| ()).map_err(|_| "The subscription cannot be changed any more.")
+        done.map(|_| ())
+            .map_err(|_| "The subscription cannot be changed any more.")
     });
     match result {
         Ok(()) => Redirect::to(&format!("/p/session/{id}")).into_response(),
-        Err(message) => page(StatusCode::BAD_REQUEST, "Billing", &format!("<p class=\"error\">{}</p>", escape(message))),
+        Err(message) => page(
+            StatusCode::BAD_REQUEST,
+            "Billing",
+            &format!("<p class=\"error\">{}</p>", escape(message)),
+        ),
     }
 }

@@ -79,7 +79,11 @@ impl Price {
     /// The legacy `plan` view of a recurring price, still a required field of subscription
     /// items.
     pub fn render_plan(&self) -> Value {
-        let (interval, count) = self.recurring.as_ref().map(|r| (r.interval.as_str(), r.interval_count)).unwrap_or(("month", 1));
+        let (interval, count) = self
+            .recurring
+            .as_ref()
+            .map(|r| (r.interval.as_str(), r.interval_count))
+            .unwrap_or(("month", 1));
         json!({
             "id": self.id,
             "object": "plan",
@@ -105,9 +109,13 @@ impl Price {
 }
 
 fn recurring(params: &Params) -> StripeResult<Option<Recurring>> {
-    let Some(r) = params.hash("recurring")? else { return Ok(None) };
+    let Some(r) = params.hash("recurring")? else {
+        return Ok(None);
+    };
     r.allow(&["interval", "interval_count", "usage_type"])?;
-    let interval = r.choice("interval", &["day", "week", "month", "year"])?.ok_or_else(|| StripeError::missing(&r.name("interval")))?;
+    let interval = r
+        .choice("interval", &["day", "week", "month", "year"])?
+        .ok_or_else(|| StripeError::missing(&r.name("interval")))?;
     let interval_count = r.int("interval_count")?.unwrap_or(1);
     let max = match interval.as_str() {
         "day" => 1095,
@@ -116,31 +124,43 @@ fn recurring(params: &Params) -> StripeResult<Option<Recurring>> {
         _ => 3,
     };
     if !(1..=max).contains(&interval_count) {
-        return Err(StripeError::invalid(format!("Invalid interval_count: must be between 1 and {max} for interval {interval}"))
-            .param(r.name("interval_count")));
+        return Err(StripeError::invalid(format!(
+            "Invalid interval_count: must be between 1 and {max} for interval {interval}"
+        ))
+        .param(r.name("interval_count")));
     }
     if r.choice("usage_type", &["licensed"])?.is_some() {
         // metered prices need meters, which the platform does not use
     }
-    Ok(Some(Recurring { interval, interval_count }))
+    Ok(Some(Recurring {
+        interval,
+        interval_count,
+    }))
 }
 
 fn unit_amount(params: &Params) -> StripeResult<i64> {
     let amount = match (params.int("unit_amount")?, params.str("unit_amount_decimal")?) {
         (Some(a), None) => a,
         (None, Some(d)) => d.parse::<i64>().map_err(|_| {
-            StripeError::invalid(format!("Invalid decimal: {d} (dream-emulator supports whole minor units only)"))
-                .param(params.name("unit_amount_decimal"))
+            StripeError::invalid(format!(
+                "Invalid decimal: {d} (dream-emulator supports whole minor units only)"
+            ))
+            .param(params.name("unit_amount_decimal"))
         })?,
         (Some(_), Some(_)) => {
-            return Err(StripeError::invalid("You may only specify one of these parameters: unit_amount, unit_amount_decimal.")
-                .code("parameters_exclusive")
-                .param(params.name("unit_amount")));
+            return Err(StripeError::invalid(
+                "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
+            )
+            .code("parameters_exclusive")
+            .param(params.name("unit_amount")));
         }
         (None, None) => return Err(StripeError::missing(&params.name("unit_amount"))),
     };
     if amount < 0 {
-        return Err(StripeError::invalid("Invalid unit_amount: must be greater than or equal to 0").param(params.name("unit_amount")));
+        return Err(
+            StripeError::invalid("Invalid unit_amount: must be greater than or equal to 0")
+                .param(params.name("unit_amount")),
+        );
     }
     Ok(amount)
 }
@@ -155,7 +175,11 @@ fn currency(params: &Params) -> StripeResult<String> {
 
 /// A lookup key is unique per account and mode; `transfer_lookup_key=true` moves it.
 fn claim_lookup_key(db: &mut Db, scope: &Scope, key: &str, transfer: bool, except: Option<&str>) -> StripeResult<()> {
-    let holder = db.prices.values().find(|p| p.scope() == scope && p.lookup_key.as_deref() == Some(key) && Some(p.id.as_str()) != except).map(|p| p.id.clone());
+    let holder = db
+        .prices
+        .values()
+        .find(|p| p.scope() == scope && p.lookup_key.as_deref() == Some(key) && Some(p.id.as_str()) != except)
+        .map(|p| p.id.clone());
     match holder {
         None => Ok(()),
         Some(holder) if transfer => {
@@ -176,17 +200,36 @@ fn claim_lookup_key(db: &mut Db, scope: &Scope, key: &str, transfer: bool, excep
 pub fn create_in(db: &mut Db, ctx: &Ctx, params: &Params, product: Option<&str>, now: i64) -> StripeResult<String> {
     let nested = product.is_some();
     if nested {
-        params.allow(&["currency", "unit_amount", "unit_amount_decimal", "recurring", "tax_behavior", "metadata"])?;
+        params.allow(&[
+            "currency",
+            "unit_amount",
+            "unit_amount_decimal",
+            "recurring",
+            "tax_behavior",
+            "metadata",
+        ])?;
     } else {
         params.allow(&[
-            "currency", "unit_amount", "unit_amount_decimal", "recurring", "tax_behavior", "metadata", "product",
-            "product_data", "nickname", "lookup_key", "transfer_lookup_key", "active",
+            "currency",
+            "unit_amount",
+            "unit_amount_decimal",
+            "recurring",
+            "tax_behavior",
+            "metadata",
+            "product",
+            "product_data",
+            "nickname",
+            "lookup_key",
+            "transfer_lookup_key",
+            "active",
         ])?;
     }
     let currency = currency(params)?;
     let unit_amount = unit_amount(params)?;
     let recurring = recurring(params)?;
-    let tax_behavior = params.choice("tax_behavior", &["inclusive", "exclusive", "unspecified"])?.unwrap_or_else(|| "unspecified".into());
+    let tax_behavior = params
+        .choice("tax_behavior", &["inclusive", "exclusive", "unspecified"])?
+        .unwrap_or_else(|| "unspecified".into());
     let metadata = params.metadata()?.map(|m| m.into_map()).unwrap_or_default();
     let nickname = params.str("nickname")?.filter(|s| !s.is_empty());
     let lookup_key = params.str("lookup_key")?.filter(|s| !s.is_empty());
@@ -202,7 +245,14 @@ pub fn create_in(db: &mut Db, ctx: &Ctx, params: &Params, product: Option<&str>,
             None
         }
         (None, None, Some(data)) => {
-            data.allow(&["name", "active", "metadata", "statement_descriptor", "unit_label", "tax_code"])?;
+            data.allow(&[
+                "name",
+                "active",
+                "metadata",
+                "statement_descriptor",
+                "unit_label",
+                "tax_code",
+            ])?;
             Some((
                 data.required("name")?,
                 data.bool("active")?.unwrap_or(true),
@@ -213,9 +263,11 @@ pub fn create_in(db: &mut Db, ctx: &Ctx, params: &Params, product: Option<&str>,
             ))
         }
         (None, Some(_), Some(_)) => {
-            return Err(StripeError::invalid("You may only specify one of these parameters: product, product_data.")
-                .code("parameters_exclusive")
-                .param("product"));
+            return Err(
+                StripeError::invalid("You may only specify one of these parameters: product, product_data.")
+                    .code("parameters_exclusive")
+                    .param("product"),
+            );
         }
         (None, None, None) => return Err(StripeError::missing("product")),
     };
@@ -273,7 +325,11 @@ pub fn create_in(db: &mut Db, ctx: &Ctx, params: &Params, product: Option<&str>,
 }
 
 /// POST /v1/prices
-pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, body: Bytes) -> StripeResult<Json<Value>> {
+pub async fn create(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
     let expand = params.expand()?;
     let now = crate::time::now();
@@ -308,7 +364,14 @@ pub async fn update(
     body: Bytes,
 ) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
-    params.allow(&["active", "metadata", "nickname", "lookup_key", "transfer_lookup_key", "tax_behavior"])?;
+    params.allow(&[
+        "active",
+        "metadata",
+        "nickname",
+        "lookup_key",
+        "transfer_lookup_key",
+        "tax_behavior",
+    ])?;
     let active = params.bool("active")?;
     let metadata = params.metadata()?;
     let nickname = params.nullable("nickname")?;
@@ -341,16 +404,33 @@ pub async fn update(
         }
         let after = price.render();
         if let Some(previous) = diff(&before, &after) {
-            db.emit(&ctx.scope, "price.updated", after.clone(), Some(previous), &ctx.req, now);
+            db.emit(
+                &ctx.scope,
+                "price.updated",
+                after.clone(),
+                Some(previous),
+                &ctx.req,
+                now,
+            );
         }
         Ok(Json(expand::apply(db, &ctx.scope, after, &expand)?))
     })
 }
 
 /// GET /v1/prices
-pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> StripeResult<Json<Value>> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(query): RawQuery,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_query(query.as_deref())?;
-    params.allow(&[&LIST_PARAMS[..], &["active", "product", "type", "currency", "lookup_keys"]].concat())?;
+    params.allow(
+        &[
+            &LIST_PARAMS[..],
+            &["active", "product", "type", "currency", "lookup_keys"],
+        ]
+        .concat(),
+    )?;
     let q = ListQuery::parse(&params)?;
     let active = params.bool("active")?;
     let product = params.str("product")?;
@@ -364,12 +444,24 @@ pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, R
             .filter(|p| p.scope() == &ctx.scope)
             .filter(|p| active.is_none_or(|a| p.active == a))
             .filter(|p| product.as_ref().is_none_or(|id| &p.product == id))
-            .filter(|p| kind.as_deref().is_none_or(|k| (k == "recurring") == p.recurring.is_some()))
+            .filter(|p| {
+                kind.as_deref()
+                    .is_none_or(|k| (k == "recurring") == p.recurring.is_some())
+            })
             .filter(|p| currency.as_ref().is_none_or(|c| &p.currency == c))
-            .filter(|p| lookup_keys.as_ref().is_none_or(|keys| p.lookup_key.as_ref().is_some_and(|k| keys.contains(k))))
+            .filter(|p| {
+                lookup_keys
+                    .as_ref()
+                    .is_none_or(|keys| p.lookup_key.as_ref().is_some_and(|k| keys.contains(k)))
+            })
             .collect();
         let (items, has_more) = page(items, &q)?;
         let data = items.iter().map(|p| p.render()).collect();
-        Ok(Json(expand::apply(db, &ctx.scope, list_object("/v1/prices", data, has_more), &params.expand()?)?))
+        Ok(Json(expand::apply(
+            db,
+            &ctx.scope,
+            list_object("/v1/prices", data, has_more),
+            &params.expand()?,
+        )?))
     })
 }

@@ -65,8 +65,16 @@ impl Product {
     }
 }
 
-const EDITABLE: [&str; 8] =
-    ["name", "active", "description", "images", "metadata", "url", "unit_label", "statement_descriptor"];
+const EDITABLE: [&str; 8] = [
+    "name",
+    "active",
+    "description",
+    "images",
+    "metadata",
+    "url",
+    "unit_label",
+    "statement_descriptor",
+];
 
 fn apply_edits(product: &mut Product, params: &Params) -> StripeResult<()> {
     if params.has("name") {
@@ -100,7 +108,11 @@ fn apply_edits(product: &mut Product, params: &Params) -> StripeResult<()> {
 }
 
 /// POST /v1/products
-pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, body: Bytes) -> StripeResult<Json<Value>> {
+pub async fn create(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
     params.allow(&[&EDITABLE[..], &["id", "tax_code", "default_price_data"]].concat())?;
     params.required("name")?;
@@ -112,7 +124,9 @@ pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>,
     app.mutate(|db| {
         let id = match custom_id {
             Some(id) if db.products.contains_key(&id) || db.render_id(&ctx.scope, &id).is_some() => {
-                return Err(StripeError::invalid(format!("Product already exists: {id}")).code("resource_already_exists").param("id"));
+                return Err(StripeError::invalid(format!("Product already exists: {id}"))
+                    .code("resource_already_exists")
+                    .param("id"));
             }
             Some(id) => id,
             None => db.id("prod_", 14),
@@ -187,10 +201,10 @@ pub async fn update(
         if let Some(Some(price_id)) = &default_price {
             let price = find(&db.prices, &ctx.scope, price_id, Some("default_price"))?;
             if price.product != id {
-                return Err(StripeError::invalid(format!(
-                    "The price {price_id} does not belong to the product {id}."
-                ))
-                .param("default_price"));
+                return Err(
+                    StripeError::invalid(format!("The price {price_id} does not belong to the product {id}."))
+                        .param("default_price"),
+                );
             }
         }
         let product = find_mut(&mut db.products, &ctx.scope, &id, None)?;
@@ -205,14 +219,25 @@ pub async fn update(
         product.updated = now;
         let after = product.render();
         if let Some(previous) = diff(&before, &after) {
-            db.emit(&ctx.scope, "product.updated", after.clone(), Some(previous), &ctx.req, now);
+            db.emit(
+                &ctx.scope,
+                "product.updated",
+                after.clone(),
+                Some(previous),
+                &ctx.req,
+                now,
+            );
         }
         Ok(Json(expand::apply(db, &ctx.scope, after, &expand)?))
     })
 }
 
 /// DELETE /v1/products/{id}
-pub async fn delete(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> StripeResult<Json<Value>> {
     let now = crate::time::now();
     app.mutate(|db| {
         let rendered = find(&db.products, &ctx.scope, &id, None)?.render();
@@ -228,7 +253,11 @@ pub async fn delete(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>,
 }
 
 /// GET /v1/products
-pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> StripeResult<Json<Value>> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(query): RawQuery,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_query(query.as_deref())?;
     params.allow(&[&LIST_PARAMS[..], &["active", "ids"]].concat())?;
     let q = ListQuery::parse(&params)?;
@@ -244,6 +273,11 @@ pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, R
             .collect();
         let (items, has_more) = page(items, &q)?;
         let data = items.iter().map(|p| p.render()).collect();
-        Ok(Json(expand::apply(db, &ctx.scope, list_object("/v1/products", data, has_more), &params.expand()?)?))
+        Ok(Json(expand::apply(
+            db,
+            &ctx.scope,
+            list_object("/v1/products", data, has_more),
+            &params.expand()?,
+        )?))
     })
 }

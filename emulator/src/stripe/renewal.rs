@@ -40,16 +40,36 @@ fn snapshot(invoice: &Invoice, status: &str) -> Value {
 /// `invoice.finalized`, then `invoice.paid` + `invoice.payment_succeeded` +
 /// `payment_intent.succeeded`, or `invoice.payment_failed` + `payment_intent.payment_failed`.
 /// Sets `latest_invoice`; returns the invoice id.
-pub fn bill(db: &mut Db, sub_id: &str, billing_reason: &str, charge: Charge, req: &ReqInfo, now: i64) -> StripeResult<String> {
-    let sub = db.subscriptions.get(sub_id).cloned().ok_or_else(|| StripeError::no_such("subscription", sub_id, None, None))?;
+pub fn bill(
+    db: &mut Db,
+    sub_id: &str,
+    billing_reason: &str,
+    charge: Charge,
+    req: &ReqInfo,
+    now: i64,
+) -> StripeResult<String> {
+    let sub = db
+        .subscriptions
+        .get(sub_id)
+        .cloned()
+        .ok_or_else(|| StripeError::no_such("subscription", sub_id, None, None))?;
     let customer = db.customers.get(&sub.customer).cloned();
     let (start, end) = sub.period();
     let mut lines = Vec::new();
     for item in &sub.items {
         let price = db.prices.get(&item.price).cloned();
         let unit = price.as_ref().map(|p| p.unit_amount).unwrap_or_default();
-        let product = price.as_ref().and_then(|p| db.products.get(&p.product)).map(|p| p.name.clone()).unwrap_or_default();
-        let description = format!("{} × {product} (at {} / {})", item.quantity, money(unit, &sub.currency), sub.interval);
+        let product = price
+            .as_ref()
+            .and_then(|p| db.products.get(&p.product))
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        let description = format!(
+            "{} × {product} (at {} / {})",
+            item.quantity,
+            money(unit, &sub.currency),
+            sub.interval
+        );
         lines.push(InvoiceLine {
             id: db.id("il_", 24),
             amount: unit * item.quantity,
@@ -62,7 +82,11 @@ pub fn bill(db: &mut Db, sub_id: &str, billing_reason: &str, charge: Charge, req
     }
     let total: i64 = lines.iter().map(|l| l.amount).sum();
     let number = db.next_invoice_number(&sub.customer);
-    let pi_description = if billing_reason == "subscription_create" { "Subscription creation" } else { "Subscription update" };
+    let pi_description = if billing_reason == "subscription_create" {
+        "Subscription creation"
+    } else {
+        "Subscription update"
+    };
     let outcome = (charge == Charge::Declines).then(declined);
     let pi = db.create_payment_intent(
         &sub.scope,
@@ -109,15 +133,36 @@ pub fn bill(db: &mut Db, sub_id: &str, billing_reason: &str, charge: Charge, req
         next_payment_attempt: None,
         payment_intent: Some(pi.clone()),
     };
-    db.emit(&sub.scope, "invoice.created", snapshot(&invoice, "draft"), None, &ReqInfo::none(), now);
-    db.emit(&sub.scope, "invoice.finalized", snapshot(&invoice, "open"), None, &ReqInfo::none(), now);
+    db.emit(
+        &sub.scope,
+        "invoice.created",
+        snapshot(&invoice, "draft"),
+        None,
+        &ReqInfo::none(),
+        now,
+    );
+    db.emit(
+        &sub.scope,
+        "invoice.finalized",
+        snapshot(&invoice, "open"),
+        None,
+        &ReqInfo::none(),
+        now,
+    );
     invoice.attempt_count = 1;
     match charge {
         Charge::Succeeds => {
             invoice.status = "paid".into();
             invoice.paid_at = Some(now);
             db.emit(&sub.scope, "invoice.paid", invoice.render(), None, req, now);
-            db.emit(&sub.scope, "invoice.payment_succeeded", invoice.render(), None, req, now);
+            db.emit(
+                &sub.scope,
+                "invoice.payment_succeeded",
+                invoice.render(),
+                None,
+                req,
+                now,
+            );
             emit_payment_intent(db, &pi, "payment_intent.succeeded", req, now);
         }
         Charge::Declines => {
@@ -142,8 +187,12 @@ fn emit_payment_intent(db: &mut Db, pi: &str, kind: &str, req: &ReqInfo, now: i6
 
 /// Retries the open invoice of a `past_due` subscription.
 fn retry_open_invoice(db: &mut Db, sub_id: &str, charge: Charge, now: i64) -> StripeResult<Option<String>> {
-    let Some(invoice_id) = db.subscriptions.get(sub_id).and_then(|s| s.latest_invoice.clone()) else { return Ok(None) };
-    let Some(invoice) = db.invoices.get_mut(&invoice_id).filter(|i| i.status == "open") else { return Ok(None) };
+    let Some(invoice_id) = db.subscriptions.get(sub_id).and_then(|s| s.latest_invoice.clone()) else {
+        return Ok(None);
+    };
+    let Some(invoice) = db.invoices.get_mut(&invoice_id).filter(|i| i.status == "open") else {
+        return Ok(None);
+    };
     invoice.attempt_count += 1;
     let scope = invoice.scope.clone();
     let pi = invoice.payment_intent.clone().unwrap_or_default();
@@ -176,10 +225,16 @@ fn retry_open_invoice(db: &mut Db, sub_id: &str, charge: Charge, now: i64) -> St
 /// a `past_due` one pays its open invoice and is active again; one set to cancel at period
 /// end ends instead, as it would when its period runs out.
 pub fn advance(db: &mut Db, sub_id: &str, now: i64) -> StripeResult<Value> {
-    let sub = db.subscriptions.get(sub_id).cloned().ok_or_else(|| StripeError::no_such("subscription", sub_id, None, None))?;
+    let sub = db
+        .subscriptions
+        .get(sub_id)
+        .cloned()
+        .ok_or_else(|| StripeError::no_such("subscription", sub_id, None, None))?;
     let req = ReqInfo::none();
     if sub.status == "canceled" {
-        return Err(StripeError::invalid(format!("The subscription {sub_id} is canceled; it has no next period.")));
+        return Err(StripeError::invalid(format!(
+            "The subscription {sub_id} is canceled; it has no next period."
+        )));
     }
     if sub.cancel_at_period_end {
         return db.end_subscription(sub_id, "cancellation_requested", &req, now);
@@ -202,9 +257,15 @@ pub fn advance(db: &mut Db, sub_id: &str, now: i64) -> StripeResult<Value> {
 /// The failed-renewal control: the next period starts unpaid and the subscription is
 /// `past_due`; on one already `past_due`, the open invoice fails once more.
 pub fn fail_renewal(db: &mut Db, sub_id: &str, now: i64) -> StripeResult<Value> {
-    let sub = db.subscriptions.get(sub_id).cloned().ok_or_else(|| StripeError::no_such("subscription", sub_id, None, None))?;
+    let sub = db
+        .subscriptions
+        .get(sub_id)
+        .cloned()
+        .ok_or_else(|| StripeError::no_such("subscription", sub_id, None, None))?;
     if sub.status == "canceled" {
-        return Err(StripeError::invalid(format!("The subscription {sub_id} is canceled; it has no next period.")));
+        return Err(StripeError::invalid(format!(
+            "The subscription {sub_id} is canceled; it has no next period."
+        )));
     }
     let before = db.render_subscription(sub_id);
     if sub.status == "past_due" && retry_open_invoice(db, sub_id, Charge::Declines, now)?.is_some() {
@@ -214,14 +275,31 @@ pub fn fail_renewal(db: &mut Db, sub_id: &str, now: i64) -> StripeResult<Value> 
         s.period_index += 1;
         s.status = "past_due".into();
     }
-    bill(db, sub_id, "subscription_cycle", Charge::Declines, &ReqInfo::none(), now)?;
+    bill(
+        db,
+        sub_id,
+        "subscription_cycle",
+        Charge::Declines,
+        &ReqInfo::none(),
+        now,
+    )?;
     record_update(db, sub_id, &before, now)
 }
 
 fn record_update(db: &mut Db, sub_id: &str, before: &Value, now: i64) -> StripeResult<Value> {
     let after = db.render_subscription(sub_id);
-    if let (Some(previous), Some(scope)) = (diff(before, &after), db.subscriptions.get(sub_id).map(|s| s.scope.clone())) {
-        db.emit(&scope, "customer.subscription.updated", after.clone(), Some(previous), &ReqInfo::none(), now);
+    if let (Some(previous), Some(scope)) = (
+        diff(before, &after),
+        db.subscriptions.get(sub_id).map(|s| s.scope.clone()),
+    ) {
+        db.emit(
+            &scope,
+            "customer.subscription.updated",
+            after.clone(),
+            Some(previous),
+            &ReqInfo::none(),
+            now,
+        );
     }
     Ok(after)
 }

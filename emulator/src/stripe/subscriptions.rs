@@ -66,7 +66,10 @@ impl Subscription {
     }
 
     pub fn amount(&self, db: &Db) -> i64 {
-        self.items.iter().map(|i| db.prices.get(&i.price).map(|p| p.unit_amount).unwrap_or_default() * i.quantity).sum()
+        self.items
+            .iter()
+            .map(|i| db.prices.get(&i.price).map(|p| p.unit_amount).unwrap_or_default() * i.quantity)
+            .sum()
     }
 
     /// Current Stripe API versions keep the period on the items, not on the subscription
@@ -165,7 +168,9 @@ impl Db {
         now: i64,
     ) -> StripeResult<String> {
         let first = lines.first().and_then(|(price, _)| self.prices.get(price)).cloned();
-        let Some(first) = first else { return Err(StripeError::invalid("A subscription needs at least one price.")) };
+        let Some(first) = first else {
+            return Err(StripeError::invalid("A subscription needs at least one price."));
+        };
         let Some(recurring) = first.recurring.clone() else {
             return Err(StripeError::invalid("A subscription needs recurring prices."));
         };
@@ -227,21 +232,36 @@ impl Db {
         change: impl FnOnce(&mut Subscription) -> StripeResult<()>,
     ) -> StripeResult<Value> {
         let before = self.render_subscription(id);
-        let sub = self.subscriptions.get_mut(id).ok_or_else(|| StripeError::no_such("subscription", id, None, None))?;
+        let sub = self
+            .subscriptions
+            .get_mut(id)
+            .ok_or_else(|| StripeError::no_such("subscription", id, None, None))?;
         change(sub)?;
         let scope = sub.scope.clone();
         let after = self.render_subscription(id);
         if let Some(previous) = diff(&before, &after) {
-            self.emit(&scope, "customer.subscription.updated", after.clone(), Some(previous), req, now);
+            self.emit(
+                &scope,
+                "customer.subscription.updated",
+                after.clone(),
+                Some(previous),
+                req,
+                now,
+            );
         }
         Ok(after)
     }
 
     /// Ends a subscription now and records `customer.subscription.deleted`.
     pub fn end_subscription(&mut self, id: &str, reason: &str, req: &ReqInfo, now: i64) -> StripeResult<Value> {
-        let sub = self.subscriptions.get_mut(id).ok_or_else(|| StripeError::no_such("subscription", id, None, None))?;
+        let sub = self
+            .subscriptions
+            .get_mut(id)
+            .ok_or_else(|| StripeError::no_such("subscription", id, None, None))?;
         if sub.status == "canceled" {
-            return Err(StripeError::invalid(format!("The subscription {id} has already been canceled.")));
+            return Err(StripeError::invalid(format!(
+                "The subscription {id} has already been canceled."
+            )));
         }
         sub.status = "canceled".into();
         sub.ended_at = Some(now);
@@ -249,7 +269,14 @@ impl Db {
         sub.cancellation_reason.get_or_insert_with(|| reason.to_string());
         let scope = sub.scope.clone();
         let rendered = self.render_subscription(id);
-        self.emit(&scope, "customer.subscription.deleted", rendered.clone(), None, req, now);
+        self.emit(
+            &scope,
+            "customer.subscription.deleted",
+            rendered.clone(),
+            None,
+            req,
+            now,
+        );
         Ok(rendered)
     }
 }
@@ -302,10 +329,23 @@ pub async fn update(
 ) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
     params.allow(&[
-        "cancel_at_period_end", "items", "metadata", "description", "proration_behavior", "payment_behavior",
+        "cancel_at_period_end",
+        "items",
+        "metadata",
+        "description",
+        "proration_behavior",
+        "payment_behavior",
     ])?;
     params.choice("proration_behavior", &["create_prorations", "none", "always_invoice"])?;
-    params.choice("payment_behavior", &["allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete"])?;
+    params.choice(
+        "payment_behavior",
+        &[
+            "allow_incomplete",
+            "default_incomplete",
+            "error_if_incomplete",
+            "pending_if_incomplete",
+        ],
+    )?;
     let cancel_at_period_end = params.bool("cancel_at_period_end")?;
     let metadata = params.metadata()?;
     let description = params.nullable("description")?;
@@ -349,8 +389,10 @@ pub async fn update(
             if let Some(price_id) = &change.price {
                 let price = find(&db.prices, &ctx.scope, price_id, Some(&change.param))?;
                 let Some(r) = &price.recurring else {
-                    return Err(StripeError::invalid("The price specified is not recurring; subscriptions need recurring prices.")
-                        .param(change.param.clone()));
+                    return Err(StripeError::invalid(
+                        "The price specified is not recurring; subscriptions need recurring prices.",
+                    )
+                    .param(change.param.clone()));
                 };
                 if r.interval != sub.interval || r.interval_count != sub.interval_count {
                     return Err(StripeError::invalid(
@@ -359,12 +401,18 @@ pub async fn update(
                     .param(change.param.clone()));
                 }
                 if price.currency != sub.currency {
-                    return Err(StripeError::invalid("The price's currency does not match the subscription's.")
-                        .param(change.param.clone()));
+                    return Err(
+                        StripeError::invalid("The price's currency does not match the subscription's.")
+                            .param(change.param.clone()),
+                    );
                 }
             }
         }
-        let new_item_ids: Vec<String> = changes.iter().filter(|c| c.id.is_none()).map(|_| db.id("si_", 14)).collect();
+        let new_item_ids: Vec<String> = changes
+            .iter()
+            .filter(|c| c.id.is_none())
+            .map(|_| db.id("si_", 14))
+            .collect();
         let rendered = db.update_subscription(&id, &ctx.req, now, |sub| {
             let mut fresh = new_item_ids.into_iter();
             for change in changes {
@@ -392,10 +440,10 @@ pub async fn update(
             if sub.items.is_empty() {
                 return Err(StripeError::invalid("A subscription must keep at least one item."));
             }
-            if let Some(on) = cancel_at_period_end {
-                if on != sub.cancel_at_period_end {
-                    set_cancel_at_period_end(sub, on, now);
-                }
+            if let Some(on) = cancel_at_period_end
+                && on != sub.cancel_at_period_end
+            {
+                set_cancel_at_period_end(sub, on, now);
             }
             if let Some(m) = metadata {
                 m.apply(&mut sub.metadata);
@@ -418,7 +466,11 @@ pub async fn cancel(
     body: Bytes,
 ) -> StripeResult<Json<Value>> {
     // The parameters of a DELETE may come in the query or the body.
-    let params = if body.is_empty() { Params::from_query(query.as_deref())? } else { Params::from_form(&body)? };
+    let params = if body.is_empty() {
+        Params::from_query(query.as_deref())?
+    } else {
+        Params::from_form(&body)?
+    };
     params.allow(&["invoice_now", "prorate", "cancellation_details"])?;
     let expand = params.expand()?;
     let now = crate::time::now();
@@ -430,7 +482,11 @@ pub async fn cancel(
 }
 
 /// GET /v1/subscriptions: by default every status but `canceled`, as in Stripe.
-pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> StripeResult<Json<Value>> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(query): RawQuery,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_query(query.as_deref())?;
     params.allow(&[&LIST_PARAMS[..], &["customer", "status", "price"]].concat())?;
     let q = ListQuery::parse(&params)?;
@@ -438,7 +494,18 @@ pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, R
     let price = params.str("price")?;
     let status = params.choice(
         "status",
-        &["active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid"],
+        &[
+            "active",
+            "all",
+            "canceled",
+            "ended",
+            "incomplete",
+            "incomplete_expired",
+            "past_due",
+            "paused",
+            "trialing",
+            "unpaid",
+        ],
     )?;
     app.read(|db| {
         let items: Vec<&Subscription> = db
@@ -456,6 +523,11 @@ pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, R
             .collect();
         let (items, has_more) = page(items, &q)?;
         let data = items.iter().map(|s| s.render(db)).collect();
-        Ok(Json(expand::apply(db, &ctx.scope, list_object("/v1/subscriptions", data, has_more), &params.expand()?)?))
+        Ok(Json(expand::apply(
+            db,
+            &ctx.scope,
+            list_object("/v1/subscriptions", data, has_more),
+            &params.expand()?,
+        )?))
     })
 }

@@ -80,17 +80,31 @@ pub fn targets(db: &Db, event: &Event) -> Vec<Target> {
         .iter()
         .enumerate()
         .filter(|(_, w)| w.connect == from_connected)
-        .map(|(i, w)| Target { endpoint: format!("cli_{i}"), url: w.url.clone(), secret: w.secret.clone() })
+        .map(|(i, w)| Target {
+            endpoint: format!("cli_{i}"),
+            url: w.url.clone(),
+            secret: w.secret.clone(),
+        })
         .collect();
     let mut endpoints: Vec<&WebhookEndpoint> = db
         .webhook_endpoints
         .values()
         .filter(|w| w.enabled && w.scope.livemode == event.scope.livemode)
-        .filter(|w| if w.connect { from_connected } else { w.scope.account == event.scope.account })
+        .filter(|w| {
+            if w.connect {
+                from_connected
+            } else {
+                w.scope.account == event.scope.account
+            }
+        })
         .filter(|w| w.enabled_events.iter().any(|p| type_matches(p, &event.kind)))
         .collect();
     endpoints.sort_by_key(|w| w.seq);
-    out.extend(endpoints.into_iter().map(|w| Target { endpoint: w.id.clone(), url: w.url.clone(), secret: w.secret.clone() }));
+    out.extend(endpoints.into_iter().map(|w| Target {
+        endpoint: w.id.clone(),
+        url: w.url.clone(),
+        secret: w.secret.clone(),
+    }));
     out
 }
 
@@ -104,15 +118,28 @@ fn valid_url(params: &Params, key: &str) -> StripeResult<String> {
 
 fn enabled_events(params: &Params) -> StripeResult<Option<Vec<String>>> {
     match params.str_list("enabled_events")? {
-        Some(events) if events.is_empty() => Err(StripeError::invalid("enabled_events must not be empty").param("enabled_events")),
+        Some(events) if events.is_empty() => {
+            Err(StripeError::invalid("enabled_events must not be empty").param("enabled_events"))
+        }
         other => Ok(other),
     }
 }
 
 /// POST /v1/webhook_endpoints
-pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, body: Bytes) -> StripeResult<Json<Value>> {
+pub async fn create(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
-    params.allow(&["url", "enabled_events", "connect", "description", "metadata", "api_version"])?;
+    params.allow(&[
+        "url",
+        "enabled_events",
+        "connect",
+        "description",
+        "metadata",
+        "api_version",
+    ])?;
     let url = valid_url(&params, "url")?;
     let events = enabled_events(&params)?.ok_or_else(|| StripeError::missing("enabled_events"))?;
     let connect = params.bool("connect")?.unwrap_or(false);
@@ -145,7 +172,11 @@ pub async fn create(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>,
 }
 
 /// GET /v1/webhook_endpoints/{id}
-pub async fn retrieve(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+pub async fn retrieve(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> StripeResult<Json<Value>> {
     app.read(|db| Ok(Json(find(&db.webhook_endpoints, &ctx.scope, &id, None)?.render(false))))
 }
 
@@ -158,7 +189,11 @@ pub async fn update(
 ) -> StripeResult<Json<Value>> {
     let params = Params::from_form(&body)?;
     params.allow(&["url", "enabled_events", "description", "metadata", "disabled"])?;
-    let url = if params.has("url") { Some(valid_url(&params, "url")?) } else { None };
+    let url = if params.has("url") {
+        Some(valid_url(&params, "url")?)
+    } else {
+        None
+    };
     let events = enabled_events(&params)?;
     let description = params.nullable("description")?;
     let metadata = params.metadata()?;
@@ -185,7 +220,11 @@ pub async fn update(
 }
 
 /// DELETE /v1/webhook_endpoints/{id}
-pub async fn delete(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> StripeResult<Json<Value>> {
     app.mutate(|db| {
         find(&db.webhook_endpoints, &ctx.scope, &id, None)?;
         db.webhook_endpoints.remove(&id);
@@ -194,13 +233,25 @@ pub async fn delete(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>,
 }
 
 /// GET /v1/webhook_endpoints
-pub async fn list(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>, RawQuery(query): RawQuery) -> StripeResult<Json<Value>> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    RawQuery(query): RawQuery,
+) -> StripeResult<Json<Value>> {
     let params = Params::from_query(query.as_deref())?;
     params.allow(&LIST_PARAMS)?;
     let q = ListQuery::parse(&params)?;
     app.read(|db| {
-        let items: Vec<&WebhookEndpoint> = db.webhook_endpoints.values().filter(|w| w.scope() == &ctx.scope).collect();
+        let items: Vec<&WebhookEndpoint> = db
+            .webhook_endpoints
+            .values()
+            .filter(|w| w.scope() == &ctx.scope)
+            .collect();
         let (items, has_more) = page(items, &q)?;
-        Ok(Json(list_object("/v1/webhook_endpoints", items.iter().map(|w| w.render(false)).collect(), has_more)))
+        Ok(Json(list_object(
+            "/v1/webhook_endpoints",
+            items.iter().map(|w| w.render(false)).collect(),
+            has_more,
+        )))
     })
 }

@@ -29,7 +29,13 @@ pub struct Emu {
 }
 
 pub fn test_config() -> Config {
-    Config { seed: Some(42), retry_base_ms: 50, max_delivery_attempts: 4, delivery_timeout_ms: 2000, ..Config::default() }
+    Config {
+        seed: Some(42),
+        retry_base_ms: 50,
+        max_delivery_attempts: 4,
+        delivery_timeout_ms: 2000,
+        ..Config::default()
+    }
 }
 
 impl Emu {
@@ -69,7 +75,11 @@ impl Emu {
         if let Some(k) = idempotency_key {
             req = req.header("Idempotency-Key", k);
         }
-        req = if method == reqwest::Method::GET { req.query(params) } else { req.form(params) };
+        req = if method == reqwest::Method::GET {
+            req.query(params)
+        } else {
+            req.form(params)
+        };
         let resp = req.send().await.expect("request sent");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
@@ -84,7 +94,9 @@ impl Emu {
     }
 
     pub async fn post_as(&self, path: &str, key: &str, account: &str, params: &[(&str, &str)]) -> (u16, Value) {
-        let (s, _, b) = self.stripe(reqwest::Method::POST, path, key, Some(account), None, params).await;
+        let (s, _, b) = self
+            .stripe(reqwest::Method::POST, path, key, Some(account), None, params)
+            .await;
         (s, b)
     }
 
@@ -94,7 +106,9 @@ impl Emu {
     }
 
     pub async fn get_as(&self, path: &str, key: &str, account: &str, params: &[(&str, &str)]) -> (u16, Value) {
-        let (s, _, b) = self.stripe(reqwest::Method::GET, path, key, Some(account), None, params).await;
+        let (s, _, b) = self
+            .stripe(reqwest::Method::GET, path, key, Some(account), None, params)
+            .await;
         (s, b)
     }
 
@@ -112,7 +126,10 @@ impl Emu {
         let resp = req.send().await.expect("request sent");
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")),
+        )
     }
 
     pub async fn control(&self, path: &str, body: Value) -> (u16, Value) {
@@ -137,15 +154,26 @@ impl Emu {
         body["stripe_user_id"].as_str().expect("stripe_user_id").to_string()
     }
 
-    pub async fn product_and_price(&self, key: &str, account: Option<&str>, recurring: bool, amount: &str) -> (String, String) {
+    pub async fn product_and_price(
+        &self,
+        key: &str,
+        account: Option<&str>,
+        recurring: bool,
+        amount: &str,
+    ) -> (String, String) {
         let post = |path: &'static str, params: Vec<(&'static str, String)>| async move {
             let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            self.stripe(reqwest::Method::POST, path, key, account, None, &params).await
+            self.stripe(reqwest::Method::POST, path, key, account, None, &params)
+                .await
         };
         let (s, _, product) = post("/v1/products", vec![("name", "Pro".into())]).await;
         assert_eq!(s, 200, "{product}");
         let product_id = product["id"].as_str().expect("id").to_string();
-        let mut params = vec![("product", product_id.clone()), ("currency", "usd".into()), ("unit_amount", amount.into())];
+        let mut params = vec![
+            ("product", product_id.clone()),
+            ("currency", "usd".into()),
+            ("unit_amount", amount.into()),
+        ];
         if recurring {
             params.push(("recurring[interval]", "month".into()));
         }
@@ -155,7 +183,16 @@ impl Emu {
     }
 
     pub async fn events_of_type(&self, key: &str, account: Option<&str>, kind: &str) -> Vec<Value> {
-        let (s, _, list) = self.stripe(reqwest::Method::GET, "/v1/events", key, account, None, &[("type", kind), ("limit", "100")]).await;
+        let (s, _, list) = self
+            .stripe(
+                reqwest::Method::GET,
+                "/v1/events",
+                key,
+                account,
+                None,
+                &[("type", kind), ("limit", "100")],
+            )
+            .await;
         assert_eq!(s, 200, "{list}");
         list["data"].as_array().cloned().unwrap_or_default()
     }
@@ -201,10 +238,24 @@ impl Receiver {
 }
 
 async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
-    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    r.got.lock().expect("lock").push(Received { signature, body: body.to_vec() });
-    let failing = r.fail_first.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
-    if failing { (StatusCode::INTERNAL_SERVER_ERROR, "not yet") } else { (StatusCode::OK, "{\"received\":true}") }
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    r.got.lock().expect("lock").push(Received {
+        signature,
+        body: body.to_vec(),
+    });
+    let failing = r
+        .fail_first
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    if failing {
+        (StatusCode::INTERNAL_SERVER_ERROR, "not yet")
+    } else {
+        (StatusCode::OK, "{\"received\":true}")
+    }
 }
 
 /// A webhook receiver on a free loopback port; returns it and its URL.
@@ -221,7 +272,11 @@ pub async fn receiver(fail_first: usize) -> (Receiver, String) {
 }
 
 pub fn cli_webhook(url: &str, secret: &str, connect: bool) -> CliWebhook {
-    CliWebhook { url: url.into(), secret: secret.into(), connect }
+    CliWebhook {
+        url: url.into(),
+        secret: secret.into(),
+        connect,
+    }
 }
 
 /// Stripe's published example objects, read at test time from `../shared/` (never copied
@@ -248,9 +303,18 @@ fn python(script: &str, args: &[&str], stdin: &[u8]) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3 is needed for the independent verifiers");
-    child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
     let out = child.wait_with_output().expect("python3 ran");
-    assert!(out.status.success(), "python3 failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -297,5 +361,8 @@ print(json.dumps(json.loads(d(p))))
 }
 
 pub fn error_of(body: &Value) -> (&str, &str) {
-    (body["error"]["type"].as_str().unwrap_or_default(), body["error"]["code"].as_str().unwrap_or_default())
+    (
+        body["error"]["type"].as_str().unwrap_or_default(),
+        body["error"]["code"].as_str().unwrap_or_default(),
+    )
 }
