@@ -197,7 +197,8 @@ async fn deliver_batch(State(app): State<Arc<App>>, body: Bytes) -> Response {
     let batch: Batch = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
-            return StripeError::invalid(format!("Expected {{\"ids\": [...], \"shuffle\": bool}}: {e}")).into_response();
+            return StripeError::invalid(format!("Expected {{\"ids\": [...], \"shuffle\": bool}}: {e}"))
+                .into_response();
         }
     };
     for id in &batch.ids {

@@ -497,3 +497,24 @@ async fn state_file_keeps_objects_accounts_and_keys_across_restarts() {
     emu.running.shutdown().await.expect("clean shutdown");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_seed_repeats_ids_and_keys() {
+    async fn run() -> (String, String, serde_json::Value) {
+        let emu = Emu::start().await;
+        let (product, price) = emu.product_and_price(SK_TEST, None, true, "100").await;
+        let (_, jwks) = emu
+            .json(Method::GET, "/clerk/end-user-api/.well-known/jwks.json", None)
+            .await;
+        (product, price, jwks)
+    }
+    let (first, second) = (run().await, run().await);
+    assert_eq!(first, second, "the same seed and requests give the same ids and keys");
+    let other = Emu::with(emulator::Config {
+        seed: Some(43),
+        ..test_config()
+    })
+    .await;
+    let (product, _) = other.product_and_price(SK_TEST, None, true, "100").await;
+    assert_ne!(product, first.0);
+}
