@@ -18,7 +18,7 @@ STACK            := $(CARGO) run --quiet -p e2e --bin dream-stack --
 export WRANGLER_SEND_METRICS := false
 export CARGO_TERM_COLOR := never
 
-.PHONY: help tools build dev test test-unit test-e2e bench clean
+.PHONY: help tools build emulator-bin dev test test-unit test-e2e bench clean
 
 help:
 	@echo "make dev    - build and run the platform locally (api-multi :8787, oauth-api :8788, front-auth-api :8789)"
@@ -69,9 +69,13 @@ $(foreach w,$(WORKERS),$(eval $(call worker_rule,$(w))))
 
 build: $(WORKERS:%=%/build/index_bg.wasm)
 
+# The local Stripe + Clerk emulator the stack starts first (native binary).
+emulator-bin: tools
+	$(CARGO) build --quiet -p emulator --bin dream-emulator
+
 # ---- run -------------------------------------------------------------------------------------
 
-dev: build
+dev: build emulator-bin
 	$(STACK) dev
 
 # ---- test ------------------------------------------------------------------------------------
@@ -82,10 +86,10 @@ test-unit: tools
 	$(CARGO) test -p shared
 	$(CARGO) test -p emulator
 
-test-e2e: build
+test-e2e: build emulator-bin
 	$(STACK) test
 
-bench: build
+bench: build emulator-bin
 	@command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(STACK) bench
 

@@ -1,6 +1,7 @@
 //! api-multi: the API developers' apps call with their project's secret key.
 //! Thin by design: routing, extracting and shaping responses; the rules live in `shared`.
 
+mod assets;
 mod usage;
 
 use axum::{
@@ -20,7 +21,8 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
     let cors = shared::http::CorsPolicy::from_env(&env);
     let routes = Router::new()
         .route("/api/data", post(usage::track))
-        .route("/api/usage", get(usage::report));
+        .route("/api/usage", get(usage::report))
+        .route("/api/assets/{platform_id}/{file}", get(assets::serve));
     let mut app = shared::http::app("api-multi", routes, env, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

@@ -1,7 +1,15 @@
-//! front-auth-api: developer authentication, platform setup, credentials and uploads.
+//! front-auth-api: developer authentication, platform setup, billing, credentials and uploads.
 //! Thin by design: routing, extracting and shaping responses; the rules live in `shared`.
 
-use axum::Router;
+mod assets;
+mod billing;
+mod platform;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
 use tower_service::Service;
 use worker::{Context, Env, HttpRequest, event};
 
@@ -13,6 +21,17 @@ fn start() {
 #[event(fetch)]
 async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
     let cors = shared::http::CorsPolicy::from_env(&env);
-    let mut app = shared::http::app("front-auth-api", Router::new(), env, cors);
+    let routes = Router::new()
+        .route("/generate-platform-id", post(platform::generate_platform_id))
+        .route("/get-credentials", get(platform::credentials))
+        .route("/projects", get(platform::projects))
+        .route("/create-checkout", post(billing::create_checkout))
+        .route("/webhook/stripe", post(billing::webhook))
+        .route(
+            "/upload-asset",
+            // One byte over the limit so the handler, not the extractor, reports oversize bodies.
+            post(assets::upload).layer(DefaultBodyLimit::max(shared::assets::MAX_ASSET_BYTES + 1)),
+        );
+    let mut app = shared::http::app("front-auth-api", routes, env, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

@@ -1,7 +1,13 @@
 //! oauth-api: Stripe Connect, project creation, tiers, go-live and key rotation.
 //! Thin by design: routing, extracting and shaping responses; the rules live in `shared`.
 
-use axum::Router;
+mod connect;
+mod projects;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
 use tower_service::Service;
 use worker::{Context, Env, HttpRequest, event};
 
@@ -13,6 +19,19 @@ fn start() {
 #[event(fetch)]
 async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
     let cors = shared::http::CorsPolicy::from_env(&env);
-    let mut app = shared::http::app("oauth-api", Router::new(), env, cors);
+    let routes = Router::new()
+        .route("/authorize", get(connect::authorize))
+        .route("/callback", get(connect::callback))
+        .route("/create-products", post(projects::create))
+        .route(
+            "/tiers",
+            get(projects::list_tiers)
+                .put(projects::update_tier)
+                .delete(projects::delete_tier),
+        )
+        .route("/tiers/add", post(projects::add_tier))
+        .route("/promote-to-live", post(projects::promote))
+        .route("/rotate-key", post(projects::rotate_key));
+    let mut app = shared::http::app("oauth-api", routes, env, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

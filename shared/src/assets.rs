@@ -55,7 +55,13 @@ pub fn sanitize_filename(raw: &str, kind: ImageKind) -> String {
     let stem = base.rsplit_once('.').map_or(base, |(stem, _)| stem);
     let mut clean: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     while clean.contains("--") {
         clean = clean.replace("--", "-");
@@ -79,7 +85,9 @@ pub fn parse_asset_path(platform_id: &str, file: &str) -> Option<String> {
     let file_ok = !file.is_empty()
         && file.len() <= MAX_FILENAME_LEN + 20
         && !file.starts_with('.')
-        && file.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        && file
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
     (platform_ok && file_ok).then(|| format!("{platform_id}/{file}"))
 }
 
@@ -104,7 +112,13 @@ mod tests {
         assert_eq!(ImageKind::sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]), Some(ImageKind::Jpeg));
         assert_eq!(ImageKind::sniff(b"RIFF\x00\x00\x00\x00WEBPVP8 "), Some(ImageKind::Webp));
         assert_eq!(ImageKind::sniff(b"GIF89a...."), Some(ImageKind::Gif));
-        for bad in [&b"<svg xmlns='http://www.w3.org/2000/svg'>"[..], b"<?xml version", b"%PDF-1.7", b"", b"RIFF....AVI "] {
+        for bad in [
+            &b"<svg xmlns='http://www.w3.org/2000/svg'>"[..],
+            b"<?xml version",
+            b"%PDF-1.7",
+            b"",
+            b"RIFF....AVI ",
+        ] {
             assert_eq!(ImageKind::sniff(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
@@ -122,8 +136,18 @@ mod tests {
 
     #[test]
     fn asset_paths_cannot_escape_the_platform() {
-        assert_eq!(parse_asset_path("plt_abc", "1700000000000-mug.png").as_deref(), Some("plt_abc/1700000000000-mug.png"));
-        for (platform, file) in [("plt_abc", "../plt_x/a.png"), ("plt_abc", ".hidden"), ("abc", "a.png"), ("plt_a/b", "a.png"), ("plt_abc", "a b.png"), ("plt_abc", "")] {
+        assert_eq!(
+            parse_asset_path("plt_abc", "1700000000000-mug.png").as_deref(),
+            Some("plt_abc/1700000000000-mug.png")
+        );
+        for (platform, file) in [
+            ("plt_abc", "../plt_x/a.png"),
+            ("plt_abc", ".hidden"),
+            ("abc", "a.png"),
+            ("plt_a/b", "a.png"),
+            ("plt_abc", "a b.png"),
+            ("plt_abc", ""),
+        ] {
             assert_eq!(parse_asset_path(platform, file), None, "{platform}/{file}");
         }
     }

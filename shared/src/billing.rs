@@ -40,11 +40,18 @@ pub struct PlanIntent {
 
 /// A Stripe id field that may be expanded into an object.
 fn id_of(value: &Value) -> Option<String> {
-    value.as_str().map(str::to_owned).or_else(|| value.get("id").and_then(Value::as_str).map(str::to_owned))
+    value
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| value.get("id").and_then(Value::as_str).map(str::to_owned))
 }
 
 fn text(value: &Value, pointer: &str) -> Option<String> {
-    value.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Statuses in which the developer keeps the paid plan (`past_due`: Stripe is still retrying).
@@ -69,7 +76,8 @@ pub fn plan_intent(event: &StripeEvent) -> Option<PlanIntent> {
             platform_id: text(o, "/parent/subscription_details/metadata/platformId")
                 .or_else(|| text(o, "/subscription_details/metadata/platformId")),
             // Stripe moved the subscription under `parent` (2025 API versions); accept both.
-            subscription: text(o, "/parent/subscription_details/subscription").or_else(|| o.get("subscription").and_then(id_of)),
+            subscription: text(o, "/parent/subscription_details/subscription")
+                .or_else(|| o.get("subscription").and_then(id_of)),
             customer: o.get("customer").and_then(id_of),
             paid: true,
         }),
@@ -115,7 +123,9 @@ pub async fn start_checkout(
         url: Option<String>,
     }
     let session: Session = stripe.post("/checkout/sessions", &form, idempotency_key).await?;
-    let url = session.url.ok_or_else(|| ApiError::internal("Stripe checkout session has no url"))?;
+    let url = session
+        .url
+        .ok_or_else(|| ApiError::internal("Stripe checkout session has no url"))?;
     Ok((session.id, url))
 }
 
@@ -129,11 +139,20 @@ pub enum Handled {
 /// Applies a verified platform event: D1 first (event record + plan, one transaction), then
 /// Clerk's copy of the plan, re-synced from D1 on every delivery so a failed Clerk update is
 /// repaired by Stripe's retry even though the event itself is already recorded.
-pub async fn handle_event(db: &Database, clerk: &ClerkBackend, event: &StripeEvent, payload: &str, now: Timestamp) -> ApiResult<Handled> {
+pub async fn handle_event(
+    db: &Database,
+    clerk: &ClerkBackend,
+    event: &StripeEvent,
+    payload: &str,
+    now: Timestamp,
+) -> ApiResult<Handled> {
     let Some(intent) = plan_intent(event) else {
         return Ok(Handled::Ignored("event type not used for platform billing"));
     };
-    let Some(platform) = db.platform_for_billing(intent.platform_id.as_deref(), intent.subscription.as_deref()).await? else {
+    let Some(platform) = db
+        .platform_for_billing(intent.platform_id.as_deref(), intent.subscription.as_deref())
+        .await?
+    else {
         return Ok(Handled::Ignored("no platform for this subscription"));
     };
     let change = PlanChange {
@@ -152,9 +171,15 @@ pub async fn handle_event(db: &Database, clerk: &ClerkBackend, event: &StripeEve
         .await?
         .ok_or_else(|| ApiError::internal("platform vanished while applying its plan"))?;
     clerk
-        .merge_public_metadata(&current.clerk_user_id, serde_json::json!({ "plan": current.plan, "platformId": current.platform_id }))
+        .merge_public_metadata(
+            &current.clerk_user_id,
+            serde_json::json!({ "plan": current.plan, "platformId": current.platform_id }),
+        )
         .await?;
-    Ok(Handled::Applied { platform_id: current.platform_id, new_event })
+    Ok(Handled::Applied {
+        platform_id: current.platform_id,
+        new_event,
+    })
 }
 
 #[cfg(test)]
@@ -163,7 +188,8 @@ mod tests {
     use serde_json::json;
 
     fn event(kind: &str, object: Value) -> StripeEvent {
-        serde_json::from_value(json!({"id": "evt_1", "type": kind, "created": 100, "data": {"object": object}})).unwrap()
+        serde_json::from_value(json!({"id": "evt_1", "type": kind, "created": 100, "data": {"object": object}}))
+            .unwrap()
     }
 
     #[test]
@@ -173,17 +199,41 @@ mod tests {
             json!({"mode": "subscription", "client_reference_id": "plt_1", "customer": "cus_1", "subscription": {"id": "sub_1"}}),
         ))
         .unwrap();
-        assert_eq!(intent, PlanIntent { platform_id: Some("plt_1".into()), subscription: Some("sub_1".into()), customer: Some("cus_1".into()), paid: true });
-        assert_eq!(plan_intent(&event("checkout.session.completed", json!({"mode": "payment"}))), None);
+        assert_eq!(
+            intent,
+            PlanIntent {
+                platform_id: Some("plt_1".into()),
+                subscription: Some("sub_1".into()),
+                customer: Some("cus_1".into()),
+                paid: true
+            }
+        );
+        assert_eq!(
+            plan_intent(&event("checkout.session.completed", json!({"mode": "payment"}))),
+            None
+        );
     }
 
     #[test]
     fn renewals_find_the_subscription_in_either_api_shape() {
         let new_shape = json!({"customer": "cus_1", "parent": {"subscription_details": {"subscription": "sub_9", "metadata": {"platformId": "plt_9"}}}});
         let intent = plan_intent(&event("invoice.paid", new_shape)).unwrap();
-        assert_eq!((intent.subscription.as_deref(), intent.platform_id.as_deref(), intent.paid), (Some("sub_9"), Some("plt_9"), true));
+        assert_eq!(
+            (
+                intent.subscription.as_deref(),
+                intent.platform_id.as_deref(),
+                intent.paid
+            ),
+            (Some("sub_9"), Some("plt_9"), true)
+        );
         let old_shape = json!({"customer": "cus_1", "subscription": "sub_8"});
-        assert_eq!(plan_intent(&event("invoice.paid", old_shape)).unwrap().subscription.as_deref(), Some("sub_8"));
+        assert_eq!(
+            plan_intent(&event("invoice.paid", old_shape))
+                .unwrap()
+                .subscription
+                .as_deref(),
+            Some("sub_8")
+        );
     }
 
     #[test]
@@ -195,7 +245,11 @@ mod tests {
             ("customer.subscription.updated", "canceled", false),
             ("customer.subscription.deleted", "active", false),
         ] {
-            let intent = plan_intent(&event(kind, json!({"id": "sub_1", "status": status, "metadata": {"platformId": "plt_1"}}))).unwrap();
+            let intent = plan_intent(&event(
+                kind,
+                json!({"id": "sub_1", "status": status, "metadata": {"platformId": "plt_1"}}),
+            ))
+            .unwrap();
             assert_eq!(intent.paid, paid, "{kind} {status}");
         }
     }
@@ -203,7 +257,10 @@ mod tests {
     #[test]
     fn unrelated_and_connected_account_events_are_ignored() {
         assert_eq!(plan_intent(&event("product.created", json!({}))), None);
-        let mut connected = event("customer.subscription.deleted", json!({"id": "sub_1", "status": "canceled"}));
+        let mut connected = event(
+            "customer.subscription.deleted",
+            json!({"id": "sub_1", "status": "canceled"}),
+        );
         connected.account = Some("acct_1".into());
         assert_eq!(plan_intent(&connected), None);
     }

@@ -64,6 +64,18 @@ impl Cache {
         }
     }
 
+    /// A lookup mirror (the spec's `user:{id}:platformId` entries): kept until overwritten.
+    pub async fn put_mirror(&self, entry: &str, value: &str) {
+        let Some(store) = self.0.as_ref() else { return };
+        let result = match store.put(entry, value) {
+            Ok(put) => put.execute().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            log::error(&format!("KV put {entry}: {e}"));
+        }
+    }
+
     pub async fn put_json<T: Serialize>(&self, entry: &str, value: &T) {
         match serde_json::to_string(value) {
             Ok(text) => self.put_text(entry, &text).await,

@@ -102,8 +102,14 @@ fn check_text(path: &str, text: &str, max: usize) -> ApiResult<String> {
 fn check_url(path: &str, url: &str) -> ApiResult<String> {
     let ok = (url.starts_with("https://") || url.starts_with("http://"))
         && url.len() <= MAX_URL_LEN
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
-    if ok { Ok(url.to_owned()) } else { Err(field_error(path, "must be an http(s) URL")) }
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
+    if ok {
+        Ok(url.to_owned())
+    } else {
+        Err(field_error(path, "must be an http(s) URL"))
+    }
 }
 
 impl TierInput {
@@ -116,27 +122,42 @@ impl TierInput {
         let (limit, inventory) = match kind {
             ProjectType::Saas => {
                 if self.inventory.is_some() {
-                    return Err(field_error(&format!("{path}.inventory"), "SaaS tiers have usage limits, not inventory"));
+                    return Err(field_error(
+                        &format!("{path}.inventory"),
+                        "SaaS tiers have usage limits, not inventory",
+                    ));
                 }
                 (self.limit.map_or(UsageLimit::UNLIMITED, UsageLimit::limited), None)
             }
             ProjectType::Store => {
                 if self.limit.is_some() {
-                    return Err(field_error(&format!("{path}.limit"), "Store products have inventory, not usage limits"));
+                    return Err(field_error(
+                        &format!("{path}.limit"),
+                        "Store products have inventory, not usage limits",
+                    ));
                 }
                 if self.price.is_free() {
-                    return Err(field_error(&format!("{path}.price"), "a Store product must cost more than 0"));
+                    return Err(field_error(
+                        &format!("{path}.price"),
+                        "a Store product must cost more than 0",
+                    ));
                 }
                 if let Some(stock) = self.inventory
                     && !(0..=MAX_INVENTORY).contains(&stock)
                 {
-                    return Err(field_error(&format!("{path}.inventory"), format!("must be between 0 and {MAX_INVENTORY}")));
+                    return Err(field_error(
+                        &format!("{path}.inventory"),
+                        format!("must be between 0 and {MAX_INVENTORY}"),
+                    ));
                 }
                 (UsageLimit::UNLIMITED, self.inventory)
             }
         };
         if self.features.len() > MAX_FEATURES {
-            return Err(field_error(&format!("{path}.features"), format!("at most {MAX_FEATURES} entries")));
+            return Err(field_error(
+                &format!("{path}.features"),
+                format!("at most {MAX_FEATURES} entries"),
+            ));
         }
         let features = self
             .features
@@ -178,7 +199,10 @@ pub fn validate_tiers(kind: ProjectType, tiers: &[TierInput]) -> ApiResult<Vec<T
         .enumerate()
         .map(|(i, tier)| {
             if !seen.insert(tier.name.as_str()) {
-                return Err(field_error(&format!("tiers[{i}].name"), format!("`{}` is used twice", tier.name)));
+                return Err(field_error(
+                    &format!("tiers[{i}].name"),
+                    format!("`{}` is used twice", tier.name),
+                ));
             }
             tier.validate(kind, &format!("tiers[{i}]"))
         })
@@ -197,7 +221,10 @@ fn title_case(slug: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut chars = w.chars();
-            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -249,9 +276,18 @@ mod tests {
             (saas(json!([{"name": "Free", "price": 0}])), "tier name"),
             (saas(json!([{"name": "free", "price": -1}])), "negative"),
             (saas(json!([{"name": "free", "price": 1.999}])), "2 decimals"),
-            (saas(json!([{"name": "free", "price": 0, "limit": -5}])), "invalid value"),
-            (saas(json!([{"name": "free", "price": 0, "color": "red"}])), "unknown field"),
-            (json!({"name": "x", "projectType": "hybrid", "tiers": []}), "unknown variant"),
+            (
+                saas(json!([{"name": "free", "price": 0, "limit": -5}])),
+                "invalid value",
+            ),
+            (
+                saas(json!([{"name": "free", "price": 0, "color": "red"}])),
+                "unknown field",
+            ),
+            (
+                json!({"name": "x", "projectType": "hybrid", "tiers": []}),
+                "unknown variant",
+            ),
         ] {
             let err = parse(body).unwrap_err();
             assert!(err.contains(expected), "{err}");
@@ -262,20 +298,46 @@ mod tests {
     fn semantic_errors_name_the_field() {
         let cases = [
             (saas(json!([])), "tiers: a project needs"),
-            (saas(json!([{"name": "free", "price": 0}, {"name": "free", "price": 5}])), "tiers[1].name: `free` is used twice"),
-            (saas(json!([{"name": "free", "price": 0, "inventory": 5}])), "tiers[0].inventory"),
-            (json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 5, "limit": 10}]}), "tiers[0].limit"),
-            (json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 0}]}), "tiers[0].price"),
-            (json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 5, "inventory": -1}]}), "tiers[0].inventory"),
-            (json!({"name": "  ", "projectType": "saas", "tiers": [{"name": "free", "price": 0}]}), "name: must be"),
-            (saas(json!([{"name": "free", "price": 0, "imageUrl": "javascript:alert(1)"}])), "tiers[0].imageUrl"),
-            (saas(json!([{"name": "free", "price": 0, "displayName": "a\u{0}b"}])), "control characters"),
+            (
+                saas(json!([{"name": "free", "price": 0}, {"name": "free", "price": 5}])),
+                "tiers[1].name: `free` is used twice",
+            ),
+            (
+                saas(json!([{"name": "free", "price": 0, "inventory": 5}])),
+                "tiers[0].inventory",
+            ),
+            (
+                json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 5, "limit": 10}]}),
+                "tiers[0].limit",
+            ),
+            (
+                json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 0}]}),
+                "tiers[0].price",
+            ),
+            (
+                json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 5, "inventory": -1}]}),
+                "tiers[0].inventory",
+            ),
+            (
+                json!({"name": "  ", "projectType": "saas", "tiers": [{"name": "free", "price": 0}]}),
+                "name: must be",
+            ),
+            (
+                saas(json!([{"name": "free", "price": 0, "imageUrl": "javascript:alert(1)"}])),
+                "tiers[0].imageUrl",
+            ),
+            (
+                saas(json!([{"name": "free", "price": 0, "displayName": "a\u{0}b"}])),
+                "control characters",
+            ),
         ];
         for (body, expected) in cases {
             let err = parse(body).unwrap().validate().unwrap_err();
             assert!(err.message().contains(expected), "{}", err.message());
         }
-        let too_many: Vec<_> = (0..=MAX_TIERS).map(|i| json!({"name": format!("t{i}"), "price": 0})).collect();
+        let too_many: Vec<_> = (0..=MAX_TIERS)
+            .map(|i| json!({"name": format!("t{i}"), "price": 0}))
+            .collect();
         assert!(parse(saas(json!(too_many))).unwrap().validate().is_err());
     }
 }

@@ -111,7 +111,12 @@ fn raw_algorithm_error(token: &str) -> TokenError {
     }
 }
 
-pub fn verify(token: &str, jwks: &JwkSet, rules: &SessionRules<'_>, now: Timestamp) -> Result<SessionClaims, TokenError> {
+pub fn verify(
+    token: &str,
+    jwks: &JwkSet,
+    rules: &SessionRules<'_>,
+    now: Timestamp,
+) -> Result<SessionClaims, TokenError> {
     let kid = key_id(token)?;
     let jwk = jwks.find(&kid).ok_or(TokenError::UnknownKey)?;
     let key = DecodingKey::from_rsa_components(&jwk.n, &jwk.e).map_err(|_| TokenError::UnknownKey)?;
@@ -175,7 +180,15 @@ mod tests {
 
     fn check(token: &str) -> Result<SessionClaims, TokenError> {
         let parties = CorsPolicy::parse("http://localhost:5173");
-        verify(token, &jwks(), &SessionRules { issuer: ISSUER, authorized_parties: &parties }, NOW)
+        verify(
+            token,
+            &jwks(),
+            &SessionRules {
+                issuer: ISSUER,
+                authorized_parties: &parties,
+            },
+            NOW,
+        )
     }
 
     fn with(field: &str, value: serde_json::Value) -> serde_json::Value {
@@ -199,14 +212,30 @@ mod tests {
                 let text = v.to_string();
                 base64url(text.as_bytes())
             };
-            format!("{}.{}.", enc(json!({"alg": "none", "typ": "JWT", "kid": kid})), enc(claims()))
+            format!(
+                "{}.{}.",
+                enc(json!({"alg": "none", "typ": "JWT", "kid": kid})),
+                enc(claims())
+            )
         };
         let cases = [
             (sign(&with("exp", json!(NOW.0 - 60)), KEY_PEM, kid), TokenError::Expired),
-            (sign(&with("nbf", json!(NOW.0 + 600)), KEY_PEM, kid), TokenError::NotYetValid),
-            (sign(&with("iss", json!("https://evil.clerk.test")), KEY_PEM, kid), TokenError::WrongIssuer),
-            (sign(&with("azp", json!("https://evil.example")), KEY_PEM, kid), TokenError::WrongParty),
-            (sign(&with("azp", serde_json::Value::Null), KEY_PEM, kid), TokenError::WrongParty),
+            (
+                sign(&with("nbf", json!(NOW.0 + 600)), KEY_PEM, kid),
+                TokenError::NotYetValid,
+            ),
+            (
+                sign(&with("iss", json!("https://evil.clerk.test")), KEY_PEM, kid),
+                TokenError::WrongIssuer,
+            ),
+            (
+                sign(&with("azp", json!("https://evil.example")), KEY_PEM, kid),
+                TokenError::WrongParty,
+            ),
+            (
+                sign(&with("azp", serde_json::Value::Null), KEY_PEM, kid),
+                TokenError::WrongParty,
+            ),
             (sign(&claims(), KEY_PEM, "rotated-away-kid"), TokenError::UnknownKey),
             (sign(&claims(), OTHER_PEM, kid), TokenError::BadSignature),
             (unsigned, TokenError::UnsupportedAlgorithm),
@@ -223,7 +252,12 @@ mod tests {
         // Algorithm confusion: the attacker signs with HMAC using the RSA public key as secret.
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("test-signing-key-kid".to_owned());
-        let token = encode(&header, &claims(), &EncodingKey::from_secret(jwks().keys[0].n.as_bytes())).unwrap();
+        let token = encode(
+            &header,
+            &claims(),
+            &EncodingKey::from_secret(jwks().keys[0].n.as_bytes()),
+        )
+        .unwrap();
         assert_eq!(check(&token), Err(TokenError::UnsupportedAlgorithm));
     }
 

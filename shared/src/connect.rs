@@ -26,7 +26,11 @@ pub fn issue_state(secret: &str, now: Timestamp) -> IssuedState {
     let nonce = random_id("ost");
     let expires = Timestamp(now.0 + STATE_TTL_SECS);
     let signature = hex::encode(mac(secret, &nonce, expires.0).finalize().into_bytes());
-    IssuedState { state: format!("{nonce}.{}.{signature}", expires.0), nonce, expires }
+    IssuedState {
+        state: format!("{nonce}.{}.{signature}", expires.0),
+        nonce,
+        expires,
+    }
 }
 
 /// The nonce of a genuine, unexpired state; `None` for anything else.
@@ -48,16 +52,28 @@ mod tests {
     #[test]
     fn issued_states_verify_until_they_expire() {
         let issued = issue_state("secret", NOW);
-        assert_eq!(verify_state("secret", &issued.state, NOW).as_deref(), Some(issued.nonce.as_str()));
-        assert_eq!(verify_state("secret", &issued.state, Timestamp(NOW.0 + STATE_TTL_SECS)), None);
+        assert_eq!(
+            verify_state("secret", &issued.state, NOW).as_deref(),
+            Some(issued.nonce.as_str())
+        );
+        assert_eq!(
+            verify_state("secret", &issued.state, Timestamp(NOW.0 + STATE_TTL_SECS)),
+            None
+        );
     }
 
     #[test]
     fn forged_or_altered_states_are_refused() {
         let issued = issue_state("secret", NOW);
         assert_eq!(verify_state("other-secret", &issued.state, NOW), None);
-        let later = issued.state.replace(&issued.expires.0.to_string(), &(issued.expires.0 + 9999).to_string());
-        assert_eq!(verify_state("secret", &later, NOW), None, "extending the expiry breaks the signature");
+        let later = issued
+            .state
+            .replace(&issued.expires.0.to_string(), &(issued.expires.0 + 9999).to_string());
+        assert_eq!(
+            verify_state("secret", &later, NOW),
+            None,
+            "extending the expiry breaks the signature"
+        );
         let other_nonce = issued.state.replacen("ost_", "ost_0", 1);
         assert_eq!(verify_state("secret", &other_nonce, NOW), None);
         for garbage in ["", "a.b", "a.b.c", "ost_x.123.zz"] {

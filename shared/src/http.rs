@@ -58,6 +58,20 @@ impl CorsPolicy {
     }
 }
 
+/// A redirect target supplied by a caller must lead back to one of our dashboard origins,
+/// or the endpoint becomes an open redirect.
+pub fn allowed_redirect(policy: &CorsPolicy, url: &str) -> Result<String, ApiError> {
+    let parsed = url::Url::parse(url).map_err(|_| ApiError::invalid_request(format!("`{url}` is not a URL")))?;
+    let origin = parsed.origin().ascii_serialization();
+    if matches!(parsed.scheme(), "http" | "https") && policy.allows(&origin) {
+        Ok(url.to_owned())
+    } else {
+        Err(ApiError::invalid_request(format!(
+            "Redirect URLs must be on an allowed dashboard origin, not {origin}"
+        )))
+    }
+}
+
 /// Wraps a worker's routes with `/health`, the JSON 404 fallback and the edge middleware.
 pub fn app<S: Clone + Send + Sync + 'static>(
     worker: &'static str,
@@ -332,6 +346,20 @@ mod tests {
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body["code"], "unauthorized");
         assert!(!headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+    }
+
+    #[test]
+    fn redirects_stay_on_dashboard_origins() {
+        let policy = CorsPolicy::parse("http://localhost:5173");
+        assert!(allowed_redirect(&policy, "http://localhost:5173/dashboard?x=1").is_ok());
+        for bad in [
+            "https://evil.example/phish",
+            "javascript:alert(1)",
+            "//evil.example",
+            "http://localhost:5173.evil.example/",
+        ] {
+            assert!(allowed_redirect(&policy, bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -185,6 +185,12 @@ impl KeyPair {
     }
 }
 
+/// One random byte (retry jitter).
+pub fn random_byte() -> u8 {
+    let mut byte = [0u8; 1];
+    SysRng.try_fill_bytes(&mut byte).map(|()| byte[0]).unwrap_or(0)
+}
+
 /// Random identifier with a type prefix (`plt_`, `prj_`, `req_`): 128 bits, hex.
 pub fn random_id(prefix: &str) -> String {
     format!("{prefix}_{}", random_hex(16))

@@ -55,7 +55,10 @@ pub async fn send(
     let exchange = async {
         let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
         let body = response.text().await?;
-        Ok::<_, worker::Error>(OutboundResponse { status: response.status_code(), body })
+        Ok::<_, worker::Error>(OutboundResponse {
+            status: response.status_code(),
+            body,
+        })
     };
     match select(pin!(exchange), pin!(Delay::from(timeout))).await {
         Either::Left((result, _)) => result.map_err(|e| OutboundError::Network(e.to_string())),

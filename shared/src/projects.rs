@@ -13,7 +13,10 @@ use crate::{
     keys::{KeyPair, SecretKey, SecretKeyHash, random_id},
     mode::{Mode, ProjectType},
     period::Timestamp,
-    repo::{PlatformScope, projects::{NewKeySet, OwnedProject}},
+    repo::{
+        PlatformScope,
+        projects::{NewKeySet, OwnedProject},
+    },
     stripe::{Stripe, catalog},
     tier::{Tier, TierName},
 };
@@ -59,8 +62,11 @@ fn require_paid(platform: &PlatformScope) -> ApiResult<()> {
     if platform.platform().is_paid() {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::Unauthorized, "Creating projects needs the paid plan: POST /create-checkout first")
-            .with_status(axum::http::StatusCode::FORBIDDEN))
+        Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "Creating projects needs the paid plan: POST /create-checkout first",
+        )
+        .with_status(axum::http::StatusCode::FORBIDDEN))
     }
 }
 
@@ -73,10 +79,18 @@ async fn require_connected(platform: &PlatformScope) -> ApiResult<String> {
 
 /// Drops api-multi's cached view of a key so its next request reads D1.
 pub async fn evict(env: &Env, hash: &SecretKeyHash) {
-    Cache::from_env(env, cache::TOKENS_KV).delete(&cache::secret_key_entry(hash)).await;
+    Cache::from_env(env, cache::TOKENS_KV)
+        .delete(&cache::secret_key_entry(hash))
+        .await;
 }
 
-async fn publish_all(stripe: &Stripe, kind: ProjectType, drafts: Vec<TierDraft>, keys: &KeyPair, request_id: &str) -> ApiResult<Vec<Tier>> {
+async fn publish_all(
+    stripe: &Stripe,
+    kind: ProjectType,
+    drafts: Vec<TierDraft>,
+    keys: &KeyPair,
+    request_id: &str,
+) -> ApiResult<Vec<Tier>> {
     let mut tiers = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let key = format!("{request_id}:{}", draft.name);
@@ -100,7 +114,13 @@ pub async fn create_project(
     let project_id = random_id("prj");
     let stripe = stripe.for_mode(Mode::Test).on_account(&account);
     let tiers = publish_all(&stripe, input.project_type, drafts, &keys, request_id).await?;
-    let new = NewKeySet { project_id: &project_id, name: &name, project_type: input.project_type, keys: &keys, tiers: &tiers };
+    let new = NewKeySet {
+        project_id: &project_id,
+        name: &name,
+        project_type: input.project_type,
+        keys: &keys,
+        tiers: &tiers,
+    };
     platform.insert_key_set(&new, now).await?;
     Ok(CreatedKeySet {
         project_id,
@@ -125,10 +145,14 @@ pub async fn promote_to_live(
 ) -> ApiResult<CreatedKeySet> {
     require_paid(platform)?;
     if test.mode != Mode::Test {
-        return Err(ApiError::invalid_request("Promote the test project; this key is already live"));
+        return Err(ApiError::invalid_request(
+            "Promote the test project; this key is already live",
+        ));
     }
     if platform.project_modes(&test.project_id).await?.contains(&Mode::Live) {
-        return Err(ApiError::conflict("This project already has live keys; edit the live project's tiers instead"));
+        return Err(ApiError::conflict(
+            "This project already has live keys; edit the live project's tiers instead",
+        ));
     }
     let kind = test.scope.project().project_type;
     let drafts = match edited {
@@ -139,7 +163,13 @@ pub async fn promote_to_live(
     let keys = KeyPair::generate(Mode::Live);
     let stripe = stripe.for_mode(Mode::Live).on_account(&account);
     let tiers = publish_all(&stripe, kind, drafts, &keys, request_id).await?;
-    let new = NewKeySet { project_id: &test.project_id, name: &test.name, project_type: kind, keys: &keys, tiers: &tiers };
+    let new = NewKeySet {
+        project_id: &test.project_id,
+        name: &test.name,
+        project_type: kind,
+        keys: &keys,
+        tiers: &tiers,
+    };
     platform.insert_key_set(&new, now).await?;
     Ok(CreatedKeySet {
         project_id: test.project_id.clone(),
@@ -189,15 +219,28 @@ pub async fn add_tier(
     let draft = input.validate(kind, "tier")?;
     let existing = project.scope.tiers().await?;
     if existing.iter().any(|t| t.name == draft.name) {
-        return Err(ApiError::conflict(format!("A tier named `{}` already exists", draft.name)));
+        return Err(ApiError::conflict(format!(
+            "A tier named `{}` already exists",
+            draft.name
+        )));
     }
     if existing.len() >= crate::catalog::MAX_TIERS {
-        return Err(ApiError::invalid_request(format!("A project has at most {} tiers", crate::catalog::MAX_TIERS)));
+        return Err(ApiError::invalid_request(format!(
+            "A project has at most {} tiers",
+            crate::catalog::MAX_TIERS
+        )));
     }
     let account = require_connected(platform).await?;
     let stripe = stripe.for_mode(project.mode).on_account(&account);
     let key = format!("{request_id}:{}", draft.name);
-    let tier = catalog::publish_new_tier(&stripe, kind, draft.into_tier(), &project.scope.project().publishable_key, &key).await?;
+    let tier = catalog::publish_new_tier(
+        &stripe,
+        kind,
+        draft.into_tier(),
+        &project.scope.project().publishable_key,
+        &key,
+    )
+    .await?;
     project.scope.insert_tier(project.mode, &tier, now).await?;
     evict(env, &project.secret_key_hash).await;
     Ok(tier)
@@ -219,7 +262,8 @@ pub async fn update_tier(
     let mut new = input.validate(kind, "tier")?.into_tier();
     new.product_id = old.product_id.clone();
     new.price_id = old.price_id.clone();
-    let stripe_relevant = new.price != old.price || new.display_name != old.display_name || new.features != old.features;
+    let stripe_relevant =
+        new.price != old.price || new.display_name != old.display_name || new.features != old.features;
     if stripe_relevant {
         let account = require_connected(platform).await?;
         let stripe = stripe.for_mode(project.mode).on_account(&account);
@@ -242,7 +286,9 @@ pub async fn delete_tier(
 ) -> ApiResult<()> {
     let tier = tier_named(project, name).await?;
     if project.scope.tiers().await?.len() <= 1 {
-        return Err(ApiError::conflict("A project keeps at least one tier; add another before deleting this one"));
+        return Err(ApiError::conflict(
+            "A project keeps at least one tier; add another before deleting this one",
+        ));
     }
     if tier.product_id.is_some() {
         let account = require_connected(platform).await?;
@@ -258,9 +304,99 @@ pub async fn delete_tier(
 /// at once (its hash is gone from D1 and its cache entry is evicted).
 pub async fn rotate_key(env: &Env, project: &OwnedProject, now: Timestamp) -> ApiResult<SecretKey> {
     let secret = SecretKey::generate(project.mode);
-    if !project.scope.rotate_secret(&project.secret_key_hash, &secret.hash(), now).await? {
-        return Err(ApiError::conflict("The key was rotated concurrently; reload and try again"));
+    if !project
+        .scope
+        .rotate_secret(&project.secret_key_hash, &secret.hash(), now)
+        .await?
+    {
+        return Err(ApiError::conflict(
+            "The key was rotated concurrently; reload and try again",
+        ));
     }
     evict(env, &project.secret_key_hash).await;
     Ok(secret)
+}
+
+/// The dashboard's view of one project: its test and live key sets side by side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectView {
+    pub project_id: String,
+    pub name: String,
+    pub project_type: String,
+    pub test: Option<KeySetView>,
+    pub live: Option<KeySetView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySetView {
+    pub publishable_key: String,
+    pub status: String,
+    pub tier_count: i64,
+    pub created_at: String,
+}
+
+/// Groups key sets into projects, in creation order (the projects-model dashboard tree).
+pub fn dashboard_tree(key_sets: Vec<crate::repo::projects::KeySetSummary>) -> Vec<ProjectView> {
+    let mut projects: Vec<ProjectView> = Vec::new();
+    for set in key_sets {
+        let view = KeySetView {
+            publishable_key: set.publishable_key,
+            status: set.status,
+            tier_count: set.tier_count,
+            created_at: set.created_at,
+        };
+        let index = match projects.iter().position(|p| p.project_id == set.project_id) {
+            Some(i) => i,
+            None => {
+                projects.push(ProjectView {
+                    project_id: set.project_id,
+                    name: set.name,
+                    project_type: set.project_type,
+                    test: None,
+                    live: None,
+                });
+                projects.len() - 1
+            }
+        };
+        match set.mode.as_str() {
+            "live" => projects[index].live = Some(view),
+            _ => projects[index].test = Some(view),
+        }
+    }
+    projects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::projects::KeySetSummary;
+
+    fn set(project: &str, mode: &str, pk: &str) -> KeySetSummary {
+        KeySetSummary {
+            project_id: project.into(),
+            name: format!("name of {project}"),
+            project_type: "saas".into(),
+            mode: mode.into(),
+            publishable_key: pk.into(),
+            status: "active".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            tier_count: 2,
+        }
+    }
+
+    #[test]
+    fn groups_test_and_live_under_one_project() {
+        let tree = dashboard_tree(vec![
+            set("prj_a", "test", "pk_test_a"),
+            set("prj_b", "test", "pk_test_b"),
+            set("prj_a", "live", "pk_live_a"),
+        ]);
+        assert_eq!(tree.len(), 2);
+        assert_eq!(tree[0].project_id, "prj_a");
+        assert_eq!(tree[0].test.as_ref().unwrap().publishable_key, "pk_test_a");
+        assert_eq!(tree[0].live.as_ref().unwrap().publishable_key, "pk_live_a");
+        assert_eq!(tree[1].live, None);
+    }
 }

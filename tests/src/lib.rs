@@ -1,12 +1,8 @@
 //! Support for the end-to-end tests and the local launcher: starting the stack, fixtures, and
 //! a typed view of the environment the tests run in.
 
-pub mod fixtures;
+pub mod journey;
 pub mod stack;
-
-use std::path::PathBuf;
-
-use fixtures::LocalD1;
 
 /// What the launcher tells the tests about the stack it started (environment variables).
 #[derive(Debug, Clone)]
@@ -14,13 +10,14 @@ pub struct TestEnv {
     pub api_multi: String,
     pub oauth_api: String,
     pub front_auth_api: String,
-    pub d1: LocalD1,
+    /// The Stripe + Clerk emulator's base URL.
+    pub emulator: String,
 }
 
 pub const ENV_API_MULTI: &str = "DREAM_API_MULTI_URL";
 pub const ENV_OAUTH_API: &str = "DREAM_OAUTH_API_URL";
 pub const ENV_FRONT_AUTH_API: &str = "DREAM_FRONT_AUTH_API_URL";
-pub const ENV_STATE_DIR: &str = "DREAM_STATE_DIR";
+pub const ENV_EMULATOR: &str = "DREAM_EMULATOR_URL";
 
 impl TestEnv {
     /// Panics with instructions when run outside `make test`.
@@ -34,10 +31,27 @@ impl TestEnv {
             api_multi: var(ENV_API_MULTI),
             oauth_api: var(ENV_OAUTH_API),
             front_auth_api: var(ENV_FRONT_AUTH_API),
-            d1: LocalD1 {
-                state_dir: PathBuf::from(var(ENV_STATE_DIR)),
-            },
+            emulator: var(ENV_EMULATOR),
         }
+    }
+
+    /// The same values a running stack has (the launcher's own view).
+    pub fn of(stack: &stack::StackConfig) -> Self {
+        Self {
+            api_multi: stack.url("api-multi"),
+            oauth_api: stack.url("oauth-api"),
+            front_auth_api: stack.url("front-auth-api"),
+            emulator: stack.emulator.url(),
+        }
+    }
+
+    /// The developers' Clerk instance in the emulator.
+    pub fn clerk_dev_base(&self) -> String {
+        format!("{}/clerk/dream-api", self.emulator)
+    }
+
+    pub fn clerk_end_user_base(&self) -> String {
+        format!("{}/clerk/end-user-api", self.emulator)
     }
 }
 

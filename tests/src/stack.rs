@@ -1,5 +1,6 @@
-//! The local platform: the three workers under `wrangler dev` (workerd) sharing one persisted
-//! D1/KV/R2 state directory, on loopback. Used by `make dev`, the end-to-end tests and the bench.
+//! The local platform: the Stripe + Clerk emulator, then the three workers under `wrangler dev`
+//! (workerd) sharing one persisted D1/KV/R2 state directory, all on loopback and wired to the
+//! emulator. Used by `make dev`, the end-to-end tests and the bench.
 
 use std::{
     collections::BTreeMap,
@@ -31,20 +32,51 @@ pub struct WorkerSpec {
 
 pub const WORKERS: [&str; 3] = ["api-multi", "oauth-api", "front-auth-api"];
 pub const DEV_PORTS: [u16; 3] = [8787, 8788, 8789];
+pub const DEV_EMULATOR_PORT: u16 = 8790;
+
+/// The local Stripe + Clerk emulator of a stack.
+#[derive(Debug, Clone)]
+pub struct EmulatorSpec {
+    pub port: u16,
+    /// Persist the emulator's state across restarts (`make dev`); tests start empty.
+    pub state_file: Option<PathBuf>,
+}
+
+impl EmulatorSpec {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Keys the local stack hands to the workers and the emulator. Not secret: the emulator
+/// accepts any well-formed key, and nothing here reaches real Stripe or Clerk.
+pub mod local_keys {
+    pub const STRIPE_TEST_KEY: &str = "sk_test_dreamapilocalplatform";
+    pub const STRIPE_LIVE_KEY: &str = "sk_live_dreamapilocalplatform";
+    pub const CLERK_SECRET_KEY: &str = "sk_test_dreamapilocalclerk";
+    pub const CONNECT_CLIENT_ID: &str = "ca_dreamapilocal";
+    pub const DASHBOARD_URL: &str = "http://localhost:5173";
+}
 
 /// Where a stack keeps its state and logs, and which ports it uses.
 #[derive(Debug, Clone)]
 pub struct StackConfig {
     pub state_dir: PathBuf,
     pub log_dir: PathBuf,
+    pub emulator: EmulatorSpec,
     pub workers: Vec<WorkerSpec>,
 }
 
 impl StackConfig {
-    pub fn with_ports(base: &Path, ports: [u16; 3]) -> Self {
+    /// `persistent`: keep the emulator's state in the state directory (`make dev`).
+    pub fn new(base: &Path, emulator_port: u16, ports: [u16; 3], persistent: bool) -> Self {
         Self {
             state_dir: base.join("state"),
             log_dir: base.join("logs"),
+            emulator: EmulatorSpec {
+                port: emulator_port,
+                state_file: persistent.then(|| base.join("state").join("emulator.json")),
+            },
             workers: WORKERS
                 .iter()
                 .zip(ports)
@@ -58,9 +90,55 @@ impl StackConfig {
         }
     }
 
+    /// A stack on free ports (tests, bench).
+    pub fn on_free_ports(base: &Path) -> Self {
+        Self::new(base, free_port(), [free_port(), free_port(), free_port()], false)
+    }
+
     pub fn url(&self, worker: &str) -> String {
         let port = self.workers.iter().find(|w| w.name == worker).map_or(0, |w| w.port);
         format!("http://127.0.0.1:{port}")
+    }
+
+    /// Points every worker at the emulator and gives each the settings it reads.
+    fn wire_workers(&mut self, secrets: &StackSecrets, platform_price: &str) {
+        use local_keys::*;
+        let em = self.emulator.url();
+        let clerk = format!("{em}/clerk/dream-api");
+        let api_multi = self.url("api-multi");
+        let oauth = self.url("oauth-api");
+        for worker in &mut self.workers {
+            let mut set = |k: &str, v: &str| {
+                worker.vars.insert(k.to_owned(), v.to_owned());
+            };
+            set("STRIPE_API_BASE", &em);
+            set("CLERK_ISSUER", &clerk);
+            set("DASHBOARD_URL", DASHBOARD_URL);
+            match worker.name {
+                "front-auth-api" => {
+                    set("CLERK_API_BASE", &format!("{clerk}/v1"));
+                    set("CLERK_SECRET_KEY", CLERK_SECRET_KEY);
+                    set("STRIPE_SECRET_KEY", STRIPE_TEST_KEY);
+                    set("STRIPE_WEBHOOK_SECRET", &secrets.platform_webhook);
+                    set("PLATFORM_PRICE_ID", platform_price);
+                    set("API_MULTI_URL", &api_multi);
+                }
+                "oauth-api" => {
+                    set("STRIPE_CONNECT_BASE", &em);
+                    set("STRIPE_CONNECT_CLIENT_ID", CONNECT_CLIENT_ID);
+                    set("STRIPE_TEST_SECRET_KEY", STRIPE_TEST_KEY);
+                    set("STRIPE_LIVE_SECRET_KEY", STRIPE_LIVE_KEY);
+                    set("OAUTH_STATE_SECRET", &secrets.oauth_state);
+                    set("OAUTH_REDIRECT_URI", &format!("{oauth}/callback"));
+                }
+                "api-multi" => {
+                    set("STRIPE_TEST_SECRET_KEY", STRIPE_TEST_KEY);
+                    set("STRIPE_LIVE_SECRET_KEY", STRIPE_LIVE_KEY);
+                    set("STRIPE_CONNECT_WEBHOOK_SECRET", &secrets.connect_webhook);
+                }
+                _ => {}
+            }
+        }
     }
 }
 
@@ -132,36 +210,114 @@ pub async fn apply_migrations(state_dir: &Path) -> Result<(), String> {
     .map(|_| ())
 }
 
+/// Webhook signing and OAuth state secrets, fresh for every stack run.
+pub struct StackSecrets {
+    pub platform_webhook: String,
+    pub connect_webhook: String,
+    pub oauth_state: String,
+}
+
+impl StackSecrets {
+    fn generate() -> Self {
+        let random = |prefix: &str| shared::keys::random_id(prefix);
+        Self {
+            platform_webhook: random("whsec"),
+            connect_webhook: random("whsec"),
+            oauth_state: random("state"),
+        }
+    }
+}
+
 /// The running stack. Dropping it without `stop()` still kills every process group.
 pub struct Stack {
     pub config: StackConfig,
+    pub secrets: StackSecrets,
     children: Vec<(String, Child)>,
 }
 
 impl Stack {
-    /// Applies migrations, starts every worker and waits until each answers `/health`.
+    /// Starts the emulator, applies migrations, starts every worker wired to the emulator and
+    /// waits until each answers `/health`.
     pub async fn start(config: StackConfig) -> Result<Self, String> {
         std::fs::create_dir_all(&config.state_dir).map_err(|e| e.to_string())?;
         std::fs::create_dir_all(&config.log_dir).map_err(|e| e.to_string())?;
-        apply_migrations(&config.state_dir).await?;
         let mut stack = Self {
             config,
+            secrets: StackSecrets::generate(),
             children: Vec::new(),
         };
+        let emulator = stack.spawn_emulator()?;
+        stack.children.push(("emulator".to_owned(), emulator));
+        stack
+            .wait_until(&format!("{}/_emulator/health", stack.config.emulator.url()), "emulator")
+            .await?;
+        let price = create_platform_price(&stack.config.emulator.url()).await?;
+        stack.config.wire_workers(&stack.secrets, &price);
+        apply_migrations(&stack.config.state_dir).await?;
+        // One at a time: workerd instances opening the shared state directory together race on
+        // its SQLite files (SQLITE_BUSY at startup).
         for worker in stack.config.workers.clone() {
-            let child = stack.spawn(&worker)?;
+            let child = stack.spawn_worker(&worker)?;
             stack.children.push((worker.name.to_owned(), child));
-        }
-        for worker in stack.config.workers.clone() {
-            stack.wait_healthy(&worker).await?;
+            stack
+                .wait_until(&format!("http://127.0.0.1:{}/health", worker.port), worker.name)
+                .await?;
         }
         Ok(stack)
     }
 
-    fn spawn(&self, worker: &WorkerSpec) -> Result<Child, String> {
-        let log_path = self.config.log_dir.join(format!("{}.log", worker.name));
-        let log = std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-        let log_err = log.try_clone().map_err(|e| e.to_string())?;
+    /// Starts one more worker on the running stack (the bench's baseline) and waits for it.
+    pub async fn add_worker(&mut self, worker: WorkerSpec) -> Result<(), String> {
+        let child = self.spawn_worker(&worker)?;
+        self.children.push((worker.name.to_owned(), child));
+        let url = format!("http://127.0.0.1:{}/health", worker.port);
+        self.config.workers.push(worker.clone());
+        self.wait_until(&url, worker.name).await
+    }
+
+    fn log_files(&self, name: &str) -> Result<(std::fs::File, std::fs::File), String> {
+        let path = self.config.log_dir.join(format!("{name}.log"));
+        let log = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let err = log.try_clone().map_err(|e| e.to_string())?;
+        Ok((log, err))
+    }
+
+    fn spawn_emulator(&self) -> Result<Child, String> {
+        let binary = repo_root().join("target/debug/dream-emulator");
+        if !binary.exists() {
+            return Err(format!(
+                "{} is missing: build it with `cargo build -p emulator`",
+                binary.display()
+            ));
+        }
+        let (log, log_err) = self.log_files("emulator")?;
+        let mut cmd = Command::new(binary);
+        cmd.arg("--port").arg(self.config.emulator.port.to_string());
+        if let Some(state) = &self.config.emulator.state_file {
+            cmd.arg("--state-file").arg(state);
+        }
+        // Platform events go to front-auth-api; connected accounts' events to api-multi.
+        cmd.arg("--webhook").arg(format!(
+            "url={}/webhook/stripe,secret={}",
+            self.config.url("front-auth-api"),
+            self.secrets.platform_webhook
+        ));
+        cmd.arg("--webhook").arg(format!(
+            "url={}/webhook/stripe,secret={},connect=true",
+            self.config.url("api-multi"),
+            self.secrets.connect_webhook
+        ));
+        cmd.args(["--retry-base-ms", "500"]);
+        cmd.process_group(0)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .kill_on_drop(true);
+        cmd.spawn().map_err(|e| format!("cannot start the emulator: {e}"))
+    }
+
+    fn spawn_worker(&self, worker: &WorkerSpec) -> Result<Child, String> {
+        let (log, log_err) = self.log_files(worker.name)?;
         let mut cmd = wrangler();
         let port = worker.port.to_string();
         let inspector = free_port().to_string();
@@ -178,44 +334,46 @@ impl Stack {
             .map_err(|e| format!("cannot start wrangler dev for {}: {e}", worker.name))
     }
 
-    async fn wait_healthy(&mut self, worker: &WorkerSpec) -> Result<(), String> {
-        let url = format!("http://127.0.0.1:{}/health", worker.port);
+    async fn wait_until(&mut self, url: &str, name: &str) -> Result<(), String> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| e.to_string())?;
         for _ in 0..240 {
-            if let Ok(resp) = client.get(&url).send().await
+            if let Ok(resp) = client.get(url).send().await
                 && resp.status().is_success()
             {
                 return Ok(());
             }
-            if let Some((_, child)) = self.children.iter_mut().find(|(n, _)| n == worker.name)
+            if let Some((_, child)) = self.children.iter_mut().find(|(n, _)| n == name)
                 && let Ok(Some(status)) = child.try_wait()
             {
                 return Err(format!(
-                    "{} exited ({status}) before it was ready:\n{}",
-                    worker.name,
-                    self.log_tail(worker.name)
+                    "{name} exited ({status}) before it was ready:\n{}",
+                    self.log_tail(name)
                 ));
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
         Err(format!(
-            "{} did not answer {url} within 120 s:\n{}",
-            worker.name,
-            self.log_tail(worker.name)
+            "{name} did not answer {url} within 120 s:\n{}",
+            self.log_tail(name)
         ))
     }
 
-    pub fn log_tail(&self, worker: &str) -> String {
-        let path = self.config.log_dir.join(format!("{worker}.log"));
+    pub fn log_tail(&self, name: &str) -> String {
+        let path = self.config.log_dir.join(format!("{name}.log"));
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
-    /// Stops every worker: SIGTERM to each process group, then SIGKILL after a grace period.
+    /// Every process of the stack, for logs on failure.
+    pub fn process_names(&self) -> Vec<String> {
+        self.children.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// Stops everything: SIGTERM to each process group, then SIGKILL after a grace period.
     pub async fn stop(&mut self) {
         for (_, child) in &self.children {
             signal_group(child, "TERM").await;
@@ -232,7 +390,7 @@ impl Stack {
         self.children.clear();
     }
 
-    /// Resolves when any worker process exits on its own (a crash while serving).
+    /// Resolves when any process exits on its own (a crash while serving).
     pub async fn any_exited(&mut self) -> String {
         loop {
             for (name, child) in &mut self.children {
@@ -255,6 +413,53 @@ impl Drop for Stack {
             }
         }
     }
+}
+
+/// The platform's own $15/month price, created in the emulator. The idempotency keys make a
+/// restart with persisted emulator state reuse the same product and price.
+async fn create_platform_price(emulator: &str) -> Result<String, String> {
+    let client = reqwest::Client::new();
+    let post = |path: &str, key: &'static str, form: Vec<(&'static str, String)>| {
+        client
+            .post(format!("{emulator}/v1{path}"))
+            .bearer_auth(local_keys::STRIPE_TEST_KEY)
+            .header("Idempotency-Key", key)
+            .form(&form)
+            .send()
+    };
+    let product: serde_json::Value = post(
+        "/products",
+        "dream-platform-product-v1",
+        vec![("name", "dream-api platform".into())],
+    )
+    .await
+    .map_err(|e| format!("creating the platform product: {e}"))?
+    .json()
+    .await
+    .map_err(|e| e.to_string())?;
+    let product_id = product["id"]
+        .as_str()
+        .ok_or_else(|| format!("no product id in {product}"))?
+        .to_owned();
+    let price: serde_json::Value = post(
+        "/prices",
+        "dream-platform-price-v1",
+        vec![
+            ("product", product_id),
+            ("unit_amount", "1500".into()),
+            ("currency", "usd".into()),
+            ("recurring[interval]", "month".into()),
+        ],
+    )
+    .await
+    .map_err(|e| format!("creating the platform price: {e}"))?
+    .json()
+    .await
+    .map_err(|e| e.to_string())?;
+    price["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("no price id in {price}"))
 }
 
 async fn signal_group(child: &Child, signal: &str) {

@@ -1,19 +1,13 @@
 //! POST /api/data and GET /api/usage against the running stack: exact counting, limits under
-//! concurrency, idempotency, and tenant isolation.
+//! concurrency, idempotency, and tenant isolation. Every project is created through the API by
+//! its own freshly onboarded developer.
 
 use e2e::{
     MeteredApi, TestEnv,
-    fixtures::{TestProject, TierSpec},
+    journey::{self, TestProject, saas_project},
 };
 use futures_util::future::join_all;
-use shared::mode::{Mode, ProjectType};
-
-async fn saas_project(env: &TestEnv, mode: Mode, tiers: &[TierSpec]) -> TestProject {
-    env.d1
-        .create_project(ProjectType::Saas, mode, tiers)
-        .await
-        .expect("fixture project")
-}
+use serde_json::json;
 
 async fn count_for(api: &MeteredApi, project: &TestProject, user: &str) -> u64 {
     let bearer = project.bearer();
@@ -26,7 +20,7 @@ async fn count_for(api: &MeteredApi, project: &TestProject, user: &str) -> u64 {
 async fn counts_each_request_and_stops_at_the_exact_limit() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let project = saas_project(&env, Mode::Test, &[TierSpec::saas("free", Some(5), 0)]).await;
+    let (_, project) = saas_project(&env, &[("free", Some(5), 0.0)]).await;
     let bearer = project.bearer();
     let headers = [
         ("authorization", bearer.as_str()),
@@ -60,7 +54,7 @@ async fn counts_each_request_and_stops_at_the_exact_limit() {
 async fn two_hundred_concurrent_requests_at_limit_one_hundred() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let project = saas_project(&env, Mode::Test, &[TierSpec::saas("free", Some(100), 0)]).await;
+    let (_, project) = saas_project(&env, &[("free", Some(100), 0.0)]).await;
     let bearer = project.bearer();
     let replies = join_all((0..200).map(|_| {
         let api = api.clone();
@@ -105,22 +99,14 @@ async fn two_hundred_concurrent_requests_at_limit_one_hundred() {
 async fn a_retried_request_with_the_same_idempotency_key_counts_once() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let project = saas_project(&env, Mode::Test, &[TierSpec::saas("free", Some(10), 0)]).await;
+    let (_, project) = saas_project(&env, &[("free", Some(10), 0.0)]).await;
     let bearer = project.bearer();
-    let with_key = |key: &'static str| {
-        [
-            ("authorization", bearer.clone()),
-            ("x-user-id", "u".into()),
-            ("idempotency-key", key.into()),
-        ]
-    };
-
-    let call = |key| {
-        let headers = with_key(key);
+    let call = |key: &'static str| {
         let api = api.clone();
+        let bearer = bearer.clone();
         async move {
-            let refs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            api.track(&refs).await
+            api.track(&[("authorization", &bearer), ("x-user-id", "u"), ("idempotency-key", key)])
+                .await
         }
     };
     let first = call("order-1").await;
@@ -154,12 +140,7 @@ async fn a_retried_request_with_the_same_idempotency_key_counts_once() {
 async fn unlimited_tiers_count_without_a_limit() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let project = saas_project(
-        &env,
-        Mode::Test,
-        &[TierSpec::saas("free", Some(1), 0), TierSpec::saas("scale", None, 9900)],
-    )
-    .await;
+    let (_, project) = saas_project(&env, &[("free", Some(1), 0.0), ("scale", None, 99.0)]).await;
     let bearer = project.bearer();
     for expected in 1..=30u64 {
         let reply = api
@@ -180,10 +161,10 @@ async fn unlimited_tiers_count_without_a_limit() {
 async fn test_and_live_usage_never_mix() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let tiers = [TierSpec::saas("free", Some(50), 0)];
-    let test = saas_project(&env, Mode::Test, &tiers).await;
-    let live = env.d1.add_mode(&test, Mode::Live, &tiers).await.unwrap();
+    let (developer, test) = saas_project(&env, &[("free", Some(50), 0.0)]).await;
+    let live = journey::promote(&developer, &test).await.unwrap();
     assert!(live.publishable_key.starts_with("pk_live_") && live.secret_key.starts_with("sk_live_"));
+    assert_eq!(live.project_id, test.project_id);
 
     for _ in 0..3 {
         let bearer = test.bearer();
@@ -215,9 +196,8 @@ async fn test_and_live_usage_never_mix() {
 async fn one_project_cannot_read_or_change_another_projects_usage() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let tiers = [TierSpec::saas("free", Some(100), 0)];
-    let a = saas_project(&env, Mode::Test, &tiers).await;
-    let b = saas_project(&env, Mode::Test, &tiers).await;
+    let (_, a) = saas_project(&env, &[("free", Some(100), 0.0)]).await;
+    let (_, b) = saas_project(&env, &[("free", Some(100), 0.0)]).await;
     for _ in 0..4 {
         let bearer = b.bearer();
         api.track(&[("authorization", &bearer), ("x-user-id", "victim")]).await;
@@ -248,7 +228,7 @@ async fn one_project_cannot_read_or_change_another_projects_usage() {
 async fn plan_defaults_to_free_and_unknown_plans_are_rejected() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let project = saas_project(&env, Mode::Test, &e2e::fixtures::DEMO_TIERS).await;
+    let (_, project) = saas_project(&env, &[("free", Some(100), 0.0), ("pro", Some(10_000), 15.0)]).await;
     let bearer = project.bearer();
     let reply = api.track(&[("authorization", &bearer), ("x-user-id", "u")]).await;
     assert_eq!(reply.body["usage"]["plan"], "free");
@@ -271,7 +251,7 @@ async fn plan_defaults_to_free_and_unknown_plans_are_rejected() {
         bad.body
     );
 
-    let no_free = saas_project(&env, Mode::Test, &[TierSpec::saas("pro", Some(10), 500)]).await;
+    let (_, no_free) = saas_project(&env, &[("pro", Some(10), 5.0)]).await;
     let bearer = no_free.bearer();
     let reply = api.track(&[("authorization", &bearer), ("x-user-id", "u")]).await;
     assert_eq!(reply.status, 400);
@@ -289,20 +269,13 @@ async fn plan_defaults_to_free_and_unknown_plans_are_rejected() {
 async fn store_projects_have_no_usage_metering() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let store = env
-        .d1
-        .create_project(
-            ProjectType::Store,
-            Mode::Test,
-            &[TierSpec {
-                name: "mug",
-                limit: None,
-                price_cents: 1200,
-                inventory: Some(5),
-            }],
-        )
-        .await
-        .unwrap();
+    let developer = journey::onboarded_developer(&env, "store").await.unwrap();
+    let store = journey::create_project(
+        &developer,
+        json!({"name": "Shop", "projectType": "store", "tiers": [{"name": "mug", "price": 12, "inventory": 5}]}),
+    )
+    .await
+    .unwrap();
     let bearer = store.bearer();
     let reply = api.track(&[("authorization", &bearer), ("x-user-id", "u")]).await;
     assert_eq!(reply.status, 400);
@@ -313,7 +286,7 @@ async fn store_projects_have_no_usage_metering() {
 async fn bursts_beyond_the_rate_limit_get_429_rate_limited() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let project = saas_project(&env, Mode::Test, &[TierSpec::saas("free", None, 0)]).await;
+    let (_, project) = saas_project(&env, &[("free", None, 0.0)]).await;
     let bearer = project.bearer();
     let burst = shared::ratelimit::USAGE_RATE_LIMIT as usize + 50;
     let mut replies = Vec::new();

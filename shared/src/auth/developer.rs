@@ -2,7 +2,10 @@
 //! Clerk app, verified against the instance's JWKS; `iss` must be our instance and `azp` one of
 //! the dashboard origins (`ALLOWED_ORIGINS`). Every failure is a 401 naming the reason.
 
-use axum::{extract::FromRequestParts, http::{header, request::Parts}};
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
 use worker::{Env, send::SendFuture};
 
 use super::jwks;
@@ -47,9 +50,20 @@ pub async fn verify_developer(env: &Env, authorization: Option<&str>, now: Times
     let kid = clerk::key_id(token).map_err(|e| ApiError::unauthorized(format!("Invalid session: {e}")))?;
     let keys = jwks::keys_for(env, PLATFORM_TOKENS_KV, &jwks_url, &kid, now).await?;
     let parties = CorsPolicy::from_env(env);
-    let claims = clerk::verify(token, &keys, &SessionRules { issuer: &issuer, authorized_parties: &parties }, now)
-        .map_err(|e| ApiError::unauthorized(format!("Invalid session: {e}")))?;
-    Ok(Developer { claims, db: Database::from_env(env)? })
+    let claims = clerk::verify(
+        token,
+        &keys,
+        &SessionRules {
+            issuer: &issuer,
+            authorized_parties: &parties,
+        },
+        now,
+    )
+    .map_err(|e| ApiError::unauthorized(format!("Invalid session: {e}")))?;
+    Ok(Developer {
+        claims,
+        db: Database::from_env(env)?,
+    })
 }
 
 impl Developer {
@@ -62,7 +76,10 @@ impl Developer {
         if let Some(platform) = self.db.platform_by_user(&self.claims.sub).await? {
             return Ok((PlatformScope::new(self.db, platform), false));
         }
-        let platform: Platform = self.db.ensure_platform(&random_id("plt"), &self.claims.sub, now).await?;
+        let platform: Platform = self
+            .db
+            .ensure_platform(&random_id("plt"), &self.claims.sub, now)
+            .await?;
         Ok((PlatformScope::new(self.db, platform), true))
     }
 
@@ -70,7 +87,9 @@ impl Developer {
     pub async fn platform(self) -> ApiResult<PlatformScope> {
         match self.db.platform_by_user(&self.claims.sub).await? {
             Some(platform) => Ok(PlatformScope::new(self.db, platform)),
-            None => Err(ApiError::not_found("No platform yet: call POST /generate-platform-id first")),
+            None => Err(ApiError::not_found(
+                "No platform yet: call POST /generate-platform-id first",
+            )),
         }
     }
 }
@@ -79,7 +98,11 @@ impl FromRequestParts<Env> for DeveloperSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, env: &Env) -> Result<Self, ApiError> {
-        let authorization = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         SendFuture::new(async move { verify_developer(env, authorization.as_deref(), period::now()).await })
             .await
             .map(DeveloperSession)

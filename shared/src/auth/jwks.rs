@@ -33,11 +33,22 @@ fn kv_entry(url: &str) -> String {
 }
 
 fn remember(url: &str, keys: &JwkSet, fetched_at: Timestamp) {
-    MEMORY.with(|m| *m.borrow_mut() = Some(Cached { url: url.to_owned(), keys: keys.clone(), fetched_at }));
+    MEMORY.with(|m| {
+        *m.borrow_mut() = Some(Cached {
+            url: url.to_owned(),
+            keys: keys.clone(),
+            fetched_at,
+        })
+    });
 }
 
 fn from_memory(url: &str) -> Option<(JwkSet, Timestamp)> {
-    MEMORY.with(|m| m.borrow().as_ref().filter(|c| c.url == url).map(|c| (c.keys.clone(), c.fetched_at)))
+    MEMORY.with(|m| {
+        m.borrow()
+            .as_ref()
+            .filter(|c| c.url == url)
+            .map(|c| (c.keys.clone(), c.fetched_at))
+    })
 }
 
 async fn fetch(url: &str) -> ApiResult<JwkSet> {
@@ -45,7 +56,10 @@ async fn fetch(url: &str) -> ApiResult<JwkSet> {
         .await
         .map_err(|e| ApiError::internal(format!("fetching JWKS {url}: {e}")))?;
     if response.status != 200 {
-        return Err(ApiError::internal(format!("fetching JWKS {url}: HTTP {}", response.status)));
+        return Err(ApiError::internal(format!(
+            "fetching JWKS {url}: HTTP {}",
+            response.status
+        )));
     }
     serde_json::from_str(&response.body).map_err(|e| ApiError::internal(format!("JWKS {url}: {e}")))
 }

@@ -8,7 +8,7 @@ mod developer;
 mod jwks;
 mod secret_key;
 
-pub use developer::{Developer, DeveloperSession};
+pub use developer::{Developer, DeveloperSession, PLATFORM_TOKENS_KV};
 pub use secret_key::{SecretKeyAuth, authenticate_secret_key, parse_bearer};
 
 use crate::{

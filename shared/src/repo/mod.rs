@@ -11,7 +11,7 @@ pub mod subscriptions;
 pub mod usage;
 
 use serde::de::DeserializeOwned;
-use worker::{D1Database, D1PreparedStatement, Env, wasm_bindgen::JsValue};
+use worker::{D1Database, D1PreparedStatement, D1Result, Env, wasm_bindgen::JsValue};
 
 use crate::{
     error::{ApiError, ApiResult},
@@ -40,16 +40,62 @@ impl Database {
     }
 
     async fn first<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Option<T>> {
-        Ok(self.statement(sql, params)?.first::<T>(None).await?)
+        retrying_busy(|| async { Ok(self.statement(sql, params)?.first::<T>(None).await?) }).await
     }
 
     async fn all<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Vec<T>> {
-        Ok(self.statement(sql, params)?.all().await?.results::<T>()?)
+        retrying_busy(|| async { Ok(self.statement(sql, params)?.all().await?.results::<T>()?) }).await
     }
 
-    async fn batch(&self, statements: Vec<D1PreparedStatement>) -> ApiResult<Vec<worker::D1Result>> {
-        Ok(self.0.batch(statements).await?)
+    async fn run(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<D1Result> {
+        retrying_busy(|| async { Ok(self.statement(sql, params)?.run().await?) }).await
     }
+
+    /// Runs statements as one transaction: all apply or none do.
+    async fn batch(&self, statements: &[Statement]) -> ApiResult<Vec<D1Result>> {
+        retrying_busy(|| async {
+            let prepared = statements
+                .iter()
+                .map(|(sql, params)| self.statement(sql, params))
+                .collect::<ApiResult<Vec<_>>>()?;
+            Ok(self.0.batch(prepared).await?)
+        })
+        .await
+    }
+}
+
+/// A statement of a batch: its SQL and parameters (kept, so a retried batch can be rebuilt).
+pub(crate) type Statement = (&'static str, Vec<SqlParam>);
+
+const BUSY_RETRIES: u32 = 6;
+
+/// "database is locked" means the statement was not applied, so it is always safe to retry.
+/// Production D1 has a single writer and never answers this; local `wrangler dev` runs one
+/// workerd per worker over a shared SQLite file and does, when two workers write at once.
+/// (Other D1 errors are not retried: after a lost connection a write may have happened.)
+async fn retrying_busy<T, F, Fut>(mut operation: F) -> ApiResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ApiResult<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match operation().await {
+            Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
+                attempt += 1;
+                let base = 5u64 << attempt;
+                let jitter = u64::from(crate::keys::random_byte()) % base;
+                worker::Delay::from(std::time::Duration::from_millis(base + jitter)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_busy(error: &ApiError) -> bool {
+    error
+        .internal_cause()
+        .is_some_and(|c| c.contains("SQLITE_BUSY") || c.contains("database is locked"))
 }
 
 /// A developer's platform, reachable only from a verified developer session (or a consumed

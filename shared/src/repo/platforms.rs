@@ -97,12 +97,20 @@ impl Database {
     }
 
     /// Creates the developer's platform once; concurrent calls converge on one row.
-    pub(crate) async fn ensure_platform(&self, new_id: &str, clerk_user_id: &str, now: Timestamp) -> ApiResult<Platform> {
-        let statements = vec![
-            self.statement(INSERT_PLATFORM, &[new_id.into(), clerk_user_id.into(), now.to_rfc3339().into()])?,
-            self.statement(SELECT_PLATFORM_BY_USER, &[clerk_user_id.into()])?,
+    pub(crate) async fn ensure_platform(
+        &self,
+        new_id: &str,
+        clerk_user_id: &str,
+        now: Timestamp,
+    ) -> ApiResult<Platform> {
+        let statements = [
+            (
+                INSERT_PLATFORM,
+                vec![new_id.into(), clerk_user_id.into(), now.to_rfc3339().into()],
+            ),
+            (SELECT_PLATFORM_BY_USER, vec![clerk_user_id.into()]),
         ];
-        let results = self.batch(statements).await?;
+        let results = self.batch(&statements).await?;
         results
             .get(1)
             .map(|r| r.results::<Platform>())
@@ -112,7 +120,11 @@ impl Database {
     }
 
     /// Webhook handling: which platform a Stripe object belongs to.
-    pub async fn platform_for_billing(&self, platform_id: Option<&str>, subscription: Option<&str>) -> ApiResult<Option<Platform>> {
+    pub async fn platform_for_billing(
+        &self,
+        platform_id: Option<&str>,
+        subscription: Option<&str>,
+    ) -> ApiResult<Option<Platform>> {
         if let Some(id) = platform_id {
             return self.first(SELECT_PLATFORM_BY_ID, &[id.into()]).await;
         }
@@ -128,10 +140,10 @@ impl Database {
     /// event was new.
     pub async fn apply_plan_change(&self, change: &PlanChange<'_>, now: Timestamp) -> ApiResult<bool> {
         let now_text = SqlParam::from(now.to_rfc3339());
-        let statements = vec![
-            self.statement(
+        let statements = [
+            (
                 RECORD_EVENT,
-                &[
+                vec![
                     change.event_id.into(),
                     "stripe_platform".into(),
                     change.event_type.into(),
@@ -140,10 +152,10 @@ impl Database {
                     change.payload.into(),
                     now_text.clone(),
                 ],
-            )?,
-            self.statement(
+            ),
+            (
                 APPLY_PLAN,
-                &[
+                vec![
                     change.platform_id.into(),
                     (if change.paid { "paid" } else { "free" }).into(),
                     change.customer.into(),
@@ -151,22 +163,34 @@ impl Database {
                     change.event_created.into(),
                     now_text,
                 ],
-            )?,
+            ),
         ];
-        let results = self.batch(statements).await?;
-        let recorded = results.first().and_then(|r| r.meta().ok().flatten()).and_then(|m| m.changes).unwrap_or(0);
+        let results = self.batch(&statements).await?;
+        let recorded = results
+            .first()
+            .and_then(|r| r.meta().ok().flatten())
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
         Ok(recorded > 0)
     }
 }
 
 impl super::PlatformScope {
     pub async fn stripe_account(&self) -> ApiResult<Option<String>> {
-        let row: Option<ConnectionRow> =
-            self.db.first(SELECT_STRIPE_CONNECTION, &[self.platform.platform_id.as_str().into()]).await?;
+        let row: Option<ConnectionRow> = self
+            .db
+            .first(SELECT_STRIPE_CONNECTION, &[self.platform.platform_id.as_str().into()])
+            .await?;
         Ok(row.map(|r| r.stripe_user_id))
     }
 
-    pub async fn save_stripe_connection(&self, account: &str, scope: Option<&str>, livemode: bool, now: Timestamp) -> ApiResult<()> {
+    pub async fn save_stripe_connection(
+        &self,
+        account: &str,
+        scope: Option<&str>,
+        livemode: bool,
+        now: Timestamp,
+    ) -> ApiResult<()> {
         let params = [
             self.platform.platform_id.as_str().into(),
             account.into(),
@@ -174,7 +198,7 @@ impl super::PlatformScope {
             i64::from(livemode).into(),
             now.to_rfc3339().into(),
         ];
-        self.db.statement(UPSERT_STRIPE_CONNECTION, &params)?.run().await?;
+        self.db.run(UPSERT_STRIPE_CONNECTION, &params).await?;
         Ok(())
     }
 
@@ -185,7 +209,7 @@ impl super::PlatformScope {
             expires.to_rfc3339().into(),
             now.to_rfc3339().into(),
         ];
-        self.db.statement(INSERT_OAUTH_STATE, &params)?.run().await?;
+        self.db.run(INSERT_OAUTH_STATE, &params).await?;
         Ok(())
     }
 }
@@ -193,9 +217,14 @@ impl super::PlatformScope {
 impl Database {
     /// Consumes an OAuth state nonce: the platform it was issued to, once, before it expires.
     pub(crate) async fn consume_oauth_state(&self, nonce: &str, now: Timestamp) -> ApiResult<Option<Platform>> {
-        let row: Option<StateRow> = self.first(CONSUME_OAUTH_STATE, &[nonce.into(), now.to_rfc3339().into()]).await?;
+        let row: Option<StateRow> = self
+            .first(CONSUME_OAUTH_STATE, &[nonce.into(), now.to_rfc3339().into()])
+            .await?;
         match row {
-            Some(r) => self.first(SELECT_PLATFORM_BY_ID, &[r.platform_id.as_str().into()]).await,
+            Some(r) => {
+                self.first(SELECT_PLATFORM_BY_ID, &[r.platform_id.as_str().into()])
+                    .await
+            }
             None => Ok(None),
         }
     }

@@ -209,7 +209,9 @@ fn tier_params(pk: &str, platform_id: &str, kind: ProjectType, mode: Mode, tier:
 
 impl PlatformScope {
     pub async fn key_sets(&self) -> ApiResult<Vec<KeySetSummary>> {
-        self.db.all(SELECT_PLATFORM_PROJECTS, &[self.platform.platform_id.as_str().into()]).await
+        self.db
+            .all(SELECT_PLATFORM_PROJECTS, &[self.platform.platform_id.as_str().into()])
+            .await
     }
 
     /// One of this platform's projects. Anything else, including malformed keys and other
@@ -219,7 +221,10 @@ impl PlatformScope {
         let key = PublishableKey::parse(publishable_key).map_err(|_| not_found())?;
         let row: OwnedRow = self
             .db
-            .first(SELECT_OWNED_PROJECT, &[key.as_str().into(), self.platform.platform_id.as_str().into()])
+            .first(
+                SELECT_OWNED_PROJECT,
+                &[key.as_str().into(), self.platform.platform_id.as_str().into()],
+            )
             .await?
             .ok_or_else(not_found)?;
         if row.status != "active" {
@@ -248,7 +253,10 @@ impl PlatformScope {
         }
         let rows: Vec<Row> = self
             .db
-            .all(SELECT_PROJECT_KEY_SETS, &[project_id.into(), self.platform.platform_id.as_str().into()])
+            .all(
+                SELECT_PROJECT_KEY_SETS,
+                &[project_id.into(), self.platform.platform_id.as_str().into()],
+            )
             .await?;
         Ok(rows.iter().filter_map(|r| Mode::parse(&r.mode)).collect())
     }
@@ -260,9 +268,9 @@ impl PlatformScope {
         let mode = new.keys.publishable.mode();
         let now = now.to_rfc3339();
         let platform_id = self.platform.platform_id.as_str();
-        let mut statements = vec![self.db.statement(
+        let mut statements = vec![(
             INSERT_API_KEY,
-            &[
+            vec![
                 pk.into(),
                 platform_id.into(),
                 new.project_id.into(),
@@ -272,11 +280,14 @@ impl PlatformScope {
                 new.keys.secret.hash().as_str().into(),
                 now.as_str().into(),
             ],
-        )?];
+        )];
         for tier in new.tiers {
-            statements.push(self.db.statement(INSERT_TIER, &tier_params(pk, platform_id, new.project_type, mode, tier, &now))?);
+            statements.push((
+                INSERT_TIER,
+                tier_params(pk, platform_id, new.project_type, mode, tier, &now),
+            ));
         }
-        self.db.batch(statements).await.map(|_| ()).map_err(|e| {
+        self.db.batch(&statements).await.map(|_| ()).map_err(|e| {
             if e.internal_cause().is_some_and(|c| c.contains("UNIQUE")) {
                 ApiError::conflict(format!("This project already has {mode} keys"))
             } else {
@@ -294,12 +305,19 @@ impl ProjectScope {
 
     pub async fn insert_tier(&self, mode: Mode, tier: &Tier, now: Timestamp) -> ApiResult<()> {
         let p = &self.project;
-        let params = tier_params(p.publishable_key.as_str(), &p.platform_id, p.project_type, mode, tier, &now.to_rfc3339());
-        self.db.statement(INSERT_TIER, &params)?.run().await.map(|_| ()).map_err(|e| {
-            if e.to_string().contains("UNIQUE") {
+        let params = tier_params(
+            p.publishable_key.as_str(),
+            &p.platform_id,
+            p.project_type,
+            mode,
+            tier,
+            &now.to_rfc3339(),
+        );
+        self.db.run(INSERT_TIER, &params).await.map(|_| ()).map_err(|e| {
+            if e.internal_cause().is_some_and(|c| c.contains("UNIQUE")) {
                 ApiError::conflict(format!("A tier named `{}` already exists", tier.name))
             } else {
-                ApiError::internal(e).context("inserting tier")
+                e.context("inserting tier")
             }
         })
     }
@@ -319,12 +337,12 @@ impl ProjectScope {
             i64::from(tier.sold_out).into(),
             now.to_rfc3339().into(),
         ];
-        self.db.statement(UPDATE_TIER, &params)?.run().await?;
+        self.db.run(UPDATE_TIER, &params).await?;
         Ok(())
     }
 
     pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
-        self.db.statement(DELETE_TIER, &[self.pk(), name.as_str().into()])?.run().await?;
+        self.db.run(DELETE_TIER, &[self.pk(), name.as_str().into()]).await?;
         Ok(())
     }
 
@@ -332,8 +350,15 @@ impl ProjectScope {
     pub async fn rotate_secret(&self, old: &SecretKeyHash, new: &SecretKeyHash, now: Timestamp) -> ApiResult<bool> {
         let result = self
             .db
-            .statement(ROTATE_SECRET, &[self.pk(), old.as_str().into(), new.as_str().into(), now.to_rfc3339().into()])?
-            .run()
+            .run(
+                ROTATE_SECRET,
+                &[
+                    self.pk(),
+                    old.as_str().into(),
+                    new.as_str().into(),
+                    now.to_rfc3339().into(),
+                ],
+            )
             .await?;
         Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
     }

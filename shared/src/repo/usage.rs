@@ -197,15 +197,13 @@ impl ProjectScope {
     /// Claim, count, record and read back in one D1 batch (one transaction, one round trip).
     async fn count_idempotent(&self, req: &CountRequest<'_>, key: &str) -> ApiResult<Verdict> {
         let p = &self.project;
-        let statements = vec![
-            self.db.statement(CLAIM_IDEMPOTENCY_KEY, &req.claim_params(p, key))?,
-            self.db.statement(COUNT_USAGE, &req.count_params(p))?,
-            self.db
-                .statement(RECORD_IDEMPOTENT_RESULT, &req.record_params(p, key))?,
-            self.db
-                .statement(SELECT_IDEMPOTENCY_CLAIM, &req.claim_read_params(p, key))?,
+        let statements = [
+            (CLAIM_IDEMPOTENCY_KEY, req.claim_params(p, key)),
+            (COUNT_USAGE, req.count_params(p)),
+            (RECORD_IDEMPOTENT_RESULT, req.record_params(p, key)),
+            (SELECT_IDEMPOTENCY_CLAIM, req.claim_read_params(p, key)),
         ];
-        let results = self.db.batch(statements).await?;
+        let results = self.db.batch(&statements).await?;
         let [_, counted, _, claim] = <[worker::D1Result; 4]>::try_from(results)
             .map_err(|r| ApiError::internal(format!("batch returned {} results, expected 4", r.len())))?;
         let counted = counted.results::<CountRow>()?.into_iter().next();

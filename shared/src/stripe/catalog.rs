@@ -35,8 +35,16 @@ pub async fn create_product(stripe: &Stripe, tier: &Tier, project: &PublishableK
     Ok(created.id)
 }
 
-pub async fn update_product(stripe: &Stripe, product_id: &str, tier: &Tier, project: &PublishableKey, key: &str) -> ApiResult<()> {
-    let _: Created = stripe.post(&format!("/products/{product_id}"), &product_form(tier, project), key).await?;
+pub async fn update_product(
+    stripe: &Stripe,
+    product_id: &str,
+    tier: &Tier,
+    project: &PublishableKey,
+    key: &str,
+) -> ApiResult<()> {
+    let _: Created = stripe
+        .post(&format!("/products/{product_id}"), &product_form(tier, project), key)
+        .await?;
     Ok(())
 }
 
@@ -62,17 +70,35 @@ pub async fn create_price(
 }
 
 pub async fn deactivate_price(stripe: &Stripe, price_id: &str, key: &str) -> ApiResult<()> {
-    let _: Created = stripe.post(&format!("/prices/{price_id}"), &Form::new().field("active", "false"), key).await?;
+    let _: Created = stripe
+        .post(
+            &format!("/prices/{price_id}"),
+            &Form::new().field("active", "false"),
+            key,
+        )
+        .await?;
     Ok(())
 }
 
 pub async fn archive_product(stripe: &Stripe, product_id: &str, key: &str) -> ApiResult<()> {
-    let _: Created = stripe.post(&format!("/products/{product_id}"), &Form::new().field("active", "false"), key).await?;
+    let _: Created = stripe
+        .post(
+            &format!("/products/{product_id}"),
+            &Form::new().field("active", "false"),
+            key,
+        )
+        .await?;
     Ok(())
 }
 
 /// Creates whatever Stripe objects a new tier needs and returns it with their ids.
-pub async fn publish_new_tier(stripe: &Stripe, kind: ProjectType, mut tier: Tier, project: &PublishableKey, key: &str) -> ApiResult<Tier> {
+pub async fn publish_new_tier(
+    stripe: &Stripe,
+    kind: ProjectType,
+    mut tier: Tier,
+    project: &PublishableKey,
+    key: &str,
+) -> ApiResult<Tier> {
     if needs_stripe(kind, tier.price) {
         let product = create_product(stripe, &tier, project, &format!("{key}:product")).await?;
         let price = create_price(stripe, kind, &product, &tier, project, &format!("{key}:price")).await?;
@@ -84,7 +110,14 @@ pub async fn publish_new_tier(stripe: &Stripe, kind: ProjectType, mut tier: Tier
 
 /// Brings Stripe in line with an edited tier: updates the product's presentation, and on a
 /// price change creates a new price and deactivates the old one. Returns the tier with ids.
-pub async fn publish_edit(stripe: &Stripe, kind: ProjectType, old: &Tier, mut new: Tier, project: &PublishableKey, key: &str) -> ApiResult<Tier> {
+pub async fn publish_edit(
+    stripe: &Stripe,
+    kind: ProjectType,
+    old: &Tier,
+    mut new: Tier,
+    project: &PublishableKey,
+    key: &str,
+) -> ApiResult<Tier> {
     new.product_id = old.product_id.clone();
     new.price_id = old.price_id.clone();
     if !needs_stripe(kind, new.price) {

@@ -78,12 +78,19 @@ pub struct Stripe {
 
 impl Stripe {
     pub fn new(base: &str, secret_key: &str) -> Self {
-        Self { base: base.trim_end_matches('/').to_owned(), secret_key: secret_key.to_owned(), account: None }
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            secret_key: secret_key.to_owned(),
+            account: None,
+        }
     }
 
     /// The same client acting on a connected account (`Stripe-Account` header).
     pub fn on_account(&self, account: &str) -> Self {
-        Self { account: Some(account.to_owned()), ..self.clone() }
+        Self {
+            account: Some(account.to_owned()),
+            ..self.clone()
+        }
     }
 
     pub async fn post<T: DeserializeOwned>(&self, path: &str, form: &Form, idempotency_key: &str) -> ApiResult<T> {
@@ -104,7 +111,10 @@ impl Stripe {
     ) -> ApiResult<T> {
         let url = format!("{}/v1{path}", self.base);
         let authorization = format!("Bearer {}", self.secret_key);
-        let mut headers = vec![("Authorization", authorization.as_str()), ("Stripe-Version", API_VERSION)];
+        let mut headers = vec![
+            ("Authorization", authorization.as_str()),
+            ("Stripe-Version", API_VERSION),
+        ];
         if body.is_some() {
             headers.push(("Content-Type", "application/x-www-form-urlencoded"));
         }
@@ -125,7 +135,10 @@ impl Stripe {
     pub async fn exchange_oauth_code(&self, connect_base: &str, code: &str) -> ApiResult<OAuthGrant> {
         let url = format!("{}/oauth/token", connect_base.trim_end_matches('/'));
         let authorization = format!("Bearer {}", self.secret_key);
-        let body = Form::new().field("grant_type", "authorization_code").field("code", code).encode();
+        let body = Form::new()
+            .field("grant_type", "authorization_code")
+            .field("code", code)
+            .encode();
         let headers = [
             ("Authorization", authorization.as_str()),
             ("Content-Type", "application/x-www-form-urlencoded"),
@@ -147,7 +160,9 @@ impl Stripe {
         let message = detail
             .map(|d| format!("{}: {}", d.error, d.error_description.unwrap_or_default()))
             .unwrap_or_else(|| format!("HTTP {}", response.status));
-        Err(ApiError::invalid_request(format!("Stripe refused the authorization: {message}")))
+        Err(ApiError::invalid_request(format!(
+            "Stripe refused the authorization: {message}"
+        )))
     }
 }
 
@@ -180,7 +195,10 @@ fn decode<T: DeserializeOwned>(attempt: Result<OutboundResponse, OutboundError>,
             .map_err(|e| ApiError::internal(format!("Stripe {path} response: {e}")));
     }
     let detail = serde_json::from_str::<ErrorBody>(&response.body).ok().map(|b| b.error);
-    let message = detail.as_ref().and_then(|d| d.message.clone()).unwrap_or_else(|| format!("HTTP {}", response.status));
+    let message = detail
+        .as_ref()
+        .and_then(|d| d.message.clone())
+        .unwrap_or_else(|| format!("HTTP {}", response.status));
     let mut error = ApiError::new(ErrorCode::StripeError, format!("Stripe: {message}"));
     if let Some(detail) = detail {
         error = error.with_detail("stripe", detail);
@@ -222,7 +240,12 @@ mod tests {
 
     #[test]
     fn only_transient_failures_are_retried() {
-        let status = |s| Ok(OutboundResponse { status: s, body: String::new() });
+        let status = |s| {
+            Ok(OutboundResponse {
+                status: s,
+                body: String::new(),
+            })
+        };
         assert!(retryable(&status(500)));
         assert!(retryable(&status(429)));
         assert!(!retryable(&status(400)));

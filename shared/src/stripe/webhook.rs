@@ -60,9 +60,9 @@ pub fn verify(payload: &[u8], header: Option<&str>, secret: &str, now: Timestamp
     if candidates.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    let matched = candidates.iter().any(|sig| {
-        hex::decode(sig).is_ok_and(|bytes| mac(secret, t_text, payload).verify_slice(&bytes).is_ok())
-    });
+    let matched = candidates
+        .iter()
+        .any(|sig| hex::decode(sig).is_ok_and(|bytes| mac(secret, t_text, payload).verify_slice(&bytes).is_ok()));
     if !matched {
         return Err(SignatureError::Mismatch);
     }
@@ -105,12 +105,25 @@ mod tests {
     #[test]
     fn rejects_tampering_wrong_secrets_replays_and_garbage() {
         let good = sign(BODY, SECRET, NOW);
-        assert_eq!(verify(b"{\"id\":\"evt_2\"}", Some(&good), SECRET, NOW), Err(SignatureError::Mismatch));
-        assert_eq!(verify(BODY, Some(&good), "whsec_other", NOW), Err(SignatureError::Mismatch));
-        assert_eq!(verify(BODY, Some(&good), SECRET, Timestamp(NOW.0 + 301)), Err(SignatureError::OutsideTolerance));
+        assert_eq!(
+            verify(b"{\"id\":\"evt_2\"}", Some(&good), SECRET, NOW),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(BODY, Some(&good), "whsec_other", NOW),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(BODY, Some(&good), SECRET, Timestamp(NOW.0 + 301)),
+            Err(SignatureError::OutsideTolerance)
+        );
         assert_eq!(verify(BODY, None, SECRET, NOW), Err(SignatureError::Missing));
         for bad in ["", "garbage", "t=abc,v1=00", "v1=00", &format!("t={}", NOW.0)] {
-            assert_eq!(verify(BODY, Some(bad), SECRET, NOW), Err(SignatureError::Malformed), "{bad}");
+            assert_eq!(
+                verify(BODY, Some(bad), SECRET, NOW),
+                Err(SignatureError::Malformed),
+                "{bad}"
+            );
         }
         // Signature for another timestamp, with the header's t forged to look fresh.
         let old = sign(BODY, SECRET, Timestamp(NOW.0 - 3600));

@@ -5,13 +5,10 @@
 use std::{collections::BTreeMap, path::Path, process::ExitCode, time::Duration};
 
 use e2e::{
-    fixtures::{LocalD1, TierSpec},
+    TestEnv, journey,
     stack::{Stack, StackConfig, WORKERS, WorkerSpec, free_port, repo_root},
 };
-use shared::{
-    mode::{Mode, ProjectType},
-    repo::usage::COUNT_USAGE,
-};
+use shared::repo::usage::COUNT_USAGE;
 use tokio::process::Command;
 
 const DURATION_SECS: u32 = 10;
@@ -31,46 +28,12 @@ pub async fn run() -> Result<ExitCode, String> {
     let root = repo_root();
     let base = std::env::temp_dir().join(format!("dream-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
-    let mut config = StackConfig::with_ports(&base, [free_port(), free_port(), free_port()]);
-    config.workers.retain(|w| w.name == "api-multi");
-    let baseline_port = free_port();
-    config.workers.push(WorkerSpec {
-        name: "baseline",
-        config: "bench/baseline/wrangler.toml".to_owned(),
-        port: baseline_port,
-        vars: BTreeMap::new(),
-    });
-
-    // The project exists before the baseline starts, so it can be told the project's key.
-    e2e::stack::apply_migrations(&config.state_dir).await?;
-    let d1 = LocalD1 {
-        state_dir: config.state_dir.clone(),
-    };
-    let project = d1
-        .create_project(
-            ProjectType::Saas,
-            Mode::Test,
-            &[TierSpec::saas("bench", Some(1_000_000_000), 0)],
-        )
-        .await?;
-    if let Some(baseline) = config.workers.iter_mut().find(|w| w.name == "baseline") {
-        baseline.vars.insert("COUNT_USAGE_SQL".into(), COUNT_USAGE.into());
-        baseline.vars.insert("BENCH_PK".into(), project.publishable_key.clone());
-        baseline
-            .vars
-            .insert("BENCH_PLATFORM".into(), project.platform_id.clone());
-    }
-
     println!(
-        "Starting api-multi and the JavaScript baseline ({}) ...",
+        "Starting the local stack and the JavaScript baseline ({}) ...",
         base.display()
     );
-    let mut stack = Stack::start(config).await?;
-    let script = base.join("wrk-usage.lua");
-    let template = std::fs::read_to_string(root.join("bench/wrk-usage.lua")).map_err(|e| e.to_string())?;
-    std::fs::write(&script, template.replace("BENCH_KEY", &project.secret_key)).map_err(|e| e.to_string())?;
-
-    let result = measure_both(&stack, &script).await;
+    let mut stack = Stack::start(StackConfig::on_free_ports(&base)).await?;
+    let result = prepare_and_measure(&mut stack, &base).await;
     stack.stop().await;
     let (rust, js) = result?;
     let _ = std::fs::remove_dir_all(&base);
@@ -107,6 +70,34 @@ pub async fn run() -> Result<ExitCode, String> {
         eprintln!("\nwarning: some requests were not 2xx; the figures above include them");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A project created through the API, the baseline bound to the same D1, then both measured.
+async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<(Figures, Figures), String> {
+    let env = TestEnv::of(&stack.config);
+    let developer = journey::onboarded_developer(&env, "bench").await?;
+    let project = journey::create_project(
+        &developer,
+        journey::saas_body("Bench", &[("bench", Some(1_000_000_000), 0.0)]),
+    )
+    .await?;
+    let platform_id = developer.platform_id().await?;
+    let mut vars = BTreeMap::new();
+    vars.insert("COUNT_USAGE_SQL".to_owned(), COUNT_USAGE.to_owned());
+    vars.insert("BENCH_PK".to_owned(), project.publishable_key.clone());
+    vars.insert("BENCH_PLATFORM".to_owned(), platform_id);
+    stack
+        .add_worker(WorkerSpec {
+            name: "baseline",
+            config: "bench/baseline/wrangler.toml".to_owned(),
+            port: free_port(),
+            vars,
+        })
+        .await?;
+    let script = base.join("wrk-usage.lua");
+    let template = std::fs::read_to_string(repo_root().join("bench/wrk-usage.lua")).map_err(|e| e.to_string())?;
+    std::fs::write(&script, template.replace("BENCH_KEY", &project.secret_key)).map_err(|e| e.to_string())?;
+    measure_both(stack, &script).await
 }
 
 async fn measure_both(stack: &Stack, script: &Path) -> Result<(Figures, Figures), String> {

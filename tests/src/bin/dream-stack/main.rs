@@ -9,14 +9,15 @@
 use std::{path::Path, process::ExitCode};
 
 use e2e::{
-    ENV_API_MULTI, ENV_FRONT_AUTH_API, ENV_OAUTH_API, ENV_STATE_DIR,
-    fixtures::{DEMO_TIERS, LocalD1, TestProject},
-    stack::{DEV_PORTS, Stack, StackConfig, free_port, repo_root},
+    ENV_API_MULTI, ENV_EMULATOR, ENV_FRONT_AUTH_API, ENV_OAUTH_API, TestEnv,
+    journey::{self, TestProject},
+    stack::{DEV_EMULATOR_PORT, DEV_PORTS, Stack, StackConfig, repo_root},
 };
-use shared::mode::{Mode, ProjectType};
 use tokio::signal::unix::{SignalKind, signal};
 
 mod bench;
+
+const DEMO_EMAIL: &str = "demo@dream-api.local";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -50,21 +51,22 @@ async fn shutdown_signal() {
 
 async fn dev() -> Result<ExitCode, String> {
     let base = repo_root().join(".dev");
-    let config = StackConfig::with_ports(&base, DEV_PORTS);
+    let config = StackConfig::new(&base, DEV_EMULATOR_PORT, DEV_PORTS, true);
     println!(
         "Starting dream-api locally (state in {}, logs in {}) ...",
         config.state_dir.display(),
         config.log_dir.display()
     );
     let mut stack = Stack::start(config).await?;
-    let demo = match ensure_demo_project(&stack, &base).await {
+    let env = TestEnv::of(&stack.config);
+    let demo = match ensure_demo_project(&env, &base).await {
         Ok(demo) => demo,
         Err(e) => {
             stack.stop().await;
-            return Err(e);
+            return Err(format!("seeding the demo project: {e}"));
         }
     };
-    print_banner(&stack.config, &demo, &base.join("demo-project.json"));
+    print_banner(&env, &demo, &base.join("demo-project.json"));
     let code = tokio::select! {
         _ = shutdown_signal() => { println!("\nStopping ..."); ExitCode::SUCCESS }
         crashed = stack.any_exited() => {
@@ -77,43 +79,61 @@ async fn dev() -> Result<ExitCode, String> {
     Ok(code)
 }
 
-/// The demo project survives restarts: reuse it while it still exists in the persisted D1.
-async fn ensure_demo_project(stack: &Stack, base: &Path) -> Result<TestProject, String> {
-    let d1 = LocalD1 {
-        state_dir: stack.config.state_dir.clone(),
-    };
+/// The demo project survives restarts: reuse it while its secret key still works, otherwise
+/// create it the way a developer would, through the platform's own API.
+async fn ensure_demo_project(env: &TestEnv, base: &Path) -> Result<TestProject, String> {
     let path = base.join("demo-project.json");
     if let Ok(text) = std::fs::read_to_string(&path)
-        && let Ok(demo) = serde_json::from_str::<TestProject>(&text)
-        && d1.project_exists(&demo.publishable_key).await?
+        && let Ok(demo) = serde_json::from_value::<TestProject>(serde_json::from_str(&text).unwrap_or_default())
+        && key_works(env, &demo).await
     {
-        write_demo_file(&path, &demo, stack)?;
+        write_demo_file(&path, &demo, env)?;
         return Ok(demo);
     }
-    let demo = d1.create_project(ProjectType::Saas, Mode::Test, &DEMO_TIERS).await?;
-    write_demo_file(&path, &demo, stack)?;
+    let developer = journey::ensure_onboarded(env, DEMO_EMAIL).await?;
+    let demo = journey::create_project(
+        &developer,
+        journey::saas_body(
+            "Demo SaaS API",
+            &[("free", Some(100), 0.0), ("pro", Some(10_000), 15.0)],
+        ),
+    )
+    .await?;
+    write_demo_file(&path, &demo, env)?;
     Ok(demo)
 }
 
-fn write_demo_file(path: &Path, demo: &TestProject, stack: &Stack) -> Result<(), String> {
+async fn key_works(env: &TestEnv, project: &TestProject) -> bool {
+    let reply = e2e::MeteredApi::new(env)
+        .usage(&[("authorization", &project.bearer()), ("x-user-id", "demo-check")])
+        .await;
+    reply.status == 200
+}
+
+fn write_demo_file(path: &Path, demo: &TestProject, env: &TestEnv) -> Result<(), String> {
     let mut json = serde_json::to_value(demo).map_err(|e| e.to_string())?;
-    json["apiMultiUrl"] = stack.config.url("api-multi").into();
-    json["oauthApiUrl"] = stack.config.url("oauth-api").into();
-    json["frontAuthApiUrl"] = stack.config.url("front-auth-api").into();
+    json["apiMultiUrl"] = env.api_multi.clone().into();
+    json["oauthApiUrl"] = env.oauth_api.clone().into();
+    json["frontAuthApiUrl"] = env.front_auth_api.clone().into();
+    json["stripeApiBase"] = env.emulator.clone().into();
+    json["clerkDevBase"] = env.clerk_dev_base().into();
+    json["clerkEndUserBase"] = env.clerk_end_user_base().into();
+    json["developerEmail"] = DEMO_EMAIL.into();
     let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
     std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn print_banner(config: &StackConfig, demo: &TestProject, demo_file: &Path) {
-    let api = config.url("api-multi");
+fn print_banner(env: &TestEnv, demo: &TestProject, demo_file: &Path) {
+    let api = &env.api_multi;
     println!(
         "\n\
 dream-api is running:
-  api-multi       {api}
-  oauth-api       {}
-  front-auth-api  {}
+  api-multi         {api}
+  oauth-api         {}
+  front-auth-api    {}
+  Stripe + Clerk    {} (local emulator; pages: {}/clerk/dream-api/sign-in)
 
-Demo SaaS project (test mode; tiers: free = 100 requests/month, pro = 10000):
+Demo SaaS project (test mode; developer {DEMO_EMAIL}; tiers: free = 100 requests/month, pro = 10000):
   publishable key  {}
   secret key       {}
   (also in {})
@@ -124,8 +144,10 @@ Try it:
     -H 'X-User-Id: user_123' -H 'X-User-Plan: free'
 
 Press Ctrl-C to stop.",
-        config.url("oauth-api"),
-        config.url("front-auth-api"),
+        env.oauth_api,
+        env.front_auth_api,
+        env.emulator,
+        env.emulator,
         demo.publishable_key,
         demo.secret_key,
         demo_file.display(),
@@ -149,21 +171,21 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
 
     let base = std::env::temp_dir().join(format!("dream-e2e-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
-    let config = StackConfig::with_ports(&base, [free_port(), free_port(), free_port()]);
     println!(
         "Starting a fresh local stack for the end-to-end tests ({}) ...",
         base.display()
     );
-    let mut stack = Stack::start(config).await?;
+    let mut stack = Stack::start(StackConfig::on_free_ports(&base)).await?;
+    let env = TestEnv::of(&stack.config);
 
     let mut cmd = tokio::process::Command::new(&cargo);
     cmd.current_dir(&root)
         .args(["test", "-p", "e2e", "--tests", "--quiet", "--"])
         .args(harness_args)
-        .env(ENV_API_MULTI, stack.config.url("api-multi"))
-        .env(ENV_OAUTH_API, stack.config.url("oauth-api"))
-        .env(ENV_FRONT_AUTH_API, stack.config.url("front-auth-api"))
-        .env(ENV_STATE_DIR, &stack.config.state_dir)
+        .env(ENV_API_MULTI, &env.api_multi)
+        .env(ENV_OAUTH_API, &env.oauth_api)
+        .env(ENV_FRONT_AUTH_API, &env.front_auth_api)
+        .env(ENV_EMULATOR, &env.emulator)
         .kill_on_drop(true);
     let outcome = tokio::select! {
         status = cmd.status() => status.map_err(|e| e.to_string()),
@@ -171,8 +193,8 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
     };
     let passed = matches!(outcome, Ok(status) if status.success());
     if !passed {
-        for worker in e2e::stack::WORKERS {
-            eprintln!("--- last lines of {worker}'s log ---\n{}", stack.log_tail(worker));
+        for name in stack.process_names() {
+            eprintln!("--- last lines of {name}'s log ---\n{}", stack.log_tail(&name));
         }
     }
     stack.stop().await;

@@ -1,0 +1,80 @@
+//! The developer's $15/month plan: checkout and the platform's Stripe webhook.
+
+use axum::{Extension, Json, body::Bytes, extract::State, http::HeaderMap};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{
+    ApiError, ApiResult,
+    auth::DeveloperSession,
+    billing::{self, Handled, StripeEvent},
+    clerk_backend::ClerkBackend,
+    config,
+    http::{CorsPolicy, RequestId, allowed_redirect},
+    period,
+    repo::Database,
+    stripe::{Stripe, client::DEFAULT_API_BASE, webhook},
+};
+use worker::Env;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CheckoutRequest {
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+}
+
+/// POST /create-checkout — a Stripe Checkout URL for the platform subscription.
+#[worker::send]
+pub async fn create_checkout(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    DeveloperSession(developer): DeveloperSession,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let request: CheckoutRequest = if body.is_empty() {
+        CheckoutRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))?
+    };
+    let platform = developer.platform().await?;
+    let dashboard = config::required(&env, "DASHBOARD_URL")?;
+    let policy = CorsPolicy::from_env(&env);
+    let success = match request.success_url {
+        Some(url) => allowed_redirect(&policy, &url)?,
+        None => format!("{dashboard}/dashboard?checkout=success&session_id={{CHECKOUT_SESSION_ID}}"),
+    };
+    let cancel = match request.cancel_url {
+        Some(url) => allowed_redirect(&policy, &url)?,
+        None => format!("{dashboard}/dashboard?checkout=cancelled"),
+    };
+    let stripe = Stripe::new(
+        &config::or_default(&env, "STRIPE_API_BASE", DEFAULT_API_BASE),
+        &config::required(&env, "STRIPE_SECRET_KEY")?,
+    );
+    let price = config::required(&env, "PLATFORM_PRICE_ID")?;
+    let (session_id, url) =
+        billing::start_checkout(&platform, &stripe, &price, &success, &cancel, &request_id.0).await?;
+    Ok(Json(json!({ "url": url, "sessionId": session_id })))
+}
+
+/// POST /webhook/stripe — the platform account's events, signature checked before parsing.
+#[worker::send]
+pub async fn webhook(State(env): State<Env>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+    let secret = config::required(&env, "STRIPE_WEBHOOK_SECRET")?;
+    let now = period::now();
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
+    webhook::verify(&body, signature, &secret, now)
+        .map_err(|e| ApiError::invalid_request(format!("Webhook signature rejected: {e}")))?;
+    let payload = std::str::from_utf8(&body).map_err(|_| ApiError::invalid_request("Webhook body is not UTF-8"))?;
+    let event: StripeEvent =
+        serde_json::from_str(payload).map_err(|e| ApiError::invalid_request(format!("Not a Stripe event: {e}")))?;
+    let db = Database::from_env(&env)?;
+    let clerk = ClerkBackend::developers(&env)?;
+    let handled = billing::handle_event(&db, &clerk, &event, payload, now).await?;
+    Ok(Json(match handled {
+        Handled::Applied { platform_id, new_event } => {
+            json!({ "received": true, "applied": true, "platformId": platform_id, "duplicate": !new_event })
+        }
+        Handled::Ignored(reason) => json!({ "received": true, "applied": false, "reason": reason }),
+    }))
+}

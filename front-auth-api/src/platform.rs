@@ -1,0 +1,68 @@
+//! The developer's platform: its id, credentials and the project tree.
+
+use axum::{Json, extract::State};
+use serde_json::{Value, json};
+use shared::{
+    ApiResult,
+    auth::{DeveloperSession, PLATFORM_TOKENS_KV},
+    cache::Cache,
+    clerk_backend::ClerkBackend,
+    period,
+    projects::dashboard_tree,
+};
+use worker::Env;
+
+/// POST /generate-platform-id — creates the developer's `plt_` id once; later calls return it.
+#[worker::send]
+pub async fn generate_platform_id(
+    State(env): State<Env>,
+    DeveloperSession(developer): DeveloperSession,
+) -> ApiResult<Json<Value>> {
+    let user_id = developer.user_id().to_owned();
+    let (platform, created) = developer.ensure_platform(period::now()).await?;
+    let p = platform.platform();
+    let kv = Cache::from_env(&env, PLATFORM_TOKENS_KV);
+    kv.put_mirror(&format!("user:{user_id}:platformId"), &p.platform_id)
+        .await;
+    kv.put_mirror(&format!("platform:{}:userId", p.platform_id), &user_id)
+        .await;
+    ClerkBackend::developers(&env)?
+        .merge_public_metadata(&user_id, json!({ "platformId": p.platform_id, "plan": p.plan }))
+        .await?;
+    Ok(Json(
+        json!({ "platformId": p.platform_id, "plan": p.plan, "created": created }),
+    ))
+}
+
+/// GET /get-credentials — publishable keys per mode; secret keys are never shown again.
+#[worker::send]
+pub async fn credentials(DeveloperSession(developer): DeveloperSession) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let key_sets = platform.key_sets().await?;
+    let keys_of = |mode: &str| -> Vec<&str> {
+        key_sets
+            .iter()
+            .filter(|k| k.mode == mode && k.status == "active")
+            .map(|k| k.publishable_key.as_str())
+            .collect()
+    };
+    let account = platform.stripe_account().await?;
+    let p = platform.platform();
+    Ok(Json(json!({
+        "platformId": p.platform_id,
+        "plan": p.plan,
+        "stripeConnected": account.is_some(),
+        "stripeAccountId": account,
+        "publishableKeys": { "test": keys_of("test"), "live": keys_of("live") },
+    })))
+}
+
+/// GET /projects — every project with its test and live publishable keys and tier counts.
+#[worker::send]
+pub async fn projects(DeveloperSession(developer): DeveloperSession) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let tree = dashboard_tree(platform.key_sets().await?);
+    Ok(Json(
+        json!({ "platformId": platform.platform().platform_id, "projects": tree }),
+    ))
+}

@@ -1,0 +1,193 @@
+//! Projects and their tiers. Every route resolves the publishable key through the developer's
+//! own platform: anyone else's project is a 404.
+
+use axum::{
+    Extension, Json,
+    extract::{Query, State},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{
+    ApiResult,
+    auth::DeveloperSession,
+    catalog::{CreateProjectInput, TierInput},
+    http::RequestId,
+    period,
+    projects::{self, StripeModes},
+    tier::TierName,
+};
+use worker::Env;
+
+/// POST /create-products — a new project (test mode): Stripe products on the connected account,
+/// a test key pair, and its tiers. The secret key is in this response and nowhere else, ever.
+#[worker::send]
+pub async fn create(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    DeveloperSession(developer): DeveloperSession,
+    Json(input): Json<CreateProjectInput>,
+) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let stripe = StripeModes::from_env(&env)?;
+    let created = projects::create_project(&platform, &stripe, &input, period::now(), &request_id.0).await?;
+    Ok(Json(json!({ "success": true, "project": created })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectQuery {
+    publishable_key: String,
+}
+
+/// GET /tiers?publishableKey=pk_… — the project's tiers or products.
+#[worker::send]
+pub async fn list_tiers(
+    State(env): State<Env>,
+    Query(query): Query<ProjectQuery>,
+    DeveloperSession(developer): DeveloperSession,
+) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let project = platform.project(&env, &query.publishable_key).await?;
+    let tiers = project.scope.tiers().await?;
+    Ok(Json(json!({
+        "publishableKey": query.publishable_key,
+        "projectId": project.project_id,
+        "name": project.name,
+        "projectType": project.scope.project().project_type,
+        "mode": project.mode,
+        "tiers": tiers,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TierChange {
+    publishable_key: String,
+    tier: TierInput,
+}
+
+/// PUT /tiers — replaces one tier's settings (matched by `tier.name`); keys never change.
+#[worker::send]
+pub async fn update_tier(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    DeveloperSession(developer): DeveloperSession,
+    Json(change): Json<TierChange>,
+) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let project = platform.project(&env, &change.publishable_key).await?;
+    let stripe = StripeModes::from_env(&env)?;
+    let tier = projects::update_tier(
+        &env,
+        &platform,
+        &stripe,
+        &project,
+        &change.tier,
+        period::now(),
+        &request_id.0,
+    )
+    .await?;
+    Ok(Json(json!({ "success": true, "tier": tier })))
+}
+
+/// POST /tiers/add — a new tier or product in an existing project.
+#[worker::send]
+pub async fn add_tier(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    DeveloperSession(developer): DeveloperSession,
+    Json(change): Json<TierChange>,
+) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let project = platform.project(&env, &change.publishable_key).await?;
+    let stripe = StripeModes::from_env(&env)?;
+    let tier = projects::add_tier(
+        &env,
+        &platform,
+        &stripe,
+        &project,
+        &change.tier,
+        period::now(),
+        &request_id.0,
+    )
+    .await?;
+    Ok(Json(json!({ "success": true, "tier": tier })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TierRef {
+    publishable_key: String,
+    name: TierName,
+}
+
+/// DELETE /tiers?publishableKey=pk_…&name=pro — archives the Stripe product, removes the tier.
+#[worker::send]
+pub async fn delete_tier(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    Query(tier): Query<TierRef>,
+    DeveloperSession(developer): DeveloperSession,
+) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let project = platform.project(&env, &tier.publishable_key).await?;
+    let stripe = StripeModes::from_env(&env)?;
+    projects::delete_tier(&env, &platform, &stripe, &project, &tier.name, &request_id.0).await?;
+    Ok(Json(json!({ "success": true, "deleted": tier.name })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromoteRequest {
+    publishable_key: String,
+    #[serde(default)]
+    tiers: Option<Vec<TierInput>>,
+}
+
+/// POST /promote-to-live — live Stripe products and a live key pair from the test project
+/// (optionally with edited tiers). Once per project.
+#[worker::send]
+pub async fn promote(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    DeveloperSession(developer): DeveloperSession,
+    Json(request): Json<PromoteRequest>,
+) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let test = platform.project(&env, &request.publishable_key).await?;
+    let stripe = StripeModes::from_env(&env)?;
+    let created = projects::promote_to_live(
+        &platform,
+        &stripe,
+        &test,
+        request.tiers.as_deref(),
+        period::now(),
+        &request_id.0,
+    )
+    .await?;
+    Ok(Json(json!({ "success": true, "project": created })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateRequest {
+    publishable_key: String,
+}
+
+/// POST /rotate-key — a new secret key; the old one is refused from now on.
+#[worker::send]
+pub async fn rotate_key(
+    State(env): State<Env>,
+    DeveloperSession(developer): DeveloperSession,
+    Json(request): Json<RotateRequest>,
+) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let project = platform.project(&env, &request.publishable_key).await?;
+    let secret = projects::rotate_key(&env, &project, period::now()).await?;
+    Ok(Json(json!({
+        "success": true,
+        "publishableKey": request.publishable_key,
+        "mode": project.mode,
+        "secretKey": secret.expose(),
+    })))
+}

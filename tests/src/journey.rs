@@ -1,0 +1,261 @@
+//! A developer's way through the platform, as the dashboard drives it: sign in (Clerk), get a
+//! platform id, pay the $15 plan (Stripe Checkout), connect Stripe (Connect OAuth), create
+//! projects. Used by the end-to-end tests and by `make dev` to seed its demo project.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::{Reply, TestEnv, client, stack::local_keys};
+
+/// A key set as its developer holds it after creation or promotion.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestProject {
+    pub project_id: String,
+    pub project_type: shared::mode::ProjectType,
+    pub mode: shared::mode::Mode,
+    pub publishable_key: String,
+    pub secret_key: String,
+}
+
+impl TestProject {
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.secret_key)
+    }
+}
+
+/// A signed-in developer and the calls the dashboard makes for them.
+#[derive(Clone)]
+pub struct Developer {
+    pub env: TestEnv,
+    pub email: String,
+    pub user_id: String,
+    pub token: String,
+    http: reqwest::Client,
+}
+
+/// A unique e-mail for a test's developer.
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@dev.example", shared::keys::random_id("u"))
+}
+
+/// A session token from the emulated Clerk app (what the sign-in page hands the dashboard).
+pub async fn session_token(instance_base: &str, body: Value) -> Result<(String, String), String> {
+    let reply = Reply::from(
+        client()
+            .post(format!("{instance_base}/_emulator/tokens"))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?,
+    )
+    .await;
+    match (
+        reply.status,
+        reply.body["userId"].as_str(),
+        reply.body["token"].as_str(),
+    ) {
+        (200, Some(user), Some(token)) => Ok((user.to_owned(), token.to_owned())),
+        _ => Err(format!("token control answered {} {:?}", reply.status, reply.body)),
+    }
+}
+
+impl Developer {
+    pub async fn sign_in(env: &TestEnv, email: &str) -> Result<Self, String> {
+        let body = json!({ "email": email, "azp": local_keys::DASHBOARD_URL });
+        let (user_id, token) = session_token(&env.clerk_dev_base(), body).await?;
+        Ok(Self {
+            env: env.clone(),
+            email: email.to_owned(),
+            user_id,
+            token,
+            http: client(),
+        })
+    }
+
+    /// A request to one of the dashboard's workers with this developer's session.
+    pub async fn call(&self, method: reqwest::Method, url: String, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Reply::from(req.send().await.expect("dashboard request")).await
+    }
+
+    pub async fn front(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        self.call(method, format!("{}{path}", self.env.front_auth_api), body)
+            .await
+    }
+
+    pub async fn oauth(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        self.call(method, format!("{}{path}", self.env.oauth_api), body).await
+    }
+
+    pub async fn platform_id(&self) -> Result<String, String> {
+        let reply = self.front(reqwest::Method::POST, "/generate-platform-id", None).await;
+        reply.body["platformId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{} {:?}", reply.status, reply.body))
+    }
+
+    pub async fn plan(&self) -> Option<String> {
+        let reply = self.front(reqwest::Method::GET, "/get-credentials", None).await;
+        reply.body["plan"].as_str().map(str::to_owned)
+    }
+
+    /// Starts the $15 checkout and pays it in the emulator with the test card.
+    pub async fn pay_platform_plan(&self) -> Result<(), String> {
+        let checkout = self.front(reqwest::Method::POST, "/create-checkout", None).await;
+        let session = checkout.body["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("checkout: {:?}", checkout.body))?;
+        let paid = Reply::from(
+            self.http
+                .post(format!(
+                    "{}/_emulator/checkout/sessions/{session}/complete",
+                    self.env.emulator
+                ))
+                .send()
+                .await
+                .map_err(|e| e.to_string())?,
+        )
+        .await;
+        if paid.status != 200 {
+            return Err(format!("completing checkout: {} {:?}", paid.status, paid.body));
+        }
+        self.wait_for_plan("paid").await
+    }
+
+    /// Webhooks are delivered asynchronously: wait until the plan has the expected value.
+    pub async fn wait_for_plan(&self, plan: &str) -> Result<(), String> {
+        for _ in 0..100 {
+            if self.plan().await.as_deref() == Some(plan) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!("plan did not become {plan} (is {:?})", self.plan().await))
+    }
+
+    /// Connect OAuth as a browser does it: our /authorize URL, the emulator's Authorize button,
+    /// then Stripe's redirect to our /callback. Returns the callback's response.
+    pub async fn connect_stripe(&self) -> Result<Reply, String> {
+        let authorize = self.oauth(reqwest::Method::GET, "/authorize", None).await;
+        let url = authorize.body["url"]
+            .as_str()
+            .ok_or_else(|| format!("authorize: {:?}", authorize.body))?;
+        let callback = approve_in_emulator(url).await?;
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Reply::from(no_redirects.get(callback).send().await.map_err(|e| e.to_string())?).await)
+    }
+
+    /// POST /create-products; the reply carries the one-time secret key.
+    pub async fn create_project(&self, body: Value) -> Reply {
+        self.oauth(reqwest::Method::POST, "/create-products", Some(body)).await
+    }
+}
+
+/// Clicks "Authorize" on the emulator's Connect page for `authorize_url` and returns where Stripe
+/// sends the browser next (our callback, with `code` and `state`).
+pub async fn approve_in_emulator(authorize_url: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(authorize_url).map_err(|e| e.to_string())?;
+    let mut form: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    form.push(("account".into(), "new".into()));
+    form.push(("decision".into(), "authorize".into()));
+    let submit = format!("{}://{}/oauth/authorize", url.scheme(), url.authority());
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    let response = no_redirects
+        .post(submit)
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| format!("the authorize page answered {} without a redirect", response.status()))
+}
+
+/// A new developer with a platform, the paid plan and a connected Stripe account.
+pub async fn onboarded_developer(env: &TestEnv, tag: &str) -> Result<Developer, String> {
+    ensure_onboarded(env, &unique_email(tag)).await
+}
+
+/// Signs `email` in and completes whatever onboarding steps they have not done yet.
+pub async fn ensure_onboarded(env: &TestEnv, email: &str) -> Result<Developer, String> {
+    let developer = Developer::sign_in(env, email).await?;
+    developer.platform_id().await?;
+    let credentials = developer.front(reqwest::Method::GET, "/get-credentials", None).await;
+    if credentials.body["plan"] != "paid" {
+        developer.pay_platform_plan().await?;
+    }
+    if credentials.body["stripeConnected"] != true {
+        let callback = developer.connect_stripe().await?;
+        if callback.status != 303 {
+            return Err(format!(
+                "Stripe callback answered {} {:?}",
+                callback.status, callback.body
+            ));
+        }
+    }
+    Ok(developer)
+}
+
+/// Creates a project through the API and returns its keys.
+pub async fn create_project(developer: &Developer, body: Value) -> Result<TestProject, String> {
+    let reply = developer.create_project(body).await;
+    if reply.status != 200 {
+        return Err(format!("create-products answered {} {:?}", reply.status, reply.body));
+    }
+    project_from(&reply.body["project"])
+}
+
+pub fn project_from(project: &Value) -> Result<TestProject, String> {
+    serde_json::from_value(project.clone()).map_err(|e| format!("{e}: {project}"))
+}
+
+/// `tiers` as the create-products body wants them, from (name, limit, price in dollars).
+pub fn saas_body(name: &str, tiers: &[(&str, Option<u64>, f64)]) -> Value {
+    let tiers: Vec<Value> = tiers
+        .iter()
+        .map(|(n, limit, price)| json!({ "name": n, "limit": limit, "price": price }))
+        .collect();
+    json!({ "name": name, "projectType": "saas", "tiers": tiers })
+}
+
+/// A fresh onboarded developer and a SaaS project of theirs with these tiers.
+pub async fn saas_project(env: &TestEnv, tiers: &[(&str, Option<u64>, f64)]) -> (Developer, TestProject) {
+    let developer = onboarded_developer(env, "saas").await.expect("onboarding a developer");
+    let project = create_project(&developer, saas_body("Test SaaS", tiers))
+        .await
+        .expect("creating a project");
+    (developer, project)
+}
+
+/// POST /promote-to-live for a test project; the live key set.
+pub async fn promote(developer: &Developer, test: &TestProject) -> Result<TestProject, String> {
+    let reply = developer
+        .oauth(
+            reqwest::Method::POST,
+            "/promote-to-live",
+            Some(json!({ "publishableKey": test.publishable_key })),
+        )
+        .await;
+    if reply.status != 200 {
+        return Err(format!("promote-to-live answered {} {:?}", reply.status, reply.body));
+    }
+    project_from(&reply.body["project"])
+}
