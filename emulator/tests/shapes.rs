@@ -71,7 +71,8 @@ fn compare(ours: &Value, example: &Value, path: &str, problems: &mut Vec<String>
     }
 }
 
-const PREFIXES: [(&str, &str); 14] = [
+const PREFIXES: [(&str, &str); 15] = [
+    ("account", "acct_"),
     ("product", "prod_"),
     ("price", "price_"),
     ("customer", "cus_"),
@@ -291,6 +292,8 @@ async fn every_object_type_matches_stripes_examples() {
     let mut objects: Vec<Value> = Vec::new();
     let mut remember = |v: &Value| objects.push(v.clone());
 
+    let (_, own) = emu.get_as("/v1/account", SK_TEST, &account, &[]).await;
+    remember(&own);
     let (_, recurring) = emu.product_and_price(SK_TEST, acct, true, "1999").await;
     let (product, once) = emu.product_and_price(SK_TEST, acct, false, "500").await;
     let (_, p) = emu
@@ -437,6 +440,7 @@ async fn every_object_type_matches_stripes_examples() {
     seen.sort();
     seen.dedup();
     for expected in [
+        "account",
         "billing_portal.session",
         "checkout.session",
         "customer",
