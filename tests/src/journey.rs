@@ -259,3 +259,110 @@ pub async fn promote(developer: &Developer, test: &TestProject) -> Result<TestPr
     }
     project_from(&reply.body["project"])
 }
+
+/// Direct calls to the Stripe emulator, as the platform (its local keys) or on a connected
+/// account: what the tests use to check what the workers did in Stripe.
+#[derive(Clone)]
+pub struct StripeEmulator {
+    pub base: String,
+    http: reqwest::Client,
+}
+
+impl StripeEmulator {
+    pub fn new(env: &TestEnv) -> Self {
+        Self {
+            base: env.emulator.clone(),
+            http: client(),
+        }
+    }
+
+    fn key(mode: shared::mode::Mode) -> &'static str {
+        match mode {
+            shared::mode::Mode::Test => local_keys::STRIPE_TEST_KEY,
+            shared::mode::Mode::Live => local_keys::STRIPE_LIVE_KEY,
+        }
+    }
+
+    /// `GET /v1{path}` with the platform key of `mode`, on `account` if given.
+    pub async fn get(&self, path: &str, mode: shared::mode::Mode, account: Option<&str>) -> Reply {
+        let mut req = self
+            .http
+            .get(format!("{}/v1{path}", self.base))
+            .bearer_auth(Self::key(mode));
+        if let Some(account) = account {
+            req = req.header("Stripe-Account", account);
+        }
+        Reply::from(req.send().await.expect("emulator request")).await
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)], mode: shared::mode::Mode) -> Reply {
+        let req = self
+            .http
+            .post(format!("{}/v1{path}", self.base))
+            .bearer_auth(Self::key(mode))
+            .form(form);
+        Reply::from(req.send().await.expect("emulator request")).await
+    }
+
+    pub async fn delete(&self, path: &str, mode: shared::mode::Mode) -> Reply {
+        let req = self
+            .http
+            .delete(format!("{}/v1{path}", self.base))
+            .bearer_auth(Self::key(mode));
+        Reply::from(req.send().await.expect("emulator request")).await
+    }
+
+    /// A test control under `/_emulator`.
+    pub async fn control(&self, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self.http.post(format!("{}/_emulator{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Reply::from(req.send().await.expect("emulator control")).await
+    }
+
+    /// Delivery attempts of one event, oldest first.
+    pub async fn deliveries(&self, event: &str) -> Vec<Value> {
+        let url = format!("{}/_emulator/deliveries", self.base);
+        let reply = Reply::from(
+            self.http
+                .get(url)
+                .query(&[("event", event)])
+                .send()
+                .await
+                .expect("deliveries"),
+        )
+        .await;
+        match reply.body {
+            Value::Array(items) => items,
+            other => other.get("data").and_then(Value::as_array).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// The platform's events of a type, newest first.
+    pub async fn events(&self, kind: &str) -> Vec<Value> {
+        let reply = self
+            .get(
+                &format!("/events?type={kind}&limit=100"),
+                shared::mode::Mode::Test,
+                None,
+            )
+            .await;
+        reply.body["data"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Waits until `check` holds, polling (webhooks arrive asynchronously).
+pub async fn eventually<F, Fut>(what: &str, mut check: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..100 {
+        if check().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("timed out waiting for {what}"))
+}

@@ -1,0 +1,326 @@
+//! The dashboard's routes are a developer's own: sessions are verified strictly, other
+//! developers' projects do not exist for them, OAuth states cannot be forged or replayed, and
+//! the platform webhook only believes Stripe.
+
+use base64::Engine;
+use e2e::{
+    Reply, TestEnv,
+    journey::{self, Developer, StripeEmulator, session_token, unique_email},
+    stack::local_keys,
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn b64(value: &Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+#[tokio::test]
+async fn another_developer_gets_404_on_every_project_route() {
+    let env = TestEnv::get();
+    let (_, victim) = journey::saas_project(&env, &[("free", Some(10), 0.0), ("pro", Some(100), 5.0)]).await;
+    let intruder = journey::onboarded_developer(&env, "intruder").await.unwrap();
+    let pk = victim.publishable_key.as_str();
+    let tier = json!({"name": "free", "price": 0, "limit": 1_000_000});
+    let attempts = [
+        (Method::GET, format!("/tiers?publishableKey={pk}"), None),
+        (
+            Method::PUT,
+            "/tiers".to_owned(),
+            Some(json!({"publishableKey": pk, "tier": tier})),
+        ),
+        (
+            Method::POST,
+            "/tiers/add".to_owned(),
+            Some(json!({"publishableKey": pk, "tier": {"name": "x", "price": 1}})),
+        ),
+        (Method::DELETE, format!("/tiers?publishableKey={pk}&name=pro"), None),
+        (
+            Method::POST,
+            "/promote-to-live".to_owned(),
+            Some(json!({"publishableKey": pk})),
+        ),
+        (
+            Method::POST,
+            "/rotate-key".to_owned(),
+            Some(json!({"publishableKey": pk})),
+        ),
+    ];
+    for (method, path, body) in attempts {
+        let reply = intruder.oauth(method.clone(), &path, body).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (404, "not_found"),
+            "{method} {path}: {:?}",
+            reply.body
+        );
+    }
+    // Nothing changed: the victim's key still works with its own limits.
+    let usage = e2e::MeteredApi::new(&env)
+        .usage(&[("authorization", &victim.bearer()), ("x-user-id", "u")])
+        .await;
+    assert_eq!((usage.status, usage.body["usage"]["limit"].as_u64()), (200, Some(10)));
+    let listed = intruder.front(Method::GET, "/projects", None).await;
+    assert!(!listed.body.to_string().contains(pk));
+}
+
+#[tokio::test]
+async fn bad_session_tokens_are_refused_with_the_reason() {
+    let env = TestEnv::get();
+    let email = unique_email("tokens");
+    let valid = Developer::sign_in(&env, &email).await.unwrap();
+    let clerk = env.clerk_dev_base();
+    let mint = |extra: Value| {
+        let mut body = json!({"email": email, "azp": local_keys::DASHBOARD_URL});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        session_token(&clerk, body)
+    };
+    let (_, expired) = mint(json!({"expiresInSeconds": -60})).await.unwrap();
+    let (_, not_yet) = mint(json!({"notBeforeOffsetSeconds": 600})).await.unwrap();
+    let (_, wrong_azp) = mint(json!({"azp": "https://evil.example"})).await.unwrap();
+    let (_, other_instance) = session_token(&env.clerk_end_user_base(), json!({"email": email}))
+        .await
+        .unwrap();
+    let parts: Vec<&str> = valid.token.split('.').collect();
+    let claims: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1])
+            .unwrap(),
+    )
+    .unwrap();
+    let mut forged_claims = claims.clone();
+    forged_claims["sub"] = json!("user_someone_else");
+    let bad_signature = format!("{}.{}.{}", parts[0], b64(&forged_claims), parts[2]);
+    let unknown_kid = format!(
+        "{}.{}.{}",
+        b64(&json!({"alg": "RS256", "kid": "not-a-key"})),
+        parts[1],
+        parts[2]
+    );
+    let alg_none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), parts[1]);
+
+    let cases = [
+        (None, "Missing session"),
+        (Some("garbage".to_owned()), "malformed"),
+        (Some(expired), "expired"),
+        (Some(not_yet), "not valid yet"),
+        (Some(wrong_azp), "another origin"),
+        (Some(other_instance), "unknown key"),
+        (Some(bad_signature), "signature"),
+        (Some(unknown_kid), "unknown key"),
+        (Some(alg_none), "RS256"),
+    ];
+    for (token, expected) in cases {
+        let mut req = e2e::client().post(format!("{}/generate-platform-id", env.front_auth_api));
+        if let Some(token) = &token {
+            req = req.bearer_auth(token);
+        }
+        let reply = Reply::from(req.send().await.unwrap()).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (401, "unauthorized"),
+            "{expected}: {:?}",
+            reply.body
+        );
+        assert!(
+            reply.body["error"].as_str().unwrap().contains(expected),
+            "{expected}: {:?}",
+            reply.body
+        );
+    }
+    // The same checks guard oauth-api.
+    let reply = Reply::from(
+        e2e::client()
+            .get(format!("{}/authorize", env.oauth_api))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(
+        valid.front(Method::POST, "/generate-platform-id", None).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn forged_and_replayed_oauth_states_are_refused() {
+    let env = TestEnv::get();
+    let developer = Developer::sign_in(&env, &unique_email("oauth")).await.unwrap();
+    developer.platform_id().await.unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let callback = |query: String| {
+        let client = no_redirects.clone();
+        let url = format!("{}/callback?{query}", env.oauth_api);
+        async move { Reply::from(client.get(url).send().await.unwrap()).await }
+    };
+
+    let forged = callback("code=ac_x&state=ost_forged.9999999999.00ff".to_owned()).await;
+    assert_eq!((forged.status, forged.error_code()), (400, "invalid_request"));
+    assert_eq!(callback("code=ac_x".to_owned()).await.status, 400);
+
+    // A real state works once; the same callback URL replayed is refused.
+    let authorize = developer.oauth(Method::GET, "/authorize", None).await;
+    let url = authorize.body["url"].as_str().unwrap();
+    let redirect = journey::approve_in_emulator(url).await.unwrap();
+    let query = redirect.split_once('?').unwrap().1.to_owned();
+    assert_eq!(callback(query.clone()).await.status, 303);
+    let replayed = callback(query.clone()).await;
+    assert_eq!((replayed.status, replayed.error_code()), (400, "invalid_request"));
+    // A genuine state with its signature tampered is refused too.
+    let tampered = query.replace("state=ost_", "state=ost_0");
+    assert_eq!(callback(tampered).await.status, 400);
+    // Denying on Stripe's page sends the developer back without connecting.
+    let denied = callback("error=access_denied&error_description=no".to_owned()).await;
+    assert!(denied.header("location").unwrap().contains("stripe=denied"));
+}
+
+#[tokio::test]
+async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_plan() {
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let developer = journey::onboarded_developer(&env, "cancel").await.unwrap();
+    let body = journey::saas_body("P", &[("free", Some(1), 0.0)]);
+    assert_eq!(developer.create_project(body.clone()).await.status, 200);
+
+    // Find the platform subscription and cancel it in Stripe: the webhook makes the plan free.
+    let platform_id = developer.platform_id().await.unwrap();
+    let subscriptions = stripe
+        .get("/subscriptions?status=all&limit=100", shared::mode::Mode::Test, None)
+        .await;
+    let subscription = subscriptions.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["metadata"]["platformId"] == platform_id.as_str())
+        .expect("the platform subscription")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cancelled = stripe
+        .delete(&format!("/subscriptions/{subscription}"), shared::mode::Mode::Test)
+        .await;
+    assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
+    developer.wait_for_plan("free").await.unwrap();
+    let refused = developer.create_project(body).await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (403, "unauthorized"),
+        "{:?}",
+        refused.body
+    );
+}
+
+#[tokio::test]
+async fn the_platform_webhook_verifies_signatures_and_ignores_replays() {
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let url = format!("{}/webhook/stripe", env.front_auth_api);
+    let event = json!({"id": "evt_forged", "type": "checkout.session.completed", "created": 1, "data": {"object": {}}})
+        .to_string();
+    let unsigned = Reply::from(e2e::client().post(&url).body(event.clone()).send().await.unwrap()).await;
+    assert_eq!((unsigned.status, unsigned.error_code()), (400, "invalid_request"));
+    let forged_header = shared::stripe::webhook::sign(event.as_bytes(), "whsec_not_ours", shared::period::Timestamp(1));
+    let forged = Reply::from(
+        e2e::client()
+            .post(&url)
+            .header("stripe-signature", forged_header)
+            .body(event)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(forged.status, 400);
+
+    // A real event delivered twice at once is applied once; the plan stays paid.
+    let developer = journey::onboarded_developer(&env, "replay").await.unwrap();
+    let platform_id = developer.platform_id().await.unwrap();
+    let completed = stripe.events("checkout.session.completed").await;
+    let event_id = completed
+        .iter()
+        .find(|e| e["data"]["object"]["client_reference_id"] == platform_id.as_str())
+        .expect("the platform checkout event")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let twice = stripe.control(&format!("/events/{event_id}/deliver_twice"), None).await;
+    assert_eq!(twice.status, 200, "{:?}", twice.body);
+    journey::eventually("three deliveries", || async {
+        stripe.deliveries(&event_id).await.len() >= 3
+    })
+    .await
+    .unwrap();
+    let deliveries = stripe.deliveries(&event_id).await;
+    let duplicates = deliveries
+        .iter()
+        .filter_map(|d| serde_json::from_str::<Value>(d["response_body"].as_str().unwrap_or("{}")).ok())
+        .filter(|body| body["duplicate"] == true)
+        .count();
+    assert!(deliveries.iter().all(|d| d["status"] == 200), "{deliveries:?}");
+    assert_eq!(
+        duplicates,
+        deliveries.len() - 1,
+        "only the first delivery applied the event: {deliveries:?}"
+    );
+    assert_eq!(developer.plan().await.as_deref(), Some("paid"));
+}
+
+#[tokio::test]
+async fn create_products_rejects_bad_input_with_the_field_name() {
+    let env = TestEnv::get();
+    let developer = journey::onboarded_developer(&env, "validation").await.unwrap();
+    let cases = [
+        (json!({"name": "X", "projectType": "saas", "tiers": []}), "tiers"),
+        (
+            json!({"name": "X", "projectType": "saas", "tiers": [{"name": "Free", "price": 0}]}),
+            "tier name",
+        ),
+        (
+            json!({"name": "X", "projectType": "saas", "tiers": [{"name": "free", "price": -1}]}),
+            "negative",
+        ),
+        (
+            json!({"name": "X", "projectType": "saas", "tiers": [{"name": "free", "price": 0.001}]}),
+            "2 decimals",
+        ),
+        (
+            json!({"name": "X", "projectType": "saas", "tiers": [{"name": "a", "price": 0}, {"name": "a", "price": 1}]}),
+            "tiers[1].name",
+        ),
+        (
+            json!({"name": "X", "projectType": "saas", "tiers": [{"name": "a", "price": 0, "inventory": 3}]}),
+            "tiers[0].inventory",
+        ),
+        (
+            json!({"name": "X", "projectType": "store", "tiers": [{"name": "a", "price": 5, "limit": 3}]}),
+            "tiers[0].limit",
+        ),
+        (
+            json!({"name": "X", "projectType": "hybrid", "tiers": []}),
+            "projectType",
+        ),
+        (json!({"projectType": "saas", "tiers": []}), "name"),
+    ];
+    for (body, expected) in cases {
+        let reply = developer.create_project(body.clone()).await;
+        assert!(
+            (400..500).contains(&reply.status),
+            "{body}: {} {:?}",
+            reply.status,
+            reply.body
+        );
+        assert_eq!(reply.error_code(), "invalid_request", "{body}");
+        assert!(
+            reply.body["error"].as_str().unwrap().contains(expected),
+            "{body}: {:?}",
+            reply.body
+        );
+    }
+    let projects = developer.front(Method::GET, "/projects", None).await;
+    assert_eq!(projects.body["projects"], json!([]), "no partial project was written");
+}

@@ -1,0 +1,317 @@
+//! The developer's whole journey, as one scenario per project type: sign in → platform id →
+//! $15 checkout in the emulator → webhook marks the plan paid → connect Stripe → create a
+//! project → use its keys → edit tiers → promote to live → rotate keys.
+
+use e2e::{
+    MeteredApi, Reply, TestEnv,
+    journey::{self, Developer, StripeEmulator, TestProject, eventually, unique_email},
+    stack::local_keys,
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::mode::Mode;
+
+async fn clerk_metadata(env: &TestEnv, user_id: &str) -> Value {
+    let reply = Reply::from(
+        e2e::client()
+            .get(format!("{}/v1/users/{user_id}", env.clerk_dev_base()))
+            .bearer_auth(local_keys::CLERK_SECRET_KEY)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    reply.body["public_metadata"].clone()
+}
+
+async fn track(api: &MeteredApi, project: &TestProject, user: &str) -> Reply {
+    api.track(&[
+        ("authorization", &project.bearer()),
+        ("x-user-id", user),
+        ("x-user-plan", "free"),
+    ])
+    .await
+}
+
+async fn stripe_account(developer: &Developer) -> String {
+    let credentials = developer.front(Method::GET, "/get-credentials", None).await;
+    credentials.body["stripeAccountId"]
+        .as_str()
+        .expect("connected account")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn saas_journey_from_sign_in_to_rotated_live_keys() {
+    let env = TestEnv::get();
+    let api = MeteredApi::new(&env);
+    let stripe = StripeEmulator::new(&env);
+    let developer = Developer::sign_in(&env, &unique_email("journey")).await.unwrap();
+
+    // Platform id: created once, the same on every call, mirrored into Clerk.
+    let platform_id = developer.platform_id().await.unwrap();
+    assert!(platform_id.starts_with("plt_"), "{platform_id}");
+    assert_eq!(developer.platform_id().await.unwrap(), platform_id);
+    assert_eq!(
+        clerk_metadata(&env, &developer.user_id).await["platformId"],
+        platform_id.as_str()
+    );
+    assert_eq!(developer.plan().await.as_deref(), Some("free"));
+
+    // Unpaid: no projects.
+    let refused = developer
+        .create_project(journey::saas_body("Too early", &[("free", Some(3), 0.0)]))
+        .await;
+    assert_eq!(refused.status, 403, "{:?}", refused.body);
+
+    // $15 checkout, paid in the emulator; the webhook marks the plan paid in D1 and Clerk.
+    let checkout = developer.front(Method::POST, "/create-checkout", None).await;
+    assert_eq!(checkout.status, 200, "{:?}", checkout.body);
+    let url = checkout.body["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{}/checkout/cs_test_", env.emulator)), "{url}");
+    developer.pay_platform_plan().await.unwrap();
+    eventually("Clerk metadata plan=paid", || async {
+        clerk_metadata(&env, &developer.user_id).await["plan"] == "paid"
+    })
+    .await
+    .unwrap();
+    let again = developer.front(Method::POST, "/create-checkout", None).await;
+    assert_eq!(again.status, 409, "a paid platform is not sold the plan twice");
+
+    // Connect Stripe through the OAuth pages.
+    let callback = developer.connect_stripe().await.unwrap();
+    assert_eq!(callback.status, 303);
+    assert!(
+        callback
+            .header("location")
+            .unwrap()
+            .ends_with("/dashboard?stripe=connected")
+    );
+    let account = stripe_account(&developer).await;
+    assert!(account.starts_with("acct_"), "{account}");
+
+    // A SaaS project: free (3 requests) and pro ($9.99, 100).
+    let created = developer
+        .create_project(journey::saas_body(
+            "Chat API",
+            &[("free", Some(3), 0.0), ("pro", Some(100), 9.99)],
+        ))
+        .await;
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    let test = journey::project_from(&created.body["project"]).unwrap();
+    assert_eq!(test.mode, Mode::Test);
+    let tiers = created.body["project"]["tiers"].as_array().unwrap();
+    let pro_price = tiers.iter().find(|t| t["name"] == "pro").unwrap()["priceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        tiers.iter().find(|t| t["name"] == "free").unwrap()["priceId"].is_null(),
+        "free tiers need no Stripe price"
+    );
+    // The price exists on the developer's connected account, recurring monthly, and nowhere else.
+    let price = stripe
+        .get(&format!("/prices/{pro_price}"), Mode::Test, Some(&account))
+        .await;
+    assert_eq!(
+        (price.status, price.body["unit_amount"].as_i64()),
+        (200, Some(999)),
+        "{:?}",
+        price.body
+    );
+    assert_eq!(price.body["recurring"]["interval"], "month");
+    assert_eq!(
+        stripe
+            .get(&format!("/prices/{pro_price}"), Mode::Test, None)
+            .await
+            .status,
+        404
+    );
+
+    // Its test secret key works on the metered API; free allows 3.
+    for expected in 1..=3 {
+        assert_eq!(track(&api, &test, "alice").await.body["usage"]["count"], expected);
+    }
+    assert_eq!(track(&api, &test, "alice").await.status, 429);
+
+    // Raise the free limit: no new keys, and api-multi enforces it on the next request.
+    let edit = developer
+        .oauth(
+            Method::PUT,
+            "/tiers",
+            Some(json!({"publishableKey": test.publishable_key, "tier": {"name": "free", "price": 0, "limit": 5}})),
+        )
+        .await;
+    assert_eq!(edit.status, 200, "{:?}", edit.body);
+    assert_eq!(track(&api, &test, "alice").await.body["usage"]["count"], 4);
+    assert_eq!(track(&api, &test, "alice").await.body["usage"]["count"], 5);
+    let at_limit = track(&api, &test, "alice").await;
+    assert_eq!(
+        (at_limit.status, at_limit.body["usage"]["limit"].as_u64()),
+        (429, Some(5))
+    );
+
+    // A price change is a new Stripe price; the old one is deactivated.
+    let repriced = developer
+        .oauth(
+            Method::PUT,
+            "/tiers",
+            Some(
+                json!({"publishableKey": test.publishable_key, "tier": {"name": "pro", "price": 19.99, "limit": 100}}),
+            ),
+        )
+        .await;
+    let new_price = repriced.body["tier"]["priceId"].as_str().unwrap();
+    assert_ne!(new_price, pro_price);
+    assert_eq!(
+        stripe
+            .get(&format!("/prices/{pro_price}"), Mode::Test, Some(&account))
+            .await
+            .body["active"],
+        false
+    );
+    assert_eq!(
+        stripe
+            .get(&format!("/prices/{new_price}"), Mode::Test, Some(&account))
+            .await
+            .body["unit_amount"],
+        1999
+    );
+
+    // Add a tier and use it at once; delete it and its product is archived.
+    let added = developer
+        .oauth(
+            Method::POST,
+            "/tiers/add",
+            Some(json!({"publishableKey": test.publishable_key, "tier": {"name": "team", "price": 49, "limit": 1000}})),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{:?}", added.body);
+    let team = api
+        .track(&[
+            ("authorization", &test.bearer()),
+            ("x-user-id", "bob"),
+            ("x-user-plan", "team"),
+        ])
+        .await;
+    assert_eq!((team.status, team.body["usage"]["limit"].as_u64()), (200, Some(1000)));
+    let team_product = added.body["tier"]["productId"].as_str().unwrap().to_owned();
+    let deleted = developer
+        .oauth(
+            Method::DELETE,
+            &format!("/tiers?publishableKey={}&name=team", test.publishable_key),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 200, "{:?}", deleted.body);
+    assert_eq!(
+        stripe
+            .get(&format!("/products/{team_product}"), Mode::Test, Some(&account))
+            .await
+            .body["active"],
+        false
+    );
+    let gone = api
+        .track(&[
+            ("authorization", &test.bearer()),
+            ("x-user-id", "bob"),
+            ("x-user-plan", "team"),
+        ])
+        .await;
+    assert_eq!(gone.status, 400, "a deleted tier is no longer a plan");
+    let listed = developer
+        .oauth(
+            Method::GET,
+            &format!("/tiers?publishableKey={}", test.publishable_key),
+            None,
+        )
+        .await;
+    assert_eq!(listed.body["tiers"].as_array().unwrap().len(), 2);
+
+    // Promote to live: new live products and keys; live sees none of the test data.
+    let live = journey::promote(&developer, &test).await.unwrap();
+    assert_eq!(
+        (live.mode, live.project_id.as_str()),
+        (Mode::Live, test.project_id.as_str())
+    );
+    assert_eq!(track(&api, &live, "alice").await.body["usage"]["count"], 1);
+    let live_tiers = developer
+        .oauth(
+            Method::GET,
+            &format!("/tiers?publishableKey={}", live.publishable_key),
+            None,
+        )
+        .await;
+    let live_price = live_tiers.body["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "pro")
+        .unwrap()["priceId"]
+        .clone();
+    let live_price = stripe
+        .get(
+            &format!("/prices/{}", live_price.as_str().unwrap()),
+            Mode::Live,
+            Some(&account),
+        )
+        .await;
+    assert_eq!(
+        (
+            live_price.body["livemode"].as_bool(),
+            live_price.body["unit_amount"].as_i64()
+        ),
+        (Some(true), Some(1999))
+    );
+    let twice = developer
+        .oauth(
+            Method::POST,
+            "/promote-to-live",
+            Some(json!({"publishableKey": test.publishable_key})),
+        )
+        .await;
+    assert_eq!(twice.status, 409, "{:?}", twice.body);
+
+    // Rotate the live secret: the old key is refused at once, the new one keeps the usage.
+    let rotated = developer
+        .oauth(
+            Method::POST,
+            "/rotate-key",
+            Some(json!({"publishableKey": live.publishable_key})),
+        )
+        .await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    let new_secret = rotated.body["secretKey"].as_str().unwrap().to_owned();
+    assert!(new_secret.starts_with("sk_live_") && new_secret != live.secret_key);
+    assert_eq!(
+        track(&api, &live, "alice").await.status,
+        401,
+        "the old live key is refused"
+    );
+    let renewed = TestProject {
+        secret_key: new_secret,
+        ..live.clone()
+    };
+    assert_eq!(track(&api, &renewed, "alice").await.body["usage"]["count"], 2);
+    assert_eq!(
+        track(&api, &test, "carol").await.status,
+        200,
+        "the test key is untouched"
+    );
+
+    // The dashboard tree, and no secret key anywhere in what the dashboard can read.
+    let projects = developer.front(Method::GET, "/projects", None).await;
+    let tree = projects.body["projects"].as_array().unwrap();
+    assert_eq!(tree.len(), 1);
+    assert_eq!(tree[0]["test"]["publishableKey"], test.publishable_key.as_str());
+    assert_eq!(tree[0]["live"]["publishableKey"], live.publishable_key.as_str());
+    assert_eq!(tree[0]["test"]["tierCount"], 2);
+    let credentials = developer.front(Method::GET, "/get-credentials", None).await;
+    for body in [&projects.body, &credentials.body, &live_tiers.body] {
+        assert!(!body.to_string().contains("sk_"), "a secret leaked: {body}");
+    }
+    assert_eq!(
+        credentials.body["publishableKeys"]["live"][0],
+        live.publishable_key.as_str()
+    );
+}
