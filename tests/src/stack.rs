@@ -131,11 +131,6 @@ impl StackConfig {
                     set("OAUTH_STATE_SECRET", &secrets.oauth_state);
                     set("OAUTH_REDIRECT_URI", &format!("{oauth}/callback"));
                 }
-                "api-multi" => {
-                    set("STRIPE_TEST_SECRET_KEY", STRIPE_TEST_KEY);
-                    set("STRIPE_LIVE_SECRET_KEY", STRIPE_LIVE_KEY);
-                    set("STRIPE_CONNECT_WEBHOOK_SECRET", &secrets.connect_webhook);
-                }
                 _ => {}
             }
         }
@@ -213,7 +208,6 @@ pub async fn apply_migrations(state_dir: &Path) -> Result<(), String> {
 /// Webhook signing and OAuth state secrets, fresh for every stack run.
 pub struct StackSecrets {
     pub platform_webhook: String,
-    pub connect_webhook: String,
     pub oauth_state: String,
 }
 
@@ -222,7 +216,6 @@ impl StackSecrets {
         let random = |prefix: &str| shared::keys::random_id(prefix);
         Self {
             platform_webhook: random("whsec"),
-            connect_webhook: random("whsec"),
             oauth_state: random("state"),
         }
     }
@@ -296,16 +289,12 @@ impl Stack {
         if let Some(state) = &self.config.emulator.state_file {
             cmd.arg("--state-file").arg(state);
         }
-        // Platform events go to front-auth-api; connected accounts' events to api-multi.
+        // The platform's own events (the $15 plan) go to front-auth-api. Connected accounts'
+        // events will go to api-multi once it handles them (customer payments).
         cmd.arg("--webhook").arg(format!(
             "url={}/webhook/stripe,secret={}",
             self.config.url("front-auth-api"),
             self.secrets.platform_webhook
-        ));
-        cmd.arg("--webhook").arg(format!(
-            "url={}/webhook/stripe,secret={},connect=true",
-            self.config.url("api-multi"),
-            self.secrets.connect_webhook
         ));
         cmd.args(["--retry-base-ms", "500"]);
         cmd.process_group(0)
