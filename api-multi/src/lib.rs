@@ -16,6 +16,19 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// Daily housekeeping (`[triggers] crons` in wrangler/api-multi.toml).
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let result = match shared::repo::Database::from_env(&env) {
+        Ok(db) => db.purge_expired(shared::period::now()).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((claims, states)) => worker::console_log!("purged {claims} idempotency claims, {states} OAuth states"),
+        Err(e) => shared::log::error(&format!("scheduled purge failed: {e}")),
+    }
+}
+
 #[event(fetch)]
 async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
     let cors = shared::http::CorsPolicy::from_env(&env);

@@ -12,7 +12,7 @@ use shared::{
     ApiError, ApiResult,
     assets::{ImageKind, MAX_ASSET_BYTES, object_key, sanitize_filename},
     auth::DeveloperSession,
-    config,
+    config, period,
 };
 use worker::{Env, HttpMetadata};
 
@@ -28,8 +28,8 @@ pub struct UploadQuery {
 #[worker::send]
 pub async fn upload(
     State(env): State<Env>,
-    Query(query): Query<UploadQuery>,
     DeveloperSession(developer): DeveloperSession,
+    Query(query): Query<UploadQuery>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let platform = developer.platform().await?;
@@ -41,11 +41,7 @@ pub async fn upload(
             .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
     })?;
     let filename = sanitize_filename(query.filename.as_deref().unwrap_or("image"), kind);
-    let key = object_key(
-        &platform.platform().platform_id,
-        worker::Date::now().as_millis(),
-        &filename,
-    );
+    let key = object_key(&platform.platform().platform_id, period::now_millis(), &filename);
     let bucket = env
         .bucket(ASSETS_BUCKET)
         .map_err(|e| ApiError::internal(format!("R2 binding: {e}")))?;

@@ -1,6 +1,6 @@
 //! The developer's $15/month plan: checkout and the platform's Stripe webhook.
 
-use axum::{Extension, Json, body::Bytes, extract::State, http::HeaderMap};
+use axum::{Json, body::Bytes, extract::State, http::HeaderMap};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
@@ -9,10 +9,10 @@ use shared::{
     billing::{self, Handled, StripeEvent},
     clerk_backend::ClerkBackend,
     config,
-    http::{CorsPolicy, RequestId, allowed_redirect},
+    http::{CorsPolicy, allowed_redirect},
     period,
     repo::Database,
-    stripe::{Stripe, client::DEFAULT_API_BASE, webhook},
+    stripe::{Stripe, webhook},
 };
 use worker::Env;
 
@@ -27,7 +27,6 @@ struct CheckoutRequest {
 #[worker::send]
 pub async fn create_checkout(
     State(env): State<Env>,
-    Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
@@ -47,13 +46,9 @@ pub async fn create_checkout(
         Some(url) => allowed_redirect(&policy, &url)?,
         None => format!("{dashboard}/dashboard?checkout=cancelled"),
     };
-    let stripe = Stripe::new(
-        &config::or_default(&env, "STRIPE_API_BASE", DEFAULT_API_BASE),
-        &config::required(&env, "STRIPE_SECRET_KEY")?,
-    );
+    let stripe = Stripe::from_env(&env, "STRIPE_SECRET_KEY")?;
     let price = config::required(&env, "PLATFORM_PRICE_ID")?;
-    let (session_id, url) =
-        billing::start_checkout(&platform, &stripe, &price, &success, &cancel, &request_id.0).await?;
+    let (session_id, url) = billing::start_checkout(&platform, &stripe, &price, &success, &cancel).await?;
     Ok(Json(json!({ "url": url, "sessionId": session_id })))
 }
 
@@ -70,10 +65,16 @@ pub async fn webhook(State(env): State<Env>, headers: HeaderMap, body: Bytes) ->
         serde_json::from_str(payload).map_err(|e| ApiError::invalid_request(format!("Not a Stripe event: {e}")))?;
     let db = Database::from_env(&env)?;
     let clerk = ClerkBackend::developers(&env)?;
-    let handled = billing::handle_event(&db, &clerk, &event, payload, now).await?;
+    let stripe = Stripe::from_env(&env, "STRIPE_SECRET_KEY")?;
+    let price = config::required(&env, "PLATFORM_PRICE_ID")?;
+    let handled = billing::handle_event(&db, &clerk, &stripe, &price, &event, payload, now).await?;
     Ok(Json(match handled {
-        Handled::Applied { platform_id, new_event } => {
-            json!({ "received": true, "applied": true, "platformId": platform_id, "duplicate": !new_event })
+        Handled::Applied {
+            platform_id,
+            paid,
+            new_event,
+        } => {
+            json!({ "received": true, "applied": true, "platformId": platform_id, "plan": if paid { "paid" } else { "free" }, "duplicate": !new_event })
         }
         Handled::Ignored(reason) => json!({ "received": true, "applied": false, "reason": reason }),
     }))

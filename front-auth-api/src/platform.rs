@@ -22,9 +22,9 @@ pub async fn generate_platform_id(
     let (platform, created) = developer.ensure_platform(period::now()).await?;
     let p = platform.platform();
     let kv = Cache::from_env(&env, PLATFORM_TOKENS_KV);
-    kv.put_mirror(&format!("user:{user_id}:platformId"), &p.platform_id)
+    kv.put(&format!("user:{user_id}:platformId"), &p.platform_id, None)
         .await;
-    kv.put_mirror(&format!("platform:{}:userId", p.platform_id), &user_id)
+    kv.put(&format!("platform:{}:userId", p.platform_id), &user_id, None)
         .await;
     ClerkBackend::developers(&env)?
         .merge_public_metadata(&user_id, json!({ "platformId": p.platform_id, "plan": p.plan }))

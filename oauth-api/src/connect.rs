@@ -12,10 +12,7 @@ use shared::{
     auth::{DeveloperSession, redeem_oauth_state},
     config, connect, period,
     repo::Database,
-    stripe::{
-        Stripe,
-        client::{DEFAULT_API_BASE, DEFAULT_CONNECT_BASE},
-    },
+    stripe::{Stripe, client::DEFAULT_CONNECT_BASE},
 };
 use worker::Env;
 
@@ -73,12 +70,20 @@ pub async fn callback(State(env): State<Env>, Query(query): Query<CallbackQuery>
     let now = period::now();
     let secret = config::required(&env, "OAUTH_STATE_SECRET")?;
     let platform = redeem_oauth_state(Database::from_env(&env)?, &secret, &state, now).await?;
-    let stripe = Stripe::new(
-        &config::or_default(&env, "STRIPE_API_BASE", DEFAULT_API_BASE),
-        &config::required(&env, "STRIPE_TEST_SECRET_KEY")?,
-    );
+    let stripe = Stripe::from_env(&env, "STRIPE_TEST_SECRET_KEY")?;
     let connect_base = config::or_default(&env, "STRIPE_CONNECT_BASE", DEFAULT_CONNECT_BASE);
     let grant = stripe.exchange_oauth_code(&connect_base, &code).await?;
+    // Existing projects' products live on the connected account; switching accounts under them
+    // would orphan every product and price, so it is refused while projects exist.
+    if let Some(current) = platform.stripe_account().await?
+        && current != grant.stripe_user_id
+        && !platform.key_sets().await?.is_empty()
+    {
+        return Ok(Redirect::to(&format!(
+            "{dashboard}/dashboard?stripe=refused&reason=projects_use_another_account"
+        ))
+        .into_response());
+    }
     platform
         .save_stripe_connection(&grant.stripe_user_id, grant.scope.as_deref(), grant.livemode, now)
         .await?;

@@ -43,8 +43,8 @@ pub struct ProjectQuery {
 #[worker::send]
 pub async fn list_tiers(
     State(env): State<Env>,
-    Query(query): Query<ProjectQuery>,
     DeveloperSession(developer): DeveloperSession,
+    Query(query): Query<ProjectQuery>,
 ) -> ApiResult<Json<Value>> {
     let platform = developer.platform().await?;
     let project = platform.project(&env, &query.publishable_key).await?;
@@ -126,8 +126,8 @@ pub struct TierRef {
 pub async fn delete_tier(
     State(env): State<Env>,
     Extension(request_id): Extension<RequestId>,
-    Query(tier): Query<TierRef>,
     DeveloperSession(developer): DeveloperSession,
+    Query(tier): Query<TierRef>,
 ) -> ApiResult<Json<Value>> {
     let platform = developer.platform().await?;
     let project = platform.project(&env, &tier.publishable_key).await?;

@@ -1,5 +1,10 @@
 //! The developer's own $15/month subscription to the platform: the checkout that starts it,
 //! and the webhook events that keep the plan (`paid`/`free`) in D1 and in Clerk up to date.
+//!
+//! An event is only a trigger. Whether the developer pays is read from Stripe itself: a
+//! subscription of their customer on the platform's price in a paying status. So events that
+//! arrive late, twice or out of order, invoices paid after a cancellation, or checkouts for some
+//! other price cannot grant or revoke the plan by themselves.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -29,13 +34,12 @@ pub struct EventData {
     pub object: Value,
 }
 
-/// What a platform-billing event means for a developer's plan.
+/// Which platform and customer an event may concern.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanIntent {
+pub struct PlanTrigger {
     pub platform_id: Option<String>,
     pub subscription: Option<String>,
-    pub customer: Option<String>,
-    pub paid: bool,
+    pub customer: String,
 }
 
 /// A Stripe id field that may be expanded into an object.
@@ -59,53 +63,80 @@ fn is_paying(status: &str) -> bool {
     matches!(status, "active" | "trialing" | "past_due")
 }
 
-/// Maps an event to a plan change; `None` for events that do not concern the platform plan.
-pub fn plan_intent(event: &StripeEvent) -> Option<PlanIntent> {
+/// The events that can change a plan, and who they concern; `None` for everything else.
+pub fn plan_trigger(event: &StripeEvent) -> Option<PlanTrigger> {
     if event.account.is_some() {
         return None; // a connected account's event: api-multi's business
     }
     let o = &event.data.object;
-    match event.kind.as_str() {
-        "checkout.session.completed" if text(o, "/mode").as_deref() == Some("subscription") => Some(PlanIntent {
-            platform_id: text(o, "/client_reference_id").or_else(|| text(o, "/metadata/platformId")),
-            subscription: o.get("subscription").and_then(id_of),
-            customer: o.get("customer").and_then(id_of),
-            paid: true,
-        }),
-        "invoice.paid" => Some(PlanIntent {
-            platform_id: text(o, "/parent/subscription_details/metadata/platformId")
-                .or_else(|| text(o, "/subscription_details/metadata/platformId")),
+    let (platform_id, subscription) = match event.kind.as_str() {
+        "checkout.session.completed" if text(o, "/mode").as_deref() == Some("subscription") => (
+            text(o, "/client_reference_id").or_else(|| text(o, "/metadata/platformId")),
+            o.get("subscription").and_then(id_of),
+        ),
+        "invoice.paid" | "invoice.payment_failed" => (
+            text(o, "/parent/subscription_details/metadata/platformId"),
             // Stripe moved the subscription under `parent` (2025 API versions); accept both.
-            subscription: text(o, "/parent/subscription_details/subscription")
-                .or_else(|| o.get("subscription").and_then(id_of)),
-            customer: o.get("customer").and_then(id_of),
-            paid: true,
-        }),
+            text(o, "/parent/subscription_details/subscription").or_else(|| o.get("subscription").and_then(id_of)),
+        ),
         "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted" => {
-            let status = text(o, "/status").unwrap_or_default();
-            Some(PlanIntent {
-                platform_id: text(o, "/metadata/platformId"),
-                subscription: text(o, "/id"),
-                customer: o.get("customer").and_then(id_of),
-                paid: event.kind != "customer.subscription.deleted" && is_paying(&status),
-            })
+            (text(o, "/metadata/platformId"), text(o, "/id"))
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(PlanTrigger {
+        platform_id,
+        subscription,
+        customer: o.get("customer").and_then(id_of)?,
+    })
 }
 
-/// Checkout for the platform subscription, on the platform's own Stripe account.
+/// The id of a subscription (from Stripe's list) that pays for the platform now.
+pub fn paying_subscription<'a>(subscriptions: &'a [Value], platform_price: &str) -> Option<&'a str> {
+    subscriptions.iter().find_map(|sub| {
+        let paying = sub.get("status").and_then(Value::as_str).is_some_and(is_paying);
+        let on_platform_price = sub
+            .pointer("/items/data")
+            .and_then(Value::as_array)
+            .is_some_and(|items| {
+                items
+                    .iter()
+                    .any(|i| i.pointer("/price/id").and_then(Value::as_str) == Some(platform_price))
+            });
+        (paying && on_platform_price)
+            .then(|| sub.get("id").and_then(Value::as_str))
+            .flatten()
+    })
+}
+
+#[derive(Deserialize)]
+struct Session {
+    id: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// Checkout for the platform subscription, on the platform's own Stripe account. A session
+/// that is still open is handed out again, so two tabs cannot start two subscriptions.
 pub async fn start_checkout(
     platform: &PlatformScope,
     stripe: &Stripe,
     price_id: &str,
     success_url: &str,
     cancel_url: &str,
-    idempotency_key: &str,
 ) -> ApiResult<(String, String)> {
     let p = platform.platform();
     if p.is_paid() {
         return Err(ApiError::conflict("This platform already has the paid plan"));
+    }
+    if let Some(previous) = &p.checkout_session_id
+        && let Ok(session) = stripe.get::<Session>(&format!("/checkout/sessions/{previous}")).await
+        && session.status.as_deref() == Some("open")
+        && let Some(url) = session.url
+    {
+        return Ok((session.id, url));
     }
     let form = Form::new()
         .field("mode", "subscription")
@@ -117,49 +148,78 @@ pub async fn start_checkout(
         .field("metadata[platformId]", &p.platform_id)
         .field("subscription_data[metadata][platformId]", &p.platform_id)
         .field_opt("customer", p.stripe_customer_id.as_deref());
-    #[derive(Deserialize)]
-    struct Session {
-        id: String,
-        url: Option<String>,
-    }
-    let session: Session = stripe.post("/checkout/sessions", &form, idempotency_key).await?;
+    // One key per checkout generation: concurrent first calls get the same session from Stripe.
+    let key = format!(
+        "platform-checkout:{}:{}",
+        p.platform_id,
+        p.checkout_session_id.as_deref().unwrap_or("first")
+    );
+    let session: Session = stripe.post("/checkout/sessions", &form, &key).await?;
     let url = session
         .url
         .ok_or_else(|| ApiError::internal("Stripe checkout session has no url"))?;
+    platform.remember_checkout(&session.id).await?;
     Ok((session.id, url))
 }
 
 /// Result of handling one platform webhook event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
-    Applied { platform_id: String, new_event: bool },
+    Applied {
+        platform_id: String,
+        paid: bool,
+        new_event: bool,
+    },
     Ignored(&'static str),
 }
 
-/// Applies a verified platform event: D1 first (event record + plan, one transaction), then
-/// Clerk's copy of the plan, re-synced from D1 on every delivery so a failed Clerk update is
-/// repaired by Stripe's retry even though the event itself is already recorded.
+#[derive(Deserialize)]
+struct SubscriptionList {
+    data: Vec<Value>,
+}
+
+/// Applies a verified platform event: reads the customer's subscriptions from Stripe, records
+/// the event and the resulting plan in D1 (one transaction), then re-syncs Clerk's copy from D1
+/// on every delivery, so a failed Clerk update is repaired by Stripe's retry even though the
+/// event itself is already recorded.
 pub async fn handle_event(
     db: &Database,
     clerk: &ClerkBackend,
+    stripe: &Stripe,
+    platform_price: &str,
     event: &StripeEvent,
     payload: &str,
     now: Timestamp,
 ) -> ApiResult<Handled> {
-    let Some(intent) = plan_intent(event) else {
+    let Some(trigger) = plan_trigger(event) else {
         return Ok(Handled::Ignored("event type not used for platform billing"));
     };
     let Some(platform) = db
-        .platform_for_billing(intent.platform_id.as_deref(), intent.subscription.as_deref())
+        .platform_for_billing(
+            trigger.platform_id.as_deref(),
+            trigger.subscription.as_deref(),
+            Some(&trigger.customer),
+        )
         .await?
     else {
-        return Ok(Handled::Ignored("no platform for this subscription"));
+        return Ok(Handled::Ignored("no platform for this customer"));
     };
+    let path = format!("/subscriptions?customer={}&status=all&limit=100", trigger.customer);
+    let subscriptions: SubscriptionList = stripe.get(&path).await?;
+    let paying = paying_subscription(&subscriptions.data, platform_price);
+    let ours = platform
+        .stripe_customer_id
+        .as_deref()
+        .is_none_or(|c| c == trigger.customer);
+    if paying.is_none() && !ours {
+        // Another customer (say, a checkout abandoned for a new one) cannot revoke the plan.
+        return Ok(Handled::Ignored("not the platform's paying customer"));
+    }
     let change = PlanChange {
         platform_id: &platform.platform_id,
-        paid: intent.paid,
-        customer: intent.customer.as_deref(),
-        subscription: intent.subscription.as_deref(),
+        paid: paying.is_some(),
+        customer: Some(trigger.customer.as_str()),
+        subscription: paying,
         event_id: &event.id,
         event_type: &event.kind,
         event_created: event.created,
@@ -167,7 +227,7 @@ pub async fn handle_event(
     };
     let new_event = db.apply_plan_change(&change, now).await?;
     let current = db
-        .platform_for_billing(Some(&platform.platform_id), None)
+        .platform_by_id(&platform.platform_id)
         .await?
         .ok_or_else(|| ApiError::internal("platform vanished while applying its plan"))?;
     clerk
@@ -177,7 +237,8 @@ pub async fn handle_event(
         )
         .await?;
     Ok(Handled::Applied {
-        platform_id: current.platform_id,
+        platform_id: current.platform_id.clone(),
+        paid: current.is_paid(),
         new_event,
     })
 }
@@ -193,42 +254,40 @@ mod tests {
     }
 
     #[test]
-    fn checkout_completion_pays_the_plan() {
-        let intent = plan_intent(&event(
+    fn checkout_completion_triggers_a_check_of_its_customer() {
+        let trigger = plan_trigger(&event(
             "checkout.session.completed",
             json!({"mode": "subscription", "client_reference_id": "plt_1", "customer": "cus_1", "subscription": {"id": "sub_1"}}),
         ))
         .unwrap();
         assert_eq!(
-            intent,
-            PlanIntent {
+            trigger,
+            PlanTrigger {
                 platform_id: Some("plt_1".into()),
                 subscription: Some("sub_1".into()),
-                customer: Some("cus_1".into()),
-                paid: true
+                customer: "cus_1".into()
             }
         );
         assert_eq!(
-            plan_intent(&event("checkout.session.completed", json!({"mode": "payment"}))),
+            plan_trigger(&event(
+                "checkout.session.completed",
+                json!({"mode": "payment", "customer": "cus_1"})
+            )),
             None
         );
     }
 
     #[test]
-    fn renewals_find_the_subscription_in_either_api_shape() {
+    fn invoices_find_the_subscription_in_either_api_shape() {
         let new_shape = json!({"customer": "cus_1", "parent": {"subscription_details": {"subscription": "sub_9", "metadata": {"platformId": "plt_9"}}}});
-        let intent = plan_intent(&event("invoice.paid", new_shape)).unwrap();
+        let trigger = plan_trigger(&event("invoice.paid", new_shape)).unwrap();
         assert_eq!(
-            (
-                intent.subscription.as_deref(),
-                intent.platform_id.as_deref(),
-                intent.paid
-            ),
-            (Some("sub_9"), Some("plt_9"), true)
+            (trigger.subscription.as_deref(), trigger.platform_id.as_deref()),
+            (Some("sub_9"), Some("plt_9"))
         );
         let old_shape = json!({"customer": "cus_1", "subscription": "sub_8"});
         assert_eq!(
-            plan_intent(&event("invoice.paid", old_shape))
+            plan_trigger(&event("invoice.paid", old_shape))
                 .unwrap()
                 .subscription
                 .as_deref(),
@@ -237,31 +296,55 @@ mod tests {
     }
 
     #[test]
-    fn subscription_status_decides_the_plan() {
-        for (kind, status, paid) in [
-            ("customer.subscription.updated", "active", true),
-            ("customer.subscription.updated", "past_due", true),
-            ("customer.subscription.updated", "unpaid", false),
-            ("customer.subscription.updated", "canceled", false),
-            ("customer.subscription.deleted", "active", false),
-        ] {
-            let intent = plan_intent(&event(
-                kind,
-                json!({"id": "sub_1", "status": status, "metadata": {"platformId": "plt_1"}}),
-            ))
-            .unwrap();
-            assert_eq!(intent.paid, paid, "{kind} {status}");
-        }
+    fn unrelated_customerless_and_connected_account_events_are_ignored() {
+        assert_eq!(
+            plan_trigger(&event("product.created", json!({"customer": "cus_1"}))),
+            None
+        );
+        assert_eq!(
+            plan_trigger(&event("customer.subscription.deleted", json!({"id": "sub_1"}))),
+            None
+        );
+        let mut connected = event(
+            "customer.subscription.deleted",
+            json!({"id": "sub_1", "customer": "cus_1"}),
+        );
+        connected.account = Some("acct_1".into());
+        assert_eq!(plan_trigger(&connected), None);
+    }
+
+    fn sub(id: &str, status: &str, price: &str) -> Value {
+        json!({"id": id, "status": status, "items": {"data": [{"price": {"id": price}}]}})
     }
 
     #[test]
-    fn unrelated_and_connected_account_events_are_ignored() {
-        assert_eq!(plan_intent(&event("product.created", json!({}))), None);
-        let mut connected = event(
-            "customer.subscription.deleted",
-            json!({"id": "sub_1", "status": "canceled"}),
+    fn only_a_paying_subscription_on_the_platform_price_pays() {
+        let price = "price_platform";
+        assert_eq!(
+            paying_subscription(&[sub("sub_1", "active", price)], price),
+            Some("sub_1")
         );
-        connected.account = Some("acct_1".into());
-        assert_eq!(plan_intent(&connected), None);
+        assert_eq!(
+            paying_subscription(&[sub("sub_1", "past_due", price)], price),
+            Some("sub_1")
+        );
+        assert_eq!(
+            paying_subscription(&[sub("sub_1", "canceled", price)], price),
+            None,
+            "an invoice paid after cancellation"
+        );
+        assert_eq!(
+            paying_subscription(&[sub("sub_1", "active", "price_other")], price),
+            None,
+            "some other product"
+        );
+        assert_eq!(
+            paying_subscription(
+                &[sub("sub_old", "canceled", price), sub("sub_new", "active", price)],
+                price
+            ),
+            Some("sub_new")
+        );
+        assert_eq!(paying_subscription(&[], price), None);
     }
 }

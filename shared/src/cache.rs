@@ -8,8 +8,10 @@ use crate::{keys::SecretKeyHash, log};
 
 /// api-multi's cache namespace (the spec's TOKENS_KV).
 pub const TOKENS_KV: &str = "TOKENS_KV";
-/// How long a cached entry may serve before it is re-read from D1, even if nobody evicts it.
-pub const CACHE_TTL_SECS: u64 = 3600;
+/// How long a cached project may serve before it is re-read from D1, even if nobody evicts it.
+/// Short on purpose: it bounds the window in which a request that read D1 just before an edit or
+/// rotation can put the old state back after the eviction (and matches KV's own propagation).
+pub const CACHE_TTL_SECS: u64 = 60;
 
 /// `secretkey:{sha256}:project` → `ProjectConfig` JSON (publishable key, platform, type, tiers).
 ///
@@ -53,10 +55,15 @@ impl Cache {
         serde_json::from_str(&text).ok()
     }
 
-    pub async fn put_text(&self, entry: &str, value: &str) {
+    /// Stores `value`; with a TTL it expires, without one it stays until overwritten (the
+    /// spec's lookup mirrors).
+    pub async fn put(&self, entry: &str, value: &str, ttl_secs: Option<u64>) {
         let Some(store) = self.0.as_ref() else { return };
         let result = match store.put(entry, value) {
-            Ok(put) => put.expiration_ttl(CACHE_TTL_SECS).execute().await,
+            Ok(put) => match ttl_secs {
+                Some(ttl) => put.expiration_ttl(ttl).execute().await,
+                None => put.execute().await,
+            },
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -64,21 +71,9 @@ impl Cache {
         }
     }
 
-    /// A lookup mirror (the spec's `user:{id}:platformId` entries): kept until overwritten.
-    pub async fn put_mirror(&self, entry: &str, value: &str) {
-        let Some(store) = self.0.as_ref() else { return };
-        let result = match store.put(entry, value) {
-            Ok(put) => put.execute().await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            log::error(&format!("KV put {entry}: {e}"));
-        }
-    }
-
-    pub async fn put_json<T: Serialize>(&self, entry: &str, value: &T) {
+    pub async fn put_json<T: Serialize>(&self, entry: &str, value: &T, ttl_secs: Option<u64>) {
         match serde_json::to_string(value) {
-            Ok(text) => self.put_text(entry, &text).await,
+            Ok(text) => self.put(entry, &text, ttl_secs).await,
             Err(e) => log::error(&format!("KV encode {entry}: {e}")),
         }
     }

@@ -20,6 +20,9 @@ pub const MAX_FEATURES: usize = 20;
 pub const MAX_FEATURE_LEN: usize = 200;
 pub const MAX_URL_LEN: usize = 2048;
 pub const MAX_INVENTORY: i64 = 1_000_000_000;
+/// Limits are stored as D1 numbers (JS doubles, exact to 2^53); a trillion requests a month is
+/// beyond any real plan, and `null` already means unlimited.
+pub const MAX_LIMIT: u64 = 1_000_000_000_000;
 
 /// A tier or product as the dashboard sends it. Absent `limit` means unlimited; absent
 /// `inventory` means stock is not tracked.
@@ -125,6 +128,12 @@ impl TierInput {
                     return Err(field_error(
                         &format!("{path}.inventory"),
                         "SaaS tiers have usage limits, not inventory",
+                    ));
+                }
+                if self.limit.is_some_and(|limit| limit > MAX_LIMIT) {
+                    return Err(field_error(
+                        &format!("{path}.limit"),
+                        format!("must be at most {MAX_LIMIT}; use null for unlimited"),
                     ));
                 }
                 (self.limit.map_or(UsageLimit::UNLIMITED, UsageLimit::limited), None)
@@ -329,6 +338,10 @@ mod tests {
             (
                 saas(json!([{"name": "free", "price": 0, "displayName": "a\u{0}b"}])),
                 "control characters",
+            ),
+            (
+                saas(json!([{"name": "free", "price": 0, "limit": 9_007_199_254_740_993_u64}])),
+                "tiers[0].limit: must be at most",
             ),
         ];
         for (body, expected) in cases {

@@ -1,6 +1,6 @@
 //! Clerk session tokens: RS256 JWTs verified against the issuing instance's JWKS, with the
 //! time, issuer and authorized-party checks done here against a clock passed in. (The JWKS
-//! fetching and caching that needs a worker lives in `clerk_jwks`.)
+//! fetching and caching that needs a worker lives in `auth::jwks`.)
 
 use std::fmt;
 
@@ -143,7 +143,7 @@ pub fn verify(
         return Err(TokenError::WrongIssuer);
     }
     match &claims.azp {
-        Some(azp) if rules.authorized_parties.allows(azp.trim_end_matches('/')) => Ok(claims),
+        Some(azp) if rules.authorized_parties.listed(azp.trim_end_matches('/')) => Ok(claims),
         _ => Err(TokenError::WrongParty),
     }
 }

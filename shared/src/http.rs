@@ -19,8 +19,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest rejection text we carry over into an error message.
 const MAX_REJECTION_TEXT: usize = 512;
 const ALLOWED_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
-const ALLOWED_HEADERS: &str =
-    "Authorization, Content-Type, Idempotency-Key, X-User-Id, X-User-Plan, X-Project-Id, X-Request-Id";
+const ALLOWED_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, X-User-Id, X-User-Plan, X-Request-Id";
 const EXPOSED_HEADERS: &str = "X-Request-Id, Retry-After, Idempotent-Replayed";
 
 /// The id of the request being served; handlers can extract it to put in logs.
@@ -54,7 +53,12 @@ impl CorsPolicy {
     }
 
     pub fn allows(&self, origin: &str) -> bool {
-        self.any || self.origins.iter().any(|o| o == origin)
+        self.any || self.listed(origin)
+    }
+
+    /// Explicitly listed, ignoring `*`: what session tokens' `azp` and redirect targets must be.
+    pub fn listed(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o == origin)
     }
 }
 
@@ -63,7 +67,7 @@ impl CorsPolicy {
 pub fn allowed_redirect(policy: &CorsPolicy, url: &str) -> Result<String, ApiError> {
     let parsed = url::Url::parse(url).map_err(|_| ApiError::invalid_request(format!("`{url}` is not a URL")))?;
     let origin = parsed.origin().ascii_serialization();
-    if matches!(parsed.scheme(), "http" | "https") && policy.allows(&origin) {
+    if matches!(parsed.scheme(), "http" | "https") && policy.listed(&origin) {
         Ok(url.to_owned())
     } else {
         Err(ApiError::invalid_request(format!(
@@ -365,6 +369,8 @@ mod tests {
     #[test]
     fn wildcard_policy() {
         assert!(CorsPolicy::parse("*").allows("https://anything.example"));
+        assert!(!CorsPolicy::parse("*").listed("https://anything.example"));
+        assert!(allowed_redirect(&CorsPolicy::parse("*"), "https://evil.example/").is_err());
         assert!(!CorsPolicy::parse("").allows("https://anything.example"));
     }
 }

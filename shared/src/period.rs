@@ -64,7 +64,12 @@ impl fmt::Display for Timestamp {
 /// The current time from workerd's clock. Only callable inside a worker: logic takes a
 /// `Timestamp` argument instead, so it stays testable.
 pub fn now() -> Timestamp {
-    Timestamp::from_millis(worker::Date::now().as_millis())
+    Timestamp::from_millis(now_millis())
+}
+
+/// Milliseconds since the epoch from workerd's clock (object keys that must not collide).
+pub fn now_millis() -> u64 {
+    worker::Date::now().as_millis()
 }
 
 /// The window a usage count belongs to: `[start, end)`.

@@ -8,7 +8,6 @@ use worker::Env;
 use crate::{
     cache::{self, Cache},
     catalog::{CreateProjectInput, TierDraft, TierInput, validate_tiers},
-    config,
     error::{ApiError, ApiResult, ErrorCode},
     keys::{KeyPair, SecretKey, SecretKeyHash, random_id},
     mode::{Mode, ProjectType},
@@ -30,10 +29,9 @@ pub struct StripeModes {
 
 impl StripeModes {
     pub fn from_env(env: &Env) -> ApiResult<Self> {
-        let base = config::or_default(env, "STRIPE_API_BASE", crate::stripe::client::DEFAULT_API_BASE);
         Ok(Self {
-            test: Stripe::new(&base, &config::required(env, "STRIPE_TEST_SECRET_KEY")?),
-            live: Stripe::new(&base, &config::required(env, "STRIPE_LIVE_SECRET_KEY")?),
+            test: Stripe::from_env(env, "STRIPE_TEST_SECRET_KEY")?,
+            live: Stripe::from_env(env, "STRIPE_LIVE_SECRET_KEY")?,
         })
     }
 
@@ -46,7 +44,7 @@ impl StripeModes {
 }
 
 /// A key set as returned to the developer: the only response that ever carries the secret.
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedKeySet {
     pub project_id: String,
@@ -56,6 +54,16 @@ pub struct CreatedKeySet {
     pub publishable_key: String,
     pub secret_key: String,
     pub tiers: Vec<Tier>,
+}
+
+impl std::fmt::Debug for CreatedKeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKeySet")
+            .field("project_id", &self.project_id)
+            .field("mode", &self.mode)
+            .field("publishable_key", &self.publishable_key)
+            .finish_non_exhaustive()
+    }
 }
 
 fn require_paid(platform: &PlatformScope) -> ApiResult<()> {
@@ -84,6 +92,18 @@ pub async fn evict(env: &Env, hash: &SecretKeyHash) {
         .await;
 }
 
+/// After an edit: evicts the key read before it and, if a rotation slipped in between, the
+/// key that is current now.
+async fn evict_after_edit(env: &Env, project: &OwnedProject) {
+    evict(env, &project.secret_key_hash).await;
+    match project.scope.current_secret_hash().await {
+        Ok(Some(current)) if current != project.secret_key_hash => evict(env, &current).await,
+        Ok(_) => {}
+        Err(e) => crate::log::error(&format!("re-reading the secret key hash for eviction: {e}")),
+    }
+}
+
+/// Publishes every tier; if one fails, the ones already published are taken off sale again.
 async fn publish_all(
     stripe: &Stripe,
     kind: ProjectType,
@@ -94,9 +114,31 @@ async fn publish_all(
     let mut tiers = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let key = format!("{request_id}:{}", draft.name);
-        tiers.push(catalog::publish_new_tier(stripe, kind, draft.into_tier(), &keys.publishable, &key).await?);
+        match catalog::publish_new_tier(stripe, kind, draft.into_tier(), &keys.publishable, &key).await {
+            Ok(tier) => tiers.push(tier),
+            Err(e) => {
+                catalog::retire_all_best_effort(stripe, &tiers, request_id).await;
+                return Err(e);
+            }
+        }
     }
     Ok(tiers)
+}
+
+/// Inserts the key set; if D1 refuses it (a concurrent promotion won), the Stripe objects
+/// published for it are taken off sale so nothing purchasable is left behind.
+async fn insert_or_retire(
+    platform: &PlatformScope,
+    stripe: &Stripe,
+    new: &NewKeySet<'_>,
+    now: Timestamp,
+    request_id: &str,
+) -> ApiResult<()> {
+    let result = platform.insert_key_set(new, now).await;
+    if result.is_err() {
+        catalog::retire_all_best_effort(stripe, new.tiers, request_id).await;
+    }
+    result
 }
 
 /// POST /create-products: a new project in test mode.
@@ -121,7 +163,7 @@ pub async fn create_project(
         keys: &keys,
         tiers: &tiers,
     };
-    platform.insert_key_set(&new, now).await?;
+    insert_or_retire(platform, &stripe, &new, now, request_id).await?;
     Ok(CreatedKeySet {
         project_id,
         name,
@@ -170,7 +212,7 @@ pub async fn promote_to_live(
         keys: &keys,
         tiers: &tiers,
     };
-    platform.insert_key_set(&new, now).await?;
+    insert_or_retire(platform, &stripe, &new, now, request_id).await?;
     Ok(CreatedKeySet {
         project_id: test.project_id.clone(),
         name: test.name.clone(),
@@ -241,8 +283,11 @@ pub async fn add_tier(
         &key,
     )
     .await?;
-    project.scope.insert_tier(project.mode, &tier, now).await?;
-    evict(env, &project.secret_key_hash).await;
+    if let Err(e) = project.scope.insert_tier(project.mode, &tier, now).await {
+        catalog::retire_all_best_effort(&stripe, std::slice::from_ref(&tier), request_id).await;
+        return Err(e);
+    }
+    evict_after_edit(env, project).await;
     Ok(tier)
 }
 
@@ -264,14 +309,31 @@ pub async fn update_tier(
     new.price_id = old.price_id.clone();
     let stripe_relevant =
         new.price != old.price || new.display_name != old.display_name || new.features != old.features;
-    if stripe_relevant {
-        let account = require_connected(platform).await?;
-        let stripe = stripe.for_mode(project.mode).on_account(&account);
-        let key = format!("{request_id}:{}", new.name);
-        new = catalog::publish_edit(&stripe, kind, &old, new, &project.scope.project().publishable_key, &key).await?;
+    if !stripe_relevant {
+        project.scope.update_tier(&new, now).await?;
+        evict_after_edit(env, project).await;
+        return Ok(new);
     }
-    project.scope.update_tier(&new, now).await?;
-    evict(env, &project.secret_key_hash).await;
+    let account = require_connected(platform).await?;
+    let stripe = stripe.for_mode(project.mode).on_account(&account);
+    let key = format!("{request_id}:{}", new.name);
+    new = catalog::publish_edit(&stripe, kind, &old, new, &project.scope.project().publishable_key, &key).await?;
+    // D1 first: until it commits, the old price stays on sale and D1 keeps pointing at it.
+    if let Err(e) = project.scope.update_tier(&new, now).await {
+        if let Err(cleanup) = catalog::retire_replaced(&stripe, &new, &old, &format!("{key}:rollback")).await {
+            crate::log::error(&format!("rolling back Stripe objects of tier {}: {cleanup}", new.name));
+        }
+        return Err(e);
+    }
+    evict_after_edit(env, project).await;
+    // The edit is committed; an old price still active in Stripe sells nothing new (checkouts use
+    // the price D1 names), so a failure here is logged, not reported.
+    if let Err(e) = catalog::retire_replaced(&stripe, &old, &new, &format!("{key}:retire")).await {
+        crate::log::error(&format!(
+            "retiring the replaced Stripe objects of tier {}: {e}",
+            new.name
+        ));
+    }
     Ok(new)
 }
 
@@ -296,7 +358,7 @@ pub async fn delete_tier(
         catalog::retire_tier(&stripe, &tier, &format!("{request_id}:{name}")).await?;
     }
     project.scope.delete_tier(name).await?;
-    evict(env, &project.secret_key_hash).await;
+    evict_after_edit(env, project).await;
     Ok(())
 }
 

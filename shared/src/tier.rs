@@ -66,15 +66,6 @@ impl UsageLimit {
         Self(Some(max))
     }
 
-    pub fn max(self) -> Option<u64> {
-        self.0
-    }
-
-    /// Whether one more request fits after `count` have been counted.
-    pub fn allows_next(self, count: u64) -> bool {
-        self.0.is_none_or(|max| count < max)
-    }
-
     /// Requests left in the period; `None` when unlimited. Never negative, even if the limit
     /// was lowered below what has already been used.
     pub fn remaining(self, count: u64) -> Option<u64> {
@@ -148,12 +139,8 @@ mod tests {
     #[test]
     fn limit_arithmetic() {
         let hundred = UsageLimit::limited(100);
-        assert!(hundred.allows_next(99));
-        assert!(!hundred.allows_next(100));
         assert_eq!(hundred.remaining(40), Some(60));
         assert_eq!(hundred.remaining(150), Some(0));
-        assert!(!UsageLimit::limited(0).allows_next(0));
-        assert!(UsageLimit::UNLIMITED.allows_next(u64::MAX - 1));
         assert_eq!(UsageLimit::UNLIMITED.remaining(7), None);
         assert_eq!(UsageLimit::UNLIMITED.as_sql(), None);
         assert_eq!(serde_json::to_string(&UsageLimit::UNLIMITED).unwrap(), "null");

@@ -403,3 +403,155 @@ fn schema_rejects_what_must_never_be_stored() {
     assert!(usage("dup").is_ok());
     assert!(usage("dup").is_err(), "one usage row per project, user and period");
 }
+
+// ---- onboarding statements ------------------------------------------------------------------
+
+use shared::repo::{maintenance, platforms, projects as project_sql};
+
+fn platform_row(conn: &Connection, id: &str, user: &str) {
+    conn.execute(
+        "INSERT INTO platforms (platformId, clerkUserId, createdAt) VALUES (?1, ?2, '2026-01-01T00:00:00Z')",
+        (id, user),
+    )
+    .unwrap();
+}
+
+fn plan(conn: &Connection, id: &str) -> String {
+    conn.query_row("SELECT plan FROM platforms WHERE platformId = ?1", [id], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn an_older_billing_event_never_overwrites_a_newer_plan() {
+    let conn = migrated(None);
+    platform_row(&conn, "plt_a", "user_a");
+    let apply = |plan: &str, created: i64| {
+        conn.execute(
+            platforms::APPLY_PLAN,
+            ("plt_a", plan, "cus_1", None::<&str>, created, "now"),
+        )
+        .unwrap()
+    };
+    assert_eq!(apply("paid", 200), 1);
+    assert_eq!(apply("free", 100), 0, "a late, older event is ignored");
+    assert_eq!(plan(&conn, "plt_a"), "paid");
+    assert_eq!(apply("free", 300), 1);
+    assert_eq!(plan(&conn, "plt_a"), "free");
+}
+
+#[test]
+fn an_oauth_state_is_consumed_once_and_only_before_it_expires() {
+    let conn = migrated(None);
+    platform_row(&conn, "plt_a", "user_a");
+    let insert = |nonce: &str, expires: &str| {
+        conn.execute(
+            platforms::INSERT_OAUTH_STATE,
+            (nonce, "plt_a", expires, "2026-11-22T00:00:00Z"),
+        )
+        .unwrap()
+    };
+    insert("ost_fresh", "2026-11-22T00:10:00Z");
+    insert("ost_stale", "2026-11-22T00:01:00Z");
+    let consume = |nonce: &str| -> Option<String> {
+        conn.query_row(platforms::CONSUME_OAUTH_STATE, (nonce, "2026-11-22T00:05:00Z"), |r| {
+            r.get(0)
+        })
+        .optional()
+        .unwrap()
+    };
+    assert_eq!(consume("ost_fresh").as_deref(), Some("plt_a"));
+    assert_eq!(consume("ost_fresh"), None, "a replayed state is refused");
+    assert_eq!(consume("ost_stale"), None, "an expired state is refused");
+    assert_eq!(consume("ost_unknown"), None);
+}
+
+#[test]
+fn key_rotation_is_compare_and_swap() {
+    let conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let old: String = conn
+        .query_row(project_sql::SELECT_SECRET_HASH, [p.publishable_key.as_str()], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let (first, second) = ("1".repeat(64), "2".repeat(64));
+    let rotate = |from: &str, to: &str| {
+        conn.execute(
+            project_sql::ROTATE_SECRET,
+            (p.publishable_key.as_str(), from, to, "now"),
+        )
+        .unwrap()
+    };
+    assert_eq!(rotate(&old, &first), 1);
+    assert_eq!(
+        rotate(&old, &second),
+        0,
+        "a concurrent rotation from the same old key loses"
+    );
+    let found: Option<String> = conn
+        .query_row(project_sql::FIND_ACTIVE_KEY_BY_HASH, [old.as_str()], |r| r.get(0))
+        .optional()
+        .unwrap();
+    assert_eq!(found, None, "the old hash no longer authenticates");
+}
+
+#[test]
+fn a_platform_sees_only_its_own_projects() {
+    let conn = migrated(None);
+    let mine = project(&conn, Mode::Test);
+    let theirs = project(&conn, Mode::Test);
+    let owned = |pk: &str, platform: &str| -> bool {
+        conn.query_row(project_sql::SELECT_OWNED_PROJECT, (pk, platform), |_| Ok(()))
+            .optional()
+            .unwrap()
+            .is_some()
+    };
+    assert!(owned(mine.publishable_key.as_str(), &mine.platform_id));
+    assert!(!owned(theirs.publishable_key.as_str(), &mine.platform_id));
+    let listed: Vec<String> = conn
+        .prepare(project_sql::SELECT_PLATFORM_PROJECTS)
+        .unwrap()
+        .query_map([mine.platform_id.as_str()], |r| r.get::<_, String>("publishableKey"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(listed, vec![mine.publishable_key.as_str().to_owned()]);
+}
+
+#[test]
+fn housekeeping_deletes_only_what_has_expired() {
+    let conn = migrated(None);
+    platform_row(&conn, "plt_a", "user_a");
+    for (key, created) in [("old", "2026-11-20T00:00:00Z"), ("new", "2026-11-22T00:00:00Z")] {
+        conn.execute(
+            "INSERT INTO usage_idempotency (publishableKey, idempotencyKey, userId, requestId, createdAt) VALUES ('pk', ?1, 'u', 'r', ?2)",
+            (key, created),
+        )
+        .unwrap();
+    }
+    conn.execute(
+        platforms::INSERT_OAUTH_STATE,
+        ("ost_old", "plt_a", "2026-11-21T00:00:00Z", "x"),
+    )
+    .unwrap();
+    conn.execute(
+        platforms::INSERT_OAUTH_STATE,
+        ("ost_new", "plt_a", "2026-11-23T00:00:00Z", "x"),
+    )
+    .unwrap();
+    // As `purge_expired` binds them at 2026-11-22T00:13:46Z.
+    let cutoff = Timestamp(NOW.0 - IDEMPOTENCY_WINDOW_SECS).to_rfc3339();
+    assert_eq!(
+        conn.execute(maintenance::PURGE_IDEMPOTENCY_CLAIMS, [cutoff]).unwrap(),
+        1
+    );
+    assert_eq!(
+        conn.execute(maintenance::PURGE_OAUTH_STATES, [NOW.to_rfc3339()])
+            .unwrap(),
+        1
+    );
+    let left: i64 = conn
+        .query_row("SELECT COUNT(*) FROM usage_idempotency", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 1);
+}

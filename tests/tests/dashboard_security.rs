@@ -224,7 +224,13 @@ async fn the_platform_webhook_verifies_signatures_and_ignores_replays() {
         .to_string();
     let unsigned = Reply::from(e2e::client().post(&url).body(event.clone()).send().await.unwrap()).await;
     assert_eq!((unsigned.status, unsigned.error_code()), (400, "invalid_request"));
-    let forged_header = shared::stripe::webhook::sign(event.as_bytes(), "whsec_not_ours", shared::period::Timestamp(1));
+    // Signed now, so only the HMAC (not the timestamp tolerance) can reject it.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let forged_header =
+        shared::stripe::webhook::sign(event.as_bytes(), "whsec_not_ours", shared::period::Timestamp(now));
     let forged = Reply::from(
         e2e::client()
             .post(&url)
@@ -323,4 +329,100 @@ async fn create_products_rejects_bad_input_with_the_field_name() {
     }
     let projects = developer.front(Method::GET, "/projects", None).await;
     assert_eq!(projects.body["projects"], json!([]), "no partial project was written");
+}
+
+#[tokio::test]
+async fn only_a_subscription_to_the_platform_price_grants_the_plan() {
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let developer = Developer::sign_in(&env, &unique_email("other-price")).await.unwrap();
+    let platform_id = developer.platform_id().await.unwrap();
+
+    // A subscription checkout on the platform account for some other price, carrying our
+    // platform id as Stripe would let anyone do: completed, delivered, and not a plan.
+    let test = shared::mode::Mode::Test;
+    let product = stripe.post("/products", &[("name", "Something else")], test).await;
+    let product_id = product.body["id"].as_str().unwrap();
+    let price = stripe
+        .post(
+            "/prices",
+            &[
+                ("product", product_id),
+                ("unit_amount", "100"),
+                ("currency", "usd"),
+                ("recurring[interval]", "month"),
+            ],
+            test,
+        )
+        .await;
+    let session = stripe
+        .post(
+            "/checkout/sessions",
+            &[
+                ("mode", "subscription"),
+                ("line_items[0][price]", price.body["id"].as_str().unwrap()),
+                ("line_items[0][quantity]", "1"),
+                ("success_url", "http://localhost:5173/ok"),
+                ("client_reference_id", &platform_id),
+                ("metadata[platformId]", &platform_id),
+                ("subscription_data[metadata][platformId]", &platform_id),
+            ],
+            test,
+        )
+        .await;
+    let session_id = session.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        stripe
+            .control(&format!("/checkout/sessions/{session_id}/complete"), None)
+            .await
+            .status,
+        200
+    );
+    let event = stripe
+        .events("checkout.session.completed")
+        .await
+        .into_iter()
+        .find(|e| e["data"]["object"]["id"] == session_id.as_str())
+        .expect("the completion event");
+    let event_id = event["id"].as_str().unwrap().to_owned();
+    journey::eventually("the webhook delivery", || async {
+        stripe.deliveries(&event_id).await.iter().any(|d| d["status"] == 200)
+    })
+    .await
+    .unwrap();
+    assert_eq!(developer.plan().await.as_deref(), Some("free"));
+    let refused = developer
+        .create_project(journey::saas_body("P", &[("free", Some(1), 0.0)]))
+        .await;
+    assert_eq!(refused.status, 403);
+}
+
+#[tokio::test]
+async fn an_open_platform_checkout_is_handed_out_again() {
+    let env = TestEnv::get();
+    let developer = Developer::sign_in(&env, &unique_email("two-tabs")).await.unwrap();
+    developer.platform_id().await.unwrap();
+    let first = developer.front(Method::POST, "/create-checkout", None).await;
+    let second = developer.front(Method::POST, "/create-checkout", None).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(
+        first.body["sessionId"], second.body["sessionId"],
+        "two tabs, one checkout"
+    );
+}
+
+#[tokio::test]
+async fn switching_stripe_accounts_is_refused_while_projects_use_the_current_one() {
+    let env = TestEnv::get();
+    let (developer, _) = journey::saas_project(&env, &[("free", Some(1), 0.0), ("pro", Some(10), 5.0)]).await;
+    let before = developer.front(Method::GET, "/get-credentials", None).await.body["stripeAccountId"].clone();
+    let callback = developer.connect_stripe().await.unwrap();
+    assert_eq!(callback.status, 303);
+    assert!(
+        callback.header("location").unwrap().contains("stripe=refused"),
+        "{:?}",
+        callback.header("location")
+    );
+    let after = developer.front(Method::GET, "/get-credentials", None).await.body["stripeAccountId"].clone();
+    assert_eq!(before, after);
 }

@@ -1,9 +1,11 @@
-//! The Clerk instance's signing keys: cached in this isolate's memory and in KV, refetched
-//! when a token names a key we do not have (key rotation), but at most once per interval so
-//! forged `kid`s cannot make us hammer Clerk.
+//! The Clerk instance's signing keys: cached in this isolate's memory and in KV (with the time
+//! they were fetched), refetched when they are an hour old or when a token names a key we do not
+//! have (Clerk rotated its keys) — but at most once per interval, so forged `kid`s cannot make us
+//! hammer Clerk.
 
 use std::{cell::RefCell, time::Duration};
 
+use serde::{Deserialize, Serialize};
 use worker::{Env, Method};
 
 use crate::{
@@ -15,40 +17,45 @@ use crate::{
 };
 
 const REFETCH_INTERVAL_SECS: i64 = 30;
+/// A key Clerk has removed stops being trusted within this long.
+const MAX_AGE_SECS: i64 = 3600;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
-struct Cached {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Fetched {
     url: String,
+    fetched_at: i64,
     keys: JwkSet,
-    fetched_at: Timestamp,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Decision {
+    UseCached,
+    Refetch,
+}
+
+/// Whether a key set fetched earlier can answer for `kid` now.
+fn decide(cached: Option<&Fetched>, kid: &str, now: Timestamp) -> Decision {
+    let Some(cached) = cached else { return Decision::Refetch };
+    let age = now.0 - cached.fetched_at;
+    if age >= MAX_AGE_SECS {
+        Decision::Refetch
+    } else if cached.keys.find(kid).is_some() || age < REFETCH_INTERVAL_SECS {
+        // A known key, or an unknown one we looked for moments ago (it stays unknown).
+        Decision::UseCached
+    } else {
+        Decision::Refetch
+    }
 }
 
 thread_local! {
     // workerd runs an isolate on one thread; this lives as long as the isolate.
-    static MEMORY: RefCell<Option<Cached>> = const { RefCell::new(None) };
+    static MEMORY: RefCell<Option<Fetched>> = const { RefCell::new(None) };
 }
 
 fn kv_entry(url: &str) -> String {
     format!("clerk:jwks:{url}")
-}
-
-fn remember(url: &str, keys: &JwkSet, fetched_at: Timestamp) {
-    MEMORY.with(|m| {
-        *m.borrow_mut() = Some(Cached {
-            url: url.to_owned(),
-            keys: keys.clone(),
-            fetched_at,
-        })
-    });
-}
-
-fn from_memory(url: &str) -> Option<(JwkSet, Timestamp)> {
-    MEMORY.with(|m| {
-        m.borrow()
-            .as_ref()
-            .filter(|c| c.url == url)
-            .map(|c| (c.keys.clone(), c.fetched_at))
-    })
 }
 
 async fn fetch(url: &str) -> ApiResult<JwkSet> {
@@ -66,21 +73,74 @@ async fn fetch(url: &str) -> ApiResult<JwkSet> {
 
 /// The key set to verify `kid` with: memory, then KV, then Clerk.
 pub async fn keys_for(env: &Env, kv_binding: &str, url: &str, kid: &str, now: Timestamp) -> ApiResult<JwkSet> {
-    if let Some((keys, fetched_at)) = from_memory(url) {
-        if keys.find(kid).is_some() || now.0 - fetched_at.0 < REFETCH_INTERVAL_SECS {
-            return Ok(keys);
+    let in_memory = MEMORY.with(|m| m.borrow().clone().filter(|f| f.url == url));
+    if decide(in_memory.as_ref(), kid, now) == Decision::UseCached {
+        return Ok(in_memory.map(|f| f.keys).unwrap_or_default());
+    }
+    let kv = Cache::from_env(env, kv_binding);
+    let in_kv = kv.get_json::<Fetched>(&kv_entry(url)).await.filter(|f| f.url == url);
+    let fetched = match in_kv {
+        Some(f) if decide(Some(&f), kid, now) == Decision::UseCached && f.keys.find(kid).is_some() => f,
+        _ => {
+            let fetched = Fetched {
+                url: url.to_owned(),
+                fetched_at: now.0,
+                keys: fetch(url).await?,
+            };
+            kv.put_json(&kv_entry(url), &fetched, Some(MAX_AGE_SECS as u64)).await;
+            fetched
         }
-    } else {
-        let kv = Cache::from_env(env, kv_binding);
-        if let Some(keys) = kv.get_json::<JwkSet>(&kv_entry(url)).await
-            && keys.find(kid).is_some()
-        {
-            remember(url, &keys, now);
-            return Ok(keys);
+    };
+    MEMORY.with(|m| *m.borrow_mut() = Some(fetched.clone()));
+    Ok(fetched.keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clerk::Jwk;
+
+    fn fetched(at: i64, kid: &str) -> Fetched {
+        let key = Jwk {
+            kid: kid.into(),
+            kty: "RSA".into(),
+            n: "n".into(),
+            e: "AQAB".into(),
+            alg: None,
+        };
+        Fetched {
+            url: "u".into(),
+            fetched_at: at,
+            keys: JwkSet { keys: vec![key] },
         }
     }
-    let keys = fetch(url).await?;
-    remember(url, &keys, now);
-    Cache::from_env(env, kv_binding).put_json(&kv_entry(url), &keys).await;
-    Ok(keys)
+
+    #[test]
+    fn known_keys_are_reused_until_they_age_out() {
+        assert_eq!(
+            decide(Some(&fetched(1000, "a")), "a", Timestamp(1000 + MAX_AGE_SECS - 1)),
+            Decision::UseCached
+        );
+        assert_eq!(
+            decide(Some(&fetched(1000, "a")), "a", Timestamp(1000 + MAX_AGE_SECS)),
+            Decision::Refetch
+        );
+    }
+
+    #[test]
+    fn an_unknown_kid_refetches_but_not_more_than_once_per_interval() {
+        assert_eq!(
+            decide(
+                Some(&fetched(1000, "a")),
+                "rotated",
+                Timestamp(1000 + REFETCH_INTERVAL_SECS)
+            ),
+            Decision::Refetch
+        );
+        assert_eq!(
+            decide(Some(&fetched(1000, "a")), "forged", Timestamp(1005)),
+            Decision::UseCached
+        );
+        assert_eq!(decide(None, "a", Timestamp(0)), Decision::Refetch);
+    }
 }

@@ -5,6 +5,7 @@
 //! authenticating a caller for that project (see `auth`). A worker cannot construct one from a
 //! raw publishable key, so an unscoped tenant query cannot be written by accident.
 
+pub mod maintenance;
 pub mod platforms;
 pub mod projects;
 pub mod subscriptions;
@@ -112,10 +113,6 @@ impl PlatformScope {
 
     pub fn platform(&self) -> &platforms::Platform {
         &self.platform
-    }
-
-    pub fn database(&self) -> &Database {
-        &self.db
     }
 }
 

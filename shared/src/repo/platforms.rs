@@ -1,5 +1,6 @@
 //! Developers' platforms: identity, the $15 plan, the Stripe Connect link and OAuth states.
-//! Reached through a `DeveloperScope`, which only a verified developer session can build.
+//! Reached through a `PlatformScope`, which only a verified developer session (or a consumed
+//! OAuth state) can build; webhook lookups go by Stripe ids taken from signed events.
 
 use serde::Deserialize;
 
@@ -14,13 +15,18 @@ INSERT INTO platforms (platformId, clerkUserId, createdAt, updatedAt) VALUES (?1
 ON CONFLICT (clerkUserId) DO NOTHING";
 
 pub const SELECT_PLATFORM_BY_USER: &str = "\
-SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId FROM platforms WHERE clerkUserId = ?1";
+SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId FROM platforms WHERE clerkUserId = ?1";
 
 pub const SELECT_PLATFORM_BY_SUBSCRIPTION: &str = "\
-SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId FROM platforms WHERE stripeSubscriptionId = ?1";
+SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId FROM platforms WHERE stripeSubscriptionId = ?1";
+
+pub const SELECT_PLATFORM_BY_CUSTOMER: &str = "\
+SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId FROM platforms WHERE stripeCustomerId = ?1";
+
+pub const REMEMBER_CHECKOUT: &str = "UPDATE platforms SET checkoutSessionId = ?2 WHERE platformId = ?1";
 
 pub const SELECT_PLATFORM_BY_ID: &str = "\
-SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId FROM platforms WHERE platformId = ?1";
+SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId FROM platforms WHERE platformId = ?1";
 
 /// Applies a plan change from a Stripe event unless a newer event was already applied.
 /// ?1 platformId, ?2 plan, ?3 customer, ?4 subscription, ?5 event created, ?6 now.
@@ -58,6 +64,7 @@ pub struct Platform {
     pub plan: String,
     pub stripe_customer_id: Option<String>,
     pub stripe_subscription_id: Option<String>,
+    pub checkout_session_id: Option<String>,
 }
 
 impl Platform {
@@ -119,26 +126,39 @@ impl Database {
             .ok_or_else(|| ApiError::internal("platform row missing after insert"))
     }
 
-    /// Webhook handling: which platform a Stripe object belongs to.
-    pub async fn platform_for_billing(
+    /// Webhook handling: which platform a Stripe object belongs to, by the platform id we put in
+    /// its metadata, else by the subscription or customer we recorded.
+    pub(crate) async fn platform_for_billing(
         &self,
         platform_id: Option<&str>,
         subscription: Option<&str>,
+        customer: Option<&str>,
     ) -> ApiResult<Option<Platform>> {
-        if let Some(id) = platform_id {
-            return self.first(SELECT_PLATFORM_BY_ID, &[id.into()]).await;
+        if let Some(id) = platform_id
+            && let Some(platform) = self.first(SELECT_PLATFORM_BY_ID, &[id.into()]).await?
+        {
+            return Ok(Some(platform));
         }
-        match subscription {
-            Some(sub) => self.first(SELECT_PLATFORM_BY_SUBSCRIPTION, &[sub.into()]).await,
+        if let Some(sub) = subscription
+            && let Some(platform) = self.first(SELECT_PLATFORM_BY_SUBSCRIPTION, &[sub.into()]).await?
+        {
+            return Ok(Some(platform));
+        }
+        match customer {
+            Some(customer) => self.first(SELECT_PLATFORM_BY_CUSTOMER, &[customer.into()]).await,
             None => Ok(None),
         }
+    }
+
+    pub(crate) async fn platform_by_id(&self, platform_id: &str) -> ApiResult<Option<Platform>> {
+        self.first(SELECT_PLATFORM_BY_ID, &[platform_id.into()]).await
     }
 
     /// Records the event and applies the plan change in one transaction. A replayed event
     /// re-applies identical values, and an older event never overwrites a newer one (the
     /// `planEventCreated` guard), so replays and reordering are harmless. Returns whether the
     /// event was new.
-    pub async fn apply_plan_change(&self, change: &PlanChange<'_>, now: Timestamp) -> ApiResult<bool> {
+    pub(crate) async fn apply_plan_change(&self, change: &PlanChange<'_>, now: Timestamp) -> ApiResult<bool> {
         let now_text = SqlParam::from(now.to_rfc3339());
         let statements = [
             (
@@ -199,6 +219,16 @@ impl super::PlatformScope {
             now.to_rfc3339().into(),
         ];
         self.db.run(UPSERT_STRIPE_CONNECTION, &params).await?;
+        Ok(())
+    }
+
+    pub async fn remember_checkout(&self, session_id: &str) -> ApiResult<()> {
+        self.db
+            .run(
+                REMEMBER_CHECKOUT,
+                &[self.platform.platform_id.as_str().into(), session_id.into()],
+            )
+            .await?;
         Ok(())
     }
 

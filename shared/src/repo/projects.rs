@@ -91,7 +91,7 @@ impl Database {
     /// Crate-private: callers get it through an authenticated scope.
     pub(crate) async fn load_project_config(&self, key: &PublishableKey) -> ApiResult<Option<ProjectConfig>> {
         let pk = SqlParam::from(key.as_str());
-        let project: Option<ProjectRow> = self.first(SELECT_ACTIVE_PROJECT, &[pk.clone()]).await?;
+        let project: Option<ProjectRow> = self.first(SELECT_ACTIVE_PROJECT, std::slice::from_ref(&pk)).await?;
         let Some(project) = project else {
             return Ok(None);
         };
@@ -134,6 +134,8 @@ pub const UPDATE_TIER: &str = "\
 UPDATE tiers SET displayName = ?3, priceCents = ?4, \"limit\" = ?5, priceId = ?6, productId = ?7, features = ?8,
                  popular = ?9, inventory = ?10, soldOut = ?11, updatedAt = ?12
 WHERE publishableKey = ?1 AND name = ?2";
+
+pub const SELECT_SECRET_HASH: &str = "SELECT secretKeyHash FROM api_keys WHERE publishableKey = ?1";
 
 pub const DELETE_TIER: &str = "DELETE FROM tiers WHERE publishableKey = ?1 AND name = ?2";
 
@@ -344,6 +346,17 @@ impl ProjectScope {
     pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
         self.db.run(DELETE_TIER, &[self.pk(), name.as_str().into()]).await?;
         Ok(())
+    }
+
+    /// The hash of the project's secret key as it is now (for cache eviction after edits).
+    pub async fn current_secret_hash(&self) -> ApiResult<Option<SecretKeyHash>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            secret_key_hash: String,
+        }
+        let row: Option<Row> = self.db.first(SELECT_SECRET_HASH, &[self.pk()]).await?;
+        Ok(row.map(|r| SecretKeyHash::from_stored(r.secret_key_hash)))
     }
 
     /// Swaps the secret key's hash. False if another rotation got there first.

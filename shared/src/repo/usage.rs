@@ -157,20 +157,17 @@ impl CountRequest<'_> {
         match claim {
             // No claim at all: the limit refused this request before it could claim the key.
             None => Ok(Verdict::LimitReached),
-            // Claimed but not counted cannot happen inside one transaction; say so loudly.
-            Some(claim) if claim.request_id == self.request_id => {
-                Err(ApiError::internal("idempotency claim held without a count"))
-            }
-            Some(claim) if claim.user_id != self.user_id => Err(ApiError::conflict(
-                "This Idempotency-Key was already used for a different X-User-Id",
-            )),
+            Some(claim) if claim.request_id != self.request_id && claim.user_id != self.user_id => Err(
+                ApiError::conflict("This Idempotency-Key was already used for a different X-User-Id"),
+            ),
             Some(ClaimRow {
+                request_id,
                 usage_count: Some(count),
                 ..
-            }) => Ok(Verdict::Replayed(as_count(count))),
-            Some(_) => Err(ApiError::conflict(
-                "A request with this Idempotency-Key is still being processed",
-            )),
+            }) if request_id != self.request_id => Ok(Verdict::Replayed(as_count(count))),
+            // Claimed by this request but not counted, or claimed without a recorded count: the
+            // claim, count and record commit together, so neither can happen; say so loudly.
+            Some(_) => Err(ApiError::internal("idempotency claim without a matching count")),
         }
     }
 }

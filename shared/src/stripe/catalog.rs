@@ -108,8 +108,9 @@ pub async fn publish_new_tier(
     Ok(tier)
 }
 
-/// Brings Stripe in line with an edited tier: updates the product's presentation, and on a
-/// price change creates a new price and deactivates the old one. Returns the tier with ids.
+/// Creates the Stripe objects an edited tier needs and updates its product's presentation.
+/// Nothing is retired here: the caller retires what the old tier used once D1 has committed
+/// (`retire_replaced`), so a failed write never leaves D1 pointing at a deactivated price.
 pub async fn publish_edit(
     stripe: &Stripe,
     kind: ProjectType,
@@ -118,16 +119,8 @@ pub async fn publish_edit(
     project: &PublishableKey,
     key: &str,
 ) -> ApiResult<Tier> {
-    new.product_id = old.product_id.clone();
-    new.price_id = old.price_id.clone();
     if !needs_stripe(kind, new.price) {
         // Became free: nothing to sell any more.
-        if let Some(price) = &old.price_id {
-            deactivate_price(stripe, price, &format!("{key}:deactivate")).await?;
-        }
-        if let Some(product) = &old.product_id {
-            archive_product(stripe, product, &format!("{key}:archive")).await?;
-        }
         new.price_id = None;
         new.product_id = None;
         return Ok(new);
@@ -139,26 +132,49 @@ pub async fn publish_edit(
         }
         None => create_product(stripe, &new, project, &format!("{key}:product")).await?,
     };
-    if old.price_id.is_none() || old.price != new.price {
-        let price = create_price(stripe, kind, &product, &new, project, &format!("{key}:price")).await?;
-        if let Some(old_price) = &old.price_id {
-            deactivate_price(stripe, old_price, &format!("{key}:deactivate")).await?;
-        }
-        new.price_id = Some(price);
-    }
+    new.price_id = if old.price_id.is_none() || old.price != new.price {
+        Some(create_price(stripe, kind, &product, &new, project, &format!("{key}:price")).await?)
+    } else {
+        old.price_id.clone()
+    };
     new.product_id = Some(product);
     Ok(new)
 }
 
-/// Takes a deleted tier off sale.
-pub async fn retire_tier(stripe: &Stripe, tier: &Tier, key: &str) -> ApiResult<()> {
-    if let Some(price) = &tier.price_id {
-        deactivate_price(stripe, price, &format!("{key}:deactivate")).await?;
+/// Takes off sale whatever `retired` used that `kept` does not: after a committed edit, the old
+/// price (and product, if the tier became free); after a failed one, the objects just created.
+pub async fn retire_replaced(stripe: &Stripe, retired: &Tier, kept: &Tier, key: &str) -> ApiResult<()> {
+    if let Some(price) = retired.price_id.as_ref().filter(|p| kept.price_id.as_ref() != Some(*p)) {
+        deactivate_price(stripe, price, &format!("{key}:deactivate:{price}")).await?;
     }
-    if let Some(product) = &tier.product_id {
-        archive_product(stripe, product, &format!("{key}:archive")).await?;
+    if let Some(product) = retired
+        .product_id
+        .as_ref()
+        .filter(|p| kept.product_id.as_ref() != Some(*p))
+    {
+        archive_product(stripe, product, &format!("{key}:archive:{product}")).await?;
     }
     Ok(())
+}
+
+/// Takes a deleted tier off sale.
+pub async fn retire_tier(stripe: &Stripe, tier: &Tier, key: &str) -> ApiResult<()> {
+    let nothing = Tier {
+        price_id: None,
+        product_id: None,
+        ..tier.clone()
+    };
+    retire_replaced(stripe, tier, &nothing, key).await
+}
+
+/// Best-effort clean-up after a failure: the tiers' Stripe objects go off sale; errors are only
+/// logged, the original failure is what the caller reports.
+pub async fn retire_all_best_effort(stripe: &Stripe, tiers: &[Tier], key: &str) {
+    for tier in tiers {
+        if let Err(e) = retire_tier(stripe, tier, &format!("{key}:cleanup:{}", tier.name)).await {
+            crate::log::error(&format!("cleaning up Stripe objects of tier {}: {e}", tier.name));
+        }
+    }
 }
 
 #[cfg(test)]

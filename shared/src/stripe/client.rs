@@ -69,14 +69,29 @@ pub struct StripeErrorDetail {
 }
 
 /// A client for one API key, optionally acting on a connected account.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Stripe {
     base: String,
     secret_key: String,
     account: Option<String>,
 }
 
+impl std::fmt::Debug for Stripe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stripe")
+            .field("base", &self.base)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Stripe {
+    /// The platform's client from configuration: `STRIPE_API_BASE` and the key in `key_var`.
+    pub fn from_env(env: &worker::Env, key_var: &str) -> ApiResult<Self> {
+        let base = crate::config::or_default(env, "STRIPE_API_BASE", DEFAULT_API_BASE);
+        Ok(Self::new(&base, &crate::config::required(env, key_var)?))
+    }
+
     pub fn new(base: &str, secret_key: &str) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
@@ -194,6 +209,14 @@ fn decode<T: DeserializeOwned>(attempt: Result<OutboundResponse, OutboundError>,
         return serde_json::from_str(&response.body)
             .map_err(|e| ApiError::internal(format!("Stripe {path} response: {e}")));
     }
+    // Stripe refusing our own credentials is our misconfiguration, and its message can quote
+    // the end of our key: log it, do not pass it on.
+    if matches!(response.status, 401 | 403) {
+        return Err(ApiError::internal(format!(
+            "Stripe {path}: HTTP {}: {}",
+            response.status, response.body
+        )));
+    }
     let detail = serde_json::from_str::<ErrorBody>(&response.body).ok().map(|b| b.error);
     let message = detail
         .as_ref()
@@ -236,6 +259,19 @@ mod tests {
         assert_eq!(err.code(), ErrorCode::StripeError);
         assert!(err.message().contains("No such price"));
         assert_eq!(err.body("r")["stripe"]["code"], "resource_missing");
+    }
+
+    #[test]
+    fn stripe_refusing_our_credentials_is_internal() {
+        let response = OutboundResponse {
+            status: 401,
+            body:
+                r#"{"error":{"type":"invalid_request_error","message":"Invalid API Key provided: sk_live_****1234"}}"#
+                    .into(),
+        };
+        let err = decode::<serde_json::Value>(Ok(response), "/products").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Internal);
+        assert!(!err.body("r").to_string().contains("1234"));
     }
 
     #[test]
