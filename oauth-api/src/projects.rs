@@ -13,7 +13,7 @@ use shared::{
     catalog::{CreateProjectInput, TierInput},
     http::RequestId,
     period,
-    projects::{self, StripeModes},
+    projects::{self, ProjectEdit, StripeModes},
     tier::TierName,
 };
 use worker::Env;
@@ -43,19 +43,19 @@ pub struct ProjectQuery {
 #[worker::send]
 pub async fn list_tiers(
     State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Query(query): Query<ProjectQuery>,
 ) -> ApiResult<Json<Value>> {
-    let platform = developer.platform().await?;
-    let project = platform.project(&env, &query.publishable_key).await?;
-    let tiers = project.scope.tiers().await?;
+    let edit = ProjectEdit::open(&env, developer, &query.publishable_key, &request_id.0).await?;
+    let project = edit.project();
     Ok(Json(json!({
         "publishableKey": query.publishable_key,
         "projectId": project.project_id,
         "name": project.name,
         "projectType": project.scope.project().project_type,
         "mode": project.mode,
-        "tiers": tiers,
+        "tiers": edit.tiers().await?,
     })))
 }
 
@@ -74,19 +74,8 @@ pub async fn update_tier(
     DeveloperSession(developer): DeveloperSession,
     Json(change): Json<TierChange>,
 ) -> ApiResult<Json<Value>> {
-    let platform = developer.platform().await?;
-    let project = platform.project(&env, &change.publishable_key).await?;
-    let stripe = StripeModes::from_env(&env)?;
-    let tier = projects::update_tier(
-        &env,
-        &platform,
-        &stripe,
-        &project,
-        &change.tier,
-        period::now(),
-        &request_id.0,
-    )
-    .await?;
+    let edit = ProjectEdit::open(&env, developer, &change.publishable_key, &request_id.0).await?;
+    let tier = edit.update_tier(&change.tier, period::now()).await?;
     Ok(Json(json!({ "success": true, "tier": tier })))
 }
 
@@ -98,19 +87,8 @@ pub async fn add_tier(
     DeveloperSession(developer): DeveloperSession,
     Json(change): Json<TierChange>,
 ) -> ApiResult<Json<Value>> {
-    let platform = developer.platform().await?;
-    let project = platform.project(&env, &change.publishable_key).await?;
-    let stripe = StripeModes::from_env(&env)?;
-    let tier = projects::add_tier(
-        &env,
-        &platform,
-        &stripe,
-        &project,
-        &change.tier,
-        period::now(),
-        &request_id.0,
-    )
-    .await?;
+    let edit = ProjectEdit::open(&env, developer, &change.publishable_key, &request_id.0).await?;
+    let tier = edit.add_tier(&change.tier, period::now()).await?;
     Ok(Json(json!({ "success": true, "tier": tier })))
 }
 
@@ -129,10 +107,8 @@ pub async fn delete_tier(
     DeveloperSession(developer): DeveloperSession,
     Query(tier): Query<TierRef>,
 ) -> ApiResult<Json<Value>> {
-    let platform = developer.platform().await?;
-    let project = platform.project(&env, &tier.publishable_key).await?;
-    let stripe = StripeModes::from_env(&env)?;
-    projects::delete_tier(&env, &platform, &stripe, &project, &tier.name, &request_id.0).await?;
+    let edit = ProjectEdit::open(&env, developer, &tier.publishable_key, &request_id.0).await?;
+    edit.delete_tier(&tier.name).await?;
     Ok(Json(json!({ "success": true, "deleted": tier.name })))
 }
 
@@ -153,18 +129,8 @@ pub async fn promote(
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<PromoteRequest>,
 ) -> ApiResult<Json<Value>> {
-    let platform = developer.platform().await?;
-    let test = platform.project(&env, &request.publishable_key).await?;
-    let stripe = StripeModes::from_env(&env)?;
-    let created = projects::promote_to_live(
-        &platform,
-        &stripe,
-        &test,
-        request.tiers.as_deref(),
-        period::now(),
-        &request_id.0,
-    )
-    .await?;
+    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
+    let created = edit.promote_to_live(request.tiers.as_deref(), period::now()).await?;
     Ok(Json(json!({ "success": true, "project": created })))
 }
 
@@ -178,16 +144,16 @@ pub struct RotateRequest {
 #[worker::send]
 pub async fn rotate_key(
     State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<RotateRequest>,
 ) -> ApiResult<Json<Value>> {
-    let platform = developer.platform().await?;
-    let project = platform.project(&env, &request.publishable_key).await?;
-    let secret = projects::rotate_key(&env, &project, period::now()).await?;
+    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
+    let secret = edit.rotate_key(period::now()).await?;
     Ok(Json(json!({
         "success": true,
         "publishableKey": request.publishable_key,
-        "mode": project.mode,
+        "mode": edit.project().mode,
         "secretKey": secret.expose(),
     })))
 }

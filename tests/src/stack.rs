@@ -317,6 +317,10 @@ impl Stack {
         for (name, value) in &worker.vars {
             cmd.arg("--var").arg(format!("{name}:{value}"));
         }
+        if worker.name == "api-multi" {
+            // Exposes GET /__scheduled so the daily cron can be run on demand (loopback only).
+            cmd.arg("--test-scheduled");
+        }
         // Own process group: Ctrl-C reaches the launcher, which then stops wrangler *and* workerd.
         cmd.process_group(0).stdout(log).stderr(log_err).kill_on_drop(true);
         cmd.spawn()

@@ -80,3 +80,14 @@ async fn cors_preflight_and_origin_checks_on_every_worker() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_daily_housekeeping_cron_runs() {
+    let env = TestEnv::get();
+    let url = format!("{}/__scheduled?cron=17+3+*+*+*", env.api_multi);
+    let response = e2e::client().get(url).send().await.unwrap();
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Ran scheduled event"), "{body}");
+}

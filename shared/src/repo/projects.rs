@@ -130,10 +130,11 @@ INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayN
                    priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)";
 
+/// Same parameters as `INSERT_TIER` (one builder for both); the identity columns must match.
 pub const UPDATE_TIER: &str = "\
-UPDATE tiers SET displayName = ?3, priceCents = ?4, \"limit\" = ?5, priceId = ?6, productId = ?7, features = ?8,
-                 popular = ?9, inventory = ?10, soldOut = ?11, updatedAt = ?12
-WHERE publishableKey = ?1 AND name = ?2";
+UPDATE tiers SET displayName = ?6, priceCents = ?7, \"limit\" = ?8, priceId = ?9, productId = ?10, features = ?11,
+                 popular = ?12, inventory = ?13, soldOut = ?14, updatedAt = ?15
+WHERE publishableKey = ?1 AND name = ?2 AND platformId = ?3 AND projectType = ?4 AND mode = ?5";
 
 pub const SELECT_SECRET_HASH: &str = "SELECT secretKeyHash FROM api_keys WHERE publishableKey = ?1";
 
@@ -324,21 +325,16 @@ impl ProjectScope {
         })
     }
 
-    pub async fn update_tier(&self, tier: &Tier, now: Timestamp) -> ApiResult<()> {
-        let params = vec![
-            self.pk(),
-            tier.name.as_str().into(),
-            tier.display_name.as_str().into(),
-            tier.price.get().into(),
-            tier.limit.as_sql().into(),
-            tier.price_id.as_deref().into(),
-            tier.product_id.as_deref().into(),
-            tier.features.to_string().into(),
-            i64::from(tier.popular).into(),
-            tier.inventory.into(),
-            i64::from(tier.sold_out).into(),
-            now.to_rfc3339().into(),
-        ];
+    pub async fn update_tier(&self, mode: Mode, tier: &Tier, now: Timestamp) -> ApiResult<()> {
+        let p = &self.project;
+        let params = tier_params(
+            p.publishable_key.as_str(),
+            &p.platform_id,
+            p.project_type,
+            mode,
+            tier,
+            &now.to_rfc3339(),
+        );
         self.db.run(UPDATE_TIER, &params).await?;
         Ok(())
     }

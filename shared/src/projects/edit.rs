@@ -1,0 +1,234 @@
+//! Everything done to one existing project of a developer: its tiers (edits never change keys;
+//! a price change is a new Stripe price), promotion to live, and key rotation. Every change that
+//! api-multi caches evicts the project's cache entry.
+
+use worker::Env;
+
+use super::{CreatedKeySet, StripeModes, new_key_set, require_connected};
+use crate::{
+    auth::Developer,
+    cache::{self, Cache},
+    catalog::{MAX_TIERS, TierDraft, TierInput, validate_tiers},
+    error::{ApiError, ApiResult},
+    keys::{SecretKey, SecretKeyHash},
+    mode::Mode,
+    period::Timestamp,
+    repo::{PlatformScope, projects::OwnedProject},
+    stripe::{Stripe, catalog},
+    tier::{Tier, TierName},
+};
+
+/// One of the developer's projects, opened for a request, with what edits need.
+pub struct ProjectEdit<'a> {
+    env: &'a Env,
+    platform: PlatformScope,
+    project: OwnedProject,
+    stripe: StripeModes,
+    request_id: &'a str,
+}
+
+/// Drops api-multi's cached view of a key so its next request reads D1.
+async fn evict(env: &Env, hash: &SecretKeyHash) {
+    Cache::from_env(env, cache::TOKENS_KV)
+        .delete(&cache::secret_key_entry(hash))
+        .await;
+}
+
+/// A stored tier as a draft for a fresh key set (new Stripe objects, same settings).
+fn draft_of(tier: Tier) -> TierDraft {
+    TierDraft {
+        name: tier.name,
+        display_name: tier.display_name,
+        price: tier.price,
+        limit: tier.limit,
+        inventory: tier.inventory,
+        popular: tier.popular,
+        presentation: tier.features,
+    }
+}
+
+impl<'a> ProjectEdit<'a> {
+    /// The developer's project named by `publishable_key`; anyone else's is a 404.
+    pub async fn open(
+        env: &'a Env,
+        developer: Developer,
+        publishable_key: &str,
+        request_id: &'a str,
+    ) -> ApiResult<Self> {
+        let platform = developer.platform().await?;
+        let project = platform.project(env, publishable_key).await?;
+        Ok(Self {
+            env,
+            platform,
+            project,
+            stripe: StripeModes::from_env(env)?,
+            request_id,
+        })
+    }
+
+    pub fn project(&self) -> &OwnedProject {
+        &self.project
+    }
+
+    pub async fn tiers(&self) -> ApiResult<Vec<Tier>> {
+        self.project.scope.tiers().await
+    }
+
+    /// The platform's client for this project's mode, acting on the connected account.
+    async fn stripe(&self) -> ApiResult<Stripe> {
+        let account = require_connected(&self.platform).await?;
+        Ok(self.stripe.for_mode(self.project.mode).on_account(&account))
+    }
+
+    fn kind(&self) -> crate::mode::ProjectType {
+        self.project.scope.project().project_type
+    }
+
+    async fn tier_named(&self, name: &TierName) -> ApiResult<Tier> {
+        self.tiers()
+            .await?
+            .into_iter()
+            .find(|t| &t.name == name)
+            .ok_or_else(|| ApiError::not_found(format!("No tier named `{name}` in this project")))
+    }
+
+    /// After an edit: evicts the key read before it and, if a rotation slipped in between, the
+    /// key that is current now.
+    async fn evict_after_edit(&self) {
+        evict(self.env, &self.project.secret_key_hash).await;
+        match self.project.scope.current_secret_hash().await {
+            Ok(Some(current)) if current != self.project.secret_key_hash => evict(self.env, &current).await,
+            Ok(_) => {}
+            Err(e) => crate::log::error(&format!("re-reading the secret key hash for eviction: {e}")),
+        }
+    }
+
+    /// POST /tiers/add
+    pub async fn add_tier(&self, input: &TierInput, now: Timestamp) -> ApiResult<Tier> {
+        let draft = input.validate(self.kind(), "tier")?;
+        let existing = self.tiers().await?;
+        if existing.iter().any(|t| t.name == draft.name) {
+            return Err(ApiError::conflict(format!(
+                "A tier named `{}` already exists",
+                draft.name
+            )));
+        }
+        if existing.len() >= MAX_TIERS {
+            return Err(ApiError::invalid_request(format!(
+                "A project has at most {MAX_TIERS} tiers"
+            )));
+        }
+        let stripe = self.stripe().await?;
+        let key = format!("{}:{}", self.request_id, draft.name);
+        let pk = &self.project.scope.project().publishable_key;
+        let tier = catalog::publish_new_tier(&stripe, self.kind(), draft.into_tier(), pk, &key).await?;
+        if let Err(e) = self.project.scope.insert_tier(self.project.mode, &tier, now).await {
+            catalog::retire_all_best_effort(&stripe, std::slice::from_ref(&tier), self.request_id).await;
+            return Err(e);
+        }
+        self.evict_after_edit().await;
+        Ok(tier)
+    }
+
+    /// PUT /tiers: replaces a tier's settings. A limit change needs no Stripe call; a price
+    /// change is a new Stripe price, and the old one is retired only once D1 has committed.
+    pub async fn update_tier(&self, input: &TierInput, now: Timestamp) -> ApiResult<Tier> {
+        let old = self.tier_named(&input.name).await?;
+        let mut new = input.validate(self.kind(), "tier")?.into_tier();
+        new.product_id = old.product_id.clone();
+        new.price_id = old.price_id.clone();
+        let stripe_relevant =
+            new.price != old.price || new.display_name != old.display_name || new.features != old.features;
+        if !stripe_relevant {
+            self.project.scope.update_tier(self.project.mode, &new, now).await?;
+            self.evict_after_edit().await;
+            return Ok(new);
+        }
+        let stripe = self.stripe().await?;
+        let key = format!("{}:{}", self.request_id, new.name);
+        let pk = &self.project.scope.project().publishable_key;
+        new = catalog::publish_edit(&stripe, self.kind(), &old, new, pk, &key).await?;
+        // D1 first: until it commits, the old price stays on sale and D1 keeps pointing at it.
+        if let Err(e) = self.project.scope.update_tier(self.project.mode, &new, now).await {
+            if let Err(cleanup) = catalog::retire_replaced(&stripe, &new, &old, &format!("{key}:rollback")).await {
+                crate::log::error(&format!("rolling back Stripe objects of tier {}: {cleanup}", new.name));
+            }
+            return Err(e);
+        }
+        self.evict_after_edit().await;
+        // Committed: an old price still active in Stripe sells nothing new (checkouts use the
+        // price D1 names), so a failure to retire it is logged, not reported.
+        if let Err(e) = catalog::retire_replaced(&stripe, &old, &new, &format!("{key}:retire")).await {
+            crate::log::error(&format!(
+                "retiring the replaced Stripe objects of tier {}: {e}",
+                new.name
+            ));
+        }
+        Ok(new)
+    }
+
+    /// DELETE /tiers: archives the Stripe product and removes the tier. The last tier stays.
+    pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
+        let tier = self.tier_named(name).await?;
+        if self.tiers().await?.len() <= 1 {
+            return Err(ApiError::conflict(
+                "A project keeps at least one tier; add another before deleting this one",
+            ));
+        }
+        if tier.product_id.is_some() {
+            catalog::retire_tier(&self.stripe().await?, &tier, &format!("{}:{name}", self.request_id)).await?;
+        }
+        self.project.scope.delete_tier(name).await?;
+        self.evict_after_edit().await;
+        Ok(())
+    }
+
+    /// POST /promote-to-live: the (optionally edited) tiers become live products and a live
+    /// key pair of the same project; the test project is untouched. A project is promoted once.
+    pub async fn promote_to_live(&self, edited: Option<&[TierInput]>, now: Timestamp) -> ApiResult<CreatedKeySet> {
+        if self.project.mode != Mode::Test {
+            return Err(ApiError::invalid_request(
+                "Promote the test project; this key is already live",
+            ));
+        }
+        if self
+            .platform
+            .project_modes(&self.project.project_id)
+            .await?
+            .contains(&Mode::Live)
+        {
+            return Err(ApiError::conflict(
+                "This project already has live keys; edit the live project's tiers instead",
+            ));
+        }
+        let drafts = match edited {
+            Some(tiers) => validate_tiers(self.kind(), tiers)?,
+            None => self.tiers().await?.into_iter().map(draft_of).collect(),
+        };
+        let identity = (
+            self.project.project_id.as_str(),
+            self.project.name.as_str(),
+            self.kind(),
+            Mode::Live,
+        );
+        new_key_set(&self.platform, &self.stripe, identity, drafts, now, self.request_id).await
+    }
+
+    /// POST /rotate-key: a new secret for the same project and mode; the old one stops working
+    /// at once (its hash is gone from D1 and its cache entry is evicted).
+    pub async fn rotate_key(&self, now: Timestamp) -> ApiResult<SecretKey> {
+        let secret = SecretKey::generate(self.project.mode);
+        if !self
+            .project
+            .scope
+            .rotate_secret(&self.project.secret_key_hash, &secret.hash(), now)
+            .await?
+        {
+            return Err(ApiError::conflict(
+                "The key was rotated concurrently; reload and try again",
+            ));
+        }
+        evict(self.env, &self.project.secret_key_hash).await;
+        Ok(secret)
+    }
+}

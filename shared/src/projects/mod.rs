@@ -1,0 +1,252 @@
+//! A developer's projects over their life. This module: the platform's Stripe keys, creating a
+//! project (Stripe products on the connected account, a test key pair) and the dashboard's
+//! project tree. `edit`: everything done to one existing project.
+
+mod edit;
+
+pub use edit::ProjectEdit;
+
+use serde::Serialize;
+use worker::Env;
+
+use crate::{
+    catalog::{CreateProjectInput, TierDraft},
+    error::{ApiError, ApiResult, ErrorCode},
+    keys::{KeyPair, random_id},
+    mode::{Mode, ProjectType},
+    period::Timestamp,
+    repo::{PlatformScope, projects::NewKeySet},
+    stripe::{Stripe, catalog},
+    tier::Tier,
+};
+
+/// The platform's Stripe keys, one per mode (connected accounts are reached with these plus
+/// the `Stripe-Account` header).
+pub struct StripeModes {
+    test: Stripe,
+    live: Stripe,
+}
+
+impl StripeModes {
+    pub fn from_env(env: &Env) -> ApiResult<Self> {
+        Ok(Self {
+            test: Stripe::from_env(env, "STRIPE_TEST_SECRET_KEY")?,
+            live: Stripe::from_env(env, "STRIPE_LIVE_SECRET_KEY")?,
+        })
+    }
+
+    pub fn for_mode(&self, mode: Mode) -> &Stripe {
+        match mode {
+            Mode::Test => &self.test,
+            Mode::Live => &self.live,
+        }
+    }
+}
+
+/// A key set as returned to the developer: the only response that ever carries the secret.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedKeySet {
+    pub project_id: String,
+    pub name: String,
+    pub project_type: ProjectType,
+    pub mode: Mode,
+    pub publishable_key: String,
+    pub secret_key: String,
+    pub tiers: Vec<Tier>,
+}
+
+impl std::fmt::Debug for CreatedKeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKeySet")
+            .field("project_id", &self.project_id)
+            .field("mode", &self.mode)
+            .field("publishable_key", &self.publishable_key)
+            .finish_non_exhaustive()
+    }
+}
+
+fn require_paid(platform: &PlatformScope) -> ApiResult<()> {
+    if platform.platform().is_paid() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Unauthorized,
+            "Creating projects needs the paid plan: POST /create-checkout first",
+        )
+        .with_status(axum::http::StatusCode::FORBIDDEN))
+    }
+}
+
+async fn require_connected(platform: &PlatformScope) -> ApiResult<String> {
+    platform
+        .stripe_account()
+        .await?
+        .ok_or_else(|| ApiError::conflict("Connect a Stripe account first (GET /authorize)"))
+}
+
+/// Publishes every tier; if one fails, the ones already published are taken off sale again.
+async fn publish_all(
+    stripe: &Stripe,
+    kind: ProjectType,
+    drafts: Vec<TierDraft>,
+    keys: &KeyPair,
+    request_id: &str,
+) -> ApiResult<Vec<Tier>> {
+    let mut tiers = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        let key = format!("{request_id}:{}", draft.name);
+        match catalog::publish_new_tier(stripe, kind, draft.into_tier(), &keys.publishable, &key).await {
+            Ok(tier) => tiers.push(tier),
+            Err(e) => {
+                catalog::retire_all_best_effort(stripe, &tiers, request_id).await;
+                return Err(e);
+            }
+        }
+    }
+    Ok(tiers)
+}
+
+/// A new key set for project `project_id`: its tiers published on the connected account, then
+/// the keys and tiers written in one D1 batch. If D1 refuses it (a concurrent promotion won the
+/// `UNIQUE (projectId, mode)`), the Stripe objects are taken off sale again.
+async fn new_key_set(
+    platform: &PlatformScope,
+    stripe: &StripeModes,
+    (project_id, name, kind, mode): (&str, &str, ProjectType, Mode),
+    drafts: Vec<TierDraft>,
+    now: Timestamp,
+    request_id: &str,
+) -> ApiResult<CreatedKeySet> {
+    require_paid(platform)?;
+    let account = require_connected(platform).await?;
+    let keys = KeyPair::generate(mode);
+    let stripe = stripe.for_mode(mode).on_account(&account);
+    let tiers = publish_all(&stripe, kind, drafts, &keys, request_id).await?;
+    let new = NewKeySet {
+        project_id,
+        name,
+        project_type: kind,
+        keys: &keys,
+        tiers: &tiers,
+    };
+    if let Err(e) = platform.insert_key_set(&new, now).await {
+        catalog::retire_all_best_effort(&stripe, &tiers, request_id).await;
+        return Err(e);
+    }
+    Ok(CreatedKeySet {
+        project_id: project_id.to_owned(),
+        name: name.to_owned(),
+        project_type: kind,
+        mode,
+        publishable_key: keys.publishable.as_str().to_owned(),
+        secret_key: keys.secret.expose().to_owned(),
+        tiers,
+    })
+}
+
+/// POST /create-products: a new project in test mode.
+pub async fn create_project(
+    platform: &PlatformScope,
+    stripe: &StripeModes,
+    input: &CreateProjectInput,
+    now: Timestamp,
+    request_id: &str,
+) -> ApiResult<CreatedKeySet> {
+    require_paid(platform)?;
+    let (name, drafts) = input.validate()?;
+    let project_id = random_id("prj");
+    new_key_set(
+        platform,
+        stripe,
+        (&project_id, &name, input.project_type, Mode::Test),
+        drafts,
+        now,
+        request_id,
+    )
+    .await
+}
+
+/// The dashboard's view of one project: its test and live key sets side by side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectView {
+    pub project_id: String,
+    pub name: String,
+    pub project_type: String,
+    pub test: Option<KeySetView>,
+    pub live: Option<KeySetView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeySetView {
+    pub publishable_key: String,
+    pub status: String,
+    pub tier_count: i64,
+    pub created_at: String,
+}
+
+/// Groups key sets into projects, in creation order (the projects-model dashboard tree).
+pub fn dashboard_tree(key_sets: Vec<crate::repo::projects::KeySetSummary>) -> Vec<ProjectView> {
+    let mut projects: Vec<ProjectView> = Vec::new();
+    for set in key_sets {
+        let view = KeySetView {
+            publishable_key: set.publishable_key,
+            status: set.status,
+            tier_count: set.tier_count,
+            created_at: set.created_at,
+        };
+        let index = match projects.iter().position(|p| p.project_id == set.project_id) {
+            Some(i) => i,
+            None => {
+                projects.push(ProjectView {
+                    project_id: set.project_id,
+                    name: set.name,
+                    project_type: set.project_type,
+                    test: None,
+                    live: None,
+                });
+                projects.len() - 1
+            }
+        };
+        match set.mode.as_str() {
+            "live" => projects[index].live = Some(view),
+            _ => projects[index].test = Some(view),
+        }
+    }
+    projects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::projects::KeySetSummary;
+
+    fn set(project: &str, mode: &str, pk: &str) -> KeySetSummary {
+        KeySetSummary {
+            project_id: project.into(),
+            name: format!("name of {project}"),
+            project_type: "saas".into(),
+            mode: mode.into(),
+            publishable_key: pk.into(),
+            status: "active".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            tier_count: 2,
+        }
+    }
+
+    #[test]
+    fn groups_test_and_live_under_one_project() {
+        let tree = dashboard_tree(vec![
+            set("prj_a", "test", "pk_test_a"),
+            set("prj_b", "test", "pk_test_b"),
+            set("prj_a", "live", "pk_live_a"),
+        ]);
+        assert_eq!(tree.len(), 2);
+        assert_eq!(tree[0].project_id, "prj_a");
+        assert_eq!(tree[0].test.as_ref().unwrap().publishable_key, "pk_test_a");
+        assert_eq!(tree[0].live.as_ref().unwrap().publishable_key, "pk_live_a");
+        assert_eq!(tree[1].live, None);
+    }
+}
