@@ -168,4 +168,59 @@ async fn store_journey_with_images_and_inventory() {
         .await;
     assert_eq!(mixed.status, 400, "{:?}", mixed.body);
     assert!(mixed.body["error"].as_str().unwrap().contains("tier.limit"));
+
+    // Go live: live one-time prices with the products' stock carried over; then rotate the live
+    // secret (a Store key authenticates, it just has no usage metering).
+    let live = journey::promote(&developer, &store).await.unwrap();
+    let live_tiers = developer
+        .oauth(
+            Method::GET,
+            &format!("/tiers?publishableKey={}", live.publishable_key),
+            None,
+        )
+        .await;
+    let poster = live_tiers.body["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "poster")
+        .unwrap()
+        .clone();
+    assert_eq!(poster["inventory"], 10);
+    let live_price = stripe
+        .get(
+            &format!("/prices/{}", poster["priceId"].as_str().unwrap()),
+            Mode::Live,
+            Some(&account),
+        )
+        .await;
+    assert_eq!(
+        (
+            live_price.body["livemode"].as_bool(),
+            live_price.body["unit_amount"].as_i64()
+        ),
+        (Some(true), Some(2000))
+    );
+    assert!(live_price.body["recurring"].is_null());
+    let rotated = developer
+        .oauth(
+            Method::POST,
+            "/rotate-key",
+            Some(json!({"publishableKey": live.publishable_key})),
+        )
+        .await;
+    let new_secret = rotated.body["secretKey"].as_str().unwrap().to_owned();
+    let api = MeteredApi::new(&env);
+    let old_key = api
+        .usage(&[("authorization", &live.bearer()), ("x-user-id", "u")])
+        .await;
+    assert_eq!(old_key.status, 401, "the old live key is refused");
+    let new_key = api
+        .usage(&[("authorization", &format!("Bearer {new_secret}")), ("x-user-id", "u")])
+        .await;
+    assert_eq!(
+        (new_key.status, new_key.error_code()),
+        (400, "invalid_request"),
+        "authenticated: a Store project"
+    );
 }
