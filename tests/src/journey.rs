@@ -147,10 +147,7 @@ impl Developer {
             .as_str()
             .ok_or_else(|| format!("authorize: {:?}", authorize.body))?;
         let callback = approve_in_emulator(url).await?;
-        let no_redirects = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| e.to_string())?;
+        let no_redirects = no_redirects()?;
         Ok(Reply::from(no_redirects.get(callback).send().await.map_err(|e| e.to_string())?).await)
     }
 
@@ -158,6 +155,15 @@ impl Developer {
     pub async fn create_project(&self, body: Value) -> Reply {
         self.oauth(reqwest::Method::POST, "/create-products", Some(body)).await
     }
+}
+
+/// A client that reports redirects instead of following them (to see where Stripe sends the
+/// browser).
+fn no_redirects() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// Clicks "Authorize" on the emulator's Connect page for `authorize_url` and returns where Stripe
@@ -171,10 +177,7 @@ pub async fn approve_in_emulator(authorize_url: &str) -> Result<String, String> 
     form.push(("account".into(), "new".into()));
     form.push(("decision".into(), "authorize".into()));
     let submit = format!("{}://{}/oauth/authorize", url.scheme(), url.authority());
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| e.to_string())?;
+    let no_redirects = no_redirects()?;
     let response = no_redirects
         .post(submit)
         .form(&form)

@@ -4,7 +4,7 @@
 
 use worker::Env;
 
-use super::{CreatedKeySet, StripeModes, new_key_set, require_connected};
+use super::{CreatedKeySet, StripeModes, new_key_set, require_connected, require_paid};
 use crate::{
     auth::Developer,
     cache::{self, Cache},
@@ -186,6 +186,7 @@ impl<'a> ProjectEdit<'a> {
     /// POST /promote-to-live: the (optionally edited) tiers become live products and a live
     /// key pair of the same project; the test project is untouched. A project is promoted once.
     pub async fn promote_to_live(&self, edited: Option<&[TierInput]>, now: Timestamp) -> ApiResult<CreatedKeySet> {
+        require_paid(&self.platform)?;
         if self.project.mode != Mode::Test {
             return Err(ApiError::invalid_request(
                 "Promote the test project; this key is already live",

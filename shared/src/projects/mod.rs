@@ -66,7 +66,7 @@ impl std::fmt::Debug for CreatedKeySet {
     }
 }
 
-fn require_paid(platform: &PlatformScope) -> ApiResult<()> {
+pub(super) fn require_paid(platform: &PlatformScope) -> ApiResult<()> {
     if platform.platform().is_paid() {
         Ok(())
     } else {
@@ -118,7 +118,6 @@ async fn new_key_set(
     now: Timestamp,
     request_id: &str,
 ) -> ApiResult<CreatedKeySet> {
-    require_paid(platform)?;
     let account = require_connected(platform).await?;
     let keys = KeyPair::generate(mode);
     let stripe = stripe.for_mode(mode).on_account(&account);

@@ -14,19 +14,26 @@ pub const INSERT_PLATFORM: &str = "\
 INSERT INTO platforms (platformId, clerkUserId, createdAt, updatedAt) VALUES (?1, ?2, ?3, ?3)
 ON CONFLICT (clerkUserId) DO NOTHING";
 
-pub const SELECT_PLATFORM_BY_USER: &str = "\
-SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId FROM platforms WHERE clerkUserId = ?1";
+/// Every lookup of a platform reads the same columns (those of `Platform`).
+macro_rules! select_platform {
+    ($condition:literal) => {
+        concat!(
+            "SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId ",
+            "FROM platforms WHERE ",
+            $condition
+        )
+    };
+}
 
-pub const SELECT_PLATFORM_BY_SUBSCRIPTION: &str = "\
-SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId FROM platforms WHERE stripeSubscriptionId = ?1";
+pub const SELECT_PLATFORM_BY_USER: &str = select_platform!("clerkUserId = ?1");
 
-pub const SELECT_PLATFORM_BY_CUSTOMER: &str = "\
-SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId FROM platforms WHERE stripeCustomerId = ?1";
+pub const SELECT_PLATFORM_BY_SUBSCRIPTION: &str = select_platform!("stripeSubscriptionId = ?1");
+
+pub const SELECT_PLATFORM_BY_CUSTOMER: &str = select_platform!("stripeCustomerId = ?1");
 
 pub const REMEMBER_CHECKOUT: &str = "UPDATE platforms SET checkoutSessionId = ?2 WHERE platformId = ?1";
 
-pub const SELECT_PLATFORM_BY_ID: &str = "\
-SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId FROM platforms WHERE platformId = ?1";
+pub const SELECT_PLATFORM_BY_ID: &str = select_platform!("platformId = ?1");
 
 /// Applies a plan change from a Stripe event unless a newer event was already applied.
 /// ?1 platformId, ?2 plan, ?3 customer, ?4 subscription, ?5 event created, ?6 now.
