@@ -2,14 +2,23 @@
 //! Thin by design: routing, extracting and shaping responses; the rules live in `shared`.
 
 mod assets;
+mod customers;
+mod pages;
 mod usage;
+mod webhook;
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     routing::{get, post},
 };
 use tower_service::Service;
 use worker::{Context, Env, HttpRequest, event};
+
+/// API bodies are small JSON objects; anything bigger is refused before it is read.
+const JSON_BODY_LIMIT: usize = 64 * 1024;
+/// Stripe events are well under this; the signature is checked over the whole body.
+const WEBHOOK_BODY_LIMIT: usize = 512 * 1024;
 
 #[event(start)]
 fn start() {
@@ -35,6 +44,18 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
     let routes = Router::new()
         .route("/api/data", post(usage::track))
         .route("/api/usage", get(usage::report))
+        .route("/api/customers", post(customers::create))
+        .route("/api/create-checkout", post(customers::create_checkout))
+        .route("/api/customer-portal", post(customers::portal))
+        .route("/api/change-plan", post(customers::change_plan))
+        .route("/api/dashboard", get(customers::dashboard))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .route(
+            "/webhook/stripe",
+            post(webhook::stripe).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
+        )
+        .route("/checkout/success", get(pages::success))
+        .route("/checkout/cancel", get(pages::cancel))
         .route("/api/assets/{platform_id}/{file}", get(assets::serve));
     let mut app = shared::http::app("api-multi", routes, env, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use shared::{
     ApiError, ApiResult,
     auth::DeveloperSession,
-    billing::{self, Handled, StripeEvent},
+    billing::{self, Handled},
     clerk_backend::ClerkBackend,
     config,
     http::{CorsPolicy, allowed_redirect},
@@ -58,11 +58,7 @@ pub async fn webhook(State(env): State<Env>, headers: HeaderMap, body: Bytes) ->
     let secret = config::required(&env, "STRIPE_WEBHOOK_SECRET")?;
     let now = period::now();
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    webhook::verify(&body, signature, &secret, now)
-        .map_err(|e| ApiError::invalid_request(format!("Webhook signature rejected: {e}")))?;
-    let payload = std::str::from_utf8(&body).map_err(|_| ApiError::invalid_request("Webhook body is not UTF-8"))?;
-    let event: StripeEvent =
-        serde_json::from_str(payload).map_err(|e| ApiError::invalid_request(format!("Not a Stripe event: {e}")))?;
+    let (event, payload) = webhook::verified_event(&body, signature, &secret, now)?;
     let db = Database::from_env(&env)?;
     let clerk = ClerkBackend::developers(&env)?;
     let stripe = Stripe::from_env(&env, "STRIPE_SECRET_KEY")?;

@@ -25,6 +25,7 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/generate-platform-id", post(platform::generate_platform_id))
         .route("/get-credentials", get(platform::credentials))
         .route("/projects", get(platform::projects))
+        .route("/dashboard", get(platform::dashboard))
         .route("/create-checkout", post(billing::create_checkout))
         .route("/webhook/stripe", post(billing::webhook))
         .route(

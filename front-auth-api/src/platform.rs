@@ -1,13 +1,16 @@
 //! The developer's platform: its id, credentials and the project tree.
 
-use axum::{Json, extract::State};
+use axum::{
+    Json,
+    extract::{Query, State},
+};
 use serde_json::{Value, json};
 use shared::{
     ApiResult,
     auth::{DeveloperSession, PLATFORM_TOKENS_KV},
     cache::Cache,
     clerk_backend::ClerkBackend,
-    period,
+    metrics, period,
     projects::dashboard_tree,
 };
 use worker::Env;
@@ -64,5 +67,27 @@ pub async fn projects(DeveloperSession(developer): DeveloperSession) -> ApiResul
     let tree = dashboard_tree(platform.key_sets().await?);
     Ok(Json(
         json!({ "platformId": platform.platform().platform_id, "projects": tree }),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardQuery {
+    publishable_key: String,
+}
+
+/// GET /dashboard?publishableKey= — one of the developer's projects' figures (the same ones
+/// api-multi's `GET /api/dashboard` gives the developer's server).
+#[worker::send]
+pub async fn dashboard(
+    State(env): State<Env>,
+    DeveloperSession(developer): DeveloperSession,
+    Query(query): Query<DashboardQuery>,
+) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    let project = platform.project(&env, &query.publishable_key).await?;
+    let tiers = project.scope.tiers().await?;
+    Ok(Json(
+        metrics::project_dashboard(&project.scope, &tiers, period::now()).await?,
     ))
 }

@@ -14,25 +14,12 @@ use crate::{
     error::{ApiError, ApiResult},
     period::Timestamp,
     repo::{Database, PlatformScope, platforms::PlanChange},
-    stripe::{Form, Stripe},
+    stripe::{
+        Form, Stripe,
+        objects::{id_of, is_paying, text},
+        webhook::StripeEvent,
+    },
 };
-
-/// A Stripe event as delivered to a webhook endpoint (only what we read).
-#[derive(Debug, Clone, Deserialize)]
-pub struct StripeEvent {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub created: i64,
-    pub data: EventData,
-    #[serde(default)]
-    pub account: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct EventData {
-    pub object: Value,
-}
 
 /// Which platform and customer an event may concern.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,27 +27,6 @@ pub struct PlanTrigger {
     pub platform_id: Option<String>,
     pub subscription: Option<String>,
     pub customer: String,
-}
-
-/// A Stripe id field that may be expanded into an object.
-fn id_of(value: &Value) -> Option<String> {
-    value
-        .as_str()
-        .map(str::to_owned)
-        .or_else(|| value.get("id").and_then(Value::as_str).map(str::to_owned))
-}
-
-fn text(value: &Value, pointer: &str) -> Option<String> {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-/// Statuses in which the developer keeps the paid plan (`past_due`: Stripe is still retrying).
-fn is_paying(status: &str) -> bool {
-    matches!(status, "active" | "trialing" | "past_due")
 }
 
 /// The events that can change a plan, and who they concern; `None` for everything else.

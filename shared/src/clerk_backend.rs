@@ -1,8 +1,10 @@
-//! The Clerk Backend API calls the platform makes (`CLERK_API_BASE`, default Clerk's own).
+//! The Clerk Backend API calls the platform makes, on its two instances: the developers'
+//! (`dream-api`: plan and platform id in metadata) and the end users' (`end-user-api`: the
+//! customers that developers' apps create through api-multi).
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use worker::{Env, Method};
 
 use crate::{
@@ -19,45 +21,104 @@ pub struct ClerkBackend {
     secret_key: String,
 }
 
+/// How a Clerk call failed.
+#[derive(Debug)]
+pub enum ClerkFailure {
+    /// Clerk refused the request as the caller made it (4xx other than auth): its error code
+    /// and human message, fit to pass on.
+    Refused { status: u16, code: String, message: String },
+    /// Anything that is not the caller's fault: our credentials, Clerk down, a bad answer.
+    Failed(ApiError),
+}
+
+impl From<ClerkFailure> for ApiError {
+    fn from(failure: ClerkFailure) -> Self {
+        match failure {
+            ClerkFailure::Refused { code, message, .. } => {
+                ApiError::invalid_request(format!("Clerk refused: {message}"))
+                    .with_detail("clerk", json!({ "code": code }))
+            }
+            ClerkFailure::Failed(e) => e,
+        }
+    }
+}
+
 impl ClerkBackend {
-    /// The developers' Clerk app (`CLERK_API_BASE`, `CLERK_SECRET_KEY`).
-    pub fn developers(env: &Env) -> ApiResult<Self> {
+    fn from_vars(env: &Env, base_var: &str, key_var: &str) -> ApiResult<Self> {
         Ok(Self {
-            base: config::or_default(env, "CLERK_API_BASE", DEFAULT_API_BASE)
+            base: config::or_default(env, base_var, DEFAULT_API_BASE)
                 .trim_end_matches('/')
                 .to_owned(),
-            secret_key: config::required(env, "CLERK_SECRET_KEY")?,
+            secret_key: config::required(env, key_var)?,
         })
     }
 
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> ApiResult<Value> {
+    /// The developers' Clerk app (`CLERK_API_BASE`, `CLERK_SECRET_KEY`).
+    pub fn developers(env: &Env) -> ApiResult<Self> {
+        Self::from_vars(env, "CLERK_API_BASE", "CLERK_SECRET_KEY")
+    }
+
+    /// The end users' Clerk app (`CLERK_END_USER_API_BASE`, `CLERK_END_USER_SECRET_KEY`).
+    pub fn end_users(env: &Env) -> ApiResult<Self> {
+        Self::from_vars(env, "CLERK_END_USER_API_BASE", "CLERK_END_USER_SECRET_KEY")
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, ClerkFailure> {
         let url = format!("{}{path}", self.base);
         let authorization = format!("Bearer {}", self.secret_key);
         let headers = [
             ("Authorization", authorization.as_str()),
             ("Content-Type", "application/json"),
         ];
+        // The path, never the body: a body can hold a customer's password.
+        let failed = |cause: String| ClerkFailure::Failed(ApiError::internal(format!("Clerk {path}: {cause}")));
         let response = outbound::send(method, &url, &headers, body.map(|b| b.to_string()), TIMEOUT)
             .await
-            .map_err(|e| ApiError::internal(format!("Clerk {path}: {e}")))?;
-        if !(200..300).contains(&response.status) {
-            return Err(ApiError::internal(format!(
-                "Clerk {path}: HTTP {}: {}",
-                response.status, response.body
-            )));
+            .map_err(|e| failed(e.to_string()))?;
+        let parsed: Option<Value> = serde_json::from_str(&response.body).ok();
+        if (200..300).contains(&response.status) {
+            return parsed.ok_or_else(|| failed("response is not JSON".into()));
         }
-        serde_json::from_str(&response.body).map_err(|e| ApiError::internal(format!("Clerk {path} response: {e}")))
+        let first_error = parsed.as_ref().and_then(|b| b.pointer("/errors/0"));
+        match (response.status, first_error) {
+            (400 | 404 | 409 | 422, Some(error)) => {
+                let field = |name: &str| error.get(name).and_then(Value::as_str).map(str::to_owned);
+                Err(ClerkFailure::Refused {
+                    status: response.status,
+                    code: field("code").unwrap_or_default(),
+                    message: field("long_message")
+                        .or_else(|| field("message"))
+                        .unwrap_or_else(|| format!("HTTP {}", response.status)),
+                })
+            }
+            // 401/403 mean our key is wrong: our misconfiguration, not the caller's.
+            (status, _) => Err(failed(format!("HTTP {status}: {}", response.body))),
+        }
     }
 
-    /// Merges keys into the user's `public_metadata` (Clerk merges at the top level).
+    /// Merges keys into the user's `public_metadata` (Clerk merges nested objects deeply).
     pub async fn merge_public_metadata(&self, user_id: &str, metadata: Value) -> ApiResult<()> {
         let path = format!("/users/{user_id}/metadata");
-        self.call(
-            Method::Patch,
-            &path,
-            Some(serde_json::json!({ "public_metadata": metadata })),
-        )
-        .await
-        .map(|_| ())
+        self.call(Method::Patch, &path, Some(json!({ "public_metadata": metadata })))
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    }
+
+    /// The user with this (primary or other) email address, if any.
+    pub async fn user_by_email(&self, email: &str) -> ApiResult<Option<Value>> {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("email_address", email)
+            .finish();
+        let users = self.call(Method::Get, &format!("/users?{query}"), None).await?;
+        // Clerk answers a bare array; some SDK versions wrap it in `data`.
+        let list = users.as_array().or_else(|| users.get("data").and_then(Value::as_array));
+        Ok(list.and_then(|l| l.first()).cloned())
+    }
+
+    /// Creates a user; Clerk's refusals (an email already taken, a weak password) come back as
+    /// `ClerkFailure::Refused` for the caller to act on.
+    pub async fn create_user(&self, user: Value) -> Result<Value, ClerkFailure> {
+        self.call(Method::Post, "/users", Some(user)).await
     }
 }

@@ -50,12 +50,17 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str, max_len: usize, required:
     Ok(Some(text))
 }
 
+/// `X-User-Id` alone, for the routes that act for one end user (checkout, portal, plan change).
+pub fn parse_user_id(headers: &HeaderMap) -> ApiResult<String> {
+    Ok(header_text(headers, USER_ID_HEADER, MAX_USER_ID_LEN, true)?
+        .unwrap_or_default()
+        .to_owned())
+}
+
 impl UsageHeaders {
     pub fn parse(headers: &HeaderMap) -> ApiResult<Self> {
         Ok(Self {
-            user_id: header_text(headers, USER_ID_HEADER, MAX_USER_ID_LEN, true)?
-                .unwrap_or_default()
-                .to_owned(),
+            user_id: parse_user_id(headers)?,
             plan: header_text(headers, PLAN_HEADER, crate::tier::TIER_NAME_MAX, false)?.map(str::to_owned),
             idempotency_key: header_text(headers, IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LEN, false)?
                 .map(str::to_owned),
@@ -95,8 +100,9 @@ pub struct Recorded {
 }
 
 /// The user's tier and current period. The plan header wins (the dev's server vouches for it);
-/// without it, the user's active subscription, else `free`. A paid user's period is their Stripe
-/// subscription period; everyone else counts per calendar month.
+/// without it, the user's entitling subscription, else the plan their customer record was
+/// created with, else `free`. A subscriber's period is their Stripe subscription period;
+/// everyone else counts per calendar month.
 async fn resolve<'c>(
     auth: &'c SecretKeyAuth,
     headers: &UsageHeaders,
@@ -113,7 +119,7 @@ async fn resolve<'c>(
     };
     let needs_subscription = requested_tier.is_none_or(|tier| !tier.price.is_free());
     let subscription = if needs_subscription {
-        auth.scope.active_subscription(&headers.user_id).await?
+        auth.scope.entitlement(&headers.user_id).await?
     } else {
         None
     };

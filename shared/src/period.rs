@@ -90,11 +90,12 @@ impl BillingPeriod {
         }
     }
 
-    /// A paid user's period comes from their Stripe subscription; if that period has already
+    /// A paid user's period comes from their Stripe subscription. If that period has already
     /// ended (a renewal webhook not yet processed), fall back to the calendar month so usage is
-    /// never counted against a stale window.
+    /// never counted against a stale window. A period that starts later than our clock says is a
+    /// renewal Stripe has already made (its clock ran ahead of ours): it is the new period.
     pub fn from_subscription(start: Timestamp, end: Timestamp, now: Timestamp) -> Self {
-        if start <= now && now < end {
+        if now < end && start < end {
             Self { start, end }
         } else {
             Self::calendar_month(now)
@@ -178,11 +179,15 @@ mod tests {
     }
 
     #[test]
-    fn subscription_period_used_only_while_current() {
+    fn subscription_period_used_until_it_ends() {
         let now = Timestamp(1_795_306_426);
         let current = BillingPeriod::from_subscription(Timestamp(now.0 - 10), Timestamp(now.0 + 10), now);
         assert_eq!(current.start, Timestamp(now.0 - 10));
         let stale = BillingPeriod::from_subscription(Timestamp(now.0 - 20), Timestamp(now.0 - 10), now);
         assert_eq!(stale, BillingPeriod::calendar_month(now));
+        let renewed_early = BillingPeriod::from_subscription(Timestamp(now.0 + 5), Timestamp(now.0 + 100), now);
+        assert_eq!(renewed_early.start, Timestamp(now.0 + 5));
+        let inverted = BillingPeriod::from_subscription(Timestamp(now.0 + 10), Timestamp(now.0 + 10), now);
+        assert_eq!(inverted, BillingPeriod::calendar_month(now));
     }
 }

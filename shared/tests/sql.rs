@@ -2,15 +2,16 @@
 //! their parameter lists and the verdict logic here are the ones production runs; only the
 //! driver differs. A D1 batch is one transaction, reproduced here with an explicit one.
 
-use std::path::PathBuf;
+mod common;
 
-use rusqlite::{Connection, OptionalExtension, params_from_iter, types::Value};
+use common::{NOW, migrated, open, project, to_values};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use shared::{
-    keys::{KeyPair, PublishableKey},
-    mode::{Mode, ProjectType},
+    keys::PublishableKey,
+    mode::Mode,
     period::{BillingPeriod, Timestamp},
     repo::{
-        Project, SqlParam,
+        Project,
         usage::{
             CLAIM_IDEMPOTENCY_KEY, COUNT_USAGE, ClaimRow, CountRequest, CountRow, IDEMPOTENCY_WINDOW_SECS,
             RECORD_IDEMPOTENT_RESULT, SELECT_IDEMPOTENCY_CLAIM, SELECT_USAGE, Verdict,
@@ -18,69 +19,6 @@ use shared::{
     },
     tier::UsageLimit,
 };
-
-const NOW: Timestamp = Timestamp(1_795_306_426);
-
-fn to_values(params: &[SqlParam]) -> Vec<Value> {
-    params
-        .iter()
-        .map(|p| match p {
-            SqlParam::Text(s) => Value::Text(s.clone()),
-            SqlParam::Int(n) => Value::Integer(*n),
-            SqlParam::Null => Value::Null,
-        })
-        .collect()
-}
-
-fn migrations() -> String {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../migrations");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    files
-        .iter()
-        .map(|f| std::fs::read_to_string(f).unwrap())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn open(path: Option<&std::path::Path>) -> Connection {
-    let conn = match path {
-        Some(p) => Connection::open(p).unwrap(),
-        None => Connection::open_in_memory().unwrap(),
-    };
-    conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
-    conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
-    conn
-}
-
-fn migrated(path: Option<&std::path::Path>) -> Connection {
-    let conn = open(path);
-    conn.execute_batch(&migrations()).unwrap();
-    conn
-}
-
-/// Inserts a platform and a SaaS project, as project creation does.
-fn project(conn: &Connection, mode: Mode) -> Project {
-    let keys = KeyPair::generate(mode);
-    let platform = format!("plt_{}", &keys.secret.hash().as_str()[..16]);
-    let now = NOW.to_rfc3339();
-    conn.execute(
-        "INSERT OR IGNORE INTO platforms (platformId, clerkUserId, createdAt) VALUES (?1, ?1, ?2)",
-        (&platform, &now),
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO api_keys (publishableKey, platformId, projectId, projectType, mode, name, secretKeyHash, createdAt, updatedAt)
-         VALUES (?1, ?2, ?3, 'saas', ?4, 'Demo', ?5, ?6, ?6)",
-        (keys.publishable.as_str(), &platform, format!("prj_{platform}"), mode.as_str(), keys.secret.hash().as_str(), &now),
-    )
-    .unwrap();
-    Project {
-        publishable_key: keys.publishable,
-        platform_id: platform,
-        project_type: ProjectType::Saas,
-    }
-}
 
 fn request<'a>(user: &'a str, limit: UsageLimit, key: Option<&'a str>, request_id: &'a str) -> CountRequest<'a> {
     CountRequest {

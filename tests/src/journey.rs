@@ -155,6 +155,15 @@ impl Developer {
     pub async fn create_project(&self, body: Value) -> Reply {
         self.oauth(reqwest::Method::POST, "/create-products", Some(body)).await
     }
+
+    /// The Stripe account this developer connected (where their customers' objects live).
+    pub async fn stripe_account(&self) -> Result<String, String> {
+        let reply = self.front(reqwest::Method::GET, "/get-credentials", None).await;
+        reply.body["stripeAccountId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no connected account: {:?}", reply.body))
+    }
 }
 
 /// A client that reports redirects instead of following them (to see where Stripe sends the
@@ -299,19 +308,40 @@ impl StripeEmulator {
     }
 
     pub async fn post(&self, path: &str, form: &[(&str, &str)], mode: shared::mode::Mode) -> Reply {
-        let req = self
+        self.post_on(path, form, mode, None).await
+    }
+
+    /// `POST /v1{path}` with the platform key of `mode`, on `account` if given.
+    pub async fn post_on(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        mode: shared::mode::Mode,
+        account: Option<&str>,
+    ) -> Reply {
+        let mut req = self
             .http
             .post(format!("{}/v1{path}", self.base))
             .bearer_auth(Self::key(mode))
             .form(form);
+        if let Some(account) = account {
+            req = req.header("Stripe-Account", account);
+        }
         Reply::from(req.send().await.expect("emulator request")).await
     }
 
     pub async fn delete(&self, path: &str, mode: shared::mode::Mode) -> Reply {
-        let req = self
+        self.delete_on(path, mode, None).await
+    }
+
+    pub async fn delete_on(&self, path: &str, mode: shared::mode::Mode, account: Option<&str>) -> Reply {
+        let mut req = self
             .http
             .delete(format!("{}/v1{path}", self.base))
             .bearer_auth(Self::key(mode));
+        if let Some(account) = account {
+            req = req.header("Stripe-Account", account);
+        }
         Reply::from(req.send().await.expect("emulator request")).await
     }
 

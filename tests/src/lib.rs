@@ -1,6 +1,7 @@
 //! Support for the end-to-end tests and the local launcher: starting the stack, fixtures, and
 //! a typed view of the environment the tests run in.
 
+pub mod customers;
 pub mod journey;
 pub mod stack;
 
@@ -12,12 +13,16 @@ pub struct TestEnv {
     pub front_auth_api: String,
     /// The Stripe + Clerk emulator's base URL.
     pub emulator: String,
+    /// The signing secret of api-multi's Connect webhook endpoint (to forge and replay
+    /// deliveries in tests).
+    pub connect_webhook_secret: String,
 }
 
 pub const ENV_API_MULTI: &str = "DREAM_API_MULTI_URL";
 pub const ENV_OAUTH_API: &str = "DREAM_OAUTH_API_URL";
 pub const ENV_FRONT_AUTH_API: &str = "DREAM_FRONT_AUTH_API_URL";
 pub const ENV_EMULATOR: &str = "DREAM_EMULATOR_URL";
+pub const ENV_CONNECT_WEBHOOK_SECRET: &str = "DREAM_CONNECT_WEBHOOK_SECRET";
 
 impl TestEnv {
     /// Panics with instructions when run outside `make test`.
@@ -32,17 +37,31 @@ impl TestEnv {
             oauth_api: var(ENV_OAUTH_API),
             front_auth_api: var(ENV_FRONT_AUTH_API),
             emulator: var(ENV_EMULATOR),
+            connect_webhook_secret: var(ENV_CONNECT_WEBHOOK_SECRET),
         }
     }
 
     /// The same values a running stack has (the launcher's own view).
-    pub fn of(stack: &stack::StackConfig) -> Self {
+    pub fn of(stack: &stack::Stack) -> Self {
+        let config = &stack.config;
         Self {
-            api_multi: stack.url("api-multi"),
-            oauth_api: stack.url("oauth-api"),
-            front_auth_api: stack.url("front-auth-api"),
-            emulator: stack.emulator.url(),
+            api_multi: config.url("api-multi"),
+            oauth_api: config.url("oauth-api"),
+            front_auth_api: config.url("front-auth-api"),
+            emulator: config.emulator.url(),
+            connect_webhook_secret: stack.secrets.connect_webhook.clone(),
         }
+    }
+
+    /// The variables that hand this environment to the test processes.
+    pub fn vars(&self) -> [(&'static str, &str); 5] {
+        [
+            (ENV_API_MULTI, &self.api_multi),
+            (ENV_OAUTH_API, &self.oauth_api),
+            (ENV_FRONT_AUTH_API, &self.front_auth_api),
+            (ENV_EMULATOR, &self.emulator),
+            (ENV_CONNECT_WEBHOOK_SECRET, &self.connect_webhook_secret),
+        ]
     }
 
     /// The developers' Clerk instance in the emulator.

@@ -54,6 +54,7 @@ pub mod local_keys {
     pub const STRIPE_TEST_KEY: &str = "sk_test_dreamapilocalplatform";
     pub const STRIPE_LIVE_KEY: &str = "sk_live_dreamapilocalplatform";
     pub const CLERK_SECRET_KEY: &str = "sk_test_dreamapilocalclerk";
+    pub const CLERK_END_USER_SECRET_KEY: &str = "sk_test_dreamapilocalenduserclerk";
     pub const CONNECT_CLIENT_ID: &str = "ca_dreamapilocal";
     pub const DASHBOARD_URL: &str = "http://localhost:5173";
 }
@@ -115,6 +116,14 @@ impl StackConfig {
             set("CLERK_ISSUER", &clerk);
             set("DASHBOARD_URL", DASHBOARD_URL);
             match worker.name {
+                "api-multi" => {
+                    set("STRIPE_TEST_SECRET_KEY", STRIPE_TEST_KEY);
+                    set("STRIPE_LIVE_SECRET_KEY", STRIPE_LIVE_KEY);
+                    set("STRIPE_CONNECT_WEBHOOK_SECRET", &secrets.connect_webhook);
+                    set("CLERK_END_USER_API_BASE", &format!("{em}/clerk/end-user-api/v1"));
+                    set("CLERK_END_USER_SECRET_KEY", CLERK_END_USER_SECRET_KEY);
+                    set("API_MULTI_URL", &api_multi);
+                }
                 "front-auth-api" => {
                     set("CLERK_API_BASE", &format!("{clerk}/v1"));
                     set("CLERK_SECRET_KEY", CLERK_SECRET_KEY);
@@ -208,6 +217,8 @@ pub async fn apply_migrations(state_dir: &Path) -> Result<(), String> {
 /// Webhook signing and OAuth state secrets, fresh for every stack run.
 pub struct StackSecrets {
     pub platform_webhook: String,
+    /// api-multi's endpoint for the events of every connected account.
+    pub connect_webhook: String,
     pub oauth_state: String,
 }
 
@@ -216,6 +227,7 @@ impl StackSecrets {
         let random = |prefix: &str| shared::keys::random_id(prefix);
         Self {
             platform_webhook: random("whsec"),
+            connect_webhook: random("whsec"),
             oauth_state: random("state"),
         }
     }
@@ -289,12 +301,18 @@ impl Stack {
         if let Some(state) = &self.config.emulator.state_file {
             cmd.arg("--state-file").arg(state);
         }
-        // The platform's own events (the $15 plan) go to front-auth-api. Connected accounts'
-        // events will go to api-multi once it handles them (customer payments).
+        // The platform's own events (the $15 plan) go to front-auth-api; the events of every
+        // connected account (developers' customers paying them) to api-multi, as the two
+        // endpoints are registered in Stripe's dashboard in production.
         cmd.arg("--webhook").arg(format!(
             "url={}/webhook/stripe,secret={}",
             self.config.url("front-auth-api"),
             self.secrets.platform_webhook
+        ));
+        cmd.arg("--webhook").arg(format!(
+            "url={}/webhook/stripe,secret={},connect=true",
+            self.config.url("api-multi"),
+            self.secrets.connect_webhook
         ));
         cmd.args(["--retry-base-ms", "500"]);
         cmd.process_group(0)

@@ -5,7 +5,9 @@
 //! authenticating a caller for that project (see `auth`). A worker cannot construct one from a
 //! raw publishable key, so an unscoped tenant query cannot be written by accident.
 
+pub mod customers;
 pub mod maintenance;
+pub mod metrics;
 pub mod platforms;
 pub mod projects;
 pub mod subscriptions;
@@ -142,6 +144,24 @@ impl ProjectScope {
 
     fn pk(&self) -> SqlParam {
         SqlParam::from(self.project.publishable_key.as_str())
+    }
+
+    /// The Stripe account the project's developer connected (its products and customers live
+    /// there).
+    pub async fn stripe_account(&self) -> ApiResult<Option<String>> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            stripe_user_id: String,
+        }
+        let row: Option<Row> = self
+            .db
+            .first(
+                platforms::SELECT_STRIPE_CONNECTION,
+                &[self.project.platform_id.as_str().into()],
+            )
+            .await?;
+        Ok(row.map(|r| r.stripe_user_id))
     }
 }
 

@@ -23,6 +23,12 @@ pub const SELECT_ACTIVE_PROJECT: &str =
 pub const SELECT_TIERS: &str = "SELECT name, displayName, priceCents, currency, \"limit\", priceId, productId, \
      features, popular, inventory, soldOut FROM tiers WHERE publishableKey = ?1 ORDER BY priceCents, name";
 
+/// A project, if its developer's connected Stripe account is `?2`: what lets an event from a
+/// connected account touch the project its metadata names.
+pub const SELECT_PROJECT_ON_ACCOUNT: &str = "\
+SELECT k.platformId, k.projectType, k.name FROM api_keys k JOIN stripe_tokens t ON t.platformId = k.platformId
+WHERE k.publishableKey = ?1 AND t.stripeUserId = ?2 AND k.status = 'active'";
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct KeyRow {
@@ -83,6 +89,22 @@ impl Database {
         let row: Option<KeyRow> = self.first(FIND_ACTIVE_KEY_BY_HASH, &[hash.as_str().into()]).await?;
         row.map(|r| {
             PublishableKey::parse(&r.publishable_key).map_err(|e| ApiError::internal(format!("stored key: {e}")))
+        })
+        .transpose()
+    }
+
+    /// The project `key` if it belongs to the developer whose connected account is `account`.
+    pub(crate) async fn project_on_account(&self, key: &PublishableKey, account: &str) -> ApiResult<Option<Project>> {
+        let row: Option<ProjectRow> = self
+            .first(SELECT_PROJECT_ON_ACCOUNT, &[key.as_str().into(), account.into()])
+            .await?;
+        row.map(|r| {
+            Ok(Project {
+                publishable_key: key.clone(),
+                platform_id: r.platform_id,
+                project_type: ProjectType::parse(&r.project_type)
+                    .ok_or_else(|| ApiError::internal("api_keys row: invalid projectType"))?,
+            })
         })
         .transpose()
     }

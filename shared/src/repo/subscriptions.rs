@@ -1,41 +1,214 @@
-//! End users' subscriptions, as far as metering needs them: the plan and its current period.
+//! End users' subscriptions: copies of Stripe's current state, written when a Connect webhook
+//! event (or our own plan change) makes us read it, and read by metering, checkout and metrics.
 
 use serde::Deserialize;
 
-use super::ProjectScope;
-use crate::{error::ApiResult, period::Timestamp};
+use super::{ProjectScope, SqlParam, platforms::RECORD_EVENT};
+use crate::{error::ApiResult, period::Timestamp, stripe::objects::SubscriptionState};
 
-/// The newest subscription that still entitles the user to its plan. `past_due` keeps the plan
-/// while Stripe retries the payment, as Stripe itself does.
-pub const SELECT_ACTIVE_SUBSCRIPTION: &str = "\
-SELECT plan, currentPeriodStart, currentPeriodEnd FROM subscriptions
-WHERE publishableKey = ?1 AND userId = ?2 AND status IN ('active', 'trialing', 'past_due')
-ORDER BY currentPeriodEnd DESC LIMIT 1";
+/// The statuses that keep a subscriber on their tier (see `stripe::objects::is_paying`).
+macro_rules! entitled {
+    () => {
+        "status IN ('active', 'trialing', 'past_due')"
+    };
+}
 
+/// The hot path's one read for a user without a plan header: the newest subscription that
+/// still entitles them (with its period), else the plan their customer record was created with.
+/// ?1 publishableKey, ?2 userId.
+pub const SELECT_ENTITLEMENT: &str = concat!(
+    "SELECT plan, currentPeriodStart, currentPeriodEnd FROM (\n",
+    "  SELECT plan, currentPeriodStart, currentPeriodEnd, 0 AS rank FROM subscriptions\n",
+    "  WHERE publishableKey = ?1 AND userId = ?2 AND ",
+    entitled!(),
+    "\n  UNION ALL\n",
+    "  SELECT plan, NULL, NULL, 1 FROM customers WHERE publishableKey = ?1 AND userId = ?2 AND plan IS NOT NULL\n",
+    ") ORDER BY rank, currentPeriodEnd DESC LIMIT 1"
+);
+
+/// The user's subscription that entitles them now, if any. ?1 publishableKey, ?2 userId.
+pub const SELECT_ENTITLED_SUBSCRIPTION: &str = concat!(
+    "SELECT subscriptionId, plan, status FROM subscriptions WHERE publishableKey = ?1 AND userId = ?2 AND ",
+    entitled!(),
+    " ORDER BY currentPeriodEnd DESC LIMIT 1"
+);
+
+pub const SELECT_SUBSCRIPTION_KNOWN: &str =
+    "SELECT subscriptionId, plan, status FROM subscriptions WHERE publishableKey = ?1 AND subscriptionId = ?2";
+
+/// Writes Stripe's state of a subscription unless a later read was already written: the newest
+/// read wins, whatever order events arrive in. A subscription never moves between projects.
+/// ?1 subscriptionId … ?19 updatedAt, in the order of the column list.
+pub const UPSERT_SUBSCRIPTION: &str = "\
+INSERT INTO subscriptions (subscriptionId, publishableKey, userId, platformId, stripeCustomerId, plan, priceId,
+  productId, amount, currency, status, currentPeriodStart, currentPeriodEnd, cancelAtPeriodEnd, canceledAt,
+  cancelReason, lastEventCreated, syncedAtMs, mrrCents, updatedAt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+ON CONFLICT (subscriptionId) DO UPDATE SET
+  stripeCustomerId = excluded.stripeCustomerId, plan = excluded.plan, priceId = excluded.priceId,
+  productId = excluded.productId, amount = excluded.amount, currency = excluded.currency, status = excluded.status,
+  currentPeriodStart = excluded.currentPeriodStart, currentPeriodEnd = excluded.currentPeriodEnd,
+  cancelAtPeriodEnd = excluded.cancelAtPeriodEnd, canceledAt = excluded.canceledAt,
+  cancelReason = excluded.cancelReason, lastEventCreated = MAX(lastEventCreated, excluded.lastEventCreated),
+  syncedAtMs = excluded.syncedAtMs, mrrCents = excluded.mrrCents, updatedAt = excluded.updatedAt
+WHERE subscriptions.publishableKey = excluded.publishableKey AND subscriptions.syncedAtMs < excluded.syncedAtMs";
+
+/// Once no subscription entitles the user any more, the plan given at creation no longer
+/// applies either: an ended subscription means free. ?1 publishableKey, ?2 userId, ?3 now.
+pub const CLEAR_LAPSED_PLAN: &str = concat!(
+    "UPDATE customers SET plan = NULL, updatedAt = ?3\n",
+    "WHERE publishableKey = ?1 AND userId = ?2 AND plan IS NOT NULL\n",
+    "  AND EXISTS (SELECT 1 FROM subscriptions WHERE publishableKey = ?1 AND userId = ?2)\n",
+    "  AND NOT EXISTS (SELECT 1 FROM subscriptions WHERE publishableKey = ?1 AND userId = ?2 AND ",
+    entitled!(),
+    ")"
+);
+
+pub const SELECT_EVENT_SEEN: &str = "SELECT eventId FROM events WHERE eventId = ?1";
+
+/// What entitles a user to a plan: a subscription (with its Stripe period) or the plan their
+/// customer record carries (no period: they count per calendar month).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActiveSubscription {
+pub struct Entitlement {
     pub plan: String,
     pub period: Option<(Timestamp, Timestamp)>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Row {
+struct EntitlementRow {
     plan: String,
     current_period_start: Option<String>,
     current_period_end: Option<String>,
 }
 
+/// A subscription as checkout and plan changes need it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionRow {
+    pub subscription_id: String,
+    pub plan: String,
+    pub status: String,
+}
+
+/// A subscription's state to write, with who it belongs to.
+pub struct SubscriptionSync<'a> {
+    pub state: &'a SubscriptionState,
+    pub user_id: &'a str,
+    pub plan: &'a str,
+    /// When the state was read from Stripe (ms): the newest read wins.
+    pub read_at_ms: i64,
+    /// The event that made us read it, recorded in the same transaction.
+    pub event: Option<EventRecord<'a>>,
+}
+
+pub struct EventRecord<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    pub created: i64,
+    pub payload: &'a str,
+}
+
+fn rfc3339(secs: Option<i64>) -> SqlParam {
+    secs.map(|s| Timestamp(s).to_rfc3339()).into()
+}
+
+impl SubscriptionSync<'_> {
+    pub fn upsert_params(&self, project: &super::Project, now: Timestamp) -> Vec<SqlParam> {
+        let s = self.state;
+        let (start, end) = s.period.unzip();
+        vec![
+            s.id.as_str().into(),
+            project.publishable_key.as_str().into(),
+            self.user_id.into(),
+            project.platform_id.as_str().into(),
+            s.customer.as_str().into(),
+            self.plan.into(),
+            s.price_id.as_deref().into(),
+            s.product_id.as_deref().into(),
+            s.amount.max(0).into(),
+            s.currency.as_str().into(),
+            s.status.as_str().into(),
+            rfc3339(start),
+            rfc3339(end),
+            i64::from(s.cancel_at_period_end).into(),
+            rfc3339(s.canceled_at),
+            s.cancel_reason.as_deref().into(),
+            self.event.as_ref().map_or(0, |e| e.created).into(),
+            self.read_at_ms.into(),
+            s.monthly_amount.max(0).into(),
+            now.to_rfc3339().into(),
+        ]
+    }
+}
+
 impl ProjectScope {
-    pub async fn active_subscription(&self, user_id: &str) -> ApiResult<Option<ActiveSubscription>> {
-        let row: Option<Row> = self
-            .db
-            .first(SELECT_ACTIVE_SUBSCRIPTION, &[self.pk(), user_id.into()])
-            .await?;
+    /// See `SELECT_ENTITLEMENT`.
+    pub async fn entitlement(&self, user_id: &str) -> ApiResult<Option<Entitlement>> {
+        let row: Option<EntitlementRow> = self.db.first(SELECT_ENTITLEMENT, &[self.pk(), user_id.into()]).await?;
         Ok(row.map(|r| {
             let parse = |t: Option<String>| t.as_deref().and_then(Timestamp::parse_rfc3339);
             let period = parse(r.current_period_start).zip(parse(r.current_period_end));
-            ActiveSubscription { plan: r.plan, period }
+            Entitlement { plan: r.plan, period }
         }))
+    }
+
+    pub async fn entitled_subscription(&self, user_id: &str) -> ApiResult<Option<SubscriptionRow>> {
+        self.db
+            .first(SELECT_ENTITLED_SUBSCRIPTION, &[self.pk(), user_id.into()])
+            .await
+    }
+
+    /// A subscription of this project we have already recorded.
+    pub async fn known_subscription(&self, subscription_id: &str) -> ApiResult<Option<SubscriptionRow>> {
+        self.db
+            .first(SELECT_SUBSCRIPTION_KNOWN, &[self.pk(), subscription_id.into()])
+            .await
+    }
+
+    /// Records the event (if any) and writes the state in one transaction; clears a lapsed
+    /// plan when the state no longer entitles the user. Returns whether the event was new.
+    pub async fn sync_subscription(&self, sync: &SubscriptionSync<'_>, now: Timestamp) -> ApiResult<bool> {
+        let now_text = SqlParam::from(now.to_rfc3339());
+        let mut statements = Vec::with_capacity(3);
+        if let Some(event) = &sync.event {
+            statements.push((
+                RECORD_EVENT,
+                vec![
+                    event.id.into(),
+                    "stripe_connect".into(),
+                    event.kind.into(),
+                    self.project.platform_id.as_str().into(),
+                    self.pk(),
+                    event.payload.into(),
+                    now_text.clone(),
+                ],
+            ));
+        }
+        statements.push((UPSERT_SUBSCRIPTION, sync.upsert_params(&self.project, now)));
+        statements.push((CLEAR_LAPSED_PLAN, vec![self.pk(), sync.user_id.into(), now_text]));
+        let results = self.db.batch(&statements).await?;
+        let recorded = sync.event.is_none()
+            || results
+                .first()
+                .and_then(|r| r.meta().ok().flatten())
+                .and_then(|m| m.changes)
+                .unwrap_or(0)
+                > 0;
+        Ok(recorded)
+    }
+}
+
+impl super::Database {
+    /// Whether a webhook event was already applied (a cheap answer to Stripe's retries).
+    pub(crate) async fn event_seen(&self, event_id: &str) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            #[allow(dead_code)]
+            event_id: String,
+        }
+        let row: Option<Row> = self.first(SELECT_EVENT_SEEN, &[event_id.into()]).await?;
+        Ok(row.is_some())
     }
 }

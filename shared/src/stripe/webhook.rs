@@ -6,9 +6,50 @@
 use std::fmt;
 
 use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::Value;
 use sha2::Sha256;
 
-use crate::period::Timestamp;
+use crate::{
+    error::{ApiError, ApiResult},
+    period::Timestamp,
+};
+
+/// A Stripe event as delivered to a webhook endpoint (only what we read).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StripeEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created: i64,
+    pub data: EventData,
+    /// The connected account the event happened on; absent for the platform's own events.
+    #[serde(default)]
+    pub account: Option<String>,
+    #[serde(default)]
+    pub livemode: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventData {
+    pub object: Value,
+}
+
+/// A webhook delivery checked and parsed: the signature over the raw body first, then the
+/// JSON. Every refusal is a 400, so Stripe does not retry what cannot succeed.
+pub fn verified_event<'a>(
+    body: &'a [u8],
+    signature: Option<&str>,
+    secret: &str,
+    now: Timestamp,
+) -> ApiResult<(StripeEvent, &'a str)> {
+    verify(body, signature, secret, now)
+        .map_err(|e| ApiError::invalid_request(format!("Webhook signature rejected: {e}")))?;
+    let payload = std::str::from_utf8(body).map_err(|_| ApiError::invalid_request("Webhook body is not UTF-8"))?;
+    let event =
+        serde_json::from_str(payload).map_err(|e| ApiError::invalid_request(format!("Not a Stripe event: {e}")))?;
+    Ok((event, payload))
+}
 
 pub const TOLERANCE_SECS: i64 = 300;
 

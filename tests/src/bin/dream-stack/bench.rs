@@ -74,7 +74,7 @@ pub async fn run() -> Result<ExitCode, String> {
 
 /// A project created through the API, the baseline bound to the same D1, then both measured.
 async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<(Figures, Figures), String> {
-    let env = TestEnv::of(&stack.config);
+    let env = TestEnv::of(stack);
     let developer = journey::onboarded_developer(&env, "bench").await?;
     let project = journey::create_project(
         &developer,

@@ -9,7 +9,7 @@
 use std::{path::Path, process::ExitCode};
 
 use e2e::{
-    ENV_API_MULTI, ENV_EMULATOR, ENV_FRONT_AUTH_API, ENV_OAUTH_API, TestEnv,
+    TestEnv,
     journey::{self, TestProject},
     stack::{DEV_EMULATOR_PORT, DEV_PORTS, Stack, StackConfig, repo_root},
 };
@@ -58,7 +58,7 @@ async fn dev() -> Result<ExitCode, String> {
         config.log_dir.display()
     );
     let mut stack = Stack::start(config).await?;
-    let env = TestEnv::of(&stack.config);
+    let env = TestEnv::of(&stack);
     let demo = match ensure_demo_project(&env, &base).await {
         Ok(demo) => demo,
         Err(e) => {
@@ -176,16 +176,13 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
         base.display()
     );
     let mut stack = Stack::start(StackConfig::on_free_ports(&base)).await?;
-    let env = TestEnv::of(&stack.config);
+    let env = TestEnv::of(&stack);
 
     let mut cmd = tokio::process::Command::new(&cargo);
     cmd.current_dir(&root)
         .args(["test", "-p", "e2e", "--tests", "--quiet", "--"])
         .args(harness_args)
-        .env(ENV_API_MULTI, &env.api_multi)
-        .env(ENV_OAUTH_API, &env.oauth_api)
-        .env(ENV_FRONT_AUTH_API, &env.front_auth_api)
-        .env(ENV_EMULATOR, &env.emulator)
+        .envs(env.vars())
         .kill_on_drop(true);
     let outcome = tokio::select! {
         status = cmd.status() => status.map_err(|e| e.to_string()),

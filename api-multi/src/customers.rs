@@ -1,0 +1,88 @@
+//! Developers' customers: creating them, their subscription checkout, billing portal and plan
+//! changes, and the project's dashboard figures.
+
+use axum::{
+    Extension, Json,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Value, json};
+use shared::{
+    ApiResult,
+    auth::SecretKeyAuth,
+    clerk_backend::ClerkBackend,
+    customer_billing::checkout,
+    customers::{self, CreateCustomer},
+    http::RequestId,
+    metering::parse_user_id,
+    metrics, period,
+};
+use worker::Env;
+
+/// POST /api/customers — a customer in the end-user Clerk app and in this project; a retry
+/// with the same email returns the same customer (200 instead of 201).
+#[worker::send]
+pub async fn create(State(env): State<Env>, auth: SecretKeyAuth, body: Bytes) -> ApiResult<Response> {
+    let request = CreateCustomer::parse(&body, &auth)?;
+    let clerk = ClerkBackend::end_users(&env)?;
+    let (customer, created) = customers::create(&auth, &clerk, request, period::now()).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((
+        status,
+        Json(json!({ "success": true, "created": created, "customer": customer })),
+    )
+        .into_response())
+}
+
+/// POST /api/create-checkout — a Stripe Checkout URL that subscribes `X-User-Id` to a tier.
+#[worker::send]
+pub async fn create_checkout(
+    State(env): State<Env>,
+    auth: SecretKeyAuth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let user_id = parse_user_id(&headers)?;
+    let started = checkout::start(&env, &auth, &user_id, &body, period::now()).await?;
+    Ok(Json(
+        json!({ "success": true, "url": started.url, "sessionId": started.session_id, "reused": started.reused }),
+    ))
+}
+
+/// POST /api/customer-portal — Stripe's billing portal for `X-User-Id`.
+#[worker::send]
+pub async fn portal(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    auth: SecretKeyAuth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let user_id = parse_user_id(&headers)?;
+    let url = checkout::portal(&env, &auth, &user_id, &body, &request_id.0).await?;
+    Ok(Json(json!({ "success": true, "url": url })))
+}
+
+/// POST /api/change-plan — moves `X-User-Id`'s subscription to another paid tier.
+#[worker::send]
+pub async fn change_plan(
+    State(env): State<Env>,
+    auth: SecretKeyAuth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let user_id = parse_user_id(&headers)?;
+    let (subscription, changed) = checkout::change_plan(&env, &auth, &user_id, &body).await?;
+    Ok(Json(
+        json!({ "success": true, "changed": changed, "subscription": subscription }),
+    ))
+}
+
+/// GET /api/dashboard — the project's figures, for the developer's own server.
+#[worker::send]
+pub async fn dashboard(auth: SecretKeyAuth) -> ApiResult<Json<Value>> {
+    let dashboard = metrics::project_dashboard(&auth.scope, &auth.config.tiers, period::now()).await?;
+    Ok(Json(dashboard))
+}

@@ -1,0 +1,396 @@
+//! `POST /api/create-checkout`, `POST /api/customer-portal` and `POST /api/change-plan`.
+//!
+//! A user never ends up with two subscriptions in a project: checkout is refused while one
+//! entitles them, and at most one of their checkout sessions can be paid at a time (the
+//! previous one is handed out again, or expired before a new one is made, and the swap in D1
+//! is a compare-and-set). Plan changes go through `change-plan` or Stripe's portal.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use worker::Env;
+
+use super::{default_return_url, json_body, paid_tier, parse_redirect, require_saas, stripe_for};
+use crate::{
+    auth::SecretKeyAuth,
+    error::{ApiError, ApiResult},
+    period::{self, Timestamp},
+    repo::{customers::Customer, subscriptions::SubscriptionSync},
+    stripe::{Form, Stripe, objects::SubscriptionState},
+};
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CheckoutBody {
+    #[serde(default)]
+    tier: String,
+    #[serde(default)]
+    success_url: Option<String>,
+    #[serde(default)]
+    cancel_url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutStarted {
+    pub url: String,
+    pub session_id: String,
+    /// The user's open session for the same tier, handed out again.
+    pub reused: bool,
+}
+
+#[derive(Deserialize)]
+struct Session {
+    id: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    subscription: Option<Value>,
+    #[serde(default)]
+    metadata: serde_json::Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+}
+
+fn short_hash(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// The user's customer row with a Stripe customer, created on their first checkout.
+async fn billing_customer(
+    auth: &SecretKeyAuth,
+    stripe: &Stripe,
+    user_id: &str,
+    now: Timestamp,
+) -> ApiResult<(Customer, String)> {
+    let existing = auth.scope.customer(user_id).await?;
+    if let Some(customer) = &existing
+        && let Some(stripe_customer) = &customer.stripe_customer_id
+    {
+        return Ok((customer.clone(), stripe_customer.clone()));
+    }
+    let pk = auth.scope.project().publishable_key.as_str();
+    let form = Form::new()
+        .field_opt("email", existing.as_ref().and_then(|c| c.email.as_deref()))
+        .field("metadata[publishableKey]", pk)
+        .field("metadata[userId]", user_id);
+    // Same key for concurrent first checkouts: Stripe answers both with one customer.
+    let key = format!("customer:{pk}:{user_id}");
+    let created: Created = stripe.post("/customers", &form, &key).await?;
+    let customer = auth
+        .scope
+        .remember_stripe_customer(user_id, &created.id, now)
+        .await?
+        .ok_or_else(|| ApiError::internal("customer row missing after recording its Stripe customer"))?;
+    let stripe_customer = customer
+        .stripe_customer_id
+        .clone()
+        .ok_or_else(|| ApiError::internal("Stripe customer missing after recording it"))?;
+    Ok((customer, stripe_customer))
+}
+
+/// What to do about the user's previous checkout session before making a new one.
+enum Previous {
+    Reuse(CheckoutStarted),
+    Replace,
+}
+
+async fn settle_previous(auth: &SecretKeyAuth, stripe: &Stripe, previous: &str, tier: &str) -> ApiResult<Previous> {
+    let session: Session = stripe.get(&format!("/checkout/sessions/{previous}")).await?;
+    match session.status.as_deref() {
+        Some("open") if session.metadata.get("tier").and_then(Value::as_str) == Some(tier) => {
+            let url = session
+                .url
+                .ok_or_else(|| ApiError::internal("open Stripe checkout session without a url"))?;
+            Ok(Previous::Reuse(CheckoutStarted {
+                url,
+                session_id: session.id,
+                reused: true,
+            }))
+        }
+        Some("open") => {
+            // Another tier was asked for: the old session must not stay payable.
+            let form = Form::new();
+            let expired: ApiResult<Value> = stripe
+                .post(
+                    &format!("/checkout/sessions/{previous}/expire"),
+                    &form,
+                    &format!("expire:{previous}"),
+                )
+                .await;
+            match expired {
+                Ok(_) => Ok(Previous::Replace),
+                Err(_) => Err(ApiError::conflict(
+                    "This user's previous checkout is being paid right now; try again in a moment",
+                )),
+            }
+        }
+        Some("complete") => {
+            let subscription = session.subscription.as_ref().and_then(crate::stripe::objects::id_of);
+            let recorded = match &subscription {
+                Some(id) => auth.scope.known_subscription(id).await?.is_some(),
+                None => true,
+            };
+            if recorded {
+                Ok(Previous::Replace)
+            } else {
+                Err(ApiError::conflict(
+                    "This user has just paid for a subscription; it appears in a moment (Stripe's webhook is on its way)",
+                ))
+            }
+        }
+        _ => Ok(Previous::Replace),
+    }
+}
+
+/// POST /api/create-checkout: a subscription Checkout Session for `tier`.
+pub async fn start(
+    env: &Env,
+    auth: &SecretKeyAuth,
+    user_id: &str,
+    body: &[u8],
+    now: Timestamp,
+) -> ApiResult<CheckoutStarted> {
+    require_saas(&auth.config)?;
+    let body: CheckoutBody = json_body(body)?;
+    if body.tier.is_empty() {
+        return Err(ApiError::invalid_request(
+            "`tier` is required: the paid tier to subscribe to",
+        ));
+    }
+    let (tier, price_id) = paid_tier(&auth.config, &body.tier)?;
+    let success_url = match &body.success_url {
+        Some(url) => parse_redirect("successUrl", url)?,
+        None => format!(
+            "{}?session_id={{CHECKOUT_SESSION_ID}}",
+            default_return_url(env, "success")?
+        ),
+    };
+    let cancel_url = match &body.cancel_url {
+        Some(url) => parse_redirect("cancelUrl", url)?,
+        None => default_return_url(env, "cancel")?,
+    };
+    if let Some(current) = auth.scope.entitled_subscription(user_id).await? {
+        return Err(ApiError::conflict(format!(
+            "This user already has a `{}` subscription ({}); change plans with POST /api/change-plan or the customer portal",
+            current.plan, current.status
+        )));
+    }
+    let stripe = stripe_for(env, &auth.scope).await?;
+    let (customer, stripe_customer) = billing_customer(auth, &stripe, user_id, now).await?;
+    let previous = customer.checkout_session_id.as_deref();
+    if let Some(previous) = previous
+        && let Previous::Reuse(started) = settle_previous(auth, &stripe, previous, tier.name.as_str()).await?
+    {
+        return Ok(started);
+    }
+    let pk = auth.scope.project().publishable_key.as_str();
+    let tier_name = tier.name.as_str();
+    let form = Form::new()
+        .field("mode", "subscription")
+        .field("customer", &stripe_customer)
+        .field("line_items[0][price]", price_id)
+        .field("line_items[0][quantity]", 1)
+        .field("success_url", &success_url)
+        .field("cancel_url", &cancel_url)
+        .field("client_reference_id", user_id)
+        .field("metadata[publishableKey]", pk)
+        .field("metadata[userId]", user_id)
+        .field("metadata[tier]", tier_name)
+        .field("subscription_data[metadata][publishableKey]", pk)
+        .field("subscription_data[metadata][userId]", user_id)
+        .field("subscription_data[metadata][tier]", tier_name);
+    // Concurrent identical requests (two tabs) get the same session from Stripe.
+    let key = format!(
+        "checkout:{}",
+        short_hash(&[
+            pk,
+            user_id,
+            previous.unwrap_or("first"),
+            tier_name,
+            &success_url,
+            &cancel_url
+        ])
+    );
+    let session: Session = stripe.post("/checkout/sessions", &form, &key).await?;
+    let url = session
+        .url
+        .clone()
+        .ok_or_else(|| ApiError::internal("Stripe checkout session has no url"))?;
+    if !auth
+        .scope
+        .swap_checkout_session(user_id, previous, &session.id, now)
+        .await?
+    {
+        let expired: ApiResult<Value> = stripe
+            .post(
+                &format!("/checkout/sessions/{}/expire", session.id),
+                &Form::new(),
+                &format!("expire:{}", session.id),
+            )
+            .await;
+        if let Err(e) = expired {
+            crate::log::error(&format!("expiring a checkout session that lost a race: {e}"));
+        }
+        return Err(ApiError::conflict(
+            "Another checkout for this user started at the same moment; retry to get it",
+        ));
+    }
+    Ok(CheckoutStarted {
+        url,
+        session_id: session.id,
+        reused: false,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PortalBody {
+    #[serde(default)]
+    return_url: Option<String>,
+}
+
+/// POST /api/customer-portal: the Stripe billing portal of the user's Stripe customer.
+pub async fn portal(
+    env: &Env,
+    auth: &SecretKeyAuth,
+    user_id: &str,
+    body: &[u8],
+    request_id: &str,
+) -> ApiResult<String> {
+    let body: PortalBody = json_body(body)?;
+    let return_url = body
+        .return_url
+        .as_deref()
+        .map(|url| parse_redirect("returnUrl", url))
+        .transpose()?;
+    let stripe_customer = auth
+        .scope
+        .customer(user_id)
+        .await?
+        .and_then(|c| c.stripe_customer_id)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "This user has no billing account in this project yet (they have never started a checkout)",
+            )
+        })?;
+    let stripe = stripe_for(env, &auth.scope).await?;
+    let form = Form::new()
+        .field("customer", &stripe_customer)
+        .field_opt("return_url", return_url.as_deref());
+    #[derive(Deserialize)]
+    struct PortalSession {
+        url: String,
+    }
+    let session: PortalSession = stripe
+        .post("/billing_portal/sessions", &form, &format!("portal:{request_id}"))
+        .await?;
+    Ok(session.url)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ChangePlanBody {
+    #[serde(default)]
+    tier: String,
+}
+
+/// A subscription as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionView {
+    pub id: String,
+    pub plan: String,
+    pub status: String,
+    pub cancel_at_period_end: bool,
+    pub current_period_start: Option<String>,
+    pub current_period_end: Option<String>,
+}
+
+impl SubscriptionView {
+    fn of(state: &SubscriptionState, plan: &str) -> Self {
+        let time = |t: i64| Timestamp(t).to_rfc3339();
+        Self {
+            id: state.id.clone(),
+            plan: plan.to_owned(),
+            status: state.status.clone(),
+            cancel_at_period_end: state.cancel_at_period_end,
+            current_period_start: state.period.map(|p| time(p.0)),
+            current_period_end: state.period.map(|p| time(p.1)),
+        }
+    }
+}
+
+/// POST /api/change-plan: moves the user's subscription to another paid tier at once (Stripe
+/// prorates the difference on the next invoice). Returns the subscription and whether it
+/// changed (a retry of a change already made does not change it again).
+pub async fn change_plan(
+    env: &Env,
+    auth: &SecretKeyAuth,
+    user_id: &str,
+    body: &[u8],
+) -> ApiResult<(SubscriptionView, bool)> {
+    require_saas(&auth.config)?;
+    let body: ChangePlanBody = json_body(body)?;
+    if body.tier.is_empty() {
+        return Err(ApiError::invalid_request(
+            "`tier` is required: the paid tier to move to",
+        ));
+    }
+    let (tier, price_id) = paid_tier(&auth.config, &body.tier)?;
+    let current = auth.scope.entitled_subscription(user_id).await?.ok_or_else(|| {
+        ApiError::not_found("This user has no active subscription to change; start one with POST /api/create-checkout")
+    })?;
+    let stripe = stripe_for(env, &auth.scope).await?;
+    let live: Value = stripe
+        .get(&format!("/subscriptions/{}", current.subscription_id))
+        .await?;
+    let state = SubscriptionState::parse(&live).ok_or_else(|| ApiError::internal("Stripe returned no subscription"))?;
+    if current.plan == tier.name.as_str() {
+        return Ok((SubscriptionView::of(&state, &current.plan), false));
+    }
+    if !state.entitles() {
+        return Err(ApiError::conflict(format!(
+            "This subscription is {} and can no longer change plans",
+            state.status
+        )));
+    }
+    let item = live
+        .pointer("/items/data/0/id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::internal("Stripe subscription without items"))?;
+    let form = Form::new()
+        .field("items[0][id]", item)
+        .field("items[0][price]", price_id)
+        .field("metadata[tier]", tier.name.as_str())
+        .field("proration_behavior", "create_prorations");
+    let key = format!("change-plan:{}:{}:{}", current.subscription_id, current.plan, tier.name);
+    // Stamped before the call: a read sent later can only see newer state.
+    let read_at = period::now_millis();
+    let updated: Value = stripe
+        .post(&format!("/subscriptions/{}", current.subscription_id), &form, &key)
+        .await?;
+    let state =
+        SubscriptionState::parse(&updated).ok_or_else(|| ApiError::internal("Stripe returned no subscription"))?;
+    // Written now, so the caller's next request already meters on the new tier; the webhook
+    // that follows writes the same state again.
+    let sync = SubscriptionSync {
+        state: &state,
+        user_id,
+        plan: tier.name.as_str(),
+        read_at_ms: i64::try_from(read_at).unwrap_or(i64::MAX),
+        event: None,
+    };
+    auth.scope.sync_subscription(&sync, period::now()).await?;
+    Ok((SubscriptionView::of(&state, tier.name.as_str()), true))
+}

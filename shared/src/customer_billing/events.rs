@@ -1,0 +1,254 @@
+//! `POST /webhook/stripe` on api-multi: the events of every developer's connected account.
+//!
+//! An event only says *which* subscription to look at. Its current state is read from Stripe
+//! and written with the time of that read, and a write never replaces a later read; so events
+//! delivered late, twice, or in any order end in Stripe's latest state. The event id is
+//! recorded in the same D1 transaction, and a recorded event is answered without work.
+//!
+//! An event counts only if the project its metadata names belongs to the developer whose
+//! connected account sent it, in the same mode: metadata is written by whoever owns the Stripe
+//! account, so a developer could forge another project's key into their own objects.
+
+use serde::Serialize;
+use serde_json::Value;
+use worker::Env;
+
+use crate::{
+    auth::connected_event_project,
+    error::{ApiResult, ErrorCode},
+    mode::ProjectType,
+    period::{self, Timestamp},
+    projects::StripeModes,
+    repo::{
+        Database, ProjectScope,
+        subscriptions::{EventRecord, SubscriptionSync},
+    },
+    stripe::{
+        objects::{SubscriptionState, id_of, text},
+        webhook::StripeEvent,
+    },
+    tier::Tier,
+};
+
+/// What became of an event, as the webhook's answer says (Stripe shows it in its dashboard).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum Outcome {
+    Applied {
+        subscription: String,
+        status: String,
+        plan: String,
+    },
+    Duplicate,
+    Ignored {
+        reason: &'static str,
+    },
+}
+
+fn ignored(reason: &'static str) -> ApiResult<Outcome> {
+    Ok(Outcome::Ignored { reason })
+}
+
+/// The subscription an event is about and the project its metadata names.
+pub fn subject(event: &StripeEvent) -> Option<(String, Option<String>)> {
+    let o = &event.data.object;
+    let kind = event.kind.as_str();
+    if kind.starts_with("customer.subscription.") {
+        return Some((text(o, "/id")?, text(o, "/metadata/publishableKey")));
+    }
+    match kind {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded"
+            if text(o, "/mode").as_deref() == Some("subscription") =>
+        {
+            Some((
+                o.get("subscription").and_then(id_of)?,
+                text(o, "/metadata/publishableKey"),
+            ))
+        }
+        "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" | "invoice.payment_action_required" => {
+            let details = "/parent/subscription_details";
+            let subscription =
+                text(o, &format!("{details}/subscription")).or_else(|| o.get("subscription").and_then(id_of))?;
+            Some((subscription, text(o, &format!("{details}/metadata/publishableKey"))))
+        }
+        _ => None,
+    }
+}
+
+/// The project's tier a subscription is on: by product (stable across price edits), then by
+/// price, then by the tier our checkout wrote into its metadata.
+pub fn tier_of<'t>(tiers: &'t [Tier], state: &SubscriptionState) -> Option<&'t Tier> {
+    let by = |f: &dyn Fn(&Tier) -> bool| tiers.iter().find(|t| f(t));
+    state
+        .product_id
+        .as_deref()
+        .and_then(|p| by(&|t| t.product_id.as_deref() == Some(p)))
+        .or_else(|| {
+            state
+                .price_id
+                .as_deref()
+                .and_then(|p| by(&|t| t.price_id.as_deref() == Some(p)))
+        })
+        .or_else(|| state.metadata("tier").and_then(|name| by(&|t| t.name.as_str() == name)))
+}
+
+/// Applies one verified event from a connected account.
+pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<Outcome> {
+    let Some(account) = event.account.as_deref() else {
+        return ignored("not a connected account's event");
+    };
+    let Some((subscription_id, publishable_key)) = subject(event) else {
+        return ignored("event type not used for subscriptions");
+    };
+    let Some(publishable_key) = publishable_key else {
+        return ignored("the subscription was not created through dream-api");
+    };
+    if Database::from_env(env)?.event_seen(&event.id).await? {
+        return Ok(Outcome::Duplicate);
+    }
+    let Some(scope) =
+        connected_event_project(Database::from_env(env)?, &publishable_key, account, event.livemode).await?
+    else {
+        return ignored("no project of this connected account has that key");
+    };
+    if scope.project().project_type != ProjectType::Saas {
+        return ignored("the project is not a SaaS project");
+    }
+    let mode = scope.project().publishable_key.mode();
+    let stripe = StripeModes::from_env(env)?.for_mode(mode).on_account(account);
+    let read_at = period::now_millis();
+    let live: Value = match stripe.get(&format!("/subscriptions/{subscription_id}")).await {
+        Ok(live) => live,
+        // Stripe has no such subscription on this account: nothing to apply, ever.
+        Err(e) if is_missing(&e) => {
+            return ignored("Stripe has no such subscription on this account");
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(state) = SubscriptionState::parse(&live) else {
+        return ignored("Stripe did not return a subscription");
+    };
+    apply(
+        &scope,
+        event,
+        payload,
+        &state,
+        i64::try_from(read_at).unwrap_or(i64::MAX),
+        period::now(),
+    )
+    .await
+}
+
+fn is_missing(error: &crate::ApiError) -> bool {
+    error.code() == ErrorCode::StripeError && error.body("")["stripe"]["code"] == "resource_missing"
+}
+
+async fn apply(
+    scope: &ProjectScope,
+    event: &StripeEvent,
+    payload: &str,
+    state: &SubscriptionState,
+    read_at_ms: i64,
+    now: Timestamp,
+) -> ApiResult<Outcome> {
+    let project_key = scope.project().publishable_key.as_str();
+    if state.metadata("publishableKey") != Some(project_key) {
+        return ignored("the subscription belongs to another project");
+    }
+    let Some(user_id) = state.metadata("userId") else {
+        return ignored("the subscription names no user");
+    };
+    let tiers = scope.tiers().await?;
+    let Some(tier) = tier_of(&tiers, state) else {
+        return ignored("the subscription's price is not a tier of this project");
+    };
+    let sync = SubscriptionSync {
+        state,
+        user_id,
+        plan: tier.name.as_str(),
+        read_at_ms,
+        event: Some(EventRecord {
+            id: &event.id,
+            kind: &event.kind,
+            created: event.created,
+            payload,
+        }),
+    };
+    let new_event = scope.sync_subscription(&sync, now).await?;
+    if !new_event {
+        return Ok(Outcome::Duplicate);
+    }
+    Ok(Outcome::Applied {
+        subscription: state.id.clone(),
+        status: state.status.clone(),
+        plan: tier.name.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: &str, object: Value) -> StripeEvent {
+        serde_json::from_value(json!({"id": "evt_1", "type": kind, "created": 1, "account": "acct_1",
+            "data": {"object": object}}))
+        .unwrap()
+    }
+
+    #[test]
+    fn finds_the_subscription_and_project_of_each_event_type() {
+        let meta = json!({"publishableKey": "pk_test_a"});
+        let sub = event(
+            "customer.subscription.updated",
+            json!({"id": "sub_1", "metadata": meta}),
+        );
+        assert_eq!(subject(&sub), Some(("sub_1".into(), Some("pk_test_a".into()))));
+        let checkout = event(
+            "checkout.session.completed",
+            json!({"mode": "subscription", "subscription": "sub_2", "metadata": meta}),
+        );
+        assert_eq!(subject(&checkout), Some(("sub_2".into(), Some("pk_test_a".into()))));
+        let store = event(
+            "checkout.session.completed",
+            json!({"mode": "payment", "metadata": meta}),
+        );
+        assert_eq!(subject(&store), None);
+        let invoice = event(
+            "invoice.payment_failed",
+            json!({"parent": {"subscription_details": {"subscription": "sub_3", "metadata": meta}}}),
+        );
+        assert_eq!(subject(&invoice), Some(("sub_3".into(), Some("pk_test_a".into()))));
+        let foreign = event("customer.subscription.created", json!({"id": "sub_4", "metadata": {}}));
+        assert_eq!(subject(&foreign), Some(("sub_4".into(), None)));
+        assert_eq!(subject(&event("product.created", json!({"id": "prod_1"}))), None);
+    }
+
+    fn tier(name: &str, product: Option<&str>, price: Option<&str>) -> Tier {
+        serde_json::from_value(json!({"name": name, "displayName": name, "price": 5, "currency": "usd",
+            "limit": 10, "priceId": price, "productId": product, "features": {}, "popular": false,
+            "inventory": null, "soldOut": false}))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_subscription_keeps_its_tier_across_price_edits() {
+        let tiers = [
+            tier("pro", Some("prod_p"), Some("price_new")),
+            tier("team", Some("prod_t"), Some("price_t")),
+        ];
+        let state = |product: Option<&str>, price: &str, meta: Value| {
+            SubscriptionState::parse(&json!({"id": "sub_1", "object": "subscription", "customer": "cus_1",
+                "status": "active", "metadata": meta,
+                "items": {"data": [{"price": {"id": price, "product": product, "unit_amount": 1}}]}}))
+            .unwrap()
+        };
+        let old_price = state(Some("prod_p"), "price_old", json!({}));
+        assert_eq!(tier_of(&tiers, &old_price).map(|t| t.name.as_str()), Some("pro"));
+        let by_price = state(None, "price_t", json!({}));
+        assert_eq!(tier_of(&tiers, &by_price).map(|t| t.name.as_str()), Some("team"));
+        let by_meta = state(Some("prod_x"), "price_x", json!({"tier": "team"}));
+        assert_eq!(tier_of(&tiers, &by_meta).map(|t| t.name.as_str()), Some("team"));
+        assert!(tier_of(&tiers, &state(Some("prod_x"), "price_x", json!({}))).is_none());
+    }
+}

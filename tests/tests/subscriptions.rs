@@ -1,0 +1,318 @@
+//! Developers' customers paying them (SaaS): the spec's checklist end to end, from a free
+//! customer at their limit through checkout, plan change, renewal, a failed renewal, cancel at
+//! period end and its undo, to cancellation and free again; with the dashboard checked at each
+//! step. Payments happen on the emulator; every state change reaches api-multi as a Connect
+//! webhook delivery.
+
+use e2e::{
+    TestEnv,
+    customers::{ProjectApi, figures},
+    journey::{StripeEmulator, saas_project},
+};
+use serde_json::{Value, json};
+use shared::{mode::Mode, period::Timestamp};
+
+const TIERS: &[(&str, Option<u64>, f64)] = &[
+    ("free", Some(3), 0.0),
+    ("pro", Some(10), 9.99),
+    ("team", Some(20), 29.0),
+];
+
+fn metric(dashboard: &Value, name: &str) -> i64 {
+    dashboard["metrics"][name].as_i64().unwrap_or(-1)
+}
+
+fn listed<'a>(dashboard: &'a Value, user: &str) -> &'a Value {
+    dashboard["customers"]
+        .as_array()
+        .and_then(|list| list.iter().find(|c| c["id"] == user))
+        .unwrap_or(&Value::Null)
+}
+
+/// Stripe's period of a subscription, as RFC 3339 text.
+async fn stripe_period(stripe: &StripeEmulator, account: &str, subscription: &str) -> (String, String) {
+    let sub = stripe
+        .get(&format!("/subscriptions/{subscription}"), Mode::Test, Some(account))
+        .await;
+    let item = &sub.body["items"]["data"][0];
+    let at = |field: &str| Timestamp(item[field].as_i64().expect("period on the item")).to_rfc3339();
+    (at("current_period_start"), at("current_period_end"))
+}
+
+#[tokio::test]
+async fn the_saas_checklist_from_free_to_paid_to_free() {
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let (developer, project) = saas_project(&env, TIERS).await;
+    let account = developer.stripe_account().await.unwrap();
+    let api = ProjectApi::new(&env, &project);
+
+    // 1. A customer, on the free plan.
+    let created = api
+        .post(
+            "/api/customers",
+            None,
+            json!({"email": "Ada@Example.com", "password": "correct-horse-battery", "firstName": "Ada", "plan": "free"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let user = created.body["customer"]["id"].as_str().expect("customer id").to_owned();
+    assert!(user.starts_with("user_"), "the customer is a Clerk user: {user}");
+    assert_eq!(created.body["customer"]["email"], "ada@example.com");
+    assert_eq!(created.body["customer"]["plan"], "free");
+
+    // 2. Usage up to the free limit, without a plan header: the customer's plan applies.
+    for expected in 1..=3 {
+        let reply = api.post("/api/data", Some(&user), json!({})).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        assert_eq!(
+            (
+                reply.body["usage"]["count"].as_i64(),
+                reply.body["usage"]["plan"].as_str()
+            ),
+            (Some(expected), Some("free"))
+        );
+    }
+    let refused = api.post("/api/data", Some(&user), json!({})).await;
+    assert_eq!((refused.status, refused.error_code()), (429, "limit_reached"));
+    let dashboard = api.dashboard().await;
+    assert_eq!(
+        (
+            metric(&dashboard, "customers"),
+            metric(&dashboard, "activeSubscriptions"),
+            metric(&dashboard, "usageThisPeriod")
+        ),
+        (1, 0, 3)
+    );
+    assert_eq!(listed(&dashboard, &user)["status"], "none");
+
+    // 3. Upgrade checkout; a second tab gets the same session, not a second one.
+    let session = api.checkout(&user, "pro").await.unwrap();
+    let again = api
+        .post("/api/create-checkout", Some(&user), json!({"tier": "pro"}))
+        .await;
+    assert_eq!(
+        (again.body["sessionId"].as_str(), again.body["reused"].as_bool()),
+        (Some(session.as_str()), Some(true))
+    );
+    assert!(again.body["url"].as_str().unwrap().contains(&session));
+
+    // 4. Paid on the emulator: usage follows the subscription (tier and Stripe's period).
+    let subscription = api.pay(&session).await.unwrap().expect("a subscription");
+    let usage = api.wait_for_plan(&user, "pro").await.unwrap();
+    let (start, end) = stripe_period(&stripe, &account, &subscription).await;
+    assert_eq!(usage["limit"], 10);
+    assert_eq!(
+        (usage["periodStart"].as_str(), usage["periodEnd"].as_str()),
+        (Some(start.as_str()), Some(end.as_str()))
+    );
+    assert_eq!(usage["count"], 0, "a new billing period starts with the subscription");
+    let dashboard = api
+        .wait_for_dashboard("one active subscription", |d| metric(d, "activeSubscriptions") == 1)
+        .await
+        .unwrap();
+    assert_eq!(metric(&dashboard, "mrrCents"), 999);
+    assert_eq!(listed(&dashboard, &user)["plan"], "pro");
+    assert_eq!(listed(&dashboard, &user)["currentPeriodEnd"], end.as_str());
+
+    // 5. No second subscription while one is active.
+    let second = api
+        .post("/api/create-checkout", Some(&user), json!({"tier": "team"}))
+        .await;
+    assert_eq!((second.status, second.error_code()), (409, "conflict"));
+
+    // 6. Plan change: effective at once for metering, and in Stripe.
+    let changed = api.post("/api/change-plan", Some(&user), json!({"tier": "team"})).await;
+    assert_eq!(changed.status, 200, "{:?}", changed.body);
+    assert_eq!(
+        (
+            changed.body["changed"].as_bool(),
+            changed.body["subscription"]["plan"].as_str()
+        ),
+        (Some(true), Some("team"))
+    );
+    assert_eq!(api.usage(&user).await["limit"], 20);
+    let retried = api.post("/api/change-plan", Some(&user), json!({"tier": "team"})).await;
+    assert_eq!(retried.body["changed"], false, "a retried change changes nothing");
+    api.wait_for_dashboard("MRR of the team tier", |d| metric(d, "mrrCents") == 2900)
+        .await
+        .unwrap();
+
+    // 7. Renewal: the next period, counted afresh. (The emulator renews without moving the
+    // clock, so the new period is ahead of ours: exactly a renewal Stripe made a moment early.)
+    let counted = api.post("/api/data", Some(&user), json!({})).await;
+    assert_eq!(counted.body["usage"]["count"], 1);
+    let renewed = api.control(&format!("/subscriptions/{subscription}/advance")).await;
+    assert_eq!(renewed.status, 200, "{:?}", renewed.body);
+    let (next_start, next_end) = stripe_period(&stripe, &account, &subscription).await;
+    assert_eq!(next_start, end, "the new period starts where the old one ended");
+    let usage = api
+        .wait_for(&user, |u| u["periodStart"] == next_start.as_str())
+        .await
+        .unwrap();
+    assert_eq!(
+        (usage["periodEnd"].as_str(), usage["count"].as_i64()),
+        (Some(next_end.as_str()), Some(0))
+    );
+    let dashboard = api.dashboard().await;
+    assert_eq!(listed(&dashboard, &user)["status"], "active");
+    assert_eq!(listed(&dashboard, &user)["currentPeriodEnd"], next_end.as_str());
+
+    // 8. A failed renewal: past_due keeps the tier (Stripe is retrying), and shows on the dashboard.
+    let failed = api
+        .control(&format!("/subscriptions/{subscription}/fail_renewal"))
+        .await;
+    assert_eq!(failed.status, 200, "{:?}", failed.body);
+    let dashboard = api
+        .wait_for_dashboard("a past_due subscription", |d| metric(d, "pastDue") == 1)
+        .await
+        .unwrap();
+    assert_eq!(listed(&dashboard, &user)["status"], "past_due");
+    assert_eq!(metric(&dashboard, "activeSubscriptions"), 1);
+    assert_eq!(api.usage(&user).await["plan"], "team");
+    api.control(&format!("/subscriptions/{subscription}/advance")).await;
+    api.wait_for_dashboard("the payment recovered", |d| metric(d, "pastDue") == 0)
+        .await
+        .unwrap();
+
+    // 9. Cancel at period end through Stripe's portal, and undo it.
+    let portal = api
+        .post(
+            "/api/customer-portal",
+            Some(&user),
+            json!({"returnUrl": "https://app.example/account"}),
+        )
+        .await;
+    assert_eq!(portal.status, 200, "{:?}", portal.body);
+    let portal_url = portal.body["url"].as_str().expect("portal url").to_owned();
+    api.portal_action(&portal_url, &subscription, "cancel_at_period_end")
+        .await
+        .unwrap();
+    let dashboard = api
+        .wait_for_dashboard("a canceling subscription", |d| metric(d, "canceling") == 1)
+        .await
+        .unwrap();
+    assert_eq!(listed(&dashboard, &user)["cancelAtPeriodEnd"], true);
+    assert_eq!(
+        api.usage(&user).await["plan"],
+        "team",
+        "canceling keeps the tier until the period ends"
+    );
+    api.portal_action(&portal_url, &subscription, "resume").await.unwrap();
+    api.wait_for_dashboard("the cancellation undone", |d| metric(d, "canceling") == 0)
+        .await
+        .unwrap();
+
+    // 10. Cancel now: free again, with the calendar month and the free limit.
+    api.portal_action(&portal_url, &subscription, "cancel_now")
+        .await
+        .unwrap();
+    let usage = api.wait_for_plan(&user, "free").await.unwrap();
+    assert_eq!(usage["limit"], 3);
+    assert!(
+        usage["periodStart"].as_str().unwrap().ends_with("-01T00:00:00Z"),
+        "{usage}"
+    );
+    let dashboard = api
+        .wait_for_dashboard("no active subscription", |d| metric(d, "activeSubscriptions") == 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (metric(&dashboard, "mrrCents"), metric(&dashboard, "canceling")),
+        (0, 0)
+    );
+    assert_eq!(
+        (
+            listed(&dashboard, &user)["plan"].as_str(),
+            listed(&dashboard, &user)["status"].as_str()
+        ),
+        (Some("free"), Some("canceled"))
+    );
+
+    // 11. And they can subscribe again: a new session, not the paid one.
+    let again = api.checkout(&user, "pro").await.unwrap();
+    assert_ne!(again, session);
+}
+
+/// Every Connect event of a journey, delivered again five times each in a shuffled order: the
+/// state stays what Stripe says now (old events carry old states, e.g. `active` before the
+/// cancellation, and must not bring them back).
+#[tokio::test]
+async fn every_event_delivered_five_times_shuffled_changes_nothing() {
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let (developer, project) = saas_project(&env, TIERS).await;
+    let account = developer.stripe_account().await.unwrap();
+    let api = ProjectApi::new(&env, &project);
+    let canceled = api.subscribe("user_canceled", "pro").await.unwrap();
+    let kept = api.subscribe("user_kept", "pro").await.unwrap();
+    api.post("/api/change-plan", Some("user_kept"), json!({"tier": "team"}))
+        .await;
+    api.control(&format!("/subscriptions/{kept}/advance")).await;
+    let canceling = stripe
+        .post_on(
+            &format!("/subscriptions/{kept}"),
+            &[("cancel_at_period_end", "true")],
+            Mode::Test,
+            Some(&account),
+        )
+        .await;
+    assert_eq!(canceling.status, 200, "{:?}", canceling.body);
+    let deleted = stripe
+        .delete_on(&format!("/subscriptions/{canceled}"), Mode::Test, Some(&account))
+        .await;
+    assert_eq!(deleted.status, 200, "{:?}", deleted.body);
+    api.wait_for_plan("user_canceled", "free").await.unwrap();
+    let settled = api
+        .wait_for_dashboard("the journey's end state", |d| {
+            metric(d, "canceling") == 1 && metric(d, "mrrCents") == 2900
+        })
+        .await
+        .unwrap();
+    let usage_before = (api.usage("user_canceled").await, api.usage("user_kept").await);
+
+    let events = stripe.get("/events?limit=100", Mode::Test, Some(&account)).await;
+    let ids: Vec<Value> = events.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
+    assert!(ids.len() >= 15, "the journey recorded its events: {}", ids.len());
+    let batch: Vec<Value> = ids.iter().cycle().take(ids.len() * 5).cloned().collect();
+    let sent = stripe
+        .control("/events/deliver_batch", Some(json!({"ids": batch, "shuffle": true})))
+        .await;
+    assert_eq!(sent.status, 200, "{:?}", sent.body);
+    // Wait until every batch delivery has been answered.
+    let mut answered = 0;
+    for _ in 0..300 {
+        let all = reqwest::get(format!("{}/_emulator/deliveries", env.emulator))
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        let ours: Vec<&Value> = all["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["reason"] == "batch"
+                    && ids.contains(&d["event"])
+                    && d["url"].as_str().unwrap_or("").starts_with(&env.api_multi)
+            })
+            .collect();
+        answered = ours.iter().filter(|d| d["ok"] == true).count();
+        if answered >= batch.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(answered, batch.len(), "every replay was answered 2xx");
+    assert_eq!(figures(&api.dashboard().await), figures(&settled));
+    assert_eq!(
+        (api.usage("user_canceled").await, api.usage("user_kept").await),
+        usage_before
+    );
+}
