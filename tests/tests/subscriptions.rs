@@ -29,6 +29,21 @@ fn listed<'a>(dashboard: &'a Value, user: &str) -> &'a Value {
         .unwrap_or(&Value::Null)
 }
 
+/// The plan Clerk's metadata holds for this customer in this project (what the developer's
+/// frontend reads from the end user's session).
+async fn clerk_plan(env: &TestEnv, user: &str, publishable_key: &str) -> Value {
+    let user = e2e::client()
+        .get(format!("{}/v1/users/{user}", env.clerk_end_user_base()))
+        .bearer_auth("sk_test_any")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    user["public_metadata"]["projects"][publishable_key]["plan"].clone()
+}
+
 /// Stripe's period of a subscription, as RFC 3339 text.
 async fn stripe_period(stripe: &StripeEmulator, account: &str, subscription: &str) -> (String, String) {
     let sub = stripe
@@ -114,6 +129,7 @@ async fn the_saas_checklist_from_free_to_paid_to_free() {
     assert_eq!(metric(&dashboard, "mrrCents"), 999);
     assert_eq!(listed(&dashboard, &user)["plan"], "pro");
     assert_eq!(listed(&dashboard, &user)["currentPeriodEnd"], end.as_str());
+    assert_eq!(clerk_plan(&env, &user, &project.publishable_key).await, "pro");
 
     // 5. No second subscription while one is active.
     let second = api
@@ -132,6 +148,7 @@ async fn the_saas_checklist_from_free_to_paid_to_free() {
         (Some(true), Some("team"))
     );
     assert_eq!(api.usage(&user).await["limit"], 20);
+    assert_eq!(clerk_plan(&env, &user, &project.publishable_key).await, "team");
     let retried = api.post("/api/change-plan", Some(&user), json!({"tier": "team"})).await;
     assert_eq!(retried.body["changed"], false, "a retried change changes nothing");
     api.wait_for_dashboard("MRR of the team tier", |d| metric(d, "mrrCents") == 2900)
@@ -228,6 +245,7 @@ async fn the_saas_checklist_from_free_to_paid_to_free() {
         ),
         (Some("free"), Some("canceled"))
     );
+    assert_eq!(clerk_plan(&env, &user, &project.publishable_key).await, "free");
 
     // 11. And they can subscribe again: a new session, not the paid one.
     let again = api.checkout(&user, "pro").await.unwrap();

@@ -392,5 +392,6 @@ pub async fn change_plan(
         event: None,
     };
     auth.scope.sync_subscription(&sync, period::now()).await?;
+    super::mirror_plan_to_clerk(env, &auth.scope, user_id).await?;
     Ok((SubscriptionView::of(&state, tier.name.as_str()), true))
 }

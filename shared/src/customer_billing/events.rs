@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use worker::Env;
 
+use super::mirror_plan_to_clerk;
 use crate::{
     auth::connected_event_project,
     error::{ApiResult, ErrorCode},
@@ -49,30 +50,43 @@ fn ignored(reason: &'static str) -> ApiResult<Outcome> {
     Ok(Outcome::Ignored { reason })
 }
 
-/// The subscription an event is about and the project its metadata names.
-pub fn subject(event: &StripeEvent) -> Option<(String, Option<String>)> {
+/// What an event is about: a subscription, and the project and user its metadata names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub subscription: String,
+    pub publishable_key: Option<String>,
+    pub user_id: Option<String>,
+}
+
+pub fn subject(event: &StripeEvent) -> Option<Subject> {
     let o = &event.data.object;
     let kind = event.kind.as_str();
-    if kind.starts_with("customer.subscription.") {
-        return Some((text(o, "/id")?, text(o, "/metadata/publishableKey")));
-    }
-    match kind {
-        "checkout.session.completed" | "checkout.session.async_payment_succeeded"
-            if text(o, "/mode").as_deref() == Some("subscription") =>
-        {
-            Some((
-                o.get("subscription").and_then(id_of)?,
-                text(o, "/metadata/publishableKey"),
-            ))
+    let (subscription, metadata) = if kind.starts_with("customer.subscription.") {
+        (text(o, "/id")?, "/metadata")
+    } else {
+        match kind {
+            "checkout.session.completed" | "checkout.session.async_payment_succeeded"
+                if text(o, "/mode").as_deref() == Some("subscription") =>
+            {
+                (o.get("subscription").and_then(id_of)?, "/metadata")
+            }
+            "invoice.paid"
+            | "invoice.payment_succeeded"
+            | "invoice.payment_failed"
+            | "invoice.payment_action_required" => {
+                let details = "/parent/subscription_details";
+                let subscription =
+                    text(o, &format!("{details}/subscription")).or_else(|| o.get("subscription").and_then(id_of))?;
+                (subscription, "/parent/subscription_details/metadata")
+            }
+            _ => return None,
         }
-        "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" | "invoice.payment_action_required" => {
-            let details = "/parent/subscription_details";
-            let subscription =
-                text(o, &format!("{details}/subscription")).or_else(|| o.get("subscription").and_then(id_of))?;
-            Some((subscription, text(o, &format!("{details}/metadata/publishableKey"))))
-        }
-        _ => None,
-    }
+    };
+    Some(Subject {
+        subscription,
+        publishable_key: text(o, &format!("{metadata}/publishableKey")),
+        user_id: text(o, &format!("{metadata}/userId")),
+    })
 }
 
 /// The project's tier a subscription is on: by product (stable across price edits), then by
@@ -97,15 +111,14 @@ pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<
     let Some(account) = event.account.as_deref() else {
         return ignored("not a connected account's event");
     };
-    let Some((subscription_id, publishable_key)) = subject(event) else {
-        return ignored("event type not used for subscriptions");
+    let Some(Subject {
+        subscription: subscription_id,
+        publishable_key: Some(publishable_key),
+        user_id,
+    }) = subject(event)
+    else {
+        return ignored("not about a subscription created through dream-api");
     };
-    let Some(publishable_key) = publishable_key else {
-        return ignored("the subscription was not created through dream-api");
-    };
-    if Database::from_env(env)?.event_seen(&event.id).await? {
-        return Ok(Outcome::Duplicate);
-    }
     let Some(scope) =
         connected_event_project(Database::from_env(env)?, &publishable_key, account, event.livemode).await?
     else {
@@ -113,6 +126,13 @@ pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<
     };
     if scope.project().project_type != ProjectType::Saas {
         return ignored("the project is not a SaaS project");
+    }
+    if Database::from_env(env)?.event_seen(&event.id).await? {
+        // A retry: D1 already has the effect, but Clerk's copy may be what failed last time.
+        if let Some(user_id) = &user_id {
+            mirror_plan_to_clerk(env, &scope, user_id).await?;
+        }
+        return Ok(Outcome::Duplicate);
     }
     let mode = scope.project().publishable_key.mode();
     let stripe = StripeModes::from_env(env)?.for_mode(mode).on_account(account);
@@ -128,15 +148,12 @@ pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<
     let Some(state) = SubscriptionState::parse(&live) else {
         return ignored("Stripe did not return a subscription");
     };
-    apply(
-        &scope,
-        event,
-        payload,
-        &state,
-        i64::try_from(read_at).unwrap_or(i64::MAX),
-        period::now(),
-    )
-    .await
+    let read_at_ms = i64::try_from(read_at).unwrap_or(i64::MAX);
+    let outcome = apply(&scope, event, payload, &state, read_at_ms, period::now()).await?;
+    if let (Outcome::Applied { .. } | Outcome::Duplicate, Some(user_id)) = (&outcome, state.metadata("userId")) {
+        mirror_plan_to_clerk(env, &scope, user_id).await?;
+    }
+    Ok(outcome)
 }
 
 fn is_missing(error: &crate::ApiError) -> bool {
@@ -198,17 +215,22 @@ mod tests {
 
     #[test]
     fn finds_the_subscription_and_project_of_each_event_type() {
-        let meta = json!({"publishableKey": "pk_test_a"});
+        let meta = json!({"publishableKey": "pk_test_a", "userId": "u1"});
+        let ours = |sub: &str| Subject {
+            subscription: sub.into(),
+            publishable_key: Some("pk_test_a".into()),
+            user_id: Some("u1".into()),
+        };
         let sub = event(
             "customer.subscription.updated",
             json!({"id": "sub_1", "metadata": meta}),
         );
-        assert_eq!(subject(&sub), Some(("sub_1".into(), Some("pk_test_a".into()))));
+        assert_eq!(subject(&sub), Some(ours("sub_1")));
         let checkout = event(
             "checkout.session.completed",
             json!({"mode": "subscription", "subscription": "sub_2", "metadata": meta}),
         );
-        assert_eq!(subject(&checkout), Some(("sub_2".into(), Some("pk_test_a".into()))));
+        assert_eq!(subject(&checkout), Some(ours("sub_2")));
         let store = event(
             "checkout.session.completed",
             json!({"mode": "payment", "metadata": meta}),
@@ -218,9 +240,10 @@ mod tests {
             "invoice.payment_failed",
             json!({"parent": {"subscription_details": {"subscription": "sub_3", "metadata": meta}}}),
         );
-        assert_eq!(subject(&invoice), Some(("sub_3".into(), Some("pk_test_a".into()))));
+        assert_eq!(subject(&invoice), Some(ours("sub_3")));
         let foreign = event("customer.subscription.created", json!({"id": "sub_4", "metadata": {}}));
-        assert_eq!(subject(&foreign), Some(("sub_4".into(), None)));
+        let foreign = subject(&foreign).unwrap();
+        assert_eq!((foreign.publishable_key, foreign.user_id), (None, None));
         assert_eq!(subject(&event("product.created", json!({"id": "prod_1"}))), None);
     }
 

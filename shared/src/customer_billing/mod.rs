@@ -7,9 +7,11 @@ pub mod checkout;
 pub mod events;
 
 use serde::Deserialize;
+use serde_json::json;
 use worker::Env;
 
 use crate::{
+    clerk_backend::ClerkBackend,
     config,
     error::{ApiError, ApiResult},
     mode::ProjectType,
@@ -30,6 +32,25 @@ pub async fn stripe_for(env: &Env, scope: &ProjectScope) -> ApiResult<Stripe> {
         .ok_or_else(|| ApiError::conflict("This project's developer has not connected a Stripe account"))?;
     let mode = scope.project().publishable_key.mode();
     Ok(StripeModes::from_env(env)?.for_mode(mode).on_account(&account))
+}
+
+/// Copies the plan D1 says the user is on into their Clerk identity's
+/// `publicMetadata.projects.{publishableKey}.plan` (for the developer's frontend, which reads
+/// Clerk's session claims). D1 stays the truth; this runs on every delivery of an event, so a
+/// failed Clerk call is repaired by Stripe's retry. Users without a Clerk identity are skipped.
+pub async fn mirror_plan_to_clerk(env: &Env, scope: &ProjectScope, user_id: &str) -> ApiResult<()> {
+    let Some(clerk_user) = scope.customer(user_id).await?.and_then(|c| c.clerk_user_id) else {
+        return Ok(());
+    };
+    let plan = scope
+        .entitlement(user_id)
+        .await?
+        .map_or_else(|| crate::metering::DEFAULT_PLAN.to_owned(), |e| e.plan);
+    let pk = scope.project().publishable_key.as_str();
+    ClerkBackend::end_users(env)?
+        .merge_public_metadata(&clerk_user, json!({ "projects": { pk: { "plan": plan } } }))
+        .await
+        .map_err(|e| e.context("mirroring a customer's plan into Clerk"))
 }
 
 /// Where Stripe sends the customer back when the developer gives no URL: api-multi's own
