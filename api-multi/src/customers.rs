@@ -83,6 +83,6 @@ pub async fn change_plan(
 /// GET /api/dashboard — the project's figures, for the developer's own server.
 #[worker::send]
 pub async fn dashboard(auth: SecretKeyAuth) -> ApiResult<Json<Value>> {
-    let dashboard = metrics::project_dashboard(&auth.scope, &auth.config.tiers, period::now()).await?;
+    let dashboard = metrics::project_dashboard(&auth.scope, period::now()).await?;
     Ok(Json(dashboard))
 }

@@ -4,6 +4,7 @@
 mod assets;
 mod customers;
 mod pages;
+mod store;
 mod usage;
 mod webhook;
 
@@ -49,6 +50,8 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/api/customer-portal", post(customers::portal))
         .route("/api/change-plan", post(customers::change_plan))
         .route("/api/dashboard", get(customers::dashboard))
+        .route("/api/products", get(store::products))
+        .route("/api/cart/checkout", post(store::cart_checkout))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .route(
             "/webhook/stripe",

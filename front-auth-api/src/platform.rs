@@ -86,8 +86,5 @@ pub async fn dashboard(
 ) -> ApiResult<Json<Value>> {
     let platform = developer.platform().await?;
     let project = platform.project(&env, &query.publishable_key).await?;
-    let tiers = project.scope.tiers().await?;
-    Ok(Json(
-        metrics::project_dashboard(&project.scope, &tiers, period::now()).await?,
-    ))
+    Ok(Json(metrics::project_dashboard(&project.scope, period::now()).await?))
 }

@@ -29,6 +29,7 @@ pub mod period;
 pub mod projects;
 pub mod ratelimit;
 pub mod repo;
+pub mod store;
 pub mod stripe;
 pub mod tier;
 

@@ -10,13 +10,13 @@ use crate::{
     mode::ProjectType,
     period::Timestamp,
     repo::{ProjectScope, metrics::CustomerListRow},
-    tier::Tier,
 };
 
 /// The dashboard shows the newest customers; the figures count all of them.
 pub const CUSTOMER_LIST_LIMIT: i64 = 100;
 /// Products with this many units or fewer (and more than none) are "low stock".
 pub const LOW_STOCK_MAX: i64 = 5;
+pub const RECENT_ORDERS_LIMIT: i64 = 20;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -52,19 +52,45 @@ impl From<CustomerListRow> for CustomerSummary {
     }
 }
 
-/// Inventory figures of a Store project, from its products.
-fn inventory(tiers: &[Tier]) -> Value {
-    let stock: Vec<i64> = tiers.iter().filter_map(|t| t.inventory).collect();
-    json!({
-        "products": tiers.len(),
-        "inStock": stock.iter().sum::<i64>(),
-        "lowStock": stock.iter().filter(|n| (1..=LOW_STOCK_MAX).contains(*n)).count(),
-        "soldOut": tiers.iter().filter(|t| t.sold_out || t.inventory == Some(0)).count(),
-    })
+/// A Store project's figures: sales from paid orders, stock from its products (what is not sold
+/// yet; `available` also leaves out units held by open checkouts).
+async fn store_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResult<Value> {
+    let sales = scope.sales_summary(now).await?;
+    let products = crate::store::products_of(scope, now).await?;
+    let stock: Vec<i64> = products.iter().filter_map(|p| p.inventory).collect();
+    let recent: Vec<Value> = scope
+        .recent_orders(RECENT_ORDERS_LIMIT)
+        .await?
+        .into_iter()
+        .map(|o| {
+            json!({
+                "orderId": o.order_id,
+                "email": o.email,
+                "amountCents": o.amount_cents,
+                "currency": o.currency,
+                "paidAt": o.paid_at,
+                "items": serde_json::from_str::<Value>(&o.items).unwrap_or(Value::Array(vec![])),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "metrics": {
+            "totalSales": sales.total_sales,
+            "unitsSold": sales.units_sold,
+            "revenueCents": sales.revenue_cents,
+            "openCheckouts": sales.open_checkouts,
+            "products": products.len(),
+            "inStock": stock.iter().sum::<i64>(),
+            "lowStock": stock.iter().filter(|n| (1..=LOW_STOCK_MAX).contains(*n)).count(),
+            "soldOut": products.iter().filter(|p| p.sold_out).count(),
+        },
+        "products": products,
+        "recentOrders": recent,
+    }))
 }
 
 /// The project's dashboard as both routes return it.
-pub async fn project_dashboard(scope: &ProjectScope, tiers: &[Tier], now: Timestamp) -> ApiResult<Value> {
+pub async fn project_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResult<Value> {
     let project = scope.project();
     let head = json!({
         "publishableKey": project.publishable_key.as_str(),
@@ -83,7 +109,7 @@ pub async fn project_dashboard(scope: &ProjectScope, tiers: &[Tier], now: Timest
                 .collect();
             json!({ "metrics": summary, "customers": customers })
         }
-        ProjectType::Store => json!({ "metrics": inventory(tiers) }),
+        ProjectType::Store => store_dashboard(scope, now).await?,
     };
     let mut merged = head;
     if let (Some(target), Value::Object(extra)) = (merged.as_object_mut(), body) {

@@ -5,6 +5,9 @@
 //! delivered late, twice, or in any order end in Stripe's latest state. The event id is
 //! recorded in the same D1 transaction, and a recorded event is answered without work.
 //!
+//! Store cart checkouts (payment mode) are handed to `store`: a paid session sells its held
+//! stock once, an expired one releases it.
+//!
 //! An event counts only if the project its metadata names belongs to the developer whose
 //! connected account sent it, in the same mode: metadata is written by whoever owns the Stripe
 //! account, so a developer could forge another project's key into their own objects.
@@ -24,6 +27,7 @@ use crate::{
         Database, ProjectScope,
         subscriptions::{EventRecord, SubscriptionSync},
     },
+    store::{self, OrderOutcome},
     stripe::{
         objects::{SubscriptionState, id_of, text},
         webhook::StripeEvent,
@@ -39,6 +43,14 @@ pub enum Outcome {
         subscription: String,
         status: String,
         plan: String,
+    },
+    /// A Store order was paid: its held stock is sold.
+    OrderSold {
+        order: String,
+    },
+    /// A Store order's session expired unpaid: its hold is released.
+    OrderReleased {
+        order: String,
     },
     Duplicate,
     Ignored {
@@ -111,6 +123,12 @@ pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<
     let Some(account) = event.account.as_deref() else {
         return ignored("not a connected account's event");
     };
+    if let Some((session, publishable_key, order)) = store::order_subject(event) {
+        let (Some(publishable_key), Some(order)) = (publishable_key, order) else {
+            return ignored("not a cart checkout created through dream-api");
+        };
+        return handle_order(env, event, payload, account, (&session, &publishable_key, &order)).await;
+    }
     let Some(Subject {
         subscription: subscription_id,
         publishable_key: Some(publishable_key),
@@ -154,6 +172,41 @@ pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<
         mirror_plan_to_clerk(env, &scope, user_id).await?;
     }
     Ok(outcome)
+}
+
+/// A Store cart checkout's completion or expiry.
+async fn handle_order(
+    env: &Env,
+    event: &StripeEvent,
+    payload: &str,
+    account: &str,
+    (session, publishable_key, order): (&str, &str, &str),
+) -> ApiResult<Outcome> {
+    let Some(scope) =
+        connected_event_project(Database::from_env(env)?, publishable_key, account, event.livemode).await?
+    else {
+        return ignored("no project of this connected account has that key");
+    };
+    if scope.project().project_type != ProjectType::Store {
+        return ignored("the project is not a Store project");
+    }
+    if Database::from_env(env)?.event_seen(&event.id).await? {
+        return Ok(Outcome::Duplicate);
+    }
+    let stripe = StripeModes::from_env(env)?
+        .for_mode(scope.project().publishable_key.mode())
+        .on_account(account);
+    let outcome = store::apply_event(&stripe, &scope, event, payload, (session, order), period::now()).await?;
+    Ok(match outcome {
+        OrderOutcome::Sold => Outcome::OrderSold {
+            order: order.to_owned(),
+        },
+        OrderOutcome::Released => Outcome::OrderReleased {
+            order: order.to_owned(),
+        },
+        OrderOutcome::Duplicate => Outcome::Duplicate,
+        OrderOutcome::Ignored(reason) => Outcome::Ignored { reason },
+    })
 }
 
 fn is_missing(error: &crate::ApiError) -> bool {

@@ -8,6 +8,7 @@
 pub mod customers;
 pub mod maintenance;
 pub mod metrics;
+pub mod orders;
 pub mod platforms;
 pub mod projects;
 pub mod subscriptions;

@@ -14,6 +14,15 @@ use crate::{
     tier::{ProjectConfig, Tier, TierName, UsageLimit},
 };
 
+/// Units of product `?2` of project `?1` held by live checkouts at time `?15` (UPDATE_TIER's
+/// parameters; SELECT_HELD_UNITS binds the same positions).
+macro_rules! held_units {
+    () => {
+        "(SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.orderId = i.orderId \
+         WHERE i.publishableKey = ?1 AND i.tierName = ?2 AND o.status IN ('reserving', 'open') AND o.expiresAt > ?15)"
+    };
+}
+
 pub const FIND_ACTIVE_KEY_BY_HASH: &str =
     "SELECT publishableKey FROM api_keys WHERE secretKeyHash = ?1 AND status = 'active'";
 
@@ -153,10 +162,19 @@ INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayN
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)";
 
 /// Same parameters as `INSERT_TIER` (one builder for both); the identity columns must match.
-pub const UPDATE_TIER: &str = "\
-UPDATE tiers SET displayName = ?6, priceCents = ?7, \"limit\" = ?8, priceId = ?9, productId = ?10, features = ?11,
-                 popular = ?12, inventory = ?13, soldOut = ?14, updatedAt = ?15
-WHERE publishableKey = ?1 AND name = ?2 AND platformId = ?3 AND projectType = ?4 AND mode = ?5";
+/// A Store product's inventory cannot go below the units open checkouts hold: those buyers may
+/// pay any second, and their stock must still be there.
+pub const UPDATE_TIER: &str = concat!(
+    "UPDATE tiers SET displayName = ?6, priceCents = ?7, \"limit\" = ?8, priceId = ?9, productId = ?10, features = ?11,\n",
+    "                 popular = ?12, inventory = ?13, soldOut = ?14, updatedAt = ?15\n",
+    "WHERE publishableKey = ?1 AND name = ?2 AND platformId = ?3 AND projectType = ?4 AND mode = ?5\n",
+    "  AND (?13 IS NULL OR ?13 >= ",
+    held_units!(),
+    ")"
+);
+
+/// Units of product ?2 of project ?1 held by open checkouts at ?3 (see migration 0005).
+pub const SELECT_HELD_UNITS: &str = concat!("SELECT ", held_units!(), " AS held");
 
 pub const SELECT_SECRET_HASH: &str = "SELECT secretKeyHash FROM api_keys WHERE publishableKey = ?1";
 
@@ -357,8 +375,36 @@ impl ProjectScope {
             tier,
             &now.to_rfc3339(),
         );
-        self.db.run(UPDATE_TIER, &params).await?;
-        Ok(())
+        let result = self.db.run(UPDATE_TIER, &params).await?;
+        if result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0 {
+            return Ok(());
+        }
+        #[derive(Deserialize)]
+        struct Held {
+            held: i64,
+        }
+        // Same positions as UPDATE_TIER: ?1 key, ?2 name, ?15 now (the rest unused).
+        let mut held_params = vec![SqlParam::Null; 15];
+        held_params[0] = params[0].clone();
+        held_params[1] = params[1].clone();
+        held_params[14] = params[14].clone();
+        let held = self
+            .db
+            .first::<Held>(SELECT_HELD_UNITS, &held_params)
+            .await?
+            .map_or(0, |h| h.held);
+        match tier.inventory {
+            Some(inventory) if inventory < held => Err(ApiError::conflict(format!(
+                "{held} units of `{}` are held by open checkouts; set the inventory to at least {held} \
+                 (holds end when those checkouts are paid or expire, within 40 minutes)",
+                tier.name
+            ))
+            .with_detail("held", held)),
+            _ => Err(ApiError::not_found(format!(
+                "No tier named `{}` in this project (deleted meanwhile?)",
+                tier.name
+            ))),
+        }
     }
 
     pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {

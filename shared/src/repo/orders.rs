@@ -1,0 +1,337 @@
+//! Store orders: holding stock for a cart, selling it once paid, releasing it on expiry, and the
+//! figures of sales. Every statement that decides availability computes it from the stock and
+//! the live holds in the same statement, so concurrent carts cannot oversell.
+
+use serde::Deserialize;
+
+use super::{ProjectScope, SqlParam, platforms::RECORD_EVENT};
+use crate::{
+    error::{ApiError, ApiResult},
+    period::Timestamp,
+};
+
+/// Units of a product held by live checkouts. ?P publishableKey, ?T tier name, ?N now.
+macro_rules! held {
+    ($pk:literal, $tier:literal, $now:literal) => {
+        concat!(
+            "(SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.orderId = i.orderId ",
+            "WHERE i.publishableKey = ",
+            $pk,
+            " AND i.tierName = ",
+            $tier,
+            " AND o.status IN ('reserving', 'open') AND o.expiresAt > ",
+            $now,
+            ")"
+        )
+    };
+}
+
+/// ?1 publishableKey, ?2 now.
+pub const SELECT_PRODUCTS: &str = concat!(
+    "SELECT t.name, t.displayName, t.priceCents, t.currency, t.priceId, t.features, t.inventory, t.soldOut, ",
+    held!("t.publishableKey", "t.name", "?2"),
+    " AS held FROM tiers t WHERE t.publishableKey = ?1 ORDER BY t.priceCents, t.name"
+);
+
+/// ?1 orderId, ?2 publishableKey, ?3 platformId, ?4 email, ?5 amountCents, ?6 expiresAt, ?7 now.
+pub const INSERT_ORDER: &str = "\
+INSERT INTO orders (orderId, publishableKey, platformId, status, email, amountCents, expiresAt, createdAt, updatedAt)
+VALUES (?1, ?2, ?3, 'reserving', ?4, ?5, ?6, ?7, ?7)";
+
+/// Holds `?5` units of product `?3` at price `?4` for order `?1`, or writes a quantity of 0
+/// (refused by the CHECK, rolling back the whole cart) when fewer are available. A product that
+/// no longer has that price inserts nothing (counted after the batch).
+/// ?1 orderId, ?2 publishableKey, ?3 tier name, ?4 priceId, ?5 quantity, ?6 now.
+pub const HOLD_ITEM: &str = concat!(
+    "INSERT INTO order_items (orderId, publishableKey, tierName, priceId, quantity, unitCents)\n",
+    "SELECT ?1, ?2, t.name, t.priceId, CASE WHEN t.soldOut = 0 AND (t.inventory IS NULL OR t.inventory - ",
+    held!("?2", "t.name", "?6"),
+    " >= ?5) THEN ?5 ELSE 0 END, t.priceCents\n",
+    "FROM tiers t WHERE t.publishableKey = ?2 AND t.name = ?3 AND t.priceId = ?4"
+);
+
+/// The cart's total at the held prices, and how many of its items were held.
+pub const SELECT_ORDER_TOTAL: &str = "\
+SELECT COUNT(*) AS items, COALESCE(SUM(quantity * unitCents), 0) AS amountCents FROM order_items WHERE orderId = ?1";
+
+/// The order's amount from the prices its items were held at. ?1 orderId.
+pub const SET_ORDER_AMOUNT: &str = "\
+UPDATE orders SET amountCents = (SELECT COALESCE(SUM(quantity * unitCents), 0) FROM order_items WHERE orderId = ?1)
+WHERE orderId = ?1";
+
+/// ?1 orderId, ?2 sessionId, ?3 now.
+pub const OPEN_ORDER: &str =
+    "UPDATE orders SET status = 'open', sessionId = ?2, updatedAt = ?3 WHERE orderId = ?1 AND status = 'reserving'";
+
+/// Releases the hold of an order whose session could not be made or expired unpaid.
+/// ?1 orderId, ?2 publishableKey, ?3 status ('failed' | 'expired'), ?4 now.
+pub const RELEASE_ORDER: &str = "\
+UPDATE orders SET status = ?3, updatedAt = ?4 WHERE orderId = ?1 AND publishableKey = ?2 AND status IN ('reserving', 'open')";
+
+/// Sells the order's held units, once: only while the order is not paid yet (the next statement
+/// of the same batch marks it paid). ?1 orderId, ?2 publishableKey.
+pub const CONSUME_STOCK: &str = "\
+UPDATE tiers SET inventory = inventory - (SELECT i.quantity FROM order_items i WHERE i.orderId = ?1 AND i.tierName = tiers.name)
+WHERE publishableKey = ?2 AND inventory IS NOT NULL
+  AND name IN (SELECT tierName FROM order_items WHERE orderId = ?1)
+  AND EXISTS (SELECT 1 FROM orders WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid')";
+
+/// ?1 orderId, ?2 publishableKey, ?3 sessionId, ?4 paidCents, ?5 email, ?6 paymentIntent, ?7 now.
+pub const MARK_PAID: &str = "\
+UPDATE orders SET status = 'paid', sessionId = COALESCE(sessionId, ?3), paidCents = ?4, email = COALESCE(?5, email),
+  paymentIntent = ?6, paidAt = ?7, updatedAt = ?7
+WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid'";
+
+/// ?1 publishableKey, ?2 now.
+pub const SELECT_SALES_SUMMARY: &str = "\
+SELECT
+  (SELECT COUNT(*) FROM orders WHERE publishableKey = ?1 AND status = 'paid') AS totalSales,
+  (SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.orderId = i.orderId
+     WHERE o.publishableKey = ?1 AND o.status = 'paid') AS unitsSold,
+  (SELECT COALESCE(SUM(COALESCE(paidCents, amountCents)), 0) FROM orders WHERE publishableKey = ?1 AND status = 'paid')
+     AS revenueCents,
+  (SELECT COUNT(*) FROM orders WHERE publishableKey = ?1 AND status IN ('reserving', 'open') AND expiresAt > ?2)
+     AS openCheckouts";
+
+/// The newest paid orders with their items. ?1 publishableKey, ?2 limit.
+pub const SELECT_RECENT_ORDERS: &str = "\
+SELECT o.orderId, o.email, COALESCE(o.paidCents, o.amountCents) AS amountCents, o.currency, o.paidAt,
+  (SELECT json_group_array(json_object('product', i.tierName, 'quantity', i.quantity, 'unitCents', i.unitCents))
+     FROM order_items i WHERE i.orderId = o.orderId) AS items
+FROM orders o WHERE o.publishableKey = ?1 AND o.status = 'paid' ORDER BY o.paidAt DESC, o.orderId LIMIT ?2";
+
+pub const SELECT_ORDER_STATUS: &str = "SELECT status FROM orders WHERE orderId = ?1 AND publishableKey = ?2";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductRow {
+    pub name: String,
+    pub display_name: String,
+    pub price_cents: i64,
+    pub currency: String,
+    pub price_id: Option<String>,
+    pub features: String,
+    pub inventory: Option<i64>,
+    pub sold_out: i64,
+    pub held: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesSummary {
+    pub total_sales: i64,
+    pub units_sold: i64,
+    pub revenue_cents: i64,
+    pub open_checkouts: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecentOrderRow {
+    pub order_id: String,
+    pub email: Option<String>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub paid_at: Option<String>,
+    pub items: String,
+}
+
+/// One line of a cart to hold.
+pub struct HoldLine<'a> {
+    pub tier: &'a str,
+    pub price_id: &'a str,
+    pub quantity: i64,
+}
+
+/// A paid session, as Stripe reports it.
+pub struct Payment<'a> {
+    pub session_id: &'a str,
+    pub paid_cents: i64,
+    pub email: Option<&'a str>,
+    pub payment_intent: Option<&'a str>,
+}
+
+/// Why a cart could not be held.
+#[derive(Debug, PartialEq, Eq)]
+pub enum HoldRefused {
+    /// A product has fewer units available than asked (the first such line).
+    Short,
+    /// A product changed (deleted, or its price replaced) since the caller read it.
+    Changed,
+}
+
+fn changes(result: &worker::D1Result) -> i64 {
+    result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .map_or(0, |c| c as i64)
+}
+
+impl ProjectScope {
+    pub async fn products(&self, now: Timestamp) -> ApiResult<Vec<ProductRow>> {
+        self.db
+            .all(SELECT_PRODUCTS, &[self.pk(), now.to_rfc3339().into()])
+            .await
+    }
+
+    /// Holds every line of a cart in one transaction: all or none. Returns the total in cents.
+    pub async fn hold_cart(
+        &self,
+        order_id: &str,
+        email: Option<&str>,
+        lines: &[HoldLine<'_>],
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> ApiResult<Result<i64, HoldRefused>> {
+        let now_text = SqlParam::from(now.to_rfc3339());
+        let mut statements = vec![(
+            INSERT_ORDER,
+            vec![
+                order_id.into(),
+                self.pk(),
+                self.project.platform_id.as_str().into(),
+                email.into(),
+                0.into(),
+                expires_at.to_rfc3339().into(),
+                now_text.clone(),
+            ],
+        )];
+        for line in lines {
+            statements.push((
+                HOLD_ITEM,
+                vec![
+                    order_id.into(),
+                    self.pk(),
+                    line.tier.into(),
+                    line.price_id.into(),
+                    line.quantity.into(),
+                    now_text.clone(),
+                ],
+            ));
+        }
+        statements.push((SET_ORDER_AMOUNT, vec![order_id.into()]));
+        statements.push((SELECT_ORDER_TOTAL, vec![order_id.into()]));
+        let results = match self.db.batch(&statements).await {
+            Ok(results) => results,
+            Err(e)
+                if e.internal_cause()
+                    .is_some_and(|c| c.contains("CHECK constraint failed")) =>
+            {
+                return Ok(Err(HoldRefused::Short));
+            }
+            Err(e) => return Err(e.context("holding a cart")),
+        };
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Total {
+            items: i64,
+            amount_cents: i64,
+        }
+        let total = results
+            .last()
+            .map(|r| r.results::<Total>())
+            .transpose()?
+            .and_then(|rows| rows.into_iter().next())
+            .ok_or_else(|| ApiError::internal("cart total missing"))?;
+        if total.items != lines.len() as i64 {
+            self.release_order(order_id, "failed", now).await?;
+            return Ok(Err(HoldRefused::Changed));
+        }
+        Ok(Ok(total.amount_cents))
+    }
+
+    pub async fn open_order(&self, order_id: &str, session_id: &str, now: Timestamp) -> ApiResult<()> {
+        self.db
+            .run(
+                OPEN_ORDER,
+                &[order_id.into(), session_id.into(), now.to_rfc3339().into()],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Ends an unpaid order (`failed` or `expired`), releasing its hold; false if it was not
+    /// holding anything any more.
+    pub async fn release_order(&self, order_id: &str, status: &str, now: Timestamp) -> ApiResult<bool> {
+        let result = self
+            .db
+            .run(
+                RELEASE_ORDER,
+                &[order_id.into(), self.pk(), status.into(), now.to_rfc3339().into()],
+            )
+            .await?;
+        Ok(changes(&result) > 0)
+    }
+
+    /// Records the event and, for a payment, sells the held stock and marks the order paid, in
+    /// one transaction; for an expiry, releases the hold. Returns whether the event was new.
+    pub async fn apply_order_event(
+        &self,
+        order_id: &str,
+        payment: Option<&Payment<'_>>,
+        event: &super::subscriptions::EventRecord<'_>,
+        now: Timestamp,
+    ) -> ApiResult<bool> {
+        let now_text = SqlParam::from(now.to_rfc3339());
+        let mut statements = vec![(
+            RECORD_EVENT,
+            vec![
+                event.id.into(),
+                "stripe_connect".into(),
+                event.kind.into(),
+                self.project.platform_id.as_str().into(),
+                self.pk(),
+                event.payload.into(),
+                now_text.clone(),
+            ],
+        )];
+        match payment {
+            Some(p) => {
+                statements.push((CONSUME_STOCK, vec![order_id.into(), self.pk()]));
+                statements.push((
+                    MARK_PAID,
+                    vec![
+                        order_id.into(),
+                        self.pk(),
+                        p.session_id.into(),
+                        p.paid_cents.into(),
+                        p.email.into(),
+                        p.payment_intent.into(),
+                        now_text,
+                    ],
+                ));
+            }
+            None => statements.push((
+                RELEASE_ORDER,
+                vec![order_id.into(), self.pk(), "expired".into(), now_text],
+            )),
+        }
+        let results = self.db.batch(&statements).await?;
+        Ok(results.first().map(changes).unwrap_or(0) > 0)
+    }
+
+    pub async fn order_status(&self, order_id: &str) -> ApiResult<Option<String>> {
+        #[derive(Deserialize)]
+        struct Row {
+            status: String,
+        }
+        let row: Option<Row> = self
+            .db
+            .first(SELECT_ORDER_STATUS, &[order_id.into(), self.pk()])
+            .await?;
+        Ok(row.map(|r| r.status))
+    }
+
+    pub async fn sales_summary(&self, now: Timestamp) -> ApiResult<SalesSummary> {
+        self.db
+            .first(SELECT_SALES_SUMMARY, &[self.pk(), now.to_rfc3339().into()])
+            .await?
+            .ok_or_else(|| ApiError::internal("sales summary returned no row"))
+    }
+
+    pub async fn recent_orders(&self, limit: i64) -> ApiResult<Vec<RecentOrderRow>> {
+        self.db.all(SELECT_RECENT_ORDERS, &[self.pk(), limit.into()]).await
+    }
+}

@@ -1,0 +1,389 @@
+//! The Store side of api-multi: the product list with what can be bought now
+//! (`GET /api/products`), guest cart checkout that holds stock (`POST /api/cart/checkout`), and
+//! the Connect events that sell or release it. Holds and sales live in `repo::orders`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::Env;
+
+use crate::{
+    auth::SecretKeyAuth,
+    customer_billing::{default_return_url, json_body, parse_redirect, stripe_for},
+    customers::parse_email,
+    error::{ApiError, ApiResult, ErrorCode},
+    keys::random_id,
+    mode::ProjectType,
+    money::Cents,
+    period::Timestamp,
+    repo::{
+        ProjectScope,
+        orders::{HoldLine, HoldRefused, Payment, ProductRow},
+        subscriptions::EventRecord,
+    },
+    stripe::{Form, Stripe, objects::text, webhook::StripeEvent},
+};
+
+pub const MAX_CART_LINES: usize = 20;
+pub const MAX_LINE_QUANTITY: i64 = 99;
+/// Stripe's shortest session lifetime, plus a minute for the two clocks.
+pub const SESSION_LIFETIME_SECS: i64 = 30 * 60 + 60;
+/// A hold outlives its session a little, so a session paid in its last second finds its stock.
+pub const HOLD_GRACE_SECS: i64 = 5 * 60;
+
+/// A product as `GET /api/products` shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub price: Value,
+    pub price_cents: i64,
+    pub currency: String,
+    pub price_id: Option<String>,
+    pub image_url: Option<String>,
+    /// Units not sold yet; `null`: not tracked (unlimited).
+    pub inventory: Option<i64>,
+    /// What a new cart can take now: stock minus units held by open checkouts.
+    pub available: Option<i64>,
+    pub sold_out: bool,
+}
+
+impl Product {
+    fn of(row: ProductRow) -> Self {
+        let features: Value = serde_json::from_str(&row.features).unwrap_or(Value::Null);
+        let available = row.inventory.map(|n| (n - row.held).max(0));
+        Self {
+            sold_out: row.sold_out != 0 || available == Some(0),
+            description: text(&features, "/description"),
+            image_url: text(&features, "/imageUrl"),
+            price: Cents::new(row.price_cents).map_or(Value::Null, Cents::to_dollars_json),
+            name: row.name,
+            display_name: row.display_name,
+            price_cents: row.price_cents,
+            currency: row.currency,
+            price_id: row.price_id,
+            inventory: row.inventory,
+            available,
+        }
+    }
+}
+
+fn require_store(auth: &SecretKeyAuth) -> ApiResult<()> {
+    match auth.config.project_type {
+        ProjectType::Store => Ok(()),
+        ProjectType::Saas => Err(ApiError::invalid_request(
+            "Products and carts are for Store projects; this key belongs to a SaaS project (use /api/create-checkout)",
+        )),
+    }
+}
+
+/// GET /api/products
+pub async fn products(auth: &SecretKeyAuth, now: Timestamp) -> ApiResult<Vec<Product>> {
+    require_store(auth)?;
+    products_of(&auth.scope, now).await
+}
+
+/// The project's products with their availability now (read from D1, not the key's cache, so
+/// stock and holds are current).
+pub async fn products_of(scope: &ProjectScope, now: Timestamp) -> ApiResult<Vec<Product>> {
+    Ok(scope.products(now).await?.into_iter().map(Product::of).collect())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CartBody {
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    items: Vec<CartItem>,
+    #[serde(default)]
+    success_url: Option<String>,
+    #[serde(default)]
+    cancel_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CartItem {
+    price_id: String,
+    quantity: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartStarted {
+    pub url: String,
+    pub session_id: String,
+    pub order_id: String,
+    pub amount_cents: i64,
+    pub expires_at: String,
+}
+
+/// The cart's lines as (tier name, price id, quantity), each a product of this project; the
+/// same price twice is one line.
+fn cart_lines(auth: &SecretKeyAuth, items: &[CartItem]) -> ApiResult<Vec<(String, String, i64)>> {
+    if items.is_empty() {
+        return Err(ApiError::invalid_request(
+            "`items` must list at least one {priceId, quantity}",
+        ));
+    }
+    if items.len() > MAX_CART_LINES {
+        return Err(ApiError::invalid_request(format!(
+            "A cart holds at most {MAX_CART_LINES} lines"
+        )));
+    }
+    let mut lines: Vec<(String, String, i64)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let tier = auth
+            .config
+            .tiers
+            .iter()
+            .find(|t| t.price_id.as_deref() == Some(item.price_id.as_str()))
+            .ok_or_else(|| {
+                ApiError::invalid_request(format!(
+                    "items[{i}].priceId `{}` is not a product of this project",
+                    item.price_id
+                ))
+            })?;
+        match lines.iter_mut().find(|l| l.1 == item.price_id) {
+            Some(line) => line.2 += item.quantity,
+            None => lines.push((tier.name.to_string(), item.price_id.clone(), item.quantity)),
+        }
+    }
+    for (i, item) in items.iter().enumerate() {
+        if item.quantity < 1 {
+            return Err(ApiError::invalid_request(format!(
+                "items[{i}].quantity must be at least 1"
+            )));
+        }
+    }
+    if let Some(line) = lines.iter().find(|l| l.2 > MAX_LINE_QUANTITY) {
+        return Err(ApiError::invalid_request(format!(
+            "At most {MAX_LINE_QUANTITY} units of `{}` per cart",
+            line.0
+        )));
+    }
+    Ok(lines)
+}
+
+/// The first line the stock cannot cover, for a 409 that names it.
+async fn shortage(scope: &ProjectScope, lines: &[(String, String, i64)], now: Timestamp) -> ApiResult<ApiError> {
+    let products = scope.products(now).await?;
+    for (name, price_id, quantity) in lines {
+        let Some(product) = products.iter().find(|p| &p.name == name) else {
+            continue;
+        };
+        let available = match product.inventory {
+            _ if product.sold_out != 0 => 0,
+            Some(n) => (n - product.held).max(0),
+            None => continue,
+        };
+        if available < *quantity {
+            return Ok(ApiError::conflict(format!(
+                "Only {available} of `{name}` can be bought now; the cart asks for {quantity}"
+            ))
+            .with_detail("priceId", price_id)
+            .with_detail("product", name)
+            .with_detail("available", available));
+        }
+    }
+    Ok(ApiError::conflict(
+        "The stock changed while the cart was checked; try again",
+    ))
+}
+
+/// POST /api/cart/checkout: holds the cart's stock, then a guest Checkout Session in payment
+/// mode for it. The hold is taken first, so a cart that cannot be served never reaches Stripe.
+pub async fn checkout(env: &Env, auth: &SecretKeyAuth, body: &[u8], now: Timestamp) -> ApiResult<CartStarted> {
+    require_store(auth)?;
+    let body: CartBody = json_body(body)?;
+    let email = body.email.as_deref().map(parse_email).transpose()?;
+    let lines = cart_lines(auth, &body.items)?;
+    let success_url = match &body.success_url {
+        Some(url) => parse_redirect("successUrl", url)?,
+        None => format!(
+            "{}?session_id={{CHECKOUT_SESSION_ID}}",
+            default_return_url(env, "success")?
+        ),
+    };
+    let cancel_url = match &body.cancel_url {
+        Some(url) => parse_redirect("cancelUrl", url)?,
+        None => default_return_url(env, "cancel")?,
+    };
+    let stripe = stripe_for(env, &auth.scope).await?;
+    let order_id = random_id("ord");
+    let session_expires = Timestamp(now.0 + SESSION_LIFETIME_SECS);
+    let hold_lines: Vec<HoldLine> = lines
+        .iter()
+        .map(|(tier, price_id, quantity)| HoldLine {
+            tier,
+            price_id,
+            quantity: *quantity,
+        })
+        .collect();
+    let hold_until = Timestamp(session_expires.0 + HOLD_GRACE_SECS);
+    let amount = match auth
+        .scope
+        .hold_cart(&order_id, email.as_deref(), &hold_lines, hold_until, now)
+        .await?
+    {
+        Ok(amount) => amount,
+        Err(HoldRefused::Short) => return Err(shortage(&auth.scope, &lines, now).await?),
+        Err(HoldRefused::Changed) => {
+            return Err(ApiError::conflict(
+                "A product of the cart changed (deleted or repriced); read /api/products again",
+            ));
+        }
+    };
+    match create_session(
+        &stripe,
+        auth,
+        &order_id,
+        &lines,
+        email.as_deref(),
+        (&success_url, &cancel_url),
+        session_expires,
+    )
+    .await
+    {
+        Ok((session_id, url)) => {
+            auth.scope.open_order(&order_id, &session_id, now).await?;
+            Ok(CartStarted {
+                url,
+                session_id,
+                order_id,
+                amount_cents: amount,
+                expires_at: session_expires.to_rfc3339(),
+            })
+        }
+        Err(e) => {
+            // Nothing is payable: give the stock back at once rather than at the hold's expiry.
+            if let Err(release) = auth.scope.release_order(&order_id, "failed", now).await {
+                crate::log::error(&format!("releasing the hold of {order_id}: {release}"));
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn create_session(
+    stripe: &Stripe,
+    auth: &SecretKeyAuth,
+    order_id: &str,
+    lines: &[(String, String, i64)],
+    email: Option<&str>,
+    (success_url, cancel_url): (&str, &str),
+    expires_at: Timestamp,
+) -> ApiResult<(String, String)> {
+    let pk = auth.scope.project().publishable_key.as_str();
+    let mut form = Form::new()
+        .field("mode", "payment")
+        .field("success_url", success_url)
+        .field("cancel_url", cancel_url)
+        .field("expires_at", expires_at.0)
+        .field_opt("customer_email", email)
+        .field("metadata[publishableKey]", pk)
+        .field("metadata[orderId]", order_id)
+        .field("payment_intent_data[metadata][publishableKey]", pk)
+        .field("payment_intent_data[metadata][orderId]", order_id);
+    for (i, (_, price_id, quantity)) in lines.iter().enumerate() {
+        form = form
+            .field(format!("line_items[{i}][price]"), price_id)
+            .field(format!("line_items[{i}][quantity]"), quantity);
+    }
+    #[derive(Deserialize)]
+    struct Session {
+        id: String,
+        url: Option<String>,
+    }
+    let session: Session = stripe
+        .post("/checkout/sessions", &form, &format!("cart:{order_id}"))
+        .await?;
+    let url = session
+        .url
+        .ok_or_else(|| ApiError::internal("Stripe checkout session has no url"))?;
+    Ok((session.id, url))
+}
+
+/// The order a payment-mode checkout event is about: (session, project, order).
+pub fn order_subject(event: &StripeEvent) -> Option<(String, Option<String>, Option<String>)> {
+    let o = &event.data.object;
+    let relevant = matches!(
+        event.kind.as_str(),
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" | "checkout.session.expired"
+    );
+    (relevant && text(o, "/mode").as_deref() == Some("payment")).then(|| {
+        (
+            text(o, "/id").unwrap_or_default(),
+            text(o, "/metadata/publishableKey"),
+            text(o, "/metadata/orderId"),
+        )
+    })
+}
+
+/// What became of an order event.
+pub enum OrderOutcome {
+    Sold,
+    Released,
+    Duplicate,
+    Ignored(&'static str),
+}
+
+/// Applies a verified checkout event of a Store project: the session's state is read from
+/// Stripe (a paid session sells the held stock once; an expired one releases it).
+pub async fn apply_event(
+    stripe: &Stripe,
+    scope: &ProjectScope,
+    event: &StripeEvent,
+    payload: &str,
+    (session_id, order_id): (&str, &str),
+    now: Timestamp,
+) -> ApiResult<OrderOutcome> {
+    let session: Value = match stripe.get(&format!("/checkout/sessions/{session_id}")).await {
+        Ok(session) => session,
+        Err(e) if e.code() == ErrorCode::StripeError && e.body("")["stripe"]["code"] == "resource_missing" => {
+            return Ok(OrderOutcome::Ignored(
+                "Stripe has no such checkout session on this account",
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    if text(&session, "/metadata/orderId").as_deref() != Some(order_id)
+        || text(&session, "/metadata/publishableKey").as_deref() != Some(scope.project().publishable_key.as_str())
+    {
+        return Ok(OrderOutcome::Ignored("the session belongs to another order"));
+    }
+    if scope.order_status(order_id).await?.is_none() {
+        return Ok(OrderOutcome::Ignored("no such order in this project"));
+    }
+    let record = EventRecord {
+        id: &event.id,
+        kind: &event.kind,
+        created: event.created,
+        payload,
+    };
+    let paid = text(&session, "/status").as_deref() == Some("complete")
+        && text(&session, "/payment_status").as_deref() == Some("paid");
+    let expired = text(&session, "/status").as_deref() == Some("expired");
+    let new_event = if paid {
+        let payment = Payment {
+            session_id,
+            paid_cents: session.get("amount_total").and_then(Value::as_i64).unwrap_or(0),
+            email: session.pointer("/customer_details/email").and_then(Value::as_str),
+            payment_intent: session
+                .get("payment_intent")
+                .and_then(|p| p.as_str().or_else(|| p.get("id").and_then(Value::as_str))),
+        };
+        scope.apply_order_event(order_id, Some(&payment), &record, now).await?
+    } else if expired {
+        scope.apply_order_event(order_id, None, &record, now).await?
+    } else {
+        return Ok(OrderOutcome::Ignored("the session is neither paid nor expired"));
+    };
+    Ok(match (new_event, paid) {
+        (false, _) => OrderOutcome::Duplicate,
+        (true, true) => OrderOutcome::Sold,
+        (true, false) => OrderOutcome::Released,
+    })
+}

@@ -1,0 +1,184 @@
+//! The Store's order SQL, run natively against the real migrations: holds never exceed stock,
+//! even across connections at once; an expired hold frees its stock; a payment sells once; an
+//! inventory edit cannot go below what open checkouts hold.
+
+mod common;
+
+use common::{NOW, migrated, to_values};
+use rusqlite::{Connection, params_from_iter};
+use shared::{
+    keys::KeyPair,
+    mode::Mode,
+    period::Timestamp,
+    repo::{
+        SqlParam,
+        orders::{CONSUME_STOCK, HOLD_ITEM, INSERT_ORDER, MARK_PAID, RELEASE_ORDER, SELECT_PRODUCTS, SET_ORDER_AMOUNT},
+        projects::UPDATE_TIER,
+    },
+};
+
+/// A Store project with one product `mug` ($12, `stock` units); its publishable key.
+fn store(conn: &Connection, stock: i64) -> String {
+    let keys = KeyPair::generate(Mode::Test);
+    let pk = keys.publishable.as_str().to_owned();
+    let now = NOW.to_rfc3339();
+    conn.execute(
+        "INSERT INTO platforms (platformId, clerkUserId, createdAt) VALUES ('plt_s', 'u', ?1)",
+        [&now],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO api_keys (publishableKey, platformId, projectId, projectType, mode, name, secretKeyHash, createdAt, updatedAt)
+         VALUES (?1, 'plt_s', 'prj_s', 'store', 'test', 'Shop', ?2, ?3, ?3)",
+        (&pk, keys.secret.hash().as_str(), &now),
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayName, priceCents, priceId, inventory, createdAt, updatedAt)
+         VALUES (?1, 'mug', 'plt_s', 'store', 'test', 'Mug', 1200, 'price_mug', ?2, ?3, ?3)",
+        (&pk, stock, &now),
+    )
+    .unwrap();
+    pk
+}
+
+/// `ProjectScope::hold_cart` for one line, as one transaction; false when refused.
+fn hold(conn: &mut Connection, pk: &str, order: &str, quantity: i64, expires: Timestamp, now: Timestamp) -> bool {
+    let tx = conn.transaction().unwrap();
+    let run = |sql: &str, params: Vec<SqlParam>| tx.execute(sql, params_from_iter(to_values(&params)));
+    let outcome = run(
+        INSERT_ORDER,
+        vec![order.into(), pk.into(), "plt_s".into(), SqlParam::Null, 0.into(), expires.to_rfc3339().into(), now.to_rfc3339().into()],
+    )
+    .and_then(|_| {
+        run(
+            HOLD_ITEM,
+            vec![order.into(), pk.into(), "mug".into(), "price_mug".into(), quantity.into(), now.to_rfc3339().into()],
+        )
+    })
+    .and_then(|_| run(SET_ORDER_AMOUNT, vec![order.into()]));
+    match outcome {
+        Ok(_) => {
+            tx.commit().unwrap();
+            true
+        }
+        Err(e) => {
+            assert!(e.to_string().contains("CHECK constraint failed"), "{e}");
+            false
+        }
+    }
+}
+
+fn available(conn: &Connection, pk: &str, now: Timestamp) -> (i64, i64) {
+    conn.query_row(SELECT_PRODUCTS, (pk, now.to_rfc3339()), |r| Ok((r.get(6)?, r.get(8)?)))
+        .unwrap()
+}
+
+fn pay(conn: &mut Connection, pk: &str, order: &str) {
+    let tx = conn.transaction().unwrap();
+    tx.execute(CONSUME_STOCK, (order, pk)).unwrap();
+    tx.execute(
+        MARK_PAID,
+        params_from_iter(to_values(&[
+            order.into(),
+            pk.into(),
+            format!("cs_{order}").into(),
+            1200.into(),
+            SqlParam::Null,
+            SqlParam::Null,
+            NOW.to_rfc3339().into(),
+        ])),
+    )
+    .unwrap();
+    tx.commit().unwrap();
+}
+
+const LATER: Timestamp = Timestamp(NOW.0 + 3600);
+
+#[test]
+fn holds_never_exceed_stock_and_expire() {
+    let mut conn = migrated(None);
+    let pk = store(&conn, 3);
+    assert!(hold(&mut conn, &pk, "ord_1", 2, LATER, NOW));
+    assert!(!hold(&mut conn, &pk, "ord_2", 2, LATER, NOW), "only 1 left");
+    assert!(hold(&mut conn, &pk, "ord_3", 1, LATER, NOW));
+    assert_eq!(available(&conn, &pk, NOW), (3, 3), "stock 3, all held");
+    let amount: i64 = conn.query_row("SELECT amountCents FROM orders WHERE orderId = 'ord_1'", [], |r| r.get(0)).unwrap();
+    assert_eq!(amount, 2400);
+    // After the holds expire, their stock can be held again.
+    let after = Timestamp(LATER.0 + 1);
+    assert!(hold(&mut conn, &pk, "ord_4", 3, Timestamp(after.0 + 3600), after));
+    // A released order frees its stock at once.
+    assert_eq!(conn.execute(RELEASE_ORDER, ("ord_4", pk.as_str(), "expired", after.to_rfc3339())).unwrap(), 1);
+    assert_eq!(available(&conn, &pk, after), (3, 0));
+}
+
+#[test]
+fn a_payment_sells_its_held_units_once() {
+    let mut conn = migrated(None);
+    let pk = store(&conn, 5);
+    assert!(hold(&mut conn, &pk, "ord_1", 2, LATER, NOW));
+    pay(&mut conn, &pk, "ord_1");
+    pay(&mut conn, &pk, "ord_1");
+    assert_eq!(available(&conn, &pk, NOW), (3, 0), "sold once, no longer held");
+    let status: String = conn.query_row("SELECT status FROM orders WHERE orderId = 'ord_1'", [], |r| r.get(0)).unwrap();
+    assert_eq!(status, "paid");
+    assert_eq!(
+        conn.execute(RELEASE_ORDER, ("ord_1", pk.as_str(), "expired", NOW.to_rfc3339())).unwrap(),
+        0,
+        "a paid order is never released"
+    );
+}
+
+#[test]
+fn concurrent_connections_never_hold_more_than_the_stock() {
+    let dir = std::env::temp_dir().join(format!("dream-orders-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("d1.sqlite");
+    let _ = std::fs::remove_file(&path);
+    let pk = store(&migrated(Some(&path)), 10);
+    let held: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..25)
+            .map(|i| {
+                let (path, pk) = (path.clone(), pk.clone());
+                s.spawn(move || {
+                    let mut conn = common::open(Some(&path));
+                    usize::from(hold(&mut conn, &pk, &format!("ord_{i}"), 1, LATER, NOW))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(held, 10);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn inventory_cannot_be_set_below_what_open_checkouts_hold() {
+    let mut conn = migrated(None);
+    let pk = store(&conn, 5);
+    assert!(hold(&mut conn, &pk, "ord_1", 3, LATER, NOW));
+    let update = |inventory: i64| -> usize {
+        let params: Vec<SqlParam> = vec![
+            pk.as_str().into(),
+            "mug".into(),
+            "plt_s".into(),
+            "store".into(),
+            "test".into(),
+            "Mug".into(),
+            1200.into(),
+            SqlParam::Null,
+            "price_mug".into(),
+            SqlParam::Null,
+            "{}".into(),
+            0.into(),
+            inventory.into(),
+            0.into(),
+            NOW.to_rfc3339().into(),
+        ];
+        conn.execute(UPDATE_TIER, params_from_iter(to_values(&params))).unwrap()
+    };
+    assert_eq!(update(2), 0, "3 units are held");
+    assert_eq!(update(3), 1);
+    assert_eq!(available(&conn, &pk, NOW), (3, 3));
+}
