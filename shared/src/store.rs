@@ -8,7 +8,7 @@ use worker::Env;
 
 use crate::{
     auth::SecretKeyAuth,
-    customer_billing::{default_return_url, json_body, parse_redirect, stripe_for},
+    customer_billing::{json_body, return_urls, stripe_for},
     customers::parse_email,
     error::{ApiError, ApiResult, ErrorCode},
     keys::random_id,
@@ -200,17 +200,7 @@ pub async fn checkout(env: &Env, auth: &SecretKeyAuth, body: &[u8], now: Timesta
     let body: CartBody = json_body(body)?;
     let email = body.email.as_deref().map(parse_email).transpose()?;
     let lines = cart_lines(auth, &body.items)?;
-    let success_url = match &body.success_url {
-        Some(url) => parse_redirect("successUrl", url)?,
-        None => format!(
-            "{}?session_id={{CHECKOUT_SESSION_ID}}",
-            default_return_url(env, "success")?
-        ),
-    };
-    let cancel_url = match &body.cancel_url {
-        Some(url) => parse_redirect("cancelUrl", url)?,
-        None => default_return_url(env, "cancel")?,
-    };
+    let (success_url, cancel_url) = return_urls(env, body.success_url.as_deref(), body.cancel_url.as_deref())?;
     let stripe = stripe_for(env, &auth.scope).await?;
     let order_id = random_id("ord");
     let session_expires = Timestamp(now.0 + SESSION_LIFETIME_SECS);

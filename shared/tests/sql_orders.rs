@@ -48,12 +48,27 @@ fn hold(conn: &mut Connection, pk: &str, order: &str, quantity: i64, expires: Ti
     let run = |sql: &str, params: Vec<SqlParam>| tx.execute(sql, params_from_iter(to_values(&params)));
     let outcome = run(
         INSERT_ORDER,
-        vec![order.into(), pk.into(), "plt_s".into(), SqlParam::Null, 0.into(), expires.to_rfc3339().into(), now.to_rfc3339().into()],
+        vec![
+            order.into(),
+            pk.into(),
+            "plt_s".into(),
+            SqlParam::Null,
+            0.into(),
+            expires.to_rfc3339().into(),
+            now.to_rfc3339().into(),
+        ],
     )
     .and_then(|_| {
         run(
             HOLD_ITEM,
-            vec![order.into(), pk.into(), "mug".into(), "price_mug".into(), quantity.into(), now.to_rfc3339().into()],
+            vec![
+                order.into(),
+                pk.into(),
+                "mug".into(),
+                "price_mug".into(),
+                quantity.into(),
+                now.to_rfc3339().into(),
+            ],
         )
     })
     .and_then(|_| run(SET_ORDER_AMOUNT, vec![order.into()]));
@@ -103,13 +118,21 @@ fn holds_never_exceed_stock_and_expire() {
     assert!(!hold(&mut conn, &pk, "ord_2", 2, LATER, NOW), "only 1 left");
     assert!(hold(&mut conn, &pk, "ord_3", 1, LATER, NOW));
     assert_eq!(available(&conn, &pk, NOW), (3, 3), "stock 3, all held");
-    let amount: i64 = conn.query_row("SELECT amountCents FROM orders WHERE orderId = 'ord_1'", [], |r| r.get(0)).unwrap();
+    let amount: i64 = conn
+        .query_row("SELECT amountCents FROM orders WHERE orderId = 'ord_1'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(amount, 2400);
     // After the holds expire, their stock can be held again.
     let after = Timestamp(LATER.0 + 1);
     assert!(hold(&mut conn, &pk, "ord_4", 3, Timestamp(after.0 + 3600), after));
     // A released order frees its stock at once.
-    assert_eq!(conn.execute(RELEASE_ORDER, ("ord_4", pk.as_str(), "expired", after.to_rfc3339())).unwrap(), 1);
+    assert_eq!(
+        conn.execute(RELEASE_ORDER, ("ord_4", pk.as_str(), "expired", after.to_rfc3339()))
+            .unwrap(),
+        1
+    );
     assert_eq!(available(&conn, &pk, after), (3, 0));
 }
 
@@ -121,10 +144,13 @@ fn a_payment_sells_its_held_units_once() {
     pay(&mut conn, &pk, "ord_1");
     pay(&mut conn, &pk, "ord_1");
     assert_eq!(available(&conn, &pk, NOW), (3, 0), "sold once, no longer held");
-    let status: String = conn.query_row("SELECT status FROM orders WHERE orderId = 'ord_1'", [], |r| r.get(0)).unwrap();
+    let status: String = conn
+        .query_row("SELECT status FROM orders WHERE orderId = 'ord_1'", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(status, "paid");
     assert_eq!(
-        conn.execute(RELEASE_ORDER, ("ord_1", pk.as_str(), "expired", NOW.to_rfc3339())).unwrap(),
+        conn.execute(RELEASE_ORDER, ("ord_1", pk.as_str(), "expired", NOW.to_rfc3339()))
+            .unwrap(),
         0,
         "a paid order is never released"
     );

@@ -18,9 +18,12 @@ async fn shop(env: &TestEnv, products: &[(&str, f64, i64)]) -> (Developer, TestP
         .iter()
         .map(|(name, price, stock)| json!({"name": name, "price": price, "inventory": stock}))
         .collect();
-    let project = journey::create_project(&developer, json!({"name": "Shop", "projectType": "store", "tiers": tiers}))
-        .await
-        .unwrap();
+    let project = journey::create_project(
+        &developer,
+        json!({"name": "Shop", "projectType": "store", "tiers": tiers}),
+    )
+    .await
+    .unwrap();
     (developer, project)
 }
 
@@ -43,8 +46,12 @@ fn metric(dashboard: &Value, name: &str) -> i64 {
 }
 
 async fn cart(api: &ProjectApi, items: Value) -> e2e::Reply {
-    api.post("/api/cart/checkout", None, json!({"email": "buyer@example.com", "items": items}))
-        .await
+    api.post(
+        "/api/cart/checkout",
+        None,
+        json!({"email": "buyer@example.com", "items": items}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -55,16 +62,33 @@ async fn the_store_checklist_cart_paid_sold_out_and_expiry() {
     let list = products(&api).await;
     assert_eq!(list.len(), 2);
     let mug = product(&list, "mug");
-    assert_eq!((mug["price"].as_f64(), mug["inventory"].as_i64(), mug["available"].as_i64()), (Some(12.0), Some(5), Some(5)));
+    assert_eq!(
+        (
+            mug["price"].as_f64(),
+            mug["inventory"].as_i64(),
+            mug["available"].as_i64()
+        ),
+        (Some(12.0), Some(5), Some(5))
+    );
     assert_eq!(mug["soldOut"], false);
     let (mug_price, shirt_price) = (price_of(&list, "mug"), price_of(&list, "shirt"));
 
     // A cart of two products holds their stock while it is open.
-    let started = cart(&api, json!([{"priceId": mug_price, "quantity": 2}, {"priceId": shirt_price, "quantity": 1}])).await;
+    let started = cart(
+        &api,
+        json!([{"priceId": mug_price, "quantity": 2}, {"priceId": shirt_price, "quantity": 1}]),
+    )
+    .await;
     assert_eq!(started.status, 200, "{:?}", started.body);
     assert_eq!(started.body["amountCents"], 2 * 1200 + 2500);
     let held = products(&api).await;
-    assert_eq!((product(&held, "mug")["inventory"].as_i64(), product(&held, "mug")["available"].as_i64()), (Some(5), Some(3)));
+    assert_eq!(
+        (
+            product(&held, "mug")["inventory"].as_i64(),
+            product(&held, "mug")["available"].as_i64()
+        ),
+        (Some(5), Some(3))
+    );
 
     // Paid on the emulator: the stock is sold, and the sale is on the dashboard.
     api.pay(started.body["sessionId"].as_str().unwrap()).await.unwrap();
@@ -72,13 +96,25 @@ async fn the_store_checklist_cart_paid_sold_out_and_expiry() {
         .wait_for_dashboard("one sale", |d| metric(d, "totalSales") == 1)
         .await
         .unwrap();
-    assert_eq!((metric(&dashboard, "revenueCents"), metric(&dashboard, "unitsSold")), (4900, 3));
+    assert_eq!(
+        (metric(&dashboard, "revenueCents"), metric(&dashboard, "unitsSold")),
+        (4900, 3)
+    );
     assert_eq!(metric(&dashboard, "inStock"), 3 + 2);
     let order = &dashboard["recentOrders"][0];
-    assert_eq!((order["email"].as_str(), order["amountCents"].as_i64()), (Some("buyer@example.com"), Some(4900)));
+    assert_eq!(
+        (order["email"].as_str(), order["amountCents"].as_i64()),
+        (Some("buyer@example.com"), Some(4900))
+    );
     assert_eq!(order["items"].as_array().unwrap().len(), 2);
     let sold = products(&api).await;
-    assert_eq!((product(&sold, "mug")["inventory"].as_i64(), product(&sold, "mug")["available"].as_i64()), (Some(3), Some(3)));
+    assert_eq!(
+        (
+            product(&sold, "mug")["inventory"].as_i64(),
+            product(&sold, "mug")["available"].as_i64()
+        ),
+        (Some(3), Some(3))
+    );
 
     // Selling the last shirts: sold out, and a cart asking for one more is refused by name.
     let last = cart(&api, json!([{"priceId": shirt_price, "quantity": 2}])).await;
@@ -101,12 +137,17 @@ async fn the_store_checklist_cart_paid_sold_out_and_expiry() {
     let expired = api.control(&format!("/checkout/sessions/{session}/expire")).await;
     assert_eq!(expired.status, 200, "{:?}", expired.body);
     api.wait_for_dashboard("the hold released", |d| {
-        d["products"].as_array().is_some_and(|ps| ps.iter().any(|p| p["name"] == "mug" && p["available"] == 3))
+        d["products"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "mug" && p["available"] == 3))
     })
     .await
     .unwrap();
     let dashboard = api.dashboard().await;
-    assert_eq!((metric(&dashboard, "totalSales"), metric(&dashboard, "openCheckouts")), (2, 0));
+    assert_eq!(
+        (metric(&dashboard, "totalSales"), metric(&dashboard, "openCheckouts")),
+        (2, 0)
+    );
 }
 
 #[tokio::test]
@@ -126,8 +167,15 @@ async fn fifty_concurrent_carts_for_ten_units_sell_exactly_ten() {
         .filter(|r| r.status == 200)
         .map(|r| r.body["sessionId"].as_str().unwrap().to_owned())
         .collect();
-    let refused = replies.iter().filter(|r| r.status == 409 && r.body["code"] == "conflict").count();
-    let other: Vec<_> = replies.iter().filter(|r| r.status != 200 && r.status != 409).map(|r| (r.status, &r.body)).collect();
+    let refused = replies
+        .iter()
+        .filter(|r| r.status == 409 && r.body["code"] == "conflict")
+        .count();
+    let other: Vec<_> = replies
+        .iter()
+        .filter(|r| r.status != 200 && r.status != 409)
+        .map(|r| (r.status, &r.body))
+        .collect();
     assert!(other.is_empty(), "{other:?}");
     assert_eq!((sessions.len(), refused), (10, 40));
 
@@ -137,9 +185,19 @@ async fn fifty_concurrent_carts_for_ten_units_sell_exactly_ten() {
         .wait_for_dashboard("ten sales", |d| metric(d, "totalSales") == 10)
         .await
         .unwrap();
-    assert_eq!((metric(&dashboard, "revenueCents"), metric(&dashboard, "inStock")), (10 * 500, 0));
+    assert_eq!(
+        (metric(&dashboard, "revenueCents"), metric(&dashboard, "inStock")),
+        (10 * 500, 0)
+    );
     let ticket = product(&products(&api).await, "ticket").clone();
-    assert_eq!((ticket["inventory"].as_i64(), ticket["available"].as_i64(), ticket["soldOut"].as_bool()), (Some(0), Some(0), Some(true)));
+    assert_eq!(
+        (
+            ticket["inventory"].as_i64(),
+            ticket["available"].as_i64(),
+            ticket["soldOut"].as_bool()
+        ),
+        (Some(0), Some(0), Some(true))
+    );
 }
 
 #[tokio::test]
@@ -153,8 +211,11 @@ async fn store_events_replayed_forged_or_misdirected_change_nothing() {
     let first = cart(&api, json!([{"priceId": price, "quantity": 2}])).await;
     api.pay(first.body["sessionId"].as_str().unwrap()).await.unwrap();
     let second = cart(&api, json!([{"priceId": price, "quantity": 1}])).await;
-    api.control(&format!("/checkout/sessions/{}/expire", second.body["sessionId"].as_str().unwrap()))
-        .await;
+    api.control(&format!(
+        "/checkout/sessions/{}/expire",
+        second.body["sessionId"].as_str().unwrap()
+    ))
+    .await;
     let settled = api
         .wait_for_dashboard("the sale and the released hold", |d| {
             metric(d, "totalSales") == 1 && metric(d, "openCheckouts") == 0
@@ -164,9 +225,16 @@ async fn store_events_replayed_forged_or_misdirected_change_nothing() {
 
     // Every event of the account, five times each, shuffled.
     let events = stripe.get("/events?limit=100", Mode::Test, Some(&account)).await;
-    let ids: Vec<Value> = events.body["data"].as_array().unwrap().iter().map(|e| e["id"].clone()).collect();
+    let ids: Vec<Value> = events.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
     let batch: Vec<Value> = ids.iter().cycle().take(ids.len() * 5).cloned().collect();
-    let sent = stripe.control("/events/deliver_batch", Some(json!({"ids": batch, "shuffle": true}))).await;
+    let sent = stripe
+        .control("/events/deliver_batch", Some(json!({"ids": batch, "shuffle": true})))
+        .await;
     assert_eq!(sent.status, 200, "{:?}", sent.body);
     for id in &ids {
         let id = id.as_str().unwrap().to_owned();
@@ -175,7 +243,11 @@ async fn store_events_replayed_forged_or_misdirected_change_nothing() {
                 .deliveries(&id)
                 .await
                 .iter()
-                .filter(|d| d["reason"] == "batch" && d["url"].as_str().unwrap_or("").starts_with(&env.api_multi) && d["ok"] == true)
+                .filter(|d| {
+                    d["reason"] == "batch"
+                        && d["url"].as_str().unwrap_or("").starts_with(&env.api_multi)
+                        && d["ok"] == true
+                })
                 .count()
                 >= 5
         })
@@ -189,7 +261,12 @@ async fn store_events_replayed_forged_or_misdirected_change_nothing() {
     let foreign = price_of(&products(&ProjectApi::new(&env, &other)).await, "mug");
     let refused = cart(&api, json!([{"priceId": foreign, "quantity": 1}])).await;
     assert_eq!((refused.status, refused.error_code()), (400, "invalid_request"));
-    assert!(refused.body["error"].as_str().unwrap().contains("not a product of this project"));
+    assert!(
+        refused.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a product of this project")
+    );
 
     // Another developer's account paying a session that names this project and a real open
     // order of it: ignored, the order stays open and its stock unsold.
@@ -209,7 +286,11 @@ async fn store_events_replayed_forged_or_misdirected_change_nothing() {
     let fake_product = post("/products", vec![("name", "Mug".into())]).await;
     let fake_price = post(
         "/prices",
-        vec![("product", fake_product), ("unit_amount", "1".into()), ("currency", "usd".into())],
+        vec![
+            ("product", fake_product),
+            ("unit_amount", "1".into()),
+            ("currency", "usd".into()),
+        ],
     )
     .await;
     let forged = post(
@@ -225,7 +306,9 @@ async fn store_events_replayed_forged_or_misdirected_change_nothing() {
     )
     .await;
     api.pay(&forged).await.unwrap();
-    let events = stripe.get("/events?type=checkout.session.completed", Mode::Test, Some(&acct)).await;
+    let events = stripe
+        .get("/events?type=checkout.session.completed", Mode::Test, Some(&acct))
+        .await;
     let forged_event = events.body["data"][0]["id"].as_str().unwrap().to_owned();
     journey::eventually("the forged event to be answered", || async {
         stripe.deliveries(&forged_event).await.iter().any(|d| {
@@ -237,7 +320,10 @@ async fn store_events_replayed_forged_or_misdirected_change_nothing() {
     .await
     .unwrap();
     let dashboard = api.dashboard().await;
-    assert_eq!((metric(&dashboard, "totalSales"), metric(&dashboard, "openCheckouts")), (1, 1));
+    assert_eq!(
+        (metric(&dashboard, "totalSales"), metric(&dashboard, "openCheckouts")),
+        (1, 1)
+    );
 }
 
 #[tokio::test]
@@ -254,16 +340,38 @@ async fn carts_refuse_bad_input_and_inventory_edits_respect_holds() {
         (json!({"items": [{"priceId": price, "quantity": 100}]}), "At most 99"),
         (json!({"items": lines}), "at most 20"),
         (json!({"items": [{"priceId": price}]}), "quantity"),
-        (json!({"email": "nope", "items": [{"priceId": price, "quantity": 1}]}), "email"),
-        (json!({"items": [{"priceId": price, "quantity": 1}], "successUrl": "javascript:x"}), "successUrl"),
-        (json!({"items": [{"priceId": price, "quantity": 1}], "coupon": "FREE"}), "unknown field"),
+        (
+            json!({"email": "nope", "items": [{"priceId": price, "quantity": 1}]}),
+            "email",
+        ),
+        (
+            json!({"items": [{"priceId": price, "quantity": 1}], "successUrl": "javascript:x"}),
+            "successUrl",
+        ),
+        (
+            json!({"items": [{"priceId": price, "quantity": 1}], "coupon": "FREE"}),
+            "unknown field",
+        ),
     ];
     for (body, expected) in cases {
         let reply = api.post("/api/cart/checkout", None, body.clone()).await;
-        assert_eq!((reply.status, reply.error_code()), (400, "invalid_request"), "{body}: {:?}", reply.body);
-        assert!(reply.body["error"].as_str().unwrap().contains(expected), "{body}: {:?}", reply.body);
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (400, "invalid_request"),
+            "{body}: {:?}",
+            reply.body
+        );
+        assert!(
+            reply.body["error"].as_str().unwrap().contains(expected),
+            "{body}: {:?}",
+            reply.body
+        );
     }
-    assert_eq!(metric(&api.dashboard().await, "openCheckouts"), 0, "no refused cart holds anything");
+    assert_eq!(
+        metric(&api.dashboard().await, "openCheckouts"),
+        0,
+        "no refused cart holds anything"
+    );
 
     // Inventory edits cannot go below what open checkouts hold.
     let open = cart(&api, json!([{"priceId": price, "quantity": 4}])).await;
@@ -276,7 +384,12 @@ async fn carts_refuse_bad_input_and_inventory_edits_respect_holds() {
         )
     };
     let refused = edit(3).await;
-    assert_eq!((refused.status, refused.error_code()), (409, "conflict"), "{:?}", refused.body);
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (409, "conflict"),
+        "{:?}",
+        refused.body
+    );
     assert_eq!(refused.body["held"], 4);
     let accepted = edit(6).await;
     assert_eq!(accepted.status, 200, "{:?}", accepted.body);

@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use worker::Env;
 
-use super::{default_return_url, json_body, paid_tier, parse_redirect, require_saas, stripe_for};
+use super::{json_body, paid_tier, parse_redirect, require_saas, return_urls, stripe_for};
 use crate::{
     auth::SecretKeyAuth,
     error::{ApiError, ApiResult},
@@ -169,17 +169,7 @@ pub async fn start(
         ));
     }
     let (tier, price_id) = paid_tier(&auth.config, &body.tier)?;
-    let success_url = match &body.success_url {
-        Some(url) => parse_redirect("successUrl", url)?,
-        None => format!(
-            "{}?session_id={{CHECKOUT_SESSION_ID}}",
-            default_return_url(env, "success")?
-        ),
-    };
-    let cancel_url = match &body.cancel_url {
-        Some(url) => parse_redirect("cancelUrl", url)?,
-        None => default_return_url(env, "cancel")?,
-    };
+    let (success_url, cancel_url) = return_urls(env, body.success_url.as_deref(), body.cancel_url.as_deref())?;
     if let Some(current) = auth.scope.entitled_subscription(user_id).await? {
         return Err(ApiError::conflict(format!(
             "This user already has a `{}` subscription ({}); change plans with POST /api/change-plan or the customer portal",

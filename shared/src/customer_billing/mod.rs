@@ -53,11 +53,22 @@ pub async fn mirror_plan_to_clerk(env: &Env, scope: &ProjectScope, user_id: &str
         .map_err(|e| e.context("mirroring a customer's plan into Clerk"))
 }
 
-/// Where Stripe sends the customer back when the developer gives no URL: api-multi's own
-/// small pages (`API_MULTI_URL`).
-pub fn default_return_url(env: &Env, page: &str) -> ApiResult<String> {
-    let base = config::required(env, "API_MULTI_URL")?;
-    Ok(format!("{}/checkout/{page}", base.trim_end_matches('/')))
+/// Where Checkout sends the customer after paying and after giving up: the developer's URLs
+/// (validated), else api-multi's own small pages (`API_MULTI_URL`).
+pub fn return_urls(env: &Env, success: Option<&str>, cancel: Option<&str>) -> ApiResult<(String, String)> {
+    let page = |name: &str| -> ApiResult<String> {
+        let base = config::required(env, "API_MULTI_URL")?;
+        Ok(format!("{}/checkout/{name}", base.trim_end_matches('/')))
+    };
+    let success = match success {
+        Some(url) => parse_redirect("successUrl", url)?,
+        None => format!("{}?session_id={{CHECKOUT_SESSION_ID}}", page("success")?),
+    };
+    let cancel = match cancel {
+        Some(url) => parse_redirect("cancelUrl", url)?,
+        None => page("cancel")?,
+    };
+    Ok((success, cancel))
 }
 
 /// A redirect URL given by the developer: absolute http(s) with a host, bounded, printable.

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{ProjectScope, SqlParam, platforms::RECORD_EVENT};
+use super::{ProjectScope, SqlParam};
 use crate::{
     error::{ApiError, ApiResult},
     period::Timestamp,
@@ -275,18 +275,7 @@ impl ProjectScope {
         now: Timestamp,
     ) -> ApiResult<bool> {
         let now_text = SqlParam::from(now.to_rfc3339());
-        let mut statements = vec![(
-            RECORD_EVENT,
-            vec![
-                event.id.into(),
-                "stripe_connect".into(),
-                event.kind.into(),
-                self.project.platform_id.as_str().into(),
-                self.pk(),
-                event.payload.into(),
-                now_text.clone(),
-            ],
-        )];
+        let mut statements = vec![self.record_connect_event(event, now)];
         match payment {
             Some(p) => {
                 statements.push((CONSUME_STOCK, vec![order_id.into(), self.pk()]));

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{ProjectScope, SqlParam, platforms::RECORD_EVENT};
+use super::{ProjectScope, SqlParam, Statement, platforms::RECORD_EVENT};
 use crate::{error::ApiResult, period::Timestamp, stripe::objects::SubscriptionState};
 
 /// The statuses that keep a subscriber on their tier (see `stripe::objects::is_paying`).
@@ -143,6 +143,23 @@ impl SubscriptionSync<'_> {
 }
 
 impl ProjectScope {
+    /// The statement that records a connected account's event for this project; it goes in the
+    /// same batch as the event's effect, so a replay finds it and a failure leaves neither.
+    pub(super) fn record_connect_event(&self, event: &EventRecord<'_>, now: Timestamp) -> Statement {
+        (
+            RECORD_EVENT,
+            vec![
+                event.id.into(),
+                "stripe_connect".into(),
+                event.kind.into(),
+                self.project.platform_id.as_str().into(),
+                self.pk(),
+                event.payload.into(),
+                now.to_rfc3339().into(),
+            ],
+        )
+    }
+
     /// See `SELECT_ENTITLEMENT`.
     pub async fn entitlement(&self, user_id: &str) -> ApiResult<Option<Entitlement>> {
         let row: Option<EntitlementRow> = self.db.first(SELECT_ENTITLEMENT, &[self.pk(), user_id.into()]).await?;
@@ -172,18 +189,7 @@ impl ProjectScope {
         let now_text = SqlParam::from(now.to_rfc3339());
         let mut statements = Vec::with_capacity(3);
         if let Some(event) = &sync.event {
-            statements.push((
-                RECORD_EVENT,
-                vec![
-                    event.id.into(),
-                    "stripe_connect".into(),
-                    event.kind.into(),
-                    self.project.platform_id.as_str().into(),
-                    self.pk(),
-                    event.payload.into(),
-                    now_text.clone(),
-                ],
-            ));
+            statements.push(self.record_connect_event(event, now));
         }
         statements.push((UPSERT_SUBSCRIPTION, sync.upsert_params(&self.project, now)));
         statements.push((CLEAR_LAPSED_PLAN, vec![self.pk(), sync.user_id.into(), now_text]));
