@@ -374,6 +374,38 @@ async fn expire_validation_and_errors() {
         (status, body["error"]["code"].as_str()),
         (400, Some("parameters_exclusive"))
     );
+
+    // `ui_mode` follows the caller's version: 2026-03-25.dahlia renamed `hosted` to
+    // `hosted_page` and refuses the old name. Objects keep the emulator's own version's shape.
+    for (version, ui_mode, expected) in [
+        ("2025-09-30.clover", "hosted", 200),
+        ("2025-09-30.clover", "hosted_page", 400),
+        ("2026-09-30.endive", "hosted_page", 200),
+        ("2026-09-30.endive", "hosted", 400),
+    ] {
+        let resp = emu
+            .http
+            .post(emu.url("/v1/checkout/sessions"))
+            .bearer_auth(SK_TEST)
+            .header("Stripe-Version", version)
+            .form(&[
+                ("mode", "payment"),
+                ("line_items[0][price]", once.as_str()),
+                ("line_items[0][quantity]", "1"),
+                ("ui_mode", ui_mode),
+            ])
+            .send()
+            .await
+            .expect("sent");
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(status, expected, "{version} ui_mode={ui_mode}: {body}");
+        if status == 200 {
+            assert_eq!(body["ui_mode"], "hosted_page");
+        } else {
+            assert_eq!(body["error"]["param"], "ui_mode");
+        }
+    }
 }
 
 /// A subscription (and its customer) made through a completed checkout.

@@ -20,6 +20,9 @@ use crate::state::{Db, Scope};
 pub struct Ctx {
     pub scope: Scope,
     pub req: ReqInfo,
+    /// The request's `Stripe-Version`, else `API_VERSION`: where Stripe renamed an accepted
+    /// value, validation follows the caller's version.
+    pub api_version: String,
 }
 
 const NO_KEY: &str = "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.";
@@ -44,6 +47,7 @@ pub async fn middleware(State(app): State<Arc<App>>, mut req: Request, next: Nex
                     id: Some(request_id.clone()),
                     idempotency_key: idempotency_key.clone(),
                 },
+                api_version: version.clone(),
             };
             req.extensions_mut().insert(ctx);
             match idempotency_key {

@@ -175,7 +175,7 @@ impl CheckoutSession {
             "subscription": self.subscription,
             "success_url": self.success_url,
             "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
-            "ui_mode": "hosted",
+            "ui_mode": "hosted_page",
             // Stripe removes the URL once the session can no longer be paid.
             "url": if self.status == "open" { json!(self.hosted_url(db)) } else { Value::Null },
             "wallet_options": null,
@@ -314,8 +314,14 @@ pub async fn create(
     {
         return Err(StripeError::invalid("dream-emulator only emulates card payments").param("payment_method_types"));
     }
-    if params.str("ui_mode")?.is_some_and(|m| m != "hosted") {
-        return Err(StripeError::invalid("dream-emulator only emulates ui_mode=hosted").param("ui_mode"));
+    // 2026-03-25.dahlia renamed `hosted` to `hosted_page` and refuses the old name.
+    let hosted = if ctx.api_version.as_str() < "2026-03-25" {
+        "hosted"
+    } else {
+        "hosted_page"
+    };
+    if params.str("ui_mode")?.is_some_and(|m| m != hosted) {
+        return Err(StripeError::invalid(format!("dream-emulator only emulates ui_mode={hosted}")).param("ui_mode"));
     }
     let allow_promotion_codes = params.bool("allow_promotion_codes")?;
     let billing_address_collection = params.choice("billing_address_collection", &["auto", "required"])?;

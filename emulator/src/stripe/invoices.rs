@@ -89,6 +89,7 @@ impl Invoice {
                     "pretax_credit_amounts": [],
                     "pricing": { "type": "price_details", "unit_amount_decimal": (l.amount / l.quantity.max(1)).to_string() },
                     "quantity": l.quantity,
+                    "quantity_decimal": null,
                     "subscription": self.subscription,
                     "subtotal": l.amount,
                     "taxes": [],

@@ -33,9 +33,10 @@ use crate::App;
 use crate::state::Scope;
 use error::{StripeError, StripeResult};
 
-/// The API version the emulator's objects follow (async-stripe 1.0's, whose types the
-/// platform deserializes); stamped on events and echoed when a request names none.
-pub const API_VERSION: &str = "2026-06-24.dahlia";
+/// The API version the emulator's objects follow: that of async-stripe 1.0.0-rc.10, whose
+/// types tests/async_stripe.rs parses them with. Stamped on events (the library warns when an
+/// event's version differs from its own) and echoed when a request names none.
+pub const API_VERSION: &str = "2026-09-30.endive";
 
 /// A stored Stripe object: what lookups and lists need to know about it.
 pub trait Record {
