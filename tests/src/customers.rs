@@ -166,6 +166,11 @@ impl ProjectApi {
     }
 }
 
+/// One figure of a dashboard's `metrics` (-1 when absent, so a comparison fails loudly).
+pub fn metric(dashboard: &Value, name: &str) -> i64 {
+    dashboard["metrics"][name].as_i64().unwrap_or(-1)
+}
+
 /// The figures of a dashboard, without the time it was generated (to compare two readings).
 pub fn figures(dashboard: &Value) -> Value {
     let mut copy = dashboard.clone();

@@ -330,6 +330,15 @@ impl StripeEmulator {
         Reply::from(req.send().await.expect("emulator request")).await
     }
 
+    /// Creates an object on `account` (test mode) and returns its id; anything but 200 fails
+    /// the test. For tests that play another developer acting on their own Stripe account.
+    pub async fn create_on(&self, account: &str, path: &str, form: &[(&str, String)]) -> String {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = self.post_on(path, &form, shared::mode::Mode::Test, Some(account)).await;
+        assert_eq!(reply.status, 200, "{path}: {:?}", reply.body);
+        reply.body["id"].as_str().expect("an object id").to_owned()
+    }
+
     pub async fn delete(&self, path: &str, mode: shared::mode::Mode) -> Reply {
         self.delete_on(path, mode, None).await
     }

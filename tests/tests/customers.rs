@@ -96,14 +96,8 @@ async fn another_developers_account_cannot_write_into_a_project() {
     let attacker = onboarded_developer(&env, "attacker").await.unwrap();
     let acct = attacker.stripe_account().await.unwrap();
     let on = |path: &'static str, form: Vec<(&'static str, String)>| {
-        let stripe = stripe.clone();
-        let acct = acct.clone();
-        async move {
-            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let reply = stripe.post_on(path, &form, Mode::Test, Some(&acct)).await;
-            assert_eq!(reply.status, 200, "{path}: {:?}", reply.body);
-            reply.body["id"].as_str().unwrap().to_owned()
-        }
+        let (stripe, acct) = (stripe.clone(), acct.clone());
+        async move { stripe.create_on(&acct, path, &form).await }
     };
     // The attacker's own product, price and customer, with the victim's key in the metadata.
     let pk = victim.publishable_key.clone();

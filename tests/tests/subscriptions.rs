@@ -6,7 +6,7 @@
 
 use e2e::{
     TestEnv,
-    customers::{ProjectApi, figures},
+    customers::{ProjectApi, figures, metric},
     journey::{StripeEmulator, saas_project},
 };
 use serde_json::{Value, json};
@@ -17,10 +17,6 @@ const TIERS: &[(&str, Option<u64>, f64)] = &[
     ("pro", Some(10), 9.99),
     ("team", Some(20), 29.0),
 ];
-
-fn metric(dashboard: &Value, name: &str) -> i64 {
-    dashboard["metrics"][name].as_i64().unwrap_or(-1)
-}
 
 fn listed<'a>(dashboard: &'a Value, user: &str) -> &'a Value {
     dashboard["customers"]
