@@ -18,8 +18,6 @@ use worker::{Context, Env, HttpRequest, event};
 
 /// API bodies are small JSON objects; anything bigger is refused before it is read.
 const JSON_BODY_LIMIT: usize = 64 * 1024;
-/// Stripe events are well under this; the signature is checked over the whole body.
-const WEBHOOK_BODY_LIMIT: usize = 512 * 1024;
 
 #[event(start)]
 fn start() {
@@ -55,7 +53,7 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .route(
             "/webhook/stripe",
-            post(webhook::stripe).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
+            post(webhook::stripe).layer(DefaultBodyLimit::max(shared::stripe::webhook::MAX_BODY_BYTES)),
         )
         .route("/checkout/success", get(pages::success))
         .route("/checkout/cancel", get(pages::cancel))

@@ -13,6 +13,7 @@ use shared::{
     assets::{ImageKind, MAX_ASSET_BYTES, object_key, sanitize_filename},
     auth::DeveloperSession,
     config, period,
+    projects::require_paid,
 };
 use worker::{Env, HttpMetadata};
 
@@ -33,6 +34,7 @@ pub async fn upload(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     let platform = developer.platform().await?;
+    require_paid(&platform, "Uploading images")?;
     if body.len() > MAX_ASSET_BYTES {
         return Err(ApiError::invalid_request("Images are limited to 5 MB").with_status(StatusCode::PAYLOAD_TOO_LARGE));
     }

@@ -27,7 +27,10 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/projects", get(platform::projects))
         .route("/dashboard", get(platform::dashboard))
         .route("/create-checkout", post(billing::create_checkout))
-        .route("/webhook/stripe", post(billing::webhook))
+        .route(
+            "/webhook/stripe",
+            post(billing::webhook).layer(DefaultBodyLimit::max(shared::stripe::webhook::MAX_BODY_BYTES)),
+        )
         .route(
             "/upload-asset",
             // One byte over the limit so the handler, not the extractor, reports oversize bodies.

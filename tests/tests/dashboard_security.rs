@@ -213,6 +213,25 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
         "{:?}",
         refused.body
     );
+    // Uploads need the plan too.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let upload = e2e::Reply::from(
+        e2e::client()
+            .post(format!("{}/upload-asset?filename=a.png", env.front_auth_api))
+            .bearer_auth(&developer.token)
+            .body(png)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (upload.status, upload.error_code()),
+        (403, "unauthorized"),
+        "{:?}",
+        upload.body
+    );
+    assert!(upload.body["error"].as_str().unwrap().contains("paid plan"));
 }
 
 #[tokio::test]

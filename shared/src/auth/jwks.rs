@@ -71,6 +71,12 @@ async fn fetch(url: &str) -> ApiResult<JwkSet> {
     serde_json::from_str(&response.body).map_err(|e| ApiError::internal(format!("JWKS {url}: {e}")))
 }
 
+/// A key set from KV, if it may answer: the same rules as memory, so a cold isolate meeting a
+/// forged `kid` uses a set fetched moments ago instead of fetching (and writing KV) again.
+fn usable(in_kv: Option<Fetched>, url: &str, kid: &str, now: Timestamp) -> Option<Fetched> {
+    in_kv.filter(|f| f.url == url && decide(Some(f), kid, now) == Decision::UseCached)
+}
+
 /// The key set to verify `kid` with: memory, then KV, then Clerk.
 pub async fn keys_for(env: &Env, kv_binding: &str, url: &str, kid: &str, now: Timestamp) -> ApiResult<JwkSet> {
     let in_memory = MEMORY.with(|m| m.borrow().clone().filter(|f| f.url == url));
@@ -78,10 +84,10 @@ pub async fn keys_for(env: &Env, kv_binding: &str, url: &str, kid: &str, now: Ti
         return Ok(in_memory.map(|f| f.keys).unwrap_or_default());
     }
     let kv = Cache::from_env(env, kv_binding);
-    let in_kv = kv.get_json::<Fetched>(&kv_entry(url)).await.filter(|f| f.url == url);
-    let fetched = match in_kv {
-        Some(f) if decide(Some(&f), kid, now) == Decision::UseCached && f.keys.find(kid).is_some() => f,
-        _ => {
+    let in_kv = kv.get_json::<Fetched>(&kv_entry(url)).await;
+    let fetched = match usable(in_kv, url, kid, now) {
+        Some(f) => f,
+        None => {
             let fetched = Fetched {
                 url: url.to_owned(),
                 fetched_at: now.0,
@@ -142,5 +148,25 @@ mod tests {
             Decision::UseCached
         );
         assert_eq!(decide(None, "a", Timestamp(0)), Decision::Refetch);
+    }
+
+    #[test]
+    fn the_kv_copy_is_throttled_like_memory() {
+        let recent = fetched(1000, "a");
+        assert!(
+            usable(Some(recent.clone()), "u", "forged", Timestamp(1005)).is_some(),
+            "a forged kid seconds after a fetch is answered from KV, not by fetching again"
+        );
+        assert!(
+            usable(
+                Some(recent.clone()),
+                "u",
+                "rotated",
+                Timestamp(1000 + REFETCH_INTERVAL_SECS)
+            )
+            .is_none()
+        );
+        assert!(usable(Some(recent), "other-url", "a", Timestamp(1005)).is_none());
+        assert!(usable(None, "u", "a", Timestamp(1005)).is_none());
     }
 }

@@ -66,13 +66,15 @@ impl std::fmt::Debug for CreatedKeySet {
     }
 }
 
-pub(super) fn require_paid(platform: &PlatformScope) -> ApiResult<()> {
+/// What only a paying developer may do (`what`: "Creating projects", "Uploading images") is a
+/// 403 naming the plan otherwise.
+pub fn require_paid(platform: &PlatformScope, what: &str) -> ApiResult<()> {
     if platform.platform().is_paid() {
         Ok(())
     } else {
         Err(ApiError::new(
             ErrorCode::Unauthorized,
-            "Creating projects needs the paid plan: POST /create-checkout first",
+            format!("{what} needs the paid plan: POST /create-checkout first"),
         )
         .with_status(axum::http::StatusCode::FORBIDDEN))
     }
@@ -152,7 +154,7 @@ pub async fn create_project(
     now: Timestamp,
     request_id: &str,
 ) -> ApiResult<CreatedKeySet> {
-    require_paid(platform)?;
+    require_paid(platform, "Creating projects")?;
     let (name, drafts) = input.validate()?;
     let project_id = random_id("prj");
     new_key_set(

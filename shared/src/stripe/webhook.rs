@@ -52,6 +52,9 @@ pub fn verified_event<'a>(
 }
 
 pub const TOLERANCE_SECS: i64 = 300;
+/// Stripe's events are well under this; the signature is checked over the whole body, so
+/// webhook routes refuse anything bigger before reading it.
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureError {
@@ -83,9 +86,25 @@ fn mac(secret: &str, timestamp: &str, payload: &[u8]) -> Hmac<Sha256> {
     mac
 }
 
-/// Verifies the header against the raw payload; returns the signed timestamp.
+/// Stripe sends one `v1` per active secret (two while a secret is rolled); more than this is
+/// not Stripe, and each candidate would cost a comparison before anyone is authenticated.
+pub const MAX_SIGNATURES: usize = 8;
+/// Longer than any header Stripe sends with `MAX_SIGNATURES` signatures.
+pub const MAX_HEADER_LEN: usize = 1024;
+
+/// Equal-length byte strings compared in time independent of where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Verifies the header against the raw payload; returns the signed timestamp. The cheap checks
+/// come first (shape, count, freshness), and the HMAC is computed once, whatever the number of
+/// candidates.
 pub fn verify(payload: &[u8], header: Option<&str>, secret: &str, now: Timestamp) -> Result<Timestamp, SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
+    if header.len() > MAX_HEADER_LEN {
+        return Err(SignatureError::Malformed);
+    }
     let mut timestamp = None;
     let mut candidates = Vec::new();
     for part in header.split(',') {
@@ -98,19 +117,21 @@ pub fn verify(payload: &[u8], header: Option<&str>, secret: &str, now: Timestamp
     }
     let t_text = timestamp.ok_or(SignatureError::Malformed)?;
     let t: i64 = t_text.parse().map_err(|_| SignatureError::Malformed)?;
-    if candidates.is_empty() {
+    if candidates.is_empty() || candidates.len() > MAX_SIGNATURES {
         return Err(SignatureError::Malformed);
-    }
-    let matched = candidates
-        .iter()
-        .any(|sig| hex::decode(sig).is_ok_and(|bytes| mac(secret, t_text, payload).verify_slice(&bytes).is_ok()));
-    if !matched {
-        return Err(SignatureError::Mismatch);
     }
     if (now.0 - t).abs() > TOLERANCE_SECS {
         return Err(SignatureError::OutsideTolerance);
     }
-    Ok(Timestamp(t))
+    let expected = mac(secret, t_text, payload).finalize().into_bytes();
+    let matched = candidates
+        .iter()
+        .any(|sig| hex::decode(sig).is_ok_and(|bytes| constant_time_eq(&bytes, &expected)));
+    if matched {
+        Ok(Timestamp(t))
+    } else {
+        Err(SignatureError::Mismatch)
+    }
 }
 
 /// The header Stripe would send; used by tests to produce deliveries.
@@ -166,6 +187,17 @@ mod tests {
                 "{bad}"
             );
         }
+        // More candidates than Stripe ever sends are refused before any HMAC, even with a good one.
+        let mut crowded = good.clone();
+        for _ in 0..MAX_SIGNATURES {
+            crowded.push_str(&format!(",v1={}", "00".repeat(32)));
+        }
+        assert_eq!(
+            verify(BODY, Some(&crowded), SECRET, NOW),
+            Err(SignatureError::Malformed)
+        );
+        let long = format!("{good},x={}", "a".repeat(MAX_HEADER_LEN));
+        assert_eq!(verify(BODY, Some(&long), SECRET, NOW), Err(SignatureError::Malformed));
         // Signature for another timestamp, with the header's t forged to look fresh.
         let old = sign(BODY, SECRET, Timestamp(NOW.0 - 3600));
         let forged = old.replace(&(NOW.0 - 3600).to_string(), &NOW.0.to_string());
