@@ -73,6 +73,7 @@ fn count_idempotent(conn: &mut Connection, project: &Project, req: &CountRequest
                     user_id: r.get(0)?,
                     request_id: r.get(1)?,
                     usage_count: r.get(2)?,
+                    created_at: r.get(3)?,
                 })
             },
         )
@@ -223,6 +224,64 @@ fn an_expired_claim_is_taken_over() {
         count_idempotent(&mut conn, &p, &request("u", limit, Some("k"), "req_b")).unwrap(),
         Verdict::Counted(2)
     );
+}
+
+#[test]
+fn an_expired_claim_at_the_limit_is_refused_not_replayed() {
+    let mut conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let limit = UsageLimit::limited(1);
+    assert_eq!(
+        count_idempotent(&mut conn, &p, &request("u", limit, Some("k"), "req_a")).unwrap(),
+        Verdict::Counted(1)
+    );
+    let expired = Timestamp(NOW.0 - IDEMPOTENCY_WINDOW_SECS - 1).to_rfc3339();
+    conn.execute("UPDATE usage_idempotency SET createdAt = ?1", [expired])
+        .unwrap();
+    assert_eq!(
+        count_idempotent(&mut conn, &p, &request("u", limit, Some("k"), "req_b")).unwrap(),
+        Verdict::LimitReached,
+        "a day later the key protects nothing: the limit applies"
+    );
+}
+
+#[test]
+fn tier_count_rules_hold_inside_the_statements() {
+    use shared::repo::projects::{ADD_TIER, DELETE_TIER};
+    let conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let pk = p.publishable_key.as_str();
+    let add = |name: &str, max: i64| -> usize {
+        let now = NOW.to_rfc3339();
+        conn.execute(
+            ADD_TIER,
+            rusqlite::params![
+                pk,
+                name,
+                p.platform_id,
+                "saas",
+                "test",
+                name,
+                0,
+                10,
+                None::<String>,
+                None::<String>,
+                "{}",
+                0,
+                None::<i64>,
+                0,
+                now,
+                max
+            ],
+        )
+        .unwrap()
+    };
+    assert_eq!(add("a", 2), 1);
+    assert_eq!(add("b", 2), 1);
+    assert_eq!(add("c", 2), 0, "the third tier is over the limit of 2");
+    let delete = |name: &str| conn.execute(DELETE_TIER, (pk, name)).unwrap();
+    assert_eq!(delete("a"), 1);
+    assert_eq!(delete("b"), 0, "the last tier stays");
 }
 
 #[test]

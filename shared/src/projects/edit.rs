@@ -167,26 +167,31 @@ impl<'a> ProjectEdit<'a> {
         Ok(new)
     }
 
-    /// DELETE /tiers: archives the Stripe product and removes the tier. The last tier stays.
+    /// DELETE /tiers: removes the tier, then archives its Stripe product. D1 goes first: its
+    /// statement refuses to delete the last tier even under concurrent deletes, and a product
+    /// left active in Stripe sells nothing (checkouts only use prices D1 names), so a failed
+    /// archive is logged rather than undoing the delete.
     pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
         let tier = self.tier_named(name).await?;
-        if self.tiers().await?.len() <= 1 {
-            return Err(ApiError::conflict(
-                "A project keeps at least one tier; add another before deleting this one",
-            ));
-        }
-        if tier.product_id.is_some() {
-            catalog::retire_tier(&self.stripe().await?, &tier, &format!("{}:{name}", self.request_id)).await?;
-        }
         self.project.scope.delete_tier(name).await?;
         self.evict_after_edit().await;
+        if tier.product_id.is_some() {
+            let key = format!("{}:{name}", self.request_id);
+            let archived = match self.stripe().await {
+                Ok(stripe) => catalog::retire_tier(&stripe, &tier, &key).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = archived {
+                crate::log::error(&format!("archiving the Stripe product of deleted tier {name}: {e}"));
+            }
+        }
         Ok(())
     }
 
     /// POST /promote-to-live: the (optionally edited) tiers become live products and a live
     /// key pair of the same project; the test project is untouched. A project is promoted once.
     pub async fn promote_to_live(&self, edited: Option<&[TierInput]>, now: Timestamp) -> ApiResult<CreatedKeySet> {
-        require_paid(&self.platform)?;
+        require_paid(&self.platform, "Going live")?;
         if self.project.mode != Mode::Test {
             return Err(ApiError::invalid_request(
                 "Promote the test project; this key is already live",

@@ -6,6 +6,7 @@ use worker::Env;
 
 use super::{Database, PlatformScope, Project, ProjectScope, SqlParam};
 use crate::{
+    catalog::MAX_TIERS,
     error::{ApiError, ApiResult},
     keys::{KeyPair, PublishableKey, SecretKeyHash},
     mode::{Mode, ProjectType},
@@ -178,7 +179,19 @@ pub const SELECT_HELD_UNITS: &str = concat!("SELECT ", held_units!(), " AS held"
 
 pub const SELECT_SECRET_HASH: &str = "SELECT secretKeyHash FROM api_keys WHERE publishableKey = ?1";
 
-pub const DELETE_TIER: &str = "DELETE FROM tiers WHERE publishableKey = ?1 AND name = ?2";
+/// Adds a tier to an existing project only while it has fewer than ?16 tiers; the count is
+/// checked by the statement itself, so concurrent adds cannot pass the limit together.
+/// Parameters of `INSERT_TIER`, then ?16 the most tiers a project may have.
+pub const ADD_TIER: &str = "\
+INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayName, priceCents, currency, \"limit\",
+                   priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15
+WHERE (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) < ?16";
+
+/// Deletes a tier unless it is the project's last: checked by the statement itself, so two
+/// concurrent deletes cannot leave a project with none.
+pub const DELETE_TIER: &str = "\
+DELETE FROM tiers WHERE publishableKey = ?1 AND name = ?2 AND (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) > 1";
 
 /// Replaces the secret only if it is still the one we read (a concurrent rotation loses).
 pub const ROTATE_SECRET: &str = "\
@@ -356,13 +369,21 @@ impl ProjectScope {
             tier,
             &now.to_rfc3339(),
         );
-        self.db.run(INSERT_TIER, &params).await.map(|_| ()).map_err(|e| {
+        let mut params = params;
+        params.push(i64::try_from(MAX_TIERS).unwrap_or(i64::MAX).into());
+        let result = self.db.run(ADD_TIER, &params).await.map_err(|e| {
             if e.internal_cause().is_some_and(|c| c.contains("UNIQUE")) {
                 ApiError::conflict(format!("A tier named `{}` already exists", tier.name))
             } else {
                 e.context("inserting tier")
             }
-        })
+        })?;
+        if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+            return Err(ApiError::invalid_request(format!(
+                "A project has at most {MAX_TIERS} tiers"
+            )));
+        }
+        Ok(())
     }
 
     pub async fn update_tier(&self, mode: Mode, tier: &Tier, now: Timestamp) -> ApiResult<()> {
@@ -407,8 +428,15 @@ impl ProjectScope {
         }
     }
 
+    /// Deletes the tier; a conflict if it is the last one (or was deleted meanwhile: then
+    /// there is nothing left to do either way).
     pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
-        self.db.run(DELETE_TIER, &[self.pk(), name.as_str().into()]).await?;
+        let result = self.db.run(DELETE_TIER, &[self.pk(), name.as_str().into()]).await?;
+        if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+            return Err(ApiError::conflict(
+                "A project keeps at least one tier; add another before deleting this one",
+            ));
+        }
         Ok(())
     }
 

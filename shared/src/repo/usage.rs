@@ -48,7 +48,7 @@ SET usageCount = (SELECT usageCount FROM usage_counts WHERE publishableKey = ?1 
 WHERE publishableKey = ?1 AND idempotencyKey = ?2 AND requestId = ?5";
 
 pub const SELECT_IDEMPOTENCY_CLAIM: &str = "\
-SELECT userId, requestId, usageCount FROM usage_idempotency WHERE publishableKey = ?1 AND idempotencyKey = ?2";
+SELECT userId, requestId, usageCount, createdAt FROM usage_idempotency WHERE publishableKey = ?1 AND idempotencyKey = ?2";
 
 pub const SELECT_USAGE: &str = "\
 SELECT usageCount FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3";
@@ -97,6 +97,7 @@ pub struct ClaimRow {
     pub user_id: String,
     pub request_id: String,
     pub usage_count: Option<i64>,
+    pub created_at: String,
 }
 
 fn as_count(n: i64) -> u64 {
@@ -121,6 +122,11 @@ impl CountRequest<'_> {
         ]
     }
 
+    /// Claims made before this are past the window: they protect nothing any more.
+    fn expired_before(&self) -> String {
+        Timestamp(self.now.0 - IDEMPOTENCY_WINDOW_SECS).to_rfc3339()
+    }
+
     pub fn claim_params(&self, project: &Project, key: &str) -> Vec<SqlParam> {
         vec![
             project.publishable_key.as_str().into(),
@@ -130,7 +136,7 @@ impl CountRequest<'_> {
             self.now.to_rfc3339().into(),
             self.period.start.to_rfc3339().into(),
             self.limit.as_sql().into(),
-            Timestamp(self.now.0 - IDEMPOTENCY_WINDOW_SECS).to_rfc3339().into(),
+            self.expired_before().into(),
         ]
     }
 
@@ -154,6 +160,10 @@ impl CountRequest<'_> {
         if let Some(row) = counted {
             return Ok(Verdict::Counted(as_count(row.usage_count)));
         }
+        // A claim past the window is not a record to replay: at the limit, the claim statement
+        // cannot take it over, and the request is a new one, refused like any other.
+        let expired_before = self.expired_before();
+        let claim = claim.filter(|c| c.created_at >= expired_before);
         match claim {
             // No claim at all: the limit refused this request before it could claim the key.
             None => Ok(Verdict::LimitReached),
