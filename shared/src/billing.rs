@@ -16,7 +16,7 @@ use crate::{
     repo::{Database, PlatformScope, platforms::PlanChange},
     stripe::{
         Form, Stripe,
-        objects::{id_of, is_paying, text},
+        objects::{CheckoutSession, id_of, is_paying, text},
         webhook::StripeEvent,
     },
 };
@@ -75,15 +75,6 @@ pub fn paying_subscription<'a>(subscriptions: &'a [Value], platform_price: &str)
     })
 }
 
-#[derive(Deserialize)]
-struct Session {
-    id: String,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-}
-
 /// Checkout for the platform subscription, on the platform's own Stripe account. A session
 /// that is still open is handed out again, so two tabs cannot start two subscriptions.
 pub async fn start_checkout(
@@ -98,7 +89,9 @@ pub async fn start_checkout(
         return Err(ApiError::conflict("This platform already has the paid plan"));
     }
     if let Some(previous) = &p.checkout_session_id
-        && let Ok(session) = stripe.get::<Session>(&format!("/checkout/sessions/{previous}")).await
+        && let Ok(session) = stripe
+            .get::<CheckoutSession>(&format!("/checkout/sessions/{previous}"))
+            .await
         && session.status.as_deref() == Some("open")
         && let Some(url) = session.url
     {
@@ -120,7 +113,7 @@ pub async fn start_checkout(
         p.platform_id,
         p.checkout_session_id.as_deref().unwrap_or("first")
     );
-    let session: Session = stripe.post("/checkout/sessions", &form, &key).await?;
+    let session: CheckoutSession = stripe.post("/checkout/sessions", &form, &key).await?;
     let url = session
         .url
         .ok_or_else(|| ApiError::internal("Stripe checkout session has no url"))?;

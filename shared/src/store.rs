@@ -20,7 +20,11 @@ use crate::{
         orders::{HoldLine, HoldRefused, Payment, ProductRow},
         subscriptions::EventRecord,
     },
-    stripe::{Form, Stripe, objects::text, webhook::StripeEvent},
+    stripe::{
+        Form, Stripe,
+        objects::{CheckoutSession, text},
+        webhook::StripeEvent,
+    },
 };
 
 pub const MAX_CART_LINES: usize = 20;
@@ -282,12 +286,7 @@ async fn create_session(
             .field(format!("line_items[{i}][price]"), price_id)
             .field(format!("line_items[{i}][quantity]"), quantity);
     }
-    #[derive(Deserialize)]
-    struct Session {
-        id: String,
-        url: Option<String>,
-    }
-    let session: Session = stripe
+    let session: CheckoutSession = stripe
         .post("/checkout/sessions", &form, &format!("cart:{order_id}"))
         .await?;
     let url = session

@@ -16,7 +16,10 @@ use crate::{
     error::{ApiError, ApiResult},
     period::{self, Timestamp},
     repo::{customers::Customer, subscriptions::SubscriptionSync},
-    stripe::{Form, Stripe, objects::SubscriptionState},
+    stripe::{
+        Form, Stripe,
+        objects::{CheckoutSession, SubscriptionState},
+    },
 };
 
 #[derive(Deserialize, Default)]
@@ -37,19 +40,6 @@ pub struct CheckoutStarted {
     pub session_id: String,
     /// The user's open session for the same tier, handed out again.
     pub reused: bool,
-}
-
-#[derive(Deserialize)]
-struct Session {
-    id: String,
-    #[serde(default)]
-    url: Option<String>,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    subscription: Option<Value>,
-    #[serde(default)]
-    metadata: serde_json::Map<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -106,7 +96,7 @@ enum Previous {
 }
 
 async fn settle_previous(auth: &SecretKeyAuth, stripe: &Stripe, previous: &str, tier: &str) -> ApiResult<Previous> {
-    let session: Session = stripe.get(&format!("/checkout/sessions/{previous}")).await?;
+    let session: CheckoutSession = stripe.get(&format!("/checkout/sessions/{previous}")).await?;
     match session.status.as_deref() {
         Some("open") if session.metadata.get("tier").and_then(Value::as_str) == Some(tier) => {
             let url = session
@@ -212,7 +202,7 @@ pub async fn start(
             &cancel_url
         ])
     );
-    let session: Session = stripe.post("/checkout/sessions", &form, &key).await?;
+    let session: CheckoutSession = stripe.post("/checkout/sessions", &form, &key).await?;
     let url = session
         .url
         .clone()

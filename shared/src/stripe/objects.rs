@@ -1,7 +1,23 @@
 //! Reading Stripe's objects: the few fields the platform acts on, tolerant of expanded ids and
 //! of the API versions that moved fields (the subscription period now lives on its items).
 
+use serde::Deserialize;
 use serde_json::Value;
+
+/// A Checkout Session, as far as the platform reads one (platform plan, subscriptions, carts).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckoutSession {
+    pub id: String,
+    /// Present while the session can be paid.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub subscription: Option<Value>,
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, Value>,
+}
 
 /// A Stripe id field that may be expanded into an object.
 pub fn id_of(value: &Value) -> Option<String> {
