@@ -1,17 +1,12 @@
 //! Stripe Connect OAuth: the developer links their Stripe account to the platform.
 
-use axum::{
-    Json,
-    extract::{Query, State},
-    response::{IntoResponse, Redirect, Response},
-};
+use axum::{Json, extract::State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     ApiError, ApiResult,
     auth::{DeveloperSession, redeem_oauth_state},
     config, connect, period,
-    repo::Database,
     stripe::{Stripe, client::DEFAULT_CONNECT_BASE},
 };
 use worker::Env;
@@ -38,54 +33,68 @@ pub async fn authorize(
         .append_pair("client_id", &config::required(&env, "STRIPE_CONNECT_CLIENT_ID")?)
         .append_pair("scope", "read_write")
         .append_pair("state", &issued.state)
-        .append_pair("redirect_uri", &config::required(&env, "OAUTH_REDIRECT_URI")?);
+        .append_pair("redirect_uri", &redirect_uri(&env)?);
     Ok(Json(
         json!({ "url": url.as_str(), "expiresAt": issued.expires.to_rfc3339() }),
     ))
 }
 
-#[derive(Deserialize)]
-pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
+/// Where Stripe sends the developer back: the dashboard's page, which posts the `code` and
+/// `state` here with the developer's session (so the state is checked against the browser's own
+/// session, not only against the database).
+pub fn redirect_uri(env: &Env) -> ApiResult<String> {
+    match config::optional(env, "OAUTH_REDIRECT_URI") {
+        Some(uri) => Ok(uri),
+        None => Ok(format!(
+            "{}/connect/callback",
+            config::required(env, "DASHBOARD_URL")?.trim_end_matches('/')
+        )),
+    }
 }
 
-/// GET /callback — Stripe sends the developer back here. A forged, expired or replayed state
-/// is refused; otherwise the code is exchanged and the account id (never a token) is stored.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CallbackRequest {
+    code: String,
+    state: String,
+}
+
+/// POST /connect/callback — the dashboard relays Stripe's redirect with the developer's session.
+/// A forged, expired or replayed state is refused (400), another developer's with 403; otherwise
+/// the code is exchanged and the account id (never a token) is stored.
 #[worker::send]
-pub async fn callback(State(env): State<Env>, Query(query): Query<CallbackQuery>) -> ApiResult<Response> {
-    let dashboard = config::required(&env, "DASHBOARD_URL")?;
-    if let Some(error) = query.error {
-        let reason: String = error
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .take(64)
-            .collect();
-        return Ok(Redirect::to(&format!("{dashboard}/dashboard?stripe=denied&reason={reason}")).into_response());
+pub async fn callback(
+    State(env): State<Env>,
+    DeveloperSession(developer): DeveloperSession,
+    Json(request): Json<CallbackRequest>,
+) -> ApiResult<Json<Value>> {
+    if request.code.is_empty() || request.code.len() > 256 || request.state.len() > 512 {
+        return Err(ApiError::invalid_request("`code` and `state` must be Stripe's values"));
     }
-    let (Some(code), Some(state)) = (query.code, query.state) else {
-        return Err(ApiError::invalid_request("The callback needs `code` and `state`"));
-    };
+    let platform = developer.platform().await?;
     let now = period::now();
     let secret = config::required(&env, "OAUTH_STATE_SECRET")?;
-    let platform = redeem_oauth_state(Database::from_env(&env)?, &secret, &state, now).await?;
+    redeem_oauth_state(&platform, &secret, &request.state, now).await?;
     let stripe = Stripe::from_env(&env, "STRIPE_TEST_SECRET_KEY")?;
     let connect_base = config::or_default(&env, "STRIPE_CONNECT_BASE", DEFAULT_CONNECT_BASE);
-    let grant = stripe.exchange_oauth_code(&connect_base, &code).await?;
+    let grant = stripe.exchange_oauth_code(&connect_base, &request.code).await?;
     // Existing projects' products live on the connected account; switching accounts under them
     // would orphan every product and price, so it is refused while projects exist.
     if let Some(current) = platform.stripe_account().await?
         && current != grant.stripe_user_id
         && !platform.key_sets().await?.is_empty()
     {
-        return Ok(Redirect::to(&format!(
-            "{dashboard}/dashboard?stripe=refused&reason=projects_use_another_account"
-        ))
-        .into_response());
+        return Err(
+            ApiError::conflict("Your projects use another Stripe account; connect that account again instead")
+                .with_detail("stripeAccountId", current),
+        );
     }
     platform
         .save_stripe_connection(&grant.stripe_user_id, grant.scope.as_deref(), grant.livemode, now)
         .await?;
-    Ok(Redirect::to(&format!("{dashboard}/dashboard?stripe=connected")).into_response())
+    Ok(Json(json!({
+        "connected": true,
+        "stripeAccountId": grant.stripe_user_id,
+        "livemode": grant.livemode,
+    })))
 }

@@ -21,7 +21,7 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
     let cors = shared::http::CorsPolicy::from_env(&env);
     let routes = Router::new()
         .route("/authorize", get(connect::authorize))
-        .route("/callback", get(connect::callback))
+        .route("/connect/callback", post(connect::callback))
         .route("/create-products", post(projects::create))
         .route(
             "/tiers",

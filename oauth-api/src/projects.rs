@@ -13,7 +13,7 @@ use shared::{
     catalog::{CreateProjectInput, TierInput},
     http::RequestId,
     period,
-    projects::{self, ProjectEdit, StripeModes},
+    projects::{self, GracePeriod, ProjectEdit, StripeModes},
     tier::TierName,
 };
 use worker::Env;
@@ -138,9 +138,12 @@ pub async fn promote(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RotateRequest {
     publishable_key: String,
+    #[serde(default)]
+    grace_period: GracePeriod,
 }
 
-/// POST /rotate-key — a new secret key; the old one is refused from now on.
+/// POST /rotate-key — a new secret key; the old one works for the chosen grace period (none by
+/// default), then is refused.
 #[worker::send]
 pub async fn rotate_key(
     State(env): State<Env>,
@@ -149,11 +152,12 @@ pub async fn rotate_key(
     Json(request): Json<RotateRequest>,
 ) -> ApiResult<Json<Value>> {
     let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
-    let secret = edit.rotate_key(period::now()).await?;
+    let (secret, old_key_until) = edit.rotate_key(request.grace_period, period::now()).await?;
     Ok(Json(json!({
         "success": true,
         "publishableKey": request.publishable_key,
         "mode": edit.project().mode,
         "secretKey": secret.expose(),
+        "previousKeyExpiresAt": old_key_until.map(|t| t.to_rfc3339()),
     })))
 }

@@ -15,6 +15,7 @@ use axum::{
 use crate::{error::ApiError, keys::random_id, log};
 
 pub const ALLOWED_ORIGINS_VAR: &str = "ALLOWED_ORIGINS";
+pub const DASHBOARD_URL_VAR: &str = "DASHBOARD_URL";
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest rejection text we carry over into an error message.
 const MAX_REJECTION_TEXT: usize = 512;
@@ -47,9 +48,25 @@ impl CorsPolicy {
         }
     }
 
-    /// Reads `ALLOWED_ORIGINS`; unset means no browser origin is allowed.
+    /// The dashboard's origin (`DASHBOARD_URL`), plus any extra origins in `ALLOWED_ORIGINS`:
+    /// one setting moves the dashboard, its CORS, its sessions and its redirects together.
     pub fn from_env(env: &worker::Env) -> Self {
-        Self::parse(&env.var(ALLOWED_ORIGINS_VAR).map(|v| v.to_string()).unwrap_or_default())
+        let var = |name: &str| env.var(name).map(|v| v.to_string()).unwrap_or_default();
+        Self::from_settings(&var(DASHBOARD_URL_VAR), &var(ALLOWED_ORIGINS_VAR))
+    }
+
+    pub fn from_settings(dashboard_url: &str, extra_origins: &str) -> Self {
+        let dashboard = url::Url::parse(dashboard_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(|u| u.origin().ascii_serialization());
+        let mut policy = Self::parse(extra_origins);
+        if let Some(origin) = dashboard
+            && !policy.origins.contains(&origin)
+        {
+            policy.origins.push(origin);
+        }
+        policy
     }
 
     pub fn allows(&self, origin: &str) -> bool {
@@ -364,6 +381,17 @@ mod tests {
         ] {
             assert!(allowed_redirect(&policy, bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_dashboard_url_alone_sets_the_allowed_origin() {
+        let policy = CorsPolicy::from_settings("https://dash.example.com/app/", "");
+        assert!(policy.listed("https://dash.example.com"));
+        assert!(!policy.allows("https://other.example.com"));
+        let both = CorsPolicy::from_settings("https://dash.example.com", "https://admin.example.com");
+        assert!(both.listed("https://dash.example.com") && both.listed("https://admin.example.com"));
+        assert!(!CorsPolicy::from_settings("not a url", "").allows("null"));
+        assert!(!CorsPolicy::from_settings("javascript:alert(1)", "").allows("null"));
     }
 
     #[test]

@@ -8,8 +8,12 @@ use crate::{
     error::ApiResult,
     metering::DEFAULT_PLAN,
     mode::ProjectType,
-    period::Timestamp,
-    repo::{ProjectScope, metrics::CustomerListRow},
+    period::{self, BillingPeriod, Timestamp},
+    repo::{
+        ProjectScope,
+        metrics::{CustomerListRow, MonthUsage},
+        orders::DayRevenue,
+    },
 };
 
 /// The dashboard shows the newest customers; the figures count all of them.
@@ -17,6 +21,36 @@ pub const CUSTOMER_LIST_LIMIT: i64 = 100;
 /// Products with this many units or fewer (and more than none) are "low stock".
 pub const LOW_STOCK_MAX: i64 = 5;
 pub const RECENT_ORDERS_LIMIT: i64 = 20;
+/// How far back the dashboard's charts go.
+pub const USAGE_CHART_MONTHS: usize = 6;
+pub const REVENUE_CHART_DAYS: usize = 30;
+
+/// Every month of the chart, oldest first, with zeros where nothing was counted.
+fn usage_series(months: &[BillingPeriod], counted: Vec<MonthUsage>) -> Vec<MonthUsage> {
+    months
+        .iter()
+        .map(|m| {
+            let month = m.start.to_rfc3339()[..7].to_owned();
+            let requests = counted.iter().find(|c| c.month == month).map_or(0, |c| c.requests);
+            MonthUsage { month, requests }
+        })
+        .collect()
+}
+
+/// Every day of the chart, oldest first, with zeros where nothing sold.
+fn revenue_series(days: &[Timestamp], sold: Vec<DayRevenue>) -> Vec<DayRevenue> {
+    days.iter()
+        .map(|d| {
+            let day = d.to_rfc3339()[..10].to_owned();
+            let found = sold.iter().find(|s| s.day == day);
+            DayRevenue {
+                revenue_cents: found.map_or(0, |s| s.revenue_cents),
+                orders: found.map_or(0, |s| s.orders),
+                day,
+            }
+        })
+        .collect()
+}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -73,7 +107,10 @@ async fn store_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResult<Valu
             })
         })
         .collect();
+    let days = period::recent_days(now, REVENUE_CHART_DAYS);
+    let revenue_by_day = revenue_series(&days, scope.revenue_by_day(days[0]).await?);
     Ok(json!({
+        "revenueByDay": revenue_by_day,
         "metrics": {
             "totalSales": sales.total_sales,
             "unitsSold": sales.units_sold,
@@ -107,7 +144,14 @@ pub async fn project_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResul
                 .into_iter()
                 .map(CustomerSummary::from)
                 .collect();
-            json!({ "metrics": summary, "customers": customers })
+            let months = BillingPeriod::recent_months(now, USAGE_CHART_MONTHS);
+            let usage_by_month = usage_series(&months, scope.usage_by_month(months[0].start).await?);
+            json!({
+                "metrics": summary,
+                "customers": customers,
+                "usageByMonth": usage_by_month,
+                "tierMix": scope.tier_mix().await?,
+            })
         }
         ProjectType::Store => store_dashboard(scope, now).await?,
     };

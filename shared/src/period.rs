@@ -90,6 +90,15 @@ impl BillingPeriod {
         }
     }
 
+    /// The `count` calendar months up to and including the one containing `now`, oldest first.
+    pub fn recent_months(now: Timestamp, count: usize) -> Vec<Self> {
+        let mut months = vec![Self::calendar_month(now)];
+        while months.len() < count {
+            months.insert(0, Self::calendar_month(Timestamp(months[0].start.0 - 1)));
+        }
+        months
+    }
+
     /// A paid user's period comes from their Stripe subscription. If that period has already
     /// ended (a renewal webhook not yet processed), fall back to the calendar month so usage is
     /// never counted against a stale window. A period that starts later than our clock says is a
@@ -101,6 +110,16 @@ impl BillingPeriod {
             Self::calendar_month(now)
         }
     }
+}
+
+/// The midnights (UTC) of the `count` days up to and including the one containing `now`, oldest
+/// first.
+pub fn recent_days(now: Timestamp, count: usize) -> Vec<Timestamp> {
+    let today = now.0.div_euclid(86_400);
+    (0..count as i64)
+        .rev()
+        .map(|back| Timestamp((today - back) * 86_400))
+        .collect()
 }
 
 // Howard Hinnant's `days_from_civil` / `civil_from_days`: exact proleptic Gregorian arithmetic
@@ -131,6 +150,32 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_months_and_days_end_now_and_cross_year_ends() {
+        let now = Timestamp::parse_rfc3339("2026-02-10T12:00:00Z").unwrap();
+        let months: Vec<String> = BillingPeriod::recent_months(now, 4)
+            .iter()
+            .map(|m| m.start.to_rfc3339())
+            .collect();
+        assert_eq!(
+            months,
+            [
+                "2025-11-01T00:00:00Z",
+                "2025-12-01T00:00:00Z",
+                "2026-01-01T00:00:00Z",
+                "2026-02-01T00:00:00Z"
+            ]
+        );
+        let days: Vec<String> = recent_days(Timestamp::parse_rfc3339("2026-03-01T00:00:05Z").unwrap(), 3)
+            .iter()
+            .map(|d| d.to_rfc3339())
+            .collect();
+        assert_eq!(
+            days,
+            ["2026-02-27T00:00:00Z", "2026-02-28T00:00:00Z", "2026-03-01T00:00:00Z"]
+        );
+    }
 
     #[test]
     fn formats_rfc3339() {

@@ -449,21 +449,37 @@ fn an_oauth_state_is_consumed_once_and_only_before_it_expires() {
     };
     insert("ost_fresh", "2026-11-22T00:10:00Z");
     insert("ost_stale", "2026-11-22T00:01:00Z");
-    let consume = |nonce: &str| -> Option<String> {
-        conn.query_row(platforms::CONSUME_OAUTH_STATE, (nonce, "2026-11-22T00:05:00Z"), |r| {
-            r.get(0)
-        })
+    let consume_for = |nonce: &str, platform: &str| -> Option<String> {
+        conn.query_row(
+            platforms::CONSUME_OAUTH_STATE,
+            (nonce, "2026-11-22T00:05:00Z", platform),
+            |r| r.get(0),
+        )
         .optional()
         .unwrap()
     };
-    assert_eq!(consume("ost_fresh").as_deref(), Some("plt_a"));
+    let consume = |nonce: &str| consume_for(nonce, "plt_a");
+    assert_eq!(
+        consume_for("ost_fresh", "plt_b"),
+        None,
+        "another developer's session cannot redeem it"
+    );
+    let owner: String = conn
+        .query_row(platforms::SELECT_OAUTH_STATE_OWNER, ["ost_fresh"], |r| r.get(0))
+        .unwrap();
+    assert_eq!(owner, "plt_a");
+    assert_eq!(
+        consume("ost_fresh").as_deref(),
+        Some("plt_a"),
+        "and its owner still can"
+    );
     assert_eq!(consume("ost_fresh"), None, "a replayed state is refused");
     assert_eq!(consume("ost_stale"), None, "an expired state is refused");
     assert_eq!(consume("ost_unknown"), None);
 }
 
 #[test]
-fn key_rotation_is_compare_and_swap() {
+fn key_rotation_is_compare_and_swap_with_an_optional_grace_period() {
     let conn = migrated(None);
     let p = project(&conn, Mode::Test);
     let old: String = conn
@@ -471,25 +487,48 @@ fn key_rotation_is_compare_and_swap() {
             r.get(0)
         })
         .unwrap();
-    let (first, second) = ("1".repeat(64), "2".repeat(64));
-    let rotate = |from: &str, to: &str| {
+    let (first, second, third) = ("1".repeat(64), "2".repeat(64), "3".repeat(64));
+    let rotate = |from: &str, to: &str, grace_until: Option<&str>| {
         conn.execute(
             project_sql::ROTATE_SECRET,
-            (p.publishable_key.as_str(), from, to, "now"),
+            (
+                p.publishable_key.as_str(),
+                from,
+                to,
+                "2026-11-30T00:00:00Z",
+                grace_until,
+            ),
         )
         .unwrap()
     };
-    assert_eq!(rotate(&old, &first), 1);
+    let finds = |hash: &str, now: &str| -> Option<String> {
+        conn.query_row(project_sql::FIND_ACTIVE_KEY_BY_HASH, (hash, now), |r| r.get(0))
+            .optional()
+            .unwrap()
+    };
+    let (during, after) = ("2026-11-30T00:30:00Z", "2026-11-30T01:00:01Z");
+
+    assert_eq!(rotate(&old, &first, Some("2026-11-30T01:00:00Z")), 1);
     assert_eq!(
-        rotate(&old, &second),
+        rotate(&old, &second, None),
         0,
         "a concurrent rotation from the same old key loses"
     );
-    let found: Option<String> = conn
-        .query_row(project_sql::FIND_ACTIVE_KEY_BY_HASH, [old.as_str()], |r| r.get(0))
-        .optional()
-        .unwrap();
-    assert_eq!(found, None, "the old hash no longer authenticates");
+    let pk = Some(p.publishable_key.as_str().to_owned());
+    assert_eq!(finds(&first, during), pk, "the new key works");
+    assert_eq!(finds(&old, during), pk, "the old key works during its grace period");
+    assert_eq!(finds(&old, after), None, "and not after it");
+
+    // Rotating again without grace ends the earlier grace at once and keeps no previous key.
+    assert_eq!(rotate(&first, &second, None), 1);
+    assert_eq!(finds(&old, during), None);
+    assert_eq!(finds(&first, during), None, "no grace: the replaced key stops at once");
+    assert_eq!(finds(&second, during), pk);
+
+    // With grace again, only the key just replaced is kept; the one before it is gone.
+    assert_eq!(rotate(&second, &third, Some("2026-11-30T01:00:00Z")), 1);
+    assert_eq!(finds(&second, during), pk);
+    assert_eq!(finds(&first, during), None);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! a typed view of the environment the tests run in.
 
 pub mod customers;
+pub mod dashboard;
 pub mod journey;
 pub mod stack;
 
@@ -16,6 +17,8 @@ pub struct TestEnv {
     /// The signing secret of api-multi's Connect webhook endpoint (to forge and replay
     /// deliveries in tests).
     pub connect_webhook_secret: String,
+    /// The dashboard's URL: its origin is what the workers allow (CORS, sessions' `azp`).
+    pub dashboard: String,
 }
 
 pub const ENV_API_MULTI: &str = "DREAM_API_MULTI_URL";
@@ -23,6 +26,7 @@ pub const ENV_OAUTH_API: &str = "DREAM_OAUTH_API_URL";
 pub const ENV_FRONT_AUTH_API: &str = "DREAM_FRONT_AUTH_API_URL";
 pub const ENV_EMULATOR: &str = "DREAM_EMULATOR_URL";
 pub const ENV_CONNECT_WEBHOOK_SECRET: &str = "DREAM_CONNECT_WEBHOOK_SECRET";
+pub const ENV_DASHBOARD: &str = "DREAM_DASHBOARD_URL";
 
 impl TestEnv {
     /// Panics with instructions when run outside `make test`.
@@ -38,6 +42,7 @@ impl TestEnv {
             front_auth_api: var(ENV_FRONT_AUTH_API),
             emulator: var(ENV_EMULATOR),
             connect_webhook_secret: var(ENV_CONNECT_WEBHOOK_SECRET),
+            dashboard: var(ENV_DASHBOARD),
         }
     }
 
@@ -50,17 +55,19 @@ impl TestEnv {
             front_auth_api: config.url("front-auth-api"),
             emulator: config.emulator.url(),
             connect_webhook_secret: stack.secrets.connect_webhook.clone(),
+            dashboard: config.dashboard_url(),
         }
     }
 
     /// The variables that hand this environment to the test processes.
-    pub fn vars(&self) -> [(&'static str, &str); 5] {
+    pub fn vars(&self) -> [(&'static str, &str); 6] {
         [
             (ENV_API_MULTI, &self.api_multi),
             (ENV_OAUTH_API, &self.oauth_api),
             (ENV_FRONT_AUTH_API, &self.front_auth_api),
             (ENV_EMULATOR, &self.emulator),
             (ENV_CONNECT_WEBHOOK_SECRET, &self.connect_webhook_secret),
+            (ENV_DASHBOARD, &self.dashboard),
         ]
     }
 

@@ -33,6 +33,7 @@ pub struct WorkerSpec {
 pub const WORKERS: [&str; 3] = ["api-multi", "oauth-api", "front-auth-api"];
 pub const DEV_PORTS: [u16; 3] = [8787, 8788, 8789];
 pub const DEV_EMULATOR_PORT: u16 = 8790;
+pub const DEV_DASHBOARD_PORT: u16 = 5173;
 
 /// The local Stripe + Clerk emulator of a stack.
 #[derive(Debug, Clone)]
@@ -56,7 +57,6 @@ pub mod local_keys {
     pub const CLERK_SECRET_KEY: &str = "sk_test_dreamapilocalclerk";
     pub const CLERK_END_USER_SECRET_KEY: &str = "sk_test_dreamapilocalenduserclerk";
     pub const CONNECT_CLIENT_ID: &str = "ca_dreamapilocal";
-    pub const DASHBOARD_URL: &str = "http://localhost:5173";
 }
 
 /// Where a stack keeps its state and logs, and which ports it uses.
@@ -66,11 +66,14 @@ pub struct StackConfig {
     pub log_dir: PathBuf,
     pub emulator: EmulatorSpec,
     pub workers: Vec<WorkerSpec>,
+    /// Where the dashboard is served (`http://localhost:{port}`): the one setting the workers
+    /// derive their allowed origin and Connect's return address from.
+    pub dashboard_port: u16,
 }
 
 impl StackConfig {
     /// `persistent`: keep the emulator's state in the state directory (`make dev`).
-    pub fn new(base: &Path, emulator_port: u16, ports: [u16; 3], persistent: bool) -> Self {
+    pub fn new(base: &Path, emulator_port: u16, ports: [u16; 3], dashboard_port: u16, persistent: bool) -> Self {
         Self {
             state_dir: base.join("state"),
             log_dir: base.join("logs"),
@@ -88,12 +91,23 @@ impl StackConfig {
                     vars: BTreeMap::new(),
                 })
                 .collect(),
+            dashboard_port,
         }
     }
 
     /// A stack on free ports (tests, bench).
     pub fn on_free_ports(base: &Path) -> Self {
-        Self::new(base, free_port(), [free_port(), free_port(), free_port()], false)
+        Self::new(
+            base,
+            free_port(),
+            [free_port(), free_port(), free_port()],
+            free_port(),
+            false,
+        )
+    }
+
+    pub fn dashboard_url(&self) -> String {
+        format!("http://localhost:{}", self.dashboard_port)
     }
 
     pub fn url(&self, worker: &str) -> String {
@@ -107,14 +121,14 @@ impl StackConfig {
         let em = self.emulator.url();
         let clerk = format!("{em}/clerk/dream-api");
         let api_multi = self.url("api-multi");
-        let oauth = self.url("oauth-api");
+        let dashboard = self.dashboard_url();
         for worker in &mut self.workers {
             let mut set = |k: &str, v: &str| {
                 worker.vars.insert(k.to_owned(), v.to_owned());
             };
             set("STRIPE_API_BASE", &em);
             set("CLERK_ISSUER", &clerk);
-            set("DASHBOARD_URL", DASHBOARD_URL);
+            set("DASHBOARD_URL", &dashboard);
             match worker.name {
                 "api-multi" => {
                     set("STRIPE_TEST_SECRET_KEY", STRIPE_TEST_KEY);
@@ -138,7 +152,6 @@ impl StackConfig {
                     set("STRIPE_TEST_SECRET_KEY", STRIPE_TEST_KEY);
                     set("STRIPE_LIVE_SECRET_KEY", STRIPE_LIVE_KEY);
                     set("OAUTH_STATE_SECRET", &secrets.oauth_state);
-                    set("OAUTH_REDIRECT_URI", &format!("{oauth}/callback"));
                 }
                 _ => {}
             }

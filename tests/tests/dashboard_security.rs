@@ -6,7 +6,6 @@ use base64::Engine;
 use e2e::{
     Reply, TestEnv,
     journey::{self, Developer, StripeEmulator, session_token, unique_email},
-    stack::local_keys,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -71,7 +70,7 @@ async fn bad_session_tokens_are_refused_with_the_reason() {
     let valid = Developer::sign_in(&env, &email).await.unwrap();
     let clerk = env.clerk_dev_base();
     let mint = |extra: Value| {
-        let mut body = json!({"email": email, "azp": local_keys::DASHBOARD_URL});
+        let mut body = json!({"email": email, "azp": env.dashboard});
         body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         session_token(&clerk, body)
     };
@@ -145,38 +144,66 @@ async fn bad_session_tokens_are_refused_with_the_reason() {
 }
 
 #[tokio::test]
-async fn forged_and_replayed_oauth_states_are_refused() {
+async fn forged_replayed_and_other_developers_oauth_states_are_refused() {
     let env = TestEnv::get();
     let developer = Developer::sign_in(&env, &unique_email("oauth")).await.unwrap();
     developer.platform_id().await.unwrap();
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let callback = |query: String| {
-        let client = no_redirects.clone();
-        let url = format!("{}/callback?{query}", env.oauth_api);
-        async move { Reply::from(client.get(url).send().await.unwrap()).await }
+    let post = |who: &Developer, body: Value| {
+        let who = who.clone();
+        async move { who.oauth(Method::POST, "/connect/callback", Some(body)).await }
     };
 
-    let forged = callback("code=ac_x&state=ost_forged.9999999999.00ff".to_owned()).await;
+    let forged = post(
+        &developer,
+        json!({"code": "ac_x", "state": "ost_forged.9999999999.00ff"}),
+    )
+    .await;
     assert_eq!((forged.status, forged.error_code()), (400, "invalid_request"));
-    assert_eq!(callback("code=ac_x".to_owned()).await.status, 400);
+    let missing = post(&developer, json!({"code": "ac_x"})).await;
+    assert_eq!((missing.status, missing.error_code()), (422, "invalid_request"));
 
-    // A real state works once; the same callback URL replayed is refused.
+    // Stripe sends the browser to the dashboard's page, never to a worker.
     let authorize = developer.oauth(Method::GET, "/authorize", None).await;
     let url = authorize.body["url"].as_str().unwrap();
     let redirect = journey::approve_in_emulator(url).await.unwrap();
-    let query = redirect.split_once('?').unwrap().1.to_owned();
-    assert_eq!(callback(query.clone()).await.status, 303);
-    let replayed = callback(query.clone()).await;
+    assert!(
+        redirect.starts_with(&format!("{}/connect/callback?", env.dashboard)),
+        "{redirect}"
+    );
+
+    // The same Stripe redirect relayed with another developer's session (a link planted in
+    // their browser) is refused and does not use up the state ...
+    let intruder = journey::onboarded_developer(&env, "oauth-intruder").await.unwrap();
+    let intruder_account = intruder.stripe_account().await.unwrap();
+    let planted = intruder.finish_connect(&redirect).await;
+    assert_eq!(
+        (planted.status, planted.error_code()),
+        (403, "unauthorized"),
+        "{:?}",
+        planted.body
+    );
+    assert_eq!(intruder.stripe_account().await.unwrap(), intruder_account);
+    // ... so its owner can still finish, once.
+    let finished = developer.finish_connect(&redirect).await;
+    assert_eq!(finished.status, 200, "{:?}", finished.body);
+    assert_eq!(finished.body["connected"], true);
+    assert_eq!(
+        finished.body["stripeAccountId"].as_str(),
+        Some(developer.stripe_account().await.unwrap().as_str())
+    );
+    let replayed = developer.finish_connect(&redirect).await;
     assert_eq!((replayed.status, replayed.error_code()), (400, "invalid_request"));
     // A genuine state with its signature tampered is refused too.
-    let tampered = query.replace("state=ost_", "state=ost_0");
-    assert_eq!(callback(tampered).await.status, 400);
-    // Denying on Stripe's page sends the developer back without connecting.
-    let denied = callback("error=access_denied&error_description=no".to_owned()).await;
-    assert!(denied.header("location").unwrap().contains("stripe=denied"));
+    let tampered = redirect.replace("state=ost_", "state=ost_0");
+    assert_eq!(developer.finish_connect(&tampered).await.status, 400);
+    // Without a session there is nothing to bind the state to.
+    let anonymous = e2e::client()
+        .post(format!("{}/connect/callback", env.oauth_api))
+        .json(&json!({"code": "ac_x", "state": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
 }
 
 #[tokio::test]
@@ -381,7 +408,7 @@ async fn only_a_subscription_to_the_platform_price_grants_the_plan() {
                 ("mode", "subscription"),
                 ("line_items[0][price]", price.body["id"].as_str().unwrap()),
                 ("line_items[0][quantity]", "1"),
-                ("success_url", "http://localhost:5173/ok"),
+                ("success_url", &format!("{}/ok", env.dashboard)),
                 ("client_reference_id", &platform_id),
                 ("metadata[platformId]", &platform_id),
                 ("subscription_data[metadata][platformId]", &platform_id),
@@ -436,12 +463,13 @@ async fn switching_stripe_accounts_is_refused_while_projects_use_the_current_one
     let (developer, _) = journey::saas_project(&env, &[("free", Some(1), 0.0), ("pro", Some(10), 5.0)]).await;
     let before = developer.front(Method::GET, "/get-credentials", None).await.body["stripeAccountId"].clone();
     let callback = developer.connect_stripe().await.unwrap();
-    assert_eq!(callback.status, 303);
-    assert!(
-        callback.header("location").unwrap().contains("stripe=refused"),
+    assert_eq!(
+        (callback.status, callback.error_code()),
+        (409, "conflict"),
         "{:?}",
-        callback.header("location")
+        callback.body
     );
+    assert_eq!(callback.body["stripeAccountId"], before);
     let after = developer.front(Method::GET, "/get-credentials", None).await.body["stripeAccountId"].clone();
     assert_eq!(before, after);
 }

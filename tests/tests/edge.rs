@@ -44,9 +44,9 @@ async fn request_ids_are_unique() {
 async fn cors_preflight_and_origin_checks_on_every_worker() {
     let env = TestEnv::get();
     let client = e2e::client();
-    let dashboard = "http://localhost:5173";
+    let dashboard = env.dashboard.as_str();
     for (name, base) in workers(&env) {
-        let preflight = |origin: &'static str| {
+        let preflight = |origin: &str| {
             client
                 .request(reqwest::Method::OPTIONS, format!("{base}/api/data"))
                 .header("origin", origin)

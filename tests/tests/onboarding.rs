@@ -80,13 +80,8 @@ async fn saas_journey_from_sign_in_to_rotated_live_keys() {
 
     // Connect Stripe through the OAuth pages.
     let callback = developer.connect_stripe().await.unwrap();
-    assert_eq!(callback.status, 303);
-    assert!(
-        callback
-            .header("location")
-            .unwrap()
-            .ends_with("/dashboard?stripe=connected")
-    );
+    assert_eq!(callback.status, 200, "{:?}", callback.body);
+    assert_eq!(callback.body["connected"], true);
     let account = stripe_account(&developer).await;
     assert!(account.starts_with("acct_"), "{account}");
 
@@ -314,4 +309,74 @@ async fn saas_journey_from_sign_in_to_rotated_live_keys() {
         credentials.body["publishableKeys"]["live"][0],
         live.publishable_key.as_str()
     );
+}
+
+#[tokio::test]
+async fn a_rotation_with_a_grace_period_keeps_the_old_key_working_until_the_next_rotation() {
+    let env = TestEnv::get();
+    let api = MeteredApi::new(&env);
+    let (developer, project) = journey::saas_project(&env, &[("free", Some(100), 0.0)]).await;
+    let rotate = |grace: Value| {
+        let developer = developer.clone();
+        let pk = project.publishable_key.clone();
+        async move {
+            let mut body = json!({"publishableKey": pk});
+            if !grace.is_null() {
+                body["gracePeriod"] = grace;
+            }
+            developer.oauth(Method::POST, "/rotate-key", Some(body)).await
+        }
+    };
+    let with_key = |secret: &str| TestProject {
+        secret_key: secret.to_owned(),
+        ..project.clone()
+    };
+
+    let bad = rotate(json!("2h")).await;
+    assert_eq!(
+        (bad.status, bad.error_code()),
+        (422, "invalid_request"),
+        "{:?}",
+        bad.body
+    );
+    assert_eq!(
+        track(&api, &project, "u").await.status,
+        200,
+        "a refused rotation changes nothing"
+    );
+
+    let first = rotate(json!("1h")).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    let until = first.body["previousKeyExpiresAt"].as_str().unwrap().to_owned();
+    let remaining = shared::period::Timestamp::parse_rfc3339(&until).unwrap().0 - chrono_now();
+    assert!((3_500..=3_600).contains(&remaining), "{until}");
+    let second_key = with_key(first.body["secretKey"].as_str().unwrap());
+    assert_eq!(
+        track(&api, &project, "u").await.body["usage"]["count"],
+        2,
+        "old key, same counter"
+    );
+    assert_eq!(track(&api, &second_key, "u").await.body["usage"]["count"], 3);
+    let projects = developer.front(Method::GET, "/projects", None).await;
+    assert_eq!(
+        projects.body["projects"][0]["test"]["previousKeyExpiresAt"],
+        until.as_str()
+    );
+
+    // Rotating again ends the earlier grace at once: only the key just replaced may linger.
+    let second = rotate(Value::Null).await;
+    assert_eq!(second.status, 200, "{:?}", second.body);
+    assert_eq!(second.body["previousKeyExpiresAt"], Value::Null);
+    for old in [&project, &second_key] {
+        assert_eq!(track(&api, old, "u").await.status, 401);
+    }
+    let third_key = with_key(second.body["secretKey"].as_str().unwrap());
+    assert_eq!(track(&api, &third_key, "u").await.body["usage"]["count"], 4);
+}
+
+fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }

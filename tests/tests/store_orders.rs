@@ -97,6 +97,16 @@ async fn the_store_checklist_cart_paid_sold_out_and_expiry() {
         (4900, 3)
     );
     assert_eq!(metric(&dashboard, "inStock"), 3 + 2);
+    // The revenue chart: 30 days, oldest first, today's sale on the last one.
+    let days = dashboard["revenueByDay"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    let today = days.last().unwrap();
+    assert_eq!(
+        (today["revenueCents"].as_i64(), today["orders"].as_i64()),
+        (Some(4900), Some(1))
+    );
+    assert_eq!(today["day"].as_str(), order_day(&dashboard).as_deref());
+    assert!(days[..29].iter().all(|d| d["revenueCents"] == 0));
     let order = &dashboard["recentOrders"][0];
     assert_eq!(
         (order["email"].as_str(), order["amountCents"].as_i64()),
@@ -392,4 +402,11 @@ async fn carts_refuse_bad_input_and_inventory_edits_respect_holds() {
     let refused = saas_api.get("/api/products", None).await;
     assert_eq!((refused.status, refused.error_code()), (400, "invalid_request"));
     assert!(refused.body["error"].as_str().unwrap().contains("SaaS"));
+}
+
+/// The UTC day of the newest order's payment, as the chart labels days.
+fn order_day(dashboard: &Value) -> Option<String> {
+    dashboard["recentOrders"][0]["paidAt"]
+        .as_str()
+        .map(|t| t[..10].to_owned())
 }

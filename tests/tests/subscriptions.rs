@@ -96,6 +96,13 @@ async fn the_saas_checklist_from_free_to_paid_to_free() {
         (1, 0, 3)
     );
     assert_eq!(listed(&dashboard, &user)["status"], "none");
+    // The usage chart: six months, oldest first, this month's three requests on the last one.
+    let months = dashboard["usageByMonth"].as_array().unwrap();
+    assert_eq!(months.len(), 6);
+    assert_eq!(months[5]["requests"], 3);
+    assert!(months[..5].iter().all(|m| m["requests"] == 0));
+    assert!(months[4]["month"].as_str() < months[5]["month"].as_str());
+    assert_eq!(dashboard["tierMix"], json!([{"tier": "free", "customers": 1}]));
 
     // 3. Upgrade checkout; a second tab gets the same session, not a second one.
     let session = api.checkout(&user, "pro").await.unwrap();
@@ -125,6 +132,7 @@ async fn the_saas_checklist_from_free_to_paid_to_free() {
     assert_eq!(metric(&dashboard, "mrrCents"), 999);
     assert_eq!(listed(&dashboard, &user)["plan"], "pro");
     assert_eq!(listed(&dashboard, &user)["currentPeriodEnd"], end.as_str());
+    assert_eq!(dashboard["tierMix"], json!([{"tier": "pro", "customers": 1}]));
     assert_eq!(clerk_plan(&env, &user, &project.publishable_key).await, "pro");
 
     // 5. No second subscription while one is active.

@@ -12,22 +12,32 @@ mod secret_key;
 pub use developer::{Developer, DeveloperSession, PLATFORM_TOKENS_KV};
 pub use secret_key::{SecretKeyAuth, authenticate_secret_key, parse_bearer};
 
+use axum::http::StatusCode;
+
 use crate::{
     connect,
     error::{ApiError, ApiResult},
     keys::PublishableKey,
     mode::Mode,
     period::Timestamp,
-    repo::{Database, PlatformScope, ProjectScope},
+    repo::{Database, PlatformScope, ProjectScope, platforms::StateRedemption},
 };
 
-/// The Connect OAuth callback's authentication: a genuine, unexpired, unused `state` names the
-/// developer's platform. Forged, expired and replayed states are all refused the same way.
-pub async fn redeem_oauth_state(db: Database, secret: &str, state: &str, now: Timestamp) -> ApiResult<PlatformScope> {
+/// The Connect OAuth callback's check, made with the developer's own session: a genuine,
+/// unexpired, unused `state` issued to this developer's platform. Forged, expired and replayed
+/// states are refused alike; a state issued to another developer (a link planted in someone
+/// else's browser) is refused with 403 and stays usable by its owner.
+pub async fn redeem_oauth_state(platform: &PlatformScope, secret: &str, state: &str, now: Timestamp) -> ApiResult<()> {
     let refused = || ApiError::invalid_request("Invalid or already used OAuth state; start again from the dashboard");
     let nonce = connect::verify_state(secret, state, now).ok_or_else(refused)?;
-    let platform = db.consume_oauth_state(&nonce, now).await?.ok_or_else(refused)?;
-    Ok(PlatformScope::new(db, platform))
+    match platform.redeem_oauth_state(&nonce, now).await? {
+        StateRedemption::Redeemed => Ok(()),
+        StateRedemption::OtherPlatform => Err(ApiError::unauthorized(
+            "This Stripe authorization was started by another dream-api account; start again from your dashboard",
+        )
+        .with_status(StatusCode::FORBIDDEN)),
+        StateRedemption::Unusable => Err(refused()),
+    }
 }
 
 /// The project a connected account's event may touch: the one its metadata names, only if that

@@ -56,7 +56,10 @@ pub async fn authenticate_secret_key(env: &Env, key: &SecretKey) -> ApiResult<Se
     let config = match kv.get_json::<ProjectConfig>(&entry).await {
         Some(config) => config,
         None => {
-            let publishable_key = db.find_active_key(&hash).await?.ok_or_else(unknown)?;
+            let publishable_key = db
+                .find_active_key(&hash, crate::period::now())
+                .await?
+                .ok_or_else(unknown)?;
             let config = db.load_project_config(&publishable_key).await?.ok_or_else(unknown)?;
             kv.put_json(&entry, &config, Some(cache::CACHE_TTL_SECS)).await;
             config

@@ -92,15 +92,27 @@ impl<'a> ProjectEdit<'a> {
             .ok_or_else(|| ApiError::not_found(format!("No tier named `{name}` in this project")))
     }
 
-    /// After an edit: evicts the key read before it and, if a rotation slipped in between, the
-    /// key that is current now.
+    /// After an edit: evicts the keys read before it and, if a rotation slipped in between, the
+    /// keys that are current now (a key in its grace period is cached like the current one).
     async fn evict_after_edit(&self) {
-        evict(self.env, &self.project.secret_key_hash).await;
-        match self.project.scope.current_secret_hash().await {
-            Ok(Some(current)) if current != self.project.secret_key_hash => evict(self.env, &current).await,
-            Ok(_) => {}
-            Err(e) => crate::log::error(&format!("re-reading the secret key hash for eviction: {e}")),
+        let read_before = self.keys_read_before();
+        for hash in &read_before {
+            evict(self.env, hash).await;
         }
+        match self.project.scope.current_secret_hashes().await {
+            Ok(now) => {
+                for hash in now.iter().filter(|h| !read_before.contains(h)) {
+                    evict(self.env, hash).await;
+                }
+            }
+            Err(e) => crate::log::error(&format!("re-reading the secret key hashes for eviction: {e}")),
+        }
+    }
+
+    fn keys_read_before(&self) -> Vec<SecretKeyHash> {
+        let mut keys = vec![self.project.secret_key_hash.clone()];
+        keys.extend(self.project.previous_secret_key_hash.clone());
+        keys
     }
 
     /// POST /tiers/add
@@ -220,21 +232,52 @@ impl<'a> ProjectEdit<'a> {
         new_key_set(&self.platform, &self.stripe, identity, drafts, now, self.request_id).await
     }
 
-    /// POST /rotate-key: a new secret for the same project and mode; the old one stops working
-    /// at once (its hash is gone from D1 and its cache entry is evicted).
-    pub async fn rotate_key(&self, now: Timestamp) -> ApiResult<SecretKey> {
+    /// POST /rotate-key: a new secret for the same project and mode. The old one keeps working
+    /// for the grace period, or stops at once (its hash leaves D1 and its cache entry is
+    /// evicted). A key still in the grace of an earlier rotation stops at once either way.
+    /// Returns the new key and when the old one stops.
+    pub async fn rotate_key(&self, grace: GracePeriod, now: Timestamp) -> ApiResult<(SecretKey, Option<Timestamp>)> {
         let secret = SecretKey::generate(self.project.mode);
+        let grace_until = grace.seconds().map(|s| Timestamp(now.0 + s));
         if !self
             .project
             .scope
-            .rotate_secret(&self.project.secret_key_hash, &secret.hash(), now)
+            .rotate_secret(&self.project.secret_key_hash, &secret.hash(), grace_until, now)
             .await?
         {
             return Err(ApiError::conflict(
                 "The key was rotated concurrently; reload and try again",
             ));
         }
-        evict(self.env, &self.project.secret_key_hash).await;
-        Ok(secret)
+        if grace_until.is_none() {
+            evict(self.env, &self.project.secret_key_hash).await;
+        }
+        if let Some(previous) = &self.project.previous_secret_key_hash {
+            evict(self.env, previous).await;
+        }
+        Ok((secret, grace_until))
+    }
+}
+
+/// How long a rotated-away secret key keeps working: none, an hour or a day (the choices Stripe's
+/// key roll offers that matter for a deploy).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+pub enum GracePeriod {
+    #[default]
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "1h")]
+    OneHour,
+    #[serde(rename = "24h")]
+    OneDay,
+}
+
+impl GracePeriod {
+    pub fn seconds(self) -> Option<i64> {
+        match self {
+            Self::None => None,
+            Self::OneHour => Some(3_600),
+            Self::OneDay => Some(86_400),
+        }
     }
 }

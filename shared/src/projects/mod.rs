@@ -4,7 +4,7 @@
 
 mod edit;
 
-pub use edit::ProjectEdit;
+pub use edit::{GracePeriod, ProjectEdit};
 
 use serde::Serialize;
 use worker::Env;
@@ -186,6 +186,8 @@ pub struct KeySetView {
     pub status: String,
     pub tier_count: i64,
     pub created_at: String,
+    /// Until when the secret key replaced by the last rotation still works (may be past).
+    pub previous_key_expires_at: Option<String>,
 }
 
 /// Groups key sets into projects, in creation order (the projects-model dashboard tree).
@@ -197,6 +199,7 @@ pub fn dashboard_tree(key_sets: Vec<crate::repo::projects::KeySetSummary>) -> Ve
             status: set.status,
             tier_count: set.tier_count,
             created_at: set.created_at,
+            previous_key_expires_at: set.previous_key_expires_at,
         };
         let index = match projects.iter().position(|p| p.project_id == set.project_id) {
             Some(i) => i,
@@ -233,6 +236,7 @@ mod tests {
             publishable_key: pk.into(),
             status: "active".into(),
             created_at: "2026-01-01T00:00:00Z".into(),
+            previous_key_expires_at: None,
             tier_count: 2,
         }
     }

@@ -34,6 +34,42 @@ LEFT JOIN subscriptions s ON s.subscriptionId = (
 WHERE c.publishableKey = ?1
 ORDER BY c.createdAt DESC, c.userId LIMIT ?3";
 
+/// Requests counted per calendar month of their window's start, from ?2 on (a subscriber's
+/// window belongs to the month it opened in). ?1 publishableKey.
+pub const SELECT_USAGE_BY_MONTH: &str = "\
+SELECT substr(periodStart, 1, 7) AS month, SUM(usageCount) AS requests
+FROM usage_counts WHERE publishableKey = ?1 AND periodStart >= ?2 GROUP BY month";
+
+/// How many customers are on each tier now: an entitling subscription's tier; free once every
+/// subscription ended; the plan the customer was created with if they never subscribed (the
+/// same rule as the customer list). ?1 publishableKey.
+pub const SELECT_TIER_MIX: &str = "\
+SELECT tier, COUNT(*) AS customers FROM (
+  SELECT CASE
+    WHEN s.subscriptionId IS NULL THEN COALESCE(c.plan, 'free')
+    WHEN s.status IN ('active', 'trialing', 'past_due') THEN s.plan
+    ELSE 'free' END AS tier
+  FROM customers c
+  LEFT JOIN subscriptions s ON s.subscriptionId = (
+    SELECT x.subscriptionId FROM subscriptions x WHERE x.publishableKey = c.publishableKey AND x.userId = c.userId
+    ORDER BY x.status IN ('active', 'trialing', 'past_due') DESC, x.currentPeriodEnd DESC LIMIT 1)
+  WHERE c.publishableKey = ?1)
+GROUP BY tier ORDER BY customers DESC, tier";
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthUsage {
+    pub month: String,
+    pub requests: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TierShare {
+    pub tier: String,
+    pub customers: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SaasSummary {
@@ -72,6 +108,17 @@ impl ProjectScope {
             usage_this_period: 0,
             customers: 0,
         }))
+    }
+
+    /// Months with usage since `from` (months without any are absent).
+    pub async fn usage_by_month(&self, from: Timestamp) -> ApiResult<Vec<MonthUsage>> {
+        self.db
+            .all(SELECT_USAGE_BY_MONTH, &[self.pk(), from.to_rfc3339().into()])
+            .await
+    }
+
+    pub async fn tier_mix(&self) -> ApiResult<Vec<TierShare>> {
+        self.db.all(SELECT_TIER_MIX, &[self.pk()]).await
     }
 
     pub async fn customer_list(&self, now: Timestamp, limit: i64) -> ApiResult<Vec<CustomerListRow>> {

@@ -100,7 +100,20 @@ SELECT o.orderId, o.email, COALESCE(o.paidCents, o.amountCents) AS amountCents, 
      FROM order_items i WHERE i.orderId = o.orderId) AS items
 FROM orders o WHERE o.publishableKey = ?1 AND o.status = 'paid' ORDER BY o.paidAt DESC, o.orderId LIMIT ?2";
 
+/// Paid orders and revenue per UTC day of payment, from ?2 on. ?1 publishableKey.
+pub const SELECT_REVENUE_BY_DAY: &str = "\
+SELECT substr(paidAt, 1, 10) AS day, SUM(COALESCE(paidCents, amountCents)) AS revenueCents, COUNT(*) AS orders
+FROM orders WHERE publishableKey = ?1 AND status = 'paid' AND paidAt >= ?2 GROUP BY day";
+
 pub const SELECT_ORDER_STATUS: &str = "SELECT status FROM orders WHERE orderId = ?1 AND publishableKey = ?2";
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayRevenue {
+    pub day: String,
+    pub revenue_cents: i64,
+    pub orders: i64,
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -318,6 +331,13 @@ impl ProjectScope {
             .first(SELECT_SALES_SUMMARY, &[self.pk(), now.to_rfc3339().into()])
             .await?
             .ok_or_else(|| ApiError::internal("sales summary returned no row"))
+    }
+
+    /// Days with paid orders since `from` (days without any are absent).
+    pub async fn revenue_by_day(&self, from: Timestamp) -> ApiResult<Vec<DayRevenue>> {
+        self.db
+            .all(SELECT_REVENUE_BY_DAY, &[self.pk(), from.to_rfc3339().into()])
+            .await
     }
 
     pub async fn recent_orders(&self, limit: i64) -> ApiResult<Vec<RecentOrderRow>> {

