@@ -1,0 +1,176 @@
+//! Every statement of the repository modules, planned by SQLite against the real migrations:
+//! none may read a whole table. A request's cost must depend on the rows it touches, not on how
+//! many tenants the platform has (D1 is SQLite; its planner makes the same choices).
+
+mod common;
+
+use shared::repo::{customers, maintenance, metrics, orders, platforms, projects, subscriptions, usage};
+
+/// Every `pub const …: &str` statement in `shared/src/repo/` (checked below against the source,
+/// so a new statement cannot skip this test).
+const STATEMENTS: &[(&str, &str)] = &[
+    ("customers::INSERT_CUSTOMER", customers::INSERT_CUSTOMER),
+    ("customers::SELECT_CUSTOMER", customers::SELECT_CUSTOMER),
+    (
+        "customers::SELECT_CUSTOMER_BY_EMAIL",
+        customers::SELECT_CUSTOMER_BY_EMAIL,
+    ),
+    ("customers::SET_STRIPE_CUSTOMER", customers::SET_STRIPE_CUSTOMER),
+    ("customers::SWAP_CHECKOUT_SESSION", customers::SWAP_CHECKOUT_SESSION),
+    (
+        "maintenance::PURGE_IDEMPOTENCY_CLAIMS",
+        maintenance::PURGE_IDEMPOTENCY_CLAIMS,
+    ),
+    ("maintenance::PURGE_OAUTH_STATES", maintenance::PURGE_OAUTH_STATES),
+    ("metrics::SELECT_SAAS_SUMMARY", metrics::SELECT_SAAS_SUMMARY),
+    ("metrics::SELECT_CUSTOMER_LIST", metrics::SELECT_CUSTOMER_LIST),
+    ("metrics::SELECT_USAGE_BY_MONTH", metrics::SELECT_USAGE_BY_MONTH),
+    ("metrics::SELECT_TIER_MIX", metrics::SELECT_TIER_MIX),
+    ("orders::SELECT_PRODUCTS", orders::SELECT_PRODUCTS),
+    ("orders::INSERT_ORDER", orders::INSERT_ORDER),
+    ("orders::HOLD_ITEM", orders::HOLD_ITEM),
+    ("orders::SELECT_ORDER_TOTAL", orders::SELECT_ORDER_TOTAL),
+    ("orders::SET_ORDER_AMOUNT", orders::SET_ORDER_AMOUNT),
+    ("orders::OPEN_ORDER", orders::OPEN_ORDER),
+    ("orders::RELEASE_ORDER", orders::RELEASE_ORDER),
+    ("orders::CONSUME_STOCK", orders::CONSUME_STOCK),
+    ("orders::MARK_PAID", orders::MARK_PAID),
+    ("orders::SELECT_SALES_SUMMARY", orders::SELECT_SALES_SUMMARY),
+    ("orders::SELECT_RECENT_ORDERS", orders::SELECT_RECENT_ORDERS),
+    ("orders::SELECT_REVENUE_BY_DAY", orders::SELECT_REVENUE_BY_DAY),
+    ("orders::SELECT_ORDER_STATUS", orders::SELECT_ORDER_STATUS),
+    ("platforms::INSERT_PLATFORM", platforms::INSERT_PLATFORM),
+    ("platforms::SELECT_PLATFORM_BY_USER", platforms::SELECT_PLATFORM_BY_USER),
+    (
+        "platforms::SELECT_PLATFORM_BY_SUBSCRIPTION",
+        platforms::SELECT_PLATFORM_BY_SUBSCRIPTION,
+    ),
+    (
+        "platforms::SELECT_PLATFORM_BY_CUSTOMER",
+        platforms::SELECT_PLATFORM_BY_CUSTOMER,
+    ),
+    ("platforms::REMEMBER_CHECKOUT", platforms::REMEMBER_CHECKOUT),
+    ("platforms::SELECT_PLATFORM_BY_ID", platforms::SELECT_PLATFORM_BY_ID),
+    ("platforms::APPLY_PLAN", platforms::APPLY_PLAN),
+    ("platforms::RECORD_EVENT", platforms::RECORD_EVENT),
+    (
+        "platforms::UPSERT_STRIPE_CONNECTION",
+        platforms::UPSERT_STRIPE_CONNECTION,
+    ),
+    (
+        "platforms::SELECT_STRIPE_CONNECTION",
+        platforms::SELECT_STRIPE_CONNECTION,
+    ),
+    ("platforms::INSERT_OAUTH_STATE", platforms::INSERT_OAUTH_STATE),
+    ("platforms::CONSUME_OAUTH_STATE", platforms::CONSUME_OAUTH_STATE),
+    (
+        "platforms::SELECT_OAUTH_STATE_OWNER",
+        platforms::SELECT_OAUTH_STATE_OWNER,
+    ),
+    ("projects::FIND_ACTIVE_KEY_BY_HASH", projects::FIND_ACTIVE_KEY_BY_HASH),
+    ("projects::SELECT_ACTIVE_PROJECT", projects::SELECT_ACTIVE_PROJECT),
+    ("projects::SELECT_TIERS", projects::SELECT_TIERS),
+    (
+        "projects::SELECT_PROJECT_ON_ACCOUNT",
+        projects::SELECT_PROJECT_ON_ACCOUNT,
+    ),
+    ("projects::SELECT_PLATFORM_PROJECTS", projects::SELECT_PLATFORM_PROJECTS),
+    ("projects::SELECT_OWNED_PROJECT", projects::SELECT_OWNED_PROJECT),
+    ("projects::SELECT_PROJECT_KEY_SETS", projects::SELECT_PROJECT_KEY_SETS),
+    ("projects::INSERT_API_KEY", projects::INSERT_API_KEY),
+    ("projects::INSERT_TIER", projects::INSERT_TIER),
+    ("projects::UPDATE_TIER", projects::UPDATE_TIER),
+    ("projects::SELECT_HELD_UNITS", projects::SELECT_HELD_UNITS),
+    ("projects::SELECT_SECRET_HASH", projects::SELECT_SECRET_HASH),
+    ("projects::ADD_TIER", projects::ADD_TIER),
+    ("projects::DELETE_TIER", projects::DELETE_TIER),
+    ("projects::ROTATE_SECRET", projects::ROTATE_SECRET),
+    ("subscriptions::SELECT_ENTITLEMENT", subscriptions::SELECT_ENTITLEMENT),
+    (
+        "subscriptions::SELECT_ENTITLED_SUBSCRIPTION",
+        subscriptions::SELECT_ENTITLED_SUBSCRIPTION,
+    ),
+    (
+        "subscriptions::SELECT_SUBSCRIPTION_KNOWN",
+        subscriptions::SELECT_SUBSCRIPTION_KNOWN,
+    ),
+    ("subscriptions::UPSERT_SUBSCRIPTION", subscriptions::UPSERT_SUBSCRIPTION),
+    ("subscriptions::CLEAR_LAPSED_PLAN", subscriptions::CLEAR_LAPSED_PLAN),
+    ("subscriptions::SELECT_EVENT_SEEN", subscriptions::SELECT_EVENT_SEEN),
+    ("usage::COUNT_USAGE", usage::COUNT_USAGE),
+    ("usage::CLAIM_IDEMPOTENCY_KEY", usage::CLAIM_IDEMPOTENCY_KEY),
+    ("usage::RECORD_IDEMPOTENT_RESULT", usage::RECORD_IDEMPOTENT_RESULT),
+    ("usage::SELECT_IDEMPOTENCY_CLAIM", usage::SELECT_IDEMPOTENCY_CLAIM),
+    ("usage::SELECT_USAGE", usage::SELECT_USAGE),
+];
+
+/// The plan's lines, as `EXPLAIN QUERY PLAN` prints them.
+fn plan(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
+    let mut statement = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap_or_else(|e| panic!("{e}: {sql}"));
+    // The plan does not depend on the values (no statistics tables): bind NULLs.
+    let nulls = vec![rusqlite::types::Value::Null; statement.parameter_count()];
+    statement
+        .query_map(rusqlite::params_from_iter(nulls), |row| row.get::<_, String>(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A full read of a table or of one of its indexes: `SCAN <table or alias>` (SQLite prints
+/// `SCAN CONSTANT ROW` and `SCAN (subquery-N)` for things that are not tables).
+fn full_scan(line: &str) -> bool {
+    line.strip_prefix("SCAN ")
+        .is_some_and(|rest| !rest.starts_with("CONSTANT ROW") && !rest.starts_with('('))
+}
+
+#[test]
+fn no_statement_reads_a_whole_table() {
+    let conn = common::migrated(None);
+    let mut offenders = Vec::new();
+    for (name, sql) in STATEMENTS {
+        let lines = plan(&conn, sql);
+        if lines.iter().any(|l| full_scan(l)) {
+            offenders.push(format!("{name}:\n    {}", lines.join("\n    ")));
+        }
+    }
+    assert!(offenders.is_empty(), "full scans:\n{}", offenders.join("\n"));
+}
+
+#[test]
+fn the_list_holds_every_repository_statement() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/repo");
+    let mut in_source = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let module = path.file_stem().unwrap().to_string_lossy().into_owned();
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            if let Some(rest) = line.strip_prefix("pub const ")
+                && let Some((name, _)) = rest.split_once(": &str")
+                && name != "DB_BINDING"
+            {
+                in_source.push(format!("{module}::{name}"));
+            }
+        }
+    }
+    let listed: Vec<&str> = STATEMENTS.iter().map(|(name, _)| *name).collect();
+    let missing: Vec<&String> = in_source.iter().filter(|n| !listed.contains(&n.as_str())).collect();
+    assert!(missing.is_empty(), "add these to STATEMENTS: {missing:?}");
+    assert_eq!(listed.len(), in_source.len());
+}
+
+#[test]
+fn the_scan_detector_sees_scans() {
+    let conn = common::migrated(None);
+    assert!(
+        plan(&conn, "SELECT * FROM tiers WHERE features = ?1")
+            .iter()
+            .any(|l| full_scan(l))
+    );
+    assert!(
+        !plan(&conn, "SELECT * FROM tiers WHERE publishableKey = ?1")
+            .iter()
+            .any(|l| full_scan(l))
+    );
+}
