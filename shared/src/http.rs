@@ -56,10 +56,7 @@ impl CorsPolicy {
     }
 
     pub fn from_settings(dashboard_url: &str, extra_origins: &str) -> Self {
-        let dashboard = url::Url::parse(dashboard_url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .map(|u| u.origin().ascii_serialization());
+        let dashboard = origin_of(dashboard_url);
         let mut policy = Self::parse(extra_origins);
         if let Some(origin) = dashboard
             && !policy.origins.contains(&origin)
@@ -77,6 +74,19 @@ impl CorsPolicy {
     pub fn listed(&self, origin: &str) -> bool {
         self.origins.iter().any(|o| o == origin)
     }
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL. By hand: every worker reads its policy on
+/// every request, and a full URL parser adds about 180 KB of Unicode tables to a worker's Wasm.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let plain = !authority.is_empty()
+        && !authority.starts_with(':')
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+    (matches!(scheme, "http" | "https") && plain).then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
 /// A redirect target supplied by a caller must lead back to one of our dashboard origins,
@@ -392,6 +402,18 @@ mod tests {
         assert!(both.listed("https://dash.example.com") && both.listed("https://admin.example.com"));
         assert!(!CorsPolicy::from_settings("not a url", "").allows("null"));
         assert!(!CorsPolicy::from_settings("javascript:alert(1)", "").allows("null"));
+        for bad in [
+            "https://",
+            "https://user@evil.example",
+            "ftp://x.example",
+            "https://a b/",
+        ] {
+            assert_eq!(origin_of(bad), None, "{bad}");
+        }
+        assert_eq!(
+            origin_of("http://LocalHost:5173/x?y#z").as_deref(),
+            Some("http://localhost:5173")
+        );
     }
 
     #[test]

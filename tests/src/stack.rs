@@ -363,7 +363,7 @@ impl Stack {
             .timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| e.to_string())?;
-        for _ in 0..240 {
+        for _ in 0..2400 {
             if let Ok(resp) = client.get(url).send().await
                 && resp.status().is_success()
             {
@@ -377,7 +377,7 @@ impl Stack {
                     self.log_tail(name)
                 ));
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Err(format!(
             "{name} did not answer {url} within 120 s:\n{}",

@@ -1,6 +1,7 @@
-//! `make bench`: POST /api/data on the local stack against a minimal JavaScript worker running
-//! the same D1 statement, measured in the same run with wrk (loopback, bounded in time), plus
-//! each worker's Wasm size. Prints figures; asserts nothing about speed.
+//! `make bench`: POST /api/data on the local stack against a JavaScript worker doing the same
+//! binding calls and statements (bench/baseline/worker.js), measured in the same run with wrk
+//! (loopback, bounded in time); each worker's start-up and first request; and the Wasm sizes.
+//! Prints figures; asserts nothing about speed.
 
 use std::{collections::BTreeMap, path::Path, process::ExitCode, time::Duration};
 
@@ -8,7 +9,11 @@ use e2e::{
     TestEnv, journey,
     stack::{Stack, StackConfig, WORKERS, WorkerSpec, free_port, repo_root},
 };
-use shared::repo::usage::COUNT_USAGE;
+use shared::repo::{
+    projects::{FIND_ACTIVE_KEY_BY_HASH, SELECT_ACTIVE_PROJECT, SELECT_TIERS},
+    subscriptions::SELECT_ENTITLEMENT,
+    usage::COUNT_USAGE,
+};
 use tokio::process::Command;
 
 const DURATION_SECS: u32 = 10;
@@ -35,7 +40,16 @@ pub async fn run() -> Result<ExitCode, String> {
     let mut stack = Stack::start(StackConfig::on_free_ports(&base)).await?;
     let result = prepare_and_measure(&mut stack, &base).await;
     stack.stop().await;
-    let Measured { rust, rust_no_plan, js } = result?;
+    let Measured {
+        throughput:
+            Throughput {
+                rust,
+                rust_no_plan,
+                js,
+                js_no_plan,
+            },
+        cold,
+    } = result?;
     let _ = std::fs::remove_dir_all(&base);
 
     println!(
@@ -47,21 +61,33 @@ pub async fn run() -> Result<ExitCode, String> {
     );
     for (name, f) in [
         ("api-multi (Rust/Wasm)", &rust),
+        ("baseline (JS, same work)", &js),
         ("api-multi, no X-User-Plan", &rust_no_plan),
-        ("baseline (JS, same SQL)", &js),
+        ("baseline, no X-User-Plan", &js_no_plan),
     ] {
         println!(
             "{name:<28} {:>10.1} {:>10.2} {:>10.2} {:>10} {:>8}",
             f.requests_per_sec, f.p50_ms, f.p99_ms, f.requests, f.non_2xx
         );
     }
-    println!(
-        "{:<28} {:>10.2} {:>10.2} {:>10.2}",
-        "ratio api-multi / baseline",
-        rust.requests_per_sec / js.requests_per_sec,
-        rust.p50_ms / js.p50_ms,
-        rust.p99_ms / js.p99_ms
-    );
+    for (name, r, j) in [
+        ("ratio Rust / JS", &rust, &js),
+        ("ratio, no X-User-Plan", &rust_no_plan, &js_no_plan),
+    ] {
+        println!(
+            "{name:<28} {:>10.2} {:>10.2} {:>10.2}",
+            r.requests_per_sec / j.requests_per_sec,
+            r.p50_ms / j.p50_ms,
+            r.p99_ms / j.p99_ms
+        );
+    }
+    println!("(targets: throughput ratio >= 0.9, p99 ratio <= 1.1)");
+
+    println!("\nCold start: a fresh `wrangler dev` of each worker on the running stack:\n");
+    println!("{:<28} {:>14} {:>18}", "", "start→ready ms", "first request ms");
+    for (name, start) in [("api-multi (Rust/Wasm)", &cold.rust), ("baseline (JS)", &cold.js)] {
+        println!("{name:<28} {:>14.0} {:>18.1}", start.ready_ms, start.first_request_ms);
+    }
 
     println!("\nWasm size (release, after wasm-opt):\n");
     println!("{:<16} {:>12} {:>12}", "worker", "raw bytes", "gzip -9");
@@ -77,10 +103,29 @@ pub async fn run() -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-struct Measured {
+struct Throughput {
     rust: Figures,
     rust_no_plan: Figures,
     js: Figures,
+    js_no_plan: Figures,
+}
+
+struct Measured {
+    throughput: Throughput,
+    cold: ColdStarts,
+}
+
+struct ColdStart {
+    /// From spawning `wrangler dev` to the first answer (wrangler and workerd start-up, script
+    /// load and, for Rust, Wasm compilation).
+    ready_ms: f64,
+    /// The first POST /api/data of the fresh isolate (auth from D1 or KV, first statements).
+    first_request_ms: f64,
+}
+
+struct ColdStarts {
+    rust: ColdStart,
+    js: ColdStart,
 }
 
 /// A project created through the API, the baseline bound to the same D1, then both measured.
@@ -92,19 +137,23 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         journey::saas_body("Bench", &[("free", Some(1_000_000_000), 0.0)]),
     )
     .await?;
-    let platform_id = developer.platform_id().await?;
-    let mut vars = BTreeMap::new();
-    vars.insert("COUNT_USAGE_SQL".to_owned(), COUNT_USAGE.to_owned());
-    vars.insert("BENCH_PK".to_owned(), project.publishable_key.clone());
-    vars.insert("BENCH_PLATFORM".to_owned(), platform_id);
-    stack
-        .add_worker(WorkerSpec {
-            name: "baseline",
-            config: "bench/baseline/wrangler.toml".to_owned(),
-            port: free_port(),
-            vars,
-        })
-        .await?;
+    let vars: BTreeMap<String, String> = [
+        ("COUNT_USAGE_SQL", COUNT_USAGE),
+        ("SELECT_ENTITLEMENT_SQL", SELECT_ENTITLEMENT),
+        ("FIND_ACTIVE_KEY_BY_HASH_SQL", FIND_ACTIVE_KEY_BY_HASH),
+        ("SELECT_ACTIVE_PROJECT_SQL", SELECT_ACTIVE_PROJECT),
+        ("SELECT_TIERS_SQL", SELECT_TIERS),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let baseline = |name: &'static str| WorkerSpec {
+        name,
+        config: "bench/baseline/wrangler.toml".to_owned(),
+        port: free_port(),
+        vars: vars.clone(),
+    };
+    stack.add_worker(baseline("baseline")).await?;
     let template = std::fs::read_to_string(repo_root().join("bench/wrk-usage.lua")).map_err(|e| e.to_string())?;
     let script = |name: &str, plan: &str| -> Result<std::path::PathBuf, String> {
         let path = base.join(name);
@@ -116,21 +165,72 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
     };
     let with_plan = script("wrk-usage.lua", "free")?;
     let without_plan = script("wrk-usage-no-plan.lua", "")?;
-    measure(stack, &with_plan, &without_plan).await
+    let throughput = measure(stack, &with_plan, &without_plan).await?;
+    let mut fresh_rust = stack
+        .config
+        .workers
+        .iter()
+        .find(|w| w.name == "api-multi")
+        .cloned()
+        .ok_or("no api-multi in the stack")?;
+    fresh_rust.name = "api-multi-cold";
+    fresh_rust.port = free_port();
+    let cold = ColdStarts {
+        rust: cold_start(stack, fresh_rust, &project.secret_key).await?,
+        js: cold_start(stack, baseline("baseline-cold"), &project.secret_key).await?,
+    };
+    Ok(Measured { throughput, cold })
 }
 
-async fn measure(stack: &Stack, with_plan: &Path, without_plan: &Path) -> Result<Measured, String> {
+/// Starts one more instance of a worker and times it up to its first answer and its first
+/// counted request.
+async fn cold_start(stack: &mut Stack, worker: WorkerSpec, secret: &str) -> Result<ColdStart, String> {
+    let url = format!("http://127.0.0.1:{}", worker.port);
+    let started = std::time::Instant::now();
+    stack.add_worker(worker).await?;
+    let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let first = std::time::Instant::now();
+    let reply = e2e::client()
+        .post(format!("{url}/api/data"))
+        .bearer_auth(secret)
+        .header("x-user-id", "cold-start")
+        .header("x-user-plan", "free")
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let first_request_ms = first.elapsed().as_secs_f64() * 1000.0;
+    if !reply.status().is_success() {
+        return Err(format!(
+            "the first request of a fresh worker answered {}",
+            reply.status()
+        ));
+    }
+    Ok(ColdStart {
+        ready_ms,
+        first_request_ms,
+    })
+}
+
+async fn measure(stack: &Stack, with_plan: &Path, without_plan: &Path) -> Result<Throughput, String> {
     let rust_url = stack.config.url("api-multi");
     let js_url = stack.config.url("baseline");
     // Warm both (JIT, SQLite page cache, KV auth cache) before measuring.
     wrk(&rust_url, with_plan, WARMUP_SECS).await?;
     wrk(&js_url, with_plan, WARMUP_SECS).await?;
+    // Alternating, so drift in the machine's load falls on both alike.
     let rust = wrk(&rust_url, with_plan, DURATION_SECS).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let js = wrk(&js_url, with_plan, DURATION_SECS).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rust_no_plan = wrk(&rust_url, without_plan, DURATION_SECS).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let js = wrk(&js_url, with_plan, DURATION_SECS).await?;
-    Ok(Measured { rust, rust_no_plan, js })
+    let js_no_plan = wrk(&js_url, without_plan, DURATION_SECS).await?;
+    Ok(Throughput {
+        rust,
+        rust_no_plan,
+        js,
+        js_no_plan,
+    })
 }
 
 async fn wrk(url: &str, script: &Path, seconds: u32) -> Result<Figures, String> {
