@@ -6,6 +6,7 @@
 //! - `connected_event_project`: a signed Stripe event from a developer's connected account.
 
 mod developer;
+pub mod failures;
 mod jwks;
 mod secret_key;
 

@@ -7,9 +7,10 @@ use axum::{
 };
 use worker::{Env, send::SendFuture};
 
+use super::failures;
 use crate::{
     cache::{self, Cache},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     keys::{KeyError, SecretKey},
     repo::{Database, Project, ProjectScope},
     tier::ProjectConfig,
@@ -45,9 +46,13 @@ pub fn parse_bearer(header_value: Option<&str>) -> ApiResult<SecretKey> {
     })
 }
 
+pub(super) fn unknown_key() -> ApiError {
+    ApiError::unauthorized("Unknown or revoked secret key")
+}
+
 /// Resolves a secret key to its active project: one KV read when cached, D1 otherwise.
 pub async fn authenticate_secret_key(env: &Env, key: &SecretKey) -> ApiResult<SecretKeyAuth> {
-    let unknown = || ApiError::unauthorized("Unknown or revoked secret key");
+    let unknown = unknown_key;
     let db = Database::from_env(env)?;
     let kv = Cache::from_env(env, cache::TOKENS_KV);
     let hash = key.hash();
@@ -89,8 +94,20 @@ impl FromRequestParts<Env> for SecretKeyAuth {
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or(""));
         let key = parse_bearer(header_value)?;
+        let client = failures::client_address(&parts.headers);
+        let hash = key.hash();
+        let now_ms = crate::period::now_millis();
+        failures::refuse_early(&client, hash.as_str(), now_ms)?;
         // JS-backed futures are !Send; workerd runs one thread, so asserting Send is sound.
-        SendFuture::new(authenticate_secret_key(env, &key)).await
+        SendFuture::new(async move {
+            match authenticate_secret_key(env, &key).await {
+                Err(e) if e.code() == ErrorCode::Unauthorized => {
+                    Err(failures::record_unknown(env, &client, hash.as_str(), now_ms).await)
+                }
+                other => other,
+            }
+        })
+        .await
     }
 }
 
