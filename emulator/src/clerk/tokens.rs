@@ -59,6 +59,9 @@ pub fn issue(db: &mut Db, instance: &str, user_id: &str, req: &TokenRequest, now
         "nbf": now + req.nbf_offset,
         "sid": session_id,
         "sub": user.id,
+        // Not in Clerk's default session token: the `dream-api` JWT template adds it (README),
+        // so the dashboard can show who is signed in.
+        "email": user.email,
         "publicMetadata": user.public_metadata,
     });
     Ok(Issued {

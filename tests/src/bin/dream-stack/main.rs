@@ -6,6 +6,8 @@
 //!                            and then the dashboard's browser tests against it, then
 //!                            everything stopped (`make test`); ARGS go to the Rust test harness
 //!   dream-stack bench        throughput and latency of POST /api/data (`make bench`)
+//!   dream-stack bench-large  hot-path latency on an empty and on a large database
+//!                            (`make bench-large`)
 
 use std::{path::Path, process::ExitCode};
 
@@ -17,6 +19,7 @@ use e2e::{
 use tokio::signal::unix::{SignalKind, signal};
 
 mod bench;
+mod bench_large;
 
 const DEMO_EMAIL: &str = "demo@dream-api.local";
 /// Local only: the emulator's sign-in page takes it for the demo developer.
@@ -30,7 +33,8 @@ async fn main() -> ExitCode {
         Some("dev") => dev().await,
         Some("test") => test(&args[1..]).await,
         Some("bench") => bench::run().await,
-        _ => Err("usage: dream-stack dev | test [test args] | bench".to_owned()),
+        Some("bench-large") => bench_large::run().await,
+        _ => Err("usage: dream-stack dev | test [test args] | bench | bench-large".to_owned()),
     };
     match result {
         Ok(code) => code,
@@ -63,7 +67,10 @@ async fn dev() -> Result<ExitCode, String> {
     );
     let mut stack = Stack::start(config).await?;
     let env = TestEnv::of(&stack);
-    if let Err(e) = serve_dashboard(&stack, &env).await {
+    if std::net::TcpListener::bind(("127.0.0.1", DEV_DASHBOARD_PORT)).is_err() {
+        // A frontend developer's `npm run dev` (Vite, hot reload) already serves it there.
+        println!("Port {DEV_DASHBOARD_PORT} is taken (a Vite dev server?): not serving the built dashboard.");
+    } else if let Err(e) = serve_dashboard(&stack, &env).await {
         stack.stop().await;
         return Err(e);
     }
@@ -74,6 +81,10 @@ async fn dev() -> Result<ExitCode, String> {
             return Err(format!("seeding the demo project: {e}"));
         }
     };
+    // Signing in through the page sets the demo developer's password the first time.
+    if let Err(e) = journey::set_password_by_signing_in(&env, DEMO_EMAIL, DEMO_PASSWORD).await {
+        println!("The demo developer's password was changed by hand ({e}); sign in with yours.");
+    }
     print_banner(&env, &demo, &base.join("demo-project.json"));
     let code = tokio::select! {
         _ = shutdown_signal() => { println!("\nStopping ..."); ExitCode::SUCCESS }
@@ -89,9 +100,6 @@ async fn dev() -> Result<ExitCode, String> {
 
 /// Serves the built dashboard wired to this stack's workers and the emulator's sign-in page.
 async fn serve_dashboard(stack: &Stack, env: &TestEnv) -> Result<(), String> {
-    if !dashboard::dist_dir().join("index.html").exists() {
-        return Ok(()); // the dashboard lands in the next commit
-    }
     let config = dashboard::runtime_config(&env.front_auth_api, &env.oauth_api, &env.api_multi, &env.emulator);
     dashboard::serve(stack.config.dashboard_port, config).await
 }
@@ -108,7 +116,6 @@ async fn ensure_demo_project(env: &TestEnv, base: &Path) -> Result<TestProject, 
         return Ok(demo);
     }
     let developer = journey::ensure_onboarded(env, DEMO_EMAIL).await?;
-    journey::set_password_by_signing_in(env, DEMO_EMAIL, DEMO_PASSWORD).await?;
     let demo = journey::create_project(
         &developer,
         journey::saas_body(
@@ -220,7 +227,7 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
         .env("PATH", node_path(&root))
         .envs(env.vars())
         .kill_on_drop(true);
-    let run_browser = false; // the dashboard and its browser tests land in the next commit
+    let run_browser = harness_args.is_empty() || std::env::var_os("DREAM_BROWSER_TESTS").is_some();
     let outcome = tokio::select! {
         status = async {
             let rust = rust_tests.status().await.map_err(|e| e.to_string())?;

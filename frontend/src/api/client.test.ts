@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AppConfig } from "../config";
+import { ApiError, createApi } from "./client";
+
+const config: AppConfig = {
+  frontAuthApiUrl: "http://front",
+  oauthApiUrl: "http://oauth",
+  apiMultiUrl: "http://multi",
+  auth: { kind: "emulator", signInUrl: "http://e/sign-in" },
+};
+
+function respond(status: number, body: unknown, headers: Record<string, string> = {}) {
+  const fetch = vi.fn(async (_url: URL, _init: RequestInit) => new Response(typeof body === "string" ? body : JSON.stringify(body), { status, headers }));
+  vi.stubGlobal("fetch", fetch);
+  return fetch;
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe("the API client", () => {
+  it("sends the session and JSON, and reads JSON back", async () => {
+    const fetch = respond(200, { connected: true, stripeAccountId: "acct_1" });
+    const api = createApi(config, async () => "tok");
+    await expect(api.connectCallback("ac_1", "st.1.x")).resolves.toEqual({ connected: true, stripeAccountId: "acct_1" });
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(String(url)).toBe("http://oauth/connect/callback");
+    expect(init.method).toBe("POST");
+    expect((init.headers as Record<string, string>).Authorization).toBe("Bearer tok");
+    expect(init.body).toBe('{"code":"ac_1","state":"st.1.x"}');
+  });
+
+  it("leaves out the default grace period and sends the others", async () => {
+    const fetch = respond(200, {});
+    const api = createApi(config, async () => "tok");
+    await api.rotateKey("pk_test_a", "none");
+    await api.rotateKey("pk_test_a", "24h");
+    expect(fetch.mock.calls.map(([, init]) => init.body)).toEqual(['{"publishableKey":"pk_test_a"}', '{"publishableKey":"pk_test_a","gracePeriod":"24h"}']);
+  });
+
+  it("turns an error body into an ApiError with message, code, request id and details", async () => {
+    respond(409, { error: "Your projects use another Stripe account", code: "conflict", requestId: "req_1", stripeAccountId: "acct_old" });
+    const api = createApi(config, async () => "tok");
+    const error = await api.projects().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ message: "Your projects use another Stripe account", status: 409, code: "conflict", requestId: "req_1", details: { stripeAccountId: "acct_old" } });
+  });
+
+  it("falls back to the X-Request-Id header and a generic message", async () => {
+    respond(502, "<html>bad gateway</html>", { "X-Request-Id": "req_2" });
+    const error = await createApi(config, async () => "tok")
+      .credentials()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 502, code: "http_error", requestId: "req_2", message: "GET /get-credentials failed with HTTP 502" });
+  });
+
+  it("reports an unreachable worker and a missing session without calling it", async () => {
+    vi.stubGlobal("fetch", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))));
+    await expect(createApi(config, async () => "tok").projects()).rejects.toMatchObject({ code: "network_error", status: 0 });
+    const fetch = respond(200, {});
+    await expect(createApi(config, async () => null).projects()).rejects.toMatchObject({ code: "unauthorized", status: 401 });
+    expect(fetch).not.toHaveBeenCalled();
+  });
+});

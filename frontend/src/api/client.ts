@@ -1,0 +1,133 @@
+// The dashboard's calls to front-auth-api and oauth-api with the developer's session. Every
+// failure becomes an ApiError carrying the API's message, code and request id. Nothing here
+// logs request or response bodies: some of them carry a secret key.
+
+import type { AppConfig } from "../config";
+import type {
+  ConnectResult,
+  CreatedKeySet,
+  Credentials,
+  Dashboard,
+  GracePeriod,
+  PlatformId,
+  ProjectList,
+  ProjectType,
+  RotatedKey,
+  Tier,
+  TierInput,
+  TierList,
+  UploadedAsset,
+} from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly requestId: string | undefined,
+    /** Extra fields of the error body (`stripe`, `held`, …). */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+/** Any thrown value as an ApiError (a bug in our code still gets shown, not swallowed). */
+export function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ApiError(message, 0, "client_error", undefined);
+}
+
+interface RequestOptions {
+  query?: Record<string, string>;
+  json?: unknown;
+  body?: Blob;
+  contentType?: string;
+}
+
+export type TokenSource = () => Promise<string | null>;
+
+async function call<T>(getToken: TokenSource, method: string, base: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const token = await getToken();
+  if (!token) throw new ApiError("Your session has ended. Sign in again.", 401, "unauthorized", undefined);
+  const url = new URL(base + path);
+  for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+  let body: BodyInit | undefined;
+  if (options.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(options.json);
+  } else if (options.body) {
+    headers["Content-Type"] = options.contentType || "application/octet-stream";
+    body = options.body;
+  }
+  let response: Response;
+  try {
+    response = await fetch(url, { method, headers, body });
+  } catch {
+    throw new ApiError(`Could not reach ${url.host}. Check your connection and try again.`, 0, "network_error", undefined);
+  }
+  const requestId = response.headers.get("x-request-id") ?? undefined;
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const doc = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    const { error, code, requestId: bodyRequestId, ...details } = doc;
+    throw new ApiError(
+      typeof error === "string" ? error : `${method} ${url.pathname} failed with HTTP ${response.status}`,
+      response.status,
+      typeof code === "string" ? code : "http_error",
+      typeof bodyRequestId === "string" ? bodyRequestId : requestId,
+      details,
+    );
+  }
+  return parsed as T;
+}
+
+export function createApi(config: AppConfig, getToken: TokenSource) {
+  const front = <T>(method: string, path: string, options?: RequestOptions) => call<T>(getToken, method, config.frontAuthApiUrl, path, options);
+  const oauth = <T>(method: string, path: string, options?: RequestOptions) => call<T>(getToken, method, config.oauthApiUrl, path, options);
+  return {
+    apiMultiUrl: config.apiMultiUrl,
+
+    generatePlatformId: () => front<PlatformId>("POST", "/generate-platform-id"),
+    credentials: () => front<Credentials>("GET", "/get-credentials"),
+    projects: () => front<ProjectList>("GET", "/projects"),
+    createCheckout: (successUrl: string, cancelUrl: string) =>
+      front<{ url: string; sessionId: string }>("POST", "/create-checkout", { json: { successUrl, cancelUrl } }),
+    dashboard: (publishableKey: string) => front<Dashboard>("GET", "/dashboard", { query: { publishableKey } }),
+    uploadAsset: (file: File) =>
+      front<UploadedAsset>("POST", "/upload-asset", { query: { filename: file.name }, body: file, contentType: file.type }),
+
+    authorizeStripe: () => oauth<{ url: string; expiresAt: string }>("GET", "/authorize"),
+    connectCallback: (code: string, state: string) => oauth<ConnectResult>("POST", "/connect/callback", { json: { code, state } }),
+    createProject: (input: { name: string; projectType: ProjectType; tiers: TierInput[] }) =>
+      oauth<{ success: boolean; project: CreatedKeySet }>("POST", "/create-products", { json: input }),
+    tiers: (publishableKey: string) => oauth<TierList>("GET", "/tiers", { query: { publishableKey } }),
+    updateTier: (publishableKey: string, tier: TierInput) =>
+      oauth<{ success: boolean; tier: Tier }>("PUT", "/tiers", { json: { publishableKey, tier } }),
+    addTier: (publishableKey: string, tier: TierInput) =>
+      oauth<{ success: boolean; tier: Tier }>("POST", "/tiers/add", { json: { publishableKey, tier } }),
+    deleteTier: (publishableKey: string, name: string) =>
+      oauth<{ success: boolean; deleted: string }>("DELETE", "/tiers", { query: { publishableKey, name } }),
+    promoteToLive: (publishableKey: string, tiers?: TierInput[]) =>
+      oauth<{ success: boolean; project: CreatedKeySet }>("POST", "/promote-to-live", { json: tiers ? { publishableKey, tiers } : { publishableKey } }),
+    // "none" is the API's default and is left out, so the request also suits workers without
+    // grace periods.
+    rotateKey: (publishableKey: string, gracePeriod: GracePeriod) =>
+      oauth<RotatedKey>("POST", "/rotate-key", { json: gracePeriod === "none" ? { publishableKey } : { publishableKey, gracePeriod } }),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

@@ -1,0 +1,61 @@
+// Display formatting: one place for money, counts and dates (US English, UTC for periods).
+
+const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+const count = new Intl.NumberFormat("en-US");
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+
+export function money(cents: number, currency = "usd"): string {
+  if (currency.toLowerCase() === "usd") return usd.format(cents / 100);
+  return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(cents / 100);
+}
+
+/** A tier price in dollars as the API sends it (9.99). */
+export function dollars(price: number): string {
+  return usd.format(price);
+}
+
+export function number(value: number): string {
+  return count.format(value);
+}
+
+export function compactNumber(value: number): string {
+  return compact.format(value);
+}
+
+export function date(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString("en-US", { year: "numeric", month: "short", day: "numeric" });
+}
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString("en-US", { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+}
+
+export function time(d: Date): string {
+  return d.toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit", second: "2-digit" });
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "2026-11" → "Nov 2026" (long) or "Nov" (short). */
+export function monthLabel(month: string, long = false): string {
+  const [year, m] = month.split("-");
+  const name = MONTHS[Number(m) - 1] ?? month;
+  return long ? `${name} ${year}` : name;
+}
+
+/** "2026-11-29" → "Nov 29". */
+export function dayLabel(day: string): string {
+  const [, m, d] = day.split("-");
+  const name = MONTHS[Number(m) - 1];
+  return name && d ? `${name} ${Number(d)}` : day;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${number(n)} ${n === 1 ? one : many}`;
+}

@@ -1,0 +1,285 @@
+// A project's figures (GET /dashboard?publishableKey=), refreshed every few seconds while the
+// page is visible: Stripe's webhooks arrive asynchronously, so numbers move on their own.
+
+import { useEffect } from "react";
+import type { CustomerSummary, Dashboard, RecentOrder, SaasDashboard, StoreDashboard } from "../api/types";
+import { useApi, useResource } from "../services";
+import { BarChart, ShareBar } from "../components/charts";
+import { Badge, Card, EmptyState, ErrorNotice, Loading } from "../components/ui";
+import { compactNumber, date, dateTime, dayLabel, money, monthLabel, number, plural, time } from "../lib/format";
+
+export const REFRESH_MS = 5000;
+
+function Stat({ id, label, value, hint }: { id: string; label: string; value: string; hint?: string }) {
+  return (
+    <div className="stat">
+      <dt>{label}</dt>
+      <dd data-testid={`stat-${id}`}>{value}</dd>
+      {hint ? <dd className="stat-hint">{hint}</dd> : null}
+    </div>
+  );
+}
+
+function ChartPlaceholder({ title, children }: { title: string; children: string }) {
+  return (
+    <div className="chart chart-empty">
+      <p className="chart-title">{title}</p>
+      <p className="muted small">{children}</p>
+    </div>
+  );
+}
+
+function statusBadge(c: CustomerSummary) {
+  if (c.status === "none") return <Badge tone="neutral">No subscription</Badge>;
+  if (c.status === "past_due") return <Badge tone="warning">Past due</Badge>;
+  if ((c.status === "active" || c.status === "trialing") && c.cancelAtPeriodEnd) return <Badge tone="warning">Canceling</Badge>;
+  if (c.status === "active") return <Badge tone="success">Active</Badge>;
+  if (c.status === "trialing") return <Badge tone="info">Trialing</Badge>;
+  return <Badge tone="neutral">{c.status.replace(/_/g, " ")}</Badge>;
+}
+
+function SaasFigures({ d }: { d: SaasDashboard }) {
+  const m = d.metrics;
+  const usage = d.usageByMonth;
+  const mix = d.tierMix;
+  const usageTotal = usage?.reduce((s, u) => s + u.requests, 0) ?? 0;
+  const busiest = usage?.reduce<{ month: string; requests: number } | null>((best, u) => (!best || u.requests > best.requests ? u : best), null);
+  const mixTotal = mix?.reduce((s, t) => s + t.customers, 0) ?? 0;
+  return (
+    <>
+      <dl className="stats">
+        <Stat id="activeSubscriptions" label="Active subscriptions" value={number(m.activeSubscriptions)} hint="Paying, past due included" />
+        <Stat id="mrr" label="MRR" value={money(m.mrrCents)} hint="Monthly recurring revenue" />
+        <Stat id="usageThisPeriod" label="Requests this period" value={number(m.usageThisPeriod)} hint="Across all customers" />
+        <Stat id="customers" label="Customers" value={number(m.customers)} />
+        <Stat id="canceling" label="Canceling" value={number(m.canceling)} hint="At period end" />
+        <Stat id="pastDue" label="Past due" value={number(m.pastDue)} hint="Stripe is retrying" />
+      </dl>
+      <div className="chart-grid">
+        <Card>
+          {usage && usage.length > 0 ? (
+            <BarChart
+              title="Requests by month"
+              testId="chart-usage"
+              summary={
+                usageTotal > 0 && busiest
+                  ? `${plural(usageTotal, "request")} over the last ${usage.length} months; ${monthLabel(busiest.month, true)} was the busiest with ${number(busiest.requests)}.`
+                  : `No requests in the last ${usage.length} months yet.`
+              }
+              valueName="Requests"
+              data={usage.map((u) => ({ key: u.month, label: monthLabel(u.month), longLabel: monthLabel(u.month, true), value: u.requests }))}
+              format={number}
+              formatAxis={compactNumber}
+              showValues
+              emptyLabel="No requests yet"
+            />
+          ) : (
+            <ChartPlaceholder title="Requests by month">Monthly usage history will appear here once the API reports it.</ChartPlaceholder>
+          )}
+        </Card>
+        <Card>
+          {mix && mix.length === 0 ? (
+            <ChartPlaceholder title="Customers by tier">No customers on a tier yet. The mix appears with your first customer.</ChartPlaceholder>
+          ) : mix ? (
+            <ShareBar
+              title="Customers by tier"
+              testId="chart-tier-mix"
+              summary={mixTotal > 0 ? `${plural(mixTotal, "customer")}: ${mix.map((t) => `${t.tier} ${number(t.customers)}`).join(", ")}.` : "No customers on any tier yet."}
+              valueName="Customers"
+              data={mix.map((t) => ({ key: t.tier, label: t.tier, value: t.customers }))}
+              format={number}
+            />
+          ) : (
+            <ChartPlaceholder title="Customers by tier">The tier mix will appear here once the API reports it.</ChartPlaceholder>
+          )}
+        </Card>
+      </div>
+      <Card title="Customers" id="customers-title">
+        {d.customers.length === 0 ? (
+          <EmptyState title="No customers yet">Customers appear when your server creates them (POST /api/customers) or they check out.</EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="table table-stack" data-testid="customers-table">
+              <thead>
+                <tr>
+                  <th scope="col">Customer</th>
+                  <th scope="col">Plan</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" className="num">
+                    Requests
+                  </th>
+                  <th scope="col">Period ends</th>
+                  <th scope="col">Since</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.customers.map((c) => (
+                  <tr key={c.id}>
+                    <th scope="row">
+                      <span className="cell-main">{c.email ?? c.id}</span>
+                      {c.email ? <code className="muted small block">{c.id}</code> : null}
+                    </th>
+                    <td data-label="Plan">{c.plan}</td>
+                    <td data-label="Status">{statusBadge(c)}</td>
+                    <td data-label="Requests" className="num">
+                      {number(c.usage)}
+                    </td>
+                    <td data-label="Period ends">{date(c.currentPeriodEnd)}</td>
+                    <td data-label="Since">{date(c.createdAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+    </>
+  );
+}
+
+function orderItems(order: RecentOrder): string {
+  if (!Array.isArray(order.items) || order.items.length === 0) return "—";
+  return order.items.map((i) => `${i.quantity ?? 1} × ${i.product ?? "item"}`).join(", ");
+}
+
+function StoreFigures({ d }: { d: StoreDashboard }) {
+  const m = d.metrics;
+  const series = d.revenueByDay;
+  const total = series?.reduce((s, x) => s + x.revenueCents, 0) ?? 0;
+  const orders = series?.reduce((s, x) => s + x.orders, 0) ?? 0;
+  return (
+    <>
+      <dl className="stats">
+        <Stat id="revenue" label="Revenue" value={money(m.revenueCents)} hint="Charged by Stripe" />
+        <Stat id="totalSales" label="Sales" value={number(m.totalSales)} hint="Paid orders" />
+        <Stat id="unitsSold" label="Units sold" value={number(m.unitsSold)} />
+        <Stat id="inStock" label="In stock" value={number(m.inStock)} hint={`${plural(m.products, "product")}`} />
+        <Stat id="lowStock" label="Low stock" value={number(m.lowStock)} hint="1 to 5 units left" />
+        <Stat id="soldOut" label="Sold out" value={number(m.soldOut)} hint={m.openCheckouts ? `${plural(m.openCheckouts, "open checkout")}` : undefined} />
+      </dl>
+      <Card>
+        {series && series.length > 0 ? (
+          <BarChart
+            title="Revenue by day"
+            testId="chart-revenue"
+            summary={total > 0 ? `${money(total)} from ${plural(orders, "order")} in the last ${series.length} days.` : `No sales in the last ${series.length} days yet.`}
+            valueName="Revenue"
+            data={series.map((x) => ({ key: x.day, label: dayLabel(x.day), longLabel: `${dayLabel(x.day)} (${plural(x.orders, "order")})`, value: x.revenueCents }))}
+            format={(v) => money(v)}
+            formatAxis={(v) => (v >= 100_000 ? `$${compactNumber(v / 100)}` : money(v).replace(/\.00$/, ""))}
+            emptyLabel="No sales yet"
+          />
+        ) : (
+          <ChartPlaceholder title="Revenue by day">Daily revenue will appear here once the API reports it.</ChartPlaceholder>
+        )}
+      </Card>
+      <div className="two-col">
+        <Card title="Stock" id="stock-title">
+          {d.products.length === 0 ? (
+            <EmptyState title="No products" />
+          ) : (
+            <div className="table-wrap">
+              <table className="table table-stack">
+                <thead>
+                  <tr>
+                    <th scope="col">Product</th>
+                    <th scope="col" className="num">
+                      Price
+                    </th>
+                    <th scope="col" className="num">
+                      In stock
+                    </th>
+                    <th scope="col" className="num">
+                      Available
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.products.map((p) => (
+                    <tr key={p.name}>
+                      <th scope="row">
+                        <span className="cell-main">{p.displayName}</span> {p.soldOut ? <Badge tone="danger">Sold out</Badge> : null}
+                      </th>
+                      <td data-label="Price" className="num">
+                        {money(p.priceCents, p.currency)}
+                      </td>
+                      <td data-label="In stock" className="num">
+                        {p.inventory === null ? "∞" : number(p.inventory)}
+                      </td>
+                      <td data-label="Available" className="num">
+                        {p.available === null ? "∞" : number(p.available)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Card>
+        <Card title="Recent orders" id="orders-title">
+          {d.recentOrders.length === 0 ? (
+            <EmptyState title="No orders yet">Paid carts show up here.</EmptyState>
+          ) : (
+            <div className="table-wrap">
+              <table className="table table-stack" data-testid="orders-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Order</th>
+                    <th scope="col">Items</th>
+                    <th scope="col" className="num">
+                      Amount
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.recentOrders.map((o) => (
+                    <tr key={o.orderId}>
+                      <th scope="row">
+                        <span className="cell-main">{o.email ?? "Guest"}</span>
+                        <span className="muted small block">{dateTime(o.paidAt)}</span>
+                      </th>
+                      <td data-label="Items">{orderItems(o)}</td>
+                      <td data-label="Amount" className="num">
+                        {money(o.amountCents, o.currency)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}
+
+export function ProjectMetrics({ publishableKey }: { publishableKey: string }) {
+  const api = useApi();
+  const dashboard = useResource<Dashboard>(`dashboard:${publishableKey}`, () => api.dashboard(publishableKey));
+  const reload = dashboard.reload;
+  useEffect(() => {
+    const id = window.setInterval(() => {
+      if (document.visibilityState === "visible") reload();
+    }, REFRESH_MS);
+    return () => window.clearInterval(id);
+  }, [reload]);
+
+  if (dashboard.status === "loading") return <Loading label="Loading figures…" />;
+  const d = dashboard.data;
+  return (
+    <div className="stack">
+      <div className="metrics-bar">
+        <p className="muted small">
+          {d ? `Updated ${time(new Date(d.generatedAt))}` : null}
+          {dashboard.refreshing ? " · refreshing…" : null}
+        </p>
+        <button type="button" className="btn btn-secondary btn-small" onClick={reload}>
+          Refresh
+        </button>
+      </div>
+      {dashboard.status === "error" ? <ErrorNotice error={dashboard.error} title="The figures could not be loaded" onRetry={reload} /> : null}
+      {d ? d.projectType === "store" ? <StoreFigures d={d} /> : <SaasFigures d={d} /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,491 @@
+// One project, opened by its publishable key (the key names the mode too): selector, test/live
+// toggle, tabs. Overview: keys and rotation, the tier/product editor, integration snippets and
+// the way to go live. Metrics and "Edit & Go Live" have their own views.
+
+import { useRef, useState } from "react";
+import type { GracePeriod, Mode, ProjectList, ProjectView, Tier, TierInput, TierList } from "../api/types";
+import { useAction, useApi, useResource, useServices } from "../services";
+import { Dialog } from "../components/Dialog";
+import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialog";
+import { Shell } from "../components/Shell";
+import { Snippets } from "../components/Snippets";
+import { TierFields } from "../components/TierFields";
+import { Badge, Card, CopyField, EmptyState, ErrorNotice, Loading, Notice, PageHeading } from "../components/ui";
+import { dateTime, dollars, number } from "../lib/format";
+import { emptyTier, type TierErrors, type TierForm, tierToForm, validateTier } from "../lib/tiers";
+import { Link, navigate, useLocation } from "../router";
+import { GoLive } from "./GoLive";
+import { ProjectMetrics } from "./Metrics";
+import { typeLabel } from "./Projects";
+
+export type ProjectTab = "overview" | "metrics" | "go-live";
+
+export interface OpenProject {
+  project: ProjectView;
+  mode: Mode;
+  publishableKey: string;
+}
+
+export function findProject(list: ProjectList, publishableKey: string): OpenProject | null {
+  for (const project of list.projects) {
+    if (project.test?.publishableKey === publishableKey) return { project, mode: "test", publishableKey };
+    if (project.live?.publishableKey === publishableKey) return { project, mode: "live", publishableKey };
+  }
+  return null;
+}
+
+export function ProjectNotFound({ publishableKey }: { publishableKey: string }) {
+  return (
+    <Shell>
+      <PageHeading title="Project not found">Project not found</PageHeading>
+      <EmptyState
+        title="No project of yours has this key"
+        action={
+          <Link to="/projects" className="btn btn-primary">
+            Back to your projects
+          </Link>
+        }
+      >
+        <p>
+          <code className="break">{publishableKey}</code> does not belong to any of your projects. Check the key, or sign in with the account that created it.
+        </p>
+      </EmptyState>
+    </Shell>
+  );
+}
+
+function ProjectHeader({ list, open, tab }: { list: ProjectList; open: OpenProject; tab: ProjectTab }) {
+  const { project, mode, publishableKey } = open;
+  const base = `/projects/${publishableKey}`;
+  const switchTo = (projectId: string) => {
+    const target = list.projects.find((p) => p.projectId === projectId);
+    const key = (mode === "live" ? target?.live?.publishableKey : undefined) ?? target?.test?.publishableKey ?? target?.live?.publishableKey;
+    if (key) navigate(`/projects/${key}${tab === "metrics" ? "/metrics" : ""}`);
+  };
+  const modeHref = (m: Mode) => {
+    const key = m === "live" ? project.live?.publishableKey : project.test?.publishableKey;
+    return key ? `/projects/${key}${tab === "metrics" ? "/metrics" : ""}` : null;
+  };
+  return (
+    <div className="project-header">
+      <div className="project-header-top">
+        <div className="field project-select">
+          <label htmlFor="project-select">Project</label>
+          <select id="project-select" value={project.projectId} onChange={(e) => switchTo(e.target.value)}>
+            {list.projects.map((p) => (
+              <option key={p.projectId} value={p.projectId}>
+                {p.name} ({typeLabel(p.projectType)})
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="mode-toggle" role="group" aria-label="Mode">
+          {(["test", "live"] as const).map((m) => {
+            const href = modeHref(m);
+            const label = m === "test" ? "Test" : "Live";
+            if (m === mode) {
+              return (
+                <span key={m} className={`mode-option mode-option-current mode-${m}`} aria-current="page">
+                  {label}
+                </span>
+              );
+            }
+            return href ? (
+              <Link key={m} to={href} className="mode-option">
+                {label}
+              </Link>
+            ) : (
+              <span key={m} className="mode-option mode-option-disabled" title="Not live yet: use Edit & Go Live">
+                {label}
+                <span className="visually-hidden"> (not available yet)</span>
+              </span>
+            );
+          })}
+        </div>
+      </div>
+      <div className="project-title-row">
+        <PageHeading title={`${project.name} · ${mode === "live" ? "Live" : "Test"}`}>{project.name}</PageHeading>
+        <div className="badges">
+          <Badge tone="info">{typeLabel(project.projectType)}</Badge>
+          {mode === "live" ? <Badge tone="live">Live mode</Badge> : <Badge tone="neutral">Test mode</Badge>}
+        </div>
+      </div>
+      {tab !== "go-live" ? (
+        <nav className="tabs-nav" aria-label="Project sections">
+          <Link to={base} className={`tab-link${tab === "overview" ? " tab-link-current" : ""}`} aria-current={tab === "overview" ? "page" : undefined}>
+            Overview
+          </Link>
+          <Link to={`${base}/metrics`} className={`tab-link${tab === "metrics" ? " tab-link-current" : ""}`} aria-current={tab === "metrics" ? "page" : undefined}>
+            Metrics
+          </Link>
+        </nav>
+      ) : null}
+    </div>
+  );
+}
+
+export function ProjectPage({ publishableKey, tab }: { publishableKey: string; tab: ProjectTab }) {
+  const api = useApi();
+  const projects = useResource<ProjectList>("projects", () => api.projects());
+
+  if (projects.status === "loading") {
+    return (
+      <Shell>
+        <Loading label="Loading project…" />
+      </Shell>
+    );
+  }
+  if (projects.status === "error" && !projects.data) {
+    return (
+      <Shell>
+        <PageHeading title="Project">Project</PageHeading>
+        <ErrorNotice error={projects.error} title="Your projects could not be loaded" onRetry={projects.reload} />
+      </Shell>
+    );
+  }
+  const list = projects.data!;
+  const open = findProject(list, publishableKey);
+  if (!open && projects.refreshing) {
+    return (
+      <Shell>
+        <Loading label="Loading project…" />
+      </Shell>
+    );
+  }
+  if (!open) return <ProjectNotFound publishableKey={publishableKey} />;
+  return (
+    <Shell>
+      <p className="breadcrumb">
+        <Link to="/projects">Projects</Link> <span aria-hidden="true">/</span> {open.project.name}
+      </p>
+      <ProjectHeader list={list} open={open} tab={tab} />
+      {tab === "metrics" ? <ProjectMetrics publishableKey={publishableKey} /> : null}
+      {tab === "overview" ? <Overview open={open} onChanged={projects.reload} /> : null}
+      {tab === "go-live" ? <GoLive open={open} onLive={projects.setData} /> : null}
+    </Shell>
+  );
+}
+
+function Overview({ open, onChanged }: { open: OpenProject; onChanged: () => void }) {
+  const api = useApi();
+  const { config } = useServices();
+  const location = useLocation();
+  const tiers = useResource<TierList>(`tiers:${open.publishableKey}`, () => api.tiers(open.publishableKey));
+  const justCreated = (location.state as { created?: boolean; promoted?: boolean } | null) ?? null;
+  const kind = open.project.projectType;
+  const paidTier = tiers.data?.tiers.find((t) => t.price > 0)?.name;
+  return (
+    <div className="stack">
+      {justCreated?.created ? (
+        <Notice tone="success" title="Project created">
+          Your test keys are ready. Send a first request with the snippets below.
+        </Notice>
+      ) : null}
+      {justCreated?.promoted ? (
+        <Notice tone="success" title="You are live">
+          Live keys are issued and your {kind === "store" ? "products are" : "tiers are"} on sale in live mode.
+        </Notice>
+      ) : null}
+      {open.mode === "test" && !open.project.live ? (
+        <div className="callout">
+          <div>
+            <p className="callout-title">Ready for real customers?</p>
+            <p className="muted">Review your {kind === "store" ? "products" : "tiers"} and get live keys. Your test project stays as it is.</p>
+          </div>
+          <Link to={`/projects/${open.publishableKey}/go-live`} className="btn btn-primary">
+            Edit &amp; Go Live
+          </Link>
+        </div>
+      ) : null}
+      <KeysCard open={open} onRotated={onChanged} />
+      <TiersCard open={open} tiers={tiers} onChanged={onChanged} />
+      <Card title="Integrate" id="integrate-title">
+        <p className="muted">
+          Call the API from your server. Keep the secret key out of browsers and repositories; the publishable key identifies this project and mode.
+        </p>
+        <Snippets apiMultiUrl={config.apiMultiUrl} publishableKey={open.publishableKey} mode={open.mode} projectType={kind} paidTier={paidTier} />
+      </Card>
+    </div>
+  );
+}
+
+const GRACE_OPTIONS: { value: GracePeriod; label: string; hint: string }[] = [
+  { value: "none", label: "Immediately", hint: "The current key stops working now. Use this if it leaked." },
+  { value: "1h", label: "After 1 hour", hint: "Both keys work for an hour while you deploy the new one." },
+  { value: "24h", label: "After 24 hours", hint: "Both keys work for a day." },
+];
+
+function KeysCard({ open, onRotated }: { open: OpenProject; onRotated: () => void }) {
+  const api = useApi();
+  const [rotating, setRotating] = useState(false);
+  const [grace, setGrace] = useState<GracePeriod>("1h");
+  const [secret, setSecret] = useState<SecretToShow | null>(null);
+  const rotateButton = useRef<HTMLButtonElement>(null);
+  const rotate = useAction(async () => {
+    const result = await api.rotateKey(open.publishableKey, grace);
+    setRotating(false);
+    onRotated();
+    const expires = result.previousKeyExpiresAt;
+    setSecret({
+      secretKey: result.secretKey,
+      mode: result.mode,
+      title: `Your new ${result.mode} secret key`,
+      note: expires ? (
+        <p>
+          Your previous key keeps working until <strong>{dateTime(expires)}</strong>. Deploy the new key before then.
+        </p>
+      ) : (
+        <p>Your previous key has stopped working. Requests with it are refused.</p>
+      ),
+    });
+  });
+  const previousUntil = open.project[open.mode]?.previousKeyExpiresAt;
+  const graceActive = previousUntil ? new Date(previousUntil).getTime() > Date.now() : false;
+  return (
+    <Card title="API keys" id="keys-title">
+      {graceActive ? (
+        <Notice tone="info" title="Your previous secret key still works">
+          Until {dateTime(previousUntil)}. Deploy the new key before then; after that, requests with the old key are refused.
+        </Notice>
+      ) : null}
+      <div className="keys">
+        <CopyField label={`Publishable key (${open.mode})`} value={open.publishableKey} testId="publishable-key" />
+        <div className="copy-field">
+          <span className="copy-label">Secret key ({open.mode})</span>
+          <div className="copy-row">
+            <code className="masked" aria-label="Secret key hidden">
+              sk_{open.mode}_••••••••••••••••
+            </code>
+            <button ref={rotateButton} type="button" className="btn btn-secondary btn-small" onClick={() => setRotating(true)}>
+              Rotate key
+            </button>
+          </div>
+          <span className="field-hint">Shown once when it was created. Lost it, or leaked it? Rotate to get a new one.</span>
+        </div>
+      </div>
+      {rotating ? (
+        <Dialog
+          title={`Rotate the ${open.mode} secret key`}
+          description="A new secret key is created and shown once. Choose how long the current key keeps working."
+          onClose={() => {
+            setRotating(false);
+            rotate.clearError();
+          }}
+          footer={
+            <>
+              <button type="button" className="btn btn-ghost" onClick={() => setRotating(false)}>
+                Cancel
+              </button>
+              <button type="button" className="btn btn-danger" onClick={() => void rotate.run()} disabled={rotate.busy}>
+                {rotate.busy ? "Rotating…" : "Rotate key"}
+              </button>
+            </>
+          }
+        >
+          <fieldset className="radio-list">
+            <legend>The current key stops working</legend>
+            {GRACE_OPTIONS.map((o) => (
+              <label key={o.value} className={`radio-row${grace === o.value ? " radio-row-selected" : ""}`}>
+                <input type="radio" name="grace" value={o.value} checked={grace === o.value} onChange={() => setGrace(o.value)} />
+                <span>
+                  <span className="radio-title">{o.label}</span>
+                  <span className="field-hint">{o.hint}</span>
+                </span>
+              </label>
+            ))}
+          </fieldset>
+          {rotate.error ? <ErrorNotice error={rotate.error} title="The key was not rotated" compact /> : null}
+        </Dialog>
+      ) : null}
+      {secret ? <SecretKeyDialog secret={secret} onDone={() => setSecret(null)} /> : null}
+    </Card>
+  );
+}
+
+function limitText(tier: Tier, kind: ProjectView["projectType"]): string {
+  if (kind === "store") return tier.inventory === null ? "Not tracked" : `${number(tier.inventory)} in stock`;
+  return tier.limit === null ? "Unlimited" : `${number(tier.limit)} / month`;
+}
+
+type Editing = { mode: "add"; form: TierForm } | { mode: "edit"; tier: Tier; form: TierForm };
+
+function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: ReturnType<typeof useResource<TierList>>; onChanged: () => void }) {
+  const api = useApi();
+  const kind = open.project.projectType;
+  const store = kind === "store";
+  const noun = store ? "product" : "tier";
+  const [editing, setEditing] = useState<Editing | null>(null);
+  const [errors, setErrors] = useState<TierErrors>({});
+  const [deleting, setDeleting] = useState<Tier | null>(null);
+
+  const save = useAction(async () => {
+    if (!editing) return;
+    const checked = validateTier(kind, editing.form);
+    if (!checked.ok) {
+      setErrors(checked.errors);
+      return;
+    }
+    if (editing.mode === "add" && tiers.data?.tiers.some((t) => t.name === checked.value.name)) {
+      setErrors({ name: `A ${noun} named “${checked.value.name}” already exists` });
+      return;
+    }
+    setErrors({});
+    const input: TierInput = checked.value;
+    if (editing.mode === "add") await api.addTier(open.publishableKey, input);
+    else await api.updateTier(open.publishableKey, input);
+    setEditing(null);
+    tiers.reload();
+    onChanged();
+  });
+
+  const remove = useAction(async (tier: Tier) => {
+    await api.deleteTier(open.publishableKey, tier.name);
+    setDeleting(null);
+    tiers.reload();
+    onChanged();
+  });
+
+  const startEdit = (next: Editing) => {
+    save.clearError();
+    setErrors({});
+    setEditing(next);
+  };
+
+  const list = tiers.data?.tiers ?? [];
+  return (
+    <Card
+      title={store ? "Products" : "Tiers"}
+      id="tiers-title"
+      actions={
+        <button type="button" className="btn btn-secondary btn-small" onClick={() => startEdit({ mode: "add", form: emptyTier(kind) })} disabled={!tiers.data || list.length >= 20}>
+          + Add {noun}
+        </button>
+      }
+    >
+      {tiers.status === "loading" ? <Loading label={`Loading ${noun}s…`} /> : null}
+      {tiers.status === "error" ? <ErrorNotice error={tiers.error} title={`The ${noun}s could not be loaded`} onRetry={tiers.reload} /> : null}
+      {tiers.data && list.length === 0 ? <EmptyState title={`No ${noun}s`}>Add one to start selling.</EmptyState> : null}
+      {list.length > 0 ? (
+        <div className="table-wrap">
+          <table className="table tier-table">
+            <thead>
+              <tr>
+                {store ? (
+                  <th scope="col">
+                    <span className="visually-hidden">Image</span>
+                  </th>
+                ) : null}
+                <th scope="col">Name</th>
+                <th scope="col">Price</th>
+                <th scope="col">{store ? "Stock" : "Limit"}</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((tier) => (
+                <tr key={tier.name} data-testid={`tier-row-${tier.name}`}>
+                  {store ? (
+                    <td className="thumb-cell">
+                      {tier.features?.imageUrl ? <img className="thumb" src={tier.features.imageUrl} alt={`Image of ${tier.displayName}`} /> : <span className="thumb thumb-empty" aria-hidden="true" />}
+                    </td>
+                  ) : null}
+                  <td className="tier-name-cell">
+                    <div className="tier-name">
+                      <strong>{tier.displayName}</strong>
+                      {tier.popular ? <Badge tone="info">Popular</Badge> : null}
+                      {store && tier.soldOut ? <Badge tone="danger">Sold out</Badge> : null}
+                    </div>
+                    <code className="muted small">{tier.name}</code>
+                    {tier.features?.description ? <p className="muted small clamp">{tier.features.description}</p> : null}
+                  </td>
+                  <td data-label="Price">
+                    {tier.price === 0 ? "Free" : dollars(tier.price)}
+                    {!store && tier.price > 0 ? <span className="muted small"> / month</span> : null}
+                  </td>
+                  <td data-label={store ? "Stock" : "Limit"}>{limitText(tier, kind)}</td>
+                  <td className="row-actions">
+                    <button type="button" className="btn btn-ghost btn-small" onClick={() => startEdit({ mode: "edit", tier, form: tierToForm(tier) })} aria-label={`Edit ${tier.name}`}>
+                      Edit
+                    </button>
+                    <button
+                      type="button"
+                      className="btn btn-ghost btn-small btn-danger-text"
+                      onClick={() => {
+                        remove.clearError();
+                        setDeleting(tier);
+                      }}
+                      disabled={list.length <= 1}
+                      title={list.length <= 1 ? `A project keeps at least one ${noun}` : undefined}
+                      aria-label={`Delete ${tier.name}`}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {editing ? (
+        <Dialog
+          title={editing.mode === "add" ? `Add a ${noun}` : `Edit ${editing.tier.displayName}`}
+          size="large"
+          onClose={() => setEditing(null)}
+          footer={
+            <>
+              <button type="button" className="btn btn-ghost" onClick={() => setEditing(null)}>
+                Cancel
+              </button>
+              <button type="submit" form="tier-form" className="btn btn-primary" disabled={save.busy}>
+                {save.busy ? "Saving…" : editing.mode === "add" ? `Add ${noun}` : "Save changes"}
+              </button>
+            </>
+          }
+        >
+          <form
+            id="tier-form"
+            noValidate
+            onSubmit={(e) => {
+              e.preventDefault();
+              void save.run();
+            }}
+          >
+            {editing.mode === "edit" && editing.form.price !== tierToForm(editing.tier).price && editing.tier.priceId ? (
+              <Notice tone="info" title="A new price">
+                Changing the price creates a new Stripe price; existing subscribers keep their tier.
+              </Notice>
+            ) : null}
+            <TierFields kind={kind} form={editing.form} errors={errors} lockName={editing.mode === "edit"} onChange={(patch) => setEditing({ ...editing, form: { ...editing.form, ...patch } })} />
+            {save.error ? <ErrorNotice error={save.error} title={`The ${noun} was not saved`} compact /> : null}
+          </form>
+        </Dialog>
+      ) : null}
+      {deleting ? (
+        <Dialog
+          title={`Delete ${deleting.displayName}?`}
+          size="small"
+          role="alertdialog"
+          onClose={() => setDeleting(null)}
+          footer={
+            <>
+              <button type="button" className="btn btn-ghost" onClick={() => setDeleting(null)}>
+                Keep it
+              </button>
+              <button type="button" className="btn btn-danger" onClick={() => void remove.run(deleting)} disabled={remove.busy}>
+                {remove.busy ? "Deleting…" : `Delete ${noun}`}
+              </button>
+            </>
+          }
+        >
+          <p>
+            <code>{deleting.name}</code> is removed from this project and its Stripe product is archived. {store ? "Open carts can no longer buy it." : "Your users can no longer subscribe to it."}
+          </p>
+          {remove.error ? <ErrorNotice error={remove.error} title={`The ${noun} was not deleted`} compact /> : null}
+        </Dialog>
+      ) : null}
+    </Card>
+  );
+}

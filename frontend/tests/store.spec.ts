@@ -1,0 +1,80 @@
+// Spec 2: a Store project with product images uploaded to R2 through the dashboard.
+
+import { expect, expectAccessible, test } from "./fixtures";
+import { makePng, onboard, takeSecretOnce } from "./flows";
+
+test("a Store project with a product image upload", async ({ page, shots }) => {
+  await onboard(page, "store");
+
+  await test.step("create the store with an uploaded product image", async () => {
+    await page.goto("/projects/new");
+    await page.getByLabel("Project name").fill("Mug Shop");
+    await page.getByLabel(/^Store/).check();
+    await page.getByRole("button", { name: "Next: products" }).click();
+    const product = page.getByRole("group", { name: /Product 1/ });
+    await product.getByLabel("Name", { exact: true }).fill("mug");
+    await product.getByLabel("Display name").fill("Dream mug");
+    await product.getByLabel("Price (USD)").fill("0");
+    await product.getByLabel("In stock").fill("5");
+    await product.getByLabel("Description").fill("A 350 ml stoneware mug.");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await expect(product.getByText("A product must cost more than 0")).toBeVisible();
+    await product.getByLabel("Price (USD)").fill("12.50");
+
+    // Not an image: refused before any upload.
+    await product.locator('input[type="file"]').setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+    await expect(product.getByText("Choose a PNG, JPEG, WebP or GIF image")).toBeVisible();
+
+    await product.locator('input[type="file"]').setInputFiles({ name: "Mug Photo.png", mimeType: "image/png", buffer: makePng(64, 64, [79, 70, 229], [250, 204, 21]) });
+    const preview = product.getByRole("img", { name: /Image of Dream mug/ });
+    await expect(preview).toBeVisible();
+    await expect(preview).toHaveAttribute("src", /\/api\/assets\/plt_[0-9a-z_]+\/\d+-mug-photo\.png$/);
+    await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(64);
+    await shots.take(page, "store-wizard");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await takeSecretOnce(page, "sk_test_", shots, "store-secret");
+    await page.waitForURL(/\/projects\/pk_test_[0-9a-f]+$/);
+  });
+
+  await test.step("the image shows in the product list and in the editor", async () => {
+    const row = page.getByTestId("tier-row-mug");
+    await expect(row).toContainText("$12.50");
+    await expect(row).toContainText("5 in stock");
+    const thumb = row.getByRole("img", { name: "Image of Dream mug" });
+    await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(64);
+    await shots.take(page, "store-project");
+    await expectAccessible(page, "store-project");
+
+    await page.getByRole("button", { name: "Edit mug" }).click();
+    const dialog = page.getByRole("dialog", { name: /Edit Dream mug/ });
+    const editorImage = dialog.getByRole("img", { name: /Image of Dream mug/ });
+    await expect.poll(() => editorImage.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(64);
+    await shots.take(page, "store-editor");
+    await page.keyboard.press("Escape");
+    await expect(dialog).toBeHidden();
+  });
+
+  await test.step("add a second product with its own image in the editor", async () => {
+    await page.getByRole("button", { name: "+ Add product" }).click();
+    const dialog = page.getByRole("dialog", { name: "Add a product" });
+    await dialog.getByLabel("Name", { exact: true }).fill("shirt");
+    await dialog.getByLabel("Price (USD)").fill("25");
+    await dialog.getByLabel("In stock").fill("3");
+    await dialog.locator('input[type="file"]').setInputFiles({ name: "shirt.png", mimeType: "image/png", buffer: makePng(48, 48, [13, 148, 136], [255, 255, 255]) });
+    await expect(dialog.getByRole("img", { name: /Image of shirt/ })).toBeVisible();
+    await dialog.getByRole("button", { name: "Add product" }).click();
+    await expect(dialog).toBeHidden();
+    const row = page.getByTestId("tier-row-shirt");
+    await expect(row).toContainText("$25.00");
+    const thumb = row.getByRole("img");
+    await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(48);
+  });
+
+  await test.step("store metrics", async () => {
+    await page.getByRole("link", { name: "Metrics" }).click();
+    await expect(page.getByTestId("stat-inStock")).toHaveText("8");
+    await expect(page.getByTestId("stat-lowStock")).toHaveText("2");
+    await shots.take(page, "store-metrics");
+    await expectAccessible(page, "store-metrics");
+  });
+});
