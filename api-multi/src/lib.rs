@@ -16,9 +16,6 @@ use axum::{
 use tower_service::Service;
 use worker::{Context, Env, HttpRequest, event};
 
-/// API bodies are small JSON objects; anything bigger is refused before it is read.
-const JSON_BODY_LIMIT: usize = 64 * 1024;
-
 #[event(start)]
 fn start() {
     console_error_panic_hook::set_once();
@@ -50,7 +47,6 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/api/dashboard", get(customers::dashboard))
         .route("/api/products", get(store::products))
         .route("/api/cart/checkout", post(store::cart_checkout))
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .route(
             "/webhook/stripe",
             post(webhook::stripe).layer(DefaultBodyLimit::max(shared::stripe::webhook::MAX_BODY_BYTES)),

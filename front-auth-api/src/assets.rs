@@ -10,14 +10,26 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     ApiError, ApiResult,
-    assets::{ImageKind, MAX_ASSET_BYTES, object_key, sanitize_filename},
+    assets::{ImageKind, MAX_ASSET_BYTES, QUOTA, object_key, sanitize_filename},
     auth::DeveloperSession,
-    config, period,
+    config,
+    error::ErrorCode,
+    period,
     projects::require_paid,
+    repo::assets::AssetUsage,
 };
 use worker::{Env, HttpMetadata};
 
 pub const ASSETS_BUCKET: &str = "ASSETS";
+
+fn quota_view(used: AssetUsage) -> Value {
+    json!({
+        "images": used.images,
+        "bytes": used.bytes,
+        "maxImages": QUOTA.max_images,
+        "maxBytes": QUOTA.max_bytes,
+    })
+}
 
 #[derive(Deserialize)]
 pub struct UploadQuery {
@@ -25,7 +37,8 @@ pub struct UploadQuery {
 }
 
 /// POST /upload-asset?filename=mug.png — the raw image bytes as the body. Only PNG, JPEG, WebP
-/// and GIF (detected from the bytes), at most 5 MB. Returns the public URL.
+/// and GIF (detected from the bytes), at most 5 MB, within the developer's quota (reserved in
+/// D1 before the object is written, given back if R2 fails). Returns the public URL.
 #[worker::send]
 pub async fn upload(
     State(env): State<Env>,
@@ -47,18 +60,64 @@ pub async fn upload(
     let bucket = env
         .bucket(ASSETS_BUCKET)
         .map_err(|e| ApiError::internal(format!("R2 binding: {e}")))?;
+    let base = config::required(&env, "API_MULTI_URL")?;
+    if !platform
+        .reserve_asset(&key, body.len(), kind.content_type(), QUOTA, period::now())
+        .await?
+    {
+        return Err(ApiError::new(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "Your image storage is full ({} images or {} MB); this image does not fit",
+                QUOTA.max_images,
+                QUOTA.max_bytes / (1024 * 1024)
+            ),
+        )
+        .with_detail("quota", quota_view(platform.asset_usage().await?)));
+    }
     let metadata = HttpMetadata {
         content_type: Some(kind.content_type().to_owned()),
         ..Default::default()
     };
-    bucket
-        .put(&key, body.to_vec())
-        .http_metadata(metadata)
-        .execute()
-        .await?;
-    let base = config::required(&env, "API_MULTI_URL")?;
+    if let Err(e) = bucket.put(&key, body.to_vec()).http_metadata(metadata).execute().await {
+        platform.release_asset(&key).await?;
+        return Err(e.into());
+    }
     let url = format!("{}/api/assets/{key}", base.trim_end_matches('/'));
-    Ok(Json(
-        json!({ "url": url, "key": key, "contentType": kind.content_type(), "size": body.len() }),
-    ))
+    Ok(Json(json!({
+        "url": url,
+        "key": key,
+        "contentType": kind.content_type(),
+        "size": body.len(),
+        "quota": quota_view(platform.asset_usage().await?),
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteQuery {
+    key: String,
+}
+
+/// DELETE /upload-asset?key={platformId}/{file} — removes one of the developer's images and
+/// gives its room back. Anyone else's key is a 404. R2 first: if it fails, the image is still
+/// there and still counted.
+#[worker::send]
+pub async fn delete(
+    State(env): State<Env>,
+    DeveloperSession(developer): DeveloperSession,
+    Query(query): Query<DeleteQuery>,
+) -> ApiResult<Json<Value>> {
+    let platform = developer.platform().await?;
+    if !platform.owns_asset(&query.key).await? {
+        return Err(ApiError::not_found("No such image"));
+    }
+    let bucket = env
+        .bucket(ASSETS_BUCKET)
+        .map_err(|e| ApiError::internal(format!("R2 binding: {e}")))?;
+    bucket.delete(&query.key).await?;
+    platform.release_asset(&query.key).await?;
+    Ok(Json(json!({
+        "deleted": query.key,
+        "quota": quota_view(platform.asset_usage().await?),
+    })))
 }

@@ -34,7 +34,9 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route(
             "/upload-asset",
             // One byte over the limit so the handler, not the extractor, reports oversize bodies.
-            post(assets::upload).layer(DefaultBodyLimit::max(shared::assets::MAX_ASSET_BYTES + 1)),
+            post(assets::upload)
+                .layer(DefaultBodyLimit::max(shared::assets::MAX_ASSET_BYTES + 1))
+                .delete(assets::delete),
         );
     let mut app = shared::http::app("front-auth-api", routes, env, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     LimitReached,
     RateLimited,
     Conflict,
+    /// An account allowance is used up (the developer's image storage).
+    QuotaExceeded,
     StripeError,
     Internal,
 }
@@ -32,6 +34,7 @@ impl ErrorCode {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::LimitReached | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict => StatusCode::CONFLICT,
+            Self::QuotaExceeded => StatusCode::FORBIDDEN,
             Self::StripeError => StatusCode::BAD_GATEWAY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -57,6 +60,7 @@ impl ErrorCode {
             Self::LimitReached => "limit_reached",
             Self::RateLimited => "rate_limited",
             Self::Conflict => "conflict",
+            Self::QuotaExceeded => "quota_exceeded",
             Self::StripeError => "stripe_error",
             Self::Internal => "internal",
         }

@@ -5,7 +5,7 @@
 use axum::{
     Json, Router,
     body::to_bytes,
-    extract::{Request, State},
+    extract::{DefaultBodyLimit, Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
     middleware::{Next, from_fn_with_state},
     response::{IntoResponse, Response},
@@ -19,6 +19,14 @@ pub const DASHBOARD_URL_VAR: &str = "DASHBOARD_URL";
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest rejection text we carry over into an error message.
 const MAX_REJECTION_TEXT: usize = 512;
+/// Every route's input is bounded before a handler runs. Bodies: the API's JSON is small; routes
+/// that take more (uploads, webhooks) set their own limit on the route.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+/// Our query strings are a publishable key and a name or two.
+pub const MAX_QUERY_BYTES: usize = 2 * 1024;
+/// All header names and values together; a session token is at most 8 KB of them.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+pub const MAX_HEADER_COUNT: usize = 64;
 const ALLOWED_METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 const ALLOWED_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, X-User-Id, X-User-Plan, X-Request-Id";
 const EXPOSED_HEADERS: &str = "X-Request-Id, Retry-After, Idempotent-Replayed";
@@ -113,6 +121,7 @@ pub fn app<S: Clone + Send + Sync + 'static>(
     routes
         .route("/health", get(move || health(worker)))
         .fallback(not_found)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(from_fn_with_state(cors, edge))
         .with_state(state)
 }
@@ -141,15 +150,36 @@ async fn edge(State(cors): State<CorsPolicy>, mut request: Request, next: Next) 
         (Some(origin), true) => ApiError::unauthorized(format!("Origin {origin} is not allowed"))
             .with_status(StatusCode::FORBIDDEN)
             .into_response(),
-        _ => {
-            request.extensions_mut().insert(request_id.clone());
-            next.run(request).await
-        }
+        _ => match oversized(&request) {
+            Some(problem) => ApiError::invalid_request(problem).into_response(),
+            None => {
+                request.extensions_mut().insert(request_id.clone());
+                next.run(request).await
+            }
+        },
     };
     let mut response = render_errors(response, &request_id).await;
     let allowed_origin = origin.filter(|o| cors.allows(o));
     decorate(response.headers_mut(), &request_id, allowed_origin.as_deref());
     response
+}
+
+/// What is too big about a request's query or headers, if anything.
+fn oversized(request: &Request) -> Option<String> {
+    if request.uri().query().is_some_and(|q| q.len() > MAX_QUERY_BYTES) {
+        return Some(format!("The query string is longer than {MAX_QUERY_BYTES} bytes"));
+    }
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_HEADER_COUNT || bytes > MAX_HEADER_BYTES {
+        return Some(format!(
+            "Too many or too large headers (at most {MAX_HEADER_COUNT} headers and {MAX_HEADER_BYTES} bytes)"
+        ));
+    }
+    None
 }
 
 fn preflight() -> Response {
@@ -283,6 +313,47 @@ mod tests {
 
     fn get_req(path: &str) -> axum::http::Request<Body> {
         axum::http::Request::get(path).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn oversized_queries_headers_bodies_and_nesting_are_4xx_json() {
+        let long_query = format!("/health?{}", "a".repeat(MAX_QUERY_BYTES + 1));
+        let (status, _, body) = call(get_req(&long_query)).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_request"))
+        );
+
+        let mut big_header = get_req("/health");
+        big_header.headers_mut().insert(
+            "x-filler",
+            HeaderValue::from_str(&"b".repeat(MAX_HEADER_BYTES)).unwrap(),
+        );
+        assert_eq!(call(big_header).await.0, StatusCode::BAD_REQUEST);
+        let mut many = get_req("/health");
+        for i in 0..=MAX_HEADER_COUNT {
+            many.headers_mut().insert(
+                HeaderName::from_bytes(format!("x-h{i}").as_bytes()).unwrap(),
+                HeaderValue::from_static("1"),
+            );
+        }
+        assert_eq!(call(many).await.0, StatusCode::BAD_REQUEST);
+
+        let post = |body: String| {
+            axum::http::Request::post("/echo")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .unwrap()
+        };
+        let (status, _, body) = call(post(format!("\"{}\"", "c".repeat(JSON_BODY_LIMIT)))).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["code"], "invalid_request");
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let (status, _, body) = call(post(deep)).await;
+        assert!(status.is_client_error(), "{status}");
+        assert_eq!(body["code"], "invalid_request");
+        // Within the bounds, the same route works.
+        assert_eq!(call(post("[[1]]".into())).await.0, StatusCode::OK);
     }
 
     #[tokio::test]

@@ -591,3 +591,37 @@ fn housekeeping_deletes_only_what_has_expired() {
         .unwrap();
     assert_eq!(left, 1);
 }
+
+#[test]
+fn image_reservations_keep_each_platform_within_its_quota() {
+    use shared::repo::assets;
+    let conn = migrated(None);
+    platform_row(&conn, "plt_a", "user_a");
+    platform_row(&conn, "plt_b", "user_b");
+    let reserve = |key: &str, platform: &str, bytes: i64| {
+        conn.execute(
+            assets::RESERVE_ASSET,
+            (key, platform, bytes, "image/png", "2026-11-30T00:00:00Z", 2, 100),
+        )
+        .unwrap()
+    };
+    assert_eq!(reserve("a/1.png", "plt_a", 60), 1);
+    assert_eq!(reserve("a/2.png", "plt_a", 50), 0, "60 + 50 bytes is over 100");
+    assert_eq!(reserve("a/3.png", "plt_a", 40), 1, "exactly 100 bytes fits");
+    assert_eq!(reserve("a/4.png", "plt_a", 1), 0, "a third image is over 2");
+    assert_eq!(
+        reserve("b/1.png", "plt_b", 100),
+        1,
+        "another platform has its own quota"
+    );
+    let usage: (i64, i64) = conn
+        .query_row(assets::SELECT_ASSET_USAGE, ["plt_a"], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(usage, (2, 100));
+    conn.execute(assets::RELEASE_ASSET, ("a/3.png", "plt_a")).unwrap();
+    assert_eq!(
+        reserve("a/5.png", "plt_a", 40),
+        1,
+        "a released reservation frees its room"
+    );
+}

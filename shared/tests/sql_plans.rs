@@ -4,11 +4,15 @@
 
 mod common;
 
-use shared::repo::{customers, maintenance, metrics, orders, platforms, projects, subscriptions, usage};
+use shared::repo::{assets, customers, maintenance, metrics, orders, platforms, projects, subscriptions, usage};
 
 /// Every `pub const …: &str` statement in `shared/src/repo/` (checked below against the source,
 /// so a new statement cannot skip this test).
 const STATEMENTS: &[(&str, &str)] = &[
+    ("assets::RESERVE_ASSET", assets::RESERVE_ASSET),
+    ("assets::RELEASE_ASSET", assets::RELEASE_ASSET),
+    ("assets::SELECT_ASSET", assets::SELECT_ASSET),
+    ("assets::SELECT_ASSET_USAGE", assets::SELECT_ASSET_USAGE),
     ("customers::INSERT_CUSTOMER", customers::INSERT_CUSTOMER),
     ("customers::SELECT_CUSTOMER", customers::SELECT_CUSTOMER),
     (

@@ -33,7 +33,12 @@ async fn a_flood_of_unknown_keys_from_one_address_is_cut_off_before_any_lookup()
     }
     // ... then the address is refused before any lookup, whatever key it sends.
     let cut_off = from(&address, &random_key()).await;
-    assert_eq!((cut_off.status, cut_off.error_code()), (429, "rate_limited"), "{:?}", cut_off.body);
+    assert_eq!(
+        (cut_off.status, cut_off.error_code()),
+        (429, "rate_limited"),
+        "{:?}",
+        cut_off.body
+    );
     assert_eq!(cut_off.header("retry-after"), Some("60"));
     let valid_from_flooder = from(&address, &project.bearer()).await;
     assert_eq!(valid_from_flooder.status, 429);
@@ -45,5 +50,7 @@ async fn a_flood_of_unknown_keys_from_one_address_is_cut_off_before_any_lookup()
 }
 
 fn rand_octet() -> u8 {
-    shared::keys::random_id("o").bytes().fold(0u8, |a, b| a.wrapping_mul(31).wrapping_add(b))
+    shared::keys::random_id("o")
+        .bytes()
+        .fold(0u8, |a, b| a.wrapping_mul(31).wrapping_add(b))
 }

@@ -91,3 +91,72 @@ async fn the_daily_housekeeping_cron_runs() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Ran scheduled event"), "{body}");
 }
+
+#[tokio::test]
+async fn oversized_input_is_a_4xx_json_error_on_every_route_of_every_worker() {
+    use shared::http::{JSON_BODY_LIMIT, MAX_HEADER_BYTES, MAX_QUERY_BYTES};
+    let env = TestEnv::get();
+    let client = e2e::client();
+    let (developer, project) = e2e::journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
+    // One route per worker that takes a JSON body, and one that takes a query.
+    let routes = [
+        (env.api_multi.clone(), "/api/customers", "/api/usage"),
+        (env.oauth_api.clone(), "/create-products", "/tiers"),
+        (env.front_auth_api.clone(), "/create-checkout", "/dashboard"),
+    ];
+    for (base, post_path, get_path) in routes {
+        let long_query = format!("{base}{get_path}?publishableKey={}", "q".repeat(MAX_QUERY_BYTES));
+        let reply = Reply::from(client.get(long_query).send().await.unwrap()).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (400, "invalid_request"),
+            "{base}{get_path}"
+        );
+        assert!(reply.header("x-request-id").is_some());
+
+        let big_header = client
+            .get(format!("{base}{get_path}"))
+            .header("x-filler", "h".repeat(MAX_HEADER_BYTES))
+            .send()
+            .await
+            .unwrap();
+        let reply = Reply::from(big_header).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (400, "invalid_request"),
+            "{base}{get_path}"
+        );
+
+        let bearer = if base == env.api_multi {
+            project.bearer()
+        } else {
+            format!("Bearer {}", developer.token)
+        };
+        let big_body = client
+            .post(format!("{base}{post_path}"))
+            .header("authorization", &bearer)
+            .header("content-type", "application/json")
+            .body(format!("{{\"name\":\"{}\"}}", "b".repeat(JSON_BODY_LIMIT)))
+            .send()
+            .await
+            .unwrap();
+        let reply = Reply::from(big_body).await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (413, "invalid_request"),
+            "{base}{post_path}"
+        );
+        let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+        let nested = client
+            .post(format!("{base}{post_path}"))
+            .header("authorization", &bearer)
+            .header("content-type", "application/json")
+            .body(deep)
+            .send()
+            .await
+            .unwrap();
+        let reply = Reply::from(nested).await;
+        assert!(matches!(reply.status, 400 | 422), "{base}{post_path}: {}", reply.status);
+        assert_eq!(reply.error_code(), "invalid_request");
+    }
+}

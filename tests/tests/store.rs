@@ -224,3 +224,63 @@ async fn store_journey_with_images_and_inventory() {
         "authenticated: a Store project"
     );
 }
+
+#[tokio::test]
+async fn uploads_stop_at_the_developers_quota_with_a_clear_error() {
+    let env = TestEnv::get();
+    let developer = journey::onboarded_developer(&env, "quota").await.unwrap();
+    let max = shared::assets::QUOTA.max_images as usize;
+    let mut accepted = 0;
+    let mut keys = Vec::new();
+    for chunk in (0..max).collect::<Vec<_>>().chunks(10) {
+        let names: Vec<String> = chunk.iter().map(|i| format!("p{i}.png")).collect();
+        let replies =
+            futures_util::future::join_all(names.iter().map(|name| upload(&developer, name, PNG.to_vec()))).await;
+        for reply in replies {
+            assert_eq!(reply.status, 200, "{:?}", reply.body);
+            keys.push(reply.body["key"].as_str().unwrap().to_owned());
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, max);
+    let over = upload(&developer, "one-more.png", PNG.to_vec()).await;
+    assert_eq!(
+        (over.status, over.error_code()),
+        (403, "quota_exceeded"),
+        "{:?}",
+        over.body
+    );
+    assert_eq!(over.body["quota"]["images"], max as i64);
+    assert!(over.body["error"].as_str().unwrap().contains("storage is full"));
+
+    // Deleting an image gives its room back; another developer cannot delete it.
+    let kept = keys[0].clone();
+    let other = journey::onboarded_developer(&env, "quota-other").await.unwrap();
+    let stranger = delete_image(&other, &kept).await;
+    assert_eq!(stranger.status, 404, "{:?}", stranger.body);
+    let deleted = delete_image(&developer, &kept).await;
+    assert_eq!(deleted.status, 200, "{:?}", deleted.body);
+    assert_eq!(deleted.body["quota"]["images"], max as i64 - 1);
+    let served = e2e::client()
+        .get(format!("{}/api/assets/{kept}", env.api_multi))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 404, "the object is gone from R2");
+    assert_eq!(upload(&developer, "room-again.png", PNG.to_vec()).await.status, 200);
+    // Another developer's quota is their own.
+    let fine = upload(&other, "first.png", PNG.to_vec()).await;
+    assert_eq!(fine.status, 200, "{:?}", fine.body);
+    assert_eq!(fine.body["quota"]["images"], 1);
+}
+
+async fn delete_image(developer: &journey::Developer, key: &str) -> Reply {
+    let response = e2e::client()
+        .delete(format!("{}/upload-asset", developer.env.front_auth_api))
+        .query(&[("key", key)])
+        .bearer_auth(&developer.token)
+        .send()
+        .await
+        .unwrap();
+    Reply::from(response).await
+}

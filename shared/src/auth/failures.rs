@@ -5,6 +5,7 @@
 //! - every unknown key counts against its client address in a rate limit binding, and an
 //!   address over the limit is refused before any lookup for a minute (a flood of fresh random
 //!   keys, which no cache of misses can catch).
+//!
 //! Memory, not KV: writing a KV entry per miss would let the flood buy KV writes instead.
 
 use std::{cell::RefCell, collections::HashMap};
@@ -121,7 +122,10 @@ mod tests {
             recent.remember(&format!("k{i}"), 5_000);
         }
         assert!(recent.len() <= CAPACITY);
-        assert!(recent.contains(&format!("k{}", CAPACITY * 3 - 1), 5_000), "the newest is kept");
+        assert!(
+            recent.contains(&format!("k{}", CAPACITY * 3 - 1), 5_000),
+            "the newest is kept"
+        );
     }
 
     #[test]
@@ -132,7 +136,10 @@ mod tests {
             .find(|s| s.contains(&format!("name = \"{AUTH_FAILURE_LIMITER}\"")))
             .expect("api-multi.toml has the AUTH_FAILURE_LIMITER binding");
         assert!(section.contains(&format!("limit = {AUTH_FAILURE_LIMIT}")), "{section}");
-        assert!(section.contains(&format!("period = {AUTH_FAILURE_PERIOD_SECS}")), "{section}");
+        assert!(
+            section.contains(&format!("period = {AUTH_FAILURE_PERIOD_SECS}")),
+            "{section}"
+        );
     }
 
     #[test]

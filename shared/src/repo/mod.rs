@@ -5,6 +5,7 @@
 //! authenticating a caller for that project (see `auth`). A worker cannot construct one from a
 //! raw publishable key, so an unscoped tenant query cannot be written by accident.
 
+pub mod assets;
 pub mod customers;
 pub mod maintenance;
 pub mod metrics;

@@ -175,7 +175,12 @@ fn latency(mut samples: Vec<f64>) -> Latency {
 fn fill(database: &Path, project: &TestProject, platform: &str) -> rusqlite::Result<()> {
     let mut conn = rusqlite::Connection::open(database)?;
     let tx = conn.transaction()?;
-    let n = |count: i64| format!("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {}) ", count - 1);
+    let n = |count: i64| {
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {}) ",
+            count - 1
+        )
+    };
     let t = "'2026-01-01T00:00:00Z'";
     // Other developers and their projects, two tiers each.
     tx.execute_batch(&format!(
