@@ -36,6 +36,7 @@ pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
         .route("/_emulator/events/{id}/redeliver", post(redeliver))
         .route("/_emulator/events/{id}/deliver_twice", post(deliver_twice))
         .route("/_emulator/deliveries", get(deliveries))
+        .route("/_emulator/webhooks/hold", post(hold).delete(release))
 }
 
 /// A control's body: JSON when it says so, else a form (both are convenient from curl).
@@ -229,4 +230,29 @@ struct DeliveryFilter {
 /// GET /_emulator/deliveries[?event=evt_...]: every attempt, oldest first.
 async fn deliveries(State(app): State<Arc<App>>, Query(filter): Query<DeliveryFilter>) -> Json<Value> {
     Json(json!({ "data": app.deliveries.list(filter.event.as_deref()) }))
+}
+
+/// POST /_emulator/webhooks/hold `{"containing": "plt_…"}`: webhook deliveries of events whose
+/// body contains the string are held back (a slow or failing delivery path), until
+/// DELETE /_emulator/webhooks/hold with the same body sends them, in order.
+async fn hold(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    match fields(&headers, &body).map(|f| text(&f, "containing")) {
+        Ok(Some(containing)) => {
+            app.holds.hold(&containing);
+            Json(json!({ "holding": containing })).into_response()
+        }
+        Ok(None) => StripeError::invalid("Pass {\"containing\": \"<text>\"}.").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn release(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    match fields(&headers, &body).map(|f| text(&f, "containing")) {
+        Ok(Some(containing)) => {
+            let released = delivery::release(&app, &containing);
+            Json(json!({ "released": released })).into_response()
+        }
+        Ok(None) => StripeError::invalid("Pass {\"containing\": \"<text>\"}.").into_response(),
+        Err(e) => e.into_response(),
+    }
 }

@@ -74,6 +74,7 @@ pub struct App {
     pub base_url: String,
     pub http: reqwest::Client,
     pub deliveries: DeliveryLog,
+    pub holds: delivery::Holds,
     /// Bumped by `/_emulator/reset` so deliveries still retrying from before it stop.
     pub generation: AtomicU64,
     dirty: Notify,
@@ -185,6 +186,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         base_url: base_url.clone(),
         http,
         deliveries: DeliveryLog::default(),
+        holds: delivery::Holds::default(),
         generation: AtomicU64::new(0),
         dirty: Notify::new(),
     });

@@ -75,8 +75,12 @@ pub fn paying_subscription<'a>(subscriptions: &'a [Value], platform_price: &str)
     })
 }
 
-/// Checkout for the platform subscription, on the platform's own Stripe account. A session
-/// that is still open is handed out again, so two tabs cannot start two subscriptions.
+/// Checkout for the platform subscription, on the platform's own Stripe account. Never a
+/// second paid subscription for one platform: a previous session that is still open is handed
+/// out again (two tabs, one checkout); one that was paid blocks a new one while its subscription
+/// pays, even if its webhook has not arrived yet; one that cannot be read blocks too (it may
+/// have been paid). A new session reuses the platform's Stripe customer, so all of a platform's
+/// subscriptions live under one customer and the webhook judges them together.
 pub async fn start_checkout(
     platform: &PlatformScope,
     stripe: &Stripe,
@@ -88,14 +92,32 @@ pub async fn start_checkout(
     if p.is_paid() {
         return Err(ApiError::conflict("This platform already has the paid plan"));
     }
-    if let Some(previous) = &p.checkout_session_id
-        && let Ok(session) = stripe
-            .get::<CheckoutSession>(&format!("/checkout/sessions/{previous}"))
+    let mut customer = p.stripe_customer_id.clone();
+    if let Some(previous) = &p.checkout_session_id {
+        let session: CheckoutSession = stripe
+            .get(&format!("/checkout/sessions/{previous}"))
             .await
-        && session.status.as_deref() == Some("open")
-        && let Some(url) = session.url
-    {
-        return Ok((session.id, url));
+            .map_err(|e| e.context("reading your previous checkout before starting another"))?;
+        match session.status.as_deref() {
+            Some("open") => {
+                if let Some(url) = session.url {
+                    return Ok((session.id, url));
+                }
+            }
+            Some("complete") => {
+                if let Some(subscription) = session.subscription.as_ref().and_then(id_of) {
+                    let state: SubscriptionStatus = stripe.get(&format!("/subscriptions/{subscription}")).await?;
+                    if state.status.as_deref().is_some_and(is_paying) {
+                        return Err(ApiError::conflict(
+                            "Your payment went through; the plan turns on as soon as Stripe confirms it. Refresh in a moment.",
+                        )
+                        .with_detail("sessionId", session.id));
+                    }
+                }
+                customer = customer.or_else(|| session.customer.as_ref().and_then(id_of));
+            }
+            _ => {}
+        }
     }
     let form = Form::new()
         .field("mode", "subscription")
@@ -106,7 +128,7 @@ pub async fn start_checkout(
         .field("client_reference_id", &p.platform_id)
         .field("metadata[platformId]", &p.platform_id)
         .field("subscription_data[metadata][platformId]", &p.platform_id)
-        .field_opt("customer", p.stripe_customer_id.as_deref());
+        .field_opt("customer", customer.as_deref());
     // One key per checkout generation: concurrent first calls get the same session from Stripe.
     let key = format!(
         "platform-checkout:{}:{}",
@@ -130,6 +152,12 @@ pub enum Handled {
         new_event: bool,
     },
     Ignored(&'static str),
+}
+
+#[derive(Deserialize)]
+struct SubscriptionStatus {
+    #[serde(default)]
+    status: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -396,6 +396,21 @@ impl StripeEmulator {
         Reply::from(req.send().await.expect("emulator control")).await
     }
 
+    /// Holds back webhook deliveries of events mentioning `containing` (a slow delivery path)
+    /// until `release_webhooks` sends them.
+    pub async fn hold_webhooks(&self, containing: &str) -> Reply {
+        self.control("/webhooks/hold", Some(json!({ "containing": containing })))
+            .await
+    }
+
+    pub async fn release_webhooks(&self, containing: &str) -> Reply {
+        let req = self
+            .http
+            .delete(format!("{}/_emulator/webhooks/hold", self.base))
+            .json(&json!({ "containing": containing }));
+        Reply::from(req.send().await.expect("emulator control")).await
+    }
+
     /// Delivery attempts of one event, oldest first.
     pub async fn deliveries(&self, event: &str) -> Vec<Value> {
         let url = format!("{}/_emulator/deliveries", self.base);

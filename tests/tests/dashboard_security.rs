@@ -473,3 +473,66 @@ async fn switching_stripe_accounts_is_refused_while_projects_use_the_current_one
     let after = developer.front(Method::GET, "/get-credentials", None).await.body["stripeAccountId"].clone();
     assert_eq!(before, after);
 }
+
+#[tokio::test]
+async fn a_paid_checkout_whose_webhook_is_late_never_leads_to_a_second_subscription() {
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let developer = Developer::sign_in(&env, &unique_email("late-webhook")).await.unwrap();
+    let platform_id = developer.platform_id().await.unwrap();
+    assert_eq!(stripe.hold_webhooks(&platform_id).await.status, 200);
+
+    let first = developer.front(Method::POST, "/create-checkout", None).await;
+    let session = first.body["sessionId"].as_str().unwrap().to_owned();
+    let paid = stripe
+        .control(&format!("/checkout/sessions/{session}/complete"), None)
+        .await;
+    assert_eq!(paid.status, 200, "{:?}", paid.body);
+    assert_eq!(developer.plan().await.as_deref(), Some("free"), "the webhook is held");
+
+    // Paid, not yet confirmed: no second session (a second subscription), whatever the tab.
+    for _ in 0..2 {
+        let again = developer.front(Method::POST, "/create-checkout", None).await;
+        assert_eq!(
+            (again.status, again.error_code()),
+            (409, "conflict"),
+            "{:?}",
+            again.body
+        );
+        assert_eq!(again.body["sessionId"], session.as_str());
+    }
+
+    // The webhook arrives: the plan is paid, and still only one subscription exists.
+    assert_eq!(stripe.release_webhooks(&platform_id).await.status, 200);
+    developer.wait_for_plan("paid").await.unwrap();
+    let customer = paid.body["session"]["customer"].as_str().unwrap().to_owned();
+    let subscriptions = stripe
+        .get(
+            &format!("/subscriptions?customer={customer}&status=all"),
+            shared::mode::Mode::Test,
+            None,
+        )
+        .await;
+    assert_eq!(subscriptions.body["data"].as_array().unwrap().len(), 1);
+
+    // Cancelled later: a new checkout is allowed, for the same Stripe customer.
+    let subscription = paid.body["session"]["subscription"].as_str().unwrap().to_owned();
+    assert_eq!(
+        stripe
+            .delete(&format!("/subscriptions/{subscription}"), shared::mode::Mode::Test)
+            .await
+            .status,
+        200
+    );
+    developer.wait_for_plan("free").await.unwrap();
+    let renewed = developer.front(Method::POST, "/create-checkout", None).await;
+    assert_eq!(renewed.status, 200, "{:?}", renewed.body);
+    let new_session = stripe
+        .get(
+            &format!("/checkout/sessions/{}", renewed.body["sessionId"].as_str().unwrap()),
+            shared::mode::Mode::Test,
+            None,
+        )
+        .await;
+    assert_eq!(new_session.body["customer"], customer.as_str());
+}

@@ -56,6 +56,69 @@ pub struct Attempt {
     pub duration_ms: u64,
 }
 
+/// Deliveries held back (a slow or down webhook path, for tests): events whose body contains a
+/// held string are parked instead of sent, until that hold is released.
+#[derive(Default)]
+pub struct Holds(Mutex<HoldState>);
+
+#[derive(Default)]
+struct HoldState {
+    containing: Vec<String>,
+    parked: Vec<(Target, String)>,
+}
+
+impl Holds {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HoldState> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn hold(&self, containing: &str) {
+        let mut state = self.lock();
+        if !state.containing.iter().any(|c| c == containing) {
+            state.containing.push(containing.to_owned());
+        }
+    }
+
+    /// Parks the delivery if a hold matches its body; true when parked.
+    fn park(&self, target: &Target, event_id: &str, body: &[u8]) -> bool {
+        let mut state = self.lock();
+        let text = String::from_utf8_lossy(body);
+        if state.containing.iter().any(|c| text.contains(c.as_str())) {
+            state.parked.push((target.clone(), event_id.to_owned()));
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Lifts a hold and sends what it parked, in the order it was parked. Returns how many.
+pub fn release(app: &Arc<App>, containing: &str) -> usize {
+    let parked: Vec<(Target, String)> = {
+        let mut state = app.holds.lock();
+        state.containing.retain(|c| c != containing);
+        let (released, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut state.parked).into_iter().partition(|(_, id)| {
+            app.read(|db| {
+                db.events
+                    .get(id)
+                    .map(|e| serde_json::to_string(&e.render()).unwrap_or_default())
+            })
+            .is_some_and(|body| body.contains(containing))
+        });
+        state.parked = kept;
+        released
+    };
+    let generation = app.current_generation();
+    let count = parked.len();
+    let app = app.clone();
+    tokio::spawn(async move {
+        for (target, event) in parked {
+            send_in_order(app.clone(), target, vec![event], Reason::Event, generation).await;
+        }
+    });
+    count
+}
+
 #[derive(Default)]
 pub struct DeliveryLog(Mutex<Vec<Attempt>>);
 
@@ -173,6 +236,9 @@ async fn attempt(app: &Arc<App>, target: &Target, event_id: &str, n: u32, reason
     }) else {
         return true;
     };
+    if app.holds.park(target, event_id, &body) {
+        return true;
+    }
     let at = crate::time::now();
     let signature = sign(&target.secret, at, &body);
     let started = Instant::now();

@@ -16,6 +16,8 @@ pub struct CheckoutSession {
     #[serde(default)]
     pub subscription: Option<Value>,
     #[serde(default)]
+    pub customer: Option<Value>,
+    #[serde(default)]
     pub metadata: serde_json::Map<String, Value>,
 }
 
