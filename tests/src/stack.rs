@@ -97,13 +97,8 @@ impl StackConfig {
 
     /// A stack on free ports (tests, bench).
     pub fn on_free_ports(base: &Path) -> Self {
-        Self::new(
-            base,
-            free_port(),
-            [free_port(), free_port(), free_port()],
-            free_port(),
-            false,
-        )
+        let [emulator, a, b, c, dashboard] = free_ports::<5>();
+        Self::new(base, emulator, [a, b, c], dashboard, false)
     }
 
     pub fn dashboard_url(&self) -> String {
@@ -157,6 +152,17 @@ impl StackConfig {
             }
         }
     }
+}
+
+/// `N` distinct free loopback ports: all held open until each is known, since ports asked for
+/// one at a time can come back twice (two workers on one port: one answers for both).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<TcpListener> = (0..N).filter_map(|_| TcpListener::bind("127.0.0.1:0").ok()).collect();
+    let mut ports = [0; N];
+    for (port, listener) in ports.iter_mut().zip(&listeners) {
+        *port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    }
+    ports
 }
 
 /// A free loopback port (the OS picks it; it is free again once the listener drops).
@@ -340,7 +346,15 @@ impl Stack {
         let (log, log_err) = self.log_files(worker.name)?;
         let mut cmd = wrangler();
         let port = worker.port.to_string();
-        let inspector = free_port().to_string();
+        // Not a port of this stack that is not bound yet (workers start one at a time).
+        let taken: Vec<u16> = (self.config.workers.iter().map(|w| w.port))
+            .chain([self.config.emulator.port, self.config.dashboard_port, worker.port])
+            .collect();
+        let inspector = std::iter::repeat_with(free_port)
+            .take(100)
+            .find(|p| !taken.contains(p))
+            .unwrap_or(0)
+            .to_string();
         let state = self.config.state_dir.display().to_string();
         cmd.args(["dev", "-c", &worker.config, "--ip", "127.0.0.1", "--port", &port])
             .args(["--inspector-port", &inspector, "--persist-to", &state])
@@ -367,7 +381,15 @@ impl Stack {
             if let Ok(resp) = client.get(url).send().await
                 && resp.status().is_success()
             {
-                return Ok(());
+                // The health answer names its worker: another process on this port is an error,
+                // not a ready worker.
+                let body: serde_json::Value = resp.json().await.unwrap_or_default();
+                match body["worker"].as_str() {
+                    Some(worker) if !name.starts_with(worker) => {
+                        return Err(format!("{url} is answered by {worker}, not {name}"));
+                    }
+                    _ => return Ok(()),
+                }
             }
             if let Some((_, child)) = self.children.iter_mut().find(|(n, _)| n == name)
                 && let Ok(Some(status)) = child.try_wait()
