@@ -51,9 +51,13 @@ pub async fn credentials(DeveloperSession(developer): DeveloperSession) -> ApiRe
     };
     let account = platform.stripe_account().await?;
     let p = platform.platform();
+    let pause = shared::plan::live_keys_pause_at(&p.plan, p.plan_ended_at.as_deref());
     Ok(Json(json!({
         "platformId": p.platform_id,
         "plan": p.plan,
+        // A lapsed plan: when it ended and when live keys pause (null while paid).
+        "planEndedAt": if p.is_paid() { None } else { p.plan_ended_at.clone() },
+        "liveKeysPauseAt": pause.map(|t| t.to_rfc3339()),
         "stripeConnected": account.is_some(),
         "stripeAccountId": account,
         "publishableKeys": { "test": keys_of("test"), "live": keys_of("live") },

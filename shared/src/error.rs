@@ -22,6 +22,8 @@ pub enum ErrorCode {
     Conflict,
     /// An account allowance is used up (the developer's image storage).
     QuotaExceeded,
+    /// The developer's dream-api plan lapsed past its grace period (live keys pause).
+    PaymentRequired,
     StripeError,
     Internal,
 }
@@ -35,6 +37,7 @@ impl ErrorCode {
             Self::LimitReached | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict => StatusCode::CONFLICT,
             Self::QuotaExceeded => StatusCode::FORBIDDEN,
+            Self::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
             Self::StripeError => StatusCode::BAD_GATEWAY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -61,6 +64,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::Conflict => "conflict",
             Self::QuotaExceeded => "quota_exceeded",
+            Self::PaymentRequired => "payment_required",
             Self::StripeError => "stripe_error",
             Self::Internal => "internal",
         }

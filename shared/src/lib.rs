@@ -26,6 +26,7 @@ pub mod mode;
 pub mod money;
 pub mod outbound;
 pub mod period;
+pub mod plan;
 pub mod projects;
 pub mod ratelimit;
 pub mod repo;

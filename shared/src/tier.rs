@@ -105,6 +105,9 @@ pub struct ProjectConfig {
     pub project_type: ProjectType,
     pub name: String,
     pub tiers: Vec<Tier>,
+    /// Set when the developer's plan lapsed: live keys stop working at this time.
+    #[serde(default)]
+    pub live_keys_pause_at: Option<String>,
 }
 
 impl ProjectConfig {

@@ -625,3 +625,53 @@ fn image_reservations_keep_each_platform_within_its_quota() {
         "a released reservation frees its room"
     );
 }
+
+#[test]
+fn a_lapsed_plan_records_when_it_ended_and_the_live_keys_pause_after_the_grace() {
+    let conn = migrated(None);
+    platform_row(&conn, "plt_a", "user_a");
+    let p = project(&conn, Mode::Live);
+    conn.execute(
+        "UPDATE api_keys SET platformId = 'plt_a' WHERE publishableKey = ?1",
+        [p.publishable_key.as_str()],
+    )
+    .unwrap();
+    let apply = |plan: &str, created: i64, now: &str| {
+        conn.execute(
+            platforms::APPLY_PLAN,
+            ("plt_a", plan, "cus_1", None::<&str>, created, now),
+        )
+        .unwrap()
+    };
+    let ended = || -> Option<String> {
+        conn.query_row(
+            "SELECT planEndedAt FROM platforms WHERE platformId = 'plt_a'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let pause = || -> Option<String> {
+        let (plan, ended): (String, Option<String>) = conn
+            .query_row(project_sql::SELECT_ACTIVE_PROJECT, [p.publishable_key.as_str()], |r| {
+                Ok((r.get(3)?, r.get(4)?))
+            })
+            .unwrap();
+        shared::plan::live_keys_pause_at(&plan, ended.as_deref()).map(|t| t.to_rfc3339())
+    };
+    assert_eq!(apply("free", 1, "2026-11-01T00:00:00Z"), 1);
+    assert_eq!(ended(), None, "a plan that was never paid did not end");
+    assert_eq!(apply("paid", 2, "2026-11-02T00:00:00Z"), 1);
+    assert_eq!((ended(), pause()), (None, None));
+    assert_eq!(apply("free", 3, "2026-11-10T00:00:00Z"), 1);
+    assert_eq!(ended().as_deref(), Some("2026-11-10T00:00:00Z"));
+    assert_eq!(pause().as_deref(), Some("2026-11-24T00:00:00Z"), "14 days of grace");
+    assert_eq!(apply("free", 4, "2026-11-12T00:00:00Z"), 1);
+    assert_eq!(
+        ended().as_deref(),
+        Some("2026-11-10T00:00:00Z"),
+        "a second free event keeps the date"
+    );
+    assert_eq!(apply("paid", 5, "2026-11-20T00:00:00Z"), 1);
+    assert_eq!((ended(), pause()), (None, None), "paying again resumes the live keys");
+}

@@ -212,7 +212,8 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
     let stripe = StripeEmulator::new(&env);
     let developer = journey::onboarded_developer(&env, "cancel").await.unwrap();
     let body = journey::saas_body("P", &[("free", Some(1), 0.0)]);
-    assert_eq!(developer.create_project(body.clone()).await.status, 200);
+    let test = journey::create_project(&developer, body.clone()).await.unwrap();
+    let live = journey::promote(&developer, &test).await.unwrap();
 
     // Find the platform subscription and cancel it in Stripe: the webhook makes the plan free.
     let platform_id = developer.platform_id().await.unwrap();
@@ -239,6 +240,46 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
         (403, "unauthorized"),
         "{:?}",
         refused.body
+    );
+    // A lapsed plan: no edits, but both keys keep metering through the 14-day grace period,
+    // and the dashboard is told when live keys will pause.
+    let edit = developer
+        .oauth(
+            Method::POST,
+            "/tiers/add",
+            Some(json!({"publishableKey": test.publishable_key, "tier": {"name": "pro", "price": 5, "limit": 10}})),
+        )
+        .await;
+    assert_eq!(
+        (edit.status, edit.error_code()),
+        (403, "unauthorized"),
+        "{:?}",
+        edit.body
+    );
+    assert!(edit.body["error"].as_str().unwrap().contains("paid plan"));
+    let credentials = developer.front(Method::GET, "/get-credentials", None).await;
+    let ended = shared::period::Timestamp::parse_rfc3339(credentials.body["planEndedAt"].as_str().unwrap()).unwrap();
+    let pause =
+        shared::period::Timestamp::parse_rfc3339(credentials.body["liveKeysPauseAt"].as_str().unwrap()).unwrap();
+    assert_eq!(pause.0 - ended.0, shared::plan::LIVE_KEY_GRACE_SECS);
+    let api = e2e::MeteredApi::new(&env);
+    for project in [&test, &live] {
+        let usage = api
+            .usage(&[("authorization", &project.bearer()), ("x-user-id", "u")])
+            .await;
+        assert_eq!(usage.status, 200, "{:?}", usage.body);
+    }
+    let rotated = developer
+        .oauth(
+            Method::POST,
+            "/rotate-key",
+            Some(json!({"publishableKey": live.publishable_key})),
+        )
+        .await;
+    assert_eq!(
+        rotated.status, 200,
+        "a leaked key can still be rotated: {:?}",
+        rotated.body
     );
     // Uploads need the plan too.
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();

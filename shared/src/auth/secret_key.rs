@@ -12,6 +12,8 @@ use crate::{
     cache::{self, Cache},
     error::{ApiError, ApiResult, ErrorCode},
     keys::{KeyError, SecretKey},
+    mode::Mode,
+    period::Timestamp,
     repo::{Database, Project, ProjectScope},
     tier::ProjectConfig,
 };
@@ -73,6 +75,16 @@ pub async fn authenticate_secret_key(env: &Env, key: &SecretKey) -> ApiResult<Se
     // Test and live never mix, whatever a cache or a row says.
     if config.publishable_key.mode() != key.mode() {
         return Err(unknown());
+    }
+    if key.mode() == Mode::Live
+        && let Some(pause) = config.live_keys_pause_at.as_deref().and_then(Timestamp::parse_rfc3339)
+        && crate::period::now() >= pause
+    {
+        return Err(ApiError::new(
+            ErrorCode::PaymentRequired,
+            "This project's developer's dream-api plan has lapsed: live keys are paused until it is renewed",
+        )
+        .with_detail("pausedSince", pause.to_rfc3339()));
     }
     let project = Project {
         publishable_key: config.publishable_key.clone(),

@@ -117,6 +117,7 @@ impl<'a> ProjectEdit<'a> {
 
     /// POST /tiers/add
     pub async fn add_tier(&self, input: &TierInput, now: Timestamp) -> ApiResult<Tier> {
+        require_paid(&self.platform, "Editing tiers")?;
         let draft = input.validate(self.kind(), "tier")?;
         let existing = self.tiers().await?;
         if existing.iter().any(|t| t.name == draft.name) {
@@ -145,6 +146,7 @@ impl<'a> ProjectEdit<'a> {
     /// PUT /tiers: replaces a tier's settings. A limit change needs no Stripe call; a price
     /// change is a new Stripe price, and the old one is retired only once D1 has committed.
     pub async fn update_tier(&self, input: &TierInput, now: Timestamp) -> ApiResult<Tier> {
+        require_paid(&self.platform, "Editing tiers")?;
         let old = self.tier_named(&input.name).await?;
         let mut new = input.validate(self.kind(), "tier")?.into_tier();
         new.product_id = old.product_id.clone();
@@ -184,6 +186,7 @@ impl<'a> ProjectEdit<'a> {
     /// left active in Stripe sells nothing (checkouts only use prices D1 names), so a failed
     /// archive is logged rather than undoing the delete.
     pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
+        require_paid(&self.platform, "Editing tiers")?;
         let tier = self.tier_named(name).await?;
         self.project.scope.delete_tier(name).await?;
         self.evict_after_edit().await;

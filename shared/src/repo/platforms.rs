@@ -18,7 +18,7 @@ ON CONFLICT (clerkUserId) DO NOTHING";
 macro_rules! select_platform {
     ($condition:literal) => {
         concat!(
-            "SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId ",
+            "SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId, planEndedAt ",
             "FROM platforms WHERE ",
             $condition
         )
@@ -35,10 +35,12 @@ pub const REMEMBER_CHECKOUT: &str = "UPDATE platforms SET checkoutSessionId = ?2
 
 pub const SELECT_PLATFORM_BY_ID: &str = select_platform!("platformId = ?1");
 
-/// Applies a plan change from a Stripe event unless a newer event was already applied.
+/// Applies a plan change from a Stripe event unless a newer event was already applied. A paid
+/// plan turning free records when (the live keys' grace period starts there); paid clears it.
 /// ?1 platformId, ?2 plan, ?3 customer, ?4 subscription, ?5 event created, ?6 now.
 pub const APPLY_PLAN: &str = "\
 UPDATE platforms SET plan = ?2, stripeCustomerId = COALESCE(?3, stripeCustomerId),
+  planEndedAt = CASE WHEN ?2 = 'paid' THEN NULL WHEN plan = 'paid' THEN ?6 ELSE planEndedAt END,
   stripeSubscriptionId = COALESCE(?4, stripeSubscriptionId), planEventCreated = ?5, updatedAt = ?6
 WHERE platformId = ?1 AND planEventCreated <= ?5";
 
@@ -77,6 +79,8 @@ pub struct Platform {
     pub stripe_customer_id: Option<String>,
     pub stripe_subscription_id: Option<String>,
     pub checkout_session_id: Option<String>,
+    /// When a paid plan last turned free (NULL while paid).
+    pub plan_ended_at: Option<String>,
 }
 
 impl Platform {

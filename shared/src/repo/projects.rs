@@ -32,8 +32,11 @@ SELECT publishableKey FROM api_keys
 WHERE previousSecretKeyHash = ?1 AND previousKeyExpiresAt > ?2 AND status = 'active'
 LIMIT 1";
 
-pub const SELECT_ACTIVE_PROJECT: &str =
-    "SELECT platformId, projectType, name FROM api_keys WHERE publishableKey = ?1 AND status = 'active'";
+/// The project and its developer's plan (a lapsed plan pauses live keys).
+pub const SELECT_ACTIVE_PROJECT: &str = "\
+SELECT k.platformId, k.projectType, k.name, p.plan, p.planEndedAt
+FROM api_keys k JOIN platforms p ON p.platformId = k.platformId
+WHERE k.publishableKey = ?1 AND k.status = 'active'";
 
 pub const SELECT_TIERS: &str = "SELECT name, displayName, priceCents, currency, \"limit\", priceId, productId, \
      features, popular, inventory, soldOut FROM tiers WHERE publishableKey = ?1 ORDER BY priceCents, name";
@@ -56,6 +59,10 @@ struct ProjectRow {
     platform_id: String,
     project_type: String,
     name: String,
+    #[serde(default)]
+    plan: Option<String>,
+    #[serde(default)]
+    plan_ended_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -147,6 +154,11 @@ impl Database {
             platform_id: project.platform_id,
             project_type: ProjectType::parse(&project.project_type)
                 .ok_or_else(|| ApiError::internal("api_keys row: invalid projectType"))?,
+            live_keys_pause_at: crate::plan::live_keys_pause_at(
+                project.plan.as_deref().unwrap_or("free"),
+                project.plan_ended_at.as_deref(),
+            )
+            .map(|t| t.to_rfc3339()),
             name: project.name,
             tiers: rows.into_iter().map(TierRow::into_tier).collect::<ApiResult<_>>()?,
         }))
