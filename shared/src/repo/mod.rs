@@ -72,7 +72,10 @@ impl Database {
 /// A statement of a batch: its SQL and parameters (kept, so a retried batch can be rebuilt).
 pub(crate) type Statement = (&'static str, Vec<SqlParam>);
 
-const BUSY_RETRIES: u32 = 6;
+/// Enough for about four seconds of local contention (a loaded 2-core CI machine has seen more
+/// than the one second six retries gave).
+const BUSY_RETRIES: u32 = 10;
+const BUSY_MAX_DELAY_MS: u64 = 1_000;
 
 /// "database is locked" means the statement was not applied, so it is always safe to retry.
 /// Production D1 has a single writer and never answers this; local `wrangler dev` runs one
@@ -88,7 +91,7 @@ where
         match operation().await {
             Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
                 attempt += 1;
-                let base = 5u64 << attempt;
+                let base = (5u64 << attempt).min(BUSY_MAX_DELAY_MS);
                 let jitter = u64::from(crate::keys::random_byte()) % base;
                 worker::Delay::from(std::time::Duration::from_millis(base + jitter)).await;
             }
