@@ -18,13 +18,14 @@ STACK            := $(CARGO) run --quiet -p e2e --bin dream-stack --
 export WRANGLER_SEND_METRICS := false
 export CARGO_TERM_COLOR := never
 
-.PHONY: help tools build emulator-bin frontend chromium dev test test-unit test-deploy test-e2e bench bench-large clean
+.PHONY: help tools build emulator-bin frontend chromium dev test test-unit test-deploy test-e2e bench bench-large openapi clean
 
 help:
 	@echo "make dev    - build and run the platform locally (api-multi :8787, oauth-api :8788, front-auth-api :8789)"
 	@echo "make test   - run every test"
 	@echo "make bench  - benchmark POST /api/data against a JavaScript baseline"
 	@echo "make bench-large - hot-path latency on an empty and on a large database"
+	@echo "make openapi - regenerate the OpenAPI documents and docs/api.md from the code"
 	@echo "make tools  - install the pinned toolchain only"
 
 # ---- toolchain -------------------------------------------------------------------------------
@@ -90,6 +91,11 @@ frontend/dist/index.html: $(FRONTEND_SOURCES) frontend/node_modules/.package-loc
 
 frontend: frontend/dist/index.html
 
+# The TypeScript SDK's tools (its library has no runtime dependencies).
+sdk/typescript/node_modules/.package-lock.json: sdk/typescript/package.json sdk/typescript/package-lock.json | node_modules/.package-lock.json
+	cd sdk/typescript && $(NODE22) npm install --no-audit --no-fund --no-save
+	@touch $@
+
 # Browsers cannot be downloaded here: the browser tests drive Debian's chromium.
 chromium:
 	@command -v chromium >/dev/null || apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
@@ -99,20 +105,31 @@ chromium:
 dev: build emulator-bin frontend
 	$(STACK) dev
 
+# The OpenAPI documents (openapi/<worker>/openapi.json) and docs/api.md, from shared/src/api.
+openapi: tools
+	$(CARGO) run --quiet -p shared --features openapi --bin openapi
+
 # ---- test ------------------------------------------------------------------------------------
 
 test: test-unit test-deploy test-e2e
 
-test-unit: tools frontend/node_modules/.package-lock.json
-	$(CARGO) test -p shared
+test-unit: tools frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json
+	$(CARGO) test -p shared --features openapi
+	@# The committed OpenAPI documents must be what the code generates, and cover every route.
+	$(CARGO) run --quiet -p shared --features openapi --bin openapi -- --check
 	$(CARGO) test -p emulator
 	cd frontend && $(NODE22) npm test --silent
+	@# The SDKs: their own logic here; against the stack in test-e2e. The Rust one must also
+	@# build for a Cloudflare Worker.
+	$(CARGO) test --quiet -p dream-api --lib
+	$(CARGO) check --quiet -p dream-api --target wasm32-unknown-unknown
+	cd sdk/typescript && $(NODE22) npm test --silent
 
 # Every bundle through `wrangler deploy --dry-run` with the production configuration.
 test-deploy: build frontend
 	sh scripts/check-deploy.sh
 
-test-e2e: build emulator-bin frontend chromium
+test-e2e: build emulator-bin frontend chromium sdk/typescript/node_modules/.package-lock.json
 	$(STACK) test
 
 bench: build emulator-bin

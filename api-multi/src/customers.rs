@@ -8,16 +8,17 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
-use serde_json::{Value, json};
 use shared::{
     ApiResult,
+    api::{CheckoutResponse, CustomerCreated, PlanChanged, PortalResponse},
     auth::SecretKeyAuth,
     clerk_backend::ClerkBackend,
     customer_billing::checkout,
     customers::{self, CreateCustomer},
     http::RequestId,
     metering::parse_user_id,
-    metrics, period,
+    metrics::{self, ProjectDashboard},
+    period,
 };
 use worker::Env;
 
@@ -31,7 +32,11 @@ pub async fn create(State(env): State<Env>, auth: SecretKeyAuth, body: Bytes) ->
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
-        Json(json!({ "success": true, "created": created, "customer": customer })),
+        Json(CustomerCreated {
+            success: true,
+            created,
+            customer,
+        }),
     )
         .into_response())
 }
@@ -43,12 +48,13 @@ pub async fn create_checkout(
     auth: SecretKeyAuth,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CheckoutResponse>> {
     let user_id = parse_user_id(&headers)?;
     let started = checkout::start(&env, &auth, &user_id, &body, period::now()).await?;
-    Ok(Json(
-        json!({ "success": true, "url": started.url, "sessionId": started.session_id, "reused": started.reused }),
-    ))
+    Ok(Json(CheckoutResponse {
+        success: true,
+        checkout: started,
+    }))
 }
 
 /// POST /api/customer-portal — Stripe's billing portal for `X-User-Id`.
@@ -59,10 +65,10 @@ pub async fn portal(
     auth: SecretKeyAuth,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PortalResponse>> {
     let user_id = parse_user_id(&headers)?;
     let url = checkout::portal(&env, &auth, &user_id, &body, &request_id.0).await?;
-    Ok(Json(json!({ "success": true, "url": url })))
+    Ok(Json(PortalResponse { success: true, url }))
 }
 
 /// POST /api/change-plan — moves `X-User-Id`'s subscription to another paid tier.
@@ -72,17 +78,19 @@ pub async fn change_plan(
     auth: SecretKeyAuth,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PlanChanged>> {
     let user_id = parse_user_id(&headers)?;
     let (subscription, changed) = checkout::change_plan(&env, &auth, &user_id, &body).await?;
-    Ok(Json(
-        json!({ "success": true, "changed": changed, "subscription": subscription }),
-    ))
+    Ok(Json(PlanChanged {
+        success: true,
+        changed,
+        subscription,
+    }))
 }
 
 /// GET /api/dashboard — the project's figures, for the developer's own server.
 #[worker::send]
-pub async fn dashboard(auth: SecretKeyAuth) -> ApiResult<Json<Value>> {
+pub async fn dashboard(auth: SecretKeyAuth) -> ApiResult<Json<ProjectDashboard>> {
     let dashboard = metrics::project_dashboard(&auth.scope, period::now()).await?;
     Ok(Json(dashboard))
 }

@@ -8,6 +8,7 @@ use axum::{
 };
 use shared::{
     ApiResult,
+    api::UsageResponse,
     auth::SecretKeyAuth,
     http::RequestId,
     metering::{self, UsageHeaders},
@@ -29,7 +30,11 @@ pub async fn track(
     let usage_headers = UsageHeaders::parse(&headers)?;
     enforce_usage_rate(&env, auth.scope.project(), &usage_headers.user_id).await?;
     let recorded = metering::record_usage(&auth, &usage_headers, period::now(), &request_id.0).await?;
-    let mut response = Json(serde_json::json!({ "success": true, "usage": recorded.usage })).into_response();
+    let mut response = Json(UsageResponse {
+        success: true,
+        usage: recorded.usage,
+    })
+    .into_response();
     if recorded.replayed {
         response
             .headers_mut()
@@ -40,8 +45,8 @@ pub async fn track(
 
 /// GET /api/usage — the same report as POST /api/data, without counting.
 #[worker::send]
-pub async fn report(auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+pub async fn report(auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<UsageResponse>> {
     let usage_headers = UsageHeaders::parse(&headers)?;
     let usage = metering::current_usage(&auth, &usage_headers, period::now()).await?;
-    Ok(Json(serde_json::json!({ "success": true, "usage": usage })))
+    Ok(Json(UsageResponse { success: true, usage }))
 }

@@ -6,35 +6,19 @@ use axum::{
     extract::{Query, State},
     http::StatusCode,
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
 use shared::{
     ApiError, ApiResult,
+    api::{AssetDeleted, AssetUploaded, DeleteAssetQuery, StorageUsage, UploadQuery},
     assets::{ImageKind, MAX_ASSET_BYTES, QUOTA, object_key, sanitize_filename},
     auth::DeveloperSession,
     config,
     error::ErrorCode,
     period,
     projects::require_paid,
-    repo::assets::AssetUsage,
 };
 use worker::{Env, HttpMetadata};
 
 pub const ASSETS_BUCKET: &str = "ASSETS";
-
-fn quota_view(used: AssetUsage) -> Value {
-    json!({
-        "images": used.images,
-        "bytes": used.bytes,
-        "maxImages": QUOTA.max_images,
-        "maxBytes": QUOTA.max_bytes,
-    })
-}
-
-#[derive(Deserialize)]
-pub struct UploadQuery {
-    filename: Option<String>,
-}
 
 /// POST /upload-asset?filename=mug.png — the raw image bytes as the body. Only PNG, JPEG, WebP
 /// and GIF (detected from the bytes), at most 5 MB, within the developer's quota (reserved in
@@ -45,7 +29,7 @@ pub async fn upload(
     DeveloperSession(developer): DeveloperSession,
     Query(query): Query<UploadQuery>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AssetUploaded>> {
     let platform = developer.platform().await?;
     require_paid(&platform, "Uploading images")?;
     if body.len() > MAX_ASSET_BYTES {
@@ -73,7 +57,7 @@ pub async fn upload(
                 QUOTA.max_bytes / (1024 * 1024)
             ),
         )
-        .with_detail("quota", quota_view(platform.asset_usage().await?)));
+        .with_detail("quota", StorageUsage::from(platform.asset_usage().await?)));
     }
     let metadata = HttpMetadata {
         content_type: Some(kind.content_type().to_owned()),
@@ -84,18 +68,13 @@ pub async fn upload(
         return Err(e.into());
     }
     let url = format!("{}/api/assets/{key}", base.trim_end_matches('/'));
-    Ok(Json(json!({
-        "url": url,
-        "key": key,
-        "contentType": kind.content_type(),
-        "size": body.len(),
-        "quota": quota_view(platform.asset_usage().await?),
-    })))
-}
-
-#[derive(Deserialize)]
-pub struct DeleteQuery {
-    key: String,
+    Ok(Json(AssetUploaded {
+        url,
+        key,
+        content_type: kind.content_type().to_owned(),
+        size: body.len(),
+        quota: platform.asset_usage().await?.into(),
+    }))
 }
 
 /// DELETE /upload-asset?key={platformId}/{file} — removes one of the developer's images and
@@ -105,8 +84,8 @@ pub struct DeleteQuery {
 pub async fn delete(
     State(env): State<Env>,
     DeveloperSession(developer): DeveloperSession,
-    Query(query): Query<DeleteQuery>,
-) -> ApiResult<Json<Value>> {
+    Query(query): Query<DeleteAssetQuery>,
+) -> ApiResult<Json<AssetDeleted>> {
     let platform = developer.platform().await?;
     if !platform.owns_asset(&query.key).await? {
         return Err(ApiError::not_found("No such image"));
@@ -116,8 +95,8 @@ pub async fn delete(
         .map_err(|e| ApiError::internal(format!("R2 binding: {e}")))?;
     bucket.delete(&query.key).await?;
     platform.release_asset(&query.key).await?;
-    Ok(Json(json!({
-        "deleted": query.key,
-        "quota": quota_view(platform.asset_usage().await?),
-    })))
+    Ok(Json(AssetDeleted {
+        quota: platform.asset_usage().await?.into(),
+        deleted: query.key,
+    }))
 }

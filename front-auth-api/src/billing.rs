@@ -1,10 +1,9 @@
 //! The developer's $15/month plan: checkout and the platform's Stripe webhook.
 
 use axum::{Json, body::Bytes, extract::State, http::HeaderMap};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use shared::{
     ApiError, ApiResult,
+    api::{PlatformCheckout, PlatformCheckoutRequest, PlatformEventReceived},
     auth::DeveloperSession,
     billing::{self, Handled},
     clerk_backend::ClerkBackend,
@@ -16,22 +15,15 @@ use shared::{
 };
 use worker::Env;
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CheckoutRequest {
-    success_url: Option<String>,
-    cancel_url: Option<String>,
-}
-
 /// POST /create-checkout — a Stripe Checkout URL for the platform subscription.
 #[worker::send]
 pub async fn create_checkout(
     State(env): State<Env>,
     DeveloperSession(developer): DeveloperSession,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let request: CheckoutRequest = if body.is_empty() {
-        CheckoutRequest::default()
+) -> ApiResult<Json<PlatformCheckout>> {
+    let request: PlatformCheckoutRequest = if body.is_empty() {
+        PlatformCheckoutRequest::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))?
     };
@@ -49,12 +41,16 @@ pub async fn create_checkout(
     let stripe = Stripe::from_env(&env, "STRIPE_SECRET_KEY")?;
     let price = config::required(&env, "PLATFORM_PRICE_ID")?;
     let (session_id, url) = billing::start_checkout(&platform, &stripe, &price, &success, &cancel).await?;
-    Ok(Json(json!({ "url": url, "sessionId": session_id })))
+    Ok(Json(PlatformCheckout { url, session_id }))
 }
 
 /// POST /webhook/stripe — the platform account's events, signature checked before parsing.
 #[worker::send]
-pub async fn webhook(State(env): State<Env>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<Value>> {
+pub async fn webhook(
+    State(env): State<Env>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<PlatformEventReceived>> {
     let secret = config::required(&env, "STRIPE_WEBHOOK_SECRET")?;
     let now = period::now();
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
@@ -69,9 +65,17 @@ pub async fn webhook(State(env): State<Env>, headers: HeaderMap, body: Bytes) ->
             platform_id,
             paid,
             new_event,
-        } => {
-            json!({ "received": true, "applied": true, "platformId": platform_id, "plan": if paid { "paid" } else { "free" }, "duplicate": !new_event })
-        }
-        Handled::Ignored(reason) => json!({ "received": true, "applied": false, "reason": reason }),
+        } => PlatformEventReceived::Applied {
+            received: true,
+            applied: true,
+            platform_id,
+            plan: if paid { "paid" } else { "free" }.to_owned(),
+            duplicate: !new_event,
+        },
+        Handled::Ignored(reason) => PlatformEventReceived::Ignored {
+            received: true,
+            applied: false,
+            reason: reason.to_string(),
+        },
     }))
 }

@@ -4,13 +4,15 @@ use axum::{
     Json,
     extract::{Query, State},
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::{
     ApiResult,
+    api::{Credentials, KeysByMode, PlatformIdentity, ProjectQuery, ProjectTree},
     auth::{DeveloperSession, PLATFORM_TOKENS_KV},
     cache::Cache,
     clerk_backend::ClerkBackend,
-    metrics, period,
+    metrics::{self, ProjectDashboard},
+    period,
     projects::dashboard_tree,
 };
 use worker::Env;
@@ -20,7 +22,7 @@ use worker::Env;
 pub async fn generate_platform_id(
     State(env): State<Env>,
     DeveloperSession(developer): DeveloperSession,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PlatformIdentity>> {
     let user_id = developer.user_id().to_owned();
     let (platform, created) = developer.ensure_platform(period::now()).await?;
     let p = platform.platform();
@@ -32,52 +34,51 @@ pub async fn generate_platform_id(
     ClerkBackend::developers(&env)?
         .merge_public_metadata(&user_id, json!({ "platformId": p.platform_id, "plan": p.plan }))
         .await?;
-    Ok(Json(
-        json!({ "platformId": p.platform_id, "plan": p.plan, "created": created }),
-    ))
+    Ok(Json(PlatformIdentity {
+        platform_id: p.platform_id.clone(),
+        plan: p.plan.clone(),
+        created,
+    }))
 }
 
 /// GET /get-credentials — publishable keys per mode; secret keys are never shown again.
 #[worker::send]
-pub async fn credentials(DeveloperSession(developer): DeveloperSession) -> ApiResult<Json<Value>> {
+pub async fn credentials(DeveloperSession(developer): DeveloperSession) -> ApiResult<Json<Credentials>> {
     let platform = developer.platform().await?;
     let key_sets = platform.key_sets().await?;
-    let keys_of = |mode: &str| -> Vec<&str> {
+    let keys_of = |mode: &str| -> Vec<String> {
         key_sets
             .iter()
             .filter(|k| k.mode == mode && k.status == "active")
-            .map(|k| k.publishable_key.as_str())
+            .map(|k| k.publishable_key.clone())
             .collect()
     };
     let account = platform.stripe_account().await?;
     let p = platform.platform();
     let pause = shared::plan::live_keys_pause_at(&p.plan, p.plan_ended_at.as_deref());
-    Ok(Json(json!({
-        "platformId": p.platform_id,
-        "plan": p.plan,
-        // A lapsed plan: when it ended and when live keys pause (null while paid).
-        "planEndedAt": if p.is_paid() { None } else { p.plan_ended_at.clone() },
-        "liveKeysPauseAt": pause.map(|t| t.to_rfc3339()),
-        "stripeConnected": account.is_some(),
-        "stripeAccountId": account,
-        "publishableKeys": { "test": keys_of("test"), "live": keys_of("live") },
-    })))
+    Ok(Json(Credentials {
+        platform_id: p.platform_id.clone(),
+        plan: p.plan.clone(),
+        plan_ended_at: if p.is_paid() { None } else { p.plan_ended_at.clone() },
+        live_keys_pause_at: pause.map(|t| t.to_rfc3339()),
+        stripe_connected: account.is_some(),
+        stripe_account_id: account,
+        publishable_keys: KeysByMode {
+            test: keys_of("test"),
+            live: keys_of("live"),
+        },
+    }))
 }
 
 /// GET /projects — every project with its test and live publishable keys and tier counts.
 #[worker::send]
-pub async fn projects(DeveloperSession(developer): DeveloperSession) -> ApiResult<Json<Value>> {
+pub async fn projects(DeveloperSession(developer): DeveloperSession) -> ApiResult<Json<ProjectTree>> {
     let platform = developer.platform().await?;
     let tree = dashboard_tree(platform.key_sets().await?);
-    Ok(Json(
-        json!({ "platformId": platform.platform().platform_id, "projects": tree }),
-    ))
-}
-
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DashboardQuery {
-    publishable_key: String,
+    Ok(Json(ProjectTree {
+        platform_id: platform.platform().platform_id.clone(),
+        projects: tree,
+    }))
 }
 
 /// GET /dashboard?publishableKey= — one of the developer's projects' figures (the same ones
@@ -86,8 +87,8 @@ pub struct DashboardQuery {
 pub async fn dashboard(
     State(env): State<Env>,
     DeveloperSession(developer): DeveloperSession,
-    Query(query): Query<DashboardQuery>,
-) -> ApiResult<Json<Value>> {
+    Query(query): Query<ProjectQuery>,
+) -> ApiResult<Json<ProjectDashboard>> {
     let platform = developer.platform().await?;
     let project = platform.project(&env, &query.publishable_key).await?;
     Ok(Json(metrics::project_dashboard(&project.scope, period::now()).await?))

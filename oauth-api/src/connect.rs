@@ -1,10 +1,9 @@
 //! Stripe Connect OAuth: the developer links their Stripe account to the platform.
 
 use axum::{Json, extract::State};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use shared::{
     ApiError, ApiResult,
+    api::{ConnectCallback, ConnectLink, Connected},
     auth::{DeveloperSession, redeem_oauth_state},
     config, connect, period,
     stripe::{Stripe, client::DEFAULT_CONNECT_BASE},
@@ -18,7 +17,7 @@ use worker::Env;
 pub async fn authorize(
     State(env): State<Env>,
     DeveloperSession(developer): DeveloperSession,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConnectLink>> {
     let platform = developer.platform().await?;
     let now = period::now();
     let issued = connect::issue_state(&config::required(&env, "OAUTH_STATE_SECRET")?, now);
@@ -34,9 +33,10 @@ pub async fn authorize(
         .append_pair("scope", "read_write")
         .append_pair("state", &issued.state)
         .append_pair("redirect_uri", &redirect_uri(&env)?);
-    Ok(Json(
-        json!({ "url": url.as_str(), "expiresAt": issued.expires.to_rfc3339() }),
-    ))
+    Ok(Json(ConnectLink {
+        url: url.to_string(),
+        expires_at: issued.expires.to_rfc3339(),
+    }))
 }
 
 /// Where Stripe sends the developer back: the dashboard's page, which posts the `code` and
@@ -52,13 +52,6 @@ pub fn redirect_uri(env: &Env) -> ApiResult<String> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CallbackRequest {
-    code: String,
-    state: String,
-}
-
 /// POST /connect/callback — the dashboard relays Stripe's redirect with the developer's session.
 /// A forged, expired or replayed state is refused (400), another developer's with 403; otherwise
 /// the code is exchanged and the account id (never a token) is stored.
@@ -66,8 +59,8 @@ pub struct CallbackRequest {
 pub async fn callback(
     State(env): State<Env>,
     DeveloperSession(developer): DeveloperSession,
-    Json(request): Json<CallbackRequest>,
-) -> ApiResult<Json<Value>> {
+    Json(request): Json<ConnectCallback>,
+) -> ApiResult<Json<Connected>> {
     if request.code.is_empty() || request.code.len() > 256 || request.state.len() > 512 {
         return Err(ApiError::invalid_request("`code` and `state` must be Stripe's values"));
     }
@@ -92,9 +85,9 @@ pub async fn callback(
     platform
         .save_stripe_connection(&grant.stripe_user_id, grant.scope.as_deref(), grant.livemode, now)
         .await?;
-    Ok(Json(json!({
-        "connected": true,
-        "stripeAccountId": grant.stripe_user_id,
-        "livemode": grant.livemode,
-    })))
+    Ok(Json(Connected {
+        connected: true,
+        stripe_account_id: grant.stripe_user_id,
+        livemode: grant.livemode,
+    }))
 }

@@ -5,16 +5,17 @@ use axum::{
     Extension, Json,
     extract::{Query, State},
 };
-use serde::Deserialize;
-use serde_json::{Value, json};
 use shared::{
     ApiResult,
+    api::{
+        KeyRotated, ProjectCreated, ProjectQuery, PromoteRequest, RotateRequest, TierChange, TierDeleted, TierList,
+        TierRef, TierSaved,
+    },
     auth::DeveloperSession,
-    catalog::{CreateProjectInput, TierInput},
+    catalog::CreateProjectInput,
     http::RequestId,
     period,
-    projects::{self, GracePeriod, ProjectEdit, StripeModes},
-    tier::TierName,
+    projects::{self, ProjectEdit, StripeModes},
 };
 use worker::Env;
 
@@ -26,17 +27,14 @@ pub async fn create(
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(input): Json<CreateProjectInput>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ProjectCreated>> {
     let platform = developer.platform().await?;
     let stripe = StripeModes::from_env(&env)?;
     let created = projects::create_project(&platform, &stripe, &input, period::now(), &request_id.0).await?;
-    Ok(Json(json!({ "success": true, "project": created })))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProjectQuery {
-    publishable_key: String,
+    Ok(Json(ProjectCreated {
+        success: true,
+        project: created,
+    }))
 }
 
 /// GET /tiers?publishableKey=pk_… — the project's tiers or products.
@@ -46,24 +44,17 @@ pub async fn list_tiers(
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Query(query): Query<ProjectQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TierList>> {
     let edit = ProjectEdit::open(&env, developer, &query.publishable_key, &request_id.0).await?;
     let project = edit.project();
-    Ok(Json(json!({
-        "publishableKey": query.publishable_key,
-        "projectId": project.project_id,
-        "name": project.name,
-        "projectType": project.scope.project().project_type,
-        "mode": project.mode,
-        "tiers": edit.tiers().await?,
-    })))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TierChange {
-    publishable_key: String,
-    tier: TierInput,
+    Ok(Json(TierList {
+        project_id: project.project_id.clone(),
+        name: project.name.clone(),
+        project_type: project.scope.project().project_type,
+        mode: project.mode,
+        tiers: edit.tiers().await?,
+        publishable_key: query.publishable_key,
+    }))
 }
 
 /// PUT /tiers — replaces one tier's settings (matched by `tier.name`); keys never change.
@@ -73,10 +64,10 @@ pub async fn update_tier(
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(change): Json<TierChange>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TierSaved>> {
     let edit = ProjectEdit::open(&env, developer, &change.publishable_key, &request_id.0).await?;
     let tier = edit.update_tier(&change.tier, period::now()).await?;
-    Ok(Json(json!({ "success": true, "tier": tier })))
+    Ok(Json(TierSaved { success: true, tier }))
 }
 
 /// POST /tiers/add — a new tier or product in an existing project.
@@ -86,17 +77,10 @@ pub async fn add_tier(
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(change): Json<TierChange>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TierSaved>> {
     let edit = ProjectEdit::open(&env, developer, &change.publishable_key, &request_id.0).await?;
     let tier = edit.add_tier(&change.tier, period::now()).await?;
-    Ok(Json(json!({ "success": true, "tier": tier })))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TierRef {
-    publishable_key: String,
-    name: TierName,
+    Ok(Json(TierSaved { success: true, tier }))
 }
 
 /// DELETE /tiers?publishableKey=pk_…&name=pro — archives the Stripe product, removes the tier.
@@ -106,18 +90,13 @@ pub async fn delete_tier(
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Query(tier): Query<TierRef>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TierDeleted>> {
     let edit = ProjectEdit::open(&env, developer, &tier.publishable_key, &request_id.0).await?;
     edit.delete_tier(&tier.name).await?;
-    Ok(Json(json!({ "success": true, "deleted": tier.name })))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PromoteRequest {
-    publishable_key: String,
-    #[serde(default)]
-    tiers: Option<Vec<TierInput>>,
+    Ok(Json(TierDeleted {
+        success: true,
+        deleted: tier.name,
+    }))
 }
 
 /// POST /promote-to-live — live Stripe products and a live key pair from the test project
@@ -128,18 +107,13 @@ pub async fn promote(
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<PromoteRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ProjectCreated>> {
     let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
     let created = edit.promote_to_live(request.tiers.as_deref(), period::now()).await?;
-    Ok(Json(json!({ "success": true, "project": created })))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RotateRequest {
-    publishable_key: String,
-    #[serde(default)]
-    grace_period: GracePeriod,
+    Ok(Json(ProjectCreated {
+        success: true,
+        project: created,
+    }))
 }
 
 /// POST /rotate-key — a new secret key; the old one works for the chosen grace period (none by
@@ -150,14 +124,14 @@ pub async fn rotate_key(
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<RotateRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<KeyRotated>> {
     let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
     let (secret, old_key_until) = edit.rotate_key(request.grace_period, period::now()).await?;
-    Ok(Json(json!({
-        "success": true,
-        "publishableKey": request.publishable_key,
-        "mode": edit.project().mode,
-        "secretKey": secret.expose(),
-        "previousKeyExpiresAt": old_key_until.map(|t| t.to_rfc3339()),
-    })))
+    Ok(Json(KeyRotated {
+        success: true,
+        mode: edit.project().mode,
+        secret_key: secret.expose().to_owned(),
+        previous_key_expires_at: old_key_until.map(|t| t.to_rfc3339()),
+        publishable_key: request.publishable_key,
+    }))
 }

@@ -28,6 +28,7 @@ pub const MAX_LIMIT: u64 = 1_000_000_000_000;
 /// `inventory` means stock is not tracked.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TierInput {
     pub name: TierName,
     #[serde(default)]
@@ -49,6 +50,7 @@ pub struct TierInput {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateProjectInput {
     pub name: String,
     pub project_type: ProjectType,

@@ -27,7 +27,8 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 /// The body of `POST /api/customers`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CreateBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateCustomerRequest {
     email: String,
     #[serde(default)]
     password: Option<String>,
@@ -93,7 +94,7 @@ fn parse_name(field: &str, raw: Option<String>) -> ApiResult<Option<String>> {
 
 impl CreateCustomer {
     pub fn parse(body: &[u8], auth: &SecretKeyAuth) -> ApiResult<Self> {
-        let body: CreateBody =
+        let body: CreateCustomerRequest =
             serde_json::from_slice(body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))?;
         let password = match body.password {
             Some(p) if p.len() > MAX_PASSWORD_LEN => {
@@ -135,6 +136,7 @@ impl CreateCustomer {
 /// A customer as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerView {
     pub id: String,
     pub email: Option<String>,

@@ -127,8 +127,8 @@ pub fn app<S: Clone + Send + Sync + 'static>(
 }
 
 /// GET /health
-async fn health(worker: &'static str) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok", "worker": worker }))
+async fn health(worker: &'static str) -> Json<crate::api::Health> {
+    Json(crate::api::Health { status: "ok", worker })
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {

@@ -5,6 +5,7 @@
 //! Everything here that does not touch a JS binding is unit-tested natively (`cargo test -p
 //! shared`); the SQL is exercised natively against the real migrations with SQLite.
 
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod billing;

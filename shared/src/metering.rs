@@ -71,6 +71,7 @@ impl UsageHeaders {
 /// `usage` in responses: the spec's `count`, `limit`, `plan`, plus what a client needs to plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageReport {
     pub count: u64,
     pub limit: UsageLimit,

@@ -2,18 +2,18 @@
 //! front-auth-api): one project's figures, built here once for both.
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use crate::{
     error::ApiResult,
     metering::DEFAULT_PLAN,
-    mode::ProjectType,
+    mode::{Mode, ProjectType},
     period::{self, BillingPeriod, Timestamp},
     repo::{
         ProjectScope,
-        metrics::{CustomerListRow, MonthUsage},
+        metrics::{CustomerListRow, MonthUsage, SaasSummary, TierShare},
         orders::DayRevenue,
     },
+    store::Product,
 };
 
 /// The dashboard shows the newest customers; the figures count all of them.
@@ -53,8 +53,9 @@ fn revenue_series(days: &[Timestamp], sold: Vec<DayRevenue>) -> Vec<DayRevenue> 
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
-struct CustomerSummary {
+pub struct CustomerSummary {
     id: String,
     email: Option<String>,
     plan: String,
@@ -86,78 +87,152 @@ impl From<CustomerListRow> for CustomerSummary {
     }
 }
 
+/// The project's figures as both dashboard routes return them.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectDashboard {
+    pub publishable_key: String,
+    pub mode: Mode,
+    pub project_type: ProjectType,
+    pub generated_at: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// A SaaS project's figures or a Store's, by `projectType`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Figures {
+    Saas(SaasFigures),
+    Store(StoreFigures),
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SaasFigures {
+    pub metrics: SaasSummary,
+    /// The newest customers (at most 100); `metrics` counts all of them.
+    pub customers: Vec<CustomerSummary>,
+    /// The last six months, oldest first.
+    pub usage_by_month: Vec<MonthUsage>,
+    pub tier_mix: Vec<TierShare>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StoreFigures {
+    /// The last 30 days, oldest first.
+    pub revenue_by_day: Vec<DayRevenue>,
+    pub metrics: StoreMetrics,
+    pub products: Vec<Product>,
+    pub recent_orders: Vec<RecentOrder>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StoreMetrics {
+    pub total_sales: i64,
+    pub units_sold: i64,
+    pub revenue_cents: i64,
+    pub open_checkouts: i64,
+    pub products: usize,
+    pub in_stock: i64,
+    pub low_stock: usize,
+    pub sold_out: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RecentOrder {
+    pub order_id: String,
+    pub email: Option<String>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub paid_at: Option<String>,
+    /// Passed through as stored (typing it here would cost the Worker a deserializer).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OrderLine>))]
+    pub items: serde_json::Value,
+}
+
+/// One line of a sold order, as it was priced at checkout (as `repo::orders` stores it).
+#[cfg(feature = "openapi")]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLine {
+    /// The product's name (its tier name).
+    pub product: String,
+    pub quantity: i64,
+    pub unit_cents: i64,
+}
+
 /// A Store project's figures: sales from paid orders, stock from its products (what is not sold
 /// yet; `available` also leaves out units held by open checkouts).
-async fn store_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResult<Value> {
+async fn store_figures(scope: &ProjectScope, now: Timestamp) -> ApiResult<StoreFigures> {
     let sales = scope.sales_summary(now).await?;
     let products = crate::store::products_of(scope, now).await?;
     let stock: Vec<i64> = products.iter().filter_map(|p| p.inventory).collect();
-    let recent: Vec<Value> = scope
+    let recent_orders = scope
         .recent_orders(RECENT_ORDERS_LIMIT)
         .await?
         .into_iter()
-        .map(|o| {
-            json!({
-                "orderId": o.order_id,
-                "email": o.email,
-                "amountCents": o.amount_cents,
-                "currency": o.currency,
-                "paidAt": o.paid_at,
-                "items": serde_json::from_str::<Value>(&o.items).unwrap_or(Value::Array(vec![])),
-            })
+        .map(|o| RecentOrder {
+            items: serde_json::from_str(&o.items).unwrap_or(serde_json::Value::Array(vec![])),
+            order_id: o.order_id,
+            email: o.email,
+            amount_cents: o.amount_cents,
+            currency: o.currency,
+            paid_at: o.paid_at,
         })
         .collect();
     let days = period::recent_days(now, REVENUE_CHART_DAYS);
-    let revenue_by_day = revenue_series(&days, scope.revenue_by_day(days[0]).await?);
-    Ok(json!({
-        "revenueByDay": revenue_by_day,
-        "metrics": {
-            "totalSales": sales.total_sales,
-            "unitsSold": sales.units_sold,
-            "revenueCents": sales.revenue_cents,
-            "openCheckouts": sales.open_checkouts,
-            "products": products.len(),
-            "inStock": stock.iter().sum::<i64>(),
-            "lowStock": stock.iter().filter(|n| (1..=LOW_STOCK_MAX).contains(*n)).count(),
-            "soldOut": products.iter().filter(|p| p.sold_out).count(),
+    Ok(StoreFigures {
+        revenue_by_day: revenue_series(&days, scope.revenue_by_day(days[0]).await?),
+        metrics: StoreMetrics {
+            total_sales: sales.total_sales,
+            units_sold: sales.units_sold,
+            revenue_cents: sales.revenue_cents,
+            open_checkouts: sales.open_checkouts,
+            products: products.len(),
+            in_stock: stock.iter().sum::<i64>(),
+            low_stock: stock.iter().filter(|n| (1..=LOW_STOCK_MAX).contains(*n)).count(),
+            sold_out: products.iter().filter(|p| p.sold_out).count(),
         },
-        "products": products,
-        "recentOrders": recent,
-    }))
+        products,
+        recent_orders,
+    })
 }
 
 /// The project's dashboard as both routes return it.
-pub async fn project_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResult<Value> {
+pub async fn project_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResult<ProjectDashboard> {
     let project = scope.project();
-    let head = json!({
-        "publishableKey": project.publishable_key.as_str(),
-        "mode": project.publishable_key.mode(),
-        "projectType": project.project_type,
-        "generatedAt": now.to_rfc3339(),
-    });
-    let body = match project.project_type {
+    let figures = match project.project_type {
         ProjectType::Saas => {
-            let summary = scope.saas_summary(now).await?;
-            let customers: Vec<CustomerSummary> = scope
-                .customer_list(now, CUSTOMER_LIST_LIMIT)
-                .await?
-                .into_iter()
-                .map(CustomerSummary::from)
-                .collect();
             let months = BillingPeriod::recent_months(now, USAGE_CHART_MONTHS);
-            let usage_by_month = usage_series(&months, scope.usage_by_month(months[0].start).await?);
-            json!({
-                "metrics": summary,
-                "customers": customers,
-                "usageByMonth": usage_by_month,
-                "tierMix": scope.tier_mix().await?,
+            Figures::Saas(SaasFigures {
+                metrics: scope.saas_summary(now).await?,
+                customers: scope
+                    .customer_list(now, CUSTOMER_LIST_LIMIT)
+                    .await?
+                    .into_iter()
+                    .map(CustomerSummary::from)
+                    .collect(),
+                usage_by_month: usage_series(&months, scope.usage_by_month(months[0].start).await?),
+                tier_mix: scope.tier_mix().await?,
             })
         }
-        ProjectType::Store => store_dashboard(scope, now).await?,
+        ProjectType::Store => Figures::Store(store_figures(scope, now).await?),
     };
-    let mut merged = head;
-    if let (Some(target), Value::Object(extra)) = (merged.as_object_mut(), body) {
-        target.extend(extra);
-    }
-    Ok(merged)
+    Ok(ProjectDashboard {
+        publishable_key: project.publishable_key.as_str().to_owned(),
+        mode: project.publishable_key.mode(),
+        project_type: project.project_type,
+        generated_at: now.to_rfc3339(),
+        figures,
+    })
 }

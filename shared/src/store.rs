@@ -37,10 +37,13 @@ pub const HOLD_GRACE_SECS: i64 = 5 * 60;
 /// A product as `GET /api/products` shows it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Product {
     pub name: String,
     pub display_name: String,
     pub description: Option<String>,
+    /// In dollars (`9.99`), as the spec shows prices; `priceCents` is exact.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
     pub price: Value,
     pub price_cents: i64,
     pub currency: String,
@@ -96,10 +99,12 @@ pub async fn products_of(scope: &ProjectScope, now: Timestamp) -> ApiResult<Vec<
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CartBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CartRequest {
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     items: Vec<CartItem>,
     #[serde(default)]
     success_url: Option<String>,
@@ -109,13 +114,15 @@ struct CartBody {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CartItem {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CartItem {
     price_id: String,
     quantity: i64,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CartStarted {
     pub url: String,
     pub session_id: String,
@@ -201,7 +208,7 @@ async fn shortage(scope: &ProjectScope, lines: &[(String, String, i64)], now: Ti
 /// mode for it. The hold is taken first, so a cart that cannot be served never reaches Stripe.
 pub async fn checkout(env: &Env, auth: &SecretKeyAuth, body: &[u8], now: Timestamp) -> ApiResult<CartStarted> {
     require_store(auth)?;
-    let body: CartBody = json_body(body)?;
+    let body: CartRequest = json_body(body)?;
     let email = body.email.as_deref().map(parse_email).transpose()?;
     let lines = cart_lines(auth, &body.items)?;
     let (success_url, cancel_url) = return_urls(env, body.success_url.as_deref(), body.cancel_url.as_deref())?;

@@ -9,6 +9,7 @@ use crate::{keys::PublishableKey, mode::ProjectType, money::Cents};
 /// A tier's identifier within its project: a lowercase slug such as `free` or `pro-annual`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct TierName(String);
 
 pub const TIER_NAME_MAX: usize = 40;
@@ -57,6 +58,7 @@ impl From<TierName> for String {
 /// Requests allowed per billing period. `None` (JSON `null`) is unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageLimit(Option<u64>);
 
 impl UsageLimit {
@@ -81,6 +83,7 @@ impl UsageLimit {
 /// One tier or product as stored in D1 and cached in KV.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tier {
     pub name: TierName,
     pub display_name: String,
@@ -90,6 +93,7 @@ pub struct Tier {
     pub price_id: Option<String>,
     pub product_id: Option<String>,
     /// Free-form presentation data (`description`, `imageUrl`, `features[]`), stored as JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = std::collections::HashMap<String, serde_json::Value>))]
     pub features: serde_json::Value,
     pub popular: bool,
     pub inventory: Option<i64>,

@@ -1,6 +1,7 @@
 //! Support for the end-to-end tests and the local launcher: starting the stack, fixtures, and
 //! a typed view of the environment the tests run in.
 
+pub mod contract;
 pub mod customers;
 pub mod dashboard;
 pub mod journey;
@@ -98,7 +99,16 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Also checks the answer against the worker's OpenAPI document (`contract`).
     pub async fn from(resp: reqwest::Response) -> Self {
+        let url = resp.url().clone();
+        let reply = Self::unchecked(resp).await;
+        contract::check(&url, reply.status, reply.header("content-type"), &reply.body);
+        reply
+    }
+
+    /// An answer that is not an API operation's (a CORS preflight), unchecked.
+    pub async fn unchecked(resp: reqwest::Response) -> Self {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();

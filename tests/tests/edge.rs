@@ -54,11 +54,11 @@ async fn cors_preflight_and_origin_checks_on_every_worker() {
                 .header("access-control-request-headers", "authorization, x-user-id")
                 .send()
         };
-        let ok = Reply::from(preflight(dashboard).await.unwrap()).await;
+        let ok = Reply::unchecked(preflight(dashboard).await.unwrap()).await;
         assert_eq!(ok.status, 204, "{name}");
         assert_eq!(ok.header("access-control-allow-origin"), Some(dashboard));
         assert!(ok.header("access-control-allow-headers").unwrap().contains("X-User-Id"));
-        let denied = Reply::from(preflight("https://evil.example").await.unwrap()).await;
+        let denied = Reply::unchecked(preflight("https://evil.example").await.unwrap()).await;
         assert_eq!(denied.status, 403, "{name}");
         assert_eq!(denied.header("access-control-allow-origin"), None);
 
@@ -158,5 +158,44 @@ async fn oversized_input_is_a_4xx_json_error_on_every_route_of_every_worker() {
         let reply = Reply::from(nested).await;
         assert!(matches!(reply.status, 400 | 422), "{base}{post_path}: {}", reply.status);
         assert_eq!(reply.error_code(), "invalid_request");
+    }
+}
+
+#[tokio::test]
+async fn every_worker_serves_its_openapi_document_as_committed() {
+    let env = TestEnv::get();
+    let client = e2e::client();
+    for (name, base) in workers(&env) {
+        let reply = Reply::from(client.get(format!("{base}/openapi.json")).send().await.unwrap()).await;
+        assert_eq!(reply.status, 200, "{name}");
+        assert!(
+            reply
+                .header("content-type")
+                .is_some_and(|c| c.starts_with("application/json"))
+        );
+        assert_eq!(reply.body, e2e::contract::load(name), "{name} serves another document");
+        assert_eq!(reply.body["info"]["title"], format!("dream-api {name}"));
+    }
+}
+
+#[tokio::test]
+async fn the_checkout_landing_pages_are_html() {
+    let env = TestEnv::get();
+    let client = e2e::client();
+    for page in ["success", "cancel"] {
+        let reply = Reply::from(
+            client
+                .get(format!("{}/checkout/{page}", env.api_multi))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply.header("content-type").is_some_and(|c| c.starts_with("text/html")),
+            "{page}"
+        );
+        assert!(reply.body.as_str().is_some_and(|html| html.contains("<html")), "{page}");
     }
 }

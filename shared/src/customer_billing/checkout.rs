@@ -24,8 +24,10 @@ use crate::{
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CheckoutBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckoutRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     tier: String,
     #[serde(default)]
     success_url: Option<String>,
@@ -35,6 +37,7 @@ struct CheckoutBody {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckoutStarted {
     pub url: String,
     pub session_id: String,
@@ -152,7 +155,7 @@ pub async fn start(
     now: Timestamp,
 ) -> ApiResult<CheckoutStarted> {
     require_saas(&auth.config)?;
-    let body: CheckoutBody = json_body(body)?;
+    let body: CheckoutRequest = json_body(body)?;
     if body.tier.is_empty() {
         return Err(ApiError::invalid_request(
             "`tier` is required: the paid tier to subscribe to",
@@ -235,7 +238,8 @@ pub async fn start(
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PortalBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortalRequest {
     #[serde(default)]
     return_url: Option<String>,
 }
@@ -248,7 +252,7 @@ pub async fn portal(
     body: &[u8],
     request_id: &str,
 ) -> ApiResult<String> {
-    let body: PortalBody = json_body(body)?;
+    let body: PortalRequest = json_body(body)?;
     let return_url = body
         .return_url
         .as_deref()
@@ -280,14 +284,17 @@ pub async fn portal(
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ChangePlanBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangePlanRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     tier: String,
 }
 
 /// A subscription as the API shows it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubscriptionView {
     pub id: String,
     pub plan: String,
@@ -321,7 +328,7 @@ pub async fn change_plan(
     body: &[u8],
 ) -> ApiResult<(SubscriptionView, bool)> {
     require_saas(&auth.config)?;
-    let body: ChangePlanBody = json_body(body)?;
+    let body: ChangePlanRequest = json_body(body)?;
     if body.tier.is_empty() {
         return Err(ApiError::invalid_request(
             "`tier` is required: the paid tier to move to",

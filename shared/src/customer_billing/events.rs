@@ -38,6 +38,7 @@ use crate::{
 /// What became of an event, as the webhook's answer says (Stripe shows it in its dashboard).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", tag = "outcome")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     Applied {
         subscription: String,

@@ -265,6 +265,7 @@ impl<'a> ProjectEdit<'a> {
 /// How long a rotated-away secret key keeps working: none, an hour or a day (the choices Stripe's
 /// key roll offers that matter for a deploy).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum GracePeriod {
     #[default]
     #[serde(rename = "none")]

@@ -46,6 +46,7 @@ impl StripeModes {
 /// A key set as returned to the developer: the only response that ever carries the secret.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedKeySet {
     pub project_id: String,
     pub name: String,
@@ -171,6 +172,7 @@ pub async fn create_project(
 /// The dashboard's view of one project: its test and live key sets side by side.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectView {
     pub project_id: String,
     pub name: String,
@@ -181,6 +183,7 @@ pub struct ProjectView {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeySetView {
     pub publishable_key: String,
     pub status: String,

@@ -58,6 +58,7 @@ GROUP BY tier ORDER BY customers DESC, tier";
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MonthUsage {
     pub month: String,
     pub requests: i64,
@@ -65,6 +66,7 @@ pub struct MonthUsage {
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TierShare {
     pub tier: String,
     pub customers: i64,
@@ -72,6 +74,7 @@ pub struct TierShare {
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaasSummary {
     pub active_subscriptions: i64,
     pub canceling: i64,

@@ -109,6 +109,7 @@ pub const SELECT_ORDER_STATUS: &str = "SELECT status FROM orders WHERE orderId =
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayRevenue {
     pub day: String,
     pub revenue_cents: i64,

@@ -57,6 +57,7 @@ struct ErrorBody {
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StripeErrorDetail {
     #[serde(rename = "type", default)]
     pub kind: Option<String>,

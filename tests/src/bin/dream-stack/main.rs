@@ -3,7 +3,7 @@
 //!   dream-stack dev          the platform and its dashboard on fixed ports with persistent
 //!                            state in `.dev/` (`make dev`), a demo project, until Ctrl-C
 //!   dream-stack test [ARGS]  a fresh stack and dashboard on free ports, the end-to-end tests
-//!                            and then the dashboard's browser tests against it, then
+//!                            then the SDKs' and the dashboard's browser tests against it, then
 //!                            everything stopped (`make test`); ARGS go to the Rust test harness
 //!   dream-stack bench        throughput and latency of POST /api/data (`make bench`)
 //!   dream-stack bench-large  hot-path latency on an empty and on a large database
@@ -20,6 +20,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 mod bench;
 mod bench_large;
+mod sdk;
 
 const DEMO_EMAIL: &str = "demo@dream-api.local";
 /// Local only: the emulator's sign-in page takes it for the demo developer.
@@ -215,9 +216,10 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
     let mut rust_tests = tokio::process::Command::new(&cargo);
     rust_tests
         .current_dir(&root)
-        .args(["test", "-p", "e2e", "--tests", "--quiet", "--"])
+        .args(["test", "-p", "e2e", "--tests", "--quiet", "--no-fail-fast", "--"])
         .args(harness_args)
         .envs(env.vars())
+        .env(e2e::contract::ENV_CONTRACT_LOG, base.join("contract.log"))
         .kill_on_drop(true);
     // The dashboard in a real browser (Debian's chromium through Playwright), same stack.
     let mut browser_tests = tokio::process::Command::new("npm");
@@ -227,16 +229,18 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
         .env("PATH", node_path(&root))
         .envs(env.vars())
         .kill_on_drop(true);
-    let run_browser = harness_args.is_empty() || std::env::var_os("DREAM_BROWSER_TESTS").is_some();
+    let whole_suite = harness_args.is_empty() || std::env::var_os("DREAM_BROWSER_TESTS").is_some();
     let outcome = tokio::select! {
         status = async {
             let rust = rust_tests.status().await.map_err(|e| e.to_string())?;
-            if !run_browser {
+            print_contract_coverage(&base.join("contract.log"));
+            if !whole_suite {
                 return Ok(rust.success());
             }
+            let sdks = sdk::run(&root, &env, &node_path(&root)).await?;
             println!("Browser tests of the dashboard (frontend/tests) ...");
             let browser = browser_tests.status().await.map_err(|e| e.to_string())?;
-            Ok(rust.success() && browser.success())
+            Ok(rust.success() && sdks && browser.success())
         } => status,
         _ = shutdown_signal() => Err("interrupted".to_owned()),
     };
@@ -254,6 +258,37 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
     }
     outcome?;
     Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Which documented operations the end-to-end tests reached (each answer was checked against
+/// the document as it came; see `e2e::contract`).
+fn print_contract_coverage(log: &Path) {
+    let seen = std::fs::read_to_string(log).unwrap_or_default();
+    let seen: std::collections::BTreeSet<&str> = seen
+        .lines()
+        .filter_map(|l| l.rsplit_once(' ').map(|(op, _status)| op))
+        .collect();
+    let mut total = 0;
+    let mut missed = Vec::new();
+    for worker in ["api-multi", "oauth-api", "front-auth-api"] {
+        let doc = e2e::contract::load(worker);
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for method in item.as_object().into_iter().flatten().map(|(m, _)| m.to_uppercase()) {
+                total += 1;
+                let op = format!("{worker} {method} {path}");
+                if !seen.contains(op.as_str()) {
+                    missed.push(op);
+                }
+            }
+        }
+    }
+    println!(
+        "OpenAPI: {} of {total} documented operations answered the tests, every answer checked against its document",
+        total - missed.len()
+    );
+    if !missed.is_empty() {
+        println!("  not reached by the Rust tests: {}", missed.join(", "));
+    }
 }
 
 /// Node 22 from the pinned install first on PATH (the system's may be older).

@@ -1,0 +1,157 @@
+//! The API's bodies, as `openapi/api-multi/openapi.json` describes them. Unknown fields are
+//! ignored, so a newer server does not break an older client.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A user's usage in the current billing period.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub count: u64,
+    /// Requests allowed per period; `None`: unlimited.
+    pub limit: Option<u64>,
+    pub plan: String,
+    pub remaining: Option<u64>,
+    pub period_start: String,
+    pub period_end: String,
+}
+
+/// What `track_usage` returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tracked {
+    pub usage: Usage,
+    /// This answer replays an earlier request with the same idempotency key (nothing counted).
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewCustomer {
+    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    pub id: String,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub plan: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerCreated {
+    /// `false`: the customer already existed in this project (a retry).
+    pub created: bool,
+    pub customer: Customer,
+}
+
+/// Where to send the customer after Stripe's page; the project's defaults when `None`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnUrls {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkout {
+    /// Stripe Checkout: send the user here.
+    pub url: String,
+    pub session_id: String,
+    /// The user's open session for this tier, handed out again.
+    pub reused: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub id: String,
+    pub plan: String,
+    pub status: String,
+    pub cancel_at_period_end: bool,
+    pub current_period_start: Option<String>,
+    pub current_period_end: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanChanged {
+    /// `false`: the subscription already was on that tier.
+    pub changed: bool,
+    pub subscription: Subscription,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub price_cents: i64,
+    pub currency: String,
+    pub price_id: Option<String>,
+    pub image_url: Option<String>,
+    /// Units not sold yet; `None`: not tracked.
+    pub inventory: Option<i64>,
+    /// What a cart can take now (stock minus units held by open checkouts).
+    pub available: Option<i64>,
+    pub sold_out: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartItem {
+    pub price_id: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cart {
+    pub items: Vec<CartItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(flatten)]
+    pub urls: ReturnUrls,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartCheckout {
+    pub url: String,
+    pub session_id: String,
+    pub order_id: String,
+    pub amount_cents: i64,
+    /// The cart's stock is held until then.
+    pub expires_at: String,
+}
+
+/// The project's figures. `figures` holds the SaaS or Store part as JSON (see `docs/api.md`,
+/// `SaasFigures` / `StoreFigures`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    pub publishable_key: String,
+    pub mode: String,
+    /// `saas` or `store`.
+    pub project_type: String,
+    pub generated_at: String,
+    #[serde(flatten)]
+    pub figures: serde_json::Map<String, Value>,
+}

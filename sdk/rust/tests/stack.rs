@@ -1,0 +1,259 @@
+//! The client against a running local stack (`make test` starts one and creates the two
+//! projects; see `dream-stack`'s SDK step). Without it these tests say so and pass, unless
+//! DREAM_SDK_REQUIRE_STACK is set, as `make test` does.
+
+#[path = "../examples/gated_server.rs"]
+mod gated_server;
+mod proxy;
+
+use std::time::Duration;
+
+use dream_api::{Cart, CartItem, DreamApi, Error, NewCustomer};
+
+struct Stack {
+    url: String,
+    saas_key: String,
+    store_key: String,
+}
+
+fn stack() -> Option<Stack> {
+    let var = |name: &str| std::env::var(name).ok();
+    match (
+        var("DREAM_API_MULTI_URL"),
+        var("DREAM_SDK_SAAS_SECRET_KEY"),
+        var("DREAM_SDK_STORE_SECRET_KEY"),
+    ) {
+        (Some(url), Some(saas_key), Some(store_key)) => Some(Stack {
+            url,
+            saas_key,
+            store_key,
+        }),
+        _ => {
+            assert!(
+                std::env::var_os("DREAM_SDK_REQUIRE_STACK").is_none(),
+                "DREAM_SDK_REQUIRE_STACK is set but the stack's variables are not"
+            );
+            eprintln!("skipped: no local stack (run `make test`)");
+            None
+        }
+    }
+}
+
+fn user(tag: &str) -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    format!(
+        "sdk-{tag}-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// The SaaS test project's tiers: `free` (3 requests) and `pro` (1000, $9.99).
+const FREE_LIMIT: u64 = 3;
+
+#[tokio::test]
+async fn usage_counts_until_the_limit_then_limit_reached_carries_the_usage() {
+    let Some(stack) = stack() else { return };
+    let api = DreamApi::new(&stack.saas_key, &stack.url);
+    let who = user("limit");
+    for n in 1..=FREE_LIMIT {
+        let tracked = api.track_usage(&who, None).await.unwrap();
+        assert_eq!((tracked.usage.count, tracked.replayed), (n, false));
+    }
+    match api.track_usage(&who, None).await {
+        Err(Error::LimitReached { usage, details }) => {
+            assert_eq!((usage.count, usage.limit, usage.remaining), (3, Some(3), Some(0)));
+            assert!(details.request_id.unwrap().starts_with("req_"));
+        }
+        other => panic!("expected LimitReached, got {other:?}"),
+    }
+    assert_eq!(api.get_usage(&who, None).await.unwrap().count, FREE_LIMIT);
+}
+
+#[tokio::test]
+async fn a_retry_after_a_lost_answer_counts_once() {
+    let Some(stack) = stack() else { return };
+    // The first answer to POST /api/data is read from the server and then dropped on the floor,
+    // so the request was counted but the client saw the connection die.
+    let proxy = proxy::start(&stack.url, "POST /api/data", 1).await;
+    let mut api = DreamApi::new(&stack.saas_key, &proxy.url);
+    api.retry_base_delay = Duration::from_millis(50);
+    let who = user("retry");
+    let tracked = api.track_usage(&who, None).await.unwrap();
+    assert_eq!(proxy.dropped(), 1, "the proxy dropped one answer");
+    assert!(tracked.replayed, "the retry is answered as a replay");
+    assert_eq!(tracked.usage.count, 1);
+    let direct = DreamApi::new(&stack.saas_key, &stack.url);
+    assert_eq!(direct.get_usage(&who, None).await.unwrap().count, 1, "counted once");
+    // Without retries the same fault is the caller's error.
+    let proxy = proxy::start(&stack.url, "POST /api/data", 1).await;
+    let mut once = DreamApi::new(&stack.saas_key, &proxy.url);
+    once.max_retries = 0;
+    assert!(matches!(once.track_usage(&who, None).await, Err(Error::Connection(_))));
+}
+
+#[tokio::test]
+async fn every_refusal_is_its_own_error_with_the_request_id() {
+    let Some(stack) = stack() else { return };
+    let bad_key = DreamApi::new(
+        "sk_test_0000000000000000000000000000000000000000000000000000000000000000",
+        &stack.url,
+    );
+    let e = bad_key.get_usage("someone", None).await.unwrap_err();
+    assert!(matches!(e, Error::Unauthorized(_)), "{e:?}");
+    assert!(e.request_id().is_some_and(|id| id.starts_with("req_")));
+
+    let api = DreamApi::new(&stack.saas_key, &stack.url);
+    let who = user("errors");
+    let e = api
+        .create_checkout(&who, "no-such-tier", &Default::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest(_)), "{e:?}");
+    let e = api.customer_portal(&who, None).await.unwrap_err();
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
+    let e = api.change_plan(&who, "pro").await.unwrap_err();
+    assert!(matches!(e, Error::NotFound(_)), "{e:?}");
+
+    let store = DreamApi::new(&stack.store_key, &stack.url);
+    let mug = store
+        .products()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "mug")
+        .expect("a mug");
+    let too_many = Cart {
+        items: vec![CartItem {
+            price_id: mug.price_id.clone().unwrap(),
+            quantity: 99,
+        }],
+        ..Default::default()
+    };
+    match store.cart_checkout(&too_many).await.unwrap_err() {
+        Error::Conflict(d) => assert!(d.body["available"].is_i64(), "{:?}", d.body),
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+
+    // A flood of unknown keys from one address is limited before authentication: 429
+    // rate_limited with Retry-After, which the client does not wait out when it is too long.
+    let mut octets = [0u8; 2];
+    getrandom::fill(&mut octets).unwrap();
+    let address = format!("198.51.{}.{}", octets[0], 1 + octets[1] % 250);
+    let flooding = reqwest::Client::builder()
+        .default_headers(
+            [("cf-connecting-ip".parse().unwrap(), address.parse().unwrap())]
+                .into_iter()
+                .collect(),
+        )
+        .build()
+        .unwrap();
+    let mut limited = None;
+    for n in 0..150 {
+        // A different unknown key each time: a repeated one is refused from memory, uncounted.
+        let mut flood = DreamApi::new(format!("sk_test_{n:064}"), &stack.url).with_http_client(flooding.clone());
+        flood.max_retries = 0;
+        flood.max_retry_after = Duration::from_secs(1);
+        if let Err(e @ Error::RateLimited { .. }) = flood.get_usage(&user("flood"), None).await {
+            limited = Some(e);
+            break;
+        }
+    }
+    match limited.expect("the flood is limited") {
+        Error::RateLimited { retry_after, details } => {
+            assert!(retry_after.is_some_and(|d| d.as_secs() > 0));
+            assert!(details.request_id.is_some());
+        }
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_through_the_client() {
+    let Some(stack) = stack() else { return };
+    let api = DreamApi::new(&stack.saas_key, &stack.url);
+    let who = user("routes");
+    let email = format!("{who}@example.com");
+    let new = NewCustomer {
+        email: email.clone(),
+        first_name: Some("Ada".into()),
+        ..Default::default()
+    };
+    let first = api.create_customer(&new).await.unwrap();
+    assert!(first.created);
+    let again = api.create_customer(&new).await.unwrap();
+    assert_eq!(
+        (again.created, again.customer.id.clone()),
+        (false, first.customer.id.clone())
+    );
+
+    let checkout = api.create_checkout(&who, "pro", &Default::default()).await.unwrap();
+    assert!(checkout.url.starts_with("http") && checkout.session_id.starts_with("cs_"));
+    let reused = api.create_checkout(&who, "pro", &Default::default()).await.unwrap();
+    assert!(reused.reused);
+    let portal = api.customer_portal(&who, None).await.unwrap();
+    assert!(portal.starts_with("http"));
+
+    let dashboard = api.dashboard().await.unwrap();
+    assert_eq!(dashboard.project_type, "saas");
+    assert!(dashboard.figures["metrics"]["customers"].as_i64().unwrap() >= 1);
+
+    let store = DreamApi::new(&stack.store_key, &stack.url);
+    let mug = store
+        .products()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "mug")
+        .expect("a mug");
+    let cart = Cart {
+        items: vec![CartItem {
+            price_id: mug.price_id.clone().unwrap(),
+            quantity: 1,
+        }],
+        email: Some(email),
+        ..Default::default()
+    };
+    let order = store.cart_checkout(&cart).await.unwrap();
+    assert_eq!(order.amount_cents, mug.price_cents);
+    let after = store
+        .products()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "mug")
+        .unwrap();
+    assert_eq!(after.available, mug.available.map(|n| n - 1), "one mug held");
+    assert_eq!(store.dashboard().await.unwrap().project_type, "store");
+}
+
+#[tokio::test]
+async fn the_example_gates_reports_and_sends_over_limit_users_to_checkout() {
+    let Some(stack) = stack() else { return };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = gated_server::app(DreamApi::new(&stack.saas_key, &stack.url));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let who = user("example");
+    for n in 1..=FREE_LIMIT {
+        let answer = browser
+            .get(format!("http://{address}/report?user={who}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        assert!(answer.text().await.unwrap().contains(&format!("request {n} ")));
+    }
+    let over = browser
+        .get(format!("http://{address}/report?user={who}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over.status(), 303, "sent to checkout");
+    let location = over.headers()["location"].to_str().unwrap();
+    assert!(location.contains("checkout"), "{location}");
+}

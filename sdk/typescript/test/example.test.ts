@@ -1,0 +1,92 @@
+// The example app (examples/gated-server.mjs) run as a user would run it, against a real
+// api-multi with the SaaS test project (free: 3 requests): three reports, then Checkout.
+
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+
+import { DreamApi } from "dream-api";
+
+import { API_URL, SAAS_KEY, freshUserId, skipSaas } from "./live.js";
+
+const EXAMPLE = fileURLToPath(new URL("../examples/gated-server.mjs", import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Starts the example on a free port; resolves with its URL once it listens. */
+async function startExample(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [EXAMPLE], {
+    cwd: PACKAGE_ROOT,
+    env: {
+      ...process.env,
+      DREAM_API_SECRET_KEY: SAAS_KEY!,
+      DREAM_API_BASE_URL: API_URL!,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      PUBLIC_URL: "", // Checkout's own return pages, whatever the caller's environment says
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the example did not start in 15 s:\n${output}`)), 15_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = /listening on (http:\/\/\S+)/.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]!);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the example exited (${code}) before listening:\n${output}`));
+    });
+  });
+  return { child, url };
+}
+
+describe("examples/gated-server.mjs (DREAM_SDK_SAAS_SECRET_KEY)", () => {
+  let example: { child: ChildProcess; url: string } | undefined;
+
+  before(async () => {
+    if (!skipSaas) example = await startExample();
+  });
+
+  after(async () => {
+    if (example && example.child.exitCode === null) {
+      example.child.kill("SIGTERM");
+      await once(example.child, "exit");
+    }
+  });
+
+  it("serves three reports, then redirects the fourth to a Checkout page for `pro`", { skip: skipSaas }, async () => {
+    const userId = freshUserId("example");
+    const report = `${example!.url}/report?user=${encodeURIComponent(userId)}`;
+    for (let n = 1; n <= 3; n++) {
+      const response = await fetch(report, { redirect: "manual" });
+      const body = (await response.json()) as { usage: { count: number; limit: number } };
+      assert.equal(response.status, 200, `request ${n}: ${JSON.stringify(body)}`);
+      assert.deepEqual([body.usage.count, body.usage.limit], [n, 3]);
+    }
+    const fourth = await fetch(report, { redirect: "manual" });
+    await fourth.arrayBuffer();
+    assert.equal(fourth.status, 302);
+    const location = fourth.headers.get("location") ?? "";
+    assert.match(location, /^https?:\/\//);
+
+    // It is this user's Checkout session for `pro`: asking again hands out the same one.
+    const dream = new DreamApi({ secretKey: SAAS_KEY!, baseUrl: API_URL! });
+    const checkout = await dream.createCheckout({ userId, tier: "pro" });
+    assert.equal(checkout.reused, true);
+    assert.equal(checkout.url, location);
+  });
+
+  it("asks for the user", { skip: skipSaas }, async () => {
+    const response = await fetch(`${example!.url}/report`);
+    assert.equal(response.status, 400);
+    await response.arrayBuffer();
+  });
+});

@@ -1,0 +1,351 @@
+//! The public API's request and response bodies: what the handlers of the three workers parse
+//! and serialize, and, with `--features openapi`, what the OpenAPI documents describe (one set
+//! of types for both, so the documents cannot drift from the code; see `openapi`).
+
+#[cfg(feature = "openapi")]
+pub mod openapi;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    assets::QUOTA,
+    catalog::TierInput,
+    customer_billing::{
+        checkout::{CheckoutStarted, SubscriptionView},
+        events::Outcome,
+    },
+    customers::CustomerView,
+    metering::UsageReport,
+    mode::{Mode, ProjectType},
+    projects::{CreatedKeySet, GracePeriod, ProjectView},
+    repo::assets::AssetUsage,
+    store::{CartStarted, Product},
+    tier::{Tier, TierName},
+};
+
+/// `GET /health` of every worker.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    pub status: &'static str,
+    /// Which worker answered (a check that the URL points where you think).
+    pub worker: &'static str,
+}
+
+// ---- api-multi (secret key) ---------------------------------------------------------------
+
+/// `POST /api/data` and `GET /api/usage`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UsageResponse {
+    pub success: bool,
+    pub usage: UsageReport,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerCreated {
+    pub success: bool,
+    /// `false` when a customer with this email already existed in the project (a retry).
+    pub created: bool,
+    pub customer: CustomerView,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CheckoutResponse {
+    pub success: bool,
+    #[serde(flatten)]
+    pub checkout: CheckoutStarted,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PortalResponse {
+    pub success: bool,
+    /// Stripe's billing portal for the customer; send them there.
+    pub url: String,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PlanChanged {
+    pub success: bool,
+    /// `false` when the subscription already was on that tier.
+    pub changed: bool,
+    pub subscription: SubscriptionView,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProductList {
+    pub success: bool,
+    pub products: Vec<Product>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CartCheckoutResponse {
+    pub success: bool,
+    #[serde(flatten)]
+    pub checkout: CartStarted,
+}
+
+/// What api-multi's webhook answers Stripe (shown in Stripe's delivery log).
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectEventReceived {
+    pub received: bool,
+    pub event: String,
+    pub result: Outcome,
+}
+
+// ---- oauth-api (developer session) --------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectLink {
+    /// Stripe Connect's authorization page; the dashboard navigates there.
+    pub url: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectCallback {
+    pub code: String,
+    pub state: String,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Connected {
+    pub connected: bool,
+    pub stripe_account_id: String,
+    pub livemode: bool,
+}
+
+/// `POST /create-products` and `POST /promote-to-live`: the only answers that carry a secret key.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProjectCreated {
+    pub success: bool,
+    pub project: CreatedKeySet,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectQuery {
+    pub publishable_key: String,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TierList {
+    pub publishable_key: String,
+    pub project_id: String,
+    pub name: String,
+    pub project_type: ProjectType,
+    pub mode: Mode,
+    pub tiers: Vec<Tier>,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TierChange {
+    pub publishable_key: String,
+    pub tier: TierInput,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TierSaved {
+    pub success: bool,
+    pub tier: Tier,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(rename_all = "camelCase")]
+pub struct TierRef {
+    pub publishable_key: String,
+    #[cfg_attr(feature = "openapi", param(value_type = String))]
+    pub name: TierName,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TierDeleted {
+    pub success: bool,
+    pub deleted: TierName,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromoteRequest {
+    pub publishable_key: String,
+    /// The live tiers, when they differ from the test project's.
+    #[serde(default)]
+    pub tiers: Option<Vec<TierInput>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateRequest {
+    pub publishable_key: String,
+    #[serde(default)]
+    pub grace_period: GracePeriod,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct KeyRotated {
+    pub success: bool,
+    pub publishable_key: String,
+    pub mode: Mode,
+    /// Shown once, here; only its hash is kept.
+    pub secret_key: String,
+    /// Until when the replaced key still works; `null`: it stopped at once.
+    pub previous_key_expires_at: Option<String>,
+}
+
+// ---- front-auth-api (developer session) ---------------------------------------------------
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformIdentity {
+    pub platform_id: String,
+    pub plan: String,
+    pub created: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Credentials {
+    pub platform_id: String,
+    pub plan: String,
+    /// When a paid plan ended (`null` while paid or never paid).
+    pub plan_ended_at: Option<String>,
+    /// When live keys stop answering because the plan lapsed (`null` while paid).
+    pub live_keys_pause_at: Option<String>,
+    pub stripe_connected: bool,
+    pub stripe_account_id: Option<String>,
+    pub publishable_keys: KeysByMode,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeysByMode {
+    pub test: Vec<String>,
+    pub live: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectTree {
+    pub platform_id: String,
+    pub projects: Vec<ProjectView>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlatformCheckoutRequest {
+    /// Must be on the dashboard's origin; defaults to the dashboard.
+    pub success_url: Option<String>,
+    pub cancel_url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformCheckout {
+    pub url: String,
+    pub session_id: String,
+}
+
+/// What front-auth-api's webhook answers Stripe.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum PlatformEventReceived {
+    #[serde(rename_all = "camelCase")]
+    Applied {
+        received: bool,
+        applied: bool,
+        platform_id: String,
+        plan: String,
+        duplicate: bool,
+    },
+    Ignored {
+        received: bool,
+        applied: bool,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct UploadQuery {
+    /// The name to keep (sanitized; the extension follows the detected type).
+    pub filename: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+pub struct DeleteAssetQuery {
+    /// The `key` an upload returned (`{platformId}/{file}`).
+    pub key: String,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StorageUsage {
+    pub images: i64,
+    pub bytes: i64,
+    pub max_images: i64,
+    pub max_bytes: i64,
+}
+
+impl From<AssetUsage> for StorageUsage {
+    fn from(used: AssetUsage) -> Self {
+        Self {
+            images: used.images,
+            bytes: used.bytes,
+            max_images: QUOTA.max_images,
+            max_bytes: QUOTA.max_bytes,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AssetUploaded {
+    /// Public URL (api-multi's `/api/assets/...`), for a product's `imageUrl`.
+    pub url: String,
+    pub key: String,
+    pub content_type: String,
+    pub size: usize,
+    pub quota: StorageUsage,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssetDeleted {
+    pub deleted: String,
+    pub quota: StorageUsage,
+}

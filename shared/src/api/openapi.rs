@@ -1,0 +1,715 @@
+//! The OpenAPI 3.1 documents of the three workers, built from the same types the handlers
+//! serialize (`super`), with utoipa. utoipa rather than aide: aide builds documents from axum
+//! routers on a native server, and our routers run only inside workerd; utoipa derives from
+//! plain types and describes operations without owning the router.
+//!
+//! The operations are described on empty functions because the handlers live in the worker
+//! crates, which only build for wasm32. `cargo run -p shared --features openapi --bin openapi`
+//! writes `openapi/<worker>/openapi.json` (served by each worker at `/openapi.json`) and
+//! `docs/api.md`; its `--check` mode, run by `make test`, fails when they differ from the code
+//! or when a worker's router has a route the document lacks.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::{
+    OpenApi, PartialSchema, ToSchema,
+    openapi::{
+        self, ComponentsBuilder, ContentBuilder, InfoBuilder, Ref, RefOr, ResponseBuilder, ServerBuilder,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+
+use super::*;
+use crate::{
+    catalog::CreateProjectInput,
+    customer_billing::checkout::{ChangePlanRequest, CheckoutRequest, PortalRequest},
+    customers::CreateCustomerRequest,
+    error::ErrorCode,
+    metrics::ProjectDashboard,
+    store::CartRequest,
+};
+
+/// Every error, from every route: `{error, code, requestId, ...details}`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// What went wrong, for a human.
+    pub error: String,
+    /// What went wrong, for a program.
+    pub code: ErrorCode,
+    /// Also in the `X-Request-Id` header; quote it when reporting a problem.
+    pub request_id: String,
+    /// `limit_reached`: the user's usage in this period.
+    pub usage: Option<crate::metering::UsageReport>,
+    /// `rate_limited` for one user: the limit that refused.
+    pub rate_limit: Option<RateLimitDetail>,
+    /// `stripe_error`: Stripe's own error.
+    pub stripe: Option<crate::stripe::client::StripeErrorDetail>,
+    /// A refusal of the end-user sign-in provider (`POST /api/customers`).
+    pub clerk: Option<ClerkDetail>,
+    /// `conflict` on a cart: the product, its price and how many can be bought now.
+    pub product: Option<String>,
+    pub price_id: Option<String>,
+    pub available: Option<i64>,
+    /// `payment_required`: when live keys paused.
+    pub paused_since: Option<String>,
+    /// `quota_exceeded`: the developer's image storage.
+    pub quota: Option<StorageUsage>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitDetail {
+    pub limit: u32,
+    pub period_seconds: u32,
+    /// What is counted together (`project+user`).
+    pub scope: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClerkDetail {
+    pub code: Option<String>,
+}
+
+/// The workers, each with its own document.
+pub const WORKERS: [&str; 3] = ["api-multi", "oauth-api", "front-auth-api"];
+
+/// The worker's document, as JSON.
+pub fn document(worker: &str) -> Option<Value> {
+    let mut doc = serde_json::to_value(described(worker)?).ok()?;
+    require_response_fields(&mut doc);
+    Some(doc)
+}
+
+fn described(worker: &str) -> Option<openapi::OpenApi> {
+    let (mut doc, scheme, description) = match worker {
+        "api-multi" => (
+            ApiMulti::openapi(),
+            (
+                "secretKey",
+                "sk_test_… or sk_live_…: the project's secret key. Server side only.",
+            ),
+            "The API developers' apps call with their project's secret key: usage metering, customers and their subscriptions, the Store, and the project's figures. Plus the Stripe Connect webhook and the checkout landing pages.",
+        ),
+        "oauth-api" => (
+            OauthApi::openapi(),
+            (
+                "developerSession",
+                "A Clerk session token (the `dream-api` JWT template) of the developer.",
+            ),
+            "The dashboard's project API: Stripe Connect, projects, tiers and products, going live and key rotation.",
+        ),
+        "front-auth-api" => (
+            FrontAuthApi::openapi(),
+            (
+                "developerSession",
+                "A Clerk session token (the `dream-api` JWT template) of the developer.",
+            ),
+            "The dashboard's account API: the developer's platform, credentials, projects, figures, the $15/month plan, image uploads, and the platform's Stripe webhook.",
+        ),
+        _ => return None,
+    };
+    doc.info = InfoBuilder::new()
+        .title(format!("dream-api {worker}"))
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(description))
+        .build();
+    let port = match worker {
+        "api-multi" => 8787,
+        "oauth-api" => 8788,
+        _ => 8789,
+    };
+    doc.servers = Some(vec![
+        ServerBuilder::new()
+            .url(format!("http://localhost:{port}"))
+            .description(Some("`make dev`"))
+            .build(),
+    ]);
+    let (scheme_name, scheme_description) = scheme;
+    let mut components = doc
+        .components
+        .take()
+        .unwrap_or_else(|| ComponentsBuilder::new().build());
+    components.add_security_scheme(
+        scheme_name,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(scheme_description))
+                .build(),
+        ),
+    );
+    let (name, schema) = (ErrorBody::name(), ErrorBody::schema());
+    components.schemas.insert(name.into_owned(), schema);
+    doc.components = Some(components);
+    add_common_errors(&mut doc, worker);
+    Some(doc)
+}
+
+/// Our answers always carry every field (`null` when empty: serde writes `None` as `null`), but
+/// utoipa marks `Option` fields optional, which suits requests only. Schemas that appear only in
+/// responses get every property required, so clients need not guess.
+fn require_response_fields(doc: &mut Value) {
+    let mut requests = BTreeSet::new();
+    let mut responses = BTreeSet::new();
+    for item in doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, i)| i.as_object())
+    {
+        for op in item.values() {
+            collect_refs(&op["requestBody"], &mut requests);
+            collect_refs(&op["parameters"], &mut requests);
+            collect_refs(&op["responses"], &mut responses);
+        }
+    }
+    responses.remove("ErrorBody");
+    let schemas = doc["components"]["schemas"].clone();
+    let (requests, responses) = (closure(requests, &schemas), closure(responses, &schemas));
+    for name in responses.difference(&requests) {
+        if let Some(schema) = doc["components"]["schemas"].get_mut(name.as_str()) {
+            require_all(schema);
+        }
+    }
+}
+
+fn collect_refs(value: &Value, into: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+                into.insert(r.rsplit('/').next().unwrap_or(r).to_owned());
+            }
+            map.values().for_each(|v| collect_refs(v, into));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, into)),
+        _ => {}
+    }
+}
+
+/// The schemas reachable from `roots` through `$ref`s.
+fn closure(mut roots: BTreeSet<String>, schemas: &Value) -> BTreeSet<String> {
+    let mut done = BTreeSet::new();
+    while let Some(name) = roots.pop_first() {
+        if done.insert(name.clone()) {
+            let mut found = BTreeSet::new();
+            collect_refs(&schemas[name.as_str()], &mut found);
+            roots.extend(found.difference(&done).cloned());
+        }
+    }
+    done
+}
+
+fn require_all(schema: &mut Value) {
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        let names: Vec<Value> = props.keys().cloned().map(Value::from).collect();
+        schema["required"] = Value::Array(names);
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(parts) = schema.get_mut(key).and_then(Value::as_array_mut) {
+            parts.iter_mut().for_each(require_all);
+        }
+    }
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        props.values_mut().for_each(require_all);
+    }
+}
+
+/// Errors any operation can answer, added to each so the operations list only their own:
+/// malformed input, oversize bodies, a refused credential, a rate limit, our own failure.
+fn add_common_errors(doc: &mut openapi::OpenApi, worker: &str) {
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        for operation in [&mut item.get, &mut item.post, &mut item.put, &mut item.delete]
+            .into_iter()
+            .flatten()
+        {
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_body = operation.request_body.is_some();
+            let json_body = operation
+                .request_body
+                .as_ref()
+                .is_some_and(|b| matches!(b, RefOr::T(b) if b.content.contains_key("application/json")));
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                responses.entry(status.to_owned()).or_insert_with(|| error(description));
+            };
+            add("400", "invalid_request: a malformed header, query or body");
+            if has_body {
+                add("413", "invalid_request: the body is over the route's size limit");
+            }
+            // oauth-api takes typed JSON bodies (axum's extractor): a body of the wrong shape is 422.
+            if worker == "oauth-api" && json_body {
+                add("415", "invalid_request: the body is not `application/json`");
+                add(
+                    "422",
+                    "invalid_request: the JSON does not fit the schema (the message names the field)",
+                );
+            }
+            if secured {
+                add("401", "unauthorized: a missing, unknown or revoked credential");
+            }
+            if worker == "api-multi" && secured {
+                add(
+                    "402",
+                    "payment_required: the developer's plan lapsed and live keys are paused",
+                );
+                add("429", "rate_limited: too many requests; wait `Retry-After` seconds");
+            }
+            add("500", "internal: our failure; quote the requestId");
+        }
+    }
+}
+
+/// Whether the worker is up, and which one answered.
+#[utoipa::path(
+    get, path = "/health", tag = "health",
+    responses((status = 200, description = "Up", body = Health))
+)]
+fn health() {}
+
+// ---- api-multi ----------------------------------------------------------------------------
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        track_usage, get_usage, create_customer, create_checkout, customer_portal, change_plan,
+        project_dashboard, list_products, cart_checkout, connect_webhook, checkout_success,
+        checkout_cancel, serve_asset, health
+    ),
+    tags(
+        (name = "usage", description = "Metering: count a request, read a user's usage"),
+        (name = "customers", description = "The project's customers and their subscriptions"),
+        (name = "store", description = "Products with inventory and guest cart checkout"),
+        (name = "figures", description = "The project's dashboard figures"),
+        (name = "webhooks", description = "Stripe's deliveries (signature-checked, not called by apps)"),
+        (name = "pages", description = "Pages and files for browsers")
+    )
+)]
+struct ApiMulti;
+
+/// Counts one request for the user, refused at their tier's limit.
+///
+/// The user's tier: `X-User-Plan` when sent (your server vouches for it), else their active
+/// subscription, else their customer record's plan, else `free`. A retry with the same
+/// `Idempotency-Key` (24 hours) replays the first answer and counts nothing.
+#[utoipa::path(
+    post, path = "/api/data", tag = "usage", operation_id = "trackUsage",
+    params(
+        ("X-User-Id" = String, Header, description = "Your user's id (at most 128 characters)"),
+        ("X-User-Plan" = Option<String>, Header, description = "The user's tier, as your server knows it; overrides their subscription"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry count once (at most 255 characters)")
+    ),
+    responses(
+        (status = 200, description = "Counted (or replayed: header `Idempotent-Replayed: true`)", body = UsageResponse,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this answer is a replay"))),
+        (status = 409, description = "conflict: this Idempotency-Key was used for another user", body = ErrorBody),
+        (status = 429, description = "limit_reached (the body's `usage` shows it) or rate_limited (`Retry-After`)", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn track_usage() {}
+
+/// The user's usage in the current period, without counting.
+#[utoipa::path(
+    get, path = "/api/usage", tag = "usage", operation_id = "getUsage",
+    params(
+        ("X-User-Id" = String, Header, description = "Your user's id"),
+        ("X-User-Plan" = Option<String>, Header, description = "The user's tier, as your server knows it; overrides their subscription")
+    ),
+    responses((status = 200, description = "The usage", body = UsageResponse)),
+    security(("secretKey" = []))
+)]
+fn get_usage() {}
+
+/// Creates a customer (a user of the end-user sign-in app) in this project.
+///
+/// One person may be a customer of several projects; none sees another's data. A retry with
+/// the same email answers 200 with `created: false`.
+#[utoipa::path(
+    post, path = "/api/customers", tag = "customers", operation_id = "createCustomer",
+    request_body = CreateCustomerRequest,
+    responses(
+        (status = 201, description = "Created", body = CustomerCreated),
+        (status = 200, description = "Already a customer of this project", body = CustomerCreated),
+        (status = 400, description = "invalid_request: a bad email or body, or the sign-in provider refused (`clerk.code`)", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn create_customer() {}
+
+/// A Stripe Checkout page that subscribes the user to a paid tier.
+///
+/// The user's open session for the same tier is handed out again (`reused`).
+#[utoipa::path(
+    post, path = "/api/create-checkout", tag = "customers", operation_id = "createCheckout",
+    params(("X-User-Id" = String, Header, description = "Your user's id")),
+    request_body = CheckoutRequest,
+    responses(
+        (status = 200, description = "Send the user to `url`", body = CheckoutResponse),
+        (status = 400, description = "invalid_request: a missing, unknown or free tier, a bad URL or body, or a Store project's key", body = ErrorBody),
+        (status = 409, description = "conflict: already subscribed, a checkout being paid right now, or Stripe not connected", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn create_checkout() {}
+
+/// Stripe's billing portal for the user (invoices, payment method, cancel).
+#[utoipa::path(
+    post, path = "/api/customer-portal", tag = "customers", operation_id = "customerPortal",
+    params(("X-User-Id" = String, Header, description = "Your user's id")),
+    request_body = PortalRequest,
+    responses(
+        (status = 200, description = "Send the user to `url`", body = PortalResponse),
+        (status = 404, description = "not_found: the user never checked out", body = ErrorBody),
+        (status = 409, description = "conflict: Stripe not connected", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn customer_portal() {}
+
+/// Moves the user's subscription to another paid tier (prorated by Stripe).
+#[utoipa::path(
+    post, path = "/api/change-plan", tag = "customers", operation_id = "changePlan",
+    params(("X-User-Id" = String, Header, description = "Your user's id")),
+    request_body = ChangePlanRequest,
+    responses(
+        (status = 200, description = "Changed (or already on that tier)", body = PlanChanged),
+        (status = 400, description = "invalid_request: a missing, unknown or free tier, a bad body, or a Store project's key", body = ErrorBody),
+        (status = 404, description = "not_found: the user has no active subscription", body = ErrorBody),
+        (status = 409, description = "conflict: the subscription can no longer change plans, or Stripe not connected", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn change_plan() {}
+
+/// The project's figures: customers, subscriptions and usage (SaaS) or sales and stock (Store).
+#[utoipa::path(
+    get, path = "/api/dashboard", tag = "figures", operation_id = "getDashboard",
+    responses((status = 200, description = "The figures", body = ProjectDashboard)),
+    security(("secretKey" = []))
+)]
+fn project_dashboard() {}
+
+/// Every product with its price, stock and what a cart can take now.
+#[utoipa::path(
+    get, path = "/api/products", tag = "store", operation_id = "listProducts",
+    responses((status = 200, description = "The products", body = ProductList)),
+    security(("secretKey" = []))
+)]
+fn list_products() {}
+
+/// Holds the cart's stock and returns a Stripe Checkout page for it (guest checkout).
+#[utoipa::path(
+    post, path = "/api/cart/checkout", tag = "store", operation_id = "cartCheckout",
+    request_body = CartRequest,
+    responses(
+        (status = 200, description = "Send the buyer to `url`; the stock is held until `expiresAt`", body = CartCheckoutResponse),
+        (status = 409, description = "conflict: not enough stock (`available` says how much), or Stripe not connected", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn cart_checkout() {}
+
+/// Events of developers' connected Stripe accounts (Connect webhook endpoint).
+#[utoipa::path(
+    post, path = "/webhook/stripe", tag = "webhooks", operation_id = "connectWebhook",
+    params(("Stripe-Signature" = String, Header, description = "`t=…,v1=…`, checked over the raw body")),
+    request_body(content = Object, description = "A Stripe event"),
+    responses((status = 200, description = "Received; `result` says what it changed", body = ConnectEventReceived))
+)]
+fn connect_webhook() {}
+
+/// Where a customer lands after paying when the app gave no `successUrl`.
+#[utoipa::path(
+    get, path = "/checkout/success", tag = "pages",
+    responses((status = 200, description = "An HTML page", body = String, content_type = "text/html"))
+)]
+fn checkout_success() {}
+
+/// Where a customer lands after cancelling when the app gave no `cancelUrl`.
+#[utoipa::path(
+    get, path = "/checkout/cancel", tag = "pages",
+    responses((status = 200, description = "An HTML page", body = String, content_type = "text/html"))
+)]
+fn checkout_cancel() {}
+
+/// A product image uploaded by a developer (public, cacheable).
+#[utoipa::path(
+    get, path = "/api/assets/{platform_id}/{file}", tag = "pages",
+    params(
+        ("platform_id" = String, Path, description = "The developer's platform id"),
+        ("file" = String, Path, description = "The stored file name")
+    ),
+    responses(
+        (status = 200, description = "The image", content_type = "image/*"),
+        (status = 404, description = "not_found", body = ErrorBody)
+    )
+)]
+fn serve_asset() {}
+
+// ---- oauth-api ----------------------------------------------------------------------------
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        authorize, connect_callback, create_project, list_tiers, update_tier, delete_tier, add_tier,
+        promote_to_live, rotate_key, health
+    ),
+    tags(
+        (name = "connect", description = "Linking the developer's Stripe account"),
+        (name = "projects", description = "Projects, their tiers or products, going live, keys")
+    )
+)]
+struct OauthApi;
+
+/// The Stripe Connect page to send the developer to, with a signed single-use `state`.
+#[utoipa::path(
+    get, path = "/authorize", tag = "connect", operation_id = "connectLink",
+    responses((status = 200, description = "Navigate to `url`", body = ConnectLink)),
+    security(("developerSession" = []))
+)]
+fn authorize() {}
+
+/// Finishes Connect: the dashboard relays Stripe's `code` and `state` with the session.
+#[utoipa::path(
+    post, path = "/connect/callback", tag = "connect", operation_id = "finishConnect",
+    request_body = ConnectCallback,
+    responses(
+        (status = 200, description = "Connected", body = Connected),
+        (status = 403, description = "unauthorized: the state was issued to another developer", body = ErrorBody),
+        (status = 409, description = "conflict: projects use another Stripe account", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn connect_callback() {}
+
+/// A new test-mode project: Stripe products, a key pair, and its tiers. The secret key is in
+/// this answer and nowhere else, ever.
+#[utoipa::path(
+    post, path = "/create-products", tag = "projects", operation_id = "createProject",
+    request_body = CreateProjectInput,
+    responses(
+        (status = 200, description = "Created", body = ProjectCreated),
+        (status = 403, description = "unauthorized: the plan is not paid", body = ErrorBody),
+        (status = 409, description = "conflict: Stripe not connected", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn create_project() {}
+
+/// The project's tiers (SaaS) or products (Store).
+#[utoipa::path(
+    get, path = "/tiers", tag = "projects", operation_id = "listTiers",
+    params(ProjectQuery),
+    responses(
+        (status = 200, description = "The tiers", body = TierList),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn list_tiers() {}
+
+/// Replaces one tier's settings (matched by `tier.name`); keys never change.
+#[utoipa::path(
+    put, path = "/tiers", tag = "projects", operation_id = "updateTier",
+    request_body = TierChange,
+    responses(
+        (status = 200, description = "Saved", body = TierSaved),
+        (status = 403, description = "unauthorized: the plan is not paid", body = ErrorBody),
+        (status = 404, description = "not_found: no such project or tier", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn update_tier() {}
+
+/// Removes a tier and archives its Stripe product (a project keeps at least one).
+#[utoipa::path(
+    delete, path = "/tiers", tag = "projects", operation_id = "deleteTier",
+    params(TierRef),
+    responses(
+        (status = 200, description = "Deleted", body = TierDeleted),
+        (status = 403, description = "unauthorized: the plan is not paid", body = ErrorBody),
+        (status = 404, description = "not_found: no such project or tier", body = ErrorBody),
+        (status = 409, description = "conflict: the last tier", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn delete_tier() {}
+
+/// Adds a tier or product (at most 20).
+#[utoipa::path(
+    post, path = "/tiers/add", tag = "projects", operation_id = "addTier",
+    request_body = TierChange,
+    responses(
+        (status = 200, description = "Added", body = TierSaved),
+        (status = 403, description = "unauthorized: the plan is not paid", body = ErrorBody),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody),
+        (status = 409, description = "conflict: the name is taken, or 20 tiers already", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn add_tier() {}
+
+/// Live Stripe products and a live key pair from the test project, once per project.
+#[utoipa::path(
+    post, path = "/promote-to-live", tag = "projects", operation_id = "promoteToLive",
+    request_body = PromoteRequest,
+    responses(
+        (status = 200, description = "Live", body = ProjectCreated),
+        (status = 403, description = "unauthorized: the plan is not paid", body = ErrorBody),
+        (status = 404, description = "not_found: not one of your test projects", body = ErrorBody),
+        (status = 409, description = "conflict: already live", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn promote_to_live() {}
+
+/// A new secret key; the old one works for the chosen grace period, then is refused.
+#[utoipa::path(
+    post, path = "/rotate-key", tag = "projects", operation_id = "rotateKey",
+    request_body = RotateRequest,
+    responses(
+        (status = 200, description = "Rotated; the new key is shown once", body = KeyRotated),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn rotate_key() {}
+
+// ---- front-auth-api -----------------------------------------------------------------------
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        generate_platform_id, get_credentials, list_projects, developer_dashboard, platform_checkout,
+        platform_webhook, upload_asset, delete_asset, health
+    ),
+    tags(
+        (name = "platform", description = "The developer's account, keys and projects"),
+        (name = "billing", description = "The developer's $15/month plan"),
+        (name = "assets", description = "Product images"),
+        (name = "webhooks", description = "Stripe's deliveries (signature-checked)")
+    )
+)]
+struct FrontAuthApi;
+
+/// Creates the developer's `plt_` id once; later calls return it.
+#[utoipa::path(
+    post, path = "/generate-platform-id", tag = "platform", operation_id = "generatePlatformId",
+    responses(
+        (status = 200, description = "The platform", body = PlatformIdentity),
+        (status = 502, description = "stripe_error: the sign-in provider failed", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn generate_platform_id() {}
+
+/// The plan, Stripe connection and publishable keys; secret keys are never shown again.
+#[utoipa::path(
+    get, path = "/get-credentials", tag = "platform", operation_id = "getCredentials",
+    responses(
+        (status = 200, description = "Credentials", body = Credentials),
+        (status = 404, description = "not_found: no platform yet", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn get_credentials() {}
+
+/// Every project with its test and live key sets.
+#[utoipa::path(
+    get, path = "/projects", tag = "platform", operation_id = "listProjects",
+    responses(
+        (status = 200, description = "Projects", body = ProjectTree),
+        (status = 404, description = "not_found: no platform yet", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn list_projects() {}
+
+/// One of the developer's projects' figures (as api-multi's `GET /api/dashboard`).
+#[utoipa::path(
+    get, path = "/dashboard", tag = "platform", operation_id = "projectDashboard",
+    params(ProjectQuery),
+    responses(
+        (status = 200, description = "The figures", body = ProjectDashboard),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn developer_dashboard() {}
+
+/// A Stripe Checkout page for the developer's plan (never a second paid subscription).
+#[utoipa::path(
+    post, path = "/create-checkout", tag = "billing", operation_id = "platformCheckout",
+    request_body(content = Option<PlatformCheckoutRequest>, description = "Optional return URLs on the dashboard's origin"),
+    responses(
+        (status = 200, description = "Send the developer to `url`", body = PlatformCheckout),
+        (status = 404, description = "not_found: no platform yet", body = ErrorBody),
+        (status = 409, description = "conflict: already paid, or a paid session is being applied", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn platform_checkout() {}
+
+/// The platform account's Stripe events (the developers' own subscriptions).
+#[utoipa::path(
+    post, path = "/webhook/stripe", tag = "webhooks", operation_id = "platformWebhook",
+    params(("Stripe-Signature" = String, Header, description = "`t=…,v1=…`, checked over the raw body")),
+    request_body(content = Object, description = "A Stripe event"),
+    responses((status = 200, description = "Received", body = PlatformEventReceived))
+)]
+fn platform_webhook() {}
+
+/// Uploads a product image (PNG, JPEG, WebP or GIF; at most 5 MB; 200 images / 100 MB each).
+#[utoipa::path(
+    post, path = "/upload-asset", tag = "assets", operation_id = "uploadAsset",
+    params(UploadQuery),
+    request_body(content = Vec<u8>, description = "The image bytes", content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "Stored; use `url` as a product's `imageUrl`", body = AssetUploaded),
+        (status = 403, description = "quota_exceeded (the body's `quota`), or the plan is not paid", body = ErrorBody),
+        (status = 404, description = "not_found: no platform yet", body = ErrorBody),
+        (status = 415, description = "invalid_request: not an image type we take", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn upload_asset() {}
+
+/// Deletes one of the developer's images and gives its room back.
+#[utoipa::path(
+    delete, path = "/upload-asset", tag = "assets", operation_id = "deleteAsset",
+    params(DeleteAssetQuery),
+    responses(
+        (status = 200, description = "Deleted", body = AssetDeleted),
+        (status = 404, description = "not_found: not one of your images", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn delete_asset() {}
