@@ -1,7 +1,7 @@
 //! A server that sells reports by quota: `GET /report?user=…` counts one request for the user
 //! with dream-api, and sends a user over their tier's limit to Stripe Checkout for `pro`.
 //!
-//!   DREAM_API_URL=http://localhost:8787 DREAM_SECRET_KEY=sk_test_… \
+//!   DREAM_API_BASE_URL=http://localhost:8787 DREAM_API_SECRET_KEY=sk_test_… \
 //!     cargo run -p dream-api --example gated_server      (then open http://localhost:3000/report?user=ada)
 
 use std::sync::Arc;
@@ -43,7 +43,7 @@ async fn report(State(api): State<Arc<DreamApi>>, Query(query): Query<ReportQuer
 #[tokio::main]
 async fn main() {
     let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("set {name}"));
-    let api = DreamApi::new(var("DREAM_SECRET_KEY"), var("DREAM_API_URL"));
+    let api = DreamApi::new(var("DREAM_API_SECRET_KEY"), var("DREAM_API_BASE_URL"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000")
         .await
         .expect("port 3000");
