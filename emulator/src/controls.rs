@@ -37,6 +37,10 @@ pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
         .route("/_emulator/events/{id}/deliver_twice", post(deliver_twice))
         .route("/_emulator/deliveries", get(deliveries))
         .route("/_emulator/webhooks/hold", post(hold).delete(release))
+        .route(
+            "/_emulator/faults",
+            post(add_fault).get(list_faults).delete(clear_faults),
+        )
 }
 
 /// A control's body: JSON when it says so, else a form (both are convenient from curl).
@@ -255,4 +259,27 @@ async fn release(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
         Ok(None) => StripeError::invalid("Pass {\"containing\": \"<text>\"}.").into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// POST /_emulator/faults `{path, method?, kind: error|timeout|drop, count?, after?, delayMs?}`
+async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<crate::faults::Fault>(&body) {
+        Ok(fault) if !fault.path.is_empty() && fault.count > 0 => {
+            app.faults.add(fault);
+            Json(json!({ "faults": app.faults.list() })).into_response()
+        }
+        Ok(_) => StripeError::invalid("`path` must not be empty and `count` must be at least 1.").into_response(),
+        Err(e) => StripeError::invalid(format!("Pass {{\"path\", \"kind\": \"error|timeout|drop\", \"count\"?, \"after\"?, \"method\"?, \"delayMs\"?}}: {e}")).into_response(),
+    }
+}
+
+/// GET /_emulator/faults: each fault with how often it fired.
+async fn list_faults(State(app): State<Arc<App>>) -> Json<Value> {
+    Json(json!({ "faults": app.faults.list() }))
+}
+
+/// DELETE /_emulator/faults
+async fn clear_faults(State(app): State<Arc<App>>) -> Json<Value> {
+    app.faults.clear();
+    Json(json!({ "faults": [] }))
 }

@@ -9,6 +9,7 @@
 pub mod clerk;
 pub mod cli;
 pub mod controls;
+pub mod faults;
 pub mod form;
 pub mod html;
 pub mod ids;
@@ -75,6 +76,7 @@ pub struct App {
     pub http: reqwest::Client,
     pub deliveries: DeliveryLog,
     pub holds: delivery::Holds,
+    pub faults: faults::Faults,
     /// Bumped by `/_emulator/reset` so deliveries still retrying from before it stop.
     pub generation: AtomicU64,
     dirty: Notify,
@@ -116,6 +118,7 @@ impl App {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.mutate(|db| db.reset());
         self.deliveries.clear();
+        self.faults.clear();
     }
 
     fn save(&self) -> std::io::Result<()> {
@@ -187,6 +190,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         http,
         deliveries: DeliveryLog::default(),
         holds: delivery::Holds::default(),
+        faults: faults::Faults::default(),
         generation: AtomicU64::new(0),
         dirty: Notify::new(),
     });
@@ -233,6 +237,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(clerk::router(app.clone()))
         .merge(controls::router(app.clone()))
         .fallback(stripe::error::unknown_url)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), faults::inject))
         .with_state(app);
     if logged {
         router.layer(axum::middleware::from_fn(log_request))

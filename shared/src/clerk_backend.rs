@@ -9,7 +9,7 @@ use worker::{Env, Method};
 
 use crate::{
     config,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     outbound,
 };
 
@@ -43,6 +43,21 @@ impl From<ClerkFailure> for ApiError {
     }
 }
 
+/// Clerk down, failing or too slow: nothing the caller did, and worth retrying.
+fn unavailable(path: &str, cause: &str) -> ClerkFailure {
+    crate::log::error(&format!("Clerk {path}: {cause}"));
+    ClerkFailure::Failed(
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "The sign-in service is unavailable; retry in a few seconds",
+        )
+        .with_retry_after(RETRY_AFTER_SECS),
+    )
+}
+
+/// What a caller is told to wait when Clerk is unavailable.
+const RETRY_AFTER_SECS: u64 = 5;
+
 impl ClerkBackend {
     fn from_vars(env: &Env, base_var: &str, key_var: &str) -> ApiResult<Self> {
         Ok(Self {
@@ -74,7 +89,10 @@ impl ClerkBackend {
         let failed = |cause: String| ClerkFailure::Failed(ApiError::internal(format!("Clerk {path}: {cause}")));
         let response = outbound::send(method, &url, &headers, body.map(|b| b.to_string()), TIMEOUT)
             .await
-            .map_err(|e| failed(e.to_string()))?;
+            .map_err(|e| unavailable(path, &e.to_string()))?;
+        if response.status >= 500 {
+            return Err(unavailable(path, &format!("HTTP {}", response.status)));
+        }
         let parsed: Option<Value> = serde_json::from_str(&response.body).ok();
         if (200..300).contains(&response.status) {
             return parsed.ok_or_else(|| failed("response is not JSON".into()));

@@ -26,6 +26,8 @@ pub enum ErrorCode {
     /// The developer's dream-api plan lapsed past its grace period (live keys pause).
     PaymentRequired,
     StripeError,
+    /// A provider we depend on (the sign-in service) is down or too slow; retry shortly.
+    Unavailable,
     Internal,
 }
 
@@ -40,6 +42,7 @@ impl ErrorCode {
             Self::QuotaExceeded => StatusCode::FORBIDDEN,
             Self::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
             Self::StripeError => StatusCode::BAD_GATEWAY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -67,6 +70,7 @@ impl ErrorCode {
             Self::QuotaExceeded => "quota_exceeded",
             Self::PaymentRequired => "payment_required",
             Self::StripeError => "stripe_error",
+            Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
     }

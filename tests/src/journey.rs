@@ -396,6 +396,20 @@ impl StripeEmulator {
         Reply::from(req.send().await.expect("emulator control")).await
     }
 
+    /// Makes the next matching Stripe or Clerk requests fail (`/_emulator/faults`).
+    pub async fn fault(&self, fault: Value) {
+        let reply = self.control("/faults", Some(fault)).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+    }
+
+    /// Removes every injected fault; returns them with how often each fired.
+    pub async fn clear_faults(&self) -> Vec<Value> {
+        let url = format!("{}/_emulator/faults", self.base);
+        let listed = Reply::from(self.http.get(&url).send().await.expect("faults")).await;
+        Reply::from(self.http.delete(&url).send().await.expect("faults")).await;
+        listed.body["faults"].as_array().cloned().unwrap_or_default()
+    }
+
     /// Holds back webhook deliveries of events mentioning `containing` (a slow delivery path)
     /// until `release_webhooks` sends them.
     pub async fn hold_webhooks(&self, containing: &str) -> Reply {

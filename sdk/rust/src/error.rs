@@ -45,6 +45,9 @@ pub enum Error {
     },
     /// 502 `stripe_error`: Stripe or the sign-in provider failed.
     Stripe(Box<ErrorDetails>),
+    /// 503 `unavailable`: a provider the API depends on (sign-in) is down; retried by the
+    /// client, then returned.
+    Unavailable(Box<ErrorDetails>),
     /// 500 `internal`.
     Internal(Box<ErrorDetails>),
     /// Any other refusal (a code newer than this client).
@@ -84,6 +87,7 @@ impl Error {
             },
             "rate_limited" => Self::RateLimited { retry_after, details },
             "stripe_error" => Self::Stripe(details),
+            "unavailable" => Self::Unavailable(details),
             "internal" => Self::Internal(details),
             _ => Self::Api(details),
         }
@@ -99,6 +103,7 @@ impl Error {
             | Self::NotFound(d)
             | Self::Conflict(d)
             | Self::Stripe(d)
+            | Self::Unavailable(d)
             | Self::Internal(d)
             | Self::Api(d)
             | Self::LimitReached { details: d, .. }

@@ -160,6 +160,11 @@ export class StripeError extends DreamApiError {
   }
 }
 
+/** 503 `unavailable`: a provider the API depends on (the sign-in service) is down or slow. Retried, honouring `Retry-After`. */
+export class UnavailableError extends DreamApiError {
+  override readonly name: string = "UnavailableError";
+}
+
 /** 500 `internal` (or another 5xx without a code): the API's fault; the cause is logged under {@link DreamApiError.requestId}. Retried. */
 export class InternalError extends DreamApiError {
   override readonly name: string = "InternalError";
@@ -195,6 +200,7 @@ const CLASS_BY_CODE: Readonly<Record<ErrorCode, ErrorClass>> = {
   quota_exceeded: QuotaExceededError,
   payment_required: PaymentRequiredError,
   stripe_error: StripeError,
+  unavailable: UnavailableError,
   internal: InternalError,
 };
 

@@ -45,6 +45,7 @@ export {
   QuotaExceededError,
   RateLimitedError,
   StripeError,
+  UnavailableError,
   TimeoutError,
 } from "./errors.js";
 export type { ClientErrorCode, DreamApiErrorInit } from "./errors.js";

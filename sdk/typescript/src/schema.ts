@@ -370,7 +370,7 @@ export interface components {
             usage?: components["schemas"]["UsageReport"] | null;
         };
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "quota_exceeded" | "payment_required" | "stripe_error" | "internal";
+        ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "quota_exceeded" | "payment_required" | "stripe_error" | "unavailable" | "internal";
         /** @description A SaaS project's figures or a Store's, by `projectType`. */
         Figures: components["schemas"]["SaasFigures"] | components["schemas"]["StoreFigures"];
         /** @description `GET /health` of every worker. */
@@ -386,7 +386,7 @@ export interface components {
             /** Format: int64 */
             requests: number;
         };
-        /** @description One line of a sold order, as it was priced at checkout. */
+        /** @description One line of a sold order, as it was priced at checkout (as `repo::orders` stores it). */
         OrderLine: {
             /** @description The product's name (its tier name). */
             product: string;
@@ -489,6 +489,7 @@ export interface components {
             amountCents: number;
             currency: string;
             email: string | null;
+            /** @description Passed through as stored (typing it here would cost the Worker a deserializer). */
             items: components["schemas"]["OrderLine"][];
             orderId: string;
             paidAt: string | null;
@@ -1138,6 +1139,15 @@ export interface operations {
             };
             /** @description internal: our failure; quote the requestId */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unavailable: the sign-in provider is down; retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

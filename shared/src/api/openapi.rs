@@ -347,7 +347,8 @@ fn get_usage() {}
     responses(
         (status = 201, description = "Created", body = CustomerCreated),
         (status = 200, description = "Already a customer of this project", body = CustomerCreated),
-        (status = 400, description = "invalid_request: a bad email or body, or the sign-in provider refused (`clerk.code`)", body = ErrorBody)
+        (status = 400, description = "invalid_request: a bad email or body, or the sign-in provider refused (`clerk.code`)", body = ErrorBody),
+        (status = 503, description = "unavailable: the sign-in provider is down; retry after `Retry-After` seconds", body = ErrorBody)
     ),
     security(("secretKey" = []))
 )]
@@ -624,7 +625,7 @@ struct FrontAuthApi;
     post, path = "/generate-platform-id", tag = "platform", operation_id = "generatePlatformId",
     responses(
         (status = 200, description = "The platform", body = PlatformIdentity),
-        (status = 502, description = "stripe_error: the sign-in provider failed", body = ErrorBody)
+        (status = 503, description = "unavailable: the sign-in provider is down; retry after `Retry-After` seconds", body = ErrorBody)
     ),
     security(("developerSession" = []))
 )]

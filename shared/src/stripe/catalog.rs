@@ -101,7 +101,19 @@ pub async fn publish_new_tier(
 ) -> ApiResult<Tier> {
     if needs_stripe(kind, tier.price) {
         let product = create_product(stripe, &tier, project, &format!("{key}:product")).await?;
-        let price = create_price(stripe, kind, &product, &tier, project, &format!("{key}:price")).await?;
+        let price = match create_price(stripe, kind, &product, &tier, project, &format!("{key}:price")).await {
+            Ok(price) => price,
+            Err(e) => {
+                // The product alone is not for sale, but it would show in the developer's Stripe
+                // catalogue as if it were: archive it, best effort.
+                if let Err(cleanup) = archive_product(stripe, &product, &format!("{key}:archive")).await {
+                    crate::log::error(&format!(
+                        "archiving product {product} after its price failed: {cleanup}"
+                    ));
+                }
+                return Err(e);
+            }
+        };
         tier.product_id = Some(product);
         tier.price_id = Some(price);
     }

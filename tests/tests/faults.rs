@@ -1,0 +1,285 @@
+//! Every write flow that calls Stripe or Clerk, under injected failures (`/_emulator/faults`):
+//! the caller gets a 502/503 JSON error with the request id, nothing is left half-written (or
+//! it is taken off sale again, which the test checks), and the same request once the fault is
+//! gone succeeds and does its work once.
+//!
+//! Faults are narrowed to each test's connected account where Stripe sees one; the platform's
+//! own calls and Clerk's have none, so the tests of this file take turns.
+
+use e2e::{
+    Reply, TestEnv,
+    customers::ProjectApi,
+    journey::{self, Developer, StripeEmulator, TestProject},
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::mode::Mode;
+
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Both of the Stripe client's attempts fail the same way.
+const BOTH_ATTEMPTS: u32 = 2;
+
+fn assert_upstream_error(reply: &Reply, code: &str, status: u16) {
+    assert_eq!((reply.status, reply.error_code()), (status, code), "{:?}", reply.body);
+}
+
+async fn products_on(stripe: &StripeEmulator, account: &str, mode: Mode) -> Vec<Value> {
+    let reply = stripe.get("/products?limit=100", mode, Some(account)).await;
+    reply.body["data"].as_array().cloned().unwrap_or_default()
+}
+
+async fn active_products(stripe: &StripeEmulator, account: &str, mode: Mode) -> usize {
+    let products = products_on(stripe, account, mode).await;
+    products.iter().filter(|p| p["active"] == true).count()
+}
+
+async fn project_count(developer: &Developer) -> usize {
+    let reply = developer.front(Method::GET, "/projects", None).await;
+    reply.body["projects"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn project_creation_fails_cleanly_and_a_retry_creates_it_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let developer = journey::onboarded_developer(&env, "fault-create").await.unwrap();
+    let account = developer.stripe_account().await.unwrap();
+    let body = journey::saas_body(
+        "Faulty",
+        &[
+            ("free", Some(10), 0.0),
+            ("pro", Some(100), 9.99),
+            ("max", Some(1000), 19.99),
+        ],
+    );
+    for kind in ["error", "drop"] {
+        // The first paid tier's product is made, then its price fails: that product must not
+        // stay on sale in the developer's Stripe catalogue.
+        stripe
+            .fault(json!({"path": "/v1/prices", "method": "POST", "kind": kind, "count": BOTH_ATTEMPTS, "account": account}))
+            .await;
+        let reply = developer.create_project(body.clone()).await;
+        assert_upstream_error(&reply, "stripe_error", 502);
+        stripe.clear_faults().await;
+        assert_eq!(project_count(&developer).await, 0, "{kind}: no project");
+        assert_eq!(
+            active_products(&stripe, &account, Mode::Test).await,
+            0,
+            "{kind}: nothing on sale"
+        );
+    }
+    let created = developer.create_project(body).await;
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    assert_eq!(project_count(&developer).await, 1);
+    assert_eq!(
+        active_products(&stripe, &account, Mode::Test).await,
+        2,
+        "pro and max, once"
+    );
+}
+
+#[tokio::test]
+async fn a_tier_edit_and_a_promotion_fail_cleanly_and_succeed_on_retry() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let (developer, project) = journey::saas_project(&env, &[("free", Some(10), 0.0), ("pro", Some(100), 9.99)]).await;
+    let account = developer.stripe_account().await.unwrap();
+    let tiers = |developer: Developer, pk: String| async move {
+        developer
+            .oauth(Method::GET, &format!("/tiers?publishableKey={pk}"), None)
+            .await
+            .body["tiers"]
+            .clone()
+    };
+    let before = tiers(developer.clone(), project.publishable_key.clone()).await;
+    let edit =
+        json!({"publishableKey": project.publishable_key, "tier": {"name": "pro", "price": 14.99, "limit": 200}});
+
+    stripe
+        .fault(json!({"path": "/v1/prices", "method": "POST", "kind": "error", "count": BOTH_ATTEMPTS, "account": account}))
+        .await;
+    let reply = developer.oauth(Method::PUT, "/tiers", Some(edit.clone())).await;
+    assert_upstream_error(&reply, "stripe_error", 502);
+    stripe.clear_faults().await;
+    assert_eq!(
+        tiers(developer.clone(), project.publishable_key.clone()).await,
+        before,
+        "unchanged"
+    );
+
+    let saved = developer.oauth(Method::PUT, "/tiers", Some(edit)).await;
+    assert_eq!((saved.status, saved.body["tier"]["price"].as_f64()), (200, Some(14.99)));
+    let prices = stripe.get("/prices?limit=100", Mode::Test, Some(&account)).await;
+    let active_prices = prices.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["active"] == true)
+        .count();
+    assert_eq!(active_prices, 1, "only the new price of pro is for sale");
+
+    // Promotion: live products fail; no live key set, nothing on sale in live mode.
+    stripe
+        .fault(json!({"path": "/v1/products", "method": "POST", "kind": "drop", "count": BOTH_ATTEMPTS, "account": account}))
+        .await;
+    let promote = json!({"publishableKey": project.publishable_key});
+    let reply = developer
+        .oauth(Method::POST, "/promote-to-live", Some(promote.clone()))
+        .await;
+    assert_upstream_error(&reply, "stripe_error", 502);
+    stripe.clear_faults().await;
+    let projects = developer.front(Method::GET, "/projects", None).await;
+    assert!(projects.body["projects"][0]["live"].is_null(), "{:?}", projects.body);
+    assert_eq!(active_products(&stripe, &account, Mode::Live).await, 0);
+
+    let live = developer.oauth(Method::POST, "/promote-to-live", Some(promote)).await;
+    assert_eq!(live.status, 200, "{:?}", live.body);
+    assert_eq!(active_products(&stripe, &account, Mode::Live).await, 1, "pro, once");
+}
+
+async fn sessions_on(stripe: &StripeEmulator, account: &str) -> Vec<Value> {
+    let reply = stripe
+        .get("/checkout/sessions?limit=100", Mode::Test, Some(account))
+        .await;
+    reply.body["data"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_customer_checkout_and_portal_fail_cleanly_and_a_lost_answer_still_makes_one_session() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let (developer, project) = journey::saas_project(&env, &[("free", Some(10), 0.0), ("pro", Some(100), 9.99)]).await;
+    let account = developer.stripe_account().await.unwrap();
+    let api = ProjectApi::new(&env, &project);
+    let user = "fault-user";
+    for kind in ["error", "drop"] {
+        stripe
+            .fault(json!({"path": "/v1/checkout/sessions", "method": "POST", "kind": kind, "count": BOTH_ATTEMPTS, "account": account}))
+            .await;
+        let reply = api
+            .post("/api/create-checkout", Some(user), json!({"tier": "pro"}))
+            .await;
+        assert_upstream_error(&reply, "stripe_error", 502);
+        stripe.clear_faults().await;
+        assert!(sessions_on(&stripe, &account).await.is_empty(), "{kind}: no session");
+    }
+    // Stripe makes the session but its first answer is lost: the client's retry carries the
+    // same idempotency key and gets the same session.
+    stripe
+        .fault(json!({"path": "/v1/checkout/sessions", "method": "POST", "kind": "drop", "after": true, "account": account}))
+        .await;
+    let first = api
+        .post("/api/create-checkout", Some(user), json!({"tier": "pro"}))
+        .await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    assert_eq!(stripe.clear_faults().await[0]["fired"], 1);
+    let again = api
+        .post("/api/create-checkout", Some(user), json!({"tier": "pro"}))
+        .await;
+    assert_eq!(
+        (again.body["reused"].as_bool(), &again.body["sessionId"]),
+        (Some(true), &first.body["sessionId"])
+    );
+    assert_eq!(sessions_on(&stripe, &account).await.len(), 1, "one session");
+
+    stripe
+        .fault(
+            json!({"path": "/v1/billing_portal/sessions", "kind": "error", "count": BOTH_ATTEMPTS, "account": account}),
+        )
+        .await;
+    let portal = api.post("/api/customer-portal", Some(user), json!({})).await;
+    assert_upstream_error(&portal, "stripe_error", 502);
+    stripe.clear_faults().await;
+    let portal = api.post("/api/customer-portal", Some(user), json!({})).await;
+    assert_eq!(portal.status, 200, "{:?}", portal.body);
+}
+
+#[tokio::test]
+async fn a_cart_whose_checkout_fails_gives_its_stock_back_at_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let developer = journey::onboarded_developer(&env, "fault-store").await.unwrap();
+    let account = developer.stripe_account().await.unwrap();
+    let store: TestProject = journey::create_project(
+        &developer,
+        json!({"name": "Faulty Store", "projectType": "store", "tiers": [{"name": "mug", "price": 12.5, "inventory": 3}]}),
+    )
+    .await
+    .unwrap();
+    let api = ProjectApi::new(&env, &store);
+    let mug = |api: ProjectApi| async move {
+        let reply = api.get("/api/products", None).await;
+        reply.body["products"][0].clone()
+    };
+    let price_id = mug(api.clone()).await["priceId"].as_str().unwrap().to_owned();
+    let cart = json!({"items": [{"priceId": price_id, "quantity": 2}]});
+    stripe
+        .fault(json!({"path": "/v1/checkout/sessions", "method": "POST", "kind": "error", "count": BOTH_ATTEMPTS, "account": account}))
+        .await;
+    let reply = api.post("/api/cart/checkout", None, cart.clone()).await;
+    assert_upstream_error(&reply, "stripe_error", 502);
+    stripe.clear_faults().await;
+    assert_eq!(mug(api.clone()).await["available"], 3, "the hold was released");
+
+    let order = api.post("/api/cart/checkout", None, cart).await;
+    assert_eq!(order.status, 200, "{:?}", order.body);
+    assert_eq!(mug(api.clone()).await["available"], 1);
+    assert_eq!(sessions_on(&stripe, &account).await.len(), 1);
+}
+
+#[tokio::test]
+async fn customers_wait_out_a_clerk_outage_with_503_and_are_created_once() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let (_, project) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
+    let api = ProjectApi::new(&env, &project);
+    let email = journey::unique_email("fault-customer");
+    let customer = json!({"email": email, "firstName": "Ada"});
+    // An error, then a Clerk too slow to answer within the worker's 10 s.
+    for fault in [
+        json!({"path": "/clerk/end-user-api/", "kind": "error", "count": 10}),
+        json!({"path": "/clerk/end-user-api/", "kind": "timeout", "delayMs": 11_000, "count": 1}),
+    ] {
+        stripe.fault(fault).await;
+        let reply = api.post("/api/customers", None, customer.clone()).await;
+        assert_upstream_error(&reply, "unavailable", 503);
+        assert_eq!(reply.header("retry-after"), Some("5"));
+        stripe.clear_faults().await;
+        let figures = api.dashboard().await;
+        assert_eq!(figures["metrics"]["customers"], 0, "no customer half-made");
+    }
+    let created = api.post("/api/customers", None, customer.clone()).await;
+    assert_eq!((created.status, created.body["created"].as_bool()), (201, Some(true)));
+    let again = api.post("/api/customers", None, customer).await;
+    assert_eq!(
+        (again.status, &again.body["customer"]["id"]),
+        (200, &created.body["customer"]["id"])
+    );
+    assert_eq!(api.dashboard().await["metrics"]["customers"], 1);
+}
+
+#[tokio::test]
+async fn the_platform_plan_checkout_fails_cleanly_and_works_after() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let developer = Developer::sign_in(&env, &journey::unique_email("fault-plan"))
+        .await
+        .unwrap();
+    developer.platform_id().await.unwrap();
+    stripe
+        .fault(json!({"path": "/v1/checkout/sessions", "method": "POST", "kind": "error", "count": BOTH_ATTEMPTS}))
+        .await;
+    let reply = developer.front(Method::POST, "/create-checkout", None).await;
+    assert_upstream_error(&reply, "stripe_error", 502);
+    stripe.clear_faults().await;
+    assert_eq!(developer.plan().await.as_deref(), Some("free"));
+    developer.pay_platform_plan().await.unwrap();
+    developer.wait_for_plan("paid").await.unwrap();
+}
