@@ -21,6 +21,7 @@ use tokio::signal::unix::{SignalKind, signal};
 mod bench;
 mod bench_large;
 mod sdk;
+mod secret_scan;
 
 const DEMO_EMAIL: &str = "demo@dream-api.local";
 /// Local only: the emulator's sign-in page takes it for the demo developer.
@@ -244,13 +245,24 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
         } => status,
         _ = shutdown_signal() => Err("interrupted".to_owned()),
     };
-    let passed = matches!(outcome, Ok(true));
+    let mut passed = matches!(outcome, Ok(true));
     if !passed {
         for name in stack.process_names() {
             eprintln!("--- last lines of {name}'s log ---\n{}", stack.log_tail(&name));
         }
     }
     stack.stop().await;
+    if passed && whole_suite {
+        let (files, found) = secret_scan::scan(&base, &stack.secrets);
+        println!(
+            "Secret scan of {files} files (local D1, KV, R2, caches, the workers' logs): {} plaintext secrets",
+            found.len()
+        );
+        for finding in &found {
+            eprintln!("  plaintext secret in {finding}");
+        }
+        passed = found.is_empty();
+    }
     if passed {
         let _ = std::fs::remove_dir_all(&base);
     } else {
