@@ -95,8 +95,17 @@ async fn a_tier_edit_and_a_promotion_fail_cleanly_and_succeed_on_retry() {
             .clone()
     };
     let before = tiers(developer.clone(), project.publishable_key.clone()).await;
-    let edit =
-        json!({"publishableKey": project.publishable_key, "tier": {"name": "pro", "price": 14.99, "limit": 200}});
+    let pro = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "pro")
+        .unwrap()
+        .clone();
+    let product = format!("/products/{}", pro["productId"].as_str().unwrap());
+    let name_before = stripe.get(&product, Mode::Test, Some(&account)).await.body["name"].clone();
+    let edit = json!({"publishableKey": project.publishable_key,
+        "tier": {"name": "pro", "displayName": "Pro Plus", "price": 14.99, "limit": 200}});
 
     stripe
         .fault(json!({"path": "/v1/prices", "method": "POST", "kind": "error", "count": BOTH_ATTEMPTS, "account": account}))
@@ -109,6 +118,10 @@ async fn a_tier_edit_and_a_promotion_fail_cleanly_and_succeed_on_retry() {
         before,
         "unchanged"
     );
+    // The product was renamed before its new price failed: the rename is undone.
+    let name_after = stripe.get(&product, Mode::Test, Some(&account)).await.body["name"].clone();
+    assert_ne!(name_before, "Pro Plus");
+    assert_eq!(name_after, name_before);
 
     let saved = developer.oauth(Method::PUT, "/tiers", Some(edit)).await;
     assert_eq!((saved.status, saved.body["tier"]["price"].as_f64()), (200, Some(14.99)));

@@ -167,6 +167,13 @@ impl<'a> ProjectEdit<'a> {
             if let Err(cleanup) = catalog::retire_replaced(&stripe, &new, &old, &format!("{key}:rollback")).await {
                 crate::log::error(&format!("rolling back Stripe objects of tier {}: {cleanup}", new.name));
             }
+            if let Some(product) = old
+                .product_id
+                .as_deref()
+                .filter(|p| new.product_id.as_deref() == Some(*p))
+            {
+                catalog::undo_product(&stripe, &old, product, pk, &format!("{key}:rollback")).await;
+            }
             return Err(e);
         }
         self.evict_after_edit().await;

@@ -145,12 +145,30 @@ pub async fn publish_edit(
         None => create_product(stripe, &new, project, &format!("{key}:product")).await?,
     };
     new.price_id = if old.price_id.is_none() || old.price != new.price {
-        Some(create_price(stripe, kind, &product, &new, project, &format!("{key}:price")).await?)
+        match create_price(stripe, kind, &product, &new, project, &format!("{key}:price")).await {
+            Ok(price) => Some(price),
+            Err(e) => {
+                undo_product(stripe, old, &product, project, key).await;
+                return Err(e);
+            }
+        }
     } else {
         old.price_id.clone()
     };
     new.product_id = Some(product);
     Ok(new)
+}
+
+/// Best effort, after a failed edit: the product as `old` had it: its name and presentation
+/// back if `old` already sold it, archived if the edit had just created it.
+pub async fn undo_product(stripe: &Stripe, old: &Tier, product: &str, project: &PublishableKey, key: &str) {
+    let undone = match &old.product_id {
+        Some(_) => update_product(stripe, product, old, project, &format!("{key}:undo")).await,
+        None => archive_product(stripe, product, &format!("{key}:undo")).await,
+    };
+    if let Err(e) = undone {
+        crate::log::error(&format!("undoing the edit of product {product}: {e}"));
+    }
 }
 
 /// Takes off sale whatever `retired` used that `kept` does not: after a committed edit, the old
