@@ -165,6 +165,41 @@ impl Developer {
     }
 
     /// The Stripe account this developer connected (where their customers' objects live).
+    /// POST /rotate-key with no grace period: the old secret key stops at once.
+    pub async fn rotate_key(&self, publishable_key: &str) -> Reply {
+        self.oauth(
+            reqwest::Method::POST,
+            "/rotate-key",
+            Some(json!({ "publishableKey": publishable_key })),
+        )
+        .await
+    }
+
+    /// POST /upload-asset?filename= with the image's bytes as the body.
+    pub async fn upload_image(&self, filename: &str, bytes: Vec<u8>) -> Reply {
+        let response = client()
+            .post(format!("{}/upload-asset", self.env.front_auth_api))
+            .query(&[("filename", filename)])
+            .bearer_auth(&self.token)
+            .body(bytes)
+            .send()
+            .await
+            .expect("upload request");
+        Reply::from(response).await
+    }
+
+    /// DELETE /upload-asset?key=
+    pub async fn delete_image(&self, key: &str) -> Reply {
+        let response = client()
+            .delete(format!("{}/upload-asset", self.env.front_auth_api))
+            .query(&[("key", key)])
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("delete request");
+        Reply::from(response).await
+    }
+
     pub async fn stripe_account(&self) -> Result<String, String> {
         let reply = self.front(reqwest::Method::GET, "/get-credentials", None).await;
         reply.body["stripeAccountId"]

@@ -269,13 +269,7 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
             .await;
         assert_eq!(usage.status, 200, "{:?}", usage.body);
     }
-    let rotated = developer
-        .oauth(
-            Method::POST,
-            "/rotate-key",
-            Some(json!({"publishableKey": live.publishable_key})),
-        )
-        .await;
+    let rotated = developer.rotate_key(&live.publishable_key).await;
     assert_eq!(
         rotated.status, 200,
         "a leaked key can still be rotated: {:?}",
@@ -283,16 +277,7 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
     );
     // Uploads need the plan too.
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    let upload = e2e::Reply::from(
-        e2e::client()
-            .post(format!("{}/upload-asset?filename=a.png", env.front_auth_api))
-            .bearer_auth(&developer.token)
-            .body(png)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let upload = developer.upload_image("a.png", png).await;
     assert_eq!(
         (upload.status, upload.error_code()),
         (403, "unauthorized"),

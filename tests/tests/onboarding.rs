@@ -268,13 +268,7 @@ async fn saas_journey_from_sign_in_to_rotated_live_keys() {
     assert_eq!(twice.status, 409, "{:?}", twice.body);
 
     // Rotate the live secret: the old key is refused at once, the new one keeps the usage.
-    let rotated = developer
-        .oauth(
-            Method::POST,
-            "/rotate-key",
-            Some(json!({"publishableKey": live.publishable_key})),
-        )
-        .await;
+    let rotated = developer.rotate_key(&live.publishable_key).await;
     assert_eq!(rotated.status, 200, "{:?}", rotated.body);
     let new_secret = rotated.body["secretKey"].as_str().unwrap().to_owned();
     assert!(new_secret.starts_with("sk_live_") && new_secret != live.secret_key);

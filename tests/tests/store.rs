@@ -17,18 +17,6 @@ const PNG: &[u8] = &[
     0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
 
-async fn upload(developer: &journey::Developer, filename: &str, bytes: Vec<u8>) -> Reply {
-    let url = format!("{}/upload-asset?filename={filename}", developer.env.front_auth_api);
-    let response = e2e::client()
-        .post(url)
-        .bearer_auth(&developer.token)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    Reply::from(response).await
-}
-
 #[tokio::test]
 async fn store_journey_with_images_and_inventory() {
     let env = TestEnv::get();
@@ -37,7 +25,7 @@ async fn store_journey_with_images_and_inventory() {
     let platform_id = developer.platform_id().await.unwrap();
 
     // Upload an image; it is served back, byte for byte, with the right headers.
-    let uploaded = upload(&developer, "../Mug Photo.png", PNG.to_vec()).await;
+    let uploaded = developer.upload_image("../Mug Photo.png", PNG.to_vec()).await;
     assert_eq!(uploaded.status, 200, "{:?}", uploaded.body);
     let key = uploaded.body["key"].as_str().unwrap();
     assert!(
@@ -57,16 +45,16 @@ async fn store_journey_with_images_and_inventory() {
     assert_eq!(served.bytes().await.unwrap().as_ref(), PNG);
 
     // Only real raster images, at most 5 MB; unknown assets are a JSON 404.
-    let svg = upload(
-        &developer,
-        "x.svg",
-        b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".to_vec(),
-    )
-    .await;
+    let svg = developer
+        .upload_image(
+            "x.svg",
+            b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>".to_vec(),
+        )
+        .await;
     assert_eq!((svg.status, svg.error_code()), (415, "invalid_request"));
     let mut huge = PNG.to_vec();
     huge.resize(5 * 1024 * 1024 + 1, 0);
-    assert_eq!(upload(&developer, "big.png", huge).await.status, 413);
+    assert_eq!(developer.upload_image("big.png", huge).await.status, 413);
     let missing = Reply::from(
         e2e::client()
             .get(format!("{}/api/assets/{platform_id}/nope.png", env.api_multi))
@@ -202,13 +190,7 @@ async fn store_journey_with_images_and_inventory() {
         (Some(true), Some(2000))
     );
     assert!(live_price.body["recurring"].is_null());
-    let rotated = developer
-        .oauth(
-            Method::POST,
-            "/rotate-key",
-            Some(json!({"publishableKey": live.publishable_key})),
-        )
-        .await;
+    let rotated = developer.rotate_key(&live.publishable_key).await;
     let new_secret = rotated.body["secretKey"].as_str().unwrap().to_owned();
     let api = MeteredApi::new(&env);
     let old_key = api
@@ -235,7 +217,7 @@ async fn uploads_stop_at_the_developers_quota_with_a_clear_error() {
     for chunk in (0..max).collect::<Vec<_>>().chunks(10) {
         let names: Vec<String> = chunk.iter().map(|i| format!("p{i}.png")).collect();
         let replies =
-            futures_util::future::join_all(names.iter().map(|name| upload(&developer, name, PNG.to_vec()))).await;
+            futures_util::future::join_all(names.iter().map(|name| developer.upload_image(name, PNG.to_vec()))).await;
         for reply in replies {
             assert_eq!(reply.status, 200, "{:?}", reply.body);
             keys.push(reply.body["key"].as_str().unwrap().to_owned());
@@ -243,7 +225,7 @@ async fn uploads_stop_at_the_developers_quota_with_a_clear_error() {
         }
     }
     assert_eq!(accepted, max);
-    let over = upload(&developer, "one-more.png", PNG.to_vec()).await;
+    let over = developer.upload_image("one-more.png", PNG.to_vec()).await;
     assert_eq!(
         (over.status, over.error_code()),
         (403, "quota_exceeded"),
@@ -256,9 +238,9 @@ async fn uploads_stop_at_the_developers_quota_with_a_clear_error() {
     // Deleting an image gives its room back; another developer cannot delete it.
     let kept = keys[0].clone();
     let other = journey::onboarded_developer(&env, "quota-other").await.unwrap();
-    let stranger = delete_image(&other, &kept).await;
+    let stranger = other.delete_image(&kept).await;
     assert_eq!(stranger.status, 404, "{:?}", stranger.body);
-    let deleted = delete_image(&developer, &kept).await;
+    let deleted = developer.delete_image(&kept).await;
     assert_eq!(deleted.status, 200, "{:?}", deleted.body);
     assert_eq!(deleted.body["quota"]["images"], max as i64 - 1);
     let served = e2e::client()
@@ -267,20 +249,9 @@ async fn uploads_stop_at_the_developers_quota_with_a_clear_error() {
         .await
         .unwrap();
     assert_eq!(served.status(), 404, "the object is gone from R2");
-    assert_eq!(upload(&developer, "room-again.png", PNG.to_vec()).await.status, 200);
+    assert_eq!(developer.upload_image("room-again.png", PNG.to_vec()).await.status, 200);
     // Another developer's quota is their own.
-    let fine = upload(&other, "first.png", PNG.to_vec()).await;
+    let fine = other.upload_image("first.png", PNG.to_vec()).await;
     assert_eq!(fine.status, 200, "{:?}", fine.body);
     assert_eq!(fine.body["quota"]["images"], 1);
-}
-
-async fn delete_image(developer: &journey::Developer, key: &str) -> Reply {
-    let response = e2e::client()
-        .delete(format!("{}/upload-asset", developer.env.front_auth_api))
-        .query(&[("key", key)])
-        .bearer_auth(&developer.token)
-        .send()
-        .await
-        .unwrap();
-    Reply::from(response).await
 }
