@@ -13,7 +13,7 @@ use shared::{
     http::RequestId,
     metering::{self, UsageHeaders},
     period,
-    ratelimit::enforce_usage_rate,
+    ratelimit::{enforce_project_rate, enforce_usage_rate},
 };
 use worker::Env;
 
@@ -45,8 +45,9 @@ pub async fn track(
 
 /// GET /api/usage — the same report as POST /api/data, without counting.
 #[worker::send]
-pub async fn report(auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<UsageResponse>> {
+pub async fn report(State(env): State<Env>, auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<UsageResponse>> {
     let usage_headers = UsageHeaders::parse(&headers)?;
+    enforce_project_rate(&env, auth.scope.project()).await?;
     let usage = metering::current_usage(&auth, &usage_headers, period::now()).await?;
     Ok(Json(UsageResponse { success: true, usage }))
 }

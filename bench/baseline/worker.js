@@ -46,6 +46,8 @@ export default {
     if (!config) return error(401, "unauthorized", "Unknown or revoked secret key");
     const user = request.headers.get("x-user-id") ?? "";
     if (!/^[\x21-\x7e]{1,128}$/.test(user)) return error(400, "invalid_request", "Bad X-User-Id");
+    const project = await env.PROJECT_RATE_LIMITER.limit({ key: config.publishableKey });
+    if (!project.success) return error(429, "rate_limited", "Rate limit exceeded");
     const { success } = await env.USAGE_RATE_LIMITER.limit({ key: `${config.publishableKey}:${user}` });
     if (!success) return error(429, "rate_limited", "Rate limit exceeded");
 

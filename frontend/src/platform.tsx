@@ -1,9 +1,11 @@
 // The signed-in developer's platform: created (or fetched) once per visit with
-// POST /generate-platform-id before any page that needs it renders.
+// POST /generate-platform-id before any page that needs it renders. Its credentials are then
+// shared by the pages below (credentials.tsx).
 
 import { createContext, type ReactNode, useContext, useEffect, useState } from "react";
 import { type ApiError, asApiError } from "./api/client";
 import type { PlatformId } from "./api/types";
+import { CredentialsProvider } from "./credentials";
 import { useApi } from "./services";
 import { Shell } from "./components/Shell";
 import { ErrorNotice, Loading } from "./components/ui";
@@ -32,7 +34,13 @@ export function PlatformGate({ children }: { children: ReactNode }) {
       live = false;
     };
   }, [api, attempt]);
-  if (platform) return <PlatformContext.Provider value={platform}>{children}</PlatformContext.Provider>;
+  if (platform) {
+    return (
+      <PlatformContext.Provider value={platform}>
+        <CredentialsProvider>{children}</CredentialsProvider>
+      </PlatformContext.Provider>
+    );
+  }
   return (
     <Shell>
       {error ? <ErrorNotice error={error} title="Your account could not be loaded" onRetry={() => setAttempt((a) => a + 1)} /> : <Loading label="Loading your account…" />}

@@ -1,6 +1,7 @@
-//! Burst protection for the metered API with the Workers Rate Limiting binding, keyed per
-//! project and end user. (The spec's per-request KV counter is not used: KV allows one write per
-//! second per key and is eventually consistent.)
+//! Burst protection for the metered API with the Workers Rate Limiting binding: per project (so
+//! one key cannot flood the platform with invented user ids and idempotency keys) and per
+//! project and end user. (The spec's per-request KV counter is not used: KV allows one write
+//! per second per key and is eventually consistent.)
 
 use worker::{Env, send::SendFuture};
 
@@ -9,33 +10,67 @@ use crate::{
     repo::Project,
 };
 
-pub const USAGE_RATE_LIMITER: &str = "USAGE_RATE_LIMITER";
-/// Must match `[[ratelimits]]` in wrangler/api-multi.toml (a unit test checks it does).
-pub const USAGE_RATE_LIMIT: u32 = 600;
-pub const USAGE_RATE_PERIOD_SECS: u32 = 60;
+/// One `[[ratelimits]]` binding of wrangler/api-multi.toml (a unit test checks they match).
+pub struct Limit {
+    pub binding: &'static str,
+    pub limit: u32,
+    pub period_secs: u32,
+    /// What is counted together, as the error's `rateLimit.scope` says.
+    pub scope: &'static str,
+}
 
+/// Every metered request of a project, whatever the user: 100 a second on average. It also
+/// bounds how fast one key can add rows (users, idempotency claims) to D1.
+pub const PROJECT_LIMIT: Limit = Limit {
+    binding: "PROJECT_RATE_LIMITER",
+    limit: 6000,
+    period_secs: 60,
+    scope: "project",
+};
+
+/// One end user of one project.
+pub const USER_LIMIT: Limit = Limit {
+    binding: "USAGE_RATE_LIMITER",
+    limit: 600,
+    period_secs: 60,
+    scope: "project+user",
+};
+
+/// `POST /api/data`: the project's limit, then the user's.
 pub async fn enforce_usage_rate(env: &Env, project: &Project, user_id: &str) -> ApiResult<()> {
+    enforce_project_rate(env, project).await?;
+    let key = format!("{}:{user_id}", project.publishable_key.as_str());
+    check(env, &USER_LIMIT, key, "for this user").await
+}
+
+/// `GET /api/usage`: reads count against the project, not the user (a user at their burst
+/// limit can still see why).
+pub async fn enforce_project_rate(env: &Env, project: &Project) -> ApiResult<()> {
+    let key = project.publishable_key.as_str().to_owned();
+    check(env, &PROJECT_LIMIT, key, "for this project").await
+}
+
+async fn check(env: &Env, limit: &Limit, key: String, whose: &str) -> ApiResult<()> {
     let limiter = env
-        .rate_limiter(USAGE_RATE_LIMITER)
-        .map_err(|e| ApiError::internal(format!("rate limit binding `{USAGE_RATE_LIMITER}`: {e}")))?;
-    let key = format!("{}:{user_id}", project.publishable_key);
+        .rate_limiter(limit.binding)
+        .map_err(|e| ApiError::internal(format!("rate limit binding `{}`: {e}", limit.binding)))?;
     let outcome = SendFuture::new(limiter.limit(key)).await?;
     if outcome.success {
         return Ok(());
     }
     Err(ApiError::new(
         ErrorCode::RateLimited,
-        "Rate limit exceeded for this user; retry after a short pause",
+        format!("Rate limit exceeded {whose}; retry after a short pause"),
     )
     .with_detail(
         "rateLimit",
         serde_json::json!({
-            "limit": USAGE_RATE_LIMIT,
-            "periodSeconds": USAGE_RATE_PERIOD_SECS,
-            "scope": "project+user"
+            "limit": limit.limit,
+            "periodSeconds": limit.period_secs,
+            "scope": limit.scope,
         }),
     )
-    .with_retry_after(u64::from(USAGE_RATE_PERIOD_SECS)))
+    .with_retry_after(u64::from(limit.period_secs)))
 }
 
 #[cfg(test)]
@@ -43,20 +78,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn constants_match_the_wrangler_binding() {
+    fn limits_match_the_wrangler_bindings() {
         let config = include_str!("../../wrangler/api-multi.toml");
-        let section = config
-            .split("[[ratelimits]]")
-            .nth(1)
-            .expect("api-multi.toml has [[ratelimits]]");
-        assert!(
-            section.contains(&format!("name = \"{USAGE_RATE_LIMITER}\"")),
-            "{section}"
-        );
-        assert!(section.contains(&format!("limit = {USAGE_RATE_LIMIT}")), "{section}");
-        assert!(
-            section.contains(&format!("period = {USAGE_RATE_PERIOD_SECS}")),
-            "{section}"
-        );
+        for limit in [PROJECT_LIMIT, USER_LIMIT] {
+            // Local and production sections alike.
+            let sections: Vec<&str> = config
+                .split("ratelimits]]")
+                .filter(|s| s.contains(&format!("name = \"{}\"", limit.binding)))
+                .collect();
+            assert_eq!(sections.len(), 2, "{} in both environments", limit.binding);
+            for section in sections {
+                let simple = format!("simple = {{ limit = {}, period = {} }}", limit.limit, limit.period_secs);
+                assert!(section.contains(&simple), "{}: {section}", limit.binding);
+            }
+        }
     }
 }

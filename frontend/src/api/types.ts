@@ -13,6 +13,10 @@ export interface PlatformId {
 export interface Credentials {
   platformId: string;
   plan: Plan;
+  /** When a paid plan ended (`null` while paid or never paid). */
+  planEndedAt: string | null;
+  /** When live keys stop answering (402 `payment_required`) because the plan lapsed (`null` while paid). */
+  liveKeysPauseAt: string | null;
   stripeConnected: boolean;
   stripeAccountId: string | null;
   publishableKeys: { test: string[]; live: string[] };

@@ -1,8 +1,10 @@
-// The page frame: header with navigation and the developer's session, main content, footer.
+// The page frame: header with navigation and the developer's session, main content (below the
+// lapsed-plan banner, when there is one), footer.
 
 import type { ReactNode } from "react";
 import { rememberReturnTo, useAuth } from "../auth";
 import { Link, navigate, useLocation } from "../router";
+import { PlanBanner } from "./PlanBanner";
 
 export function Logo() {
   return (
@@ -83,6 +85,7 @@ export function Shell({ children, wide = false }: { children: ReactNode; wide?: 
         </div>
       </header>
       <main id="main" className={`main${wide ? " main-wide" : ""}`}>
+        {auth.signedIn ? <PlanBanner /> : null}
         {children}
       </main>
       <footer className="footer">

@@ -1,12 +1,14 @@
 // "Edit & Go Live": the test project's tiers or products, editable, become live Stripe products
 // and a live key pair (POST /promote-to-live, once per project). The live secret is shown once.
 
-import { useEffect, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import type { ProjectList, TierList } from "../api/types";
+import { useKnownCredentials } from "../credentials";
 import { useAction, useApi, useResource } from "../services";
 import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialog";
 import { TierListEditor } from "../components/TierFields";
 import { Card, ErrorNotice, Loading, Notice } from "../components/ui";
+import { editsBlockedReason } from "../lib/plan";
 import { type TierForm, type TierListErrors, tierToForm, validateTiers } from "../lib/tiers";
 import { Link, navigate } from "../router";
 import type { OpenProject } from "./Project";
@@ -19,6 +21,9 @@ export function GoLive({ open, onLive }: { open: OpenProject; onLive: (list: Pro
   const [forms, setForms] = useState<TierForm[] | null>(null);
   const [errors, setErrors] = useState<TierListErrors | null>(null);
   const [secret, setSecret] = useState<(SecretToShow & { publishableKey: string; list: ProjectList | null }) | null>(null);
+  // Going live needs the paid plan (the API answers 403 otherwise).
+  const locked = editsBlockedReason(useKnownCredentials());
+  const lockedId = useId();
 
   useEffect(() => {
     if (tiers.data && forms === null) setForms(tiers.data.tiers.map(tierToForm));
@@ -72,11 +77,16 @@ export function GoLive({ open, onLive }: { open: OpenProject; onLive: (list: Pro
             </p>
           ) : null}
           {promote.error ? <ErrorNotice error={promote.error} title="The project did not go live" /> : null}
+          {locked ? (
+            <p className="locked-hint form-locked-hint" id={lockedId}>
+              {locked}
+            </p>
+          ) : null}
           <div className="form-actions">
             <Link to={`/projects/${open.publishableKey}`} className="btn btn-ghost">
               Cancel
             </Link>
-            <button type="submit" className="btn btn-primary" disabled={promote.busy}>
+            <button type="submit" className="btn btn-primary" disabled={promote.busy || locked !== null} aria-describedby={locked ? lockedId : undefined}>
               {promote.busy ? "Going live…" : "Go live"}
             </button>
           </div>

@@ -2,8 +2,9 @@
 // the new test key set, whose secret key is shown once.
 
 import { useState } from "react";
-import type { Credentials, ProjectType } from "../api/types";
-import { useAction, useApi, useResource } from "../services";
+import type { ProjectType } from "../api/types";
+import { useFreshCredentials } from "../credentials";
+import { useAction, useApi } from "../services";
 import { TextField } from "../components/fields";
 import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialog";
 import { Shell } from "../components/Shell";
@@ -27,7 +28,7 @@ const TYPES: { value: ProjectType; title: string; body: string }[] = [
 
 export function NewProject() {
   const api = useApi();
-  const credentials = useResource<Credentials>("credentials", () => api.credentials());
+  const credentials = useFreshCredentials();
   const [step, setStep] = useState<1 | 2>(1);
   const [name, setName] = useState("");
   const [nameError, setNameError] = useState<string | null>(null);

@@ -1,8 +1,10 @@
 // The onboarding checklist, driven by real state: the plan and the Stripe connection from
-// GET /get-credentials, projects from GET /projects, first traffic from the project's figures.
+// GET /get-credentials (read again when the page opens), projects from GET /projects, first
+// traffic from the project's figures.
 
 import { type ReactNode, useEffect, useRef, useState } from "react";
-import type { Credentials, ProjectList } from "../api/types";
+import type { ProjectList } from "../api/types";
+import { useFreshCredentials, usePlanCheckout } from "../credentials";
 import { useAction, useApi, useResource, useServices } from "../services";
 import { useAuth } from "../auth";
 import { Shell } from "../components/Shell";
@@ -64,7 +66,7 @@ export function Onboarding() {
   const auth = useAuth();
   const { config } = useServices();
   const location = useLocation();
-  const credentials = useResource<Credentials>("credentials", () => api.credentials());
+  const credentials = useFreshCredentials();
   const projects = useResource<ProjectList>("projects", () => api.projects());
   const [flash, setFlash] = useState<Flash | null>(() => ((location.state as { flash?: Flash } | null)?.flash ?? null));
   const [waiting, setWaiting] = useState<"no" | "yes" | "timeout">("no");
@@ -113,11 +115,7 @@ export function Onboarding() {
     };
   }, [waiting, api, setCredentials]);
 
-  const checkout = useAction(async () => {
-    const origin = window.location.origin;
-    const { url } = await api.createCheckout(`${origin}/dashboard?checkout=success`, `${origin}/dashboard?checkout=cancelled`);
-    window.location.assign(url);
-  });
+  const checkout = usePlanCheckout();
   const connect = useAction(async () => {
     const { url } = await api.authorizeStripe();
     window.location.assign(url);

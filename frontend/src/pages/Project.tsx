@@ -2,8 +2,9 @@
 // toggle, tabs. Overview: keys and rotation, the tier/product editor, integration snippets and
 // the way to go live. Metrics and "Edit & Go Live" have their own views.
 
-import { useRef, useState } from "react";
+import { useId, useRef, useState } from "react";
 import type { GracePeriod, Mode, ProjectList, ProjectView, Tier, TierInput, TierList } from "../api/types";
+import { useKnownCredentials } from "../credentials";
 import { useAction, useApi, useResource, useServices } from "../services";
 import { Dialog } from "../components/Dialog";
 import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialog";
@@ -12,6 +13,7 @@ import { Snippets } from "../components/Snippets";
 import { TierFields } from "../components/TierFields";
 import { Badge, Card, CopyField, EmptyState, ErrorNotice, Loading, Notice, PageHeading } from "../components/ui";
 import { dateTime, dollars, number } from "../lib/format";
+import { editsBlockedReason } from "../lib/plan";
 import { emptyTier, type TierErrors, type TierForm, tierToForm, validateTier } from "../lib/tiers";
 import { Link, navigate, useLocation } from "../router";
 import { GoLive } from "./GoLive";
@@ -317,6 +319,10 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
   const [editing, setEditing] = useState<Editing | null>(null);
   const [errors, setErrors] = useState<TierErrors>({});
   const [deleting, setDeleting] = useState<Tier | null>(null);
+  // The API refuses tier edits while the developer's plan is not paid (403): say so up front.
+  const locked = editsBlockedReason(useKnownCredentials());
+  const lockedId = useId();
+  const lockedProps = locked ? { disabled: true, title: locked, "aria-describedby": lockedId } : {};
 
   const save = useAction(async () => {
     if (!editing) return;
@@ -357,11 +363,16 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
       title={store ? "Products" : "Tiers"}
       id="tiers-title"
       actions={
-        <button type="button" className="btn btn-secondary btn-small" onClick={() => startEdit({ mode: "add", form: emptyTier(kind) })} disabled={!tiers.data || list.length >= 20}>
+        <button type="button" className="btn btn-secondary btn-small" onClick={() => startEdit({ mode: "add", form: emptyTier(kind) })} disabled={!tiers.data || list.length >= 20} {...lockedProps}>
           + Add {noun}
         </button>
       }
     >
+      {locked ? (
+        <p className="locked-hint" id={lockedId}>
+          {locked}
+        </p>
+      ) : null}
       {tiers.status === "loading" ? <Loading label={`Loading ${noun}s…`} /> : null}
       {tiers.status === "error" ? <ErrorNotice error={tiers.error} title={`The ${noun}s could not be loaded`} onRetry={tiers.reload} /> : null}
       {tiers.data && list.length === 0 ? <EmptyState title={`No ${noun}s`}>Add one to start selling.</EmptyState> : null}
@@ -406,7 +417,7 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
                   </td>
                   <td data-label={store ? "Stock" : "Limit"}>{limitText(tier, kind)}</td>
                   <td className="row-actions">
-                    <button type="button" className="btn btn-ghost btn-small" onClick={() => startEdit({ mode: "edit", tier, form: tierToForm(tier) })} aria-label={`Edit ${tier.name}`}>
+                    <button type="button" className="btn btn-ghost btn-small" onClick={() => startEdit({ mode: "edit", tier, form: tierToForm(tier) })} aria-label={`Edit ${tier.name}`} {...lockedProps}>
                       Edit
                     </button>
                     <button
@@ -419,6 +430,7 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
                       disabled={list.length <= 1}
                       title={list.length <= 1 ? `A project keeps at least one ${noun}` : undefined}
                       aria-label={`Delete ${tier.name}`}
+                      {...lockedProps}
                     >
                       Delete
                     </button>
