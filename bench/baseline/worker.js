@@ -46,10 +46,11 @@ export default {
     if (!config) return error(401, "unauthorized", "Unknown or revoked secret key");
     const user = request.headers.get("x-user-id") ?? "";
     if (!/^[\x21-\x7e]{1,128}$/.test(user)) return error(400, "invalid_request", "Bad X-User-Id");
-    const project = await env.PROJECT_RATE_LIMITER.limit({ key: config.publishableKey });
-    if (!project.success) return error(429, "rate_limited", "Rate limit exceeded");
-    const { success } = await env.USAGE_RATE_LIMITER.limit({ key: `${config.publishableKey}:${user}` });
-    if (!success) return error(429, "rate_limited", "Rate limit exceeded");
+    const [project, userRate] = await Promise.all([
+      env.PROJECT_RATE_LIMITER.limit({ key: config.publishableKey }),
+      env.USAGE_RATE_LIMITER.limit({ key: `${config.publishableKey}:${user}` }),
+    ]);
+    if (!project.success || !userRate.success) return error(429, "rate_limited", "Rate limit exceeded");
 
     let plan = request.headers.get("x-user-plan");
     const now = new Date();

@@ -36,11 +36,16 @@ pub const USER_LIMIT: Limit = Limit {
     scope: "project+user",
 };
 
-/// `POST /api/data`: the project's limit, then the user's.
+/// `POST /api/data`: the project's limit and the user's, asked together (they are independent,
+/// and each is a round trip on the hot path).
 pub async fn enforce_usage_rate(env: &Env, project: &Project, user_id: &str) -> ApiResult<()> {
-    enforce_project_rate(env, project).await?;
     let key = format!("{}:{user_id}", project.publishable_key.as_str());
-    check(env, &USER_LIMIT, key, "for this user").await
+    let (project_rate, user_rate) = futures_util::future::join(
+        enforce_project_rate(env, project),
+        check(env, &USER_LIMIT, key, "for this user"),
+    )
+    .await;
+    project_rate.and(user_rate)
 }
 
 /// `GET /api/usage`: reads count against the project, not the user (a user at their burst
