@@ -48,6 +48,22 @@ fn user(tag: &str) -> String {
     )
 }
 
+/// The Store test project's one product.
+async fn the_mug(store: &DreamApi) -> dream_api::Product {
+    let products = store.products().await.unwrap();
+    products.into_iter().find(|p| p.name == "mug").expect("a mug")
+}
+
+fn cart_of(product: &dream_api::Product, quantity: u32) -> Cart {
+    Cart {
+        items: vec![CartItem {
+            price_id: product.price_id.clone().expect("a product has a price"),
+            quantity,
+        }],
+        ..Default::default()
+    }
+}
+
 /// The SaaS test project's tiers: `free` (3 requests) and `pro` (1000, $9.99).
 const FREE_LIMIT: u64 = 3;
 
@@ -116,20 +132,8 @@ async fn every_refusal_is_its_own_error_with_the_request_id() {
     assert!(matches!(e, Error::NotFound(_)), "{e:?}");
 
     let store = DreamApi::new(&stack.store_key, &stack.url);
-    let mug = store
-        .products()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.name == "mug")
-        .expect("a mug");
-    let too_many = Cart {
-        items: vec![CartItem {
-            price_id: mug.price_id.clone().unwrap(),
-            quantity: 99,
-        }],
-        ..Default::default()
-    };
+    let mug = the_mug(&store).await;
+    let too_many = cart_of(&mug, 99);
     match store.cart_checkout(&too_many).await.unwrap_err() {
         Error::Conflict(d) => assert!(d.body["available"].is_i64(), "{:?}", d.body),
         other => panic!("expected Conflict, got {other:?}"),
@@ -199,30 +203,14 @@ async fn every_route_answers_through_the_client() {
     assert!(dashboard.figures["metrics"]["customers"].as_i64().unwrap() >= 1);
 
     let store = DreamApi::new(&stack.store_key, &stack.url);
-    let mug = store
-        .products()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.name == "mug")
-        .expect("a mug");
+    let mug = the_mug(&store).await;
     let cart = Cart {
-        items: vec![CartItem {
-            price_id: mug.price_id.clone().unwrap(),
-            quantity: 1,
-        }],
         email: Some(email),
-        ..Default::default()
+        ..cart_of(&mug, 1)
     };
     let order = store.cart_checkout(&cart).await.unwrap();
     assert_eq!(order.amount_cents, mug.price_cents);
-    let after = store
-        .products()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.name == "mug")
-        .unwrap();
+    let after = the_mug(&store).await;
     assert_eq!(after.available, mug.available.map(|n| n - 1), "one mug held");
     assert_eq!(store.dashboard().await.unwrap().project_type, "store");
 }
