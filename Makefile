@@ -71,6 +71,12 @@ $(foreach w,$(WORKERS),$(eval $(call worker_rule,$(w))))
 
 build: $(WORKERS:%=%/build/index_bg.wasm)
 
+# The Rust SDK's example Worker, which the SDK tests run in workerd next to the platform.
+SDK_WORKER := sdk/rust/worker-example
+$(SDK_WORKER)/build/index_bg.wasm: $(shell find $(SDK_WORKER)/src sdk/rust/src -type f) $(SDK_WORKER)/Cargo.toml sdk/rust/Cargo.toml Cargo.lock | tools
+	@echo "building $(SDK_WORKER)"
+	@sh scripts/build-worker.sh $(SDK_WORKER)
+
 # The local Stripe + Clerk emulator the stack starts first (native binary).
 emulator-bin: tools
 	$(CARGO) build --quiet -p emulator --bin dream-emulator
@@ -96,6 +102,12 @@ sdk/typescript/node_modules/.package-lock.json: sdk/typescript/package.json sdk/
 	cd sdk/typescript && $(NODE22) npm install --no-audit --no-fund --no-save
 	@touch $@
 
+# The other runtimes the SDK's tests also run on: Node 18, Bun and Deno (npm packages with the
+# binaries, which their install scripts, allowed in its package.json, put in place).
+sdk/typescript/runtimes/node_modules/.package-lock.json: sdk/typescript/runtimes/package.json sdk/typescript/runtimes/package-lock.json | node_modules/.package-lock.json
+	cd sdk/typescript/runtimes && $(NODE22) npm install --no-audit --no-fund --no-save
+	@touch $@
+
 # Browsers cannot be downloaded here: the browser tests drive Debian's chromium.
 chromium:
 	@command -v chromium >/dev/null || apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
@@ -113,7 +125,7 @@ openapi: tools
 
 test: test-unit test-deploy test-e2e
 
-test-unit: tools frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json
+test-unit: tools frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json
 	$(CARGO) test -p shared --features openapi
 	@# The committed OpenAPI documents must be what the code generates, and cover every route.
 	$(CARGO) run --quiet -p shared --features openapi --bin openapi -- --check
@@ -124,12 +136,14 @@ test-unit: tools frontend/node_modules/.package-lock.json sdk/typescript/node_mo
 	$(CARGO) test --quiet -p dream-api --lib
 	$(CARGO) check --quiet -p dream-api --target wasm32-unknown-unknown
 	cd sdk/typescript && $(NODE22) npm test --silent
+	@# The TypeScript SDK's unit tests again on Node 18, Bun and Deno.
+	cd sdk/typescript && $(NODE22) npm run --silent test:runtimes
 
 # Every bundle through `wrangler deploy --dry-run` with the production configuration.
 test-deploy: build frontend
 	sh scripts/check-deploy.sh
 
-test-e2e: build emulator-bin frontend chromium sdk/typescript/node_modules/.package-lock.json
+test-e2e: build $(SDK_WORKER)/build/index_bg.wasm emulator-bin frontend chromium sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json
 	$(STACK) test
 
 bench: build emulator-bin
@@ -141,4 +155,4 @@ bench-large: build emulator-bin
 	$(STACK) bench-large
 
 clean:
-	rm -rf target .dev */build frontend/dist
+	rm -rf target .dev */build $(SDK_WORKER)/build frontend/dist

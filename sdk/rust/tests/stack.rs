@@ -16,8 +16,20 @@ struct Stack {
     store_key: String,
 }
 
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Skips a test without a stack, except under DREAM_SDK_REQUIRE_STACK (`make test`).
+fn skipped(needs: &str) {
+    assert!(
+        std::env::var_os("DREAM_SDK_REQUIRE_STACK").is_none(),
+        "DREAM_SDK_REQUIRE_STACK is set but {needs} is not"
+    );
+    eprintln!("skipped: needs {needs} (run `make test`)");
+}
+
 fn stack() -> Option<Stack> {
-    let var = |name: &str| std::env::var(name).ok();
     match (
         var("DREAM_API_MULTI_URL"),
         var("DREAM_SDK_SAAS_SECRET_KEY"),
@@ -29,11 +41,7 @@ fn stack() -> Option<Stack> {
             store_key,
         }),
         _ => {
-            assert!(
-                std::env::var_os("DREAM_SDK_REQUIRE_STACK").is_none(),
-                "DREAM_SDK_REQUIRE_STACK is set but the stack's variables are not"
-            );
-            eprintln!("skipped: no local stack (run `make test`)");
+            skipped("the local stack's variables");
             None
         }
     }
@@ -222,26 +230,71 @@ async fn the_example_gates_reports_and_sends_over_limit_users_to_checkout() {
     let address = listener.local_addr().unwrap();
     let app = gated_server::app(DreamApi::new(&stack.saas_key, &stack.url));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    assert_gates_reports(&format!("http://{address}")).await;
+}
+
+/// The same example as a Cloudflare Worker (`worker-example/`), which `make test` serves in
+/// workerd with the SaaS project's key: the SDK on the Worker's fetch, not on tokio.
+#[tokio::test]
+async fn the_example_worker_gates_reports_inside_workerd() {
+    let Some(worker) = var("DREAM_SDK_WORKER_EXAMPLE_URL") else {
+        return skipped("DREAM_SDK_WORKER_EXAMPLE_URL (the example Worker serving the SaaS key)");
+    };
+    assert_gates_reports(&worker).await;
+}
+
+/// `FREE_LIMIT` reports, each counted, then a redirect to a `pro` checkout.
+async fn assert_gates_reports(app: &str) {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     let who = user("example");
     for n in 1..=FREE_LIMIT {
-        let answer = browser
-            .get(format!("http://{address}/report?user={who}"))
-            .send()
-            .await
-            .unwrap();
+        let answer = browser.get(format!("{app}/report?user={who}")).send().await.unwrap();
         assert_eq!(answer.status(), 200);
         assert!(answer.text().await.unwrap().contains(&format!("request {n} ")));
     }
-    let over = browser
-        .get(format!("http://{address}/report?user={who}"))
-        .send()
-        .await
-        .unwrap();
+    let over = browser.get(format!("{app}/report?user={who}")).send().await.unwrap();
     assert_eq!(over.status(), 303, "sent to checkout");
     let location = over.headers()["location"].to_str().unwrap();
     assert!(location.contains("checkout"), "{location}");
+}
+
+/// Stripe failing under the platform is `Error::Stripe` (502 `stripe_error`) after the client's
+/// retries, and the same call succeeds once Stripe is back. Uses a project of its own developer,
+/// whose Stripe account the emulator breaks without touching the other tests' account.
+#[tokio::test]
+async fn stripe_failing_is_a_stripe_error_and_the_call_works_once_it_recovers() {
+    let (Some(emulator), Some(key), Some(account)) = (
+        var("DREAM_EMULATOR_URL"),
+        var("DREAM_SDK_FAULTS_SECRET_KEY"),
+        var("DREAM_SDK_FAULTS_STRIPE_ACCOUNT"),
+    ) else {
+        return skipped("DREAM_EMULATOR_URL, DREAM_SDK_FAULTS_SECRET_KEY and DREAM_SDK_FAULTS_STRIPE_ACCOUNT");
+    };
+    let Some(stack) = stack() else { return };
+    let faults = format!("{emulator}/_emulator/faults");
+    let http = reqwest::Client::new();
+    let fault = serde_json::json!({
+        "path": "/v1/checkout/sessions", "method": "POST", "kind": "error", "count": 100, "account": account
+    });
+    let set = http.post(&faults).json(&fault).send().await.unwrap();
+    assert_eq!(set.status(), 200);
+
+    let mut api = DreamApi::new(&key, &stack.url);
+    api.retry_base_delay = Duration::from_millis(20);
+    let who = user("stripe-down");
+    let failed = api.create_checkout(&who, "pro", &Default::default()).await;
+    let cleared = http.delete(&faults).send().await.unwrap();
+    assert_eq!(cleared.status(), 200);
+    match failed {
+        Err(Error::Stripe(details)) => {
+            assert_eq!(details.status, 502);
+            assert!(details.request_id.is_some_and(|id| id.starts_with("req_")));
+        }
+        other => panic!("expected Error::Stripe, got {other:?}"),
+    }
+    let checkout = api.create_checkout(&who, "pro", &Default::default()).await.unwrap();
+    assert!(checkout.session_id.starts_with("cs_"));
 }

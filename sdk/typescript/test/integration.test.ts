@@ -12,11 +12,23 @@ import {
   InvalidRequestError,
   LimitReachedError,
   NotFoundError,
+  StripeError,
   type FetchInit,
   type FetchLike,
 } from "dream-api";
 
-import { API_URL, SAAS_KEY, STORE_KEY, freshUserId, skipSaas, skipStore } from "./live.js";
+import {
+  API_URL,
+  EMULATOR_URL,
+  FAULTS_KEY,
+  FAULTS_STRIPE_ACCOUNT,
+  SAAS_KEY,
+  STORE_KEY,
+  freshUserId,
+  skipFaults,
+  skipSaas,
+  skipStore,
+} from "./live.js";
 
 const REQUEST_ID = /^req_/;
 
@@ -258,5 +270,40 @@ describe("Store project (DREAM_SDK_STORE_SECRET_KEY)", () => {
 
   it("metering refuses a Store key with InvalidRequestError", async () => {
     await assert.rejects(store().trackUsage({ userId: freshUserId("store") }), InvalidRequestError);
+  });
+});
+
+describe("A project whose Stripe account fails (DREAM_SDK_FAULTS_SECRET_KEY)", () => {
+  nodeIt("Stripe down is a StripeError after the retries; the same call works once it is back", { skip: skipFaults }, async () => {
+    const faults = `${EMULATOR_URL!}/_emulator/faults`;
+    // Every checkout-session creation on this project's Stripe account fails until cleared.
+    const set = await fetch(faults, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        path: "/v1/checkout/sessions",
+        method: "POST",
+        kind: "error",
+        count: 100,
+        account: FAULTS_STRIPE_ACCOUNT,
+      }),
+    });
+    assert.equal(set.status, 200);
+    const dream = new DreamApi({ secretKey: FAULTS_KEY!, baseUrl: API_URL!, retryBaseDelayMs: 20 });
+    const userId = freshUserId("stripe-down");
+    let failure: unknown;
+    try {
+      await dream.createCheckout({ userId, tier: "pro" });
+    } catch (e) {
+      failure = e;
+    } finally {
+      assert.equal((await fetch(faults, { method: "DELETE" })).status, 200);
+    }
+    assert.ok(failure instanceof StripeError, `expected StripeError, got ${String(failure)}`);
+    assert.equal(failure.status, 502);
+    assert.match(failure.requestId ?? "", REQUEST_ID);
+
+    const checkout = await dream.createCheckout({ userId, tier: "pro" });
+    assert.match(checkout.sessionId, /^cs_/);
   });
 });

@@ -238,7 +238,7 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
             if !whole_suite {
                 return Ok(rust.success());
             }
-            let sdks = sdk::run(&root, &env, &node_path(&root)).await?;
+            let sdks = sdk::run(&root, &mut stack, &env, &node_path(&root)).await?;
             println!("Browser tests of the dashboard (frontend/tests) ...");
             let browser = browser_tests.status().await.map_err(|e| e.to_string())?;
             Ok(rust.success() && sdks && browser.success())

@@ -1,19 +1,25 @@
 //! The SDKs' tests against the same stack: a developer with a SaaS and a Store project made
-//! through the API, whose secret keys the Rust and TypeScript clients then use.
+//! through the API, whose secret keys the Rust and TypeScript clients then use; a second
+//! developer whose Stripe account the tests may break on purpose (emulator faults) without
+//! disturbing the first; and the Rust SDK's example Worker running in workerd. The TypeScript
+//! tests run on Node 22, 18, Bun and Deno.
 
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
-use e2e::{TestEnv, journey};
+use e2e::{
+    TestEnv, journey,
+    stack::{Stack, WorkerSpec, free_port},
+};
 use serde_json::json;
+
+/// The Rust SDK inside a Worker (`sdk/rust/worker-example`), built by `make test-e2e`.
+const WORKER_EXAMPLE: &str = "sdk-worker-example";
 
 /// What both SDKs' tests expect (`sdk/rust/tests/stack.rs`, `sdk/typescript/test/live.ts`).
 async fn projects(env: &TestEnv) -> Result<Vec<(&'static str, String)>, String> {
+    let tiers = [("free", Some(3), 0.0), ("pro", Some(1000), 9.99)];
     let developer = journey::onboarded_developer(env, "sdk").await?;
-    let saas = journey::create_project(
-        &developer,
-        journey::saas_body("SDK SaaS", &[("free", Some(3), 0.0), ("pro", Some(1000), 9.99)]),
-    )
-    .await?;
+    let saas = journey::create_project(&developer, journey::saas_body("SDK SaaS", &tiers)).await?;
     let store = journey::create_project(
         &developer,
         json!({"name": "SDK Store", "projectType": "store", "tiers": [
@@ -21,16 +27,41 @@ async fn projects(env: &TestEnv) -> Result<Vec<(&'static str, String)>, String> 
         ]}),
     )
     .await?;
+    let unlucky = journey::onboarded_developer(env, "sdk-faults").await?;
+    let faulty = journey::create_project(&unlucky, journey::saas_body("SDK Faults", &tiers)).await?;
     Ok(vec![
         ("DREAM_SDK_SAAS_SECRET_KEY", saas.secret_key),
         ("DREAM_SDK_STORE_SECRET_KEY", store.secret_key),
+        ("DREAM_SDK_FAULTS_SECRET_KEY", faulty.secret_key),
+        ("DREAM_SDK_FAULTS_STRIPE_ACCOUNT", unlucky.stripe_account().await?),
         ("DREAM_SDK_REQUIRE_STACK", "1".to_owned()),
     ])
 }
 
-pub async fn run(root: &Path, env: &TestEnv, node_path: &str) -> Result<bool, String> {
-    println!("SDK tests (sdk/rust, sdk/typescript) ...");
-    let vars = projects(env).await?;
+/// Serves the example Worker with the SaaS project's key, as a developer would deploy it.
+async fn start_worker_example(stack: &mut Stack, env: &TestEnv, saas_key: &str) -> Result<String, String> {
+    let port = free_port();
+    let vars = BTreeMap::from([
+        ("DREAM_API_BASE_URL".to_owned(), env.api_multi.clone()),
+        ("DREAM_API_SECRET_KEY".to_owned(), saas_key.to_owned()),
+    ]);
+    stack
+        .add_worker(WorkerSpec {
+            name: WORKER_EXAMPLE,
+            config: "sdk/rust/worker-example/wrangler.toml".to_owned(),
+            port,
+            vars,
+        })
+        .await?;
+    Ok(format!("http://127.0.0.1:{port}"))
+}
+
+pub async fn run(root: &Path, stack: &mut Stack, env: &TestEnv, node_path: &str) -> Result<bool, String> {
+    println!("SDK tests (sdk/rust, its example Worker, sdk/typescript) ...");
+    let mut vars = projects(env).await?;
+    let saas_key = vars[0].1.clone();
+    let worker_url = start_worker_example(stack, env, &saas_key).await?;
+    vars.push(("DREAM_SDK_WORKER_EXAMPLE_URL", worker_url));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let rust = tokio::process::Command::new(cargo)
         .current_dir(root)
@@ -41,15 +72,20 @@ pub async fn run(root: &Path, env: &TestEnv, node_path: &str) -> Result<bool, St
         .status()
         .await
         .map_err(|e| e.to_string())?;
-    let typescript = tokio::process::Command::new("npm")
-        .current_dir(root.join("sdk/typescript"))
-        .args(["run", "--silent", "test:integration"])
-        .env("PATH", node_path)
-        .envs(env.vars())
-        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-        .kill_on_drop(true)
-        .status()
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(rust.success() && typescript.success())
+    // Node 22 with the example server, then Node 18, Bun and Deno (`sdk/typescript/runtimes`).
+    let mut typescript = true;
+    for script in ["test:integration", "test:integration:runtimes"] {
+        let status = tokio::process::Command::new("npm")
+            .current_dir(root.join("sdk/typescript"))
+            .args(["run", "--silent", script])
+            .env("PATH", node_path)
+            .envs(env.vars())
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
+            .kill_on_drop(true)
+            .status()
+            .await
+            .map_err(|e| e.to_string())?;
+        typescript &= status.success();
+    }
+    Ok(rust.success() && typescript)
 }
