@@ -237,8 +237,8 @@ async fn the_example_gates_reports_and_sends_over_limit_users_to_checkout() {
 /// workerd with the SaaS project's key: the SDK on the Worker's fetch, not on tokio.
 #[tokio::test]
 async fn the_example_worker_gates_reports_inside_workerd() {
-    let Some(worker) = var("DREAM_SDK_WORKER_EXAMPLE_URL") else {
-        return skipped("DREAM_SDK_WORKER_EXAMPLE_URL (the example Worker serving the SaaS key)");
+    let Some(worker) = var("DREAM_SDK_RUST_WORKER_URL") else {
+        return skipped("DREAM_SDK_RUST_WORKER_URL (the example Worker serving the SaaS key)");
     };
     assert_gates_reports(&worker).await;
 }

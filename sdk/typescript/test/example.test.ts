@@ -1,5 +1,6 @@
-// The example app (examples/gated-server.mjs) run as a user would run it, against a real
-// api-multi with the SaaS test project (free: 3 requests): three reports, then Checkout.
+// The example apps run as a user would run them, against a real api-multi with the SaaS test
+// project (free: 3 requests): three reports, then Checkout. examples/gated-server.mjs on Node;
+// examples/worker/ in workerd, which `make test` serves at DREAM_SDK_TS_WORKER_URL.
 
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,6 +12,7 @@ import { DreamApi } from "dream-api";
 
 import { API_URL, SAAS_KEY, freshUserId, skipSaas } from "./live.js";
 
+const WORKER_URL = process.env["DREAM_SDK_TS_WORKER_URL"]?.trim() || undefined;
 const EXAMPLE = fileURLToPath(new URL("../examples/gated-server.mjs", import.meta.url));
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -48,6 +50,29 @@ async function startExample(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url };
 }
 
+/** Three reports for a new user, each counted; the fourth redirects to their `pro` Checkout. */
+async function assertGatesReports(app: string): Promise<void> {
+  const userId = freshUserId("example");
+  const report = `${app}/report?user=${encodeURIComponent(userId)}`;
+  for (let n = 1; n <= 3; n++) {
+    const response = await fetch(report, { redirect: "manual" });
+    const body = (await response.json()) as { usage: { count: number; limit: number } };
+    assert.equal(response.status, 200, `request ${n}: ${JSON.stringify(body)}`);
+    assert.deepEqual([body.usage.count, body.usage.limit], [n, 3]);
+  }
+  const fourth = await fetch(report, { redirect: "manual" });
+  await fourth.arrayBuffer();
+  assert.equal(fourth.status, 302);
+  const location = fourth.headers.get("location") ?? "";
+  assert.match(location, /^https?:\/\//);
+
+  // It is this user's Checkout session for `pro`: asking again hands out the same one.
+  const dream = new DreamApi({ secretKey: SAAS_KEY!, baseUrl: API_URL! });
+  const checkout = await dream.createCheckout({ userId, tier: "pro" });
+  assert.equal(checkout.reused, true);
+  assert.equal(checkout.url, location);
+}
+
 describe("examples/gated-server.mjs (DREAM_SDK_SAAS_SECRET_KEY)", () => {
   let example: { child: ChildProcess; url: string } | undefined;
 
@@ -63,29 +88,26 @@ describe("examples/gated-server.mjs (DREAM_SDK_SAAS_SECRET_KEY)", () => {
   });
 
   it("serves three reports, then redirects the fourth to a Checkout page for `pro`", { skip: skipSaas }, async () => {
-    const userId = freshUserId("example");
-    const report = `${example!.url}/report?user=${encodeURIComponent(userId)}`;
-    for (let n = 1; n <= 3; n++) {
-      const response = await fetch(report, { redirect: "manual" });
-      const body = (await response.json()) as { usage: { count: number; limit: number } };
-      assert.equal(response.status, 200, `request ${n}: ${JSON.stringify(body)}`);
-      assert.deepEqual([body.usage.count, body.usage.limit], [n, 3]);
-    }
-    const fourth = await fetch(report, { redirect: "manual" });
-    await fourth.arrayBuffer();
-    assert.equal(fourth.status, 302);
-    const location = fourth.headers.get("location") ?? "";
-    assert.match(location, /^https?:\/\//);
-
-    // It is this user's Checkout session for `pro`: asking again hands out the same one.
-    const dream = new DreamApi({ secretKey: SAAS_KEY!, baseUrl: API_URL! });
-    const checkout = await dream.createCheckout({ userId, tier: "pro" });
-    assert.equal(checkout.reused, true);
-    assert.equal(checkout.url, location);
+    await assertGatesReports(example!.url);
   });
 
   it("asks for the user", { skip: skipSaas }, async () => {
     const response = await fetch(`${example!.url}/report`);
+    assert.equal(response.status, 400);
+    await response.arrayBuffer();
+  });
+});
+
+describe("examples/worker (DREAM_SDK_TS_WORKER_URL, in workerd)", () => {
+  const skip = skipSaas || (WORKER_URL ? false : "needs DREAM_SDK_TS_WORKER_URL (`make test` serves the example Worker)");
+  if (process.env["DREAM_SDK_REQUIRE_STACK"] && skip) throw new Error(`DREAM_SDK_REQUIRE_STACK is set but: ${skip}`);
+
+  it("serves three reports, then redirects the fourth to a Checkout page for `pro`", { skip }, async () => {
+    await assertGatesReports(WORKER_URL!);
+  });
+
+  it("asks for the user", { skip }, async () => {
+    const response = await fetch(`${WORKER_URL!}/report`);
     assert.equal(response.status, 400);
     await response.arrayBuffer();
   });

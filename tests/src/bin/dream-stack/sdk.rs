@@ -1,7 +1,7 @@
 //! The SDKs' tests against the same stack: a developer with a SaaS and a Store project made
 //! through the API, whose secret keys the Rust and TypeScript clients then use; a second
 //! developer whose Stripe account the tests may break on purpose (emulator faults) without
-//! disturbing the first; and the Rust SDK's example Worker running in workerd. The TypeScript
+//! disturbing the first; and both SDKs' example apps as Workers in workerd. The TypeScript
 //! tests run on Node 22, 18, Bun and Deno.
 
 use std::{collections::BTreeMap, path::Path};
@@ -12,8 +12,20 @@ use e2e::{
 };
 use serde_json::json;
 
-/// The Rust SDK inside a Worker (`sdk/rust/worker-example`), built by `make test-e2e`.
-const WORKER_EXAMPLE: &str = "sdk-worker-example";
+/// Each SDK's example app as a Worker: the variable that gives the tests its URL, its name and
+/// its wrangler config. The Rust one is built by `make test-e2e`; wrangler bundles the other.
+const WORKER_EXAMPLES: [(&str, &str, &str); 2] = [
+    (
+        "DREAM_SDK_RUST_WORKER_URL",
+        "sdk-rust-worker",
+        "sdk/rust/worker-example/wrangler.toml",
+    ),
+    (
+        "DREAM_SDK_TS_WORKER_URL",
+        "sdk-ts-worker",
+        "sdk/typescript/examples/worker/wrangler.toml",
+    ),
+];
 
 /// What both SDKs' tests expect (`sdk/rust/tests/stack.rs`, `sdk/typescript/test/live.ts`).
 async fn projects(env: &TestEnv) -> Result<Vec<(&'static str, String)>, String> {
@@ -38,17 +50,23 @@ async fn projects(env: &TestEnv) -> Result<Vec<(&'static str, String)>, String> 
     ])
 }
 
-/// Serves the example Worker with the SaaS project's key, as a developer would deploy it.
-async fn start_worker_example(stack: &mut Stack, env: &TestEnv, saas_key: &str) -> Result<String, String> {
+/// Serves an example Worker with the SaaS project's key, as a developer would deploy it.
+async fn start_worker_example(
+    stack: &mut Stack,
+    env: &TestEnv,
+    (name, config): (&'static str, &str),
+    saas_key: &str,
+) -> Result<String, String> {
     let port = free_port();
     let vars = BTreeMap::from([
         ("DREAM_API_BASE_URL".to_owned(), env.api_multi.clone()),
         ("DREAM_API_SECRET_KEY".to_owned(), saas_key.to_owned()),
     ]);
+    let config = config.to_owned();
     stack
         .add_worker(WorkerSpec {
-            name: WORKER_EXAMPLE,
-            config: "sdk/rust/worker-example/wrangler.toml".to_owned(),
+            name,
+            config,
             port,
             vars,
         })
@@ -57,11 +75,13 @@ async fn start_worker_example(stack: &mut Stack, env: &TestEnv, saas_key: &str) 
 }
 
 pub async fn run(root: &Path, stack: &mut Stack, env: &TestEnv, node_path: &str) -> Result<bool, String> {
-    println!("SDK tests (sdk/rust, its example Worker, sdk/typescript) ...");
+    println!("SDK tests (sdk/rust, sdk/typescript, their example Workers) ...");
     let mut vars = projects(env).await?;
     let saas_key = vars[0].1.clone();
-    let worker_url = start_worker_example(stack, env, &saas_key).await?;
-    vars.push(("DREAM_SDK_WORKER_EXAMPLE_URL", worker_url));
+    for (variable, name, config) in WORKER_EXAMPLES {
+        let url = start_worker_example(stack, env, (name, config), &saas_key).await?;
+        vars.push((variable, url));
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let rust = tokio::process::Command::new(cargo)
         .current_dir(root)
