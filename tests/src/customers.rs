@@ -166,6 +166,21 @@ impl ProjectApi {
     }
 }
 
+/// The plan Clerk's metadata holds for this customer in this project (what the developer's
+/// frontend reads from the end user's session).
+pub async fn clerk_plan(env: &TestEnv, user: &str, publishable_key: &str) -> Value {
+    let user = client()
+        .get(format!("{}/v1/users/{user}", env.clerk_end_user_base()))
+        .bearer_auth("sk_test_any")
+        .send()
+        .await
+        .expect("the Clerk emulator")
+        .json::<Value>()
+        .await
+        .expect("a Clerk user");
+    user["public_metadata"]["projects"][publishable_key]["plan"].clone()
+}
+
 /// One figure of a dashboard's `metrics` (-1 when absent, so a comparison fails loudly).
 pub fn metric(dashboard: &Value, name: &str) -> i64 {
     dashboard["metrics"][name].as_i64().unwrap_or(-1)

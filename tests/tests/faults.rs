@@ -1,14 +1,16 @@
 //! Every write flow that calls Stripe or Clerk, under injected failures (`/_emulator/faults`):
 //! the caller gets a 502/503 JSON error with the request id, nothing is left half-written (or
 //! it is taken off sale again, which the test checks), and the same request once the fault is
-//! gone succeeds and does its work once.
+//! gone succeeds and does its work once. Webhook handlers that fail half-way (Stripe or Clerk
+//! failing after the event arrived, before or after the D1 write) end in the right state, applied
+//! once, after Stripe's redelivery.
 //!
 //! Faults are narrowed to each test's connected account where Stripe sees one; the platform's
 //! own calls and Clerk's have none, so the tests of this file take turns.
 
 use e2e::{
     Reply, TestEnv,
-    customers::ProjectApi,
+    customers::{ProjectApi, clerk_plan, metric},
     journey::{self, Developer, StripeEmulator, TestProject},
 };
 use reqwest::Method;
@@ -212,7 +214,7 @@ async fn a_customer_checkout_and_portal_fail_cleanly_and_a_lost_answer_still_mak
 }
 
 #[tokio::test]
-async fn a_cart_whose_checkout_fails_gives_its_stock_back_at_once() {
+async fn a_cart_whose_checkout_fails_gives_its_stock_back_and_a_failed_sale_webhook_sells_once() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let env = TestEnv::get();
     let stripe = StripeEmulator::new(&env);
@@ -243,6 +245,25 @@ async fn a_cart_whose_checkout_fails_gives_its_stock_back_at_once() {
     assert_eq!(order.status, 200, "{:?}", order.body);
     assert_eq!(mug(api.clone()).await["available"], 1);
     assert_eq!(sessions_on(&stripe, &account).await.len(), 1);
+
+    // Paid, but reading the session back fails while the webhook is handled: that delivery
+    // fails before any write and Stripe's redelivery sells the two mugs, once.
+    let session = order.body["sessionId"].as_str().unwrap().to_owned();
+    let read_back = format!("/v1/checkout/sessions/{session}");
+    stripe
+        .fault(json!({"path": read_back, "method": "GET", "kind": "error", "count": BOTH_ATTEMPTS, "account": account}))
+        .await;
+    api.pay(&session).await.unwrap();
+    let dashboard = api
+        .wait_for_dashboard("the sale", |d| metric(d, "totalSales") == 1)
+        .await
+        .unwrap();
+    assert_eq!(fired(&stripe.clear_faults().await, &read_back), BOTH_ATTEMPTS as u64);
+    assert_eq!(
+        (metric(&dashboard, "unitsSold"), metric(&dashboard, "revenueCents")),
+        (2, 2500)
+    );
+    assert_eq!(mug(api.clone()).await["available"], 1, "sold from the hold, not twice");
 }
 
 #[tokio::test]
@@ -295,4 +316,64 @@ async fn the_platform_plan_checkout_fails_cleanly_and_works_after() {
     assert_eq!(developer.plan().await.as_deref(), Some("free"));
     developer.pay_platform_plan().await.unwrap();
     developer.wait_for_plan("paid").await.unwrap();
+}
+
+/// How often the faults on `path` fired, from a listing by `clear_faults`.
+fn fired(faults: &[Value], path: &str) -> u64 {
+    faults
+        .iter()
+        .filter(|f| f["path"] == path)
+        .filter_map(|f| f["fired"].as_u64())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_subscription_webhook_failing_half_way_is_applied_once_on_stripes_retry() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let (developer, project) = journey::saas_project(&env, &[("free", Some(10), 0.0), ("pro", Some(100), 9.99)]).await;
+    let account = developer.stripe_account().await.unwrap();
+    let api = ProjectApi::new(&env, &project);
+    // A customer with a Clerk account: handling the payment is a D1 write, then Clerk's copy.
+    let created = api
+        .post(
+            "/api/customers",
+            None,
+            json!({"email": journey::unique_email("fault-webhook")}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let user = created.body["customer"]["id"].as_str().unwrap().to_owned();
+    let session = api.checkout(&user, "pro").await.unwrap();
+
+    // Before anything is written, reading the subscription from Stripe fails (both attempts of
+    // one delivery); once D1 has the plan, mirroring it into Clerk fails. Each failed delivery
+    // is answered with an error, so the emulator redelivers it as Stripe does.
+    let clerk_metadata = format!("/users/{user}/metadata");
+    stripe
+        .fault(json!({"path": "/v1/subscriptions/", "method": "GET", "kind": "error", "count": BOTH_ATTEMPTS, "account": account}))
+        .await;
+    stripe
+        .fault(json!({"path": clerk_metadata, "method": "PATCH", "kind": "error", "count": 1}))
+        .await;
+    api.pay(&session).await.unwrap().expect("a subscription");
+
+    api.wait_for_plan(&user, "pro").await.unwrap();
+    journey::eventually("Clerk's copy of the plan", || async {
+        clerk_plan(&env, &user, &project.publishable_key).await == "pro"
+    })
+    .await
+    .unwrap();
+    let faults = stripe.clear_faults().await;
+    assert_eq!(fired(&faults, "/v1/subscriptions/"), BOTH_ATTEMPTS as u64, "{faults:?}");
+    assert_eq!(fired(&faults, &clerk_metadata), 1, "{faults:?}");
+    // Applied once: one subscription, its price once in MRR, the usage period restarted once.
+    let dashboard = api
+        .wait_for_dashboard("one active subscription", |d| metric(d, "activeSubscriptions") == 1)
+        .await
+        .unwrap();
+    assert_eq!(metric(&dashboard, "mrrCents"), 999);
+    let counted = api.post("/api/data", Some(&user), json!({})).await;
+    assert_eq!(counted.body["usage"]["count"], 1, "{:?}", counted.body);
 }

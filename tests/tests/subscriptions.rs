@@ -6,7 +6,7 @@
 
 use e2e::{
     TestEnv,
-    customers::{ProjectApi, figures, metric},
+    customers::{ProjectApi, clerk_plan, figures, metric},
     journey::{StripeEmulator, saas_project},
 };
 use serde_json::{Value, json};
@@ -23,21 +23,6 @@ fn listed<'a>(dashboard: &'a Value, user: &str) -> &'a Value {
         .as_array()
         .and_then(|list| list.iter().find(|c| c["id"] == user))
         .unwrap_or(&Value::Null)
-}
-
-/// The plan Clerk's metadata holds for this customer in this project (what the developer's
-/// frontend reads from the end user's session).
-async fn clerk_plan(env: &TestEnv, user: &str, publishable_key: &str) -> Value {
-    let user = e2e::client()
-        .get(format!("{}/v1/users/{user}", env.clerk_end_user_base()))
-        .bearer_auth("sk_test_any")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    user["public_metadata"]["projects"][publishable_key]["plan"].clone()
 }
 
 /// Stripe's period of a subscription, as RFC 3339 text.
