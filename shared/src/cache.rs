@@ -1,10 +1,13 @@
 //! KV as a read-through cache in front of D1 (never a counter, never the source of truth).
-//! A KV failure degrades to a D1 read; it never fails the request.
+//! A KV failure degrades to a D1 read; it never fails the request, and a slow KV never makes it
+//! slow: a read or a refill that takes too long is abandoned (a miss, or a skipped refill).
+
+use std::time::Duration;
 
 use serde::{Serialize, de::DeserializeOwned};
-use worker::{Env, kv::KvStore};
+use worker::{Delay, Env, kv::KvStore};
 
-use crate::{keys::SecretKeyHash, log};
+use crate::{deadline::within, keys::SecretKeyHash, log};
 
 /// api-multi's cache namespace (the spec's TOKENS_KV).
 pub const TOKENS_KV: &str = "TOKENS_KV";
@@ -12,6 +15,12 @@ pub const TOKENS_KV: &str = "TOKENS_KV";
 /// Short on purpose: it bounds the window in which a request that read D1 just before an edit or
 /// rotation can put the old state back after the eviction (and matches KV's own propagation).
 pub const CACHE_TTL_SECS: u64 = 60;
+
+/// Longer than a KV read takes when KV is healthy, even a cold read from the central store
+/// (tens of milliseconds); shorter than the D1 read it saves. Past it, D1 answers instead.
+pub const KV_READ_TIMEOUT: Duration = Duration::from_millis(300);
+/// A refill (`put`) on the request path waits at most this long; the next request refills it.
+pub const KV_WRITE_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// `secretkey:{sha256}:project` → `ProjectConfig` JSON (publishable key, platform, type, tiers).
 ///
@@ -40,10 +49,14 @@ impl Cache {
 
     pub async fn get_text(&self, entry: &str) -> Option<String> {
         let store = self.0.as_ref()?;
-        match store.get(entry).text().await {
-            Ok(value) => value,
-            Err(e) => {
+        match within(store.get(entry).text(), Delay::from(KV_READ_TIMEOUT)).await {
+            Some(Ok(value)) => value,
+            Some(Err(e)) => {
                 log::error(&format!("KV get {entry}: {e}"));
+                None
+            }
+            None => {
+                log::error(&format!("KV get {entry}: no answer in {KV_READ_TIMEOUT:?}, reading D1"));
                 None
             }
         }
@@ -59,15 +72,16 @@ impl Cache {
     /// spec's lookup mirrors).
     pub async fn put(&self, entry: &str, value: &str, ttl_secs: Option<u64>) {
         let Some(store) = self.0.as_ref() else { return };
-        let result = match store.put(entry, value) {
-            Ok(put) => match ttl_secs {
-                Some(ttl) => put.expiration_ttl(ttl).execute().await,
-                None => put.execute().await,
-            },
-            Err(e) => Err(e),
+        let put = async {
+            match ttl_secs {
+                Some(ttl) => store.put(entry, value)?.expiration_ttl(ttl).execute().await,
+                None => store.put(entry, value)?.execute().await,
+            }
         };
-        if let Err(e) = result {
-            log::error(&format!("KV put {entry}: {e}"));
+        match within(put, Delay::from(KV_WRITE_TIMEOUT)).await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => log::error(&format!("KV put {entry}: {e}")),
+            None => log::error(&format!("KV put {entry}: no answer in {KV_WRITE_TIMEOUT:?}, skipped")),
         }
     }
 

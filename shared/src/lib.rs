@@ -17,6 +17,7 @@ pub mod config;
 pub mod connect;
 pub mod customer_billing;
 pub mod customers;
+pub mod deadline;
 pub mod error;
 pub mod http;
 pub mod keys;

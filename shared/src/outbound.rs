@@ -1,8 +1,7 @@
 //! Outbound HTTP from a worker (Stripe, Clerk): `fetch` with a timeout that aborts the request.
 
-use std::{pin::pin, time::Duration};
+use std::time::Duration;
 
-use futures_util::future::{Either, select};
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, wasm_bindgen::JsValue};
 
 #[derive(Debug, Clone)]
@@ -60,9 +59,9 @@ pub async fn send(
             body,
         })
     };
-    match select(pin!(exchange), pin!(Delay::from(timeout))).await {
-        Either::Left((result, _)) => result.map_err(|e| OutboundError::Network(e.to_string())),
-        Either::Right(((), _)) => {
+    match crate::deadline::within(exchange, Delay::from(timeout)).await {
+        Some(result) => result.map_err(|e| OutboundError::Network(e.to_string())),
+        None => {
             controller.abort();
             Err(OutboundError::TimedOut)
         }

@@ -27,6 +27,14 @@ impl ProjectApi {
         }
     }
 
+    /// The same project's key sent to another instance of api-multi (the KV outage one).
+    pub fn at(&self, base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            ..self.clone()
+        }
+    }
+
     async fn send(&self, method: reqwest::Method, path: &str, user: Option<&str>, body: Option<Value>) -> Reply {
         let mut req = self
             .http

@@ -20,6 +20,9 @@ pub struct TestEnv {
     pub connect_webhook_secret: String,
     /// The dashboard's URL: its origin is what the workers allow (CORS, sessions' `azp`).
     pub dashboard: String,
+    /// api-multi once more, without its KV binding (a KV outage), on the same D1; the launcher
+    /// starts it for the test run only.
+    pub api_multi_without_kv: Option<String>,
 }
 
 pub const ENV_API_MULTI: &str = "DREAM_API_MULTI_URL";
@@ -28,6 +31,7 @@ pub const ENV_FRONT_AUTH_API: &str = "DREAM_FRONT_AUTH_API_URL";
 pub const ENV_EMULATOR: &str = "DREAM_EMULATOR_URL";
 pub const ENV_CONNECT_WEBHOOK_SECRET: &str = "DREAM_CONNECT_WEBHOOK_SECRET";
 pub const ENV_DASHBOARD: &str = "DREAM_DASHBOARD_URL";
+pub const ENV_API_MULTI_WITHOUT_KV: &str = "DREAM_API_MULTI_WITHOUT_KV_URL";
 
 impl TestEnv {
     /// Panics with instructions when run outside `make test`.
@@ -44,6 +48,7 @@ impl TestEnv {
             emulator: var(ENV_EMULATOR),
             connect_webhook_secret: var(ENV_CONNECT_WEBHOOK_SECRET),
             dashboard: var(ENV_DASHBOARD),
+            api_multi_without_kv: std::env::var(ENV_API_MULTI_WITHOUT_KV).ok(),
         }
     }
 
@@ -57,19 +62,26 @@ impl TestEnv {
             emulator: config.emulator.url(),
             connect_webhook_secret: stack.secrets.connect_webhook.clone(),
             dashboard: config.dashboard_url(),
+            api_multi_without_kv: (config.workers.iter())
+                .find(|w| w.name == "api-multi-no-kv")
+                .map(|w| format!("http://127.0.0.1:{}", w.port)),
         }
     }
 
     /// The variables that hand this environment to the test processes.
-    pub fn vars(&self) -> [(&'static str, &str); 6] {
-        [
-            (ENV_API_MULTI, &self.api_multi),
+    pub fn vars(&self) -> Vec<(&'static str, &str)> {
+        let mut vars = vec![
+            (ENV_API_MULTI, self.api_multi.as_str()),
             (ENV_OAUTH_API, &self.oauth_api),
             (ENV_FRONT_AUTH_API, &self.front_auth_api),
             (ENV_EMULATOR, &self.emulator),
             (ENV_CONNECT_WEBHOOK_SECRET, &self.connect_webhook_secret),
             (ENV_DASHBOARD, &self.dashboard),
-        ]
+        ];
+        if let Some(url) = &self.api_multi_without_kv {
+            vars.push((ENV_API_MULTI_WITHOUT_KV, url));
+        }
+        vars
     }
 
     /// The developers' Clerk instance in the emulator.

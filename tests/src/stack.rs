@@ -154,6 +154,27 @@ impl StackConfig {
     }
 }
 
+/// api-multi's local configuration (the top level, not `[env.production]`) without its KV
+/// namespace, its relative paths made absolute so it can live in the stack's state directory.
+fn without_kv(config: &str) -> String {
+    let local = config.split("\n[env.production]").next().unwrap_or(config);
+    let mut lines = Vec::new();
+    let mut in_kv = false;
+    for line in local.lines() {
+        if line.starts_with('[') {
+            in_kv = line.trim() == "[[kv_namespaces]]";
+        }
+        if !in_kv {
+            lines.push(line);
+        }
+    }
+    let repo = format!("\"{}/", repo_root().display());
+    lines
+        .join("\n")
+        .replace("\"../", &repo)
+        .replace("name = \"dream-api-multi\"", "name = \"dream-api-multi-no-kv\"")
+}
+
 /// `N` distinct free loopback ports: all held open until each is known, since ports asked for
 /// one at a time can come back twice (two workers on one port: one answers for both).
 pub fn free_ports<const N: usize>() -> [u16; N] {
@@ -297,6 +318,25 @@ impl Stack {
         let url = format!("http://127.0.0.1:{}/health", worker.port);
         self.config.workers.push(worker.clone());
         self.wait_until(&url, worker.name).await
+    }
+
+    /// Starts api-multi a second time, on its own port and from a copy of its configuration
+    /// without the KV binding: same D1, same settings, but every cache read and refill fails
+    /// over to D1 (what a KV outage looks like to the worker). Returns its URL.
+    pub async fn add_api_multi_without_kv(&mut self) -> Result<String, String> {
+        let mut worker = (self.config.workers.iter())
+            .find(|w| w.name == "api-multi")
+            .cloned()
+            .ok_or("no api-multi in the stack")?;
+        let path = self.config.state_dir.join("api-multi-no-kv.toml");
+        let config = without_kv(&std::fs::read_to_string(repo_root().join(&worker.config)).map_err(|e| e.to_string())?);
+        std::fs::write(&path, config).map_err(|e| format!("{}: {e}", path.display()))?;
+        worker.name = "api-multi-no-kv";
+        worker.config = path.display().to_string();
+        worker.port = free_port();
+        let url = format!("http://127.0.0.1:{}", worker.port);
+        self.add_worker(worker).await?;
+        Ok(url)
     }
 
     fn log_files(&self, name: &str) -> Result<(std::fs::File, std::fs::File), String> {

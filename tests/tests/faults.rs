@@ -377,3 +377,35 @@ async fn a_subscription_webhook_failing_half_way_is_applied_once_on_stripes_retr
     let counted = api.post("/api/data", Some(&user), json!({})).await;
     assert_eq!(counted.body["usage"]["count"], 1, "{:?}", counted.body);
 }
+
+/// KV down (api-multi started without its KV binding, on the same D1): every request is
+/// authenticated and counted from D1, in the same rows as the healthy instance's, and a
+/// rotation's revoked key is refused there at once.
+#[tokio::test]
+async fn with_kv_down_requests_are_served_and_counted_from_d1() {
+    let env = TestEnv::get();
+    let outage_url = (env.api_multi_without_kv.clone()).expect("the launcher starts api-multi without KV");
+    let (developer, project) = journey::saas_project(&env, &[("free", Some(3), 0.0)]).await;
+    let healthy = ProjectApi::new(&env, &project);
+    let outage = healthy.at(&outage_url);
+    let user = "kv-outage-user";
+    for (n, api) in [(1, &outage), (2, &healthy), (3, &outage)] {
+        let counted = api.post("/api/data", Some(user), json!({})).await;
+        assert_eq!(counted.status, 200, "{:?}", counted.body);
+        assert_eq!(counted.body["usage"]["count"], n);
+    }
+    let refused = outage.post("/api/data", Some(user), json!({})).await;
+    assert_eq!((refused.status, refused.error_code()), (429, "limit_reached"));
+    assert_eq!(outage.usage(user).await["count"], 3);
+
+    let rotated = developer.rotate_key(&project.publishable_key).await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    let old_key = outage.get("/api/usage", Some(user)).await;
+    assert_eq!((old_key.status, old_key.error_code()), (401, "unauthorized"));
+    let renewed = TestProject {
+        secret_key: rotated.body["secretKey"].as_str().unwrap().to_owned(),
+        ..project.clone()
+    };
+    let usage = ProjectApi::new(&env, &renewed).at(&outage_url).usage(user).await;
+    assert_eq!(usage["count"], 3, "the new key reads the same rows");
+}

@@ -208,6 +208,11 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
         base.display()
     );
     let mut stack = Stack::start(StackConfig::on_free_ports(&base)).await?;
+    // For the tests of a KV outage (`edge.rs`).
+    if let Err(e) = stack.add_api_multi_without_kv().await {
+        stack.stop().await;
+        return Err(e);
+    }
     let env = TestEnv::of(&stack);
     if let Err(e) = serve_dashboard(&stack, &env).await {
         stack.stop().await;
