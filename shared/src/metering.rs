@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::{
     auth::SecretKeyAuth,
     error::{ApiError, ApiResult, ErrorCode},
-    mode::ProjectType,
+    mode::{Mode, ProjectType},
     period::{BillingPeriod, Timestamp},
     repo::usage::{CountOutcome, CountRequest},
     tier::{Tier, UsageLimit},
@@ -18,6 +18,17 @@ pub const PLAN_HEADER: &str = "x-user-plan";
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 pub const MAX_USER_ID_LEN: usize = 128;
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// The most distinct users one project may count in a billing period. Past it a new
+/// `X-User-Id` is refused (403 `quota_exceeded`) while known users keep counting: one key
+/// sending made-up user ids cannot grow D1 without end. Far above a real product's users in
+/// test mode, and above any single app's monthly users in live mode.
+pub const fn users_per_period(mode: Mode) -> u64 {
+    match mode {
+        Mode::Test => 50_000,
+        Mode::Live => 5_000_000,
+    }
+}
 /// The plan a user without a plan header or subscription is on.
 pub const DEFAULT_PLAN: &str = "free";
 
@@ -178,6 +189,7 @@ pub async fn record_usage(
             now,
             idempotency_key: headers.idempotency_key.as_deref(),
             request_id,
+            users_bound: Some(users_per_period(auth.scope.project().publishable_key.mode())),
         })
         .await?;
     match outcome {
@@ -191,6 +203,14 @@ pub async fn record_usage(
         }),
         CountOutcome::LimitReached(count) => Err(ApiError::new(ErrorCode::LimitReached, "Tier limit reached")
             .with_detail("usage", UsageReport::new(count, tier, &period))),
+        CountOutcome::TooManyUsers(bound) => Err(ApiError::new(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "This project has counted {bound} distinct users this billing period, the most it may; \
+                 users it already counted keep working, new X-User-Id values are refused until the period ends"
+            ),
+        )
+        .with_detail("usersPerPeriod", bound)),
     }
 }
 

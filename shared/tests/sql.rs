@@ -14,7 +14,7 @@ use shared::{
         Project,
         usage::{
             CLAIM_IDEMPOTENCY_KEY, COUNT_USAGE, ClaimRow, CountRequest, CountRow, IDEMPOTENCY_WINDOW_SECS,
-            RECORD_IDEMPOTENT_RESULT, SELECT_IDEMPOTENCY_CLAIM, SELECT_USAGE, Verdict,
+            NOTE_NEW_PERIOD_USER, RECORD_IDEMPOTENT_RESULT, SELECT_IDEMPOTENCY_CLAIM, SELECT_USAGE, Verdict,
         },
     },
     tier::UsageLimit,
@@ -29,7 +29,21 @@ fn request<'a>(user: &'a str, limit: UsageLimit, key: Option<&'a str>, request_i
         now: NOW,
         idempotency_key: key,
         request_id,
+        users_bound: None,
     }
+}
+
+/// As `ProjectScope::count_usage` does after a count: a user's first count of the period is
+/// one more distinct user.
+fn note_if_new(conn: &Connection, project: &Project, req: &CountRequest, counted: Option<i64>) -> Option<i64> {
+    if counted == Some(1) {
+        conn.execute(
+            NOTE_NEW_PERIOD_USER,
+            params_from_iter(to_values(&req.new_user_params(project))),
+        )
+        .unwrap();
+    }
+    counted
 }
 
 fn count_once(conn: &Connection, project: &Project, req: &CountRequest) -> Option<i64> {
@@ -674,4 +688,63 @@ fn a_lapsed_plan_records_when_it_ended_and_the_live_keys_pause_after_the_grace()
     );
     assert_eq!(apply("paid", 5, "2026-11-20T00:00:00Z"), 1);
     assert_eq!((ended(), pause()), (None, None), "paying again resumes the live keys");
+}
+
+#[test]
+fn past_the_users_bound_new_users_are_refused_and_known_ones_keep_counting() {
+    let conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let bounded = |user| CountRequest {
+        users_bound: Some(2),
+        ..request(user, UsageLimit::limited(10), None, "r")
+    };
+    let count = |user| {
+        let req = bounded(user);
+        note_if_new(&conn, &p, &req, count_once(&conn, &p, &req))
+    };
+    assert_eq!((count("a"), count("b"), count("a")), (Some(1), Some(1), Some(2)));
+    assert_eq!(count("c"), None, "a third user in the period");
+    assert_eq!(stored(&conn, &p, "c"), 0, "no row for the refused user");
+    assert_eq!((count("b"), count("a")), (Some(2), Some(3)));
+    // Another project has its own bound.
+    let other = project(&conn, Mode::Test);
+    let req = bounded("c");
+    assert_eq!(
+        note_if_new(&conn, &other, &req, count_once(&conn, &other, &req)),
+        Some(1)
+    );
+}
+
+#[test]
+fn the_users_bound_refuses_an_idempotent_request_without_leaving_a_claim() {
+    let mut conn = migrated(None);
+    let p = project(&conn, Mode::Test);
+    let first = CountRequest {
+        users_bound: Some(1),
+        ..request("a", UsageLimit::limited(10), Some("k1"), "r1")
+    };
+    let verdict = count_idempotent(&mut conn, &p, &first).unwrap();
+    assert_eq!(verdict, Verdict::Counted(1));
+    note_if_new(&conn, &p, &first, Some(1));
+    let newcomer = CountRequest {
+        users_bound: Some(1),
+        ..request("b", UsageLimit::limited(10), Some("k2"), "r2")
+    };
+    assert_eq!(
+        count_idempotent(&mut conn, &p, &newcomer).unwrap(),
+        Verdict::LimitReached
+    );
+    let claims: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM usage_idempotency WHERE idempotencyKey = 'k2'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(claims, 0, "a refused request leaves no claim to replay");
+    let again = CountRequest {
+        users_bound: Some(1),
+        ..request("a", UsageLimit::limited(10), Some("k3"), "r3")
+    };
+    assert_eq!(count_idempotent(&mut conn, &p, &again).unwrap(), Verdict::Counted(2));
 }

@@ -106,6 +106,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("usage::RECORD_IDEMPOTENT_RESULT", usage::RECORD_IDEMPOTENT_RESULT),
     ("usage::SELECT_IDEMPOTENCY_CLAIM", usage::SELECT_IDEMPOTENCY_CLAIM),
     ("usage::SELECT_USAGE", usage::SELECT_USAGE),
+    ("usage::NOTE_NEW_PERIOD_USER", usage::NOTE_NEW_PERIOD_USER),
 ];
 
 /// The plan's lines, as `EXPLAIN QUERY PLAN` prints them.

@@ -1276,6 +1276,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description quota_exceeded: a user new to the period, and the project already counted its most distinct users this period (`usersPerPeriod`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description conflict: this Idempotency-Key was used for another user */
             409: {
                 headers: {

@@ -318,6 +318,7 @@ struct ApiMulti;
     responses(
         (status = 200, description = "Counted (or replayed: header `Idempotent-Replayed: true`)", body = UsageResponse,
             headers(("Idempotent-Replayed" = String, description = "`true` when this answer is a replay"))),
+        (status = 403, description = "quota_exceeded: a user new to the period, and the project already counted its most distinct users this period (`usersPerPeriod`)", body = ErrorBody),
         (status = 409, description = "conflict: this Idempotency-Key was used for another user", body = ErrorBody),
         (status = 429, description = "limit_reached (the body's `usage` shows it) or rate_limited (`Retry-After`)", body = ErrorBody)
     ),

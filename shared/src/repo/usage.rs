@@ -13,15 +13,20 @@ use crate::{
 
 /// Counts one request unless the limit is reached. Parameters:
 /// ?1 publishableKey, ?2 userId, ?3 periodStart, ?4 periodEnd, ?5 platformId, ?6 plan,
-/// ?7 limit (NULL = unlimited), ?8 now, ?9 idempotencyKey (NULL = none), ?10 requestId.
+/// ?7 limit (NULL = unlimited), ?8 now, ?9 idempotencyKey (NULL = none), ?10 requestId,
+/// ?11 the most distinct users the project may count in a period (NULL = no bound).
 /// With an idempotency key, the insert only proceeds while this request holds the claim.
-/// Returns the new count, or no row when the limit (or a lost claim) stopped it.
+/// A user the period does not know yet is only let in below the bound.
+/// Returns the new count, or no row when the limit, the bound (or a lost claim) stopped it.
 pub const COUNT_USAGE: &str = "\
 INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt)
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, 1, ?8
 WHERE (?7 IS NULL OR ?7 > 0)
   AND (?9 IS NULL OR EXISTS (SELECT 1 FROM usage_idempotency
                              WHERE publishableKey = ?1 AND idempotencyKey = ?9 AND requestId = ?10))
+  AND (?11 IS NULL
+       OR EXISTS (SELECT 1 FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3)
+       OR COALESCE((SELECT users FROM usage_period_users WHERE publishableKey = ?1 AND periodStart = ?3), 0) < ?11)
 ON CONFLICT (publishableKey, userId, periodStart) DO UPDATE
 SET usageCount = usageCount + 1, plan = excluded.plan, periodEnd = excluded.periodEnd, updatedAt = excluded.updatedAt
 WHERE ?7 IS NULL OR usage_counts.usageCount < ?7
@@ -29,13 +34,17 @@ RETURNING usageCount";
 
 /// Claims an idempotency key for this request, but only while the limit still allows one more
 /// request: a request refused at the limit leaves no claim, so its retry is evaluated afresh.
-/// A claim older than the expiry (?8) is taken over. Parameters: ?1 publishableKey,
-/// ?2 idempotencyKey, ?3 userId, ?4 requestId, ?5 now, ?6 periodStart, ?7 limit, ?8 expiredBefore.
+/// A claim older than the expiry (?8) is taken over. The users bound (?9) refuses it as
+/// COUNT_USAGE would. Parameters: ?1 publishableKey, ?2 idempotencyKey, ?3 userId,
+/// ?4 requestId, ?5 now, ?6 periodStart, ?7 limit, ?8 expiredBefore, ?9 users bound.
 pub const CLAIM_IDEMPOTENCY_KEY: &str = "\
 INSERT INTO usage_idempotency (publishableKey, idempotencyKey, userId, requestId, createdAt)
 SELECT ?1, ?2, ?3, ?4, ?5
-WHERE ?7 IS NULL OR COALESCE((SELECT usageCount FROM usage_counts
-                              WHERE publishableKey = ?1 AND userId = ?3 AND periodStart = ?6), 0) < ?7
+WHERE (?7 IS NULL OR COALESCE((SELECT usageCount FROM usage_counts
+                               WHERE publishableKey = ?1 AND userId = ?3 AND periodStart = ?6), 0) < ?7)
+  AND (?9 IS NULL
+       OR EXISTS (SELECT 1 FROM usage_counts WHERE publishableKey = ?1 AND userId = ?3 AND periodStart = ?6)
+       OR COALESCE((SELECT users FROM usage_period_users WHERE publishableKey = ?1 AND periodStart = ?6), 0) < ?9)
 ON CONFLICT (publishableKey, idempotencyKey) DO UPDATE
 SET userId = excluded.userId, requestId = excluded.requestId, usageCount = NULL, createdAt = excluded.createdAt
 WHERE usage_idempotency.createdAt < ?8";
@@ -49,6 +58,12 @@ WHERE publishableKey = ?1 AND idempotencyKey = ?2 AND requestId = ?5";
 
 pub const SELECT_IDEMPOTENCY_CLAIM: &str = "\
 SELECT userId, requestId, usageCount, createdAt FROM usage_idempotency WHERE publishableKey = ?1 AND idempotencyKey = ?2";
+
+/// A user's first counted request of a period: one more distinct user for the bound.
+/// ?1 publishableKey, ?2 periodStart.
+pub const NOTE_NEW_PERIOD_USER: &str = "\
+INSERT INTO usage_period_users (publishableKey, periodStart, users) VALUES (?1, ?2, 1)
+ON CONFLICT (publishableKey, periodStart) DO UPDATE SET users = users + 1";
 
 pub const SELECT_USAGE: &str = "\
 SELECT usageCount FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3";
@@ -66,6 +81,8 @@ pub struct CountRequest<'a> {
     pub now: Timestamp,
     pub idempotency_key: Option<&'a str>,
     pub request_id: &'a str,
+    /// The most distinct users the project may count in one period (`None`: no bound).
+    pub users_bound: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +92,8 @@ pub enum CountOutcome {
     LimitReached(u64),
     /// The same Idempotency-Key was counted before; this is that request's count.
     Replayed(u64),
+    /// A user new to the period, refused: the project counted its bound of users already.
+    TooManyUsers(u64),
 }
 
 /// What the statements' results say, before the current count of a refused request is read.
@@ -119,6 +138,18 @@ impl CountRequest<'_> {
             self.now.to_rfc3339().into(),
             self.idempotency_key.into(),
             self.request_id.into(),
+            self.users_bound_sql().into(),
+        ]
+    }
+
+    fn users_bound_sql(&self) -> Option<i64> {
+        self.users_bound.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+    }
+
+    pub fn new_user_params(&self, project: &Project) -> Vec<SqlParam> {
+        vec![
+            project.publishable_key.as_str().into(),
+            self.period.start.to_rfc3339().into(),
         ]
     }
 
@@ -137,6 +168,7 @@ impl CountRequest<'_> {
             self.period.start.to_rfc3339().into(),
             self.limit.as_sql().into(),
             self.expired_before().into(),
+            self.users_bound_sql().into(),
         ]
     }
 
@@ -190,9 +222,25 @@ impl ProjectScope {
         }
         .map_err(|e| e.context("counting usage"))?;
         Ok(match verdict {
-            Verdict::Counted(n) => CountOutcome::Counted(n),
+            Verdict::Counted(n) => {
+                if n == 1 {
+                    // A new row starts at 1 and an existing one never returns to it.
+                    self.db
+                        .run(NOTE_NEW_PERIOD_USER, &req.new_user_params(&self.project))
+                        .await
+                        .map_err(|e| e.context("noting a new user of the period"))?;
+                }
+                CountOutcome::Counted(n)
+            }
             Verdict::Replayed(n) => CountOutcome::Replayed(n),
-            Verdict::LimitReached => CountOutcome::LimitReached(self.usage_count(req.user_id, &req.period).await?),
+            Verdict::LimitReached => {
+                let count = self.usage_count(req.user_id, &req.period).await?;
+                match req.users_bound {
+                    // Nothing counted for a user a positive limit would admit: the bound said no.
+                    Some(bound) if count == 0 && req.limit.as_sql() != Some(0) => CountOutcome::TooManyUsers(bound),
+                    _ => CountOutcome::LimitReached(count),
+                }
+            }
         })
     }
 
