@@ -18,13 +18,14 @@ STACK            := $(CARGO) run --quiet -p e2e --bin dream-stack --
 export WRANGLER_SEND_METRICS := false
 export CARGO_TERM_COLOR := never
 
-.PHONY: help tools build emulator-bin frontend chromium dev test test-unit test-deploy test-e2e bench bench-large openapi clean
+.PHONY: help tools build emulator-bin frontend chromium dev test test-unit test-deploy test-e2e bench bench-large soak openapi clean
 
 help:
 	@echo "make dev    - build and run the platform locally (api-multi :8787, oauth-api :8788, front-auth-api :8789)"
 	@echo "make test   - run every test"
 	@echo "make bench  - benchmark POST /api/data against a JavaScript baseline"
 	@echo "make bench-large - hot-path latency on an empty and on a large database"
+	@echo "make soak   - a mixed workload against a running 'make dev' (SOAK_MINUTES=10), then the books"
 	@echo "make openapi - regenerate the OpenAPI documents and docs/api.md from the code"
 	@echo "make tools  - install the pinned toolchain only"
 
@@ -153,6 +154,12 @@ bench: build emulator-bin
 # Hot-path latency on a nearly empty database and on one filled with 10^6 usage rows.
 bench-large: build emulator-bin
 	$(STACK) bench-large
+
+# A mixed workload against the stack `make dev` is running (start it first, in another
+# terminal), then the books. SOAK_MINUTES=10 by default. Not part of `make test`.
+SOAK_MINUTES ?= 10
+soak:
+	$(STACK) soak $(SOAK_MINUTES)
 
 clean:
 	rm -rf target .dev */build $(SDK_WORKER)/build frontend/dist

@@ -131,15 +131,40 @@ impl ProjectApi {
 
     /// Waits until the dashboard satisfies `check`; returns it.
     pub async fn wait_for_dashboard(&self, what: &str, check: impl Fn(&Value) -> bool) -> Result<Value, String> {
-        let mut last = Value::Null;
-        for _ in 0..150 {
-            last = self.dashboard().await;
+        self.wait_for_dashboard_within(Duration::from_secs(15), check)
+            .await
+            .map_err(|last| format!("dashboard never showed {what}; last: {last}"))
+    }
+
+    /// Waits up to `limit` for the dashboard to satisfy `check`; the last reading either way.
+    pub async fn wait_for_dashboard_within(
+        &self,
+        limit: Duration,
+        check: impl Fn(&Value) -> bool,
+    ) -> Result<Value, Value> {
+        let until = std::time::Instant::now() + limit;
+        loop {
+            let last = self.dashboard().await;
             if check(&last) {
                 return Ok(last);
             }
+            if std::time::Instant::now() >= until {
+                return Err(last);
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err(format!("dashboard never showed {what}; last: {last}"))
+    }
+
+    /// POST /api/data for `user`, with an Idempotency-Key when given.
+    pub async fn track(&self, user: &str, idempotency_key: Option<&str>) -> Reply {
+        let mut req = (self.http.post(format!("{}/api/data", self.base)))
+            .header("authorization", &self.bearer)
+            .header("x-user-id", user)
+            .json(&json!({}));
+        if let Some(key) = idempotency_key {
+            req = req.header("idempotency-key", key);
+        }
+        Reply::from(req.send().await.expect("api-multi request")).await
     }
 
     /// A test control under `/_emulator` (renewals, failed payments).

@@ -8,6 +8,8 @@
 //!   dream-stack bench        throughput and latency of POST /api/data (`make bench`)
 //!   dream-stack bench-large  hot-path latency on an empty and on a large database
 //!                            (`make bench-large`)
+//!   dream-stack soak [MIN]   a mixed workload against `make dev`'s running stack for MIN
+//!                            minutes (10), then the books (`make soak`)
 
 use std::{path::Path, process::ExitCode};
 
@@ -22,6 +24,7 @@ mod bench;
 mod bench_large;
 mod sdk;
 mod secret_scan;
+mod soak;
 
 const DEMO_EMAIL: &str = "demo@dream-api.local";
 /// Local only: the emulator's sign-in page takes it for the demo developer.
@@ -36,7 +39,8 @@ async fn main() -> ExitCode {
         Some("test") => test(&args[1..]).await,
         Some("bench") => bench::run().await,
         Some("bench-large") => bench_large::run().await,
-        _ => Err("usage: dream-stack dev | test [test args] | bench | bench-large".to_owned()),
+        Some("soak") => soak::run(&args[1..]).await,
+        _ => Err("usage: dream-stack dev | test [test args] | bench | bench-large | soak [minutes]".to_owned()),
     };
     match result {
         Ok(code) => code,
