@@ -5,7 +5,8 @@
 //      key's project and tiers from D1, cached for 60 s, as api-multi does);
 //   2. the rate limit binding, keyed by project and user;
 //   3. without X-User-Plan, the user's entitlement from D1 (SELECT_ENTITLEMENT);
-//   4. the counting statement (COUNT_USAGE).
+//   4. the counting statement (COUNT_USAGE, with the project's distinct-users bound), and on a
+//      user's first count of the period, NOTE_NEW_PERIOD_USER.
 // Every statement is api-multi's own, passed in as a variable by the bench (never copied).
 const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 const error = (status, code, message) => Response.json({ error: message, code }, { status });
@@ -68,8 +69,11 @@ export default {
     if (!tier) return error(400, "invalid_request", `Unknown plan ${plan}`);
     const row = await env.DB.prepare(env.COUNT_USAGE_SQL)
       .bind(config.publishableKey, user, iso(start), iso(end), config.platformId, plan, tier.limit, iso(now), null,
-        `req_${crypto.randomUUID()}`)
+        `req_${crypto.randomUUID()}`, Number(env.USERS_PER_PERIOD))
       .first();
+    if (row?.usageCount === 1) {
+      await env.DB.prepare(env.NOTE_NEW_PERIOD_USER_SQL).bind(config.publishableKey, iso(start)).run();
+    }
     const usage = {
       count: row?.usageCount ?? tier.limit, limit: tier.limit, plan,
       remaining: tier.limit === null ? null : Math.max(tier.limit - (row?.usageCount ?? tier.limit), 0),

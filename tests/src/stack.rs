@@ -278,6 +278,8 @@ pub struct Stack {
     pub config: StackConfig,
     pub secrets: StackSecrets,
     children: Vec<(String, Child)>,
+    /// Each worker's DevTools inspector port (what `make bench` profiles through).
+    inspectors: BTreeMap<String, u16>,
 }
 
 impl Stack {
@@ -290,6 +292,7 @@ impl Stack {
             config,
             secrets: StackSecrets::generate(),
             children: Vec::new(),
+            inspectors: BTreeMap::new(),
         };
         let emulator = stack.spawn_emulator()?;
         stack.children.push(("emulator".to_owned(), emulator));
@@ -382,7 +385,11 @@ impl Stack {
         cmd.spawn().map_err(|e| format!("cannot start the emulator: {e}"))
     }
 
-    fn spawn_worker(&self, worker: &WorkerSpec) -> Result<Child, String> {
+    pub fn inspector_port(&self, worker: &str) -> Option<u16> {
+        self.inspectors.get(worker).copied()
+    }
+
+    fn spawn_worker(&mut self, worker: &WorkerSpec) -> Result<Child, String> {
         let (log, log_err) = self.log_files(worker.name)?;
         let mut cmd = wrangler();
         let port = worker.port.to_string();
@@ -390,11 +397,12 @@ impl Stack {
         let taken: Vec<u16> = (self.config.workers.iter().map(|w| w.port))
             .chain([self.config.emulator.port, self.config.dashboard_port, worker.port])
             .collect();
-        let inspector = std::iter::repeat_with(free_port)
+        let inspector_port = std::iter::repeat_with(free_port)
             .take(100)
-            .find(|p| !taken.contains(p))
-            .unwrap_or(0)
-            .to_string();
+            .find(|p| !taken.contains(p) && !self.inspectors.values().any(|i| i == p))
+            .unwrap_or(0);
+        self.inspectors.insert(worker.name.to_owned(), inspector_port);
+        let inspector = inspector_port.to_string();
         let state = self.config.state_dir.display().to_string();
         cmd.args(["dev", "-c", &worker.config, "--ip", "127.0.0.1", "--port", &port])
             .args(["--inspector-port", &inspector, "--persist-to", &state])

