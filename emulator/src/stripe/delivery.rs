@@ -64,7 +64,14 @@ pub struct Holds(Mutex<HoldState>);
 #[derive(Default)]
 struct HoldState {
     containing: Vec<String>,
-    parked: Vec<(Target, String)>,
+    parked: Vec<Parked>,
+}
+
+/// A delivery held back, with the holds its body matched when it was parked.
+struct Parked {
+    target: Target,
+    event_id: String,
+    matched: Vec<String>,
 }
 
 impl Holds {
@@ -83,28 +90,32 @@ impl Holds {
     fn park(&self, target: &Target, event_id: &str, body: &[u8]) -> bool {
         let mut state = self.lock();
         let text = String::from_utf8_lossy(body);
-        if state.containing.iter().any(|c| text.contains(c.as_str())) {
-            state.parked.push((target.clone(), event_id.to_owned()));
-            true
-        } else {
-            false
+        let matched: Vec<String> = (state.containing.iter())
+            .filter(|c| text.contains(c.as_str()))
+            .cloned()
+            .collect();
+        if matched.is_empty() {
+            return false;
         }
+        let (target, event_id) = (target.clone(), event_id.to_owned());
+        state.parked.push(Parked {
+            target,
+            event_id,
+            matched,
+        });
+        true
     }
 }
 
-/// Lifts a hold and sends what it parked, in the order it was parked. Returns how many.
+/// Lifts a hold and sends what it parked, in the order it was parked (a delivery another hold
+/// also matches is parked again when sent). Returns how many.
 pub fn release(app: &Arc<App>, containing: &str) -> usize {
-    let parked: Vec<(Target, String)> = {
+    let parked: Vec<Parked> = {
         let mut state = app.holds.lock();
         state.containing.retain(|c| c != containing);
-        let (released, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut state.parked).into_iter().partition(|(_, id)| {
-            app.read(|db| {
-                db.events
-                    .get(id)
-                    .map(|e| serde_json::to_string(&e.render()).unwrap_or_default())
-            })
-            .is_some_and(|body| body.contains(containing))
-        });
+        let (released, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut state.parked)
+            .into_iter()
+            .partition(|p| p.matched.iter().any(|m| m == containing));
         state.parked = kept;
         released
     };
@@ -112,8 +123,8 @@ pub fn release(app: &Arc<App>, containing: &str) -> usize {
     let count = parked.len();
     let app = app.clone();
     tokio::spawn(async move {
-        for (target, event) in parked {
-            send_in_order(app.clone(), target, vec![event], Reason::Event, generation).await;
+        for Parked { target, event_id, .. } in parked {
+            send_in_order(app.clone(), target, vec![event_id], Reason::Event, generation).await;
         }
     });
     count

@@ -298,3 +298,37 @@ async fn stripe_failing_is_a_stripe_error_and_the_call_works_once_it_recovers() 
     let checkout = api.create_checkout(&who, "pro", &Default::default()).await.unwrap();
     assert!(checkout.session_id.starts_with("cs_"));
 }
+
+/// Clerk (sign-in) failing under the platform is `Error::Unavailable` (503) after the client's
+/// retries, and the same customer is created once it recovers. The fault matches only this
+/// test's e-mail (in the lookup's query), so the other tests' customers are untouched.
+#[tokio::test]
+async fn clerk_failing_is_unavailable_and_the_customer_is_created_once_it_recovers() {
+    let Some(emulator) = var("DREAM_EMULATOR_URL") else {
+        return skipped("DREAM_EMULATOR_URL");
+    };
+    let Some(stack) = stack() else { return };
+    let who = user("clerk-down");
+    let faults = format!("{emulator}/_emulator/faults");
+    let http = reqwest::Client::new();
+    let fault = serde_json::json!({"path": who, "kind": "error", "count": 100});
+    assert_eq!(http.post(&faults).json(&fault).send().await.unwrap().status(), 200);
+
+    let mut api = DreamApi::new(&stack.saas_key, &stack.url);
+    api.retry_base_delay = Duration::from_millis(20);
+    let new = NewCustomer {
+        email: format!("{who}@example.com"),
+        ..Default::default()
+    };
+    let failed = api.create_customer(&new).await;
+    assert_eq!(http.delete(&faults).send().await.unwrap().status(), 200);
+    match failed {
+        Err(Error::Unavailable(details)) => {
+            assert_eq!(details.status, 503);
+            assert!(details.request_id.is_some_and(|id| id.starts_with("req_")));
+        }
+        other => panic!("expected Error::Unavailable, got {other:?}"),
+    }
+    let created = api.create_customer(&new).await.unwrap();
+    assert!(created.created, "made once Clerk is back");
+}

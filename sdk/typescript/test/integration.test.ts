@@ -13,6 +13,7 @@ import {
   LimitReachedError,
   NotFoundError,
   StripeError,
+  UnavailableError,
   type FetchInit,
   type FetchLike,
 } from "dream-api";
@@ -305,5 +306,36 @@ describe("A project whose Stripe account fails (DREAM_SDK_FAULTS_SECRET_KEY)", (
 
     const checkout = await dream.createCheckout({ userId, tier: "pro" });
     assert.match(checkout.sessionId, /^cs_/);
+  });
+});
+
+describe("Clerk failing under the platform (DREAM_EMULATOR_URL)", () => {
+  const skip = skipSaas || (EMULATOR_URL ? false : "needs DREAM_EMULATOR_URL");
+  nodeIt("is an UnavailableError after the retries; the customer is created once Clerk is back", { skip }, async () => {
+    const faults = `${EMULATOR_URL!}/_emulator/faults`;
+    const who = freshUserId("clerk-down");
+    // Matches only this test's e-mail (Clerk's lookup carries it in its query).
+    const set = await fetch(faults, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ path: who, kind: "error", count: 100 }),
+    });
+    assert.equal(set.status, 200);
+    // One retry, after the answer's `Retry-After: 5`.
+    const dream = new DreamApi({ secretKey: SAAS_KEY!, baseUrl: API_URL!, maxRetries: 1 });
+    const email = `${who}@example.com`;
+    let failure: unknown;
+    try {
+      await dream.createCustomer({ email });
+    } catch (e) {
+      failure = e;
+    } finally {
+      assert.equal((await fetch(faults, { method: "DELETE" })).status, 200);
+    }
+    assert.ok(failure instanceof UnavailableError, `expected UnavailableError, got ${String(failure)}`);
+    assert.equal(failure.status, 503);
+    assert.match(failure.requestId ?? "", REQUEST_ID);
+    const created = await dream.createCustomer({ email });
+    assert.equal(created.created, true);
   });
 });
