@@ -261,6 +261,18 @@ async fn assert_gates_reports(app: &str) {
     assert!(location.contains("checkout"), "{location}");
 }
 
+/// Makes the emulator fail the requests `fault` matches (`/_emulator/faults`).
+async fn inject_fault(emulator: &str, fault: serde_json::Value) {
+    let url = format!("{emulator}/_emulator/faults");
+    let set = reqwest::Client::new().post(url).json(&fault).send().await.unwrap();
+    assert_eq!(set.status(), 200);
+}
+
+async fn clear_faults(emulator: &str) {
+    let url = format!("{emulator}/_emulator/faults");
+    assert_eq!(reqwest::Client::new().delete(url).send().await.unwrap().status(), 200);
+}
+
 /// Stripe failing under the platform is `Error::Stripe` (502 `stripe_error`) after the client's
 /// retries, and the same call succeeds once Stripe is back. Uses a project of its own developer,
 /// whose Stripe account the emulator breaks without touching the other tests' account.
@@ -274,20 +286,19 @@ async fn stripe_failing_is_a_stripe_error_and_the_call_works_once_it_recovers() 
         return skipped("DREAM_EMULATOR_URL, DREAM_SDK_FAULTS_SECRET_KEY and DREAM_SDK_FAULTS_STRIPE_ACCOUNT");
     };
     let Some(stack) = stack() else { return };
-    let faults = format!("{emulator}/_emulator/faults");
-    let http = reqwest::Client::new();
-    let fault = serde_json::json!({
-        "path": "/v1/checkout/sessions", "method": "POST", "kind": "error", "count": 100, "account": account
-    });
-    let set = http.post(&faults).json(&fault).send().await.unwrap();
-    assert_eq!(set.status(), 200);
+    inject_fault(
+        &emulator,
+        serde_json::json!({
+            "path": "/v1/checkout/sessions", "method": "POST", "kind": "error", "count": 100, "account": account
+        }),
+    )
+    .await;
 
     let mut api = DreamApi::new(&key, &stack.url);
     api.retry_base_delay = Duration::from_millis(20);
     let who = user("stripe-down");
     let failed = api.create_checkout(&who, "pro", &Default::default()).await;
-    let cleared = http.delete(&faults).send().await.unwrap();
-    assert_eq!(cleared.status(), 200);
+    clear_faults(&emulator).await;
     match failed {
         Err(Error::Stripe(details)) => {
             assert_eq!(details.status, 502);
@@ -309,10 +320,11 @@ async fn clerk_failing_is_unavailable_and_the_customer_is_created_once_it_recove
     };
     let Some(stack) = stack() else { return };
     let who = user("clerk-down");
-    let faults = format!("{emulator}/_emulator/faults");
-    let http = reqwest::Client::new();
-    let fault = serde_json::json!({"path": who, "kind": "error", "count": 100});
-    assert_eq!(http.post(&faults).json(&fault).send().await.unwrap().status(), 200);
+    inject_fault(
+        &emulator,
+        serde_json::json!({"path": who, "kind": "error", "count": 100}),
+    )
+    .await;
 
     let mut api = DreamApi::new(&stack.saas_key, &stack.url);
     api.retry_base_delay = Duration::from_millis(20);
@@ -321,7 +333,7 @@ async fn clerk_failing_is_unavailable_and_the_customer_is_created_once_it_recove
         ..Default::default()
     };
     let failed = api.create_customer(&new).await;
-    assert_eq!(http.delete(&faults).send().await.unwrap().status(), 200);
+    clear_faults(&emulator).await;
     match failed {
         Err(Error::Unavailable(details)) => {
             assert_eq!(details.status, 503);

@@ -274,22 +274,24 @@ describe("Store project (DREAM_SDK_STORE_SECRET_KEY)", () => {
   });
 });
 
+/** Makes the emulator fail the requests `fault` matches (`/_emulator/faults`). */
+async function injectFault(fault: Record<string, unknown>): Promise<void> {
+  const set = await fetch(`${EMULATOR_URL!}/_emulator/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(fault),
+  });
+  assert.equal(set.status, 200);
+}
+
+async function clearFaults(): Promise<void> {
+  assert.equal((await fetch(`${EMULATOR_URL!}/_emulator/faults`, { method: "DELETE" })).status, 200);
+}
+
 describe("A project whose Stripe account fails (DREAM_SDK_FAULTS_SECRET_KEY)", () => {
   nodeIt("Stripe down is a StripeError after the retries; the same call works once it is back", { skip: skipFaults }, async () => {
-    const faults = `${EMULATOR_URL!}/_emulator/faults`;
     // Every checkout-session creation on this project's Stripe account fails until cleared.
-    const set = await fetch(faults, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        path: "/v1/checkout/sessions",
-        method: "POST",
-        kind: "error",
-        count: 100,
-        account: FAULTS_STRIPE_ACCOUNT,
-      }),
-    });
-    assert.equal(set.status, 200);
+    await injectFault({ path: "/v1/checkout/sessions", method: "POST", kind: "error", count: 100, account: FAULTS_STRIPE_ACCOUNT });
     const dream = new DreamApi({ secretKey: FAULTS_KEY!, baseUrl: API_URL!, retryBaseDelayMs: 20 });
     const userId = freshUserId("stripe-down");
     let failure: unknown;
@@ -298,7 +300,7 @@ describe("A project whose Stripe account fails (DREAM_SDK_FAULTS_SECRET_KEY)", (
     } catch (e) {
       failure = e;
     } finally {
-      assert.equal((await fetch(faults, { method: "DELETE" })).status, 200);
+      await clearFaults();
     }
     assert.ok(failure instanceof StripeError, `expected StripeError, got ${String(failure)}`);
     assert.equal(failure.status, 502);
@@ -312,15 +314,9 @@ describe("A project whose Stripe account fails (DREAM_SDK_FAULTS_SECRET_KEY)", (
 describe("Clerk failing under the platform (DREAM_EMULATOR_URL)", () => {
   const skip = skipSaas || (EMULATOR_URL ? false : "needs DREAM_EMULATOR_URL");
   nodeIt("is an UnavailableError after the retries; the customer is created once Clerk is back", { skip }, async () => {
-    const faults = `${EMULATOR_URL!}/_emulator/faults`;
     const who = freshUserId("clerk-down");
     // Matches only this test's e-mail (Clerk's lookup carries it in its query).
-    const set = await fetch(faults, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ path: who, kind: "error", count: 100 }),
-    });
-    assert.equal(set.status, 200);
+    await injectFault({ path: who, kind: "error", count: 100 });
     // One retry, after the answer's `Retry-After: 5`.
     const dream = new DreamApi({ secretKey: SAAS_KEY!, baseUrl: API_URL!, maxRetries: 1 });
     const email = `${who}@example.com`;
@@ -330,7 +326,7 @@ describe("Clerk failing under the platform (DREAM_EMULATOR_URL)", () => {
     } catch (e) {
       failure = e;
     } finally {
-      assert.equal((await fetch(faults, { method: "DELETE" })).status, 200);
+      await clearFaults();
     }
     assert.ok(failure instanceof UnavailableError, `expected UnavailableError, got ${String(failure)}`);
     assert.equal(failure.status, 503);

@@ -82,30 +82,24 @@ pub async fn run(root: &Path, stack: &mut Stack, env: &TestEnv, node_path: &str)
         let url = start_worker_example(stack, env, (name, config), &saas_key).await?;
         vars.push((variable, url));
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let rust = tokio::process::Command::new(cargo)
-        .current_dir(root)
-        .args(["test", "-p", "dream-api", "--quiet"])
-        .envs(env.vars())
-        .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-        .kill_on_drop(true)
-        .status()
-        .await
-        .map_err(|e| e.to_string())?;
-    // Node 22 with the example server, then Node 18, Bun and Deno (`sdk/typescript/runtimes`).
-    let mut typescript = true;
-    for script in ["test:integration", "test:integration:runtimes"] {
-        let status = tokio::process::Command::new("npm")
-            .current_dir(root.join("sdk/typescript"))
-            .args(["run", "--silent", script])
+    // Each run gets the stack's variables and the projects' keys.
+    let run = |program: &str, dir: std::path::PathBuf, args: &[&str]| {
+        let mut command = tokio::process::Command::new(program);
+        command
+            .current_dir(dir)
+            .args(args)
             .env("PATH", node_path)
             .envs(env.vars())
             .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
-            .kill_on_drop(true)
-            .status()
-            .await
-            .map_err(|e| e.to_string())?;
-        typescript &= status.success();
+            .kill_on_drop(true);
+        async move { command.status().await.map(|s| s.success()).map_err(|e| e.to_string()) }
+    };
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let rust = run(&cargo, root.to_path_buf(), &["test", "-p", "dream-api", "--quiet"]).await?;
+    // Node 22 with the example server, then Node 18, Bun and Deno (`sdk/typescript/runtimes`).
+    let mut typescript = true;
+    for script in ["test:integration", "test:integration:runtimes"] {
+        typescript &= run("npm", root.join("sdk/typescript"), &["run", "--silent", script]).await?;
     }
-    Ok(rust.success() && typescript)
+    Ok(rust && typescript)
 }
