@@ -155,6 +155,15 @@ async fn a_tier_edit_and_a_promotion_fail_cleanly_and_succeed_on_retry() {
     assert_eq!(active_products(&stripe, &account, Mode::Live).await, 1, "pro, once");
 }
 
+/// A new developer's SaaS project (free: 10, pro: 100 at 9.99), their Stripe account and the
+/// project's API.
+async fn paid_tier_project(env: &TestEnv) -> (TestProject, String, ProjectApi) {
+    let (developer, project) = journey::saas_project(env, &[("free", Some(10), 0.0), ("pro", Some(100), 9.99)]).await;
+    let account = developer.stripe_account().await.unwrap();
+    let api = ProjectApi::new(env, &project);
+    (project, account, api)
+}
+
 async fn sessions_on(stripe: &StripeEmulator, account: &str) -> Vec<Value> {
     let reply = stripe
         .get("/checkout/sessions?limit=100", Mode::Test, Some(account))
@@ -167,9 +176,7 @@ async fn a_customer_checkout_and_portal_fail_cleanly_and_a_lost_answer_still_mak
     let _turn = ONE_AT_A_TIME.lock().await;
     let env = TestEnv::get();
     let stripe = StripeEmulator::new(&env);
-    let (developer, project) = journey::saas_project(&env, &[("free", Some(10), 0.0), ("pro", Some(100), 9.99)]).await;
-    let account = developer.stripe_account().await.unwrap();
-    let api = ProjectApi::new(&env, &project);
+    let (_, account, api) = paid_tier_project(&env).await;
     let user = "fault-user";
     for kind in ["error", "drop"] {
         stripe
@@ -332,9 +339,7 @@ async fn a_subscription_webhook_failing_half_way_is_applied_once_on_stripes_retr
     let _turn = ONE_AT_A_TIME.lock().await;
     let env = TestEnv::get();
     let stripe = StripeEmulator::new(&env);
-    let (developer, project) = journey::saas_project(&env, &[("free", Some(10), 0.0), ("pro", Some(100), 9.99)]).await;
-    let account = developer.stripe_account().await.unwrap();
-    let api = ProjectApi::new(&env, &project);
+    let (project, account, api) = paid_tier_project(&env).await;
     // A customer with a Clerk account: handling the payment is a D1 write, then Clerk's copy.
     let created = api
         .post(
