@@ -2,6 +2,7 @@
 //! Thin by design: routing, extracting and shaping responses; the rules live in `shared`.
 
 mod assets;
+mod counter;
 mod customers;
 mod pages;
 mod store;
@@ -29,7 +30,7 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
         Err(e) => Err(e),
     };
     match result {
-        Ok((claims, states)) => worker::console_log!("purged {claims} idempotency claims, {states} OAuth states"),
+        Ok(states) => worker::console_log!("purged {states} OAuth states"),
         Err(e) => shared::log::error(&format!("scheduled purge failed: {e}")),
     }
 }

@@ -10,6 +10,7 @@ use shared::{
     ApiResult,
     api::UsageResponse,
     auth::SecretKeyAuth,
+    counter::Counters,
     http::RequestId,
     metering::{self, UsageHeaders},
     period,
@@ -29,7 +30,8 @@ pub async fn track(
 ) -> ApiResult<Response> {
     let usage_headers = UsageHeaders::parse(&headers)?;
     enforce_usage_rate(&env, auth.scope.project(), &usage_headers.user_id).await?;
-    let recorded = metering::record_usage(&auth, &usage_headers, period::now(), &request_id.0).await?;
+    let counters = Counters::from_env(&env)?;
+    let recorded = metering::record_usage(&auth, &counters, &usage_headers, period::now(), &request_id.0).await?;
     let mut response = Json(UsageResponse {
         success: true,
         usage: recorded.usage,
@@ -48,6 +50,6 @@ pub async fn track(
 pub async fn report(State(env): State<Env>, auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<UsageResponse>> {
     let usage_headers = UsageHeaders::parse(&headers)?;
     enforce_project_rate(&env, auth.scope.project()).await?;
-    let usage = metering::current_usage(&auth, &usage_headers, period::now()).await?;
+    let usage = metering::current_usage(&auth, &Counters::from_env(&env)?, &usage_headers, period::now()).await?;
     Ok(Json(UsageResponse { success: true, usage }))
 }

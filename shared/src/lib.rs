@@ -15,6 +15,7 @@ pub mod clerk;
 pub mod clerk_backend;
 pub mod config;
 pub mod connect;
+pub mod counter;
 pub mod customer_billing;
 pub mod customers;
 pub mod deadline;

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::{
     auth::SecretKeyAuth,
+    counter::{Counters, users_bound_per_counter},
     error::{ApiError, ApiResult, ErrorCode},
     mode::{Mode, ProjectType},
     period::{BillingPeriod, Timestamp},
@@ -22,7 +23,8 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 /// The most distinct users one project may count in a billing period. Past it a new
 /// `X-User-Id` is refused (403 `quota_exceeded`) while known users keep counting: one key
 /// sending made-up user ids cannot grow D1 without end. Far above a real product's users in
-/// test mode, and above any single app's monthly users in live mode.
+/// test mode, and above any single app's monthly users in live mode. Each of the project's
+/// usage counters admits its share (`counter::users_bound_per_counter`).
 pub const fn users_per_period(mode: Mode) -> u64 {
     match mode {
         Mode::Test => 50_000,
@@ -171,27 +173,42 @@ fn unknown_plan(auth: &SecretKeyAuth, plan: &str) -> ApiError {
     ))
 }
 
+/// What the usage counter is asked, for the resolved tier and period.
+fn count_request(
+    auth: &SecretKeyAuth,
+    headers: &UsageHeaders,
+    (tier, period): (&Tier, BillingPeriod),
+    now: Timestamp,
+    request_id: &str,
+) -> CountRequest {
+    CountRequest {
+        user_id: headers.user_id.clone(),
+        plan: tier.name.to_string(),
+        limit: tier.limit,
+        period,
+        now,
+        idempotency_key: headers.idempotency_key.clone(),
+        request_id: request_id.to_owned(),
+        users_bound: Some(users_bound_per_counter(users_per_period(
+            auth.scope.project().publishable_key.mode(),
+        ))),
+    }
+}
+
 /// POST /api/data: counts one request or refuses it at the tier's limit.
 pub async fn record_usage(
     auth: &SecretKeyAuth,
+    counters: &Counters,
     headers: &UsageHeaders,
     now: Timestamp,
     request_id: &str,
 ) -> ApiResult<Recorded> {
     let (tier, period) = resolve(auth, headers, now).await?;
-    let outcome = auth
-        .scope
-        .count_usage(&CountRequest {
-            user_id: &headers.user_id,
-            plan: tier.name.as_str(),
-            limit: tier.limit,
-            period,
-            now,
-            idempotency_key: headers.idempotency_key.as_deref(),
-            request_id,
-            users_bound: Some(users_per_period(auth.scope.project().publishable_key.mode())),
-        })
-        .await?;
+    let request = count_request(auth, headers, (tier, period), now, request_id);
+    let outcome = counters
+        .count(auth.scope.project(), &request)
+        .await
+        .map_err(|e| e.context("counting usage"))?;
     match outcome {
         CountOutcome::Counted(count) => Ok(Recorded {
             usage: UsageReport::new(count, tier, &period),
@@ -203,21 +220,30 @@ pub async fn record_usage(
         }),
         CountOutcome::LimitReached(count) => Err(ApiError::new(ErrorCode::LimitReached, "Tier limit reached")
             .with_detail("usage", UsageReport::new(count, tier, &period))),
-        CountOutcome::TooManyUsers(bound) => Err(ApiError::new(
-            ErrorCode::QuotaExceeded,
-            format!(
-                "This project has counted {bound} distinct users this billing period, the most it may; \
-                 users it already counted keep working, new X-User-Id values are refused until the period ends"
-            ),
-        )
-        .with_detail("usersPerPeriod", bound)),
+        CountOutcome::TooManyUsers => {
+            let bound = users_per_period(auth.scope.project().publishable_key.mode());
+            Err(ApiError::new(
+                ErrorCode::QuotaExceeded,
+                format!(
+                    "This project has counted {bound} distinct users this billing period, the most it may; \
+                     users it already counted keep working, new X-User-Id values are refused until the period ends"
+                ),
+            )
+            .with_detail("usersPerPeriod", bound))
+        }
     }
 }
 
 /// GET /api/usage: the same report without counting.
-pub async fn current_usage(auth: &SecretKeyAuth, headers: &UsageHeaders, now: Timestamp) -> ApiResult<UsageReport> {
+pub async fn current_usage(
+    auth: &SecretKeyAuth,
+    counters: &Counters,
+    headers: &UsageHeaders,
+    now: Timestamp,
+) -> ApiResult<UsageReport> {
     let (tier, period) = resolve(auth, headers, now).await?;
-    let count = auth.scope.usage_count(&headers.user_id, &period).await?;
+    let request = count_request(auth, headers, (tier, period), now, "");
+    let count = counters.usage(auth.scope.project(), &request).await?;
     Ok(UsageReport::new(count, tier, &period))
 }
 

@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// Seconds since the Unix epoch, UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
@@ -73,7 +73,7 @@ pub fn now_millis() -> u64 {
 }
 
 /// The window a usage count belongs to: `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BillingPeriod {
     pub start: Timestamp,
     pub end: Timestamp,

@@ -1,10 +1,12 @@
-//! The repository SQL, run natively against the real migrations. D1 is SQLite: the statements,
-//! their parameter lists and the verdict logic here are the ones production runs; only the
-//! driver differs. A D1 batch is one transaction, reproduced here with an explicit one.
+//! The repository SQL, run natively against the real migrations (and the usage counters'
+//! schema). D1 and a Durable Object's storage are SQLite: the statements, their parameter lists
+//! and the verdict logic here are the ones production runs; only the driver differs. A D1 batch
+//! is one transaction, and so is a counter's call (one request at a time, no await inside):
+//! both reproduced here with an explicit one.
 
 mod common;
 
-use common::{NOW, migrated, open, project, to_values};
+use common::{NOW, counter_db, counter_project, migrated, open, project, to_values};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use shared::{
     keys::PublishableKey,
@@ -20,20 +22,20 @@ use shared::{
     tier::UsageLimit,
 };
 
-fn request<'a>(user: &'a str, limit: UsageLimit, key: Option<&'a str>, request_id: &'a str) -> CountRequest<'a> {
+fn request(user: &str, limit: UsageLimit, key: Option<&str>, request_id: &str) -> CountRequest {
     CountRequest {
-        user_id: user,
-        plan: "free",
+        user_id: user.to_owned(),
+        plan: "free".to_owned(),
         limit,
         period: BillingPeriod::calendar_month(NOW),
         now: NOW,
-        idempotency_key: key,
-        request_id,
+        idempotency_key: key.map(str::to_owned),
+        request_id: request_id.to_owned(),
         users_bound: None,
     }
 }
 
-/// As `ProjectScope::count_usage` does after a count: a user's first count of the period is
+/// As `CounterStore::count` does after a count: a user's first count of the period is
 /// one more distinct user.
 fn note_if_new(conn: &Connection, project: &Project, req: &CountRequest, counted: Option<i64>) -> Option<i64> {
     if counted == Some(1) {
@@ -56,9 +58,9 @@ fn count_once(conn: &Connection, project: &Project, req: &CountRequest) -> Optio
     .unwrap()
 }
 
-/// The idempotent batch exactly as `ProjectScope::count_idempotent` sends it.
+/// The idempotent statements exactly as `CounterStore::count` runs them.
 fn count_idempotent(conn: &mut Connection, project: &Project, req: &CountRequest) -> shared::ApiResult<Verdict> {
-    let key = req.idempotency_key.unwrap();
+    let key = req.idempotency_key.as_deref().unwrap();
     let tx = conn.transaction().unwrap();
     tx.execute(
         CLAIM_IDEMPOTENCY_KEY,
@@ -109,8 +111,8 @@ fn stored(conn: &Connection, project: &Project, user: &str) -> i64 {
 
 #[test]
 fn counts_up_to_the_exact_limit() {
-    let conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     let results: Vec<_> = (0..5)
         .map(|_| count_once(&conn, &p, &request("u1", UsageLimit::limited(3), None, "r")))
         .collect();
@@ -120,8 +122,8 @@ fn counts_up_to_the_exact_limit() {
 
 #[test]
 fn zero_limit_counts_nothing_and_null_is_unlimited() {
-    let conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     assert_eq!(
         count_once(&conn, &p, &request("u0", UsageLimit::limited(0), None, "r")),
         None
@@ -137,8 +139,8 @@ fn zero_limit_counts_nothing_and_null_is_unlimited() {
 
 #[test]
 fn lowering_the_limit_below_the_count_refuses_further_requests() {
-    let conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     for _ in 0..10 {
         count_once(&conn, &p, &request("u", UsageLimit::limited(100), None, "r")).unwrap();
     }
@@ -151,9 +153,9 @@ fn lowering_the_limit_below_the_count_refuses_further_requests() {
 
 #[test]
 fn projects_and_modes_never_share_counts() {
-    let conn = migrated(None);
-    let test = project(&conn, Mode::Test);
-    let live = project(&conn, Mode::Live);
+    let conn = counter_db(None);
+    let test = counter_project(Mode::Test);
+    let live = counter_project(Mode::Live);
     for _ in 0..3 {
         count_once(&conn, &test, &request("same-user", UsageLimit::limited(10), None, "r"));
     }
@@ -167,8 +169,8 @@ fn projects_and_modes_never_share_counts() {
 
 #[test]
 fn a_retried_idempotency_key_counts_once_and_replays_its_count() {
-    let mut conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let mut conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     let limit = UsageLimit::limited(10);
     assert_eq!(
         count_idempotent(&mut conn, &p, &request("u", limit, Some("k1"), "req_a")).unwrap(),
@@ -189,8 +191,8 @@ fn a_retried_idempotency_key_counts_once_and_replays_its_count() {
 
 #[test]
 fn an_idempotency_key_is_bound_to_its_user() {
-    let mut conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let mut conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     let limit = UsageLimit::limited(10);
     count_idempotent(&mut conn, &p, &request("alice", limit, Some("k"), "req_a")).unwrap();
     let err = count_idempotent(&mut conn, &p, &request("bob", limit, Some("k"), "req_b")).unwrap_err();
@@ -200,8 +202,8 @@ fn an_idempotency_key_is_bound_to_its_user() {
 
 #[test]
 fn a_request_refused_at_the_limit_leaves_no_claim() {
-    let mut conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let mut conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     count_idempotent(
         &mut conn,
         &p,
@@ -227,8 +229,8 @@ fn a_request_refused_at_the_limit_leaves_no_claim() {
 
 #[test]
 fn an_expired_claim_is_taken_over() {
-    let mut conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let mut conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     let limit = UsageLimit::limited(10);
     count_idempotent(&mut conn, &p, &request("u", limit, Some("k"), "req_a")).unwrap();
     let expired = Timestamp(NOW.0 - IDEMPOTENCY_WINDOW_SECS - 1).to_rfc3339();
@@ -242,8 +244,8 @@ fn an_expired_claim_is_taken_over() {
 
 #[test]
 fn an_expired_claim_at_the_limit_is_refused_not_replayed() {
-    let mut conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let mut conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     let limit = UsageLimit::limited(1);
     assert_eq!(
         count_idempotent(&mut conn, &p, &request("u", limit, Some("k"), "req_a")).unwrap(),
@@ -304,9 +306,9 @@ fn concurrent_connections_never_exceed_the_limit() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("db.sqlite");
     let _ = std::fs::remove_file(&path);
-    let conn = migrated(Some(&path));
+    let conn = counter_db(Some(&path));
     conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
-    let p = project(&conn, Mode::Test);
+    let p = counter_project(Mode::Test);
     let limit = UsageLimit::limited(100);
     let threads: Vec<_> = (0..8)
         .map(|t| {
@@ -572,13 +574,6 @@ fn a_platform_sees_only_its_own_projects() {
 fn housekeeping_deletes_only_what_has_expired() {
     let conn = migrated(None);
     platform_row(&conn, "plt_a", "user_a");
-    for (key, created) in [("old", "2026-11-20T00:00:00Z"), ("new", "2026-11-22T00:00:00Z")] {
-        conn.execute(
-            "INSERT INTO usage_idempotency (publishableKey, idempotencyKey, userId, requestId, createdAt) VALUES ('pk', ?1, 'u', 'r', ?2)",
-            (key, created),
-        )
-        .unwrap();
-    }
     conn.execute(
         platforms::INSERT_OAUTH_STATE,
         ("ost_old", "plt_a", "2026-11-21T00:00:00Z", "x"),
@@ -589,21 +584,12 @@ fn housekeeping_deletes_only_what_has_expired() {
         ("ost_new", "plt_a", "2026-11-23T00:00:00Z", "x"),
     )
     .unwrap();
-    // As `purge_expired` binds them at 2026-11-22T00:13:46Z.
-    let cutoff = Timestamp(NOW.0 - IDEMPOTENCY_WINDOW_SECS).to_rfc3339();
-    assert_eq!(
-        conn.execute(maintenance::PURGE_IDEMPOTENCY_CLAIMS, [cutoff]).unwrap(),
-        1
-    );
+    // As `purge_expired` binds it at 2026-11-22T00:13:46Z.
     assert_eq!(
         conn.execute(maintenance::PURGE_OAUTH_STATES, [NOW.to_rfc3339()])
             .unwrap(),
         1
     );
-    let left: i64 = conn
-        .query_row("SELECT COUNT(*) FROM usage_idempotency", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(left, 1);
 }
 
 #[test]
@@ -692,8 +678,8 @@ fn a_lapsed_plan_records_when_it_ended_and_the_live_keys_pause_after_the_grace()
 
 #[test]
 fn past_the_users_bound_new_users_are_refused_and_known_ones_keep_counting() {
-    let conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     let bounded = |user| CountRequest {
         users_bound: Some(2),
         ..request(user, UsageLimit::limited(10), None, "r")
@@ -707,7 +693,7 @@ fn past_the_users_bound_new_users_are_refused_and_known_ones_keep_counting() {
     assert_eq!(stored(&conn, &p, "c"), 0, "no row for the refused user");
     assert_eq!((count("b"), count("a")), (Some(2), Some(3)));
     // Another project has its own bound.
-    let other = project(&conn, Mode::Test);
+    let other = counter_project(Mode::Test);
     let req = bounded("c");
     assert_eq!(
         note_if_new(&conn, &other, &req, count_once(&conn, &other, &req)),
@@ -717,8 +703,8 @@ fn past_the_users_bound_new_users_are_refused_and_known_ones_keep_counting() {
 
 #[test]
 fn the_users_bound_refuses_an_idempotent_request_without_leaving_a_claim() {
-    let mut conn = migrated(None);
-    let p = project(&conn, Mode::Test);
+    let mut conn = counter_db(None);
+    let p = counter_project(Mode::Test);
     let first = CountRequest {
         users_bound: Some(1),
         ..request("a", UsageLimit::limited(10), Some("k1"), "r1")

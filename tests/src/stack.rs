@@ -156,23 +156,27 @@ impl StackConfig {
 
 /// api-multi's local configuration (the top level, not `[env.production]`) without its KV
 /// namespace, its relative paths made absolute so it can live in the stack's state directory.
+/// Its usage counters are the running api-multi's (found through the stack's dev registry):
+/// two processes never open one counter's storage.
 fn without_kv(config: &str) -> String {
     let local = config.split("\n[env.production]").next().unwrap_or(config);
     let mut lines = Vec::new();
-    let mut in_kv = false;
+    let mut skipped = false;
     for line in local.lines() {
         if line.starts_with('[') {
-            in_kv = line.trim() == "[[kv_namespaces]]";
+            skipped = ["[[kv_namespaces]]", "[[migrations]]"].contains(&line.trim());
         }
-        if !in_kv {
-            lines.push(line);
+        if line == "name = \"dream-api-multi\"" {
+            lines.push("name = \"dream-api-multi-no-kv\"".to_owned());
+        } else if !skipped {
+            lines.push(line.to_owned());
+        }
+        if line.trim() == "class_name = \"UsageCounter\"" {
+            lines.push("script_name = \"dream-api-multi\"".to_owned());
         }
     }
     let repo = format!("\"{}/", repo_root().display());
-    lines
-        .join("\n")
-        .replace("\"../", &repo)
-        .replace("name = \"dream-api-multi\"", "name = \"dream-api-multi-no-kv\"")
+    lines.join("\n").replace("\"../", &repo)
 }
 
 /// `N` distinct free loopback ports: all held open until each is known, since ports asked for
@@ -404,6 +408,9 @@ impl Stack {
         self.inspectors.insert(worker.name.to_owned(), inspector_port);
         let inspector = inspector_port.to_string();
         let state = self.config.state_dir.display().to_string();
+        // The stack's own registry: workers bound across processes (api-multi's usage
+        // counters) are found in this stack, never in another one running on the machine.
+        cmd.env("WRANGLER_REGISTRY_PATH", self.config.state_dir.join("registry"));
         cmd.args(["dev", "-c", &worker.config, "--ip", "127.0.0.1", "--port", &port])
             .args(["--inspector-port", &inspector, "--persist-to", &state])
             .args(["--show-interactive-dev-session=false", "--log-level", "info"]);
@@ -460,6 +467,21 @@ impl Stack {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// Stops one worker (SIGKILL, like a crashed or evicted host: nothing gets to finish) and
+    /// starts it again on the same port and state; waits until it answers.
+    pub async fn restart_worker(&mut self, name: &str) -> Result<(), String> {
+        let index = (self.children.iter().position(|(n, _)| n == name)).ok_or_else(|| format!("no {name} running"))?;
+        let (_, mut child) = self.children.remove(index);
+        signal_group(&child, "KILL").await;
+        let _ = child.wait().await;
+        let worker = (self.config.workers.iter().find(|w| w.name == name).cloned())
+            .ok_or_else(|| format!("no {name} in the stack's configuration"))?;
+        let child = self.spawn_worker(&worker)?;
+        self.children.push((worker.name.to_owned(), child));
+        self.wait_until(&format!("http://127.0.0.1:{}/health", worker.port), worker.name)
+            .await
     }
 
     /// Every process of the stack, for logs on failure.

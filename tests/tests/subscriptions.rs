@@ -71,7 +71,11 @@ async fn the_saas_checklist_from_free_to_paid_to_free() {
     }
     let refused = api.post("/api/data", Some(&user), json!({})).await;
     assert_eq!((refused.status, refused.error_code()), (429, "limit_reached"));
-    let dashboard = api.dashboard().await;
+    // The usage counters copy their rows into D1, which the dashboard reads, within seconds.
+    let dashboard = api
+        .wait_for_dashboard("this period's three requests", |d| metric(d, "usageThisPeriod") == 3)
+        .await
+        .unwrap();
     assert_eq!(
         (
             metric(&dashboard, "customers"),

@@ -124,7 +124,7 @@ impl PlatformScope {
 }
 
 /// Who a project is; read-only, known once the caller is authenticated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Project {
     pub publishable_key: PublishableKey,
     pub platform_id: String,
@@ -181,7 +181,7 @@ pub enum SqlParam {
 
 impl SqlParam {
     /// D1 takes JS numbers: exact up to 2^53, far beyond any count or amount we store.
-    fn to_js(&self) -> JsValue {
+    pub(crate) fn to_js(&self) -> JsValue {
         match self {
             Self::Text(s) => JsValue::from(s.as_str()),
             Self::Int(n) => JsValue::from_f64(*n as f64),

@@ -1,10 +1,15 @@
-//! Usage counting: the hot path. One atomic statement both counts and enforces the limit, so N
-//! concurrent requests at limit L give exactly L successes; with an Idempotency-Key the claim,
-//! the count and the record of the result commit together in one D1 batch.
+//! Usage counting: the hot path. Counts live in usage counters (Durable Objects with SQLite
+//! storage, one per project, mode and user shard: see `crate::counter`), each the single writer
+//! of its own rows, and are copied to D1 in batches, where the dashboard and exports read them.
+//! One atomic statement both counts and enforces the limit, so N concurrent requests at limit L
+//! give exactly L successes; with an Idempotency-Key the claim, the count and the record of the
+//! result commit together. The statements run unchanged against the counter's SQLite
+//! ([`COUNTER_SCHEMA`], the same columns as D1's `usage_counts`) and natively in the SQL tests.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use worker::{SqlStorage, wasm_bindgen::JsValue};
 
-use super::{Project, ProjectScope, SqlParam};
+use super::{Database, Project, SqlParam, Statement};
 use crate::{
     error::{ApiError, ApiResult},
     period::{BillingPeriod, Timestamp},
@@ -14,7 +19,7 @@ use crate::{
 /// Counts one request unless the limit is reached. Parameters:
 /// ?1 publishableKey, ?2 userId, ?3 periodStart, ?4 periodEnd, ?5 platformId, ?6 plan,
 /// ?7 limit (NULL = unlimited), ?8 now, ?9 idempotencyKey (NULL = none), ?10 requestId,
-/// ?11 the most distinct users the project may count in a period (NULL = no bound).
+/// ?11 the most distinct users the counter may count in a period (NULL = no bound).
 /// With an idempotency key, the insert only proceeds while this request holds the claim.
 /// A user the period does not know yet is only let in below the bound.
 /// Returns the new count, or no row when the limit, the bound (or a lost claim) stopped it.
@@ -68,32 +73,148 @@ ON CONFLICT (publishableKey, periodStart) DO UPDATE SET users = users + 1";
 pub const SELECT_USAGE: &str = "\
 SELECT usageCount FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3";
 
+/// A counter's own SQLite. `usage_counts` has D1's columns (what the flush copies); the claims
+/// and the users per period exist only here. `usage_unflushed` lists the rows counted since
+/// they were last copied to D1, each with the flush generation it waits for, so a count made
+/// while a flush is on its way to D1 waits for the next one instead of being forgotten.
+pub const COUNTER_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS usage_counts (
+    publishableKey TEXT NOT NULL,
+    userId         TEXT NOT NULL,
+    periodStart    TEXT NOT NULL,
+    periodEnd      TEXT NOT NULL,
+    platformId     TEXT NOT NULL,
+    plan           TEXT NOT NULL,
+    usageCount     INTEGER NOT NULL DEFAULT 0 CHECK (usageCount >= 0),
+    updatedAt      TEXT NOT NULL,
+    PRIMARY KEY (publishableKey, userId, periodStart)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_counts_by_period ON usage_counts (publishableKey, periodStart);
+CREATE INDEX IF NOT EXISTS usage_counts_by_end ON usage_counts (periodEnd);
+CREATE TABLE IF NOT EXISTS usage_idempotency (
+    publishableKey TEXT NOT NULL,
+    idempotencyKey TEXT NOT NULL,
+    userId         TEXT NOT NULL,
+    requestId      TEXT NOT NULL,
+    usageCount     INTEGER,
+    createdAt      TEXT NOT NULL,
+    PRIMARY KEY (publishableKey, idempotencyKey)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_idempotency_by_age ON usage_idempotency (createdAt);
+CREATE TABLE IF NOT EXISTS usage_period_users (
+    publishableKey TEXT NOT NULL,
+    periodStart    TEXT NOT NULL,
+    users          INTEGER NOT NULL CHECK (users >= 0),
+    PRIMARY KEY (publishableKey, periodStart)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usage_unflushed (
+    publishableKey TEXT NOT NULL,
+    userId         TEXT NOT NULL,
+    periodStart    TEXT NOT NULL,
+    generation     INTEGER NOT NULL,
+    PRIMARY KEY (publishableKey, userId, periodStart)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_unflushed_by_generation ON usage_unflushed (generation);
+CREATE TABLE IF NOT EXISTS counter_state (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    generation    INTEGER NOT NULL,
+    startedAtSecs INTEGER NOT NULL
+);";
+
+/// Once per counter, when its storage is created. ?1 now (seconds).
+pub const INIT_COUNTER_STATE: &str =
+    "INSERT INTO counter_state (id, generation, startedAtSecs) VALUES (1, 0, ?1) ON CONFLICT (id) DO NOTHING";
+
+pub const SELECT_COUNTER_STARTED: &str = "SELECT startedAtSecs FROM counter_state WHERE id = 1";
+
+/// A counted row waits for the next flush. ?1 publishableKey, ?2 userId, ?3 periodStart.
+pub const MARK_UNFLUSHED: &str = "\
+INSERT INTO usage_unflushed (publishableKey, userId, periodStart, generation)
+SELECT ?1, ?2, ?3, generation FROM counter_state WHERE id = 1
+ON CONFLICT (publishableKey, userId, periodStart) DO UPDATE SET generation = excluded.generation";
+
+/// Starts a flush: rows marked from now on wait for the next one. Returns the closed generation.
+pub const CLOSE_GENERATION: &str =
+    "UPDATE counter_state SET generation = generation + 1 WHERE id = 1 RETURNING generation - 1 AS closed";
+
+/// The rows a flush copies to D1: those of the closed generation and before. ?1 generation.
+pub const SELECT_UNFLUSHED: &str = "\
+SELECT c.publishableKey, c.userId, c.periodStart, c.periodEnd, c.platformId, c.plan, c.usageCount, c.updatedAt
+FROM usage_unflushed u
+JOIN usage_counts c ON c.publishableKey = u.publishableKey AND c.userId = u.userId AND c.periodStart = u.periodStart
+WHERE u.generation <= ?1";
+
+/// After D1 confirmed the copy. ?1 the flushed generation.
+pub const FORGET_FLUSHED: &str = "DELETE FROM usage_unflushed WHERE generation <= ?1";
+
+pub const SELECT_ANY_UNFLUSHED: &str = "SELECT 1 AS waiting FROM usage_unflushed LIMIT 1";
+
+/// Idempotency claims older than their window protect nothing. ?1 the cutoff.
+pub const PURGE_EXPIRED_CLAIMS: &str = "DELETE FROM usage_idempotency WHERE createdAt < ?1";
+
+/// Rows of periods that ended before ?1 and are in D1 already: nothing counts in an ended
+/// period, and D1 keeps the record.
+pub const PURGE_ENDED_PERIODS: &str = "\
+DELETE FROM usage_counts WHERE periodEnd < ?1
+  AND NOT EXISTS (SELECT 1 FROM usage_unflushed u WHERE u.publishableKey = usage_counts.publishableKey
+                  AND u.userId = usage_counts.userId AND u.periodStart = usage_counts.periodStart)";
+
+/// The users-per-period tallies of periods with no row left.
+pub const PURGE_ENDED_PERIOD_USERS: &str = "\
+DELETE FROM usage_period_users WHERE NOT EXISTS (
+  SELECT 1 FROM usage_counts c WHERE c.publishableKey = usage_period_users.publishableKey
+  AND c.periodStart = usage_period_users.periodStart)";
+
+/// A row carried over from D1 into a counter that has not seen this user and period (its
+/// first use after the counters were deployed, or a counter whose storage was replaced).
+/// Inserts nothing if the counter has the row. Same parameters as [`COPY_USAGE_ROW`].
+pub const SEED_USAGE_ROW: &str = "\
+INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+ON CONFLICT (publishableKey, userId, periodStart) DO NOTHING
+RETURNING usageCount";
+
+/// D1: a counter's row copied in. A count never goes down, so an older copy arriving late
+/// (a retried flush) changes nothing. ?1 publishableKey, ?2 userId, ?3 periodStart,
+/// ?4 periodEnd, ?5 platformId, ?6 plan, ?7 usageCount, ?8 updatedAt.
+pub const COPY_USAGE_ROW: &str = "\
+INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+ON CONFLICT (publishableKey, userId, periodStart) DO UPDATE
+SET usageCount = excluded.usageCount, plan = excluded.plan, periodEnd = excluded.periodEnd, updatedAt = excluded.updatedAt
+WHERE excluded.usageCount >= usage_counts.usageCount";
+
+/// D1: one user's row of a period, to seed a counter. ?1 publishableKey, ?2 userId, ?3 periodStart.
+pub const SELECT_USAGE_ROW: &str = "\
+SELECT publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt
+FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3";
+
 /// How long an Idempotency-Key protects against a double count.
 pub const IDEMPOTENCY_WINDOW_SECS: i64 = 24 * 3600;
 
 /// One request to count.
-#[derive(Debug, Clone)]
-pub struct CountRequest<'a> {
-    pub user_id: &'a str,
-    pub plan: &'a str,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CountRequest {
+    pub user_id: String,
+    pub plan: String,
     pub limit: UsageLimit,
     pub period: BillingPeriod,
     pub now: Timestamp,
-    pub idempotency_key: Option<&'a str>,
-    pub request_id: &'a str,
-    /// The most distinct users the project may count in one period (`None`: no bound).
+    pub idempotency_key: Option<String>,
+    pub request_id: String,
+    /// The most distinct users this counter may count in one period (`None`: no bound).
     pub users_bound: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CountOutcome {
     Counted(u64),
     /// The limit stopped it; the count is what the period already holds.
     LimitReached(u64),
     /// The same Idempotency-Key was counted before; this is that request's count.
     Replayed(u64),
-    /// A user new to the period, refused: the project counted its bound of users already.
-    TooManyUsers(u64),
+    /// A user new to the period, refused: the counter holds its bound of users already.
+    TooManyUsers,
 }
 
 /// What the statements' results say, before the current count of a refused request is read.
@@ -119,31 +240,70 @@ pub struct ClaimRow {
     pub created_at: String,
 }
 
+/// A `usage_counts` row as a flush copies it (and a seed reads it back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageRow {
+    pub publishable_key: String,
+    pub user_id: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub platform_id: String,
+    pub plan: String,
+    pub usage_count: i64,
+    pub updated_at: String,
+}
+
+impl UsageRow {
+    pub fn params(&self) -> Vec<SqlParam> {
+        vec![
+            self.publishable_key.as_str().into(),
+            self.user_id.as_str().into(),
+            self.period_start.as_str().into(),
+            self.period_end.as_str().into(),
+            self.platform_id.as_str().into(),
+            self.plan.as_str().into(),
+            self.usage_count.into(),
+            self.updated_at.as_str().into(),
+        ]
+    }
+}
+
 fn as_count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
 // Parameter lists, in the order each statement's doc comment gives. Pure, so the native SQL
 // tests bind exactly what production binds.
-impl CountRequest<'_> {
+impl CountRequest {
     pub fn count_params(&self, project: &Project) -> Vec<SqlParam> {
         vec![
             project.publishable_key.as_str().into(),
-            self.user_id.into(),
+            self.user_id.as_str().into(),
             self.period.start.to_rfc3339().into(),
             self.period.end.to_rfc3339().into(),
             project.platform_id.as_str().into(),
-            self.plan.into(),
+            self.plan.as_str().into(),
             self.limit.as_sql().into(),
             self.now.to_rfc3339().into(),
-            self.idempotency_key.into(),
-            self.request_id.into(),
+            self.idempotency_key.as_deref().into(),
+            self.request_id.as_str().into(),
             self.users_bound_sql().into(),
         ]
     }
 
     fn users_bound_sql(&self) -> Option<i64> {
         self.users_bound.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+    }
+
+    /// The row's key: publishableKey, userId, periodStart (NOTE_NEW_PERIOD_USER takes the
+    /// first and last, SELECT_USAGE, MARK_UNFLUSHED and SELECT_USAGE_ROW all three).
+    pub fn row_params(&self, project: &Project) -> Vec<SqlParam> {
+        vec![
+            project.publishable_key.as_str().into(),
+            self.user_id.as_str().into(),
+            self.period.start.to_rfc3339().into(),
+        ]
     }
 
     pub fn new_user_params(&self, project: &Project) -> Vec<SqlParam> {
@@ -162,8 +322,8 @@ impl CountRequest<'_> {
         vec![
             project.publishable_key.as_str().into(),
             key.into(),
-            self.user_id.into(),
-            self.request_id.into(),
+            self.user_id.as_str().into(),
+            self.request_id.as_str().into(),
             self.now.to_rfc3339().into(),
             self.period.start.to_rfc3339().into(),
             self.limit.as_sql().into(),
@@ -176,9 +336,9 @@ impl CountRequest<'_> {
         vec![
             project.publishable_key.as_str().into(),
             key.into(),
-            self.user_id.into(),
+            self.user_id.as_str().into(),
             self.period.start.to_rfc3339().into(),
-            self.request_id.into(),
+            self.request_id.as_str().into(),
         ]
     }
 
@@ -186,8 +346,8 @@ impl CountRequest<'_> {
         vec![project.publishable_key.as_str().into(), key.into()]
     }
 
-    /// Reads the results of the idempotent batch: the counting statement's row, and the claim
-    /// as it stands after the batch.
+    /// Reads the results of the idempotent statements: the counting statement's row, and the
+    /// claim as it stands after them.
     pub fn verdict(&self, counted: Option<CountRow>, claim: Option<ClaimRow>) -> ApiResult<Verdict> {
         if let Some(row) = counted {
             return Ok(Verdict::Counted(as_count(row.usage_count)));
@@ -212,69 +372,166 @@ impl CountRequest<'_> {
             Some(_) => Err(ApiError::internal("idempotency claim without a matching count")),
         }
     }
+
+    /// What a refused request is told, given the count its period already holds.
+    pub fn refusal(&self, count: u64) -> CountOutcome {
+        match self.users_bound {
+            // Nothing counted for a user a positive limit would admit: the bound said no.
+            Some(_) if count == 0 && self.limit.as_sql() != Some(0) => CountOutcome::TooManyUsers,
+            _ => CountOutcome::LimitReached(count),
+        }
+    }
 }
 
-impl ProjectScope {
-    pub async fn count_usage(&self, req: &CountRequest<'_>) -> ApiResult<CountOutcome> {
-        let verdict = match req.idempotency_key {
-            None => self.count_once(req).await,
-            Some(key) => self.count_idempotent(req, key).await,
+/// A usage counter's storage: runs the statements above synchronously, so everything one call
+/// does commits together and no other request of the counter runs in between.
+#[derive(Clone)]
+pub struct CounterStore {
+    sql: SqlStorage,
+}
+
+impl CounterStore {
+    /// Opens the storage, creating its tables the first time.
+    pub fn open(sql: SqlStorage, now: Timestamp) -> ApiResult<Self> {
+        let store = Self { sql };
+        store.exec(COUNTER_SCHEMA, &[])?;
+        store.exec(INIT_COUNTER_STATE, &[now.0.into()])?;
+        Ok(store)
+    }
+
+    fn rows<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Vec<T>> {
+        let values: Vec<JsValue> = params.iter().map(SqlParam::to_js).collect();
+        Ok(self.sql.exec_raw(sql, values)?.to_array::<T>()?)
+    }
+
+    fn first<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Option<T>> {
+        Ok(self.rows(sql, params)?.into_iter().next())
+    }
+
+    fn exec(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<()> {
+        let values: Vec<JsValue> = params.iter().map(SqlParam::to_js).collect();
+        self.sql.exec_raw(sql, values)?;
+        Ok(())
+    }
+
+    /// When the counter was created: rows of periods that began before it may still be in D1
+    /// only (see [`SEED_USAGE_ROW`]).
+    pub fn started_at(&self) -> ApiResult<Timestamp> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            started_at_secs: i64,
         }
-        .map_err(|e| e.context("counting usage"))?;
+        let row: Option<Row> = self.first(SELECT_COUNTER_STARTED, &[])?;
+        Ok(Timestamp(row.map_or(0, |r| r.started_at_secs)))
+    }
+
+    /// Whether the counter holds the row of this request's user and period.
+    pub fn has_row(&self, project: &Project, req: &CountRequest) -> ApiResult<bool> {
+        Ok(self
+            .first::<CountRow>(SELECT_USAGE, &req.row_params(project))?
+            .is_some())
+    }
+
+    /// Carries a row over from D1 (a no-op if the counter has one by now).
+    pub fn seed(&self, row: &UsageRow) -> ApiResult<()> {
+        if self.first::<CountRow>(SEED_USAGE_ROW, &row.params())?.is_some() {
+            self.exec(
+                NOTE_NEW_PERIOD_USER,
+                &[row.publishable_key.as_str().into(), row.period_start.as_str().into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn count(&self, project: &Project, req: &CountRequest) -> ApiResult<CountOutcome> {
+        let verdict = match req.idempotency_key.as_deref() {
+            None => {
+                let counted: Option<CountRow> = self.first(COUNT_USAGE, &req.count_params(project))?;
+                counted.map_or(Verdict::LimitReached, |row| Verdict::Counted(as_count(row.usage_count)))
+            }
+            Some(key) => {
+                self.exec(CLAIM_IDEMPOTENCY_KEY, &req.claim_params(project, key))?;
+                let counted: Option<CountRow> = self.first(COUNT_USAGE, &req.count_params(project))?;
+                self.exec(RECORD_IDEMPOTENT_RESULT, &req.record_params(project, key))?;
+                let claim: Option<ClaimRow> =
+                    self.first(SELECT_IDEMPOTENCY_CLAIM, &req.claim_read_params(project, key))?;
+                req.verdict(counted, claim)?
+            }
+        };
         Ok(match verdict {
             Verdict::Counted(n) => {
+                // A new row starts at 1 and an existing one never returns to it.
                 if n == 1 {
-                    // A new row starts at 1 and an existing one never returns to it.
-                    self.db
-                        .run(NOTE_NEW_PERIOD_USER, &req.new_user_params(&self.project))
-                        .await
-                        .map_err(|e| e.context("noting a new user of the period"))?;
+                    self.exec(NOTE_NEW_PERIOD_USER, &req.new_user_params(project))?;
                 }
+                self.exec(MARK_UNFLUSHED, &req.row_params(project))?;
                 CountOutcome::Counted(n)
             }
             Verdict::Replayed(n) => CountOutcome::Replayed(n),
-            Verdict::LimitReached => {
-                let count = self.usage_count(req.user_id, &req.period).await?;
-                match req.users_bound {
-                    // Nothing counted for a user a positive limit would admit: the bound said no.
-                    Some(bound) if count == 0 && req.limit.as_sql() != Some(0) => CountOutcome::TooManyUsers(bound),
-                    _ => CountOutcome::LimitReached(count),
-                }
-            }
+            Verdict::LimitReached => req.refusal(self.usage_count(project, req)?),
         })
     }
 
-    async fn count_once(&self, req: &CountRequest<'_>) -> ApiResult<Verdict> {
-        let counted: Option<CountRow> = self.db.first(COUNT_USAGE, &req.count_params(&self.project)).await?;
-        Ok(counted.map_or(Verdict::LimitReached, |row| Verdict::Counted(as_count(row.usage_count))))
-    }
-
-    /// Claim, count, record and read back in one D1 batch (one transaction, one round trip).
-    async fn count_idempotent(&self, req: &CountRequest<'_>, key: &str) -> ApiResult<Verdict> {
-        let p = &self.project;
-        let statements = [
-            (CLAIM_IDEMPOTENCY_KEY, req.claim_params(p, key)),
-            (COUNT_USAGE, req.count_params(p)),
-            (RECORD_IDEMPOTENT_RESULT, req.record_params(p, key)),
-            (SELECT_IDEMPOTENCY_CLAIM, req.claim_read_params(p, key)),
-        ];
-        let results = self.db.batch(&statements).await?;
-        let [_, counted, _, claim] = <[worker::D1Result; 4]>::try_from(results)
-            .map_err(|r| ApiError::internal(format!("batch returned {} results, expected 4", r.len())))?;
-        let counted = counted.results::<CountRow>()?.into_iter().next();
-        let claim = claim.results::<ClaimRow>()?.into_iter().next();
-        req.verdict(counted, claim)
-    }
-
-    /// Requests counted for a user in a period (0 if none yet).
-    pub async fn usage_count(&self, user_id: &str, period: &BillingPeriod) -> ApiResult<u64> {
-        let row: Option<CountRow> = self
-            .db
-            .first(
-                SELECT_USAGE,
-                &[self.pk(), user_id.into(), period.start.to_rfc3339().into()],
-            )
-            .await?;
+    /// Requests counted for the request's user in its period (0 if none yet).
+    pub fn usage_count(&self, project: &Project, req: &CountRequest) -> ApiResult<u64> {
+        let row: Option<CountRow> = self.first(SELECT_USAGE, &req.row_params(project))?;
         Ok(row.map_or(0, |r| as_count(r.usage_count)))
+    }
+
+    /// Starts a flush: the rows to copy and the generation to forget once D1 has them.
+    pub fn unflushed(&self) -> ApiResult<(i64, Vec<UsageRow>)> {
+        #[derive(Deserialize)]
+        struct Closed {
+            closed: i64,
+        }
+        let closed = self
+            .first::<Closed>(CLOSE_GENERATION, &[])?
+            .ok_or_else(|| ApiError::internal("counter_state row missing"))?
+            .closed;
+        Ok((closed, self.rows(SELECT_UNFLUSHED, &[closed.into()])?))
+    }
+
+    pub fn forget_flushed(&self, generation: i64) -> ApiResult<()> {
+        self.exec(FORGET_FLUSHED, &[generation.into()])
+    }
+
+    pub fn has_unflushed(&self) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        struct Waiting {
+            #[allow(dead_code)]
+            waiting: i64,
+        }
+        Ok(self.first::<Waiting>(SELECT_ANY_UNFLUSHED, &[])?.is_some())
+    }
+
+    /// Drops what protects or counts nothing any more: expired claims, and periods over for
+    /// more than a day (D1 has them).
+    pub fn purge(&self, now: Timestamp) -> ApiResult<()> {
+        self.exec(
+            PURGE_EXPIRED_CLAIMS,
+            &[Timestamp(now.0 - IDEMPOTENCY_WINDOW_SECS).to_rfc3339().into()],
+        )?;
+        self.exec(PURGE_ENDED_PERIODS, &[Timestamp(now.0 - 86_400).to_rfc3339().into()])?;
+        self.exec(PURGE_ENDED_PERIOD_USERS, &[])
+    }
+}
+
+/// D1 rows per batch when a counter copies its rows in.
+const COPY_BATCH_ROWS: usize = 100;
+
+impl Database {
+    /// Copies a counter's rows into D1, a batch (one transaction) at a time.
+    pub async fn copy_usage_rows(&self, rows: &[UsageRow]) -> ApiResult<()> {
+        for chunk in rows.chunks(COPY_BATCH_ROWS) {
+            let statements: Vec<Statement> = chunk.iter().map(|row| (COPY_USAGE_ROW, row.params())).collect();
+            self.batch(&statements).await?;
+        }
+        Ok(())
+    }
+
+    /// One user's row of a period in D1, to seed a counter.
+    pub async fn usage_row(&self, project: &Project, req: &CountRequest) -> ApiResult<Option<UsageRow>> {
+        self.first(SELECT_USAGE_ROW, &req.row_params(project)).await
     }
 }

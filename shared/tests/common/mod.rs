@@ -74,3 +74,21 @@ pub fn project(conn: &Connection, mode: Mode) -> Project {
         project_type: ProjectType::Saas,
     }
 }
+
+/// A usage counter's storage as the Durable Object creates it.
+pub fn counter_db(path: Option<&std::path::Path>) -> Connection {
+    let conn = open(path);
+    conn.execute_batch(shared::repo::usage::COUNTER_SCHEMA).unwrap();
+    conn.execute(shared::repo::usage::INIT_COUNTER_STATE, [NOW.0]).unwrap();
+    conn
+}
+
+/// A SaaS project as a counter is told about it (counters hold no project table).
+pub fn counter_project(mode: Mode) -> Project {
+    let keys = KeyPair::generate(mode);
+    Project {
+        platform_id: format!("plt_{}", &keys.secret.hash().as_str()[..16]),
+        publishable_key: keys.publishable,
+        project_type: ProjectType::Saas,
+    }
+}

@@ -1,18 +1,25 @@
 //! `make bench`: POST /api/data on the local stack against a JavaScript worker doing the same
 //! binding calls and statements (bench/baseline/worker.js), measured in the same run with wrk
-//! (loopback, bounded in time); each worker's start-up and first request; and the Wasm sizes.
-//! Prints figures; asserts nothing about speed.
+//! (loopback, bounded in time); counting in the usage counters against counting in D1 (the
+//! previous design, which the baseline can still do), with 1 and with 50 busy projects; each
+//! worker's start-up and first request; and the Wasm sizes. Prints figures; asserts nothing
+//! about speed.
 
 use std::{collections::BTreeMap, path::Path, process::ExitCode, time::Duration};
 
 use e2e::{
-    TestEnv, journey,
+    TestEnv,
+    journey::{self, TestProject},
     stack::{Stack, StackConfig, WORKERS, WorkerSpec, free_port, repo_root},
 };
 use shared::repo::{
     projects::{FIND_ACTIVE_KEY_BY_HASH, SELECT_ACTIVE_PROJECT, SELECT_TIERS},
     subscriptions::SELECT_ENTITLEMENT,
-    usage::{COUNT_USAGE, NOTE_NEW_PERIOD_USER},
+    usage::{
+        CLOSE_GENERATION, COPY_USAGE_ROW, COUNT_USAGE, COUNTER_SCHEMA, FORGET_FLUSHED, INIT_COUNTER_STATE,
+        MARK_UNFLUSHED, NOTE_NEW_PERIOD_USER, SEED_USAGE_ROW, SELECT_COUNTER_STARTED, SELECT_UNFLUSHED, SELECT_USAGE,
+        SELECT_USAGE_ROW,
+    },
 };
 use tokio::process::Command;
 
@@ -20,6 +27,8 @@ const DURATION_SECS: u32 = 10;
 const CONNECTIONS: u32 = 10;
 const WARMUP_SECS: u32 = 3;
 const PROFILE_SECS: u32 = 8;
+/// The "many tenants" case: this many projects, each busy, taken in turn.
+const BUSY_PROJECTS: usize = 50;
 
 #[derive(Debug)]
 struct Figures {
@@ -48,6 +57,7 @@ pub async fn run() -> Result<ExitCode, String> {
                 rust_no_plan,
                 js,
                 js_no_plan,
+                scaling,
             },
         cold,
         profiles,
@@ -57,27 +67,33 @@ pub async fn run() -> Result<ExitCode, String> {
     println!(
         "\nPOST /api/data, {CONNECTIONS} connections, {DURATION_SECS} s each, loopback, wrangler dev (workerd) + local D1:\n"
     );
-    println!(
-        "{:<28} {:>10} {:>10} {:>10} {:>10} {:>8}",
-        "", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx"
-    );
+    let header = || {
+        println!(
+            "{:<36} {:>10} {:>10} {:>10} {:>10} {:>8}",
+            "", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx"
+        );
+    };
+    let row = |name: &str, f: &Figures| {
+        println!(
+            "{name:<36} {:>10.1} {:>10.2} {:>10.2} {:>10} {:>8}",
+            f.requests_per_sec, f.p50_ms, f.p99_ms, f.requests, f.non_2xx
+        );
+    };
+    header();
     for (name, f) in [
         ("api-multi (Rust/Wasm)", &rust),
         ("baseline (JS, same work)", &js),
         ("api-multi, no X-User-Plan", &rust_no_plan),
         ("baseline, no X-User-Plan", &js_no_plan),
     ] {
-        println!(
-            "{name:<28} {:>10.1} {:>10.2} {:>10.2} {:>10} {:>8}",
-            f.requests_per_sec, f.p50_ms, f.p99_ms, f.requests, f.non_2xx
-        );
+        row(name, f);
     }
     for (name, r, j) in [
         ("ratio Rust / JS", &rust, &js),
         ("ratio, no X-User-Plan", &rust_no_plan, &js_no_plan),
     ] {
         println!(
-            "{name:<28} {:>10.2} {:>10.2} {:>10.2}",
+            "{name:<36} {:>10.2} {:>10.2} {:>10.2}",
             r.requests_per_sec / j.requests_per_sec,
             r.p50_ms / j.p50_ms,
             r.p99_ms / j.p99_ms
@@ -85,7 +101,42 @@ pub async fn run() -> Result<ExitCode, String> {
     }
     println!("(targets: throughput ratio >= 0.9, p99 ratio <= 1.1)");
 
-    println!("\nCold start: a fresh `wrangler dev` of each worker on the running stack:\n");
+    println!(
+        "\nWhere requests are counted: in D1 (the previous design: every count a write to the one\n\
+         database) or in the usage counters (a Durable Object per project and user shard), with X-User-Plan:\n"
+    );
+    header();
+    for (name, f) in [
+        ("1 project, D1 (JS)", &scaling.d1_one),
+        ("1 project, counters (JS)", &js),
+        ("1 project, counters (Rust)", &rust),
+        ("50 projects, D1 (JS)", &scaling.d1_many),
+        ("50 projects, counters (JS)", &scaling.counters_many_js),
+        ("50 projects, counters (Rust)", &scaling.counters_many_rust),
+    ] {
+        row(name, f);
+    }
+    for (name, counters, d1) in [
+        ("ratio counters / D1, 1 project", &js, &scaling.d1_one),
+        (
+            "ratio counters / D1, 50 projects",
+            &scaling.counters_many_js,
+            &scaling.d1_many,
+        ),
+    ] {
+        println!(
+            "{name:<36} {:>10.2} {:>10.2} {:>10.2}",
+            counters.requests_per_sec / d1.requests_per_sec,
+            counters.p50_ms / d1.p50_ms,
+            counters.p99_ms / d1.p99_ms
+        );
+    }
+    println!(
+        "(one machine: workerd, local D1 and wrk share its cores, so local figures cannot show D1's one-writer\n\
+         ceiling; docs/design.md gives each design's production ceiling from Cloudflare's published limits)"
+    );
+
+    println!("\nCold start: each worker killed and started again on the running stack:\n");
     println!("{:<28} {:>14} {:>18}", "", "start→ready ms", "first request ms");
     for (name, start) in [("api-multi (Rust/Wasm)", &cold.rust), ("baseline (JS)", &cold.js)] {
         println!("{name:<28} {:>14.0} {:>18.1}", start.ready_ms, start.first_request_ms);
@@ -118,6 +169,15 @@ struct Throughput {
     rust_no_plan: Figures,
     js: Figures,
     js_no_plan: Figures,
+    scaling: Scaling,
+}
+
+/// Counting in D1 against counting in the usage counters, with 1 and with 50 busy projects.
+struct Scaling {
+    d1_one: Figures,
+    d1_many: Figures,
+    counters_many_js: Figures,
+    counters_many_rust: Figures,
 }
 
 struct Measured {
@@ -140,14 +200,30 @@ struct ColdStarts {
     js: ColdStart,
 }
 
-/// A project created through the API, the baseline bound to the same D1, then both measured.
+/// The projects created through the API, the baseline bound to the same D1, then both measured.
 async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured, String> {
     let env = TestEnv::of(stack);
     let developer = journey::onboarded_developer(&env, "bench").await?;
-    let project = journey::create_project(
-        &developer,
-        journey::saas_body("Bench", &[("free", Some(1_000_000_000), 0.0)]),
-    )
+    let mut projects = Vec::new();
+    for i in 0..BUSY_PROJECTS {
+        let tiers = [("free", Some(1_000_000_000), 0.0)];
+        projects.push(journey::create_project(&developer, journey::saas_body(&format!("Bench {i}"), &tiers)).await?);
+    }
+    let project = &projects[0];
+    // The tables the previous design kept in D1, for the baseline's counting in D1.
+    let state = stack.config.state_dir.display().to_string();
+    e2e::stack::run_wrangler(&[
+        "d1",
+        "execute",
+        "DB",
+        "--local",
+        "--persist-to",
+        &state,
+        "-c",
+        &e2e::stack::config_path("api-multi"),
+        "--command",
+        COUNTER_SCHEMA,
+    ])
     .await?;
     let users_per_period = shared::metering::users_per_period(shared::mode::Mode::Test).to_string();
     let vars: BTreeMap<String, String> = [
@@ -158,6 +234,17 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         ("FIND_ACTIVE_KEY_BY_HASH_SQL", FIND_ACTIVE_KEY_BY_HASH),
         ("SELECT_ACTIVE_PROJECT_SQL", SELECT_ACTIVE_PROJECT),
         ("SELECT_TIERS_SQL", SELECT_TIERS),
+        ("COUNTER_SCHEMA_SQL", COUNTER_SCHEMA),
+        ("INIT_COUNTER_STATE_SQL", INIT_COUNTER_STATE),
+        ("SELECT_COUNTER_STARTED_SQL", SELECT_COUNTER_STARTED),
+        ("SELECT_USAGE_SQL", SELECT_USAGE),
+        ("SELECT_USAGE_ROW_SQL", SELECT_USAGE_ROW),
+        ("SEED_USAGE_ROW_SQL", SEED_USAGE_ROW),
+        ("MARK_UNFLUSHED_SQL", MARK_UNFLUSHED),
+        ("CLOSE_GENERATION_SQL", CLOSE_GENERATION),
+        ("SELECT_UNFLUSHED_SQL", SELECT_UNFLUSHED),
+        ("FORGET_FLUSHED_SQL", FORGET_FLUSHED),
+        ("COPY_USAGE_ROW_SQL", COPY_USAGE_ROW),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -170,33 +257,33 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
     };
     stack.add_worker(baseline("baseline")).await?;
     let template = std::fs::read_to_string(repo_root().join("bench/wrk-usage.lua")).map_err(|e| e.to_string())?;
-    let script = |name: &str, plan: &str| -> Result<std::path::PathBuf, String> {
+    let script = |name: &str, keys: &[TestProject], plan: &str, counter: &str| -> Result<std::path::PathBuf, String> {
         let path = base.join(name);
+        let keys: Vec<String> = keys.iter().map(|p| format!("\"{}\"", p.secret_key)).collect();
         let text = template
-            .replace("BENCH_KEY", &project.secret_key)
-            .replace("BENCH_PLAN", plan);
+            .replace("BENCH_KEYS", &keys.join(", "))
+            .replace("BENCH_PLAN", plan)
+            .replace("BENCH_COUNTER", counter);
         std::fs::write(&path, text).map_err(|e| e.to_string())?;
         Ok(path)
     };
-    let with_plan = script("wrk-usage.lua", "free")?;
-    let without_plan = script("wrk-usage-no-plan.lua", "")?;
-    let throughput = measure(stack, &with_plan, &without_plan).await?;
+    let one = std::slice::from_ref(project);
+    let scripts = Scripts {
+        with_plan: script("wrk-usage.lua", one, "free", "counters")?,
+        without_plan: script("wrk-usage-no-plan.lua", one, "", "counters")?,
+        d1_one: script("wrk-usage-d1.lua", one, "free", "d1")?,
+        d1_many: script("wrk-usage-d1-many.lua", &projects, "free", "d1")?,
+        counters_many: script("wrk-usage-many.lua", &projects, "free", "counters")?,
+    };
+    let throughput = measure(stack, &scripts).await?;
+    let with_plan = &scripts.with_plan;
     let mut profiles = Vec::new();
     for (label, worker) in [("api-multi (Rust/Wasm)", "api-multi"), ("baseline (JS)", "baseline")] {
-        profiles.push((label, profile(stack, worker, &with_plan).await?));
+        profiles.push((label, profile(stack, worker, with_plan).await?));
     }
-    let mut fresh_rust = stack
-        .config
-        .workers
-        .iter()
-        .find(|w| w.name == "api-multi")
-        .cloned()
-        .ok_or("no api-multi in the stack")?;
-    fresh_rust.name = "api-multi-cold";
-    fresh_rust.port = free_port();
     let cold = ColdStarts {
-        rust: cold_start(stack, fresh_rust, &project.secret_key).await?,
-        js: cold_start(stack, baseline("baseline-cold"), &project.secret_key).await?,
+        rust: cold_start(stack, "api-multi", &project.secret_key).await?,
+        js: cold_start(stack, "baseline", &project.secret_key).await?,
     };
     Ok(Measured {
         throughput,
@@ -205,12 +292,12 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
     })
 }
 
-/// Starts one more instance of a worker and times it up to its first answer and its first
-/// counted request.
-async fn cold_start(stack: &mut Stack, worker: WorkerSpec, secret: &str) -> Result<ColdStart, String> {
-    let url = format!("http://127.0.0.1:{}", worker.port);
+/// Restarts a worker (its process killed, a fresh `wrangler dev` on the same state: its usage
+/// counters start cold too) and times it up to its first answer and its first counted request.
+async fn cold_start(stack: &mut Stack, worker: &str, secret: &str) -> Result<ColdStart, String> {
+    let url = stack.config.url(worker);
     let started = std::time::Instant::now();
-    stack.add_worker(worker).await?;
+    stack.restart_worker(worker).await?;
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     let first = std::time::Instant::now();
     let reply = e2e::client()
@@ -234,25 +321,64 @@ async fn cold_start(stack: &mut Stack, worker: WorkerSpec, secret: &str) -> Resu
     })
 }
 
-async fn measure(stack: &Stack, with_plan: &Path, without_plan: &Path) -> Result<Throughput, String> {
+/// The wrk scripts: one project or all of them, counting in the counters or (baseline) in D1.
+struct Scripts {
+    with_plan: std::path::PathBuf,
+    without_plan: std::path::PathBuf,
+    d1_one: std::path::PathBuf,
+    d1_many: std::path::PathBuf,
+    counters_many: std::path::PathBuf,
+}
+
+async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String> {
     let rust_url = stack.config.url("api-multi");
     let js_url = stack.config.url("baseline");
-    // Warm both (JIT, SQLite page cache, KV auth cache) before measuring.
-    wrk(&rust_url, with_plan, WARMUP_SECS).await?;
-    wrk(&js_url, with_plan, WARMUP_SECS).await?;
+    // Warm both (JIT, SQLite page cache, KV auth cache, every project's counters) first.
+    for (url, script) in [
+        (&rust_url, &scripts.with_plan),
+        (&js_url, &scripts.with_plan),
+        (&rust_url, &scripts.counters_many),
+        (&js_url, &scripts.counters_many),
+        (&js_url, &scripts.d1_many),
+    ] {
+        wrk(url, script, WARMUP_SECS).await?;
+    }
     // Alternating, so drift in the machine's load falls on both alike.
-    let rust = wrk(&rust_url, with_plan, DURATION_SECS).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let js = wrk(&js_url, with_plan, DURATION_SECS).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rust_no_plan = wrk(&rust_url, without_plan, DURATION_SECS).await?;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let js_no_plan = wrk(&js_url, without_plan, DURATION_SECS).await?;
+    let mut runs = Vec::new();
+    for (url, script) in [
+        (&rust_url, &scripts.with_plan),
+        (&js_url, &scripts.with_plan),
+        (&rust_url, &scripts.without_plan),
+        (&js_url, &scripts.without_plan),
+        (&js_url, &scripts.d1_one),
+        (&js_url, &scripts.d1_many),
+        (&js_url, &scripts.counters_many),
+        (&rust_url, &scripts.counters_many),
+    ] {
+        runs.push(wrk(url, script, DURATION_SECS).await?);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let [
+        rust,
+        js,
+        rust_no_plan,
+        js_no_plan,
+        d1_one,
+        d1_many,
+        counters_many_js,
+        counters_many_rust,
+    ] = <[Figures; 8]>::try_from(runs).map_err(|_| "eight runs expected")?;
     Ok(Throughput {
         rust,
         rust_no_plan,
         js,
         js_no_plan,
+        scaling: Scaling {
+            d1_one,
+            d1_many,
+            counters_many_js,
+            counters_many_rust,
+        },
     })
 }
 

@@ -2,9 +2,10 @@
 //!
 //!   dream-stack dev          the platform and its dashboard on fixed ports with persistent
 //!                            state in `.dev/` (`make dev`), a demo project, until Ctrl-C
-//!   dream-stack test [ARGS]  a fresh stack and dashboard on free ports, the end-to-end tests
-//!                            then the SDKs' and the dashboard's browser tests against it, then
-//!                            everything stopped (`make test`); ARGS go to the Rust test harness
+//!   dream-stack test [ARGS]  a fresh stack and dashboard on free ports, the end-to-end tests,
+//!                            the usage counters across a restart, then the SDKs' and the
+//!                            dashboard's browser tests against it, then everything stopped
+//!                            (`make test`); ARGS go to the Rust test harness
 //!   dream-stack bench        throughput and latency of POST /api/data (`make bench`)
 //!   dream-stack bench-large  hot-path latency on an empty and on a large database
 //!                            (`make bench-large`)
@@ -22,6 +23,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 mod bench;
 mod bench_large;
+mod restart;
 mod sdk;
 mod secret_scan;
 mod soak;
@@ -247,10 +249,11 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
             if !whole_suite {
                 return Ok(rust.success());
             }
+            let restarted = restart::run(&mut stack, &env).await?;
             let sdks = sdk::run(&root, &mut stack, &env, &node_path(&root)).await?;
             println!("Browser tests of the dashboard (frontend/tests) ...");
             let browser = browser_tests.status().await.map_err(|e| e.to_string())?;
-            Ok(rust.success() && sdks && browser.success())
+            Ok(rust.success() && restarted && sdks && browser.success())
         } => status,
         _ = shutdown_signal() => Err("interrupted".to_owned()),
     };

@@ -249,7 +249,7 @@ async fn audit(setup: &Setup, books: &Books) -> Vec<String> {
         let usage = setup.saas[*project].usage(user).await;
         if usage["count"].as_u64() != Some(*expected) {
             wrong.push(format!(
-                "project {project} {user}: counted {expected}, D1 says {}",
+                "project {project} {user}: counted {expected}, its usage counter says {}",
                 usage["count"]
             ));
         }
@@ -260,10 +260,11 @@ async fn audit(setup: &Setup, books: &Books) -> Vec<String> {
             .filter(|((p, _), _)| *p == project)
             .map(|(_, n)| n)
             .sum();
-        // Webhooks may still be arriving: give them a minute.
+        // Webhooks may still be arriving, and the counters copy to D1 within seconds: give
+        // them a minute.
         let settled = api
             .wait_for_dashboard_within(Duration::from_secs(60), |d| {
-                metric(d, "activeSubscriptions") == subscriptions
+                metric(d, "activeSubscriptions") == subscriptions && metric(d, "usageThisPeriod") == usage as i64
             })
             .await;
         let dashboard = settled.unwrap_or_else(|last| last);

@@ -1,0 +1,337 @@
+//! Usage counters: where requests are counted. One Durable Object with SQLite storage per
+//! project (named by its publishable key, so test and live never share one) and user shard,
+//! each the only writer of its rows: counting scales with the number of projects and shards
+//! instead of sharing one D1 writer among every tenant (docs/design.md, "Usage counters").
+//!
+//! The object runs the statements of `repo::usage` against its own storage, one request at a
+//! time, and copies the rows it changed to D1 on an alarm a few seconds later, in batches: D1
+//! stays the record the dashboard reads, at one batch per counter per interval instead of one
+//! write per request. `api-multi` declares the Durable Object class and hands its events here.
+
+use std::cell::Cell;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use worker::{Env, Method, ObjectNamespace, Request, RequestInit, Response, State};
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorCode},
+    period::{self, Timestamp},
+    repo::{
+        Database, Project,
+        usage::{CountOutcome, CountRequest, CounterStore},
+    },
+};
+
+/// The Durable Object namespace binding (wrangler/api-multi.toml).
+pub const COUNTER_BINDING: &str = "USAGE_COUNTERS";
+
+/// Counters per project. One object takes about 1,000 requests a second (Cloudflare's soft
+/// limit), ten times a project's rate limit (`ratelimit::PROJECT_LIMIT`), so one is enough; and
+/// with one, an Idempotency-Key is checked against every user of the project (a key reused for
+/// another user is a 409). Raising both limits for a very hot project means more shards: users
+/// are spread by a hash of their id, each shard admits its share of the users bound, and an
+/// Idempotency-Key becomes scoped to its shard (docs/design.md, "Usage counters").
+pub const SHARDS_PER_PROJECT: u64 = 1;
+
+/// How long a counted row waits before it is copied to D1 (the dashboard's lag).
+pub const FLUSH_DELAY_MS: i64 = 2_000;
+
+const ORIGIN: &str = "https://usage-counter";
+
+/// The counter holding a user's rows: `{publishableKey}/{shard}`.
+pub fn counter_name(project: &Project, user_id: &str) -> String {
+    format!(
+        "{}/{}",
+        project.publishable_key.as_str(),
+        shard(user_id, SHARDS_PER_PROJECT)
+    )
+}
+
+/// Stable across releases and platforms: a user must never change counter mid-period.
+fn shard(user_id: &str, shards: u64) -> u64 {
+    fnv1a(user_id.as_bytes()) % shards
+}
+
+/// 64-bit FNV-1a.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Each counter admits its share of the project's distinct users per period.
+pub fn users_bound_per_counter(project_bound: u64) -> u64 {
+    project_bound.div_ceil(SHARDS_PER_PROJECT)
+}
+
+#[derive(Serialize)]
+struct CallRef<'a> {
+    project: &'a Project,
+    request: &'a CountRequest,
+}
+
+#[derive(Deserialize)]
+struct Call {
+    project: Project,
+    request: CountRequest,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Refusal {
+    code: ErrorCode,
+    message: String,
+}
+
+/// The worker's side: sends a request to the counter of its user.
+pub struct Counters(ObjectNamespace);
+
+impl Counters {
+    pub fn from_env(env: &Env) -> ApiResult<Self> {
+        env.durable_object(COUNTER_BINDING)
+            .map(Self)
+            .map_err(|e| ApiError::internal(format!("Durable Object binding `{COUNTER_BINDING}`: {e}")))
+    }
+
+    pub async fn count(&self, project: &Project, request: &CountRequest) -> ApiResult<CountOutcome> {
+        self.call("count", project, request).await
+    }
+
+    /// The user's count in the request's period, without counting.
+    pub async fn usage(&self, project: &Project, request: &CountRequest) -> ApiResult<u64> {
+        self.call("usage", project, request).await
+    }
+
+    async fn call<T: DeserializeOwned>(&self, op: &str, project: &Project, request: &CountRequest) -> ApiResult<T> {
+        let name = counter_name(project, &request.user_id);
+        let body = serde_json::to_string(&CallRef { project, request })?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let stub = self.0.get_by_name(&name)?;
+        let mut response = stub
+            .fetch_with_request(Request::new_with_init(&format!("{ORIGIN}/{op}"), &init)?)
+            .await
+            .map_err(|e| unavailable(&name, e))?;
+        let text = response.text().await?;
+        match response.status_code() {
+            200 => Ok(serde_json::from_str(&text)?),
+            status if status < 500 => {
+                let refusal: Refusal = serde_json::from_str(&text)?;
+                Err(ApiError::new(refusal.code, refusal.message))
+            }
+            status => Err(ApiError::internal(format!(
+                "usage counter {name} answered {status}: {text}"
+            ))),
+        }
+    }
+}
+
+/// The object could not be reached (overloaded, or restarting): nothing was counted, so the
+/// caller may retry.
+fn unavailable(name: &str, cause: worker::Error) -> ApiError {
+    crate::log::error(&format!("usage counter {name} unreachable: {cause}"));
+    ApiError::new(
+        ErrorCode::Unavailable,
+        "Usage counting is briefly unavailable; nothing was counted, retry shortly",
+    )
+    .with_retry_after(1)
+}
+
+/// The Durable Object's side.
+pub struct Counter {
+    state: State,
+    env: Env,
+    store: ApiResult<CounterStore>,
+    started_at: Cell<Option<Timestamp>>,
+    alarm_set: Cell<bool>,
+}
+
+impl Counter {
+    pub fn new(state: State, env: Env) -> Self {
+        let store = CounterStore::open(state.storage().sql(), period::now());
+        Self {
+            state,
+            env,
+            store,
+            started_at: Cell::new(None),
+            alarm_set: Cell::new(false),
+        }
+    }
+
+    fn store(&self) -> ApiResult<&CounterStore> {
+        self.store.as_ref().map_err(Clone::clone)
+    }
+
+    pub async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        match self.serve(req).await {
+            Ok(body) => Response::from_json(&body),
+            Err(e) => {
+                let message = e.internal_cause().unwrap_or(e.message()).to_owned();
+                if e.code() == ErrorCode::Internal {
+                    crate::log::error(&format!("usage counter: {message}"));
+                }
+                Ok(Response::from_json(&Refusal {
+                    code: e.code(),
+                    message,
+                })?
+                .with_status(e.status().as_u16()))
+            }
+        }
+    }
+
+    async fn serve(&self, mut req: Request) -> ApiResult<serde_json::Value> {
+        let op = req.path();
+        let call: Call = req.json().await?;
+        self.check_name(&call)?;
+        self.seed(&call).await?;
+        let store = self.store()?;
+        // Rows counted before the host restarted wait for a flush even if no alarm survived.
+        if !self.alarm_set.get() && store.has_unflushed()? {
+            self.schedule_flush().await?;
+        }
+        Ok(match op.as_str() {
+            "/count" => {
+                let outcome = store.count(&call.project, &call.request)?;
+                if matches!(outcome, CountOutcome::Counted(_)) {
+                    self.schedule_flush().await?;
+                }
+                serde_json::to_value(outcome)?
+            }
+            "/usage" => serde_json::to_value(store.usage_count(&call.project, &call.request)?)?,
+            _ => return Err(ApiError::not_found(format!("no counter operation {op}"))),
+        })
+    }
+
+    /// A call must be for a user this object holds: the name is the project and the shard.
+    fn check_name(&self, call: &Call) -> ApiResult<()> {
+        match self.state.id().name() {
+            Some(name) if name != counter_name(&call.project, &call.request.user_id) => Err(ApiError::internal(
+                format!("counter {name} was sent a call for another project or shard"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// A period that began before this counter existed may have rows in D1 only (counted
+    /// before the counters were deployed): the first call for such a user and period carries
+    /// their row over, with every other call of this counter held until it is in.
+    async fn seed(&self, call: &Call) -> ApiResult<()> {
+        let store = self.store()?;
+        let started_at = match self.started_at.get() {
+            Some(t) => t,
+            None => {
+                let t = store.started_at()?;
+                self.started_at.set(Some(t));
+                t
+            }
+        };
+        if call.request.period.start >= started_at || store.has_row(&call.project, &call.request)? {
+            return Ok(());
+        }
+        let (env, store, project, request) = (
+            self.env.clone(),
+            store.clone(),
+            call.project.clone(),
+            call.request.clone(),
+        );
+        self.state
+            .block_concurrency_while(async move {
+                let seeded = async {
+                    if let Some(row) = Database::from_env(&env)?.usage_row(&project, &request).await? {
+                        store.seed(&row)?;
+                    }
+                    Ok::<_, ApiError>(())
+                };
+                seeded.await.map_err(|e| worker::Error::RustError(e.to_string()))
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("seeding a usage counter from D1: {e}")))
+    }
+
+    async fn schedule_flush(&self) -> ApiResult<()> {
+        if self.alarm_set.get() {
+            return Ok(());
+        }
+        let storage = self.state.storage();
+        if storage.get_alarm().await?.is_none() {
+            storage.set_alarm(FLUSH_DELAY_MS).await?;
+        }
+        self.alarm_set.set(true);
+        Ok(())
+    }
+
+    /// The alarm: copies the changed rows to D1. On failure the rows stay marked and the
+    /// runtime retries the alarm; any later count schedules one too, so nothing is lost.
+    pub async fn alarm(&self) -> worker::Result<Response> {
+        self.alarm_set.set(false);
+        match self.flush().await {
+            Ok(copied) => Response::ok(format!("copied {copied} rows to D1")),
+            Err(e) => {
+                crate::log::error(&format!("usage counter flush failed: {e}"));
+                Err(worker::Error::RustError(e.to_string()))
+            }
+        }
+    }
+
+    async fn flush(&self) -> ApiResult<usize> {
+        let store = self.store()?;
+        let (generation, rows) = store.unflushed()?;
+        if !rows.is_empty() {
+            Database::from_env(&self.env)?.copy_usage_rows(&rows).await?;
+        }
+        store.forget_flushed(generation)?;
+        store.purge(period::now())?;
+        // Counted while the copy was on its way: the next flush takes them.
+        if store.has_unflushed()? {
+            self.schedule_flush().await?;
+        }
+        Ok(rows.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        keys::KeyPair,
+        mode::{Mode, ProjectType},
+    };
+
+    fn project(mode: Mode) -> Project {
+        Project {
+            publishable_key: KeyPair::generate(mode).publishable,
+            platform_id: "plt_1".to_owned(),
+            project_type: ProjectType::Saas,
+        }
+    }
+
+    #[test]
+    fn a_user_always_has_the_same_counter_and_projects_and_modes_never_share_one() {
+        let (test, live) = (project(Mode::Test), project(Mode::Live));
+        assert_eq!(counter_name(&test, "user_1"), counter_name(&test, "user_1"));
+        assert_ne!(counter_name(&test, "user_1"), counter_name(&live, "user_1"));
+        assert!(counter_name(&test, "user_1").starts_with(test.publishable_key.as_str()));
+        // Pinned to FNV-1a's published test vectors: a change of hash would move every user to
+        // a fresh counter mid-period.
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+        let shards: Vec<u64> = ["a", "b", "user_2abc", "u@example.com"]
+            .iter()
+            .map(|u| shard(u, 4))
+            .collect();
+        assert_eq!(shards, [0, 1, 1, 1]);
+    }
+
+    #[test]
+    fn users_spread_over_every_shard_and_the_bound_is_split_among_them() {
+        let mut per_shard = [0u32; 4];
+        for i in 0..10_000 {
+            per_shard[shard(&format!("user_{i}"), 4) as usize] += 1;
+        }
+        assert!(per_shard.iter().all(|&n| (2_300..2_700).contains(&n)), "{per_shard:?}");
+        assert_eq!(
+            users_bound_per_counter(50_000) * SHARDS_PER_PROJECT,
+            50_000,
+            "the shards admit the whole bound between them"
+        );
+    }
+}
