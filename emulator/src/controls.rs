@@ -32,6 +32,7 @@ pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
         .route("/_emulator/checkout/sessions/{id}/expire", post(expire))
         .route("/_emulator/subscriptions/{id}/advance", post(advance))
         .route("/_emulator/subscriptions/{id}/fail_renewal", post(fail_renewal))
+        .route("/_emulator/subscriptions/{id}/end_at", post(end_at))
         .route("/_emulator/events/deliver_batch", post(deliver_batch))
         .route("/_emulator/events/{id}/redeliver", post(redeliver))
         .route("/_emulator/events/{id}/deliver_twice", post(deliver_twice))
@@ -164,6 +165,29 @@ async fn advance(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeR
 async fn fail_renewal(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
     let now = crate::time::now();
     app.mutate(|db| renewal::fail_renewal(db, &id, now)).map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EndAt {
+    ended_at: i64,
+}
+
+/// POST /_emulator/subscriptions/{id}/end_at `{endedAt}`: the subscription canceled on a test
+/// clock frozen at `endedAt` (Stripe's test clocks may be frozen in the past), its
+/// `customer.subscription.deleted` delivered now. How the tests see what weeks after a lapse
+/// look like without waiting for them.
+async fn end_at(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Json(body): Json<EndAt>,
+) -> StripeResult<Json<Value>> {
+    let now = crate::time::now();
+    if body.ended_at > now {
+        return Err(StripeError::invalid("endedAt must not be in the future"));
+    }
+    app.mutate(|db| db.end_subscription_at(&id, "cancellation_requested", &ReqInfo::none(), body.ended_at, now))
+        .map(Json)
 }
 
 fn known_event(app: &App, id: &str) -> StripeResult<()> {

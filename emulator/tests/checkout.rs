@@ -594,6 +594,34 @@ async fn advancing_a_subscription_set_to_cancel_ends_it() {
 }
 
 #[tokio::test]
+async fn a_subscription_can_end_on_a_test_clock_in_the_past_with_its_webhook_now() {
+    let emu = Emu::start().await;
+    let (sub, _) = subscribed(&emu, "1000").await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let path = format!("/_emulator/subscriptions/{sub}/end_at");
+    let (status, refused) = emu.control(&path, json!({"endedAt": now + 3600})).await;
+    assert_eq!(status, 400, "not in the future: {refused}");
+    let ended_at = now - 15 * 86_400;
+    let (status, ended) = emu.control(&path, json!({"endedAt": ended_at})).await;
+    assert_eq!(status, 200, "{ended}");
+    assert_eq!(
+        (&ended["status"], &ended["ended_at"], &ended["canceled_at"]),
+        (&json!("canceled"), &json!(ended_at), &json!(ended_at))
+    );
+    let events = emu.events_of_type(SK_TEST, None, "customer.subscription.deleted").await;
+    assert_eq!(events.len(), 1);
+    assert!(
+        events[0]["created"].as_i64().unwrap() >= now,
+        "delivered now, not back then"
+    );
+    let (status, _) = emu.control(&path, json!({"endedAt": ended_at})).await;
+    assert_eq!(status, 400, "a canceled subscription cannot end again");
+}
+
+#[tokio::test]
 async fn billing_portal_lists_and_changes_subscriptions() {
     let emu = Emu::start().await;
     let (sub, _) = subscribed(&emu, "1000").await;

@@ -57,22 +57,34 @@ pub fn plan_trigger(event: &StripeEvent) -> Option<PlanTrigger> {
     })
 }
 
+fn on_platform_price(sub: &Value, platform_price: &str) -> bool {
+    sub.pointer("/items/data")
+        .and_then(Value::as_array)
+        .is_some_and(|items| {
+            items
+                .iter()
+                .any(|i| i.pointer("/price/id").and_then(Value::as_str) == Some(platform_price))
+        })
+}
+
 /// The id of a subscription (from Stripe's list) that pays for the platform now.
 pub fn paying_subscription<'a>(subscriptions: &'a [Value], platform_price: &str) -> Option<&'a str> {
     subscriptions.iter().find_map(|sub| {
         let paying = sub.get("status").and_then(Value::as_str).is_some_and(is_paying);
-        let on_platform_price = sub
-            .pointer("/items/data")
-            .and_then(Value::as_array)
-            .is_some_and(|items| {
-                items
-                    .iter()
-                    .any(|i| i.pointer("/price/id").and_then(Value::as_str) == Some(platform_price))
-            });
-        (paying && on_platform_price)
+        (paying && on_platform_price(sub, platform_price))
             .then(|| sub.get("id").and_then(Value::as_str))
             .flatten()
     })
+}
+
+/// When the platform's last subscription ended, by Stripe's `ended_at` (not by when its webhook
+/// arrived, which may be late): where a lapsed plan's grace period starts.
+pub fn plan_ended_at(subscriptions: &[Value], platform_price: &str) -> Option<Timestamp> {
+    (subscriptions.iter())
+        .filter(|sub| on_platform_price(sub, platform_price))
+        .filter_map(|sub| sub.get("ended_at").and_then(Value::as_i64))
+        .max()
+        .map(Timestamp)
 }
 
 /// Checkout for the platform subscription, on the platform's own Stripe account. Never a
@@ -205,6 +217,7 @@ pub async fn handle_event(
     let change = PlanChange {
         platform_id: &platform.platform_id,
         paid: paying.is_some(),
+        ended_at: plan_ended_at(&subscriptions.data, platform_price),
         customer: Some(trigger.customer.as_str()),
         subscription: paying,
         event_id: &event.id,
@@ -333,5 +346,31 @@ mod tests {
             Some("sub_new")
         );
         assert_eq!(paying_subscription(&[], price), None);
+    }
+
+    #[test]
+    fn a_plan_ended_when_its_last_platform_subscription_did() {
+        let price = "price_platform";
+        let ended = |id: &str, at: i64, price: &str| {
+            let mut s = sub(id, "canceled", price);
+            s["ended_at"] = json!(at);
+            s
+        };
+        assert_eq!(
+            plan_ended_at(
+                &[
+                    ended("sub_1", 100, price),
+                    ended("sub_2", 300, price),
+                    ended("sub_3", 900, "price_other")
+                ],
+                price
+            ),
+            Some(Timestamp(300))
+        );
+        assert_eq!(
+            plan_ended_at(&[sub("sub_1", "unpaid", price)], price),
+            None,
+            "not ended: the caller uses its clock"
+        );
     }
 }

@@ -441,7 +441,7 @@ fn an_older_billing_event_never_overwrites_a_newer_plan() {
     let apply = |plan: &str, created: i64| {
         conn.execute(
             platforms::APPLY_PLAN,
-            ("plt_a", plan, "cus_1", None::<&str>, created, "now"),
+            ("plt_a", plan, "cus_1", None::<&str>, created, "now", None::<&str>),
         )
         .unwrap()
     };
@@ -636,13 +636,14 @@ fn a_lapsed_plan_records_when_it_ended_and_the_live_keys_pause_after_the_grace()
         [p.publishable_key.as_str()],
     )
     .unwrap();
-    let apply = |plan: &str, created: i64, now: &str| {
+    let apply_ended = |plan: &str, created: i64, now: &str, ended_at: Option<&str>| {
         conn.execute(
             platforms::APPLY_PLAN,
-            ("plt_a", plan, "cus_1", None::<&str>, created, now),
+            ("plt_a", plan, "cus_1", None::<&str>, created, now, ended_at),
         )
         .unwrap()
     };
+    let apply = |plan: &str, created: i64, now: &str| apply_ended(plan, created, now, None);
     let ended = || -> Option<String> {
         conn.query_row(
             "SELECT planEndedAt FROM platforms WHERE platformId = 'plt_a'",
@@ -674,6 +675,13 @@ fn a_lapsed_plan_records_when_it_ended_and_the_live_keys_pause_after_the_grace()
     );
     assert_eq!(apply("paid", 5, "2026-11-20T00:00:00Z"), 1);
     assert_eq!((ended(), pause()), (None, None), "paying again resumes the live keys");
+    // A late webhook: the grace counts from when Stripe says the subscription ended.
+    assert_eq!(
+        apply_ended("free", 6, "2026-11-25T00:00:00Z", Some("2026-11-21T00:00:00Z")),
+        1
+    );
+    assert_eq!(ended().as_deref(), Some("2026-11-21T00:00:00Z"));
+    assert_eq!(pause().as_deref(), Some("2026-12-05T00:00:00Z"));
 }
 
 #[test]

@@ -215,20 +215,8 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
     let test = journey::create_project(&developer, body.clone()).await.unwrap();
     let live = journey::promote(&developer, &test).await.unwrap();
 
-    // Find the platform subscription and cancel it in Stripe: the webhook makes the plan free.
-    let platform_id = developer.platform_id().await.unwrap();
-    let subscriptions = stripe
-        .get("/subscriptions?status=all&limit=100", shared::mode::Mode::Test, None)
-        .await;
-    let subscription = subscriptions.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["metadata"]["platformId"] == platform_id.as_str())
-        .expect("the platform subscription")["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // Cancel the platform subscription in Stripe: the webhook makes the plan free.
+    let subscription = platform_subscription(&stripe, &developer).await;
     let cancelled = stripe
         .delete(&format!("/subscriptions/{subscription}"), shared::mode::Mode::Test)
         .await;
@@ -285,6 +273,97 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
         upload.body
     );
     assert!(upload.body["error"].as_str().unwrap().contains("paid plan"));
+}
+
+/// The platform subscription of `developer`, found in Stripe by the platform id in its metadata.
+async fn platform_subscription(stripe: &StripeEmulator, developer: &Developer) -> String {
+    let platform_id = developer.platform_id().await.unwrap();
+    let subscriptions = stripe
+        .get("/subscriptions?status=all&limit=100", shared::mode::Mode::Test, None)
+        .await;
+    subscriptions.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["metadata"]["platformId"] == platform_id.as_str())
+        .expect("the platform subscription")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn live_keys_pause_fourteen_days_after_the_plan_ended_and_test_keys_go_on() {
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let api = e2e::MeteredApi::new(&env);
+    let mut ended_ago = Vec::new();
+    // One developer whose plan ended 15 days ago, one 13 days ago (still in the grace period).
+    for days in [15, 13] {
+        let developer = journey::onboarded_developer(&env, "lapsed").await.unwrap();
+        let test = journey::create_project(&developer, journey::saas_body("P", &[("free", Some(10), 0.0)]))
+            .await
+            .unwrap();
+        let live = journey::promote(&developer, &test).await.unwrap();
+        // A subscription canceled on a Stripe test clock frozen that many days ago; its
+        // `customer.subscription.deleted` arrives now, as a late webhook would.
+        let subscription = platform_subscription(&stripe, &developer).await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let ended_at = now - days * 86_400;
+        let ended = Reply::from(
+            e2e::client()
+                .post(format!(
+                    "{}/_emulator/subscriptions/{subscription}/end_at",
+                    env.emulator
+                ))
+                .json(&json!({ "endedAt": ended_at }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(ended.status, 200, "{:?}", ended.body);
+        developer.wait_for_plan("free").await.unwrap();
+        let credentials = developer.front(Method::GET, "/get-credentials", None).await;
+        let recorded = credentials.body["planEndedAt"].as_str().unwrap();
+        assert_eq!(
+            shared::period::Timestamp::parse_rfc3339(recorded),
+            Some(shared::period::Timestamp(ended_at)),
+            "the grace counts from when Stripe ended the subscription, not from the webhook"
+        );
+        ended_ago.push((days, test, live));
+    }
+    for (days, test, live) in &ended_ago {
+        let track = |project: &journey::TestProject| {
+            let bearer = project.bearer();
+            let api = api.clone();
+            async move {
+                api.track(&[("authorization", &bearer), ("x-user-id", "u"), ("x-user-plan", "free")])
+                    .await
+            }
+        };
+        let test_reply = track(test).await;
+        assert_eq!(test_reply.status, 200, "test keys never pause: {:?}", test_reply.body);
+        let live_reply = track(live).await;
+        if *days > 14 {
+            assert_eq!(
+                (live_reply.status, live_reply.error_code()),
+                (402, "payment_required"),
+                "{:?}",
+                live_reply.body
+            );
+            assert!(live_reply.body["pausedSince"].is_string(), "{:?}", live_reply.body);
+            let usage = api
+                .usage(&[("authorization", &live.bearer()), ("x-user-id", "u")])
+                .await;
+            assert_eq!(usage.status, 402, "reads pause too: {:?}", usage.body);
+        } else {
+            assert_eq!(live_reply.status, 200, "within the grace period: {:?}", live_reply.body);
+        }
+    }
 }
 
 #[tokio::test]

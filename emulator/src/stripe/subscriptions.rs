@@ -260,6 +260,19 @@ impl Db {
 
     /// Ends a subscription now and records `customer.subscription.deleted`.
     pub fn end_subscription(&mut self, id: &str, reason: &str, req: &ReqInfo, now: i64) -> StripeResult<Value> {
+        self.end_subscription_at(id, reason, req, now, now)
+    }
+
+    /// Ends a subscription at `ended_at` (a test clock's frozen time, which may be in the past),
+    /// recording `customer.subscription.deleted` now.
+    pub fn end_subscription_at(
+        &mut self,
+        id: &str,
+        reason: &str,
+        req: &ReqInfo,
+        ended_at: i64,
+        now: i64,
+    ) -> StripeResult<Value> {
         let sub = self
             .subscriptions
             .get_mut(id)
@@ -270,8 +283,8 @@ impl Db {
             )));
         }
         sub.status = "canceled".into();
-        sub.ended_at = Some(now);
-        sub.canceled_at.get_or_insert(now);
+        sub.ended_at = Some(ended_at);
+        sub.canceled_at.get_or_insert(ended_at);
         sub.cancellation_reason.get_or_insert_with(|| reason.to_string());
         let scope = sub.scope.clone();
         let rendered = self.render_subscription(id);

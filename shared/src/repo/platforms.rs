@@ -36,11 +36,12 @@ pub const REMEMBER_CHECKOUT: &str = "UPDATE platforms SET checkoutSessionId = ?2
 pub const SELECT_PLATFORM_BY_ID: &str = select_platform!("platformId = ?1");
 
 /// Applies a plan change from a Stripe event unless a newer event was already applied. A paid
-/// plan turning free records when (the live keys' grace period starts there); paid clears it.
-/// ?1 platformId, ?2 plan, ?3 customer, ?4 subscription, ?5 event created, ?6 now.
+/// plan turning free records when it ended (the live keys' grace period starts there): Stripe's
+/// `ended_at`, else now; paid clears it. ?1 platformId, ?2 plan, ?3 customer, ?4 subscription,
+/// ?5 event created, ?6 now, ?7 when the subscription ended (NULL: unknown).
 pub const APPLY_PLAN: &str = "\
 UPDATE platforms SET plan = ?2, stripeCustomerId = COALESCE(?3, stripeCustomerId),
-  planEndedAt = CASE WHEN ?2 = 'paid' THEN NULL WHEN plan = 'paid' THEN ?6 ELSE planEndedAt END,
+  planEndedAt = CASE WHEN ?2 = 'paid' THEN NULL WHEN plan = 'paid' THEN COALESCE(?7, ?6) ELSE planEndedAt END,
   stripeSubscriptionId = COALESCE(?4, stripeSubscriptionId), planEventCreated = ?5, updatedAt = ?6
 WHERE platformId = ?1 AND planEventCreated <= ?5";
 
@@ -106,6 +107,8 @@ struct StateRow {
 pub struct PlanChange<'a> {
     pub platform_id: &'a str,
     pub paid: bool,
+    /// When Stripe says the last subscription ended (a lapsed plan's grace starts there).
+    pub ended_at: Option<Timestamp>,
     pub customer: Option<&'a str>,
     pub subscription: Option<&'a str>,
     pub event_id: &'a str,
@@ -198,6 +201,7 @@ impl Database {
                     change.subscription.into(),
                     change.event_created.into(),
                     now_text,
+                    change.ended_at.map(|t| t.to_rfc3339()).into(),
                 ],
             ),
         ];
