@@ -125,13 +125,14 @@ impl Counters {
     }
 }
 
-/// The object could not be reached (overloaded, or restarting): nothing was counted, so the
-/// caller may retry.
+/// The object could not be reached or its answer was lost (overloaded, restarting). Usually
+/// nothing was counted, but an answer lost on its way back may hide a count: an
+/// Idempotency-Key makes the retry safe either way.
 fn unavailable(name: &str, cause: worker::Error) -> ApiError {
     crate::log::error(&format!("usage counter {name} unreachable: {cause}"));
     ApiError::new(
         ErrorCode::Unavailable,
-        "Usage counting is briefly unavailable; nothing was counted, retry shortly",
+        "Usage counting is briefly unavailable; retry shortly with the same Idempotency-Key",
     )
     .with_retry_after(1)
 }

@@ -383,11 +383,11 @@ async fn a_subscription_webhook_failing_half_way_is_applied_once_on_stripes_retr
     assert_eq!(counted.body["usage"]["count"], 1, "{:?}", counted.body);
 }
 
-/// KV down (api-multi started without its KV binding, on the same D1): every request is
-/// authenticated and counted from D1, in the same rows as the healthy instance's, and a
-/// rotation's revoked key is refused there at once.
+/// KV down (api-multi started without its KV binding, on the same D1 and usage counters): every
+/// request is authenticated from D1 and counted in the same counters as the healthy
+/// instance's, and a rotation's revoked key is refused there at once.
 #[tokio::test]
-async fn with_kv_down_requests_are_served_and_counted_from_d1() {
+async fn with_kv_down_requests_are_authenticated_from_d1_and_counted() {
     // Its onboarding checks out the platform plan, which another test here breaks on purpose.
     let _turn = ONE_AT_A_TIME.lock().await;
     let env = TestEnv::get();

@@ -320,7 +320,8 @@ struct ApiMulti;
             headers(("Idempotent-Replayed" = String, description = "`true` when this answer is a replay"))),
         (status = 403, description = "quota_exceeded: a user new to the period, and the project already counted its most distinct users this period (`usersPerPeriod`)", body = ErrorBody),
         (status = 409, description = "conflict: this Idempotency-Key was used for another user", body = ErrorBody),
-        (status = 429, description = "limit_reached (the body's `usage` shows it) or rate_limited (`Retry-After`)", body = ErrorBody)
+        (status = 429, description = "limit_reached (the body's `usage` shows it) or rate_limited (`Retry-After`)", body = ErrorBody),
+        (status = 503, description = "unavailable: usage counting is briefly unreachable; retry after `Retry-After` seconds with the same Idempotency-Key", body = ErrorBody)
     ),
     security(("secretKey" = []))
 )]
@@ -333,7 +334,10 @@ fn track_usage() {}
         ("X-User-Id" = String, Header, description = "Your user's id"),
         ("X-User-Plan" = Option<String>, Header, description = "The user's tier, as your server knows it; overrides their subscription")
     ),
-    responses((status = 200, description = "The usage", body = UsageResponse)),
+    responses(
+        (status = 200, description = "The usage", body = UsageResponse),
+        (status = 503, description = "unavailable: usage counting is briefly unreachable; retry after `Retry-After` seconds", body = ErrorBody)
+    ),
     security(("secretKey" = []))
 )]
 fn get_usage() {}
