@@ -36,7 +36,8 @@ test("usage, active subscriptions and MRR change on the dashboard", async ({ pag
   await expect(page.getByTestId("stat-usageThisPeriod")).toHaveText("0");
   await expect(page.getByTestId("stat-activeSubscriptions")).toHaveText("0");
   await expect(page.getByTestId("stat-mrr")).toHaveText("$0.00");
-  await expect(page.getByText("No customers yet")).toBeVisible();
+  await expect(page.getByText("No customers yet").first()).toBeVisible();
+  await expect(page.getByTestId("chart-tier-mix").getByRole("img")).toHaveAccessibleName(/No customers on a tier yet/);
   await shots.take(page, "metrics-empty");
   await expectAccessible(page, "metrics-empty");
 

@@ -192,8 +192,12 @@ impl Counter {
         Ok(match op.as_str() {
             "/count" => {
                 let outcome = store.count(&call.project, &call.request)?;
-                if matches!(outcome, CountOutcome::Counted(_)) {
-                    self.schedule_flush().await?;
+                // The count is committed: failing the request now would invite a retry that
+                // counts again. A flush not scheduled here is scheduled by the next call.
+                if matches!(outcome, CountOutcome::Counted(_))
+                    && let Err(e) = self.schedule_flush().await
+                {
+                    crate::log::error(&format!("usage counter: scheduling a flush failed: {e}"));
                 }
                 serde_json::to_value(outcome)?
             }
@@ -248,6 +252,8 @@ impl Counter {
             .map_err(|e| ApiError::internal(format!("seeding a usage counter from D1: {e}")))
     }
 
+    /// Sets the flush alarm unless one is pending. `alarm_set` turns true only once the alarm
+    /// is known to be set, so after a failure the next call checks again.
     async fn schedule_flush(&self) -> ApiResult<()> {
         if self.alarm_set.get() {
             return Ok(());

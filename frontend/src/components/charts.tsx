@@ -185,7 +185,24 @@ export interface ShareDatum {
 }
 
 /** Parts of a whole as one stacked bar with a legend (tier mix). */
-export function ShareBar({ title, summary, data, valueName, format, testId }: { title: string; summary: string; data: ShareDatum[]; valueName: string; format: (v: number) => string; testId?: string }) {
+export function ShareBar({
+  title,
+  summary,
+  data,
+  valueName,
+  format,
+  testId,
+  emptyLabel = "Nothing yet",
+}: {
+  title: string;
+  summary: string;
+  data: ShareDatum[];
+  valueName: string;
+  format: (v: number) => string;
+  testId?: string;
+  /** Shown across the empty track when there is nothing to share out. */
+  emptyLabel?: string;
+}) {
   const { ref, width } = useWidth<HTMLDivElement>();
   const total = data.reduce((sum, d) => sum + d.value, 0);
   const height = 28;
@@ -213,6 +230,11 @@ export function ShareBar({ title, summary, data, valueName, format, testId }: { 
                 ) : null;
               })
             : null}
+          {total === 0 ? (
+            <text x={width / 2} y={height / 2} dy="0.32em" textAnchor="middle" className="empty-label">
+              {emptyLabel}
+            </text>
+          ) : null}
         </svg>
       </div>
       <ul className="legend">

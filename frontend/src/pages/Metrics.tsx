@@ -78,16 +78,19 @@ function SaasFigures({ d }: { d: SaasDashboard }) {
           )}
         </Card>
         <Card>
-          {mix && mix.length === 0 ? (
-            <ChartPlaceholder title="Customers by tier">No customers on a tier yet. The mix appears with your first customer.</ChartPlaceholder>
-          ) : mix ? (
+          {mix ? (
             <ShareBar
               title="Customers by tier"
               testId="chart-tier-mix"
-              summary={mixTotal > 0 ? `${plural(mixTotal, "customer")}: ${mix.map((t) => `${t.tier} ${number(t.customers)}`).join(", ")}.` : "No customers on any tier yet."}
+              summary={
+                mixTotal > 0
+                  ? `${plural(mixTotal, "customer")}: ${mix.map((t) => `${t.tier} ${number(t.customers)}`).join(", ")}.`
+                  : "No customers on a tier yet. The mix appears with your first customer."
+              }
               valueName="Customers"
               data={mix.map((t) => ({ key: t.tier, label: t.tier, value: t.customers }))}
               format={number}
+              emptyLabel="No customers yet"
             />
           ) : (
             <ChartPlaceholder title="Customers by tier">The tier mix will appear here once the API reports it.</ChartPlaceholder>

@@ -141,7 +141,8 @@ impl DreamApi {
         decode(self.send(call).await?.0)
     }
 
-    /// The project's figures.
+    /// The project's figures. Usage figures trail counting by about 2 seconds (the usage
+    /// counters copy into the dashboard's database); [`Self::get_usage`] is exact.
     pub async fn dashboard(&self) -> Result<Dashboard> {
         decode(self.send(Call::new(Method::GET, "/api/dashboard")).await?.0)
     }
