@@ -7,7 +7,7 @@
 //   3. without X-User-Plan, the user's entitlement from D1 (SELECT_ENTITLEMENT);
 //   4. the count, in one of two places (header `X-Bench-Counter`):
 //      - `counters` (api-multi's design): a call to the user's counter, a Durable Object with
-//        SQLite storage per project and user shard, which runs COUNT_USAGE (with its share of
+//        SQLite storage per project (as api-multi's, one shard), which runs COUNT_USAGE (with its share of
 //        the distinct-users bound), NOTE_NEW_PERIOD_USER on a user's first count, marks the row
 //        and copies changed rows to D1 on an alarm (COPY_USAGE_ROW);
 //      - `d1` (the previous design, kept to measure against): the same statements on D1.

@@ -1,7 +1,8 @@
 //! Usage counters: where requests are counted. One Durable Object with SQLite storage per
-//! project (named by its publishable key, so test and live never share one) and user shard,
-//! each the only writer of its rows: counting scales with the number of projects and shards
-//! instead of sharing one D1 writer among every tenant (docs/design.md, "Usage counters").
+//! project and mode (named by the publishable key, so test and live never share one; the name
+//! has room for user shards, see [`SHARDS_PER_PROJECT`]), each the only writer of its rows:
+//! counting scales with the number of projects instead of sharing one D1 writer among every
+//! tenant (docs/design.md, "Usage counters").
 //!
 //! The object runs the statements of `repo::usage` against its own storage, one request at a
 //! time, and copies the rows it changed to D1 on an alarm a few seconds later, in batches: D1

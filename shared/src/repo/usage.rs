@@ -1,6 +1,6 @@
 //! Usage counting: the hot path. Counts live in usage counters (Durable Objects with SQLite
-//! storage, one per project, mode and user shard: see `crate::counter`), each the single writer
-//! of its own rows, and are copied to D1 in batches, where the dashboard and exports read them.
+//! storage, one per project and mode: see `crate::counter`), each the single writer of its
+//! own rows, and are copied to D1 in batches, where the dashboard and exports read them.
 //! One atomic statement both counts and enforces the limit, so N concurrent requests at limit L
 //! give exactly L successes; with an Idempotency-Key the claim, the count and the record of the
 //! result commit together. The statements run unchanged against the counter's SQLite

@@ -103,7 +103,7 @@ pub async fn run() -> Result<ExitCode, String> {
 
     println!(
         "\nWhere requests are counted: in D1 (the previous design: every count a write to the one\n\
-         database) or in the usage counters (a Durable Object per project and user shard), with X-User-Plan:\n"
+         database) or in the usage counters (a Durable Object per project and mode), with X-User-Plan:\n"
     );
     header();
     for (name, f) in [
