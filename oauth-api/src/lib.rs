@@ -2,11 +2,12 @@
 //! Thin by design: routing, extracting and shaping responses; the rules live in `shared`.
 
 mod connect;
+mod operator;
 mod projects;
 
 use axum::{
     Router,
-    routing::{get, post},
+    routing::{get, post, put},
 };
 use tower_service::Service;
 use worker::{Context, Env, HttpRequest, event};
@@ -31,7 +32,8 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         )
         .route("/tiers/add", post(projects::add_tier))
         .route("/promote-to-live", post(projects::promote))
-        .route("/rotate-key", post(projects::rotate_key));
+        .route("/rotate-key", post(projects::rotate_key))
+        .route("/operator/usage-counters", put(operator::usage_counters));
     let mut app = shared::http::app("oauth-api", routes, env, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

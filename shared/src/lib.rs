@@ -27,6 +27,7 @@ pub mod metering;
 pub mod metrics;
 pub mod mode;
 pub mod money;
+pub mod operator;
 pub mod outbound;
 pub mod period;
 pub mod plan;

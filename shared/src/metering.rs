@@ -181,6 +181,7 @@ fn count_request(
     now: Timestamp,
     request_id: &str,
 ) -> CountRequest {
+    let shards = auth.config.counter_layout.shards_for(period.start);
     CountRequest {
         user_id: headers.user_id.clone(),
         plan: tier.name.to_string(),
@@ -189,9 +190,11 @@ fn count_request(
         now,
         idempotency_key: headers.idempotency_key.clone(),
         request_id: request_id.to_owned(),
-        users_bound: Some(users_bound_per_counter(users_per_period(
-            auth.scope.project().publishable_key.mode(),
-        ))),
+        users_bound: Some(users_bound_per_counter(
+            users_per_period(auth.scope.project().publishable_key.mode()),
+            shards,
+        )),
+        shards,
     }
 }
 

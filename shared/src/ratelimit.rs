@@ -19,8 +19,9 @@ pub struct Limit {
     pub scope: &'static str,
 }
 
-/// Every metered request of a project, whatever the user: 100 a second on average. It also
-/// bounds how fast one key can add rows (users, idempotency claims) to D1.
+/// Every metered request of a project, whatever the user: 100 a second on average, per usage
+/// counter of the project (a very hot project has several: `counter::layout`). It also bounds
+/// how fast one key can add rows (users, idempotency claims).
 pub const PROJECT_LIMIT: Limit = Limit {
     binding: "PROJECT_RATE_LIMITER",
     limit: 6000,
@@ -37,11 +38,11 @@ pub const USER_LIMIT: Limit = Limit {
 };
 
 /// `POST /api/data`: the project's limit and the user's, asked together (they are independent,
-/// and each is a round trip on the hot path).
-pub async fn enforce_usage_rate(env: &Env, project: &Project, user_id: &str) -> ApiResult<()> {
+/// and each is a round trip on the hot path). `shards`: the project's counters now.
+pub async fn enforce_usage_rate(env: &Env, project: &Project, shards: u32, user_id: &str) -> ApiResult<()> {
     let key = format!("{}:{user_id}", project.publishable_key.as_str());
     let (project_rate, user_rate) = futures_util::future::join(
-        enforce_project_rate(env, project),
+        enforce_project_rate(env, project, shards, user_id),
         check(env, &USER_LIMIT, key, "for this user"),
     )
     .await;
@@ -50,8 +51,8 @@ pub async fn enforce_usage_rate(env: &Env, project: &Project, user_id: &str) -> 
 
 /// `GET /api/usage`: reads count against the project, not the user (a user at their burst
 /// limit can still see why).
-pub async fn enforce_project_rate(env: &Env, project: &Project) -> ApiResult<()> {
-    let key = project.publishable_key.as_str().to_owned();
+pub async fn enforce_project_rate(env: &Env, project: &Project, shards: u32, user_id: &str) -> ApiResult<()> {
+    let key = crate::counter::rate_limit_key(project, shards, user_id);
     check(env, &PROJECT_LIMIT, key, "for this project").await
 }
 

@@ -112,6 +112,9 @@ pub struct ProjectConfig {
     /// Set when the developer's plan lapsed: live keys stop working at this time.
     #[serde(default)]
     pub live_keys_pause_at: Option<String>,
+    /// How many usage counters share the project's users, by period (`counter::layout`).
+    #[serde(default)]
+    pub counter_layout: crate::counter::layout::CounterLayout,
 }
 
 impl ProjectConfig {

@@ -32,6 +32,7 @@ fn request(user: &str, limit: UsageLimit, key: Option<&str>, request_id: &str) -
         idempotency_key: key.map(str::to_owned),
         request_id: request_id.to_owned(),
         users_bound: None,
+        shards: 1,
     }
 }
 
@@ -655,7 +656,7 @@ fn a_lapsed_plan_records_when_it_ended_and_the_live_keys_pause_after_the_grace()
     let pause = || -> Option<String> {
         let (plan, ended): (String, Option<String>) = conn
             .query_row(project_sql::SELECT_ACTIVE_PROJECT, [p.publishable_key.as_str()], |r| {
-                Ok((r.get(3)?, r.get(4)?))
+                Ok((r.get("plan")?, r.get("planEndedAt")?))
             })
             .unwrap();
         shared::plan::live_keys_pause_at(&plan, ended.as_deref()).map(|t| t.to_rfc3339())
@@ -690,6 +691,7 @@ fn past_the_users_bound_new_users_are_refused_and_known_ones_keep_counting() {
     let p = counter_project(Mode::Test);
     let bounded = |user| CountRequest {
         users_bound: Some(2),
+        shards: 1,
         ..request(user, UsageLimit::limited(10), None, "r")
     };
     let count = |user| {
@@ -715,6 +717,7 @@ fn the_users_bound_refuses_an_idempotent_request_without_leaving_a_claim() {
     let p = counter_project(Mode::Test);
     let first = CountRequest {
         users_bound: Some(1),
+        shards: 1,
         ..request("a", UsageLimit::limited(10), Some("k1"), "r1")
     };
     let verdict = count_idempotent(&mut conn, &p, &first).unwrap();
@@ -722,6 +725,7 @@ fn the_users_bound_refuses_an_idempotent_request_without_leaving_a_claim() {
     note_if_new(&conn, &p, &first, Some(1));
     let newcomer = CountRequest {
         users_bound: Some(1),
+        shards: 1,
         ..request("b", UsageLimit::limited(10), Some("k2"), "r2")
     };
     assert_eq!(
@@ -738,6 +742,7 @@ fn the_users_bound_refuses_an_idempotent_request_without_leaving_a_claim() {
     assert_eq!(claims, 0, "a refused request leaves no claim to replay");
     let again = CountRequest {
         users_bound: Some(1),
+        shards: 1,
         ..request("a", UsageLimit::limited(10), Some("k3"), "r3")
     };
     assert_eq!(count_idempotent(&mut conn, &p, &again).unwrap(), Verdict::Counted(2));

@@ -7,14 +7,17 @@ mod common;
 use common::{NOW, counter_db, counter_project, migrated, to_values};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use shared::{
+    counter::layout::CounterLayout,
     mode::Mode,
     period::{BillingPeriod, Timestamp},
     repo::{
         Project, SqlParam,
+        projects::{SELECT_ACTIVE_PROJECT, UPDATE_COUNTER_LAYOUT},
         usage::{
-            CLOSE_GENERATION, COPY_USAGE_ROW, COUNT_USAGE, CountRequest, FORGET_FLUSHED, MARK_UNFLUSHED,
-            NOTE_NEW_PERIOD_USER, PURGE_ENDED_PERIOD_USERS, PURGE_ENDED_PERIODS, PURGE_EXPIRED_CLAIMS, SEED_USAGE_ROW,
-            SELECT_ANY_UNFLUSHED, SELECT_UNFLUSHED, SELECT_USAGE, SELECT_USAGE_ROW, UsageRow,
+            BIND_IDEMPOTENCY_KEY, CLOSE_GENERATION, COPY_USAGE_ROW, COUNT_USAGE, CountRequest, FORGET_FLUSHED,
+            MARK_UNFLUSHED, NOTE_NEW_PERIOD_USER, PURGE_ENDED_PERIOD_USERS, PURGE_ENDED_PERIODS, PURGE_EXPIRED_CLAIMS,
+            PURGE_EXPIRED_KEY_OWNERS, SEED_USAGE_ROW, SELECT_ANY_UNFLUSHED, SELECT_KEY_OWNER, SELECT_UNFLUSHED,
+            SELECT_USAGE, SELECT_USAGE_ROW, UsageRow,
         },
     },
     tier::UsageLimit,
@@ -30,6 +33,7 @@ fn request(user: &str, bound: Option<u64>) -> CountRequest {
         idempotency_key: None,
         request_id: "r".to_owned(),
         users_bound: bound,
+        shards: 1,
     }
 }
 
@@ -273,4 +277,112 @@ fn a_counters_usage_rows_have_the_columns_of_d1s() {
     let d1 = columns(&migrated(None));
     assert_eq!(d1.len(), 8);
     assert_eq!(columns(&counter_db(None)), d1, "a flush copies rows column for column");
+}
+
+fn key_owner(conn: &Connection, p: &Project, req: &CountRequest) -> Option<String> {
+    let params = req.claim_read_params(p, req.idempotency_key.as_deref().unwrap());
+    conn.query_row(SELECT_KEY_OWNER, params_from_iter(to_values(&params)), |r| r.get(0))
+        .optional()
+        .unwrap()
+}
+
+#[test]
+fn a_key_is_bound_to_its_first_user_until_its_window_ends() {
+    let counter = counter_db(None);
+    let p = counter_project(Mode::Test);
+    let keyed = |user: &str, now: Timestamp| CountRequest {
+        idempotency_key: Some("retry-1".to_owned()),
+        now,
+        ..request(user, None)
+    };
+    let bind = |req: &CountRequest| exec(&counter, BIND_IDEMPOTENCY_KEY, &req.bind_params(&p, "retry-1"));
+    bind(&keyed("alice", NOW));
+    bind(&keyed("alice", Timestamp(NOW.0 + 60)));
+    assert_eq!(key_owner(&counter, &p, &keyed("bob", NOW)).as_deref(), Some("alice"));
+    bind(&keyed("bob", Timestamp(NOW.0 + 3_600)));
+    assert_eq!(
+        key_owner(&counter, &p, &keyed("bob", NOW)).as_deref(),
+        Some("alice"),
+        "another user cannot take a key within its window"
+    );
+    let next_day = Timestamp(NOW.0 + 24 * 3600 + 1);
+    bind(&keyed("bob", next_day));
+    assert_eq!(key_owner(&counter, &p, &keyed("bob", NOW)).as_deref(), Some("bob"));
+    let other = counter_project(Mode::Test);
+    assert_eq!(
+        key_owner(&counter, &other, &keyed("bob", NOW)),
+        None,
+        "keys are per project"
+    );
+    exec(
+        &counter,
+        PURGE_EXPIRED_KEY_OWNERS,
+        &[Timestamp(next_day.0 + 24 * 3600 + 1).to_rfc3339().into()],
+    );
+    assert_eq!(
+        key_owner(&counter, &p, &keyed("bob", NOW)),
+        None,
+        "expired bindings are purged"
+    );
+}
+
+#[test]
+fn a_layout_for_every_period_is_set_only_before_any_count_and_only_over_what_was_read() {
+    let d1 = migrated(None);
+    let p = common::project(&d1, Mode::Test);
+    let pk = p.publishable_key.as_str();
+    let set = |layout: &CounterLayout, read: Option<&str>, every_period: bool| -> usize {
+        let params: Vec<SqlParam> = vec![
+            pk.into(),
+            layout.to_column().into(),
+            read.into(),
+            NOW.to_rfc3339().into(),
+            i64::from(every_period).into(),
+        ];
+        let mut stmt = d1.prepare(UPDATE_COUNTER_LAYOUT).unwrap();
+        stmt.query_map(params_from_iter(to_values(&params)), |_| Ok(()))
+            .unwrap()
+            .count()
+    };
+    let four = CounterLayout::default().change(4, NOW, true).unwrap();
+    assert_eq!(set(&four, Some("[]"), true), 0, "a stale read changes nothing");
+    assert_eq!(set(&four, None, true), 1);
+    let stored = four.to_column().unwrap();
+    let read: Option<String> = d1
+        .query_row(SELECT_ACTIVE_PROJECT, [pk], |r| r.get("usageCounterLayout"))
+        .unwrap();
+    assert_eq!(CounterLayout::from_column(read.as_deref()).unwrap(), four);
+
+    let req = request("alice", None);
+    exec(
+        &d1,
+        COPY_USAGE_ROW,
+        &UsageRow {
+            publishable_key: pk.to_owned(),
+            user_id: "alice".to_owned(),
+            period_start: req.period.start.to_rfc3339(),
+            period_end: req.period.end.to_rfc3339(),
+            platform_id: p.platform_id.clone(),
+            plan: "free".to_owned(),
+            usage_count: 1,
+            updated_at: NOW.to_rfc3339(),
+        }
+        .params(),
+    );
+    let eight = CounterLayout::default().change(8, NOW, true).unwrap();
+    assert_eq!(
+        set(&eight, Some(&stored), true),
+        0,
+        "counted already: not for every period"
+    );
+    let later = four.change(8, NOW, false).unwrap();
+    assert_eq!(set(&later, Some(&stored), false), 1, "for periods starting later: yes");
+    assert!(
+        d1.execute(
+            "UPDATE api_keys SET usageCounterLayout = 'not json' WHERE publishableKey = ?1",
+            [pk]
+        )
+        .is_err(),
+        "the column holds JSON only"
+    );
 }

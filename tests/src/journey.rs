@@ -326,6 +326,22 @@ pub async fn saas_project(env: &TestEnv, tiers: &[(&str, Option<u64>, f64)]) -> 
 }
 
 /// POST /promote-to-live for a test project; the live key set.
+/// An operator splits a project that has counted nothing yet among `shards` usage counters.
+pub async fn split_usage_counters(env: &TestEnv, project: &TestProject, shards: u32) -> Result<(), String> {
+    let reply = client()
+        .put(format!("{}/operator/usage-counters", env.oauth_api))
+        .bearer_auth(local_keys::OPERATOR_TOKEN)
+        .json(&json!({"publishableKey": project.publishable_key, "shards": shards, "immediately": true}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let reply = Reply::from(reply).await;
+    match reply.status {
+        200 => Ok(()),
+        status => Err(format!("PUT /operator/usage-counters: {status} {:?}", reply.body)),
+    }
+}
+
 pub async fn promote(developer: &Developer, test: &TestProject) -> Result<TestProject, String> {
     let reply = developer
         .oauth(

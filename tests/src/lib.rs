@@ -23,6 +23,9 @@ pub struct TestEnv {
     /// api-multi once more, without its KV binding (a KV outage), on the same D1; the launcher
     /// starts it for the test run only.
     pub api_multi_without_kv: Option<String>,
+    /// The stack's local state (D1, KV, R2 and the Durable Objects' storage), for tests that
+    /// check where data landed.
+    pub state_dir: String,
 }
 
 pub const ENV_API_MULTI: &str = "DREAM_API_MULTI_URL";
@@ -32,6 +35,7 @@ pub const ENV_EMULATOR: &str = "DREAM_EMULATOR_URL";
 pub const ENV_CONNECT_WEBHOOK_SECRET: &str = "DREAM_CONNECT_WEBHOOK_SECRET";
 pub const ENV_DASHBOARD: &str = "DREAM_DASHBOARD_URL";
 pub const ENV_API_MULTI_WITHOUT_KV: &str = "DREAM_API_MULTI_WITHOUT_KV_URL";
+pub const ENV_STATE_DIR: &str = "DREAM_STATE_DIR";
 
 impl TestEnv {
     /// Panics with instructions when run outside `make test`.
@@ -49,6 +53,7 @@ impl TestEnv {
             connect_webhook_secret: var(ENV_CONNECT_WEBHOOK_SECRET),
             dashboard: var(ENV_DASHBOARD),
             api_multi_without_kv: std::env::var(ENV_API_MULTI_WITHOUT_KV).ok(),
+            state_dir: var(ENV_STATE_DIR),
         }
     }
 
@@ -65,6 +70,7 @@ impl TestEnv {
             api_multi_without_kv: (config.workers.iter())
                 .find(|w| w.name == "api-multi-no-kv")
                 .map(|w| format!("http://127.0.0.1:{}", w.port)),
+            state_dir: config.state_dir.display().to_string(),
         }
     }
 
@@ -77,6 +83,7 @@ impl TestEnv {
             (ENV_EMULATOR, &self.emulator),
             (ENV_CONNECT_WEBHOOK_SECRET, &self.connect_webhook_secret),
             (ENV_DASHBOARD, &self.dashboard),
+            (ENV_STATE_DIR, &self.state_dir),
         ];
         if let Some(url) = &self.api_multi_without_kv {
             vars.push((ENV_API_MULTI_WITHOUT_KV, url));

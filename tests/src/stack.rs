@@ -57,6 +57,13 @@ pub mod local_keys {
     pub const CLERK_SECRET_KEY: &str = "sk_test_dreamapilocalclerk";
     pub const CLERK_END_USER_SECRET_KEY: &str = "sk_test_dreamapilocalenduserclerk";
     pub const CONNECT_CLIENT_ID: &str = "ca_dreamapilocal";
+    /// `PUT /operator/usage-counters` on the local stack; the worker gets only its SHA-256.
+    pub const OPERATOR_TOKEN: &str = "op_dreamapilocaloperator";
+
+    pub fn operator_token_sha256() -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(OPERATOR_TOKEN.as_bytes()))
+    }
 }
 
 /// Where a stack keeps its state and logs, and which ports it uses.
@@ -147,6 +154,7 @@ impl StackConfig {
                     set("STRIPE_TEST_SECRET_KEY", STRIPE_TEST_KEY);
                     set("STRIPE_LIVE_SECRET_KEY", STRIPE_LIVE_KEY);
                     set("OAUTH_STATE_SECRET", &secrets.oauth_state);
+                    set("OPERATOR_TOKEN_SHA256", &operator_token_sha256());
                 }
                 _ => {}
             }

@@ -142,6 +142,19 @@ fn described(worker: &str) -> Option<openapi::OpenApi> {
                 .build(),
         ),
     );
+    if worker == "oauth-api" {
+        components.add_security_scheme(
+            "operatorToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The platform operators' token; the worker holds only its SHA-256 (`OPERATOR_TOKEN_SHA256`).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
     let (name, schema) = (ErrorBody::name(), ErrorBody::schema());
     components.schemas.insert(name.into_owned(), schema);
     doc.components = Some(components);
@@ -479,10 +492,11 @@ fn serve_asset() {}
 #[openapi(
     paths(
         authorize, connect_callback, create_project, list_tiers, update_tier, delete_tier, add_tier,
-        promote_to_live, rotate_key, health
+        promote_to_live, rotate_key, set_usage_counters, health
     ),
     tags(
         (name = "connect", description = "Linking the developer's Stripe account"),
+        (name = "operators", description = "The platform's operators, not developers (README, \"Operating\")"),
         (name = "projects", description = "Projects, their tiers or products, going live, keys")
     )
 )]
@@ -607,6 +621,22 @@ fn promote_to_live() {}
     security(("developerSession" = []))
 )]
 fn rotate_key() {}
+
+/// How many usage counters share a very hot project's users. A change applies to billing
+/// periods starting two minutes from now and later (each period keeps its counters), or, with
+/// `immediately`, to every period of a project that has counted nothing yet.
+#[utoipa::path(
+    put, path = "/operator/usage-counters", tag = "operators", operation_id = "setUsageCounters",
+    request_body = crate::operator::UsageCountersRequest,
+    responses(
+        (status = 200, description = "The project's counters now", body = crate::operator::UsageCounters),
+        (status = 401, description = "unauthorized: no or a wrong operator token", body = ErrorBody),
+        (status = 404, description = "not_found: no such project (or no operator access on this deployment)", body = ErrorBody),
+        (status = 409, description = "conflict: a change is still pending, the project has counted already (`immediately`), or it changed meanwhile", body = ErrorBody)
+    ),
+    security(("operatorToken" = []))
+)]
+fn set_usage_counters() {}
 
 // ---- front-auth-api -----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ use worker::Env;
 use super::{Database, PlatformScope, Project, ProjectScope, SqlParam};
 use crate::{
     catalog::MAX_TIERS,
+    counter::layout::CounterLayout,
     error::{ApiError, ApiResult},
     keys::{KeyPair, PublishableKey, SecretKeyHash},
     mode::{Mode, ProjectType},
@@ -34,9 +35,21 @@ LIMIT 1";
 
 /// The project and its developer's plan (a lapsed plan pauses live keys).
 pub const SELECT_ACTIVE_PROJECT: &str = "\
-SELECT k.platformId, k.projectType, k.name, p.plan, p.planEndedAt
+SELECT k.platformId, k.projectType, k.name, k.usageCounterLayout, p.plan, p.planEndedAt
 FROM api_keys k JOIN platforms p ON p.platformId = k.platformId
 WHERE k.publishableKey = ?1 AND k.status = 'active'";
+
+/// An operator's view of a project's usage counters, and the keys whose cache a change evicts.
+pub const SELECT_COUNTER_LAYOUT: &str = "\
+SELECT usageCounterLayout, secretKeyHash, previousSecretKeyHash FROM api_keys WHERE publishableKey = ?1";
+
+/// Sets the layout if it is still what was read (?3, NULL-safe), and a layout for every period
+/// (?5 = 1) only while D1 holds no count of the project. ?1 publishableKey, ?2 layout, ?4 now.
+pub const UPDATE_COUNTER_LAYOUT: &str = "\
+UPDATE api_keys SET usageCounterLayout = ?2, updatedAt = ?4
+WHERE publishableKey = ?1 AND usageCounterLayout IS ?3
+  AND (?5 = 0 OR NOT EXISTS (SELECT 1 FROM usage_counts WHERE publishableKey = ?1))
+RETURNING publishableKey";
 
 pub const SELECT_TIERS: &str = "SELECT name, displayName, priceCents, currency, \"limit\", priceId, productId, \
      features, popular, inventory, soldOut FROM tiers WHERE publishableKey = ?1 ORDER BY priceCents, name";
@@ -59,6 +72,8 @@ struct ProjectRow {
     platform_id: String,
     project_type: String,
     name: String,
+    #[serde(default)]
+    usage_counter_layout: Option<String>,
     #[serde(default)]
     plan: Option<String>,
     #[serde(default)]
@@ -159,10 +174,67 @@ impl Database {
                 project.plan_ended_at.as_deref(),
             )
             .map(|t| t.to_rfc3339()),
+            counter_layout: CounterLayout::from_column(project.usage_counter_layout.as_deref())?,
             name: project.name,
             tiers: rows.into_iter().map(TierRow::into_tier).collect::<ApiResult<_>>()?,
         }))
     }
+
+    /// A project's usage counter layout and its key hashes (current, and previous during a
+    /// rotation's grace), for an operator; `None` if there is no such project.
+    pub(crate) async fn counter_layout(&self, key: &PublishableKey) -> ApiResult<Option<StoredLayout>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            usage_counter_layout: Option<String>,
+            secret_key_hash: String,
+            previous_secret_key_hash: Option<String>,
+        }
+        let row: Option<Row> = self.first(SELECT_COUNTER_LAYOUT, &[key.as_str().into()]).await?;
+        row.map(|r| {
+            Ok(StoredLayout {
+                layout: CounterLayout::from_column(r.usage_counter_layout.as_deref())?,
+                column: r.usage_counter_layout,
+                key_hashes: std::iter::once(r.secret_key_hash)
+                    .chain(r.previous_secret_key_hash)
+                    .map(SecretKeyHash::from_stored)
+                    .collect(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Replaces `stored` by `layout`; false if the row changed since it was read, or if
+    /// `every_period` and the project has counted already.
+    pub(crate) async fn set_counter_layout(
+        &self,
+        key: &PublishableKey,
+        stored: &StoredLayout,
+        layout: &CounterLayout,
+        every_period: bool,
+        now: Timestamp,
+    ) -> ApiResult<bool> {
+        let row: Option<KeyRow> = self
+            .first(
+                UPDATE_COUNTER_LAYOUT,
+                &[
+                    key.as_str().into(),
+                    layout.to_column().into(),
+                    stored.column.as_deref().into(),
+                    now.to_rfc3339().into(),
+                    i64::from(every_period).into(),
+                ],
+            )
+            .await?;
+        Ok(row.is_some())
+    }
+}
+
+/// What `counter_layout` read.
+pub struct StoredLayout {
+    pub layout: CounterLayout,
+    column: Option<String>,
+    pub key_hashes: Vec<SecretKeyHash>,
 }
 
 // ---- the developer's side: listing, creating and editing projects ---------------------------

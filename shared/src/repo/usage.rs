@@ -1,6 +1,6 @@
 //! Usage counting: the hot path. Counts live in usage counters (Durable Objects with SQLite
-//! storage, one per project and mode: see `crate::counter`), each the single writer of its
-//! own rows, and are copied to D1 in batches, where the dashboard and exports read them.
+//! storage, one or more per project and mode: see `crate::counter`), each the single writer of
+//! its own rows, and are copied to D1 in batches, where the dashboard and exports read them.
 //! One atomic statement both counts and enforces the limit, so N concurrent requests at limit L
 //! give exactly L successes; with an Idempotency-Key the claim, the count and the record of the
 //! result commit together. The statements run unchanged against the counter's SQLite
@@ -64,6 +64,18 @@ WHERE publishableKey = ?1 AND idempotencyKey = ?2 AND requestId = ?5";
 pub const SELECT_IDEMPOTENCY_CLAIM: &str = "\
 SELECT userId, requestId, usageCount, createdAt FROM usage_idempotency WHERE publishableKey = ?1 AND idempotencyKey = ?2";
 
+/// With several counters, binds an Idempotency-Key to its first user in the key's directory
+/// counter; a binding past the window is taken over. ?1 publishableKey, ?2 idempotencyKey,
+/// ?3 userId, ?4 now, ?5 expiredBefore.
+pub const BIND_IDEMPOTENCY_KEY: &str = "\
+INSERT INTO usage_key_owners (publishableKey, idempotencyKey, userId, createdAt) VALUES (?1, ?2, ?3, ?4)
+ON CONFLICT (publishableKey, idempotencyKey) DO UPDATE
+SET userId = excluded.userId, createdAt = excluded.createdAt
+WHERE usage_key_owners.createdAt < ?5";
+
+pub const SELECT_KEY_OWNER: &str =
+    "SELECT userId FROM usage_key_owners WHERE publishableKey = ?1 AND idempotencyKey = ?2";
+
 /// A user's first counted request of a period: one more distinct user for the bound.
 /// ?1 publishableKey, ?2 periodStart.
 pub const NOTE_NEW_PERIOD_USER: &str = "\
@@ -73,8 +85,8 @@ ON CONFLICT (publishableKey, periodStart) DO UPDATE SET users = users + 1";
 pub const SELECT_USAGE: &str = "\
 SELECT usageCount FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3";
 
-/// A counter's own SQLite. `usage_counts` has D1's columns (what the flush copies); the claims
-/// and the users per period exist only here. `usage_unflushed` lists the rows counted since
+/// A counter's own SQLite. `usage_counts` has D1's columns (what the flush copies); the claims,
+/// the key bindings and the users per period exist only here. `usage_unflushed` lists the rows counted since
 /// they were last copied to D1, each with the flush generation it waits for, so a count made
 /// while a flush is on its way to D1 waits for the next one instead of being forgotten.
 pub const COUNTER_SCHEMA: &str = "
@@ -101,6 +113,14 @@ CREATE TABLE IF NOT EXISTS usage_idempotency (
     PRIMARY KEY (publishableKey, idempotencyKey)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS usage_idempotency_by_age ON usage_idempotency (createdAt);
+CREATE TABLE IF NOT EXISTS usage_key_owners (
+    publishableKey TEXT NOT NULL,
+    idempotencyKey TEXT NOT NULL,
+    userId         TEXT NOT NULL,
+    createdAt      TEXT NOT NULL,
+    PRIMARY KEY (publishableKey, idempotencyKey)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_key_owners_by_age ON usage_key_owners (createdAt);
 CREATE TABLE IF NOT EXISTS usage_period_users (
     publishableKey TEXT NOT NULL,
     periodStart    TEXT NOT NULL,
@@ -151,6 +171,7 @@ pub const SELECT_ANY_UNFLUSHED: &str = "SELECT 1 AS waiting FROM usage_unflushed
 
 /// Idempotency claims older than their window protect nothing. ?1 the cutoff.
 pub const PURGE_EXPIRED_CLAIMS: &str = "DELETE FROM usage_idempotency WHERE createdAt < ?1";
+pub const PURGE_EXPIRED_KEY_OWNERS: &str = "DELETE FROM usage_key_owners WHERE createdAt < ?1";
 
 /// Rows of periods that ended before ?1 and are in D1 already: nothing counts in an ended
 /// period, and D1 keeps the record.
@@ -204,6 +225,8 @@ pub struct CountRequest {
     pub request_id: String,
     /// The most distinct users this counter may count in one period (`None`: no bound).
     pub users_bound: Option<u64>,
+    /// How many counters share the project's users in this period (`counter::layout`).
+    pub shards: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -346,6 +369,16 @@ impl CountRequest {
         vec![project.publishable_key.as_str().into(), key.into()]
     }
 
+    pub fn bind_params(&self, project: &Project, key: &str) -> Vec<SqlParam> {
+        vec![
+            project.publishable_key.as_str().into(),
+            key.into(),
+            self.user_id.as_str().into(),
+            self.now.to_rfc3339().into(),
+            self.expired_before().into(),
+        ]
+    }
+
     /// Reads the results of the idempotent statements: the counting statement's row, and the
     /// claim as it stands after them.
     pub fn verdict(&self, counted: Option<CountRow>, claim: Option<ClaimRow>) -> ApiResult<Verdict> {
@@ -359,9 +392,9 @@ impl CountRequest {
         match claim {
             // No claim at all: the limit refused this request before it could claim the key.
             None => Ok(Verdict::LimitReached),
-            Some(claim) if claim.request_id != self.request_id && claim.user_id != self.user_id => Err(
-                ApiError::conflict("This Idempotency-Key was already used for a different X-User-Id"),
-            ),
+            Some(claim) if claim.request_id != self.request_id && claim.user_id != self.user_id => {
+                Err(key_of_another_user())
+            }
             Some(ClaimRow {
                 request_id,
                 usage_count: Some(count),
@@ -381,6 +414,10 @@ impl CountRequest {
             _ => CountOutcome::LimitReached(count),
         }
     }
+}
+
+fn key_of_another_user() -> ApiError {
+    ApiError::conflict("This Idempotency-Key was already used for a different X-User-Id")
 }
 
 /// A usage counter's storage: runs the statements above synchronously, so everything one call
@@ -444,6 +481,21 @@ impl CounterStore {
         Ok(())
     }
 
+    /// Binds `key` to the request's user, or refuses it (409) if another user holds it.
+    pub fn bind_key(&self, project: &Project, req: &CountRequest, key: &str) -> ApiResult<()> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Owner {
+            user_id: String,
+        }
+        self.exec(BIND_IDEMPOTENCY_KEY, &req.bind_params(project, key))?;
+        match self.first::<Owner>(SELECT_KEY_OWNER, &req.claim_read_params(project, key))? {
+            Some(owner) if owner.user_id == req.user_id => Ok(()),
+            Some(_) => Err(key_of_another_user()),
+            None => Err(ApiError::internal("idempotency key binding missing after its insert")),
+        }
+    }
+
     pub fn count(&self, project: &Project, req: &CountRequest) -> ApiResult<CountOutcome> {
         let verdict = match req.idempotency_key.as_deref() {
             None => {
@@ -505,13 +557,12 @@ impl CounterStore {
         Ok(self.first::<Waiting>(SELECT_ANY_UNFLUSHED, &[])?.is_some())
     }
 
-    /// Drops what protects or counts nothing any more: expired claims, and periods over for
-    /// more than a day (D1 has them).
+    /// Drops what protects or counts nothing any more: expired claims and key bindings, and
+    /// periods over for more than a day (D1 has them).
     pub fn purge(&self, now: Timestamp) -> ApiResult<()> {
-        self.exec(
-            PURGE_EXPIRED_CLAIMS,
-            &[Timestamp(now.0 - IDEMPOTENCY_WINDOW_SECS).to_rfc3339().into()],
-        )?;
+        let expired_before = Timestamp(now.0 - IDEMPOTENCY_WINDOW_SECS).to_rfc3339();
+        self.exec(PURGE_EXPIRED_CLAIMS, &[expired_before.as_str().into()])?;
+        self.exec(PURGE_EXPIRED_KEY_OWNERS, &[expired_before.into()])?;
         self.exec(PURGE_ENDED_PERIODS, &[Timestamp(now.0 - 86_400).to_rfc3339().into()])?;
         self.exec(PURGE_ENDED_PERIOD_USERS, &[])
     }

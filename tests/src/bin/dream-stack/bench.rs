@@ -103,13 +103,15 @@ pub async fn run() -> Result<ExitCode, String> {
 
     println!(
         "\nWhere requests are counted: in D1 (the previous design: every count a write to the one\n\
-         database) or in the usage counters (a Durable Object per project and mode), with X-User-Plan:\n"
+         database) or in the usage counters (a Durable Object per project and mode, or an operator's\n\
+         split of one project among 4), with X-User-Plan:\n"
     );
     header();
     for (name, f) in [
         ("1 project, D1 (JS)", &scaling.d1_one),
         ("1 project, counters (JS)", &js),
         ("1 project, counters (Rust)", &rust),
+        ("1 project, 4 counters (Rust)", &scaling.split_rust),
         ("50 projects, D1 (JS)", &scaling.d1_many),
         ("50 projects, counters (JS)", &scaling.counters_many_js),
         ("50 projects, counters (Rust)", &scaling.counters_many_rust),
@@ -178,6 +180,8 @@ struct Scaling {
     d1_many: Figures,
     counters_many_js: Figures,
     counters_many_rust: Figures,
+    /// One project whose users an operator split among four counters.
+    split_rust: Figures,
 }
 
 struct Measured {
@@ -210,6 +214,12 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         projects.push(journey::create_project(&developer, journey::saas_body(&format!("Bench {i}"), &tiers)).await?);
     }
     let project = &projects[0];
+    let split = journey::create_project(
+        &developer,
+        journey::saas_body("Bench split", &[("free", Some(1_000_000_000), 0.0)]),
+    )
+    .await?;
+    journey::split_usage_counters(&env, &split, 4).await?;
     // The tables the previous design kept in D1, for the baseline's counting in D1.
     let state = stack.config.state_dir.display().to_string();
     e2e::stack::run_wrangler(&[
@@ -274,6 +284,7 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         d1_one: script("wrk-usage-d1.lua", one, "free", "d1")?,
         d1_many: script("wrk-usage-d1-many.lua", &projects, "free", "d1")?,
         counters_many: script("wrk-usage-many.lua", &projects, "free", "counters")?,
+        split: script("wrk-usage-split.lua", std::slice::from_ref(&split), "free", "counters")?,
     };
     let throughput = measure(stack, &scripts).await?;
     let with_plan = &scripts.with_plan;
@@ -328,6 +339,7 @@ struct Scripts {
     d1_one: std::path::PathBuf,
     d1_many: std::path::PathBuf,
     counters_many: std::path::PathBuf,
+    split: std::path::PathBuf,
 }
 
 async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String> {
@@ -340,6 +352,7 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
         (&rust_url, &scripts.counters_many),
         (&js_url, &scripts.counters_many),
         (&js_url, &scripts.d1_many),
+        (&rust_url, &scripts.split),
     ] {
         wrk(url, script, WARMUP_SECS).await?;
     }
@@ -354,6 +367,7 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
         (&js_url, &scripts.d1_many),
         (&js_url, &scripts.counters_many),
         (&rust_url, &scripts.counters_many),
+        (&rust_url, &scripts.split),
     ] {
         runs.push(wrk(url, script, DURATION_SECS).await?);
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -367,7 +381,8 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
         d1_many,
         counters_many_js,
         counters_many_rust,
-    ] = <[Figures; 8]>::try_from(runs).map_err(|_| "eight runs expected")?;
+        split_rust,
+    ] = <[Figures; 9]>::try_from(runs).map_err(|_| "nine runs expected")?;
     Ok(Throughput {
         rust,
         rust_no_plan,
@@ -378,6 +393,7 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
             d1_many,
             counters_many_js,
             counters_many_rust,
+            split_rust,
         },
     })
 }

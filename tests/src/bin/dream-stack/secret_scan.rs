@@ -19,6 +19,7 @@ pub fn scan(base: &Path, secrets: &StackSecrets) -> (usize, Vec<String>) {
         ("the platform's Stripe live key", local_keys::STRIPE_LIVE_KEY),
         ("the developers' Clerk key", local_keys::CLERK_SECRET_KEY),
         ("the end users' Clerk key", local_keys::CLERK_END_USER_SECRET_KEY),
+        ("the operators' token", local_keys::OPERATOR_TOKEN),
         ("the platform webhook secret", &secrets.platform_webhook),
         ("the Connect webhook secret", &secrets.connect_webhook),
         ("the OAuth state secret", &secrets.oauth_state),

@@ -43,6 +43,7 @@ fn dev_env() -> TestEnv {
         connect_webhook_secret: String::new(),
         dashboard: format!("http://localhost:{DEV_DASHBOARD_PORT}"),
         api_multi_without_kv: None,
+        state_dir: e2e::stack::repo_root().join(".dev/state").display().to_string(),
     }
 }
 

@@ -1,13 +1,16 @@
-//! Usage counters: where requests are counted. One Durable Object with SQLite storage per
-//! project and mode (named by the publishable key, so test and live never share one; the name
-//! has room for user shards, see [`SHARDS_PER_PROJECT`]), each the only writer of its rows:
-//! counting scales with the number of projects instead of sharing one D1 writer among every
-//! tenant (docs/design.md, "Usage counters").
+//! Usage counters: where requests are counted. Durable Objects with SQLite storage, one per
+//! project and mode, or for a very hot project several, each holding a share of its users
+//! ([`layout`]); named by the publishable key, so test and live never share one. Each is the
+//! only writer of its rows: counting scales with the number of projects, and with a hot
+//! project's users, instead of sharing one D1 writer among every tenant (docs/design.md,
+//! "Usage counters").
 //!
 //! The object runs the statements of `repo::usage` against its own storage, one request at a
 //! time, and copies the rows it changed to D1 on an alarm a few seconds later, in batches: D1
 //! stays the record the dashboard reads, at one batch per counter per interval instead of one
 //! write per request. `api-multi` declares the Durable Object class and hands its events here.
+
+pub mod layout;
 
 use std::cell::Cell;
 
@@ -26,31 +29,46 @@ use crate::{
 /// The Durable Object namespace binding (wrangler/api-multi.toml).
 pub const COUNTER_BINDING: &str = "USAGE_COUNTERS";
 
-/// Counters per project. One object takes about 1,000 requests a second (Cloudflare's soft
-/// limit), ten times a project's rate limit (`ratelimit::PROJECT_LIMIT`), so one is enough; and
-/// with one, an Idempotency-Key is checked against every user of the project (a key reused for
-/// another user is a 409). Raising both limits for a very hot project means more shards: users
-/// are spread by a hash of their id, each shard admits its share of the users bound, and an
-/// Idempotency-Key becomes scoped to its shard (docs/design.md, "Usage counters").
-pub const SHARDS_PER_PROJECT: u64 = 1;
-
 /// How long a counted row waits before it is copied to D1 (the dashboard's lag).
 pub const FLUSH_DELAY_MS: i64 = 2_000;
 
 const ORIGIN: &str = "https://usage-counter";
 
-/// The counter holding a user's rows: `{publishableKey}/{shard}`.
-pub fn counter_name(project: &Project, user_id: &str) -> String {
-    format!(
-        "{}/{}",
-        project.publishable_key.as_str(),
-        shard(user_id, SHARDS_PER_PROJECT)
-    )
+/// The counter holding a user's rows in the request's period: `{publishableKey}/0` while the
+/// project has one counter, `{publishableKey}/{shards}/{shard}` with more, so a new layout
+/// starts on fresh objects.
+pub fn counter_name(project: &Project, request: &CountRequest) -> String {
+    shard_name(project, request.shards, &request.user_id)
+}
+
+/// With several counters, an Idempotency-Key is bound to its first user in the counter its
+/// own hash picks, so a key reused for another user is a 409 whichever counters the two
+/// users count in (with one counter, its claims already say so).
+pub fn key_directory_name(project: &Project, request: &CountRequest) -> Option<String> {
+    let key = request.idempotency_key.as_deref().filter(|_| request.shards > 1)?;
+    Some(shard_name(project, request.shards, key))
+}
+
+fn shard_name(project: &Project, shards: u32, hashed: &str) -> String {
+    let pk = project.publishable_key.as_str();
+    match shards {
+        0 | 1 => format!("{pk}/0"),
+        n => format!("{pk}/{n}/{}", shard(hashed, u64::from(n))),
+    }
 }
 
 /// Stable across releases and platforms: a user must never change counter mid-period.
-fn shard(user_id: &str, shards: u64) -> u64 {
-    fnv1a(user_id.as_bytes()) % shards
+fn shard(hashed: &str, shards: u64) -> u64 {
+    fnv1a(hashed.as_bytes()) % shards
+}
+
+/// The project limiter's key for a user: a project with several counters has a rate limit
+/// per counter, so its allowance grows with them (`ratelimit::PROJECT_LIMIT`).
+pub fn rate_limit_key(project: &Project, shards: u32, user_id: &str) -> String {
+    match shards {
+        0 | 1 => project.publishable_key.as_str().to_owned(),
+        _ => shard_name(project, shards, user_id),
+    }
 }
 
 /// 64-bit FNV-1a.
@@ -61,8 +79,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// Each counter admits its share of the project's distinct users per period.
-pub fn users_bound_per_counter(project_bound: u64) -> u64 {
-    project_bound.div_ceil(SHARDS_PER_PROJECT)
+pub fn users_bound_per_counter(project_bound: u64, shards: u32) -> u64 {
+    project_bound.div_ceil(u64::from(shards.max(1)))
 }
 
 #[derive(Serialize)]
@@ -93,25 +111,38 @@ impl Counters {
             .map_err(|e| ApiError::internal(format!("Durable Object binding `{COUNTER_BINDING}`: {e}")))
     }
 
+    /// Counts in the user's counter; with several counters and an Idempotency-Key, binds the
+    /// key to the user first (in its directory counter, unless that is the user's own, which
+    /// binds it in the same call).
     pub async fn count(&self, project: &Project, request: &CountRequest) -> ApiResult<CountOutcome> {
-        self.call("count", project, request).await
+        let name = counter_name(project, request);
+        if let Some(directory) = key_directory_name(project, request).filter(|d| *d != name) {
+            self.call::<()>(&directory, "bind-key", project, request).await?;
+        }
+        self.call(&name, "count", project, request).await
     }
 
     /// The user's count in the request's period, without counting.
     pub async fn usage(&self, project: &Project, request: &CountRequest) -> ApiResult<u64> {
-        self.call("usage", project, request).await
+        self.call(&counter_name(project, request), "usage", project, request)
+            .await
     }
 
-    async fn call<T: DeserializeOwned>(&self, op: &str, project: &Project, request: &CountRequest) -> ApiResult<T> {
-        let name = counter_name(project, &request.user_id);
+    async fn call<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        op: &str,
+        project: &Project,
+        request: &CountRequest,
+    ) -> ApiResult<T> {
         let body = serde_json::to_string(&CallRef { project, request })?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
-        let stub = self.0.get_by_name(&name)?;
+        let stub = self.0.get_by_name(name)?;
         let mut response = stub
             .fetch_with_request(Request::new_with_init(&format!("{ORIGIN}/{op}"), &init)?)
             .await
-            .map_err(|e| unavailable(&name, e))?;
+            .map_err(|e| unavailable(name, e))?;
         let text = response.text().await?;
         match response.status_code() {
             200 => Ok(serde_json::from_str(&text)?),
@@ -136,6 +167,15 @@ fn unavailable(name: &str, cause: worker::Error) -> ApiError {
         "Usage counting is briefly unavailable; retry shortly with the same Idempotency-Key",
     )
     .with_retry_after(1)
+}
+
+/// A call must be for a user (or an Idempotency-Key) this object holds: the name is the
+/// project, the layout and the shard.
+fn misrouted(name: Option<String>) -> ApiError {
+    ApiError::internal(format!(
+        "counter {} was sent a call for another project or shard",
+        name.unwrap_or_default()
+    ))
 }
 
 /// The Durable Object's side.
@@ -183,7 +223,22 @@ impl Counter {
     async fn serve(&self, mut req: Request) -> ApiResult<serde_json::Value> {
         let op = req.path();
         let call: Call = req.json().await?;
-        self.check_name(&call)?;
+        let name = self.state.id().name();
+        let holds = |expected: Option<String>| name.is_none() || name == expected;
+        let is_key_directory = holds(key_directory_name(&call.project, &call.request));
+        if op == "/bind-key" {
+            if !is_key_directory {
+                return Err(misrouted(name));
+            }
+            let key = call.request.idempotency_key.as_deref().unwrap_or_default();
+            self.store()?.bind_key(&call.project, &call.request, key)?;
+            // Only the flush alarm purges expired bindings, and a counter may only ever bind.
+            self.schedule_flush().await?;
+            return Ok(serde_json::Value::Null);
+        }
+        if !holds(Some(counter_name(&call.project, &call.request))) {
+            return Err(misrouted(name));
+        }
         self.seed(&call).await?;
         let store = self.store()?;
         // Rows counted before the host restarted wait for a flush even if no alarm survived.
@@ -192,6 +247,12 @@ impl Counter {
         }
         Ok(match op.as_str() {
             "/count" => {
+                if let Some(key) = call.request.idempotency_key.as_deref()
+                    && call.request.shards > 1
+                    && is_key_directory
+                {
+                    store.bind_key(&call.project, &call.request, key)?;
+                }
                 let outcome = store.count(&call.project, &call.request)?;
                 // The count is committed: failing the request now would invite a retry that
                 // counts again. A flush not scheduled here is scheduled by the next call.
@@ -205,16 +266,6 @@ impl Counter {
             "/usage" => serde_json::to_value(store.usage_count(&call.project, &call.request)?)?,
             _ => return Err(ApiError::not_found(format!("no counter operation {op}"))),
         })
-    }
-
-    /// A call must be for a user this object holds: the name is the project and the shard.
-    fn check_name(&self, call: &Call) -> ApiResult<()> {
-        match self.state.id().name() {
-            Some(name) if name != counter_name(&call.project, &call.request.user_id) => Err(ApiError::internal(
-                format!("counter {name} was sent a call for another project or shard"),
-            )),
-            _ => Ok(()),
-        }
     }
 
     /// A period that began before this counter existed may have rows in D1 only (counted
@@ -302,6 +353,8 @@ mod tests {
     use crate::{
         keys::KeyPair,
         mode::{Mode, ProjectType},
+        period::{BillingPeriod, Timestamp},
+        tier::UsageLimit,
     };
 
     fn project(mode: Mode) -> Project {
@@ -312,12 +365,36 @@ mod tests {
         }
     }
 
+    fn request(user_id: &str, shards: u32, key: Option<&str>) -> CountRequest {
+        let now = Timestamp(1_796_000_000);
+        CountRequest {
+            user_id: user_id.to_owned(),
+            plan: "free".to_owned(),
+            limit: UsageLimit::limited(10),
+            period: BillingPeriod::calendar_month(now),
+            now,
+            idempotency_key: key.map(str::to_owned),
+            request_id: "req_1".to_owned(),
+            users_bound: None,
+            shards,
+        }
+    }
+
     #[test]
     fn a_user_always_has_the_same_counter_and_projects_and_modes_never_share_one() {
         let (test, live) = (project(Mode::Test), project(Mode::Live));
-        assert_eq!(counter_name(&test, "user_1"), counter_name(&test, "user_1"));
-        assert_ne!(counter_name(&test, "user_1"), counter_name(&live, "user_1"));
-        assert!(counter_name(&test, "user_1").starts_with(test.publishable_key.as_str()));
+        let user_1 = request("user_1", 1, None);
+        assert_eq!(counter_name(&test, &user_1), counter_name(&test, &user_1));
+        assert_ne!(counter_name(&test, &user_1), counter_name(&live, &user_1));
+        // One counter keeps the name counters had before layouts: `{pk}/0`.
+        assert_eq!(
+            counter_name(&test, &user_1),
+            format!("{}/0", test.publishable_key.as_str())
+        );
+        assert_eq!(
+            counter_name(&test, &request("user_1", 4, None)),
+            format!("{}/4/{}", test.publishable_key.as_str(), shard("user_1", 4))
+        );
         // Pinned to FNV-1a's published test vectors: a change of hash would move every user to
         // a fresh counter mid-period.
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
@@ -336,10 +413,30 @@ mod tests {
             per_shard[shard(&format!("user_{i}"), 4) as usize] += 1;
         }
         assert!(per_shard.iter().all(|&n| (2_300..2_700).contains(&n)), "{per_shard:?}");
+        assert_eq!(users_bound_per_counter(50_000, 1), 50_000);
+        assert_eq!(users_bound_per_counter(50_000, 4), 12_500);
         assert_eq!(
-            users_bound_per_counter(50_000) * SHARDS_PER_PROJECT,
-            50_000,
-            "the shards admit the whole bound between them"
+            users_bound_per_counter(50_000, 3) * 3,
+            50_001,
+            "the shards admit at least the bound"
+        );
+    }
+
+    #[test]
+    fn a_key_has_a_directory_only_among_several_counters_and_the_rate_limit_grows_with_them() {
+        let p = project(Mode::Test);
+        assert_eq!(key_directory_name(&p, &request("u", 1, Some("k"))), None);
+        assert_eq!(key_directory_name(&p, &request("u", 4, None)), None);
+        let pk = p.publishable_key.as_str();
+        // The directory depends on the key, not on the user.
+        let a = key_directory_name(&p, &request("user_a", 4, Some("retry-1")));
+        let b = key_directory_name(&p, &request("user_b", 4, Some("retry-1")));
+        assert_eq!(a, b);
+        assert_eq!(a, Some(format!("{pk}/4/{}", shard("retry-1", 4))));
+        assert_eq!(rate_limit_key(&p, 1, "user_a"), pk);
+        assert_eq!(
+            rate_limit_key(&p, 4, "user_a"),
+            counter_name(&p, &request("user_a", 4, None))
         );
     }
 }

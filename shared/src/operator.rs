@@ -1,0 +1,112 @@
+//! What the platform's operators (not developers) may do: today, give a very hot project more
+//! usage counters. Served by oauth-api, which can evict api-multi's cached projects.
+//! Authenticated by `Authorization: Bearer <operator token>`, checked against its SHA-256 in
+//! the `OPERATOR_TOKEN_SHA256` setting, so the token itself is in no configuration file;
+//! without the setting, operator routes answer 404.
+
+use axum::http::{HeaderMap, header};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use worker::Env;
+
+use crate::{
+    cache::{self, Cache},
+    config,
+    counter::layout::{CounterLayout, LayoutChange},
+    error::{ApiError, ApiResult},
+    keys::PublishableKey,
+    period::Timestamp,
+    repo::Database,
+};
+
+pub const OPERATOR_TOKEN_HASH_SETTING: &str = "OPERATOR_TOKEN_SHA256";
+
+/// Refuses anyone but an operator. A deployment without the setting has no operator routes.
+pub fn authenticate(env: &Env, headers: &HeaderMap) -> ApiResult<()> {
+    let expected =
+        config::optional(env, OPERATOR_TOKEN_HASH_SETTING).ok_or_else(|| ApiError::not_found("No such route"))?;
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::unauthorized("Send `Authorization: Bearer <operator token>`"))?;
+    // Comparing digests, not tokens: the time taken says nothing about the token.
+    if hex::encode(Sha256::digest(token.trim().as_bytes())) != expected.trim().to_ascii_lowercase() {
+        return Err(ApiError::unauthorized("Wrong operator token"));
+    }
+    Ok(())
+}
+
+/// `PUT /operator/usage-counters`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UsageCountersRequest {
+    /// The project and mode (`pk_test_…` or `pk_live_…`).
+    pub publishable_key: String,
+    /// Counters to share the project's users among, 1 to 64.
+    pub shards: u32,
+    /// Apply to every period, including running ones: only for a project that has counted
+    /// nothing yet (409 otherwise). Without it, the change applies to periods that start from
+    /// `CHANGE_DELAY_SECS` from now.
+    #[serde(default)]
+    pub immediately: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UsageCounters {
+    pub publishable_key: String,
+    /// Counters the periods starting now are split among.
+    pub shards_now: u32,
+    /// Every change in force, oldest first: periods starting at or after `fromSecs` use `shards`.
+    pub layout: Vec<LayoutChange>,
+}
+
+impl UsageCountersRequest {
+    /// Parsed only once the caller is known to be an operator.
+    pub fn parse(body: &[u8]) -> ApiResult<Self> {
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))
+    }
+}
+
+impl UsageCounters {
+    fn of(publishable_key: &PublishableKey, layout: &CounterLayout, now: Timestamp) -> Self {
+        Self {
+            publishable_key: publishable_key.as_str().to_owned(),
+            shards_now: layout.shards_for(now),
+            layout: layout.changes().to_vec(),
+        }
+    }
+}
+
+/// Changes a project's usage counter layout and evicts api-multi's cached copy of it.
+pub async fn set_usage_counters(env: &Env, request: &UsageCountersRequest, now: Timestamp) -> ApiResult<UsageCounters> {
+    let key = PublishableKey::parse(&request.publishable_key)
+        .map_err(|e| ApiError::invalid_request(format!("publishableKey: {e}")))?;
+    let db = Database::from_env(env)?;
+    let stored = db
+        .counter_layout(&key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No project has this publishable key"))?;
+    let layout = stored.layout.change(request.shards, now, request.immediately)?;
+    if !db
+        .set_counter_layout(&key, &stored, &layout, request.immediately, now)
+        .await?
+    {
+        return Err(if request.immediately {
+            ApiError::conflict(
+                "This project has counted usage already (or was changed meanwhile): \
+                 omit `immediately` to apply the change to periods that start later",
+            )
+        } else {
+            ApiError::conflict("The project's counters were changed meanwhile; read them and retry")
+        });
+    }
+    let kv = Cache::from_env(env, cache::TOKENS_KV);
+    for hash in &stored.key_hashes {
+        kv.delete(&cache::secret_key_entry(hash)).await;
+    }
+    Ok(UsageCounters::of(&key, &layout, now))
+}
