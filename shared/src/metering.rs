@@ -225,11 +225,18 @@ pub async fn record_usage(
             .with_detail("usage", UsageReport::new(count, tier, &period))),
         CountOutcome::TooManyUsers => {
             let bound = users_per_period(auth.scope.project().publishable_key.mode());
+            let counted = match request.shards {
+                1 => format!("This project has counted {bound} distinct users this billing period, the most it may"),
+                shards => format!(
+                    "This project's users are split among {shards} usage counters, and this user's has counted \
+                     its share ({}) of the {bound} distinct users a project may count this billing period",
+                    request.users_bound.unwrap_or_default()
+                ),
+            };
             Err(ApiError::new(
                 ErrorCode::QuotaExceeded,
                 format!(
-                    "This project has counted {bound} distinct users this billing period, the most it may; \
-                     users it already counted keep working, new X-User-Id values are refused until the period ends"
+                    "{counted}; users it already counted keep working, new X-User-Id values are refused until the period ends"
                 ),
             )
             .with_detail("usersPerPeriod", bound))

@@ -12,9 +12,10 @@ use e2e::{
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use shared::{
-    counter::{counter_name, key_directory_name},
+    counter::{counter_name, key_directory_name, users_bound_per_counter},
     keys::PublishableKey,
-    mode::ProjectType,
+    metering::users_per_period,
+    mode::{Mode, ProjectType},
     period::{BillingPeriod, Timestamp},
     repo::{Project, usage::CountRequest},
     tier::UsageLimit,
@@ -284,4 +285,57 @@ async fn a_project_split_among_four_counters_keeps_every_guarantee_of_one() {
     assert_eq!((pending.status, pending.error_code()), (409, "conflict"));
     let at_limit = api.track(&[("authorization", &bearer), ("x-user-id", &users[0])]).await;
     assert_eq!((at_limit.status, at_limit.error_code()), (429, "limit_reached"));
+}
+
+/// The users bound, reached for real: 50,000 distinct users in test mode would take a quarter of
+/// an hour here, but a project split among 64 counters lets each admit its share (782), and
+/// users can be picked that all land in one counter.
+#[tokio::test]
+async fn a_counter_full_of_users_refuses_new_ones_and_keeps_counting_the_known_ones() {
+    let env = TestEnv::get();
+    let api = MeteredApi::new(&env);
+    let (_, project) = saas_project(&env, &[("free", Some(5), 0.0)]).await;
+    e2e::journey::split_usage_counters(&env, &project, 64).await.unwrap();
+    let bound = users_per_period(Mode::Test);
+    let share = users_bound_per_counter(bound, 64);
+    let full = counter_of(&project, 64, "bound_user_0");
+    let (mut same, mut elsewhere) = (Vec::new(), None);
+    for i in 0.. {
+        let user = format!("bound_user_{i}");
+        if counter_of(&project, 64, &user) == full {
+            same.push(user);
+        } else if elsewhere.is_none() {
+            elsewhere = Some(user);
+        }
+        if same.len() as u64 == share + 1 {
+            break;
+        }
+    }
+    let bearer = project.bearer();
+    let track = |user: String| {
+        let (api, bearer) = (api.clone(), bearer.clone());
+        async move { api.track(&[("authorization", &bearer), ("x-user-id", &user)]).await }
+    };
+    let newcomer = same.pop().unwrap();
+    for chunk in same.chunks(20) {
+        for reply in join_all(chunk.iter().cloned().map(track)).await {
+            assert_eq!(reply.status, 200, "{:?}", reply.body);
+        }
+    }
+    let refused = track(newcomer.clone()).await;
+    assert_eq!((refused.status, refused.error_code()), (403, "quota_exceeded"));
+    assert_eq!(refused.body["usersPerPeriod"], bound);
+    let message = refused.body["error"].as_str().unwrap();
+    assert!(message.contains(&format!("its share ({share})")), "{message}");
+    let again = track(newcomer).await;
+    assert_eq!(again.status, 403, "still refused: {:?}", again.body);
+
+    let known = track(same[0].clone()).await;
+    assert_eq!((known.status, known.body["usage"]["count"].as_u64()), (200, Some(2)));
+    let other_counter = track(elsewhere.unwrap()).await;
+    assert_eq!(
+        other_counter.status, 200,
+        "other counters still admit users: {:?}",
+        other_counter.body
+    );
 }
