@@ -7,7 +7,7 @@ mod projects;
 
 use axum::{
     Router,
-    routing::{get, post, put},
+    routing::{get, post},
 };
 use tower_service::Service;
 use worker::{Context, Env, HttpRequest, event};
@@ -33,7 +33,10 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/tiers/add", post(projects::add_tier))
         .route("/promote-to-live", post(projects::promote))
         .route("/rotate-key", post(projects::rotate_key))
-        .route("/operator/usage-counters", put(operator::usage_counters));
+        .route(
+            "/operator/usage-counters",
+            get(operator::show_usage_counters).put(operator::usage_counters),
+        );
     let mut app = shared::http::app("oauth-api", routes, env, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

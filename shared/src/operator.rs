@@ -81,15 +81,33 @@ impl UsageCounters {
     }
 }
 
-/// Changes a project's usage counter layout and evicts api-multi's cached copy of it.
-pub async fn set_usage_counters(env: &Env, request: &UsageCountersRequest, now: Timestamp) -> ApiResult<UsageCounters> {
-    let key = PublishableKey::parse(&request.publishable_key)
-        .map_err(|e| ApiError::invalid_request(format!("publishableKey: {e}")))?;
-    let db = Database::from_env(env)?;
-    let stored = db
+/// `GET /operator/usage-counters?publishableKey=`: what a change would start from.
+pub async fn usage_counters(env: &Env, query: Option<&str>, now: Timestamp) -> ApiResult<UsageCounters> {
+    let raw = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(name, _)| name == "publishableKey")
+        .map(|(_, value)| value.into_owned())
+        .ok_or_else(|| ApiError::invalid_request("Missing publishableKey query parameter"))?;
+    let key = parse_key(&raw)?;
+    let stored = Database::from_env(env)?
         .counter_layout(&key)
         .await?
-        .ok_or_else(|| ApiError::not_found("No project has this publishable key"))?;
+        .ok_or_else(no_project)?;
+    Ok(UsageCounters::of(&key, &stored.layout, now))
+}
+
+fn parse_key(raw: &str) -> ApiResult<PublishableKey> {
+    PublishableKey::parse(raw).map_err(|e| ApiError::invalid_request(format!("publishableKey: {e}")))
+}
+
+fn no_project() -> ApiError {
+    ApiError::not_found("No project has this publishable key")
+}
+
+/// Changes a project's usage counter layout and evicts api-multi's cached copy of it.
+pub async fn set_usage_counters(env: &Env, request: &UsageCountersRequest, now: Timestamp) -> ApiResult<UsageCounters> {
+    let key = parse_key(&request.publishable_key)?;
+    let db = Database::from_env(env)?;
+    let stored = db.counter_layout(&key).await?.ok_or_else(no_project)?;
     let layout = stored.layout.change(request.shards, now, request.immediately)?;
     if !db
         .set_counter_layout(&key, &stored, &layout, request.immediately, now)

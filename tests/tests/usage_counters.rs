@@ -160,10 +160,30 @@ async fn a_project_split_among_four_counters_keeps_every_guarantee_of_one() {
         .usage(&[("authorization", &bearer), ("x-user-id", "hot_user_0")])
         .await;
     assert_eq!(before.status, 200, "{:?}", before.body);
+    let shown = |token: Option<&'static str>| {
+        let url = format!(
+            "{}/operator/usage-counters?publishableKey={}",
+            env.oauth_api, project.publishable_key
+        );
+        async move {
+            let mut req = e2e::client().get(url);
+            if let Some(token) = token {
+                req = req.bearer_auth(token);
+            }
+            Reply::from(req.send().await.expect("GET /operator/usage-counters")).await
+        }
+    };
+    assert_eq!(shown(None).await.status, 401);
+    let one = shown(Some(OPERATOR_TOKEN)).await;
+    assert_eq!(
+        (one.status, &one.body["shardsNow"], &one.body["layout"]),
+        (200, &json!(1), &json!([]))
+    );
     let split = set(4, true).await;
     assert_eq!(split.status, 200, "{:?}", split.body);
     assert_eq!(split.body["shardsNow"], 4);
     assert_eq!(split.body["layout"], json!([{"fromSecs": 0, "shards": 4}]));
+    assert_eq!(shown(Some(OPERATOR_TOKEN)).await.body, split.body);
 
     let users: Vec<String> = (0..8).map(|i| format!("hot_user_{i}")).collect();
     let mut counters: Vec<String> = users.iter().map(|u| counter_of(&project, 4, u)).collect();
@@ -281,6 +301,7 @@ async fn a_project_split_among_four_counters_keeps_every_guarantee_of_one() {
     let from = later.body["layout"][1]["fromSecs"].as_i64().unwrap();
     assert!(from > now().0 + 60, "applies once every cache knows it: {from}");
     assert_eq!(later.body["layout"][1]["shards"], 8);
+    assert_eq!(shown(Some(OPERATOR_TOKEN)).await.body, later.body);
     let pending = set(16, false).await;
     assert_eq!((pending.status, pending.error_code()), (409, "conflict"));
     let at_limit = api.track(&[("authorization", &bearer), ("x-user-id", &users[0])]).await;

@@ -492,7 +492,7 @@ fn serve_asset() {}
 #[openapi(
     paths(
         authorize, connect_callback, create_project, list_tiers, update_tier, delete_tier, add_tier,
-        promote_to_live, rotate_key, set_usage_counters, health
+        promote_to_live, rotate_key, show_usage_counters, set_usage_counters, health
     ),
     tags(
         (name = "connect", description = "Linking the developer's Stripe account"),
@@ -621,6 +621,19 @@ fn promote_to_live() {}
     security(("developerSession" = []))
 )]
 fn rotate_key() {}
+
+/// How many usage counters share a project's users, period by period.
+#[utoipa::path(
+    get, path = "/operator/usage-counters", tag = "operators", operation_id = "getUsageCounters",
+    params(("publishableKey" = String, Query, description = "The project and mode")),
+    responses(
+        (status = 200, description = "The project's counters", body = crate::operator::UsageCounters),
+        (status = 401, description = "unauthorized: no or a wrong operator token", body = ErrorBody),
+        (status = 404, description = "not_found: no such project (or no operator access on this deployment)", body = ErrorBody)
+    ),
+    security(("operatorToken" = []))
+)]
+fn show_usage_counters() {}
 
 /// How many usage counters share a very hot project's users. A change applies to billing
 /// periods starting two minutes from now and later (each period keeps its counters), or, with

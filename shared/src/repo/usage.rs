@@ -225,8 +225,14 @@ pub struct CountRequest {
     pub request_id: String,
     /// The most distinct users this counter may count in one period (`None`: no bound).
     pub users_bound: Option<u64>,
-    /// How many counters share the project's users in this period (`counter::layout`).
+    /// How many counters share the project's users in this period (`counter::layout`). A
+    /// caller of the previous release (a deploy in progress) sends none: one counter.
+    #[serde(default = "one_counter")]
     pub shards: u32,
+}
+
+fn one_counter() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
