@@ -35,8 +35,9 @@ pub const FLUSH_DELAY_MS: i64 = 2_000;
 const ORIGIN: &str = "https://usage-counter";
 
 /// The counter holding a user's rows in the request's period: `{publishableKey}/0` while the
-/// project has one counter, `{publishableKey}/{shards}/{shard}` with more, so a new layout
-/// starts on fresh objects.
+/// project has one counter (the name it always had), `{publishableKey}/{shards}/{shard}` with
+/// more. A layout applies only to periods no counter has seen yet, so reusing a name of an
+/// earlier layout with as many counters finds no rows of those periods.
 pub fn counter_name(project: &Project, request: &CountRequest) -> String {
     shard_name(project, request.shards, &request.user_id)
 }
