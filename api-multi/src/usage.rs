@@ -29,8 +29,13 @@ pub async fn track(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let usage_headers = UsageHeaders::parse(&headers)?;
-    let shards = auth.config.counter_layout.shards_for(period::now());
-    enforce_usage_rate(&env, auth.scope.project(), shards, &usage_headers.user_id).await?;
+    enforce_usage_rate(
+        &env,
+        auth.scope.project(),
+        &auth.config.counter_layout,
+        &usage_headers.user_id,
+    )
+    .await?;
     let counters = Counters::from_env(&env)?;
     let recorded = metering::record_usage(&auth, &counters, &usage_headers, period::now(), &request_id.0).await?;
     let mut response = Json(UsageResponse {
@@ -50,8 +55,13 @@ pub async fn track(
 #[worker::send]
 pub async fn report(State(env): State<Env>, auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<UsageResponse>> {
     let usage_headers = UsageHeaders::parse(&headers)?;
-    let shards = auth.config.counter_layout.shards_for(period::now());
-    enforce_project_rate(&env, auth.scope.project(), shards, &usage_headers.user_id).await?;
+    enforce_project_rate(
+        &env,
+        auth.scope.project(),
+        &auth.config.counter_layout,
+        &usage_headers.user_id,
+    )
+    .await?;
     let usage = metering::current_usage(&auth, &Counters::from_env(&env)?, &usage_headers, period::now()).await?;
     Ok(Json(UsageResponse { success: true, usage }))
 }

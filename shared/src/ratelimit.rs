@@ -6,6 +6,7 @@
 use worker::{Env, send::SendFuture};
 
 use crate::{
+    counter::layout::CounterLayout,
     error::{ApiError, ApiResult, ErrorCode},
     repo::Project,
 };
@@ -38,11 +39,11 @@ pub const USER_LIMIT: Limit = Limit {
 };
 
 /// `POST /api/data`: the project's limit and the user's, asked together (they are independent,
-/// and each is a round trip on the hot path). `shards`: the project's counters now.
-pub async fn enforce_usage_rate(env: &Env, project: &Project, shards: u32, user_id: &str) -> ApiResult<()> {
+/// and each is a round trip on the hot path).
+pub async fn enforce_usage_rate(env: &Env, project: &Project, layout: &CounterLayout, user_id: &str) -> ApiResult<()> {
     let key = format!("{}:{user_id}", project.publishable_key.as_str());
     let (project_rate, user_rate) = futures_util::future::join(
-        enforce_project_rate(env, project, shards, user_id),
+        enforce_project_rate(env, project, layout, user_id),
         check(env, &USER_LIMIT, key, "for this user"),
     )
     .await;
@@ -51,8 +52,14 @@ pub async fn enforce_usage_rate(env: &Env, project: &Project, shards: u32, user_
 
 /// `GET /api/usage`: reads count against the project, not the user (a user at their burst
 /// limit can still see why).
-pub async fn enforce_project_rate(env: &Env, project: &Project, shards: u32, user_id: &str) -> ApiResult<()> {
-    let key = crate::counter::rate_limit_key(project, shards, user_id);
+pub async fn enforce_project_rate(
+    env: &Env,
+    project: &Project,
+    layout: &CounterLayout,
+    user_id: &str,
+) -> ApiResult<()> {
+    let shards_now = layout.shards_for(crate::period::now());
+    let key = crate::counter::rate_limit_key(project, shards_now, user_id);
     check(env, &PROJECT_LIMIT, key, "for this project").await
 }
 

@@ -1,5 +1,5 @@
 //! How many usage counters share one project's users, over time. A very hot project gets more
-//! than one (an operator raises it: `operator::set_usage_shards`), so its counting scales with
+//! than one (an operator raises it: `operator::set_usage_counters`), so its counting scales with
 //! its users. A user must never change counter in the middle of a period, or their count would
 //! start again from a stale copy: so a change applies only to periods that *start* after it,
 //! and late enough that every cached copy of the project knows it by then. A period keeps the
