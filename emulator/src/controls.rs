@@ -285,7 +285,7 @@ async fn release(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
     }
 }
 
-/// POST /_emulator/faults `{path, method?, kind: error|timeout|drop, count?, after?, delayMs?}`
+/// POST /_emulator/faults `{path, method?, kind: error|timeout|drop|delay, count?, after?, delayMs?}`
 async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Response {
     match serde_json::from_slice::<crate::faults::Fault>(&body) {
         Ok(fault) if !fault.path.is_empty() && fault.count > 0 => {
@@ -293,7 +293,7 @@ async fn add_fault(State(app): State<Arc<App>>, body: Bytes) -> Response {
             Json(json!({ "faults": app.faults.list() })).into_response()
         }
         Ok(_) => StripeError::invalid("`path` must not be empty and `count` must be at least 1.").into_response(),
-        Err(e) => StripeError::invalid(format!("Pass {{\"path\", \"kind\": \"error|timeout|drop\", \"count\"?, \"after\"?, \"method\"?, \"delayMs\"?}}: {e}")).into_response(),
+        Err(e) => StripeError::invalid(format!("Pass {{\"path\", \"kind\": \"error|timeout|drop|delay\", \"count\"?, \"after\"?, \"method\"?, \"delayMs\"?}}: {e}")).into_response(),
     }
 }
 

@@ -4,7 +4,12 @@
 //!
 //! - `error`: a 500 in the service's own error shape;
 //! - `timeout`: the answer comes after `delayMs` (longer than the caller waits);
-//! - `drop`: the connection dies before a complete answer (hyper may not even send the headers).
+//! - `drop`: the connection dies before a complete answer (hyper may not even send the headers);
+//! - `delay`: the real answer, after `delayMs` (a slow service that still works).
+//!
+//! KV is not the emulator's, but its faults are: the test stack's api-multi with a faulty KV
+//! reaches KV through a proxy worker (`tests/workers/faulty-kv`) that first asks
+//! `/kv/{get|put|delete}/{key}` here, so the same faults make KV fail or slow.
 //!
 //! With `"after": true` the request is carried out first and only its answer fails: the
 //! object exists, the caller does not know (the case idempotency keys are for).
@@ -30,6 +35,7 @@ pub enum Kind {
     Error,
     Timeout,
     Drop,
+    Delay,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -108,14 +114,21 @@ pub async fn inject(State(app): State<std::sync::Arc<crate::App>>, req: Request,
     let Some(fault) = app.faults.take(req.method().as_str(), &target, account) else {
         return next.run(req).await;
     };
+    if fault.kind == Kind::Delay {
+        tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+        return next.run(req).await;
+    }
     if fault.after {
         let _carried_out = next.run(req).await;
     }
+    failure(&fault, &path).await
+}
+
+async fn failure(fault: &Fault, path: &str) -> Response {
     match fault.kind {
-        Kind::Error => server_error(&path),
         Kind::Timeout => {
             tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
-            server_error(&path)
+            server_error(path)
         }
         Kind::Drop => {
             let broken = futures_util::stream::once(async {
@@ -127,7 +140,16 @@ pub async fn inject(State(app): State<std::sync::Arc<crate::App>>, req: Request,
                 .body(Body::from_stream(broken))
                 .expect("a response")
         }
+        Kind::Error | Kind::Delay => server_error(path),
     }
+}
+
+/// The KV fault point: answers every operation with 204 unless a fault says otherwise.
+pub fn kv_router() -> axum::Router<std::sync::Arc<crate::App>> {
+    axum::Router::new().route(
+        "/kv/{operation}/{*key}",
+        axum::routing::any(|| async { StatusCode::NO_CONTENT }),
+    )
 }
 
 fn server_error(path: &str) -> Response {

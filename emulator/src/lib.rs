@@ -236,6 +236,7 @@ pub fn router(app: Arc<App>) -> Router {
         .merge(stripe::router(app.clone()))
         .merge(clerk::router(app.clone()))
         .merge(controls::router(app.clone()))
+        .merge(faults::kv_router())
         .fallback(stripe::error::unknown_url)
         .layer(axum::middleware::from_fn_with_state(app.clone(), faults::inject))
         .with_state(app);

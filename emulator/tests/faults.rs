@@ -94,6 +94,17 @@ async fn a_timeout_answers_late_and_clerk_errors_in_clerks_shape() {
     assert_eq!(status, 500);
     assert!(started.elapsed().as_millis() >= 300);
 
+    // `delay` is slow but real: the price list still comes back.
+    emu.control(
+        "/_emulator/faults",
+        json!({"path": "/v1/prices", "kind": "delay", "delayMs": 300}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let (status, body) = emu.get("/v1/prices", SK_TEST, &[]).await;
+    assert_eq!((status, body["object"].as_str()), (200, Some("list")));
+    assert!(started.elapsed().as_millis() >= 300);
+
     emu.control("/_emulator/faults", json!({"path": "/clerk/", "kind": "error"}))
         .await;
     let (status, body) = emu
@@ -119,4 +130,20 @@ async fn a_timeout_answers_late_and_clerk_errors_in_clerks_shape() {
         emu.json(Method::GET, "/_emulator/faults", None).await.1["faults"],
         json!([])
     );
+}
+
+/// The KV fault point the faulty-KV proxy asks before each operation: 204 unless a fault fires.
+#[tokio::test]
+async fn the_kv_fault_point_answers_unless_a_fault_fires() {
+    let emu = Emu::start().await;
+    let probe = |key: &str| emu.http.get(emu.url(&format!("/kv/get/{key}"))).send();
+    assert_eq!(probe("secretkey:abc:project").await.unwrap().status(), 204);
+    emu.control(
+        "/_emulator/faults",
+        json!({"path": "/kv/get/secretkey:abc", "kind": "error"}),
+    )
+    .await;
+    assert_eq!(probe("secretkey:other:project").await.unwrap().status(), 204);
+    assert_eq!(probe("secretkey:abc:project").await.unwrap().status(), 500);
+    assert_eq!(probe("secretkey:abc:project").await.unwrap().status(), 204);
 }

@@ -14,7 +14,7 @@ use std::{
 
 use serde_json::{Value, json};
 
-use crate::{ENV_API_MULTI, ENV_API_MULTI_WITHOUT_KV, ENV_FRONT_AUTH_API, ENV_OAUTH_API};
+use crate::{ENV_API_MULTI, ENV_API_MULTI_FAULTY_KV, ENV_FRONT_AUTH_API, ENV_OAUTH_API};
 
 /// When set, each checked answer is appended there as `worker METHOD path status` (the
 /// launcher prints which documented operations no test reached).
@@ -33,7 +33,7 @@ fn documents() -> &'static [Document] {
     DOCS.get_or_init(|| {
         [
             ("api-multi", ENV_API_MULTI),
-            ("api-multi", ENV_API_MULTI_WITHOUT_KV),
+            ("api-multi", ENV_API_MULTI_FAULTY_KV),
             ("oauth-api", ENV_OAUTH_API),
             ("front-auth-api", ENV_FRONT_AUTH_API),
         ]

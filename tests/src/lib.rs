@@ -20,9 +20,10 @@ pub struct TestEnv {
     pub connect_webhook_secret: String,
     /// The dashboard's URL: its origin is what the workers allow (CORS, sessions' `azp`).
     pub dashboard: String,
-    /// api-multi once more, without its KV binding (a KV outage), on the same D1; the launcher
+    /// api-multi once more, on the same D1, counters and KV, but reaching KV through the
+    /// faulty-KV proxy (the emulator's faults on `/kv/...` make it fail or slow); the launcher
     /// starts it for the test run only.
-    pub api_multi_without_kv: Option<String>,
+    pub api_multi_faulty_kv: Option<String>,
     /// The stack's local state (D1, KV, R2 and the Durable Objects' storage), for tests that
     /// check where data landed.
     pub state_dir: String,
@@ -34,7 +35,7 @@ pub const ENV_FRONT_AUTH_API: &str = "DREAM_FRONT_AUTH_API_URL";
 pub const ENV_EMULATOR: &str = "DREAM_EMULATOR_URL";
 pub const ENV_CONNECT_WEBHOOK_SECRET: &str = "DREAM_CONNECT_WEBHOOK_SECRET";
 pub const ENV_DASHBOARD: &str = "DREAM_DASHBOARD_URL";
-pub const ENV_API_MULTI_WITHOUT_KV: &str = "DREAM_API_MULTI_WITHOUT_KV_URL";
+pub const ENV_API_MULTI_FAULTY_KV: &str = "DREAM_API_MULTI_FAULTY_KV_URL";
 pub const ENV_STATE_DIR: &str = "DREAM_STATE_DIR";
 
 impl TestEnv {
@@ -52,7 +53,7 @@ impl TestEnv {
             emulator: var(ENV_EMULATOR),
             connect_webhook_secret: var(ENV_CONNECT_WEBHOOK_SECRET),
             dashboard: var(ENV_DASHBOARD),
-            api_multi_without_kv: std::env::var(ENV_API_MULTI_WITHOUT_KV).ok(),
+            api_multi_faulty_kv: std::env::var(ENV_API_MULTI_FAULTY_KV).ok(),
             state_dir: var(ENV_STATE_DIR),
         }
     }
@@ -67,8 +68,8 @@ impl TestEnv {
             emulator: config.emulator.url(),
             connect_webhook_secret: stack.secrets.connect_webhook.clone(),
             dashboard: config.dashboard_url(),
-            api_multi_without_kv: (config.workers.iter())
-                .find(|w| w.name == "api-multi-no-kv")
+            api_multi_faulty_kv: (config.workers.iter())
+                .find(|w| w.name == stack::API_MULTI_FAULTY_KV)
                 .map(|w| format!("http://127.0.0.1:{}", w.port)),
             state_dir: config.state_dir.display().to_string(),
         }
@@ -85,8 +86,8 @@ impl TestEnv {
             (ENV_DASHBOARD, &self.dashboard),
             (ENV_STATE_DIR, &self.state_dir),
         ];
-        if let Some(url) = &self.api_multi_without_kv {
-            vars.push((ENV_API_MULTI_WITHOUT_KV, url));
+        if let Some(url) = &self.api_multi_faulty_kv {
+            vars.push((ENV_API_MULTI_FAULTY_KV, url));
         }
         vars
     }

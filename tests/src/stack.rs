@@ -28,6 +28,8 @@ pub struct WorkerSpec {
     pub port: u16,
     /// Extra `--var NAME:VALUE` (emulator URLs, local secrets, bench parameters).
     pub vars: BTreeMap<String, String>,
+    /// Configurations of workers run in the same process, reachable only through bindings.
+    pub companions: Vec<String>,
 }
 
 pub const WORKERS: [&str; 3] = ["api-multi", "oauth-api", "front-auth-api"];
@@ -96,6 +98,7 @@ impl StackConfig {
                     config: config_path(name),
                     port,
                     vars: BTreeMap::new(),
+                    companions: Vec::new(),
                 })
                 .collect(),
             dashboard_port,
@@ -162,11 +165,14 @@ impl StackConfig {
     }
 }
 
-/// api-multi's local configuration (the top level, not `[env.production]`) without its KV
-/// namespace, its relative paths made absolute so it can live in the stack's state directory.
-/// Its usage counters are the running api-multi's (found through the stack's dev registry):
-/// two processes never open one counter's storage.
-fn without_kv(config: &str) -> String {
+/// The stack's second api-multi, whose KV goes through the faulty-KV proxy.
+pub const API_MULTI_FAULTY_KV: &str = "api-multi-faulty-kv";
+
+/// api-multi's local configuration (the top level, not `[env.production]`) with `TOKENS_KV`
+/// bound to the faulty-KV proxy instead of the namespace, its relative paths made absolute so
+/// it can live in the stack's state directory. Its usage counters are the running api-multi's
+/// (found through the stack's dev registry): two processes never open one counter's storage.
+fn with_faulty_kv(config: &str) -> String {
     let local = config.split("\n[env.production]").next().unwrap_or(config);
     let mut lines = Vec::new();
     let mut skipped = false;
@@ -175,7 +181,7 @@ fn without_kv(config: &str) -> String {
             skipped = ["[[kv_namespaces]]", "[[migrations]]"].contains(&line.trim());
         }
         if line == "name = \"dream-api-multi\"" {
-            lines.push("name = \"dream-api-multi-no-kv\"".to_owned());
+            lines.push("name = \"dream-api-multi-faulty-kv\"".to_owned());
         } else if !skipped {
             lines.push(line.to_owned());
         }
@@ -183,8 +189,33 @@ fn without_kv(config: &str) -> String {
             lines.push("script_name = \"dream-api-multi\"".to_owned());
         }
     }
+    lines.extend(
+        [
+            "",
+            "[[services]]",
+            "binding = \"TOKENS_KV\"",
+            "service = \"dream-faulty-kv\"",
+            "entrypoint = \"FaultyKv\"",
+        ]
+        .map(str::to_owned),
+    );
     let repo = format!("\"{}/", repo_root().display());
     lines.join("\n").replace("\"../", &repo)
+}
+
+/// The faulty-KV proxy (`tests/workers/faulty-kv`): the stack's KV namespace behind the
+/// emulator's KV fault point. It runs in the same process as the api-multi bound to it: workers-rs
+/// calls KV methods in a way a service binding only forwards within one process.
+fn faulty_kv_proxy(api_multi_config: &str, emulator: &str) -> String {
+    let compatibility = (api_multi_config.lines())
+        .find(|line| line.starts_with("compatibility_date"))
+        .unwrap_or("compatibility_date = \"2026-11-01\"");
+    let main = repo_root().join("tests/workers/faulty-kv/index.js");
+    format!(
+        "name = \"dream-faulty-kv\"\nmain = \"{}\"\n{compatibility}\n\n[vars]\nEMULATOR_URL = \"{emulator}\"\n\n\
+         [[kv_namespaces]]\nbinding = \"KV\"\nid = \"local-tokens\"\n",
+        main.display()
+    )
 }
 
 /// `N` distinct free loopback ports: all held open until each is known, since ports asked for
@@ -335,19 +366,26 @@ impl Stack {
         self.wait_until(&url, worker.name).await
     }
 
-    /// Starts api-multi a second time, on its own port and from a copy of its configuration
-    /// without the KV binding: same D1, same settings, but every cache read and refill fails
-    /// over to D1 (what a KV outage looks like to the worker). Returns its URL.
-    pub async fn add_api_multi_without_kv(&mut self) -> Result<String, String> {
+    /// Starts api-multi a second time, on its own port, from a copy of its configuration whose
+    /// KV goes through the faulty-KV proxy: same D1, same counters, same KV namespace, but the
+    /// emulator's faults on `/kv/...` make its KV fail or slow. Returns its URL.
+    pub async fn add_api_multi_with_faulty_kv(&mut self) -> Result<String, String> {
         let mut worker = (self.config.workers.iter())
             .find(|w| w.name == "api-multi")
             .cloned()
             .ok_or("no api-multi in the stack")?;
-        let path = self.config.state_dir.join("api-multi-no-kv.toml");
-        let config = without_kv(&std::fs::read_to_string(repo_root().join(&worker.config)).map_err(|e| e.to_string())?);
-        std::fs::write(&path, config).map_err(|e| format!("{}: {e}", path.display()))?;
-        worker.name = "api-multi-no-kv";
-        worker.config = path.display().to_string();
+        let original = std::fs::read_to_string(repo_root().join(&worker.config)).map_err(|e| e.to_string())?;
+        let write = |name: &str, config: String| {
+            let path = self.config.state_dir.join(name);
+            std::fs::write(&path, config).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok::<_, String>(path.display().to_string())
+        };
+        worker.config = write("api-multi-faulty-kv.toml", with_faulty_kv(&original))?;
+        worker.companions = vec![write(
+            "faulty-kv.toml",
+            faulty_kv_proxy(&original, &self.config.emulator.url()),
+        )?];
+        worker.name = API_MULTI_FAULTY_KV;
         worker.port = free_port();
         let url = format!("http://127.0.0.1:{}", worker.port);
         self.add_worker(worker).await?;
@@ -419,7 +457,11 @@ impl Stack {
         // The stack's own registry: workers bound across processes (api-multi's usage
         // counters) are found in this stack, never in another one running on the machine.
         cmd.env("WRANGLER_REGISTRY_PATH", self.config.state_dir.join("registry"));
-        cmd.args(["dev", "-c", &worker.config, "--ip", "127.0.0.1", "--port", &port])
+        cmd.args(["dev", "-c", &worker.config]);
+        for companion in &worker.companions {
+            cmd.args(["-c", companion]);
+        }
+        cmd.args(["--ip", "127.0.0.1", "--port", &port])
             .args(["--inspector-port", &inspector, "--persist-to", &state])
             .args(["--show-interactive-dev-session=false", "--log-level", "info"]);
         for (name, value) in &worker.vars {

@@ -383,18 +383,35 @@ async fn a_subscription_webhook_failing_half_way_is_applied_once_on_stripes_retr
     assert_eq!(counted.body["usage"]["count"], 1, "{:?}", counted.body);
 }
 
-/// KV down (api-multi started without its KV binding, on the same D1 and usage counters): every
-/// request is authenticated from D1 and counted in the same counters as the healthy
-/// instance's, and a rotation's revoked key is refused there at once.
+/// Every KV operation of the stack's faulty-KV api-multi fails until the faults are cleared.
+const KV_DOWN: u32 = 10_000;
+/// A slow KV answers after this long: far past the 300 ms a read or refill is given.
+const KV_SLOW_MS: u64 = 20_000;
+
+/// Makes every KV read and refill of the faulty-KV api-multi fail (`error`) or answer late
+/// (`delay`) until the faults are cleared.
+async fn break_kv(stripe: &StripeEmulator, kind: &str) {
+    for operation in ["get", "put"] {
+        let path = format!("/kv/{operation}/");
+        (stripe.fault(json!({"path": path, "kind": kind, "delayMs": KV_SLOW_MS, "count": KV_DOWN}))).await;
+    }
+}
+
+/// KV down (every read and refill of the faulty-KV api-multi fails; it shares D1, KV and the
+/// usage counters with the healthy one): every request is authenticated from D1 and counted in
+/// the same counters as the healthy instance's, and a rotation's revoked key is refused there at
+/// once.
 #[tokio::test]
 async fn with_kv_down_requests_are_authenticated_from_d1_and_counted() {
     // Its onboarding checks out the platform plan, which another test here breaks on purpose.
     let _turn = ONE_AT_A_TIME.lock().await;
     let env = TestEnv::get();
-    let outage_url = (env.api_multi_without_kv.clone()).expect("the launcher starts api-multi without KV");
+    let stripe = StripeEmulator::new(&env);
+    let outage_url = (env.api_multi_faulty_kv.clone()).expect("the launcher starts api-multi with a faulty KV");
     let (developer, project) = journey::saas_project(&env, &[("free", Some(3), 0.0)]).await;
     let healthy = ProjectApi::new(&env, &project);
     let outage = healthy.at(&outage_url);
+    break_kv(&stripe, "error").await;
     let user = "kv-outage-user";
     for (n, api) in [(1, &outage), (2, &healthy), (3, &outage)] {
         let counted = api.post("/api/data", Some(user), json!({})).await;
@@ -415,4 +432,72 @@ async fn with_kv_down_requests_are_authenticated_from_d1_and_counted() {
     };
     let usage = ProjectApi::new(&env, &renewed).at(&outage_url).usage(user).await;
     assert_eq!(usage["count"], 3, "the new key reads the same rows");
+    // Each of the six requests here asked KV, and the five with a valid key refilled it.
+    let faults = stripe.clear_faults().await;
+    assert_eq!(
+        (fired(&faults, "/kv/get/"), fired(&faults, "/kv/put/")),
+        (6, 5),
+        "{faults:?}"
+    );
+}
+
+/// KV slow (every read and refill of the faulty-KV api-multi answers after 20 s): requests do
+/// not wait for it. Each is answered from D1 once the 300 ms a read gets have passed, counts in
+/// the same counters, and a rotation's revoked key is refused at once.
+#[tokio::test]
+async fn with_kv_slow_requests_are_answered_from_d1_without_waiting_for_it() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let slow_url = (env.api_multi_faulty_kv.clone()).expect("the launcher starts api-multi with a faulty KV");
+    let (developer, project) = journey::saas_project(&env, &[("free", Some(4), 0.0)]).await;
+    let healthy = ProjectApi::new(&env, &project);
+    let slow = healthy.at(&slow_url);
+    let user = "kv-slow-user";
+    // Healthy first: the project is cached in KV, so the slow read below is a hit that comes late.
+    for (n, api) in [(1, &healthy), (2, &slow)] {
+        let counted = api.post("/api/data", Some(user), json!({})).await;
+        assert_eq!(
+            (counted.status, counted.body["usage"]["count"].as_i64()),
+            (200, Some(n)),
+            "{:?}",
+            counted.body
+        );
+    }
+
+    break_kv(&stripe, "delay").await;
+    for n in [3, 4] {
+        let started = std::time::Instant::now();
+        let counted = slow.post("/api/data", Some(user), json!({})).await;
+        assert_eq!(
+            (counted.status, counted.body["usage"]["count"].as_i64()),
+            (200, Some(n)),
+            "{:?}",
+            counted.body
+        );
+        // Not a speed target: a worker that waited for KV would answer after 20 s, one that gave
+        // up at its deadline well within it.
+        let waited = started.elapsed().as_millis();
+        assert!(waited < u128::from(KV_SLOW_MS / 2), "waited {waited} ms for a slow KV");
+    }
+    let refused = slow.post("/api/data", Some(user), json!({})).await;
+    assert_eq!((refused.status, refused.error_code()), (429, "limit_reached"));
+    let rotated = developer.rotate_key(&project.publishable_key).await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    let old_key = slow.get("/api/usage", Some(user)).await;
+    assert_eq!((old_key.status, old_key.error_code()), (401, "unauthorized"));
+    let faults = stripe.clear_faults().await;
+    // Each of the four requests here asked KV, and the three with a valid key refilled it.
+    assert_eq!(
+        (fired(&faults, "/kv/get/"), fired(&faults, "/kv/put/")),
+        (4, 3),
+        "{faults:?}"
+    );
+
+    let renewed = TestProject {
+        secret_key: rotated.body["secretKey"].as_str().unwrap().to_owned(),
+        ..project.clone()
+    };
+    let usage = ProjectApi::new(&env, &renewed).at(&slow_url).usage(user).await;
+    assert_eq!(usage["count"], 4, "once KV is back, the new key reads the same rows");
 }

@@ -264,6 +264,7 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         config: "bench/baseline/wrangler.toml".to_owned(),
         port: free_port(),
         vars: vars.clone(),
+        companions: Vec::new(),
     };
     stack.add_worker(baseline("baseline")).await?;
     let template = std::fs::read_to_string(repo_root().join("bench/wrk-usage.lua")).map_err(|e| e.to_string())?;

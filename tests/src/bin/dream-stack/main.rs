@@ -214,8 +214,8 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
         base.display()
     );
     let mut stack = Stack::start(StackConfig::on_free_ports(&base)).await?;
-    // For the tests of a KV outage (`edge.rs`).
-    if let Err(e) = stack.add_api_multi_without_kv().await {
+    // For the tests of a failing or slow KV (`faults.rs`).
+    if let Err(e) = stack.add_api_multi_with_faulty_kv().await {
         stack.stop().await;
         return Err(e);
     }

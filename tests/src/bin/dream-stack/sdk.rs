@@ -69,6 +69,7 @@ async fn start_worker_example(
             config,
             port,
             vars,
+            companions: Vec::new(),
         })
         .await?;
     Ok(format!("http://127.0.0.1:{port}"))

@@ -42,7 +42,7 @@ fn dev_env() -> TestEnv {
         emulator: url(DEV_EMULATOR_PORT),
         connect_webhook_secret: String::new(),
         dashboard: format!("http://localhost:{DEV_DASHBOARD_PORT}"),
-        api_multi_without_kv: None,
+        api_multi_faulty_kv: None,
         state_dir: e2e::stack::repo_root().join(".dev/state").display().to_string(),
     }
 }
