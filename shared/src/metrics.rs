@@ -155,6 +155,9 @@ pub struct RecentOrder {
     pub amount_cents: i64,
     pub currency: String,
     pub paid_at: Option<String>,
+    /// Units paid for beyond the stock left for this order: its payment was applied after its
+    /// hold ended and other carts had taken them. The developer restocks or refunds them.
+    pub short_units: i64,
     /// Passed through as stored (typing it here would cost the Worker a deserializer).
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<OrderLine>))]
     pub items: serde_json::Value,
@@ -188,6 +191,7 @@ async fn store_figures(scope: &ProjectScope, now: Timestamp) -> ApiResult<StoreF
             amount_cents: o.amount_cents,
             currency: o.currency,
             paid_at: o.paid_at,
+            short_units: o.short_units,
         })
         .collect();
     let days = period::recent_days(now, REVENUE_CHART_DAYS);

@@ -1,5 +1,6 @@
 //! The Store's order SQL, run natively against the real migrations: holds never exceed stock,
-//! even across connections at once; an expired hold frees its stock; a payment sells once; an
+//! even across connections at once; an expired hold frees its stock; a payment sells once, and is
+//! recorded even when it comes after its hold ended (its shortfall on it, not on other carts); an
 //! inventory edit cannot go below what open checkouts hold.
 
 mod common;
@@ -12,7 +13,10 @@ use shared::{
     period::Timestamp,
     repo::{
         SqlParam,
-        orders::{CONSUME_STOCK, HOLD_ITEM, INSERT_ORDER, MARK_PAID, RELEASE_ORDER, SELECT_PRODUCTS, SET_ORDER_AMOUNT},
+        orders::{
+            CONSUME_STOCK, HOLD_ITEM, INSERT_ORDER, MARK_PAID, RECORD_SHORT_UNITS, RELEASE_ORDER, SELECT_PRODUCTS,
+            SET_ORDER_AMOUNT,
+        },
         projects::UPDATE_TIER,
     },
 };
@@ -89,9 +93,12 @@ fn available(conn: &Connection, pk: &str, now: Timestamp) -> (i64, i64) {
         .unwrap()
 }
 
-fn pay(conn: &mut Connection, pk: &str, order: &str) {
+/// `ProjectScope::apply_order_event` for a payment applied at `now`.
+fn pay(conn: &mut Connection, pk: &str, order: &str, now: Timestamp) {
     let tx = conn.transaction().unwrap();
-    tx.execute(CONSUME_STOCK, (order, pk)).unwrap();
+    let at = (order, pk, now.to_rfc3339());
+    tx.execute(RECORD_SHORT_UNITS, at.clone()).unwrap();
+    tx.execute(CONSUME_STOCK, at).unwrap();
     tx.execute(
         MARK_PAID,
         params_from_iter(to_values(&[
@@ -101,11 +108,18 @@ fn pay(conn: &mut Connection, pk: &str, order: &str) {
             1200.into(),
             SqlParam::Null,
             SqlParam::Null,
-            NOW.to_rfc3339().into(),
+            now.to_rfc3339().into(),
         ])),
     )
     .unwrap();
     tx.commit().unwrap();
+}
+
+fn short_units(conn: &Connection, order: &str) -> i64 {
+    conn.query_row("SELECT shortUnits FROM orders WHERE orderId = ?1", [order], |r| {
+        r.get(0)
+    })
+    .unwrap()
 }
 
 const LATER: Timestamp = Timestamp(NOW.0 + 3600);
@@ -141,8 +155,8 @@ fn a_payment_sells_its_held_units_once() {
     let mut conn = migrated(None);
     let pk = store(&conn, 5);
     assert!(hold(&mut conn, &pk, "ord_1", 2, LATER, NOW));
-    pay(&mut conn, &pk, "ord_1");
-    pay(&mut conn, &pk, "ord_1");
+    pay(&mut conn, &pk, "ord_1", NOW);
+    pay(&mut conn, &pk, "ord_1", NOW);
     assert_eq!(available(&conn, &pk, NOW), (3, 0), "sold once, no longer held");
     let status: String = conn
         .query_row("SELECT status FROM orders WHERE orderId = 'ord_1'", [], |r| r.get(0))
@@ -154,6 +168,45 @@ fn a_payment_sells_its_held_units_once() {
         0,
         "a paid order is never released"
     );
+}
+
+/// A customer paid in time, but the payment is applied after the hold ended (Stripe retrying a
+/// failed delivery for hours, or a payment that settles days later) and another cart holds the
+/// units meanwhile. The payment is still recorded, the stock never goes below 0, the cart still
+/// holding its units keeps them, and the late order says how many units it is short.
+#[test]
+fn a_payment_applied_after_its_hold_ended_is_recorded_and_short_on_it_alone() {
+    let mut conn = migrated(None);
+    let pk = store(&conn, 3);
+    assert!(hold(&mut conn, &pk, "ord_late", 2, LATER, NOW));
+    let after = Timestamp(LATER.0 + 60);
+    assert!(hold(&mut conn, &pk, "ord_b", 2, Timestamp(after.0 + 3600), after));
+    pay(&mut conn, &pk, "ord_late", after);
+    assert_eq!(short_units(&conn, "ord_late"), 1, "1 unit was left beside ord_b's hold");
+    assert_eq!(available(&conn, &pk, after), (2, 2), "ord_b's 2 units are still there");
+    pay(&mut conn, &pk, "ord_b", after);
+    assert_eq!(short_units(&conn, "ord_b"), 0);
+    assert_eq!(available(&conn, &pk, after), (0, 0));
+    // With nothing left at all, a late payment is still recorded, all of it short.
+    conn.execute(
+        "INSERT INTO orders (orderId, publishableKey, platformId, status, amountCents, expiresAt, createdAt, updatedAt)
+         VALUES ('ord_d', ?1, 'plt_s', 'open', 1200, ?2, ?2, ?2)",
+        (&pk, NOW.to_rfc3339()),
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO order_items (orderId, publishableKey, tierName, priceId, quantity, unitCents)
+         VALUES ('ord_d', ?1, 'mug', 'price_mug', 3, 1200)",
+        [&pk],
+    )
+    .unwrap();
+    pay(&mut conn, &pk, "ord_d", after);
+    assert_eq!(short_units(&conn, "ord_d"), 3);
+    assert_eq!(available(&conn, &pk, after), (0, 0));
+    let paid: i64 = conn
+        .query_row("SELECT COUNT(*) FROM orders WHERE status = 'paid'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(paid, 3);
 }
 
 #[test]

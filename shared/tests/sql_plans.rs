@@ -33,6 +33,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("orders::SET_ORDER_AMOUNT", orders::SET_ORDER_AMOUNT),
     ("orders::OPEN_ORDER", orders::OPEN_ORDER),
     ("orders::RELEASE_ORDER", orders::RELEASE_ORDER),
+    ("orders::RECORD_SHORT_UNITS", orders::RECORD_SHORT_UNITS),
     ("orders::CONSUME_STOCK", orders::CONSUME_STOCK),
     ("orders::MARK_PAID", orders::MARK_PAID),
     ("orders::SELECT_SALES_SUMMARY", orders::SELECT_SALES_SUMMARY),

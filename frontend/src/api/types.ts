@@ -163,6 +163,8 @@ export interface RecentOrder {
   amountCents: number;
   currency: string;
   paidAt: string | null;
+  /** Units paid for beyond the stock left (payment applied after its hold ended). */
+  shortUnits: number;
   items: OrderItem[];
 }
 

@@ -241,7 +241,16 @@ function StoreFigures({ d }: { d: StoreDashboard }) {
                         <span className="cell-main">{o.email ?? "Guest"}</span>
                         <span className="muted small block">{dateTime(o.paidAt)}</span>
                       </th>
-                      <td data-label="Items">{orderItems(o)}</td>
+                      <td data-label="Items">
+                        {orderItems(o)}
+                        {o.shortUnits > 0 ? (
+                          <span className="block">
+                            <Badge tone="danger">
+                              {plural(o.shortUnits, "unit")} short: restock or refund
+                            </Badge>
+                          </span>
+                        ) : null}
+                      </td>
                       <td data-label="Amount" className="num">
                         {money(o.amountCents, o.currency)}
                       </td>

@@ -68,13 +68,49 @@ pub const OPEN_ORDER: &str =
 pub const RELEASE_ORDER: &str = "\
 UPDATE orders SET status = ?3, updatedAt = ?4 WHERE orderId = ?1 AND publishableKey = ?2 AND status IN ('reserving', 'open')";
 
-/// Sells the order's held units, once: only while the order is not paid yet (the next statement
-/// of the same batch marks it paid). ?1 orderId, ?2 publishableKey.
-pub const CONSUME_STOCK: &str = "\
-UPDATE tiers SET inventory = inventory - (SELECT i.quantity FROM order_items i WHERE i.orderId = ?1 AND i.tierName = tiers.name)
-WHERE publishableKey = ?2 AND inventory IS NOT NULL
-  AND name IN (SELECT tierName FROM order_items WHERE orderId = ?1)
-  AND EXISTS (SELECT 1 FROM orders WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid')";
+/// Units of item `$item` that order ?1 takes from the stock of tier `$tier` at ?3: its own
+/// quantity, but never what other orders' live holds keep, nor below 0. Less than its quantity
+/// only when the payment is applied after its hold ended and other carts took the units.
+macro_rules! taken {
+    ($item:literal, $tier:literal) => {
+        concat!(
+            "MIN(",
+            $item,
+            ".quantity, MAX(0, ",
+            $tier,
+            ".inventory - ",
+            "(SELECT COALESCE(SUM(h.quantity), 0) FROM order_items h JOIN orders o ON o.orderId = h.orderId ",
+            "WHERE h.publishableKey = ?2 AND h.tierName = ",
+            $tier,
+            ".name AND h.orderId <> ?1 ",
+            "AND o.status IN ('reserving', 'open') AND o.expiresAt > ?3)))"
+        )
+    };
+}
+
+/// Records how many units the order gets beyond the stock left for it (0 when its hold still
+/// stands), before `CONSUME_STOCK` of the same batch takes what there is: a paid order is always
+/// recorded, and the shortfall falls on the late order, never on a cart still holding its units.
+/// Only while the order is not paid yet. ?1 orderId, ?2 publishableKey, ?3 now.
+pub const RECORD_SHORT_UNITS: &str = concat!(
+    "UPDATE orders SET shortUnits = (SELECT COALESCE(SUM(i.quantity - ",
+    taken!("i", "t"),
+    "), 0)\n",
+    "  FROM order_items i JOIN tiers t ON t.publishableKey = i.publishableKey AND t.name = i.tierName\n",
+    "  WHERE i.orderId = ?1 AND t.inventory IS NOT NULL)\n",
+    "WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid'"
+);
+
+/// Sells the order's units, once: only while the order is not paid yet (the next statement of the
+/// same batch marks it paid). ?1 orderId, ?2 publishableKey, ?3 now.
+pub const CONSUME_STOCK: &str = concat!(
+    "UPDATE tiers SET inventory = inventory - (SELECT ",
+    taken!("i", "tiers"),
+    " FROM order_items i WHERE i.orderId = ?1 AND i.tierName = tiers.name)\n",
+    "WHERE publishableKey = ?2 AND inventory IS NOT NULL\n",
+    "  AND name IN (SELECT tierName FROM order_items WHERE orderId = ?1)\n",
+    "  AND EXISTS (SELECT 1 FROM orders WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid')"
+);
 
 /// ?1 orderId, ?2 publishableKey, ?3 sessionId, ?4 paidCents, ?5 email, ?6 paymentIntent, ?7 now.
 pub const MARK_PAID: &str = "\
@@ -95,7 +131,7 @@ SELECT
 
 /// The newest paid orders with their items. ?1 publishableKey, ?2 limit.
 pub const SELECT_RECENT_ORDERS: &str = "\
-SELECT o.orderId, o.email, COALESCE(o.paidCents, o.amountCents) AS amountCents, o.currency, o.paidAt,
+SELECT o.orderId, o.email, COALESCE(o.paidCents, o.amountCents) AS amountCents, o.currency, o.paidAt, o.shortUnits,
   (SELECT json_group_array(json_object('product', i.tierName, 'quantity', i.quantity, 'unitCents', i.unitCents))
      FROM order_items i WHERE i.orderId = o.orderId) AS items
 FROM orders o WHERE o.publishableKey = ?1 AND o.status = 'paid' ORDER BY o.paidAt DESC, o.orderId LIMIT ?2";
@@ -147,6 +183,7 @@ pub struct RecentOrderRow {
     pub amount_cents: i64,
     pub currency: String,
     pub paid_at: Option<String>,
+    pub short_units: i64,
     pub items: String,
 }
 
@@ -292,7 +329,9 @@ impl ProjectScope {
         let mut statements = vec![self.record_connect_event(event, now)];
         match payment {
             Some(p) => {
-                statements.push((CONSUME_STOCK, vec![order_id.into(), self.pk()]));
+                let stock_at = vec![order_id.into(), self.pk(), now_text.clone()];
+                statements.push((RECORD_SHORT_UNITS, stock_at.clone()));
+                statements.push((CONSUME_STOCK, stock_at));
                 statements.push((
                     MARK_PAID,
                     vec![
