@@ -144,6 +144,14 @@ fn cart_lines(auth: &SecretKeyAuth, items: &[CartItem]) -> ApiResult<Vec<(String
             "A cart holds at most {MAX_CART_LINES} lines"
         )));
     }
+    // Checked before lines are merged: a sum of out-of-range quantities could wrap.
+    for (i, item) in items.iter().enumerate() {
+        if !(1..=MAX_LINE_QUANTITY).contains(&item.quantity) {
+            return Err(ApiError::invalid_request(format!(
+                "items[{i}].quantity must be from 1 to {MAX_LINE_QUANTITY}"
+            )));
+        }
+    }
     let mut lines: Vec<(String, String, i64)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let tier = auth
@@ -158,15 +166,8 @@ fn cart_lines(auth: &SecretKeyAuth, items: &[CartItem]) -> ApiResult<Vec<(String
                 ))
             })?;
         match lines.iter_mut().find(|l| l.1 == item.price_id) {
-            Some(line) => line.2 += item.quantity,
+            Some(line) => line.2 = line.2.saturating_add(item.quantity),
             None => lines.push((tier.name.to_string(), item.price_id.clone(), item.quantity)),
-        }
-    }
-    for (i, item) in items.iter().enumerate() {
-        if item.quantity < 1 {
-            return Err(ApiError::invalid_request(format!(
-                "items[{i}].quantity must be at least 1"
-            )));
         }
     }
     if let Some(line) = lines.iter().find(|l| l.2 > MAX_LINE_QUANTITY) {

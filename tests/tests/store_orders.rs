@@ -337,8 +337,17 @@ async fn carts_refuse_bad_input_and_inventory_edits_respect_holds() {
     let cases = [
         (json!({"items": []}), "at least one"),
         (json!({}), "at least one"),
-        (json!({"items": [{"priceId": price, "quantity": 0}]}), "at least 1"),
-        (json!({"items": [{"priceId": price, "quantity": 100}]}), "At most 99"),
+        (json!({"items": [{"priceId": price, "quantity": 0}]}), "from 1 to 99"),
+        (json!({"items": [{"priceId": price, "quantity": 100}]}), "from 1 to 99"),
+        (
+            json!({"items": [{"priceId": price, "quantity": 60}, {"priceId": price, "quantity": 60}]}),
+            "At most 99 units of `mug`",
+        ),
+        // Two huge lines of one product once summed past i64 and wrapped.
+        (
+            json!({"items": [{"priceId": price, "quantity": i64::MAX}, {"priceId": price, "quantity": i64::MAX}]}),
+            "from 1 to 99",
+        ),
         (json!({"items": lines}), "at most 20"),
         (json!({"items": [{"priceId": price}]}), "quantity"),
         (
