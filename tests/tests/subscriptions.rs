@@ -144,6 +144,21 @@ async fn the_saas_checklist_from_free_to_paid_to_free() {
     assert_eq!(clerk_plan(&env, &user, &project.publishable_key).await, "team");
     let retried = api.post("/api/change-plan", Some(&user), json!({"tier": "team"})).await;
     assert_eq!(retried.body["changed"], false, "a retried change changes nothing");
+    // Back and forth within Stripe's 24 h idempotency window: every change reaches Stripe (the
+    // third once reused the first one's key and got its old answer back, changing nothing).
+    for tier in ["pro", "team"] {
+        let moved = api.post("/api/change-plan", Some(&user), json!({"tier": tier})).await;
+        assert_eq!(
+            (moved.status, moved.body["changed"].as_bool()),
+            (200, Some(true)),
+            "{:?}",
+            moved.body
+        );
+        let live = stripe
+            .get(&format!("/subscriptions/{subscription}"), Mode::Test, Some(&account))
+            .await;
+        assert_eq!(live.body["metadata"]["tier"], tier, "{:?}", live.body);
+    }
     api.wait_for_dashboard("MRR of the team tier", |d| metric(d, "mrrCents") == 2900)
         .await
         .unwrap();

@@ -361,7 +361,13 @@ pub async fn change_plan(
         .field("items[0][price]", price_id)
         .field("metadata[tier]", tier.name.as_str())
         .field("proration_behavior", "create_prorations");
-    let key = format!("change-plan:{}:{}:{}", current.subscription_id, current.plan, tier.name);
+    // One key per change from the state read: a retry of this change replays it, but moving back
+    // to a plan within Stripe's 24 h would otherwise send an earlier change's key and body again
+    // and get that change's old answer, changing nothing.
+    let key = format!(
+        "change-plan:{}:{}:{}:{}",
+        current.subscription_id, current.plan, tier.name, current.synced_at_ms
+    );
     // Stamped before the call: a read sent later can only see newer state.
     let read_at = period::now_millis();
     let updated: Value = stripe

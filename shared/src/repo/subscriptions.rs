@@ -28,13 +28,12 @@ pub const SELECT_ENTITLEMENT: &str = concat!(
 
 /// The user's subscription that entitles them now, if any. ?1 publishableKey, ?2 userId.
 pub const SELECT_ENTITLED_SUBSCRIPTION: &str = concat!(
-    "SELECT subscriptionId, plan, status FROM subscriptions WHERE publishableKey = ?1 AND userId = ?2 AND ",
+    "SELECT subscriptionId, plan, status, syncedAtMs FROM subscriptions WHERE publishableKey = ?1 AND userId = ?2 AND ",
     entitled!(),
     " ORDER BY currentPeriodEnd DESC LIMIT 1"
 );
 
-pub const SELECT_SUBSCRIPTION_KNOWN: &str =
-    "SELECT subscriptionId, plan, status FROM subscriptions WHERE publishableKey = ?1 AND subscriptionId = ?2";
+pub const SELECT_SUBSCRIPTION_KNOWN: &str = "SELECT subscriptionId, plan, status, syncedAtMs FROM subscriptions WHERE publishableKey = ?1 AND subscriptionId = ?2";
 
 /// Writes Stripe's state of a subscription unless a later read was already written: the newest
 /// read wins, whatever order events arrive in. A subscription never moves between projects.
@@ -89,6 +88,8 @@ pub struct SubscriptionRow {
     pub subscription_id: String,
     pub plan: String,
     pub status: String,
+    /// When the Stripe state this row holds was read: it moves with every change written.
+    pub synced_at_ms: i64,
 }
 
 /// A subscription's state to write, with who it belongs to.
