@@ -77,9 +77,11 @@ pub fn sanitize_filename(raw: &str, kind: ImageKind) -> String {
     format!("{}.{}", &stem[..stem.len().min(max_stem)], kind.extension())
 }
 
-/// `{platformId}/{timestamp}-{filename}`, the spec's R2 layout.
+/// `{platformId}/{timestamp}-{filename}`, the spec's R2 layout, with 32 random bits after the
+/// timestamp: a Worker's clock only moves between I/O, so two uploads of one name at once would
+/// otherwise get one key (and the second a 500 from the key's UNIQUE constraint).
 pub fn object_key(platform_id: &str, unix_millis: u64, filename: &str) -> String {
-    format!("{platform_id}/{unix_millis}-{filename}")
+    format!("{platform_id}/{unix_millis}-{}-{filename}", crate::keys::random_hex(4))
 }
 
 /// Validates the path of `GET /api/assets/{platformId}/{file}` before it touches R2.
@@ -88,7 +90,7 @@ pub fn parse_asset_path(platform_id: &str, file: &str) -> Option<String> {
         && platform_id.len() <= 64
         && platform_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     let file_ok = !file.is_empty()
-        && file.len() <= MAX_FILENAME_LEN + 20
+        && file.len() <= MAX_FILENAME_LEN + 30
         && !file.starts_with('.')
         && file
             .bytes()
@@ -155,6 +157,16 @@ mod tests {
         ] {
             assert_eq!(parse_asset_path(platform, file), None, "{platform}/{file}");
         }
+    }
+
+    #[test]
+    fn object_keys_of_one_name_at_one_instant_differ_and_can_be_served() {
+        let longest = sanitize_filename(&"a".repeat(500), ImageKind::Png);
+        let first = object_key("plt_abc", 1_700_000_000_000, &longest);
+        let second = object_key("plt_abc", 1_700_000_000_000, &longest);
+        assert_ne!(first, second);
+        let file = first.strip_prefix("plt_abc/").unwrap();
+        assert_eq!(parse_asset_path("plt_abc", file), Some(first.clone()));
     }
 
     #[test]
