@@ -24,8 +24,10 @@ pub const MAX_INVENTORY: i64 = 1_000_000_000;
 /// beyond any real plan, and `null` already means unlimited.
 pub const MAX_LIMIT: u64 = 1_000_000_000_000;
 
-/// A tier or product as the dashboard sends it. Absent `limit` means unlimited; absent
-/// `inventory` means stock is not tracked.
+/// A tier or product as the dashboard sends it. Absent `limit` means unlimited. `inventory`
+/// null means stock is not tracked; absent, the same when creating, but when editing
+/// (`PUT /tiers`) the stock stays as sales have left it: a form loaded before a sale must not
+/// put the sold units back.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -44,8 +46,17 @@ pub struct TierInput {
     pub features: Vec<String>,
     #[serde(default)]
     pub popular: bool,
-    #[serde(default)]
-    pub inventory: Option<i64>,
+    /// Units in stock; `null`: not tracked. Absent: not tracked when creating; when editing
+    /// (`PUT /tiers`), the stock stays as sales have left it.
+    // `None` when absent, `Some(None)` when null.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, nullable))]
+    pub inventory: Option<Option<i64>>,
+}
+
+/// A field that was sent, even as null (absent fields get the `default`).
+fn present<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(field).map(Some)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +129,16 @@ fn check_url(path: &str, url: &str) -> ApiResult<String> {
 }
 
 impl TierInput {
+    /// The stock sent (None: not tracked, or not sent).
+    pub fn stock(&self) -> Option<i64> {
+        self.inventory.flatten()
+    }
+
+    /// An edit that leaves the stock to sales: `inventory` was not sent.
+    pub fn keeps_stock(&self) -> bool {
+        self.inventory.is_none()
+    }
+
     /// Validates one tier for a project of `kind`; `path` prefixes error messages.
     pub fn validate(&self, kind: ProjectType, path: &str) -> ApiResult<TierDraft> {
         let display_name = match &self.display_name {
@@ -126,7 +147,7 @@ impl TierInput {
         };
         let (limit, inventory) = match kind {
             ProjectType::Saas => {
-                if self.inventory.is_some() {
+                if self.stock().is_some() {
                     return Err(field_error(
                         &format!("{path}.inventory"),
                         "SaaS tiers have usage limits, not inventory",
@@ -153,7 +174,7 @@ impl TierInput {
                         "a Store product must cost more than 0",
                     ));
                 }
-                if let Some(stock) = self.inventory
+                if let Some(stock) = self.stock()
                     && !(0..=MAX_INVENTORY).contains(&stock)
                 {
                     return Err(field_error(
@@ -161,7 +182,7 @@ impl TierInput {
                         format!("must be between 0 and {MAX_INVENTORY}"),
                     ));
                 }
-                (UsageLimit::UNLIMITED, self.inventory)
+                (UsageLimit::UNLIMITED, self.stock())
             }
         };
         if self.features.len() > MAX_FEATURES {

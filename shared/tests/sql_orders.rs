@@ -237,9 +237,9 @@ fn inventory_cannot_be_set_below_what_open_checkouts_hold() {
     let mut conn = migrated(None);
     let pk = store(&conn, 5);
     assert!(hold(&mut conn, &pk, "ord_1", 3, LATER, NOW));
-    let update = |inventory: i64| -> usize {
+    fn update(conn: &Connection, pk: &str, inventory: i64, keeps_stock: bool) -> usize {
         let params: Vec<SqlParam> = vec![
-            pk.as_str().into(),
+            pk.into(),
             "mug".into(),
             "plt_s".into(),
             "store".into(),
@@ -254,10 +254,16 @@ fn inventory_cannot_be_set_below_what_open_checkouts_hold() {
             inventory.into(),
             0.into(),
             NOW.to_rfc3339().into(),
+            i64::from(keeps_stock).into(),
         ];
         conn.execute(UPDATE_TIER, params_from_iter(to_values(&params))).unwrap()
-    };
-    assert_eq!(update(2), 0, "3 units are held");
-    assert_eq!(update(3), 1);
+    }
+    assert_eq!(update(&conn, &pk, 2, false), 0, "3 units are held");
+    assert_eq!(update(&conn, &pk, 3, false), 1);
     assert_eq!(available(&conn, &pk, NOW), (3, 3));
+    // A form loaded at 5, before the sale of the 3 held units, saved without a stock: the sold
+    // units stay sold.
+    pay(&mut conn, &pk, "ord_1", NOW);
+    assert_eq!(update(&conn, &pk, 5, true), 1);
+    assert_eq!(available(&conn, &pk, NOW), (0, 0));
 }

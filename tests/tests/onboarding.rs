@@ -266,6 +266,19 @@ async fn saas_journey_from_sign_in_to_rotated_live_keys() {
         )
         .await;
     assert_eq!(twice.status, 409, "{:?}", twice.body);
+    let promoted_live_key = developer
+        .oauth(
+            Method::POST,
+            "/promote-to-live",
+            Some(json!({"publishableKey": live.publishable_key})),
+        )
+        .await;
+    assert_eq!(
+        (promoted_live_key.status, promoted_live_key.error_code()),
+        (409, "conflict"),
+        "as documented: {:?}",
+        promoted_live_key.body
+    );
 
     // Rotate the live secret: the old key is refused at once, the new one keeps the usage.
     let rotated = developer.rotate_key(&live.publishable_key).await;
@@ -373,4 +386,42 @@ fn chrono_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
+}
+
+/// A project holds at most 20 tiers: the 21st is a 409, as documented, and is not made.
+#[tokio::test]
+async fn a_project_full_of_tiers_refuses_one_more_with_a_conflict() {
+    let env = TestEnv::get();
+    let names: Vec<String> = (1..=shared::catalog::MAX_TIERS).map(|n| format!("t{n}")).collect();
+    let tiers: Vec<(&str, Option<u64>, f64)> = names.iter().map(|n| (n.as_str(), Some(10), 0.0)).collect();
+    let (developer, project) = journey::saas_project(&env, &tiers).await;
+    let one_more = developer
+        .oauth(
+            Method::POST,
+            "/tiers/add",
+            Some(json!({"publishableKey": project.publishable_key, "tier": {"name": "extra", "price": 0, "limit": 5}})),
+        )
+        .await;
+    assert_eq!(
+        (one_more.status, one_more.error_code()),
+        (409, "conflict"),
+        "{:?}",
+        one_more.body
+    );
+    assert!(
+        one_more.body["error"].as_str().unwrap().contains("at most 20"),
+        "{:?}",
+        one_more.body
+    );
+    let listed = developer
+        .oauth(
+            Method::GET,
+            &format!("/tiers?publishableKey={}", project.publishable_key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        listed.body["tiers"].as_array().map(Vec::len),
+        Some(shared::catalog::MAX_TIERS)
+    );
 }

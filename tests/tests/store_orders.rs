@@ -405,6 +405,38 @@ async fn carts_refuse_bad_input_and_inventory_edits_respect_holds() {
     assert_eq!(accepted.status, 200, "{:?}", accepted.body);
     assert_eq!(product(&products(&api).await, "mug")["available"], 2);
 
+    // The 4 held units sell; then an edit from a form loaded before the sale, which sends no
+    // stock, changes the description and leaves the stock as the sale left it.
+    api.pay(open.body["sessionId"].as_str().unwrap()).await.unwrap();
+    api.wait_for_dashboard("the sale", |d| metric(d, "totalSales") == 1)
+        .await
+        .unwrap();
+    let described = developer
+        .oauth(
+            reqwest::Method::PUT,
+            "/tiers",
+            Some(json!({"publishableKey": project.publishable_key, "tier": {"name": "mug", "price": 12, "description": "Holds tea"}})),
+        )
+        .await;
+    assert_eq!(described.status, 200, "{:?}", described.body);
+    let listed = products(&api).await;
+    let mug = product(&listed, "mug");
+    assert_eq!(
+        (mug["inventory"].as_i64(), mug["description"].as_str()),
+        (Some(2), Some("Holds tea")),
+        "{mug}"
+    );
+    // `null` still means "not tracked".
+    let untracked = developer
+        .oauth(
+            reqwest::Method::PUT,
+            "/tiers",
+            Some(json!({"publishableKey": project.publishable_key, "tier": {"name": "mug", "price": 12, "inventory": null}})),
+        )
+        .await;
+    assert_eq!(untracked.status, 200, "{:?}", untracked.body);
+    assert_eq!(product(&products(&api).await, "mug")["inventory"], Value::Null);
+
     // A SaaS key has no products or carts.
     let (_, saas) = journey::saas_project(&env, &[("free", Some(5), 0.0)]).await;
     let saas_api = ProjectApi::new(&env, &saas);

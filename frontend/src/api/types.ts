@@ -69,7 +69,8 @@ export interface TierInput {
   imageUrl?: string;
   features?: string[];
   popular?: boolean;
-  inventory?: number;
+  /** Stock; null: not tracked. Left out of an edit, the stock stays as sales left it. */
+  inventory?: number | null;
 }
 
 export interface TierList {

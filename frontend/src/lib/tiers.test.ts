@@ -3,6 +3,7 @@ import type { Tier } from "../api/types";
 import {
   checkProjectName,
   checkTierName,
+  editedTier,
   emptyTier,
   MAX_TIERS,
   parseDollars,
@@ -162,5 +163,22 @@ describe("stored tiers", () => {
   it("keep a product's stock", () => {
     const mug: Tier = { ...stored, name: "mug", limit: null, inventory: 3, popular: false, features: { features: [] } };
     expect(tierToInput("store", mug)).toEqual({ name: "mug", displayName: "Pro", price: 9.9, inventory: 3 });
+  });
+});
+
+describe("an edit of a product", () => {
+  const mug: Tier = { name: "mug", displayName: "Mug", price: 12, currency: "usd", limit: null, priceId: "price_1", productId: "prod_1", features: {}, popular: false, inventory: 5, soldOut: false };
+  const edit = (over: Partial<TierForm>) => {
+    const form = { ...tierToForm(mug), ...over };
+    const checked = validateTier("store", form);
+    if (!checked.ok) throw new Error(JSON.stringify(checked.errors));
+    return editedTier("store", mug, form, checked.value);
+  };
+  it("leaves the stock out when it was not changed, so sales meanwhile stay sold", () => {
+    expect("inventory" in edit({ description: "Holds tea" })).toBe(false);
+  });
+  it("sends a changed stock, and null when it is no longer tracked", () => {
+    expect(edit({ inventory: "9" }).inventory).toBe(9);
+    expect(edit({ unlimited: true }).inventory).toBeNull();
   });
 });

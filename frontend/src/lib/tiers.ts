@@ -230,6 +230,21 @@ export function tierToForm(tier: Tier): TierForm {
   };
 }
 
+/**
+ * An edit as `PUT /tiers` takes it: the stock only when the developer changed it (null when they
+ * stopped tracking it). Sales move the stock while the form is open, and the API leaves a stock
+ * that was not sent as the sales left it.
+ */
+export function editedTier(kind: ProjectType, original: Tier, form: TierForm, input: TierInput): TierInput {
+  if (kind !== "store") return input;
+  const loaded = tierToForm(original);
+  const stockChanged = loaded.unlimited !== form.unlimited || loaded.inventory.trim() !== form.inventory.trim();
+  if (stockChanged) return { ...input, inventory: input.inventory ?? null };
+  const unchanged = { ...input };
+  delete unchanged.inventory;
+  return unchanged;
+}
+
 /** A stored tier as the API takes it again (for promote-to-live without edits). */
 export function tierToInput(kind: ProjectType, tier: Tier): TierInput {
   const result = validateTier(kind, tierToForm(tier));

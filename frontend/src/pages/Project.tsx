@@ -14,7 +14,7 @@ import { TierFields } from "../components/TierFields";
 import { Badge, Card, CopyField, EmptyState, ErrorNotice, Loading, Notice, PageHeading } from "../components/ui";
 import { dateTime, dollars, number } from "../lib/format";
 import { editsBlockedReason } from "../lib/plan";
-import { emptyTier, type TierErrors, type TierForm, tierToForm, validateTier } from "../lib/tiers";
+import { editedTier, emptyTier, type TierErrors, type TierForm, tierToForm, validateTier } from "../lib/tiers";
 import { Link, navigate, useLocation } from "../router";
 import { GoLive } from "./GoLive";
 import { ProjectMetrics } from "./Metrics";
@@ -338,7 +338,7 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
     setErrors({});
     const input: TierInput = checked.value;
     if (editing.mode === "add") await api.addTier(open.publishableKey, input);
-    else await api.updateTier(open.publishableKey, input);
+    else await api.updateTier(open.publishableKey, editedTier(kind, editing.tier, editing.form, input));
     setEditing(null);
     tiers.reload();
     onChanged();

@@ -127,9 +127,7 @@ impl<'a> ProjectEdit<'a> {
             )));
         }
         if existing.len() >= MAX_TIERS {
-            return Err(ApiError::invalid_request(format!(
-                "A project has at most {MAX_TIERS} tiers"
-            )));
+            return Err(ApiError::conflict(format!("A project has at most {MAX_TIERS} tiers")));
         }
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, draft.name);
@@ -151,10 +149,18 @@ impl<'a> ProjectEdit<'a> {
         let mut new = input.validate(self.kind(), "tier")?.into_tier();
         new.product_id = old.product_id.clone();
         new.price_id = old.price_id.clone();
+        let keeps_stock = input.keeps_stock();
+        if keeps_stock {
+            new.inventory = old.inventory;
+            new.sold_out = old.sold_out;
+        }
         let stripe_relevant =
             new.price != old.price || new.display_name != old.display_name || new.features != old.features;
         if !stripe_relevant {
-            self.project.scope.update_tier(self.project.mode, &new, now).await?;
+            self.project
+                .scope
+                .update_tier(self.project.mode, &new, keeps_stock, now)
+                .await?;
             self.evict_after_edit().await;
             return Ok(new);
         }
@@ -163,7 +169,12 @@ impl<'a> ProjectEdit<'a> {
         let pk = &self.project.scope.project().publishable_key;
         new = catalog::publish_edit(&stripe, self.kind(), &old, new, pk, &key).await?;
         // D1 first: until it commits, the old price stays on sale and D1 keeps pointing at it.
-        if let Err(e) = self.project.scope.update_tier(self.project.mode, &new, now).await {
+        if let Err(e) = self
+            .project
+            .scope
+            .update_tier(self.project.mode, &new, keeps_stock, now)
+            .await
+        {
             if let Err(cleanup) = catalog::retire_replaced(&stripe, &new, &old, &format!("{key}:rollback")).await {
                 crate::log::error(&format!("rolling back Stripe objects of tier {}: {cleanup}", new.name));
             }
@@ -215,9 +226,7 @@ impl<'a> ProjectEdit<'a> {
     pub async fn promote_to_live(&self, edited: Option<&[TierInput]>, now: Timestamp) -> ApiResult<CreatedKeySet> {
         require_paid(&self.platform, "Going live")?;
         if self.project.mode != Mode::Test {
-            return Err(ApiError::invalid_request(
-                "Promote the test project; this key is already live",
-            ));
+            return Err(ApiError::conflict("Promote the test project; this key is already live"));
         }
         if self
             .platform

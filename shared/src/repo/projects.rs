@@ -261,14 +261,17 @@ INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayN
                    priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)";
 
-/// Same parameters as `INSERT_TIER` (one builder for both); the identity columns must match.
-/// A Store product's inventory cannot go below the units open checkouts hold: those buyers may
-/// pay any second, and their stock must still be there.
+/// Same parameters as `INSERT_TIER` (one builder for both), then ?16: 1 to leave the stock (and
+/// its sold-out flag) as sales have left it, which an edit that sends no stock does: its form may
+/// predate a sale, whose sold units must not come back. The identity columns must match.
+/// A Store product's inventory cannot be set below the units open checkouts hold: those buyers
+/// may pay any second, and their stock must still be there.
 pub const UPDATE_TIER: &str = concat!(
     "UPDATE tiers SET displayName = ?6, priceCents = ?7, \"limit\" = ?8, priceId = ?9, productId = ?10, features = ?11,\n",
-    "                 popular = ?12, inventory = ?13, soldOut = ?14, updatedAt = ?15\n",
+    "                 popular = ?12, inventory = CASE WHEN ?16 = 1 THEN inventory ELSE ?13 END,\n",
+    "                 soldOut = CASE WHEN ?16 = 1 THEN soldOut ELSE ?14 END, updatedAt = ?15\n",
     "WHERE publishableKey = ?1 AND name = ?2 AND platformId = ?3 AND projectType = ?4 AND mode = ?5\n",
-    "  AND (?13 IS NULL OR ?13 >= ",
+    "  AND (?16 = 1 OR ?13 IS NULL OR ?13 >= ",
     held_units!(),
     ")"
 );
@@ -488,16 +491,15 @@ impl ProjectScope {
             }
         })?;
         if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
-            return Err(ApiError::invalid_request(format!(
-                "A project has at most {MAX_TIERS} tiers"
-            )));
+            return Err(ApiError::conflict(format!("A project has at most {MAX_TIERS} tiers")));
         }
         Ok(())
     }
 
-    pub async fn update_tier(&self, mode: Mode, tier: &Tier, now: Timestamp) -> ApiResult<()> {
+    /// Writes the tier's settings; with `keeps_stock`, its stock stays as sales have left it.
+    pub async fn update_tier(&self, mode: Mode, tier: &Tier, keeps_stock: bool, now: Timestamp) -> ApiResult<()> {
         let p = &self.project;
-        let params = tier_params(
+        let mut params = tier_params(
             p.publishable_key.as_str(),
             &p.platform_id,
             p.project_type,
@@ -505,6 +507,7 @@ impl ProjectScope {
             tier,
             &now.to_rfc3339(),
         );
+        params.push(i64::from(keeps_stock).into());
         let result = self.db.run(UPDATE_TIER, &params).await?;
         if result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0 {
             return Ok(());
@@ -524,7 +527,7 @@ impl ProjectScope {
             .await?
             .map_or(0, |h| h.held);
         match tier.inventory {
-            Some(inventory) if inventory < held => Err(ApiError::conflict(format!(
+            Some(inventory) if !keeps_stock && inventory < held => Err(ApiError::conflict(format!(
                 "{held} units of `{}` are held by open checkouts; set the inventory to at least {held} \
                  (holds end when those checkouts are paid or expire, within 40 minutes)",
                 tier.name
