@@ -242,14 +242,16 @@ function StoreFigures({ d }: { d: StoreDashboard }) {
                         <span className="muted small block">{dateTime(o.paidAt)}</span>
                       </th>
                       <td data-label="Items">
-                        {orderItems(o)}
-                        {o.shortUnits > 0 ? (
-                          <span className="block">
-                            <Badge tone="danger">
-                              {plural(o.shortUnits, "unit")} short: restock or refund
-                            </Badge>
-                          </span>
-                        ) : null}
+                        {/* One element: the phone layout sets a cell's children side by side. */}
+                        <span>
+                          {orderItems(o)}
+                          {o.shortUnits > 0 ? (
+                            <span className="block">
+                              <Badge tone="danger">{plural(o.shortUnits, "unit")} short</Badge>{" "}
+                              <span className="muted small">restock or refund</span>
+                            </span>
+                          ) : null}
+                        </span>
                       </td>
                       <td data-label="Amount" className="num">
                         {money(o.amountCents, o.currency)}
