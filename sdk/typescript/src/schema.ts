@@ -493,6 +493,12 @@ export interface components {
             items: components["schemas"]["OrderLine"][];
             orderId: string;
             paidAt: string | null;
+            /**
+             * Format: int64
+             * @description Units paid for beyond the stock left for this order: its payment was applied after its
+             *     hold ended and other carts had taken them. The developer restocks or refunds them.
+             */
+            shortUnits: number;
         };
         SaasFigures: {
             /** @description The newest customers (at most 100); `metrics` counts all of them. */

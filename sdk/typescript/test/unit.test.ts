@@ -660,7 +660,7 @@ describe("the public types come from the OpenAPI document (src/schema.ts)", () =
       revenueByDay: [],
       metrics: { totalSales: 1, unitsSold: 2, revenueCents: 2400, openCheckouts: 0, products: 1, inStock: 8, lowStock: 0, soldOut: 0 },
       products: [],
-      recentOrders: [{ orderId: "ord_1", email: null, amountCents: 2400, currency: "usd", paidAt: null, items: [line] }],
+      recentOrders: [{ orderId: "ord_1", email: null, amountCents: 2400, currency: "usd", paidAt: null, shortUnits: 0, items: [line] }],
     };
     const figures: ProjectDashboard[] = [saas, store];
     const described = figures.map((f) =>
