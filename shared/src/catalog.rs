@@ -292,6 +292,19 @@ mod tests {
     }
 
     #[test]
+    fn an_absent_stock_is_told_apart_from_a_null_one() {
+        let tier = |v: serde_json::Value| serde_json::from_value::<TierInput>(v).unwrap();
+        let absent = tier(json!({"name": "mug", "price": 5}));
+        assert!(absent.keeps_stock() && absent.stock().is_none());
+        let untracked = tier(json!({"name": "mug", "price": 5, "inventory": null}));
+        assert!(!untracked.keeps_stock() && untracked.stock().is_none());
+        let counted = tier(json!({"name": "mug", "price": 5, "inventory": 3}));
+        assert_eq!((counted.keeps_stock(), counted.stock()), (false, Some(3)));
+        let draft = counted.validate(ProjectType::Store, "tier").unwrap();
+        assert_eq!(draft.inventory, Some(3));
+    }
+
+    #[test]
     fn accepts_a_store_project() {
         let input = parse(json!({"name": "Shop", "projectType": "store", "tiers": [
             {"name": "mug", "price": 12.5, "inventory": 3, "imageUrl": "https://cdn.example/mug.png", "description": "A mug"}
