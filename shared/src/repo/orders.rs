@@ -10,15 +10,23 @@ use crate::{
     period::Timestamp,
 };
 
-/// Units of a product held by live checkouts. ?P publishableKey, ?T tier name, ?N now.
+/// Units of a product held by live checkouts (other than order `$except`, if given).
+/// ?P publishableKey, ?T tier name, ?N now.
 macro_rules! held {
     ($pk:literal, $tier:literal, $now:literal) => {
+        held!(@ $pk, $tier, $now, "")
+    };
+    ($pk:literal, $tier:literal, $now:literal, $except:literal) => {
+        held!(@ $pk, $tier, $now, concat!(" AND i.orderId <> ", $except))
+    };
+    (@ $pk:expr, $tier:expr, $now:expr, $other_orders:expr) => {
         concat!(
             "(SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.orderId = i.orderId ",
             "WHERE i.publishableKey = ",
             $pk,
             " AND i.tierName = ",
             $tier,
+            $other_orders,
             " AND o.status IN ('reserving', 'open') AND o.expiresAt > ",
             $now,
             ")"
@@ -68,22 +76,19 @@ pub const OPEN_ORDER: &str =
 pub const RELEASE_ORDER: &str = "\
 UPDATE orders SET status = ?3, updatedAt = ?4 WHERE orderId = ?1 AND publishableKey = ?2 AND status IN ('reserving', 'open')";
 
-/// Units of item `$item` that order ?1 takes from the stock of tier `$tier` at ?3: its own
+/// Units of line `$line` that order ?1 takes from the stock of tier `$tier` at ?3: its own
 /// quantity, but never what other orders' live holds keep, nor below 0. Less than its quantity
 /// only when the payment is applied after its hold ended and other carts took the units.
 macro_rules! taken {
-    ($item:literal, $tier:literal) => {
+    ($line:literal, $tier:literal, $tier_name:literal) => {
         concat!(
             "MIN(",
-            $item,
+            $line,
             ".quantity, MAX(0, ",
             $tier,
             ".inventory - ",
-            "(SELECT COALESCE(SUM(h.quantity), 0) FROM order_items h JOIN orders o ON o.orderId = h.orderId ",
-            "WHERE h.publishableKey = ?2 AND h.tierName = ",
-            $tier,
-            ".name AND h.orderId <> ?1 ",
-            "AND o.status IN ('reserving', 'open') AND o.expiresAt > ?3)))"
+            held!("?2", $tier_name, "?3", "?1"),
+            "))"
         )
     };
 }
@@ -93,11 +98,11 @@ macro_rules! taken {
 /// recorded, and the shortfall falls on the late order, never on a cart still holding its units.
 /// Only while the order is not paid yet. ?1 orderId, ?2 publishableKey, ?3 now.
 pub const RECORD_SHORT_UNITS: &str = concat!(
-    "UPDATE orders SET shortUnits = (SELECT COALESCE(SUM(i.quantity - ",
-    taken!("i", "t"),
+    "UPDATE orders SET shortUnits = (SELECT COALESCE(SUM(line.quantity - ",
+    taken!("line", "t", "t.name"),
     "), 0)\n",
-    "  FROM order_items i JOIN tiers t ON t.publishableKey = i.publishableKey AND t.name = i.tierName\n",
-    "  WHERE i.orderId = ?1 AND t.inventory IS NOT NULL)\n",
+    "  FROM order_items line JOIN tiers t ON t.publishableKey = line.publishableKey AND t.name = line.tierName\n",
+    "  WHERE line.orderId = ?1 AND t.inventory IS NOT NULL)\n",
     "WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid'"
 );
 
@@ -105,8 +110,8 @@ pub const RECORD_SHORT_UNITS: &str = concat!(
 /// same batch marks it paid). ?1 orderId, ?2 publishableKey, ?3 now.
 pub const CONSUME_STOCK: &str = concat!(
     "UPDATE tiers SET inventory = inventory - (SELECT ",
-    taken!("i", "tiers"),
-    " FROM order_items i WHERE i.orderId = ?1 AND i.tierName = tiers.name)\n",
+    taken!("line", "tiers", "tiers.name"),
+    " FROM order_items line WHERE line.orderId = ?1 AND line.tierName = tiers.name)\n",
     "WHERE publishableKey = ?2 AND inventory IS NOT NULL\n",
     "  AND name IN (SELECT tierName FROM order_items WHERE orderId = ?1)\n",
     "  AND EXISTS (SELECT 1 FROM orders WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid')"
