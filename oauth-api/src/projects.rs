@@ -12,6 +12,7 @@ use shared::{
         TierRef, TierSaved,
     },
     auth::DeveloperSession,
+    cache::{self, Cache},
     catalog::CreateProjectInput,
     http::RequestId,
     period,
@@ -30,7 +31,9 @@ pub async fn create(
 ) -> ApiResult<Json<ProjectCreated>> {
     let platform = developer.platform().await?;
     let stripe = StripeModes::from_env(&env)?;
-    let created = projects::create_project(&platform, &stripe, &input, period::now(), &request_id.0).await?;
+    let known_keys = Cache::from_env(&env, cache::TOKENS_KV);
+    let created =
+        projects::create_project(&platform, &stripe, &known_keys, &input, period::now(), &request_id.0).await?;
     Ok(Json(ProjectCreated {
         success: true,
         project: created,

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use serde::{Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use worker::{Delay, Env, kv::KvStore};
 
-use crate::{deadline::within, keys::SecretKeyHash, log};
+use crate::{deadline::within, keys::SecretKeyHash, log, tier::ProjectConfig};
 
 /// api-multi's cache namespace (the spec's TOKENS_KV).
 pub const TOKENS_KV: &str = "TOKENS_KV";
@@ -22,14 +22,50 @@ pub const KV_READ_TIMEOUT: Duration = Duration::from_millis(300);
 /// A refill (`put`) on the request path waits at most this long; the next request refills it.
 pub const KV_WRITE_TIMEOUT: Duration = Duration::from_millis(300);
 
-/// `secretkey:{sha256}:project` → `ProjectConfig` JSON (publishable key, platform, type, tiers).
+/// How long an entry says that its key existed, after its project configuration went stale or
+/// was evicted: a key in use keeps its entry, so its requests reach D1 even from an address
+/// whose unknown-key path is bounded (`auth::failures`). Revocation deletes the entry.
+pub const KNOWN_KEY_TTL_SECS: u64 = 30 * 24 * 3600;
+
+/// `secretkey:{sha256}:known` → `SecretKeyEntry` JSON: the project as D1 had it, and when.
 ///
 /// The spec kept two entries, `secretkey:{hash}:publishableKey` and a tier config keyed by
 /// platform and mode. One entry per secret key makes authentication a single KV read, and a
 /// platform+mode key cannot tell two projects of one developer apart. A project has exactly one
-/// active secret key per mode, so edits and rotations evict exactly one entry.
+/// active secret key per mode, so edits and rotations evict exactly one entry. (The name
+/// changed with the entry's shape: an entry of the older shape is never misread.)
 pub fn secret_key_entry(hash: &SecretKeyHash) -> String {
-    format!("secretkey:{}:project", hash.as_str())
+    format!("secretkey:{}:known", hash.as_str())
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretKeyEntry {
+    /// When D1 last said the key was active (or when it was created).
+    checked_at_ms: u64,
+    /// Absent when the key was just created, or the configuration evicted by an edit.
+    config: Option<ProjectConfig>,
+}
+
+/// What KV knows of a secret key.
+#[derive(Debug, PartialEq)]
+pub enum CachedKey {
+    /// Read from D1 less than `CACHE_TTL_SECS` ago: serve it.
+    Fresh(ProjectConfig),
+    /// Active not long ago (created, edited, or its configuration stale): ask D1.
+    Known,
+    /// Nothing: a key never used, unused for `KNOWN_KEY_TTL_SECS`, revoked, or never issued.
+    Unknown,
+}
+
+fn cached_key(text: Option<&str>, now_ms: u64) -> CachedKey {
+    let Some(entry) = text.and_then(|t| serde_json::from_str::<SecretKeyEntry>(t).ok()) else {
+        return CachedKey::Unknown;
+    };
+    match entry.config {
+        Some(config) if now_ms.saturating_sub(entry.checked_at_ms) < CACHE_TTL_SECS * 1000 => CachedKey::Fresh(config),
+        _ => CachedKey::Known,
+    }
 }
 
 pub struct Cache(Option<KvStore>);
@@ -92,10 +128,71 @@ impl Cache {
         }
     }
 
+    pub async fn secret_key(&self, hash: &SecretKeyHash, now_ms: u64) -> CachedKey {
+        cached_key(self.get_text(&secret_key_entry(hash)).await.as_deref(), now_ms)
+    }
+
+    /// Records that D1 found the key active at `now_ms` (with its configuration, after a
+    /// lookup), or that it was just created or its configuration changed (`None`).
+    pub async fn put_secret_key(&self, hash: &SecretKeyHash, config: Option<&ProjectConfig>, now_ms: u64) {
+        let entry = SecretKeyEntry {
+            checked_at_ms: now_ms,
+            config: config.cloned(),
+        };
+        self.put_json(&secret_key_entry(hash), &entry, Some(KNOWN_KEY_TTL_SECS))
+            .await;
+    }
+
+    /// After an edit: the next request reads D1, and the key stays known.
+    pub async fn evict_secret_key(&self, hash: &SecretKeyHash, now_ms: u64) {
+        self.put_secret_key(hash, None, now_ms).await;
+    }
+
+    /// After a revocation: nothing of the key is left.
+    pub async fn forget_secret_key(&self, hash: &SecretKeyHash) {
+        self.delete(&secret_key_entry(hash)).await;
+    }
+
     pub async fn delete(&self, entry: &str) {
         let Some(store) = self.0.as_ref() else { return };
         if let Err(e) = store.delete(entry).await {
             log::error(&format!("KV delete {entry}: {e}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> ProjectConfig {
+        serde_json::from_value(serde_json::json!({
+            "publishableKey": format!("pk_test_{}", "ab".repeat(16)),
+            "platformId": "plt_1", "projectType": "saas", "name": "p", "tiers": [],
+        }))
+        .expect("a config")
+    }
+
+    fn entry(checked_at_ms: u64, config: Option<ProjectConfig>) -> String {
+        serde_json::to_string(&SecretKeyEntry { checked_at_ms, config }).expect("json")
+    }
+
+    #[test]
+    fn a_configuration_serves_for_the_cache_ttl_then_only_says_the_key_existed() {
+        let ttl_ms = CACHE_TTL_SECS * 1000;
+        let fresh = entry(1_000, Some(config()));
+        assert_eq!(cached_key(Some(&fresh), 1_000 + ttl_ms - 1), CachedKey::Fresh(config()));
+        assert_eq!(cached_key(Some(&fresh), 1_000 + ttl_ms), CachedKey::Known);
+        // A clock behind the writer's is not a reason to serve forever, nor to fail.
+        assert_eq!(cached_key(Some(&fresh), 0), CachedKey::Fresh(config()));
+        assert_eq!(cached_key(Some(&entry(1_000, None)), 1_000), CachedKey::Known);
+    }
+
+    #[test]
+    fn nothing_or_an_entry_of_another_shape_is_unknown() {
+        assert_eq!(cached_key(None, 0), CachedKey::Unknown);
+        let older_shape = serde_json::to_string(&config()).expect("json");
+        assert_eq!(cached_key(Some(&older_shape), 0), CachedKey::Unknown);
+        assert_eq!(cached_key(Some("not json"), 0), CachedKey::Unknown);
     }
 }

@@ -124,7 +124,7 @@ pub async fn set_usage_counters(env: &Env, request: &UsageCountersRequest, now: 
     }
     let kv = Cache::from_env(env, cache::TOKENS_KV);
     for hash in &stored.key_hashes {
-        kv.delete(&cache::secret_key_entry(hash)).await;
+        kv.evict_secret_key(hash, now.millis()).await;
     }
     Ok(UsageCounters::of(&key, &layout, now))
 }

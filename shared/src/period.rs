@@ -12,6 +12,10 @@ impl Timestamp {
         Self((millis / 1000) as i64)
     }
 
+    pub fn millis(self) -> u64 {
+        (self.0.max(0) as u64).saturating_mul(1000)
+    }
+
     /// `YYYY-MM-DDTHH:MM:SSZ`, the one format every timestamp column uses.
     pub fn to_rfc3339(self) -> String {
         let days = self.0.div_euclid(86_400);

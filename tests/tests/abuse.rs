@@ -1,4 +1,5 @@
-//! Callers who attack: a flood of unknown secret keys from one address costs bounded work.
+//! Callers who attack: a flood of unknown secret keys from one network costs bounded work, and
+//! locks out no valid key, not even one sent from the flooding network.
 
 use e2e::{MeteredApi, TestEnv, journey};
 
@@ -22,11 +23,13 @@ async fn early_in_a_rate_limit_window() {
 }
 
 #[tokio::test]
-async fn a_flood_of_unknown_keys_from_one_address_is_cut_off_before_any_lookup() {
+async fn a_flood_of_unknown_keys_from_one_network_is_cut_off_and_valid_keys_still_pass() {
     let env = TestEnv::get();
     let api = MeteredApi::new(&env);
-    let (_, project) = journey::saas_project(&env, &[("free", Some(1000), 0.0)]).await;
-    let address = format!("203.0.113.{}", rand_octet());
+    let (developer, project) = journey::saas_project(&env, &[("free", Some(1000), 0.0)]).await;
+    // An IPv6 /64 of its own: the flood rotates through its addresses, as one host can.
+    let network = format!("2001:db8:{:x}:{:x}", rand_octet(), rand_octet());
+    let address = |i: usize| format!("{network}:{i:x}::1");
     let from = |address: &str, key: &str| {
         let api = api.clone();
         let (address, key) = (address.to_owned(), key.to_owned());
@@ -44,11 +47,11 @@ async fn a_flood_of_unknown_keys_from_one_address_is_cut_off_before_any_lookup()
     early_in_a_rate_limit_window().await;
     let limit = shared::auth::failures::AUTH_FAILURE_LIMIT as usize;
     for i in 0..limit {
-        let reply = from(&address, &random_key()).await;
+        let reply = from(&address(i), &random_key()).await;
         assert_eq!((reply.status, reply.error_code()), (401, "unauthorized"), "key {i}");
     }
-    // ... then the address is refused before any lookup, whatever key it sends.
-    let cut_off = from(&address, &random_key()).await;
+    // ... then unknown keys from anywhere in the network are refused before any lookup ...
+    let cut_off = from(&address(limit + 1), &random_key()).await;
     assert_eq!(
         (cut_off.status, cut_off.error_code()),
         (429, "rate_limited"),
@@ -56,13 +59,22 @@ async fn a_flood_of_unknown_keys_from_one_address_is_cut_off_before_any_lookup()
         cut_off.body
     );
     assert_eq!(cut_off.header("retry-after"), Some("60"));
-    let valid_from_flooder = from(&address, &project.bearer()).await;
-    assert_eq!(valid_from_flooder.status, 429);
+    // ... but valid keys sent from it are not: a neighbour behind the same NAT keeps working,
+    // with a key in use and with one created during the flood (never used before).
+    let valid_from_flooder = from(&address(limit + 2), &project.bearer()).await;
+    assert_eq!(valid_from_flooder.status, 200, "{:?}", valid_from_flooder.body);
+    let fresh = journey::create_project(&developer, journey::saas_body("Fresh", &[("free", Some(1000), 0.0)]))
+        .await
+        .expect("creating a project");
+    let fresh_from_flooder = from(&address(limit + 3), &fresh.bearer()).await;
+    assert_eq!(fresh_from_flooder.status, 200, "{:?}", fresh_from_flooder.body);
     // Everyone else is unaffected.
     let other = format!("198.51.100.{}", rand_octet());
     assert_eq!(from(&other, &project.bearer()).await.status, 200);
     let unknown_elsewhere = from(&other, &random_key()).await;
     assert_eq!(unknown_elsewhere.status, 401);
+    let next_network = format!("2001:db8:{:x}:{:x}::1", rand_octet(), rand_octet().wrapping_add(1));
+    assert_eq!(from(&next_network, &random_key()).await.status, 401);
 }
 
 fn rand_octet() -> u8 {

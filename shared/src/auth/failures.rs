@@ -1,14 +1,19 @@
-//! Bounded work for callers with keys that do not exist. A well-formed random `sk_` costs a KV
-//! and a D1 read before it can be refused; these two in-isolate memories cap that:
+//! Bounded work for callers with keys that do not exist, without ever refusing a key that does.
+//! A well-formed random `sk_` that KV has never seen costs a D1 read before it can be refused;
+//! these in-isolate memories cap that:
 //! - a key found unknown is refused from memory for a minute (a misconfigured client retrying
 //!   a revoked key costs nothing after its first miss);
-//! - every unknown key counts against its client address in a rate limit binding, and an
-//!   address over the limit is refused before any lookup for a minute (a flood of fresh random
-//!   keys, which no cache of misses can catch).
+//! - every unknown key counts against its client's network (an IPv4 address, an IPv6 /64: one
+//!   host's share of addresses) and against a budget for the whole platform, each a rate limit
+//!   binding. Past either, keys that KV has never seen are refused before D1 for a minute.
+//!
+//! A valid key is never refused here: KV remembers every key that was created, edited or used in
+//! the last `cache::KNOWN_KEY_TTL_SECS`, and such a key always reaches D1. So a flooding
+//! neighbour behind the same NAT or serverless egress locks nobody else out.
 //!
 //! Memory, not KV: writing a KV entry per miss would let the flood buy KV writes instead.
 
-use std::{cell::RefCell, collections::HashMap};
+use std::{cell::RefCell, collections::HashMap, net::IpAddr};
 
 use axum::http::HeaderMap;
 use worker::{Env, send::SendFuture};
@@ -19,6 +24,12 @@ pub const AUTH_FAILURE_LIMITER: &str = "AUTH_FAILURE_LIMITER";
 /// Must match `[[ratelimits]]` AUTH_FAILURE_LIMITER in wrangler/api-multi.toml.
 pub const AUTH_FAILURE_LIMIT: u32 = 100;
 pub const AUTH_FAILURE_PERIOD_SECS: u32 = 60;
+/// Unknown keys looked up in D1 by the whole platform (per Cloudflare location: the binding
+/// counts per location), whoever sends them.
+pub const UNKNOWN_KEY_BUDGET_LIMITER: &str = "UNKNOWN_KEY_BUDGET_LIMITER";
+pub const UNKNOWN_KEY_BUDGET: u32 = 1000;
+/// The budget's one bucket; no client network is spelled like it.
+const PLATFORM: &str = "platform";
 const REMEMBER_MS: u64 = 60_000;
 const CAPACITY: usize = 4_096;
 
@@ -56,55 +67,88 @@ impl Recent {
 thread_local! {
     // workerd runs an isolate on one thread: these live as long as the isolate.
     static UNKNOWN_KEYS: RefCell<Recent> = RefCell::default();
-    static BLOCKED_CLIENTS: RefCell<Recent> = RefCell::default();
+    /// Client networks, and `PLATFORM`, over their unknown-key budget.
+    static BLOCKED: RefCell<Recent> = RefCell::default();
 }
 
-/// The caller's address as Cloudflare reports it (clients cannot set this header through
-/// Cloudflare); one shared bucket when it is absent (local runs).
-pub fn client_address(headers: &HeaderMap) -> String {
-    headers
-        .get("cf-connecting-ip")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 64)
-        .unwrap_or("unknown")
-        .to_owned()
+/// The caller's network as Cloudflare reports its address (clients cannot set this header
+/// through Cloudflare): an IPv4 address, or the /64 of an IPv6 one (a host is given a whole /64,
+/// so counting single IPv6 addresses would let one host rotate past any bound). One shared
+/// bucket when the header is absent (local runs).
+pub fn client_network(headers: &HeaderMap) -> String {
+    let Some(value) = headers.get("cf-connecting-ip").and_then(|v| v.to_str().ok()) else {
+        return "unknown".to_owned();
+    };
+    match value.trim().parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Err(_) => "unparsable".to_owned(),
+    }
 }
 
 fn too_many() -> ApiError {
     ApiError::new(
         ErrorCode::RateLimited,
-        "Too many requests with unknown secret keys from your address; retry later",
+        "Too many requests with unknown secret keys from your network; valid keys are not affected. Retry later",
     )
     .with_retry_after(u64::from(AUTH_FAILURE_PERIOD_SECS))
 }
 
-/// Refuses, before any lookup, an address that sent too many unknown keys or a key just found
-/// unknown.
-pub fn refuse_early(client: &str, key_hash: &str, now_ms: u64) -> Result<(), ApiError> {
-    if BLOCKED_CLIENTS.with(|b| b.borrow().contains(client, now_ms)) {
-        return Err(too_many());
-    }
+/// Refuses, before any lookup, a key just found unknown.
+pub fn refuse_known_unknown(key_hash: &str, now_ms: u64) -> Result<(), ApiError> {
     if UNKNOWN_KEYS.with(|u| u.borrow().contains(key_hash, now_ms)) {
         return Err(super::secret_key::unknown_key());
     }
     Ok(())
 }
 
-/// After a lookup found no such key: remember it, and count it against the address. Returns
-/// the error to answer with (429 once the address is over its limit).
+/// For a key KV has never seen: refuses it before D1 while its network, or the platform, is
+/// over its unknown-key budget.
+pub fn refuse_unseen_key(client: &str, now_ms: u64) -> Result<(), ApiError> {
+    if BLOCKED.with(|b| {
+        let blocked = b.borrow();
+        blocked.contains(client, now_ms) || blocked.contains(PLATFORM, now_ms)
+    }) {
+        return Err(too_many());
+    }
+    Ok(())
+}
+
+/// After a lookup found no such key: remember it, and count it against its client's network
+/// and the platform's budget. Returns the error to answer with (429 once the network is over).
 pub async fn record_unknown(env: &Env, client: &str, key_hash: &str, now_ms: u64) -> ApiError {
     UNKNOWN_KEYS.with(|u| u.borrow_mut().remember(key_hash, now_ms));
-    let over_limit = match env.rate_limiter(AUTH_FAILURE_LIMITER) {
-        Ok(limiter) => SendFuture::new(limiter.limit(client.to_owned()))
-            .await
-            .is_ok_and(|outcome| !outcome.success),
-        Err(_) => false,
-    };
-    if over_limit {
-        BLOCKED_CLIENTS.with(|b| b.borrow_mut().remember(client, now_ms));
+    let (network_over, platform_over) = futures_util::future::join(
+        over_limit(env, AUTH_FAILURE_LIMITER, client),
+        over_limit(env, UNKNOWN_KEY_BUDGET_LIMITER, PLATFORM),
+    )
+    .await;
+    if platform_over {
+        BLOCKED.with(|b| b.borrow_mut().remember(PLATFORM, now_ms));
+    }
+    if network_over {
+        BLOCKED.with(|b| b.borrow_mut().remember(client, now_ms));
         return too_many();
     }
     super::secret_key::unknown_key()
+}
+
+async fn over_limit(env: &Env, binding: &str, key: &str) -> bool {
+    match env.rate_limiter(binding) {
+        Ok(limiter) => SendFuture::new(limiter.limit(key.to_owned()))
+            .await
+            .is_ok_and(|outcome| !outcome.success),
+        Err(e) => {
+            crate::log::error(&format!("rate limit binding `{binding}`: {e}"));
+            false
+        }
+    }
 }
 
 #[cfg(test)]
@@ -129,25 +173,38 @@ mod tests {
     }
 
     #[test]
-    fn the_constants_match_the_wrangler_binding() {
+    fn the_constants_match_the_wrangler_bindings() {
         let config = include_str!("../../../wrangler/api-multi.toml");
-        let section = config
-            .split("[[ratelimits]]")
-            .find(|s| s.contains(&format!("name = \"{AUTH_FAILURE_LIMITER}\"")))
-            .expect("api-multi.toml has the AUTH_FAILURE_LIMITER binding");
-        assert!(section.contains(&format!("limit = {AUTH_FAILURE_LIMIT}")), "{section}");
-        assert!(
-            section.contains(&format!("period = {AUTH_FAILURE_PERIOD_SECS}")),
-            "{section}"
-        );
+        for (binding, limit) in [
+            (AUTH_FAILURE_LIMITER, AUTH_FAILURE_LIMIT),
+            (UNKNOWN_KEY_BUDGET_LIMITER, UNKNOWN_KEY_BUDGET),
+        ] {
+            let sections: Vec<&str> = config
+                .split("ratelimits]]")
+                .filter(|s| s.contains(&format!("name = \"{binding}\"")))
+                .collect();
+            assert_eq!(sections.len(), 2, "{binding} in both environments");
+            for section in sections {
+                let simple = format!("simple = {{ limit = {limit}, period = {AUTH_FAILURE_PERIOD_SECS} }}");
+                assert!(section.contains(&simple), "{binding}: {section}");
+            }
+        }
     }
 
     #[test]
-    fn the_client_address_comes_from_cloudflare_only() {
-        let mut headers = HeaderMap::new();
-        assert_eq!(client_address(&headers), "unknown");
-        headers.insert("cf-connecting-ip", "203.0.113.7".parse().unwrap());
-        headers.insert("x-forwarded-for", "198.51.100.1".parse().unwrap());
-        assert_eq!(client_address(&headers), "203.0.113.7");
+    fn the_client_network_comes_from_cloudflare_only_and_ipv6_counts_by_64() {
+        let network = |ip: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("cf-connecting-ip", ip.parse().unwrap());
+            headers.insert("x-forwarded-for", "198.51.100.1".parse().unwrap());
+            client_network(&headers)
+        };
+        assert_eq!(client_network(&HeaderMap::new()), "unknown");
+        assert_eq!(network("203.0.113.7"), "203.0.113.7");
+        assert_eq!(network("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(network("2001:db8:1:2:bbbb:cccc:dddd:eeee"), "2001:db8:1:2::/64");
+        assert_ne!(network("2001:db8:1:3::1"), "2001:db8:1:2::/64");
+        assert_eq!(network("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(network("not an address"), "unparsable");
     }
 }

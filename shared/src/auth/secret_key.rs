@@ -9,7 +9,7 @@ use worker::{Env, send::SendFuture};
 
 use super::failures;
 use crate::{
-    cache::{self, Cache},
+    cache::{self, Cache, CachedKey},
     error::{ApiError, ApiResult, ErrorCode},
     keys::{KeyError, SecretKey},
     mode::Mode,
@@ -52,23 +52,28 @@ pub(super) fn unknown_key() -> ApiError {
     ApiError::unauthorized("Unknown or revoked secret key")
 }
 
-/// Resolves a secret key to its active project: one KV read when cached, D1 otherwise.
-pub async fn authenticate_secret_key(env: &Env, key: &SecretKey) -> ApiResult<SecretKeyAuth> {
+/// Resolves a secret key to its active project: one KV read when cached, D1 otherwise. A key KV
+/// has never seen reaches D1 only while `client`'s network and the platform are within their
+/// unknown-key budgets (`failures`); a key KV knows always does.
+pub async fn authenticate_secret_key(env: &Env, key: &SecretKey, client: &str) -> ApiResult<SecretKeyAuth> {
     let unknown = unknown_key;
     let db = Database::from_env(env)?;
     let kv = Cache::from_env(env, cache::TOKENS_KV);
     let hash = key.hash();
-    let entry = cache::secret_key_entry(&hash);
+    let now_ms = crate::period::now_millis();
 
-    let config = match kv.get_json::<ProjectConfig>(&entry).await {
-        Some(config) => config,
-        None => {
+    let config = match kv.secret_key(&hash, now_ms).await {
+        CachedKey::Fresh(config) => config,
+        cached => {
+            if cached == CachedKey::Unknown {
+                failures::refuse_unseen_key(client, now_ms)?;
+            }
             let publishable_key = db
                 .find_active_key(&hash, crate::period::now())
                 .await?
                 .ok_or_else(unknown)?;
             let config = db.load_project_config(&publishable_key).await?.ok_or_else(unknown)?;
-            kv.put_json(&entry, &config, Some(cache::CACHE_TTL_SECS)).await;
+            kv.put_secret_key(&hash, Some(&config), now_ms).await;
             config
         }
     };
@@ -106,13 +111,13 @@ impl FromRequestParts<Env> for SecretKeyAuth {
             .get(header::AUTHORIZATION)
             .map(|v| v.to_str().unwrap_or(""));
         let key = parse_bearer(header_value)?;
-        let client = failures::client_address(&parts.headers);
+        let client = failures::client_network(&parts.headers);
         let hash = key.hash();
         let now_ms = crate::period::now_millis();
-        failures::refuse_early(&client, hash.as_str(), now_ms)?;
+        failures::refuse_known_unknown(hash.as_str(), now_ms)?;
         // JS-backed futures are !Send; workerd runs one thread, so asserting Send is sound.
         SendFuture::new(async move {
-            match authenticate_secret_key(env, &key).await {
+            match authenticate_secret_key(env, &key, &client).await {
                 Err(e) if e.code() == ErrorCode::Unauthorized => {
                     Err(failures::record_unknown(env, &client, hash.as_str(), now_ms).await)
                 }

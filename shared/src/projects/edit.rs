@@ -27,11 +27,16 @@ pub struct ProjectEdit<'a> {
     request_id: &'a str,
 }
 
-/// Drops api-multi's cached view of a key so its next request reads D1.
+/// Drops api-multi's cached view of a key so its next request reads D1 (the key stays known).
 async fn evict(env: &Env, hash: &SecretKeyHash) {
     Cache::from_env(env, cache::TOKENS_KV)
-        .delete(&cache::secret_key_entry(hash))
+        .evict_secret_key(hash, crate::period::now_millis())
         .await;
+}
+
+/// A revoked key: api-multi forgets it entirely.
+async fn forget(env: &Env, hash: &SecretKeyHash) {
+    Cache::from_env(env, cache::TOKENS_KV).forget_secret_key(hash).await;
 }
 
 /// A stored tier as a draft for a fresh key set (new Stripe objects, same settings).
@@ -248,7 +253,17 @@ impl<'a> ProjectEdit<'a> {
             self.kind(),
             Mode::Live,
         );
-        new_key_set(&self.platform, &self.stripe, identity, drafts, now, self.request_id).await
+        let known_keys = Cache::from_env(self.env, cache::TOKENS_KV);
+        new_key_set(
+            &self.platform,
+            &self.stripe,
+            &known_keys,
+            identity,
+            drafts,
+            now,
+            self.request_id,
+        )
+        .await
     }
 
     /// POST /rotate-key: a new secret for the same project and mode. The old one keeps working
@@ -269,11 +284,12 @@ impl<'a> ProjectEdit<'a> {
             ));
         }
         if grace_until.is_none() {
-            evict(self.env, &self.project.secret_key_hash).await;
+            forget(self.env, &self.project.secret_key_hash).await;
         }
         if let Some(previous) = &self.project.previous_secret_key_hash {
-            evict(self.env, previous).await;
+            forget(self.env, previous).await;
         }
+        evict(self.env, &secret.hash()).await;
         Ok((secret, grace_until))
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use worker::Env;
 
 use crate::{
+    cache::Cache,
     catalog::{CreateProjectInput, TierDraft},
     error::{ApiError, ApiResult, ErrorCode},
     keys::{KeyPair, random_id},
@@ -116,6 +117,7 @@ async fn publish_all(
 async fn new_key_set(
     platform: &PlatformScope,
     stripe: &StripeModes,
+    known_keys: &Cache,
     (project_id, name, kind, mode): (&str, &str, ProjectType, Mode),
     drafts: Vec<TierDraft>,
     now: Timestamp,
@@ -136,6 +138,8 @@ async fn new_key_set(
         catalog::retire_all_best_effort(&stripe, &tiers, request_id).await;
         return Err(e);
     }
+    // So its first requests reach D1 even from a network over its unknown-key budget.
+    known_keys.put_secret_key(&keys.secret.hash(), None, now.millis()).await;
     Ok(CreatedKeySet {
         project_id: project_id.to_owned(),
         name: name.to_owned(),
@@ -151,6 +155,7 @@ async fn new_key_set(
 pub async fn create_project(
     platform: &PlatformScope,
     stripe: &StripeModes,
+    known_keys: &Cache,
     input: &CreateProjectInput,
     now: Timestamp,
     request_id: &str,
@@ -161,6 +166,7 @@ pub async fn create_project(
     new_key_set(
         platform,
         stripe,
+        known_keys,
         (&project_id, &name, input.project_type, Mode::Test),
         drafts,
         now,
