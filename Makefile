@@ -57,6 +57,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 	$(CARGO) install --root .tools wasm-bindgen-cli --version $(WASM_BINDGEN_VER) --force
 	@touch $@
 
+# An OpenAPI validator the project did not write, every dependency pinned.
+OPENAPI_VALIDATOR := .tools/openapi-validator/bin/openapi-spec-validator
+$(OPENAPI_VALIDATOR): scripts/openapi-validator-requirements.txt
+	python3 -m venv .tools/openapi-validator
+	.tools/openapi-validator/bin/pip install --quiet --no-deps -r scripts/openapi-validator-requirements.txt
+	@touch $@
+
 # ---- build -----------------------------------------------------------------------------------
 
 # Each worker's Wasm is rebuilt only when its sources, `shared` or the lockfile change.
@@ -126,10 +133,11 @@ openapi: tools
 
 test: test-unit test-deploy test-e2e
 
-test-unit: tools frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json
+test-unit: tools $(OPENAPI_VALIDATOR) frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json
 	$(CARGO) test -p shared --features openapi
 	@# The committed OpenAPI documents must be what the code generates, and cover every route.
 	$(CARGO) run --quiet -p shared --features openapi --bin openapi -- --check
+	$(OPENAPI_VALIDATOR) openapi/*/openapi.json
 	$(CARGO) test -p emulator
 	cd frontend && $(NODE22) npm test --silent
 	@# The SDKs: their own logic here; against the stack in test-e2e. The Rust one must also

@@ -138,6 +138,7 @@ pub struct ProjectCreated {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectQuery {
     pub publishable_key: String,
@@ -172,6 +173,7 @@ pub struct TierSaved {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct TierRef {
     pub publishable_key: String,
@@ -298,6 +300,7 @@ pub enum PlatformEventReceived {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct UploadQuery {
     /// The name to keep (sanitized; the extension follows the detected type).
     pub filename: Option<String>,
@@ -305,6 +308,7 @@ pub struct UploadQuery {
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct DeleteAssetQuery {
     /// The `key` an upload returned (`{platformId}/{file}`).
     pub key: String,

@@ -84,6 +84,39 @@ pub fn document(worker: &str) -> Option<Value> {
     Some(doc)
 }
 
+/// Where a document's parameters disagree with its path templates: a `path` parameter whose
+/// `{name}` is not in the path (utoipa's `IntoParams` defaults to `path`, so a query struct
+/// without `parameter_in = Query` lands here), or a `{name}` no parameter declares. Validators
+/// reject either, so the generator refuses to write such a document.
+pub fn path_parameter_problems(doc: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        let templated: BTreeSet<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect();
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let declared: BTreeSet<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            for name in declared.difference(&templated) {
+                problems.push(format!(
+                    "{method} {path}: `{name}` is declared `in: path` but the path has no {{{name}}} (a query parameter?)"
+                ));
+            }
+            for name in templated.difference(&declared) {
+                problems.push(format!("{method} {path}: {{{name}}} has no `in: path` parameter"));
+            }
+        }
+    }
+    problems
+}
+
 fn described(worker: &str) -> Option<openapi::OpenApi> {
     let (mut doc, scheme, description) = match worker {
         "api-multi" => (
@@ -762,3 +795,37 @@ fn upload_asset() {}
     security(("developerSession" = []))
 )]
 fn delete_asset() {}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_document_declares_exactly_its_path_parameters() {
+        for worker in WORKERS {
+            let doc = document(worker).expect("a document");
+            assert_eq!(path_parameter_problems(&doc), Vec::<String>::new(), "{worker}");
+        }
+    }
+
+    #[test]
+    fn a_query_parameter_declared_in_path_is_a_problem() {
+        let doc = json!({"paths": {
+            "/tiers": {"delete": {"parameters": [{"in": "path", "name": "name"}, {"in": "query", "name": "pk"}]}},
+            "/assets/{id}": {"get": {"parameters": []}},
+            "/ok/{id}": {"get": {"parameters": [{"in": "path", "name": "id"}]}},
+        }});
+        let problems = path_parameter_problems(&doc);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("delete /tiers: `name`")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("get /assets/{id}: {id}")),
+            "{problems:?}"
+        );
+    }
+}
