@@ -1,11 +1,11 @@
 //! The Store: products with what can be bought now, and guest cart checkout.
 
-use axum::{Json, body::Bytes, extract::State};
+use axum::{Json, body::Bytes, extract::State, http::HeaderMap};
 use shared::{
     ApiResult,
     api::{CartCheckoutResponse, ProductList},
     auth::SecretKeyAuth,
-    period, store,
+    metering, period, store,
 };
 use worker::Env;
 
@@ -24,9 +24,11 @@ pub async fn products(auth: SecretKeyAuth) -> ApiResult<Json<ProductList>> {
 pub async fn cart_checkout(
     State(env): State<Env>,
     auth: SecretKeyAuth,
+    headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<CartCheckoutResponse>> {
-    let started = store::checkout(&env, &auth, &body, period::now()).await?;
+    let idempotency_key = metering::parse_idempotency_key(&headers)?;
+    let started = store::checkout(&env, &auth, idempotency_key.as_deref(), &body, period::now()).await?;
     Ok(Json(CartCheckoutResponse {
         success: true,
         checkout: started,

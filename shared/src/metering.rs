@@ -70,13 +70,17 @@ pub fn parse_user_id(headers: &HeaderMap) -> ApiResult<String> {
         .to_owned())
 }
 
+/// `Idempotency-Key`, optional, on every route that honours it.
+pub fn parse_idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    Ok(header_text(headers, IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LEN, false)?.map(str::to_owned))
+}
+
 impl UsageHeaders {
     pub fn parse(headers: &HeaderMap) -> ApiResult<Self> {
         Ok(Self {
             user_id: parse_user_id(headers)?,
             plan: header_text(headers, PLAN_HEADER, crate::tier::TIER_NAME_MAX, false)?.map(str::to_owned),
-            idempotency_key: header_text(headers, IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY_LEN, false)?
-                .map(str::to_owned),
+            idempotency_key: parse_idempotency_key(headers)?,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use worker::Env;
 
 use crate::{
@@ -17,7 +18,7 @@ use crate::{
     period::Timestamp,
     repo::{
         ProjectScope,
-        orders::{HoldLine, HoldRefused, Payment, ProductRow},
+        orders::{HoldLine, HoldRefused, IdempotentOrder, Payment, ProductRow},
         subscriptions::EventRecord,
     },
     stripe::{
@@ -207,13 +208,35 @@ async fn shortage(scope: &ProjectScope, lines: &[(String, String, i64)], now: Ti
 
 /// POST /api/cart/checkout: holds the cart's stock, then a guest Checkout Session in payment
 /// mode for it. The hold is taken first, so a cart that cannot be served never reaches Stripe.
-pub async fn checkout(env: &Env, auth: &SecretKeyAuth, body: &[u8], now: Timestamp) -> ApiResult<CartStarted> {
+///
+/// With an `Idempotency-Key`, a retry (same key, same body) answers with the first call's session
+/// and holds nothing more; the same key with another body is a 409. A call that failed gives its
+/// key up, so a retry after a failure starts over.
+pub async fn checkout(
+    env: &Env,
+    auth: &SecretKeyAuth,
+    idempotency_key: Option<&str>,
+    raw_body: &[u8],
+    now: Timestamp,
+) -> ApiResult<CartStarted> {
     require_store(auth)?;
-    let body: CartRequest = json_body(body)?;
+    let body: CartRequest = json_body(raw_body)?;
     let email = body.email.as_deref().map(parse_email).transpose()?;
     let lines = cart_lines(auth, &body.items)?;
     let (success_url, cancel_url) = return_urls(env, body.success_url.as_deref(), body.cancel_url.as_deref())?;
     let stripe = stripe_for(env, &auth.scope).await?;
+    let request_hash = hex::encode(Sha256::digest(raw_body));
+    let cart = CartSession {
+        lines: &lines,
+        email: email.as_deref(),
+        return_urls: (&success_url, &cancel_url),
+    };
+    let idempotency = idempotency_key.map(|key| (key, request_hash.as_str()));
+    if let Some((key, hash)) = idempotency
+        && let Some(earlier) = auth.scope.order_by_idempotency_key(key).await?
+    {
+        return replay(&stripe, auth, earlier, hash, &cart, now).await;
+    }
     let order_id = random_id("ord");
     let session_expires = Timestamp(now.0 + SESSION_LIFETIME_SECS);
     let hold_lines: Vec<HoldLine> = lines
@@ -227,7 +250,7 @@ pub async fn checkout(env: &Env, auth: &SecretKeyAuth, body: &[u8], now: Timesta
     let hold_until = Timestamp(session_expires.0 + HOLD_GRACE_SECS);
     let amount = match auth
         .scope
-        .hold_cart(&order_id, email.as_deref(), &hold_lines, hold_until, now)
+        .hold_cart(&order_id, email.as_deref(), &hold_lines, idempotency, hold_until, now)
         .await?
     {
         Ok(amount) => amount,
@@ -237,25 +260,61 @@ pub async fn checkout(env: &Env, auth: &SecretKeyAuth, body: &[u8], now: Timesta
                 "A product of the cart changed (deleted or repriced); read /api/products again",
             ));
         }
+        // A concurrent call with the same key made the order first: answer as its retry.
+        Err(HoldRefused::Replay) => {
+            let (key, hash) = idempotency.ok_or_else(|| ApiError::internal("a replay without a key"))?;
+            let earlier = auth
+                .scope
+                .order_by_idempotency_key(key)
+                .await?
+                .ok_or_else(|| ApiError::conflict("A checkout with this Idempotency-Key is in progress; retry"))?;
+            return replay(&stripe, auth, earlier, hash, &cart, now).await;
+        }
     };
-    match create_session(
-        &stripe,
-        auth,
-        &order_id,
-        &lines,
-        email.as_deref(),
-        (&success_url, &cancel_url),
+    let started = Started {
+        order_id,
+        amount_cents: amount,
         session_expires,
-    )
-    .await
-    {
+    };
+    open_session(&stripe, auth, started, &cart, now).await
+}
+
+/// What the Checkout Session of a cart is made from.
+struct CartSession<'a> {
+    lines: &'a [(String, String, i64)],
+    email: Option<&'a str>,
+    return_urls: (&'a str, &'a str),
+}
+
+/// An order whose stock is held, before its Checkout Session exists.
+struct Started {
+    order_id: String,
+    amount_cents: i64,
+    session_expires: Timestamp,
+}
+
+/// Creates the order's Checkout Session (Stripe's idempotency key is the order's, so asking
+/// again for the same order gets the same session) and opens the order.
+async fn open_session(
+    stripe: &Stripe,
+    auth: &SecretKeyAuth,
+    started: Started,
+    cart: &CartSession<'_>,
+    now: Timestamp,
+) -> ApiResult<CartStarted> {
+    let Started {
+        order_id,
+        amount_cents,
+        session_expires,
+    } = started;
+    match create_session(stripe, auth, &order_id, cart, session_expires).await {
         Ok((session_id, url)) => {
-            auth.scope.open_order(&order_id, &session_id, now).await?;
+            auth.scope.open_order(&order_id, &session_id, &url, now).await?;
             Ok(CartStarted {
                 url,
                 session_id,
                 order_id,
-                amount_cents: amount,
+                amount_cents,
                 expires_at: session_expires.to_rfc3339(),
             })
         }
@@ -269,15 +328,59 @@ pub async fn checkout(env: &Env, auth: &SecretKeyAuth, body: &[u8], now: Timesta
     }
 }
 
+/// The answer to a retry of a cart checkout: the first call's session, or (when the first call
+/// stopped between holding the stock and Stripe) that order's session made now.
+async fn replay(
+    stripe: &Stripe,
+    auth: &SecretKeyAuth,
+    earlier: IdempotentOrder,
+    request_hash: &str,
+    cart: &CartSession<'_>,
+    now: Timestamp,
+) -> ApiResult<CartStarted> {
+    if earlier.request_hash.as_deref() != Some(request_hash) {
+        return Err(ApiError::conflict(
+            "This Idempotency-Key was used with another cart; use a new key for a new checkout",
+        ));
+    }
+    let hold_until = Timestamp::parse_rfc3339(&earlier.expires_at)
+        .ok_or_else(|| ApiError::internal("order expiresAt is not a timestamp"))?;
+    let session_expires = Timestamp(hold_until.0 - HOLD_GRACE_SECS);
+    match (earlier.session_id, earlier.session_url) {
+        (Some(session_id), Some(url)) => Ok(CartStarted {
+            url,
+            session_id,
+            order_id: earlier.order_id,
+            amount_cents: earlier.amount_cents,
+            expires_at: session_expires.to_rfc3339(),
+        }),
+        _ if earlier.status == "reserving" => {
+            let started = Started {
+                order_id: earlier.order_id,
+                amount_cents: earlier.amount_cents,
+                session_expires,
+            };
+            open_session(stripe, auth, started, cart, now).await
+        }
+        _ => Err(ApiError::conflict(format!(
+            "The checkout made with this Idempotency-Key is {}; use a new key for a new checkout",
+            earlier.status
+        ))),
+    }
+}
+
 async fn create_session(
     stripe: &Stripe,
     auth: &SecretKeyAuth,
     order_id: &str,
-    lines: &[(String, String, i64)],
-    email: Option<&str>,
-    (success_url, cancel_url): (&str, &str),
+    cart: &CartSession<'_>,
     expires_at: Timestamp,
 ) -> ApiResult<(String, String)> {
+    let CartSession {
+        lines,
+        email,
+        return_urls: (success_url, cancel_url),
+    } = *cart;
     let pk = auth.scope.project().publishable_key.as_str();
     let mut form = Form::new()
         .field("mode", "payment")

@@ -14,8 +14,8 @@ use shared::{
     repo::{
         SqlParam,
         orders::{
-            CONSUME_STOCK, HOLD_ITEM, INSERT_ORDER, MARK_PAID, RECORD_SHORT_UNITS, RELEASE_ORDER, SELECT_PRODUCTS,
-            SET_ORDER_AMOUNT,
+            CONSUME_STOCK, HOLD_ITEM, INSERT_ORDER, MARK_PAID, RECORD_SHORT_UNITS, RELEASE_ORDER,
+            SELECT_ORDER_BY_IDEMPOTENCY_KEY, SELECT_PRODUCTS, SET_ORDER_AMOUNT,
         },
         projects::UPDATE_TIER,
     },
@@ -60,6 +60,8 @@ fn hold(conn: &mut Connection, pk: &str, order: &str, quantity: i64, expires: Ti
             0.into(),
             expires.to_rfc3339().into(),
             now.to_rfc3339().into(),
+            SqlParam::Null,
+            SqlParam::Null,
         ],
     )
     .and_then(|_| {
@@ -266,4 +268,59 @@ fn inventory_cannot_be_set_below_what_open_checkouts_hold() {
     pay(&mut conn, &pk, "ord_1", NOW);
     assert_eq!(update(&conn, &pk, 5, true), 1);
     assert_eq!(available(&conn, &pk, NOW), (0, 0));
+}
+
+#[test]
+fn an_idempotency_key_makes_one_order_per_project_until_that_order_fails() {
+    let conn = migrated(None);
+    let pk = store(&conn, 5);
+    let insert = |order: &str, pk: &str, key: &str| {
+        conn.execute(
+            INSERT_ORDER,
+            params_from_iter(to_values(&[
+                order.into(),
+                pk.into(),
+                "plt_s".into(),
+                SqlParam::Null,
+                0.into(),
+                NOW.to_rfc3339().into(),
+                NOW.to_rfc3339().into(),
+                key.into(),
+                "hash".into(),
+            ])),
+        )
+    };
+    insert("ord_1", &pk, "key-1").unwrap();
+    // The message `hold_cart` recognises as a replay.
+    let second = insert("ord_2", &pk, "key-1").unwrap_err().to_string();
+    assert!(
+        second.contains("UNIQUE constraint failed: orders.publishableKey"),
+        "{second}"
+    );
+    let found: String = conn
+        .query_row(SELECT_ORDER_BY_IDEMPOTENCY_KEY, (&pk, "key-1"), |r| r.get(0))
+        .unwrap();
+    assert_eq!(found, "ord_1");
+    // Another project's orders are another namespace.
+    let conn_other_pk = {
+        let keys = KeyPair::generate(Mode::Test);
+        let other = keys.publishable.as_str().to_owned();
+        conn.execute(
+            "INSERT INTO api_keys (publishableKey, platformId, projectId, projectType, mode, name, secretKeyHash, createdAt, updatedAt)
+             VALUES (?1, 'plt_s', 'prj_o', 'store', 'test', 'Other', ?2, ?3, ?3)",
+            (&other, keys.secret.hash().as_str(), NOW.to_rfc3339()),
+        )
+        .unwrap();
+        other
+    };
+    insert("ord_3", &conn_other_pk, "key-1").unwrap();
+    // An expired order keeps its key (a retry sees what happened); a failed one gives it up.
+    conn.execute(RELEASE_ORDER, ("ord_1", pk.as_str(), "expired", NOW.to_rfc3339()))
+        .unwrap();
+    assert!(insert("ord_4", &pk, "key-1").is_err());
+    conn.execute("UPDATE orders SET status = 'reserving' WHERE orderId = 'ord_1'", [])
+        .unwrap();
+    conn.execute(RELEASE_ORDER, ("ord_1", pk.as_str(), "failed", NOW.to_rfc3339()))
+        .unwrap();
+    insert("ord_4", &pk, "key-1").unwrap();
 }

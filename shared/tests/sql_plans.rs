@@ -28,6 +28,10 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("metrics::SELECT_TIER_MIX", metrics::SELECT_TIER_MIX),
     ("orders::SELECT_PRODUCTS", orders::SELECT_PRODUCTS),
     ("orders::INSERT_ORDER", orders::INSERT_ORDER),
+    (
+        "orders::SELECT_ORDER_BY_IDEMPOTENCY_KEY",
+        orders::SELECT_ORDER_BY_IDEMPOTENCY_KEY,
+    ),
     ("orders::HOLD_ITEM", orders::HOLD_ITEM),
     ("orders::SELECT_ORDER_TOTAL", orders::SELECT_ORDER_TOTAL),
     ("orders::SET_ORDER_AMOUNT", orders::SET_ORDER_AMOUNT),

@@ -36,12 +36,23 @@ impl ProjectApi {
     }
 
     async fn send(&self, method: reqwest::Method, path: &str, user: Option<&str>, body: Option<Value>) -> Reply {
+        let user: Vec<(&str, &str)> = user.map(|u| ("x-user-id", u)).into_iter().collect();
+        self.send_with(method, path, &user, body).await
+    }
+
+    async fn send_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
             .header("authorization", &self.bearer);
-        if let Some(user) = user {
-            req = req.header("x-user-id", user);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         if let Some(body) = body {
             req = req.json(&body);
@@ -51,6 +62,10 @@ impl ProjectApi {
 
     pub async fn post(&self, path: &str, user: Option<&str>, body: Value) -> Reply {
         self.send(reqwest::Method::POST, path, user, Some(body)).await
+    }
+
+    pub async fn post_with(&self, path: &str, headers: &[(&str, &str)], body: Value) -> Reply {
+        self.send_with(reqwest::Method::POST, path, headers, Some(body)).await
     }
 
     pub async fn get(&self, path: &str, user: Option<&str>) -> Reply {

@@ -157,6 +157,69 @@ async fn the_store_checklist_cart_paid_sold_out_and_expiry() {
 }
 
 #[tokio::test]
+async fn a_cart_checkout_retried_with_its_idempotency_key_is_one_session_holding_stock_once() {
+    let env = TestEnv::get();
+    let (_, project) = shop(&env, &[("mug", 12.0, 5)]).await;
+    let api = ProjectApi::new(&env, &project);
+    let mug = price_of(&products(&api).await, "mug");
+    let body = json!({"email": "buyer@example.com", "items": [{"priceId": mug, "quantity": 2}]});
+    let with_key = |key: String, body: Value| {
+        let api = api.clone();
+        async move {
+            api.post_with("/api/cart/checkout", &[("idempotency-key", &key)], body)
+                .await
+        }
+    };
+
+    let first = with_key("cart-1".into(), body.clone()).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    let retry = with_key("cart-1".into(), body.clone()).await;
+    assert_eq!(retry.status, 200, "{:?}", retry.body);
+    for field in ["sessionId", "orderId", "url", "amountCents", "expiresAt"] {
+        assert_eq!(retry.body[field], first.body[field], "{field}");
+    }
+    assert_eq!(product(&products(&api).await, "mug")["available"], 3, "held once");
+
+    // Concurrent retries of another checkout: one order, one session, one hold.
+    let one = json!({"items": [{"priceId": mug, "quantity": 1}]});
+    let replies = join_all((0..6).map(|_| with_key("cart-2".into(), one.clone()))).await;
+    let sessions: std::collections::BTreeSet<String> = replies
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 200, "{:?}", r.body);
+            r.body["sessionId"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(product(&products(&api).await, "mug")["available"], 2);
+
+    // The same key with another cart is refused, and holds nothing.
+    let other = with_key("cart-1".into(), one.clone()).await;
+    assert_eq!(
+        (other.status, other.error_code()),
+        (409, "conflict"),
+        "{:?}",
+        other.body
+    );
+    assert!(other.body["error"].as_str().unwrap().contains("another cart"));
+    let too_long = with_key("k".repeat(256), one.clone()).await;
+    assert_eq!((too_long.status, too_long.error_code()), (400, "invalid_request"));
+    assert_eq!(product(&products(&api).await, "mug")["available"], 2);
+
+    // Paid, a retry still answers with the first call's session; no key, a new checkout.
+    api.pay(first.body["sessionId"].as_str().unwrap()).await.unwrap();
+    api.wait_for_dashboard("the first cart paid", |d| metric(d, "totalSales") == 1)
+        .await
+        .unwrap();
+    let after_payment = with_key("cart-1".into(), body.clone()).await;
+    assert_eq!(after_payment.status, 200, "{:?}", after_payment.body);
+    assert_eq!(after_payment.body["sessionId"], first.body["sessionId"]);
+    let fresh = cart(&api, json!([{"priceId": mug, "quantity": 1}])).await;
+    assert_eq!(fresh.status, 200, "{:?}", fresh.body);
+    assert_ne!(fresh.body["sessionId"], first.body["sessionId"]);
+}
+
+#[tokio::test]
 async fn fifty_concurrent_carts_for_ten_units_sell_exactly_ten() {
     let env = TestEnv::get();
     let (_, project) = shop(&env, &[("ticket", 5.0, 10)]).await;

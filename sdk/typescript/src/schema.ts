@@ -30,7 +30,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Holds the cart's stock and returns a Stripe Checkout page for it (guest checkout). */
+        /**
+         * Holds the cart's stock and returns a Stripe Checkout page for it (guest checkout).
+         *     `Idempotency-Key` makes a retry (same key, same body) answer with the first call's session,
+         *     holding the stock once; a call that failed gives its key up.
+         */
         post: operations["cartCheckout"];
         delete?: never;
         options?: never;
@@ -659,7 +663,10 @@ export interface operations {
     cartCheckout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry return the same checkout (at most 255 characters) */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -705,7 +712,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description conflict: not enough stock (`available` says how much), or Stripe not connected */
+            /** @description conflict: not enough stock (`available` says how much), Stripe not connected, or this Idempotency-Key was used with another cart */
             409: {
                 headers: {
                     [name: string]: unknown;

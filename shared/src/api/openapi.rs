@@ -470,12 +470,17 @@ fn project_dashboard() {}
 fn list_products() {}
 
 /// Holds the cart's stock and returns a Stripe Checkout page for it (guest checkout).
+/// `Idempotency-Key` makes a retry (same key, same body) answer with the first call's session,
+/// holding the stock once; a call that failed gives its key up.
 #[utoipa::path(
     post, path = "/api/cart/checkout", tag = "store", operation_id = "cartCheckout",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the same checkout (at most 255 characters)")
+    ),
     request_body = CartRequest,
     responses(
         (status = 200, description = "Send the buyer to `url`; the stock is held until `expiresAt`", body = CartCheckoutResponse),
-        (status = 409, description = "conflict: not enough stock (`available` says how much), or Stripe not connected", body = ErrorBody),
+        (status = 409, description = "conflict: not enough stock (`available` says how much), Stripe not connected, or this Idempotency-Key was used with another cart", body = ErrorBody),
         (status = 502, description = "stripe_error", body = ErrorBody)
     ),
     security(("secretKey" = []))

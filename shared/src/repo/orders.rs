@@ -41,10 +41,17 @@ pub const SELECT_PRODUCTS: &str = concat!(
     " AS held FROM tiers t WHERE t.publishableKey = ?1 ORDER BY t.priceCents, t.name"
 );
 
-/// ?1 orderId, ?2 publishableKey, ?3 platformId, ?4 email, ?5 amountCents, ?6 expiresAt, ?7 now.
+/// ?1 orderId, ?2 publishableKey, ?3 platformId, ?4 email, ?5 amountCents, ?6 expiresAt, ?7 now,
+/// ?8 idempotencyKey, ?9 requestHash.
 pub const INSERT_ORDER: &str = "\
-INSERT INTO orders (orderId, publishableKey, platformId, status, email, amountCents, expiresAt, createdAt, updatedAt)
-VALUES (?1, ?2, ?3, 'reserving', ?4, ?5, ?6, ?7, ?7)";
+INSERT INTO orders (orderId, publishableKey, platformId, status, email, amountCents, expiresAt, createdAt, updatedAt,
+  idempotencyKey, requestHash)
+VALUES (?1, ?2, ?3, 'reserving', ?4, ?5, ?6, ?7, ?7, ?8, ?9)";
+
+/// The order a cart checkout with this `Idempotency-Key` made. ?1 publishableKey, ?2 key.
+pub const SELECT_ORDER_BY_IDEMPOTENCY_KEY: &str = "\
+SELECT orderId, status, sessionId, sessionUrl, requestHash, amountCents, expiresAt
+FROM orders WHERE publishableKey = ?1 AND idempotencyKey = ?2";
 
 /// Holds `?5` units of product `?3` at price `?4` for order `?1`, or writes a quantity of 0
 /// (refused by the CHECK, rolling back the whole cart) when fewer are available. A product that
@@ -67,14 +74,18 @@ pub const SET_ORDER_AMOUNT: &str = "\
 UPDATE orders SET amountCents = (SELECT COALESCE(SUM(quantity * unitCents), 0) FROM order_items WHERE orderId = ?1)
 WHERE orderId = ?1";
 
-/// ?1 orderId, ?2 sessionId, ?3 now.
-pub const OPEN_ORDER: &str =
-    "UPDATE orders SET status = 'open', sessionId = ?2, updatedAt = ?3 WHERE orderId = ?1 AND status = 'reserving'";
+/// ?1 orderId, ?2 sessionId, ?3 now, ?4 sessionUrl.
+pub const OPEN_ORDER: &str = "\
+UPDATE orders SET status = 'open', sessionId = ?2, sessionUrl = ?4, updatedAt = ?3
+WHERE orderId = ?1 AND status = 'reserving'";
 
-/// Releases the hold of an order whose session could not be made or expired unpaid.
+/// Releases the hold of an order whose session could not be made or expired unpaid. A failed
+/// order gives its `Idempotency-Key` up, so a retry with it starts a new order.
 /// ?1 orderId, ?2 publishableKey, ?3 status ('failed' | 'expired'), ?4 now.
 pub const RELEASE_ORDER: &str = "\
-UPDATE orders SET status = ?3, updatedAt = ?4 WHERE orderId = ?1 AND publishableKey = ?2 AND status IN ('reserving', 'open')";
+UPDATE orders SET status = ?3, updatedAt = ?4,
+  idempotencyKey = CASE WHEN ?3 = 'failed' THEN NULL ELSE idempotencyKey END
+WHERE orderId = ?1 AND publishableKey = ?2 AND status IN ('reserving', 'open')";
 
 /// Units of line `$line` that order ?1 takes from the stock of tier `$tier` at ?3: its own
 /// quantity, but never what other orders' live holds keep, nor below 0. Less than its quantity
@@ -214,6 +225,21 @@ pub enum HoldRefused {
     Short,
     /// A product changed (deleted, or its price replaced) since the caller read it.
     Changed,
+    /// Another request with the same `Idempotency-Key` made its order first.
+    Replay,
+}
+
+/// What a cart checkout with an `Idempotency-Key` left behind, for its retries.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotentOrder {
+    pub order_id: String,
+    pub status: String,
+    pub session_id: Option<String>,
+    pub session_url: Option<String>,
+    pub request_hash: Option<String>,
+    pub amount_cents: i64,
+    pub expires_at: String,
 }
 
 fn changes(result: &worker::D1Result) -> i64 {
@@ -232,16 +258,26 @@ impl ProjectScope {
             .await
     }
 
+    /// The order an earlier cart checkout with this `Idempotency-Key` made, if any.
+    pub async fn order_by_idempotency_key(&self, key: &str) -> ApiResult<Option<IdempotentOrder>> {
+        self.db
+            .first(SELECT_ORDER_BY_IDEMPOTENCY_KEY, &[self.pk(), key.into()])
+            .await
+    }
+
     /// Holds every line of a cart in one transaction: all or none. Returns the total in cents.
+    /// With an idempotency key that another order took meanwhile, `HoldRefused::Replay`.
     pub async fn hold_cart(
         &self,
         order_id: &str,
         email: Option<&str>,
         lines: &[HoldLine<'_>],
+        idempotency: Option<(&str, &str)>,
         expires_at: Timestamp,
         now: Timestamp,
     ) -> ApiResult<Result<i64, HoldRefused>> {
         let now_text = SqlParam::from(now.to_rfc3339());
+        let (idempotency_key, request_hash) = idempotency.unzip();
         let mut statements = vec![(
             INSERT_ORDER,
             vec![
@@ -252,6 +288,8 @@ impl ProjectScope {
                 0.into(),
                 expires_at.to_rfc3339().into(),
                 now_text.clone(),
+                idempotency_key.into(),
+                request_hash.into(),
             ],
         )];
         for line in lines {
@@ -277,6 +315,13 @@ impl ProjectScope {
             {
                 return Ok(Err(HoldRefused::Short));
             }
+            Err(e)
+                if idempotency.is_some()
+                    && e.internal_cause()
+                        .is_some_and(|c| c.contains("UNIQUE constraint failed: orders.publishableKey")) =>
+            {
+                return Ok(Err(HoldRefused::Replay));
+            }
             Err(e) => return Err(e.context("holding a cart")),
         };
         #[derive(Deserialize)]
@@ -298,11 +343,22 @@ impl ProjectScope {
         Ok(Ok(total.amount_cents))
     }
 
-    pub async fn open_order(&self, order_id: &str, session_id: &str, now: Timestamp) -> ApiResult<()> {
+    pub async fn open_order(
+        &self,
+        order_id: &str,
+        session_id: &str,
+        session_url: &str,
+        now: Timestamp,
+    ) -> ApiResult<()> {
         self.db
             .run(
                 OPEN_ORDER,
-                &[order_id.into(), session_id.into(), now.to_rfc3339().into()],
+                &[
+                    order_id.into(),
+                    session_id.into(),
+                    now.to_rfc3339().into(),
+                    session_url.into(),
+                ],
             )
             .await?;
         Ok(())
