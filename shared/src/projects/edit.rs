@@ -34,11 +34,6 @@ async fn evict(env: &Env, hash: &SecretKeyHash) {
         .await;
 }
 
-/// A revoked key: api-multi forgets it entirely.
-async fn forget(env: &Env, hash: &SecretKeyHash) {
-    Cache::from_env(env, cache::TOKENS_KV).forget_secret_key(hash).await;
-}
-
 /// A stored tier as a draft for a fresh key set (new Stripe objects, same settings).
 fn draft_of(tier: Tier) -> TierDraft {
     TierDraft {
@@ -158,6 +153,13 @@ impl<'a> ProjectEdit<'a> {
         if keeps_stock {
             new.inventory = old.inventory;
             new.sold_out = old.sold_out;
+        }
+        // A free tier has no Stripe price: its subscribers would keep paying the old one.
+        if new.price.is_free() && !old.price.is_free() {
+            let subscribers = self.project.scope.tier_subscribers(&new.name).await?;
+            if subscribers > 0 {
+                return Err(crate::repo::projects::subscribed(&new.name, subscribers, "making it free"));
+            }
         }
         let stripe_relevant =
             new.price != old.price || new.display_name != old.display_name || new.features != old.features;
@@ -283,13 +285,15 @@ impl<'a> ProjectEdit<'a> {
                 "The key was rotated concurrently; reload and try again",
             ));
         }
+        // Revoked keys are forgotten by api-multi entirely; the new one is known from now on.
+        let keys = Cache::from_env(self.env, cache::TOKENS_KV);
         if grace_until.is_none() {
-            forget(self.env, &self.project.secret_key_hash).await;
+            keys.forget_secret_key(&self.project.secret_key_hash).await;
         }
         if let Some(previous) = &self.project.previous_secret_key_hash {
-            forget(self.env, previous).await;
+            keys.forget_secret_key(previous).await;
         }
-        evict(self.env, &secret.hash()).await;
+        keys.evict_secret_key(&secret.hash(), now.millis()).await;
         Ok((secret, grace_until))
     }
 }
