@@ -297,6 +297,27 @@ fn tier_count_rules_hold_inside_the_statements() {
     assert_eq!(add("b", 2), 1);
     assert_eq!(add("c", 2), 0, "the third tier is over the limit of 2");
     let delete = |name: &str| conn.execute(DELETE_TIER, (pk, name)).unwrap();
+    // A tier with a subscription Stripe may still charge stays; an ended one does not count.
+    let subscribe = |id: &str, plan: &str, status: &str| {
+        conn.execute(
+            "INSERT INTO subscriptions (subscriptionId, publishableKey, userId, platformId, plan, status, updatedAt)
+             VALUES (?1, ?2, 'u', 'plt', ?3, ?4, ?5)",
+            (id, pk, plan, status, NOW.to_rfc3339()),
+        )
+        .unwrap()
+    };
+    subscribe("sub_1", "a", "past_due");
+    subscribe("sub_2", "a", "canceled");
+    let subscribers: i64 = conn
+        .query_row(shared::repo::projects::SELECT_TIER_SUBSCRIBERS, (pk, "a"), |r| r.get(0))
+        .unwrap();
+    assert_eq!(subscribers, 1);
+    assert_eq!(delete("a"), 0, "a customer still pays for it");
+    conn.execute(
+        "UPDATE subscriptions SET status = 'canceled' WHERE subscriptionId = 'sub_1'",
+        [],
+    )
+    .unwrap();
     assert_eq!(delete("a"), 1);
     assert_eq!(delete("b"), 0, "the last tier stays");
 }

@@ -91,6 +91,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("projects::SELECT_SECRET_HASH", projects::SELECT_SECRET_HASH),
     ("projects::ADD_TIER", projects::ADD_TIER),
     ("projects::DELETE_TIER", projects::DELETE_TIER),
+    ("projects::SELECT_TIER_SUBSCRIBERS", projects::SELECT_TIER_SUBSCRIBERS),
     ("projects::ROTATE_SECRET", projects::ROTATE_SECRET),
     ("subscriptions::SELECT_ENTITLEMENT", subscriptions::SELECT_ENTITLEMENT),
     (

@@ -342,3 +342,58 @@ async fn every_event_delivered_five_times_shuffled_changes_nothing() {
         usage_before
     );
 }
+
+#[tokio::test]
+async fn a_paid_tier_with_subscribers_cannot_be_deleted_or_made_free_until_they_leave() {
+    use reqwest::Method;
+    let env = TestEnv::get();
+    let (developer, project) = saas_project(&env, TIERS).await;
+    let api = ProjectApi::new(&env, &project);
+    let pk = project.publishable_key.clone();
+    let user = "user_subscriber";
+    let subscription = api.subscribe(user, "pro").await.unwrap();
+
+    let delete_pro = format!("/tiers?publishableKey={pk}&name=pro");
+    let refused = developer.oauth(Method::DELETE, &delete_pro, None).await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (409, "conflict"),
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.body["subscribers"], 1);
+    assert!(refused.body["error"].as_str().unwrap().contains("subscribe to `pro`"));
+    let make_free = json!({"publishableKey": pk, "tier": {"name": "pro", "price": 0, "limit": 10}});
+    let refused = developer.oauth(Method::PUT, "/tiers", Some(make_free.clone())).await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (409, "conflict"),
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.body["subscribers"], 1);
+    // Refused changes changed nothing: the subscriber still meters on pro.
+    assert_eq!(api.usage(user).await["plan"], "pro");
+    // A tier nobody pays for can go.
+    let team = developer
+        .oauth(Method::DELETE, &format!("/tiers?publishableKey={pk}&name=team"), None)
+        .await;
+    assert_eq!(team.status, 200, "{:?}", team.body);
+
+    // Once the subscription ended, the tier can be deleted.
+    let portal = api
+        .post(
+            "/api/customer-portal",
+            Some(user),
+            json!({"returnUrl": "https://app.example/account"}),
+        )
+        .await;
+    assert_eq!(portal.status, 200, "{:?}", portal.body);
+    let portal_url = portal.body["url"].as_str().unwrap().to_owned();
+    api.portal_action(&portal_url, &subscription, "cancel_now")
+        .await
+        .unwrap();
+    api.wait_for_plan(user, "free").await.unwrap();
+    let deleted = developer.oauth(Method::DELETE, &delete_pro, None).await;
+    assert_eq!(deleted.status, 200, "{:?}", deleted.body);
+}

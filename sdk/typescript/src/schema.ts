@@ -371,6 +371,11 @@ export interface components {
             /** @description Also in the `X-Request-Id` header; quote it when reporting a problem. */
             requestId: string;
             stripe?: components["schemas"]["StripeErrorDetail"] | null;
+            /**
+             * Format: int64
+             * @description `conflict` on a tier edit or deletion: subscriptions Stripe may still charge for it.
+             */
+            subscribers?: number | null;
             usage?: components["schemas"]["UsageReport"] | null;
         };
         /** @enum {string} */

@@ -58,6 +58,8 @@ pub struct ErrorBody {
     pub paused_since: Option<String>,
     /// `quota_exceeded`: the developer's image storage.
     pub quota: Option<StorageUsage>,
+    /// `conflict` on a tier edit or deletion: subscriptions Stripe may still charge for it.
+    pub subscribers: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -597,6 +599,7 @@ fn list_tiers() {}
         (status = 200, description = "Saved", body = TierSaved),
         (status = 403, description = "unauthorized: the plan is not paid", body = ErrorBody),
         (status = 404, description = "not_found: no such project or tier", body = ErrorBody),
+        (status = 409, description = "conflict: stock below what open checkouts hold (`held`), or a paid tier made free while customers subscribe to it (`subscribers`)", body = ErrorBody),
         (status = 502, description = "stripe_error", body = ErrorBody)
     ),
     security(("developerSession" = []))
@@ -611,7 +614,7 @@ fn update_tier() {}
         (status = 200, description = "Deleted", body = TierDeleted),
         (status = 403, description = "unauthorized: the plan is not paid", body = ErrorBody),
         (status = 404, description = "not_found: no such project or tier", body = ErrorBody),
-        (status = 409, description = "conflict: the last tier", body = ErrorBody),
+        (status = 409, description = "conflict: the last tier, or customers still subscribe to it (`subscribers` says how many)", body = ErrorBody),
         (status = 502, description = "stripe_error", body = ErrorBody)
     ),
     security(("developerSession" = []))

@@ -32,7 +32,7 @@ use crate::{
         objects::{SubscriptionState, id_of, text},
         webhook::StripeEvent,
     },
-    tier::Tier,
+    tier::{Tier, TierName},
 };
 
 /// What became of an event, as the webhook's answer says (Stripe shows it in its dashboard).
@@ -230,13 +230,19 @@ async fn apply(
         return ignored("the subscription names no user");
     };
     let tiers = scope.tiers().await?;
-    let Some(tier) = tier_of(&tiers, state) else {
-        return ignored("the subscription's price is not a tier of this project");
+    // A tier deleted while subscribed (before deletion refused that): its subscriptions' status
+    // is still recorded, under the name our checkout wrote into them.
+    let plan = match tier_of(&tiers, state) {
+        Some(tier) => tier.name.as_str(),
+        None => match state.metadata("tier").filter(|name| TierName::parse(name).is_ok()) {
+            Some(name) => name,
+            None => return ignored("the subscription's price is not a tier of this project"),
+        },
     };
     let sync = SubscriptionSync {
         state,
         user_id,
-        plan: tier.name.as_str(),
+        plan,
         read_at_ms,
         event: Some(EventRecord {
             id: &event.id,
@@ -252,7 +258,7 @@ async fn apply(
     Ok(Outcome::Applied {
         subscription: state.id.clone(),
         status: state.status.clone(),
-        plan: tier.name.to_string(),
+        plan: plan.to_owned(),
     })
 }
 

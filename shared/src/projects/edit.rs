@@ -158,7 +158,11 @@ impl<'a> ProjectEdit<'a> {
         if new.price.is_free() && !old.price.is_free() {
             let subscribers = self.project.scope.tier_subscribers(&new.name).await?;
             if subscribers > 0 {
-                return Err(crate::repo::projects::subscribed(&new.name, subscribers, "making it free"));
+                return Err(crate::repo::projects::subscribed(
+                    &new.name,
+                    subscribers,
+                    "making it free",
+                ));
             }
         }
         let stripe_relevant =

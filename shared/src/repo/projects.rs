@@ -291,10 +291,28 @@ INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayN
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15
 WHERE (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) < ?16";
 
-/// Deletes a tier unless it is the project's last: checked by the statement itself, so two
-/// concurrent deletes cannot leave a project with none.
-pub const DELETE_TIER: &str = "\
-DELETE FROM tiers WHERE publishableKey = ?1 AND name = ?2 AND (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) > 1";
+/// Subscriptions Stripe may still charge: every status but the two that have ended.
+macro_rules! not_ended {
+    () => {
+        "status NOT IN ('canceled', 'incomplete_expired')"
+    };
+}
+
+/// Deletes a tier unless it is the project's last, or customers still subscribe to it (they
+/// would keep being charged for a tier that no longer exists): checked by the statement
+/// itself, so two concurrent deletes cannot leave a project with none.
+pub const DELETE_TIER: &str = concat!(
+    "DELETE FROM tiers WHERE publishableKey = ?1 AND name = ?2 AND (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) > 1\n",
+    "  AND NOT EXISTS (SELECT 1 FROM subscriptions WHERE publishableKey = ?1 AND plan = ?2 AND ",
+    not_ended!(),
+    ")"
+);
+
+/// How many subscriptions of tier ?2 Stripe may still charge. ?1 publishableKey.
+pub const SELECT_TIER_SUBSCRIBERS: &str = concat!(
+    "SELECT COUNT(*) AS subscribers FROM subscriptions WHERE publishableKey = ?1 AND plan = ?2 AND ",
+    not_ended!()
+);
 
 /// Replaces the secret only if it is still the one we read (a concurrent rotation loses). With
 /// a grace period (?5, its end), the replaced key becomes the previous one; without, none is
@@ -545,11 +563,28 @@ impl ProjectScope {
     pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
         let result = self.db.run(DELETE_TIER, &[self.pk(), name.as_str().into()]).await?;
         if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+            let subscribers = self.tier_subscribers(name).await?;
+            if subscribers > 0 {
+                return Err(subscribed(name, subscribers, "deleting it"));
+            }
             return Err(ApiError::conflict(
                 "A project keeps at least one tier; add another before deleting this one",
             ));
         }
         Ok(())
+    }
+
+    /// Subscriptions of the tier that Stripe may still charge.
+    pub async fn tier_subscribers(&self, name: &TierName) -> ApiResult<i64> {
+        #[derive(Deserialize)]
+        struct Count {
+            subscribers: i64,
+        }
+        let row: Option<Count> = self
+            .db
+            .first(SELECT_TIER_SUBSCRIBERS, &[self.pk(), name.as_str().into()])
+            .await?;
+        Ok(row.map_or(0, |r| r.subscribers))
     }
 
     /// The hashes of the project's secret keys as they are now, current first, then the one in
@@ -595,4 +630,13 @@ impl ProjectScope {
             .await?;
         Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
     }
+}
+
+/// A change refused because customers pay for the tier: they must be moved first.
+pub fn subscribed(name: &TierName, subscribers: i64, change: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "{subscribers} customer(s) subscribe to `{name}`: move them to another tier (POST /api/change-plan) \
+         or cancel their subscriptions before {change}"
+    ))
+    .with_detail("subscribers", subscribers)
 }
