@@ -120,7 +120,8 @@ pub fn verify(payload: &[u8], header: Option<&str>, secret: &str, now: Timestamp
     if candidates.is_empty() || candidates.len() > MAX_SIGNATURES {
         return Err(SignatureError::Malformed);
     }
-    if (now.0 - t).abs() > TOLERANCE_SECS {
+    // `abs_diff`: a forged `t` near i64::MIN or MAX would overflow a subtraction.
+    if now.0.abs_diff(t) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::OutsideTolerance);
     }
     let expected = mac(secret, t_text, payload).finalize().into_bytes();
@@ -202,5 +203,26 @@ mod tests {
         let old = sign(BODY, SECRET, Timestamp(NOW.0 - 3600));
         let forged = old.replace(&(NOW.0 - 3600).to_string(), &NOW.0.to_string());
         assert_eq!(verify(BODY, Some(&forged), SECRET, NOW), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_outside_the_tolerance_not_an_overflow() {
+        for t in [i64::MIN, i64::MIN + 1, i64::MAX] {
+            let header = format!("t={t},v1={}", "00".repeat(32));
+            assert_eq!(
+                verify(BODY, Some(&header), SECRET, NOW),
+                Err(SignatureError::OutsideTolerance),
+                "{t}"
+            );
+            assert_eq!(
+                verify(BODY, Some(&header), SECRET, Timestamp(i64::MIN)),
+                if t == i64::MIN || t == i64::MIN + 1 {
+                    Err(SignatureError::Mismatch)
+                } else {
+                    Err(SignatureError::OutsideTolerance)
+                },
+                "{t} at the earliest now"
+            );
+        }
     }
 }
