@@ -208,6 +208,97 @@ async fn sign_in_page_hands_the_token_over_in_the_fragment() {
 }
 
 #[tokio::test]
+async fn end_users_sign_in_only_with_a_password_they_set_through_their_email() {
+    let emu = Emu::start().await;
+    let form = |path: &str, fields: Vec<(&'static str, String)>| {
+        let (http, url) = (emu.http.clone(), emu.url(&format!("{END_USER}{path}")));
+        async move {
+            let resp = http.post(url).form(&fields).send().await.expect("submit");
+            let status = resp.status().as_u16();
+            let location = resp
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().expect("ascii").to_owned());
+            (status, location, resp.text().await.expect("html"))
+        }
+    };
+    let sign_in = |email: &'static str, password: &'static str| {
+        form(
+            "/sign-in",
+            vec![
+                ("email", email.into()),
+                ("password", password.into()),
+                ("redirect_url", "http://localhost:3000/app".into()),
+            ],
+        )
+    };
+    // Unknown emails are not signed up here, unlike the developers' instance.
+    let (status, _, html) = sign_in("nobody@example.com", "whatever-password").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("find your account"), "{html}");
+    // An account a project made through the Backend API has no password: none opens it.
+    let created = emu
+        .http
+        .post(emu.url(&format!("{END_USER}/v1/users")))
+        .bearer_auth("sk_test_clerk")
+        .json(&json!({"email_address": ["ada@example.com"]}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status().as_u16(), 200);
+    let (status, _, html) = sign_in("ada@example.com", "guessed-password").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("no password yet"), "{html}");
+
+    // The owner of the inbox sets it with the emailed code.
+    let (status, _, html) = form("/reset-password", vec![("email", "ada@example.com".into())]).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("name=\"code\""), "{html}");
+    let (status, _, unknown) = form("/reset-password", vec![("email", "nobody@example.com".into())]).await;
+    assert_eq!(status, 200, "the same page whether or not the email has an account");
+    assert_eq!(unknown.replace("nobody", "ada"), html);
+    let outbox = emu
+        .http
+        .get(emu.url(&format!("{END_USER}/_emulator/emails?to=ada@example.com")))
+        .send()
+        .await
+        .expect("outbox")
+        .json::<Value>()
+        .await
+        .expect("json");
+    let code = outbox["data"][0]["code"].as_str().expect("a code was sent").to_owned();
+    let verify = |code: String, password: &'static str| {
+        form(
+            "/reset-password/verify",
+            vec![
+                ("email", "ada@example.com".into()),
+                ("code", code),
+                ("password", password.into()),
+                ("redirect_url", "http://localhost:3000/app".into()),
+            ],
+        )
+    };
+    let wrong_code = if code == "000000" { "000001" } else { "000000" };
+    let (status, _, html) = verify(wrong_code.into(), "adas-own-password").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("incorrect"), "{html}");
+    let (status, location, _) = verify(code.clone(), "adas-own-password").await;
+    assert_eq!(status, 302);
+    assert!(location.expect("redirect").contains("#__session="));
+    let (status, _, _) = verify(code, "another-password").await;
+    assert_eq!(status, 422, "a code sets one password, once");
+    let (status, _, _) = sign_in("ada@example.com", "guessed-password").await;
+    assert_eq!(status, 422);
+    let (status, location, _) = sign_in("ada@example.com", "adas-own-password").await;
+    assert_eq!(status, 302);
+    assert!(
+        location
+            .expect("redirect")
+            .starts_with("http://localhost:3000/app#__session=")
+    );
+}
+
+#[tokio::test]
 async fn backend_api_users() {
     let emu = Emu::start().await;
     let create = |body: Value| {

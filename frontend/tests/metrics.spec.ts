@@ -8,7 +8,7 @@ import { createSaasProject, onboard } from "./flows";
 async function driveTraffic(request: APIRequestContext, secretKey: string, requests: number): Promise<{ customerId: string; email: string }> {
   const auth = { Authorization: `Bearer ${secretKey}` };
   const email = `cust-${Date.now().toString(36)}@example.com`;
-  const created = await request.post(`${urls.apiMulti}/api/customers`, { headers: auth, data: { email, password: "correct-horse-battery", firstName: "Ada", plan: "free" } });
+  const created = await request.post(`${urls.apiMulti}/api/customers`, { headers: auth, data: { email, firstName: "Ada", plan: "free" } });
   expect(created.status(), await created.text()).toBe(201);
   const customerId = (await created.json()).customer.id as string;
   for (let i = 0; i < requests; i += 1) {

@@ -123,6 +123,13 @@ impl ClerkBackend {
             .map_err(ApiError::from)
     }
 
+    /// The user with this id.
+    pub async fn user(&self, user_id: &str) -> ApiResult<Value> {
+        self.call(Method::Get, &format!("/users/{user_id}"), None)
+            .await
+            .map_err(ApiError::from)
+    }
+
     /// The user with this (primary or other) email address, if any.
     pub async fn user_by_email(&self, email: &str) -> ApiResult<Option<Value>> {
         let query = url::form_urlencoded::Serializer::new(String::new())

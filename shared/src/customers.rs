@@ -3,9 +3,16 @@
 //!
 //! One Clerk app serves every project and Clerk allows one user per email, so a person who is a
 //! customer of two projects is one Clerk user with one entry per project in their metadata.
-//! Only the project that first creates the identity sets its password; later projects never
-//! change it (that would let one developer take over another developer's customer), and nothing
-//! in our answers says whether the email was known elsewhere.
+//! That identity is the person's, not any project's: no project sets, learns or depends on its
+//! password. A password sent here is refused before anything is created (a project that set it
+//! could sign in as that person in every other project that later adds them); the person sets
+//! it themselves with a code sent to their email (sign-in's "Forgot password?"), or at Clerk's
+//! own sign-up. Nothing in our answers says whether the email was known elsewhere.
+//!
+//! Each project's entry is small and bounded, and a person keeps at most
+//! `MAX_PROJECT_CLAIMS` of them (the oldest give way), so no project, nor a developer's many
+//! projects, can grow the shared metadata past Clerk's limit and make other projects' updates
+//! fail.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -21,8 +28,9 @@ use crate::{
 
 pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_NAME_LEN: usize = 100;
-/// Clerk decides what a good password is; this only bounds what we forward.
-pub const MAX_PASSWORD_LEN: usize = 256;
+/// Project entries one person's metadata keeps: each about 90 bytes, so at most about 3 KB of
+/// Clerk's 8 KB, whoever adds them.
+pub const MAX_PROJECT_CLAIMS: usize = 32;
 
 /// The body of `POST /api/customers`.
 #[derive(Deserialize)]
@@ -30,8 +38,10 @@ pub const MAX_PASSWORD_LEN: usize = 256;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateCustomerRequest {
     email: String,
+    /// Refused (400): only the customer sets their password. Read only to say so.
     #[serde(default)]
-    password: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    password: Option<Value>,
     #[serde(default)]
     first_name: Option<String>,
     #[serde(default)]
@@ -40,22 +50,13 @@ pub struct CreateCustomerRequest {
     plan: Option<String>,
 }
 
-/// A validated create request. `Debug` leaves the password out.
+/// A validated create request.
+#[derive(Debug)]
 pub struct CreateCustomer {
     pub email: String,
-    password: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub plan: Option<String>,
-}
-
-impl std::fmt::Debug for CreateCustomer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreateCustomer")
-            .field("email", &self.email)
-            .field("plan", &self.plan)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Lower-cases and checks an email address: one `@`, a dotted domain, no spaces or controls.
@@ -96,15 +97,13 @@ impl CreateCustomer {
     pub fn parse(body: &[u8], auth: &SecretKeyAuth) -> ApiResult<Self> {
         let body: CreateCustomerRequest =
             serde_json::from_slice(body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))?;
-        let password = match body.password {
-            Some(p) if p.len() > MAX_PASSWORD_LEN => {
-                return Err(ApiError::invalid_request(format!(
-                    "`password` is longer than {MAX_PASSWORD_LEN} characters"
-                )));
-            }
-            Some(p) if p.is_empty() => None,
-            other => other,
-        };
+        if body.password.is_some() {
+            return Err(ApiError::invalid_request(
+                "`password` cannot be set through the API: a customer's sign-in identity is shared by every \
+                 project they are a customer of, so only they set its password, with a code sent to their email \
+                 (the sign-in page's \"Forgot password?\"). Create the customer without it.",
+            ));
+        }
         let plan = match (body.plan, auth.config.project_type) {
             (None, _) => None,
             (Some(_), ProjectType::Store) => {
@@ -125,7 +124,6 @@ impl CreateCustomer {
         };
         Ok(Self {
             email: parse_email(&body.email)?,
-            password,
             first_name: parse_name("firstName", body.first_name)?,
             last_name: parse_name("lastName", body.last_name)?,
             plan,
@@ -178,23 +176,24 @@ pub async fn create(
         return Ok((existing.into(), false));
     }
     let pk = auth.scope.project().publishable_key.as_str();
-    let membership = json!({ "projects": { pk: { "plan": request.plan } } });
+    let plan = request.plan.as_deref();
     let clerk_user_id = match clerk.user_by_email(&request.email).await? {
         Some(user) => {
             let id = user_id(&user)?;
-            clerk.merge_public_metadata(&id, membership).await?;
+            clerk
+                .merge_public_metadata(&id, project_claim(&user, pk, plan, now))
+                .await?;
             id
         }
         None => {
-            let mut new_user = json!({
+            // No password: the identity is the person's to secure (module docs).
+            let new_user = json!({
                 "email_address": [request.email],
                 "first_name": request.first_name,
                 "last_name": request.last_name,
-                "public_metadata": membership,
+                "public_metadata": project_claim(&Value::Null, pk, plan, now),
+                "skip_password_requirement": true,
             });
-            if let Some(password) = &request.password {
-                new_user["password"] = json!(password);
-            }
             match clerk.create_user(new_user).await {
                 Ok(user) => user_id(&user)?,
                 // Another project (or a concurrent retry) created the identity in between.
@@ -204,7 +203,9 @@ pub async fn create(
                         .await?
                         .ok_or_else(|| ApiError::internal("Clerk said the email exists but does not list it"))?;
                     let id = user_id(&user)?;
-                    clerk.merge_public_metadata(&id, membership).await?;
+                    clerk
+                        .merge_public_metadata(&id, project_claim(&user, pk, plan, now))
+                        .await?;
                     id
                 }
                 Err(failure) => return Err(failure.into()),
@@ -233,9 +234,66 @@ pub async fn create(
     Ok((stored.into(), created))
 }
 
+/// The metadata patch that records project `pk`'s entry (`{plan, at}`) on a Clerk user whose
+/// current state is `user`: a deep merge of that one entry, plus the removal (`null`) of the
+/// oldest other entries when the person already has `MAX_PROJECT_CLAIMS`.
+pub fn project_claim(user: &Value, pk: &str, plan: Option<&str>, now: Timestamp) -> Value {
+    let mut patch = serde_json::Map::new();
+    patch.insert(pk.to_owned(), json!({ "plan": plan, "at": now.0 }));
+    let current = user.pointer("/public_metadata/projects").and_then(Value::as_object);
+    if let Some(current) = current.filter(|c| !c.contains_key(pk)) {
+        let mut by_age: Vec<(&String, i64)> = current
+            .iter()
+            .map(|(key, entry)| (key, entry.get("at").and_then(Value::as_i64).unwrap_or(0)))
+            .collect();
+        by_age.sort_by_key(|&(key, at)| (at, key.clone()));
+        let excess = (current.len() + 1).saturating_sub(MAX_PROJECT_CLAIMS);
+        for (key, _) in by_age.into_iter().take(excess) {
+            patch.insert(key.clone(), Value::Null);
+        }
+    }
+    json!({ "projects": patch })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_persons_project_entries_stay_bounded_and_the_oldest_give_way() {
+        let now = Timestamp(1_000);
+        assert_eq!(
+            project_claim(&Value::Null, "pk_a", Some("pro"), now),
+            json!({"projects": {"pk_a": {"plan": "pro", "at": 1_000}}})
+        );
+        let full: serde_json::Map<String, Value> = (0..MAX_PROJECT_CLAIMS)
+            .map(|i| (format!("pk_{i:02}"), json!({"plan": "free", "at": 100 + i as i64})))
+            .collect();
+        let user = json!({"public_metadata": {"projects": full}});
+        // A project already there only updates its own entry.
+        assert_eq!(
+            project_claim(&user, "pk_05", None, now),
+            json!({"projects": {"pk_05": {"plan": null, "at": 1_000}}})
+        );
+        // A new one takes the place of the oldest.
+        let patch = project_claim(&user, "pk_new", Some("pro"), now);
+        let entries = patch["projects"].as_object().unwrap();
+        assert_eq!(entries.len(), 2, "{patch}");
+        assert_eq!(entries["pk_00"], Value::Null);
+        assert_eq!(entries["pk_new"]["plan"], "pro");
+        // Entries without a time (written before it was kept) are the oldest.
+        let mut legacy = full.clone();
+        legacy.insert("pk_legacy".into(), json!({"plan": "free"}));
+        let patch = project_claim(&json!({"public_metadata": {"projects": legacy}}), "pk_new", None, now);
+        let removed: Vec<&String> = patch["projects"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, v)| v.is_null())
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(removed, vec!["pk_00", "pk_legacy"]);
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use e2e::{
     Reply, TestEnv, client,
-    customers::{ProjectApi, figures},
+    customers::{ProjectApi, clerk_plan, figures},
     journey::{self, StripeEmulator, onboarded_developer, saas_project},
 };
 use serde_json::{Value, json};
@@ -184,7 +184,7 @@ async fn customers_are_per_project_and_retries_return_the_same_customer() {
         ProjectApi::new(&env, &a_live),
     );
     let email = format!("shared-{}@example.com", now().0);
-    let body = json!({"email": email, "password": "correct-horse-battery", "plan": "pro"});
+    let body = json!({"email": email, "plan": "pro"});
 
     let first = api_a.post("/api/customers", None, body.clone()).await;
     assert_eq!(first.status, 201, "{:?}", first.body);
@@ -193,13 +193,7 @@ async fn customers_are_per_project_and_retries_return_the_same_customer() {
     assert_eq!(retry.body["customer"]["id"], first.body["customer"]["id"]);
 
     // The same person in another developer's project and in the live mode of the first.
-    let in_b = api_b
-        .post(
-            "/api/customers",
-            None,
-            json!({"email": email, "password": "another-password-9"}),
-        )
-        .await;
+    let in_b = api_b.post("/api/customers", None, json!({"email": email})).await;
     assert_eq!(in_b.status, 201, "{:?}", in_b.body);
     assert_eq!(in_b.body["customer"]["plan"], "free", "B does not see A's plan");
     let in_live = api_live.post("/api/customers", None, json!({"email": email})).await;
@@ -235,22 +229,146 @@ async fn customers_are_per_project_and_retries_return_the_same_customer() {
     );
     let portal = api_b.post("/api/customer-portal", Some(&only_id), json!({})).await;
     assert_eq!((portal.status, portal.error_code()), (404, "not_found"));
+}
 
-    // Clerk's own refusals come back as a 4xx with Clerk's reason.
-    let weak = api_a
+/// A form post to the end-user Clerk app's pages, as the person's browser would send it:
+/// (status, redirect location, page).
+async fn end_user_form(env: &TestEnv, path: &str, fields: &[(&str, &str)]) -> (u16, Option<String>, String) {
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = no_redirects
+        .post(format!("{}{path}", env.clerk_end_user_base()))
+        .form(fields)
+        .send()
+        .await
+        .expect("the Clerk emulator");
+    let status = resp.status().as_u16();
+    let location = resp.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+    (status, location, resp.text().await.unwrap())
+}
+
+async fn end_user_sign_in(env: &TestEnv, email: &str, password: &str) -> u16 {
+    let fields = [
+        ("email", email),
+        ("password", password),
+        ("redirect_url", "http://localhost:3000/app"),
+    ];
+    end_user_form(env, "/sign-in", &fields).await.0
+}
+
+#[tokio::test]
+async fn no_project_can_set_learn_or_depend_on_another_projects_customer_credentials() {
+    let env = TestEnv::get();
+    let (_, a) = saas_project(&env, TIERS).await;
+    let (_, b) = saas_project(&env, TIERS).await;
+    let (api_a, api_b) = (ProjectApi::new(&env, &a), ProjectApi::new(&env, &b));
+    let victim = format!("victim-{}@corp.example", now().0);
+
+    // Developer A tries to plant a password on a person: refused before anything is created,
+    // however weak or strong, so a bad password says nothing about who exists.
+    for password in ["a-knows-this-one", "abc"] {
+        let planted = api_a
+            .post("/api/customers", None, json!({"email": victim, "password": password}))
+            .await;
+        assert_eq!(
+            (planted.status, planted.error_code()),
+            (400, "invalid_request"),
+            "{:?}",
+            planted.body
+        );
+        assert!(
+            planted.body["error"]
+                .as_str()
+                .unwrap()
+                .contains("only they set its password")
+        );
+    }
+    let clerk_users = client()
+        .get(format!("{}/v1/users", env.clerk_end_user_base()))
+        .query(&[("email_address", victim.as_str())])
+        .bearer_auth("sk_test_any")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        clerk_users.as_array().map(Vec::len),
+        Some(0),
+        "nothing created: {clerk_users}"
+    );
+    assert_eq!(api_a.dashboard().await["metrics"]["customers"], 0);
+
+    // A adds the person without one; B adds them later and gets the same answer as for an email
+    // nobody knew: nothing tells B the person was A's customer.
+    let in_a = api_a.post("/api/customers", None, json!({"email": victim})).await;
+    assert_eq!(in_a.status, 201, "{:?}", in_a.body);
+    let in_b = api_b.post("/api/customers", None, json!({"email": victim})).await;
+    let fresh = api_b
         .post(
             "/api/customers",
             None,
-            json!({"email": format!("weak-{}@example.com", now().0), "password": "abc"}),
+            json!({"email": format!("fresh-{}@corp.example", now().0)}),
         )
         .await;
     assert_eq!(
-        (weak.status, weak.error_code()),
-        (400, "invalid_request"),
-        "{:?}",
-        weak.body
+        (in_b.status, &in_b.body["created"]),
+        (fresh.status, &fresh.body["created"])
     );
-    assert_eq!(weak.body["clerk"]["code"], "form_password_length_too_short");
+    let shape = |r: &Reply| -> Vec<String> { r.body["customer"].as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(shape(&in_b), shape(&fresh));
+
+    // No password a project could know opens B's customer ...
+    assert_eq!(end_user_sign_in(&env, &victim, "a-knows-this-one").await, 422);
+    // ... until the person sets their own, with the code only their inbox receives.
+    let (status, _, _) = end_user_form(&env, "/reset-password", &[("email", &victim)]).await;
+    assert_eq!(status, 200);
+    let outbox = client()
+        .get(format!("{}/_emulator/emails", env.clerk_end_user_base()))
+        .query(&[("to", victim.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let code = outbox["data"][0]["code"]
+        .as_str()
+        .expect("a code was emailed")
+        .to_owned();
+    let (status, location, _) = end_user_form(
+        &env,
+        "/reset-password/verify",
+        &[("email", &victim), ("code", &code), ("password", "victims-own-secret")],
+    )
+    .await;
+    assert_eq!(
+        (status, location),
+        (200, None),
+        "no redirect asked: a page says it is set"
+    );
+    assert_eq!(end_user_sign_in(&env, &victim, "a-knows-this-one").await, 422);
+    assert_eq!(end_user_sign_in(&env, &victim, "victims-own-secret").await, 302);
+
+    // Each project's claim on the person is its own small entry.
+    let id = in_a.body["customer"]["id"].as_str().unwrap();
+    assert_eq!(in_b.body["customer"]["id"], id, "one identity per person");
+    assert_eq!(clerk_plan(&env, id, &a.publishable_key).await, Value::Null);
+    let user = client()
+        .get(format!("{}/v1/users/{id}", env.clerk_end_user_base()))
+        .bearer_auth("sk_test_any")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let projects = user["public_metadata"]["projects"].as_object().unwrap();
+    assert_eq!(projects.len(), 2, "{projects:?}");
+    assert!(projects.values().all(|entry| entry["at"].is_i64()), "{projects:?}");
 }
 
 #[tokio::test]

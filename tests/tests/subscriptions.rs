@@ -48,7 +48,7 @@ async fn the_saas_checklist_from_free_to_paid_to_free() {
         .post(
             "/api/customers",
             None,
-            json!({"email": "Ada@Example.com", "password": "correct-horse-battery", "firstName": "Ada", "plan": "free"}),
+            json!({"email": "Ada@Example.com", "firstName": "Ada", "plan": "free"}),
         )
         .await;
     assert_eq!(created.status, 201, "{:?}", created.body);

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod keys;
+pub mod reset;
 pub mod signin;
 pub mod tokens;
 pub mod users;
@@ -32,11 +33,15 @@ pub struct ClerkInstance {
     pub private_key_pem: Option<String>,
     pub users: BTreeMap<String, User>,
     pub seq: u64,
+    /// The emails the instance "sent" (verification codes), newest last; tests read them.
+    #[serde(default)]
+    pub outbox: Vec<reset::SentEmail>,
 }
 
 impl ClerkInstance {
     pub fn without_users(mut self) -> Self {
         self.users.clear();
+        self.outbox.clear();
         self
     }
 }
@@ -52,6 +57,7 @@ pub fn instances(ids: &mut IdGen) -> BTreeMap<String, ClerkInstance> {
                 private_key_pem: None,
                 users: BTreeMap::new(),
                 seq: 0,
+                outbox: Vec::new(),
             };
             (name.to_string(), instance)
         })
@@ -82,6 +88,12 @@ pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
             "/clerk/{instance}/sign-in",
             get(signin::page_route).post(signin::submit),
         )
+        .route(
+            "/clerk/{instance}/reset-password",
+            get(reset::page_route).post(reset::send_code),
+        )
+        .route("/clerk/{instance}/reset-password/verify", post(reset::verify))
+        .route("/clerk/{instance}/_emulator/emails", get(reset::outbox))
         .route("/clerk/{instance}/_emulator/tokens", post(tokens::control))
         .route("/clerk/{instance}/v1/users", get(users::list).post(users::create))
         .route(

@@ -1,7 +1,15 @@
 //! The local sign-in page, `GET {instance}/sign-in?redirect_url=<url>`: email and password;
-//! on submit the user is created if new, and the browser is sent (302) to
-//! `<redirect_url>#__session=<jwt>`. The fragment never reaches a server, which is how a
-//! local dashboard receives its session token the way Clerk's frontend would hand it over.
+//! on success the browser is sent (302) to `<redirect_url>#__session=<jwt>`. The fragment never
+//! reaches a server, which is how a local dashboard receives its session token the way Clerk's
+//! frontend would hand it over.
+//!
+//! The two instances differ on purpose:
+//! - `dream-api` (developers) stands in for sign-up too: a new email creates an account, and an
+//!   account without a password takes the first one given (the dashboard's local sign-in).
+//! - `end-user-api` (developers' customers) checks passwords as Clerk does: an unknown email is
+//!   not found, and an account without a password cannot sign in with one until its owner sets
+//!   it through the emailed code (`reset`). Projects create these accounts through the Backend
+//!   API and never set their passwords, so no project can sign in as another's customer.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,20 +31,39 @@ fn form(instance: &str, redirect_url: &str, error: Option<&str>, status: StatusC
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
         .unwrap_or_default();
     let body = format!(
-        "<p>Instance <strong>{instance}</strong>. New emails create an account.</p>{error}\
+        "<p>Instance <strong>{instance}</strong>.{note}</p>{error}\
          <form method=\"post\" action=\"/clerk/{instance}/sign-in\">\
          <input type=\"hidden\" name=\"redirect_url\" value=\"{redirect}\">\
          <label>Email<input name=\"email\" type=\"email\" autocomplete=\"email\" required></label>\
          <label>Password<input name=\"password\" type=\"password\" autocomplete=\"current-password\" required minlength=\"8\"></label>\
-         <button type=\"submit\">Sign in</button></form>",
+         <button type=\"submit\">Sign in</button></form>{forgot}",
         instance = escape(instance),
         redirect = escape(redirect_url),
+        note = if creates_accounts(instance) {
+            " New emails create an account."
+        } else {
+            ""
+        },
+        forgot = if creates_accounts(instance) {
+            String::new()
+        } else {
+            format!(
+                "<p><a href=\"/clerk/{}/reset-password?redirect_url={}\">Forgot password? Set one with a code sent to your email</a></p>",
+                escape(instance),
+                escape(&url::form_urlencoded::byte_serialize(redirect_url.as_bytes()).collect::<String>())
+            )
+        },
     );
     page(status, "Sign in", &body)
 }
 
+/// Whether signing in also signs up (the developers' instance only).
+fn creates_accounts(instance: &str) -> bool {
+    instance == "dream-api"
+}
+
 /// The redirect target must be an absolute http(s) URL; its origin becomes the token's `azp`.
-fn origin_of(redirect_url: &str) -> Option<(url::Url, String)> {
+pub(super) fn origin_of(redirect_url: &str) -> Option<(url::Url, String)> {
     let url = url::Url::parse(redirect_url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))?;
@@ -67,7 +94,7 @@ pub async fn submit(State(app): State<Arc<App>>, Path(instance): Path<String>, b
     }
     let fields = form_fields(&body);
     let redirect = fields.get("redirect_url").cloned().unwrap_or_default();
-    let Some((mut target, azp)) = origin_of(&redirect) else {
+    let Some((target, azp)) = origin_of(&redirect) else {
         return page(
             StatusCode::BAD_REQUEST,
             "Sign in",
@@ -88,7 +115,22 @@ pub async fn submit(State(app): State<Arc<App>>, Path(instance): Path<String>, b
     };
     let now = crate::time::now();
     let outcome = app.mutate(|db| -> Result<String, ClerkError> {
-        let user_id = user_for_email(db, &instance, &email, now * 1000)?;
+        let user_id = if creates_accounts(&instance) {
+            user_for_email(db, &instance, &email, now * 1000)?
+        } else {
+            db.clerk
+                .get(&instance)
+                .and_then(|i| i.find_by_email(&email))
+                .map(|u| u.id.clone())
+                .ok_or_else(|| {
+                    ClerkError::unprocessable(
+                        "form_identifier_not_found",
+                        "Couldn't find your account.",
+                        "Couldn't find your account.",
+                        "identifier",
+                    )
+                })?
+        };
         let user = db
             .clerk
             .get_mut(&instance)
@@ -104,25 +146,45 @@ pub async fn submit(State(app): State<Arc<App>>, Path(instance): Path<String>, b
                 ));
             }
             Some(_) => {}
-            // A user made by the API or the token control has no password yet; the first
-            // sign-in sets it, which is what a local stand-in needs.
-            None => {
+            // The developers' instance: the first sign-in sets it, standing in for sign-up.
+            None if creates_accounts(&instance) => {
                 check_password(&password)?;
                 user.password_sha256 = Some(hash_password(&password));
             }
+            None => {
+                return Err(ClerkError::unprocessable(
+                    "strategy_for_user_invalid",
+                    "This account has no password yet.",
+                    "This account has no password yet: use \u{201c}Forgot password?\u{201d} to set one with a code sent to your email.",
+                    "password",
+                ));
+            }
         }
-        let req = TokenRequest {
-            azp: &azp,
-            lifetime: DEFAULT_LIFETIME_SECONDS,
-            nbf_offset: DEFAULT_NBF_OFFSET_SECONDS,
-        };
-        Ok(issue(db, &instance, &user_id, &req, now)?.token)
+        Ok(user_id)
     });
     match outcome {
-        Ok(token) => {
-            target.set_fragment(Some(&format!("__session={token}")));
+        Ok(user_id) => signed_in(&app, &instance, &user_id, target, &azp),
+        Err(e) => form(&instance, &redirect, Some(&e.long_message), e.status),
+    }
+}
+
+/// A session for `user_id`, handed to `target` in its fragment (302).
+pub(super) fn signed_in(app: &Arc<App>, instance: &str, user_id: &str, mut target: url::Url, azp: &str) -> Response {
+    let now = crate::time::now();
+    let req = TokenRequest {
+        azp,
+        lifetime: DEFAULT_LIFETIME_SECONDS,
+        nbf_offset: DEFAULT_NBF_OFFSET_SECONDS,
+    };
+    match app.mutate(|db| issue(db, instance, user_id, &req, now)) {
+        Ok(issued) => {
+            target.set_fragment(Some(&format!("__session={}", issued.token)));
             found(target.as_str())
         }
-        Err(e) => form(&instance, &redirect, Some(&e.long_message), e.status),
+        Err(e) => page(
+            e.status,
+            "Sign in",
+            &format!("<p class=\"error\">{}</p>", escape(&e.long_message)),
+        ),
     }
 }

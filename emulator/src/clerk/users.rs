@@ -33,6 +33,9 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// An emailed code that lets the person set their password (`reset`), while it lasts.
+    #[serde(default)]
+    pub reset: Option<super::reset::ResetCode>,
 }
 
 pub fn hash_password(password: &str) -> String {
@@ -159,6 +162,7 @@ impl ClerkInstance {
             email_id: ids.id("idn_", 27),
             email,
             password_sha256: password.map(hash_password),
+            reset: None,
             first_name: None,
             last_name: None,
             public_metadata: json!({}),

@@ -267,8 +267,11 @@ export class DreamApi {
    * sign-in app). Calling it again with the same email returns the same customer with
    * `created: false`. Use `customer.id` as the `userId` of the other calls.
    *
+   * No password: the identity is shared by every project the person is a customer of, so only
+   * they set its password (with a code sent to their email, from the sign-in page).
+   *
    * @throws {@link InvalidRequestError} for a bad email, an unknown `plan`, `plan` with a Store
-   *   key, or a password the sign-in provider refuses (`details.clerk.code` says why).
+   *   key, or an email the sign-in provider refuses (`details.clerk.code` says why).
    */
   async createCustomer(params: CreateCustomerParams, options?: RequestOptions): Promise<CustomerCreated> {
     const answer = await this.#request<CustomerCreated>(
@@ -277,7 +280,6 @@ export class DreamApi {
         path: "/api/customers",
         body: {
           email: params.email,
-          password: params.password,
           firstName: params.firstName,
           lastName: params.lastName,
           plan: params.plan,

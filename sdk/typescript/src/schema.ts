@@ -108,7 +108,9 @@ export interface paths {
         /**
          * Creates a customer (a user of the end-user sign-in app) in this project.
          * @description One person may be a customer of several projects; none sees another's data. A retry with
-         *     the same email answers 200 with `created: false`.
+         *     the same email answers 200 with `created: false`. There is no password: the sign-in identity
+         *     is shared by every project the person is a customer of, so only they set its password, with a
+         *     code sent to their email (a `password` in the body is a 400).
          */
         post: operations["createCustomer"];
         delete?: never;
@@ -315,7 +317,6 @@ export interface components {
             email: string;
             firstName?: string | null;
             lastName?: string | null;
-            password?: string | null;
             plan?: string | null;
         };
         CustomerCreated: {
@@ -1110,7 +1111,7 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerCreated"];
                 };
             };
-            /** @description invalid_request: a bad email or body, or the sign-in provider refused (`clerk.code`) */
+            /** @description invalid_request: a bad email or body, a `password`, or the sign-in provider refused (`clerk.code`) */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -75,7 +75,7 @@ export type UsageResponse = Schemas["UsageResponse"];
 
 /**
  * Body of `POST /api/customers` (unknown fields are refused). `email` is lower-cased by the API
- * (at most 254 characters); `password` is forwarded to the sign-in provider, never stored;
+ * (at most 254 characters); no password (only the customer sets theirs, through their email);
  * `plan` (SaaS only) is a tier of the project, the user's plan until they subscribe.
  */
 export type CreateCustomerRequest = Schemas["CreateCustomerRequest"];

@@ -138,7 +138,6 @@ describe("requests are exactly what the API expects", () => {
     const { dream, calls } = client([{ status: 201, json: { success: true, created: true, customer } }]);
     const result = await dream.createCustomer({
       email: "ada@example.com",
-      password: "correct-horse-battery",
       firstName: "Ada",
       idempotencyKey: "create-ada",
     });
@@ -149,7 +148,6 @@ describe("requests are exactly what the API expects", () => {
     assert.equal("x-user-id" in calls[0]!.headers, false);
     assert.deepEqual(JSON.parse(calls[0]!.body!), {
       email: "ada@example.com",
-      password: "correct-horse-battery",
       firstName: "Ada",
     });
   });

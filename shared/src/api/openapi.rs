@@ -393,14 +393,16 @@ fn get_usage() {}
 /// Creates a customer (a user of the end-user sign-in app) in this project.
 ///
 /// One person may be a customer of several projects; none sees another's data. A retry with
-/// the same email answers 200 with `created: false`.
+/// the same email answers 200 with `created: false`. There is no password: the sign-in identity
+/// is shared by every project the person is a customer of, so only they set its password, with a
+/// code sent to their email (a `password` in the body is a 400).
 #[utoipa::path(
     post, path = "/api/customers", tag = "customers", operation_id = "createCustomer",
     request_body = CreateCustomerRequest,
     responses(
         (status = 201, description = "Created", body = CustomerCreated),
         (status = 200, description = "Already a customer of this project", body = CustomerCreated),
-        (status = 400, description = "invalid_request: a bad email or body, or the sign-in provider refused (`clerk.code`)", body = ErrorBody),
+        (status = 400, description = "invalid_request: a bad email or body, a `password`, or the sign-in provider refused (`clerk.code`)", body = ErrorBody),
         (status = 503, description = "unavailable: the sign-in provider is down; retry after `Retry-After` seconds", body = ErrorBody)
     ),
     security(("secretKey" = []))

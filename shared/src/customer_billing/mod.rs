@@ -7,7 +7,6 @@ pub mod checkout;
 pub mod events;
 
 use serde::Deserialize;
-use serde_json::json;
 use worker::Env;
 
 use crate::{
@@ -47,8 +46,13 @@ pub async fn mirror_plan_to_clerk(env: &Env, scope: &ProjectScope, user_id: &str
         .await?
         .map_or_else(|| crate::metering::DEFAULT_PLAN.to_owned(), |e| e.plan);
     let pk = scope.project().publishable_key.as_str();
-    ClerkBackend::end_users(env)?
-        .merge_public_metadata(&clerk_user, json!({ "projects": { pk: { "plan": plan } } }))
+    let clerk = ClerkBackend::end_users(env)?;
+    let mirror = async {
+        let user = clerk.user(&clerk_user).await?;
+        let claim = crate::customers::project_claim(&user, pk, Some(&plan), crate::period::now());
+        clerk.merge_public_metadata(&clerk_user, claim).await
+    };
+    mirror
         .await
         .map_err(|e| e.context("mirroring a customer's plan into Clerk"))
 }

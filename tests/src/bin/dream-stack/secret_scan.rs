@@ -8,7 +8,12 @@ use std::path::{Path, PathBuf};
 use e2e::stack::{StackSecrets, local_keys};
 
 /// Passwords the suites send (customers, the demo developer).
-const TEST_PASSWORDS: [&str; 3] = ["correct-horse-battery", "another-password-9", crate::DEMO_PASSWORD];
+const TEST_PASSWORDS: [&str; 4] = [
+    "correct-horse-battery",
+    "a-knows-this-one",
+    "victims-own-secret",
+    crate::DEMO_PASSWORD,
+];
 
 const WORKER_LOGS: [&str; 3] = ["api-multi.log", "oauth-api.log", "front-auth-api.log"];
 
