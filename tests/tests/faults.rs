@@ -501,3 +501,66 @@ async fn with_kv_slow_requests_are_answered_from_d1_without_waiting_for_it() {
     let usage = ProjectApi::new(&env, &renewed).at(&slow_url).usage(user).await;
     assert_eq!(usage["count"], 4, "once KV is back, the new key reads the same rows");
 }
+
+#[tokio::test]
+async fn developer_sessions_outlive_a_clerk_jwks_outage() {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let developer = Developer::sign_in(&env, &journey::unique_email("fault-jwks"))
+        .await
+        .unwrap();
+    developer.platform_id().await.unwrap();
+    let jwks = "/clerk/dream-api/.well-known/jwks.json";
+    stripe
+        .fault(json!({"path": jwks, "kind": "error", "count": 1000}))
+        .await;
+    // A token naming a key nobody has makes front-auth-api refetch the key set (at most once per
+    // 30 s): ask until a refetch has met the outage. Each answer is a 401, never a 5xx.
+    let part = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let forged = format!(
+        "{}.{}.{}",
+        part(json!({"alg": "RS256", "typ": "JWT", "kid": "ins_rotated_away"})),
+        part(json!({"sub": "user_x"})),
+        URL_SAFE_NO_PAD.encode([0u8; 256])
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    loop {
+        let reply = Reply::from(
+            e2e::client()
+                .get(format!("{}/get-credentials", env.front_auth_api))
+                .bearer_auth(&forged)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (401, "unauthorized"),
+            "{:?}",
+            reply.body
+        );
+        let listed = e2e::client()
+            .get(format!("{}/_emulator/faults", env.emulator))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        if fired(listed["faults"].as_array().unwrap(), jwks) > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "front-auth-api never refetched the keys"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+    // The keys it has still verify real sessions while Clerk's JWKS cannot be fetched.
+    let still = developer.front(Method::GET, "/get-credentials", None).await;
+    assert_eq!(still.status, 200, "{:?}", still.body);
+    stripe.clear_faults().await;
+}
