@@ -768,3 +768,40 @@ fn the_users_bound_refuses_an_idempotent_request_without_leaving_a_claim() {
     };
     assert_eq!(count_idempotent(&mut conn, &p, &again).unwrap(), Verdict::Counted(2));
 }
+
+#[test]
+fn a_developer_cannot_pass_the_project_bound_but_can_take_projects_live() {
+    use shared::{
+        keys::KeyPair,
+        repo::projects::{INSERT_API_KEY, MAX_PROJECTS},
+    };
+    let conn = migrated(None);
+    conn.execute(
+        "INSERT INTO platforms (platformId, clerkUserId, createdAt) VALUES ('plt_q', 'u_q', ?1)",
+        [NOW.to_rfc3339()],
+    )
+    .unwrap();
+    let insert = |project: &str, mode: Mode| -> usize {
+        let keys = KeyPair::generate(mode);
+        conn.execute(
+            INSERT_API_KEY,
+            rusqlite::params![
+                keys.publishable.as_str(),
+                "plt_q",
+                project,
+                "saas",
+                mode.as_str(),
+                "P",
+                keys.secret.hash().as_str(),
+                NOW.to_rfc3339(),
+                MAX_PROJECTS
+            ],
+        )
+        .unwrap()
+    };
+    for i in 0..MAX_PROJECTS {
+        assert_eq!(insert(&format!("prj_{i}"), Mode::Test), 1, "project {i}");
+    }
+    assert_eq!(insert("prj_one_more", Mode::Test), 0, "past the bound");
+    assert_eq!(insert("prj_0", Mode::Live), 1, "an existing project's live keys");
+}

@@ -85,6 +85,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("projects::SELECT_OWNED_PROJECT", projects::SELECT_OWNED_PROJECT),
     ("projects::SELECT_PROJECT_KEY_SETS", projects::SELECT_PROJECT_KEY_SETS),
     ("projects::INSERT_API_KEY", projects::INSERT_API_KEY),
+    ("projects::SELECT_PROJECT_COUNT", projects::SELECT_PROJECT_COUNT),
     ("projects::INSERT_TIER", projects::INSERT_TIER),
     ("projects::UPDATE_TIER", projects::UPDATE_TIER),
     ("projects::SELECT_HELD_UNITS", projects::SELECT_HELD_UNITS),

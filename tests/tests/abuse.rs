@@ -82,3 +82,37 @@ fn rand_octet() -> u8 {
         .bytes()
         .fold(0u8, |a, b| a.wrapping_mul(31).wrapping_add(b))
 }
+
+#[tokio::test]
+async fn a_developer_cannot_fill_the_shared_database_with_projects() {
+    let env = TestEnv::get();
+    let (developer, first) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
+    let max = shared::repo::projects::MAX_PROJECTS;
+    for i in 1..max {
+        let body = journey::saas_body(&format!("P{i}"), &[("free", Some(10), 0.0)]);
+        journey::create_project(&developer, body)
+            .await
+            .expect("within the bound");
+    }
+    let refused = developer
+        .create_project(journey::saas_body("One more", &[("free", Some(10), 0.0)]))
+        .await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (403, "quota_exceeded"),
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.body["maxProjects"], max);
+    let listed = developer.front(reqwest::Method::GET, "/projects", None).await;
+    assert_eq!(
+        listed.body["projects"].as_array().map(Vec::len),
+        Some(max as usize),
+        "{:?}",
+        listed.body
+    );
+    // Projects it has can still go live.
+    journey::promote(&developer, &first)
+        .await
+        .expect("going live is not a new project");
+}

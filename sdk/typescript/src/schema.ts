@@ -362,6 +362,11 @@ export interface components {
             code: components["schemas"]["ErrorCode"];
             /** @description What went wrong, for a human. */
             error: string;
+            /**
+             * Format: int64
+             * @description `quota_exceeded` on a new project: how many projects a developer may have.
+             */
+            maxProjects?: number | null;
             /** @description `payment_required`: when live keys paused. */
             pausedSince?: string | null;
             priceId?: string | null;

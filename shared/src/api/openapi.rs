@@ -60,6 +60,8 @@ pub struct ErrorBody {
     pub quota: Option<StorageUsage>,
     /// `conflict` on a tier edit or deletion: subscriptions Stripe may still charge for it.
     pub subscribers: Option<i64>,
+    /// `quota_exceeded` on a new project: how many projects a developer may have.
+    pub max_projects: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -573,7 +575,7 @@ fn connect_callback() {}
     request_body = CreateProjectInput,
     responses(
         (status = 200, description = "Created", body = ProjectCreated),
-        (status = 403, description = "unauthorized: the plan is not paid", body = ErrorBody),
+        (status = 403, description = "unauthorized: the plan is not paid; quota_exceeded: the developer has `maxProjects` projects already", body = ErrorBody),
         (status = 409, description = "conflict: Stripe not connected", body = ErrorBody),
         (status = 502, description = "stripe_error", body = ErrorBody)
     ),

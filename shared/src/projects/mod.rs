@@ -162,6 +162,7 @@ pub async fn create_project(
 ) -> ApiResult<CreatedKeySet> {
     require_paid(platform, "Creating projects")?;
     let (name, drafts) = input.validate()?;
+    platform.require_room_for_a_project().await?;
     let project_id = random_id("prj");
     new_key_set(
         platform,

@@ -213,3 +213,13 @@ impl<T: Into<SqlParam>> From<Option<T>> for SqlParam {
         v.map_or(Self::Null, Into::into)
     }
 }
+
+/// Rows a statement changed (0 when D1 does not say).
+fn changes(result: &worker::D1Result) -> i64 {
+    result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .map_or(0, |c| c as i64)
+}

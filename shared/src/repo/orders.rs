@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{ProjectScope, SqlParam};
+use super::{ProjectScope, SqlParam, changes};
 use crate::{
     error::{ApiError, ApiResult},
     period::Timestamp,
@@ -240,15 +240,6 @@ pub struct IdempotentOrder {
     pub request_hash: Option<String>,
     pub amount_cents: i64,
     pub expires_at: String,
-}
-
-fn changes(result: &worker::D1Result) -> i64 {
-    result
-        .meta()
-        .ok()
-        .flatten()
-        .and_then(|m| m.changes)
-        .map_or(0, |c| c as i64)
 }
 
 impl ProjectScope {

@@ -4,11 +4,11 @@ use serde::Deserialize;
 
 use worker::Env;
 
-use super::{Database, PlatformScope, Project, ProjectScope, SqlParam};
+use super::{Database, PlatformScope, Project, ProjectScope, SqlParam, changes};
 use crate::{
     catalog::MAX_TIERS,
     counter::layout::CounterLayout,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ErrorCode},
     keys::{KeyPair, PublishableKey, SecretKeyHash},
     mode::{Mode, ProjectType},
     money::Cents,
@@ -252,9 +252,18 @@ FROM api_keys WHERE publishableKey = ?1 AND platformId = ?2";
 pub const SELECT_PROJECT_KEY_SETS: &str =
     "SELECT publishableKey, mode FROM api_keys WHERE projectId = ?1 AND platformId = ?2";
 
+/// Inserts a key set, unless it would be a new project of a developer who has `?9` already
+/// (checked by the statement itself, so concurrent creations cannot pass the bound; a key set
+/// of an existing project, its live keys, always may).
 pub const INSERT_API_KEY: &str = "\
 INSERT INTO api_keys (publishableKey, platformId, projectId, projectType, mode, name, secretKeyHash, status, createdAt, updatedAt)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?8)";
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?8
+WHERE EXISTS (SELECT 1 FROM api_keys WHERE platformId = ?2 AND projectId = ?3)
+   OR (SELECT COUNT(DISTINCT projectId) FROM api_keys WHERE platformId = ?2) < ?9";
+
+/// How many projects the developer has. ?1 platformId.
+pub const SELECT_PROJECT_COUNT: &str =
+    "SELECT COUNT(DISTINCT projectId) AS projects FROM api_keys WHERE platformId = ?1";
 
 pub const INSERT_TIER: &str = "\
 INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayName, priceCents, currency, \"limit\",
@@ -465,6 +474,7 @@ impl PlatformScope {
                 new.name.into(),
                 new.keys.secret.hash().as_str().into(),
                 now.as_str().into(),
+                MAX_PROJECTS.into(),
             ],
         )];
         for tier in new.tiers {
@@ -473,13 +483,32 @@ impl PlatformScope {
                 tier_params(pk, platform_id, new.project_type, mode, tier, &now),
             ));
         }
-        self.db.batch(&statements).await.map(|_| ()).map_err(|e| {
-            if e.internal_cause().is_some_and(|c| c.contains("UNIQUE")) {
-                ApiError::conflict(format!("This project already has {mode} keys"))
-            } else {
-                e.context("creating key set")
-            }
-        })
+        let results = self.db.batch(&statements).await.map_err(|e| match e.internal_cause() {
+            Some(c) if c.contains("UNIQUE") => ApiError::conflict(format!("This project already has {mode} keys")),
+            // The key set was not inserted (the bound), so its tiers had nothing to refer to.
+            Some(c) if c.contains("FOREIGN KEY") => projects_quota(),
+            _ => e.context("creating key set"),
+        })?;
+        match results.first().map(changes) {
+            Some(0) => Err(projects_quota()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The developer's projects, against `MAX_PROJECTS`, before anything is made for a new one.
+    pub async fn require_room_for_a_project(&self) -> ApiResult<()> {
+        #[derive(Deserialize)]
+        struct Count {
+            projects: i64,
+        }
+        let row: Option<Count> = self
+            .db
+            .first(SELECT_PROJECT_COUNT, &[self.platform.platform_id.as_str().into()])
+            .await?;
+        if row.map_or(0, |r| r.projects) >= MAX_PROJECTS {
+            return Err(projects_quota());
+        }
+        Ok(())
     }
 }
 
@@ -639,4 +668,18 @@ pub fn subscribed(name: &TierName, subscribers: i64, change: &str) -> ApiError {
          or cancel their subscriptions before {change}"
     ))
     .with_detail("subscribers", subscribers)
+}
+
+/// Projects one developer may have, each with its test and live keys: it bounds what one
+/// account adds to the shared database and to its customers' shared Clerk metadata.
+pub const MAX_PROJECTS: i64 = 25;
+
+fn projects_quota() -> ApiError {
+    ApiError::new(
+        ErrorCode::QuotaExceeded,
+        format!(
+            "A developer has at most {MAX_PROJECTS} projects (each with test and live keys); this account has them all"
+        ),
+    )
+    .with_detail("maxProjects", MAX_PROJECTS)
 }
