@@ -85,7 +85,8 @@ impl ClerkBackend {
             ("Authorization", authorization.as_str()),
             ("Content-Type", "application/json"),
         ];
-        // The path, never the body: a body can hold a customer's password.
+        // The path without its query, never the body: either can hold a customer's email.
+        let path = path.split_once('?').map_or(path, |(path, _)| path);
         let failed = |cause: String| ClerkFailure::Failed(ApiError::internal(format!("Clerk {path}: {cause}")));
         let response = outbound::send(method, &url, &headers, body.map(|b| b.to_string()), TIMEOUT)
             .await

@@ -1,7 +1,8 @@
 //! After every suite has run, the platform's own storage (local D1, KV, R2, the cache and trace
 //! stores under `state/v3`) and the workers' logs must not hold one plaintext secret: no
 //! project secret key, no Stripe or Clerk key, no webhook or OAuth-state secret, no password a
-//! test sent. (The emulator's own state and log are Stripe's and Clerk's side, not ours.)
+//! test sent; and the workers' logs no email address (the platform's storage holds customers'
+//! emails by design). (The emulator's own state and log are Stripe's and Clerk's side, not ours.)
 
 use std::path::{Path, PathBuf};
 
@@ -46,8 +47,34 @@ pub fn scan(base: &Path, secrets: &StackSecrets) -> (usize, Vec<String>) {
         if let Some(key) = project_secret_key(&bytes) {
             found.push(format!("{}: a project secret key ({}…)", file.display(), &key[..12]));
         }
+        let is_worker_log = file
+            .file_name()
+            .is_some_and(|n| WORKER_LOGS.iter().any(|log| n == *log));
+        if is_worker_log && let Some(email) = email_address(&bytes) {
+            found.push(format!("{}: an email address ({email})", file.display()));
+        }
     }
     (read, found)
+}
+
+/// The first `local@domain.tld` in `bytes` (a TLD of letters, so `wrangler@4.16.0` is none).
+fn email_address(bytes: &[u8]) -> Option<String> {
+    let local_char = |b: u8| b.is_ascii_alphanumeric() || b"._%+-".contains(&b);
+    let domain_char = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.';
+    for (at, _) in bytes.iter().enumerate().filter(|(_, b)| **b == b'@') {
+        let start = bytes[..at].iter().rposition(|b| !local_char(*b)).map_or(0, |p| p + 1);
+        let end = bytes[at + 1..]
+            .iter()
+            .position(|b| !domain_char(*b))
+            .map_or(bytes.len(), |p| at + 1 + p);
+        let domain = String::from_utf8_lossy(&bytes[at + 1..end]);
+        let domain = domain.trim_end_matches('.');
+        let tld = domain.rsplit('.').next().unwrap_or("");
+        if start < at && domain.contains('.') && tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Some(format!("…@{domain}"));
+        }
+    }
+    None
 }
 
 fn collect(dir: &Path, into: &mut Vec<PathBuf>) {
@@ -108,10 +135,21 @@ mod tests {
             b"body {\"password\":\"correct-horse-battery\"}",
         )
         .unwrap();
-        std::fs::write(base.join("logs/emulator.log"), b"whsec_connect_1").unwrap();
+        std::fs::write(base.join("logs/emulator.log"), b"whsec_connect_1 ada@example.com").unwrap();
+        std::fs::write(
+            base.join("logs/front-auth-api.log"),
+            b"node_modules/@cloudflare/x wrangler@4.164.0 <email> failed for bob@corp.example: x",
+        )
+        .unwrap();
         let (_, found) = scan(&base, &secrets);
         let _ = std::fs::remove_dir_all(&base);
-        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("front-auth-api.log: an email address (…@corp.example)")),
+            "{found:?}"
+        );
         assert!(found[0].contains("project secret key") || found[1].contains("project secret key"));
         assert!(found.iter().any(|f| f.contains("oauth-api.log: a test password")));
     }
