@@ -120,6 +120,15 @@ test("landing → sign in → pay → connect → SaaS project → edit a tier �
     expect(await usageStatus(request, live.secretKey, "journey-live-user"), "old key during grace").toBe(200);
     expect(await usageStatus(request, newKey, "journey-live-user"), "new key").toBe(200);
     await expect(page.getByText("Your previous secret key still works")).toBeVisible();
+
+    // Every deploy has the new key: the developer stops the old one before its grace ends.
+    await page.getByRole("button", { name: "Stop the previous key now" }).click();
+    await expect(page.getByText("Requests with the previous key will be refused at once.")).toBeVisible();
+    await shots.take(page, "expire-previous-key");
+    await page.getByRole("button", { name: "Stop it now" }).click();
+    await expect(page.getByText("Your previous secret key still works")).toBeHidden();
+    expect(await usageStatus(request, live.secretKey, "journey-live-user"), "old key after stopping it").toBe(401);
+    expect(await usageStatus(request, newKey, "journey-live-user"), "new key").toBe(200);
   });
 
   await test.step("test/live toggle", async () => {

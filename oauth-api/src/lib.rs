@@ -33,6 +33,7 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/tiers/add", post(projects::add_tier))
         .route("/promote-to-live", post(projects::promote))
         .route("/rotate-key", post(projects::rotate_key))
+        .route("/expire-previous-key", post(projects::expire_previous_key))
         .route(
             "/operator/usage-counters",
             get(operator::show_usage_counters).put(operator::usage_counters),

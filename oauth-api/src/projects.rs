@@ -8,8 +8,8 @@ use axum::{
 use shared::{
     ApiResult,
     api::{
-        KeyRotated, ProjectCreated, ProjectQuery, PromoteRequest, RotateRequest, TierChange, TierDeleted, TierList,
-        TierRef, TierSaved,
+        ExpirePreviousKeyRequest, KeyRotated, PreviousKeyExpired, ProjectCreated, ProjectQuery, PromoteRequest,
+        RotateRequest, TierChange, TierDeleted, TierList, TierRef, TierSaved,
     },
     auth::DeveloperSession,
     cache::{self, Cache},
@@ -136,5 +136,22 @@ pub async fn rotate_key(
         secret_key: secret.expose().to_owned(),
         previous_key_expires_at: old_key_until.map(|t| t.to_rfc3339()),
         publishable_key: request.publishable_key,
+    }))
+}
+
+/// POST /expire-previous-key — the key a rotation with a grace period replaced stops now.
+#[worker::send]
+pub async fn expire_previous_key(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    DeveloperSession(developer): DeveloperSession,
+    Json(request): Json<ExpirePreviousKeyRequest>,
+) -> ApiResult<Json<PreviousKeyExpired>> {
+    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
+    let expired_at = edit.expire_previous_key(period::now()).await?;
+    Ok(Json(PreviousKeyExpired {
+        success: true,
+        publishable_key: request.publishable_key,
+        previous_key_expired_at: expired_at.to_rfc3339(),
     }))
 }

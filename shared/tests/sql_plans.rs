@@ -94,6 +94,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("projects::DELETE_TIER", projects::DELETE_TIER),
     ("projects::SELECT_TIER_SUBSCRIBERS", projects::SELECT_TIER_SUBSCRIBERS),
     ("projects::ROTATE_SECRET", projects::ROTATE_SECRET),
+    ("projects::EXPIRE_PREVIOUS_KEY", projects::EXPIRE_PREVIOUS_KEY),
     ("subscriptions::SELECT_ENTITLEMENT", subscriptions::SELECT_ENTITLEMENT),
     (
         "subscriptions::SELECT_ENTITLED_SUBSCRIPTION",

@@ -44,6 +44,11 @@ async fn another_developer_gets_404_on_every_project_route() {
             "/rotate-key".to_owned(),
             Some(json!({"publishableKey": pk})),
         ),
+        (
+            Method::POST,
+            "/expire-previous-key".to_owned(),
+            Some(json!({"publishableKey": pk})),
+        ),
     ];
     for (method, path, body) in attempts {
         let reply = intruder.oauth(method.clone(), &path, body).await;

@@ -379,6 +379,50 @@ async fn a_rotation_with_a_grace_period_keeps_the_old_key_working_until_the_next
     }
     let third_key = with_key(second.body["secretKey"].as_str().unwrap());
     assert_eq!(track(&api, &third_key, "u").await.body["usage"]["count"], 4);
+
+    // A grace period can be ended early: the previous key stops at once, the current one works.
+    let expire = |pk: String| {
+        let developer = developer.clone();
+        async move {
+            developer
+                .oauth(
+                    Method::POST,
+                    "/expire-previous-key",
+                    Some(json!({"publishableKey": pk})),
+                )
+                .await
+        }
+    };
+    let nothing = expire(project.publishable_key.clone()).await;
+    assert_eq!(
+        (nothing.status, nothing.error_code()),
+        (409, "conflict"),
+        "no key in its grace"
+    );
+    let third = rotate(json!("24h")).await;
+    let fourth_key = with_key(third.body["secretKey"].as_str().unwrap());
+    assert_eq!(track(&api, &third_key, "u").await.status, 200, "in its grace");
+    let stopped = expire(project.publishable_key.clone()).await;
+    assert_eq!(stopped.status, 200, "{:?}", stopped.body);
+    assert_eq!(track(&api, &third_key, "u").await.status, 401, "stopped at once");
+    assert_eq!(track(&api, &fourth_key, "u").await.body["usage"]["count"], 6);
+    let projects = developer.front(Method::GET, "/projects", None).await;
+    assert_eq!(
+        projects.body["projects"][0]["test"]["previousKeyExpiresAt"],
+        stopped.body["previousKeyExpiredAt"]
+    );
+    let again = expire(project.publishable_key.clone()).await;
+    assert_eq!(again.status, 409);
+    // Another developer's project is not found.
+    let (stranger, _) = journey::saas_project(&env, &[("free", Some(100), 0.0)]).await;
+    let foreign = stranger
+        .oauth(
+            Method::POST,
+            "/expire-previous-key",
+            Some(json!({"publishableKey": project.publishable_key})),
+        )
+        .await;
+    assert_eq!((foreign.status, foreign.error_code()), (404, "not_found"));
 }
 
 fn chrono_now() -> i64 {

@@ -37,6 +37,16 @@ describe("the API client", () => {
     expect(fetch.mock.calls.map(([, init]) => init.body)).toEqual(['{"publishableKey":"pk_test_a"}', '{"publishableKey":"pk_test_a","gracePeriod":"24h"}']);
   });
 
+  it("expirePreviousKey posts the publishable key to oauth-api", async () => {
+    const fetch = respond(200, { success: true, publishableKey: "pk_test_a", previousKeyExpiredAt: "2026-12-06T21:00:00Z" });
+    const api = createApi(config, async () => "tok");
+    await api.expirePreviousKey("pk_test_a");
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(String(url)).toMatch(/\/expire-previous-key$/);
+    expect(init.method).toBe("POST");
+    expect(init.body).toBe('{"publishableKey":"pk_test_a"}');
+  });
+
   it("turns an error body into an ApiError with message, code, request id and details", async () => {
     respond(409, { error: "Your projects use another Stripe account", code: "conflict", requestId: "req_1", stripeAccountId: "acct_old" });
     const api = createApi(config, async () => "tok");

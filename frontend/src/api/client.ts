@@ -10,6 +10,7 @@ import type {
   Dashboard,
   GracePeriod,
   PlatformId,
+  PreviousKeyExpired,
   ProjectList,
   ProjectType,
   RotatedKey,
@@ -127,6 +128,7 @@ export function createApi(config: AppConfig, getToken: TokenSource) {
     // grace periods.
     rotateKey: (publishableKey: string, gracePeriod: GracePeriod) =>
       oauth<RotatedKey>("POST", "/rotate-key", { json: gracePeriod === "none" ? { publishableKey } : { publishableKey, gracePeriod } }),
+    expirePreviousKey: (publishableKey: string) => oauth<PreviousKeyExpired>("POST", "/expire-previous-key", { json: { publishableKey } }),
   };
 }
 

@@ -103,6 +103,12 @@ export interface RotatedKey {
   previousKeyExpiresAt?: string | null;
 }
 
+export interface PreviousKeyExpired {
+  success: boolean;
+  publishableKey: string;
+  previousKeyExpiredAt: string;
+}
+
 export interface ConnectResult {
   connected: boolean;
   stripeAccountId: string;

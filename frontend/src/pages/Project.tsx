@@ -243,11 +243,33 @@ function KeysCard({ open, onRotated }: { open: OpenProject; onRotated: () => voi
   });
   const previousUntil = open.project[open.mode]?.previousKeyExpiresAt;
   const graceActive = previousUntil ? new Date(previousUntil).getTime() > Date.now() : false;
+  const [confirmingExpiry, setConfirmingExpiry] = useState(false);
+  const expire = useAction(async () => {
+    await api.expirePreviousKey(open.publishableKey);
+    setConfirmingExpiry(false);
+    onRotated();
+  });
   return (
     <Card title="API keys" id="keys-title">
       {graceActive ? (
         <Notice tone="info" title="Your previous secret key still works">
-          Until {dateTime(previousUntil)}. Deploy the new key before then; after that, requests with the old key are refused.
+          <p>Until {dateTime(previousUntil)}. Deploy the new key before then; after that, requests with the old key are refused.</p>
+          {confirmingExpiry ? (
+            <div className="inline-confirm" role="group" aria-label="Stop the previous key now">
+              <span>Requests with the previous key will be refused at once.</span>
+              <button type="button" className="btn btn-danger btn-small" onClick={() => void expire.run()} disabled={expire.busy}>
+                {expire.busy ? "Stopping…" : "Stop it now"}
+              </button>
+              <button type="button" className="btn btn-ghost btn-small" onClick={() => setConfirmingExpiry(false)} disabled={expire.busy}>
+                Keep it
+              </button>
+            </div>
+          ) : (
+            <button type="button" className="btn btn-secondary btn-small" onClick={() => setConfirmingExpiry(true)}>
+              Stop the previous key now
+            </button>
+          )}
+          {expire.error ? <ErrorNotice error={expire.error} title="The previous key still works" compact /> : null}
         </Notice>
       ) : null}
       <div className="keys">

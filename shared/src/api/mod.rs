@@ -207,6 +207,23 @@ pub struct RotateRequest {
     pub grace_period: GracePeriod,
 }
 
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpirePreviousKeyRequest {
+    pub publishable_key: String,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PreviousKeyExpired {
+    pub success: bool,
+    pub publishable_key: String,
+    /// When the previous secret key stopped working: now.
+    pub previous_key_expired_at: String,
+}
+
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]

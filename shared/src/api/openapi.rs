@@ -536,7 +536,7 @@ fn serve_asset() {}
 #[openapi(
     paths(
         authorize, connect_callback, create_project, list_tiers, update_tier, delete_tier, add_tier,
-        promote_to_live, rotate_key, show_usage_counters, set_usage_counters, health
+        promote_to_live, rotate_key, expire_previous_key, show_usage_counters, set_usage_counters, health
     ),
     tags(
         (name = "connect", description = "Linking the developer's Stripe account"),
@@ -666,6 +666,20 @@ fn promote_to_live() {}
     security(("developerSession" = []))
 )]
 fn rotate_key() {}
+
+/// Stops now the key that a rotation with a grace period replaced (it leaked, or every deploy
+/// has the new one). The rotation's `previousKeyExpiresAt` becomes now.
+#[utoipa::path(
+    post, path = "/expire-previous-key", tag = "projects", operation_id = "expirePreviousKey",
+    request_body = ExpirePreviousKeyRequest,
+    responses(
+        (status = 200, description = "The previous key is refused from now on", body = PreviousKeyExpired),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody),
+        (status = 409, description = "conflict: no previous key is in its grace period", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn expire_previous_key() {}
 
 /// How many usage counters share a project's users, period by period.
 #[utoipa::path(

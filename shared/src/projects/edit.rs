@@ -300,6 +300,24 @@ impl<'a> ProjectEdit<'a> {
         keys.evict_secret_key(&secret.hash(), now.millis()).await;
         Ok((secret, grace_until))
     }
+
+    /// POST /expire-previous-key: the key replaced by a rotation with a grace period stops now
+    /// (it leaked, or every deploy has the new one). A 409 when no key is in its grace period.
+    pub async fn expire_previous_key(&self, now: Timestamp) -> ApiResult<Timestamp> {
+        let nothing_to_stop = || ApiError::conflict("No previous secret key is in its grace period; nothing to stop");
+        let previous = self
+            .project
+            .previous_secret_key_hash
+            .as_ref()
+            .ok_or_else(nothing_to_stop)?;
+        if !self.project.scope.expire_previous_key(previous, now).await? {
+            return Err(nothing_to_stop());
+        }
+        Cache::from_env(self.env, cache::TOKENS_KV)
+            .forget_secret_key(previous)
+            .await;
+        Ok(now)
+    }
 }
 
 /// How long a rotated-away secret key keeps working: none, an hour or a day (the choices Stripe's

@@ -331,6 +331,13 @@ UPDATE api_keys SET secretKeyHash = ?3, updatedAt = ?4,
   previousSecretKeyHash = CASE WHEN ?5 IS NULL THEN NULL ELSE secretKeyHash END, previousKeyExpiresAt = ?5
 WHERE publishableKey = ?1 AND secretKeyHash = ?2 AND status = 'active'";
 
+/// Ends the grace period of previous key ?3 now, if it is still in one (and still the previous
+/// key: a rotation meanwhile changes nothing): it stops at once, and `previousKeyExpiresAt` says
+/// when it stopped. ?1 publishableKey, ?2 now, ?3 the previous key's hash.
+pub const EXPIRE_PREVIOUS_KEY: &str = "\
+UPDATE api_keys SET previousSecretKeyHash = NULL, previousKeyExpiresAt = ?2, updatedAt = ?2
+WHERE publishableKey = ?1 AND previousSecretKeyHash = ?3 AND previousKeyExpiresAt > ?2 AND status = 'active'";
+
 /// One row of the dashboard's project list.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -658,6 +665,18 @@ impl ProjectScope {
             )
             .await?;
         Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+    }
+
+    /// Stops previous secret key `previous` now; false if it was not in its grace period.
+    pub async fn expire_previous_key(&self, previous: &SecretKeyHash, now: Timestamp) -> ApiResult<bool> {
+        let result = self
+            .db
+            .run(
+                EXPIRE_PREVIOUS_KEY,
+                &[self.pk(), now.to_rfc3339().into(), previous.as_str().into()],
+            )
+            .await?;
+        Ok(changes(&result) == 1)
     }
 }
 
