@@ -22,10 +22,12 @@ use shared::{
 };
 use worker::Env;
 
+use crate::upstream::UpstreamAuth;
+
 /// POST /api/customers — a customer in the end-user Clerk app and in this project; a retry
 /// with the same email returns the same customer (200 instead of 201).
 #[worker::send]
-pub async fn create(State(env): State<Env>, auth: SecretKeyAuth, body: Bytes) -> ApiResult<Response> {
+pub async fn create(State(env): State<Env>, UpstreamAuth(auth): UpstreamAuth, body: Bytes) -> ApiResult<Response> {
     let request = CreateCustomer::parse(&body, &auth)?;
     let clerk = ClerkBackend::end_users(&env)?;
     let (customer, created) = customers::create(&auth, &clerk, request, period::now()).await?;
@@ -45,7 +47,7 @@ pub async fn create(State(env): State<Env>, auth: SecretKeyAuth, body: Bytes) ->
 #[worker::send]
 pub async fn create_checkout(
     State(env): State<Env>,
-    auth: SecretKeyAuth,
+    UpstreamAuth(auth): UpstreamAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<CheckoutResponse>> {
@@ -62,7 +64,7 @@ pub async fn create_checkout(
 pub async fn portal(
     State(env): State<Env>,
     Extension(request_id): Extension<RequestId>,
-    auth: SecretKeyAuth,
+    UpstreamAuth(auth): UpstreamAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PortalResponse>> {
@@ -75,7 +77,7 @@ pub async fn portal(
 #[worker::send]
 pub async fn change_plan(
     State(env): State<Env>,
-    auth: SecretKeyAuth,
+    UpstreamAuth(auth): UpstreamAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PlanChanged>> {

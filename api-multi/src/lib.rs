@@ -6,6 +6,7 @@ mod counter;
 mod customers;
 mod pages;
 mod store;
+mod upstream;
 mod usage;
 mod webhook;
 

@@ -9,6 +9,8 @@ use shared::{
 };
 use worker::Env;
 
+use crate::upstream::UpstreamAuth;
+
 /// GET /api/products — every product with its price, stock and availability.
 #[worker::send]
 pub async fn products(auth: SecretKeyAuth) -> ApiResult<Json<ProductList>> {
@@ -23,7 +25,7 @@ pub async fn products(auth: SecretKeyAuth) -> ApiResult<Json<ProductList>> {
 #[worker::send]
 pub async fn cart_checkout(
     State(env): State<Env>,
-    auth: SecretKeyAuth,
+    UpstreamAuth(auth): UpstreamAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<CartCheckoutResponse>> {

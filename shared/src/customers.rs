@@ -20,14 +20,23 @@ use serde_json::{Value, json};
 use crate::{
     auth::SecretKeyAuth,
     clerk_backend::{ClerkBackend, ClerkFailure},
-    error::{ApiError, ApiResult},
-    mode::ProjectType,
+    error::{ApiError, ApiResult, ErrorCode},
+    mode::{Mode, ProjectType},
     period::Timestamp,
     repo::customers::{Customer, NewCustomer},
 };
 
 pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_NAME_LEN: usize = 100;
+/// Customers a project may add to the shared end-user Clerk app in 24 hours: far above real
+/// sign-ups, and what keeps one key from filling the app every project shares.
+pub const fn customers_per_day(mode: Mode) -> i64 {
+    match mode {
+        Mode::Test => 1_000,
+        Mode::Live => 50_000,
+    }
+}
+
 /// Project entries one person's metadata keeps: each about 90 bytes, so at most about 3 KB of
 /// Clerk's 8 KB, whoever adds them.
 pub const MAX_PROJECT_CLAIMS: usize = 32;
@@ -174,6 +183,14 @@ pub async fn create(
 ) -> ApiResult<(CustomerView, bool)> {
     if let Some(existing) = auth.scope.customer_by_email(&request.email).await? {
         return Ok((existing.into(), false));
+    }
+    let bound = customers_per_day(auth.scope.project().publishable_key.mode());
+    if auth.scope.customers_added_since(Timestamp(now.0 - 24 * 3600)).await? >= bound {
+        return Err(ApiError::new(
+            ErrorCode::QuotaExceeded,
+            format!("This project added {bound} customers in the last 24 hours, its most; retry later"),
+        )
+        .with_detail("customersPerDay", bound));
     }
     let pk = auth.scope.project().publishable_key.as_str();
     let plan = request.plan.as_deref();

@@ -1,7 +1,13 @@
 //! Burst protection for the metered API with the Workers Rate Limiting binding: per project (so
 //! one key cannot flood the platform with invented user ids and idempotency keys) and per
-//! project and end user. (The spec's per-request KV counter is not used: KV allows one write
-//! per second per key and is eventually consistent.)
+//! project and end user; and per project for every route that calls Stripe or Clerk, so one key
+//! cannot spend the platform's shared Stripe and Clerk allowances. (The spec's per-request KV
+//! counter is not used: KV allows one write per second per key and is eventually consistent.)
+//!
+//! The binding counts per Cloudflare location: each bound holds in every location on its own,
+//! so a caller spread over several locations gets that many times the bound. Where a bound must
+//! be global, it is kept in D1 or the project's usage counter instead (a Durable Object is
+//! global per project): the users per period, the customers created per day.
 
 use worker::{Env, send::SendFuture};
 
@@ -18,6 +24,8 @@ pub struct Limit {
     pub period_secs: u32,
     /// What is counted together, as the error's `rateLimit.scope` says.
     pub scope: &'static str,
+    /// Whose limit it is, in the error message.
+    pub whose: &'static str,
 }
 
 /// Every metered request of a project, whatever the user: 100 a second on average, per usage
@@ -28,6 +36,7 @@ pub const PROJECT_LIMIT: Limit = Limit {
     limit: 6000,
     period_secs: 60,
     scope: "project",
+    whose: "for this project",
 };
 
 /// One end user of one project.
@@ -36,6 +45,17 @@ pub const USER_LIMIT: Limit = Limit {
     limit: 600,
     period_secs: 60,
     scope: "project+user",
+    whose: "for this user",
+};
+
+/// The routes of a project that call Stripe or Clerk (customers, checkouts, portal, plan
+/// changes, carts): 5 a second on average, far above what sign-ups and purchases need.
+pub const UPSTREAM_LIMIT: Limit = Limit {
+    binding: "UPSTREAM_RATE_LIMITER",
+    limit: 300,
+    period_secs: 60,
+    scope: "project+upstream",
+    whose: "for this project's calls to Stripe and Clerk",
 };
 
 /// `POST /api/data`: the project's limit and the user's, asked together (they are independent,
@@ -44,7 +64,7 @@ pub async fn enforce_usage_rate(env: &Env, project: &Project, layout: &CounterLa
     let key = format!("{}:{user_id}", project.publishable_key.as_str());
     let (project_rate, user_rate) = futures_util::future::join(
         enforce_project_rate(env, project, layout, user_id),
-        check(env, &USER_LIMIT, key, "for this user"),
+        enforce(env, &USER_LIMIT, key),
     )
     .await;
     project_rate.and(user_rate)
@@ -60,10 +80,11 @@ pub async fn enforce_project_rate(
 ) -> ApiResult<()> {
     let shards_now = layout.shards_for(crate::period::now());
     let key = crate::counter::rate_limit_key(project, shards_now, user_id);
-    check(env, &PROJECT_LIMIT, key, "for this project").await
+    enforce(env, &PROJECT_LIMIT, key).await
 }
 
-async fn check(env: &Env, limit: &Limit, key: String, whose: &str) -> ApiResult<()> {
+/// One call counted against `limit` for `key`; a 429 `rate_limited` past it.
+pub async fn enforce(env: &Env, limit: &Limit, key: String) -> ApiResult<()> {
     let limiter = env
         .rate_limiter(limit.binding)
         .map_err(|e| ApiError::internal(format!("rate limit binding `{}`: {e}", limit.binding)))?;
@@ -73,7 +94,7 @@ async fn check(env: &Env, limit: &Limit, key: String, whose: &str) -> ApiResult<
     }
     Err(ApiError::new(
         ErrorCode::RateLimited,
-        format!("Rate limit exceeded {whose}; retry after a short pause"),
+        format!("Rate limit exceeded {}; retry after a short pause", limit.whose),
     )
     .with_detail(
         "rateLimit",
@@ -93,7 +114,7 @@ mod tests {
     #[test]
     fn limits_match_the_wrangler_bindings() {
         let config = include_str!("../../wrangler/api-multi.toml");
-        for limit in [PROJECT_LIMIT, USER_LIMIT] {
+        for limit in [PROJECT_LIMIT, USER_LIMIT, UPSTREAM_LIMIT] {
             // Local and production sections alike.
             let sections: Vec<&str> = config
                 .split("ratelimits]]")

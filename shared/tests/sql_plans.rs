@@ -15,6 +15,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("assets::SELECT_ASSET_USAGE", assets::SELECT_ASSET_USAGE),
     ("customers::INSERT_CUSTOMER", customers::INSERT_CUSTOMER),
     ("customers::SELECT_CUSTOMER", customers::SELECT_CUSTOMER),
+    ("customers::COUNT_CUSTOMERS_SINCE", customers::COUNT_CUSTOMERS_SINCE),
     (
         "customers::SELECT_CUSTOMER_BY_EMAIL",
         customers::SELECT_CUSTOMER_BY_EMAIL,

@@ -116,3 +116,44 @@ async fn a_developer_cannot_fill_the_shared_database_with_projects() {
         .await
         .expect("going live is not a new project");
 }
+
+#[tokio::test]
+async fn one_key_cannot_spend_the_shared_stripe_and_clerk_allowances() {
+    let env = TestEnv::get();
+    let (_, project) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
+    let http = e2e::client();
+    let limit = shared::ratelimit::UPSTREAM_LIMIT.limit as usize;
+    // Checkouts without X-User-Id: each is counted, then refused before reaching Stripe.
+    let checkout = || {
+        http.post(format!("{}/api/create-checkout", env.api_multi))
+            .bearer_auth(&project.secret_key)
+            .json(&serde_json::json!({"tier": "free"}))
+            .send()
+    };
+    early_in_a_rate_limit_window().await;
+    for i in 0..limit {
+        let reply = e2e::Reply::from(checkout().await.unwrap()).await;
+        assert_eq!(reply.status, 400, "call {i}: {:?}", reply.body);
+    }
+    let limited = e2e::Reply::from(checkout().await.unwrap()).await;
+    assert_eq!(
+        (limited.status, limited.error_code()),
+        (429, "rate_limited"),
+        "{:?}",
+        limited.body
+    );
+    assert_eq!(limited.body["rateLimit"]["scope"], "project+upstream");
+    let customer = http
+        .post(format!("{}/api/customers", env.api_multi))
+        .bearer_auth(&project.secret_key)
+        .json(&serde_json::json!({"email": "later@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(customer.status(), 429, "every upstream route shares the bound");
+    // The metered API is bounded on its own, and still answers.
+    let usage = MeteredApi::new(&env)
+        .track(&[("authorization", &project.bearer()), ("x-user-id", "u")])
+        .await;
+    assert_eq!(usage.status, 200, "{:?}", usage.body);
+}

@@ -360,6 +360,11 @@ export interface components {
             clerk?: components["schemas"]["ClerkDetail"] | null;
             /** @description What went wrong, for a program. */
             code: components["schemas"]["ErrorCode"];
+            /**
+             * Format: int64
+             * @description `quota_exceeded` on a new customer: how many a project may add in 24 hours.
+             */
+            customersPerDay?: number | null;
             /** @description What went wrong, for a human. */
             error: string;
             /**
@@ -1136,6 +1141,15 @@ export interface operations {
             };
             /** @description payment_required: the developer's plan lapsed and live keys are paused */
             402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description quota_exceeded: the project added `customersPerDay` customers in the last 24 hours */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

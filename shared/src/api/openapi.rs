@@ -62,6 +62,8 @@ pub struct ErrorBody {
     pub subscribers: Option<i64>,
     /// `quota_exceeded` on a new project: how many projects a developer may have.
     pub max_projects: Option<i64>,
+    /// `quota_exceeded` on a new customer: how many a project may add in 24 hours.
+    pub customers_per_day: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -405,6 +407,7 @@ fn get_usage() {}
         (status = 201, description = "Created", body = CustomerCreated),
         (status = 200, description = "Already a customer of this project", body = CustomerCreated),
         (status = 400, description = "invalid_request: a bad email or body, a `password`, or the sign-in provider refused (`clerk.code`)", body = ErrorBody),
+        (status = 403, description = "quota_exceeded: the project added `customersPerDay` customers in the last 24 hours", body = ErrorBody),
         (status = 503, description = "unavailable: the sign-in provider is down; retry after `Retry-After` seconds", body = ErrorBody)
     ),
     security(("secretKey" = []))

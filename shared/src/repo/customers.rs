@@ -26,6 +26,10 @@ macro_rules! select_customer {
 
 pub const SELECT_CUSTOMER: &str = select_customer!("userId = ?2");
 
+/// Customers the project added since ?2. ?1 publishableKey.
+pub const COUNT_CUSTOMERS_SINCE: &str =
+    "SELECT COUNT(*) AS added FROM customers WHERE publishableKey = ?1 AND createdAt > ?2";
+
 pub const SELECT_CUSTOMER_BY_EMAIL: &str = select_customer!("email = ?2");
 
 /// Records the user's Stripe customer once; concurrent first checkouts converge on the first.
@@ -73,6 +77,18 @@ pub struct NewCustomer<'a> {
 impl ProjectScope {
     pub async fn customer(&self, user_id: &str) -> ApiResult<Option<Customer>> {
         self.db.first(SELECT_CUSTOMER, &[self.pk(), user_id.into()]).await
+    }
+
+    pub async fn customers_added_since(&self, since: Timestamp) -> ApiResult<i64> {
+        #[derive(Deserialize)]
+        struct Count {
+            added: i64,
+        }
+        let row: Option<Count> = self
+            .db
+            .first(COUNT_CUSTOMERS_SINCE, &[self.pk(), since.to_rfc3339().into()])
+            .await?;
+        Ok(row.map_or(0, |r| r.added))
     }
 
     pub async fn customer_by_email(&self, email: &str) -> ApiResult<Option<Customer>> {
