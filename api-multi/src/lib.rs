@@ -27,12 +27,12 @@ fn start() {
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     let result = match shared::repo::Database::from_env(&env) {
-        Ok(db) => db.purge_expired(shared::period::now()).await,
+        Ok(db) => db.housekeeping(shared::period::now()).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok(states) => worker::console_log!("purged {states} OAuth states"),
-        Err(e) => shared::log::error(&format!("scheduled purge failed: {e}")),
+        Ok(done) => worker::console_log!("housekeeping: {}", serde_json::to_string(&done).unwrap_or_default()),
+        Err(e) => shared::log::error(&format!("scheduled housekeeping failed: {e}")),
     }
 }
 

@@ -606,7 +606,7 @@ fn housekeeping_deletes_only_what_has_expired() {
         ("ost_new", "plt_a", "2026-11-23T00:00:00Z", "x"),
     )
     .unwrap();
-    // As `purge_expired` binds it at 2026-11-22T00:13:46Z.
+    // As `housekeeping` binds it at 2026-11-22T00:13:46Z.
     assert_eq!(
         conn.execute(maintenance::PURGE_OAUTH_STATES, [NOW.to_rfc3339()])
             .unwrap(),
@@ -804,4 +804,80 @@ fn a_developer_cannot_pass_the_project_bound_but_can_take_projects_live() {
     }
     assert_eq!(insert("prj_one_more", Mode::Test), 0, "past the bound");
     assert_eq!(insert("prj_0", Mode::Live), 1, "an existing project's live keys");
+}
+
+#[test]
+fn old_usage_is_rolled_up_by_project_and_month_and_old_payloads_are_emptied() {
+    use shared::repo::maintenance::{
+        DELETE_USAGE_MONTH, ROLL_UP_USAGE_MONTH, SELECT_OLDEST_RAW_MONTH, TRIM_EVENT_PAYLOADS, months_before,
+    };
+    let conn = migrated(None);
+    let usage = |pk: &str, user: &str, start: &str, count: i64| {
+        conn.execute(
+            "INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt)
+             VALUES (?1, ?2, ?3, ?3, 'plt', 'free', ?4, ?3)",
+            (pk, user, start, count),
+        )
+        .unwrap();
+    };
+    usage("pk_a", "u1", "2025-01-01T00:00:00Z", 10);
+    usage("pk_a", "u2", "2025-01-17T09:00:00Z", 5); // a subscription's period
+    usage("pk_b", "u1", "2025-01-01T00:00:00Z", 7);
+    usage("pk_a", "u1", "2025-02-01T00:00:00Z", 3);
+    usage("pk_a", "u1", "2026-11-01T00:00:00Z", 99); // recent: kept raw
+    let now = Timestamp::parse_rfc3339("2026-03-10T00:00:00Z").unwrap();
+    let cutoff = months_before(now, 13); // 2025-02-01
+    let oldest = || -> Option<String> {
+        conn.query_row(SELECT_OLDEST_RAW_MONTH, [&cutoff], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(oldest().as_deref(), Some("2025-01"));
+    let roll = |month: &str| {
+        conn.execute(ROLL_UP_USAGE_MONTH, (month, &cutoff)).unwrap();
+        conn.execute(DELETE_USAGE_MONTH, (month, &cutoff)).unwrap()
+    };
+    assert_eq!(roll("2025-01"), 3);
+    assert_eq!(oldest(), None, "February is not past the cutoff yet");
+    let monthly = |pk: &str| -> (i64, i64) {
+        conn.query_row(
+            "SELECT requests, users FROM usage_monthly WHERE publishableKey = ?1 AND month = '2025-01'",
+            [pk],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(monthly("pk_a"), (15, 2));
+    assert_eq!(monthly("pk_b"), (7, 1));
+    // A month rolled up again (a row that arrived late) adds to it instead of replacing it.
+    usage("pk_a", "u9", "2025-01-02T00:00:00Z", 1);
+    assert_eq!(roll("2025-01"), 1);
+    assert_eq!(monthly("pk_a"), (16, 3));
+    let raw: i64 = conn
+        .query_row("SELECT COUNT(*) FROM usage_counts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(raw, 2, "February and November stay raw");
+
+    let event = |id: &str, at: &str| {
+        conn.execute(
+            "INSERT INTO events (eventId, source, type, payload_json, createdAt) VALUES (?1, 'connect', 't', '{\"email\":\"a@b.co\"}', ?2)",
+            (id, at),
+        )
+        .unwrap();
+    };
+    event("evt_old", "2026-01-01T00:00:00Z");
+    event("evt_new", "2026-03-01T00:00:00Z");
+    let trimmed = conn
+        .execute(TRIM_EVENT_PAYLOADS, ("2026-02-08T00:00:00Z", 100))
+        .unwrap();
+    assert_eq!(trimmed, 1);
+    let payload = |id: &str| -> String {
+        conn.query_row("SELECT payload_json FROM events WHERE eventId = ?1", [id], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(
+        payload("evt_old"),
+        "{}",
+        "the id stays, so a redelivery is still a duplicate"
+    );
+    assert!(payload("evt_new").contains("a@b.co"));
 }

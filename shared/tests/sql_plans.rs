@@ -23,6 +23,13 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("customers::SET_STRIPE_CUSTOMER", customers::SET_STRIPE_CUSTOMER),
     ("customers::SWAP_CHECKOUT_SESSION", customers::SWAP_CHECKOUT_SESSION),
     ("maintenance::PURGE_OAUTH_STATES", maintenance::PURGE_OAUTH_STATES),
+    (
+        "maintenance::SELECT_OLDEST_RAW_MONTH",
+        maintenance::SELECT_OLDEST_RAW_MONTH,
+    ),
+    ("maintenance::ROLL_UP_USAGE_MONTH", maintenance::ROLL_UP_USAGE_MONTH),
+    ("maintenance::DELETE_USAGE_MONTH", maintenance::DELETE_USAGE_MONTH),
+    ("maintenance::TRIM_EVENT_PAYLOADS", maintenance::TRIM_EVENT_PAYLOADS),
     ("metrics::SELECT_SAAS_SUMMARY", metrics::SELECT_SAAS_SUMMARY),
     ("metrics::SELECT_CUSTOMER_LIST", metrics::SELECT_CUSTOMER_LIST),
     ("metrics::SELECT_USAGE_BY_MONTH", metrics::SELECT_USAGE_BY_MONTH),

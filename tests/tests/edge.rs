@@ -82,14 +82,33 @@ async fn cors_preflight_and_origin_checks_on_every_worker() {
 }
 
 #[tokio::test]
-async fn the_daily_housekeeping_cron_runs() {
+async fn the_daily_housekeeping_cron_runs_and_keeps_recent_figures() {
     let env = TestEnv::get();
+    let (_, project) = e2e::journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
+    let api = e2e::customers::ProjectApi::new(&env, &project);
+    for _ in 0..2 {
+        assert_eq!(api.track("u_recent", None).await.status, 200);
+    }
+    // Counts reach D1 a moment after their requests.
+    let before = api
+        .wait_for_dashboard("this month's usage in D1", |d| {
+            d["usageByMonth"]
+                .as_array()
+                .and_then(|m| m.last())
+                .map(|m| m["requests"].clone())
+                == Some(2.into())
+        })
+        .await
+        .unwrap();
     let url = format!("{}/__scheduled?cron=17+3+*+*+*", env.api_multi);
     let response = e2e::client().get(url).send().await.unwrap();
     let status = response.status();
     let body = response.text().await.unwrap();
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Ran scheduled event"), "{body}");
+    // Only what is past its retention goes: this period's usage and figures are as they were.
+    assert_eq!(api.usage("u_recent").await["count"], 2);
+    assert_eq!(api.dashboard().await["usageByMonth"], before["usageByMonth"]);
 }
 
 #[tokio::test]

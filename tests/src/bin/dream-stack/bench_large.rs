@@ -3,7 +3,8 @@
 //! through the API), measured on a nearly empty database, then again after the database was
 //! filled with other tenants' data (10^6 usage rows across 10^3 projects, 10^5 subscriptions,
 //! customers and events) and with a large history of the project's own. Prints both side by
-//! side; asserts nothing about speed.
+//! side; asserts nothing about speed. Then the bytes an active user's month of usage costs D1,
+//! and the months until D1's size cap at a stated load, with and without retention.
 
 use std::{path::Path, process::ExitCode, time::Instant};
 
@@ -60,7 +61,8 @@ pub async fn run() -> Result<ExitCode, String> {
     // The workers are stopped, so nothing else has the database open while it is filled.
     let database = d1_file(&config.state_dir)?;
     let started = Instant::now();
-    fill(&database, &project, &platform).map_err(|e| format!("filling {}: {e}", database.display()))?;
+    let usage_bytes =
+        fill(&database, &project, &platform).map_err(|e| format!("filling {}: {e}", database.display()))?;
     let filled_in = started.elapsed().as_secs_f64();
     let size_mb = std::fs::metadata(&database).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
 
@@ -99,7 +101,35 @@ pub async fn run() -> Result<ExitCode, String> {
         );
     }
     println!("(milliseconds; loopback, wrangler dev + local D1)");
+    print_growth(usage_bytes);
     Ok(ExitCode::SUCCESS)
+}
+
+/// D1's hard size cap per database; past it every write of every tenant fails.
+const D1_CAP_BYTES: f64 = 10e9;
+/// The load the figures are stated for: active end users a month, all projects together.
+const STATED_ACTIVE_USERS_PER_MONTH: f64 = 1e6;
+
+/// What usage costs the shared database, and how long it lasts at the stated load: without
+/// retention, and with the daily job's roll-up of periods over 13 months old.
+fn print_growth(usage_bytes: u64) {
+    let rows = (FILLER_PROJECTS * USAGE_ROWS_PER_FILLER) as f64;
+    let per_user_month = usage_bytes as f64 / rows;
+    let per_month = per_user_month * STATED_ACTIVE_USERS_PER_MONTH;
+    let retained = per_month * f64::from(shared::repo::maintenance::RAW_USAGE_MONTHS);
+    println!(
+        "\nD1 growth: {per_user_month:.0} bytes per active user per month (a usage row and its indexes, measured on \
+         {rows:.0} rows). At {:.0} active users a month across the platform that is {:.2} GB a month: without \
+         retention the {:.0} GB cap is reached in {:.0} months; with usage rolled up after {} months, usage holds \
+         at {:.1} GB ({:.0}% of the cap) plus one small row per project and month.",
+        STATED_ACTIVE_USERS_PER_MONTH,
+        per_month / 1e9,
+        D1_CAP_BYTES / 1e9,
+        D1_CAP_BYTES / per_month,
+        shared::repo::maintenance::RAW_USAGE_MONTHS,
+        retained / 1e9,
+        100.0 * retained / D1_CAP_BYTES,
+    );
 }
 
 /// The local D1 database's SQLite file in a stack's state directory.
@@ -172,9 +202,17 @@ fn latency(mut samples: Vec<f64>) -> Latency {
 
 /// Other tenants' data, and the measured project's own history, in one transaction of
 /// set-based inserts (recursive CTEs generate the rows).
-fn fill(database: &Path, project: &TestProject, platform: &str) -> rusqlite::Result<()> {
+/// Fills the database; returns the bytes the other projects' usage rows (one per user and
+/// month, with their indexes) added to it.
+fn fill(database: &Path, project: &TestProject, platform: &str) -> rusqlite::Result<u64> {
     let mut conn = rusqlite::Connection::open(database)?;
     let tx = conn.transaction()?;
+    // Pages as this transaction sees them, its own writes included.
+    let bytes = |tx: &rusqlite::Transaction| -> rusqlite::Result<u64> {
+        let pages: i64 = tx.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let page_size: i64 = tx.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        Ok((pages * page_size) as u64)
+    };
     let n = |count: i64| {
         format!(
             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {}) ",
@@ -193,6 +231,7 @@ fn fill(database: &Path, project: &TestProject, platform: &str) -> rusqlite::Res
         n = n(FILLER_PROJECTS)
     ))?;
     // Their usage: users × months, spread over the last six months.
+    let before_usage = bytes(&tx)?;
     tx.execute_batch(&format!(
         "{p} , u(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM u WHERE j < {users})
          INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt)
@@ -202,6 +241,7 @@ fn fill(database: &Path, project: &TestProject, platform: &str) -> rusqlite::Res
         p = n(FILLER_PROJECTS).trim_end(),
         users = USAGE_ROWS_PER_FILLER - 1
     ))?;
+    let usage_bytes = bytes(&tx)? - before_usage;
     let subscriptions = |pk: &str, platform: &str, projects: i64, per: i64, id: &str| {
         format!(
             "{p} , k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < {per1})
@@ -246,5 +286,6 @@ fn fill(database: &Path, project: &TestProject, platform: &str) -> rusqlite::Res
         months = OWN_USAGE_MONTHS
     ))?;
     // No ANALYZE: the planner works without statistics, as the plan test checks it does.
-    tx.commit()
+    tx.commit()?;
+    Ok(usage_bytes)
 }
