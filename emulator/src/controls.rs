@@ -27,6 +27,7 @@ pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/accounts", get(accounts))
         .route("/_emulator/oauth/authorize", post(authorize))
+        .route("/_emulator/accounts/{id}/deauthorize", post(deauthorize))
         .route("/_emulator/checkout/sessions/{id}/complete", post(complete))
         .route("/_emulator/checkout/sessions/{id}/decline", post(decline))
         .route("/_emulator/checkout/sessions/{id}/expire", post(expire))
@@ -153,6 +154,17 @@ async fn expire(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeRe
             .ok_or_else(|| StripeError::no_such("checkout.session", &id, None, None))?;
         checkout::expire_in(db, &scope, &id, &ReqInfo::none(), now).map(Json)
     })
+}
+
+/// POST /_emulator/accounts/{id}/deauthorize: the account's owner removes the platform from
+/// Stripe's dashboard (test mode): `account.application.deauthorized` is delivered.
+async fn deauthorize(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+    let now = crate::time::now();
+    if app.mutate(|db| crate::stripe::oauth::revoke_access(db, &id, false, now)) {
+        Ok(Json(json!({ "account": id, "deauthorized": true })))
+    } else {
+        Err(StripeError::no_such("account", &id, None, None))
+    }
 }
 
 /// POST /_emulator/subscriptions/{id}/advance

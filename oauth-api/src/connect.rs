@@ -73,7 +73,7 @@ pub async fn callback(
     let grant = stripe.exchange_oauth_code(&connect_base, &request.code).await?;
     // Existing projects' products live on the connected account; switching accounts under them
     // would orphan every product and price, so it is refused while projects exist.
-    if let Some(current) = platform.stripe_account().await?
+    if let Some(current) = platform.last_stripe_account().await?
         && current != grant.stripe_user_id
         && !platform.key_sets().await?.is_empty()
     {

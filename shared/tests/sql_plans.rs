@@ -71,6 +71,11 @@ const STATEMENTS: &[(&str, &str)] = &[
         platforms::UPSERT_STRIPE_CONNECTION,
     ),
     (
+        "platforms::SELECT_LAST_STRIPE_ACCOUNT",
+        platforms::SELECT_LAST_STRIPE_ACCOUNT,
+    ),
+    ("platforms::REVOKE_STRIPE_ACCOUNT", platforms::REVOKE_STRIPE_ACCOUNT),
+    (
         "platforms::SELECT_STRIPE_CONNECTION",
         platforms::SELECT_STRIPE_CONNECTION,
     ),

@@ -143,11 +143,16 @@ impl Developer {
     /// button, Stripe's redirect to the dashboard's callback page, which posts `code` and `state`
     /// to oauth-api with this developer's session. Returns oauth-api's answer.
     pub async fn connect_stripe(&self) -> Result<Reply, String> {
+        self.connect_stripe_account("new").await
+    }
+
+    /// The same, choosing on Stripe's page an existing account of the emulator (or "new").
+    pub async fn connect_stripe_account(&self, account: &str) -> Result<Reply, String> {
         let authorize = self.oauth(reqwest::Method::GET, "/authorize", None).await;
         let url = authorize.body["url"]
             .as_str()
             .ok_or_else(|| format!("authorize: {:?}", authorize.body))?;
-        let callback = approve_in_emulator(url).await?;
+        let callback = approve_account_in_emulator(url, account).await?;
         Ok(self.finish_connect(&callback).await)
     }
 
@@ -221,12 +226,17 @@ fn no_redirects() -> Result<reqwest::Client, String> {
 /// Clicks "Authorize" on the emulator's Connect page for `authorize_url` and returns where Stripe
 /// sends the browser next (our callback, with `code` and `state`).
 pub async fn approve_in_emulator(authorize_url: &str) -> Result<String, String> {
+    approve_account_in_emulator(authorize_url, "new").await
+}
+
+/// `approve_in_emulator`, choosing `account` (an existing one's id, or "new") on the page.
+pub async fn approve_account_in_emulator(authorize_url: &str, account: &str) -> Result<String, String> {
     let url = reqwest::Url::parse(authorize_url).map_err(|e| e.to_string())?;
     let mut form: Vec<(String, String)> = url
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    form.push(("account".into(), "new".into()));
+    form.push(("account".into(), account.into()));
     form.push(("decision".into(), "authorize".into()));
     let submit = format!("{}://{}/oauth/authorize", url.scheme(), url.authority());
     let no_redirects = no_redirects()?;

@@ -646,3 +646,73 @@ async fn a_paid_checkout_whose_webhook_is_late_never_leads_to_a_second_subscript
         .await;
     assert_eq!(new_session.body["customer"], customer.as_str());
 }
+
+#[tokio::test]
+async fn one_stripe_account_belongs_to_one_developer_and_its_owner_can_revoke_us() {
+    let env = TestEnv::get();
+    let (owner, project) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
+    let account = owner.stripe_account().await.unwrap();
+    // Another developer cannot link the same account (and so reach its customers and money).
+    let other = journey::Developer::sign_in(&env, &journey::unique_email("second-owner"))
+        .await
+        .unwrap();
+    other.platform_id().await.unwrap();
+    other.pay_platform_plan().await.unwrap();
+    other.wait_for_plan("paid").await.unwrap();
+    let taken = other.connect_stripe_account(&account).await.unwrap();
+    assert_eq!(
+        (taken.status, taken.error_code()),
+        (409, "conflict"),
+        "{:?}",
+        taken.body
+    );
+    let credentials = other.front(Method::GET, "/get-credentials", None).await;
+    assert_eq!(credentials.body["stripeConnected"], false);
+
+    // The account's owner removes dream-api in Stripe: the Connect event is recorded, and the
+    // developer must reconnect it before anything reaches Stripe again.
+    let revoked = e2e::client()
+        .post(format!("{}/_emulator/accounts/{account}/deauthorize", env.emulator))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let credentials = owner.front(Method::GET, "/get-credentials", None).await;
+        if credentials.body["stripeConnected"] == false {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the revocation never arrived: {:?}",
+            credentials.body
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let refused = owner
+        .create_project(journey::saas_body("After revocation", &[("free", Some(10), 0.0)]))
+        .await;
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    // Its projects' products live on that account: only it may be connected again.
+    let elsewhere = owner.connect_stripe_account("new").await.unwrap();
+    assert_eq!(
+        (elsewhere.status, elsewhere.error_code()),
+        (409, "conflict"),
+        "{:?}",
+        elsewhere.body
+    );
+    let again = owner.connect_stripe_account(&account).await.unwrap();
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    let tiers = owner
+        .oauth(
+            Method::GET,
+            &format!("/tiers?publishableKey={}", project.publishable_key),
+            None,
+        )
+        .await;
+    assert_eq!(tiers.status, 200);
+    journey::create_project(&owner, journey::saas_body("Reconnected", &[("free", Some(10), 0.0)]))
+        .await
+        .expect("connected again");
+}

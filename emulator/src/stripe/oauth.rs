@@ -323,14 +323,9 @@ pub async fn deauthorize(State(app): State<Arc<App>>, headers: HeaderMap, body: 
         return invalid_client();
     }
     let account = fields.get("stripe_user_id").cloned().unwrap_or_default();
-    let known = app.mutate(|db| {
-        let known = db.accounts.contains_key(&account);
-        db.oauth_tokens
-            .values_mut()
-            .filter(|t| t.account == account)
-            .for_each(|t| t.revoked = true);
-        known
-    });
+    let livemode = platform_livemode(&headers, &fields).unwrap_or(false);
+    let now = crate::time::now();
+    let known = app.mutate(|db| revoke_access(db, &account, livemode, now));
     if known {
         Json(json!({ "stripe_user_id": account })).into_response()
     } else {
@@ -340,4 +335,32 @@ pub async fn deauthorize(State(app): State<Arc<App>>, headers: HeaderMap, body: 
             format!("No such user: {account}"),
         )
     }
+}
+
+/// The platform's access to `account` ends (the platform disconnected it, or its owner did from
+/// Stripe's dashboard): its tokens stop working and, as Stripe does, an
+/// `account.application.deauthorized` event goes to the platform's Connect endpoints. False if
+/// there is no such account.
+pub fn revoke_access(db: &mut Db, account: &str, livemode: bool, now: i64) -> bool {
+    if !db.accounts.contains_key(account) {
+        return false;
+    }
+    db.oauth_tokens
+        .values_mut()
+        .filter(|t| t.account == account)
+        .for_each(|t| t.revoked = true);
+    let scope = crate::state::Scope {
+        account: Some(account.to_owned()),
+        livemode,
+    };
+    let application = json!({"id": "ca_dream_api_platform", "object": "application", "name": "dream-api"});
+    db.emit(
+        &scope,
+        "account.application.deauthorized",
+        application,
+        None,
+        &super::events::ReqInfo::none(),
+        now,
+    );
+    true
 }

@@ -431,6 +431,10 @@ export interface components {
             /** @enum {string} */
             outcome: "orderReleased";
         } | {
+            account: string;
+            /** @enum {string} */
+            outcome: "disconnected";
+        } | {
             /** @enum {string} */
             outcome: "duplicate";
         } | {

@@ -53,6 +53,10 @@ pub enum Outcome {
     OrderReleased {
         order: String,
     },
+    /// The account's owner revoked our access: its developer must reconnect it.
+    Disconnected {
+        account: String,
+    },
     Duplicate,
     Ignored {
         reason: &'static str,
@@ -124,6 +128,18 @@ pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<
     let Some(account) = event.account.as_deref() else {
         return ignored("not a connected account's event");
     };
+    if event.kind == "account.application.deauthorized" {
+        let new = Database::from_env(env)?
+            .revoke_stripe_account(account, &event.id, payload, period::now())
+            .await?;
+        return Ok(if new {
+            Outcome::Disconnected {
+                account: account.to_owned(),
+            }
+        } else {
+            Outcome::Duplicate
+        });
+    }
     if let Some((session, publishable_key, order)) = store::order_subject(event) {
         let (Some(publishable_key), Some(order)) = (publishable_key, order) else {
             return ignored("not a cart checkout created through dream-api");

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{Database, SqlParam};
+use super::{Database, SqlParam, changes};
 use crate::{
     error::{ApiError, ApiResult},
     period::Timestamp,
@@ -51,13 +51,26 @@ pub const RECORD_EVENT: &str = "\
 INSERT INTO events (eventId, source, type, platformId, publishableKey, payload_json, createdAt)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (eventId) DO NOTHING";
 
+/// Connects account ?2 to platform ?1 (a reconnection clears a revocation), unless another
+/// developer has it connected: checked by the statement itself.
+/// ?1 platformId, ?2 stripeUserId, ?3 scope, ?4 livemode, ?5 now.
 pub const UPSERT_STRIPE_CONNECTION: &str = "\
 INSERT INTO stripe_tokens (platformId, stripeUserId, scope, livemode, createdAt, updatedAt)
-VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+SELECT ?1, ?2, ?3, ?4, ?5, ?5
+WHERE NOT EXISTS (SELECT 1 FROM stripe_tokens WHERE stripeUserId = ?2 AND platformId <> ?1 AND revokedAt IS NULL)
 ON CONFLICT (platformId) DO UPDATE SET stripeUserId = excluded.stripeUserId, scope = excluded.scope,
-  livemode = excluded.livemode, updatedAt = excluded.updatedAt";
+  livemode = excluded.livemode, updatedAt = excluded.updatedAt, revokedAt = NULL";
 
-pub const SELECT_STRIPE_CONNECTION: &str = "SELECT stripeUserId FROM stripe_tokens WHERE platformId = ?1";
+/// The platform's connected account, unless its owner revoked our access.
+pub const SELECT_STRIPE_CONNECTION: &str =
+    "SELECT stripeUserId FROM stripe_tokens WHERE platformId = ?1 AND revokedAt IS NULL";
+
+/// The account the platform connected last, revoked or not: its projects' products live there.
+pub const SELECT_LAST_STRIPE_ACCOUNT: &str = "SELECT stripeUserId FROM stripe_tokens WHERE platformId = ?1";
+
+/// The owner of account ?1 revoked our access at ?2 (`account.application.deauthorized`).
+pub const REVOKE_STRIPE_ACCOUNT: &str = "\
+UPDATE stripe_tokens SET revokedAt = ?2, updatedAt = ?2 WHERE stripeUserId = ?1 AND revokedAt IS NULL";
 
 pub const INSERT_OAUTH_STATE: &str = "\
 INSERT INTO oauth_states (nonce, platformId, expiresAt, createdAt) VALUES (?1, ?2, ?3, ?4)";
@@ -224,6 +237,15 @@ impl super::PlatformScope {
         Ok(row.map(|r| r.stripe_user_id))
     }
 
+    /// The account connected last, even if its owner revoked our access since.
+    pub async fn last_stripe_account(&self) -> ApiResult<Option<String>> {
+        let row: Option<ConnectionRow> = self
+            .db
+            .first(SELECT_LAST_STRIPE_ACCOUNT, &[self.platform.platform_id.as_str().into()])
+            .await?;
+        Ok(row.map(|r| r.stripe_user_id))
+    }
+
     pub async fn save_stripe_connection(
         &self,
         account: &str,
@@ -238,7 +260,12 @@ impl super::PlatformScope {
             i64::from(livemode).into(),
             now.to_rfc3339().into(),
         ];
-        self.db.run(UPSERT_STRIPE_CONNECTION, &params).await?;
+        let result = self.db.run(UPSERT_STRIPE_CONNECTION, &params).await?;
+        if changes(&result) == 0 {
+            return Err(ApiError::conflict(
+                "This Stripe account is connected to another dream-api account; disconnect it there first",
+            ));
+        }
         Ok(())
     }
 
@@ -289,4 +316,36 @@ pub enum StateRedemption {
     OtherPlatform,
     /// Unknown, expired or already used.
     Unusable,
+}
+
+impl Database {
+    /// `account.application.deauthorized`: the event recorded and the account's connection
+    /// revoked, in one batch. False for a redelivery (nothing changed).
+    pub async fn revoke_stripe_account(
+        &self,
+        account: &str,
+        event_id: &str,
+        payload: &str,
+        now: Timestamp,
+    ) -> ApiResult<bool> {
+        let now = now.to_rfc3339();
+        let results = self
+            .batch(&[
+                (
+                    RECORD_EVENT,
+                    vec![
+                        event_id.into(),
+                        "stripe_connect".into(),
+                        "account.application.deauthorized".into(),
+                        SqlParam::Null,
+                        SqlParam::Null,
+                        payload.into(),
+                        now.as_str().into(),
+                    ],
+                ),
+                (REVOKE_STRIPE_ACCOUNT, vec![account.into(), now.as_str().into()]),
+            ])
+            .await?;
+        Ok(results.first().map(changes) == Some(1))
+    }
 }
