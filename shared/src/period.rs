@@ -103,15 +103,26 @@ impl BillingPeriod {
         months
     }
 
-    /// A paid user's period comes from their Stripe subscription. If that period has already
-    /// ended (a renewal webhook not yet processed), fall back to the calendar month so usage is
-    /// never counted against a stale window. A period that starts later than our clock says is a
-    /// renewal Stripe has already made (its clock ran ahead of ours): it is the new period.
+    /// A paid user's period comes from their Stripe subscription. A period that starts later
+    /// than our clock says is a renewal Stripe has already made (its clock ran ahead of ours): it
+    /// is the new period. A period that has already ended is a renewal whose webhook has not
+    /// arrived yet: Stripe's next period starts exactly where this one ended, so the user counts
+    /// from there, in the row the renewal will use (a late webhook used to count in a calendar
+    /// month, then start the real period at 0 again). Its end is a guess (the same length) until
+    /// the renewal says; only the start names the count.
     pub fn from_subscription(start: Timestamp, end: Timestamp, now: Timestamp) -> Self {
-        if now < end && start < end {
-            Self { start, end }
-        } else {
-            Self::calendar_month(now)
+        if start >= end {
+            return Self::calendar_month(now);
+        }
+        if now < end {
+            return Self { start, end };
+        }
+        let length = end.0 - start.0;
+        let missed = (now.0 - end.0) / length;
+        let next = Timestamp(end.0 + missed * length);
+        Self {
+            start: next,
+            end: Timestamp(next.0 + length),
         }
     }
 }
@@ -232,8 +243,24 @@ mod tests {
         let now = Timestamp(1_795_306_426);
         let current = BillingPeriod::from_subscription(Timestamp(now.0 - 10), Timestamp(now.0 + 10), now);
         assert_eq!(current.start, Timestamp(now.0 - 10));
-        let stale = BillingPeriod::from_subscription(Timestamp(now.0 - 20), Timestamp(now.0 - 10), now);
-        assert_eq!(stale, BillingPeriod::calendar_month(now));
+        // Ended, its renewal not heard of yet: the next period, from exactly where it ended.
+        let late = BillingPeriod::from_subscription(Timestamp(now.0 - 25), Timestamp(now.0 - 5), now);
+        assert_eq!(
+            late,
+            BillingPeriod {
+                start: Timestamp(now.0 - 5),
+                end: Timestamp(now.0 + 15)
+            }
+        );
+        // Several renewals missed (a long outage): the one that contains now.
+        let very_late = BillingPeriod::from_subscription(Timestamp(now.0 - 105), Timestamp(now.0 - 95), now);
+        assert_eq!(
+            very_late,
+            BillingPeriod {
+                start: Timestamp(now.0 - 5),
+                end: Timestamp(now.0 + 5)
+            }
+        );
         let renewed_early = BillingPeriod::from_subscription(Timestamp(now.0 + 5), Timestamp(now.0 + 100), now);
         assert_eq!(renewed_early.start, Timestamp(now.0 + 5));
         let inverted = BillingPeriod::from_subscription(Timestamp(now.0 + 10), Timestamp(now.0 + 10), now);
