@@ -49,6 +49,7 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/api/dashboard", get(customers::dashboard))
         .route("/api/products", get(store::products))
         .route("/api/cart/checkout", post(store::cart_checkout))
+        .route("/api/orders/{order_id}/cancel", post(store::cancel_order))
         .route(
             "/webhook/stripe",
             post(webhook::stripe).layer(DefaultBodyLimit::max(shared::stripe::webhook::MAX_BODY_BYTES)),

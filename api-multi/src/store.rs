@@ -1,9 +1,14 @@
 //! The Store: products with what can be bought now, and guest cart checkout.
 
-use axum::{Json, body::Bytes, extract::State, http::HeaderMap};
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State},
+    http::HeaderMap,
+};
 use shared::{
     ApiResult,
-    api::{CartCheckoutResponse, ProductList},
+    api::{CartCheckoutResponse, OrderCanceled, ProductList},
     auth::SecretKeyAuth,
     metering, period, store,
 };
@@ -34,5 +39,21 @@ pub async fn cart_checkout(
     Ok(Json(CartCheckoutResponse {
         success: true,
         checkout: started,
+    }))
+}
+
+/// POST /api/orders/{order_id}/cancel — an open order ends: its checkout can no longer be paid
+/// and its stock is available again at once.
+#[worker::send]
+pub async fn cancel_order(
+    State(env): State<Env>,
+    UpstreamAuth(auth): UpstreamAuth,
+    Path(order_id): Path<String>,
+) -> ApiResult<Json<OrderCanceled>> {
+    let status = store::cancel_order(&env, &auth, &order_id, period::now()).await?;
+    Ok(Json(OrderCanceled {
+        success: true,
+        order_id,
+        status,
     }))
 }

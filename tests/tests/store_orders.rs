@@ -220,6 +220,52 @@ async fn a_cart_checkout_retried_with_its_idempotency_key_is_one_session_holding
 }
 
 #[tokio::test]
+async fn an_open_order_can_be_canceled_its_stock_back_at_once_and_never_payable() {
+    let env = TestEnv::get();
+    let (_, project) = shop(&env, &[("mug", 12.0, 5)]).await;
+    let api = ProjectApi::new(&env, &project);
+    let mug = price_of(&products(&api).await, "mug");
+    let open = cart(&api, json!([{"priceId": mug, "quantity": 3}])).await;
+    assert_eq!(open.status, 200, "{:?}", open.body);
+    assert_eq!(product(&products(&api).await, "mug")["available"], 2);
+    let order = open.body["orderId"].as_str().unwrap().to_owned();
+    let cancel = |order: String| {
+        let api = api.clone();
+        async move { api.post(&format!("/api/orders/{order}/cancel"), None, json!({})).await }
+    };
+
+    let canceled = cancel(order.clone()).await;
+    assert_eq!(canceled.status, 200, "{:?}", canceled.body);
+    assert_eq!(
+        (&canceled.body["orderId"], &canceled.body["status"]),
+        (&json!(order), &json!("expired"))
+    );
+    assert_eq!(
+        product(&products(&api).await, "mug")["available"],
+        5,
+        "at once, not at the hold's end"
+    );
+    let session = open.body["sessionId"].as_str().unwrap();
+    assert!(api.pay(session).await.is_err(), "an expired checkout cannot be paid");
+    assert_eq!(cancel(order.clone()).await.status, 200, "asking again answers the same");
+
+    // A paid order is refunded in Stripe, not canceled; unknown ids and other projects' are 404.
+    let sold = cart(&api, json!([{"priceId": mug, "quantity": 1}])).await;
+    api.pay(sold.body["sessionId"].as_str().unwrap()).await.unwrap();
+    api.wait_for_dashboard("the sale", |d| metric(d, "totalSales") == 1)
+        .await
+        .unwrap();
+    let paid = cancel(sold.body["orderId"].as_str().unwrap().to_owned()).await;
+    assert_eq!((paid.status, paid.error_code()), (409, "conflict"), "{:?}", paid.body);
+    assert_eq!(cancel("ord_nope".into()).await.status, 404);
+    let (_, other) = shop(&env, &[("cup", 3.0, 1)]).await;
+    let elsewhere = ProjectApi::new(&env, &other)
+        .post(&format!("/api/orders/{order}/cancel"), None, json!({}))
+        .await;
+    assert_eq!((elsewhere.status, elsewhere.error_code()), (404, "not_found"));
+}
+
+#[tokio::test]
 async fn fifty_concurrent_carts_for_ten_units_sell_exactly_ten() {
     let env = TestEnv::get();
     let (_, project) = shop(&env, &[("ticket", 5.0, 10)]).await;

@@ -91,6 +91,17 @@ pub struct CartCheckoutResponse {
     pub checkout: CartStarted,
 }
 
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCanceled {
+    pub success: bool,
+    pub order_id: String,
+    /// `expired`: nobody can pay it any more and its stock is available again (also when it
+    /// had ended already: `failed` or `expired`).
+    pub status: String,
+}
+
 /// What api-multi's webhook answers Stripe (shown in Stripe's delivery log).
 #[derive(Debug, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

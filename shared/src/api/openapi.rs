@@ -341,7 +341,7 @@ fn health() {}
 #[openapi(
     paths(
         track_usage, get_usage, create_customer, create_checkout, customer_portal, change_plan,
-        project_dashboard, list_products, cart_checkout, connect_webhook, checkout_success,
+        project_dashboard, list_products, cart_checkout, cancel_order, connect_webhook, checkout_success,
         checkout_cancel, serve_asset, health
     ),
     tags(
@@ -495,6 +495,21 @@ fn list_products() {}
     security(("secretKey" = []))
 )]
 fn cart_checkout() {}
+
+/// Ends an open order before it is paid: its Stripe Checkout Session expires (nobody can pay it
+/// any more) and its stock is available again at once. Asking again answers the same.
+#[utoipa::path(
+    post, path = "/api/orders/{order_id}/cancel", tag = "store", operation_id = "cancelOrder",
+    params(("order_id" = String, Path, description = "The `orderId` a cart checkout returned")),
+    responses(
+        (status = 200, description = "Canceled (or it had ended already)", body = OrderCanceled),
+        (status = 404, description = "not_found: no such order in this project", body = ErrorBody),
+        (status = 409, description = "conflict: the order is paid (refund it in Stripe), or its checkout is still being created", body = ErrorBody),
+        (status = 502, description = "stripe_error", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn cancel_order() {}
 
 /// Events of developers' connected Stripe accounts (Connect webhook endpoint).
 #[utoipa::path(

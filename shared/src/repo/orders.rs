@@ -157,7 +157,7 @@ pub const SELECT_REVENUE_BY_DAY: &str = "\
 SELECT substr(paidAt, 1, 10) AS day, SUM(COALESCE(paidCents, amountCents)) AS revenueCents, COUNT(*) AS orders
 FROM orders WHERE publishableKey = ?1 AND status = 'paid' AND paidAt >= ?2 GROUP BY day";
 
-pub const SELECT_ORDER_STATUS: &str = "SELECT status FROM orders WHERE orderId = ?1 AND publishableKey = ?2";
+pub const SELECT_ORDER_STATUS: &str = "SELECT status, sessionId FROM orders WHERE orderId = ?1 AND publishableKey = ?2";
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -227,6 +227,13 @@ pub enum HoldRefused {
     Changed,
     /// Another request with the same `Idempotency-Key` made its order first.
     Replay,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderStatus {
+    pub status: String,
+    pub session_id: Option<String>,
 }
 
 /// What a cart checkout with an `Idempotency-Key` left behind, for its retries.
@@ -406,16 +413,9 @@ impl ProjectScope {
         Ok(results.first().map(changes).unwrap_or(0) > 0)
     }
 
-    pub async fn order_status(&self, order_id: &str) -> ApiResult<Option<String>> {
-        #[derive(Deserialize)]
-        struct Row {
-            status: String,
-        }
-        let row: Option<Row> = self
-            .db
-            .first(SELECT_ORDER_STATUS, &[order_id.into(), self.pk()])
-            .await?;
-        Ok(row.map(|r| r.status))
+    /// The order's status and Checkout Session, if the project has such an order.
+    pub async fn order_status(&self, order_id: &str) -> ApiResult<Option<OrderStatus>> {
+        self.db.first(SELECT_ORDER_STATUS, &[order_id.into(), self.pk()]).await
     }
 
     pub async fn sales_summary(&self, now: Timestamp) -> ApiResult<SalesSummary> {
