@@ -25,7 +25,8 @@ pub const KV_WRITE_TIMEOUT: Duration = Duration::from_millis(300);
 /// How long an entry says that its key existed, after its project configuration went stale or
 /// was evicted: a key in use keeps its entry, so its requests reach D1 even from an address
 /// whose unknown-key path is bounded (`auth::failures`). Revocation deletes the entry.
-pub const KNOWN_KEY_TTL_SECS: u64 = 30 * 24 * 3600;
+/// Longer than a month, so a key used by a monthly job is still known at its next run.
+pub const KNOWN_KEY_TTL_SECS: u64 = 45 * 24 * 3600;
 
 /// `secretkey:{sha256}:known` → `SecretKeyEntry` JSON: the project as D1 had it, and when.
 ///

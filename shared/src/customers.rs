@@ -37,9 +37,12 @@ pub const fn customers_per_day(mode: Mode) -> i64 {
     }
 }
 
-/// Project entries one person's metadata keeps: each about 90 bytes, so at most about 3 KB of
+/// Project entries one person's metadata keeps: each about 120 bytes, so at most about 4 KB of
 /// Clerk's 8 KB, whoever adds them.
 pub const MAX_PROJECT_CLAIMS: usize = 32;
+/// Entries one developer may hold on one person: filling a person's metadata takes eight paying
+/// developers, not one with many projects.
+pub const PROJECT_CLAIMS_PER_DEVELOPER: usize = 4;
 
 /// The body of `POST /api/customers`.
 #[derive(Deserialize)]
@@ -193,13 +196,12 @@ pub async fn create(
         .with_detail("customersPerDay", bound));
     }
     let pk = auth.scope.project().publishable_key.as_str();
+    let platform = auth.scope.project().platform_id.as_str();
     let plan = request.plan.as_deref();
     let clerk_user_id = match clerk.user_by_email(&request.email).await? {
         Some(user) => {
             let id = user_id(&user)?;
-            clerk
-                .merge_public_metadata(&id, project_claim(&user, pk, plan, now))
-                .await?;
+            claim(clerk, &id, project_claim(&user, pk, platform, plan, now)).await?;
             id
         }
         None => {
@@ -208,7 +210,7 @@ pub async fn create(
                 "email_address": [request.email],
                 "first_name": request.first_name,
                 "last_name": request.last_name,
-                "public_metadata": project_claim(&Value::Null, pk, plan, now),
+                "public_metadata": project_claim(&Value::Null, pk, platform, plan, now),
                 "skip_password_requirement": true,
             });
             match clerk.create_user(new_user).await {
@@ -220,9 +222,7 @@ pub async fn create(
                         .await?
                         .ok_or_else(|| ApiError::internal("Clerk said the email exists but does not list it"))?;
                     let id = user_id(&user)?;
-                    clerk
-                        .merge_public_metadata(&id, project_claim(&user, pk, plan, now))
-                        .await?;
+                    claim(clerk, &id, project_claim(&user, pk, platform, plan, now)).await?;
                     id
                 }
                 Err(failure) => return Err(failure.into()),
@@ -251,25 +251,44 @@ pub async fn create(
     Ok((stored.into(), created))
 }
 
-/// The metadata patch that records project `pk`'s entry (`{plan, at}`) on a Clerk user whose
-/// current state is `user`: a deep merge of that one entry, plus the removal (`null`) of the
-/// oldest other entries when the person already has `MAX_PROJECT_CLAIMS`.
-pub fn project_claim(user: &Value, pk: &str, plan: Option<&str>, now: Timestamp) -> Value {
-    let mut patch = serde_json::Map::new();
-    patch.insert(pk.to_owned(), json!({ "plan": plan, "at": now.0 }));
-    let current = user.pointer("/public_metadata/projects").and_then(Value::as_object);
-    if let Some(current) = current.filter(|c| !c.contains_key(pk)) {
-        let mut by_age: Vec<(&String, i64)> = current
-            .iter()
-            .map(|(key, entry)| (key, entry.get("at").and_then(Value::as_i64).unwrap_or(0)))
-            .collect();
-        by_age.sort_by_key(|&(key, at)| (at, key.clone()));
-        let excess = (current.len() + 1).saturating_sub(MAX_PROJECT_CLAIMS);
-        for (key, _) in by_age.into_iter().take(excess) {
-            patch.insert(key.clone(), Value::Null);
-        }
+/// Writes a claim patch, unless there is none to write (the person is full of other claims).
+pub async fn claim(clerk: &ClerkBackend, user_id: &str, patch: Option<Value>) -> ApiResult<()> {
+    match patch {
+        Some(patch) => clerk.merge_public_metadata(user_id, patch).await,
+        None => Ok(()),
     }
-    json!({ "projects": patch })
+}
+
+/// The metadata patch that records project `pk`'s entry (`{plan, at, by}`, `by` its developer's
+/// platform) on a Clerk user whose current state is `user`, as a deep merge of that one entry.
+/// A developer keeps at most `PROJECT_CLAIMS_PER_DEVELOPER` entries on one person (its own
+/// oldest give way); no project ever removes another developer's. A person who has
+/// `MAX_PROJECT_CLAIMS` entries of other developers already gets none for `pk` (`None`): its
+/// own plan stays in D1, the truth, and nobody else's claim is touched.
+pub fn project_claim(user: &Value, pk: &str, platform: &str, plan: Option<&str>, now: Timestamp) -> Option<Value> {
+    let mut patch = serde_json::Map::new();
+    let entry = json!({ "plan": plan, "at": now.0, "by": platform });
+    let current = user.pointer("/public_metadata/projects").and_then(Value::as_object);
+    let Some(current) = current.filter(|c| !c.contains_key(pk)) else {
+        patch.insert(pk.to_owned(), entry);
+        return Some(json!({ "projects": patch }));
+    };
+    let age = |entry: &Value| entry.get("at").and_then(Value::as_i64).unwrap_or(0);
+    let mut own: Vec<(&String, i64)> = current
+        .iter()
+        .filter(|(_, e)| e.get("by").and_then(Value::as_str) == Some(platform))
+        .map(|(key, e)| (key, age(e)))
+        .collect();
+    own.sort_by_key(|&(key, at)| (at, key.clone()));
+    let own_excess = (own.len() + 1).saturating_sub(PROJECT_CLAIMS_PER_DEVELOPER);
+    for (key, _) in own.into_iter().take(own_excess) {
+        patch.insert(key.clone(), Value::Null);
+    }
+    if current.len() - own_excess + 1 > MAX_PROJECT_CLAIMS {
+        return None;
+    }
+    patch.insert(pk.to_owned(), entry);
+    Some(json!({ "projects": patch }))
 }
 
 #[cfg(test)]
@@ -277,39 +296,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_persons_project_entries_stay_bounded_and_the_oldest_give_way() {
+    fn a_developer_replaces_only_its_own_entries_and_a_full_person_takes_no_more() {
         let now = Timestamp(1_000);
         assert_eq!(
-            project_claim(&Value::Null, "pk_a", Some("pro"), now),
-            json!({"projects": {"pk_a": {"plan": "pro", "at": 1_000}}})
+            project_claim(&Value::Null, "pk_a", "plt_1", Some("pro"), now),
+            Some(json!({"projects": {"pk_a": {"plan": "pro", "at": 1_000, "by": "plt_1"}}}))
         );
-        let full: serde_json::Map<String, Value> = (0..MAX_PROJECT_CLAIMS)
-            .map(|i| (format!("pk_{i:02}"), json!({"plan": "free", "at": 100 + i as i64})))
-            .collect();
-        let user = json!({"public_metadata": {"projects": full}});
+        let person = |entries: Vec<(String, &str, i64)>| {
+            let map: serde_json::Map<String, Value> = entries
+                .into_iter()
+                .map(|(pk, by, at)| (pk, json!({"plan": "free", "at": at, "by": by})))
+                .collect();
+            json!({"public_metadata": {"projects": map}})
+        };
         // A project already there only updates its own entry.
+        let two = person(vec![("pk_a".into(), "plt_1", 10), ("pk_b".into(), "plt_2", 5)]);
         assert_eq!(
-            project_claim(&user, "pk_05", None, now),
-            json!({"projects": {"pk_05": {"plan": null, "at": 1_000}}})
+            project_claim(&two, "pk_a", "plt_1", None, now),
+            Some(json!({"projects": {"pk_a": {"plan": null, "at": 1_000, "by": "plt_1"}}}))
         );
-        // A new one takes the place of the oldest.
-        let patch = project_claim(&user, "pk_new", Some("pro"), now);
-        let entries = patch["projects"].as_object().unwrap();
-        assert_eq!(entries.len(), 2, "{patch}");
-        assert_eq!(entries["pk_00"], Value::Null);
-        assert_eq!(entries["pk_new"]["plan"], "pro");
-        // Entries without a time (written before it was kept) are the oldest.
-        let mut legacy = full.clone();
-        legacy.insert("pk_legacy".into(), json!({"plan": "free"}));
-        let patch = project_claim(&json!({"public_metadata": {"projects": legacy}}), "pk_new", None, now);
-        let removed: Vec<&String> = patch["projects"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(_, v)| v.is_null())
-            .map(|(k, _)| k)
+        // A developer at its share replaces its own oldest entry, never another developer's.
+        let mut entries: Vec<(String, &str, i64)> = (0..PROJECT_CLAIMS_PER_DEVELOPER as i64)
+            .map(|i| (format!("pk_own{i}"), "plt_1", 100 + i))
             .collect();
-        assert_eq!(removed, vec!["pk_00", "pk_legacy"]);
+        entries.push(("pk_other".into(), "plt_2", 1));
+        let patch = project_claim(&person(entries), "pk_new", "plt_1", Some("pro"), now).unwrap();
+        let changed = patch["projects"].as_object().unwrap();
+        assert_eq!(changed.len(), 2, "{patch}");
+        assert_eq!(changed["pk_own0"], Value::Null);
+        assert_eq!(changed["pk_new"]["plan"], "pro");
+        // A person full of other developers' entries takes no new one, and loses none.
+        let full: Vec<(String, &str, i64)> = (0..MAX_PROJECT_CLAIMS as i64)
+            .map(|i| (format!("pk_{i}"), if i % 2 == 0 { "plt_x" } else { "plt_y" }, i))
+            .collect();
+        assert_eq!(project_claim(&person(full), "pk_new", "plt_1", None, now), None);
     }
 
     #[test]

@@ -334,6 +334,28 @@ pub async fn cancel_order(env: &Env, auth: &SecretKeyAuth, order_id: &str, now: 
     Ok("expired".to_owned())
 }
 
+/// Opens the order with its session. If it was not being made any more, that is fine when a
+/// concurrent call with the same key opened it (the same session: Stripe's idempotency key is
+/// the order's); if it was released meanwhile, nobody may pay that session.
+async fn open_order(
+    auth: &SecretKeyAuth,
+    order_id: &str,
+    session_id: &str,
+    url: &str,
+    now: Timestamp,
+) -> ApiResult<()> {
+    if auth.scope.open_order(order_id, session_id, url, now).await? {
+        return Ok(());
+    }
+    let current = auth.scope.order_status(order_id).await?;
+    if current.as_ref().and_then(|o| o.session_id.as_deref()) == Some(session_id) {
+        return Ok(());
+    }
+    Err(ApiError::conflict(
+        "This checkout was canceled while it was being created; start a new one",
+    ))
+}
+
 /// An order whose stock is held, before its Checkout Session exists.
 struct Started {
     order_id: String,
@@ -357,7 +379,7 @@ async fn open_session(
     } = started;
     match create_session(stripe, auth, &order_id, cart, session_expires).await {
         Ok((session_id, url)) => {
-            auth.scope.open_order(&order_id, &session_id, &url, now).await?;
+            open_order(auth, &order_id, &session_id, &url, now).await?;
             Ok(CartStarted {
                 url,
                 session_id,
@@ -367,7 +389,8 @@ async fn open_session(
             })
         }
         Err(e) => {
-            // Nothing is payable: give the stock back at once rather than at the hold's expiry.
+            // Nothing is payable: give the stock back at once rather than at the hold's expiry
+            // (only while the order is still being made: a concurrent call may have opened it).
             if let Err(release) = auth.scope.release_order(&order_id, "failed", now).await {
                 crate::log::error(&format!("releasing the hold of {order_id}: {release}"));
             }
@@ -403,12 +426,20 @@ async fn replay(
             expires_at: session_expires.to_rfc3339(),
         }),
         _ if earlier.status == "reserving" => {
-            let started = Started {
-                order_id: earlier.order_id,
+            // The first call stopped between D1 and Stripe, or is still running: ask Stripe for
+            // the order's session, but leave releasing the hold to the first call and to expiry.
+            let order_id = earlier.order_id;
+            let (session_id, url) = create_session(stripe, auth, &order_id, cart, session_expires)
+                .await
+                .map_err(|_| ApiError::conflict("A checkout with this Idempotency-Key is in progress; retry"))?;
+            open_order(auth, &order_id, &session_id, &url, now).await?;
+            Ok(CartStarted {
+                url,
+                session_id,
+                order_id,
                 amount_cents: earlier.amount_cents,
-                session_expires,
-            };
-            open_session(stripe, auth, started, cart, now).await
+                expires_at: session_expires.to_rfc3339(),
+            })
         }
         _ => Err(ApiError::conflict(format!(
             "The checkout made with this Idempotency-Key is {}; use a new key for a new checkout",

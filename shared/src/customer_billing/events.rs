@@ -130,7 +130,7 @@ pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<
     };
     if event.kind == "account.application.deauthorized" {
         let new = Database::from_env(env)?
-            .revoke_stripe_account(account, &event.id, payload, period::now())
+            .revoke_stripe_account(account, (&event.id, Timestamp(event.created)), payload, period::now())
             .await?;
         return Ok(if new {
             Outcome::Disconnected {

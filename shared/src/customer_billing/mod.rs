@@ -47,10 +47,11 @@ pub async fn mirror_plan_to_clerk(env: &Env, scope: &ProjectScope, user_id: &str
         .map_or_else(|| crate::metering::DEFAULT_PLAN.to_owned(), |e| e.plan);
     let pk = scope.project().publishable_key.as_str();
     let clerk = ClerkBackend::end_users(env)?;
+    let platform = scope.project().platform_id.as_str();
     let mirror = async {
         let user = clerk.user(&clerk_user).await?;
-        let claim = crate::customers::project_claim(&user, pk, Some(&plan), crate::period::now());
-        clerk.merge_public_metadata(&clerk_user, claim).await
+        let patch = crate::customers::project_claim(&user, pk, platform, Some(&plan), crate::period::now());
+        crate::customers::claim(&clerk, &clerk_user, patch).await
     };
     mirror
         .await

@@ -68,8 +68,15 @@ pub fn months_before(now: Timestamp, months: u32) -> String {
 impl Database {
     /// The daily job: expired OAuth states, old usage rolled up by month, old payloads trimmed.
     pub async fn housekeeping(&self, now: Timestamp) -> ApiResult<Housekeeping> {
+        let before = Timestamp(now.0 - EVENT_PAYLOAD_DAYS * 24 * 3600);
+        // Personal data first: a roll-up that fails must not keep payloads past their window.
         let mut done = Housekeeping {
             oauth_states: changes(&self.run(PURGE_OAUTH_STATES, &[now.to_rfc3339().into()]).await?),
+            event_payloads_trimmed: changes(
+                &self
+                    .run(TRIM_EVENT_PAYLOADS, &[before.to_rfc3339().into(), BATCH.into()])
+                    .await?,
+            ),
             ..Housekeeping::default()
         };
         let cutoff = months_before(now, RAW_USAGE_MONTHS);
@@ -88,12 +95,6 @@ impl Database {
                 .await?;
             done.usage_months_rolled_up.push(month);
         }
-        let before = Timestamp(now.0 - EVENT_PAYLOAD_DAYS * 24 * 3600);
-        done.event_payloads_trimmed = changes(
-            &self
-                .run(TRIM_EVENT_PAYLOADS, &[before.to_rfc3339().into(), BATCH.into()])
-                .await?,
-        );
         Ok(done)
     }
 }

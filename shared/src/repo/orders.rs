@@ -79,13 +79,15 @@ pub const OPEN_ORDER: &str = "\
 UPDATE orders SET status = 'open', sessionId = ?2, sessionUrl = ?4, updatedAt = ?3
 WHERE orderId = ?1 AND status = 'reserving'";
 
-/// Releases the hold of an order whose session could not be made or expired unpaid. A failed
-/// order gives its `Idempotency-Key` up, so a retry with it starts a new order.
-/// ?1 orderId, ?2 publishableKey, ?3 status ('failed' | 'expired'), ?4 now.
+/// Releases the hold of an order whose session could not be made (`failed`: only while it is
+/// still being made, so a concurrent call that opened it keeps it) or expired unpaid
+/// (`expired`). A failed order gives its `Idempotency-Key` up, so a retry with it starts a new
+/// order. ?1 orderId, ?2 publishableKey, ?3 status ('failed' | 'expired'), ?4 now.
 pub const RELEASE_ORDER: &str = "\
 UPDATE orders SET status = ?3, updatedAt = ?4,
   idempotencyKey = CASE WHEN ?3 = 'failed' THEN NULL ELSE idempotencyKey END
-WHERE orderId = ?1 AND publishableKey = ?2 AND status IN ('reserving', 'open')";
+WHERE orderId = ?1 AND publishableKey = ?2
+  AND (status = 'reserving' OR (status = 'open' AND ?3 = 'expired'))";
 
 /// Units of line `$line` that order ?1 takes from the stock of tier `$tier` at ?3: its own
 /// quantity, but never what other orders' live holds keep, nor below 0. Less than its quantity
@@ -347,8 +349,9 @@ impl ProjectScope {
         session_id: &str,
         session_url: &str,
         now: Timestamp,
-    ) -> ApiResult<()> {
-        self.db
+    ) -> ApiResult<bool> {
+        let result = self
+            .db
             .run(
                 OPEN_ORDER,
                 &[
@@ -359,7 +362,8 @@ impl ProjectScope {
                 ],
             )
             .await?;
-        Ok(())
+        // False: no longer being made (a concurrent call opened it, or it was released).
+        Ok(changes(&result) == 1)
     }
 
     /// Ends an unpaid order (`failed` or `expired`), releasing its hold; false if it was not

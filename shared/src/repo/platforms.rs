@@ -68,9 +68,12 @@ pub const SELECT_STRIPE_CONNECTION: &str =
 /// The account the platform connected last, revoked or not: its projects' products live there.
 pub const SELECT_LAST_STRIPE_ACCOUNT: &str = "SELECT stripeUserId FROM stripe_tokens WHERE platformId = ?1";
 
-/// The owner of account ?1 revoked our access at ?2 (`account.application.deauthorized`).
+/// The owner of account ?1 revoked our access (`account.application.deauthorized`, created at
+/// ?3), recorded at ?2; a connection made after the event (a retried delivery arriving late)
+/// stands.
 pub const REVOKE_STRIPE_ACCOUNT: &str = "\
-UPDATE stripe_tokens SET revokedAt = ?2, updatedAt = ?2 WHERE stripeUserId = ?1 AND revokedAt IS NULL";
+UPDATE stripe_tokens SET revokedAt = ?2, updatedAt = ?2
+WHERE stripeUserId = ?1 AND revokedAt IS NULL AND updatedAt <= ?3";
 
 pub const INSERT_OAUTH_STATE: &str = "\
 INSERT INTO oauth_states (nonce, platformId, expiresAt, createdAt) VALUES (?1, ?2, ?3, ?4)";
@@ -324,7 +327,7 @@ impl Database {
     pub async fn revoke_stripe_account(
         &self,
         account: &str,
-        event_id: &str,
+        (event_id, created): (&str, Timestamp),
         payload: &str,
         now: Timestamp,
     ) -> ApiResult<bool> {
@@ -343,7 +346,10 @@ impl Database {
                         now.as_str().into(),
                     ],
                 ),
-                (REVOKE_STRIPE_ACCOUNT, vec![account.into(), now.as_str().into()]),
+                (
+                    REVOKE_STRIPE_ACCOUNT,
+                    vec![account.into(), now.as_str().into(), created.to_rfc3339().into()],
+                ),
             ])
             .await?;
         Ok(results.first().map(changes) == Some(1))
