@@ -249,6 +249,19 @@ async fn end_user_form(env: &TestEnv, path: &str, fields: &[(&str, &str)]) -> (u
     (status, location, resp.text().await.unwrap())
 }
 
+/// A GET of the end-user Clerk app's Backend API or controls, as JSON.
+async fn end_user_api(env: &TestEnv, path_and_query: &str) -> Value {
+    client()
+        .get(format!("{}{path_and_query}", env.clerk_end_user_base()))
+        .bearer_auth("sk_test_any")
+        .send()
+        .await
+        .expect("the Clerk emulator")
+        .json::<Value>()
+        .await
+        .expect("JSON")
+}
+
 async fn end_user_sign_in(env: &TestEnv, email: &str, password: &str) -> u16 {
     let fields = [
         ("email", email),
@@ -285,16 +298,7 @@ async fn no_project_can_set_learn_or_depend_on_another_projects_customer_credent
                 .contains("only they set its password")
         );
     }
-    let clerk_users = client()
-        .get(format!("{}/v1/users", env.clerk_end_user_base()))
-        .query(&[("email_address", victim.as_str())])
-        .bearer_auth("sk_test_any")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let clerk_users = end_user_api(&env, &format!("/v1/users?email_address={victim}")).await;
     assert_eq!(
         clerk_users.as_array().map(Vec::len),
         Some(0),
@@ -326,15 +330,7 @@ async fn no_project_can_set_learn_or_depend_on_another_projects_customer_credent
     // ... until the person sets their own, with the code only their inbox receives.
     let (status, _, _) = end_user_form(&env, "/reset-password", &[("email", &victim)]).await;
     assert_eq!(status, 200);
-    let outbox = client()
-        .get(format!("{}/_emulator/emails", env.clerk_end_user_base()))
-        .query(&[("to", victim.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let outbox = end_user_api(&env, &format!("/_emulator/emails?to={victim}")).await;
     let code = outbox["data"][0]["code"]
         .as_str()
         .expect("a code was emailed")
@@ -357,15 +353,7 @@ async fn no_project_can_set_learn_or_depend_on_another_projects_customer_credent
     let id = in_a.body["customer"]["id"].as_str().unwrap();
     assert_eq!(in_b.body["customer"]["id"], id, "one identity per person");
     assert_eq!(clerk_plan(&env, id, &a.publishable_key).await, Value::Null);
-    let user = client()
-        .get(format!("{}/v1/users/{id}", env.clerk_end_user_base()))
-        .bearer_auth("sk_test_any")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let user = end_user_api(&env, &format!("/v1/users/{id}")).await;
     let projects = user["public_metadata"]["projects"].as_object().unwrap();
     assert_eq!(projects.len(), 2, "{projects:?}");
     assert!(projects.values().all(|entry| entry["at"].is_i64()), "{projects:?}");

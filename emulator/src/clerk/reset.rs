@@ -49,6 +49,14 @@ pub struct SentEmail {
     pub sent_at_ms: i64,
 }
 
+fn no_instance() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "Reset your password",
+        "<p>No such Clerk instance.</p>",
+    )
+}
+
 fn email_form(instance: &str, redirect_url: &str) -> Response {
     let body = format!(
         "<p>Enter your account's email: we send it a code to set a new password.</p>\
@@ -84,11 +92,7 @@ fn code_form(instance: &str, redirect_url: &str, email: &str, error: Option<&str
 /// GET /clerk/{instance}/reset-password?redirect_url=...
 pub async fn page_route(Path(instance): Path<String>, Query(query): Query<HashMap<String, String>>) -> Response {
     if check_instance(&instance).is_err() {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Reset your password",
-            "<p>No such Clerk instance.</p>",
-        );
+        return no_instance();
     }
     email_form(
         &instance,
@@ -99,11 +103,7 @@ pub async fn page_route(Path(instance): Path<String>, Query(query): Query<HashMa
 /// POST /clerk/{instance}/reset-password: a code to the account's email, if it has one.
 pub async fn send_code(State(app): State<Arc<App>>, Path(instance): Path<String>, body: Bytes) -> Response {
     if check_instance(&instance).is_err() {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Reset your password",
-            "<p>No such Clerk instance.</p>",
-        );
+        return no_instance();
     }
     let fields = form_fields(&body);
     let redirect = fields.get("redirect_url").cloned().unwrap_or_default();
@@ -139,11 +139,7 @@ pub async fn send_code(State(app): State<Arc<App>>, Path(instance): Path<String>
 /// POST /clerk/{instance}/reset-password/verify: the code and the new password.
 pub async fn verify(State(app): State<Arc<App>>, Path(instance): Path<String>, body: Bytes) -> Response {
     if check_instance(&instance).is_err() {
-        return page(
-            StatusCode::NOT_FOUND,
-            "Reset your password",
-            "<p>No such Clerk instance.</p>",
-        );
+        return no_instance();
     }
     let fields = form_fields(&body);
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
