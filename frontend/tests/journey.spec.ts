@@ -131,6 +131,15 @@ test("landing → sign in → pay → connect → SaaS project → edit a tier �
     expect(await usageStatus(request, newKey, "journey-live-user"), "new key").toBe(200);
   });
 
+  await test.step("cap the plan header", async () => {
+    const cap = page.getByRole("checkbox", { name: /Never let X-User-Plan raise a user/ });
+    await expect(cap).not.toBeChecked();
+    await cap.check();
+    await expect(page.getByText("On: the header can only lower a user's plan")).toBeVisible();
+    await shots.take(page, "plan-header-capped");
+    await expect(cap).toBeChecked();
+  });
+
   await test.step("test/live toggle", async () => {
     await page.getByRole("link", { name: "Test", exact: true }).click();
     await page.waitForURL(new RegExp(`/projects/${project.publishableKey}$`));

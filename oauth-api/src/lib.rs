@@ -7,7 +7,7 @@ mod projects;
 
 use axum::{
     Router,
-    routing::{get, post},
+    routing::{get, post, put},
 };
 use tower_service::Service;
 use worker::{Context, Env, HttpRequest, event};
@@ -34,6 +34,7 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/promote-to-live", post(projects::promote))
         .route("/rotate-key", post(projects::rotate_key))
         .route("/expire-previous-key", post(projects::expire_previous_key))
+        .route("/project-settings", put(projects::save_settings))
         .route(
             "/operator/usage-counters",
             get(operator::show_usage_counters).put(operator::usage_counters),

@@ -8,8 +8,8 @@ use axum::{
 use shared::{
     ApiResult,
     api::{
-        ExpirePreviousKeyRequest, KeyRotated, PreviousKeyExpired, ProjectCreated, ProjectQuery, PromoteRequest,
-        RotateRequest, TierChange, TierDeleted, TierList, TierRef, TierSaved,
+        ExpirePreviousKeyRequest, KeyRotated, PreviousKeyExpired, ProjectCreated, ProjectQuery, ProjectSettings,
+        ProjectSettingsSaved, PromoteRequest, RotateRequest, TierChange, TierDeleted, TierList, TierRef, TierSaved,
     },
     auth::DeveloperSession,
     cache::{self, Cache},
@@ -56,6 +56,7 @@ pub async fn list_tiers(
         project_type: project.scope.project().project_type,
         mode: project.mode,
         tiers: edit.tiers().await?,
+        plan_header: project.plan_header,
         publishable_key: query.publishable_key,
     }))
 }
@@ -153,5 +154,22 @@ pub async fn expire_previous_key(
         success: true,
         publishable_key: request.publishable_key,
         previous_key_expired_at: expired_at.to_rfc3339(),
+    }))
+}
+
+/// PUT /project-settings — how far `X-User-Plan` is trusted for this project and mode.
+#[worker::send]
+pub async fn save_settings(
+    State(env): State<Env>,
+    Extension(request_id): Extension<RequestId>,
+    DeveloperSession(developer): DeveloperSession,
+    Json(request): Json<ProjectSettings>,
+) -> ApiResult<Json<ProjectSettingsSaved>> {
+    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
+    edit.set_plan_header(request.plan_header, period::now()).await?;
+    Ok(Json(ProjectSettingsSaved {
+        success: true,
+        publishable_key: request.publishable_key,
+        plan_header: request.plan_header,
     }))
 }

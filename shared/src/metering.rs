@@ -11,7 +11,7 @@ use crate::{
     mode::{Mode, ProjectType},
     period::{BillingPeriod, Timestamp},
     repo::usage::{CountOutcome, CountRequest},
-    tier::{Tier, UsageLimit},
+    tier::{PlanHeader, Tier, UsageLimit},
 };
 
 pub const USER_ID_HEADER: &str = "x-user-id";
@@ -141,18 +141,26 @@ async fn resolve<'c>(
     } else {
         None
     };
-    let tier = match (requested_tier, &subscription) {
-        (Some(tier), _) => tier,
-        (None, Some(sub)) => auth
-            .config
-            .tier(&sub.plan)
-            .ok_or_else(|| unknown_plan(auth, &sub.plan))?,
-        (None, None) => auth.config.tier(DEFAULT_PLAN).ok_or_else(|| {
-            ApiError::invalid_request(format!(
-                "X-User-Plan is required: this project has no `{DEFAULT_PLAN}` tier (tiers: {})",
-                tier_list(auth)
-            ))
-        })?,
+    // The plan billing says the user is on: an entitling subscription's, else the customer's.
+    let own_tier = || -> ApiResult<&'c Tier> {
+        match &subscription {
+            Some(sub) => auth.config.tier(&sub.plan).ok_or_else(|| unknown_plan(auth, &sub.plan)),
+            None => auth.config.tier(DEFAULT_PLAN).ok_or_else(|| {
+                ApiError::invalid_request(format!(
+                    "X-User-Plan is required: this project has no `{DEFAULT_PLAN}` tier (tiers: {})",
+                    tier_list(auth)
+                ))
+            }),
+        }
+    };
+    let tier = match requested_tier {
+        None => own_tier()?,
+        Some(tier) if auth.config.plan_header == PlanHeader::Trusted || tier.price.is_free() => tier,
+        // Capped: the header may lower the user's plan, never raise it above what they pay for.
+        Some(tier) => {
+            let own = own_tier()?;
+            if tier.price <= own.price { tier } else { own }
+        }
     };
     let period = match subscription.and_then(|s| (s.plan == tier.name.as_str()).then_some(s.period).flatten()) {
         Some((start, end)) => BillingPeriod::from_subscription(start, end, now),

@@ -115,6 +115,39 @@ pub struct ProjectConfig {
     /// How many usage counters share the project's users, by period (`counter::layout`).
     #[serde(default)]
     pub counter_layout: crate::counter::layout::CounterLayout,
+    /// How far `X-User-Plan` is trusted.
+    #[serde(default)]
+    pub plan_header: PlanHeader,
+}
+
+/// How far a project trusts `X-User-Plan` (migration 0017).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum PlanHeader {
+    /// The developer's server vouches for the plan it names (the spec's behaviour).
+    #[default]
+    Trusted,
+    /// The header may name the user's own plan or a cheaper one; a pricier one counts on the
+    /// user's own plan.
+    Capped,
+}
+
+impl PlanHeader {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "trusted" => Some(Self::Trusted),
+            "capped" => Some(Self::Capped),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trusted => "trusted",
+            Self::Capped => "capped",
+        }
+    }
 }
 
 impl ProjectConfig {

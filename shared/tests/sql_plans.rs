@@ -108,6 +108,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("projects::SELECT_TIER_SUBSCRIBERS", projects::SELECT_TIER_SUBSCRIBERS),
     ("projects::ROTATE_SECRET", projects::ROTATE_SECRET),
     ("projects::EXPIRE_PREVIOUS_KEY", projects::EXPIRE_PREVIOUS_KEY),
+    ("projects::SET_PLAN_HEADER", projects::SET_PLAN_HEADER),
     ("subscriptions::SELECT_ENTITLEMENT", subscriptions::SELECT_ENTITLEMENT),
     (
         "subscriptions::SELECT_ENTITLED_SUBSCRIPTION",

@@ -397,3 +397,67 @@ async fn a_paid_tier_with_subscribers_cannot_be_deleted_or_made_free_until_they_
     let deleted = developer.oauth(Method::DELETE, &delete_pro, None).await;
     assert_eq!(deleted.status, 200, "{:?}", deleted.body);
 }
+
+#[tokio::test]
+async fn a_capped_plan_header_never_raises_a_user_above_what_they_pay_for() {
+    use reqwest::Method;
+    let env = TestEnv::get();
+    let (developer, project) = saas_project(&env, TIERS).await;
+    let api = ProjectApi::new(&env, &project);
+    let metered = e2e::MeteredApi::new(&env);
+    let bearer = project.bearer();
+    let track = |user: &'static str, plan: &'static str| {
+        let (metered, bearer) = (metered.clone(), bearer.clone());
+        async move {
+            let reply = metered
+                .track(&[("authorization", &bearer), ("x-user-id", user), ("x-user-plan", plan)])
+                .await;
+            assert_eq!(reply.status, 200, "{:?}", reply.body);
+            reply.body["usage"]["plan"].as_str().unwrap().to_owned()
+        }
+    };
+    // Trusted (the default): the developer's server vouches for the plan.
+    assert_eq!(track("u_header", "pro").await, "pro");
+    let settings = |policy: &str| {
+        let developer = developer.clone();
+        let body = json!({"publishableKey": project.publishable_key, "planHeader": policy});
+        async move { developer.oauth(Method::PUT, "/project-settings", Some(body)).await }
+    };
+    let bad = settings("sometimes").await;
+    assert_eq!(bad.status / 100, 4, "{:?}", bad.body);
+    let saved = settings("capped").await;
+    assert_eq!(
+        (saved.status, &saved.body["planHeader"]),
+        (200, &json!("capped")),
+        "{:?}",
+        saved.body
+    );
+    let tiers = developer
+        .oauth(
+            Method::GET,
+            &format!("/tiers?publishableKey={}", project.publishable_key),
+            None,
+        )
+        .await;
+    assert_eq!(tiers.body["planHeader"], "capped");
+
+    // Capped: a user who pays nothing counts on free whatever the header says; a subscriber
+    // gets their tier, or a cheaper one the header asks for.
+    assert_eq!(track("u_header", "pro").await, "free");
+    api.subscribe("u_paying", "pro").await.unwrap();
+    assert_eq!(track("u_paying", "team").await, "pro", "not above what they pay for");
+    assert_eq!(track("u_paying", "pro").await, "pro");
+    assert_eq!(track("u_paying", "free").await, "free", "the header may lower it");
+    // Another developer cannot change it.
+    let stranger = e2e::journey::onboarded_developer(&env, "settings-stranger")
+        .await
+        .unwrap();
+    let foreign = stranger
+        .oauth(
+            Method::PUT,
+            "/project-settings",
+            Some(json!({"publishableKey": project.publishable_key, "planHeader": "trusted"})),
+        )
+        .await;
+    assert_eq!(foreign.status, 404);
+}

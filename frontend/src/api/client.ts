@@ -9,6 +9,7 @@ import type {
   Credentials,
   Dashboard,
   GracePeriod,
+  PlanHeader,
   PlatformId,
   PreviousKeyExpired,
   ProjectList,
@@ -128,6 +129,8 @@ export function createApi(config: AppConfig, getToken: TokenSource) {
     // grace periods.
     rotateKey: (publishableKey: string, gracePeriod: GracePeriod) =>
       oauth<RotatedKey>("POST", "/rotate-key", { json: gracePeriod === "none" ? { publishableKey } : { publishableKey, gracePeriod } }),
+    savePlanHeader: (publishableKey: string, planHeader: PlanHeader) =>
+      oauth<{ success: boolean; publishableKey: string; planHeader: PlanHeader }>("PUT", "/project-settings", { json: { publishableKey, planHeader } }),
     expirePreviousKey: (publishableKey: string) => oauth<PreviousKeyExpired>("POST", "/expire-previous-key", { json: { publishableKey } }),
   };
 }

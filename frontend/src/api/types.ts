@@ -80,7 +80,11 @@ export interface TierList {
   projectType: ProjectType;
   mode: Mode;
   tiers: Tier[];
+  planHeader: PlanHeader;
 }
+
+/** How far api-multi trusts `X-User-Plan`: `capped` lets it lower a user's plan, never raise it. */
+export type PlanHeader = "trusted" | "capped";
 
 /** The one response shape that carries a secret key (create-products, promote-to-live). */
 export interface CreatedKeySet {

@@ -2,11 +2,12 @@
 // toggle, tabs. Overview: keys and rotation, the tier/product editor, integration snippets and
 // the way to go live. Metrics and "Edit & Go Live" have their own views.
 
-import { useId, useRef, useState } from "react";
-import type { GracePeriod, Mode, ProjectList, ProjectView, Tier, TierInput, TierList } from "../api/types";
+import { useEffect, useId, useRef, useState } from "react";
+import type { GracePeriod, Mode, PlanHeader, ProjectList, ProjectView, Tier, TierInput, TierList } from "../api/types";
 import { useKnownCredentials } from "../credentials";
 import { useAction, useApi, useResource, useServices } from "../services";
 import { Dialog } from "../components/Dialog";
+import { Checkbox } from "../components/fields";
 import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialog";
 import { Shell } from "../components/Shell";
 import { Snippets } from "../components/Snippets";
@@ -201,6 +202,7 @@ function Overview({ open, onChanged }: { open: OpenProject; onChanged: () => voi
       ) : null}
       <KeysCard open={open} onRotated={onChanged} />
       <TiersCard open={open} tiers={tiers} onChanged={onChanged} />
+      {kind === "saas" && tiers.data ? <PlanHeaderCard open={open} policy={tiers.data.planHeader} onSaved={tiers.reload} /> : null}
       <Card title="Integrate" id="integrate-title">
         <p className="muted">
           Call the API from your server. Keep the secret key out of browsers and repositories; the publishable key identifies this project and mode.
@@ -208,6 +210,48 @@ function Overview({ open, onChanged }: { open: OpenProject; onChanged: () => voi
         <Snippets apiMultiUrl={config.apiMultiUrl} publishableKey={open.publishableKey} mode={open.mode} projectType={kind} paidTier={paidTier} />
       </Card>
     </div>
+  );
+}
+
+/** Whether `X-User-Plan` may raise a user above the plan they pay for. */
+function PlanHeaderCard({ open, policy, onSaved }: { open: OpenProject; policy: PlanHeader; onSaved: () => void }) {
+  const api = useApi();
+  // Shown at once, until the reloaded setting says the same (or saving failed).
+  const [wanted, setWanted] = useState<PlanHeader | null>(null);
+  useEffect(() => {
+    if (wanted === policy) setWanted(null);
+  }, [policy, wanted]);
+  const capped = (wanted ?? policy) === "capped";
+  const save = useAction(async () => {
+    const next = capped ? "trusted" : "capped";
+    setWanted(next);
+    try {
+      await api.savePlanHeader(open.publishableKey, next);
+    } catch (error) {
+      setWanted(null);
+      throw error;
+    }
+    onSaved();
+  });
+  return (
+    <Card title="Plan header" id="plan-header-title">
+      <Checkbox
+        checked={capped}
+        onChange={() => void save.run()}
+        disabled={save.busy}
+        label={
+          <>
+            Never let <code>X-User-Plan</code> raise a user above the plan they pay for
+          </>
+        }
+        hint={
+          capped
+            ? "On: the header can only lower a user's plan; a pricier plan counts on the one their subscription gives."
+            : "Off: your server vouches for the plan it sends, as before. Turn it on if that header could ever be wrong."
+        }
+      />
+      {save.error ? <ErrorNotice error={save.error} title="The setting was not saved" compact /> : null}
+    </Card>
   );
 }
 

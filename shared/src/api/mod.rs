@@ -20,7 +20,7 @@ use crate::{
     projects::{CreatedKeySet, GracePeriod, ProjectView},
     repo::assets::AssetUsage,
     store::{CartStarted, Product},
-    tier::{Tier, TierName},
+    tier::{PlanHeader, Tier, TierName},
 };
 
 /// `GET /health` of every worker.
@@ -165,6 +165,28 @@ pub struct TierList {
     pub project_type: ProjectType,
     pub mode: Mode,
     pub tiers: Vec<Tier>,
+    /// How far `X-User-Plan` is trusted (`PUT /project-settings`).
+    pub plan_header: PlanHeader,
+}
+
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectSettings {
+    pub publishable_key: String,
+    /// `trusted` (the default): the developer's server vouches for the plan it names. `capped`:
+    /// the header may name the user's own plan or a cheaper one; a pricier one counts on the
+    /// user's own plan.
+    pub plan_header: PlanHeader,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectSettingsSaved {
+    pub success: bool,
+    pub publishable_key: String,
+    pub plan_header: PlanHeader,
 }
 
 #[derive(Debug, Deserialize)]

@@ -554,7 +554,8 @@ fn serve_asset() {}
 #[openapi(
     paths(
         authorize, connect_callback, create_project, list_tiers, update_tier, delete_tier, add_tier,
-        promote_to_live, rotate_key, expire_previous_key, show_usage_counters, set_usage_counters, health
+        promote_to_live, rotate_key, expire_previous_key, save_project_settings, show_usage_counters,
+        set_usage_counters, health
     ),
     tags(
         (name = "connect", description = "Linking the developer's Stripe account"),
@@ -698,6 +699,19 @@ fn rotate_key() {}
     security(("developerSession" = []))
 )]
 fn expire_previous_key() {}
+
+/// How far api-multi trusts `X-User-Plan` for this project and mode: `trusted` (the default)
+/// or `capped` (the header may lower a user's plan, never raise it above what they pay for).
+#[utoipa::path(
+    put, path = "/project-settings", tag = "projects", operation_id = "saveProjectSettings",
+    request_body = ProjectSettings,
+    responses(
+        (status = 200, description = "Saved; api-multi applies it from the next request", body = ProjectSettingsSaved),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn save_project_settings() {}
 
 /// How many usage counters share a project's users, period by period.
 #[utoipa::path(

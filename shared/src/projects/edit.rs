@@ -15,7 +15,7 @@ use crate::{
     period::Timestamp,
     repo::{PlatformScope, projects::OwnedProject},
     stripe::{Stripe, catalog},
-    tier::{Tier, TierName},
+    tier::{PlanHeader, Tier, TierName},
 };
 
 /// One of the developer's projects, opened for a request, with what edits need.
@@ -299,6 +299,13 @@ impl<'a> ProjectEdit<'a> {
         }
         keys.evict_secret_key(&secret.hash(), now.millis()).await;
         Ok((secret, grace_until))
+    }
+
+    /// PUT /project-settings: how far `X-User-Plan` is trusted. api-multi reads it at once.
+    pub async fn set_plan_header(&self, policy: PlanHeader, now: Timestamp) -> ApiResult<()> {
+        self.project.scope.set_plan_header(policy, now).await?;
+        self.evict_after_edit().await;
+        Ok(())
     }
 
     /// POST /expire-previous-key: the key replaced by a rotation with a grace period stops now

@@ -13,7 +13,7 @@ use crate::{
     mode::{Mode, ProjectType},
     money::Cents,
     period::Timestamp,
-    tier::{ProjectConfig, Tier, TierName, UsageLimit},
+    tier::{PlanHeader, ProjectConfig, Tier, TierName, UsageLimit},
 };
 
 /// Units of product `?2` of project `?1` held by live checkouts at time `?15` (UPDATE_TIER's
@@ -35,7 +35,7 @@ LIMIT 1";
 
 /// The project and its developer's plan (a lapsed plan pauses live keys).
 pub const SELECT_ACTIVE_PROJECT: &str = "\
-SELECT k.platformId, k.projectType, k.name, k.usageCounterLayout, p.plan, p.planEndedAt
+SELECT k.platformId, k.projectType, k.name, k.usageCounterLayout, k.planHeader, p.plan, p.planEndedAt
 FROM api_keys k JOIN platforms p ON p.platformId = k.platformId
 WHERE k.publishableKey = ?1 AND k.status = 'active'";
 
@@ -74,6 +74,8 @@ struct ProjectRow {
     name: String,
     #[serde(default)]
     usage_counter_layout: Option<String>,
+    #[serde(default)]
+    plan_header: Option<String>,
     #[serde(default)]
     plan: Option<String>,
     #[serde(default)]
@@ -175,6 +177,11 @@ impl Database {
             )
             .map(|t| t.to_rfc3339()),
             counter_layout: CounterLayout::from_column(project.usage_counter_layout.as_deref())?,
+            plan_header: project
+                .plan_header
+                .as_deref()
+                .and_then(PlanHeader::parse)
+                .unwrap_or_default(),
             name: project.name,
             tiers: rows.into_iter().map(TierRow::into_tier).collect::<ApiResult<_>>()?,
         }))
@@ -246,7 +253,7 @@ SELECT k.projectId, k.name, k.projectType, k.mode, k.publishableKey, k.status, k
 FROM api_keys k WHERE k.platformId = ?1 ORDER BY k.createdAt, k.projectId, k.mode";
 
 pub const SELECT_OWNED_PROJECT: &str = "\
-SELECT publishableKey, projectId, projectType, mode, name, status, secretKeyHash, previousSecretKeyHash
+SELECT publishableKey, projectId, projectType, mode, name, status, secretKeyHash, previousSecretKeyHash, planHeader
 FROM api_keys WHERE publishableKey = ?1 AND platformId = ?2";
 
 pub const SELECT_PROJECT_KEY_SETS: &str =
@@ -331,6 +338,10 @@ UPDATE api_keys SET secretKeyHash = ?3, updatedAt = ?4,
   previousSecretKeyHash = CASE WHEN ?5 IS NULL THEN NULL ELSE secretKeyHash END, previousKeyExpiresAt = ?5
 WHERE publishableKey = ?1 AND secretKeyHash = ?2 AND status = 'active'";
 
+/// ?1 publishableKey, ?2 'trusted' | 'capped', ?3 now.
+pub const SET_PLAN_HEADER: &str =
+    "UPDATE api_keys SET planHeader = ?2, updatedAt = ?3 WHERE publishableKey = ?1 AND status = 'active'";
+
 /// Ends the grace period of previous key ?3 now, if it is still in one (and still the previous
 /// key: a rotation meanwhile changes nothing): it stops at once, and `previousKeyExpiresAt` says
 /// when it stopped. ?1 publishableKey, ?2 now, ?3 the previous key's hash.
@@ -365,6 +376,8 @@ struct OwnedRow {
     status: String,
     secret_key_hash: String,
     previous_secret_key_hash: Option<String>,
+    #[serde(default)]
+    plan_header: Option<String>,
 }
 
 /// A project of the developer's platform, with what the dashboard routes need to edit it.
@@ -377,6 +390,7 @@ pub struct OwnedProject {
     pub secret_key_hash: SecretKeyHash,
     /// The key the last rotation replaced, which may still be in its grace period (and cached).
     pub previous_secret_key_hash: Option<SecretKeyHash>,
+    pub plan_header: PlanHeader,
 }
 
 /// A new key set with its tiers, ready to insert in one transaction.
@@ -444,6 +458,11 @@ impl PlatformScope {
             mode: Mode::parse(&row.mode).ok_or_else(|| corrupt("mode"))?,
             secret_key_hash: SecretKeyHash::from_stored(row.secret_key_hash),
             previous_secret_key_hash: row.previous_secret_key_hash.map(SecretKeyHash::from_stored),
+            plan_header: row
+                .plan_header
+                .as_deref()
+                .and_then(PlanHeader::parse)
+                .unwrap_or_default(),
         })
     }
 
@@ -665,6 +684,16 @@ impl ProjectScope {
             )
             .await?;
         Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+    }
+
+    pub async fn set_plan_header(&self, policy: PlanHeader, now: Timestamp) -> ApiResult<()> {
+        self.db
+            .run(
+                SET_PLAN_HEADER,
+                &[self.pk(), policy.as_str().into(), now.to_rfc3339().into()],
+            )
+            .await?;
+        Ok(())
     }
 
     /// Stops previous secret key `previous` now; false if it was not in its grace period.
