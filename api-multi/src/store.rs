@@ -10,7 +10,7 @@ use shared::{
     ApiResult,
     api::{CartCheckoutResponse, OrderCanceled, ProductList},
     auth::SecretKeyAuth,
-    metering, period, store,
+    customer_billing, metering, period, store,
 };
 use worker::Env;
 
@@ -50,7 +50,8 @@ pub async fn cancel_order(
     UpstreamAuth(auth): UpstreamAuth,
     Path(order_id): Path<String>,
 ) -> ApiResult<Json<OrderCanceled>> {
-    let status = store::cancel_order(&env, &auth, &order_id, period::now()).await?;
+    let stripe = customer_billing::stripe_for(&env, &auth.scope).await?;
+    let status = store::cancel_order(&stripe, &auth, &order_id, period::now()).await?;
     Ok(Json(OrderCanceled {
         success: true,
         order_id,

@@ -289,7 +289,7 @@ struct CartSession<'a> {
 /// POST /api/orders/{orderId}/cancel: an open order ends before it is paid. Its Checkout
 /// Session expires at Stripe first (nobody can pay it any more), then its hold is released at
 /// once instead of when the session would have expired. Asking again answers the same.
-pub async fn cancel_order(env: &Env, auth: &SecretKeyAuth, order_id: &str, now: Timestamp) -> ApiResult<String> {
+pub async fn cancel_order(stripe: &Stripe, auth: &SecretKeyAuth, order_id: &str, now: Timestamp) -> ApiResult<String> {
     require_store(auth)?;
     let no_such_order = || ApiError::not_found("This project has no order with that id");
     if order_id.len() > 64 || !order_id.starts_with("ord_") {
@@ -309,7 +309,6 @@ pub async fn cancel_order(env: &Env, auth: &SecretKeyAuth, order_id: &str, now: 
     let session = order
         .session_id
         .ok_or_else(|| ApiError::internal("an open order without a session"))?;
-    let stripe = stripe_for(env, &auth.scope).await?;
     let expired = stripe
         .post::<CheckoutSession>(
             &format!("/checkout/sessions/{session}/expire"),
