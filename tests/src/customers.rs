@@ -217,16 +217,21 @@ impl ProjectApi {
 /// The plan Clerk's metadata holds for this customer in this project (what the developer's
 /// frontend reads from the end user's session).
 pub async fn clerk_plan(env: &TestEnv, user: &str, publishable_key: &str) -> Value {
-    let user = client()
-        .get(format!("{}/v1/users/{user}", env.clerk_end_user_base()))
+    let user = end_user_api(env, &format!("/v1/users/{user}")).await;
+    user["public_metadata"]["projects"][publishable_key]["plan"].clone()
+}
+
+/// A GET of the end-user Clerk app's Backend API or emulator controls, as JSON.
+pub async fn end_user_api(env: &TestEnv, path_and_query: &str) -> Value {
+    client()
+        .get(format!("{}{path_and_query}", env.clerk_end_user_base()))
         .bearer_auth("sk_test_any")
         .send()
         .await
         .expect("the Clerk emulator")
         .json::<Value>()
         .await
-        .expect("a Clerk user");
-    user["public_metadata"]["projects"][publishable_key]["plan"].clone()
+        .expect("JSON")
 }
 
 /// One figure of a dashboard's `metrics` (-1 when absent, so a comparison fails loudly).

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use e2e::{
     Reply, TestEnv, client,
-    customers::{ProjectApi, clerk_plan, figures},
+    customers::{ProjectApi, clerk_plan, end_user_api, figures},
     journey::{self, StripeEmulator, onboarded_developer, saas_project},
 };
 use serde_json::{Value, json};
@@ -247,19 +247,6 @@ async fn end_user_form(env: &TestEnv, path: &str, fields: &[(&str, &str)]) -> (u
     let status = resp.status().as_u16();
     let location = resp.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
     (status, location, resp.text().await.unwrap())
-}
-
-/// A GET of the end-user Clerk app's Backend API or controls, as JSON.
-async fn end_user_api(env: &TestEnv, path_and_query: &str) -> Value {
-    client()
-        .get(format!("{}{path_and_query}", env.clerk_end_user_base()))
-        .bearer_auth("sk_test_any")
-        .send()
-        .await
-        .expect("the Clerk emulator")
-        .json::<Value>()
-        .await
-        .expect("JSON")
 }
 
 async fn end_user_sign_in(env: &TestEnv, email: &str, password: &str) -> u16 {
