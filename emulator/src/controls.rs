@@ -1,6 +1,6 @@
 //! Test controls under `/_emulator/` (no key needed; the server listens on loopback only):
 //! health, reset, connected accounts, completing or declining checkouts, renewing or failing
-//! subscriptions, redelivering events and reading the delivery log.
+//! subscriptions, disputing payments, redelivering events and reading the delivery log.
 
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use crate::stripe::delivery::{self, Reason};
 use crate::stripe::error::{StripeError, StripeResult};
 use crate::stripe::events::ReqInfo;
 use crate::stripe::payment::{self, DECLINE_CARD, SUCCESS_CARD};
-use crate::stripe::{checkout, oauth, renewal};
+use crate::stripe::{checkout, disputes, oauth, renewal};
 
 pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
     Router::new()
@@ -28,12 +28,16 @@ pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
         .route("/_emulator/accounts", get(accounts))
         .route("/_emulator/oauth/authorize", post(authorize))
         .route("/_emulator/accounts/{id}/deauthorize", post(deauthorize))
+        .route("/_emulator/accounts/{id}/event_padding", post(event_padding))
         .route("/_emulator/checkout/sessions/{id}/complete", post(complete))
         .route("/_emulator/checkout/sessions/{id}/decline", post(decline))
         .route("/_emulator/checkout/sessions/{id}/expire", post(expire))
         .route("/_emulator/subscriptions/{id}/advance", post(advance))
         .route("/_emulator/subscriptions/{id}/fail_renewal", post(fail_renewal))
         .route("/_emulator/subscriptions/{id}/end_at", post(end_at))
+        .route("/_emulator/subscriptions/{id}/backdate", post(backdate))
+        .route("/_emulator/payment_intents/{id}/dispute", post(dispute))
+        .route("/_emulator/disputes/{id}/close", post(close_dispute))
         .route("/_emulator/events/deliver_batch", post(deliver_batch))
         .route("/_emulator/events/{id}/redeliver", post(redeliver))
         .route("/_emulator/events/{id}/deliver_twice", post(deliver_twice))
@@ -167,6 +171,35 @@ async fn deauthorize(State(app): State<Arc<App>>, Path(id): Path<String>) -> Str
     }
 }
 
+/// Stripe's biggest events are a few megabytes; more than this is a mistake in a test.
+const MAX_EVENT_PADDING: u64 = 8 * 1024 * 1024;
+
+/// POST /_emulator/accounts/{id}/event_padding `bytes=N`: every later event of the account (a
+/// connected one, or the platform's own: `GET /v1/account` names it) carries N bytes of
+/// `emulator_padding` (0 turns it off), so tests can see how receivers treat events larger than
+/// their body bound.
+async fn event_padding(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
+    let fields = fields(&headers, &body)?;
+    let bytes = (fields.get("bytes"))
+        .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+        .filter(|b| *b <= MAX_EVENT_PADDING)
+        .ok_or_else(|| StripeError::invalid("`bytes` must be a whole number up to 8388608."))?;
+    app.mutate(|db| {
+        if id == db.platform_account {
+            db.platform_event_padding = bytes as usize;
+        } else {
+            let account = (db.accounts.get_mut(&id)).ok_or_else(|| StripeError::no_such("account", &id, None, None))?;
+            account.event_padding = bytes as usize;
+        }
+        Ok(Json(json!({ "account": id, "eventPadding": bytes })))
+    })
+}
+
 /// POST /_emulator/subscriptions/{id}/advance
 async fn advance(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
     let now = crate::time::now();
@@ -177,6 +210,24 @@ async fn advance(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeR
 async fn fail_renewal(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
     let now = crate::time::now();
     app.mutate(|db| renewal::fail_renewal(db, &id, now)).map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Backdate {
+    billing_cycle_anchor: i64,
+}
+
+/// POST /_emulator/subscriptions/{id}/backdate `{billingCycleAnchor}`: the subscription's
+/// periods count from that past time; `customer.subscription.updated` is delivered.
+async fn backdate(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Json(body): Json<Backdate>,
+) -> StripeResult<Json<Value>> {
+    let now = crate::time::now();
+    app.mutate(|db| renewal::backdate(db, &id, body.billing_cycle_anchor, now))
+        .map(Json)
 }
 
 #[derive(Deserialize)]
@@ -199,6 +250,33 @@ async fn end_at(
         return Err(StripeError::invalid("endedAt must not be in the future"));
     }
     app.mutate(|db| db.end_subscription_at(&id, "cancellation_requested", &ReqInfo::none(), body.ended_at, now))
+        .map(Json)
+}
+
+/// POST /_emulator/payment_intents/{id}/dispute: optional `reason` (default `fraudulent`).
+/// The buyer disputes the payment with their bank, as Stripe's dispute test cards do.
+async fn dispute(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
+    let fields = fields(&headers, &body)?;
+    let now = crate::time::now();
+    app.mutate(|db| disputes::open(db, &id, text(&fields, "reason"), now))
+        .map(Json)
+}
+
+/// POST /_emulator/disputes/{id}/close `outcome=won|lost`: the bank's decision.
+async fn close_dispute(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StripeResult<Json<Value>> {
+    let fields = fields(&headers, &body)?;
+    let now = crate::time::now();
+    app.mutate(|db| disputes::close(db, &id, text(&fields, "outcome").as_deref(), now))
         .map(Json)
 }
 

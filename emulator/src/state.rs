@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::clerk::ClerkInstance;
 use crate::ids::IdGen;
+use crate::stripe::charges::Charge;
 use crate::stripe::checkout::CheckoutSession;
 use crate::stripe::customers::Customer;
+use crate::stripe::disputes::Dispute;
 use crate::stripe::events::Event;
 use crate::stripe::idempotency::Stored;
 use crate::stripe::invoices::Invoice;
@@ -18,6 +20,7 @@ use crate::stripe::payment_intents::PaymentIntent;
 use crate::stripe::portal::PortalSession;
 use crate::stripe::prices::Price;
 use crate::stripe::products::Product;
+use crate::stripe::refunds::Refund;
 use crate::stripe::subscriptions::Subscription;
 use crate::stripe::webhooks::WebhookEndpoint;
 
@@ -41,6 +44,9 @@ pub struct Db {
     /// a second.
     pub seq: u64,
     pub platform_account: String,
+    /// `/_emulator/accounts/{platform}/event_padding`: bytes added to the platform's own events.
+    #[serde(default)]
+    pub platform_event_padding: usize,
     pub accounts: BTreeMap<String, Account>,
     pub oauth_codes: BTreeMap<String, OAuthCode>,
     pub oauth_tokens: BTreeMap<String, OAuthToken>,
@@ -51,6 +57,13 @@ pub struct Db {
     pub subscriptions: BTreeMap<String, Subscription>,
     pub invoices: BTreeMap<String, Invoice>,
     pub payment_intents: BTreeMap<String, PaymentIntent>,
+    /// Added after the first saved states: `default` lets those load with none.
+    #[serde(default)]
+    pub charges: BTreeMap<String, Charge>,
+    #[serde(default)]
+    pub refunds: BTreeMap<String, Refund>,
+    #[serde(default)]
+    pub disputes: BTreeMap<String, Dispute>,
     pub portal_sessions: BTreeMap<String, PortalSession>,
     pub events: BTreeMap<String, Event>,
     pub webhook_endpoints: BTreeMap<String, WebhookEndpoint>,
@@ -78,6 +91,7 @@ impl Db {
             req_ids: IdGen::new(seed.rotate_left(17) ^ 0x5bd1_e995),
             seq: 0,
             platform_account,
+            platform_event_padding: 0,
             accounts: BTreeMap::new(),
             oauth_codes: BTreeMap::new(),
             oauth_tokens: BTreeMap::new(),
@@ -88,6 +102,9 @@ impl Db {
             subscriptions: BTreeMap::new(),
             invoices: BTreeMap::new(),
             payment_intents: BTreeMap::new(),
+            charges: BTreeMap::new(),
+            refunds: BTreeMap::new(),
+            disputes: BTreeMap::new(),
             portal_sessions: BTreeMap::new(),
             events: BTreeMap::new(),
             webhook_endpoints: BTreeMap::new(),

@@ -28,7 +28,10 @@ use stripe_client_core::{
     CustomizedStripeRequest, IdempotencyKey, RequestStrategy, SharedConfigBuilder, StripeClient, StripeClientErr,
     StripeMethod, StripeRequest,
 };
+use stripe_core::charge::{ListCharge, RetrieveCharge};
 use stripe_core::customer::{CreateCustomer, RetrieveCustomer, RetrieveCustomerReturned};
+use stripe_core::dispute::{ListDispute, RetrieveDispute};
+use stripe_core::refund::{CreateRefund, CreateRefundReason, ListRefund, RetrieveRefund};
 use stripe_misc::webhook_endpoint::{
     CreateWebhookEndpoint, CreateWebhookEndpointEnabledEvents, DeleteWebhookEndpoint, ListWebhookEndpoint,
     RetrieveWebhookEndpoint,
@@ -38,9 +41,9 @@ use stripe_product::price::{
 };
 use stripe_product::product::{CreateProduct, RetrieveProduct, UpdateProduct};
 use stripe_shared::{
-    ApiErrors, ApiErrorsCode, ApiErrorsType, CheckoutSession, CheckoutSessionMode, CheckoutSessionPaymentStatus,
-    CheckoutSessionStatus, CheckoutSessionUiMode, InvoiceStatus, PaymentIntentStatus, PriceType, ProductType,
-    RecurringInterval, Subscription, SubscriptionStatus,
+    ApiErrors, ApiErrorsCode, ApiErrorsType, ChargeStatus, CheckoutSession, CheckoutSessionMode,
+    CheckoutSessionPaymentStatus, CheckoutSessionStatus, CheckoutSessionUiMode, DisputeStatus, InvoiceStatus,
+    PaymentIntentStatus, PriceType, ProductType, RecurringInterval, RefundReason, Subscription, SubscriptionStatus,
 };
 use stripe_types::Currency;
 use stripe_webhook::{Event, EventObject, Webhook, WebhookError};
@@ -551,7 +554,8 @@ async fn platform_calls(emu: &Emu, stripe: &Stripe, label: &str) {
         )
         .await;
     assert_eq!(paid.status, Some(CheckoutSessionStatus::Complete));
-    assert!(paid.payment_intent.is_some());
+    let pi = paid.payment_intent.as_ref().expect("payment intent").id().clone();
+    refund_purchase(stripe, label, pi.as_str()).await;
 
     // Subscriptions: what the plan check reads, and what the dashboard changes.
     let listed = stripe
@@ -701,6 +705,76 @@ async fn platform_calls(emu: &Emu, stripe: &Stripe, label: &str) {
     assert_eq!(status, 400);
     assert_eq!(error.code, Some(ApiErrorsCode::ResourceMissing));
     assert_eq!(error.param.as_deref(), Some("line_items[0][price]"));
+}
+
+/// A store purchase of 2400 (payment intent `pi`, metadata `order=42`): its charge, a partial
+/// refund (replayed with its idempotency key), the rest, and the error after that.
+async fn refund_purchase(stripe: &Stripe, label: &str, pi: &str) {
+    let charges = stripe
+        .ok("list charges", &ListCharge::new().payment_intent(pi), None)
+        .await;
+    assert_eq!(charges.data.len(), 1);
+    let charge = stripe
+        .ok(
+            "retrieve charge",
+            &RetrieveCharge::new(charges.data[0].id.clone()),
+            None,
+        )
+        .await;
+    assert!(charge.id.as_str().starts_with("ch_"));
+    assert_eq!(
+        (charge.amount, charge.amount_captured, charge.amount_refunded),
+        (2400, 2400, 0)
+    );
+    assert!(charge.paid && charge.captured && !charge.refunded && !charge.disputed);
+    assert_eq!(charge.status, ChargeStatus::Succeeded);
+    assert_eq!(charge.payment_intent.as_ref().map(|p| p.id().as_str()), Some(pi));
+    assert_eq!(charge.metadata, meta(&[("order", "42")]));
+
+    let partial = CreateRefund::new()
+        .payment_intent(pi)
+        .amount(400)
+        .reason(CreateRefundReason::RequestedByCustomer)
+        .metadata(meta(&[("ticket", "T-1")]));
+    let key = format!("{label}-refund-1");
+    let refund = stripe.ok("partial refund", &partial, Some(&key)).await;
+    let replay = stripe.ok("replay refund", &partial, Some(&key)).await;
+    assert_eq!(replay.id, refund.id);
+    assert!(refund.id.as_str().starts_with("re_"));
+    assert_eq!(refund.amount, 400);
+    assert_eq!(refund.reason, Some(RefundReason::RequestedByCustomer));
+    assert_eq!(refund.status.as_deref(), Some("succeeded"));
+    assert_eq!(refund.charge.as_ref().map(|c| c.id()), Some(&charge.id));
+    assert_eq!(refund.metadata, Some(meta(&[("ticket", "T-1")])));
+    let rest = stripe
+        .ok("refund the rest", &CreateRefund::new().charge(charge.id.as_str()), None)
+        .await;
+    assert_eq!(rest.amount, 2000);
+    let (status, error) = stripe
+        .err(
+            "refund a refunded charge",
+            &CreateRefund::new().charge(charge.id.as_str()),
+        )
+        .await;
+    assert_eq!((status, error.code), (400, Some(ApiErrorsCode::ChargeAlreadyRefunded)));
+
+    let refunds = stripe
+        .ok("list refunds", &ListRefund::new().payment_intent(pi), None)
+        .await;
+    let ids: Vec<&str> = refunds.data.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, [rest.id.as_str(), refund.id.as_str()]);
+    let fetched = stripe
+        .ok("retrieve refund", &RetrieveRefund::new(refund.id.clone()), None)
+        .await;
+    assert_eq!(fetched.amount, 400);
+    let charge = stripe
+        .ok(
+            "retrieve refunded charge",
+            &RetrieveCharge::new(charge.id.clone()),
+            None,
+        )
+        .await;
+    assert_eq!((charge.amount_refunded, charge.refunded), (2400, true));
 }
 
 #[tokio::test]
@@ -944,6 +1018,51 @@ async fn deliveries_verify_and_parse_as_async_stripe_events() {
         )
         .await;
     complete(&emu, &purchase).await;
+    let bought = connected
+        .ok(
+            "retrieve purchase",
+            &RetrieveCheckoutSession::new(purchase.id.clone()),
+            None,
+        )
+        .await;
+    let purchase_pi = bought.payment_intent.as_ref().expect("payment intent").id().clone();
+    connected
+        .ok(
+            "partial refund",
+            &CreateRefund::new().payment_intent(purchase_pi.as_str()).amount(500),
+            None,
+        )
+        .await;
+    let (status, opened) = emu
+        .control(
+            &format!("/_emulator/payment_intents/{purchase_pi}/dispute"),
+            json!({"reason": "product_not_received"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{opened}");
+    let dispute_id = opened["id"].as_str().expect("dispute id").to_string();
+    let (status, closed) = emu
+        .control(
+            &format!("/_emulator/disputes/{dispute_id}/close"),
+            json!({"outcome": "won"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{closed}");
+    let dispute = connected
+        .ok("retrieve dispute", &RetrieveDispute::new(dispute_id.as_str()), None)
+        .await;
+    assert_eq!(
+        (dispute.amount, dispute.status.clone(), dispute.reason.as_str()),
+        (1000, DisputeStatus::Won, "product_not_received")
+    );
+    let disputes = connected
+        .ok(
+            "list disputes",
+            &ListDispute::new().payment_intent(purchase_pi.as_str()),
+            None,
+        )
+        .await;
+    assert_eq!(disputes.data.len(), 1);
     let abandoned = connected
         .ok(
             "create session to expire",
@@ -1034,6 +1153,12 @@ async fn deliveries_verify_and_parse_as_async_stripe_events() {
     assert_eq!(
         kinds,
         [
+            "charge.dispute.closed",
+            "charge.dispute.created",
+            "charge.dispute.funds_reinstated",
+            "charge.dispute.funds_withdrawn",
+            "charge.refunded",
+            "charge.succeeded",
             "checkout.session.completed",
             "checkout.session.expired",
             "customer.created",
@@ -1051,6 +1176,61 @@ async fn deliveries_verify_and_parse_as_async_stripe_events() {
             "price.updated",
             "product.created",
             "product.updated",
+            "refund.created",
+        ]
+    );
+
+    // The purchase's money: charged, a third refunded, the rest disputed and won.
+    let charged: Vec<_> = of_type(&events, "charge.succeeded")
+        .into_iter()
+        .map(|e| match &e.data.object {
+            EventObject::ChargeSucceeded(c) => c.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(charged.len(), 4, "checkout, renewal, recovery, purchase");
+    let bought = charged
+        .iter()
+        .find(|c| c.payment_intent.as_ref().map(|p| p.id()) == Some(&purchase_pi))
+        .expect("the purchase's charge");
+    assert_eq!(
+        (bought.amount, bought.metadata.get("order").map(String::as_str)),
+        (1500, Some("7"))
+    );
+    match &of_type(&events, "charge.refunded")[0].data.object {
+        EventObject::ChargeRefunded(c) => {
+            assert_eq!(
+                (c.id.clone(), c.amount_refunded, c.refunded),
+                (bought.id.clone(), 500, false)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match &of_type(&events, "refund.created")[0].data.object {
+        EventObject::RefundCreated(r) => assert_eq!(r.amount, 500),
+        other => panic!("{other:?}"),
+    }
+    // In the order recorded (deliveries of separate changes may overtake each other).
+    let recorded_order: Vec<&str> = recorded.iter().rev().filter_map(|e| e["id"].as_str()).collect();
+    let mut in_order: Vec<&Event> = events.iter().collect();
+    in_order.sort_by_key(|e| recorded_order.iter().position(|id| *id == e.id.as_str()));
+    let disputed: Vec<(&str, DisputeStatus, i64)> = in_order
+        .iter()
+        .filter_map(|e| match &e.data.object {
+            EventObject::ChargeDisputeCreated(d)
+            | EventObject::ChargeDisputeFundsWithdrawn(d)
+            | EventObject::ChargeDisputeFundsReinstated(d)
+            | EventObject::ChargeDisputeClosed(d) => Some((e.type_.as_str(), d.status.clone(), d.amount)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        disputed,
+        [
+            ("charge.dispute.created", DisputeStatus::NeedsResponse, 1000),
+            ("charge.dispute.funds_withdrawn", DisputeStatus::NeedsResponse, 1000),
+            ("charge.dispute.funds_reinstated", DisputeStatus::Won, 1000),
+            ("charge.dispute.closed", DisputeStatus::Won, 1000),
         ]
     );
 

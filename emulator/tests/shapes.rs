@@ -71,7 +71,7 @@ fn compare(ours: &Value, example: &Value, path: &str, problems: &mut Vec<String>
     }
 }
 
-const PREFIXES: [(&str, &str); 15] = [
+const PREFIXES: [(&str, &str); 18] = [
     ("account", "acct_"),
     ("product", "prod_"),
     ("price", "price_"),
@@ -87,6 +87,9 @@ const PREFIXES: [(&str, &str); 15] = [
     ("billing_portal.session", "bps_"),
     ("item", "li_"),
     ("plan", "price_"),
+    ("charge", "ch_"),
+    ("refund", "re_"),
+    ("dispute", "du_"),
 ];
 
 /// Non-nullable fields per Stripe's spec, as async-stripe 1.0 requires them to deserialize.
@@ -241,6 +244,39 @@ fn required(object: &str) -> &'static [&'static str] {
             "url",
         ],
         "billing_portal.session" => &["configuration", "created", "customer", "id", "livemode", "url"],
+        "charge" => &[
+            "amount",
+            "amount_captured",
+            "amount_refunded",
+            "billing_details",
+            "captured",
+            "created",
+            "currency",
+            "disputed",
+            "id",
+            "livemode",
+            "metadata",
+            "paid",
+            "refunded",
+            "status",
+        ],
+        "refund" => &["amount", "created", "currency", "id"],
+        "dispute" => &[
+            "amount",
+            "balance_transactions",
+            "charge",
+            "created",
+            "currency",
+            "enhanced_eligibility_types",
+            "evidence",
+            "evidence_details",
+            "id",
+            "is_charge_refundable",
+            "livemode",
+            "metadata",
+            "reason",
+            "status",
+        ],
         _ => &[],
     }
 }
@@ -376,6 +412,31 @@ async fn every_object_type_matches_stripes_examples() {
         .await;
     remember(&done["session"]);
 
+    // Its charge, partly refunded, then disputed.
+    let pi = done["session"]["payment_intent"].as_str().expect("payment_intent");
+    let (_, refund) = emu
+        .post_as(
+            "/v1/refunds",
+            SK_TEST,
+            &account,
+            &[("payment_intent", pi), ("amount", "100")],
+        )
+        .await;
+    remember(&refund);
+    let (_, dispute) = emu
+        .control(&format!("/_emulator/payment_intents/{pi}/dispute"), json!({}))
+        .await;
+    remember(&dispute);
+    let (_, charge) = emu
+        .get_as(
+            &format!("/v1/charges/{}", refund["charge"].as_str().expect("charge")),
+            SK_TEST,
+            &account,
+            &[("expand[]", "refunds")],
+        )
+        .await;
+    remember(&charge);
+
     // A failed renewal leaves an open invoice and a payment intent with an error.
     emu.control(&format!("/_emulator/subscriptions/{sub_id}/fail_renewal"), json!({}))
         .await;
@@ -442,8 +503,10 @@ async fn every_object_type_matches_stripes_examples() {
     for expected in [
         "account",
         "billing_portal.session",
+        "charge",
         "checkout.session",
         "customer",
+        "dispute",
         "event",
         "invoice",
         "item",
@@ -452,6 +515,7 @@ async fn every_object_type_matches_stripes_examples() {
         "plan",
         "price",
         "product",
+        "refund",
         "subscription",
         "subscription_item",
         "webhook_endpoint",
@@ -467,6 +531,10 @@ async fn every_object_type_matches_stripes_examples() {
         "invoice.payment_failed",
         "checkout.session.completed",
         "price.created",
+        "charge.succeeded",
+        "charge.refunded",
+        "refund.created",
+        "charge.dispute.created",
     ] {
         assert!(event_types.contains(&t), "{t} among {event_types:?}");
     }

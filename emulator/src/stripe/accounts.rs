@@ -18,6 +18,9 @@ pub struct Account {
     pub created: i64,
     pub business_name: Option<String>,
     pub email: Option<String>,
+    /// `/_emulator/accounts/{id}/event_padding`: bytes added to each of its events from now on.
+    #[serde(default)]
+    pub event_padding: usize,
 }
 
 impl Account {
@@ -61,6 +64,7 @@ pub async fn retrieve_own(State(app): State<Arc<App>>, Extension(ctx): Extension
                 created: 0,
                 business_name: Some("dream-api platform".into()),
                 email: None,
+                event_padding: 0,
             }),
         };
         account

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::auth::Ctx;
 use super::error::StripeResult;
 use super::events::{ReqInfo, diff};
-use super::list::{LIST_PARAMS, ListQuery, list as list_object, page};
+use super::list::{LIST_PARAMS, ListQuery, list as list_object, page, retrieve_one};
 use super::params::Params;
 use super::{Record, expand, find, find_mut};
 use crate::App;
@@ -139,12 +139,13 @@ pub async fn retrieve(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> StripeResult<Json<Value>> {
-    let params = Params::from_query(query.as_deref())?;
-    params.allow(&[])?;
-    app.read(|db| {
-        let rendered = find(&db.customers, &ctx.scope, &id, None)?.render();
-        Ok(Json(expand::apply(db, &ctx.scope, rendered, &params.expand()?)?))
-    })
+    retrieve_one(
+        &app,
+        &ctx,
+        query.as_deref(),
+        (|db| &db.customers, &id),
+        Customer::render,
+    )
 }
 
 /// POST /v1/customers/{id}

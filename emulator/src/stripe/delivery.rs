@@ -240,11 +240,7 @@ async fn attempt(app: &Arc<App>, target: &Target, event_id: &str, n: u32, reason
     if app.current_generation() != generation {
         return true; // reset since: nothing left to deliver
     }
-    let Some((body, event_type)) = app.read(|db| {
-        db.events
-            .get(event_id)
-            .map(|e| (serde_json::to_vec(&e.render()).unwrap_or_default(), e.kind.clone()))
-    }) else {
+    let Some((body, event_type)) = app.read(|db| db.events.get(event_id).map(|e| (e.to_json(), e.kind.clone()))) else {
         return true;
     };
     if app.holds.park(target, event_id, &body) {

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::auth::Ctx;
-use super::error::StripeResult;
+use super::error::{StripeError, StripeResult};
 use super::list::{LIST_PARAMS, ListQuery, list as list_object, page};
 use super::params::Params;
 use super::{API_VERSION, Record, find};
@@ -43,32 +45,65 @@ pub struct Event {
     pub previous_attributes: Option<Value>,
     pub request: ReqInfo,
     pub pending_webhooks: u32,
+    /// Bytes of `emulator_padding`, copied from the account (or the platform's setting) when the
+    /// event was recorded.
+    #[serde(default)]
+    pub padding: usize,
 }
 record!(Event, "event");
 
+/// An event as Stripe writes it: its fields in Stripe's order, `id` first and the connected
+/// account before `data`, so a receiver can read who and what from the head of a long body.
+#[derive(Serialize)]
+pub struct WireEvent<'a> {
+    id: &'a str,
+    object: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
+    api_version: &'static str,
+    created: i64,
+    data: Map<String, Value>,
+    livemode: bool,
+    pending_webhooks: u32,
+    request: Value,
+    #[serde(rename = "type")]
+    kind: &'a str,
+    /// `/_emulator/accounts/{id}/event_padding`: bulk, so tests can produce events as large as
+    /// Stripe's biggest.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    emulator_padding: String,
+}
+
 impl Event {
-    pub fn render(&self) -> Value {
+    pub fn wire(&self) -> WireEvent<'_> {
         let mut data = Map::new();
         data.insert("object".into(), self.object.clone());
         if let Some(previous) = &self.previous_attributes {
             data.insert("previous_attributes".into(), previous.clone());
         }
-        let mut event = json!({
-            "id": self.id,
-            "object": "event",
-            "api_version": API_VERSION,
-            "created": self.created,
-            "data": data,
-            "livemode": self.scope.livemode,
-            "pending_webhooks": self.pending_webhooks,
-            "request": { "id": self.request.id, "idempotency_key": self.request.idempotency_key },
-            "type": self.kind,
-        });
-        // Stripe names the connected account on events that happened on one.
-        if let (Some(account), Some(map)) = (&self.scope.account, event.as_object_mut()) {
-            map.insert("account".into(), json!(account));
+        WireEvent {
+            id: &self.id,
+            object: "event",
+            // Stripe names the connected account on events that happened on one.
+            account: self.scope.account.as_deref(),
+            api_version: API_VERSION,
+            created: self.created,
+            data,
+            livemode: self.scope.livemode,
+            pending_webhooks: self.pending_webhooks,
+            request: json!({ "id": self.request.id, "idempotency_key": self.request.idempotency_key }),
+            kind: &self.kind,
+            emulator_padding: "x".repeat(self.padding),
         }
-        event
+    }
+
+    /// The body of a delivery or of `GET /v1/events/{id}`, in Stripe's field order.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.wire()).unwrap_or_default()
+    }
+
+    pub fn render(&self) -> Value {
+        serde_json::to_value(self.wire()).unwrap_or_default()
     }
 }
 
@@ -109,6 +144,10 @@ impl Db {
             previous_attributes,
             request: req.clone(),
             pending_webhooks: 0,
+            padding: match &scope.account {
+                Some(account) => self.accounts.get(account).map_or(0, |a| a.event_padding),
+                None => self.platform_event_padding,
+            },
         };
         event.pending_webhooks = super::webhooks::targets(self, &event).len() as u32;
         self.events.insert(id.clone(), event);
@@ -122,8 +161,9 @@ pub async fn retrieve(
     State(app): State<Arc<App>>,
     Extension(ctx): Extension<Ctx>,
     Path(id): Path<String>,
-) -> StripeResult<Json<Value>> {
-    app.read(|db| Ok(Json(find(&db.events, &ctx.scope, &id, None)?.render())))
+) -> StripeResult<Response> {
+    let body = app.read(|db| Ok::<_, StripeError>(find(&db.events, &ctx.scope, &id, None)?.to_json()))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// GET /v1/events

@@ -25,6 +25,9 @@ impl Db {
             "sub" => visible(self.subscriptions.get(id), scope).map(|s| s.render(self)),
             "in" => visible(self.invoices.get(id), scope).map(|i| i.render()),
             "pi" => visible(self.payment_intents.get(id), scope).map(|p| p.render()),
+            "ch" => visible(self.charges.get(id), scope).map(|c| c.render()),
+            "re" => visible(self.refunds.get(id), scope).map(|r| r.render()),
+            "du" => visible(self.disputes.get(id), scope).map(|d| d.render()),
             "acct" => self.accounts.get(id).map(|a| a.render()),
             _ => None,
         }
@@ -69,6 +72,11 @@ fn expand_at(db: &Db, scope: &Scope, value: &mut Value, segments: &[&str], path:
         let id = map.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
         let items = super::checkout::line_items_list(db, &id);
         map.insert("line_items".into(), items);
+    }
+    // Nor, since 2022-11-15, are a charge's refunds.
+    if *first == "refunds" && map.get("object").and_then(Value::as_str) == Some("charge") {
+        let id = map.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        map.insert("refunds".into(), super::refunds::charge_refunds_list(db, &id));
     }
     match map.get_mut(*first) {
         Some(slot @ Value::String(_)) => {

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use super::auth::Ctx;
 use super::error::StripeResult;
-use super::list::{LIST_PARAMS, ListQuery, list as list_object, page};
+use super::list::{LIST_PARAMS, ListQuery, list as list_object, page, retrieve_one};
 use super::params::Params;
-use super::{Record, expand, find};
+use super::{Record, expand};
 use crate::App;
 use crate::record;
 use crate::state::{Db, Scope};
@@ -206,12 +206,7 @@ pub async fn retrieve(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> StripeResult<Json<Value>> {
-    let params = Params::from_query(query.as_deref())?;
-    params.allow(&[])?;
-    app.read(|db| {
-        let rendered = find(&db.invoices, &ctx.scope, &id, None)?.render();
-        Ok(Json(expand::apply(db, &ctx.scope, rendered, &params.expand()?)?))
-    })
+    retrieve_one(&app, &ctx, query.as_deref(), (|db| &db.invoices, &id), Invoice::render)
 }
 
 /// GET /v1/invoices

@@ -1,11 +1,73 @@
 //! Stripe's list objects and cursor pagination (`limit`, `starting_after`, `ending_before`),
-//! newest first.
+//! newest first; and the body of the plain retrieve and list endpoints.
 
+use std::collections::BTreeMap;
+
+use axum::Json;
 use serde_json::{Value, json};
 
-use super::Record;
+use super::auth::Ctx;
 use super::error::{StripeError, StripeResult};
 use super::params::Params;
+use super::{Record, expand, find};
+use crate::App;
+use crate::state::Db;
+
+/// Where a kind of object is kept.
+pub type Objects<T> = fn(&Db) -> &BTreeMap<String, T>;
+
+/// A list filter: its query parameter, and the field of the object it must equal.
+pub type Filter<T> = (&'static str, fn(&T) -> Option<&str>);
+
+/// `GET /v1/{objects}/{id}` of an object that takes no parameter but `expand[]`.
+pub fn retrieve_one<T: Record>(
+    app: &App,
+    ctx: &Ctx,
+    query: Option<&str>,
+    (objects, id): (Objects<T>, &str),
+    render: fn(&T) -> Value,
+) -> StripeResult<Json<Value>> {
+    let params = Params::from_query(query)?;
+    params.allow(&[])?;
+    app.read(|db| {
+        let rendered = render(find(objects(db), &ctx.scope, id, None)?);
+        Ok(Json(expand::apply(db, &ctx.scope, rendered, &params.expand()?)?))
+    })
+}
+
+/// `GET /v1/{objects}` at `path`: the caller's objects whose fields equal the filters given
+/// (each a query parameter and the field it compares), paged, newest first.
+pub fn list_filtered<T: Record>(
+    app: &App,
+    ctx: &Ctx,
+    query: Option<&str>,
+    (path, objects): (&str, Objects<T>),
+    filters: &[Filter<T>],
+    render: fn(&T) -> Value,
+) -> StripeResult<Json<Value>> {
+    let params = Params::from_query(query)?;
+    let names: Vec<&str> = filters.iter().map(|(name, _)| *name).collect();
+    params.allow(&[&LIST_PARAMS[..], &names].concat())?;
+    let q = ListQuery::parse(&params)?;
+    let wanted = (filters.iter())
+        .map(|(name, field)| Ok((params.str(name)?, *field)))
+        .collect::<StripeResult<Vec<_>>>()?;
+    app.read(|db| {
+        let items: Vec<&T> = objects(db)
+            .values()
+            .filter(|o| o.scope() == &ctx.scope)
+            .filter(|o| (wanted.iter()).all(|(want, field)| want.as_deref().is_none_or(|w| field(o) == Some(w))))
+            .collect();
+        let (items, has_more) = page(items, &q)?;
+        let data = items.iter().map(|o| render(o)).collect();
+        Ok(Json(expand::apply(
+            db,
+            &ctx.scope,
+            list(path, data, has_more),
+            &params.expand()?,
+        )?))
+    })
+}
 
 /// The pagination parameters every list endpoint accepts.
 pub const LIST_PARAMS: [&str; 3] = ["limit", "starting_after", "ending_before"];

@@ -2,9 +2,11 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod charges;
 pub mod checkout;
 pub mod customers;
 pub mod delivery;
+pub mod disputes;
 pub mod error;
 pub mod events;
 pub mod expand;
@@ -19,6 +21,7 @@ pub mod payment_intents;
 pub mod portal;
 pub mod prices;
 pub mod products;
+pub mod refunds;
 pub mod renewal;
 pub mod subscriptions;
 pub mod webhooks;
@@ -128,6 +131,12 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/v1/invoices/{id}", get(invoices::retrieve))
         .route("/v1/payment_intents", get(payment_intents::list))
         .route("/v1/payment_intents/{id}", get(payment_intents::retrieve))
+        .route("/v1/charges", get(charges::list))
+        .route("/v1/charges/{id}", get(charges::retrieve))
+        .route("/v1/refunds", get(refunds::list).post(refunds::create))
+        .route("/v1/refunds/{id}", get(refunds::retrieve))
+        .route("/v1/disputes", get(disputes::list))
+        .route("/v1/disputes/{id}", get(disputes::retrieve))
         .route("/v1/events", get(events::list))
         .route("/v1/events/{id}", get(events::retrieve))
         .route("/v1/webhook_endpoints", get(webhooks::list).post(webhooks::create))

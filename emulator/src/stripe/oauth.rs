@@ -157,6 +157,7 @@ pub fn approve(
                     created: now,
                     business_name,
                     email,
+                    event_padding: 0,
                 },
             );
             id

@@ -1,6 +1,6 @@
 //! Paying a checkout session, shared by the hosted page and the `complete`/`decline`
 //! controls: test cards, then what Stripe creates on success (customer, subscription,
-//! invoice, payment intent) and the events it sends.
+//! invoice, payment intent, charge) and the events it sends.
 
 use serde_json::Value;
 
@@ -134,10 +134,7 @@ pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i
             None,
             now,
         );
-        if let Some(p) = db.payment_intents.get(&pi) {
-            let rendered = p.render();
-            db.emit(&scope, "payment_intent.succeeded", rendered, None, &req, now);
-        }
+        db.payment_succeeded(&pi, &req, now);
         payment_intent = Some(pi);
         invoice = None;
         subscription = None;

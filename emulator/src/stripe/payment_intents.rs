@@ -39,6 +39,10 @@ pub struct PaymentIntent {
     pub client_secret: String,
     pub receipt_email: Option<String>,
     pub last_error: Option<PaymentError>,
+    /// The charge that paid it (`charges.rs`); none while unpaid. `default`: states saved
+    /// before charges existed load without one.
+    #[serde(default)]
+    pub latest_charge: Option<String>,
 }
 record!(PaymentIntent, "payment_intent");
 
@@ -72,7 +76,7 @@ impl PaymentIntent {
                 "decline_code": e.decline_code,
                 "message": e.message,
             })),
-            "latest_charge": null,
+            "latest_charge": self.latest_charge,
             "livemode": self.scope.livemode,
             "managed_payments": null,
             "metadata": self.metadata,
@@ -137,6 +141,7 @@ impl Db {
                 client_secret: secret,
                 receipt_email,
                 last_error,
+                latest_charge: None,
             },
         );
         id

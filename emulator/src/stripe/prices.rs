@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::auth::Ctx;
 use super::error::{StripeError, StripeResult};
 use super::events::diff;
-use super::list::{LIST_PARAMS, ListQuery, list as list_object, page};
+use super::list::{LIST_PARAMS, ListQuery, list as list_object, page, retrieve_one};
 use super::params::Params;
 use super::products::Product;
 use super::{Record, expand, find, find_mut};
@@ -347,12 +347,7 @@ pub async fn retrieve(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> StripeResult<Json<Value>> {
-    let params = Params::from_query(query.as_deref())?;
-    params.allow(&[])?;
-    app.read(|db| {
-        let rendered = find(&db.prices, &ctx.scope, &id, None)?.render();
-        Ok(Json(expand::apply(db, &ctx.scope, rendered, &params.expand()?)?))
-    })
+    retrieve_one(&app, &ctx, query.as_deref(), (|db| &db.prices, &id), Price::render)
 }
 
 /// POST /v1/prices/{id}: anything about the amount is refused as an unknown parameter,

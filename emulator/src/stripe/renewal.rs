@@ -37,8 +37,8 @@ fn snapshot(invoice: &Invoice, status: &str) -> Value {
 }
 
 /// Invoices the subscription's current period and charges it. Records `invoice.created`,
-/// `invoice.finalized`, then `invoice.paid` + `invoice.payment_succeeded` +
-/// `payment_intent.succeeded`, or `invoice.payment_failed` + `payment_intent.payment_failed`.
+/// `invoice.finalized`, then `invoice.paid` + `invoice.payment_succeeded` + the charge's
+/// `charge.succeeded` + `payment_intent.succeeded`, or `invoice.payment_failed` + `payment_intent.payment_failed`.
 /// Sets `latest_invoice`; returns the invoice id.
 pub fn bill(
     db: &mut Db,
@@ -163,7 +163,7 @@ pub fn bill(
                 req,
                 now,
             );
-            emit_payment_intent(db, &pi, "payment_intent.succeeded", req, now);
+            db.payment_succeeded(&pi, req, now);
         }
         Charge::Declines => {
             invoice.next_payment_attempt = Some(now + RETRY_AFTER_SECONDS);
@@ -209,7 +209,7 @@ fn retry_open_invoice(db: &mut Db, sub_id: &str, charge: Charge, now: i64) -> St
             }
             db.emit(&scope, "invoice.paid", rendered.clone(), None, &req, now);
             db.emit(&scope, "invoice.payment_succeeded", rendered, None, &req, now);
-            emit_payment_intent(db, &pi, "payment_intent.succeeded", &req, now);
+            db.payment_succeeded(&pi, &req, now);
         }
         Charge::Declines => {
             invoice.next_payment_attempt = Some(now + RETRY_AFTER_SECONDS);
@@ -250,6 +250,28 @@ pub fn advance(db: &mut Db, sub_id: &str, now: i64) -> StripeResult<Value> {
             s.status = "active".into();
         }
         bill(db, sub_id, "subscription_cycle", Charge::Succeeds, &req, now)?;
+    }
+    record_update(db, sub_id, &before, now)
+}
+
+/// The backdate control: the subscription's periods count from `anchor`, a time in the past
+/// (Stripe's test clocks may be frozen there), so its current period can have ended already
+/// while its renewal has not come: how Stripe looks for the hour or so before it renews, or
+/// for days when its renewal webhook is held up.
+pub fn backdate(db: &mut Db, sub_id: &str, anchor: i64, now: i64) -> StripeResult<Value> {
+    let sub = db
+        .subscriptions
+        .get(sub_id)
+        .ok_or_else(|| StripeError::no_such("subscription", sub_id, None, None))?;
+    if sub.status == "canceled" {
+        return Err(StripeError::invalid(format!("The subscription {sub_id} is canceled.")));
+    }
+    if anchor >= now {
+        return Err(StripeError::invalid("billingCycleAnchor must be in the past"));
+    }
+    let before = db.render_subscription(sub_id);
+    if let Some(s) = db.subscriptions.get_mut(sub_id) {
+        s.billing_cycle_anchor = anchor;
     }
     record_update(db, sub_id, &before, now)
 }
