@@ -24,6 +24,22 @@ for worker in api-multi oauth-api front-auth-api; do
     echo "$worker: bundle over the limit (or size not reported)"; cat "$out/$worker.log"; status=1
   fi
 done
+# The dashboard as README "Deploying" ships it: config.json and _headers written for production
+# URLs (example ones here); whatever was there before (a real deploy's, say) is put back after.
+for f in config.json _headers; do
+  if [ -e "frontend/dist/$f" ]; then cp "frontend/dist/$f" "$out/kept-$f"; fi
+done
+restore() {
+  for f in config.json _headers; do
+    if [ -e "$out/kept-$f" ]; then cp "$out/kept-$f" "frontend/dist/$f"; else rm -f "frontend/dist/$f"; fi
+  done
+  rm -rf "$out"
+}
+trap restore EXIT
+DREAM_FRONT_AUTH_API_URL=https://auth.example.com DREAM_OAUTH_API_URL=https://oauth.example.com \
+  DREAM_API_MULTI_URL=https://api.example.com CLERK_PUBLISHABLE_KEY="pk_live_$(printf 'clerk.example.com$' | base64)" \
+  node frontend/scripts/write-config.mjs > "$out/write-config.log"
+grep -q "frame-ancestors 'none'" frontend/dist/_headers || { echo "dashboard: no security headers written"; status=1; }
 if ! wrangler deploy --dry-run -c wrangler/dashboard.toml --env production > "$out/dashboard.log" 2>&1; then
   echo "dashboard: wrangler deploy --dry-run failed:"; cat "$out/dashboard.log"; status=1
 else

@@ -119,6 +119,9 @@ export const test = base.extend<{ diag: Diagnostics; shots: Shots }>({
       const diag = new Diagnostics();
       diag.watch(page);
       await use(diag);
+      // Every page runs under the dashboard's Content Security Policy: what it blocks is a bug.
+      const blocked = diag.consoleErrors.filter((e) => /Content Security Policy/i.test(e));
+      if (testInfo.status === testInfo.expectedStatus) expect(blocked, "blocked by the Content Security Policy").toEqual([]);
       if (testInfo.status !== testInfo.expectedStatus) {
         const report = diag.report();
         console.log(`\n---- diagnostics for "${testInfo.title}" ----\n${report}\n`);

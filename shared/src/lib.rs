@@ -29,6 +29,7 @@ pub mod mode;
 pub mod money;
 pub mod operator;
 pub mod outbound;
+pub mod pages;
 pub mod period;
 pub mod plan;
 pub mod projects;

