@@ -12,7 +12,6 @@ mod webhook;
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
     routing::{get, post},
 };
 use tower_service::Service;
@@ -52,7 +51,8 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/api/orders/{order_id}/cancel", post(store::cancel_order))
         .route(
             "/webhook/stripe",
-            post(webhook::stripe).layer(DefaultBodyLimit::max(shared::stripe::webhook::MAX_BODY_BYTES)),
+            // The handler streams the body under its own bound (`webhook::MAX_STREAMED_BYTES`).
+            post(webhook::stripe),
         )
         .route("/checkout/success", get(pages::success))
         .route("/checkout/cancel", get(pages::cancel))

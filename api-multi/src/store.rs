@@ -51,7 +51,7 @@ pub async fn cancel_order(
     Path(order_id): Path<String>,
 ) -> ApiResult<Json<OrderCanceled>> {
     let stripe = customer_billing::stripe_for(&env, &auth.scope).await?;
-    let status = store::cancel_order(&stripe, &auth, &order_id, period::now()).await?;
+    let status = store::after_sale::cancel_order(&stripe, &auth.scope, &order_id, period::now()).await?;
     Ok(Json(OrderCanceled {
         success: true,
         order_id,

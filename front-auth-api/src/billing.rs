@@ -1,6 +1,11 @@
 //! The developer's $15/month plan: checkout and the platform's Stripe webhook.
 
-use axum::{Json, body::Bytes, extract::State, http::HeaderMap};
+use axum::{
+    Json,
+    body::{Body, Bytes},
+    extract::State,
+    http::HeaderMap,
+};
 use shared::{
     ApiError, ApiResult,
     api::{PlatformCheckout, PlatformCheckoutRequest, PlatformEventReceived},
@@ -46,20 +51,16 @@ pub async fn create_checkout(
 
 /// POST /webhook/stripe — the platform account's events, signature checked before parsing.
 #[worker::send]
-pub async fn webhook(
-    State(env): State<Env>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<PlatformEventReceived>> {
+pub async fn webhook(State(env): State<Env>, headers: HeaderMap, body: Body) -> ApiResult<Json<PlatformEventReceived>> {
     let secret = config::required(&env, "STRIPE_WEBHOOK_SECRET")?;
     let now = period::now();
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    let (event, payload) = webhook::verified_event(&body, signature, &secret, now)?;
+    let stripe = Stripe::from_env(&env, "STRIPE_SECRET_KEY")?;
+    let webhook::Received { event, payload, .. } = webhook::receive(body, signature, &secret, now, &[&stripe]).await?;
     let db = Database::from_env(&env)?;
     let clerk = ClerkBackend::developers(&env)?;
-    let stripe = Stripe::from_env(&env, "STRIPE_SECRET_KEY")?;
     let price = config::required(&env, "PLATFORM_PRICE_ID")?;
-    let handled = billing::handle_event(&db, &clerk, &stripe, &price, &event, payload, now).await?;
+    let handled = billing::handle_event(&db, &clerk, &stripe, &price, &event, &payload, now).await?;
     Ok(Json(match handled {
         Handled::Applied {
             platform_id,

@@ -29,7 +29,8 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/create-checkout", post(billing::create_checkout))
         .route(
             "/webhook/stripe",
-            post(billing::webhook).layer(DefaultBodyLimit::max(shared::stripe::webhook::MAX_BODY_BYTES)),
+            // The handler streams the body under its own bound (`webhook::MAX_STREAMED_BYTES`).
+            post(billing::webhook),
         )
         .route(
             "/upload-asset",

@@ -1,10 +1,11 @@
 // Spec 2: a Store project with product images uploaded to R2 through the dashboard.
 
-import { expect, expectAccessible, test } from "./fixtures";
+import { expect, expectAccessible, test, urls } from "./fixtures";
 import { makePng, onboard, takeSecretOnce } from "./flows";
 
-test("a Store project with a product image upload", async ({ page, shots }) => {
+test("a Store project with a product image upload", async ({ page, request, shots }) => {
   await onboard(page, "store");
+  let secretKey = "";
 
   await test.step("create the store with an uploaded product image", async () => {
     await page.goto("/projects/new");
@@ -32,7 +33,7 @@ test("a Store project with a product image upload", async ({ page, shots }) => {
     await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(64);
     await shots.take(page, "store-wizard");
     await page.getByRole("button", { name: "Create project" }).click();
-    await takeSecretOnce(page, "sk_test_", shots, "store-secret");
+    secretKey = await takeSecretOnce(page, "sk_test_", shots, "store-secret");
     await page.waitForURL(/\/projects\/pk_test_[0-9a-f]+$/);
   });
 
@@ -101,5 +102,60 @@ test("a Store project with a product image upload", async ({ page, shots }) => {
     await shots.take(page, "store-metrics-short-order");
     await expectAccessible(page, "store-metrics-short-order");
     await page.unroute(dashboard);
+  });
+
+  await test.step("a buyer's open checkout is canceled, a paid order refunded with its mug back in stock", async () => {
+    const auth = { Authorization: `Bearer ${secretKey}` };
+    const listed = await (await request.get(`${urls.apiMulti}/api/products`, { headers: auth })).json();
+    const mug = listed.products.find((p: { name: string }) => p.name === "mug");
+    const buy = async (email: string, quantity: number) => {
+      const started = await request.post(`${urls.apiMulti}/api/cart/checkout`, { headers: auth, data: { email, items: [{ priceId: mug.priceId, quantity }] } });
+      expect(started.status()).toBe(200);
+      return (await started.json()) as { sessionId: string; orderId: string };
+    };
+    const paid = await buy("paid@example.com", 2);
+    expect((await request.post(`${urls.emulator}/_emulator/checkout/sessions/${paid.sessionId}/complete`)).status()).toBe(200);
+    await buy("waiting@example.com", 1);
+    await page.reload();
+    const open = page.getByTestId("open-orders-table");
+    await expect(open.getByRole("row", { name: /waiting@example.com/ })).toBeVisible();
+    await expect(page.getByTestId("stat-inStock")).toHaveText("6");
+    await shots.take(page, "store-open-checkout");
+    await expectAccessible(page, "store-open-checkout");
+    await open.getByRole("button", { name: "Cancel checkout" }).click();
+    await expect(page.getByTestId("open-orders-table")).toBeHidden();
+
+    const orders = page.getByTestId("orders-table");
+    const row = orders.getByRole("row", { name: /paid@example.com/ });
+    await row.getByRole("button", { name: "Refund…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Refund this order?" });
+    await expect(dialog).toContainText("2 × mug");
+    await expect(dialog.getByLabel("Put the items back in stock")).toBeChecked();
+    await shots.take(page, "store-refund-dialog");
+    await expectAccessible(page, "store-refund-dialog");
+    await dialog.getByRole("button", { name: "Refund $25.00" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(row).toContainText("Refunded · restocked");
+    await expect(row.getByRole("button", { name: "Refund…" })).toHaveCount(0);
+    await expect(page.getByTestId("stat-inStock")).toHaveText("8");
+    await expect(page.getByTestId("stat-refunded")).toHaveText("$25.00");
+    await shots.take(page, "store-refunded");
+  });
+
+  await test.step("the developer limits how many units one cart may hold", async () => {
+    await page.getByRole("link", { name: "Overview" }).click();
+    const card = page.getByRole("region", { name: "Cart limit" });
+    const field = card.getByLabel("Most units in one cart");
+    await field.fill("0");
+    await expect(card.getByText("A whole number from 1 to 1980, or empty")).toBeVisible();
+    await field.fill("3");
+    await card.getByRole("button", { name: "Save" }).click();
+    await expect(card.getByRole("status")).toHaveText("Saved: at most 3 units per cart.");
+    await shots.take(page, "store-cart-limit");
+    const auth = { Authorization: `Bearer ${secretKey}` };
+    const listed = await (await request.get(`${urls.apiMulti}/api/products`, { headers: auth })).json();
+    const mug = listed.products.find((p: { name: string }) => p.name === "mug");
+    const refused = await request.post(`${urls.apiMulti}/api/cart/checkout`, { headers: auth, data: { items: [{ priceId: mug.priceId, quantity: 4 }] } });
+    expect(refused.status()).toBe(400);
   });
 });

@@ -3,6 +3,7 @@
 
 mod connect;
 mod operator;
+mod orders;
 mod projects;
 
 use axum::{
@@ -35,6 +36,8 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/rotate-key", post(projects::rotate_key))
         .route("/expire-previous-key", post(projects::expire_previous_key))
         .route("/project-settings", put(projects::save_settings))
+        .route("/orders/cancel", post(orders::cancel))
+        .route("/orders/refund", post(orders::refund))
         .route(
             "/operator/usage-counters",
             get(operator::show_usage_counters).put(operator::usage_counters),

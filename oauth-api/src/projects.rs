@@ -57,6 +57,7 @@ pub async fn list_tiers(
         mode: project.mode,
         tiers: edit.tiers().await?,
         plan_header: project.plan_header,
+        max_cart_units: project.max_cart_units,
         publishable_key: query.publishable_key,
     }))
 }
@@ -166,10 +167,16 @@ pub async fn save_settings(
     Json(request): Json<ProjectSettings>,
 ) -> ApiResult<Json<ProjectSettingsSaved>> {
     let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
-    edit.set_plan_header(request.plan_header, period::now()).await?;
+    edit.save_settings(request.plan_header, request.max_cart_units, period::now())
+        .await?;
+    let project = edit.project();
     Ok(Json(ProjectSettingsSaved {
         success: true,
         publishable_key: request.publishable_key,
-        plan_header: request.plan_header,
+        plan_header: request.plan_header.unwrap_or(project.plan_header),
+        max_cart_units: match request.max_cart_units {
+            Some(units) => units,
+            None => project.max_cart_units,
+        },
     }))
 }

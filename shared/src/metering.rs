@@ -207,6 +207,7 @@ fn count_request(
             shards,
         )),
         shards,
+        usage_in_d1_before: auth.config.usage_in_d1_before,
     }
 }
 

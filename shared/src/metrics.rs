@@ -130,6 +130,8 @@ pub struct StoreFigures {
     pub metrics: StoreMetrics,
     pub products: Vec<Product>,
     pub recent_orders: Vec<RecentOrder>,
+    /// Checkouts a buyer can still pay (holding stock), newest first: each can be canceled.
+    pub open_orders: Vec<OpenOrder>,
 }
 
 #[derive(Debug, Serialize)]
@@ -138,7 +140,12 @@ pub struct StoreFigures {
 pub struct StoreMetrics {
     pub total_sales: i64,
     pub units_sold: i64,
+    /// What paid orders brought in: payments less refunds and lost disputes.
     pub revenue_cents: i64,
+    pub refunded_cents: i64,
+    pub disputes_lost_cents: i64,
+    /// Disputes not decided yet (the developer has evidence to send in Stripe).
+    pub open_disputes: i64,
     pub open_checkouts: i64,
     pub products: usize,
     pub in_stock: i64,
@@ -158,9 +165,35 @@ pub struct RecentOrder {
     /// Units paid for beyond the stock left for this order: its payment was applied after its
     /// hold ended and other carts had taken them. The developer restocks or refunds them.
     pub short_units: i64,
+    /// What Stripe refunded of it so far (from the dashboard, Stripe's, or the API).
+    pub refunded_cents: i64,
+    /// Whether a refund from the dashboard returned its units to stock.
+    pub restocked: bool,
+    /// Stripe's dispute status (`needs_response`, `under_review`, `won`, `lost`, …), if disputed.
+    pub dispute_status: Option<String>,
+    pub disputed_cents: i64,
     /// Passed through as stored (typing it here would cost the Worker a deserializer).
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<OrderLine>))]
     pub items: serde_json::Value,
+}
+
+/// A checkout a buyer can still pay: its stock is held until it expires or is canceled.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OpenOrder {
+    pub order_id: String,
+    pub email: Option<String>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub created_at: String,
+    pub expires_at: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OrderLine>))]
+    pub items: serde_json::Value,
+}
+
+fn items_of(stored: &str) -> serde_json::Value {
+    serde_json::from_str(stored).unwrap_or(serde_json::Value::Array(vec![]))
 }
 
 /// One line of a sold order, as it was priced at checkout (as `repo::orders` stores it).
@@ -185,13 +218,31 @@ async fn store_figures(scope: &ProjectScope, now: Timestamp) -> ApiResult<StoreF
         .await?
         .into_iter()
         .map(|o| RecentOrder {
-            items: serde_json::from_str(&o.items).unwrap_or(serde_json::Value::Array(vec![])),
+            items: items_of(&o.items),
             order_id: o.order_id,
             email: o.email,
             amount_cents: o.amount_cents,
             currency: o.currency,
             paid_at: o.paid_at,
             short_units: o.short_units,
+            refunded_cents: o.refunded_cents,
+            restocked: o.restocked_at.is_some(),
+            dispute_status: o.dispute_status,
+            disputed_cents: o.disputed_cents,
+        })
+        .collect();
+    let open_orders = scope
+        .open_orders(now, RECENT_ORDERS_LIMIT)
+        .await?
+        .into_iter()
+        .map(|o| OpenOrder {
+            items: items_of(&o.items),
+            order_id: o.order_id,
+            email: o.email,
+            amount_cents: o.amount_cents,
+            currency: o.currency,
+            created_at: o.created_at,
+            expires_at: o.expires_at,
         })
         .collect();
     let days = period::recent_days(now, REVENUE_CHART_DAYS);
@@ -201,6 +252,9 @@ async fn store_figures(scope: &ProjectScope, now: Timestamp) -> ApiResult<StoreF
             total_sales: sales.total_sales,
             units_sold: sales.units_sold,
             revenue_cents: sales.revenue_cents,
+            refunded_cents: sales.refunded_cents,
+            disputes_lost_cents: sales.disputes_lost_cents,
+            open_disputes: sales.open_disputes,
             open_checkouts: sales.open_checkouts,
             products: products.len(),
             in_stock: stock.iter().sum::<i64>(),
@@ -209,6 +263,7 @@ async fn store_figures(scope: &ProjectScope, now: Timestamp) -> ApiResult<StoreF
         },
         products,
         recent_orders,
+        open_orders,
     })
 }
 

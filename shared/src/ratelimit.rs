@@ -58,6 +58,17 @@ pub const UPSTREAM_LIMIT: Limit = Limit {
     whose: "for this project's calls to Stripe and Clerk",
 };
 
+/// A signed-in developer's requests to one dashboard worker (front-auth-api and oauth-api each
+/// have a namespace): 10 a second on average, far above what a person at the dashboard sends, and the bound on how fast one account can spend the platform's Stripe
+/// and Clerk allowances through project edits, tiers and checkouts.
+pub const DEVELOPER_LIMIT: Limit = Limit {
+    binding: "DEVELOPER_RATE_LIMITER",
+    limit: 600,
+    period_secs: 60,
+    scope: "developer",
+    whose: "for this developer account",
+};
+
 /// `POST /api/data`: the project's limit and the user's, asked together (they are independent,
 /// and each is a round trip on the hot path).
 pub async fn enforce_usage_rate(env: &Env, project: &Project, layout: &CounterLayout, user_id: &str) -> ApiResult<()> {
@@ -113,8 +124,16 @@ mod tests {
 
     #[test]
     fn limits_match_the_wrangler_bindings() {
-        let config = include_str!("../../wrangler/api-multi.toml");
-        for limit in [PROJECT_LIMIT, USER_LIMIT, UPSTREAM_LIMIT] {
+        let api_multi = include_str!("../../wrangler/api-multi.toml");
+        let front_auth = include_str!("../../wrangler/front-auth-api.toml");
+        let oauth = include_str!("../../wrangler/oauth-api.toml");
+        for (config, limit) in [
+            (api_multi, PROJECT_LIMIT),
+            (api_multi, USER_LIMIT),
+            (api_multi, UPSTREAM_LIMIT),
+            (front_auth, DEVELOPER_LIMIT),
+            (oauth, DEVELOPER_LIMIT),
+        ] {
             // Local and production sections alike.
             let sections: Vec<&str> = config
                 .split("ratelimits]]")

@@ -118,6 +118,18 @@ pub struct ProjectConfig {
     /// How far `X-User-Plan` is trusted.
     #[serde(default)]
     pub plan_header: PlanHeader,
+    /// D1 may hold counts no usage counter holds for periods that started before this (the
+    /// project counted before the counters existed, migration 0018); `None` for every project
+    /// created since. A cached copy from before the field existed may: it reads as "always".
+    #[serde(default = "usage_in_d1_unknown")]
+    pub usage_in_d1_before: Option<crate::period::Timestamp>,
+    /// The most units one cart may hold (`PUT /project-settings`); `None`: the platform's bound.
+    #[serde(default)]
+    pub max_cart_units: Option<u32>,
+}
+
+fn usage_in_d1_unknown() -> Option<crate::period::Timestamp> {
+    Some(crate::period::Timestamp(i64::MAX))
 }
 
 /// How far a project trusts `X-User-Plan` (migration 0017).

@@ -33,6 +33,7 @@ fn request(user: &str, limit: UsageLimit, key: Option<&str>, request_id: &str) -
         request_id: request_id.to_owned(),
         users_bound: None,
         shards: 1,
+        usage_in_d1_before: None,
     }
 }
 
@@ -308,6 +309,42 @@ fn tier_count_rules_hold_inside_the_statements() {
     };
     subscribe("sub_1", "a", "past_due");
     subscribe("sub_2", "a", "canceled");
+    // Made free (price 0) while a customer may still be charged: the statement itself refuses,
+    // whatever a check before it saw; a paid edit of the same tier passes.
+    let set_price = |cents: i64| {
+        conn.execute(
+            shared::repo::projects::UPDATE_TIER,
+            rusqlite::params![
+                pk,
+                "a",
+                p.platform_id,
+                "saas",
+                "test",
+                "a",
+                cents,
+                10,
+                None::<String>,
+                None::<String>,
+                "{}",
+                0,
+                None::<i64>,
+                0,
+                NOW.to_rfc3339(),
+                1
+            ],
+        )
+        .unwrap()
+    };
+    assert_eq!(set_price(500), 1);
+    assert_eq!(set_price(0), 0, "a subscriber would keep paying a tier made free");
+    // A tier that is free already stays editable (its old subscriptions pay nothing more).
+    conn.execute(
+        "UPDATE tiers SET priceCents = 0 WHERE publishableKey = ?1 AND name = 'a'",
+        [pk],
+    )
+    .unwrap();
+    assert_eq!(set_price(0), 1);
+    assert_eq!(set_price(500), 1);
     let subscribers: i64 = conn
         .query_row(shared::repo::projects::SELECT_TIER_SUBSCRIBERS, (pk, "a"), |r| r.get(0))
         .unwrap();

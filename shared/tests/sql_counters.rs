@@ -34,6 +34,7 @@ fn request(user: &str, bound: Option<u64>) -> CountRequest {
         request_id: "r".to_owned(),
         users_bound: bound,
         shards: 1,
+        usage_in_d1_before: None,
     }
 }
 

@@ -18,6 +18,7 @@ use shared::{
             SELECT_ORDER_BY_IDEMPOTENCY_KEY, SELECT_PRODUCTS, SET_ORDER_AMOUNT,
         },
         projects::UPDATE_TIER,
+        refunds::{MARK_RESTOCKED, RECORD_DISPUTE, RECORD_REFUNDED, RESTOCK_ITEMS},
     },
 };
 
@@ -323,4 +324,104 @@ fn an_idempotency_key_makes_one_order_per_project_until_that_order_fails() {
     conn.execute(RELEASE_ORDER, ("ord_1", pk.as_str(), "failed", NOW.to_rfc3339()))
         .unwrap();
     insert("ord_4", &pk, "key-1").unwrap();
+}
+
+/// `ProjectScope::record_refund` as one transaction, for a Stripe read at `read_at_ms`;
+/// whether the units went back.
+fn refund(
+    conn: &mut Connection,
+    pk: &str,
+    order: &str,
+    (refunded_cents, read_at_ms): (i64, i64),
+    restock: bool,
+) -> bool {
+    let tx = conn.transaction().unwrap();
+    let now = LATER.to_rfc3339();
+    tx.execute(
+        RECORD_REFUNDED,
+        (order, pk, format!("pi_{order}"), refunded_cents, &now, read_at_ms),
+    )
+    .unwrap();
+    let mut restocked = 0;
+    if restock {
+        tx.execute(RESTOCK_ITEMS, (order, pk)).unwrap();
+        restocked = tx.execute(MARK_RESTOCKED, (order, pk, &now)).unwrap();
+    }
+    tx.commit().unwrap();
+    restocked > 0
+}
+
+fn refunded(conn: &Connection, order: &str) -> i64 {
+    conn.query_row("SELECT refundedCents FROM orders WHERE orderId = ?1", [order], |r| {
+        r.get(0)
+    })
+    .unwrap()
+}
+
+#[test]
+fn refunds_follow_the_latest_read_and_return_stock_once_never_for_a_short_order() {
+    let mut conn = migrated(None);
+    let pk = store(&conn, 5);
+    assert!(hold(&mut conn, &pk, "ord_a", 2, LATER, NOW));
+    pay(&mut conn, &pk, "ord_a", NOW);
+    conn.execute("UPDATE orders SET paymentIntent = 'pi_' || orderId", [])
+        .unwrap();
+    assert_eq!(available(&conn, &pk, NOW).0, 3);
+
+    // An older read arriving late changes nothing; a later one wins, even if it is lower (a
+    // refund that failed).
+    assert!(!refund(&mut conn, &pk, "ord_a", (500, 20), false));
+    assert!(!refund(&mut conn, &pk, "ord_a", (900, 10), false));
+    assert_eq!(refunded(&conn, "ord_a"), 500);
+    assert!(!refund(&mut conn, &pk, "ord_a", (0, 30), false));
+    assert_eq!(refunded(&conn, "ord_a"), 0);
+    // Restocked once, however often asked.
+    assert!(refund(&mut conn, &pk, "ord_a", (2400, 40), true));
+    assert!(!refund(&mut conn, &pk, "ord_a", (2400, 50), true));
+    assert_eq!(available(&conn, &pk, NOW).0, 5);
+    assert_eq!(refunded(&conn, "ord_a"), 2400);
+    // Another charge's refund cannot land on this order.
+    conn.execute(
+        RECORD_REFUNDED,
+        ("ord_a", &pk, "pi_other", 9_999, LATER.to_rfc3339(), 60),
+    )
+    .unwrap();
+    assert_eq!(refunded(&conn, "ord_a"), 2400);
+
+    // An order that was short returns nothing: some of its units never came out of stock.
+    let after = Timestamp(LATER.0 + 60);
+    assert!(hold(&mut conn, &pk, "ord_short", 2, LATER, NOW));
+    assert!(hold(&mut conn, &pk, "ord_full", 4, Timestamp(after.0 + 3600), after));
+    pay(&mut conn, &pk, "ord_short", after);
+    conn.execute("UPDATE orders SET paymentIntent = 'pi_' || orderId", [])
+        .unwrap();
+    assert_eq!(short_units(&conn, "ord_short"), 1);
+    let stock_before: i64 = available(&conn, &pk, after).0;
+    assert!(!refund(&mut conn, &pk, "ord_short", (2400, 10), true));
+    assert_eq!(available(&conn, &pk, after).0, stock_before);
+}
+
+#[test]
+fn a_dispute_read_earlier_never_replaces_a_later_one() {
+    let mut conn = migrated(None);
+    let pk = store(&conn, 5);
+    assert!(hold(&mut conn, &pk, "ord_d", 1, LATER, NOW));
+    pay(&mut conn, &pk, "ord_d", NOW);
+    conn.execute("UPDATE orders SET paymentIntent = 'pi_' || orderId", [])
+        .unwrap();
+    let dispute = |status: &str, read_at_ms: i64| {
+        conn.execute(
+            RECORD_DISPUTE,
+            ("ord_d", &pk, "pi_ord_d", status, 1200, LATER.to_rfc3339(), read_at_ms),
+        )
+        .unwrap()
+    };
+    assert_eq!(dispute("lost", 20), 1);
+    assert_eq!(dispute("needs_response", 10), 0, "the read before it is stale");
+    let status: String = conn
+        .query_row("SELECT disputeStatus FROM orders WHERE orderId = 'ord_d'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(status, "lost");
 }

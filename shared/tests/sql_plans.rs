@@ -4,7 +4,9 @@
 
 mod common;
 
-use shared::repo::{assets, customers, maintenance, metrics, orders, platforms, projects, subscriptions, usage};
+use shared::repo::{
+    assets, customers, maintenance, metrics, orders, platforms, projects, refunds, subscriptions, usage,
+};
 
 /// Every `pub const …: &str` statement in `shared/src/repo/` (checked below against the source,
 /// so a new statement cannot skip this test).
@@ -52,6 +54,12 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("orders::SELECT_RECENT_ORDERS", orders::SELECT_RECENT_ORDERS),
     ("orders::SELECT_REVENUE_BY_DAY", orders::SELECT_REVENUE_BY_DAY),
     ("orders::SELECT_ORDER_STATUS", orders::SELECT_ORDER_STATUS),
+    ("orders::SELECT_OPEN_ORDERS", orders::SELECT_OPEN_ORDERS),
+    ("refunds::SELECT_PAID_ORDER", refunds::SELECT_PAID_ORDER),
+    ("refunds::RECORD_REFUNDED", refunds::RECORD_REFUNDED),
+    ("refunds::RECORD_DISPUTE", refunds::RECORD_DISPUTE),
+    ("refunds::RESTOCK_ITEMS", refunds::RESTOCK_ITEMS),
+    ("refunds::MARK_RESTOCKED", refunds::MARK_RESTOCKED),
     ("platforms::INSERT_PLATFORM", platforms::INSERT_PLATFORM),
     ("platforms::SELECT_PLATFORM_BY_USER", platforms::SELECT_PLATFORM_BY_USER),
     (
@@ -108,7 +116,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("projects::SELECT_TIER_SUBSCRIBERS", projects::SELECT_TIER_SUBSCRIBERS),
     ("projects::ROTATE_SECRET", projects::ROTATE_SECRET),
     ("projects::EXPIRE_PREVIOUS_KEY", projects::EXPIRE_PREVIOUS_KEY),
-    ("projects::SET_PLAN_HEADER", projects::SET_PLAN_HEADER),
+    ("projects::SET_PROJECT_SETTINGS", projects::SET_PROJECT_SETTINGS),
     ("subscriptions::SELECT_ENTITLEMENT", subscriptions::SELECT_ENTITLEMENT),
     (
         "subscriptions::SELECT_ENTITLED_SUBSCRIPTION",

@@ -5,6 +5,7 @@ pub mod contract;
 pub mod customers;
 pub mod dashboard;
 pub mod journey;
+pub mod shop;
 pub mod stack;
 
 /// What the launcher tells the tests about the stack it started (environment variables).
@@ -90,6 +91,17 @@ impl TestEnv {
             vars.push((ENV_API_MULTI_FAULTY_KV, url));
         }
         vars
+    }
+
+    /// Runs `sql` on the stack's local D1 database, as `wrangler d1 execute --local` would: for
+    /// tests that need rows the API cannot make (a project from before a migration, a day's worth
+    /// of customers).
+    pub fn d1_execute(&self, sql: &str) {
+        let file = stack::d1_file(std::path::Path::new(&self.state_dir)).expect("the local D1");
+        let conn = rusqlite::Connection::open(file).expect("opening the local D1");
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .expect("a busy timeout");
+        conn.execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// The developers' Clerk instance in the emulator.

@@ -257,6 +257,16 @@ pub fn wrangler() -> Command {
     cmd
 }
 
+/// The local D1 database's SQLite file in a stack's state directory.
+pub fn d1_file(state_dir: &Path) -> Result<std::path::PathBuf, String> {
+    let dir = state_dir.join("v3/d1/miniflare-D1DatabaseObject");
+    std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite"))
+        .ok_or_else(|| format!("no D1 database in {}", dir.display()))
+}
+
 pub fn config_path(worker: &str) -> String {
     format!("wrangler/{worker}.toml")
 }

@@ -157,3 +157,31 @@ async fn one_key_cannot_spend_the_shared_stripe_and_clerk_allowances() {
         .await;
     assert_eq!(usage.status, 200, "{:?}", usage.body);
 }
+
+#[tokio::test]
+async fn one_developer_account_cannot_spend_the_dashboard_workers_for_everyone() {
+    use futures_util::StreamExt;
+    let env = TestEnv::get();
+    let (flooder, _) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
+    let (neighbour, _) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
+    let limit = shared::ratelimit::DEVELOPER_LIMIT.limit as usize;
+    const EXTRA: usize = 30;
+    early_in_a_rate_limit_window().await;
+    let replies: Vec<e2e::Reply> = futures_util::stream::iter(0..limit + EXTRA)
+        .map(|_| flooder.front(reqwest::Method::GET, "/projects", None))
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let passed = replies.iter().filter(|r| r.status == 200).count();
+    let refused: Vec<&e2e::Reply> = replies.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(passed + refused.len(), replies.len(), "only 200 or 429");
+    // Onboarding's own calls may share the window: they leave less room, never more.
+    assert!(passed <= limit && passed + 40 >= limit, "{passed} of {limit} passed");
+    assert!(refused.len() >= EXTRA, "{} refused", refused.len());
+    for reply in refused {
+        assert_eq!(reply.error_code(), "rate_limited", "{:?}", reply.body);
+        assert_eq!(reply.body["rateLimit"]["scope"], "developer", "{:?}", reply.body);
+    }
+    let other = neighbour.front(reqwest::Method::GET, "/projects", None).await;
+    assert_eq!(other.status, 200, "another developer is not refused: {:?}", other.body);
+}

@@ -497,3 +497,45 @@ async fn the_developers_dashboard_shows_the_same_figures_and_only_to_them() {
     let refused = other.front(reqwest::Method::GET, &path, None).await;
     assert_eq!((refused.status, refused.error_code()), (404, "not_found"));
 }
+
+#[tokio::test]
+async fn a_project_adds_a_bounded_number_of_customers_a_day_to_the_shared_sign_in() {
+    let env = TestEnv::get();
+    let (_, project) = saas_project(&env, TIERS).await;
+    let api = ProjectApi::new(&env, &project);
+    let bound = shared::customers::customers_per_day(Mode::Test);
+    // A day's worth of customers, as if the API had made them (through it, the per-project
+    // rate limit would stretch this over minutes).
+    let at = |t: Timestamp| t.to_rfc3339();
+    env.d1_execute(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {bound})
+         INSERT INTO customers (publishableKey, userId, platformId, email, createdAt, updatedAt)
+         SELECT k.publishableKey, 'bulk_' || n.i, k.platformId, 'bulk' || n.i || '@example.com', '{now}', '{now}'
+         FROM n, api_keys k WHERE k.publishableKey = '{pk}';",
+        now = at(now()),
+        pk = project.publishable_key,
+    ));
+    let create = |email: &str| api.post("/api/customers", None, json!({ "email": email }));
+    let refused = create("one-more@example.com").await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (403, "quota_exceeded"),
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.body["customersPerDay"], bound);
+    // Another project is not held back by this one.
+    let (_, other) = saas_project(&env, TIERS).await;
+    let elsewhere = ProjectApi::new(&env, &other)
+        .post("/api/customers", None, json!({ "email": "one-more@example.com" }))
+        .await;
+    assert_eq!(elsewhere.status, 201, "{:?}", elsewhere.body);
+    // A day later the bound has room again.
+    env.d1_execute(&format!(
+        "UPDATE customers SET createdAt = '{}' WHERE publishableKey = '{}' AND userId LIKE 'bulk\\_%' ESCAPE '\\';",
+        at(Timestamp(now().0 - 25 * 3600)),
+        project.publishable_key,
+    ));
+    let next_day = create("next-day@example.com").await;
+    assert_eq!(next_day.status, 201, "{:?}", next_day.body);
+}

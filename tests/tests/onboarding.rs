@@ -469,3 +469,30 @@ async fn a_project_full_of_tiers_refuses_one_more_with_a_conflict() {
         Some(shared::catalog::MAX_TIERS)
     );
 }
+
+#[tokio::test]
+async fn a_platform_event_over_the_body_bound_is_fetched_by_id_and_marks_the_plan_paid() {
+    let env = TestEnv::get();
+    let stripe = StripeEmulator::new(&env);
+    let platform = stripe.get("/account", Mode::Test, None).await;
+    let account = platform.body["id"].as_str().expect("the platform account").to_owned();
+    let padding = shared::stripe::webhook::MAX_BODY_BYTES + 64 * 1024;
+    let pad = |bytes: usize| {
+        let path = format!("/accounts/{account}/event_padding");
+        let stripe = &stripe;
+        async move { stripe.control(&path, Some(json!({ "bytes": bytes }))).await }
+    };
+    assert_eq!(pad(padding).await.status, 200);
+    let developer = Developer::sign_in(&env, &unique_email("big-events")).await.unwrap();
+    developer.platform_id().await.unwrap();
+    let paid = developer.pay_platform_plan().await;
+    pad(0).await;
+    paid.expect("the padded checkout event marks the plan paid");
+    let events = stripe
+        .get("/events?type=checkout.session.completed&limit=20", Mode::Test, None)
+        .await;
+    let largest = (events.body["data"].as_array().unwrap().iter())
+        .map(|e| e["emulator_padding"].as_str().map_or(0, str::len))
+        .max();
+    assert!(largest >= Some(padding), "the platform's events were that large");
+}

@@ -5,50 +5,12 @@
 use e2e::{
     TestEnv,
     customers::{ProjectApi, figures, metric},
-    journey::{self, Developer, StripeEmulator, TestProject, onboarded_developer},
+    journey::{self, StripeEmulator, onboarded_developer},
+    shop::{cart, price_of, product, products, shop},
 };
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use shared::mode::Mode;
-
-/// A fresh developer's Store project with these products: (name, dollars, stock).
-async fn shop(env: &TestEnv, products: &[(&str, f64, i64)]) -> (Developer, TestProject) {
-    let developer = onboarded_developer(env, "shop").await.unwrap();
-    let tiers: Vec<Value> = products
-        .iter()
-        .map(|(name, price, stock)| json!({"name": name, "price": price, "inventory": stock}))
-        .collect();
-    let project = journey::create_project(
-        &developer,
-        json!({"name": "Shop", "projectType": "store", "tiers": tiers}),
-    )
-    .await
-    .unwrap();
-    (developer, project)
-}
-
-async fn products(api: &ProjectApi) -> Vec<Value> {
-    let reply = api.get("/api/products", None).await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    reply.body["products"].as_array().unwrap().clone()
-}
-
-fn product<'a>(list: &'a [Value], name: &str) -> &'a Value {
-    list.iter().find(|p| p["name"] == name).unwrap()
-}
-
-fn price_of(list: &[Value], name: &str) -> String {
-    product(list, name)["priceId"].as_str().unwrap().to_owned()
-}
-
-async fn cart(api: &ProjectApi, items: Value) -> e2e::Reply {
-    api.post(
-        "/api/cart/checkout",
-        None,
-        json!({"email": "buyer@example.com", "items": items}),
-    )
-    .await
-}
 
 #[tokio::test]
 async fn the_store_checklist_cart_paid_sold_out_and_expiry() {

@@ -461,3 +461,99 @@ async fn a_capped_plan_header_never_raises_a_user_above_what_they_pay_for() {
         .await;
     assert_eq!(foreign.status, 404);
 }
+
+#[tokio::test]
+async fn an_event_over_the_body_bound_is_fetched_from_stripe_by_id_and_applied() {
+    let env = TestEnv::get();
+    let (developer, project) = saas_project(&env, TIERS).await;
+    let api = ProjectApi::new(&env, &project);
+    let stripe = StripeEmulator::new(&env);
+    let account = developer.stripe_account().await.expect("connected");
+    // From now on each of the account's events is larger than webhook::MAX_BODY_BYTES.
+    let padding = shared::stripe::webhook::MAX_BODY_BYTES + 64 * 1024;
+    let padded = stripe
+        .control(
+            &format!("/accounts/{account}/event_padding"),
+            Some(json!({ "bytes": padding })),
+        )
+        .await;
+    assert_eq!(padded.status, 200, "{:?}", padded.body);
+    let user = "user_big_events";
+    let subscription = api.subscribe(user, "pro").await.expect("the padded events are applied");
+    assert_eq!(api.usage(user).await["plan"], "pro");
+    // The deliveries themselves were that large, and answered 2xx.
+    let events = stripe
+        .get(
+            &format!("/events?type=customer.subscription.created&limit=5"),
+            Mode::Test,
+            Some(&account),
+        )
+        .await;
+    let event = (events.body["data"].as_array())
+        .and_then(|list| list.iter().find(|e| e["data"]["object"]["id"] == subscription.as_str()))
+        .cloned()
+        .expect("the subscription's event");
+    assert!(event["emulator_padding"].as_str().map_or(0, str::len) >= padding);
+    let deliveries = stripe.deliveries(event["id"].as_str().unwrap()).await;
+    assert!(
+        deliveries
+            .iter()
+            .any(|d| d["ok"] == true && d["url"].as_str().is_some_and(|u| u.contains("/webhook/stripe"))),
+        "{deliveries:?}"
+    );
+    stripe
+        .control(
+            &format!("/accounts/{account}/event_padding"),
+            Some(json!({ "bytes": 0 })),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn a_late_renewal_keeps_counting_in_the_period_stripe_then_confirms() {
+    let env = TestEnv::get();
+    let (developer, project) = saas_project(&env, TIERS).await;
+    let api = ProjectApi::new(&env, &project);
+    let stripe = StripeEmulator::new(&env);
+    let account = developer.stripe_account().await.unwrap();
+    let user = "user_late_renewal";
+    let subscription = api.subscribe(user, "pro").await.unwrap();
+    let count = || async {
+        let reply = api.track(user, None).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body["usage"]["count"].as_i64().unwrap()
+    };
+
+    // Stripe's current period ended days ago and its renewal has not come (a webhook held up):
+    // the user counts in the period Stripe will start where the last one ended.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let backdated = stripe
+        .control(
+            &format!("/subscriptions/{subscription}/backdate"),
+            Some(json!({ "billingCycleAnchor": now - 32 * 86_400 })),
+        )
+        .await;
+    assert_eq!(backdated.status, 200, "{:?}", backdated.body);
+    let (_, ended) = stripe_period(&stripe, &account, &subscription).await;
+    api.wait_for(user, |u| u["periodStart"] == ended.as_str())
+        .await
+        .expect("counting from where the ended period stopped");
+    assert_eq!((count().await, count().await, count().await), (1, 2, 3));
+
+    // The renewal arrives: the same period, and the count goes on instead of starting over.
+    let renewed = stripe
+        .control(&format!("/subscriptions/{subscription}/advance"), None)
+        .await;
+    assert_eq!(renewed.status, 200, "{:?}", renewed.body);
+    let (next_start, next_end) = stripe_period(&stripe, &account, &subscription).await;
+    assert_eq!(next_start, ended);
+    let usage = api
+        .wait_for(user, |u| u["periodEnd"] == next_end.as_str())
+        .await
+        .unwrap();
+    assert_eq!(usage["count"], 3, "{usage:?}");
+    assert_eq!(count().await, 4);
+}

@@ -82,6 +82,7 @@ fn count_request(project: &TestProject, shards: u32, user: &str, key: Option<&st
         request_id: String::new(),
         users_bound: None,
         shards,
+        usage_in_d1_before: None,
     };
     (project, request)
 }
@@ -359,4 +360,53 @@ async fn a_counter_full_of_users_refuses_new_ones_and_keeps_counting_the_known_o
         "other counters still admit users: {:?}",
         other_counter.body
     );
+}
+
+#[tokio::test]
+async fn a_new_projects_counter_never_reads_d1_and_an_older_projects_carries_its_d1_counts_over() {
+    let env = TestEnv::get();
+    let api = MeteredApi::new(&env);
+    let (developer, project) = saas_project(&env, &[("free", Some(1_000), 0.0)]).await;
+    let pk = project.publishable_key.clone();
+    let period = BillingPeriod::calendar_month(now());
+    // A row only D1 has, as the code before the usage counters wrote them.
+    let d1_only_row = |user: &str, count: u32| {
+        format!(
+            "INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, \
+             usageCount, updatedAt) SELECT publishableKey, '{user}', '{}', '{}', platformId, 'free', {count}, '{}' \
+             FROM api_keys WHERE publishableKey = '{pk}';",
+            period.start.to_rfc3339(),
+            period.end.to_rfc3339(),
+            period.start.to_rfc3339(),
+        )
+    };
+    let count = |user: &'static str| {
+        let (api, bearer) = (&api, project.bearer());
+        async move {
+            let reply = api.track(&[("authorization", &bearer), ("x-user-id", user)]).await;
+            assert_eq!(reply.status, 200, "{:?}", reply.body);
+            reply.body["usage"]["count"].as_u64().expect("a count")
+        }
+    };
+    // A project created since the counters: nothing it counted can be in D1 only, so its
+    // counter never asks D1 (such a row cannot be real; a counter that read it would say 8).
+    env.d1_execute(&d1_only_row("u_new", 7));
+    assert_eq!(count("u_new").await, 1);
+
+    // A project that counted in D1 until after this period began (migration 0018 marks every
+    // project that existed before it): its counter carries each user's D1 row over once.
+    let until = Timestamp(now().0 + 3_600).to_rfc3339();
+    env.d1_execute(&format!(
+        "UPDATE api_keys SET usageInD1Before = '{until}' WHERE publishableKey = '{pk}'; {}",
+        d1_only_row("u_legacy", 5)
+    ));
+    // Any edit evicts the cached project; this one changes nothing else.
+    let settings = json!({"publishableKey": pk, "planHeader": "trusted"});
+    let saved = developer
+        .oauth(reqwest::Method::PUT, "/project-settings", Some(settings))
+        .await;
+    assert_eq!(saved.status, 200, "{:?}", saved.body);
+    assert_eq!(count("u_legacy").await, 6, "the D1 row carried over");
+    assert_eq!(count("u_legacy").await, 7);
+    assert_eq!(count("u_new").await, 2, "a row the counter has is never read again");
 }

@@ -47,6 +47,20 @@ describe("the API client", () => {
     expect(init.body).toBe('{"publishableKey":"pk_test_a"}');
   });
 
+  it("order actions post the project and order to oauth-api; the cart limit may be cleared", async () => {
+    const fetch = respond(200, { success: true });
+    const api = createApi(config, async () => "tok");
+    await api.cancelOrder("pk_test_a", "ord_1");
+    await api.refundOrder("pk_test_a", "ord_2", false);
+    await api.saveMaxCartUnits("pk_test_a", null);
+    const sent = fetch.mock.calls.map(([url, init]) => [String(url).replace(/^.*\/\/[^/]+/, ""), init.method, init.body]);
+    expect(sent).toEqual([
+      ["/orders/cancel", "POST", '{"publishableKey":"pk_test_a","orderId":"ord_1"}'],
+      ["/orders/refund", "POST", '{"publishableKey":"pk_test_a","orderId":"ord_2","restock":false}'],
+      ["/project-settings", "PUT", '{"publishableKey":"pk_test_a","maxCartUnits":null}'],
+    ]);
+  });
+
   it("turns an error body into an ApiError with message, code, request id and details", async () => {
     respond(409, { error: "Your projects use another Stripe account", code: "conflict", requestId: "req_1", stripeAccountId: "acct_old" });
     const api = createApi(config, async () => "tok");

@@ -9,6 +9,7 @@ import type {
   Credentials,
   Dashboard,
   GracePeriod,
+  OrderRefunded,
   PlanHeader,
   PlatformId,
   PreviousKeyExpired,
@@ -131,7 +132,13 @@ export function createApi(config: AppConfig, getToken: TokenSource) {
       oauth<RotatedKey>("POST", "/rotate-key", { json: gracePeriod === "none" ? { publishableKey } : { publishableKey, gracePeriod } }),
     savePlanHeader: (publishableKey: string, planHeader: PlanHeader) =>
       oauth<{ success: boolean; publishableKey: string; planHeader: PlanHeader }>("PUT", "/project-settings", { json: { publishableKey, planHeader } }),
+    saveMaxCartUnits: (publishableKey: string, maxCartUnits: number | null) =>
+      oauth<{ success: boolean; publishableKey: string; maxCartUnits: number | null }>("PUT", "/project-settings", { json: { publishableKey, maxCartUnits } }),
     expirePreviousKey: (publishableKey: string) => oauth<PreviousKeyExpired>("POST", "/expire-previous-key", { json: { publishableKey } }),
+    cancelOrder: (publishableKey: string, orderId: string) =>
+      oauth<{ success: boolean; orderId: string; status: string }>("POST", "/orders/cancel", { json: { publishableKey, orderId } }),
+    refundOrder: (publishableKey: string, orderId: string, restock: boolean) =>
+      oauth<OrderRefunded>("POST", "/orders/refund", { json: { publishableKey, orderId, restock } }),
   };
 }
 

@@ -81,6 +81,8 @@ export interface TierList {
   mode: Mode;
   tiers: Tier[];
   planHeader: PlanHeader;
+  /** Store projects: the most units one cart may hold; null: the platform's bound (1980). */
+  maxCartUnits: number | null;
 }
 
 /** How far api-multi trusts `X-User-Plan`: `capped` lets it lower a user's plan, never raise it. */
@@ -141,7 +143,11 @@ export interface CustomerSummary {
 export interface StoreMetrics {
   totalSales: number;
   unitsSold: number;
+  /** Payments less refunds and lost disputes. */
   revenueCents: number;
+  refundedCents: number;
+  disputesLostCents: number;
+  openDisputes: number;
   openCheckouts: number;
   products: number;
   inStock: number;
@@ -176,7 +182,31 @@ export interface RecentOrder {
   paidAt: string | null;
   /** Units paid for beyond the stock left (payment applied after its hold ended). */
   shortUnits: number;
+  refundedCents: number;
+  /** A refund from the dashboard returned its units to stock. */
+  restocked: boolean;
+  /** Stripe's dispute status (needs_response, under_review, won, lost, warning_*). */
+  disputeStatus: string | null;
+  disputedCents: number;
   items: OrderItem[];
+}
+
+/** A checkout a buyer can still pay: its stock is held until it expires or is canceled. */
+export interface OpenOrder {
+  orderId: string;
+  email: string | null;
+  amountCents: number;
+  currency: string;
+  createdAt: string;
+  expiresAt: string;
+  items: OrderItem[];
+}
+
+export interface OrderRefunded {
+  success: boolean;
+  orderId: string;
+  refundedCents: number;
+  restocked: boolean;
 }
 
 interface DashboardHead {
@@ -199,6 +229,7 @@ export interface StoreDashboard extends DashboardHead {
   metrics: StoreMetrics;
   products: StoreProduct[];
   recentOrders: RecentOrder[];
+  openOrders: OpenOrder[];
   /** Last 30 days, oldest first (absent until the API ships the series). */
   revenueByDay?: { day: string; revenueCents: number; orders: number }[];
 }

@@ -1,10 +1,12 @@
 // A project's figures (GET /dashboard?publishableKey=), refreshed every few seconds while the
 // page is visible: Stripe's webhooks arrive asynchronously, so numbers move on their own.
 
-import { useEffect } from "react";
-import type { CustomerSummary, Dashboard, RecentOrder, SaasDashboard, StoreDashboard } from "../api/types";
-import { useApi, useResource } from "../services";
+import { useEffect, useState } from "react";
+import type { CustomerSummary, Dashboard, OpenOrder, RecentOrder, SaasDashboard, StoreDashboard } from "../api/types";
+import { useAction, useApi, useResource } from "../services";
 import { BarChart, ShareBar } from "../components/charts";
+import { Dialog } from "../components/Dialog";
+import { Checkbox } from "../components/fields";
 import { Badge, Card, EmptyState, ErrorNotice, Loading } from "../components/ui";
 import { compactNumber, date, dateTime, dayLabel, money, monthLabel, number, plural, time } from "../lib/format";
 
@@ -140,12 +142,123 @@ function SaasFigures({ d }: { d: SaasDashboard }) {
   );
 }
 
-function orderItems(order: RecentOrder): string {
+function orderItems(order: RecentOrder | OpenOrder): string {
   if (!Array.isArray(order.items) || order.items.length === 0) return "—";
   return order.items.map((i) => `${i.quantity ?? 1} × ${i.product ?? "item"}`).join(", ");
 }
 
-function StoreFigures({ d }: { d: StoreDashboard }) {
+function disputeBadge(status: string | null) {
+  if (!status) return null;
+  if (status === "won") return <Badge tone="success">Dispute won</Badge>;
+  if (status === "lost") return <Badge tone="danger">Dispute lost</Badge>;
+  return <Badge tone="warning">Disputed: {status.replace(/^warning_/, "").replace(/_/g, " ")}</Badge>;
+}
+
+function refundBadge(o: RecentOrder) {
+  if (o.refundedCents <= 0) return null;
+  const label = o.refundedCents >= o.amountCents ? "Refunded" : `${money(o.refundedCents, o.currency)} refunded`;
+  return (
+    <Badge tone="info">
+      {label}
+      {o.restocked ? " · restocked" : ""}
+    </Badge>
+  );
+}
+
+/** Refunds the rest of a paid order on the developer's Stripe account; the units may go back. */
+function RefundDialog({ order, publishableKey, onDone, onClose }: { order: RecentOrder; publishableKey: string; onDone: () => void; onClose: () => void }) {
+  const api = useApi();
+  const short = order.shortUnits > 0;
+  const [restock, setRestock] = useState(!short);
+  const left = order.amountCents - order.refundedCents;
+  const refund = useAction(async () => {
+    await api.refundOrder(publishableKey, order.orderId, restock);
+    onDone();
+    onClose();
+  });
+  return (
+    <Dialog
+      title="Refund this order?"
+      description={`${orderItems(order)} for ${order.email ?? "a guest"}. Stripe returns ${money(left, order.currency)} to the buyer's card.`}
+      onClose={onClose}
+      size="small"
+      testId="refund-dialog"
+      footer={
+        <>
+          <button type="button" className="btn btn-ghost" onClick={onClose}>
+            Keep the sale
+          </button>
+          <button type="button" className="btn btn-danger" onClick={() => void refund.run()} disabled={refund.busy}>
+            {refund.busy ? "Refunding…" : `Refund ${money(left, order.currency)}`}
+          </button>
+        </>
+      }
+    >
+      <Checkbox
+        checked={restock}
+        disabled={short}
+        onChange={(e) => setRestock(e.target.checked)}
+        label="Put the items back in stock"
+        hint={short ? `This order was paid for ${plural(order.shortUnits, "unit")} you did not have: correct the stock by hand.` : "Leave this off if the items were shipped and will not come back."}
+      />
+      {refund.error ? <ErrorNotice error={refund.error} title="The refund did not finish: try again (it never refunds twice)" compact /> : null}
+    </Dialog>
+  );
+}
+
+/** Checkouts a buyer can still pay: each holds its stock until it expires or is canceled here. */
+function OpenOrders({ orders, publishableKey, onChanged }: { orders: OpenOrder[]; publishableKey: string; onChanged: () => void }) {
+  const api = useApi();
+  const cancel = useAction(async (orderId: string) => {
+    await api.cancelOrder(publishableKey, orderId);
+    onChanged();
+  });
+  if (orders.length === 0) return null;
+  return (
+    <Card title="Open checkouts" id="open-orders-title">
+      <p className="muted small">Each holds its stock while the buyer pays. Cancel one to end its checkout page and free its stock now.</p>
+      {cancel.error ? <ErrorNotice error={cancel.error} title="The checkout was not canceled" compact /> : null}
+      <div className="table-wrap">
+        <table className="table table-stack" data-testid="open-orders-table">
+          <thead>
+            <tr>
+              <th scope="col">Buyer</th>
+              <th scope="col">Items</th>
+              <th scope="col" className="num">
+                Amount
+              </th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {orders.map((o) => (
+              <tr key={o.orderId}>
+                <th scope="row">
+                  <span className="cell-main">{o.email ?? "Guest"}</span>
+                  <span className="muted small block">Held until {time(new Date(o.expiresAt))}</span>
+                </th>
+                <td data-label="Items">{orderItems(o)}</td>
+                <td data-label="Amount" className="num">
+                  {money(o.amountCents, o.currency)}
+                </td>
+                <td data-label="Actions" className="num">
+                  <button type="button" className="btn btn-secondary btn-small" disabled={cancel.busy} onClick={() => void cancel.run(o.orderId)}>
+                    Cancel checkout
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Card>
+  );
+}
+
+function StoreFigures({ d, onChanged }: { d: StoreDashboard; onChanged: () => void }) {
+  const [refunding, setRefunding] = useState<RecentOrder | null>(null);
   const m = d.metrics;
   const series = d.revenueByDay;
   const total = series?.reduce((s, x) => s + x.revenueCents, 0) ?? 0;
@@ -153,7 +266,15 @@ function StoreFigures({ d }: { d: StoreDashboard }) {
   return (
     <>
       <dl className="stats">
-        <Stat id="revenue" label="Revenue" value={money(m.revenueCents)} hint="Charged by Stripe" />
+        <Stat id="revenue" label="Revenue" value={money(m.revenueCents)} hint="After refunds and lost disputes" />
+        {m.refundedCents > 0 || m.openDisputes > 0 || m.disputesLostCents > 0 ? (
+          <Stat
+            id="refunded"
+            label="Refunded"
+            value={money(m.refundedCents)}
+            hint={m.openDisputes ? `${plural(m.openDisputes, "open dispute")}` : m.disputesLostCents ? `${money(m.disputesLostCents)} lost to disputes` : undefined}
+          />
+        ) : null}
         <Stat id="totalSales" label="Sales" value={number(m.totalSales)} hint="Paid orders" />
         <Stat id="unitsSold" label="Units sold" value={number(m.unitsSold)} />
         <Stat id="inStock" label="In stock" value={number(m.inStock)} hint={`${plural(m.products, "product")}`} />
@@ -165,7 +286,13 @@ function StoreFigures({ d }: { d: StoreDashboard }) {
           <BarChart
             title="Revenue by day"
             testId="chart-revenue"
-            summary={total > 0 ? `${money(total)} from ${plural(orders, "order")} in the last ${series.length} days.` : `No sales in the last ${series.length} days yet.`}
+            summary={
+              total > 0
+                ? `${money(total)} from ${plural(orders, "order")} in the last ${series.length} days, after refunds.`
+                : orders > 0
+                  ? `${plural(orders, "order")} in the last ${series.length} days, all refunded or lost to disputes.`
+                  : `No sales in the last ${series.length} days yet.`
+            }
             valueName="Revenue"
             data={series.map((x) => ({ key: x.day, label: dayLabel(x.day), longLabel: `${dayLabel(x.day)} (${plural(x.orders, "order")})`, value: x.revenueCents }))}
             format={(v) => money(v)}
@@ -232,6 +359,9 @@ function StoreFigures({ d }: { d: StoreDashboard }) {
                     <th scope="col" className="num">
                       Amount
                     </th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -251,10 +381,22 @@ function StoreFigures({ d }: { d: StoreDashboard }) {
                               <span className="muted small">restock or refund</span>
                             </span>
                           ) : null}
+                          {o.refundedCents > 0 || o.disputeStatus ? (
+                            <span className="block">
+                              {refundBadge(o)} {disputeBadge(o.disputeStatus)}
+                            </span>
+                          ) : null}
                         </span>
                       </td>
                       <td data-label="Amount" className="num">
                         {money(o.amountCents, o.currency)}
+                      </td>
+                      <td data-label="Actions" className="num">
+                        {o.refundedCents < o.amountCents ? (
+                          <button type="button" className="btn btn-ghost btn-small" onClick={() => setRefunding(o)}>
+                            Refund…
+                          </button>
+                        ) : null}
                       </td>
                     </tr>
                   ))}
@@ -264,6 +406,8 @@ function StoreFigures({ d }: { d: StoreDashboard }) {
           )}
         </Card>
       </div>
+      <OpenOrders orders={d.openOrders ?? []} publishableKey={d.publishableKey} onChanged={onChanged} />
+      {refunding ? <RefundDialog order={refunding} publishableKey={d.publishableKey} onDone={onChanged} onClose={() => setRefunding(null)} /> : null}
     </>
   );
 }
@@ -293,7 +437,7 @@ export function ProjectMetrics({ publishableKey }: { publishableKey: string }) {
         </button>
       </div>
       {dashboard.status === "error" ? <ErrorNotice error={dashboard.error} title="The figures could not be loaded" onRetry={reload} /> : null}
-      {d ? d.projectType === "store" ? <StoreFigures d={d} /> : <SaasFigures d={d} /> : null}
+      {d ? d.projectType === "store" ? <StoreFigures d={d} onChanged={reload} /> : <SaasFigures d={d} /> : null}
     </div>
   );
 }

@@ -7,7 +7,7 @@ import type { GracePeriod, Mode, PlanHeader, ProjectList, ProjectView, Tier, Tie
 import { useKnownCredentials } from "../credentials";
 import { useAction, useApi, useResource, useServices } from "../services";
 import { Dialog } from "../components/Dialog";
-import { Checkbox } from "../components/fields";
+import { Checkbox, TextField } from "../components/fields";
 import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialog";
 import { Shell } from "../components/Shell";
 import { Snippets } from "../components/Snippets";
@@ -203,6 +203,7 @@ function Overview({ open, onChanged }: { open: OpenProject; onChanged: () => voi
       <KeysCard open={open} onRotated={onChanged} />
       <TiersCard open={open} tiers={tiers} onChanged={onChanged} />
       {kind === "saas" && tiers.data ? <PlanHeaderCard open={open} policy={tiers.data.planHeader} onSaved={tiers.reload} /> : null}
+      {kind === "store" && tiers.data ? <CartLimitCard open={open} limit={tiers.data.maxCartUnits ?? null} onSaved={tiers.reload} /> : null}
       <Card title="Integrate" id="integrate-title">
         <p className="muted">
           Call the API from your server. Keep the secret key out of browsers and repositories; the publishable key identifies this project and mode.
@@ -251,6 +252,59 @@ function PlanHeaderCard({ open, policy, onSaved }: { open: OpenProject; policy: 
         }
       />
       {save.error ? <ErrorNotice error={save.error} title="The setting was not saved" compact /> : null}
+    </Card>
+  );
+}
+
+/** The platform's own bound: 20 lines of at most 99 units. */
+const MAX_CART_UNITS = 1980;
+
+/** The most units one cart may hold, so one buyer cannot keep the stock from others. */
+function CartLimitCard({ open, limit, onSaved }: { open: OpenProject; limit: number | null; onSaved: () => void }) {
+  const api = useApi();
+  const [text, setText] = useState(limit === null ? "" : String(limit));
+  const [saved, setSaved] = useState(false);
+  useEffect(() => setText(limit === null ? "" : String(limit)), [limit]);
+  const trimmed = text.trim();
+  const units = trimmed === "" ? null : Number(trimmed);
+  const invalid = units !== null && !(Number.isInteger(units) && units >= 1 && units <= MAX_CART_UNITS);
+  const save = useAction(async () => {
+    setSaved(false);
+    await api.saveMaxCartUnits(open.publishableKey, units);
+    setSaved(true);
+    onSaved();
+  });
+  return (
+    <Card title="Cart limit" id="cart-limit-title">
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!invalid) void save.run();
+        }}
+      >
+        <TextField
+          label="Most units in one cart"
+          inputMode="numeric"
+          value={text}
+          placeholder={`${MAX_CART_UNITS} (no limit of your own)`}
+          onChange={(e) => {
+            setText(e.target.value);
+            setSaved(false);
+          }}
+          error={invalid ? `A whole number from 1 to ${MAX_CART_UNITS}, or empty` : undefined}
+          hint="A checkout holds its units while the buyer pays: this keeps one buyer from holding your stock. Empty: up to 20 lines of 99."
+        />
+        <button type="submit" className="btn btn-secondary" disabled={save.busy || invalid}>
+          {save.busy ? "Saving…" : "Save"}
+        </button>
+      </form>
+      {saved && !save.error ? (
+        <p className="muted small" role="status">
+          Saved: {limit === null ? "no limit of your own" : `at most ${number(limit)} units per cart`}.
+        </p>
+      ) : null}
+      {save.error ? <ErrorNotice error={save.error} title="The limit was not saved" compact /> : null}
     </Card>
   );
 }

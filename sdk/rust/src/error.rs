@@ -58,6 +58,8 @@ pub enum Error {
     Connection(String),
     /// An answer this client could not read.
     Decode(String),
+    /// An argument refused before anything was sent (an order id that is not one).
+    InvalidArgument(String),
 }
 
 impl Error {
@@ -108,7 +110,7 @@ impl Error {
             | Self::Api(d)
             | Self::LimitReached { details: d, .. }
             | Self::RateLimited { details: d, .. } => Some(d.as_ref()),
-            Self::Timeout | Self::Connection(_) | Self::Decode(_) => None,
+            Self::Timeout | Self::Connection(_) | Self::Decode(_) | Self::InvalidArgument(_) => None,
         }
     }
 
@@ -131,6 +133,7 @@ impl fmt::Display for Error {
             Self::Timeout => write!(f, "dream-api: no answer within the timeout"),
             Self::Connection(e) => write!(f, "dream-api: connection failed: {e}"),
             Self::Decode(e) => write!(f, "dream-api: unreadable answer: {e}"),
+            Self::InvalidArgument(e) => write!(f, "dream-api: {e}"),
             other => {
                 let d = other.details().expect("an API error has details");
                 write!(f, "dream-api {} {}: {}", d.status, d.code, d.message)?;

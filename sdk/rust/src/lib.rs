@@ -157,6 +157,22 @@ impl DreamApi {
         let call = Call::new(Method::POST, "/api/cart/checkout").json(json!(cart));
         decode(self.send(call).await?.0)
     }
+
+    /// Ends an open cart checkout (`order_id` from [`Self::cart_checkout`]): it can no longer
+    /// be paid and its stock is available again at once. Asking again answers the same.
+    pub async fn cancel_order(&self, order_id: &str) -> Result<OrderCanceled> {
+        // The id goes into the path: only the shape our order ids have.
+        let well_formed = order_id
+            .strip_prefix("ord_")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if !well_formed {
+            return Err(Error::InvalidArgument(format!(
+                "`{order_id}` is not an order id (`ord_…`)"
+            )));
+        }
+        let call = Call::new(Method::POST, format!("/api/orders/{order_id}/cancel"));
+        decode(self.send(call).await?.0)
+    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> Result<T> {

@@ -11,18 +11,18 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 pub(crate) struct Call {
     method: Method,
-    path: &'static str,
+    path: std::borrow::Cow<'static, str>,
     headers: Vec<(&'static str, String)>,
     body: Option<Value>,
 }
 
 impl Call {
-    pub fn new(method: Method, path: &'static str) -> Self {
+    pub fn new(method: Method, path: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         let mut call = Self {
             headers: Vec::new(),
             body: None,
             method,
-            path,
+            path: path.into(),
         };
         // Every POST, so a retry of any of them is recognised; the server ignores it where a
         // route is repeat-safe by design.

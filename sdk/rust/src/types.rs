@@ -140,6 +140,15 @@ pub struct CartCheckout {
     pub expires_at: String,
 }
 
+/// An ended cart checkout.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCanceled {
+    pub order_id: String,
+    /// `expired`: nobody can pay it any more (also when it had ended already).
+    pub status: String,
+}
+
 /// The project's figures. `figures` holds the SaaS or Store part as JSON (see `docs/api.md`,
 /// `SaasFigures` / `StoreFigures`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]

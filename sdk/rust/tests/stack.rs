@@ -221,6 +221,13 @@ async fn every_route_answers_through_the_client() {
     let after = the_mug(&store).await;
     assert_eq!(after.available, mug.available.map(|n| n - 1), "one mug held");
     assert_eq!(store.dashboard().await.unwrap().project_type, "store");
+    let canceled = store.cancel_order(&order.order_id).await.unwrap();
+    assert_eq!(
+        (canceled.order_id.as_str(), canceled.status.as_str()),
+        (order.order_id.as_str(), "expired")
+    );
+    assert_eq!(the_mug(&store).await.available, mug.available, "the hold is released");
+    assert!(store.cancel_order("ord_1/../../data").await.is_err());
 }
 
 #[tokio::test]

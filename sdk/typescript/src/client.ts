@@ -23,6 +23,7 @@ import type {
   CheckoutResponse,
   CreateCustomerRequest,
   CustomerCreated,
+  OrderCanceled,
   PlanChanged,
   PortalRequest,
   PortalResponse,
@@ -410,6 +411,22 @@ export class DreamApi {
       },
       options,
     );
+    return answer.data;
+  }
+
+  /**
+   * `POST /api/orders/{orderId}/cancel` (Store projects): the buyer gave up, so the checkout
+   * can no longer be paid and its stock is available again at once. Asking again answers the
+   * same.
+   *
+   * @throws {@link ConflictError} when the order is paid (refund it) or still being created.
+   * @throws {@link NotFoundError} when the project has no such order.
+   */
+  async cancelOrder(orderId: string, options?: RequestOptions): Promise<OrderCanceled> {
+    if (typeof orderId !== "string" || !/^ord_[A-Za-z0-9]+$/.test(orderId)) {
+      throw new TypeError("DreamApi.cancelOrder: `orderId` must be an order id (`ord_…`) from cartCheckout");
+    }
+    const answer = await this.#request<OrderCanceled>({ method: "POST", path: `/api/orders/${orderId}/cancel` }, options);
     return answer.data;
   }
 

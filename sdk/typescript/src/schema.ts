@@ -426,6 +426,17 @@ export interface components {
             /** Format: int64 */
             requests: number;
         };
+        /** @description A checkout a buyer can still pay: its stock is held until it expires or is canceled. */
+        OpenOrder: {
+            /** Format: int64 */
+            amountCents: number;
+            createdAt: string;
+            currency: string;
+            email: string | null;
+            expiresAt: string;
+            items: components["schemas"]["OrderLine"][];
+            orderId: string;
+        };
         OrderCanceled: {
             orderId: string;
             /**
@@ -459,6 +470,10 @@ export interface components {
             order: string;
             /** @enum {string} */
             outcome: "orderReleased";
+        } | {
+            order: string;
+            /** @enum {string} */
+            outcome: "orderUpdated";
         } | {
             account: string;
             /** @enum {string} */
@@ -541,11 +556,22 @@ export interface components {
             /** Format: int64 */
             amountCents: number;
             currency: string;
+            /** @description Stripe's dispute status (`needs_response`, `under_review`, `won`, `lost`, …), if disputed. */
+            disputeStatus: string | null;
+            /** Format: int64 */
+            disputedCents: number;
             email: string | null;
             /** @description Passed through as stored (typing it here would cost the Worker a deserializer). */
             items: components["schemas"]["OrderLine"][];
             orderId: string;
             paidAt: string | null;
+            /**
+             * Format: int64
+             * @description What Stripe refunded of it so far (from the dashboard, Stripe's, or the API).
+             */
+            refundedCents: number;
+            /** @description Whether a refund from the dashboard returned its units to stock. */
+            restocked: boolean;
             /**
              * Format: int64
              * @description Units paid for beyond the stock left for this order: its payment was applied after its
@@ -587,6 +613,8 @@ export interface components {
         };
         StoreFigures: {
             metrics: components["schemas"]["StoreMetrics"];
+            /** @description Checkouts a buyer can still pay (holding stock), newest first: each can be canceled. */
+            openOrders: components["schemas"]["OpenOrder"][];
             products: components["schemas"]["Product"][];
             recentOrders: components["schemas"]["RecentOrder"][];
             /** @description The last 30 days, oldest first. */
@@ -594,12 +622,24 @@ export interface components {
         };
         StoreMetrics: {
             /** Format: int64 */
+            disputesLostCents: number;
+            /** Format: int64 */
             inStock: number;
             lowStock: number;
             /** Format: int64 */
             openCheckouts: number;
+            /**
+             * Format: int64
+             * @description Disputes not decided yet (the developer has evidence to send in Stripe).
+             */
+            openDisputes: number;
             products: number;
             /** Format: int64 */
+            refundedCents: number;
+            /**
+             * Format: int64
+             * @description What paid orders brought in: payments less refunds and lost disputes.
+             */
             revenueCents: number;
             soldOut: number;
             /** Format: int64 */

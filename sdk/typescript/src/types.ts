@@ -146,6 +146,9 @@ export type CartStarted = Schemas["CartStarted"];
 /** `POST /api/cart/checkout`. */
 export type CartCheckoutResponse = Schemas["CartCheckoutResponse"];
 
+/** `POST /api/orders/{orderId}/cancel`: `status` is `expired` (also when it had ended already). */
+export type OrderCanceled = Schemas["OrderCanceled"];
+
 // ---- dashboard ------------------------------------------------------------------------------
 
 export type Mode = Schemas["Mode"];

@@ -274,6 +274,17 @@ describe("Store project (DREAM_SDK_STORE_SECRET_KEY)", () => {
     assert.ok(Array.isArray(dashboard.recentOrders));
   });
 
+  it("cancelOrder ends a cart's checkout and gives its stock back at once", async () => {
+    const dream = store();
+    const mug = (await dream.listProducts()).products.find((p) => p.name === "mug")!;
+    const cart = await dream.cartCheckout({ items: [{ priceId: mug.priceId!, quantity: 1 }] });
+    const canceled = await dream.cancelOrder(cart.orderId);
+    assert.deepEqual(canceled, { success: true, orderId: cart.orderId, status: "expired" });
+    assert.equal((await dream.cancelOrder(cart.orderId)).status, "expired", "asking again answers the same");
+    const after = (await dream.listProducts()).products.find((p) => p.name === "mug")!;
+    assert.equal(after.available, mug.available, "the hold is released");
+  });
+
   it("metering refuses a Store key with InvalidRequestError", async () => {
     await assert.rejects(store().trackUsage({ userId: freshUserId("store") }), InvalidRequestError);
   });

@@ -249,6 +249,16 @@ describe("requests are exactly what the API expects", () => {
     });
   });
 
+  it("cancelOrder: POST /api/orders/{orderId}/cancel, and refuses what is not an order id", async () => {
+    const answer = { success: true, orderId: "ord_7", status: "expired" };
+    const { dream, calls } = client([ok(answer)]);
+    assert.deepEqual(await dream.cancelOrder("ord_7"), answer);
+    assert.equal(calls[0]!.method, "POST");
+    assert.equal(calls[0]!.url, `${BASE}/api/orders/ord_7/cancel`);
+    await assert.rejects(() => dream.cancelOrder("../api/data"), TypeError);
+    assert.equal(calls.length, 1);
+  });
+
   it("a trailing slash of baseUrl is dropped", async () => {
     const { dream, calls } = client([ok({ success: true, products: [] })], { baseUrl: "http://api.test/v/" });
     await dream.listProducts();
@@ -656,9 +666,36 @@ describe("the public types come from the OpenAPI document (src/schema.ts)", () =
       ...head,
       projectType: "store",
       revenueByDay: [],
-      metrics: { totalSales: 1, unitsSold: 2, revenueCents: 2400, openCheckouts: 0, products: 1, inStock: 8, lowStock: 0, soldOut: 0 },
+      metrics: {
+        totalSales: 1,
+        unitsSold: 2,
+        revenueCents: 2400,
+        refundedCents: 0,
+        disputesLostCents: 0,
+        openDisputes: 0,
+        openCheckouts: 0,
+        products: 1,
+        inStock: 8,
+        lowStock: 0,
+        soldOut: 0,
+      },
       products: [],
-      recentOrders: [{ orderId: "ord_1", email: null, amountCents: 2400, currency: "usd", paidAt: null, shortUnits: 0, items: [line] }],
+      recentOrders: [
+        {
+          orderId: "ord_1",
+          email: null,
+          amountCents: 2400,
+          currency: "usd",
+          paidAt: null,
+          shortUnits: 0,
+          refundedCents: 0,
+          restocked: false,
+          disputeStatus: null,
+          disputedCents: 0,
+          items: [line],
+        },
+      ],
+      openOrders: [],
     };
     const figures: ProjectDashboard[] = [saas, store];
     const described = figures.map((f) =>

@@ -167,6 +167,8 @@ pub struct TierList {
     pub tiers: Vec<Tier>,
     /// How far `X-User-Plan` is trusted (`PUT /project-settings`).
     pub plan_header: PlanHeader,
+    /// Store projects: the most units one cart may hold; `null`: the platform's bound (1980).
+    pub max_cart_units: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,8 +178,19 @@ pub struct ProjectSettings {
     pub publishable_key: String,
     /// `trusted` (the default): the developer's server vouches for the plan it names. `capped`:
     /// the header may name the user's own plan or a cheaper one; a pricier one counts on the
-    /// user's own plan.
-    pub plan_header: PlanHeader,
+    /// user's own plan. Absent: unchanged.
+    #[serde(default)]
+    pub plan_header: Option<PlanHeader>,
+    /// Store projects: the most units one cart may hold (1 to 1980), so one buyer cannot keep
+    /// the stock from others while paying; `null`: the platform's bound. Absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, nullable))]
+    pub max_cart_units: Option<Option<u32>>,
+}
+
+/// A field that may be sent as `null`: `Some(None)`, where an absent one is `None`.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Serialize)]
@@ -187,6 +200,7 @@ pub struct ProjectSettingsSaved {
     pub success: bool,
     pub publishable_key: String,
     pub plan_header: PlanHeader,
+    pub max_cart_units: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,6 +252,27 @@ pub struct RotateRequest {
     pub publishable_key: String,
     #[serde(default)]
     pub grace_period: GracePeriod,
+}
+
+/// An open Store order to cancel from the dashboard.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CancelOrderRequest {
+    pub publishable_key: String,
+    pub order_id: String,
+}
+
+/// A paid Store order to refund (all that is left of its payment) from the dashboard.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefundOrderRequest {
+    pub publishable_key: String,
+    pub order_id: String,
+    /// Return the order's units to its products' stock (once). An order that was paid beyond
+    /// the stock left for it (`shortUnits`) cannot: it is a 409, and nothing is refunded.
+    pub restock: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -292,6 +292,12 @@ fn add_common_errors(doc: &mut openapi::OpenApi, worker: &str) {
             .flatten()
         {
             let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            // Every developer session is counted against `ratelimit::DEVELOPER_LIMIT`.
+            let developer_session = operation
+                .security
+                .as_ref()
+                .and_then(|s| serde_json::to_string(s).ok())
+                .is_some_and(|s| s.contains("\"developerSession\""));
             let has_body = operation.request_body.is_some();
             let json_body = operation
                 .request_body
@@ -322,6 +328,12 @@ fn add_common_errors(doc: &mut openapi::OpenApi, worker: &str) {
                     "payment_required: the developer's plan lapsed and live keys are paused",
                 );
                 add("429", "rate_limited: too many requests; wait `Retry-After` seconds");
+            }
+            if developer_session {
+                add(
+                    "429",
+                    "rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds",
+                );
             }
             add("500", "internal: our failure; quote the requestId");
         }
@@ -554,8 +566,8 @@ fn serve_asset() {}
 #[openapi(
     paths(
         authorize, connect_callback, create_project, list_tiers, update_tier, delete_tier, add_tier,
-        promote_to_live, rotate_key, expire_previous_key, save_project_settings, show_usage_counters,
-        set_usage_counters, health
+        promote_to_live, rotate_key, expire_previous_key, save_project_settings, cancel_store_order,
+        refund_store_order, show_usage_counters, set_usage_counters, health
     ),
     tags(
         (name = "connect", description = "Linking the developer's Stripe account"),
@@ -712,6 +724,36 @@ fn expire_previous_key() {}
     security(("developerSession" = []))
 )]
 fn save_project_settings() {}
+
+/// Cancels an open checkout of a Store project: its session expires at Stripe (nobody can pay
+/// it any more) and its stock is available again at once. Asking again answers the same.
+#[utoipa::path(
+    post, path = "/orders/cancel", tag = "projects", operation_id = "cancelStoreOrder",
+    request_body = CancelOrderRequest,
+    responses(
+        (status = 200, description = "Canceled (or it had ended already)", body = OrderCanceled),
+        (status = 404, description = "not_found: not one of your projects, or no such order in it", body = ErrorBody),
+        (status = 409, description = "conflict: the order is paid (refund it) or its checkout is still being created", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn cancel_store_order() {}
+
+/// Refunds what is left of a paid Store order's payment on your Stripe account, and returns its
+/// units to stock when `restock` is true (once). Refunds made in Stripe's dashboard show on the
+/// order too (from Stripe's `charge.refunded`), without touching the stock.
+#[utoipa::path(
+    post, path = "/orders/refund", tag = "projects", operation_id = "refundStoreOrder",
+    request_body = RefundOrderRequest,
+    responses(
+        (status = 200, description = "Refunded", body = crate::store::after_sale::OrderRefunded),
+        (status = 404, description = "not_found: not one of your projects, or no such order in it", body = ErrorBody),
+        (status = 409, description = "conflict: the order is not paid, or was paid beyond its stock and `restock` was asked (nothing refunded)", body = ErrorBody),
+        (status = 502, description = "stripe_error: Stripe refused the refund (its error is in `stripe`)", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn refund_store_order() {}
 
 /// How many usage counters share a project's users, period by period.
 #[utoipa::path(

@@ -16,6 +16,7 @@ use crate::{
     http::CorsPolicy,
     keys::random_id,
     period::{self, Timestamp},
+    ratelimit,
     repo::{Database, PlatformScope, platforms::Platform},
 };
 
@@ -103,8 +104,13 @@ impl FromRequestParts<Env> for DeveloperSession {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        SendFuture::new(async move { verify_developer(env, authorization.as_deref(), period::now()).await })
-            .await
-            .map(DeveloperSession)
+        // JS-backed futures are !Send; workerd runs one thread, so asserting Send is sound.
+        SendFuture::new(async move {
+            let developer = verify_developer(env, authorization.as_deref(), period::now()).await?;
+            let key = format!("developer:{}", developer.user_id());
+            ratelimit::enforce(env, &ratelimit::DEVELOPER_LIMIT, key).await?;
+            Ok(DeveloperSession(developer))
+        })
+        .await
     }
 }

@@ -269,9 +269,10 @@ impl Counter {
         })
     }
 
-    /// A period that began before this counter existed may have rows in D1 only (counted
-    /// before the counters were deployed): the first call for such a user and period carries
-    /// their row over, with every other call of this counter held until it is in.
+    /// A period that began before this counter existed may have rows in D1 only, if the project
+    /// counted before the counters were deployed (`CountRequest::may_need_seed`): the first
+    /// call for such a user and period carries their row over, with every other call of this
+    /// counter held until it is in. A project created since never waits on D1 here.
     async fn seed(&self, call: &Call) -> ApiResult<()> {
         let store = self.store()?;
         let started_at = match self.started_at.get() {
@@ -282,7 +283,7 @@ impl Counter {
                 t
             }
         };
-        if call.request.period.start >= started_at || store.has_row(&call.project, &call.request)? {
+        if !call.request.may_need_seed(started_at) || store.has_row(&call.project, &call.request)? {
             return Ok(());
         }
         let (env, store, project, request) = (
@@ -378,7 +379,34 @@ mod tests {
             request_id: "req_1".to_owned(),
             users_bound: None,
             shards,
+            usage_in_d1_before: None,
         }
+    }
+
+    #[test]
+    fn only_a_project_that_counted_in_d1_before_its_counter_is_ever_seeded() {
+        let mut req = request("user_1", 1, None);
+        let start = req.period.start;
+        let after_start = Timestamp(start.0 + 86_400);
+        // A project created since the counters: its counter never asks D1.
+        assert!(!req.may_need_seed(after_start));
+        // One that counted in D1 until after this period began: its new counter must.
+        req.usage_in_d1_before = Some(Timestamp(start.0 + 3_600));
+        assert!(req.may_need_seed(after_start));
+        // ... but not for periods that began after it stopped counting in D1,
+        req.usage_in_d1_before = Some(Timestamp(start.0 - 1));
+        assert!(!req.may_need_seed(after_start));
+        // nor for a period that began after the counter did.
+        req.usage_in_d1_before = Some(Timestamp(i64::MAX));
+        assert!(!req.may_need_seed(start));
+        // A caller of the previous release sends no field: assume D1 may hold counts.
+        let old: CountRequest = serde_json::from_value({
+            let mut v = serde_json::to_value(request("user_1", 1, None)).unwrap();
+            assert!(v.as_object_mut().unwrap().remove("usage_in_d1_before").is_some());
+            v
+        })
+        .unwrap();
+        assert!(old.may_need_seed(after_start));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use super::mirror_plan_to_clerk;
 use crate::{
     auth::connected_event_project,
     error::{ApiResult, ErrorCode},
+    mode::Mode,
     mode::ProjectType,
     period::{self, Timestamp},
     projects::StripeModes,
@@ -27,7 +28,10 @@ use crate::{
         Database, ProjectScope,
         subscriptions::{EventRecord, SubscriptionSync},
     },
-    store::{self, OrderOutcome},
+    store::{
+        self, OrderOutcome,
+        after_sale::{self, ChargeSubject},
+    },
     stripe::{
         objects::{SubscriptionState, id_of, text},
         webhook::StripeEvent,
@@ -51,6 +55,10 @@ pub enum Outcome {
     },
     /// A Store order's session expired unpaid: its hold is released.
     OrderReleased {
+        order: String,
+    },
+    /// A paid Store order's refunds or dispute, as Stripe reports them now, are recorded.
+    OrderUpdated {
         order: String,
     },
     /// The account's owner revoked our access: its developer must reconnect it.
@@ -140,6 +148,10 @@ pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<
             Outcome::Duplicate
         });
     }
+    if let Some(subject) = after_sale::charge_subject(event) {
+        let (db, stripe) = (Database::from_env(env)?, StripeModes::from_env(env)?);
+        return handle_charge(db, &stripe, (event, payload), account, subject).await;
+    }
     if let Some((session, publishable_key, order)) = store::order_subject(event) {
         let (Some(publishable_key), Some(order)) = (publishable_key, order) else {
             return ignored("not a cart checkout created through dream-api");
@@ -223,6 +235,51 @@ async fn handle_order(
         },
         OrderOutcome::Duplicate => Outcome::Duplicate,
         OrderOutcome::Ignored(reason) => Outcome::Ignored { reason },
+    })
+}
+
+/// A refund or dispute of a charge: recorded on the Store order the charge paid for (our
+/// checkout wrote the order into the payment's metadata, which Stripe copies to its charge).
+async fn handle_charge(
+    db: Database,
+    stripe: &StripeModes,
+    (event, payload): (&StripeEvent, &str),
+    account: &str,
+    subject: ChargeSubject,
+) -> ApiResult<Outcome> {
+    // `charge.refunded` carries the charge's metadata: most charges (subscriptions') need no read.
+    if event.kind == "charge.refunded" && text(&event.data.object, "/metadata/orderId").is_none() {
+        return ignored("not the charge of a Store order");
+    }
+    let mode = if event.livemode { Mode::Live } else { Mode::Test };
+    let stripe = stripe.for_mode(mode).on_account(account);
+    let Some(charge) = after_sale::read_charge(&stripe, &subject.charge).await? else {
+        return ignored("Stripe has no such charge on this account");
+    };
+    let (Some(publishable_key), Some(order)) = (charge.publishable_key.as_deref(), charge.order_id.clone()) else {
+        return ignored("not the charge of a Store order");
+    };
+    if db.event_seen(&event.id).await? {
+        return Ok(Outcome::Duplicate);
+    }
+    let Some(scope) = connected_event_project(db, publishable_key, account, event.livemode).await? else {
+        return ignored("no project of this connected account has that key");
+    };
+    let applied = after_sale::apply_charge_event(
+        &stripe,
+        &scope,
+        (event, payload),
+        &charge,
+        subject.dispute.as_deref(),
+        period::now(),
+    )
+    .await?;
+    Ok(match applied {
+        Some(true) => Outcome::OrderUpdated { order },
+        Some(false) => Outcome::Duplicate,
+        None => Outcome::Ignored {
+            reason: "the charge is not the payment of one of this project's orders",
+        },
     })
 }
 

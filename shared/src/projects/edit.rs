@@ -301,11 +301,50 @@ impl<'a> ProjectEdit<'a> {
         Ok((secret, grace_until))
     }
 
-    /// PUT /project-settings: how far `X-User-Plan` is trusted. api-multi reads it at once.
-    pub async fn set_plan_header(&self, policy: PlanHeader, now: Timestamp) -> ApiResult<()> {
-        self.project.scope.set_plan_header(policy, now).await?;
+    /// PUT /project-settings: how far `X-User-Plan` is trusted, and the most units one cart may
+    /// hold (given ones change, absent ones stay). api-multi reads them at once.
+    pub async fn save_settings(
+        &self,
+        plan_header: Option<PlanHeader>,
+        max_cart_units: Option<Option<u32>>,
+        now: Timestamp,
+    ) -> ApiResult<()> {
+        if let Some(Some(units)) = max_cart_units
+            && !(1..=crate::store::MAX_CART_UNITS).contains(&units)
+        {
+            return Err(ApiError::invalid_request(format!(
+                "maxCartUnits must be from 1 to {} (or null for that bound)",
+                crate::store::MAX_CART_UNITS
+            )));
+        }
+        if max_cart_units.is_some() && self.kind() != crate::mode::ProjectType::Store {
+            return Err(ApiError::invalid_request(
+                "maxCartUnits is a Store setting; this is a SaaS project",
+            ));
+        }
+        self.project
+            .scope
+            .save_settings(plan_header, max_cart_units, now)
+            .await?;
         self.evict_after_edit().await;
         Ok(())
+    }
+
+    /// POST /orders/cancel: an open Store order ends (`store::after_sale::cancel_order`).
+    pub async fn cancel_order(&self, order_id: &str, now: Timestamp) -> ApiResult<String> {
+        let stripe = self.stripe().await?;
+        crate::store::after_sale::cancel_order(&stripe, &self.project.scope, order_id, now).await
+    }
+
+    /// POST /orders/refund: a paid Store order is refunded (`store::after_sale::refund_order`).
+    pub async fn refund_order(
+        &self,
+        order_id: &str,
+        restock: bool,
+        now: Timestamp,
+    ) -> ApiResult<crate::store::after_sale::OrderRefunded> {
+        let stripe = self.stripe().await?;
+        crate::store::after_sale::refund_order(&stripe, &self.project.scope, order_id, restock, now).await
     }
 
     /// POST /expire-previous-key: the key replaced by a rotation with a grace period stops now

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod orders;
 pub mod platforms;
 pub mod projects;
+pub mod refunds;
 pub mod subscriptions;
 pub mod usage;
 

@@ -136,28 +136,65 @@ UPDATE orders SET status = 'paid', sessionId = COALESCE(sessionId, ?3), paidCent
   paymentIntent = ?6, paidAt = ?7, updatedAt = ?7
 WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid'";
 
+/// What a paid order `o` brought in: its payment less its refunds and a dispute it lost.
+macro_rules! net_cents {
+    () => {
+        "COALESCE(o.paidCents, o.amountCents) - o.refundedCents - CASE WHEN o.disputeStatus = 'lost' THEN o.disputedCents ELSE 0 END"
+    };
+}
+
 /// ?1 publishableKey, ?2 now.
-pub const SELECT_SALES_SUMMARY: &str = "\
-SELECT
-  (SELECT COUNT(*) FROM orders WHERE publishableKey = ?1 AND status = 'paid') AS totalSales,
-  (SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.orderId = i.orderId
-     WHERE o.publishableKey = ?1 AND o.status = 'paid') AS unitsSold,
-  (SELECT COALESCE(SUM(COALESCE(paidCents, amountCents)), 0) FROM orders WHERE publishableKey = ?1 AND status = 'paid')
-     AS revenueCents,
-  (SELECT COUNT(*) FROM orders WHERE publishableKey = ?1 AND status IN ('reserving', 'open') AND expiresAt > ?2)
-     AS openCheckouts";
+pub const SELECT_SALES_SUMMARY: &str = concat!(
+    "SELECT\n",
+    "  (SELECT COUNT(*) FROM orders WHERE publishableKey = ?1 AND status = 'paid') AS totalSales,\n",
+    "  (SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.orderId = i.orderId\n",
+    "     WHERE o.publishableKey = ?1 AND o.status = 'paid') AS unitsSold,\n",
+    "  (SELECT COALESCE(SUM(",
+    net_cents!(),
+    "), 0) FROM orders o WHERE o.publishableKey = ?1 AND o.status = 'paid') AS revenueCents,\n",
+    "  (SELECT COALESCE(SUM(refundedCents), 0) FROM orders WHERE publishableKey = ?1 AND status = 'paid') AS refundedCents,\n",
+    "  (SELECT COALESCE(SUM(disputedCents), 0) FROM orders WHERE publishableKey = ?1 AND status = 'paid'\n",
+    "     AND disputeStatus = 'lost') AS disputesLostCents,\n",
+    "  (SELECT COUNT(*) FROM orders WHERE publishableKey = ?1 AND status = 'paid'\n",
+    "     AND disputeStatus IN ('warning_needs_response', 'warning_under_review', 'needs_response', 'under_review'))\n",
+    "     AS openDisputes,\n",
+    "  (SELECT COUNT(*) FROM orders WHERE publishableKey = ?1 AND status IN ('reserving', 'open') AND expiresAt > ?2)\n",
+    "     AS openCheckouts"
+);
 
-/// The newest paid orders with their items. ?1 publishableKey, ?2 limit.
-pub const SELECT_RECENT_ORDERS: &str = "\
-SELECT o.orderId, o.email, COALESCE(o.paidCents, o.amountCents) AS amountCents, o.currency, o.paidAt, o.shortUnits,
-  (SELECT json_group_array(json_object('product', i.tierName, 'quantity', i.quantity, 'unitCents', i.unitCents))
-     FROM order_items i WHERE i.orderId = o.orderId) AS items
-FROM orders o WHERE o.publishableKey = ?1 AND o.status = 'paid' ORDER BY o.paidAt DESC, o.orderId LIMIT ?2";
+/// An order's lines as JSON, as `RecentOrder::items` passes them through.
+macro_rules! order_items_json {
+    () => {
+        "(SELECT json_group_array(json_object('product', i.tierName, 'quantity', i.quantity, 'unitCents', i.unitCents))
+     FROM order_items i WHERE i.orderId = o.orderId) AS items"
+    };
+}
 
-/// Paid orders and revenue per UTC day of payment, from ?2 on. ?1 publishableKey.
-pub const SELECT_REVENUE_BY_DAY: &str = "\
-SELECT substr(paidAt, 1, 10) AS day, SUM(COALESCE(paidCents, amountCents)) AS revenueCents, COUNT(*) AS orders
-FROM orders WHERE publishableKey = ?1 AND status = 'paid' AND paidAt >= ?2 GROUP BY day";
+/// The newest paid orders with their items, refunds and disputes. ?1 publishableKey, ?2 limit.
+pub const SELECT_RECENT_ORDERS: &str = concat!(
+    "SELECT o.orderId, o.email, COALESCE(o.paidCents, o.amountCents) AS amountCents, o.currency, o.paidAt, o.shortUnits,\n",
+    "  o.refundedCents, o.restockedAt, o.disputeStatus, o.disputedCents, ",
+    order_items_json!(),
+    "\nFROM orders o WHERE o.publishableKey = ?1 AND o.status = 'paid' ORDER BY o.paidAt DESC, o.orderId LIMIT ?2"
+);
+
+/// The checkouts buyers can still pay, newest hold first: the ones the dashboard can cancel.
+/// ?1 publishableKey, ?2 now, ?3 limit.
+pub const SELECT_OPEN_ORDERS: &str = concat!(
+    "SELECT o.orderId, o.email, o.amountCents, o.currency, o.createdAt, o.expiresAt, ",
+    order_items_json!(),
+    "\nFROM orders o WHERE o.publishableKey = ?1 AND o.status = 'open' AND o.expiresAt > ?2\n",
+    "ORDER BY o.expiresAt DESC LIMIT ?3"
+);
+
+/// Paid orders and what they brought in (less refunds and lost disputes) per UTC day of payment,
+/// from ?2 on. ?1 publishableKey.
+pub const SELECT_REVENUE_BY_DAY: &str = concat!(
+    "SELECT substr(o.paidAt, 1, 10) AS day, SUM(",
+    net_cents!(),
+    ") AS revenueCents, COUNT(*) AS orders\n",
+    "FROM orders o WHERE o.publishableKey = ?1 AND o.status = 'paid' AND o.paidAt >= ?2 GROUP BY day"
+);
 
 pub const SELECT_ORDER_STATUS: &str = "SELECT status, sessionId FROM orders WHERE orderId = ?1 AND publishableKey = ?2";
 
@@ -190,6 +227,9 @@ pub struct SalesSummary {
     pub total_sales: i64,
     pub units_sold: i64,
     pub revenue_cents: i64,
+    pub refunded_cents: i64,
+    pub disputes_lost_cents: i64,
+    pub open_disputes: i64,
     pub open_checkouts: i64,
 }
 
@@ -202,6 +242,22 @@ pub struct RecentOrderRow {
     pub currency: String,
     pub paid_at: Option<String>,
     pub short_units: i64,
+    pub refunded_cents: i64,
+    pub restocked_at: Option<String>,
+    pub dispute_status: Option<String>,
+    pub disputed_cents: i64,
+    pub items: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenOrderRow {
+    pub order_id: String,
+    pub email: Option<String>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub created_at: String,
+    pub expires_at: String,
     pub items: String,
 }
 
@@ -438,5 +494,11 @@ impl ProjectScope {
 
     pub async fn recent_orders(&self, limit: i64) -> ApiResult<Vec<RecentOrderRow>> {
         self.db.all(SELECT_RECENT_ORDERS, &[self.pk(), limit.into()]).await
+    }
+
+    pub async fn open_orders(&self, now: Timestamp, limit: i64) -> ApiResult<Vec<OpenOrderRow>> {
+        self.db
+            .all(SELECT_OPEN_ORDERS, &[self.pk(), now.to_rfc3339().into(), limit.into()])
+            .await
     }
 }

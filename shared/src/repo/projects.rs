@@ -35,7 +35,8 @@ LIMIT 1";
 
 /// The project and its developer's plan (a lapsed plan pauses live keys).
 pub const SELECT_ACTIVE_PROJECT: &str = "\
-SELECT k.platformId, k.projectType, k.name, k.usageCounterLayout, k.planHeader, p.plan, p.planEndedAt
+SELECT k.platformId, k.projectType, k.name, k.usageCounterLayout, k.planHeader, k.usageInD1Before, k.maxCartUnits,
+       p.plan, p.planEndedAt
 FROM api_keys k JOIN platforms p ON p.platformId = k.platformId
 WHERE k.publishableKey = ?1 AND k.status = 'active'";
 
@@ -76,6 +77,10 @@ struct ProjectRow {
     usage_counter_layout: Option<String>,
     #[serde(default)]
     plan_header: Option<String>,
+    #[serde(default)]
+    usage_in_d1_before: Option<String>,
+    #[serde(default)]
+    max_cart_units: Option<u32>,
     #[serde(default)]
     plan: Option<String>,
     #[serde(default)]
@@ -177,11 +182,19 @@ impl Database {
             )
             .map(|t| t.to_rfc3339()),
             counter_layout: CounterLayout::from_column(project.usage_counter_layout.as_deref())?,
+            usage_in_d1_before: match project.usage_in_d1_before.as_deref() {
+                None => None,
+                Some(text) => Some(
+                    Timestamp::parse_rfc3339(text)
+                        .ok_or_else(|| ApiError::internal("api_keys row: invalid usageInD1Before"))?,
+                ),
+            },
             plan_header: project
                 .plan_header
                 .as_deref()
                 .and_then(PlanHeader::parse)
                 .unwrap_or_default(),
+            max_cart_units: project.max_cart_units,
             name: project.name,
             tiers: rows.into_iter().map(TierRow::into_tier).collect::<ApiResult<_>>()?,
         }))
@@ -253,7 +266,8 @@ SELECT k.projectId, k.name, k.projectType, k.mode, k.publishableKey, k.status, k
 FROM api_keys k WHERE k.platformId = ?1 ORDER BY k.createdAt, k.projectId, k.mode";
 
 pub const SELECT_OWNED_PROJECT: &str = "\
-SELECT publishableKey, projectId, projectType, mode, name, status, secretKeyHash, previousSecretKeyHash, planHeader
+SELECT publishableKey, projectId, projectType, mode, name, status, secretKeyHash, previousSecretKeyHash, planHeader,
+       maxCartUnits
 FROM api_keys WHERE publishableKey = ?1 AND platformId = ?2";
 
 pub const SELECT_PROJECT_KEY_SETS: &str =
@@ -277,11 +291,19 @@ INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayN
                    priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)";
 
+/// Subscriptions Stripe may still charge: every status but the two that have ended.
+macro_rules! not_ended {
+    () => {
+        "status NOT IN ('canceled', 'incomplete_expired')"
+    };
+}
+
 /// Same parameters as `INSERT_TIER` (one builder for both), then ?16: 1 to leave the stock (and
 /// its sold-out flag) as sales have left it, which an edit that sends no stock does: its form may
 /// predate a sale, whose sold units must not come back. The identity columns must match.
 /// A Store product's inventory cannot be set below the units open checkouts hold: those buyers
-/// may pay any second, and their stock must still be there.
+/// may pay any second, and their stock must still be there. A tier made free must have no
+/// subscriber Stripe may still charge.
 pub const UPDATE_TIER: &str = concat!(
     "UPDATE tiers SET displayName = ?6, priceCents = ?7, \"limit\" = ?8, priceId = ?9, productId = ?10, features = ?11,\n",
     "                 popular = ?12, inventory = CASE WHEN ?16 = 1 THEN inventory ELSE ?13 END,\n",
@@ -289,7 +311,12 @@ pub const UPDATE_TIER: &str = concat!(
     "WHERE publishableKey = ?1 AND name = ?2 AND platformId = ?3 AND projectType = ?4 AND mode = ?5\n",
     "  AND (?16 = 1 OR ?13 IS NULL OR ?13 >= ",
     held_units!(),
-    ")"
+    ")\n",
+    // A paid tier made free has no Stripe price: its subscribers would keep paying the old one.
+    // Checked here, not only before, so a checkout completed meanwhile cannot slip past.
+    "  AND (?7 > 0 OR priceCents = 0 OR NOT EXISTS (SELECT 1 FROM subscriptions WHERE publishableKey = ?1 AND plan = ?2 AND ",
+    not_ended!(),
+    "))"
 );
 
 /// Units of product ?2 of project ?1 held by open checkouts at ?3 (see migration 0005).
@@ -306,13 +333,6 @@ INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayN
                    priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt)
 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15
 WHERE (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) < ?16";
-
-/// Subscriptions Stripe may still charge: every status but the two that have ended.
-macro_rules! not_ended {
-    () => {
-        "status NOT IN ('canceled', 'incomplete_expired')"
-    };
-}
 
 /// Deletes a tier unless it is the project's last, or customers still subscribe to it (they
 /// would keep being charged for a tier that no longer exists): checked by the statement
@@ -339,8 +359,12 @@ UPDATE api_keys SET secretKeyHash = ?3, updatedAt = ?4,
 WHERE publishableKey = ?1 AND secretKeyHash = ?2 AND status = 'active'";
 
 /// ?1 publishableKey, ?2 'trusted' | 'capped', ?3 now.
-pub const SET_PLAN_HEADER: &str =
-    "UPDATE api_keys SET planHeader = ?2, updatedAt = ?3 WHERE publishableKey = ?1 AND status = 'active'";
+/// The project's settings: ?2 planHeader (NULL: unchanged), ?4 maxCartUnits when ?3 is 1 (NULL:
+/// the platform's bound). ?1 publishableKey, ?5 now.
+pub const SET_PROJECT_SETTINGS: &str = "\
+UPDATE api_keys SET planHeader = COALESCE(?2, planHeader),
+  maxCartUnits = CASE WHEN ?3 = 1 THEN ?4 ELSE maxCartUnits END, updatedAt = ?5
+WHERE publishableKey = ?1 AND status = 'active'";
 
 /// Ends the grace period of previous key ?3 now, if it is still in one (and still the previous
 /// key: a rotation meanwhile changes nothing): it stops at once, and `previousKeyExpiresAt` says
@@ -378,6 +402,8 @@ struct OwnedRow {
     previous_secret_key_hash: Option<String>,
     #[serde(default)]
     plan_header: Option<String>,
+    #[serde(default)]
+    max_cart_units: Option<u32>,
 }
 
 /// A project of the developer's platform, with what the dashboard routes need to edit it.
@@ -391,6 +417,7 @@ pub struct OwnedProject {
     /// The key the last rotation replaced, which may still be in its grace period (and cached).
     pub previous_secret_key_hash: Option<SecretKeyHash>,
     pub plan_header: PlanHeader,
+    pub max_cart_units: Option<u32>,
 }
 
 /// A new key set with its tiers, ready to insert in one transaction.
@@ -463,6 +490,7 @@ impl PlatformScope {
                 .as_deref()
                 .and_then(PlanHeader::parse)
                 .unwrap_or_default(),
+            max_cart_units: row.max_cart_units,
         })
     }
 
@@ -585,6 +613,12 @@ impl ProjectScope {
         if result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0 {
             return Ok(());
         }
+        if tier.price.is_free() {
+            let subscribers = self.tier_subscribers(&tier.name).await?;
+            if subscribers > 0 {
+                return Err(subscribed(&tier.name, subscribers, "making it free"));
+            }
+        }
         #[derive(Deserialize)]
         struct Held {
             held: i64,
@@ -686,11 +720,24 @@ impl ProjectScope {
         Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
     }
 
-    pub async fn set_plan_header(&self, policy: PlanHeader, now: Timestamp) -> ApiResult<()> {
+    /// Changes the settings given (`None`: unchanged; `max_cart_units: Some(None)`: the
+    /// platform's bound again).
+    pub async fn save_settings(
+        &self,
+        plan_header: Option<PlanHeader>,
+        max_cart_units: Option<Option<u32>>,
+        now: Timestamp,
+    ) -> ApiResult<()> {
         self.db
             .run(
-                SET_PLAN_HEADER,
-                &[self.pk(), policy.as_str().into(), now.to_rfc3339().into()],
+                SET_PROJECT_SETTINGS,
+                &[
+                    self.pk(),
+                    plan_header.map(PlanHeader::as_str).into(),
+                    i64::from(max_cart_units.is_some()).into(),
+                    max_cart_units.flatten().map(i64::from).into(),
+                    now.to_rfc3339().into(),
+                ],
             )
             .await?;
         Ok(())

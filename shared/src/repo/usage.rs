@@ -229,10 +229,18 @@ pub struct CountRequest {
     /// caller of the previous release (a deploy in progress) sends none: one counter.
     #[serde(default = "one_counter")]
     pub shards: u32,
+    /// `ProjectConfig::usage_in_d1_before`: whether the counter may have to carry this user's
+    /// row over from D1. A caller of the previous release sends none: it may.
+    #[serde(default = "usage_in_d1_unknown")]
+    pub usage_in_d1_before: Option<Timestamp>,
 }
 
 fn one_counter() -> u32 {
     1
+}
+
+fn usage_in_d1_unknown() -> Option<Timestamp> {
+    Some(Timestamp(i64::MAX))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -305,6 +313,14 @@ fn as_count(n: i64) -> u64 {
 // Parameter lists, in the order each statement's doc comment gives. Pure, so the native SQL
 // tests bind exactly what production binds.
 impl CountRequest {
+    /// Whether D1 can hold a count of this user and period that a counter which started at
+    /// `counter_started_at` does not: only for a period that began before both the counter and
+    /// the end of the project's counting in D1. Otherwise the counter asks D1 nothing.
+    pub fn may_need_seed(&self, counter_started_at: Timestamp) -> bool {
+        let start = self.period.start;
+        start < counter_started_at && self.usage_in_d1_before.is_some_and(|before| start < before)
+    }
+
     pub fn count_params(&self, project: &Project) -> Vec<SqlParam> {
         vec![
             project.publishable_key.as_str().into(),

@@ -59,7 +59,7 @@ pub async fn run() -> Result<ExitCode, String> {
     let (project, platform, small) = prepared?;
 
     // The workers are stopped, so nothing else has the database open while it is filled.
-    let database = d1_file(&config.state_dir)?;
+    let database = e2e::stack::d1_file(&config.state_dir)?;
     let started = Instant::now();
     let usage_bytes =
         fill(&database, &project, &platform).map_err(|e| format!("filling {}: {e}", database.display()))?;
@@ -130,16 +130,6 @@ fn print_growth(usage_bytes: u64) {
         retained / 1e9,
         100.0 * retained / D1_CAP_BYTES,
     );
-}
-
-/// The local D1 database's SQLite file in a stack's state directory.
-fn d1_file(state_dir: &Path) -> Result<std::path::PathBuf, String> {
-    let dir = state_dir.join("v3/d1/miniflare-D1DatabaseObject");
-    std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "sqlite") && !p.ends_with("metadata.sqlite"))
-        .ok_or_else(|| format!("no D1 database in {}", dir.display()))
 }
 
 async fn round(env: &TestEnv, project: &TestProject) -> Result<Round, String> {

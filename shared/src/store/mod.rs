@@ -1,6 +1,9 @@
 //! The Store side of api-multi: the product list with what can be bought now
 //! (`GET /api/products`), guest cart checkout that holds stock (`POST /api/cart/checkout`), and
-//! the Connect events that sell or release it. Holds and sales live in `repo::orders`.
+//! the Connect events that sell or release it. Holds and sales live in `repo::orders`; what
+//! happens after checkout (canceling, refunds, disputes) in `after_sale`.
+
+pub mod after_sale;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -30,6 +33,8 @@ use crate::{
 
 pub const MAX_CART_LINES: usize = 20;
 pub const MAX_LINE_QUANTITY: i64 = 99;
+/// The most units a cart can hold at all; a project may set a lower bound (`maxCartUnits`).
+pub const MAX_CART_UNITS: u32 = MAX_CART_LINES as u32 * MAX_LINE_QUANTITY as u32;
 /// Stripe's shortest session lifetime, plus a minute for the two clocks.
 pub const SESSION_LIFETIME_SECS: i64 = 30 * 60 + 60;
 /// A hold outlives its session a little, so a session paid in its last second finds its stock.
@@ -78,7 +83,11 @@ impl Product {
 }
 
 fn require_store(auth: &SecretKeyAuth) -> ApiResult<()> {
-    match auth.config.project_type {
+    require_store_project(auth.scope.project().project_type)
+}
+
+fn require_store_project(project_type: ProjectType) -> ApiResult<()> {
+    match project_type {
         ProjectType::Store => Ok(()),
         ProjectType::Saas => Err(ApiError::invalid_request(
             "Products and carts are for Store projects; this key belongs to a SaaS project (use /api/create-checkout)",
@@ -176,6 +185,17 @@ fn cart_lines(auth: &SecretKeyAuth, items: &[CartItem]) -> ApiResult<Vec<(String
             "At most {MAX_LINE_QUANTITY} units of `{}` per cart",
             line.0
         )));
+    }
+    // The developer's bound on what one buyer can hold while paying (each line is at most 99
+    // and there are at most 20: the sum cannot overflow).
+    let units: i64 = lines.iter().map(|l| l.2).sum();
+    if let Some(ceiling) = auth.config.max_cart_units
+        && units > i64::from(ceiling)
+    {
+        return Err(ApiError::invalid_request(format!(
+            "A cart of this store holds at most {ceiling} units; this one has {units}"
+        ))
+        .with_detail("maxCartUnits", ceiling));
     }
     Ok(lines)
 }
@@ -284,53 +304,6 @@ struct CartSession<'a> {
     lines: &'a [(String, String, i64)],
     email: Option<&'a str>,
     return_urls: (&'a str, &'a str),
-}
-
-/// POST /api/orders/{orderId}/cancel: an open order ends before it is paid. Its Checkout
-/// Session expires at Stripe first (nobody can pay it any more), then its hold is released at
-/// once instead of when the session would have expired. Asking again answers the same.
-pub async fn cancel_order(stripe: &Stripe, auth: &SecretKeyAuth, order_id: &str, now: Timestamp) -> ApiResult<String> {
-    require_store(auth)?;
-    let no_such_order = || ApiError::not_found("This project has no order with that id");
-    if order_id.len() > 64 || !order_id.starts_with("ord_") {
-        return Err(no_such_order());
-    }
-    let order = auth.scope.order_status(order_id).await?.ok_or_else(no_such_order)?;
-    match order.status.as_str() {
-        "expired" | "failed" => return Ok(order.status),
-        "paid" => return Err(ApiError::conflict("This order is paid; refund it in Stripe instead")),
-        "open" => {}
-        _ => {
-            return Err(ApiError::conflict(
-                "This order's checkout is still being created; retry in a moment",
-            ));
-        }
-    }
-    let session = order
-        .session_id
-        .ok_or_else(|| ApiError::internal("an open order without a session"))?;
-    let expired = stripe
-        .post::<CheckoutSession>(
-            &format!("/checkout/sessions/{session}/expire"),
-            &Form::new(),
-            &format!("cancel:{order_id}"),
-        )
-        .await;
-    if let Err(refused) = expired {
-        // Stripe expires open sessions only: what is it now?
-        let current: CheckoutSession = stripe.get(&format!("/checkout/sessions/{session}")).await?;
-        match current.status.as_deref() {
-            Some("expired") => {}
-            Some("complete") => {
-                return Err(ApiError::conflict(
-                    "The buyer has just paid this order; refund it in Stripe instead",
-                ));
-            }
-            _ => return Err(refused),
-        }
-    }
-    auth.scope.release_order(order_id, "expired", now).await?;
-    Ok("expired".to_owned())
 }
 
 /// Opens the order with its session. If it was not being made any more, that is fine when a
