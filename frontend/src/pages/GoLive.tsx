@@ -11,7 +11,7 @@ import { Card, ErrorNotice, Loading, Notice } from "../components/ui";
 import { editsBlockedReason } from "../lib/plan";
 import { type TierForm, type TierListErrors, tierToForm, validateTiers } from "../lib/tiers";
 import { Link, navigate } from "../router";
-import type { OpenProject } from "./Project";
+import type { OpenProject } from "../lib/projects";
 
 export function GoLive({ open, onLive }: { open: OpenProject; onLive: (list: ProjectList) => void }) {
   const api = useApi();

@@ -15,6 +15,7 @@ import { TierFields } from "../components/TierFields";
 import { Badge, Card, CopyField, EmptyState, ErrorNotice, Loading, Notice, PageHeading } from "../components/ui";
 import { dateTime, dollars, number } from "../lib/format";
 import { editsBlockedReason } from "../lib/plan";
+import { findProject, type OpenProject } from "../lib/projects";
 import { editedTier, emptyTier, type TierErrors, type TierForm, tierToForm, validateTier } from "../lib/tiers";
 import { Link, navigate, useLocation } from "../router";
 import { GoLive } from "./GoLive";
@@ -22,20 +23,6 @@ import { ProjectMetrics } from "./Metrics";
 import { typeLabel } from "./Projects";
 
 export type ProjectTab = "overview" | "metrics" | "go-live";
-
-export interface OpenProject {
-  project: ProjectView;
-  mode: Mode;
-  publishableKey: string;
-}
-
-export function findProject(list: ProjectList, publishableKey: string): OpenProject | null {
-  for (const project of list.projects) {
-    if (project.test?.publishableKey === publishableKey) return { project, mode: "test", publishableKey };
-    if (project.live?.publishableKey === publishableKey) return { project, mode: "live", publishableKey };
-  }
-  return null;
-}
 
 export function ProjectNotFound({ publishableKey }: { publishableKey: string }) {
   return (
