@@ -68,7 +68,7 @@ $(OPENAPI_VALIDATOR): scripts/openapi-validator-requirements.txt
 
 # Each worker's Wasm is rebuilt only when its sources, `shared` or the lockfile change.
 # (Make runs these one at a time: parallel Wasm builds only thrash a 2-core machine.)
-SHARED_SOURCES := $(shell find shared/src migrations -type f) shared/Cargo.toml Cargo.toml Cargo.lock
+SHARED_SOURCES := $(shell find shared/src shared/core/src migrations -type f) shared/Cargo.toml shared/core/Cargo.toml Cargo.toml Cargo.lock
 
 define worker_rule
 $(1)/build/index_bg.wasm: $(shell find $(1)/src -type f) $(1)/Cargo.toml $(SHARED_SOURCES) | tools
@@ -134,7 +134,7 @@ openapi: tools
 test: test-unit test-deploy test-e2e
 
 test-unit: tools $(OPENAPI_VALIDATOR) frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json
-	$(CARGO) test -p shared --features openapi
+	$(CARGO) test -p dream-core -p shared --features shared/openapi
 	@# The committed OpenAPI documents must be what the code generates, and cover every route.
 	$(CARGO) run --quiet -p shared --features openapi --bin openapi -- --check
 	$(OPENAPI_VALIDATOR) openapi/*/openapi.json

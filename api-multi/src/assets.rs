@@ -6,9 +6,10 @@ use axum::{
     http::{HeaderValue, header},
     response::Response,
 };
+use dream_core::{ApiError, ApiResult};
 use shared::{
-    ApiError, ApiResult,
-    assets::{content_type_for, parse_asset_path},
+    projects::assets::{content_type_for, parse_asset_path},
+    runtime::OrInternal,
 };
 use worker::{Env, ResponseBody};
 
@@ -23,10 +24,10 @@ pub async fn serve(State(env): State<Env>, Path((platform_id, file)): Path<(Stri
     let bucket = env
         .bucket(ASSETS_BUCKET)
         .map_err(|e| ApiError::internal(format!("R2 binding: {e}")))?;
-    let object = bucket.get(&key).execute().await?.ok_or_else(not_found)?;
+    let object = bucket.get(&key).execute().await.or_internal()?.ok_or_else(not_found)?;
     let size = object.size();
     let etag = object.http_etag();
-    let stream = match object.body().ok_or_else(not_found)?.response_body()? {
+    let stream = match object.body().ok_or_else(not_found)?.response_body().or_internal()? {
         ResponseBody::Stream(stream) => stream,
         _ => return Err(ApiError::internal("R2 object body is not a stream")),
     };

@@ -1,7 +1,7 @@
 //! The usage counter Durable Object class (`USAGE_COUNTERS` in wrangler/api-multi.toml). The
-//! class must be exported by the worker that declares it; what it does is `shared::counter`.
+//! class must be exported by the worker that declares it; what it does is `shared::usage::counter`.
 
-use shared::counter::Counter;
+use shared::usage::counter::Counter;
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
 
 #[durable_object]

@@ -8,29 +8,34 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
+use dream_core::ApiResult;
+use shared::runtime::clock;
 use shared::{
-    ApiResult,
     api::{CheckoutResponse, CustomerCreated, PlanChanged, PortalResponse},
-    auth::SecretKeyAuth,
-    clerk_backend::ClerkBackend,
-    customer_billing::checkout,
-    customers::{self, CreateCustomer},
-    http::RequestId,
-    metering::parse_user_id,
-    metrics::{self, ProjectDashboard},
-    period,
+    billing::subscriptions::checkout,
+    edge::http::RequestId,
+    identity::{
+        SecretKeyAuth,
+        end_users::{self, CreateCustomer},
+    },
+    projects::figures::{self, ProjectDashboard},
+    usage::metering::parse_user_id,
 };
-use worker::Env;
+use std::sync::Arc;
 
-use crate::upstream::UpstreamAuth;
+use crate::{settings::Settings, upstream::UpstreamAuth};
 
 /// POST /api/customers — a customer in the end-user Clerk app and in this project; a retry
 /// with the same email returns the same customer (200 instead of 201).
 #[worker::send]
-pub async fn create(State(env): State<Env>, UpstreamAuth(auth): UpstreamAuth, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(settings): State<Arc<Settings>>,
+    UpstreamAuth(auth): UpstreamAuth,
+    body: Bytes,
+) -> ApiResult<Response> {
     let request = CreateCustomer::parse(&body, &auth)?;
-    let clerk = ClerkBackend::end_users(&env)?;
-    let (customer, created) = customers::create(&auth, &clerk, request, period::now()).await?;
+    let clerk = settings.end_user_clerk()?;
+    let (customer, created) = end_users::create(&auth, &clerk, request, clock::now()).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
@@ -46,13 +51,20 @@ pub async fn create(State(env): State<Env>, UpstreamAuth(auth): UpstreamAuth, bo
 /// POST /api/create-checkout — a Stripe Checkout URL that subscribes `X-User-Id` to a tier.
 #[worker::send]
 pub async fn create_checkout(
-    State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     UpstreamAuth(auth): UpstreamAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<CheckoutResponse>> {
     let user_id = parse_user_id(&headers)?;
-    let started = checkout::start(&env, &auth, &user_id, &body, period::now()).await?;
+    let started = checkout::start(
+        (&settings.stripe()?, &settings.api_multi_url),
+        &auth,
+        &user_id,
+        &body,
+        clock::now(),
+    )
+    .await?;
     Ok(Json(CheckoutResponse {
         success: true,
         checkout: started,
@@ -62,27 +74,33 @@ pub async fn create_checkout(
 /// POST /api/customer-portal — Stripe's billing portal for `X-User-Id`.
 #[worker::send]
 pub async fn portal(
-    State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     Extension(request_id): Extension<RequestId>,
     UpstreamAuth(auth): UpstreamAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PortalResponse>> {
     let user_id = parse_user_id(&headers)?;
-    let url = checkout::portal(&env, &auth, &user_id, &body, &request_id.0).await?;
+    let url = checkout::portal(&settings.stripe()?, &auth, &user_id, &body, &request_id.0).await?;
     Ok(Json(PortalResponse { success: true, url }))
 }
 
 /// POST /api/change-plan — moves `X-User-Id`'s subscription to another paid tier.
 #[worker::send]
 pub async fn change_plan(
-    State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     UpstreamAuth(auth): UpstreamAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PlanChanged>> {
     let user_id = parse_user_id(&headers)?;
-    let (subscription, changed) = checkout::change_plan(&env, &auth, &user_id, &body).await?;
+    let (subscription, changed) = checkout::change_plan(
+        (&settings.stripe()?, &settings.end_user_clerk()?),
+        &auth,
+        &user_id,
+        &body,
+    )
+    .await?;
     Ok(Json(PlanChanged {
         success: true,
         changed,
@@ -93,6 +111,6 @@ pub async fn change_plan(
 /// GET /api/dashboard — the project's figures, for the developer's own server.
 #[worker::send]
 pub async fn dashboard(auth: SecretKeyAuth) -> ApiResult<Json<ProjectDashboard>> {
-    let dashboard = metrics::project_dashboard(&auth.scope, period::now()).await?;
+    let dashboard = figures::project_dashboard(&auth.scope, clock::now()).await?;
     Ok(Json(dashboard))
 }

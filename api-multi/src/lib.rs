@@ -5,6 +5,7 @@ mod assets;
 mod counter;
 mod customers;
 mod pages;
+mod settings;
 mod store;
 mod upstream;
 mod usage;
@@ -25,19 +26,20 @@ fn start() {
 /// Daily housekeeping (`[triggers] crons` in wrangler/api-multi.toml).
 #[event(scheduled)]
 async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    let result = match shared::repo::Database::from_env(&env) {
-        Ok(db) => db.housekeeping(shared::period::now()).await,
+    let result = match shared::storage::Database::from_env(&env) {
+        Ok(db) => db.housekeeping(shared::runtime::clock::now()).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(done) => worker::console_log!("housekeeping: {}", serde_json::to_string(&done).unwrap_or_default()),
-        Err(e) => shared::log::error(&format!("scheduled housekeeping failed: {e}")),
+        Err(e) => shared::runtime::log::error(&format!("scheduled housekeeping failed: {e}")),
     }
 }
 
 #[event(fetch)]
 async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
-    let cors = shared::http::CorsPolicy::from_env(&env);
+    let settings = settings::Settings::read(&env);
+    let cors = settings.cors.clone();
     let routes = Router::new()
         .route("/api/data", post(usage::track))
         .route("/api/usage", get(usage::report))
@@ -57,6 +59,6 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/checkout/success", get(pages::success))
         .route("/checkout/cancel", get(pages::cancel))
         .route("/api/assets/{platform_id}/{file}", get(assets::serve));
-    let mut app = shared::http::app("api-multi", routes, env, cors);
+    let mut app = shared::edge::http::app("api-multi", routes, settings::App::new(env, settings), cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

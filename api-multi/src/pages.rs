@@ -1,7 +1,7 @@
 //! Where Stripe sends a customer after checkout when the developer's app gave no URL of its own.
 
 use axum::response::Response;
-use shared::pages::notice;
+use shared::edge::pages::notice;
 
 /// GET /checkout/success
 pub async fn success() -> Response {

@@ -6,20 +6,23 @@ use axum::{
     extract::{Path, State},
     http::HeaderMap,
 };
+use dream_core::ApiResult;
 use shared::{
-    ApiResult,
     api::{CartCheckoutResponse, OrderCanceled, ProductList},
-    auth::SecretKeyAuth,
-    customer_billing, metering, period, store,
+    identity::SecretKeyAuth,
+    projects::connected::stripe_for,
+    runtime::clock,
+    store,
+    usage::metering,
 };
-use worker::Env;
 
-use crate::upstream::UpstreamAuth;
+use crate::{settings::Settings, upstream::UpstreamAuth};
+use std::sync::Arc;
 
 /// GET /api/products — every product with its price, stock and availability.
 #[worker::send]
 pub async fn products(auth: SecretKeyAuth) -> ApiResult<Json<ProductList>> {
-    let products = store::products(&auth, period::now()).await?;
+    let products = store::products(&auth, clock::now()).await?;
     Ok(Json(ProductList {
         success: true,
         products,
@@ -29,13 +32,21 @@ pub async fn products(auth: SecretKeyAuth) -> ApiResult<Json<ProductList>> {
 /// POST /api/cart/checkout — holds the cart's stock and returns a Stripe Checkout URL.
 #[worker::send]
 pub async fn cart_checkout(
-    State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     UpstreamAuth(auth): UpstreamAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<CartCheckoutResponse>> {
     let idempotency_key = metering::parse_idempotency_key(&headers)?;
-    let started = store::checkout(&env, &auth, idempotency_key.as_deref(), &body, period::now()).await?;
+    let stripe = settings.stripe()?;
+    let started = store::checkout(
+        (&stripe, &settings.api_multi_url),
+        &auth,
+        idempotency_key.as_deref(),
+        &body,
+        clock::now(),
+    )
+    .await?;
     Ok(Json(CartCheckoutResponse {
         success: true,
         checkout: started,
@@ -46,12 +57,12 @@ pub async fn cart_checkout(
 /// and its stock is available again at once.
 #[worker::send]
 pub async fn cancel_order(
-    State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     UpstreamAuth(auth): UpstreamAuth,
     Path(order_id): Path<String>,
 ) -> ApiResult<Json<OrderCanceled>> {
-    let stripe = customer_billing::stripe_for(&env, &auth.scope).await?;
-    let status = store::after_sale::cancel_order(&stripe, &auth.scope, &order_id, period::now()).await?;
+    let stripe = stripe_for(&settings.stripe()?, &auth.scope).await?;
+    let status = store::after_sale::cancel_order(&stripe, &auth.scope, &order_id, clock::now()).await?;
     Ok(Json(OrderCanceled {
         success: true,
         order_id,

@@ -6,15 +6,19 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue},
     response::{IntoResponse, Response},
 };
+use dream_core::ApiResult;
+use shared::runtime::clock;
 use shared::{
-    ApiResult,
     api::UsageResponse,
-    auth::SecretKeyAuth,
-    counter::Counters,
-    http::RequestId,
-    metering::{self, UsageHeaders},
-    period,
-    ratelimit::{enforce_project_rate, enforce_usage_rate},
+    edge::{
+        http::RequestId,
+        rate_limits::{enforce_project_rate, enforce_usage_rate},
+    },
+    identity::SecretKeyAuth,
+    usage::{
+        counter::Counters,
+        metering::{self, UsageHeaders},
+    },
 };
 use worker::Env;
 
@@ -37,7 +41,7 @@ pub async fn track(
     )
     .await?;
     let counters = Counters::from_env(&env)?;
-    let recorded = metering::record_usage(&auth, &counters, &usage_headers, period::now(), &request_id.0).await?;
+    let recorded = metering::record_usage(&auth, &counters, &usage_headers, clock::now(), &request_id.0).await?;
     let mut response = Json(UsageResponse {
         success: true,
         usage: recorded.usage,
@@ -62,6 +66,6 @@ pub async fn report(State(env): State<Env>, auth: SecretKeyAuth, headers: Header
         &usage_headers.user_id,
     )
     .await?;
-    let usage = metering::current_usage(&auth, &Counters::from_env(&env)?, &usage_headers, period::now()).await?;
+    let usage = metering::current_usage(&auth, &Counters::from_env(&env)?, &usage_headers, clock::now()).await?;
     Ok(Json(UsageResponse { success: true, usage }))
 }

@@ -6,17 +6,22 @@ use axum::{
     extract::{Query, State},
     http::StatusCode,
 };
+use std::sync::Arc;
+
+use dream_core::{ApiError, ApiResult, error::ErrorCode};
+use shared::runtime::clock;
 use shared::{
-    ApiError, ApiResult,
     api::{AssetDeleted, AssetUploaded, DeleteAssetQuery, StorageUsage, UploadQuery},
-    assets::{ImageKind, MAX_ASSET_BYTES, QUOTA, object_key, sanitize_filename},
-    auth::DeveloperSession,
-    config,
-    error::ErrorCode,
-    period,
-    projects::require_paid,
+    identity::DeveloperSession,
+    projects::{
+        assets::{ImageKind, MAX_ASSET_BYTES, QUOTA, object_key, sanitize_filename},
+        require_paid,
+    },
+    runtime::OrInternal,
 };
 use worker::{Env, HttpMetadata};
+
+use crate::settings::Settings;
 
 pub const ASSETS_BUCKET: &str = "ASSETS";
 
@@ -26,6 +31,7 @@ pub const ASSETS_BUCKET: &str = "ASSETS";
 #[worker::send]
 pub async fn upload(
     State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     DeveloperSession(developer): DeveloperSession,
     Query(query): Query<UploadQuery>,
     body: Bytes,
@@ -40,13 +46,13 @@ pub async fn upload(
             .with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)
     })?;
     let filename = sanitize_filename(query.filename.as_deref().unwrap_or("image"), kind);
-    let key = object_key(&platform.platform().platform_id, period::now_millis(), &filename);
+    let key = object_key(&platform.platform().platform_id, clock::now_millis(), &filename);
     let bucket = env
         .bucket(ASSETS_BUCKET)
         .map_err(|e| ApiError::internal(format!("R2 binding: {e}")))?;
-    let base = config::required(&env, "API_MULTI_URL")?;
+    let base = settings.api_multi_url.get()?;
     if !platform
-        .reserve_asset(&key, body.len(), kind.content_type(), QUOTA, period::now())
+        .reserve_asset(&key, body.len(), kind.content_type(), QUOTA, clock::now())
         .await?
     {
         return Err(ApiError::new(
@@ -65,7 +71,7 @@ pub async fn upload(
     };
     if let Err(e) = bucket.put(&key, body.to_vec()).http_metadata(metadata).execute().await {
         platform.release_asset(&key).await?;
-        return Err(e.into());
+        return Err(ApiError::internal(e));
     }
     let url = format!("{}/api/assets/{key}", base.trim_end_matches('/'));
     Ok(Json(AssetUploaded {
@@ -93,7 +99,7 @@ pub async fn delete(
     let bucket = env
         .bucket(ASSETS_BUCKET)
         .map_err(|e| ApiError::internal(format!("R2 binding: {e}")))?;
-    bucket.delete(&query.key).await?;
+    bucket.delete(&query.key).await.or_internal()?;
     platform.release_asset(&query.key).await?;
     Ok(Json(AssetDeleted {
         quota: platform.asset_usage().await?.into(),

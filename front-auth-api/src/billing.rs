@@ -6,24 +6,26 @@ use axum::{
     extract::State,
     http::HeaderMap,
 };
+use std::sync::Arc;
+
+use dream_core::{ApiError, ApiResult};
 use shared::{
-    ApiError, ApiResult,
     api::{PlatformCheckout, PlatformCheckoutRequest, PlatformEventReceived},
-    auth::DeveloperSession,
-    billing::{self, Handled},
-    clerk_backend::ClerkBackend,
-    config,
-    http::{CorsPolicy, allowed_redirect},
-    period,
-    repo::Database,
-    stripe::{Stripe, webhook},
+    billing::developer_plan::{self, Handled},
+    edge::http::allowed_redirect,
+    identity::DeveloperSession,
+    runtime::clock,
+    storage::Database,
+    stripe_events::webhook,
 };
 use worker::Env;
+
+use crate::settings::Settings;
 
 /// POST /create-checkout — a Stripe Checkout URL for the platform subscription.
 #[worker::send]
 pub async fn create_checkout(
-    State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     DeveloperSession(developer): DeveloperSession,
     body: Bytes,
 ) -> ApiResult<Json<PlatformCheckout>> {
@@ -33,34 +35,39 @@ pub async fn create_checkout(
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))?
     };
     let platform = developer.platform().await?;
-    let dashboard = config::required(&env, "DASHBOARD_URL")?;
-    let policy = CorsPolicy::from_env(&env);
+    let dashboard = settings.dashboard_url.get()?;
+    let policy = &settings.cors;
     let success = match request.success_url {
-        Some(url) => allowed_redirect(&policy, &url)?,
+        Some(url) => allowed_redirect(policy, &url)?,
         None => format!("{dashboard}/dashboard?checkout=success&session_id={{CHECKOUT_SESSION_ID}}"),
     };
     let cancel = match request.cancel_url {
-        Some(url) => allowed_redirect(&policy, &url)?,
+        Some(url) => allowed_redirect(policy, &url)?,
         None => format!("{dashboard}/dashboard?checkout=cancelled"),
     };
-    let stripe = Stripe::from_env(&env, "STRIPE_SECRET_KEY")?;
-    let price = config::required(&env, "PLATFORM_PRICE_ID")?;
-    let (session_id, url) = billing::start_checkout(&platform, &stripe, &price, &success, &cancel).await?;
+    let stripe = settings.platform_stripe()?;
+    let price = settings.platform_price_id.get()?;
+    let (session_id, url) = developer_plan::start_checkout(&platform, &stripe, price, &success, &cancel).await?;
     Ok(Json(PlatformCheckout { url, session_id }))
 }
 
 /// POST /webhook/stripe — the platform account's events, signature checked before parsing.
 #[worker::send]
-pub async fn webhook(State(env): State<Env>, headers: HeaderMap, body: Body) -> ApiResult<Json<PlatformEventReceived>> {
-    let secret = config::required(&env, "STRIPE_WEBHOOK_SECRET")?;
-    let now = period::now();
+pub async fn webhook(
+    State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<PlatformEventReceived>> {
+    let secret = settings.stripe_webhook_secret.get()?;
+    let now = clock::now();
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    let stripe = Stripe::from_env(&env, "STRIPE_SECRET_KEY")?;
-    let webhook::Received { event, payload, .. } = webhook::receive(body, signature, &secret, now, &[&stripe]).await?;
+    let stripe = settings.platform_stripe()?;
+    let webhook::Received { event, payload, .. } = webhook::receive(body, signature, secret, now, &[&stripe]).await?;
     let db = Database::from_env(&env)?;
-    let clerk = ClerkBackend::developers(&env)?;
-    let price = config::required(&env, "PLATFORM_PRICE_ID")?;
-    let handled = billing::handle_event(&db, &clerk, &stripe, &price, &event, &payload, now).await?;
+    let clerk = settings.developer_clerk()?;
+    let price = settings.platform_price_id.get()?;
+    let handled = developer_plan::handle_event(&db, &clerk, &stripe, price, &event, &payload, now).await?;
     Ok(Json(match handled {
         Handled::Applied {
             platform_id,

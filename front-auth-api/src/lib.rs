@@ -4,6 +4,7 @@
 mod assets;
 mod billing;
 mod platform;
+mod settings;
 
 use axum::{
     Router,
@@ -20,7 +21,8 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
-    let cors = shared::http::CorsPolicy::from_env(&env);
+    let settings = settings::Settings::read(&env);
+    let cors = settings.cors.clone();
     let routes = Router::new()
         .route("/generate-platform-id", post(platform::generate_platform_id))
         .route("/get-credentials", get(platform::credentials))
@@ -36,9 +38,9 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
             "/upload-asset",
             // One byte over the limit so the handler, not the extractor, reports oversize bodies.
             post(assets::upload)
-                .layer(DefaultBodyLimit::max(shared::assets::MAX_ASSET_BYTES + 1))
+                .layer(DefaultBodyLimit::max(shared::projects::assets::MAX_ASSET_BYTES + 1))
                 .delete(assets::delete),
         );
-    let mut app = shared::http::app("front-auth-api", routes, env, cors);
+    let mut app = shared::edge::http::app("front-auth-api", routes, settings::App::new(env, settings), cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

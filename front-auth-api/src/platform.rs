@@ -5,33 +5,40 @@ use axum::{
     extract::{Query, State},
 };
 use serde_json::json;
+use std::sync::Arc;
+
+use dream_core::ApiResult;
+use shared::runtime::clock;
 use shared::{
-    ApiResult,
     api::{Credentials, KeysByMode, PlatformIdentity, ProjectQuery, ProjectTree},
-    auth::{DeveloperSession, PLATFORM_TOKENS_KV},
-    cache::Cache,
-    clerk_backend::ClerkBackend,
-    metrics::{self, ProjectDashboard},
-    period,
-    projects::dashboard_tree,
+    identity::{DeveloperSession, PLATFORM_TOKENS_KV},
+    projects::{
+        dashboard_tree,
+        figures::{self, ProjectDashboard},
+    },
+    storage::project_cache::Cache,
 };
 use worker::Env;
+
+use crate::settings::Settings;
 
 /// POST /generate-platform-id — creates the developer's `plt_` id once; later calls return it.
 #[worker::send]
 pub async fn generate_platform_id(
     State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     DeveloperSession(developer): DeveloperSession,
 ) -> ApiResult<Json<PlatformIdentity>> {
     let user_id = developer.user_id().to_owned();
-    let (platform, created) = developer.ensure_platform(period::now()).await?;
+    let (platform, created) = developer.ensure_platform(clock::now()).await?;
     let p = platform.platform();
     let kv = Cache::from_env(&env, PLATFORM_TOKENS_KV);
     kv.put(&format!("user:{user_id}:platformId"), &p.platform_id, None)
         .await;
     kv.put(&format!("platform:{}:userId", p.platform_id), &user_id, None)
         .await;
-    ClerkBackend::developers(&env)?
+    settings
+        .developer_clerk()?
         .merge_public_metadata(&user_id, json!({ "platformId": p.platform_id, "plan": p.plan }))
         .await?;
     Ok(Json(PlatformIdentity {
@@ -55,7 +62,7 @@ pub async fn credentials(DeveloperSession(developer): DeveloperSession) -> ApiRe
     };
     let account = platform.stripe_account().await?;
     let p = platform.platform();
-    let pause = shared::plan::live_keys_pause_at(&p.plan, p.plan_ended_at.as_deref());
+    let pause = dream_core::developer_plan::live_keys_pause_at(&p.plan, p.plan_ended_at.as_deref());
     Ok(Json(Credentials {
         platform_id: p.platform_id.clone(),
         plan: p.plan.clone(),
@@ -85,11 +92,10 @@ pub async fn projects(DeveloperSession(developer): DeveloperSession) -> ApiResul
 /// api-multi's `GET /api/dashboard` gives the developer's server).
 #[worker::send]
 pub async fn dashboard(
-    State(env): State<Env>,
     DeveloperSession(developer): DeveloperSession,
     Query(query): Query<ProjectQuery>,
 ) -> ApiResult<Json<ProjectDashboard>> {
     let platform = developer.platform().await?;
-    let project = platform.project(&env, &query.publishable_key).await?;
-    Ok(Json(metrics::project_dashboard(&project.scope, period::now()).await?))
+    let project = platform.project(&query.publishable_key).await?;
+    Ok(Json(figures::project_dashboard(&project.scope, clock::now()).await?))
 }

@@ -1,38 +1,41 @@
 //! Stripe Connect OAuth: the developer links their Stripe account to the platform.
 
 use axum::{Json, extract::State};
+use std::sync::Arc;
+
+use dream_core::{ApiError, ApiResult, oauth_state};
 use shared::{
-    ApiError, ApiResult,
     api::{ConnectCallback, ConnectLink, Connected},
-    auth::{DeveloperSession, redeem_oauth_state},
-    config, connect, period,
-    stripe::{Stripe, client::DEFAULT_CONNECT_BASE},
+    identity::{DeveloperSession, redeem_oauth_state},
+    runtime::clock,
+    upstream::stripe::{DEFAULT_API_BASE, DEFAULT_CONNECT_BASE, Stripe},
 };
-use worker::Env;
+
+use crate::settings::Settings;
 
 /// GET /authorize — the Stripe Connect URL to send the developer to, with a signed, expiring,
 /// single-use `state` bound to their platform. (JSON, because a browser navigation cannot carry
 /// the session token; the dashboard redirects.)
 #[worker::send]
 pub async fn authorize(
-    State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     DeveloperSession(developer): DeveloperSession,
 ) -> ApiResult<Json<ConnectLink>> {
     let platform = developer.platform().await?;
-    let now = period::now();
-    let issued = connect::issue_state(&config::required(&env, "OAUTH_STATE_SECRET")?, now);
+    let now = clock::now();
+    let issued = oauth_state::issue_state(settings.oauth_state_secret.get()?, now);
     platform.record_oauth_state(&issued.nonce, issued.expires, now).await?;
     let mut url = url::Url::parse(&format!(
         "{}/oauth/authorize",
-        config::or_default(&env, "STRIPE_CONNECT_BASE", DEFAULT_CONNECT_BASE).trim_end_matches('/')
+        settings.connect_base.or(DEFAULT_CONNECT_BASE).trim_end_matches('/')
     ))
     .map_err(|e| ApiError::internal(format!("STRIPE_CONNECT_BASE: {e}")))?;
     url.query_pairs_mut()
         .append_pair("response_type", "code")
-        .append_pair("client_id", &config::required(&env, "STRIPE_CONNECT_CLIENT_ID")?)
+        .append_pair("client_id", settings.connect_client_id.get()?)
         .append_pair("scope", "read_write")
         .append_pair("state", &issued.state)
-        .append_pair("redirect_uri", &redirect_uri(&env)?);
+        .append_pair("redirect_uri", &redirect_uri(&settings)?);
     Ok(Json(ConnectLink {
         url: url.to_string(),
         expires_at: issued.expires.to_rfc3339(),
@@ -42,12 +45,12 @@ pub async fn authorize(
 /// Where Stripe sends the developer back: the dashboard's page, which posts the `code` and
 /// `state` here with the developer's session (so the state is checked against the browser's own
 /// session, not only against the database).
-pub fn redirect_uri(env: &Env) -> ApiResult<String> {
-    match config::optional(env, "OAUTH_REDIRECT_URI") {
-        Some(uri) => Ok(uri),
+pub fn redirect_uri(settings: &Settings) -> ApiResult<String> {
+    match settings.oauth_redirect_uri.optional() {
+        Some(uri) => Ok(uri.to_owned()),
         None => Ok(format!(
             "{}/connect/callback",
-            config::required(env, "DASHBOARD_URL")?.trim_end_matches('/')
+            settings.dashboard_url.get()?.trim_end_matches('/')
         )),
     }
 }
@@ -57,7 +60,7 @@ pub fn redirect_uri(env: &Env) -> ApiResult<String> {
 /// the code is exchanged and the account id (never a token) is stored.
 #[worker::send]
 pub async fn callback(
-    State(env): State<Env>,
+    State(settings): State<Arc<Settings>>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<ConnectCallback>,
 ) -> ApiResult<Json<Connected>> {
@@ -65,12 +68,16 @@ pub async fn callback(
         return Err(ApiError::invalid_request("`code` and `state` must be Stripe's values"));
     }
     let platform = developer.platform().await?;
-    let now = period::now();
-    let secret = config::required(&env, "OAUTH_STATE_SECRET")?;
-    redeem_oauth_state(&platform, &secret, &request.state, now).await?;
-    let stripe = Stripe::from_env(&env, "STRIPE_TEST_SECRET_KEY")?;
-    let connect_base = config::or_default(&env, "STRIPE_CONNECT_BASE", DEFAULT_CONNECT_BASE);
-    let grant = stripe.exchange_oauth_code(&connect_base, &request.code).await?;
+    let now = clock::now();
+    let secret = settings.oauth_state_secret.get()?;
+    redeem_oauth_state(&platform, secret, &request.state, now).await?;
+    // Connect's OAuth runs on the platform's test key in both modes (the grant says which).
+    let stripe = Stripe::new(
+        settings.stripe.api_base.or(DEFAULT_API_BASE),
+        settings.stripe.test_secret_key.get()?,
+    );
+    let connect_base = settings.connect_base.or(DEFAULT_CONNECT_BASE);
+    let grant = stripe.exchange_oauth_code(connect_base, &request.code).await?;
     // Existing projects' products live on the connected account; switching accounts under them
     // would orphan every product and price, so it is refused while projects exist.
     if let Some(current) = platform.last_stripe_account().await?

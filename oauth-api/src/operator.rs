@@ -1,4 +1,4 @@
-//! Operator routes (the platform's staff, not developers): `shared::operator`.
+//! Operator routes (the platform's staff, not developers): `shared::usage::operator`.
 
 use axum::{
     Json,
@@ -6,30 +6,40 @@ use axum::{
     extract::{RawQuery, State},
     http::HeaderMap,
 };
+use dream_core::ApiResult;
 use shared::{
-    ApiResult,
-    operator::{self, UsageCounters, UsageCountersRequest},
-    period,
+    runtime::clock,
+    storage::{
+        Database,
+        project_cache::{self, Cache},
+    },
+    usage::operator::{self, UsageCounters, UsageCountersRequest},
 };
-use worker::Env;
+
+use crate::settings::App;
 
 /// GET /operator/usage-counters?publishableKey= — a project's usage counters.
 #[worker::send]
 pub async fn show_usage_counters(
-    State(env): State<Env>,
+    State(app): State<App>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<UsageCounters>> {
-    operator::authenticate(&env, &headers)?;
+    operator::authenticate(&app.settings.operator_token_hash, &headers)?;
+    let db = Database::from_env(&app.env)?;
     Ok(Json(
-        operator::usage_counters(&env, query.as_deref(), period::now()).await?,
+        operator::usage_counters(&db, query.as_deref(), clock::now()).await?,
     ))
 }
 
 /// PUT /operator/usage-counters — how many usage counters share a very hot project's users.
 #[worker::send]
-pub async fn usage_counters(State(env): State<Env>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<UsageCounters>> {
-    operator::authenticate(&env, &headers)?;
+pub async fn usage_counters(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<UsageCounters>> {
+    operator::authenticate(&app.settings.operator_token_hash, &headers)?;
     let request = UsageCountersRequest::parse(&body)?;
-    Ok(Json(operator::set_usage_counters(&env, &request, period::now()).await?))
+    let deps = (
+        &Database::from_env(&app.env)?,
+        &Cache::from_env(&app.env, project_cache::TOKENS_KV),
+    );
+    Ok(Json(operator::set_usage_counters(deps, &request, clock::now()).await?))
 }

@@ -1,28 +1,28 @@
 //! Store orders from the dashboard: cancel an open checkout, refund a paid order. The project
 //! is resolved through the developer's own platform, as every oauth-api route does.
 
+use crate::settings::{App, edit_deps};
 use axum::{Extension, Json, extract::State};
+use dream_core::ApiResult;
+use shared::runtime::clock;
 use shared::{
-    ApiResult,
     api::{CancelOrderRequest, OrderCanceled, RefundOrderRequest},
-    auth::DeveloperSession,
-    http::RequestId,
-    period,
+    edge::http::RequestId,
+    identity::DeveloperSession,
     projects::ProjectEdit,
     store::after_sale::OrderRefunded,
 };
-use worker::Env;
 
 /// POST /orders/cancel — the checkout can no longer be paid and its stock is available at once.
 #[worker::send]
 pub async fn cancel(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<CancelOrderRequest>,
 ) -> ApiResult<Json<OrderCanceled>> {
-    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
-    let status = edit.cancel_order(&request.order_id, period::now()).await?;
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &request.publishable_key, &request_id.0).await?;
+    let status = edit.cancel_order(&request.order_id, clock::now()).await?;
     Ok(Json(OrderCanceled {
         success: true,
         order_id: request.order_id,
@@ -34,14 +34,14 @@ pub async fn cancel(
 /// and returns the units to stock when asked.
 #[worker::send]
 pub async fn refund(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<RefundOrderRequest>,
 ) -> ApiResult<Json<OrderRefunded>> {
-    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &request.publishable_key, &request_id.0).await?;
     let refunded = edit
-        .refund_order(&request.order_id, request.restock, period::now())
+        .refund_order(&request.order_id, request.restock, clock::now())
         .await?;
     Ok(Json(refunded))
 }

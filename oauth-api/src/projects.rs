@@ -1,39 +1,36 @@
 //! Projects and their tiers. Every route resolves the publishable key through the developer's
 //! own platform: anyone else's project is a 404.
 
+use crate::settings::{App, edit_deps};
 use axum::{
     Extension, Json,
     extract::{Query, State},
 };
+use dream_core::{ApiResult, tiers::input::CreateProjectInput};
+use shared::runtime::clock;
 use shared::{
-    ApiResult,
     api::{
         ExpirePreviousKeyRequest, KeyRotated, PreviousKeyExpired, ProjectCreated, ProjectQuery, ProjectSettings,
         ProjectSettingsSaved, PromoteRequest, RotateRequest, TierChange, TierDeleted, TierList, TierRef, TierSaved,
     },
-    auth::DeveloperSession,
-    cache::{self, Cache},
-    catalog::CreateProjectInput,
-    http::RequestId,
-    period,
-    projects::{self, ProjectEdit, StripeModes},
+    edge::http::RequestId,
+    identity::DeveloperSession,
+    projects::{self, ProjectEdit},
 };
-use worker::Env;
 
 /// POST /create-products — a new project (test mode): Stripe products on the connected account,
 /// a test key pair, and its tiers. The secret key is in this response and nowhere else, ever.
 #[worker::send]
 pub async fn create(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(input): Json<CreateProjectInput>,
 ) -> ApiResult<Json<ProjectCreated>> {
     let platform = developer.platform().await?;
-    let stripe = StripeModes::from_env(&env)?;
-    let known_keys = Cache::from_env(&env, cache::TOKENS_KV);
+    let (stripe, known_keys) = edit_deps(&app)?;
     let created =
-        projects::create_project(&platform, &stripe, &known_keys, &input, period::now(), &request_id.0).await?;
+        projects::create_project(&platform, &stripe, &known_keys, &input, clock::now(), &request_id.0).await?;
     Ok(Json(ProjectCreated {
         success: true,
         project: created,
@@ -43,12 +40,12 @@ pub async fn create(
 /// GET /tiers?publishableKey=pk_… — the project's tiers or products.
 #[worker::send]
 pub async fn list_tiers(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Query(query): Query<ProjectQuery>,
 ) -> ApiResult<Json<TierList>> {
-    let edit = ProjectEdit::open(&env, developer, &query.publishable_key, &request_id.0).await?;
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &query.publishable_key, &request_id.0).await?;
     let project = edit.project();
     Ok(Json(TierList {
         project_id: project.project_id.clone(),
@@ -65,38 +62,38 @@ pub async fn list_tiers(
 /// PUT /tiers — replaces one tier's settings (matched by `tier.name`); keys never change.
 #[worker::send]
 pub async fn update_tier(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(change): Json<TierChange>,
 ) -> ApiResult<Json<TierSaved>> {
-    let edit = ProjectEdit::open(&env, developer, &change.publishable_key, &request_id.0).await?;
-    let tier = edit.update_tier(&change.tier, period::now()).await?;
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &change.publishable_key, &request_id.0).await?;
+    let tier = edit.update_tier(&change.tier, clock::now()).await?;
     Ok(Json(TierSaved { success: true, tier }))
 }
 
 /// POST /tiers/add — a new tier or product in an existing project.
 #[worker::send]
 pub async fn add_tier(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(change): Json<TierChange>,
 ) -> ApiResult<Json<TierSaved>> {
-    let edit = ProjectEdit::open(&env, developer, &change.publishable_key, &request_id.0).await?;
-    let tier = edit.add_tier(&change.tier, period::now()).await?;
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &change.publishable_key, &request_id.0).await?;
+    let tier = edit.add_tier(&change.tier, clock::now()).await?;
     Ok(Json(TierSaved { success: true, tier }))
 }
 
 /// DELETE /tiers?publishableKey=pk_…&name=pro — archives the Stripe product, removes the tier.
 #[worker::send]
 pub async fn delete_tier(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Query(tier): Query<TierRef>,
 ) -> ApiResult<Json<TierDeleted>> {
-    let edit = ProjectEdit::open(&env, developer, &tier.publishable_key, &request_id.0).await?;
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &tier.publishable_key, &request_id.0).await?;
     edit.delete_tier(&tier.name).await?;
     Ok(Json(TierDeleted {
         success: true,
@@ -108,13 +105,13 @@ pub async fn delete_tier(
 /// (optionally with edited tiers). Once per project.
 #[worker::send]
 pub async fn promote(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<PromoteRequest>,
 ) -> ApiResult<Json<ProjectCreated>> {
-    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
-    let created = edit.promote_to_live(request.tiers.as_deref(), period::now()).await?;
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &request.publishable_key, &request_id.0).await?;
+    let created = edit.promote_to_live(request.tiers.as_deref(), clock::now()).await?;
     Ok(Json(ProjectCreated {
         success: true,
         project: created,
@@ -125,13 +122,13 @@ pub async fn promote(
 /// default), then is refused.
 #[worker::send]
 pub async fn rotate_key(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<RotateRequest>,
 ) -> ApiResult<Json<KeyRotated>> {
-    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
-    let (secret, old_key_until) = edit.rotate_key(request.grace_period, period::now()).await?;
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &request.publishable_key, &request_id.0).await?;
+    let (secret, old_key_until) = edit.rotate_key(request.grace_period, clock::now()).await?;
     Ok(Json(KeyRotated {
         success: true,
         mode: edit.project().mode,
@@ -144,13 +141,13 @@ pub async fn rotate_key(
 /// POST /expire-previous-key — the key a rotation with a grace period replaced stops now.
 #[worker::send]
 pub async fn expire_previous_key(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<ExpirePreviousKeyRequest>,
 ) -> ApiResult<Json<PreviousKeyExpired>> {
-    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
-    let expired_at = edit.expire_previous_key(period::now()).await?;
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &request.publishable_key, &request_id.0).await?;
+    let expired_at = edit.expire_previous_key(clock::now()).await?;
     Ok(Json(PreviousKeyExpired {
         success: true,
         publishable_key: request.publishable_key,
@@ -161,13 +158,13 @@ pub async fn expire_previous_key(
 /// PUT /project-settings — how far `X-User-Plan` is trusted for this project and mode.
 #[worker::send]
 pub async fn save_settings(
-    State(env): State<Env>,
+    State(app): State<App>,
     Extension(request_id): Extension<RequestId>,
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<ProjectSettings>,
 ) -> ApiResult<Json<ProjectSettingsSaved>> {
-    let edit = ProjectEdit::open(&env, developer, &request.publishable_key, &request_id.0).await?;
-    edit.save_settings(request.plan_header, request.max_cart_units, period::now())
+    let edit = ProjectEdit::open(edit_deps(&app)?, developer, &request.publishable_key, &request_id.0).await?;
+    edit.save_settings(request.plan_header, request.max_cart_units, clock::now())
         .await?;
     let project = edit.project();
     Ok(Json(ProjectSettingsSaved {

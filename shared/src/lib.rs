@@ -1,42 +1,29 @@
-//! The dream-api core shared by the three workers: identity (keys, modes), the tier and money
-//! model, billing periods, the one error type, the HTTP edge (CORS, security headers, request
-//! ids), authentication, the metering rules, and the D1/KV data layer.
+//! The Workers-bound half of the platform (the rules with no runtime are in `dream-core`,
+//! `shared/core`). One folder per area of the product:
+//!
+//! - `identity`: who is calling: developer sessions, secret keys, end users (Clerk).
+//! - `usage`: counting requests: metering rules, the usage counters, operators' counter changes.
+//! - `billing`: money owed: the developer's own plan, and their customers' subscriptions.
+//! - `store`: one-off sales: carts, held stock, what happens after a sale.
+//! - `projects`: a developer's projects, their Stripe products, images and dashboard figures.
+//! - `stripe_events`: Stripe's webhooks, verified and read.
+//! - `api`: the public request and answer types and the OpenAPI documents.
+//! - `edge`: HTTP: CORS, request ids, rate limits, the pages we serve.
+//! - `upstream`: the HTTP clients of Stripe and Clerk.
+//! - `storage`: D1 (the only place SQL lives) and the KV cache in front of it.
+//! - `runtime`: the Workers runtime: clock, logs, outbound fetch, timeouts, configuration.
 //!
 //! Everything here that does not touch a JS binding is unit-tested natively (`cargo test -p
 //! shared`); the SQL is exercised natively against the real migrations with SQLite.
 
 pub mod api;
-pub mod assets;
-pub mod auth;
 pub mod billing;
-pub mod cache;
-pub mod catalog;
-pub mod clerk;
-pub mod clerk_backend;
-pub mod config;
-pub mod connect;
-pub mod counter;
-pub mod customer_billing;
-pub mod customers;
-pub mod deadline;
-pub mod error;
-pub mod http;
-pub mod keys;
-pub mod log;
-pub mod metering;
-pub mod metrics;
-pub mod mode;
-pub mod money;
-pub mod operator;
-pub mod outbound;
-pub mod pages;
-pub mod period;
-pub mod plan;
+pub mod edge;
+pub mod identity;
 pub mod projects;
-pub mod ratelimit;
-pub mod repo;
+pub mod runtime;
+pub mod storage;
 pub mod store;
-pub mod stripe;
-pub mod tier;
-
-pub use error::{ApiError, ApiResult, ErrorCode};
+pub mod stripe_events;
+pub mod upstream;
+pub mod usage;

@@ -3,25 +3,23 @@
 //! runs in seconds in `make test`.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use dream_core::input::{json_body, parse_redirect};
+use dream_core::{
+    ApiResult,
+    keys::{PublishableKey, SecretKey},
+    money::Cents,
+    period::Timestamp,
+    tiers::{TierName, input::CreateProjectInput},
+};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use shared::{
-    ApiResult,
     api::{ConnectCallback, PlatformCheckoutRequest, PromoteRequest, RotateRequest, TierChange},
-    auth::parse_bearer,
-    catalog::CreateProjectInput,
-    customer_billing::{
-        checkout::{ChangePlanRequest, CheckoutRequest, PortalRequest},
-        json_body, parse_redirect,
-    },
-    customers::parse_email,
-    keys::{PublishableKey, SecretKey},
-    metering::{UsageHeaders, parse_user_id},
-    money::Cents,
-    period::Timestamp,
+    billing::subscriptions::checkout::{ChangePlanRequest, CheckoutRequest, PortalRequest},
+    identity::{end_users::parse_email, parse_bearer},
     store::CartRequest,
-    stripe::webhook::verified_event,
-    tier::TierName,
+    stripe_events::webhook::verified_event,
+    usage::metering::{UsageHeaders, parse_user_id},
 };
 
 fn assert_4xx<T>(result: ApiResult<T>) {
@@ -113,8 +111,8 @@ proptest! {
             assert_4xx(input.validate());
         }
         if let Ok(change) = serde_json::from_slice::<TierChange>(&bytes) {
-            assert_4xx(change.tier.validate(shared::mode::ProjectType::Saas, "tier"));
-            assert_4xx(change.tier.validate(shared::mode::ProjectType::Store, "tier"));
+            assert_4xx(change.tier.validate(dream_core::mode::ProjectType::Saas, "tier"));
+            assert_4xx(change.tier.validate(dream_core::mode::ProjectType::Store, "tier"));
         }
         // No panic is all these promise: their fields are checked against the database.
         let _ = serde_json::from_slice::<PromoteRequest>(&bytes);

@@ -7,19 +7,22 @@
 mod common;
 
 use common::{NOW, counter_db, counter_project, migrated, open, project, to_values};
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
-use shared::{
+use dream_core::{
     keys::PublishableKey,
     mode::Mode,
     period::{BillingPeriod, Timestamp},
-    repo::{
+    tiers::UsageLimit,
+};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use shared::{
+    storage::{
         Project,
         usage::{
-            CLAIM_IDEMPOTENCY_KEY, COUNT_USAGE, ClaimRow, CountRequest, CountRow, IDEMPOTENCY_WINDOW_SECS,
-            NOTE_NEW_PERIOD_USER, RECORD_IDEMPOTENT_RESULT, SELECT_IDEMPOTENCY_CLAIM, SELECT_USAGE, Verdict,
+            CLAIM_IDEMPOTENCY_KEY, COUNT_USAGE, ClaimRow, CountRow, IDEMPOTENCY_WINDOW_SECS, NOTE_NEW_PERIOD_USER,
+            RECORD_IDEMPOTENT_RESULT, SELECT_IDEMPOTENCY_CLAIM, SELECT_USAGE, Verdict,
         },
     },
-    tier::UsageLimit,
+    usage::counter_protocol::CountRequest,
 };
 
 fn request(user: &str, limit: UsageLimit, key: Option<&str>, request_id: &str) -> CountRequest {
@@ -61,7 +64,7 @@ fn count_once(conn: &Connection, project: &Project, req: &CountRequest) -> Optio
 }
 
 /// The idempotent statements exactly as `CounterStore::count` runs them.
-fn count_idempotent(conn: &mut Connection, project: &Project, req: &CountRequest) -> shared::ApiResult<Verdict> {
+fn count_idempotent(conn: &mut Connection, project: &Project, req: &CountRequest) -> dream_core::ApiResult<Verdict> {
     let key = req.idempotency_key.as_deref().unwrap();
     let tx = conn.transaction().unwrap();
     tx.execute(
@@ -198,7 +201,7 @@ fn an_idempotency_key_is_bound_to_its_user() {
     let limit = UsageLimit::limited(10);
     count_idempotent(&mut conn, &p, &request("alice", limit, Some("k"), "req_a")).unwrap();
     let err = count_idempotent(&mut conn, &p, &request("bob", limit, Some("k"), "req_b")).unwrap_err();
-    assert_eq!(err.code(), shared::ErrorCode::Conflict);
+    assert_eq!(err.code(), dream_core::ErrorCode::Conflict);
     assert_eq!(stored(&conn, &p, "bob"), 0);
 }
 
@@ -265,7 +268,7 @@ fn an_expired_claim_at_the_limit_is_refused_not_replayed() {
 
 #[test]
 fn tier_count_rules_hold_inside_the_statements() {
-    use shared::repo::projects::{ADD_TIER, DELETE_TIER};
+    use shared::storage::projects::{ADD_TIER, DELETE_TIER};
     let conn = migrated(None);
     let p = project(&conn, Mode::Test);
     let pk = p.publishable_key.as_str();
@@ -313,7 +316,7 @@ fn tier_count_rules_hold_inside_the_statements() {
     // whatever a check before it saw; a paid edit of the same tier passes.
     let set_price = |cents: i64| {
         conn.execute(
-            shared::repo::projects::UPDATE_TIER,
+            shared::storage::projects::UPDATE_TIER,
             rusqlite::params![
                 pk,
                 "a",
@@ -346,7 +349,9 @@ fn tier_count_rules_hold_inside_the_statements() {
     assert_eq!(set_price(0), 1);
     assert_eq!(set_price(500), 1);
     let subscribers: i64 = conn
-        .query_row(shared::repo::projects::SELECT_TIER_SUBSCRIBERS, (pk, "a"), |r| r.get(0))
+        .query_row(shared::storage::projects::SELECT_TIER_SUBSCRIBERS, (pk, "a"), |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(subscribers, 1);
     assert_eq!(delete("a"), 0, "a customer still pays for it");
@@ -478,7 +483,7 @@ fn schema_rejects_what_must_never_be_stored() {
 
 // ---- onboarding statements ------------------------------------------------------------------
 
-use shared::repo::{maintenance, platforms, projects as project_sql};
+use shared::storage::{maintenance, platforms, projects as project_sql};
 
 fn platform_row(conn: &Connection, id: &str, user: &str) {
     conn.execute(
@@ -653,7 +658,7 @@ fn housekeeping_deletes_only_what_has_expired() {
 
 #[test]
 fn image_reservations_keep_each_platform_within_its_quota() {
-    use shared::repo::assets;
+    use shared::storage::assets;
     let conn = migrated(None);
     platform_row(&conn, "plt_a", "user_a");
     platform_row(&conn, "plt_b", "user_b");
@@ -717,7 +722,7 @@ fn a_lapsed_plan_records_when_it_ended_and_the_live_keys_pause_after_the_grace()
                 Ok((r.get("plan")?, r.get("planEndedAt")?))
             })
             .unwrap();
-        shared::plan::live_keys_pause_at(&plan, ended.as_deref()).map(|t| t.to_rfc3339())
+        dream_core::developer_plan::live_keys_pause_at(&plan, ended.as_deref()).map(|t| t.to_rfc3339())
     };
     assert_eq!(apply("free", 1, "2026-11-01T00:00:00Z"), 1);
     assert_eq!(ended(), None, "a plan that was never paid did not end");
@@ -808,10 +813,8 @@ fn the_users_bound_refuses_an_idempotent_request_without_leaving_a_claim() {
 
 #[test]
 fn a_developer_cannot_pass_the_project_bound_but_can_take_projects_live() {
-    use shared::{
-        keys::KeyPair,
-        repo::projects::{INSERT_API_KEY, MAX_PROJECTS},
-    };
+    use dream_core::keys::KeyPair;
+    use shared::storage::projects::{INSERT_API_KEY, MAX_PROJECTS};
     let conn = migrated(None);
     conn.execute(
         "INSERT INTO platforms (platformId, clerkUserId, createdAt) VALUES ('plt_q', 'u_q', ?1)",
@@ -845,7 +848,7 @@ fn a_developer_cannot_pass_the_project_bound_but_can_take_projects_live() {
 
 #[test]
 fn old_usage_is_rolled_up_by_project_and_month_and_old_payloads_are_emptied() {
-    use shared::repo::maintenance::{
+    use shared::storage::maintenance::{
         DELETE_USAGE_MONTH, ROLL_UP_USAGE_MONTH, SELECT_OLDEST_RAW_MONTH, TRIM_EVENT_PAYLOADS, months_before,
     };
     let conn = migrated(None);

@@ -5,22 +5,25 @@
 mod common;
 
 use common::{NOW, counter_db, counter_project, migrated, to_values};
-use rusqlite::{Connection, OptionalExtension, params_from_iter};
-use shared::{
-    counter::layout::CounterLayout,
+use dream_core::{
     mode::Mode,
     period::{BillingPeriod, Timestamp},
-    repo::{
+    tiers::UsageLimit,
+    usage::layout::CounterLayout,
+};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
+use shared::{
+    storage::{
         Project, SqlParam,
         projects::{SELECT_ACTIVE_PROJECT, UPDATE_COUNTER_LAYOUT},
         usage::{
-            BIND_IDEMPOTENCY_KEY, CLOSE_GENERATION, COPY_USAGE_ROW, COUNT_USAGE, CountRequest, FORGET_FLUSHED,
-            MARK_UNFLUSHED, NOTE_NEW_PERIOD_USER, PURGE_ENDED_PERIOD_USERS, PURGE_ENDED_PERIODS, PURGE_EXPIRED_CLAIMS,
+            BIND_IDEMPOTENCY_KEY, CLOSE_GENERATION, COPY_USAGE_ROW, COUNT_USAGE, FORGET_FLUSHED, MARK_UNFLUSHED,
+            NOTE_NEW_PERIOD_USER, PURGE_ENDED_PERIOD_USERS, PURGE_ENDED_PERIODS, PURGE_EXPIRED_CLAIMS,
             PURGE_EXPIRED_KEY_OWNERS, SEED_USAGE_ROW, SELECT_ANY_UNFLUSHED, SELECT_KEY_OWNER, SELECT_UNFLUSHED,
             SELECT_USAGE, SELECT_USAGE_ROW, UsageRow,
         },
     },
-    tier::UsageLimit,
+    usage::counter_protocol::CountRequest,
 };
 
 fn request(user: &str, bound: Option<u64>) -> CountRequest {
@@ -240,7 +243,7 @@ fn housekeeping_drops_expired_claims_and_ended_periods_already_in_d1() {
     count(&counter, &p, &old("waiting"));
     count(&counter, &p, &request("current", None));
     // As `CounterStore::purge` binds them at NOW.
-    let cutoff = Timestamp(NOW.0 - shared::repo::usage::IDEMPOTENCY_WINDOW_SECS).to_rfc3339();
+    let cutoff = Timestamp(NOW.0 - shared::storage::usage::IDEMPOTENCY_WINDOW_SECS).to_rfc3339();
     assert_eq!(counter.execute(PURGE_EXPIRED_CLAIMS, [cutoff]).unwrap(), 1);
     let day_ago = Timestamp(NOW.0 - 86_400).to_rfc3339();
     assert_eq!(counter.execute(PURGE_ENDED_PERIODS, [day_ago]).unwrap(), 1);

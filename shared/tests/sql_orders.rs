@@ -6,20 +6,16 @@
 mod common;
 
 use common::{NOW, migrated, to_values};
+use dream_core::{keys::KeyPair, mode::Mode, period::Timestamp};
 use rusqlite::{Connection, params_from_iter};
-use shared::{
-    keys::KeyPair,
-    mode::Mode,
-    period::Timestamp,
-    repo::{
-        SqlParam,
-        orders::{
-            CONSUME_STOCK, HOLD_ITEM, INSERT_ORDER, MARK_PAID, RECORD_SHORT_UNITS, RELEASE_ORDER,
-            SELECT_ORDER_BY_IDEMPOTENCY_KEY, SELECT_PRODUCTS, SET_ORDER_AMOUNT,
-        },
-        projects::UPDATE_TIER,
-        refunds::{MARK_RESTOCKED, RECORD_DISPUTE, RECORD_REFUNDED, RESTOCK_ITEMS},
+use shared::storage::{
+    SqlParam,
+    orders::{
+        CONSUME_STOCK, HOLD_ITEM, INSERT_ORDER, MARK_PAID, RECORD_SHORT_UNITS, RELEASE_ORDER,
+        SELECT_ORDER_BY_IDEMPOTENCY_KEY, SELECT_PRODUCTS, SET_ORDER_AMOUNT,
     },
+    projects::UPDATE_TIER,
+    refunds::{MARK_RESTOCKED, RECORD_DISPUTE, RECORD_REFUNDED, RESTOCK_ITEMS},
 };
 
 /// A Store project with one product `mug` ($12, `stock` units); its publishable key.

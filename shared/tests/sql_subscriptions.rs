@@ -5,19 +5,15 @@
 mod common;
 
 use common::{NOW, migrated, project, to_values};
+use dream_core::{mode::Mode, period::Timestamp, stripe::objects::SubscriptionState};
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 use serde_json::json;
-use shared::{
-    mode::Mode,
-    period::Timestamp,
-    repo::{
-        Project, SqlParam,
-        customers::{INSERT_CUSTOMER, SELECT_CUSTOMER_BY_EMAIL, SET_STRIPE_CUSTOMER, SWAP_CHECKOUT_SESSION},
-        metrics::{SELECT_CUSTOMER_LIST, SELECT_SAAS_SUMMARY},
-        projects::SELECT_PROJECT_ON_ACCOUNT,
-        subscriptions::{CLEAR_LAPSED_PLAN, SELECT_ENTITLEMENT, SubscriptionSync, UPSERT_SUBSCRIPTION},
-    },
-    stripe::objects::SubscriptionState,
+use shared::storage::{
+    Project, SqlParam,
+    customers::{INSERT_CUSTOMER, SELECT_CUSTOMER_BY_EMAIL, SET_STRIPE_CUSTOMER, SWAP_CHECKOUT_SESSION},
+    metrics::{SELECT_CUSTOMER_LIST, SELECT_SAAS_SUMMARY},
+    projects::SELECT_PROJECT_ON_ACCOUNT,
+    subscriptions::{CLEAR_LAPSED_PLAN, SELECT_ENTITLEMENT, SubscriptionSync, UPSERT_SUBSCRIPTION},
 };
 
 fn run(conn: &Connection, sql: &str, params: Vec<SqlParam>) -> usize {

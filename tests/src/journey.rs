@@ -13,8 +13,8 @@ use crate::{Reply, TestEnv, client, stack::local_keys};
 #[serde(rename_all = "camelCase")]
 pub struct TestProject {
     pub project_id: String,
-    pub project_type: shared::mode::ProjectType,
-    pub mode: shared::mode::Mode,
+    pub project_type: dream_core::mode::ProjectType,
+    pub mode: dream_core::mode::Mode,
     pub publishable_key: String,
     pub secret_key: String,
 }
@@ -37,7 +37,7 @@ pub struct Developer {
 
 /// A unique e-mail for a test's developer.
 pub fn unique_email(tag: &str) -> String {
-    format!("{tag}-{}@dev.example", shared::keys::random_id("u"))
+    format!("{tag}-{}@dev.example", dream_core::keys::random_id("u"))
 }
 
 /// A session token from the emulated Clerk app (what the sign-in page hands the dashboard).
@@ -382,15 +382,15 @@ impl StripeEmulator {
         }
     }
 
-    fn key(mode: shared::mode::Mode) -> &'static str {
+    fn key(mode: dream_core::mode::Mode) -> &'static str {
         match mode {
-            shared::mode::Mode::Test => local_keys::STRIPE_TEST_KEY,
-            shared::mode::Mode::Live => local_keys::STRIPE_LIVE_KEY,
+            dream_core::mode::Mode::Test => local_keys::STRIPE_TEST_KEY,
+            dream_core::mode::Mode::Live => local_keys::STRIPE_LIVE_KEY,
         }
     }
 
     /// `GET /v1{path}` with the platform key of `mode`, on `account` if given.
-    pub async fn get(&self, path: &str, mode: shared::mode::Mode, account: Option<&str>) -> Reply {
+    pub async fn get(&self, path: &str, mode: dream_core::mode::Mode, account: Option<&str>) -> Reply {
         let mut req = self
             .http
             .get(format!("{}/v1{path}", self.base))
@@ -401,7 +401,7 @@ impl StripeEmulator {
         Reply::from(req.send().await.expect("emulator request")).await
     }
 
-    pub async fn post(&self, path: &str, form: &[(&str, &str)], mode: shared::mode::Mode) -> Reply {
+    pub async fn post(&self, path: &str, form: &[(&str, &str)], mode: dream_core::mode::Mode) -> Reply {
         self.post_on(path, form, mode, None).await
     }
 
@@ -410,7 +410,7 @@ impl StripeEmulator {
         &self,
         path: &str,
         form: &[(&str, &str)],
-        mode: shared::mode::Mode,
+        mode: dream_core::mode::Mode,
         account: Option<&str>,
     ) -> Reply {
         let mut req = self
@@ -428,16 +428,18 @@ impl StripeEmulator {
     /// the test. For tests that play another developer acting on their own Stripe account.
     pub async fn create_on(&self, account: &str, path: &str, form: &[(&str, String)]) -> String {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let reply = self.post_on(path, &form, shared::mode::Mode::Test, Some(account)).await;
+        let reply = self
+            .post_on(path, &form, dream_core::mode::Mode::Test, Some(account))
+            .await;
         assert_eq!(reply.status, 200, "{path}: {:?}", reply.body);
         reply.body["id"].as_str().expect("an object id").to_owned()
     }
 
-    pub async fn delete(&self, path: &str, mode: shared::mode::Mode) -> Reply {
+    pub async fn delete(&self, path: &str, mode: dream_core::mode::Mode) -> Reply {
         self.delete_on(path, mode, None).await
     }
 
-    pub async fn delete_on(&self, path: &str, mode: shared::mode::Mode, account: Option<&str>) -> Reply {
+    pub async fn delete_on(&self, path: &str, mode: dream_core::mode::Mode, account: Option<&str>) -> Reply {
         let mut req = self
             .http
             .delete(format!("{}/v1{path}", self.base))
@@ -509,7 +511,7 @@ impl StripeEmulator {
         let reply = self
             .get(
                 &format!("/events?type={kind}&limit=100"),
-                shared::mode::Mode::Test,
+                dream_core::mode::Mode::Test,
                 None,
             )
             .await;

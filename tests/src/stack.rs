@@ -317,7 +317,7 @@ pub struct StackSecrets {
 
 impl StackSecrets {
     fn generate() -> Self {
-        let random = |prefix: &str| shared::keys::random_id(prefix);
+        let random = |prefix: &str| dream_core::keys::random_id(prefix);
         Self {
             platform_webhook: random("whsec"),
             connect_webhook: random("whsec"),

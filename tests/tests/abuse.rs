@@ -4,7 +4,10 @@
 use e2e::{MeteredApi, TestEnv, journey};
 
 fn random_key() -> String {
-    format!("Bearer sk_test_{}", &shared::keys::random_id("x")[2..].repeat(4)[..64])
+    format!(
+        "Bearer sk_test_{}",
+        &dream_core::keys::random_id("x")[2..].repeat(4)[..64]
+    )
 }
 
 /// The limiter's windows are aligned to the clock (locally as in production): a flood
@@ -15,7 +18,7 @@ async fn early_in_a_rate_limit_window() {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    let window = u64::from(shared::auth::failures::AUTH_FAILURE_PERIOD_SECS);
+    let window = u64::from(shared::identity::key_failures::AUTH_FAILURE_PERIOD_SECS);
     let into_window = now.as_secs() % window;
     if window - into_window < FLOOD_ROOM_SECS {
         tokio::time::sleep(std::time::Duration::from_secs(window - into_window)).await;
@@ -45,7 +48,7 @@ async fn a_flood_of_unknown_keys_from_one_network_is_cut_off_and_valid_keys_stil
 
     // The limit's worth of unknown keys is answered 401 ...
     early_in_a_rate_limit_window().await;
-    let limit = shared::auth::failures::AUTH_FAILURE_LIMIT as usize;
+    let limit = shared::identity::key_failures::AUTH_FAILURE_LIMIT as usize;
     for i in 0..limit {
         let reply = from(&address(i), &random_key()).await;
         assert_eq!((reply.status, reply.error_code()), (401, "unauthorized"), "key {i}");
@@ -78,7 +81,7 @@ async fn a_flood_of_unknown_keys_from_one_network_is_cut_off_and_valid_keys_stil
 }
 
 fn rand_octet() -> u8 {
-    shared::keys::random_id("o")
+    dream_core::keys::random_id("o")
         .bytes()
         .fold(0u8, |a, b| a.wrapping_mul(31).wrapping_add(b))
 }
@@ -87,7 +90,7 @@ fn rand_octet() -> u8 {
 async fn a_developer_cannot_fill_the_shared_database_with_projects() {
     let env = TestEnv::get();
     let (developer, first) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
-    let max = shared::repo::projects::MAX_PROJECTS;
+    let max = shared::storage::projects::MAX_PROJECTS;
     for i in 1..max {
         let body = journey::saas_body(&format!("P{i}"), &[("free", Some(10), 0.0)]);
         journey::create_project(&developer, body)
@@ -122,7 +125,7 @@ async fn one_key_cannot_spend_the_shared_stripe_and_clerk_allowances() {
     let env = TestEnv::get();
     let (_, project) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
     let http = e2e::client();
-    let limit = shared::ratelimit::UPSTREAM_LIMIT.limit as usize;
+    let limit = shared::edge::rate_limits::UPSTREAM_LIMIT.limit as usize;
     // Checkouts without X-User-Id: each is counted, then refused before reaching Stripe.
     let checkout = || {
         http.post(format!("{}/api/create-checkout", env.api_multi))
@@ -164,7 +167,7 @@ async fn one_developer_account_cannot_spend_the_dashboard_workers_for_everyone()
     let env = TestEnv::get();
     let (flooder, _) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
     let (neighbour, _) = journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;
-    let limit = shared::ratelimit::DEVELOPER_LIMIT.limit as usize;
+    let limit = shared::edge::rate_limits::DEVELOPER_LIMIT.limit as usize;
     const EXTRA: usize = 30;
     early_in_a_rate_limit_window().await;
     let replies: Vec<e2e::Reply> = futures_util::stream::iter(0..limit + EXTRA)

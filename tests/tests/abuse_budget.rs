@@ -9,10 +9,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use e2e::{MeteredApi, TestEnv, journey};
 use futures_util::StreamExt;
-use shared::auth::failures::{AUTH_FAILURE_PERIOD_SECS, UNKNOWN_KEY_BUDGET};
+use shared::identity::key_failures::{AUTH_FAILURE_PERIOD_SECS, UNKNOWN_KEY_BUDGET};
 
 fn random_key() -> String {
-    format!("Bearer sk_test_{}", &shared::keys::random_id("x")[2..].repeat(4)[..64])
+    format!(
+        "Bearer sk_test_{}",
+        &dream_core::keys::random_id("x")[2..].repeat(4)[..64]
+    )
 }
 
 /// One address per request, in the shared address space (100.64.0.0/10), which no other test uses.

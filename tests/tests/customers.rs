@@ -4,13 +4,14 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use dream_core::{mode::Mode, period::Timestamp};
 use e2e::{
     Reply, TestEnv, client,
     customers::{ProjectApi, clerk_plan, end_user_api, figures},
     journey::{self, StripeEmulator, onboarded_developer, saas_project},
 };
 use serde_json::{Value, json};
-use shared::{mode::Mode, period::Timestamp, stripe::webhook::sign};
+use shared::stripe_events::webhook::sign;
 
 const TIERS: &[(&str, Option<u64>, f64)] = &[("free", Some(3), 0.0), ("pro", Some(10), 9.99)];
 
@@ -503,7 +504,7 @@ async fn a_project_adds_a_bounded_number_of_customers_a_day_to_the_shared_sign_i
     let env = TestEnv::get();
     let (_, project) = saas_project(&env, TIERS).await;
     let api = ProjectApi::new(&env, &project);
-    let bound = shared::customers::customers_per_day(Mode::Test);
+    let bound = shared::identity::end_users::customers_per_day(Mode::Test);
     // A day's worth of customers, as if the API had made them (through it, the per-project
     // rate limit would stretch this over minutes).
     let at = |t: Timestamp| t.to_rfc3339();

@@ -223,7 +223,7 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
     // Cancel the platform subscription in Stripe: the webhook makes the plan free.
     let subscription = platform_subscription(&stripe, &developer).await;
     let cancelled = stripe
-        .delete(&format!("/subscriptions/{subscription}"), shared::mode::Mode::Test)
+        .delete(&format!("/subscriptions/{subscription}"), dream_core::mode::Mode::Test)
         .await;
     assert_eq!(cancelled.status, 200, "{:?}", cancelled.body);
     developer.wait_for_plan("free").await.unwrap();
@@ -251,10 +251,11 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
     );
     assert!(edit.body["error"].as_str().unwrap().contains("paid plan"));
     let credentials = developer.front(Method::GET, "/get-credentials", None).await;
-    let ended = shared::period::Timestamp::parse_rfc3339(credentials.body["planEndedAt"].as_str().unwrap()).unwrap();
+    let ended =
+        dream_core::period::Timestamp::parse_rfc3339(credentials.body["planEndedAt"].as_str().unwrap()).unwrap();
     let pause =
-        shared::period::Timestamp::parse_rfc3339(credentials.body["liveKeysPauseAt"].as_str().unwrap()).unwrap();
-    assert_eq!(pause.0 - ended.0, shared::plan::LIVE_KEY_GRACE_SECS);
+        dream_core::period::Timestamp::parse_rfc3339(credentials.body["liveKeysPauseAt"].as_str().unwrap()).unwrap();
+    assert_eq!(pause.0 - ended.0, dream_core::developer_plan::LIVE_KEY_GRACE_SECS);
     let api = e2e::MeteredApi::new(&env);
     for project in [&test, &live] {
         let usage = api
@@ -284,7 +285,11 @@ async fn unpaid_developers_cannot_create_projects_and_cancellation_revokes_the_p
 async fn platform_subscription(stripe: &StripeEmulator, developer: &Developer) -> String {
     let platform_id = developer.platform_id().await.unwrap();
     let subscriptions = stripe
-        .get("/subscriptions?status=all&limit=100", shared::mode::Mode::Test, None)
+        .get(
+            "/subscriptions?status=all&limit=100",
+            dream_core::mode::Mode::Test,
+            None,
+        )
         .await;
     subscriptions.body["data"]
         .as_array()
@@ -335,8 +340,8 @@ async fn live_keys_pause_fourteen_days_after_the_plan_ended_and_test_keys_go_on(
         let credentials = developer.front(Method::GET, "/get-credentials", None).await;
         let recorded = credentials.body["planEndedAt"].as_str().unwrap();
         assert_eq!(
-            shared::period::Timestamp::parse_rfc3339(recorded),
-            Some(shared::period::Timestamp(ended_at)),
+            dream_core::period::Timestamp::parse_rfc3339(recorded),
+            Some(dream_core::period::Timestamp(ended_at)),
             "the grace counts from when Stripe ended the subscription, not from the webhook"
         );
         ended_ago.push((days, test, live));
@@ -386,7 +391,7 @@ async fn the_platform_webhook_verifies_signatures_and_ignores_replays() {
         .unwrap()
         .as_secs() as i64;
     let forged_header =
-        shared::stripe::webhook::sign(event.as_bytes(), "whsec_not_ours", shared::period::Timestamp(now));
+        shared::stripe_events::webhook::sign(event.as_bytes(), "whsec_not_ours", dream_core::period::Timestamp(now));
     let forged = Reply::from(
         e2e::client()
             .post(&url)
@@ -496,7 +501,7 @@ async fn only_a_subscription_to_the_platform_price_grants_the_plan() {
 
     // A subscription checkout on the platform account for some other price, carrying our
     // platform id as Stripe would let anyone do: completed, delivered, and not a plan.
-    let test = shared::mode::Mode::Test;
+    let test = dream_core::mode::Mode::Test;
     let product = stripe.post("/products", &[("name", "Something else")], test).await;
     let product_id = product.body["id"].as_str().unwrap();
     let price = stripe
@@ -619,7 +624,7 @@ async fn a_paid_checkout_whose_webhook_is_late_never_leads_to_a_second_subscript
     let subscriptions = stripe
         .get(
             &format!("/subscriptions?customer={customer}&status=all"),
-            shared::mode::Mode::Test,
+            dream_core::mode::Mode::Test,
             None,
         )
         .await;
@@ -629,7 +634,7 @@ async fn a_paid_checkout_whose_webhook_is_late_never_leads_to_a_second_subscript
     let subscription = paid.body["session"]["subscription"].as_str().unwrap().to_owned();
     assert_eq!(
         stripe
-            .delete(&format!("/subscriptions/{subscription}"), shared::mode::Mode::Test)
+            .delete(&format!("/subscriptions/{subscription}"), dream_core::mode::Mode::Test)
             .await
             .status,
         200
@@ -640,7 +645,7 @@ async fn a_paid_checkout_whose_webhook_is_late_never_leads_to_a_second_subscript
     let new_session = stripe
         .get(
             &format!("/checkout/sessions/{}", renewed.body["sessionId"].as_str().unwrap()),
-            shared::mode::Mode::Test,
+            dream_core::mode::Mode::Test,
             None,
         )
         .await;

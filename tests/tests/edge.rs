@@ -113,7 +113,7 @@ async fn the_daily_housekeeping_cron_runs_and_keeps_recent_figures() {
 
 #[tokio::test]
 async fn oversized_input_is_a_4xx_json_error_on_every_route_of_every_worker() {
-    use shared::http::{JSON_BODY_LIMIT, MAX_HEADER_BYTES, MAX_QUERY_BYTES};
+    use shared::edge::http::{JSON_BODY_LIMIT, MAX_HEADER_BYTES, MAX_QUERY_BYTES};
     let env = TestEnv::get();
     let client = e2e::client();
     let (developer, project) = e2e::journey::saas_project(&env, &[("free", Some(10), 0.0)]).await;

@@ -8,6 +8,7 @@
 //! Faults are narrowed to each test's connected account where Stripe sees one; the platform's
 //! own calls and Clerk's have none, so the tests of this file take turns.
 
+use dream_core::mode::Mode;
 use e2e::{
     Reply, TestEnv,
     customers::{ProjectApi, clerk_plan, metric},
@@ -15,7 +16,6 @@ use e2e::{
 };
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::mode::Mode;
 
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 

@@ -291,7 +291,7 @@ async fn bursts_beyond_the_rate_limit_get_429_rate_limited() {
     // The limiter's windows are aligned to the clock (locally as in production), so a burst can
     // straddle a boundary: keep going until it refuses, up to three limits' worth of requests
     // (which spans at most one boundary, so one window must overflow).
-    let limit = shared::ratelimit::USER_LIMIT.limit as usize;
+    let limit = shared::edge::rate_limits::USER_LIMIT.limit as usize;
     let mut replies = Vec::new();
     while replies.len() < 3 * limit && !replies.iter().any(|r: &e2e::Reply| r.status == 429) {
         replies.extend(
@@ -315,7 +315,10 @@ async fn bursts_beyond_the_rate_limit_get_429_rate_limited() {
     );
     let sample = limited[0];
     assert_eq!(sample.error_code(), "rate_limited");
-    assert_eq!(sample.body["rateLimit"]["limit"], shared::ratelimit::USER_LIMIT.limit);
+    assert_eq!(
+        sample.body["rateLimit"]["limit"],
+        shared::edge::rate_limits::USER_LIMIT.limit
+    );
     assert!(sample.header("retry-after").is_some());
     let counted = count_for(&api, &project, "bursty").await;
     assert_eq!(

@@ -2,6 +2,7 @@
 //! $15 checkout in the emulator → webhook marks the plan paid → connect Stripe → create a
 //! project → use its keys → edit tiers → promote to live → rotate keys.
 
+use dream_core::mode::Mode;
 use e2e::{
     MeteredApi, Reply, TestEnv,
     journey::{self, Developer, StripeEmulator, TestProject, eventually, unique_email},
@@ -9,7 +10,6 @@ use e2e::{
 };
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::mode::Mode;
 
 async fn clerk_metadata(env: &TestEnv, user_id: &str) -> Value {
     let reply = Reply::from(
@@ -355,7 +355,7 @@ async fn a_rotation_with_a_grace_period_keeps_the_old_key_working_until_the_next
     let first = rotate(json!("1h")).await;
     assert_eq!(first.status, 200, "{:?}", first.body);
     let until = first.body["previousKeyExpiresAt"].as_str().unwrap().to_owned();
-    let remaining = shared::period::Timestamp::parse_rfc3339(&until).unwrap().0 - chrono_now();
+    let remaining = dream_core::period::Timestamp::parse_rfc3339(&until).unwrap().0 - chrono_now();
     assert!((3_500..=3_600).contains(&remaining), "{until}");
     let second_key = with_key(first.body["secretKey"].as_str().unwrap());
     assert_eq!(
@@ -436,7 +436,9 @@ fn chrono_now() -> i64 {
 #[tokio::test]
 async fn a_project_full_of_tiers_refuses_one_more_with_a_conflict() {
     let env = TestEnv::get();
-    let names: Vec<String> = (1..=shared::catalog::MAX_TIERS).map(|n| format!("t{n}")).collect();
+    let names: Vec<String> = (1..=dream_core::tiers::input::MAX_TIERS)
+        .map(|n| format!("t{n}"))
+        .collect();
     let tiers: Vec<(&str, Option<u64>, f64)> = names.iter().map(|n| (n.as_str(), Some(10), 0.0)).collect();
     let (developer, project) = journey::saas_project(&env, &tiers).await;
     let one_more = developer
@@ -466,7 +468,7 @@ async fn a_project_full_of_tiers_refuses_one_more_with_a_conflict() {
         .await;
     assert_eq!(
         listed.body["tiers"].as_array().map(Vec::len),
-        Some(shared::catalog::MAX_TIERS)
+        Some(dream_core::tiers::input::MAX_TIERS)
     );
 }
 
@@ -476,7 +478,7 @@ async fn a_platform_event_over_the_body_bound_is_fetched_by_id_and_marks_the_pla
     let stripe = StripeEmulator::new(&env);
     let platform = stripe.get("/account", Mode::Test, None).await;
     let account = platform.body["id"].as_str().expect("the platform account").to_owned();
-    let padding = shared::stripe::webhook::MAX_BODY_BYTES + 64 * 1024;
+    let padding = shared::stripe_events::webhook::MAX_BODY_BYTES + 64 * 1024;
     let pad = |bytes: usize| {
         let path = format!("/accounts/{account}/event_padding");
         let stripe = &stripe;

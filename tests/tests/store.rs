@@ -1,13 +1,13 @@
 //! A Store project end to end: images uploaded to R2 and served back, products with inventory
 //! as one-time Stripe prices on the connected account.
 
+use dream_core::mode::Mode;
 use e2e::{
     MeteredApi, Reply, TestEnv,
     journey::{self, StripeEmulator},
 };
 use reqwest::Method;
 use serde_json::json;
-use shared::mode::Mode;
 
 /// A 1×1 PNG.
 const PNG: &[u8] = &[
@@ -211,7 +211,7 @@ async fn store_journey_with_images_and_inventory() {
 async fn uploads_stop_at_the_developers_quota_with_a_clear_error() {
     let env = TestEnv::get();
     let developer = journey::onboarded_developer(&env, "quota").await.unwrap();
-    let max = shared::assets::QUOTA.max_images as usize;
+    let max = shared::projects::assets::QUOTA.max_images as usize;
     let mut accepted = 0;
     let mut keys = Vec::new();
     for chunk in (0..max).collect::<Vec<_>>().chunks(10) {

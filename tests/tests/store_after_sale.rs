@@ -2,6 +2,7 @@
 //! restocking, refunds and disputes made at Stripe showing on the order and netted out of
 //! revenue, open checkouts canceled from the dashboard, and a developer's bound on units per cart.
 
+use dream_core::mode::Mode;
 use e2e::{
     Reply, TestEnv,
     customers::{ProjectApi, metric},
@@ -10,7 +11,6 @@ use e2e::{
 };
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::mode::Mode;
 
 /// A paid order of `quantity` mugs: (order id, its payment intent).
 async fn sell(api: &ProjectApi, stripe: &StripeEmulator, account: &str, quantity: i64) -> (String, String) {

@@ -2,6 +2,7 @@
 //! on the emulator selling it, expiry releasing it, and the Store dashboard's sales figures;
 //! under concurrency, replays and forged events, never more sold than stocked.
 
+use dream_core::mode::Mode;
 use e2e::{
     TestEnv,
     customers::{ProjectApi, figures, metric},
@@ -10,7 +11,6 @@ use e2e::{
 };
 use futures_util::future::join_all;
 use serde_json::{Value, json};
-use shared::mode::Mode;
 
 #[tokio::test]
 async fn the_store_checklist_cart_paid_sold_out_and_expiry() {

@@ -4,13 +4,13 @@
 //! step. Payments happen on the emulator; every state change reaches api-multi as a Connect
 //! webhook delivery.
 
+use dream_core::{mode::Mode, period::Timestamp};
 use e2e::{
     TestEnv,
     customers::{ProjectApi, clerk_plan, figures, metric},
     journey::{StripeEmulator, saas_project},
 };
 use serde_json::{Value, json};
-use shared::{mode::Mode, period::Timestamp};
 
 const TIERS: &[(&str, Option<u64>, f64)] = &[
     ("free", Some(3), 0.0),
@@ -470,7 +470,7 @@ async fn an_event_over_the_body_bound_is_fetched_from_stripe_by_id_and_applied()
     let stripe = StripeEmulator::new(&env);
     let account = developer.stripe_account().await.expect("connected");
     // From now on each of the account's events is larger than webhook::MAX_BODY_BYTES.
-    let padding = shared::stripe::webhook::MAX_BODY_BYTES + 64 * 1024;
+    let padding = shared::stripe_events::webhook::MAX_BODY_BYTES + 64 * 1024;
     let padded = stripe
         .control(
             &format!("/accounts/{account}/event_padding"),

@@ -3,6 +3,12 @@
 //! limits under concurrency, an Idempotency-Key counted once and refused for another user
 //! whichever counters the two count in, and D1 receiving every count.
 
+use dream_core::{
+    keys::PublishableKey,
+    mode::{Mode, ProjectType},
+    period::{BillingPeriod, Timestamp},
+    tiers::UsageLimit,
+};
 use e2e::{
     MeteredApi, Reply, TestEnv,
     customers::{ProjectApi, metric},
@@ -12,13 +18,11 @@ use e2e::{
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 use shared::{
-    counter::{counter_name, key_directory_name, users_bound_per_counter},
-    keys::PublishableKey,
-    metering::users_per_period,
-    mode::{Mode, ProjectType},
-    period::{BillingPeriod, Timestamp},
-    repo::{Project, usage::CountRequest},
-    tier::UsageLimit,
+    storage::Project,
+    usage::{
+        counter_protocol::{CountRequest, counter_name, key_directory_name, users_bound_per_counter},
+        metering::users_per_period,
+    },
 };
 
 /// Where each of the project's rows is, read from the counters' own storage (workerd's local

@@ -4,10 +4,8 @@
 
 use std::fmt;
 
-use axum::{
-    http::StatusCode,
-    response::{IntoResponse, Response},
-};
+use axum_core::response::{IntoResponse, Response};
+use http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -85,9 +83,49 @@ pub struct ApiError {
     retry_after_secs: Option<u64>,
     /// Logged once by the edge middleware, together with the request id.
     internal_cause: Option<String>,
+    cause: Option<Cause>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// What went wrong below us, for the code that must react to it (retry, answer 409, treat as
+/// gone). Classified once where the error enters (the D1 and Stripe clients), so no caller
+/// matches message text. Never shown to callers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// D1 (SQLite) was locked: the statement did not apply, so it is safe to retry.
+    DatabaseBusy,
+    /// A UNIQUE constraint failed; SQLite names its columns, as in `orders.publishableKey, orders.cartKey`.
+    Unique(String),
+    /// A CHECK constraint failed (a bound the schema enforces, such as stock never below zero).
+    Check,
+    /// A FOREIGN KEY constraint failed (a trigger's quota, or a parent row that is gone).
+    ForeignKey,
+    /// Stripe refused the call with this error code (`resource_missing`, `charge_already_refunded`).
+    Stripe(String),
+}
+
+impl Cause {
+    /// Reads a SQLite error message (as D1 and rusqlite word it) into its cause, if it is one
+    /// the code reacts to.
+    pub fn of_sqlite_message(message: &str) -> Option<Self> {
+        if message.contains("SQLITE_BUSY") || message.contains("database is locked") {
+            Some(Self::DatabaseBusy)
+        } else if let Some((_, columns)) = message.split_once("UNIQUE constraint failed: ") {
+            let columns = columns
+                .split(|c: char| c == ':' || c == '\n')
+                .next()
+                .unwrap_or_default();
+            Some(Self::Unique(columns.trim().to_owned()))
+        } else if message.contains("CHECK constraint failed") {
+            Some(Self::Check)
+        } else if message.contains("FOREIGN KEY constraint failed") {
+            Some(Self::ForeignKey)
+        } else {
+            None
+        }
+    }
+}
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -98,6 +136,7 @@ impl ApiError {
             details: Map::new(),
             retry_after_secs: None,
             internal_cause: None,
+            cause: None,
         }
     }
 
@@ -169,6 +208,26 @@ impl ApiError {
         self.internal_cause.as_deref()
     }
 
+    pub fn with_cause(mut self, cause: Cause) -> Self {
+        self.cause = Some(cause);
+        self
+    }
+
+    pub fn cause(&self) -> Option<&Cause> {
+        self.cause.as_ref()
+    }
+
+    /// Whether Stripe refused with `code`.
+    pub fn is_stripe(&self, code: &str) -> bool {
+        matches!(&self.cause, Some(Cause::Stripe(c)) if c == code)
+    }
+
+    /// Whether a UNIQUE constraint failed whose columns start with `columns` (`"orders."`: any
+    /// of that table's).
+    pub fn is_unique_on(&self, columns: &str) -> bool {
+        matches!(&self.cause, Some(Cause::Unique(c)) if c.starts_with(columns))
+    }
+
     pub fn retry_after_secs(&self) -> Option<u64> {
         self.retry_after_secs
     }
@@ -197,12 +256,6 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-impl From<worker::Error> for ApiError {
-    fn from(err: worker::Error) -> Self {
-        Self::internal(err)
-    }
-}
 
 impl From<serde_json::Error> for ApiError {
     fn from(err: serde_json::Error) -> Self {
@@ -266,5 +319,43 @@ mod tests {
         for code in [ErrorCode::InvalidRequest, ErrorCode::Conflict, ErrorCode::NotFound] {
             assert_eq!(ErrorCode::for_status(code.status()), code);
         }
+    }
+
+    #[test]
+    fn sqlite_messages_become_typed_causes() {
+        let unique = "D1_ERROR: UNIQUE constraint failed: orders.publishableKey, orders.cartKey: SQLITE_CONSTRAINT";
+        assert_eq!(
+            Cause::of_sqlite_message(unique),
+            Some(Cause::Unique("orders.publishableKey, orders.cartKey".into()))
+        );
+        let err = ApiError::internal(unique).with_cause(Cause::of_sqlite_message(unique).unwrap());
+        assert!(err.is_unique_on("orders.publishableKey"));
+        assert!(!err.is_unique_on("tiers."));
+        assert_eq!(
+            Cause::of_sqlite_message("database is locked"),
+            Some(Cause::DatabaseBusy)
+        );
+        assert_eq!(
+            Cause::of_sqlite_message("D1_ERROR: SQLITE_BUSY"),
+            Some(Cause::DatabaseBusy)
+        );
+        assert_eq!(
+            Cause::of_sqlite_message("CHECK constraint failed: stock >= 0"),
+            Some(Cause::Check)
+        );
+        assert_eq!(
+            Cause::of_sqlite_message("FOREIGN KEY constraint failed"),
+            Some(Cause::ForeignKey)
+        );
+        assert_eq!(Cause::of_sqlite_message("no such table: x"), None);
+    }
+
+    #[test]
+    fn stripe_codes_are_matched_by_cause_only() {
+        let err = ApiError::new(ErrorCode::StripeError, "Stripe: No such price")
+            .with_cause(Cause::Stripe("resource_missing".into()));
+        assert!(err.is_stripe("resource_missing"));
+        assert!(!err.is_stripe("charge_already_refunded"));
+        assert!(!ApiError::internal("resource_missing").is_stripe("resource_missing"));
     }
 }

@@ -54,7 +54,7 @@ fn parse_parts(raw: &str, prefix: &str, hex_len: usize) -> Result<Mode, KeyError
     Ok(mode)
 }
 
-pub(crate) fn random_hex(bytes: usize) -> String {
+pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     // The OS / workerd entropy source failing is not recoverable: no key may be made without it.
     SysRng

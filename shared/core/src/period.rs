@@ -65,17 +65,6 @@ impl fmt::Display for Timestamp {
     }
 }
 
-/// The current time from workerd's clock. Only callable inside a worker: logic takes a
-/// `Timestamp` argument instead, so it stays testable.
-pub fn now() -> Timestamp {
-    Timestamp::from_millis(now_millis())
-}
-
-/// Milliseconds since the epoch from workerd's clock (object keys that must not collide).
-pub fn now_millis() -> u64 {
-    worker::Date::now().as_millis()
-}
-
 /// The window a usage count belongs to: `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BillingPeriod {

@@ -8,19 +8,18 @@ pub mod openapi;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    assets::QUOTA,
-    catalog::TierInput,
-    customer_billing::{
-        checkout::{CheckoutStarted, SubscriptionView},
-        events::Outcome,
-    },
-    customers::CustomerView,
-    metering::UsageReport,
-    mode::{Mode, ProjectType},
-    projects::{CreatedKeySet, GracePeriod, ProjectView},
-    repo::assets::AssetUsage,
+    billing::subscriptions::checkout::{CheckoutStarted, SubscriptionView},
+    identity::end_users::CustomerView,
+    projects::{CreatedKeySet, GracePeriod, ProjectView, assets::QUOTA},
+    storage::assets::AssetUsage,
     store::{CartStarted, Product},
-    tier::{PlanHeader, Tier, TierName},
+    stripe_events::outcome::Outcome,
+    usage::metering::UsageReport,
+};
+
+use dream_core::{
+    mode::{Mode, ProjectType},
+    tiers::{PlanHeader, Tier, TierName, input::TierInput},
 };
 
 /// `GET /health` of every worker.

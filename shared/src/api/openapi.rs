@@ -24,13 +24,12 @@ use utoipa::{
 
 use super::*;
 use crate::{
-    catalog::CreateProjectInput,
-    customer_billing::checkout::{ChangePlanRequest, CheckoutRequest, PortalRequest},
-    customers::CreateCustomerRequest,
-    error::ErrorCode,
-    metrics::ProjectDashboard,
+    billing::subscriptions::checkout::{ChangePlanRequest, CheckoutRequest, PortalRequest},
+    identity::end_users::CreateCustomerRequest,
+    projects::figures::ProjectDashboard,
     store::CartRequest,
 };
+use dream_core::{error::ErrorCode, tiers::input::CreateProjectInput};
 
 /// Every error, from every route: `{error, code, requestId, ...details}`.
 #[derive(Serialize, ToSchema)]
@@ -43,11 +42,11 @@ pub struct ErrorBody {
     /// Also in the `X-Request-Id` header; quote it when reporting a problem.
     pub request_id: String,
     /// `limit_reached`: the user's usage in this period.
-    pub usage: Option<crate::metering::UsageReport>,
+    pub usage: Option<crate::usage::metering::UsageReport>,
     /// `rate_limited` for one user: the limit that refused.
     pub rate_limit: Option<RateLimitDetail>,
     /// `stripe_error`: Stripe's own error.
-    pub stripe: Option<crate::stripe::client::StripeErrorDetail>,
+    pub stripe: Option<crate::upstream::stripe::StripeErrorDetail>,
     /// A refusal of the end-user sign-in provider (`POST /api/customers`).
     pub clerk: Option<ClerkDetail>,
     /// `conflict` on a cart: the product, its price and how many can be bought now.
@@ -760,7 +759,7 @@ fn refund_store_order() {}
     get, path = "/operator/usage-counters", tag = "operators", operation_id = "getUsageCounters",
     params(("publishableKey" = String, Query, description = "The project and mode")),
     responses(
-        (status = 200, description = "The project's counters", body = crate::operator::UsageCounters),
+        (status = 200, description = "The project's counters", body = crate::usage::operator::UsageCounters),
         (status = 401, description = "unauthorized: no or a wrong operator token", body = ErrorBody),
         (status = 404, description = "not_found: no such project (or no operator access on this deployment)", body = ErrorBody)
     ),
@@ -773,9 +772,9 @@ fn show_usage_counters() {}
 /// `immediately`, to every period of a project that has counted nothing yet.
 #[utoipa::path(
     put, path = "/operator/usage-counters", tag = "operators", operation_id = "setUsageCounters",
-    request_body = crate::operator::UsageCountersRequest,
+    request_body = crate::usage::operator::UsageCountersRequest,
     responses(
-        (status = 200, description = "The project's counters now", body = crate::operator::UsageCounters),
+        (status = 200, description = "The project's counters now", body = crate::usage::operator::UsageCounters),
         (status = 401, description = "unauthorized: no or a wrong operator token", body = ErrorBody),
         (status = 404, description = "not_found: no such project (or no operator access on this deployment)", body = ErrorBody),
         (status = 409, description = "conflict: a change is still pending, the project has counted already (`immediately`), or it changed meanwhile", body = ErrorBody)

@@ -10,15 +10,18 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{
-    clerk_backend::ClerkBackend,
+    storage::{Database, PlatformScope, platforms::PlanChange},
+    stripe_events::webhook::StripeEvent,
+    upstream::{
+        clerk::ClerkBackend,
+        stripe::{Form, Stripe},
+    },
+};
+
+use dream_core::{
     error::{ApiError, ApiResult},
     period::Timestamp,
-    repo::{Database, PlatformScope, platforms::PlanChange},
-    stripe::{
-        Form, Stripe,
-        objects::{CheckoutSession, id_of, is_paying, text},
-        webhook::StripeEvent,
-    },
+    stripe::objects::{CheckoutSession, id_of, is_paying, text},
 };
 
 /// Which platform and customer an event may concern.

@@ -12,7 +12,9 @@ use axum::{
     routing::get,
 };
 
-use crate::{error::ApiError, keys::random_id, log};
+use dream_core::{error::ApiError, keys::random_id};
+
+use crate::runtime::log;
 
 pub const ALLOWED_ORIGINS_VAR: &str = "ALLOWED_ORIGINS";
 pub const DASHBOARD_URL_VAR: &str = "DASHBOARD_URL";
@@ -225,7 +227,7 @@ async fn render_errors(response: Response, request_id: &RequestId) -> Response {
         } else {
             text
         };
-        ApiError::new(crate::error::ErrorCode::for_status(status), message).with_status(status)
+        ApiError::new(dream_core::error::ErrorCode::for_status(status), message).with_status(status)
     } else {
         return response;
     };
@@ -288,7 +290,9 @@ mod tests {
             .route("/echo", post(|Json(v): Json<serde_json::Value>| async move { Json(v) }))
             .route(
                 "/limited",
-                get(|| async { ApiError::new(crate::error::ErrorCode::RateLimited, "slow down").with_retry_after(7) }),
+                get(|| async {
+                    ApiError::new(dream_core::error::ErrorCode::RateLimited, "slow down").with_retry_after(7)
+                }),
             );
         app(
             "test-worker",

@@ -9,13 +9,15 @@
 //! be global, it is kept in D1 or the project's usage counter instead (a Durable Object is
 //! global per project): the users per period, the customers created per day.
 
+use crate::runtime::OrInternal;
 use worker::{Env, send::SendFuture};
 
-use crate::{
-    counter::layout::CounterLayout,
+use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
-    repo::Project,
+    usage::layout::CounterLayout,
 };
+
+use crate::storage::Project;
 
 /// One `[[ratelimits]]` binding of wrangler/api-multi.toml (a unit test checks they match).
 pub struct Limit {
@@ -89,8 +91,8 @@ pub async fn enforce_project_rate(
     layout: &CounterLayout,
     user_id: &str,
 ) -> ApiResult<()> {
-    let shards_now = layout.shards_for(crate::period::now());
-    let key = crate::counter::rate_limit_key(project, shards_now, user_id);
+    let shards_now = layout.shards_for(crate::runtime::clock::now());
+    let key = crate::usage::counter_protocol::rate_limit_key(project, shards_now, user_id);
     enforce(env, &PROJECT_LIMIT, key).await
 }
 
@@ -99,7 +101,7 @@ pub async fn enforce(env: &Env, limit: &Limit, key: String) -> ApiResult<()> {
     let limiter = env
         .rate_limiter(limit.binding)
         .map_err(|e| ApiError::internal(format!("rate limit binding `{}`: {e}", limit.binding)))?;
-    let outcome = SendFuture::new(limiter.limit(key)).await?;
+    let outcome = SendFuture::new(limiter.limit(key)).await.or_internal()?;
     if outcome.success {
         return Ok(());
     }
@@ -124,9 +126,9 @@ mod tests {
 
     #[test]
     fn limits_match_the_wrangler_bindings() {
-        let api_multi = include_str!("../../wrangler/api-multi.toml");
-        let front_auth = include_str!("../../wrangler/front-auth-api.toml");
-        let oauth = include_str!("../../wrangler/oauth-api.toml");
+        let api_multi = include_str!("../../../wrangler/api-multi.toml");
+        let front_auth = include_str!("../../../wrangler/front-auth-api.toml");
+        let oauth = include_str!("../../../wrangler/oauth-api.toml");
         for (config, limit) in [
             (api_multi, PROJECT_LIMIT),
             (api_multi, USER_LIMIT),

@@ -2,28 +2,51 @@
 //! Clerk app, verified against the instance's JWKS; `iss` must be our instance and `azp` one of
 //! the dashboard origins (`ALLOWED_ORIGINS`). Every failure is a 401 naming the reason.
 
+use std::sync::Arc;
+
+use crate::runtime::clock;
 use axum::{
-    extract::FromRequestParts,
+    extract::{FromRef, FromRequestParts},
     http::{header, request::Parts},
 };
 use worker::{Env, send::SendFuture};
 
 use super::jwks;
 use crate::{
-    clerk::{self, SessionClaims, SessionRules},
-    config,
+    edge::{http::CorsPolicy, rate_limits},
+    identity::session_tokens::{self, SessionClaims, SessionRules},
+    runtime::settings::Setting,
+    storage::{Database, PlatformScope, platforms::Platform},
+};
+use dream_core::{
     error::{ApiError, ApiResult},
-    http::CorsPolicy,
     keys::random_id,
-    period::{self, Timestamp},
-    ratelimit,
-    repo::{Database, PlatformScope, platforms::Platform},
+    period::Timestamp,
 };
 
 /// The Clerk instance's issuer URL (`https://<instance>.clerk.accounts.dev` in production).
 pub const CLERK_ISSUER_VAR: &str = "CLERK_ISSUER";
 /// Optional; defaults to `{CLERK_ISSUER}/.well-known/jwks.json`.
 pub const CLERK_JWKS_URL_VAR: &str = "CLERK_JWKS_URL";
+
+/// How a worker verifies developer sessions: the developers' Clerk issuer, where its keys are,
+/// and the dashboard origins a token may be issued to (`azp`).
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub issuer: Setting,
+    pub jwks_url: Setting,
+    pub authorized_parties: CorsPolicy,
+}
+
+impl SessionSettings {
+    pub fn read(env: &Env) -> Self {
+        Self {
+            issuer: Setting::read(env, CLERK_ISSUER_VAR),
+            jwks_url: Setting::read(env, CLERK_JWKS_URL_VAR),
+            authorized_parties: CorsPolicy::from_env(env),
+        }
+    }
+}
 pub const PLATFORM_TOKENS_KV: &str = "PLATFORM_TOKENS_KV";
 const MAX_TOKEN_LEN: usize = 8 * 1024;
 
@@ -36,7 +59,11 @@ pub struct Developer {
 /// Extractor: a request from a signed-in developer.
 pub struct DeveloperSession(pub Developer);
 
-pub async fn verify_developer(env: &Env, authorization: Option<&str>, now: Timestamp) -> ApiResult<Developer> {
+pub async fn verify_developer(
+    (env, settings): (&Env, &SessionSettings),
+    authorization: Option<&str>,
+    now: Timestamp,
+) -> ApiResult<Developer> {
     let token = authorization
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim)
@@ -45,18 +72,19 @@ pub async fn verify_developer(env: &Env, authorization: Option<&str>, now: Times
     if token.len() > MAX_TOKEN_LEN {
         return Err(ApiError::unauthorized("Session token is too long"));
     }
-    let issuer = config::required(env, CLERK_ISSUER_VAR)?;
-    let jwks_url = config::optional(env, CLERK_JWKS_URL_VAR)
-        .unwrap_or_else(|| format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')));
-    let kid = clerk::key_id(token).map_err(|e| ApiError::unauthorized(format!("Invalid session: {e}")))?;
+    let issuer = settings.issuer.get()?;
+    let jwks_url = settings.jwks_url.optional().map_or_else(
+        || format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/')),
+        str::to_owned,
+    );
+    let kid = session_tokens::key_id(token).map_err(|e| ApiError::unauthorized(format!("Invalid session: {e}")))?;
     let keys = jwks::keys_for(env, PLATFORM_TOKENS_KV, &jwks_url, &kid, now).await?;
-    let parties = CorsPolicy::from_env(env);
-    let claims = clerk::verify(
+    let claims = session_tokens::verify(
         token,
         &keys,
         &SessionRules {
-            issuer: &issuer,
-            authorized_parties: &parties,
+            issuer,
+            authorized_parties: &settings.authorized_parties,
         },
         now,
     )
@@ -95,10 +123,15 @@ impl Developer {
     }
 }
 
-impl FromRequestParts<Env> for DeveloperSession {
+impl<S: Send + Sync> FromRequestParts<S> for DeveloperSession
+where
+    Env: FromRef<S>,
+    Arc<SessionSettings>: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, env: &Env) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let (env, settings) = (Env::from_ref(state), Arc::<SessionSettings>::from_ref(state));
         let authorization = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -106,9 +139,9 @@ impl FromRequestParts<Env> for DeveloperSession {
             .map(str::to_owned);
         // JS-backed futures are !Send; workerd runs one thread, so asserting Send is sound.
         SendFuture::new(async move {
-            let developer = verify_developer(env, authorization.as_deref(), period::now()).await?;
+            let developer = verify_developer((&env, &settings), authorization.as_deref(), clock::now()).await?;
             let key = format!("developer:{}", developer.user_id());
-            ratelimit::enforce(env, &ratelimit::DEVELOPER_LIMIT, key).await?;
+            rate_limits::enforce(&env, &rate_limits::DEVELOPER_LIMIT, key).await?;
             Ok(DeveloperSession(developer))
         })
         .await

@@ -18,12 +18,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::{
-    auth::SecretKeyAuth,
-    clerk_backend::{ClerkBackend, ClerkFailure},
+    identity::SecretKeyAuth,
+    storage::customers::{Customer, NewCustomer},
+    upstream::clerk::{ClerkBackend, ClerkFailure},
+};
+
+use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
     mode::{Mode, ProjectType},
     period::Timestamp,
-    repo::customers::{Customer, NewCustomer},
 };
 
 pub const MAX_EMAIL_LEN: usize = 254;
@@ -163,7 +166,9 @@ impl From<Customer> for CustomerView {
             email: c.email,
             first_name: c.first_name,
             last_name: c.last_name,
-            plan: c.plan.unwrap_or_else(|| crate::metering::DEFAULT_PLAN.to_owned()),
+            plan: c
+                .plan
+                .unwrap_or_else(|| crate::usage::metering::DEFAULT_PLAN.to_owned()),
             created_at: c.created_at,
         }
     }

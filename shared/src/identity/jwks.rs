@@ -10,11 +10,10 @@ use std::{cell::RefCell, time::Duration};
 use serde::{Deserialize, Serialize};
 use worker::{Env, Method};
 
-use crate::{
-    cache::Cache,
-    clerk::JwkSet,
+use crate::{identity::session_tokens::JwkSet, runtime::outbound, storage::project_cache::Cache};
+
+use dream_core::{
     error::{ApiError, ApiResult},
-    outbound,
     period::Timestamp,
 };
 
@@ -125,7 +124,7 @@ pub async fn keys_for(env: &Env, kv_binding: &str, url: &str, kid: &str, now: Ti
                 // The newer of what memory and KV hold, if it may still answer.
                 let newest = [in_memory, in_kv].into_iter().flatten().max_by_key(|f| f.fetched_at);
                 let stale = stale_after_failure(newest, now).ok_or_else(|| e.clone())?;
-                crate::log::error(&format!("{e}; using the keys fetched at {}", stale.fetched_at));
+                crate::runtime::log::error(&format!("{e}; using the keys fetched at {}", stale.fetched_at));
                 stale
             }
         },
@@ -137,7 +136,7 @@ pub async fn keys_for(env: &Env, kv_binding: &str, url: &str, kid: &str, now: Ti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clerk::Jwk;
+    use crate::identity::session_tokens::Jwk;
 
     fn fetched(at: i64, kid: &str) -> Fetched {
         let key = Jwk {

@@ -18,7 +18,7 @@ use std::{cell::RefCell, collections::HashMap, net::IpAddr};
 use axum::http::HeaderMap;
 use worker::{Env, send::SendFuture};
 
-use crate::error::{ApiError, ErrorCode};
+use dream_core::error::{ApiError, ErrorCode};
 
 pub const AUTH_FAILURE_LIMITER: &str = "AUTH_FAILURE_LIMITER";
 /// Must match `[[ratelimits]]` AUTH_FAILURE_LIMITER in wrangler/api-multi.toml.
@@ -103,7 +103,7 @@ fn too_many() -> ApiError {
 /// Refuses, before any lookup, a key just found unknown.
 pub fn refuse_known_unknown(key_hash: &str, now_ms: u64) -> Result<(), ApiError> {
     if UNKNOWN_KEYS.with(|u| u.borrow().contains(key_hash, now_ms)) {
-        return Err(super::secret_key::unknown_key());
+        return Err(unknown_key());
     }
     Ok(())
 }
@@ -136,7 +136,7 @@ pub async fn record_unknown(env: &Env, client: &str, key_hash: &str, now_ms: u64
         BLOCKED.with(|b| b.borrow_mut().remember(client, now_ms));
         return too_many();
     }
-    super::secret_key::unknown_key()
+    unknown_key()
 }
 
 async fn over_limit(env: &Env, binding: &str, key: &str) -> bool {
@@ -145,10 +145,16 @@ async fn over_limit(env: &Env, binding: &str, key: &str) -> bool {
             .await
             .is_ok_and(|outcome| !outcome.success),
         Err(e) => {
-            crate::log::error(&format!("rate limit binding `{binding}`: {e}"));
+            crate::runtime::log::error(&format!("rate limit binding `{binding}`: {e}"));
             false
         }
     }
+}
+
+/// What every unknown, revoked or refused secret key is told: the same words, so the answer says
+/// nothing about which it was.
+pub(super) fn unknown_key() -> ApiError {
+    ApiError::unauthorized("Unknown or revoked secret key")
 }
 
 #[cfg(test)]

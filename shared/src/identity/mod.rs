@@ -6,23 +6,26 @@
 //! - `connected_event_project`: a signed Stripe event from a developer's connected account.
 
 mod developer;
-pub mod failures;
+pub mod end_users;
 mod jwks;
+pub mod key_failures;
 mod secret_key;
+pub mod session_tokens;
 
-pub use developer::{Developer, DeveloperSession, PLATFORM_TOKENS_KV};
+pub use developer::{Developer, DeveloperSession, PLATFORM_TOKENS_KV, SessionSettings};
 pub use secret_key::{SecretKeyAuth, authenticate_secret_key, parse_bearer};
 
 use axum::http::StatusCode;
 
-use crate::{
-    connect,
+use dream_core::{
     error::{ApiError, ApiResult},
     keys::PublishableKey,
     mode::Mode,
+    oauth_state,
     period::Timestamp,
-    repo::{Database, PlatformScope, ProjectScope, platforms::StateRedemption},
 };
+
+use crate::storage::{Database, PlatformScope, ProjectScope, platforms::StateRedemption};
 
 /// The Connect OAuth callback's check, made with the developer's own session: a genuine,
 /// unexpired, unused `state` issued to this developer's platform. Forged, expired and replayed
@@ -30,7 +33,7 @@ use crate::{
 /// else's browser) is refused with 403 and stays usable by its owner.
 pub async fn redeem_oauth_state(platform: &PlatformScope, secret: &str, state: &str, now: Timestamp) -> ApiResult<()> {
     let refused = || ApiError::invalid_request("Invalid or already used OAuth state; start again from the dashboard");
-    let nonce = connect::verify_state(secret, state, now).ok_or_else(refused)?;
+    let nonce = oauth_state::verify_state(secret, state, now).ok_or_else(refused)?;
     match platform.redeem_oauth_state(&nonce, now).await? {
         StateRedemption::Redeemed => Ok(()),
         StateRedemption::OtherPlatform => Err(ApiError::unauthorized(

@@ -2,20 +2,22 @@
 //! KV cache → D1 on a miss. Anything wrong is a 401 that says what, never which keys exist.
 
 use axum::{
-    extract::FromRequestParts,
+    extract::{FromRef, FromRequestParts},
     http::{header, request::Parts},
 };
 use worker::{Env, send::SendFuture};
 
-use super::failures;
-use crate::{
-    cache::{self, Cache, CachedKey},
+use super::key_failures as failures;
+use crate::storage::{
+    Database, Project, ProjectScope,
+    project_cache::{self, Cache, CachedKey},
+};
+use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
     keys::{KeyError, SecretKey},
     mode::Mode,
     period::Timestamp,
-    repo::{Database, Project, ProjectScope},
-    tier::ProjectConfig,
+    tiers::ProjectConfig,
 };
 
 /// Longer than any valid `Bearer sk_…` header; bigger values are rejected before hashing.
@@ -48,19 +50,15 @@ pub fn parse_bearer(header_value: Option<&str>) -> ApiResult<SecretKey> {
     })
 }
 
-pub(super) fn unknown_key() -> ApiError {
-    ApiError::unauthorized("Unknown or revoked secret key")
-}
-
 /// Resolves a secret key to its active project: one KV read when cached, D1 otherwise. A key KV
 /// has never seen reaches D1 only while `client`'s network and the platform are within their
 /// unknown-key budgets (`failures`); a key KV knows always does.
 pub async fn authenticate_secret_key(env: &Env, key: &SecretKey, client: &str) -> ApiResult<SecretKeyAuth> {
-    let unknown = unknown_key;
+    let unknown = failures::unknown_key;
     let db = Database::from_env(env)?;
-    let kv = Cache::from_env(env, cache::TOKENS_KV);
+    let kv = Cache::from_env(env, project_cache::TOKENS_KV);
     let hash = key.hash();
-    let now_ms = crate::period::now_millis();
+    let now_ms = crate::runtime::clock::now_millis();
 
     let config = match kv.secret_key(&hash, now_ms).await {
         CachedKey::Fresh(config) => config,
@@ -69,7 +67,7 @@ pub async fn authenticate_secret_key(env: &Env, key: &SecretKey, client: &str) -
                 failures::refuse_unseen_key(client, now_ms)?;
             }
             let publishable_key = db
-                .find_active_key(&hash, crate::period::now())
+                .find_active_key(&hash, crate::runtime::clock::now())
                 .await?
                 .ok_or_else(unknown)?;
             let config = db.load_project_config(&publishable_key).await?.ok_or_else(unknown)?;
@@ -83,7 +81,7 @@ pub async fn authenticate_secret_key(env: &Env, key: &SecretKey, client: &str) -
     }
     if key.mode() == Mode::Live
         && let Some(pause) = config.live_keys_pause_at.as_deref().and_then(Timestamp::parse_rfc3339)
-        && crate::period::now() >= pause
+        && crate::runtime::clock::now() >= pause
     {
         return Err(ApiError::new(
             ErrorCode::PaymentRequired,
@@ -102,10 +100,14 @@ pub async fn authenticate_secret_key(env: &Env, key: &SecretKey, client: &str) -
     })
 }
 
-impl FromRequestParts<Env> for SecretKeyAuth {
+impl<S: Send + Sync> FromRequestParts<S> for SecretKeyAuth
+where
+    Env: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, env: &Env) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let env = Env::from_ref(state);
         let header_value = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -113,13 +115,13 @@ impl FromRequestParts<Env> for SecretKeyAuth {
         let key = parse_bearer(header_value)?;
         let client = failures::client_network(&parts.headers);
         let hash = key.hash();
-        let now_ms = crate::period::now_millis();
+        let now_ms = crate::runtime::clock::now_millis();
         failures::refuse_known_unknown(hash.as_str(), now_ms)?;
         // JS-backed futures are !Send; workerd runs one thread, so asserting Send is sound.
         SendFuture::new(async move {
-            match authenticate_secret_key(env, &key, &client).await {
+            match authenticate_secret_key(&env, &key, &client).await {
                 Err(e) if e.code() == ErrorCode::Unauthorized => {
-                    Err(failures::record_unknown(env, &client, hash.as_str(), now_ms).await)
+                    Err(failures::record_unknown(&env, &client, hash.as_str(), now_ms).await)
                 }
                 other => other,
             }
@@ -131,7 +133,7 @@ impl FromRequestParts<Env> for SecretKeyAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorCode;
+    use dream_core::error::ErrorCode;
 
     #[test]
     fn bearer_parsing_explains_each_failure() {

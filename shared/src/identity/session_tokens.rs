@@ -7,7 +7,9 @@ use std::fmt;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
 
-use crate::{http::CorsPolicy, period::Timestamp};
+use crate::edge::http::CorsPolicy;
+
+use dream_core::period::Timestamp;
 
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: i64 = 5;
@@ -156,11 +158,11 @@ mod tests {
 
     const NOW: Timestamp = Timestamp(1_795_306_426);
     const ISSUER: &str = "https://clerk.dream-api.test";
-    const KEY_PEM: &str = include_str!("../tests/fixtures/test-signing-key.pem");
-    const OTHER_PEM: &str = include_str!("../tests/fixtures/other-signing-key.pem");
+    const KEY_PEM: &str = include_str!("../../tests/fixtures/test-signing-key.pem");
+    const OTHER_PEM: &str = include_str!("../../tests/fixtures/other-signing-key.pem");
 
     fn jwks() -> JwkSet {
-        let jwk: Jwk = serde_json::from_str(include_str!("../tests/fixtures/test-signing-key.jwk.json")).unwrap();
+        let jwk: Jwk = serde_json::from_str(include_str!("../../tests/fixtures/test-signing-key.jwk.json")).unwrap();
         JwkSet { keys: vec![jwk] }
     }
 

@@ -4,7 +4,7 @@
 pub const MAX_ASSET_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_FILENAME_LEN: usize = 100;
 /// Each developer's image storage: enough for a large catalogue, bounded against abuse.
-pub const QUOTA: crate::repo::assets::AssetQuota = crate::repo::assets::AssetQuota {
+pub const QUOTA: crate::storage::assets::AssetQuota = crate::storage::assets::AssetQuota {
     max_images: 200,
     max_bytes: 100 * 1024 * 1024,
 };
@@ -81,7 +81,10 @@ pub fn sanitize_filename(raw: &str, kind: ImageKind) -> String {
 /// timestamp: a Worker's clock only moves between I/O, so two uploads of one name at once would
 /// otherwise get one key (and the second a 500 from the key's UNIQUE constraint).
 pub fn object_key(platform_id: &str, unix_millis: u64, filename: &str) -> String {
-    format!("{platform_id}/{unix_millis}-{}-{filename}", crate::keys::random_hex(4))
+    format!(
+        "{platform_id}/{unix_millis}-{}-{filename}",
+        dream_core::keys::random_hex(4)
+    )
 }
 
 /// Validates the path of `GET /api/assets/{platformId}/{file}` before it touches R2.

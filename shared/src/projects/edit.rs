@@ -2,25 +2,28 @@
 //! a price change is a new Stripe price), promotion to live, and key rotation. Every change that
 //! api-multi caches evicts the project's cache entry.
 
-use worker::Env;
-
 use super::{CreatedKeySet, StripeModes, new_key_set, require_connected, require_paid};
 use crate::{
-    auth::Developer,
-    cache::{self, Cache},
-    catalog::{MAX_TIERS, TierDraft, TierInput, validate_tiers},
+    identity::Developer,
+    projects::stripe_products,
+    storage::{PlatformScope, project_cache::Cache, projects::OwnedProject},
+    upstream::stripe::Stripe,
+};
+use dream_core::{
     error::{ApiError, ApiResult},
     keys::{SecretKey, SecretKeyHash},
     mode::Mode,
     period::Timestamp,
-    repo::{PlatformScope, projects::OwnedProject},
-    stripe::{Stripe, catalog},
-    tier::{PlanHeader, Tier, TierName},
+    tiers::{
+        PlanHeader, Tier, TierName,
+        input::{MAX_TIERS, TierDraft, TierInput, validate_tiers},
+    },
 };
 
 /// One of the developer's projects, opened for a request, with what edits need.
 pub struct ProjectEdit<'a> {
-    env: &'a Env,
+    /// api-multi's cache of projects by secret key (`TOKENS_KV`), evicted after every edit.
+    known_keys: Cache,
     platform: PlatformScope,
     project: OwnedProject,
     stripe: StripeModes,
@@ -28,9 +31,9 @@ pub struct ProjectEdit<'a> {
 }
 
 /// Drops api-multi's cached view of a key so its next request reads D1 (the key stays known).
-async fn evict(env: &Env, hash: &SecretKeyHash) {
-    Cache::from_env(env, cache::TOKENS_KV)
-        .evict_secret_key(hash, crate::period::now_millis())
+async fn evict(known_keys: &Cache, hash: &SecretKeyHash) {
+    known_keys
+        .evict_secret_key(hash, crate::runtime::clock::now_millis())
         .await;
 }
 
@@ -50,18 +53,18 @@ fn draft_of(tier: Tier) -> TierDraft {
 impl<'a> ProjectEdit<'a> {
     /// The developer's project named by `publishable_key`; anyone else's is a 404.
     pub async fn open(
-        env: &'a Env,
+        (stripe, known_keys): (StripeModes, Cache),
         developer: Developer,
         publishable_key: &str,
         request_id: &'a str,
     ) -> ApiResult<Self> {
         let platform = developer.platform().await?;
-        let project = platform.project(env, publishable_key).await?;
+        let project = platform.project(publishable_key).await?;
         Ok(Self {
-            env,
+            known_keys,
             platform,
             project,
-            stripe: StripeModes::from_env(env)?,
+            stripe,
             request_id,
         })
     }
@@ -80,7 +83,7 @@ impl<'a> ProjectEdit<'a> {
         Ok(self.stripe.for_mode(self.project.mode).on_account(&account))
     }
 
-    fn kind(&self) -> crate::mode::ProjectType {
+    fn kind(&self) -> dream_core::mode::ProjectType {
         self.project.scope.project().project_type
     }
 
@@ -97,15 +100,15 @@ impl<'a> ProjectEdit<'a> {
     async fn evict_after_edit(&self) {
         let read_before = self.keys_read_before();
         for hash in &read_before {
-            evict(self.env, hash).await;
+            evict(&self.known_keys, hash).await;
         }
         match self.project.scope.current_secret_hashes().await {
             Ok(now) => {
                 for hash in now.iter().filter(|h| !read_before.contains(h)) {
-                    evict(self.env, hash).await;
+                    evict(&self.known_keys, hash).await;
                 }
             }
-            Err(e) => crate::log::error(&format!("re-reading the secret key hashes for eviction: {e}")),
+            Err(e) => crate::runtime::log::error(&format!("re-reading the secret key hashes for eviction: {e}")),
         }
     }
 
@@ -132,9 +135,9 @@ impl<'a> ProjectEdit<'a> {
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, draft.name);
         let pk = &self.project.scope.project().publishable_key;
-        let tier = catalog::publish_new_tier(&stripe, self.kind(), draft.into_tier(), pk, &key).await?;
+        let tier = stripe_products::publish_new_tier(&stripe, self.kind(), draft.into_tier(), pk, &key).await?;
         if let Err(e) = self.project.scope.insert_tier(self.project.mode, &tier, now).await {
-            catalog::retire_all_best_effort(&stripe, std::slice::from_ref(&tier), self.request_id).await;
+            stripe_products::retire_all_best_effort(&stripe, std::slice::from_ref(&tier), self.request_id).await;
             return Err(e);
         }
         self.evict_after_edit().await;
@@ -158,7 +161,7 @@ impl<'a> ProjectEdit<'a> {
         if new.price.is_free() && !old.price.is_free() {
             let subscribers = self.project.scope.tier_subscribers(&new.name).await?;
             if subscribers > 0 {
-                return Err(crate::repo::projects::subscribed(
+                return Err(crate::storage::projects::subscribed(
                     &new.name,
                     subscribers,
                     "making it free",
@@ -178,7 +181,7 @@ impl<'a> ProjectEdit<'a> {
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, new.name);
         let pk = &self.project.scope.project().publishable_key;
-        new = catalog::publish_edit(&stripe, self.kind(), &old, new, pk, &key).await?;
+        new = stripe_products::publish_edit(&stripe, self.kind(), &old, new, pk, &key).await?;
         // D1 first: until it commits, the old price stays on sale and D1 keeps pointing at it.
         if let Err(e) = self
             .project
@@ -186,23 +189,25 @@ impl<'a> ProjectEdit<'a> {
             .update_tier(self.project.mode, &new, keeps_stock, now)
             .await
         {
-            if let Err(cleanup) = catalog::retire_replaced(&stripe, &new, &old, &format!("{key}:rollback")).await {
-                crate::log::error(&format!("rolling back Stripe objects of tier {}: {cleanup}", new.name));
+            if let Err(cleanup) =
+                stripe_products::retire_replaced(&stripe, &new, &old, &format!("{key}:rollback")).await
+            {
+                crate::runtime::log::error(&format!("rolling back Stripe objects of tier {}: {cleanup}", new.name));
             }
             if let Some(product) = old
                 .product_id
                 .as_deref()
                 .filter(|p| new.product_id.as_deref() == Some(*p))
             {
-                catalog::undo_product(&stripe, &old, product, pk, &format!("{key}:rollback")).await;
+                stripe_products::undo_product(&stripe, &old, product, pk, &format!("{key}:rollback")).await;
             }
             return Err(e);
         }
         self.evict_after_edit().await;
         // Committed: an old price still active in Stripe sells nothing new (checkouts use the
         // price D1 names), so a failure to retire it is logged, not reported.
-        if let Err(e) = catalog::retire_replaced(&stripe, &old, &new, &format!("{key}:retire")).await {
-            crate::log::error(&format!(
+        if let Err(e) = stripe_products::retire_replaced(&stripe, &old, &new, &format!("{key}:retire")).await {
+            crate::runtime::log::error(&format!(
                 "retiring the replaced Stripe objects of tier {}: {e}",
                 new.name
             ));
@@ -222,11 +227,11 @@ impl<'a> ProjectEdit<'a> {
         if tier.product_id.is_some() {
             let key = format!("{}:{name}", self.request_id);
             let archived = match self.stripe().await {
-                Ok(stripe) => catalog::retire_tier(&stripe, &tier, &key).await,
+                Ok(stripe) => stripe_products::retire_tier(&stripe, &tier, &key).await,
                 Err(e) => Err(e),
             };
             if let Err(e) = archived {
-                crate::log::error(&format!("archiving the Stripe product of deleted tier {name}: {e}"));
+                crate::runtime::log::error(&format!("archiving the Stripe product of deleted tier {name}: {e}"));
             }
         }
         Ok(())
@@ -259,11 +264,10 @@ impl<'a> ProjectEdit<'a> {
             self.kind(),
             Mode::Live,
         );
-        let known_keys = Cache::from_env(self.env, cache::TOKENS_KV);
         new_key_set(
             &self.platform,
             &self.stripe,
-            &known_keys,
+            &self.known_keys,
             identity,
             drafts,
             now,
@@ -290,7 +294,7 @@ impl<'a> ProjectEdit<'a> {
             ));
         }
         // Revoked keys are forgotten by api-multi entirely; the new one is known from now on.
-        let keys = Cache::from_env(self.env, cache::TOKENS_KV);
+        let keys = &self.known_keys;
         if grace_until.is_none() {
             keys.forget_secret_key(&self.project.secret_key_hash).await;
         }
@@ -317,7 +321,7 @@ impl<'a> ProjectEdit<'a> {
                 crate::store::MAX_CART_UNITS
             )));
         }
-        if max_cart_units.is_some() && self.kind() != crate::mode::ProjectType::Store {
+        if max_cart_units.is_some() && self.kind() != dream_core::mode::ProjectType::Store {
             return Err(ApiError::invalid_request(
                 "maxCartUnits is a Store setting; this is a SaaS project",
             ));
@@ -359,9 +363,7 @@ impl<'a> ProjectEdit<'a> {
         if !self.project.scope.expire_previous_key(previous, now).await? {
             return Err(nothing_to_stop());
         }
-        Cache::from_env(self.env, cache::TOKENS_KV)
-            .forget_secret_key(previous)
-            .await;
+        self.known_keys.forget_secret_key(previous).await;
         Ok(now)
     }
 }

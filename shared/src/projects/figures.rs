@@ -3,17 +3,20 @@
 
 use serde::Serialize;
 
-use crate::{
+use dream_core::{
     error::ApiResult,
-    metering::DEFAULT_PLAN,
     mode::{Mode, ProjectType},
     period::{self, BillingPeriod, Timestamp},
-    repo::{
+};
+
+use crate::{
+    storage::{
         ProjectScope,
         metrics::{CustomerListRow, MonthUsage, SaasSummary, TierShare},
         orders::DayRevenue,
     },
     store::Product,
+    usage::metering::DEFAULT_PLAN,
 };
 
 /// The dashboard shows the newest customers; the figures count all of them.
@@ -69,7 +72,10 @@ pub struct CustomerSummary {
 
 impl From<CustomerListRow> for CustomerSummary {
     fn from(row: CustomerListRow) -> Self {
-        let entitled = row.status.as_deref().is_some_and(crate::stripe::objects::is_paying);
+        let entitled = row
+            .status
+            .as_deref()
+            .is_some_and(dream_core::stripe::objects::is_paying);
         Self {
             id: row.user_id,
             email: row.email,

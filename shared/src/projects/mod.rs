@@ -2,23 +2,30 @@
 //! project (Stripe products on the connected account, a test key pair) and the dashboard's
 //! project tree. `edit`: everything done to one existing project.
 
+pub mod assets;
+pub mod connected;
 mod edit;
+pub mod figures;
+pub mod stripe_products;
 
 pub use edit::{GracePeriod, ProjectEdit};
 
-use serde::Serialize;
-use worker::Env;
-
 use crate::{
-    cache::Cache,
-    catalog::{CreateProjectInput, TierDraft},
+    runtime::settings::StripeSettings,
+    storage::{PlatformScope, project_cache::Cache, projects::NewKeySet},
+    upstream::stripe::{DEFAULT_API_BASE, Stripe},
+};
+use serde::Serialize;
+
+use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
     keys::{KeyPair, random_id},
     mode::{Mode, ProjectType},
     period::Timestamp,
-    repo::{PlatformScope, projects::NewKeySet},
-    stripe::{Stripe, catalog},
-    tier::Tier,
+    tiers::{
+        Tier,
+        input::{CreateProjectInput, TierDraft},
+    },
 };
 
 /// The platform's Stripe keys, one per mode (connected accounts are reached with these plus
@@ -29,10 +36,11 @@ pub struct StripeModes {
 }
 
 impl StripeModes {
-    pub fn from_env(env: &Env) -> ApiResult<Self> {
+    pub fn new(settings: &StripeSettings) -> ApiResult<Self> {
+        let base = settings.api_base.or(DEFAULT_API_BASE);
         Ok(Self {
-            test: Stripe::from_env(env, "STRIPE_TEST_SECRET_KEY")?,
-            live: Stripe::from_env(env, "STRIPE_LIVE_SECRET_KEY")?,
+            test: Stripe::new(base, settings.test_secret_key.get()?),
+            live: Stripe::new(base, settings.live_secret_key.get()?),
         })
     }
 
@@ -100,10 +108,10 @@ async fn publish_all(
     let mut tiers = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let key = format!("{request_id}:{}", draft.name);
-        match catalog::publish_new_tier(stripe, kind, draft.into_tier(), &keys.publishable, &key).await {
+        match stripe_products::publish_new_tier(stripe, kind, draft.into_tier(), &keys.publishable, &key).await {
             Ok(tier) => tiers.push(tier),
             Err(e) => {
-                catalog::retire_all_best_effort(stripe, &tiers, request_id).await;
+                stripe_products::retire_all_best_effort(stripe, &tiers, request_id).await;
                 return Err(e);
             }
         }
@@ -135,7 +143,7 @@ async fn new_key_set(
         tiers: &tiers,
     };
     if let Err(e) = platform.insert_key_set(&new, now).await {
-        catalog::retire_all_best_effort(&stripe, &tiers, request_id).await;
+        stripe_products::retire_all_best_effort(&stripe, &tiers, request_id).await;
         return Err(e);
     }
     // So its first requests reach D1 even from a network over its unknown-key budget.
@@ -201,7 +209,7 @@ pub struct KeySetView {
 }
 
 /// Groups key sets into projects, in creation order (the projects-model dashboard tree).
-pub fn dashboard_tree(key_sets: Vec<crate::repo::projects::KeySetSummary>) -> Vec<ProjectView> {
+pub fn dashboard_tree(key_sets: Vec<crate::storage::projects::KeySetSummary>) -> Vec<ProjectView> {
     let mut projects: Vec<ProjectView> = Vec::new();
     for set in key_sets {
         let view = KeySetView {
@@ -235,7 +243,7 @@ pub fn dashboard_tree(key_sets: Vec<crate::repo::projects::KeySetSummary>) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::projects::KeySetSummary;
+    use crate::storage::projects::KeySetSummary;
 
     fn set(project: &str, mode: &str, pk: &str) -> KeySetSummary {
         KeySetSummary {

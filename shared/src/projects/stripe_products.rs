@@ -5,8 +5,8 @@
 
 use serde::Deserialize;
 
-use super::{Form, Stripe};
-use crate::{error::ApiResult, keys::PublishableKey, mode::ProjectType, money::Cents, tier::Tier};
+use crate::upstream::stripe::{Form, Stripe};
+use dream_core::{error::ApiResult, keys::PublishableKey, mode::ProjectType, money::Cents, tiers::Tier};
 
 #[derive(Debug, Deserialize)]
 struct Created {
@@ -107,7 +107,7 @@ pub async fn publish_new_tier(
                 // The product alone is not for sale, but it would show in the developer's Stripe
                 // catalogue as if it were: archive it, best effort.
                 if let Err(cleanup) = archive_product(stripe, &product, &format!("{key}:archive")).await {
-                    crate::log::error(&format!(
+                    crate::runtime::log::error(&format!(
                         "archiving product {product} after its price failed: {cleanup}"
                     ));
                 }
@@ -167,7 +167,7 @@ pub async fn undo_product(stripe: &Stripe, old: &Tier, product: &str, project: &
         None => archive_product(stripe, product, &format!("{key}:undo")).await,
     };
     if let Err(e) = undone {
-        crate::log::error(&format!("undoing the edit of product {product}: {e}"));
+        crate::runtime::log::error(&format!("undoing the edit of product {product}: {e}"));
     }
 }
 
@@ -202,7 +202,7 @@ pub async fn retire_tier(stripe: &Stripe, tier: &Tier, key: &str) -> ApiResult<(
 pub async fn retire_all_best_effort(stripe: &Stripe, tiers: &[Tier], key: &str) {
     for tier in tiers {
         if let Err(e) = retire_tier(stripe, tier, &format!("{key}:cleanup:{}", tier.name)).await {
-            crate::log::error(&format!("cleaning up Stripe objects of tier {}: {e}", tier.name));
+            crate::runtime::log::error(&format!("cleaning up Stripe objects of tier {}: {e}", tier.name));
         }
     }
 }

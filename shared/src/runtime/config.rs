@@ -3,7 +3,7 @@
 
 use worker::Env;
 
-use crate::error::{ApiError, ApiResult};
+use dream_core::error::{ApiError, ApiResult};
 
 pub fn optional(env: &Env, name: &str) -> Option<String> {
     env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())

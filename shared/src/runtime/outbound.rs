@@ -59,7 +59,7 @@ pub async fn send(
             body,
         })
     };
-    match crate::deadline::within(exchange, Delay::from(timeout)).await {
+    match crate::runtime::deadline::within(exchange, Delay::from(timeout)).await {
         Some(result) => result.map_err(|e| OutboundError::Network(e.to_string())),
         None => {
             controller.abort();

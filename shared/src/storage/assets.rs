@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::PlatformScope;
-use crate::{error::ApiResult, period::Timestamp};
+use dream_core::{error::ApiResult, period::Timestamp};
 
 /// Reserves a new image only while the platform stays within both limits after it: the count
 /// and the bytes are checked by the insert itself, so concurrent uploads cannot pass the quota
@@ -58,7 +58,12 @@ impl PlatformScope {
             quota.max_bytes.into(),
         ];
         let result = self.db.run(RESERVE_ASSET, &params).await?;
-        Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+        Ok(result
+            .meta()
+            .map_err(super::sql_error)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+            == 1)
     }
 
     /// False when the platform has no such image.
@@ -67,7 +72,12 @@ impl PlatformScope {
             .db
             .run(RELEASE_ASSET, &[key.into(), self.platform.platform_id.as_str().into()])
             .await?;
-        Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+        Ok(result
+            .meta()
+            .map_err(super::sql_error)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+            == 1)
     }
 
     pub async fn owns_asset(&self, key: &str) -> ApiResult<bool> {

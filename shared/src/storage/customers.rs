@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ProjectScope, SqlParam};
-use crate::{error::ApiResult, period::Timestamp};
+use dream_core::{error::ApiResult, period::Timestamp};
 
 /// Inserts a customer unless the id or the email is already taken in the project (a retried
 /// create). ?1 publishableKey, ?2 userId, ?3 platformId, ?4 email, ?5 clerkUserId, ?6 firstName,
@@ -111,7 +111,12 @@ impl ProjectScope {
             now.to_rfc3339().into(),
         ];
         let result = self.db.run(INSERT_CUSTOMER, &params).await?;
-        Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+        Ok(result
+            .meta()
+            .map_err(super::sql_error)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+            > 0)
     }
 
     /// Stores the user's Stripe customer (creating the customer row if needed) and returns the
@@ -149,6 +154,11 @@ impl ProjectScope {
             now.to_rfc3339().into(),
         ];
         let result = self.db.run(SWAP_CHECKOUT_SESSION, &params).await?;
-        Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0)
+        Ok(result
+            .meta()
+            .map_err(super::sql_error)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+            > 0)
     }
 }

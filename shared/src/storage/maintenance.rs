@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Database, changes};
-use crate::{error::ApiResult, period::Timestamp};
+use dream_core::{error::ApiResult, period::Timestamp};
 
 /// Usage rows of periods that started this many months ago or more are rolled up: past any
 /// billing period (a yearly one included), so no usage counter writes them any more, and past
@@ -53,7 +53,7 @@ pub struct Housekeeping {
 
 /// The start of the month `months` before `now`'s (UTC), as stored (`YYYY-MM-01T00:00:00Z`).
 pub fn months_before(now: Timestamp, months: u32) -> String {
-    let month = crate::period::BillingPeriod::calendar_month(now).start;
+    let month = dream_core::period::BillingPeriod::calendar_month(now).start;
     let text = month.to_rfc3339();
     let (year, rest) = text.split_at(4);
     let (year, month): (i64, i64) = (year.parse().unwrap_or(1970), rest[1..3].parse().unwrap_or(1));

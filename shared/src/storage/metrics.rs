@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ProjectScope;
-use crate::{error::ApiResult, period::Timestamp};
+use dream_core::{error::ApiResult, period::Timestamp};
 
 /// SaaS figures. Entitled subscriptions count as active (past_due included: the subscriber
 /// keeps access while Stripe retries); MRR leaves out trials, which pay nothing yet. Usage this

@@ -11,29 +11,33 @@ pub mod maintenance;
 pub mod metrics;
 pub mod orders;
 pub mod platforms;
+pub mod project_cache;
 pub mod projects;
 pub mod refunds;
 pub mod subscriptions;
 pub mod usage;
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env, wasm_bindgen::JsValue};
 
-use crate::{
-    error::{ApiError, ApiResult},
+use dream_core::{
+    error::{ApiError, ApiResult, Cause},
     keys::PublishableKey,
     mode::ProjectType,
 };
 
 pub const DB_BINDING: &str = "DB";
 
-/// The D1 database shared by the three workers.
-pub struct Database(D1Database);
+/// The D1 database shared by the three workers (a handle: clones share one binding).
+#[derive(Clone)]
+pub struct Database(Arc<D1Database>);
 
 impl Database {
     pub fn from_env(env: &Env) -> ApiResult<Self> {
         env.d1(DB_BINDING)
-            .map(Self)
+            .map(|db| Self(Arc::new(db)))
             .map_err(|e| ApiError::internal(format!("D1 binding `{DB_BINDING}`: {e}")))
     }
 
@@ -42,19 +46,23 @@ impl Database {
         self.0
             .prepare(sql)
             .bind(&values)
-            .map_err(|e| ApiError::internal(format!("binding parameters: {e}")))
+            .map_err(|e| sql_error(e).context("binding parameters"))
     }
 
     async fn first<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Option<T>> {
-        retrying_busy(|| async { Ok(self.statement(sql, params)?.first::<T>(None).await?) }).await
+        retrying_busy(|| async { self.statement(sql, params)?.first::<T>(None).await.map_err(sql_error) }).await
     }
 
     async fn all<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Vec<T>> {
-        retrying_busy(|| async { Ok(self.statement(sql, params)?.all().await?.results::<T>()?) }).await
+        retrying_busy(|| async {
+            let result = self.statement(sql, params)?.all().await.map_err(sql_error)?;
+            result.results::<T>().map_err(sql_error)
+        })
+        .await
     }
 
     async fn run(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<D1Result> {
-        retrying_busy(|| async { Ok(self.statement(sql, params)?.run().await?) }).await
+        retrying_busy(|| async { self.statement(sql, params)?.run().await.map_err(sql_error) }).await
     }
 
     /// Runs statements as one transaction: all apply or none do.
@@ -64,7 +72,7 @@ impl Database {
                 .iter()
                 .map(|(sql, params)| self.statement(sql, params))
                 .collect::<ApiResult<Vec<_>>>()?;
-            Ok(self.0.batch(prepared).await?)
+            self.0.batch(prepared).await.map_err(sql_error)
         })
         .await
     }
@@ -90,10 +98,10 @@ where
     let mut attempt = 0;
     loop {
         match operation().await {
-            Err(e) if attempt < BUSY_RETRIES && is_busy(&e) => {
+            Err(e) if attempt < BUSY_RETRIES && e.cause() == Some(&Cause::DatabaseBusy) => {
                 attempt += 1;
                 let base = (5u64 << attempt).min(BUSY_MAX_DELAY_MS);
-                let jitter = u64::from(crate::keys::random_byte()) % base;
+                let jitter = u64::from(dream_core::keys::random_byte()) % base;
                 worker::Delay::from(std::time::Duration::from_millis(base + jitter)).await;
             }
             other => return other,
@@ -101,10 +109,16 @@ where
     }
 }
 
-fn is_busy(error: &ApiError) -> bool {
-    error
-        .internal_cause()
-        .is_some_and(|c| c.contains("SQLITE_BUSY") || c.contains("database is locked"))
+/// D1 reports constraint failures and contention only as message text: read it here, once, into
+/// a typed cause the callers match.
+pub(crate) fn sql_error(error: worker::Error) -> ApiError {
+    let message = error.to_string();
+    let cause = Cause::of_sqlite_message(&message);
+    let error = ApiError::internal(message);
+    match cause {
+        Some(cause) => error.with_cause(cause),
+        None => error,
+    }
 }
 
 /// A developer's platform, reachable only from a verified developer session (or a consumed

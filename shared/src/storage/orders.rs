@@ -5,8 +5,8 @@
 use serde::Deserialize;
 
 use super::{ProjectScope, SqlParam, changes};
-use crate::{
-    error::{ApiError, ApiResult},
+use dream_core::{
+    error::{ApiError, ApiResult, Cause},
     period::Timestamp,
 };
 
@@ -365,17 +365,10 @@ impl ProjectScope {
         statements.push((SELECT_ORDER_TOTAL, vec![order_id.into()]));
         let results = match self.db.batch(&statements).await {
             Ok(results) => results,
-            Err(e)
-                if e.internal_cause()
-                    .is_some_and(|c| c.contains("CHECK constraint failed")) =>
-            {
+            Err(e) if e.cause() == Some(&Cause::Check) => {
                 return Ok(Err(HoldRefused::Short));
             }
-            Err(e)
-                if idempotency.is_some()
-                    && e.internal_cause()
-                        .is_some_and(|c| c.contains("UNIQUE constraint failed: orders.publishableKey")) =>
-            {
+            Err(e) if idempotency.is_some() && e.is_unique_on("orders.publishableKey") => {
                 return Ok(Err(HoldRefused::Replay));
             }
             Err(e) => return Err(e.context("holding a cart")),
@@ -389,7 +382,8 @@ impl ProjectScope {
         let total = results
             .last()
             .map(|r| r.results::<Total>())
-            .transpose()?
+            .transpose()
+            .map_err(super::sql_error)?
             .and_then(|rows| rows.into_iter().next())
             .ok_or_else(|| ApiError::internal("cart total missing"))?;
         if total.items != lines.len() as i64 {

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::{Database, SqlParam, changes};
-use crate::{
+use dream_core::{
     error::{ApiError, ApiResult},
     period::Timestamp,
 };
@@ -156,7 +156,8 @@ impl Database {
         results
             .get(1)
             .map(|r| r.results::<Platform>())
-            .transpose()?
+            .transpose()
+            .map_err(super::sql_error)?
             .and_then(|rows| rows.into_iter().next())
             .ok_or_else(|| ApiError::internal("platform row missing after insert"))
     }

@@ -7,14 +7,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use worker::{Delay, Env, kv::KvStore};
 
-use crate::{deadline::within, keys::SecretKeyHash, log, tier::ProjectConfig};
+use crate::runtime::{deadline::within, log};
+
+use dream_core::{
+    keys::SecretKeyHash,
+    tiers::{CACHE_TTL_SECS, ProjectConfig},
+};
 
 /// api-multi's cache namespace (the spec's TOKENS_KV).
 pub const TOKENS_KV: &str = "TOKENS_KV";
-/// How long a cached project may serve before it is re-read from D1, even if nobody evicts it.
-/// Short on purpose: it bounds the window in which a request that read D1 just before an edit or
-/// rotation can put the old state back after the eviction (and matches KV's own propagation).
-pub const CACHE_TTL_SECS: u64 = 60;
 
 /// Longer than a KV read takes when KV is healthy, even a cold read from the central store
 /// (tens of milliseconds); shorter than the D1 read it saves. Past it, D1 answers instead.

@@ -2,18 +2,15 @@
 
 use serde::Deserialize;
 
-use worker::Env;
-
 use super::{Database, PlatformScope, Project, ProjectScope, SqlParam, changes};
-use crate::{
-    catalog::MAX_TIERS,
-    counter::layout::CounterLayout,
-    error::{ApiError, ApiResult, ErrorCode},
+use dream_core::{
+    error::{ApiError, ApiResult, Cause, ErrorCode},
     keys::{KeyPair, PublishableKey, SecretKeyHash},
     mode::{Mode, ProjectType},
     money::Cents,
     period::Timestamp,
-    tier::{PlanHeader, ProjectConfig, Tier, TierName, UsageLimit},
+    tiers::{PlanHeader, ProjectConfig, Tier, TierName, UsageLimit, input::MAX_TIERS},
+    usage::layout::CounterLayout,
 };
 
 /// Units of product `?2` of project `?1` held by live checkouts at time `?15` (UPDATE_TIER's
@@ -176,7 +173,7 @@ impl Database {
             platform_id: project.platform_id,
             project_type: ProjectType::parse(&project.project_type)
                 .ok_or_else(|| ApiError::internal("api_keys row: invalid projectType"))?,
-            live_keys_pause_at: crate::plan::live_keys_pause_at(
+            live_keys_pause_at: dream_core::developer_plan::live_keys_pause_at(
                 project.plan.as_deref().unwrap_or("free"),
                 project.plan_ended_at.as_deref(),
             )
@@ -458,7 +455,7 @@ impl PlatformScope {
 
     /// One of this platform's projects. Anything else, including malformed keys and other
     /// developers' projects, is the same 404.
-    pub async fn project(&self, env: &Env, publishable_key: &str) -> ApiResult<OwnedProject> {
+    pub async fn project(&self, publishable_key: &str) -> ApiResult<OwnedProject> {
         let not_found = || ApiError::not_found("No such project");
         let key = PublishableKey::parse(publishable_key).map_err(|_| not_found())?;
         let row: OwnedRow = self
@@ -479,7 +476,7 @@ impl PlatformScope {
             project_type: ProjectType::parse(&row.project_type).ok_or_else(|| corrupt("projectType"))?,
         };
         Ok(OwnedProject {
-            scope: ProjectScope::new(Database::from_env(env)?, project),
+            scope: ProjectScope::new(self.db.clone(), project),
             project_id: row.project_id,
             name: row.name,
             mode: Mode::parse(&row.mode).ok_or_else(|| corrupt("mode"))?,
@@ -537,10 +534,10 @@ impl PlatformScope {
                 tier_params(pk, platform_id, new.project_type, mode, tier, &now),
             ));
         }
-        let results = self.db.batch(&statements).await.map_err(|e| match e.internal_cause() {
-            Some(c) if c.contains("UNIQUE") => ApiError::conflict(format!("This project already has {mode} keys")),
+        let results = self.db.batch(&statements).await.map_err(|e| match e.cause() {
+            Some(Cause::Unique(_)) => ApiError::conflict(format!("This project already has {mode} keys")),
             // The key set was not inserted (the bound), so its tiers had nothing to refer to.
-            Some(c) if c.contains("FOREIGN KEY") => projects_quota(),
+            Some(Cause::ForeignKey) => projects_quota(),
             _ => e.context("creating key set"),
         })?;
         match results.first().map(changes) {
@@ -585,13 +582,19 @@ impl ProjectScope {
         let mut params = params;
         params.push(i64::try_from(MAX_TIERS).unwrap_or(i64::MAX).into());
         let result = self.db.run(ADD_TIER, &params).await.map_err(|e| {
-            if e.internal_cause().is_some_and(|c| c.contains("UNIQUE")) {
+            if matches!(e.cause(), Some(Cause::Unique(_))) {
                 ApiError::conflict(format!("A tier named `{}` already exists", tier.name))
             } else {
                 e.context("inserting tier")
             }
         })?;
-        if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        if result
+            .meta()
+            .map_err(super::sql_error)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+            == 0
+        {
             return Err(ApiError::conflict(format!("A project has at most {MAX_TIERS} tiers")));
         }
         Ok(())
@@ -610,7 +613,13 @@ impl ProjectScope {
         );
         params.push(i64::from(keeps_stock).into());
         let result = self.db.run(UPDATE_TIER, &params).await?;
-        if result.meta()?.and_then(|m| m.changes).unwrap_or(0) > 0 {
+        if result
+            .meta()
+            .map_err(super::sql_error)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+            > 0
+        {
             return Ok(());
         }
         if tier.price.is_free() {
@@ -651,7 +660,13 @@ impl ProjectScope {
     /// there is nothing left to do either way).
     pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
         let result = self.db.run(DELETE_TIER, &[self.pk(), name.as_str().into()]).await?;
-        if result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 0 {
+        if result
+            .meta()
+            .map_err(super::sql_error)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+            == 0
+        {
             let subscribers = self.tier_subscribers(name).await?;
             if subscribers > 0 {
                 return Err(subscribed(name, subscribers, "deleting it"));
@@ -717,7 +732,12 @@ impl ProjectScope {
                 ],
             )
             .await?;
-        Ok(result.meta()?.and_then(|m| m.changes).unwrap_or(0) == 1)
+        Ok(result
+            .meta()
+            .map_err(super::sql_error)?
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+            == 1)
     }
 
     /// Changes the settings given (`None`: unchanged; `max_cart_units: Some(None)`: the

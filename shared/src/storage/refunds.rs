@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::{ProjectScope, changes, subscriptions::EventRecord};
-use crate::{error::ApiResult, period::Timestamp};
+use dream_core::{error::ApiResult, period::Timestamp};
 
 /// A paid order, for a refund. ?1 orderId, ?2 publishableKey.
 pub const SELECT_PAID_ORDER: &str = "\

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::{ProjectScope, SqlParam, Statement, platforms::RECORD_EVENT};
-use crate::{error::ApiResult, period::Timestamp, stripe::objects::SubscriptionState};
+use dream_core::{error::ApiResult, period::Timestamp, stripe::objects::SubscriptionState};
 
 /// The statuses that keep a subscriber on their tier (see `stripe::objects::is_paying`).
 macro_rules! entitled {

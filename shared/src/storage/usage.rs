@@ -1,5 +1,5 @@
 //! Usage counting: the hot path. Counts live in usage counters (Durable Objects with SQLite
-//! storage, one or more per project and mode: see `crate::counter`), each the single writer of
+//! storage, one or more per project and mode: see `crate::usage::counter`), each the single writer of
 //! its own rows, and are copied to D1 in batches, where the dashboard and exports read them.
 //! One atomic statement both counts and enforces the limit, so N concurrent requests at limit L
 //! give exactly L successes; with an Idempotency-Key the claim, the count and the record of the
@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use worker::{SqlStorage, wasm_bindgen::JsValue};
 
 use super::{Database, Project, SqlParam, Statement};
-use crate::{
+use crate::usage::counter_protocol::{CountOutcome, CountRequest};
+use dream_core::{
     error::{ApiError, ApiResult},
-    period::{BillingPeriod, Timestamp},
-    tier::UsageLimit,
+    period::Timestamp,
 };
 
 /// Counts one request unless the limit is reached. Parameters:
@@ -213,47 +213,6 @@ FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3
 /// How long an Idempotency-Key protects against a double count.
 pub const IDEMPOTENCY_WINDOW_SECS: i64 = 24 * 3600;
 
-/// One request to count.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CountRequest {
-    pub user_id: String,
-    pub plan: String,
-    pub limit: UsageLimit,
-    pub period: BillingPeriod,
-    pub now: Timestamp,
-    pub idempotency_key: Option<String>,
-    pub request_id: String,
-    /// The most distinct users this counter may count in one period (`None`: no bound).
-    pub users_bound: Option<u64>,
-    /// How many counters share the project's users in this period (`counter::layout`). A
-    /// caller of the previous release (a deploy in progress) sends none: one counter.
-    #[serde(default = "one_counter")]
-    pub shards: u32,
-    /// `ProjectConfig::usage_in_d1_before`: whether the counter may have to carry this user's
-    /// row over from D1. A caller of the previous release sends none: it may.
-    #[serde(default = "usage_in_d1_unknown")]
-    pub usage_in_d1_before: Option<Timestamp>,
-}
-
-fn one_counter() -> u32 {
-    1
-}
-
-fn usage_in_d1_unknown() -> Option<Timestamp> {
-    Some(Timestamp(i64::MAX))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CountOutcome {
-    Counted(u64),
-    /// The limit stopped it; the count is what the period already holds.
-    LimitReached(u64),
-    /// The same Idempotency-Key was counted before; this is that request's count.
-    Replayed(u64),
-    /// A user new to the period, refused: the counter holds its bound of users already.
-    TooManyUsers,
-}
-
 /// What the statements' results say, before the current count of a refused request is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -313,14 +272,6 @@ fn as_count(n: i64) -> u64 {
 // Parameter lists, in the order each statement's doc comment gives. Pure, so the native SQL
 // tests bind exactly what production binds.
 impl CountRequest {
-    /// Whether D1 can hold a count of this user and period that a counter which started at
-    /// `counter_started_at` does not: only for a period that began before both the counter and
-    /// the end of the project's counting in D1. Otherwise the counter asks D1 nothing.
-    pub fn may_need_seed(&self, counter_started_at: Timestamp) -> bool {
-        let start = self.period.start;
-        start < counter_started_at && self.usage_in_d1_before.is_some_and(|before| start < before)
-    }
-
     pub fn count_params(&self, project: &Project) -> Vec<SqlParam> {
         vec![
             project.publishable_key.as_str().into(),
@@ -460,7 +411,12 @@ impl CounterStore {
 
     fn rows<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Vec<T>> {
         let values: Vec<JsValue> = params.iter().map(SqlParam::to_js).collect();
-        Ok(self.sql.exec_raw(sql, values)?.to_array::<T>()?)
+        Ok(self
+            .sql
+            .exec_raw(sql, values)
+            .map_err(super::sql_error)?
+            .to_array::<T>()
+            .map_err(super::sql_error)?)
     }
 
     fn first<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Option<T>> {
@@ -469,7 +425,7 @@ impl CounterStore {
 
     fn exec(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<()> {
         let values: Vec<JsValue> = params.iter().map(SqlParam::to_js).collect();
-        self.sql.exec_raw(sql, values)?;
+        self.sql.exec_raw(sql, values).map_err(super::sql_error)?;
         Ok(())
     }
 

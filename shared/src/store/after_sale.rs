@@ -9,14 +9,14 @@ use serde_json::Value;
 
 use super::require_store_project;
 use crate::{
-    error::{ApiError, ApiResult, ErrorCode},
+    storage::{ProjectScope, refunds::Dispute, subscriptions::EventRecord},
+    stripe_events::webhook::StripeEvent,
+    upstream::stripe::{Form, Stripe},
+};
+use dream_core::{
+    error::{ApiError, ApiResult},
     period::Timestamp,
-    repo::{ProjectScope, refunds::Dispute, subscriptions::EventRecord},
-    stripe::{
-        Form, Stripe,
-        objects::{CheckoutSession, id_of, text},
-        webhook::StripeEvent,
-    },
+    stripe::objects::{CheckoutSession, id_of, text},
 };
 
 fn no_such_order() -> ApiError {
@@ -133,11 +133,11 @@ pub async fn refund_order(
         match stripe.post::<Value>("/refunds", &form, &key).await {
             Ok(_) => {}
             // Refunded in full meanwhile (from Stripe's dashboard, say): nothing left to refund.
-            Err(e) if is_stripe_code(&e, "charge_already_refunded") => {}
+            Err(e) if e.is_stripe("charge_already_refunded") => {}
             Err(e) => return Err(e),
         }
     }
-    let answered_at = i64::try_from(crate::period::now_millis()).unwrap_or(i64::MAX);
+    let answered_at = i64::try_from(crate::runtime::clock::now_millis()).unwrap_or(i64::MAX);
     let restocked = scope
         .record_refund((order_id, &payment_intent), order.paid_cents, answered_at, restock, now)
         .await?;
@@ -147,11 +147,6 @@ pub async fn refund_order(
         refunded_cents: order.paid_cents,
         restocked,
     })
-}
-
-/// Whether Stripe refused with error `code`.
-pub fn is_stripe_code(error: &ApiError, code: &str) -> bool {
-    error.code() == ErrorCode::StripeError && error.body("")["stripe"]["code"] == code
 }
 
 /// The charge a refund or dispute event is about, and the dispute if it is one.
@@ -194,10 +189,10 @@ pub struct Charge {
 
 /// The charge, or `None` when Stripe has no such charge on the account.
 pub async fn read_charge(stripe: &Stripe, charge_id: &str) -> ApiResult<Option<Charge>> {
-    let read_at_ms = i64::try_from(crate::period::now_millis()).unwrap_or(i64::MAX);
+    let read_at_ms = i64::try_from(crate::runtime::clock::now_millis()).unwrap_or(i64::MAX);
     let charge: Value = match stripe.get(&format!("/charges/{charge_id}")).await {
         Ok(charge) => charge,
-        Err(e) if is_stripe_code(&e, "resource_missing") => return Ok(None),
+        Err(e) if e.is_stripe("resource_missing") => return Ok(None),
         Err(e) => return Err(e),
     };
     Ok(Some(Charge {
@@ -256,7 +251,7 @@ pub async fn apply_charge_event(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stripe::webhook::EventData;
+    use crate::stripe_events::webhook::EventData;
 
     fn event(kind: &str, object: Value) -> StripeEvent {
         StripeEvent {

@@ -8,27 +8,32 @@ pub mod after_sale;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use worker::Env;
+
+use dream_core::input::json_body;
 
 use crate::{
-    auth::SecretKeyAuth,
-    customer_billing::{json_body, return_urls, stripe_for},
-    customers::parse_email,
-    error::{ApiError, ApiResult, ErrorCode},
-    keys::random_id,
-    mode::ProjectType,
-    money::Cents,
-    period::Timestamp,
-    repo::{
+    identity::{SecretKeyAuth, end_users::parse_email},
+    projects::{
+        StripeModes,
+        connected::{return_urls, stripe_for},
+    },
+    runtime::settings::Setting,
+    storage::{
         ProjectScope,
         orders::{HoldLine, HoldRefused, IdempotentOrder, Payment, ProductRow},
         subscriptions::EventRecord,
     },
-    stripe::{
-        Form, Stripe,
-        objects::{CheckoutSession, text},
-        webhook::StripeEvent,
-    },
+    stripe_events::webhook::StripeEvent,
+    upstream::stripe::{Form, Stripe},
+};
+
+use dream_core::{
+    error::{ApiError, ApiResult},
+    keys::random_id,
+    mode::ProjectType,
+    money::Cents,
+    period::Timestamp,
+    stripe::objects::{CheckoutSession, text},
 };
 
 pub const MAX_CART_LINES: usize = 20;
@@ -233,7 +238,7 @@ async fn shortage(scope: &ProjectScope, lines: &[(String, String, i64)], now: Ti
 /// and holds nothing more; the same key with another body is a 409. A call that failed gives its
 /// key up, so a retry after a failure starts over.
 pub async fn checkout(
-    env: &Env,
+    (stripe, api_multi_url): (&StripeModes, &Setting),
     auth: &SecretKeyAuth,
     idempotency_key: Option<&str>,
     raw_body: &[u8],
@@ -243,8 +248,9 @@ pub async fn checkout(
     let body: CartRequest = json_body(raw_body)?;
     let email = body.email.as_deref().map(parse_email).transpose()?;
     let lines = cart_lines(auth, &body.items)?;
-    let (success_url, cancel_url) = return_urls(env, body.success_url.as_deref(), body.cancel_url.as_deref())?;
-    let stripe = stripe_for(env, &auth.scope).await?;
+    let (success_url, cancel_url) =
+        return_urls(api_multi_url, body.success_url.as_deref(), body.cancel_url.as_deref())?;
+    let stripe = stripe_for(stripe, &auth.scope).await?;
     let request_hash = hex::encode(Sha256::digest(raw_body));
     let cart = CartSession {
         lines: &lines,
@@ -364,7 +370,7 @@ async fn open_session(
             // Nothing is payable: give the stock back at once rather than at the hold's expiry
             // (only while the order is still being made: a concurrent call may have opened it).
             if let Err(release) = auth.scope.release_order(&order_id, "failed", now).await {
-                crate::log::error(&format!("releasing the hold of {order_id}: {release}"));
+                crate::runtime::log::error(&format!("releasing the hold of {order_id}: {release}"));
             }
             Err(e)
         }
@@ -493,7 +499,7 @@ pub async fn apply_event(
 ) -> ApiResult<OrderOutcome> {
     let session: Value = match stripe.get(&format!("/checkout/sessions/{session_id}")).await {
         Ok(session) => session,
-        Err(e) if e.code() == ErrorCode::StripeError && e.body("")["stripe"]["code"] == "resource_missing" => {
+        Err(e) if e.is_stripe("resource_missing") => {
             return Ok(OrderOutcome::Ignored(
                 "Stripe has no such checkout session on this account",
             ));

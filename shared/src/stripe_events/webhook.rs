@@ -23,8 +23,8 @@ use serde::{
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::Stripe;
-use crate::{
+use crate::upstream::stripe::Stripe;
+use dream_core::{
     error::{ApiError, ApiResult},
     period::Timestamp,
 };

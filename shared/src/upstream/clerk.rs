@@ -5,13 +5,11 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use worker::{Env, Method};
+use worker::Method;
 
-use crate::{
-    config,
-    error::{ApiError, ApiResult, ErrorCode},
-    outbound,
-};
+use crate::runtime::{outbound, settings::ClerkSettings};
+
+use dream_core::error::{ApiError, ApiResult, ErrorCode};
 
 pub const DEFAULT_API_BASE: &str = "https://api.clerk.com/v1";
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -45,7 +43,7 @@ impl From<ClerkFailure> for ApiError {
 
 /// Clerk down, failing or too slow: nothing the caller did, and worth retrying.
 fn unavailable(path: &str, cause: &str) -> ClerkFailure {
-    crate::log::error(&format!("Clerk {path}: {cause}"));
+    crate::runtime::log::error(&format!("Clerk {path}: {cause}"));
     ClerkFailure::Failed(
         ApiError::new(
             ErrorCode::Unavailable,
@@ -59,23 +57,12 @@ fn unavailable(path: &str, cause: &str) -> ClerkFailure {
 const RETRY_AFTER_SECS: u64 = 5;
 
 impl ClerkBackend {
-    fn from_vars(env: &Env, base_var: &str, key_var: &str) -> ApiResult<Self> {
+    /// One Clerk instance's backend API (`ClerkSettings::developers` or `::end_users`).
+    pub fn new(settings: &ClerkSettings) -> ApiResult<Self> {
         Ok(Self {
-            base: config::or_default(env, base_var, DEFAULT_API_BASE)
-                .trim_end_matches('/')
-                .to_owned(),
-            secret_key: config::required(env, key_var)?,
+            base: settings.api_base.or(DEFAULT_API_BASE).trim_end_matches('/').to_owned(),
+            secret_key: settings.secret_key.get()?.to_owned(),
         })
-    }
-
-    /// The developers' Clerk app (`CLERK_API_BASE`, `CLERK_SECRET_KEY`).
-    pub fn developers(env: &Env) -> ApiResult<Self> {
-        Self::from_vars(env, "CLERK_API_BASE", "CLERK_SECRET_KEY")
-    }
-
-    /// The end users' Clerk app (`CLERK_END_USER_API_BASE`, `CLERK_END_USER_SECRET_KEY`).
-    pub fn end_users(env: &Env) -> ApiResult<Self> {
-        Self::from_vars(env, "CLERK_END_USER_API_BASE", "CLERK_END_USER_SECRET_KEY")
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, ClerkFailure> {

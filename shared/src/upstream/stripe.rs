@@ -9,10 +9,9 @@ use std::time::Duration;
 use serde::{Deserialize, de::DeserializeOwned};
 use worker::Method;
 
-use crate::{
-    error::{ApiError, ApiResult, ErrorCode},
-    outbound::{self, OutboundError, OutboundResponse},
-};
+use dream_core::error::{ApiError, ApiResult, Cause, ErrorCode};
+
+use crate::runtime::outbound::{self, OutboundError, OutboundResponse};
 
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 pub const DEFAULT_CONNECT_BASE: &str = "https://connect.stripe.com";
@@ -87,12 +86,6 @@ impl std::fmt::Debug for Stripe {
 }
 
 impl Stripe {
-    /// The platform's client from configuration: `STRIPE_API_BASE` and the key in `key_var`.
-    pub fn from_env(env: &worker::Env, key_var: &str) -> ApiResult<Self> {
-        let base = crate::config::or_default(env, "STRIPE_API_BASE", DEFAULT_API_BASE);
-        Ok(Self::new(&base, &crate::config::required(env, key_var)?))
-    }
-
     pub fn new(base: &str, secret_key: &str) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
@@ -225,6 +218,9 @@ fn decode<T: DeserializeOwned>(attempt: Result<OutboundResponse, OutboundError>,
         .unwrap_or_else(|| format!("HTTP {}", response.status));
     let mut error = ApiError::new(ErrorCode::StripeError, format!("Stripe: {message}"));
     if let Some(detail) = detail {
+        if let Some(code) = &detail.code {
+            error = error.with_cause(Cause::Stripe(code.clone()));
+        }
         error = error.with_detail("stripe", detail);
     }
     Err(error)

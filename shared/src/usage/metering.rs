@@ -5,13 +5,18 @@ use axum::http::HeaderMap;
 use serde::Serialize;
 
 use crate::{
-    auth::SecretKeyAuth,
-    counter::{Counters, users_bound_per_counter},
+    identity::SecretKeyAuth,
+    usage::{
+        counter::Counters,
+        counter_protocol::{CountOutcome, CountRequest, users_bound_per_counter},
+    },
+};
+
+use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
     mode::{Mode, ProjectType},
     period::{BillingPeriod, Timestamp},
-    repo::usage::{CountOutcome, CountRequest},
-    tier::{PlanHeader, Tier, UsageLimit},
+    tiers::{PlanHeader, Tier, UsageLimit},
 };
 
 pub const USER_ID_HEADER: &str = "x-user-id";
@@ -79,7 +84,7 @@ impl UsageHeaders {
     pub fn parse(headers: &HeaderMap) -> ApiResult<Self> {
         Ok(Self {
             user_id: parse_user_id(headers)?,
-            plan: header_text(headers, PLAN_HEADER, crate::tier::TIER_NAME_MAX, false)?.map(str::to_owned),
+            plan: header_text(headers, PLAN_HEADER, dream_core::tiers::TIER_NAME_MAX, false)?.map(str::to_owned),
             idempotency_key: parse_idempotency_key(headers)?,
         })
     }

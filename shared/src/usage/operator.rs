@@ -4,27 +4,28 @@
 //! the `OPERATOR_TOKEN_SHA256` setting, so the token itself is in no configuration file;
 //! without the setting, operator routes answer 404.
 
+use crate::{
+    runtime::settings::Setting,
+    storage::{Database, project_cache::Cache},
+};
 use axum::http::{HeaderMap, header};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use worker::Env;
 
-use crate::{
-    cache::{self, Cache},
-    config,
-    counter::layout::{CounterLayout, LayoutChange},
+use dream_core::{
     error::{ApiError, ApiResult},
     keys::PublishableKey,
     period::Timestamp,
-    repo::Database,
+    usage::layout::{CounterLayout, LayoutChange},
 };
 
 pub const OPERATOR_TOKEN_HASH_SETTING: &str = "OPERATOR_TOKEN_SHA256";
 
 /// Refuses anyone but an operator. A deployment without the setting has no operator routes.
-pub fn authenticate(env: &Env, headers: &HeaderMap) -> ApiResult<()> {
-    let expected =
-        config::optional(env, OPERATOR_TOKEN_HASH_SETTING).ok_or_else(|| ApiError::not_found("No such route"))?;
+pub fn authenticate(token_hash: &Setting, headers: &HeaderMap) -> ApiResult<()> {
+    let expected = token_hash
+        .optional()
+        .ok_or_else(|| ApiError::not_found("No such route"))?;
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -82,16 +83,13 @@ impl UsageCounters {
 }
 
 /// `GET /operator/usage-counters?publishableKey=`: what a change would start from.
-pub async fn usage_counters(env: &Env, query: Option<&str>, now: Timestamp) -> ApiResult<UsageCounters> {
+pub async fn usage_counters(db: &Database, query: Option<&str>, now: Timestamp) -> ApiResult<UsageCounters> {
     let raw = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(name, _)| name == "publishableKey")
         .map(|(_, value)| value.into_owned())
         .ok_or_else(|| ApiError::invalid_request("Missing publishableKey query parameter"))?;
     let key = parse_key(&raw)?;
-    let stored = Database::from_env(env)?
-        .counter_layout(&key)
-        .await?
-        .ok_or_else(no_project)?;
+    let stored = db.counter_layout(&key).await?.ok_or_else(no_project)?;
     Ok(UsageCounters::of(&key, &stored.layout, now))
 }
 
@@ -104,9 +102,12 @@ fn no_project() -> ApiError {
 }
 
 /// Changes a project's usage counter layout and evicts api-multi's cached copy of it.
-pub async fn set_usage_counters(env: &Env, request: &UsageCountersRequest, now: Timestamp) -> ApiResult<UsageCounters> {
+pub async fn set_usage_counters(
+    (db, known_keys): (&Database, &Cache),
+    request: &UsageCountersRequest,
+    now: Timestamp,
+) -> ApiResult<UsageCounters> {
     let key = parse_key(&request.publishable_key)?;
-    let db = Database::from_env(env)?;
     let stored = db.counter_layout(&key).await?.ok_or_else(no_project)?;
     let layout = stored.layout.change(request.shards, now, request.immediately)?;
     if !db
@@ -122,9 +123,8 @@ pub async fn set_usage_counters(env: &Env, request: &UsageCountersRequest, now: 
             ApiError::conflict("The project's counters were changed meanwhile; read them and retry")
         });
     }
-    let kv = Cache::from_env(env, cache::TOKENS_KV);
     for hash in &stored.key_hashes {
-        kv.evict_secret_key(hash, now.millis()).await;
+        known_keys.evict_secret_key(hash, now.millis()).await;
     }
     Ok(UsageCounters::of(&key, &layout, now))
 }

@@ -4,13 +4,13 @@
 
 use std::path::PathBuf;
 
-use rusqlite::{Connection, types::Value};
-use shared::{
+use dream_core::{
     keys::KeyPair,
     mode::{Mode, ProjectType},
     period::Timestamp,
-    repo::{Project, SqlParam},
 };
+use rusqlite::{Connection, types::Value};
+use shared::storage::{Project, SqlParam};
 
 pub const NOW: Timestamp = Timestamp(1_795_306_426);
 
@@ -78,8 +78,9 @@ pub fn project(conn: &Connection, mode: Mode) -> Project {
 /// A usage counter's storage as the Durable Object creates it.
 pub fn counter_db(path: Option<&std::path::Path>) -> Connection {
     let conn = open(path);
-    conn.execute_batch(shared::repo::usage::COUNTER_SCHEMA).unwrap();
-    conn.execute(shared::repo::usage::INIT_COUNTER_STATE, [NOW.0]).unwrap();
+    conn.execute_batch(shared::storage::usage::COUNTER_SCHEMA).unwrap();
+    conn.execute(shared::storage::usage::INIT_COUNTER_STATE, [NOW.0])
+        .unwrap();
     conn
 }
 

@@ -9,7 +9,7 @@ use crate::{
     error::{ApiError, ApiResult},
     mode::ProjectType,
     money::Cents,
-    tier::{TierName, UsageLimit},
+    tiers::{TierName, UsageLimit},
 };
 
 pub const MAX_PROJECT_NAME: usize = 100;
@@ -83,8 +83,8 @@ pub struct TierDraft {
 
 impl TierDraft {
     /// The tier as stored, before Stripe ids are attached.
-    pub fn into_tier(self) -> crate::tier::Tier {
-        crate::tier::Tier {
+    pub fn into_tier(self) -> crate::tiers::Tier {
+        crate::tiers::Tier {
             name: self.name,
             display_name: self.display_name,
             price: self.price,

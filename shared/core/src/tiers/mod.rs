@@ -1,5 +1,7 @@
 //! Tiers (SaaS plans) and products (Store items) share one model, as in the spec's `tiers` table.
 
+pub mod input;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -100,6 +102,12 @@ pub struct Tier {
     pub sold_out: bool,
 }
 
+/// How long a cached project configuration may serve before it is re-read from D1, even if
+/// nobody evicts it.
+/// Short on purpose: it bounds the window in which a request that read D1 just before an edit or
+/// rotation can put the old state back after the eviction (and matches KV's own propagation).
+pub const CACHE_TTL_SECS: u64 = 60;
+
 /// What api-multi needs to know about a project on every request; cached in KV per project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -114,7 +122,7 @@ pub struct ProjectConfig {
     pub live_keys_pause_at: Option<String>,
     /// How many usage counters share the project's users, by period (`counter::layout`).
     #[serde(default)]
-    pub counter_layout: crate::counter::layout::CounterLayout,
+    pub counter_layout: crate::usage::layout::CounterLayout,
     /// How far `X-User-Plan` is trusted.
     #[serde(default)]
     pub plan_header: PlanHeader,

@@ -8,9 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    cache::CACHE_TTL_SECS,
     error::{ApiError, ApiResult},
     period::Timestamp,
+    tiers::CACHE_TTL_SECS,
 };
 
 /// The most counters one project and mode may have: 64 × ~1,000 requests a second.

@@ -5,21 +5,30 @@
 //! previous one is handed out again, or expired before a new one is made, and the swap in D1
 //! is a compare-and-set). Plan changes go through `change-plan` or Stripe's portal.
 
+use crate::runtime::clock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use worker::Env;
 
-use super::{json_body, paid_tier, parse_redirect, require_saas, return_urls, stripe_for};
+use super::{paid_tier, require_saas};
 use crate::{
-    auth::SecretKeyAuth,
-    error::{ApiError, ApiResult},
-    period::{self, Timestamp},
-    repo::{customers::Customer, subscriptions::SubscriptionSync},
-    stripe::{
-        Form, Stripe,
-        objects::{CheckoutSession, SubscriptionState},
+    identity::SecretKeyAuth,
+    storage::{customers::Customer, subscriptions::SubscriptionSync},
+    upstream::stripe::{Form, Stripe},
+};
+use crate::{
+    projects::{
+        StripeModes,
+        connected::{return_urls, stripe_for},
     },
+    runtime::settings::Setting,
+    upstream::clerk::ClerkBackend,
+};
+use dream_core::input::{json_body, parse_redirect};
+use dream_core::{
+    error::{ApiError, ApiResult},
+    period::Timestamp,
+    stripe::objects::{CheckoutSession, SubscriptionState},
 };
 
 #[derive(Deserialize, Default)]
@@ -129,7 +138,10 @@ async fn settle_previous(auth: &SecretKeyAuth, stripe: &Stripe, previous: &str, 
             }
         }
         Some("complete") => {
-            let subscription = session.subscription.as_ref().and_then(crate::stripe::objects::id_of);
+            let subscription = session
+                .subscription
+                .as_ref()
+                .and_then(dream_core::stripe::objects::id_of);
             let recorded = match &subscription {
                 Some(id) => auth.scope.known_subscription(id).await?.is_some(),
                 None => true,
@@ -148,7 +160,7 @@ async fn settle_previous(auth: &SecretKeyAuth, stripe: &Stripe, previous: &str, 
 
 /// POST /api/create-checkout: a subscription Checkout Session for `tier`.
 pub async fn start(
-    env: &Env,
+    (stripe, api_multi_url): (&StripeModes, &Setting),
     auth: &SecretKeyAuth,
     user_id: &str,
     body: &[u8],
@@ -162,14 +174,15 @@ pub async fn start(
         ));
     }
     let (tier, price_id) = paid_tier(&auth.config, &body.tier)?;
-    let (success_url, cancel_url) = return_urls(env, body.success_url.as_deref(), body.cancel_url.as_deref())?;
+    let (success_url, cancel_url) =
+        return_urls(api_multi_url, body.success_url.as_deref(), body.cancel_url.as_deref())?;
     if let Some(current) = auth.scope.entitled_subscription(user_id).await? {
         return Err(ApiError::conflict(format!(
             "This user already has a `{}` subscription ({}); change plans with POST /api/change-plan or the customer portal",
             current.plan, current.status
         )));
     }
-    let stripe = stripe_for(env, &auth.scope).await?;
+    let stripe = stripe_for(stripe, &auth.scope).await?;
     let (customer, stripe_customer) = billing_customer(auth, &stripe, user_id, now).await?;
     let previous = customer.checkout_session_id.as_deref();
     if let Some(previous) = previous
@@ -223,7 +236,7 @@ pub async fn start(
             )
             .await;
         if let Err(e) = expired {
-            crate::log::error(&format!("expiring a checkout session that lost a race: {e}"));
+            crate::runtime::log::error(&format!("expiring a checkout session that lost a race: {e}"));
         }
         return Err(ApiError::conflict(
             "Another checkout for this user started at the same moment; retry to get it",
@@ -246,7 +259,7 @@ pub struct PortalRequest {
 
 /// POST /api/customer-portal: the Stripe billing portal of the user's Stripe customer.
 pub async fn portal(
-    env: &Env,
+    stripe: &StripeModes,
     auth: &SecretKeyAuth,
     user_id: &str,
     body: &[u8],
@@ -268,7 +281,7 @@ pub async fn portal(
                 "This user has no billing account in this project yet (they have never started a checkout)",
             )
         })?;
-    let stripe = stripe_for(env, &auth.scope).await?;
+    let stripe = stripe_for(stripe, &auth.scope).await?;
     let form = Form::new()
         .field("customer", &stripe_customer)
         .field_opt("return_url", return_url.as_deref());
@@ -322,7 +335,7 @@ impl SubscriptionView {
 /// prorates the difference on the next invoice). Returns the subscription and whether it
 /// changed (a retry of a change already made does not change it again).
 pub async fn change_plan(
-    env: &Env,
+    (stripe, end_users): (&StripeModes, &ClerkBackend),
     auth: &SecretKeyAuth,
     user_id: &str,
     body: &[u8],
@@ -338,7 +351,7 @@ pub async fn change_plan(
     let current = auth.scope.entitled_subscription(user_id).await?.ok_or_else(|| {
         ApiError::not_found("This user has no active subscription to change; start one with POST /api/create-checkout")
     })?;
-    let stripe = stripe_for(env, &auth.scope).await?;
+    let stripe = stripe_for(stripe, &auth.scope).await?;
     let live: Value = stripe
         .get(&format!("/subscriptions/{}", current.subscription_id))
         .await?;
@@ -369,7 +382,7 @@ pub async fn change_plan(
         current.subscription_id, current.plan, tier.name, current.synced_at_ms
     );
     // Stamped before the call: a read sent later can only see newer state.
-    let read_at = period::now_millis();
+    let read_at = clock::now_millis();
     let updated: Value = stripe
         .post(&format!("/subscriptions/{}", current.subscription_id), &form, &key)
         .await?;
@@ -384,7 +397,7 @@ pub async fn change_plan(
         read_at_ms: i64::try_from(read_at).unwrap_or(i64::MAX),
         event: None,
     };
-    auth.scope.sync_subscription(&sync, period::now()).await?;
-    super::mirror_plan_to_clerk(env, &auth.scope, user_id).await?;
+    auth.scope.sync_subscription(&sync, clock::now()).await?;
+    super::mirror_plan_to_clerk(end_users, &auth.scope, user_id).await?;
     Ok((SubscriptionView::of(&state, tier.name.as_str()), true))
 }

@@ -1,79 +1,33 @@
-//! `POST /webhook/stripe` on api-multi: the events of every developer's connected account.
+//! Subscription events from connected accounts (routed here by `stripe_events::connect`).
 //!
 //! An event only says *which* subscription to look at. Its current state is read from Stripe
 //! and written with the time of that read, and a write never replaces a later read; so events
 //! delivered late, twice, or in any order end in Stripe's latest state. The event id is
 //! recorded in the same D1 transaction, and a recorded event is answered without work.
-//!
-//! Store cart checkouts (payment mode) are handed to `store`: a paid session sells its held
-//! stock once, an expired one releases it.
-//!
-//! An event counts only if the project its metadata names belongs to the developer whose
-//! connected account sent it, in the same mode: metadata is written by whoever owns the Stripe
-//! account, so a developer could forge another project's key into their own objects.
 
-use serde::Serialize;
 use serde_json::Value;
-use worker::Env;
 
 use super::mirror_plan_to_clerk;
 use crate::{
-    auth::connected_event_project,
-    error::{ApiResult, ErrorCode},
-    mode::Mode,
-    mode::ProjectType,
-    period::{self, Timestamp},
-    projects::StripeModes,
-    repo::{
-        Database, ProjectScope,
+    identity::connected_event_project,
+    runtime::clock,
+    storage::{
+        ProjectScope,
         subscriptions::{EventRecord, SubscriptionSync},
     },
-    store::{
-        self, OrderOutcome,
-        after_sale::{self, ChargeSubject},
-    },
-    stripe::{
-        objects::{SubscriptionState, id_of, text},
+    stripe_events::{
+        connect::ConnectDeps,
+        outcome::{Outcome, ignored},
         webhook::StripeEvent,
     },
-    tier::{Tier, TierName},
 };
-
-/// What became of an event, as the webhook's answer says (Stripe shows it in its dashboard).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "outcome")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum Outcome {
-    Applied {
-        subscription: String,
-        status: String,
-        plan: String,
-    },
-    /// A Store order was paid: its held stock is sold.
-    OrderSold {
-        order: String,
-    },
-    /// A Store order's session expired unpaid: its hold is released.
-    OrderReleased {
-        order: String,
-    },
-    /// A paid Store order's refunds or dispute, as Stripe reports them now, are recorded.
-    OrderUpdated {
-        order: String,
-    },
-    /// The account's owner revoked our access: its developer must reconnect it.
-    Disconnected {
-        account: String,
-    },
-    Duplicate,
-    Ignored {
-        reason: &'static str,
-    },
-}
-
-fn ignored(reason: &'static str) -> ApiResult<Outcome> {
-    Ok(Outcome::Ignored { reason })
-}
+use dream_core::{
+    error::ApiResult,
+    mode::ProjectType,
+    period::Timestamp,
+    stripe::objects::{SubscriptionState, id_of, text},
+    tiers::{Tier, TierName},
+};
 
 /// What an event is about: a subscription, and the project and user its metadata names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,59 +85,38 @@ pub fn tier_of<'t>(tiers: &'t [Tier], state: &SubscriptionState) -> Option<&'t T
         .or_else(|| state.metadata("tier").and_then(|name| by(&|t| t.name.as_str() == name)))
 }
 
-/// Applies one verified event from a connected account.
-pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<Outcome> {
-    let Some(account) = event.account.as_deref() else {
-        return ignored("not a connected account's event");
-    };
-    if event.kind == "account.application.deauthorized" {
-        let new = Database::from_env(env)?
-            .revoke_stripe_account(account, (&event.id, Timestamp(event.created)), payload, period::now())
-            .await?;
-        return Ok(if new {
-            Outcome::Disconnected {
-                account: account.to_owned(),
-            }
-        } else {
-            Outcome::Duplicate
-        });
-    }
-    if let Some(subject) = after_sale::charge_subject(event) {
-        let (db, stripe) = (Database::from_env(env)?, StripeModes::from_env(env)?);
-        return handle_charge(db, &stripe, (event, payload), account, subject).await;
-    }
-    if let Some((session, publishable_key, order)) = store::order_subject(event) {
-        let (Some(publishable_key), Some(order)) = (publishable_key, order) else {
-            return ignored("not a cart checkout created through dream-api");
-        };
-        return handle_order(env, event, payload, account, (&session, &publishable_key, &order)).await;
-    }
-    let Some(Subject {
+/// A subscription's event: reads the subscription from Stripe and records its state, and copies
+/// the user's plan into Clerk.
+pub async fn handle(
+    deps: &ConnectDeps,
+    (event, payload): (&StripeEvent, &str),
+    account: &str,
+    subject: Subject,
+) -> ApiResult<Outcome> {
+    let Subject {
         subscription: subscription_id,
         publishable_key: Some(publishable_key),
         user_id,
-    }) = subject(event)
+    } = subject
     else {
         return ignored("not about a subscription created through dream-api");
     };
-    let Some(scope) =
-        connected_event_project(Database::from_env(env)?, &publishable_key, account, event.livemode).await?
-    else {
+    let Some(scope) = connected_event_project(deps.db.clone(), &publishable_key, account, event.livemode).await? else {
         return ignored("no project of this connected account has that key");
     };
     if scope.project().project_type != ProjectType::Saas {
         return ignored("the project is not a SaaS project");
     }
-    if Database::from_env(env)?.event_seen(&event.id).await? {
+    if deps.db.event_seen(&event.id).await? {
         // A retry: D1 already has the effect, but Clerk's copy may be what failed last time.
         if let Some(user_id) = &user_id {
-            mirror_plan_to_clerk(env, &scope, user_id).await?;
+            mirror_plan_to_clerk(&deps.end_users, &scope, user_id).await?;
         }
         return Ok(Outcome::Duplicate);
     }
     let mode = scope.project().publishable_key.mode();
-    let stripe = StripeModes::from_env(env)?.for_mode(mode).on_account(account);
-    let read_at = period::now_millis();
+    let stripe = deps.stripe.for_mode(mode).on_account(account);
+    let read_at = clock::now_millis();
     let live: Value = match stripe.get(&format!("/subscriptions/{subscription_id}")).await {
         Ok(live) => live,
         // Stripe has no such subscription on this account: nothing to apply, ever.
@@ -196,95 +129,15 @@ pub async fn handle(env: &Env, event: &StripeEvent, payload: &str) -> ApiResult<
         return ignored("Stripe did not return a subscription");
     };
     let read_at_ms = i64::try_from(read_at).unwrap_or(i64::MAX);
-    let outcome = apply(&scope, event, payload, &state, read_at_ms, period::now()).await?;
+    let outcome = apply(&scope, event, payload, &state, read_at_ms, clock::now()).await?;
     if let (Outcome::Applied { .. } | Outcome::Duplicate, Some(user_id)) = (&outcome, state.metadata("userId")) {
-        mirror_plan_to_clerk(env, &scope, user_id).await?;
+        mirror_plan_to_clerk(&deps.end_users, &scope, user_id).await?;
     }
     Ok(outcome)
 }
 
-/// A Store cart checkout's completion or expiry.
-async fn handle_order(
-    env: &Env,
-    event: &StripeEvent,
-    payload: &str,
-    account: &str,
-    (session, publishable_key, order): (&str, &str, &str),
-) -> ApiResult<Outcome> {
-    let Some(scope) =
-        connected_event_project(Database::from_env(env)?, publishable_key, account, event.livemode).await?
-    else {
-        return ignored("no project of this connected account has that key");
-    };
-    if scope.project().project_type != ProjectType::Store {
-        return ignored("the project is not a Store project");
-    }
-    if Database::from_env(env)?.event_seen(&event.id).await? {
-        return Ok(Outcome::Duplicate);
-    }
-    let stripe = StripeModes::from_env(env)?
-        .for_mode(scope.project().publishable_key.mode())
-        .on_account(account);
-    let outcome = store::apply_event(&stripe, &scope, event, payload, (session, order), period::now()).await?;
-    Ok(match outcome {
-        OrderOutcome::Sold => Outcome::OrderSold {
-            order: order.to_owned(),
-        },
-        OrderOutcome::Released => Outcome::OrderReleased {
-            order: order.to_owned(),
-        },
-        OrderOutcome::Duplicate => Outcome::Duplicate,
-        OrderOutcome::Ignored(reason) => Outcome::Ignored { reason },
-    })
-}
-
-/// A refund or dispute of a charge: recorded on the Store order the charge paid for (our
-/// checkout wrote the order into the payment's metadata, which Stripe copies to its charge).
-async fn handle_charge(
-    db: Database,
-    stripe: &StripeModes,
-    (event, payload): (&StripeEvent, &str),
-    account: &str,
-    subject: ChargeSubject,
-) -> ApiResult<Outcome> {
-    // `charge.refunded` carries the charge's metadata: most charges (subscriptions') need no read.
-    if event.kind == "charge.refunded" && text(&event.data.object, "/metadata/orderId").is_none() {
-        return ignored("not the charge of a Store order");
-    }
-    let mode = if event.livemode { Mode::Live } else { Mode::Test };
-    let stripe = stripe.for_mode(mode).on_account(account);
-    let Some(charge) = after_sale::read_charge(&stripe, &subject.charge).await? else {
-        return ignored("Stripe has no such charge on this account");
-    };
-    let (Some(publishable_key), Some(order)) = (charge.publishable_key.as_deref(), charge.order_id.clone()) else {
-        return ignored("not the charge of a Store order");
-    };
-    if db.event_seen(&event.id).await? {
-        return Ok(Outcome::Duplicate);
-    }
-    let Some(scope) = connected_event_project(db, publishable_key, account, event.livemode).await? else {
-        return ignored("no project of this connected account has that key");
-    };
-    let applied = after_sale::apply_charge_event(
-        &stripe,
-        &scope,
-        (event, payload),
-        &charge,
-        subject.dispute.as_deref(),
-        period::now(),
-    )
-    .await?;
-    Ok(match applied {
-        Some(true) => Outcome::OrderUpdated { order },
-        Some(false) => Outcome::Duplicate,
-        None => Outcome::Ignored {
-            reason: "the charge is not the payment of one of this project's orders",
-        },
-    })
-}
-
-fn is_missing(error: &crate::ApiError) -> bool {
-    error.code() == ErrorCode::StripeError && error.body("")["stripe"]["code"] == "resource_missing"
+fn is_missing(error: &dream_core::ApiError) -> bool {
+    error.is_stripe("resource_missing")
 }
 
 async fn apply(

@@ -157,7 +157,7 @@ mod tests {
             .route(
                 "/upload-asset",
                 post(assets::upload)
-                    .layer(DefaultBodyLimit::max(shared::assets::MAX + 1))
+                    .layer(DefaultBodyLimit::max(shared::projects::assets::MAX + 1))
                     .delete(assets::delete),
             )
             .route("/tiers", get(p::list).put(p::update).delete(p::delete))"#;

@@ -12,7 +12,7 @@ use e2e::{
     journey::{self, TestProject},
     stack::{Stack, StackConfig, WORKERS, WorkerSpec, free_port, repo_root},
 };
-use shared::repo::{
+use shared::storage::{
     projects::{FIND_ACTIVE_KEY_BY_HASH, SELECT_ACTIVE_PROJECT, SELECT_TIERS},
     subscriptions::SELECT_ENTITLEMENT,
     usage::{
@@ -210,7 +210,7 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
     let mut developer = journey::onboarded_developer(&env, "bench").await?;
     let mut projects = Vec::new();
     // The busy projects belong to several developers: one may have `MAX_PROJECTS`.
-    let per_developer = (shared::repo::projects::MAX_PROJECTS - 1) as usize;
+    let per_developer = (shared::storage::projects::MAX_PROJECTS - 1) as usize;
     for i in 0..BUSY_PROJECTS {
         if i > 0 && i % per_developer == 0 {
             developer = journey::onboarded_developer(&env, "bench").await?;
@@ -240,7 +240,7 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         COUNTER_SCHEMA,
     ])
     .await?;
-    let users_per_period = shared::metering::users_per_period(shared::mode::Mode::Test).to_string();
+    let users_per_period = shared::usage::metering::users_per_period(dream_core::mode::Mode::Test).to_string();
     let vars: BTreeMap<String, String> = [
         ("COUNT_USAGE_SQL", COUNT_USAGE),
         ("NOTE_NEW_PERIOD_USER_SQL", NOTE_NEW_PERIOD_USER),

@@ -116,7 +116,7 @@ fn print_growth(usage_bytes: u64) {
     let rows = (FILLER_PROJECTS * USAGE_ROWS_PER_FILLER) as f64;
     let per_user_month = usage_bytes as f64 / rows;
     let per_month = per_user_month * STATED_ACTIVE_USERS_PER_MONTH;
-    let retained = per_month * f64::from(shared::repo::maintenance::RAW_USAGE_MONTHS);
+    let retained = per_month * f64::from(shared::storage::maintenance::RAW_USAGE_MONTHS);
     println!(
         "\nD1 growth: {per_user_month:.0} bytes per active user per month (a usage row and its indexes, measured on \
          {rows:.0} rows). At {:.0} active users a month across the platform that is {:.2} GB a month: without \
@@ -126,7 +126,7 @@ fn print_growth(usage_bytes: u64) {
         per_month / 1e9,
         D1_CAP_BYTES / 1e9,
         D1_CAP_BYTES / per_month,
-        shared::repo::maintenance::RAW_USAGE_MONTHS,
+        shared::storage::maintenance::RAW_USAGE_MONTHS,
         retained / 1e9,
         100.0 * retained / D1_CAP_BYTES,
     );

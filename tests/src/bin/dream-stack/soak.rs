@@ -134,7 +134,7 @@ async fn meter(setup: Arc<Setup>, books: Arc<Books>, stats: Arc<Stats>, seed: u6
         let project = dice.below(SAAS_PROJECTS);
         let user = format!("soak-user-{}", dice.below(USERS_PER_PROJECT));
         let api = &setup.saas[project];
-        let key = (dice.below(5) == 0).then(|| shared::keys::random_id("soak"));
+        let key = (dice.below(5) == 0).then(|| dream_core::keys::random_id("soak"));
         let sends = if key.is_some() && dice.below(3) == 0 { 2 } else { 1 };
         for attempt in 0..sends {
             let started = Instant::now();

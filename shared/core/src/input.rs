@@ -1,0 +1,70 @@
+//! Input every route validates the same way: JSON bodies, and URLs a developer gives us to send
+//! their customers to.
+
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult};
+
+/// The longest redirect URL we pass to Stripe (Stripe's own limit is 5000).
+pub const MAX_URL_LEN: usize = 2048;
+
+/// Parses a JSON body into `T`, or an empty body into `T::default()`.
+pub fn json_body<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))
+}
+
+/// A redirect URL given by the developer: absolute http(s) with a host, bounded, printable.
+/// Stripe checks it again; this refuses what is plainly wrong with a message naming the field.
+/// (A full URL parser would add its Unicode tables to api-multi's Wasm for no real gain.)
+pub fn parse_redirect(field: &str, url: &str) -> ApiResult<String> {
+    if url.len() > MAX_URL_LEN {
+        return Err(ApiError::invalid_request(format!(
+            "`{field}` is longer than {MAX_URL_LEN} characters"
+        )));
+    }
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let printable = url.chars().all(|c| !c.is_whitespace() && !c.is_control());
+    match host {
+        Some(host) if printable && !host.is_empty() && !host.starts_with(':') && !host.contains('@') => {
+            Ok(url.to_owned())
+        }
+        _ => Err(ApiError::invalid_request(format!(
+            "`{field}` must be an absolute http(s) URL"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_urls_must_be_absolute_http() {
+        assert!(parse_redirect("successUrl", "https://app.example/ok?s={CHECKOUT_SESSION_ID}").is_ok());
+        assert!(parse_redirect("successUrl", "http://localhost:3000/done").is_ok());
+        for bad in [
+            "javascript:alert(1)",
+            "/relative",
+            "ftp://x.example/",
+            "https://",
+            "https:///path",
+            "not a url",
+            "https://a b.example/",
+            "https://user@evil.example/",
+        ] {
+            let err = parse_redirect("cancelUrl", bad).unwrap_err();
+            assert!(err.message().contains("cancelUrl"), "{bad}: {}", err.message());
+        }
+        let long = format!("https://x.example/{}", "a".repeat(MAX_URL_LEN));
+        assert!(
+            parse_redirect("successUrl", &long)
+                .unwrap_err()
+                .message()
+                .contains("longer")
+        );
+    }
+}

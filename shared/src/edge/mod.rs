@@ -1,0 +1,6 @@
+//! HTTP at the edge: CORS, security headers, request ids and JSON bodies (`http`), rate
+//! limits, and the few HTML pages the workers serve.
+
+pub mod http;
+pub mod pages;
+pub mod rate_limits;

@@ -1,0 +1,8 @@
+//! Counting requests: the metering rules of `POST /api/data` and `GET /api/usage`, the usage
+//! counters (Durable Objects) that count them, and the operators' changes to a project's
+//! counters.
+
+pub mod counter;
+pub mod counter_protocol;
+pub mod metering;
+pub mod operator;
