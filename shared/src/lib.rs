@@ -27,3 +27,6 @@ pub mod store;
 pub mod stripe_events;
 pub mod upstream;
 pub mod usage;
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod native_tests;

@@ -1,5 +1,5 @@
 // Tier and product validation: the same rules the API applies (README "A tier:",
-// shared/src/catalog.rs, money.rs, tier.rs), checked before a request so a developer sees what
+// shared/core/src/tiers/input.rs, money.rs, tiers/mod.rs), checked before a request so a developer sees what
 // is wrong next to the field. The API stays the authority; its errors are shown too.
 
 import type { ProjectType, Tier, TierInput } from "../api/types";

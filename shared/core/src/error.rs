@@ -112,10 +112,7 @@ impl Cause {
         if message.contains("SQLITE_BUSY") || message.contains("database is locked") {
             Some(Self::DatabaseBusy)
         } else if let Some((_, columns)) = message.split_once("UNIQUE constraint failed: ") {
-            let columns = columns
-                .split(|c: char| c == ':' || c == '\n')
-                .next()
-                .unwrap_or_default();
+            let columns = columns.split([':', '\n']).next().unwrap_or_default();
             Some(Self::Unique(columns.trim().to_owned()))
         } else if message.contains("CHECK constraint failed") {
             Some(Self::Check)

@@ -291,7 +291,7 @@ fn add_common_errors(doc: &mut openapi::OpenApi, worker: &str) {
             .flatten()
         {
             let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
-            // Every developer session is counted against `ratelimit::DEVELOPER_LIMIT`.
+            // Every developer session is counted against `rate_limits::DEVELOPER_LIMIT`.
             let developer_session = operation
                 .security
                 .as_ref()

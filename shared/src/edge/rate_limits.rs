@@ -31,7 +31,7 @@ pub struct Limit {
 }
 
 /// Every metered request of a project, whatever the user: 100 a second on average, per usage
-/// counter of the project (a very hot project has several: `counter::layout`). It also bounds
+/// counter of the project (a very hot project has several: `dream_core::usage::layout`). It also bounds
 /// how fast one key can add rows (users, idempotency claims).
 pub const PROJECT_LIMIT: Limit = Limit {
     binding: "PROJECT_RATE_LIMITER",

@@ -89,13 +89,15 @@ pub async fn verify_developer(
         now,
     )
     .map_err(|e| ApiError::unauthorized(format!("Invalid session: {e}")))?;
-    Ok(Developer {
-        claims,
-        db: Database::from_env(env)?,
-    })
+    Ok(Developer::verified(claims, Database::from_env(env)?))
 }
 
 impl Developer {
+    /// Only session verification (and the native tests of the use cases) may call this.
+    pub(crate) fn verified(claims: SessionClaims, db: Database) -> Self {
+        Self { claims, db }
+    }
+
     pub fn user_id(&self) -> &str {
         &self.claims.sub
     }

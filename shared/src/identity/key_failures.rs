@@ -8,7 +8,7 @@
 //!   binding. Past either, keys that KV has never seen are refused before D1 for a minute.
 //!
 //! A valid key is never refused here: KV remembers every key that was created, edited or used in
-//! the last `cache::KNOWN_KEY_TTL_SECS`, and such a key always reaches D1. So a flooding
+//! the last `project_cache::KNOWN_KEY_TTL_SECS`, and such a key always reaches D1. So a flooding
 //! neighbour behind the same NAT or serverless egress locks nobody else out.
 //!
 //! Memory, not KV: writing a KV entry per miss would let the flood buy KV writes instead.

@@ -9,7 +9,7 @@ mod developer;
 pub mod end_users;
 mod jwks;
 pub mod key_failures;
-mod secret_key;
+pub(crate) mod secret_key;
 pub mod session_tokens;
 
 pub use developer::{Developer, DeveloperSession, PLATFORM_TOKENS_KV, SessionSettings};

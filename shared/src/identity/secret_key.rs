@@ -52,11 +52,20 @@ pub fn parse_bearer(header_value: Option<&str>) -> ApiResult<SecretKey> {
 
 /// Resolves a secret key to its active project: one KV read when cached, D1 otherwise. A key KV
 /// has never seen reaches D1 only while `client`'s network and the platform are within their
-/// unknown-key budgets (`failures`); a key KV knows always does.
+/// unknown-key budgets (`key_failures`); a key KV knows always does.
 pub async fn authenticate_secret_key(env: &Env, key: &SecretKey, client: &str) -> ApiResult<SecretKeyAuth> {
-    let unknown = failures::unknown_key;
     let db = Database::from_env(env)?;
     let kv = Cache::from_env(env, project_cache::TOKENS_KV);
+    authenticate_with((db, &kv), key, client).await
+}
+
+/// `authenticate_secret_key` on the database and cache it is given.
+pub(crate) async fn authenticate_with(
+    (db, kv): (Database, &Cache),
+    key: &SecretKey,
+    client: &str,
+) -> ApiResult<SecretKeyAuth> {
+    let unknown = failures::unknown_key;
     let hash = key.hash();
     let now_ms = crate::runtime::clock::now_millis();
 

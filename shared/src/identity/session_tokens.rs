@@ -1,6 +1,6 @@
 //! Clerk session tokens: RS256 JWTs verified against the issuing instance's JWKS, with the
 //! time, issuer and authorized-party checks done here against a clock passed in. (The JWKS
-//! fetching and caching that needs a worker lives in `auth::jwks`.)
+//! fetching and caching that needs a worker lives in `identity::jwks`.)
 
 use std::fmt;
 

@@ -202,7 +202,7 @@ fn items_of(stored: &str) -> serde_json::Value {
     serde_json::from_str(stored).unwrap_or(serde_json::Value::Array(vec![]))
 }
 
-/// One line of a sold order, as it was priced at checkout (as `repo::orders` stores it).
+/// One line of a sold order, as it was priced at checkout (as `storage::orders` stores it).
 #[cfg(feature = "openapi")]
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -30,6 +30,7 @@ use dream_core::{
 
 /// The platform's Stripe keys, one per mode (connected accounts are reached with these plus
 /// the `Stripe-Account` header).
+#[derive(Clone)]
 pub struct StripeModes {
     test: Stripe,
     live: Stripe,

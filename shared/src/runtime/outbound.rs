@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, wasm_bindgen::JsValue};
+use worker::Method;
+#[cfg(target_arch = "wasm32")]
+use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, wasm_bindgen::JsValue};
 
 #[derive(Debug, Clone)]
 pub struct OutboundResponse {
@@ -30,6 +32,7 @@ impl std::fmt::Display for OutboundError {
 }
 
 /// Sends one request and reads the whole (small, JSON) response body.
+#[cfg(target_arch = "wasm32")]
 pub async fn send(
     method: Method,
     url: &str,
@@ -66,4 +69,37 @@ pub async fn send(
             Err(OutboundError::TimedOut)
         }
     }
+}
+
+/// Natively (the use-case tests, against the emulator) the same exchange over reqwest.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn send(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+    timeout: Duration,
+) -> Result<OutboundResponse, OutboundError> {
+    let method = reqwest::Method::from_bytes(method.to_string().as_bytes())
+        .map_err(|e| OutboundError::Request(e.to_string()))?;
+    let mut request = reqwest::Client::new().request(method, url).timeout(timeout);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request.send().await.map_err(|e| {
+        if e.is_timeout() {
+            OutboundError::TimedOut
+        } else {
+            OutboundError::Network(e.to_string())
+        }
+    })?;
+    let status = response.status().as_u16();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| OutboundError::Network(e.to_string()))?;
+    Ok(OutboundResponse { status, body })
 }

@@ -58,12 +58,7 @@ impl PlatformScope {
             quota.max_bytes.into(),
         ];
         let result = self.db.run(RESERVE_ASSET, &params).await?;
-        Ok(result
-            .meta()
-            .map_err(super::sql_error)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-            == 1)
+        Ok(result.changes() == 1)
     }
 
     /// False when the platform has no such image.
@@ -72,12 +67,7 @@ impl PlatformScope {
             .db
             .run(RELEASE_ASSET, &[key.into(), self.platform.platform_id.as_str().into()])
             .await?;
-        Ok(result
-            .meta()
-            .map_err(super::sql_error)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-            == 1)
+        Ok(result.changes() == 1)
     }
 
     pub async fn owns_asset(&self, key: &str) -> ApiResult<bool> {

@@ -111,12 +111,7 @@ impl ProjectScope {
             now.to_rfc3339().into(),
         ];
         let result = self.db.run(INSERT_CUSTOMER, &params).await?;
-        Ok(result
-            .meta()
-            .map_err(super::sql_error)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-            > 0)
+        Ok(result.changes() > 0)
     }
 
     /// Stores the user's Stripe customer (creating the customer row if needed) and returns the
@@ -154,11 +149,6 @@ impl ProjectScope {
             now.to_rfc3339().into(),
         ];
         let result = self.db.run(SWAP_CHECKOUT_SESSION, &params).await?;
-        Ok(result
-            .meta()
-            .map_err(super::sql_error)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-            > 0)
+        Ok(result.changes() > 0)
     }
 }

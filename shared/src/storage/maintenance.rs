@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Database, changes};
+use super::Database;
 use dream_core::{error::ApiResult, period::Timestamp};
 
 /// Usage rows of periods that started this many months ago or more are rolled up: past any
@@ -71,12 +71,14 @@ impl Database {
         let before = Timestamp(now.0 - EVENT_PAYLOAD_DAYS * 24 * 3600);
         // Personal data first: a roll-up that fails must not keep payloads past their window.
         let mut done = Housekeeping {
-            oauth_states: changes(&self.run(PURGE_OAUTH_STATES, &[now.to_rfc3339().into()]).await?),
-            event_payloads_trimmed: changes(
-                &self
-                    .run(TRIM_EVENT_PAYLOADS, &[before.to_rfc3339().into(), BATCH.into()])
-                    .await?,
-            ),
+            oauth_states: self
+                .run(PURGE_OAUTH_STATES, &[now.to_rfc3339().into()])
+                .await?
+                .changes(),
+            event_payloads_trimmed: self
+                .run(TRIM_EVENT_PAYLOADS, &[before.to_rfc3339().into(), BATCH.into()])
+                .await?
+                .changes(),
             ..Housekeeping::default()
         };
         let cutoff = months_before(now, RAW_USAGE_MONTHS);

@@ -1,8 +1,9 @@
 //! D1 repositories: the only place SQL lives. Each submodule holds its statements as named
-//! constants with bound parameters, and the code that runs them.
+//! constants with bound parameters, and the code that runs them; `project_cache` is the KV
+//! read-through cache of projects in front of them.
 //!
 //! Tenant data is reachable only through a [`ProjectScope`], which this crate builds only after
-//! authenticating a caller for that project (see `auth`). A worker cannot construct one from a
+//! authenticating a caller for that project (see `identity`). A worker cannot construct one from a
 //! raw publishable key, so an unscoped tenant query cannot be written by accident.
 
 pub mod assets;
@@ -17,6 +18,9 @@ pub mod refunds;
 pub mod subscriptions;
 pub mod usage;
 
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -30,51 +34,147 @@ use dream_core::{
 
 pub const DB_BINDING: &str = "DB";
 
-/// The D1 database shared by the three workers (a handle: clones share one binding).
+/// The D1 database shared by the three workers (a handle: clones share one binding). Natively
+/// (tests) the same statements run on SQLite with the real migrations: D1 is SQLite.
 #[derive(Clone)]
-pub struct Database(Arc<D1Database>);
+pub struct Database(Backend);
+
+#[derive(Clone)]
+enum Backend {
+    D1(Arc<D1Database>),
+    #[cfg(not(target_arch = "wasm32"))]
+    Sqlite(Arc<std::sync::Mutex<rusqlite::Connection>>),
+}
+
+/// What a statement did: the rows it changed and, for one that returns rows, its rows.
+pub(crate) struct Executed(Ran);
+
+enum Ran {
+    D1(D1Result),
+    #[cfg(not(target_arch = "wasm32"))]
+    Sqlite {
+        changes: i64,
+        rows: Vec<serde_json::Value>,
+    },
+}
+
+impl Executed {
+    /// Rows changed (0 when D1 does not say).
+    pub(crate) fn changes(&self) -> i64 {
+        match &self.0 {
+            Ran::D1(result) => result
+                .meta()
+                .ok()
+                .flatten()
+                .and_then(|m| m.changes)
+                .map_or(0, |c| c as i64),
+            #[cfg(not(target_arch = "wasm32"))]
+            Ran::Sqlite { changes, .. } => *changes,
+        }
+    }
+
+    pub(crate) fn rows<T: DeserializeOwned>(&self) -> ApiResult<Vec<T>> {
+        match &self.0 {
+            Ran::D1(result) => result.results::<T>().map_err(sql_error),
+            #[cfg(not(target_arch = "wasm32"))]
+            Ran::Sqlite { rows, .. } => rows
+                .iter()
+                .map(|row| serde_json::from_value(row.clone()).map_err(ApiError::internal))
+                .collect(),
+        }
+    }
+}
 
 impl Database {
     pub fn from_env(env: &Env) -> ApiResult<Self> {
         env.d1(DB_BINDING)
-            .map(|db| Self(Arc::new(db)))
+            .map(|db| Self(Backend::D1(Arc::new(db))))
             .map_err(|e| ApiError::internal(format!("D1 binding `{DB_BINDING}`: {e}")))
     }
 
-    fn statement(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<D1PreparedStatement> {
+    /// The native database of the use-case tests: a SQLite connection with the migrations run.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn sqlite(connection: rusqlite::Connection) -> Self {
+        Self(Backend::Sqlite(Arc::new(std::sync::Mutex::new(connection))))
+    }
+
+    /// Runs SQL as it is (the native tests' own setup, such as a paid plan).
+    #[cfg(all(test, not(target_arch = "wasm32")))]
+    pub(crate) fn execute_for_test(&self, sql: &str) {
+        if let Backend::Sqlite(connection) = &self.0 {
+            connection.lock().unwrap().execute_batch(sql).unwrap();
+        }
+    }
+
+    fn statement(d1: &D1Database, sql: &'static str, params: &[SqlParam]) -> ApiResult<D1PreparedStatement> {
         let values: Vec<JsValue> = params.iter().map(SqlParam::to_js).collect();
-        self.0
-            .prepare(sql)
+        d1.prepare(sql)
             .bind(&values)
             .map_err(|e| sql_error(e).context("binding parameters"))
     }
 
     async fn first<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Option<T>> {
-        retrying_busy(|| async { self.statement(sql, params)?.first::<T>(None).await.map_err(sql_error) }).await
+        match &self.0 {
+            Backend::D1(d1) => {
+                retrying_busy(|| async {
+                    Self::statement(d1, sql, params)?
+                        .first::<T>(None)
+                        .await
+                        .map_err(sql_error)
+                })
+                .await
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Sqlite(_) => Ok(self.all(sql, params).await?.into_iter().next()),
+        }
     }
 
     async fn all<T: DeserializeOwned>(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Vec<T>> {
-        retrying_busy(|| async {
-            let result = self.statement(sql, params)?.all().await.map_err(sql_error)?;
-            result.results::<T>().map_err(sql_error)
-        })
-        .await
+        match &self.0 {
+            Backend::D1(d1) => {
+                retrying_busy(|| async {
+                    let result = Self::statement(d1, sql, params)?.all().await.map_err(sql_error)?;
+                    result.results::<T>().map_err(sql_error)
+                })
+                .await
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Sqlite(_) => self.run(sql, params).await?.rows(),
+        }
     }
 
-    async fn run(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<D1Result> {
-        retrying_busy(|| async { self.statement(sql, params)?.run().await.map_err(sql_error) }).await
+    async fn run(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Executed> {
+        match &self.0 {
+            Backend::D1(d1) => {
+                retrying_busy(|| async { Self::statement(d1, sql, params)?.run().await.map_err(sql_error) })
+                    .await
+                    .map(|r| Executed(Ran::D1(r)))
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Sqlite(_) => Ok(self.batch(&[(sql, params.to_vec())]).await?.remove(0)),
+        }
     }
 
     /// Runs statements as one transaction: all apply or none do.
-    async fn batch(&self, statements: &[Statement]) -> ApiResult<Vec<D1Result>> {
-        retrying_busy(|| async {
-            let prepared = statements
-                .iter()
-                .map(|(sql, params)| self.statement(sql, params))
-                .collect::<ApiResult<Vec<_>>>()?;
-            self.0.batch(prepared).await.map_err(sql_error)
-        })
-        .await
+    async fn batch(&self, statements: &[Statement]) -> ApiResult<Vec<Executed>> {
+        match &self.0 {
+            Backend::D1(d1) => retrying_busy(|| async {
+                let prepared = statements
+                    .iter()
+                    .map(|(sql, params)| Self::statement(d1, sql, params))
+                    .collect::<ApiResult<Vec<_>>>()?;
+                d1.batch(prepared).await.map_err(sql_error)
+            })
+            .await
+            .map(|results| results.into_iter().map(|r| Executed(Ran::D1(r))).collect()),
+            #[cfg(not(target_arch = "wasm32"))]
+            Backend::Sqlite(connection) => {
+                let mut connection = connection
+                    .lock()
+                    .map_err(|_| ApiError::internal("SQLite lock poisoned"))?;
+                native::batch(&mut connection, statements)
+            }
+        }
     }
 }
 
@@ -102,7 +202,7 @@ where
                 attempt += 1;
                 let base = (5u64 << attempt).min(BUSY_MAX_DELAY_MS);
                 let jitter = u64::from(dream_core::keys::random_byte()) % base;
-                worker::Delay::from(std::time::Duration::from_millis(base + jitter)).await;
+                crate::runtime::clock::sleep(std::time::Duration::from_millis(base + jitter)).await;
             }
             other => return other,
         }
@@ -227,14 +327,4 @@ impl<T: Into<SqlParam>> From<Option<T>> for SqlParam {
     fn from(v: Option<T>) -> Self {
         v.map_or(Self::Null, Into::into)
     }
-}
-
-/// Rows a statement changed (0 when D1 does not say).
-fn changes(result: &worker::D1Result) -> i64 {
-    result
-        .meta()
-        .ok()
-        .flatten()
-        .and_then(|m| m.changes)
-        .map_or(0, |c| c as i64)
 }

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{ProjectScope, SqlParam, changes};
+use super::{ProjectScope, SqlParam};
 use dream_core::{
     error::{ApiError, ApiResult, Cause},
     period::Timestamp,
@@ -381,9 +381,8 @@ impl ProjectScope {
         }
         let total = results
             .last()
-            .map(|r| r.results::<Total>())
-            .transpose()
-            .map_err(super::sql_error)?
+            .map(|r| r.rows::<Total>())
+            .transpose()?
             .and_then(|rows| rows.into_iter().next())
             .ok_or_else(|| ApiError::internal("cart total missing"))?;
         if total.items != lines.len() as i64 {
@@ -413,7 +412,7 @@ impl ProjectScope {
             )
             .await?;
         // False: no longer being made (a concurrent call opened it, or it was released).
-        Ok(changes(&result) == 1)
+        Ok(result.changes() == 1)
     }
 
     /// Ends an unpaid order (`failed` or `expired`), releasing its hold; false if it was not
@@ -426,7 +425,7 @@ impl ProjectScope {
                 &[order_id.into(), self.pk(), status.into(), now.to_rfc3339().into()],
             )
             .await?;
-        Ok(changes(&result) > 0)
+        Ok(result.changes() > 0)
     }
 
     /// Records the event and, for a payment, sells the held stock and marks the order paid, in
@@ -464,7 +463,7 @@ impl ProjectScope {
             )),
         }
         let results = self.db.batch(&statements).await?;
-        Ok(results.first().map(changes).unwrap_or(0) > 0)
+        Ok(results.first().map(super::Executed::changes).unwrap_or(0) > 0)
     }
 
     /// The order's status and Checkout Session, if the project has such an order.

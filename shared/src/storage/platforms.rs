@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{Database, SqlParam, changes};
+use super::{Database, SqlParam};
 use dream_core::{
     error::{ApiError, ApiResult},
     period::Timestamp,
@@ -155,9 +155,8 @@ impl Database {
         let results = self.batch(&statements).await?;
         results
             .get(1)
-            .map(|r| r.results::<Platform>())
-            .transpose()
-            .map_err(super::sql_error)?
+            .map(|r| r.rows::<Platform>())
+            .transpose()?
             .and_then(|rows| rows.into_iter().next())
             .ok_or_else(|| ApiError::internal("platform row missing after insert"))
     }
@@ -223,11 +222,7 @@ impl Database {
             ),
         ];
         let results = self.batch(&statements).await?;
-        let recorded = results
-            .first()
-            .and_then(|r| r.meta().ok().flatten())
-            .and_then(|m| m.changes)
-            .unwrap_or(0);
+        let recorded = results.first().map_or(0, super::Executed::changes);
         Ok(recorded > 0)
     }
 }
@@ -265,7 +260,7 @@ impl super::PlatformScope {
             now.to_rfc3339().into(),
         ];
         let result = self.db.run(UPSERT_STRIPE_CONNECTION, &params).await?;
-        if changes(&result) == 0 {
+        if result.changes() == 0 {
             return Err(ApiError::conflict(
                 "This Stripe account is connected to another dream-api account; disconnect it there first",
             ));
@@ -353,6 +348,6 @@ impl Database {
                 ),
             ])
             .await?;
-        Ok(results.first().map(changes) == Some(1))
+        Ok(results.first().map(super::Executed::changes) == Some(1))
     }
 }

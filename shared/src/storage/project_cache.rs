@@ -25,7 +25,7 @@ pub const KV_WRITE_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// How long an entry says that its key existed, after its project configuration went stale or
 /// was evicted: a key in use keeps its entry, so its requests reach D1 even from an address
-/// whose unknown-key path is bounded (`auth::failures`). Revocation deletes the entry.
+/// whose unknown-key path is bounded (`identity::key_failures`). Revocation deletes the entry.
 /// Longer than a month, so a key used by a monthly job is still known at its next run.
 pub const KNOWN_KEY_TTL_SECS: u64 = 45 * 24 * 3600;
 
@@ -73,6 +73,11 @@ fn cached_key(text: Option<&str>, now_ms: u64) -> CachedKey {
 pub struct Cache(Option<KvStore>);
 
 impl Cache {
+    /// No KV at all: every read goes to D1 (the native tests of the use cases).
+    pub fn none() -> Self {
+        Self(None)
+    }
+
     pub fn from_env(env: &Env, binding: &str) -> Self {
         match env.kv(binding) {
             Ok(store) => Self(Some(store)),

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Database, PlatformScope, Project, ProjectScope, SqlParam, changes};
+use super::{Database, PlatformScope, Project, ProjectScope, SqlParam};
 use dream_core::{
     error::{ApiError, ApiResult, Cause, ErrorCode},
     keys::{KeyPair, PublishableKey, SecretKeyHash},
@@ -540,7 +540,7 @@ impl PlatformScope {
             Some(Cause::ForeignKey) => projects_quota(),
             _ => e.context("creating key set"),
         })?;
-        match results.first().map(changes) {
+        match results.first().map(super::Executed::changes) {
             Some(0) => Err(projects_quota()),
             _ => Ok(()),
         }
@@ -588,13 +588,7 @@ impl ProjectScope {
                 e.context("inserting tier")
             }
         })?;
-        if result
-            .meta()
-            .map_err(super::sql_error)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-            == 0
-        {
+        if result.changes() == 0 {
             return Err(ApiError::conflict(format!("A project has at most {MAX_TIERS} tiers")));
         }
         Ok(())
@@ -613,13 +607,7 @@ impl ProjectScope {
         );
         params.push(i64::from(keeps_stock).into());
         let result = self.db.run(UPDATE_TIER, &params).await?;
-        if result
-            .meta()
-            .map_err(super::sql_error)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-            > 0
-        {
+        if result.changes() > 0 {
             return Ok(());
         }
         if tier.price.is_free() {
@@ -660,13 +648,7 @@ impl ProjectScope {
     /// there is nothing left to do either way).
     pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
         let result = self.db.run(DELETE_TIER, &[self.pk(), name.as_str().into()]).await?;
-        if result
-            .meta()
-            .map_err(super::sql_error)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-            == 0
-        {
+        if result.changes() == 0 {
             let subscribers = self.tier_subscribers(name).await?;
             if subscribers > 0 {
                 return Err(subscribed(name, subscribers, "deleting it"));
@@ -732,12 +714,7 @@ impl ProjectScope {
                 ],
             )
             .await?;
-        Ok(result
-            .meta()
-            .map_err(super::sql_error)?
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-            == 1)
+        Ok(result.changes() == 1)
     }
 
     /// Changes the settings given (`None`: unchanged; `max_cart_units: Some(None)`: the
@@ -772,7 +749,7 @@ impl ProjectScope {
                 &[self.pk(), now.to_rfc3339().into(), previous.as_str().into()],
             )
             .await?;
-        Ok(changes(&result) == 1)
+        Ok(result.changes() == 1)
     }
 }
 

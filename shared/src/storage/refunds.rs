@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::{ProjectScope, changes, subscriptions::EventRecord};
+use super::{ProjectScope, subscriptions::EventRecord};
 use dream_core::{error::ApiResult, period::Timestamp};
 
 /// A paid order, for a refund. ?1 orderId, ?2 publishableKey.
@@ -107,7 +107,7 @@ impl ProjectScope {
             ));
         }
         let results = self.db.batch(&statements).await?;
-        Ok(restock && results.last().map(changes).unwrap_or(0) > 0)
+        Ok(restock && results.last().map(super::Executed::changes).unwrap_or(0) > 0)
     }
 
     /// Applies a charge's refunds and dispute as Stripe reported them at `read_at_ms`, with the
@@ -150,6 +150,6 @@ impl ProjectScope {
             ));
         }
         let results = self.db.batch(&statements).await?;
-        Ok(results.first().map(changes).unwrap_or(0) > 0)
+        Ok(results.first().map(super::Executed::changes).unwrap_or(0) > 0)
     }
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::{ProjectScope, SqlParam, Statement, platforms::RECORD_EVENT};
 use dream_core::{error::ApiResult, period::Timestamp, stripe::objects::SubscriptionState};
 
-/// The statuses that keep a subscriber on their tier (see `stripe::objects::is_paying`).
+/// The statuses that keep a subscriber on their tier (see `dream_core::stripe::objects::is_paying`).
 macro_rules! entitled {
     () => {
         "status IN ('active', 'trialing', 'past_due')"
@@ -195,13 +195,7 @@ impl ProjectScope {
         statements.push((UPSERT_SUBSCRIPTION, sync.upsert_params(&self.project, now)));
         statements.push((CLEAR_LAPSED_PLAN, vec![self.pk(), sync.user_id.into(), now_text]));
         let results = self.db.batch(&statements).await?;
-        let recorded = sync.event.is_none()
-            || results
-                .first()
-                .and_then(|r| r.meta().ok().flatten())
-                .and_then(|m| m.changes)
-                .unwrap_or(0)
-                > 0;
+        let recorded = sync.event.is_none() || results.first().map_or(0, super::Executed::changes) > 0;
         Ok(recorded)
     }
 }

@@ -2,7 +2,7 @@
 //! one refunded from the dashboard (its developer chooses whether its units go back to stock),
 //! and the refunds and disputes Stripe reports on its charge, whoever made them. Amounts and
 //! statuses are read from Stripe when its event arrives, so events in any order end in Stripe's
-//! latest state; figures subtract refunds and lost disputes (`repo::orders`).
+//! latest state; figures subtract refunds and lost disputes (`storage::orders`).
 
 use serde::Serialize;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! The Store side of api-multi: the product list with what can be bought now
 //! (`GET /api/products`), guest cart checkout that holds stock (`POST /api/cart/checkout`), and
-//! the Connect events that sell or release it. Holds and sales live in `repo::orders`; what
+//! the Connect events that sell or release it. Holds and sales live in `storage::orders`; what
 //! happens after checkout (canceling, refunds, disputes) in `after_sale`.
 
 pub mod after_sale;

@@ -14,6 +14,7 @@ use dream_core::error::{ApiError, ApiResult, ErrorCode};
 pub const DEFAULT_API_BASE: &str = "https://api.clerk.com/v1";
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+#[derive(Clone)]
 pub struct ClerkBackend {
     base: String,
     secret_key: String,

@@ -5,7 +5,7 @@
 //! project's users, instead of sharing one D1 writer among every tenant (docs/design.md,
 //! "Usage counters").
 //!
-//! The object runs the statements of `repo::usage` against its own storage, one request at a
+//! The object runs the statements of `storage::usage` against its own storage, one request at a
 //! time, and copies the rows it changed to D1 on an alarm a few seconds later, in batches: D1
 //! stays the record the dashboard reads, at one batch per counter per interval instead of one
 //! write per request. `api-multi` declares the Durable Object class and hands its events here.

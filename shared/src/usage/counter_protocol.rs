@@ -51,7 +51,7 @@ pub struct CountRequest {
     pub request_id: String,
     /// The most distinct users this counter may count in one period (`None`: no bound).
     pub users_bound: Option<u64>,
-    /// How many counters share the project's users in this period (`counter::layout`). A
+    /// How many counters share the project's users in this period (`dream_core::usage::layout`). A
     /// caller of the previous release (a deploy in progress) sends none: one counter.
     #[serde(default = "one_counter")]
     pub shards: u32,
@@ -120,7 +120,7 @@ fn shard(hashed: &str, shards: u64) -> u64 {
 }
 
 /// The project limiter's key for a user: a project with several counters has a rate limit
-/// per counter, so its allowance grows with them (`ratelimit::PROJECT_LIMIT`).
+/// per counter, so its allowance grows with them (`rate_limits::PROJECT_LIMIT`).
 pub fn rate_limit_key(project: &Project, shards: u32, user_id: &str) -> String {
     match shards {
         0 | 1 => project.publishable_key.as_str().to_owned(),

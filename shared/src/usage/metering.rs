@@ -29,7 +29,7 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 /// `X-User-Id` is refused (403 `quota_exceeded`) while known users keep counting: one key
 /// sending made-up user ids cannot grow D1 without end. Far above a real product's users in
 /// test mode, and above any single app's monthly users in live mode. Each of the project's
-/// usage counters admits its share (`counter::users_bound_per_counter`).
+/// usage counters admits its share (`counter_protocol::users_bound_per_counter`).
 pub const fn users_per_period(mode: Mode) -> u64 {
     match mode {
         Mode::Test => 50_000,

@@ -120,7 +120,7 @@ pub struct ProjectConfig {
     /// Set when the developer's plan lapsed: live keys stop working at this time.
     #[serde(default)]
     pub live_keys_pause_at: Option<String>,
-    /// How many usage counters share the project's users, by period (`counter::layout`).
+    /// How many usage counters share the project's users, by period (`usage::layout`).
     #[serde(default)]
     pub counter_layout: crate::usage::layout::CounterLayout,
     /// How far `X-User-Plan` is trusted.
