@@ -446,7 +446,7 @@ export interface components {
             status: string;
             success: boolean;
         };
-        /** @description One line of a sold order, as it was priced at checkout (as `repo::orders` stores it). */
+        /** @description One line of a sold order, as it was priced at checkout (as `storage::orders` stores it). */
         OrderLine: {
             /** @description The product's name (its tier name). */
             product: string;
