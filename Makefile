@@ -125,18 +125,18 @@ chromium:
 dev: build emulator-bin frontend
 	$(STACK) dev
 
-# The OpenAPI documents (openapi/<worker>/openapi.json) and docs/api.md, from shared/src/api.
+# The OpenAPI documents (openapi/<worker>/openapi.json) and docs/api.md, from shared/core/src/api.
 openapi: tools
-	$(CARGO) run --quiet -p shared --features openapi --bin openapi
+	$(CARGO) run --quiet -p dream-core --features openapi --bin openapi
 
 # ---- test ------------------------------------------------------------------------------------
 
 test: test-unit test-deploy test-e2e
 
 test-unit: tools $(OPENAPI_VALIDATOR) frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json
-	$(CARGO) test -p dream-core -p shared --features shared/openapi
+	$(CARGO) test -p dream-core -p shared --features dream-core/openapi
 	@# The committed OpenAPI documents must be what the code generates, and cover every route.
-	$(CARGO) run --quiet -p shared --features openapi --bin openapi -- --check
+	$(CARGO) run --quiet -p dream-core --features openapi --bin openapi -- --check
 	$(OPENAPI_VALIDATOR) openapi/*/openapi.json
 	$(CARGO) test -p emulator
 	cd frontend && $(NODE22) npm test --silent

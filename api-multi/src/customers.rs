@@ -9,16 +9,16 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use dream_core::ApiResult;
+use dream_core::api::{CheckoutResponse, CustomerCreated, PlanChanged, PortalResponse, figures::ProjectDashboard};
 use shared::runtime::clock;
 use shared::{
-    api::{CheckoutResponse, CustomerCreated, PlanChanged, PortalResponse},
     billing::subscriptions::checkout,
     edge::http::RequestId,
     identity::{
         SecretKeyAuth,
         end_users::{self, CreateCustomer},
     },
-    projects::figures::{self, ProjectDashboard},
+    projects::figures,
     usage::metering::parse_user_id,
 };
 use std::sync::Arc;

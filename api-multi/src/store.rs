@@ -7,14 +7,8 @@ use axum::{
     http::HeaderMap,
 };
 use dream_core::ApiResult;
-use shared::{
-    api::{CartCheckoutResponse, OrderCanceled, ProductList},
-    identity::SecretKeyAuth,
-    projects::connected::stripe_for,
-    runtime::clock,
-    store,
-    usage::metering,
-};
+use dream_core::api::{CartCheckoutResponse, OrderCanceled, ProductList};
+use shared::{identity::SecretKeyAuth, projects::connected::stripe_for, runtime::clock, store, usage::metering};
 
 use crate::{settings::Settings, upstream::UpstreamAuth};
 use std::sync::Arc;

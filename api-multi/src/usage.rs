@@ -7,9 +7,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use dream_core::ApiResult;
+use dream_core::api::UsageResponse;
 use shared::runtime::clock;
 use shared::{
-    api::UsageResponse,
     edge::{
         http::RequestId,
         rate_limits::{enforce_project_rate, enforce_usage_rate},

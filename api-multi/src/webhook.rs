@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use axum::{Json, body::Body, extract::State, http::HeaderMap};
+use dream_core::api::ConnectEventReceived;
 use dream_core::{ApiResult, mode::Mode};
 use shared::{
-    api::ConnectEventReceived,
     runtime::clock,
     storage::Database,
     stripe_events::{

@@ -8,13 +8,13 @@ use axum::{
 };
 use std::sync::Arc;
 
+use dream_core::api::{AssetDeleted, AssetUploaded, DeleteAssetQuery, StorageUsage, UploadQuery, projects::QUOTA};
 use dream_core::{ApiError, ApiResult, error::ErrorCode};
 use shared::runtime::clock;
 use shared::{
-    api::{AssetDeleted, AssetUploaded, DeleteAssetQuery, StorageUsage, UploadQuery},
     identity::DeveloperSession,
     projects::{
-        assets::{ImageKind, MAX_ASSET_BYTES, QUOTA, object_key, sanitize_filename},
+        assets::{ImageKind, MAX_ASSET_BYTES, object_key, sanitize_filename},
         require_paid,
     },
     runtime::OrInternal,

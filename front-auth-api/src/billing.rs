@@ -8,9 +8,9 @@ use axum::{
 };
 use std::sync::Arc;
 
+use dream_core::api::{PlatformCheckout, PlatformCheckoutRequest, PlatformEventReceived};
 use dream_core::{ApiError, ApiResult};
 use shared::{
-    api::{PlatformCheckout, PlatformCheckoutRequest, PlatformEventReceived},
     billing::developer_plan::{self, Handled},
     edge::http::allowed_redirect,
     identity::DeveloperSession,

@@ -8,14 +8,13 @@ use serde_json::json;
 use std::sync::Arc;
 
 use dream_core::ApiResult;
+use dream_core::api::{
+    Credentials, KeysByMode, PlatformIdentity, ProjectQuery, ProjectTree, figures::ProjectDashboard,
+};
 use shared::runtime::clock;
 use shared::{
-    api::{Credentials, KeysByMode, PlatformIdentity, ProjectQuery, ProjectTree},
     identity::{DeveloperSession, PLATFORM_TOKENS_KV},
-    projects::{
-        dashboard_tree,
-        figures::{self, ProjectDashboard},
-    },
+    projects::{dashboard_tree, figures},
     storage::project_cache::Cache,
 };
 use worker::Env;

@@ -3,9 +3,9 @@
 use axum::{Json, extract::State};
 use std::sync::Arc;
 
+use dream_core::api::{ConnectCallback, ConnectLink, Connected};
 use dream_core::{ApiError, ApiResult, oauth_state};
 use shared::{
-    api::{ConnectCallback, ConnectLink, Connected},
     identity::{DeveloperSession, redeem_oauth_state},
     runtime::clock,
     upstream::stripe::{DEFAULT_API_BASE, DEFAULT_CONNECT_BASE, Stripe},

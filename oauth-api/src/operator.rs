@@ -7,13 +7,14 @@ use axum::{
     http::HeaderMap,
 };
 use dream_core::ApiResult;
+use dream_core::api::usage::{UsageCounters, UsageCountersRequest};
 use shared::{
     runtime::clock,
     storage::{
         Database,
         project_cache::{self, Cache},
     },
-    usage::operator::{self, UsageCounters, UsageCountersRequest},
+    usage::operator,
 };
 
 use crate::settings::App;

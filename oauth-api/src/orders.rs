@@ -4,14 +4,9 @@
 use crate::settings::{App, edit_deps};
 use axum::{Extension, Json, extract::State};
 use dream_core::ApiResult;
+use dream_core::api::{CancelOrderRequest, OrderCanceled, RefundOrderRequest, store::OrderRefunded};
 use shared::runtime::clock;
-use shared::{
-    api::{CancelOrderRequest, OrderCanceled, RefundOrderRequest},
-    edge::http::RequestId,
-    identity::DeveloperSession,
-    projects::ProjectEdit,
-    store::after_sale::OrderRefunded,
-};
+use shared::{edge::http::RequestId, identity::DeveloperSession, projects::ProjectEdit};
 
 /// POST /orders/cancel — the checkout can no longer be paid and its stock is available at once.
 #[worker::send]

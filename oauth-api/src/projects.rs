@@ -6,13 +6,13 @@ use axum::{
     Extension, Json,
     extract::{Query, State},
 };
+use dream_core::api::{
+    ExpirePreviousKeyRequest, KeyRotated, PreviousKeyExpired, ProjectCreated, ProjectQuery, ProjectSettings,
+    ProjectSettingsSaved, PromoteRequest, RotateRequest, TierChange, TierDeleted, TierList, TierRef, TierSaved,
+};
 use dream_core::{ApiResult, tiers::input::CreateProjectInput};
 use shared::runtime::clock;
 use shared::{
-    api::{
-        ExpirePreviousKeyRequest, KeyRotated, PreviousKeyExpired, ProjectCreated, ProjectQuery, ProjectSettings,
-        ProjectSettingsSaved, PromoteRequest, RotateRequest, TierChange, TierDeleted, TierList, TierRef, TierSaved,
-    },
     edge::http::RequestId,
     identity::DeveloperSession,
     projects::{self, ProjectEdit},

@@ -7,7 +7,6 @@
 //! - `store`: one-off sales: carts, held stock, what happens after a sale.
 //! - `projects`: a developer's projects, their Stripe products, images and dashboard figures.
 //! - `stripe_events`: Stripe's webhooks, verified and read.
-//! - `api`: the public request and answer types and the OpenAPI documents.
 //! - `edge`: HTTP: CORS, request ids, rate limits, the pages we serve.
 //! - `upstream`: the HTTP clients of Stripe and Clerk.
 //! - `storage`: D1 (the only place SQL lives) and the KV cache in front of it.
@@ -16,7 +15,6 @@
 //! Everything here that does not touch a JS binding is unit-tested natively (`cargo test -p
 //! shared`); the SQL is exercised natively against the real migrations with SQLite.
 
-pub mod api;
 pub mod billing;
 pub mod edge;
 pub mod identity;

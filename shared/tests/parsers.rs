@@ -3,6 +3,11 @@
 //! runs in seconds in `make test`.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use dream_core::api::{
+    ConnectCallback, PlatformCheckoutRequest, PromoteRequest, RotateRequest, TierChange,
+    store::CartRequest,
+    subscriptions::{ChangePlanRequest, CheckoutRequest, PortalRequest},
+};
 use dream_core::input::{json_body, parse_redirect};
 use dream_core::{
     ApiResult,
@@ -14,10 +19,7 @@ use dream_core::{
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use shared::{
-    api::{ConnectCallback, PlatformCheckoutRequest, PromoteRequest, RotateRequest, TierChange},
-    billing::subscriptions::checkout::{ChangePlanRequest, CheckoutRequest, PortalRequest},
     identity::{end_users::parse_email, parse_bearer},
-    store::CartRequest,
     stripe_events::webhook::verified_event,
     usage::metering::{UsageHeaders, parse_user_id},
 };

@@ -211,7 +211,7 @@ async fn store_journey_with_images_and_inventory() {
 async fn uploads_stop_at_the_developers_quota_with_a_clear_error() {
     let env = TestEnv::get();
     let developer = journey::onboarded_developer(&env, "quota").await.unwrap();
-    let max = shared::projects::assets::QUOTA.max_images as usize;
+    let max = dream_core::api::projects::QUOTA.max_images as usize;
     let mut accepted = 0;
     let mut keys = Vec::new();
     for chunk in (0..max).collect::<Vec<_>>().chunks(10) {

@@ -1,10 +1,13 @@
 //! The rules of the platform that need no Workers runtime: key formats and hashing, test and
 //! live modes, money, billing periods, tiers and the project configuration, usage counter
-//! layouts, the developer's own plan, Stripe Connect's OAuth state and Stripe's objects, and the
-//! one error type. Nothing here depends on `worker`, `wasm-bindgen` or `js-sys` (the manifest
-//! keeps them out), so all of it is tested natively with `cargo test -p dream-core`, and the
-//! workers, the emulator and the SDK can share its shapes.
+//! layouts, the developer's own plan, Stripe Connect's OAuth state and Stripe's objects, the one
+//! error type, and the public API: every request and answer type (`api`) and, with `--features
+//! openapi`, the OpenAPI documents built from them. Nothing here depends on `worker`,
+//! `wasm-bindgen` or `js-sys` (the manifest keeps them out), so all of it is tested natively
+//! with `cargo test -p dream-core`, and the workers, the emulator and the SDK can share its
+//! shapes.
 
+pub mod api;
 pub mod developer_plan;
 pub mod error;
 pub mod input;

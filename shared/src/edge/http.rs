@@ -129,8 +129,8 @@ pub fn app<S: Clone + Send + Sync + 'static>(
 }
 
 /// GET /health
-async fn health(worker: &'static str) -> Json<crate::api::Health> {
-    Json(crate::api::Health { status: "ok", worker })
+async fn health(worker: &'static str) -> Json<dream_core::api::Health> {
+    Json(dream_core::api::Health { status: "ok", worker })
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {

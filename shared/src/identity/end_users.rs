@@ -14,7 +14,7 @@
 //! projects, can grow the shared metadata past Clerk's limit and make other projects' updates
 //! fail.
 
-use serde::{Deserialize, Serialize};
+use dream_core::api::customers::{CreateCustomerRequest, CustomerView};
 use serde_json::{Value, json};
 
 use crate::{
@@ -46,24 +46,6 @@ pub const MAX_PROJECT_CLAIMS: usize = 32;
 /// Entries one developer may hold on one person: filling a person's metadata takes eight paying
 /// developers, not one with many projects.
 pub const PROJECT_CLAIMS_PER_DEVELOPER: usize = 4;
-
-/// The body of `POST /api/customers`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CreateCustomerRequest {
-    email: String,
-    /// Refused (400): only the customer sets their password. Read only to say so.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(ignore))]
-    password: Option<Value>,
-    #[serde(default)]
-    first_name: Option<String>,
-    #[serde(default)]
-    last_name: Option<String>,
-    #[serde(default)]
-    plan: Option<String>,
-}
 
 /// A validated create request.
 #[derive(Debug)]
@@ -143,34 +125,6 @@ impl CreateCustomer {
             last_name: parse_name("lastName", body.last_name)?,
             plan,
         })
-    }
-}
-
-/// A customer as the API shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CustomerView {
-    pub id: String,
-    pub email: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub plan: String,
-    pub created_at: String,
-}
-
-impl From<Customer> for CustomerView {
-    fn from(c: Customer) -> Self {
-        Self {
-            id: c.user_id,
-            email: c.email,
-            first_name: c.first_name,
-            last_name: c.last_name,
-            plan: c
-                .plan
-                .unwrap_or_else(|| crate::usage::metering::DEFAULT_PLAN.to_owned()),
-            created_at: c.created_at,
-        }
     }
 }
 
@@ -294,6 +248,21 @@ pub fn project_claim(user: &Value, pk: &str, platform: &str, plan: Option<&str>,
     }
     patch.insert(pk.to_owned(), entry);
     Some(json!({ "projects": patch }))
+}
+
+impl From<Customer> for CustomerView {
+    fn from(c: Customer) -> Self {
+        Self {
+            id: c.user_id,
+            email: c.email,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            plan: c
+                .plan
+                .unwrap_or_else(|| crate::usage::metering::DEFAULT_PLAN.to_owned()),
+            created_at: c.created_at,
+        }
+    }
 }
 
 #[cfg(test)]

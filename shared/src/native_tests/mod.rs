@@ -12,16 +12,17 @@ use serde_json::{Value, json};
 
 use crate::{
     identity::{Developer, SecretKeyAuth, secret_key::authenticate_with, session_tokens::SessionClaims},
-    projects::{CreatedKeySet, StripeModes, create_project},
+    projects::{StripeModes, create_project},
     runtime::settings::{ClerkSettings, Setting, StripeSettings},
     storage::{Database, PlatformScope, project_cache::Cache},
     stripe_events::{
         connect::{ConnectDeps, dispatch},
-        outcome::Outcome,
         webhook::StripeEvent,
     },
     upstream::clerk::ClerkBackend,
 };
+
+use dream_core::api::{events::Outcome, projects::CreatedKeySet};
 use dream_core::{keys::SecretKey, mode::Mode, period::Timestamp, tiers::input::CreateProjectInput};
 
 const STRIPE_TEST_KEY: &str = "sk_test_nativeplatform";

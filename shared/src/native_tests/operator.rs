@@ -6,11 +6,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::{fixture, now};
-use crate::{
-    runtime::settings::Setting,
-    storage::project_cache::Cache,
-    usage::operator::{self, UsageCountersRequest},
-};
+use crate::{runtime::settings::Setting, storage::project_cache::Cache, usage::operator};
+use dream_core::api::usage::UsageCountersRequest;
 use dream_core::error::ErrorCode;
 
 #[tokio::test]

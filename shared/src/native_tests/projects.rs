@@ -4,11 +4,8 @@
 use serde_json::json;
 
 use super::{fixture, now, request_id};
-use crate::{
-    identity::secret_key::authenticate_with,
-    projects::{GracePeriod, ProjectEdit},
-    storage::project_cache::Cache,
-};
+use crate::{identity::secret_key::authenticate_with, projects::ProjectEdit, storage::project_cache::Cache};
+use dream_core::api::projects::GracePeriod;
 use dream_core::{error::ErrorCode, keys::SecretKey, mode::Mode, tiers::input::TierInput};
 
 #[tokio::test]

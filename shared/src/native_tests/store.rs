@@ -5,11 +5,8 @@
 use serde_json::json;
 
 use super::{fixture, now};
-use crate::{
-    projects::figures::{Figures, project_dashboard},
-    store::{self, Product},
-    stripe_events::outcome::Outcome,
-};
+use crate::{projects::figures::project_dashboard, store};
+use dream_core::api::{events::Outcome, figures::Figures, store::Product};
 use dream_core::error::ErrorCode;
 
 fn available(products: &[Product], name: &str) -> Option<i64> {

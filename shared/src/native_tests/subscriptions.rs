@@ -4,7 +4,8 @@
 use serde_json::json;
 
 use super::{fixture, now};
-use crate::{billing::subscriptions::checkout, stripe_events::outcome::Outcome};
+use crate::billing::subscriptions::checkout;
+use dream_core::api::events::Outcome;
 use dream_core::error::ErrorCode;
 
 #[tokio::test]

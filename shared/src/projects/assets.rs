@@ -3,11 +3,6 @@
 
 pub const MAX_ASSET_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_FILENAME_LEN: usize = 100;
-/// Each developer's image storage: enough for a large catalogue, bounded against abuse.
-pub const QUOTA: crate::storage::assets::AssetQuota = crate::storage::assets::AssetQuota {
-    max_images: 200,
-    max_bytes: 100 * 1024 * 1024,
-};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageKind {

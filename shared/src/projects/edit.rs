@@ -9,6 +9,7 @@ use crate::{
     storage::{PlatformScope, project_cache::Cache, projects::OwnedProject},
     upstream::stripe::Stripe,
 };
+use dream_core::api::projects::GracePeriod;
 use dream_core::{
     error::{ApiError, ApiResult},
     keys::{SecretKey, SecretKeyHash},
@@ -346,7 +347,7 @@ impl<'a> ProjectEdit<'a> {
         order_id: &str,
         restock: bool,
         now: Timestamp,
-    ) -> ApiResult<crate::store::after_sale::OrderRefunded> {
+    ) -> ApiResult<dream_core::api::store::OrderRefunded> {
         let stripe = self.stripe().await?;
         crate::store::after_sale::refund_order(&stripe, &self.project.scope, order_id, restock, now).await
     }
@@ -365,29 +366,5 @@ impl<'a> ProjectEdit<'a> {
         }
         self.known_keys.forget_secret_key(previous).await;
         Ok(now)
-    }
-}
-
-/// How long a rotated-away secret key keeps working: none, an hour or a day (the choices Stripe's
-/// key roll offers that matter for a deploy).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub enum GracePeriod {
-    #[default]
-    #[serde(rename = "none")]
-    None,
-    #[serde(rename = "1h")]
-    OneHour,
-    #[serde(rename = "24h")]
-    OneDay,
-}
-
-impl GracePeriod {
-    pub fn seconds(self) -> Option<i64> {
-        match self {
-            Self::None => None,
-            Self::OneHour => Some(3_600),
-            Self::OneDay => Some(86_400),
-        }
     }
 }

@@ -1,23 +1,22 @@
 //! `GET /api/dashboard` (secret key, api-multi) and `GET /dashboard` (developer session,
 //! front-auth-api): one project's figures, built here once for both.
 
-use serde::Serialize;
+use dream_core::api::figures::{
+    CustomerSummary, Figures, OpenOrder, ProjectDashboard, RecentOrder, SaasFigures, StoreFigures, StoreMetrics,
+};
 
 use dream_core::{
     error::ApiResult,
-    mode::{Mode, ProjectType},
+    mode::ProjectType,
     period::{self, BillingPeriod, Timestamp},
 };
 
 use crate::{
-    storage::{
-        ProjectScope,
-        metrics::{CustomerListRow, MonthUsage, SaasSummary, TierShare},
-        orders::DayRevenue,
-    },
-    store::Product,
+    storage::{ProjectScope, metrics::CustomerListRow},
     usage::metering::DEFAULT_PLAN,
 };
+
+use dream_core::api::figures::{DayRevenue, MonthUsage};
 
 /// The dashboard shows the newest customers; the figures count all of them.
 pub const CUSTOMER_LIST_LIMIT: i64 = 100;
@@ -55,162 +54,8 @@ fn revenue_series(days: &[Timestamp], sold: Vec<DayRevenue>) -> Vec<DayRevenue> 
         .collect()
 }
 
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerSummary {
-    id: String,
-    email: Option<String>,
-    plan: String,
-    /// The subscription's Stripe status; `none` for a customer who never subscribed.
-    status: String,
-    cancel_at_period_end: bool,
-    usage: i64,
-    current_period_end: Option<String>,
-    created_at: String,
-}
-
-impl From<CustomerListRow> for CustomerSummary {
-    fn from(row: CustomerListRow) -> Self {
-        let entitled = row
-            .status
-            .as_deref()
-            .is_some_and(dream_core::stripe::objects::is_paying);
-        Self {
-            id: row.user_id,
-            email: row.email,
-            // An ended subscription's tier is history, not the plan the customer is on.
-            plan: match (&row.status, entitled) {
-                (Some(_), false) => DEFAULT_PLAN.to_owned(),
-                _ => row.plan.unwrap_or_else(|| DEFAULT_PLAN.to_owned()),
-            },
-            status: row.status.unwrap_or_else(|| "none".to_owned()),
-            cancel_at_period_end: row.cancel_at_period_end.unwrap_or(0) == 1,
-            usage: row.usage,
-            current_period_end: row.current_period_end,
-            created_at: row.created_at,
-        }
-    }
-}
-
-/// The project's figures as both dashboard routes return them.
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ProjectDashboard {
-    pub publishable_key: String,
-    pub mode: Mode,
-    pub project_type: ProjectType,
-    pub generated_at: String,
-    #[serde(flatten)]
-    pub figures: Figures,
-}
-
-/// A SaaS project's figures or a Store's, by `projectType`.
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(untagged)]
-pub enum Figures {
-    Saas(SaasFigures),
-    Store(StoreFigures),
-}
-
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SaasFigures {
-    pub metrics: SaasSummary,
-    /// The newest customers (at most 100); `metrics` counts all of them.
-    pub customers: Vec<CustomerSummary>,
-    /// The last six months, oldest first.
-    pub usage_by_month: Vec<MonthUsage>,
-    pub tier_mix: Vec<TierShare>,
-}
-
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct StoreFigures {
-    /// The last 30 days, oldest first.
-    pub revenue_by_day: Vec<DayRevenue>,
-    pub metrics: StoreMetrics,
-    pub products: Vec<Product>,
-    pub recent_orders: Vec<RecentOrder>,
-    /// Checkouts a buyer can still pay (holding stock), newest first: each can be canceled.
-    pub open_orders: Vec<OpenOrder>,
-}
-
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct StoreMetrics {
-    pub total_sales: i64,
-    pub units_sold: i64,
-    /// What paid orders brought in: payments less refunds and lost disputes.
-    pub revenue_cents: i64,
-    pub refunded_cents: i64,
-    pub disputes_lost_cents: i64,
-    /// Disputes not decided yet (the developer has evidence to send in Stripe).
-    pub open_disputes: i64,
-    pub open_checkouts: i64,
-    pub products: usize,
-    pub in_stock: i64,
-    pub low_stock: usize,
-    pub sold_out: usize,
-}
-
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct RecentOrder {
-    pub order_id: String,
-    pub email: Option<String>,
-    pub amount_cents: i64,
-    pub currency: String,
-    pub paid_at: Option<String>,
-    /// Units paid for beyond the stock left for this order: its payment was applied after its
-    /// hold ended and other carts had taken them. The developer restocks or refunds them.
-    pub short_units: i64,
-    /// What Stripe refunded of it so far (from the dashboard, Stripe's, or the API).
-    pub refunded_cents: i64,
-    /// Whether a refund from the dashboard returned its units to stock.
-    pub restocked: bool,
-    /// Stripe's dispute status (`needs_response`, `under_review`, `won`, `lost`, …), if disputed.
-    pub dispute_status: Option<String>,
-    pub disputed_cents: i64,
-    /// Passed through as stored (typing it here would cost the Worker a deserializer).
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OrderLine>))]
-    pub items: serde_json::Value,
-}
-
-/// A checkout a buyer can still pay: its stock is held until it expires or is canceled.
-#[derive(Debug, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct OpenOrder {
-    pub order_id: String,
-    pub email: Option<String>,
-    pub amount_cents: i64,
-    pub currency: String,
-    pub created_at: String,
-    pub expires_at: String,
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OrderLine>))]
-    pub items: serde_json::Value,
-}
-
 fn items_of(stored: &str) -> serde_json::Value {
     serde_json::from_str(stored).unwrap_or(serde_json::Value::Array(vec![]))
-}
-
-/// One line of a sold order, as it was priced at checkout (as `storage::orders` stores it).
-#[cfg(feature = "openapi")]
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderLine {
-    /// The product's name (its tier name).
-    pub product: String,
-    pub quantity: i64,
-    pub unit_cents: i64,
 }
 
 /// A Store project's figures: sales from paid orders, stock from its products (what is not sold
@@ -300,4 +145,27 @@ pub async fn project_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResul
         generated_at: now.to_rfc3339(),
         figures,
     })
+}
+
+impl From<CustomerListRow> for CustomerSummary {
+    fn from(row: CustomerListRow) -> Self {
+        let entitled = row
+            .status
+            .as_deref()
+            .is_some_and(dream_core::stripe::objects::is_paying);
+        Self {
+            id: row.user_id,
+            email: row.email,
+            // An ended subscription's tier is history, not the plan the customer is on.
+            plan: match (&row.status, entitled) {
+                (Some(_), false) => DEFAULT_PLAN.to_owned(),
+                _ => row.plan.unwrap_or_else(|| DEFAULT_PLAN.to_owned()),
+            },
+            status: row.status.unwrap_or_else(|| "none".to_owned()),
+            cancel_at_period_end: row.cancel_at_period_end.unwrap_or(0) == 1,
+            usage: row.usage,
+            current_period_end: row.current_period_end,
+            created_at: row.created_at,
+        }
+    }
 }

@@ -8,14 +8,14 @@ mod edit;
 pub mod figures;
 pub mod stripe_products;
 
-pub use edit::{GracePeriod, ProjectEdit};
+pub use edit::ProjectEdit;
 
 use crate::{
     runtime::settings::StripeSettings,
     storage::{PlatformScope, project_cache::Cache, projects::NewKeySet},
     upstream::stripe::{DEFAULT_API_BASE, Stripe},
 };
-use serde::Serialize;
+use dream_core::api::projects::{CreatedKeySet, KeySetView, ProjectView};
 
 use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
@@ -50,30 +50,6 @@ impl StripeModes {
             Mode::Test => &self.test,
             Mode::Live => &self.live,
         }
-    }
-}
-
-/// A key set as returned to the developer: the only response that ever carries the secret.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CreatedKeySet {
-    pub project_id: String,
-    pub name: String,
-    pub project_type: ProjectType,
-    pub mode: Mode,
-    pub publishable_key: String,
-    pub secret_key: String,
-    pub tiers: Vec<Tier>,
-}
-
-impl std::fmt::Debug for CreatedKeySet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreatedKeySet")
-            .field("project_id", &self.project_id)
-            .field("mode", &self.mode)
-            .field("publishable_key", &self.publishable_key)
-            .finish_non_exhaustive()
     }
 }
 
@@ -183,30 +159,6 @@ pub async fn create_project(
         request_id,
     )
     .await
-}
-
-/// The dashboard's view of one project: its test and live key sets side by side.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ProjectView {
-    pub project_id: String,
-    pub name: String,
-    pub project_type: String,
-    pub test: Option<KeySetView>,
-    pub live: Option<KeySetView>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct KeySetView {
-    pub publishable_key: String,
-    pub status: String,
-    pub tier_count: i64,
-    pub created_at: String,
-    /// Until when the secret key replaced by the last rotation still works (may be past).
-    pub previous_key_expires_at: Option<String>,
 }
 
 /// Groups key sets into projects, in creation order (the projects-model dashboard tree).

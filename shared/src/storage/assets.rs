@@ -1,5 +1,6 @@
 //! Developers' uploaded images: a row per R2 object, for the per-developer quota.
 
+use dream_core::api::projects::{AssetQuota, AssetUsage};
 use serde::Deserialize;
 
 use super::PlatformScope;
@@ -24,19 +25,6 @@ pub const SELECT_ASSET: &str = "SELECT bytes FROM assets WHERE objectKey = ?1 AN
 /// ?1 platformId.
 pub const SELECT_ASSET_USAGE: &str =
     "SELECT COUNT(*) AS images, COALESCE(SUM(bytes), 0) AS bytes FROM assets WHERE platformId = ?1";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-pub struct AssetUsage {
-    pub images: i64,
-    pub bytes: i64,
-}
-
-/// The developer's image allowance.
-#[derive(Debug, Clone, Copy)]
-pub struct AssetQuota {
-    pub max_images: i64,
-    pub max_bytes: i64,
-}
 
 impl PlatformScope {
     /// False when the image would take the platform past its quota (nothing is written then).

@@ -1,6 +1,7 @@
 //! The dashboard's figures of one project, each read with one statement over indexed columns.
 
-use serde::{Deserialize, Serialize};
+use dream_core::api::figures::{MonthUsage, SaasSummary, TierShare};
+use serde::Deserialize;
 
 use super::ProjectScope;
 use dream_core::{error::ApiResult, period::Timestamp};
@@ -55,34 +56,6 @@ SELECT tier, COUNT(*) AS customers FROM (
     ORDER BY x.status IN ('active', 'trialing', 'past_due') DESC, x.currentPeriodEnd DESC LIMIT 1)
   WHERE c.publishableKey = ?1)
 GROUP BY tier ORDER BY customers DESC, tier";
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct MonthUsage {
-    pub month: String,
-    pub requests: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TierShare {
-    pub tier: String,
-    pub customers: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SaasSummary {
-    pub active_subscriptions: i64,
-    pub canceling: i64,
-    pub past_due: i64,
-    pub mrr_cents: i64,
-    pub usage_this_period: i64,
-    pub customers: i64,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]

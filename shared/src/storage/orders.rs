@@ -2,6 +2,7 @@
 //! figures of sales. Every statement that decides availability computes it from the stock and
 //! the live holds in the same statement, so concurrent carts cannot oversell.
 
+use dream_core::api::figures::DayRevenue;
 use serde::Deserialize;
 
 use super::{ProjectScope, SqlParam};
@@ -197,15 +198,6 @@ pub const SELECT_REVENUE_BY_DAY: &str = concat!(
 );
 
 pub const SELECT_ORDER_STATUS: &str = "SELECT status, sessionId FROM orders WHERE orderId = ?1 AND publishableKey = ?2";
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct DayRevenue {
-    pub day: String,
-    pub revenue_cents: i64,
-    pub orders: i64,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]

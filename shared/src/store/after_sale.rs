@@ -4,7 +4,7 @@
 //! statuses are read from Stripe when its event arrives, so events in any order end in Stripe's
 //! latest state; figures subtract refunds and lost disputes (`storage::orders`).
 
-use serde::Serialize;
+use dream_core::api::store::OrderRefunded;
 use serde_json::Value;
 
 use super::require_store_project;
@@ -72,19 +72,6 @@ pub async fn cancel_order(stripe: &Stripe, scope: &ProjectScope, order_id: &str,
     }
     scope.release_order(order_id, "expired", now).await?;
     Ok("expired".to_owned())
-}
-
-/// What a refund from the dashboard did.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct OrderRefunded {
-    pub success: bool,
-    pub order_id: String,
-    /// All of the payment: a refund from the dashboard refunds what is left of it.
-    pub refunded_cents: i64,
-    /// Whether the order's units are back in stock (asked for, and not returned before).
-    pub restocked: bool,
 }
 
 /// Refunds what is left of a paid order's payment on the developer's Stripe account and, when

@@ -5,7 +5,7 @@
 
 pub mod after_sale;
 
-use serde::{Deserialize, Serialize};
+use dream_core::api::store::{CartItem, CartRequest, CartStarted, Product};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -45,48 +45,6 @@ pub const SESSION_LIFETIME_SECS: i64 = 30 * 60 + 60;
 /// A hold outlives its session a little, so a session paid in its last second finds its stock.
 pub const HOLD_GRACE_SECS: i64 = 5 * 60;
 
-/// A product as `GET /api/products` shows it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Product {
-    pub name: String,
-    pub display_name: String,
-    pub description: Option<String>,
-    /// In dollars (`9.99`), as the spec shows prices; `priceCents` is exact.
-    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
-    pub price: Value,
-    pub price_cents: i64,
-    pub currency: String,
-    pub price_id: Option<String>,
-    pub image_url: Option<String>,
-    /// Units not sold yet; `null`: not tracked (unlimited).
-    pub inventory: Option<i64>,
-    /// What a new cart can take now: stock minus units held by open checkouts.
-    pub available: Option<i64>,
-    pub sold_out: bool,
-}
-
-impl Product {
-    fn of(row: ProductRow) -> Self {
-        let features: Value = serde_json::from_str(&row.features).unwrap_or(Value::Null);
-        let available = row.inventory.map(|n| (n - row.held).max(0));
-        Self {
-            sold_out: row.sold_out != 0 || available == Some(0),
-            description: text(&features, "/description"),
-            image_url: text(&features, "/imageUrl"),
-            price: Cents::new(row.price_cents).map_or(Value::Null, Cents::to_dollars_json),
-            name: row.name,
-            display_name: row.display_name,
-            price_cents: row.price_cents,
-            currency: row.currency,
-            price_id: row.price_id,
-            inventory: row.inventory,
-            available,
-        }
-    }
-}
-
 fn require_store(auth: &SecretKeyAuth) -> ApiResult<()> {
     require_store_project(auth.scope.project().project_type)
 }
@@ -109,41 +67,7 @@ pub async fn products(auth: &SecretKeyAuth, now: Timestamp) -> ApiResult<Vec<Pro
 /// The project's products with their availability now (read from D1, not the key's cache, so
 /// stock and holds are current).
 pub async fn products_of(scope: &ProjectScope, now: Timestamp) -> ApiResult<Vec<Product>> {
-    Ok(scope.products(now).await?.into_iter().map(Product::of).collect())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CartRequest {
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    items: Vec<CartItem>,
-    #[serde(default)]
-    success_url: Option<String>,
-    #[serde(default)]
-    cancel_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CartItem {
-    price_id: String,
-    quantity: i64,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CartStarted {
-    pub url: String,
-    pub session_id: String,
-    pub order_id: String,
-    pub amount_cents: i64,
-    pub expires_at: String,
+    Ok(scope.products(now).await?.into_iter().map(Product::from).collect())
 }
 
 /// The cart's lines as (tier name, price id, quantity), each a product of this project; the
@@ -543,4 +467,24 @@ pub async fn apply_event(
         (true, true) => OrderOutcome::Sold,
         (true, false) => OrderOutcome::Released,
     })
+}
+
+impl From<ProductRow> for Product {
+    fn from(row: ProductRow) -> Self {
+        let features: Value = serde_json::from_str(&row.features).unwrap_or(Value::Null);
+        let available = row.inventory.map(|n| (n - row.held).max(0));
+        Self {
+            sold_out: row.sold_out != 0 || available == Some(0),
+            description: text(&features, "/description"),
+            image_url: text(&features, "/imageUrl"),
+            price: Cents::new(row.price_cents).map_or(Value::Null, Cents::to_dollars_json),
+            name: row.name,
+            display_name: row.display_name,
+            price_cents: row.price_cents,
+            currency: row.currency,
+            price_id: row.price_id,
+            inventory: row.inventory,
+            available,
+        }
+    }
 }

@@ -18,12 +18,11 @@ use crate::{
         self, OrderOutcome,
         after_sale::{self, ChargeSubject},
     },
-    stripe_events::{
-        outcome::{Outcome, ignored},
-        webhook::StripeEvent,
-    },
+    stripe_events::{outcome::ignored, webhook::StripeEvent},
     upstream::clerk::ClerkBackend,
 };
+
+use dream_core::api::events::Outcome;
 use dream_core::{
     error::ApiResult,
     mode::{Mode, ProjectType},

@@ -4,6 +4,7 @@
 //!
 //! Why not async-stripe: see docs/design.md ("Stripe client").
 
+use dream_core::api::errors::StripeErrorDetail;
 use std::time::Duration;
 
 use serde::{Deserialize, de::DeserializeOwned};
@@ -53,19 +54,6 @@ impl Form {
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
     error: StripeErrorDetail,
-}
-
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct StripeErrorDetail {
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub code: Option<String>,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub param: Option<String>,
 }
 
 /// A client for one API key, optionally acting on a connected account.

@@ -2,7 +2,7 @@
 //! The worker only extracts, rate-limits and calls these.
 
 use axum::http::HeaderMap;
-use serde::Serialize;
+use dream_core::api::usage::UsageReport;
 
 use crate::{
     identity::SecretKeyAuth,
@@ -16,7 +16,7 @@ use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
     mode::{Mode, ProjectType},
     period::{BillingPeriod, Timestamp},
-    tiers::{PlanHeader, Tier, UsageLimit},
+    tiers::{PlanHeader, Tier},
 };
 
 pub const USER_ID_HEADER: &str = "x-user-id";
@@ -87,32 +87,6 @@ impl UsageHeaders {
             plan: header_text(headers, PLAN_HEADER, dream_core::tiers::TIER_NAME_MAX, false)?.map(str::to_owned),
             idempotency_key: parse_idempotency_key(headers)?,
         })
-    }
-}
-
-/// `usage` in responses: the spec's `count`, `limit`, `plan`, plus what a client needs to plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct UsageReport {
-    pub count: u64,
-    pub limit: UsageLimit,
-    pub plan: String,
-    pub remaining: Option<u64>,
-    pub period_start: String,
-    pub period_end: String,
-}
-
-impl UsageReport {
-    fn new(count: u64, tier: &Tier, period: &BillingPeriod) -> Self {
-        Self {
-            count,
-            limit: tier.limit,
-            plan: tier.name.to_string(),
-            remaining: tier.limit.remaining(count),
-            period_start: period.start.to_rfc3339(),
-            period_end: period.end.to_rfc3339(),
-        }
     }
 }
 

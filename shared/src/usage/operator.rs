@@ -9,14 +9,13 @@ use crate::{
     storage::{Database, project_cache::Cache},
 };
 use axum::http::{HeaderMap, header};
-use serde::{Deserialize, Serialize};
+use dream_core::api::usage::{UsageCounters, UsageCountersRequest};
 use sha2::{Digest, Sha256};
 
 use dream_core::{
     error::{ApiError, ApiResult},
     keys::PublishableKey,
     period::Timestamp,
-    usage::layout::{CounterLayout, LayoutChange},
 };
 
 pub const OPERATOR_TOKEN_HASH_SETTING: &str = "OPERATOR_TOKEN_SHA256";
@@ -36,50 +35,6 @@ pub fn authenticate(token_hash: &Setting, headers: &HeaderMap) -> ApiResult<()> 
         return Err(ApiError::unauthorized("Wrong operator token"));
     }
     Ok(())
-}
-
-/// `PUT /operator/usage-counters`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct UsageCountersRequest {
-    /// The project and mode (`pk_test_…` or `pk_live_…`).
-    pub publishable_key: String,
-    /// Counters to share the project's users among, 1 to 64.
-    pub shards: u32,
-    /// Apply to every period, including running ones: only for a project that has counted
-    /// nothing yet (409 otherwise). Without it, the change applies to periods that start from
-    /// `CHANGE_DELAY_SECS` from now.
-    #[serde(default)]
-    pub immediately: bool,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct UsageCounters {
-    pub publishable_key: String,
-    /// Counters the periods starting now are split among.
-    pub shards_now: u32,
-    /// Every change in force, oldest first: periods starting at or after `fromSecs` use `shards`.
-    pub layout: Vec<LayoutChange>,
-}
-
-impl UsageCountersRequest {
-    /// Parsed only once the caller is known to be an operator.
-    pub fn parse(body: &[u8]) -> ApiResult<Self> {
-        serde_json::from_slice(body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))
-    }
-}
-
-impl UsageCounters {
-    fn of(publishable_key: &PublishableKey, layout: &CounterLayout, now: Timestamp) -> Self {
-        Self {
-            publishable_key: publishable_key.as_str().to_owned(),
-            shards_now: layout.shards_for(now),
-            layout: layout.changes().to_vec(),
-        }
-    }
 }
 
 /// `GET /operator/usage-counters?publishableKey=`: what a change would start from.

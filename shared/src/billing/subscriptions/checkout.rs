@@ -6,7 +6,10 @@
 //! is a compare-and-set). Plan changes go through `change-plan` or Stripe's portal.
 
 use crate::runtime::clock;
-use serde::{Deserialize, Serialize};
+use dream_core::api::subscriptions::{
+    ChangePlanRequest, CheckoutRequest, CheckoutStarted, PortalRequest, SubscriptionView,
+};
+use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -30,29 +33,6 @@ use dream_core::{
     period::Timestamp,
     stripe::objects::{CheckoutSession, SubscriptionState},
 };
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CheckoutRequest {
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    tier: String,
-    #[serde(default)]
-    success_url: Option<String>,
-    #[serde(default)]
-    cancel_url: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CheckoutStarted {
-    pub url: String,
-    pub session_id: String,
-    /// The user's open session for the same tier, handed out again.
-    pub reused: bool,
-}
 
 #[derive(Deserialize)]
 struct Created {
@@ -249,14 +229,6 @@ pub async fn start(
     })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct PortalRequest {
-    #[serde(default)]
-    return_url: Option<String>,
-}
-
 /// POST /api/customer-portal: the Stripe billing portal of the user's Stripe customer.
 pub async fn portal(
     stripe: &StripeModes,
@@ -293,42 +265,6 @@ pub async fn portal(
         .post("/billing_portal/sessions", &form, &format!("portal:{request_id}"))
         .await?;
     Ok(session.url)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ChangePlanRequest {
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    tier: String,
-}
-
-/// A subscription as the API shows it.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SubscriptionView {
-    pub id: String,
-    pub plan: String,
-    pub status: String,
-    pub cancel_at_period_end: bool,
-    pub current_period_start: Option<String>,
-    pub current_period_end: Option<String>,
-}
-
-impl SubscriptionView {
-    fn of(state: &SubscriptionState, plan: &str) -> Self {
-        let time = |t: i64| Timestamp(t).to_rfc3339();
-        Self {
-            id: state.id.clone(),
-            plan: plan.to_owned(),
-            status: state.status.clone(),
-            cancel_at_period_end: state.cancel_at_period_end,
-            current_period_start: state.period.map(|p| time(p.0)),
-            current_period_end: state.period.map(|p| time(p.1)),
-        }
-    }
 }
 
 /// POST /api/change-plan: moves the user's subscription to another paid tier at once (Stripe

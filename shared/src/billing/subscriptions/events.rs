@@ -15,12 +15,9 @@ use crate::{
         ProjectScope,
         subscriptions::{EventRecord, SubscriptionSync},
     },
-    stripe_events::{
-        connect::ConnectDeps,
-        outcome::{Outcome, ignored},
-        webhook::StripeEvent,
-    },
+    stripe_events::{connect::ConnectDeps, outcome::ignored, webhook::StripeEvent},
 };
+use dream_core::api::events::Outcome;
 use dream_core::{
     error::ApiResult,
     mode::ProjectType,

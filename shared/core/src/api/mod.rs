@@ -2,22 +2,28 @@
 //! and serialize, and, with `--features openapi`, what the OpenAPI documents describe (one set
 //! of types for both, so the documents cannot drift from the code; see `openapi`).
 
+pub mod customers;
+pub mod errors;
+pub mod events;
+pub mod figures;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod projects;
+pub mod store;
+pub mod subscriptions;
+pub mod usage;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    billing::subscriptions::checkout::{CheckoutStarted, SubscriptionView},
-    identity::end_users::CustomerView,
-    projects::{CreatedKeySet, GracePeriod, ProjectView, assets::QUOTA},
-    storage::assets::AssetUsage,
+use self::{
+    customers::CustomerView,
+    events::Outcome,
+    projects::{AssetUsage, CreatedKeySet, GracePeriod, ProjectView, QUOTA},
     store::{CartStarted, Product},
-    stripe_events::outcome::Outcome,
-    usage::metering::UsageReport,
+    subscriptions::{CheckoutStarted, SubscriptionView},
+    usage::UsageReport,
 };
-
-use dream_core::{
+use crate::{
     mode::{Mode, ProjectType},
     tiers::{PlanHeader, Tier, TierName, input::TierInput},
 };

@@ -1,8 +1,8 @@
 //! Writes each worker's OpenAPI document (`openapi/<worker>/openapi.json`, served by the worker
 //! at `/openapi.json`) and their readable rendering (`docs/api.md`).
 //!
-//!   cargo run -p shared --features openapi --bin openapi            write them
-//!   cargo run -p shared --features openapi --bin openapi -- --check fail if they are stale, or
+//!   cargo run -p dream-core --features openapi --bin openapi            write them
+//!   cargo run -p dream-core --features openapi --bin openapi -- --check fail if they are stale, or
 //!                                                                   if a router has a route the
 //!                                                                   document lacks (or the reverse)
 
@@ -12,20 +12,20 @@ use std::{
     process::ExitCode,
 };
 
+use dream_core::api::openapi::{WORKERS, document};
 use serde_json::Value;
-use shared::api::openapi::{WORKERS, document};
 
 mod render;
 
 fn main() -> ExitCode {
     let check = std::env::args().any(|a| a == "--check");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut problems = Vec::new();
     let mut documents = Vec::new();
     for worker in WORKERS {
         let doc = document(worker).expect("a document for every worker");
         let json = doc;
-        let invalid = shared::api::openapi::path_parameter_problems(&json);
+        let invalid = dream_core::api::openapi::path_parameter_problems(&json);
         if !invalid.is_empty() {
             // Never written: a document a validator rejects would break every generated client.
             problems.extend(invalid.into_iter().map(|p| format!("{worker}: {p}")));

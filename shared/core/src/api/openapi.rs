@@ -4,7 +4,7 @@
 //! plain types and describes operations without owning the router.
 //!
 //! The operations are described on empty functions because the handlers live in the worker
-//! crates, which only build for wasm32. `cargo run -p shared --features openapi --bin openapi`
+//! crates, which only build for wasm32. `cargo run -p dream-core --features openapi --bin openapi`
 //! writes `openapi/<worker>/openapi.json` (served by each worker at `/openapi.json`) and
 //! `docs/api.md`; its `--check` mode, run by `make test`, fails when they differ from the code
 //! or when a worker's router has a route the document lacks.
@@ -23,13 +23,13 @@ use utoipa::{
 };
 
 use super::*;
-use crate::{
-    billing::subscriptions::checkout::{ChangePlanRequest, CheckoutRequest, PortalRequest},
-    identity::end_users::CreateCustomerRequest,
-    projects::figures::ProjectDashboard,
+use super::{
+    customers::CreateCustomerRequest,
+    figures::ProjectDashboard,
     store::CartRequest,
+    subscriptions::{ChangePlanRequest, CheckoutRequest, PortalRequest},
 };
-use dream_core::{error::ErrorCode, tiers::input::CreateProjectInput};
+use crate::{error::ErrorCode, tiers::input::CreateProjectInput};
 
 /// Every error, from every route: `{error, code, requestId, ...details}`.
 #[derive(Serialize, ToSchema)]
@@ -42,11 +42,11 @@ pub struct ErrorBody {
     /// Also in the `X-Request-Id` header; quote it when reporting a problem.
     pub request_id: String,
     /// `limit_reached`: the user's usage in this period.
-    pub usage: Option<crate::usage::metering::UsageReport>,
+    pub usage: Option<super::usage::UsageReport>,
     /// `rate_limited` for one user: the limit that refused.
     pub rate_limit: Option<RateLimitDetail>,
     /// `stripe_error`: Stripe's own error.
-    pub stripe: Option<crate::upstream::stripe::StripeErrorDetail>,
+    pub stripe: Option<super::errors::StripeErrorDetail>,
     /// A refusal of the end-user sign-in provider (`POST /api/customers`).
     pub clerk: Option<ClerkDetail>,
     /// `conflict` on a cart: the product, its price and how many can be bought now.
@@ -745,7 +745,7 @@ fn cancel_store_order() {}
     post, path = "/orders/refund", tag = "projects", operation_id = "refundStoreOrder",
     request_body = RefundOrderRequest,
     responses(
-        (status = 200, description = "Refunded", body = crate::store::after_sale::OrderRefunded),
+        (status = 200, description = "Refunded", body = super::store::OrderRefunded),
         (status = 404, description = "not_found: not one of your projects, or no such order in it", body = ErrorBody),
         (status = 409, description = "conflict: the order is not paid, or was paid beyond its stock and `restock` was asked (nothing refunded)", body = ErrorBody),
         (status = 502, description = "stripe_error: Stripe refused the refund (its error is in `stripe`)", body = ErrorBody)
@@ -759,7 +759,7 @@ fn refund_store_order() {}
     get, path = "/operator/usage-counters", tag = "operators", operation_id = "getUsageCounters",
     params(("publishableKey" = String, Query, description = "The project and mode")),
     responses(
-        (status = 200, description = "The project's counters", body = crate::usage::operator::UsageCounters),
+        (status = 200, description = "The project's counters", body = super::usage::UsageCounters),
         (status = 401, description = "unauthorized: no or a wrong operator token", body = ErrorBody),
         (status = 404, description = "not_found: no such project (or no operator access on this deployment)", body = ErrorBody)
     ),
@@ -772,9 +772,9 @@ fn show_usage_counters() {}
 /// `immediately`, to every period of a project that has counted nothing yet.
 #[utoipa::path(
     put, path = "/operator/usage-counters", tag = "operators", operation_id = "setUsageCounters",
-    request_body = crate::usage::operator::UsageCountersRequest,
+    request_body = super::usage::UsageCountersRequest,
     responses(
-        (status = 200, description = "The project's counters now", body = crate::usage::operator::UsageCounters),
+        (status = 200, description = "The project's counters now", body = super::usage::UsageCounters),
         (status = 401, description = "unauthorized: no or a wrong operator token", body = ErrorBody),
         (status = 404, description = "not_found: no such project (or no operator access on this deployment)", body = ErrorBody),
         (status = 409, description = "conflict: a change is still pending, the project has counted already (`immediately`), or it changed meanwhile", body = ErrorBody)

@@ -1,0 +1,174 @@
+//! A project's figures: `GET /api/dashboard` and the dashboard's `GET /dashboard`.
+
+use serde::{Deserialize, Serialize};
+
+use super::store::Product;
+use crate::mode::{Mode, ProjectType};
+
+/// The project's figures as both dashboard routes return them.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectDashboard {
+    pub publishable_key: String,
+    pub mode: Mode,
+    pub project_type: ProjectType,
+    pub generated_at: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// A SaaS project's figures or a Store's, by `projectType`.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Figures {
+    Saas(SaasFigures),
+    Store(StoreFigures),
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SaasFigures {
+    pub metrics: SaasSummary,
+    /// The newest customers (at most 100); `metrics` counts all of them.
+    pub customers: Vec<CustomerSummary>,
+    /// The last six months, oldest first.
+    pub usage_by_month: Vec<MonthUsage>,
+    pub tier_mix: Vec<TierShare>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StoreFigures {
+    /// The last 30 days, oldest first.
+    pub revenue_by_day: Vec<DayRevenue>,
+    pub metrics: StoreMetrics,
+    pub products: Vec<Product>,
+    pub recent_orders: Vec<RecentOrder>,
+    /// Checkouts a buyer can still pay (holding stock), newest first: each can be canceled.
+    pub open_orders: Vec<OpenOrder>,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StoreMetrics {
+    pub total_sales: i64,
+    pub units_sold: i64,
+    /// What paid orders brought in: payments less refunds and lost disputes.
+    pub revenue_cents: i64,
+    pub refunded_cents: i64,
+    pub disputes_lost_cents: i64,
+    /// Disputes not decided yet (the developer has evidence to send in Stripe).
+    pub open_disputes: i64,
+    pub open_checkouts: i64,
+    pub products: usize,
+    pub in_stock: i64,
+    pub low_stock: usize,
+    pub sold_out: usize,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerSummary {
+    pub id: String,
+    pub email: Option<String>,
+    pub plan: String,
+    /// The subscription's Stripe status; `none` for a customer who never subscribed.
+    pub status: String,
+    pub cancel_at_period_end: bool,
+    pub usage: i64,
+    pub current_period_end: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RecentOrder {
+    pub order_id: String,
+    pub email: Option<String>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub paid_at: Option<String>,
+    /// Units paid for beyond the stock left for this order: its payment was applied after its
+    /// hold ended and other carts had taken them. The developer restocks or refunds them.
+    pub short_units: i64,
+    /// What Stripe refunded of it so far (from the dashboard, Stripe's, or the API).
+    pub refunded_cents: i64,
+    /// Whether a refund from the dashboard returned its units to stock.
+    pub restocked: bool,
+    /// Stripe's dispute status (`needs_response`, `under_review`, `won`, `lost`, …), if disputed.
+    pub dispute_status: Option<String>,
+    pub disputed_cents: i64,
+    /// Passed through as stored (typing it here would cost the Worker a deserializer).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OrderLine>))]
+    pub items: serde_json::Value,
+}
+
+/// A checkout a buyer can still pay: its stock is held until it expires or is canceled.
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OpenOrder {
+    pub order_id: String,
+    pub email: Option<String>,
+    pub amount_cents: i64,
+    pub currency: String,
+    pub created_at: String,
+    pub expires_at: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<OrderLine>))]
+    pub items: serde_json::Value,
+}
+
+/// One line of a sold order, as it was priced at checkout (as `storage::orders` stores it).
+#[cfg(feature = "openapi")]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLine {
+    /// The product's name (its tier name).
+    pub product: String,
+    pub quantity: i64,
+    pub unit_cents: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonthUsage {
+    pub month: String,
+    pub requests: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TierShare {
+    pub tier: String,
+    pub customers: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SaasSummary {
+    pub active_subscriptions: i64,
+    pub canceling: i64,
+    pub past_due: i64,
+    pub mrr_cents: i64,
+    pub usage_this_period: i64,
+    pub customers: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DayRevenue {
+    pub day: String,
+    pub revenue_cents: i64,
+    pub orders: i64,
+}

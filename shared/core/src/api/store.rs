@@ -1,0 +1,73 @@
+//! The Store: products, carts and what happens after a sale.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A product as `GET /api/products` shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Product {
+    pub name: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    /// In dollars (`9.99`), as the spec shows prices; `priceCents` is exact.
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub price: Value,
+    pub price_cents: i64,
+    pub currency: String,
+    pub price_id: Option<String>,
+    pub image_url: Option<String>,
+    /// Units not sold yet; `null`: not tracked (unlimited).
+    pub inventory: Option<i64>,
+    /// What a new cart can take now: stock minus units held by open checkouts.
+    pub available: Option<i64>,
+    pub sold_out: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CartRequest {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub items: Vec<CartItem>,
+    #[serde(default)]
+    pub success_url: Option<String>,
+    #[serde(default)]
+    pub cancel_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CartItem {
+    pub price_id: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CartStarted {
+    pub url: String,
+    pub session_id: String,
+    pub order_id: String,
+    pub amount_cents: i64,
+    pub expires_at: String,
+}
+
+/// What a refund from the dashboard did.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderRefunded {
+    pub success: bool,
+    pub order_id: String,
+    /// All of the payment: a refund from the dashboard refunds what is left of it.
+    pub refunded_cents: i64,
+    /// Whether the order's units are back in stock (asked for, and not returned before).
+    pub restocked: bool,
+}
