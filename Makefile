@@ -126,8 +126,11 @@ dev: build emulator-bin frontend
 	$(STACK) dev
 
 # The OpenAPI documents (openapi/<worker>/openapi.json) and docs/api.md, from shared/core/src/api.
-openapi: tools
+openapi: tools frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json
 	$(CARGO) run --quiet -p dream-core --features openapi --bin openapi
+	@# The clients typed from the documents: the TypeScript SDK and the dashboard.
+	cd sdk/typescript && $(NODE22) npm run --silent generate
+	cd frontend && $(NODE22) npm run --silent generate
 
 # ---- test ------------------------------------------------------------------------------------
 
