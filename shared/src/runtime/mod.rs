@@ -1,7 +1,6 @@
 //! The Workers runtime as the rest of the crate sees it.
 
 pub mod clock;
-pub mod config;
 pub mod deadline;
 pub mod log;
 pub mod outbound;

@@ -22,6 +22,10 @@ pub const TOKENS_KV: &str = "TOKENS_KV";
 pub const KV_READ_TIMEOUT: Duration = Duration::from_millis(300);
 /// A refill (`put`) on the request path waits at most this long; the next request refills it.
 pub const KV_WRITE_TIMEOUT: Duration = Duration::from_millis(300);
+/// An eviction (after an edit, a rotation, an operator change) is tried this often, each try
+/// waiting this long: about five seconds in all before the cache TTL is the only bound left.
+const EVICTION_ATTEMPTS: u32 = 3;
+const EVICTION_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long an entry says that its key existed, after its project configuration went stale or
 /// was evicted: a key in use keeps its entry, so its requests reach D1 even from an address
@@ -114,17 +118,28 @@ impl Cache {
     /// Stores `value`; with a TTL it expires, without one it stays until overwritten (the
     /// spec's lookup mirrors).
     pub async fn put(&self, entry: &str, value: &str, ttl_secs: Option<u64>) {
-        let Some(store) = self.0.as_ref() else { return };
+        self.write(entry, value, ttl_secs, KV_WRITE_TIMEOUT).await;
+    }
+
+    /// One write within `timeout`; whether it landed (a failure is logged).
+    async fn write(&self, entry: &str, value: &str, ttl_secs: Option<u64>, timeout: Duration) -> bool {
+        let Some(store) = self.0.as_ref() else { return true };
         let put = async {
             match ttl_secs {
                 Some(ttl) => store.put(entry, value)?.expiration_ttl(ttl).execute().await,
                 None => store.put(entry, value)?.execute().await,
             }
         };
-        match within(put, Delay::from(KV_WRITE_TIMEOUT)).await {
-            Some(Ok(())) => {}
-            Some(Err(e)) => log::error(&format!("KV put {entry}: {e}")),
-            None => log::error(&format!("KV put {entry}: no answer in {KV_WRITE_TIMEOUT:?}, skipped")),
+        match within(put, Delay::from(timeout)).await {
+            Some(Ok(())) => true,
+            Some(Err(e)) => {
+                log::error(&format!("KV put {entry}: {e}"));
+                false
+            }
+            None => {
+                log::error(&format!("KV put {entry}: no answer in {timeout:?}"));
+                false
+            }
         }
     }
 
@@ -150,9 +165,31 @@ impl Cache {
             .await;
     }
 
-    /// After an edit: the next request reads D1, and the key stays known.
+    /// After an edit: the next request reads D1, and the key stays known. Unlike a refill this
+    /// is off the hot path and matters (a lost eviction serves the old configuration for up to
+    /// `CACHE_TTL_SECS`), so a failed write is retried, with more time for each attempt.
     pub async fn evict_secret_key(&self, hash: &SecretKeyHash, now_ms: u64) {
-        self.put_secret_key(hash, None, now_ms).await;
+        let entry = SecretKeyEntry {
+            checked_at_ms: now_ms,
+            config: None,
+        };
+        let Ok(value) = serde_json::to_string(&entry) else {
+            return;
+        };
+        for attempt in 0..EVICTION_ATTEMPTS {
+            if self
+                .write(
+                    &secret_key_entry(hash),
+                    &value,
+                    Some(KNOWN_KEY_TTL_SECS),
+                    EVICTION_TIMEOUT,
+                )
+                .await
+            {
+                return;
+            }
+            crate::runtime::clock::sleep(Duration::from_millis(100 << attempt)).await;
+        }
     }
 
     /// After a revocation: nothing of the key is left.
