@@ -4,7 +4,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createApi } from "./api/client";
 import { App } from "./App";
-import { AppContext } from "./services";
+import { AppContext, ServerState } from "./services";
 import { AuthContext, createAuth } from "./auth";
 import { loadConfig } from "./config";
 import "./styles.css";
@@ -39,7 +39,9 @@ async function boot() {
         <Wrapper>
           <AuthContext.Provider value={auth}>
             <AppContext.Provider value={{ config, api }}>
-              <App />
+              <ServerState>
+                <App />
+              </ServerState>
             </AppContext.Provider>
           </AuthContext.Provider>
         </Wrapper>

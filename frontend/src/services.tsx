@@ -1,6 +1,8 @@
 // What every page needs: the configuration and the API client bound to the session.
 
-import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
+import { QueryClient, QueryClientProvider, type UseQueryResult, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { createContext, type ReactNode, useCallback, useContext, useRef, useState } from "react";
+import { useAuth } from "./auth";
 import { type Api, ApiError, asApiError } from "./api/client";
 import type { AppConfig } from "./config";
 
@@ -26,54 +28,101 @@ export type Resource<T> =
   | { status: "ok"; data: T; error: undefined; reload: () => void; refreshing: boolean }
   | { status: "error"; data: T | undefined; error: ApiError; reload: () => void; refreshing: boolean };
 
-/**
- * Loads `load()` when `key` changes; `reload()` fetches again and keeps showing the previous
- * data meanwhile (`refreshing`). A response for an older key is dropped.
- */
-export function useResource<T>(key: string, load: () => Promise<T>): Resource<T> & { setData: (data: T) => void } {
-  const [state, setState] = useState<{ key: string; data?: T; error?: ApiError; loading: boolean }>({ key, loading: true });
-  const [tick, setTick] = useState(0);
-  const loadRef = useRef(load);
-  loadRef.current = load;
-
-  useEffect(() => {
-    let live = true;
-    setState((prev) => (prev.key === key ? { ...prev, loading: true } : { key, loading: true }));
-    loadRef.current().then(
-      (data) => live && setState({ key, data, loading: false }),
-      (error: unknown) => live && setState((prev) => ({ key, data: prev.key === key ? prev.data : undefined, error: asApiError(error), loading: false })),
-    );
-    return () => {
-      live = false;
-    };
-  }, [key, tick]);
-
-  const reload = useCallback(() => setTick((t) => t + 1), []);
-  const setData = useCallback((data: T) => setState({ key, data, loading: false }), [key]);
-  const current = state.key === key ? state : { key, loading: true };
-  const base = { reload, setData, refreshing: current.loading && current.data !== undefined };
-  if (current.error) return { status: "error", data: current.data, error: current.error, ...base };
-  if (current.data !== undefined) return { status: "ok", data: current.data, error: undefined, ...base };
-  return { status: "loading", data: undefined, error: undefined, ...base };
+/** Only what a retry can mend: the network (status 0) and the workers' 5xx. */
+function retryable(error: unknown): boolean {
+  const status = asApiError(error).status;
+  return status === 0 || status >= 500;
 }
 
-/** Runs an action with a busy flag and its error, for buttons that call the API. */
+/**
+ * The dashboard's server state (TanStack Query): a read is shared by every page that asks for
+ * the same key, kept fresh for 30 s, read again when the window regains focus after that, and
+ * retried twice (half a second apart) when the failure was the network's or a worker's 5xx.
+ */
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 30_000,
+        retry: (failures, error) => failures < 2 && retryable(error),
+        retryDelay: 500,
+      },
+    },
+  });
+}
+
+/**
+ * One cache per signed-in developer: nothing read for one is ever shown to the next (signing
+ * in, out or as someone else starts the app's tree again with an empty cache).
+ */
+export function ServerState({ children }: { children: ReactNode }) {
+  const auth = useAuth();
+  return <DeveloperCache key={auth.signedIn ? `in:${auth.label ?? ""}` : "out"}>{children}</DeveloperCache>;
+}
+
+function DeveloperCache({ children }: { children: ReactNode }) {
+  const [client] = useState(createQueryClient);
+  return <QueryClientProvider client={client}>{children}</QueryClientProvider>;
+}
+
+/** A resource in the shape the pages render: `Resource<T>` from `useQuery`'s state. */
+export function asResource<T>(query: UseQueryResult<T>, shown: boolean = true): Resource<T> {
+  const reload = () => void query.refetch();
+  const refreshing = query.isFetching && query.data !== undefined;
+  const data = shown ? query.data : undefined;
+  if (query.error && shown) return { status: "error", data, error: asApiError(query.error), reload, refreshing };
+  if (data !== undefined) return { status: "ok", data, error: undefined, reload, refreshing };
+  return { status: "loading", data: undefined, error: undefined, reload, refreshing };
+}
+
+/**
+ * Reads `load()` under `key` (pages that name the same key share one read and its cache);
+ * `reload()` reads again and keeps showing the previous data meanwhile (`refreshing`);
+ * `setData` puts an answer the page already has (an edit's response) in the cache.
+ */
+export function useResource<T>(
+  key: string,
+  load: () => Promise<T>,
+  options: { refreshMs?: number } = {},
+): Resource<T> & { setData: (data: T) => void } {
+  const client = useQueryClient();
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  // `refreshMs`: read again that often while the tab is visible (Query pauses in the background).
+  const query = useQuery({ queryKey: [key], queryFn: () => loadRef.current(), refetchInterval: options.refreshMs ?? false });
+  const setData = useCallback((data: T) => client.setQueryData([key], data), [client, key]);
+  return { ...asResource(query), setData };
+}
+
+/**
+ * Runs an action with a busy flag and its error, for buttons that call the API. A successful
+ * action marks every read stale, so whatever the page shows is read again.
+ */
 export function useAction<A extends unknown[], R>(action: (...args: A) => Promise<R>) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const client = useQueryClient();
   const actionRef = useRef(action);
   actionRef.current = action;
-  const run = useCallback(async (...args: A): Promise<R | undefined> => {
-    setBusy(true);
-    setError(null);
-    try {
-      return await actionRef.current(...args);
-    } catch (e) {
-      setError(asApiError(e));
-      return undefined;
-    } finally {
-      setBusy(false);
-    }
-  }, []);
-  return { run, busy, error, clearError: () => setError(null) };
+  const mutation = useMutation({
+    mutationFn: (args: A) => actionRef.current(...args),
+    onSuccess: () => {
+      void client.invalidateQueries();
+    },
+  });
+  const { mutateAsync, reset } = mutation;
+  const run = useCallback(
+    async (...args: A): Promise<R | undefined> => {
+      try {
+        return await mutateAsync(args);
+      } catch {
+        return undefined;
+      }
+    },
+    [mutateAsync],
+  );
+  return {
+    run,
+    busy: mutation.isPending,
+    error: mutation.error ? asApiError(mutation.error) : null,
+    clearError: reset,
+  };
 }

@@ -1,7 +1,7 @@
 // The banner of a developer whose paid plan lapsed, on every signed-in page: first a warning
 // (live keys still work until a date, no project edits), then an error once live keys are
-// paused. Both offer the same $15/month checkout as onboarding. It uses the credentials
-// PlatformGate already read; it never asks the API itself.
+// paused. Both offer the same $15/month checkout as onboarding. It uses the credentials query
+// every signed-in page shares (one read per visit, not one per page).
 
 import { useEffect, useState } from "react";
 import type { ApiError } from "../api/client";

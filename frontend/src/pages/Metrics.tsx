@@ -1,7 +1,7 @@
 // A project's figures (GET /dashboard?publishableKey=), refreshed every few seconds while the
 // page is visible: Stripe's webhooks arrive asynchronously, so numbers move on their own.
 
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import type { CustomerSummary, Dashboard, OpenOrder, RecentOrder, SaasDashboard, StoreDashboard } from "../api/types";
 import { useAction, useApi, useResource } from "../services";
 import { BarChart, ShareBar } from "../components/charts";
@@ -414,14 +414,8 @@ function StoreFigures({ d, onChanged }: { d: StoreDashboard; onChanged: () => vo
 
 export function ProjectMetrics({ publishableKey }: { publishableKey: string }) {
   const api = useApi();
-  const dashboard = useResource<Dashboard>(`dashboard:${publishableKey}`, () => api.dashboard(publishableKey));
+  const dashboard = useResource<Dashboard>(`dashboard:${publishableKey}`, () => api.dashboard(publishableKey), { refreshMs: REFRESH_MS });
   const reload = dashboard.reload;
-  useEffect(() => {
-    const id = window.setInterval(() => {
-      if (document.visibilityState === "visible") reload();
-    }, REFRESH_MS);
-    return () => window.clearInterval(id);
-  }, [reload]);
 
   if (dashboard.status === "loading") return <Loading label="Loading figures…" />;
   const d = dashboard.data;
