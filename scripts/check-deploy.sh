@@ -46,6 +46,11 @@ else
   # Static assets have a per-file limit (25 MiB) instead of a bundle limit.
   largest=$(find frontend/dist -type f -printf '%s\n' | sort -n | tail -1)
   printf '%-16s %12s %12s %10s\n' dashboard "$(du -sk frontend/dist | cut -f1)" "-" "25600/file"
+  # What every visitor downloads first: the app's entry script (docs/design.md says what each
+  # library in it costs).
+  for js in frontend/dist/assets/index-*.js; do
+    printf '%-16s %12s %12s %10s\n' "dashboard entry" "$(($(wc -c < "$js") / 1024))" "$(($(gzip -9 -c "$js" | wc -c) / 1024))" "-"
+  done
   if [ "$largest" -gt $((25 * 1024 * 1024)) ]; then echo "dashboard: a file is over 25 MiB"; status=1; fi
 fi
 exit $status

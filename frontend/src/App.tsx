@@ -1,8 +1,8 @@
 // Routes. Public: the landing page and the sign-in hand-off. Everything else needs a session and
 // the developer's platform.
 
-import { useAuth } from "./auth";
-import { CALLBACK_PATH } from "./auth";
+import { Outlet, type RouteObject, useParams } from "react-router";
+import { CALLBACK_PATH, useAuth } from "./auth";
 import { Loading } from "./components/ui";
 import { PlatformGate } from "./platform";
 import { ConnectCallback } from "./pages/ConnectCallback";
@@ -10,29 +10,13 @@ import { Landing } from "./pages/Landing";
 import { AuthCallback, NotFound, SignInRequired } from "./pages/Misc";
 import { NewProject } from "./pages/NewProject";
 import { Onboarding } from "./pages/Onboarding";
-import { ProjectPage } from "./pages/Project";
+import { ProjectPage, type ProjectTab } from "./pages/Project";
 import { Projects } from "./pages/Projects";
-import { match, useLocation } from "./router";
+import { useLocation } from "./router";
 
-function signedInRoute(pathname: string) {
-  if (pathname === "/dashboard") return <Onboarding />;
-  if (pathname === "/connect/callback") return <ConnectCallback />;
-  if (pathname === "/projects") return <Projects />;
-  if (pathname === "/projects/new") return <NewProject />;
-  let params = match("/projects/:pk", pathname);
-  if (params?.pk) return <ProjectPage key="project" publishableKey={params.pk} tab="overview" />;
-  params = match("/projects/:pk/metrics", pathname);
-  if (params?.pk) return <ProjectPage key="project" publishableKey={params.pk} tab="metrics" />;
-  params = match("/projects/:pk/go-live", pathname);
-  if (params?.pk) return <ProjectPage key="project" publishableKey={params.pk} tab="go-live" />;
-  return null;
-}
-
-export function App() {
+/** Every page but the landing waits until the session is known. */
+function WhenAuthKnown() {
   const auth = useAuth();
-  const location = useLocation();
-  const { pathname } = location;
-  if (pathname === "/") return <Landing />;
   if (!auth.ready) {
     return (
       <div className="boot">
@@ -40,9 +24,46 @@ export function App() {
       </div>
     );
   }
-  if (pathname === CALLBACK_PATH) return <AuthCallback />;
-  const page = signedInRoute(pathname);
-  if (!page) return <NotFound />;
-  if (!auth.signedIn) return <SignInRequired path={`${pathname}${window.location.search}`} />;
-  return <PlatformGate>{page}</PlatformGate>;
+  return <Outlet />;
 }
+
+/** Signed-in pages: a session and the developer's platform first. */
+function SignedIn() {
+  const auth = useAuth();
+  const { pathname } = useLocation();
+  if (!auth.signedIn) return <SignInRequired path={`${pathname}${window.location.search}`} />;
+  return (
+    <PlatformGate>
+      <Outlet />
+    </PlatformGate>
+  );
+}
+
+/** One project page for its three tabs (the same component, so switching tabs keeps its state). */
+function ProjectRoute({ tab }: { tab: ProjectTab }) {
+  const { pk } = useParams();
+  return <ProjectPage key="project" publishableKey={pk ?? ""} tab={tab} />;
+}
+
+export const routes: RouteObject[] = [
+  { path: "/", element: <Landing /> },
+  {
+    element: <WhenAuthKnown />,
+    children: [
+      { path: CALLBACK_PATH, element: <AuthCallback /> },
+      {
+        element: <SignedIn />,
+        children: [
+          { path: "/dashboard", element: <Onboarding /> },
+          { path: "/connect/callback", element: <ConnectCallback /> },
+          { path: "/projects", element: <Projects /> },
+          { path: "/projects/new", element: <NewProject /> },
+          { path: "/projects/:pk", element: <ProjectRoute tab="overview" /> },
+          { path: "/projects/:pk/metrics", element: <ProjectRoute tab="metrics" /> },
+          { path: "/projects/:pk/go-live", element: <ProjectRoute tab="go-live" /> },
+        ],
+      },
+      { path: "*", element: <NotFound /> },
+    ],
+  },
+];

@@ -3,10 +3,12 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createApi } from "./api/client";
-import { App } from "./App";
+import { RouterProvider } from "react-router";
+import { routes } from "./App";
 import { AppContext, ServerState } from "./services";
 import { AuthContext, createAuth } from "./auth";
 import { loadConfig } from "./config";
+import { createAppRouter } from "./router";
 import "./styles.css";
 
 const container = document.getElementById("root");
@@ -34,13 +36,14 @@ async function boot() {
   try {
     const { auth, Wrapper } = await createAuth(config.auth);
     const api = createApi(config, () => auth.getToken());
+    const router = createAppRouter(routes);
     root.render(
       <StrictMode>
         <Wrapper>
           <AuthContext.Provider value={auth}>
             <AppContext.Provider value={{ config, api }}>
               <ServerState>
-                <App />
+                <RouterProvider router={router} />
               </ServerState>
             </AppContext.Provider>
           </AuthContext.Provider>

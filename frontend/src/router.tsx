@@ -1,34 +1,34 @@
-// A tiny History API router: the dashboard has a handful of routes and needs no more.
+// Routing is React Router's (a data router, `createAppRouter`); this module is the small surface
+// the pages use: `navigate` from anywhere (a handler, an effect), `useLocation` with the query
+// parsed, and `Link`. Navigation state (a one-time notice for the next page) rides on the
+// router's location state.
 
-import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from "react";
+import type { AnchorHTMLAttributes } from "react";
+import { createBrowserRouter, Link as RouterLink, type RouteObject, useLocation as useRouterLocation } from "react-router";
 
-const listeners = new Set<() => void>();
-let version = 0;
+let router: ReturnType<typeof createBrowserRouter> | null = null;
 
-function notify() {
-  version += 1;
-  for (const listener of [...listeners]) listener();
-}
-
-if (typeof window !== "undefined") window.addEventListener("popstate", notify);
-
-function subscribe(listener: () => void) {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
+export function createAppRouter(routes: RouteObject[]) {
+  router = createBrowserRouter(routes);
+  return router;
 }
 
 export interface NavigateOptions {
   replace?: boolean;
-  /** Carried in history.state (e.g. a one-time notice for the next page). */
+  /** Carried to the next location (e.g. a one-time notice for the next page). */
   state?: unknown;
 }
 
 export function navigate(to: string, options: NavigateOptions = {}): void {
-  const state = { app: options.state ?? null };
-  if (options.replace) window.history.replaceState(state, "", to);
-  else window.history.pushState(state, "", to);
+  if (!router) throw new Error("navigate before the router exists");
+  void router.navigate(to, { replace: options.replace ?? false, state: options.state ?? null });
   if (!options.replace) window.scrollTo(0, 0);
-  notify();
+}
+
+/** Whether the page was reached by navigating in the app (not the visit's first page). */
+export function navigatedInApp(): boolean {
+  const state = window.history.state as { idx?: number } | null;
+  return (state?.idx ?? 0) > 0;
 }
 
 export interface RouterLocation {
@@ -39,40 +39,13 @@ export interface RouterLocation {
 }
 
 export function useLocation(): RouterLocation {
-  useSyncExternalStore(subscribe, () => version);
-  const state = (window.history.state as { app?: unknown } | null)?.app ?? null;
-  return { pathname: window.location.pathname, search: new URLSearchParams(window.location.search), state };
-}
-
-/** `/projects/:pk/metrics` against a path: the params, or null. */
-export function match(pattern: string, pathname: string): Record<string, string> | null {
-  const want = pattern.split("/").filter(Boolean);
-  const have = pathname.split("/").filter(Boolean);
-  if (want.length !== have.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i += 1) {
-    const w = want[i] ?? "";
-    const h = have[i] ?? "";
-    if (w.startsWith(":")) {
-      try {
-        params[w.slice(1)] = decodeURIComponent(h);
-      } catch {
-        return null;
-      }
-    } else if (w !== h) return null;
-  }
-  return params;
+  const location = useRouterLocation();
+  return { pathname: location.pathname, search: new URLSearchParams(location.search), state: location.state ?? null };
 }
 
 type LinkProps = Omit<AnchorHTMLAttributes<HTMLAnchorElement>, "href"> & { to: string; replace?: boolean };
 
-/** A real link (works with the keyboard, middle-click, copy link) that navigates in-app. */
-export function Link({ to, replace, onClick, ...rest }: LinkProps) {
-  const handle = (event: MouseEvent<HTMLAnchorElement>) => {
-    onClick?.(event);
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    event.preventDefault();
-    navigate(to, { replace });
-  };
-  return <a href={to} onClick={handle} {...rest} />;
+/** A real link (keyboard, middle-click, copy link) that navigates in the app. */
+export function Link({ to, replace, ...rest }: LinkProps) {
+  return <RouterLink to={to} replace={replace ?? false} {...rest} />;
 }

@@ -1,5 +1,6 @@
 // Small shared pieces: states (loading, empty, error), notices, badges, copy and code blocks.
 
+import { navigatedInApp } from "../router";
 import { type ReactNode, useEffect, useId, useRef, useState } from "react";
 import type { ApiError } from "../api/client";
 import { rememberReturnTo, useAuth } from "../auth";
@@ -203,7 +204,7 @@ export function PageHeading({ children, title, lead }: { children: ReactNode; ti
   useEffect(() => {
     document.title = `${title} · dream-api`;
     // The first page of a visit keeps the browser's own focus; later ones announce themselves.
-    if (window.history.state?.app !== undefined && document.activeElement === document.body) ref.current?.focus({ preventScroll: true });
+    if (navigatedInApp() && document.activeElement === document.body) ref.current?.focus({ preventScroll: true });
   }, [title]);
   return (
     <div className="page-heading">
