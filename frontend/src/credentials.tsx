@@ -5,18 +5,22 @@
 // Also the $15/month plan checkout, started from onboarding and from the plan banner.
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback } from "react";
+import { useCallback, useContext } from "react";
 import type { Credentials } from "./api/types";
+import { PlatformContext } from "./platformContext";
 import { asResource, type Resource, useAction, useApi } from "./services";
 
 const CREDENTIALS = ["credentials"];
 
 function useCredentialsQuery(fresh: boolean) {
   const api = useApi();
+  // Only once the developer's platform exists (below PlatformGate): before, there is nothing to read.
+  const platform = useContext(PlatformContext);
   return useQuery({
     queryKey: CREDENTIALS,
     queryFn: () => api.credentials(),
     refetchOnMount: fresh ? "always" : true,
+    enabled: platform !== null,
   });
 }
 

@@ -2,20 +2,12 @@
 // POST /generate-platform-id before any page that needs it renders.
 
 import { useQuery } from "@tanstack/react-query";
-import { createContext, type ReactNode, useContext } from "react";
+import type { ReactNode } from "react";
 import { asApiError } from "./api/client";
-import type { PlatformId } from "./api/types";
+import { PlatformContext } from "./platformContext";
 import { useApi } from "./services";
 import { Shell } from "./components/Shell";
 import { ErrorNotice, Loading } from "./components/ui";
-
-const PlatformContext = createContext<PlatformId | null>(null);
-
-export function usePlatform(): PlatformId {
-  const platform = useContext(PlatformContext);
-  if (!platform) throw new Error("usePlatform outside PlatformGate");
-  return platform;
-}
 
 export function PlatformGate({ children }: { children: ReactNode }) {
   const api = useApi();

@@ -95,19 +95,14 @@ export function useResource<T>(
 }
 
 /**
- * Runs an action with a busy flag and its error, for buttons that call the API. A successful
- * action marks every read stale, so whatever the page shows is read again.
+ * Runs an action with a busy flag and its error, for buttons that call the API. The page says
+ * what the action changed (`setData` with the answer, or `reload`): some keep the old view on
+ * purpose while a secret is on screen, so nothing is refetched behind their back.
  */
 export function useAction<A extends unknown[], R>(action: (...args: A) => Promise<R>) {
-  const client = useQueryClient();
   const actionRef = useRef(action);
   actionRef.current = action;
-  const mutation = useMutation({
-    mutationFn: (args: A) => actionRef.current(...args),
-    onSuccess: () => {
-      void client.invalidateQueries();
-    },
-  });
+  const mutation = useMutation({ mutationFn: (args: A) => actionRef.current(...args) });
   const { mutateAsync, reset } = mutation;
   const run = useCallback(
     async (...args: A): Promise<R | undefined> => {
