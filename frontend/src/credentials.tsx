@@ -5,21 +5,20 @@
 // Also the $15/month plan checkout, started from onboarding and from the plan banner.
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useContext } from "react";
+import { useCallback, useContext, useEffect, useState } from "react";
 import type { Credentials } from "./api/types";
 import { PlatformContext } from "./platformContext";
 import { asResource, type Resource, useAction, useApi } from "./services";
 
 const CREDENTIALS = ["credentials"];
 
-function useCredentialsQuery(fresh: boolean) {
+function useCredentialsQuery() {
   const api = useApi();
   // Only once the developer's platform exists (below PlatformGate): before, there is nothing to read.
   const platform = useContext(PlatformContext);
   return useQuery({
     queryKey: CREDENTIALS,
     queryFn: () => api.credentials(),
-    refetchOnMount: fresh ? "always" : true,
     enabled: platform !== null,
   });
 }
@@ -29,7 +28,7 @@ function useCredentialsQuery(fresh: boolean) {
  * (banner, editor locks).
  */
 export function useKnownCredentials(): Credentials | undefined {
-  return useCredentialsQuery(false).data;
+  return useCredentialsQuery().data;
 }
 
 /**
@@ -38,9 +37,20 @@ export function useKnownCredentials(): Credentials | undefined {
  */
 export function useFreshCredentials(): Resource<Credentials> & { setData: (data: Credentials) => void } {
   const client = useQueryClient();
-  const query = useCredentialsQuery(true);
+  const query = useCredentialsQuery();
+  const { refetch } = query;
+  const [fresh, setFresh] = useState(false);
+  useEffect(() => {
+    // A read already under way may have started before what this page is about (a Stripe
+    // connection, a payment): it is replaced by one of this page's own.
+    let live = true;
+    void refetch({ cancelRefetch: true }).then(() => live && setFresh(true));
+    return () => {
+      live = false;
+    };
+  }, [refetch]);
   const setData = useCallback((data: Credentials) => client.setQueryData(CREDENTIALS, data), [client]);
-  return { ...asResource(query, query.isFetchedAfterMount), setData };
+  return { ...asResource(query, fresh), setData };
 }
 
 /** Starts Stripe Checkout for the $15/month plan; Stripe sends the developer back to onboarding. */
