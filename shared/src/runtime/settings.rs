@@ -81,10 +81,6 @@ impl Setting {
         }
     }
 
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
     pub fn get(&self) -> ApiResult<&str> {
         self.value
             .as_deref()
