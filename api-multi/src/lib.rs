@@ -38,8 +38,8 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
 
 #[event(fetch)]
 async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
-    let settings = settings::Settings::read(&env);
-    let cors = settings.cors.clone();
+    let state = settings::App::for_isolate(env, settings::Settings::read);
+    let cors = state.settings.cors.clone();
     let routes = Router::new()
         .route("/api/data", post(usage::track))
         .route("/api/usage", get(usage::report))
@@ -59,6 +59,6 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/checkout/success", get(pages::success))
         .route("/checkout/cancel", get(pages::cancel))
         .route("/api/assets/{platform_id}/{file}", get(assets::serve));
-    let mut app = shared::edge::http::app("api-multi", routes, settings::App::new(env, settings), cors);
+    let mut app = shared::edge::http::app("api-multi", routes, state, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

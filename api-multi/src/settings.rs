@@ -1,5 +1,5 @@
-//! api-multi's configuration (wrangler/api-multi.toml `[vars]` and secrets), read once per
-//! request into the router's state; handlers hand the values to `shared`.
+//! api-multi's configuration (wrangler/api-multi.toml `[vars]` and secrets), read once per isolate
+//! (`WorkerState::for_isolate`) into the router's state; handlers hand the values to `shared`.
 
 use dream_core::ApiResult;
 use shared::{

@@ -21,8 +21,8 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
-    let settings = settings::Settings::read(&env);
-    let cors = settings.cors.clone();
+    let state = settings::App::for_isolate(env, settings::Settings::read);
+    let cors = state.settings.cors.clone();
     let routes = Router::new()
         .route("/generate-platform-id", post(platform::generate_platform_id))
         .route("/get-credentials", get(platform::credentials))
@@ -41,6 +41,6 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
                 .layer(DefaultBodyLimit::max(shared::projects::assets::MAX_ASSET_BYTES + 1))
                 .delete(assets::delete),
         );
-    let mut app = shared::edge::http::app("front-auth-api", routes, settings::App::new(env, settings), cors);
+    let mut app = shared::edge::http::app("front-auth-api", routes, state, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

@@ -21,8 +21,8 @@ fn start() {
 
 #[event(fetch)]
 async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
-    let settings = settings::Settings::read(&env);
-    let cors = settings.cors.clone();
+    let state = settings::App::for_isolate(env, settings::Settings::read);
+    let cors = state.settings.cors.clone();
     let routes = Router::new()
         .route("/authorize", get(connect::authorize))
         .route("/connect/callback", post(connect::callback))
@@ -44,6 +44,6 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
             "/operator/usage-counters",
             get(operator::show_usage_counters).put(operator::usage_counters),
         );
-    let mut app = shared::edge::http::app("oauth-api", routes, settings::App::new(env, settings), cors);
+    let mut app = shared::edge::http::app("oauth-api", routes, state, cors);
     Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
 }

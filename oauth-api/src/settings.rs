@@ -1,5 +1,5 @@
-//! oauth-api's configuration (wrangler/oauth-api.toml `[vars]` and secrets), read once per
-//! request into the router's state; handlers hand the values to `shared`.
+//! oauth-api's configuration (wrangler/oauth-api.toml `[vars]` and secrets), read once per isolate
+//! (`WorkerState::for_isolate`) into the router's state; handlers hand the values to `shared`.
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 //! the worker was deployed without is an internal error naming it (logged, never shown), and
 //! only for the routes that need it.
 
-use std::sync::Arc;
+use std::{any::Any, cell::RefCell, sync::Arc};
 
 use axum::extract::FromRef;
 use worker::Env;
@@ -12,19 +12,30 @@ use worker::Env;
 use crate::identity::SessionSettings;
 use dream_core::error::{ApiError, ApiResult};
 
-/// A worker's router state: its bindings, and the settings (`S`, the worker's own struct) it
-/// read from them once for the request. Handlers extract `State<Env>` or `State<Arc<S>>`.
+/// A worker's router state: its bindings, and the settings (`S`, the worker's own struct) read
+/// from them. Handlers extract `State<Env>` or `State<Arc<S>>`.
 pub struct WorkerState<S> {
     pub env: Env,
     pub settings: Arc<S>,
 }
 
-impl<S> WorkerState<S> {
-    pub fn new(env: Env, settings: S) -> Self {
-        Self {
-            env,
-            settings: Arc::new(settings),
-        }
+thread_local! {
+    /// The settings this isolate read (an isolate runs one worker, so one settings type).
+    static ISOLATE_SETTINGS: RefCell<Option<Arc<dyn Any + Send + Sync>>> = const { RefCell::new(None) };
+}
+
+impl<S: Send + Sync + 'static> WorkerState<S> {
+    /// The request's state, with the settings `read` from `env` once per isolate: a deployment's
+    /// variables and secrets are fixed (changing one deploys a new version, in new isolates), so
+    /// no request, the metered ones least, pays for reading them again.
+    pub fn for_isolate(env: Env, read: fn(&Env) -> S) -> Self {
+        let cached = ISOLATE_SETTINGS.with(|slot| slot.borrow().clone().and_then(|any| any.downcast::<S>().ok()));
+        let settings = cached.unwrap_or_else(|| {
+            let settings = Arc::new(read(&env));
+            ISOLATE_SETTINGS.with(|slot| *slot.borrow_mut() = Some(settings.clone()));
+            settings
+        });
+        Self { env, settings }
     }
 }
 
