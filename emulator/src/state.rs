@@ -15,6 +15,8 @@ use crate::stripe::disputes::Dispute;
 use crate::stripe::events::Event;
 use crate::stripe::idempotency::Stored;
 use crate::stripe::invoices::Invoice;
+use crate::stripe::meter_events::MeterEvent;
+use crate::stripe::meters::Meter;
 use crate::stripe::oauth::{Account, OAuthCode, OAuthToken};
 use crate::stripe::payment_intents::PaymentIntent;
 use crate::stripe::portal::PortalSession;
@@ -64,6 +66,15 @@ pub struct Db {
     pub refunds: BTreeMap<String, Refund>,
     #[serde(default)]
     pub disputes: BTreeMap<String, Dispute>,
+    #[serde(default)]
+    pub meters: BTreeMap<String, Meter>,
+    /// Usage as it arrived; meter events have no id of their own at Stripe.
+    #[serde(default)]
+    pub meter_events: Vec<MeterEvent>,
+    /// When each recent identifier (per account and mode) was first used, for Stripe's
+    /// duplicate check.
+    #[serde(default)]
+    pub meter_event_identifiers: BTreeMap<String, i64>,
     pub portal_sessions: BTreeMap<String, PortalSession>,
     pub events: BTreeMap<String, Event>,
     pub webhook_endpoints: BTreeMap<String, WebhookEndpoint>,
@@ -105,6 +116,9 @@ impl Db {
             charges: BTreeMap::new(),
             refunds: BTreeMap::new(),
             disputes: BTreeMap::new(),
+            meters: BTreeMap::new(),
+            meter_events: Vec::new(),
+            meter_event_identifiers: BTreeMap::new(),
             portal_sessions: BTreeMap::new(),
             events: BTreeMap::new(),
             webhook_endpoints: BTreeMap::new(),

@@ -15,11 +15,21 @@ use std::time::Duration;
 use axum::body::Bytes;
 use common::*;
 use serde_json::json;
+use stripe_billing::billing_meter::{
+    CreateBillingMeter, CreateBillingMeterCustomerMapping, CreateBillingMeterCustomerMappingType,
+    CreateBillingMeterDefaultAggregation, CreateBillingMeterDefaultAggregationFormula, CreateBillingMeterValueSettings,
+    DeactivateBillingMeter, ListBillingMeter, ReactivateBillingMeter, RetrieveBillingMeter, UpdateBillingMeter,
+};
+use stripe_billing::billing_meter_event::CreateBillingMeterEvent;
+use stripe_billing::billing_meter_event_summary::{
+    ListIdBillingMeterEventSummary, ListIdBillingMeterEventSummaryValueGroupingWindow,
+};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::subscription::{
     CancelSubscription, ListSubscription, ListSubscriptionStatus, RetrieveSubscription, UpdateSubscription,
     UpdateSubscriptionItems,
 };
+use stripe_billing::{BillingMeterResourceAggregationSettingsFormula, BillingMeterStatus};
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
     CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession, RetrieveCheckoutSession,
@@ -37,13 +47,15 @@ use stripe_misc::webhook_endpoint::{
     RetrieveWebhookEndpoint,
 };
 use stripe_product::price::{
-    CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, ListPrice, RetrievePrice, UpdatePrice,
+    CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, CreatePriceRecurringUsageType,
+    CreatePriceTransformQuantity, CreatePriceTransformQuantityRound, ListPrice, RetrievePrice, UpdatePrice,
 };
 use stripe_product::product::{CreateProduct, RetrieveProduct, UpdateProduct};
 use stripe_shared::{
     ApiErrors, ApiErrorsCode, ApiErrorsType, ChargeStatus, CheckoutSession, CheckoutSessionMode,
     CheckoutSessionPaymentStatus, CheckoutSessionStatus, CheckoutSessionUiMode, DisputeStatus, InvoiceStatus,
-    PaymentIntentStatus, PriceType, ProductType, RecurringInterval, RefundReason, Subscription, SubscriptionStatus,
+    PaymentIntentStatus, PriceBillingScheme, PriceType, ProductType, RecurringInterval, RecurringUsageType,
+    RefundReason, Subscription, SubscriptionStatus, TransformQuantityRound,
 };
 use stripe_types::Currency;
 use stripe_webhook::{Event, EventObject, Webhook, WebhookError};
@@ -1389,4 +1401,266 @@ async fn deliveries_verify_and_parse_as_async_stripe_events() {
         Webhook::construct_event(&format!("{body} "), &first.signature, &platform_secret),
         Err(WebhookError::BadSignature)
     ));
+}
+
+/// Usage-based billing as the platform drives it, through the library's typed requests and
+/// responses: a meter, a metered price on it beside a flat one, a subscription checkout with
+/// no quantity for the metered line, meter events (a retried identifier refused), their
+/// summary, and the renewal invoice's overage line parsed from its webhook.
+#[tokio::test]
+async fn metered_billing_through_typed_requests() {
+    let _warnings = LibraryWarnings::capture();
+    let emu = Emu::start().await;
+    let platform = Stripe::new(&emu, SK_TEST);
+    let account = emu.connect_account().await;
+    let connected = platform.on_account(&account);
+    let (hook_rx, hook_url) = receiver(0).await;
+    let hook = platform
+        .ok(
+            "create Connect endpoint",
+            &CreateWebhookEndpoint::new(vec![CreateWebhookEndpointEnabledEvents::InvoicePaid], hook_url).connect(true),
+            None,
+        )
+        .await;
+    let secret = hook.secret.expect("secret on create");
+
+    // The meter, renamed, listed, deactivated and back.
+    let meter = connected
+        .ok(
+            "create meter",
+            &CreateBillingMeter::new(
+                CreateBillingMeterDefaultAggregation::new(CreateBillingMeterDefaultAggregationFormula::Sum),
+                "API requests",
+                "api_requests",
+            )
+            .customer_mapping(CreateBillingMeterCustomerMapping::new(
+                "stripe_customer_id",
+                CreateBillingMeterCustomerMappingType::ById,
+            ))
+            .value_settings(CreateBillingMeterValueSettings::new("value")),
+            Some("meter-1"),
+        )
+        .await;
+    assert!(meter.id.as_str().starts_with("mtr_test_"), "{:?}", meter.id);
+    assert_eq!(
+        (meter.status.clone(), meter.default_aggregation.formula.clone()),
+        (
+            BillingMeterStatus::Active,
+            BillingMeterResourceAggregationSettingsFormula::Sum
+        )
+    );
+    assert_eq!(meter.customer_mapping.event_payload_key, "stripe_customer_id");
+    assert_eq!(meter.value_settings.event_payload_key, "value");
+    assert!(meter.event_time_window.is_none() && meter.status_transitions.deactivated_at.is_none());
+    let renamed = connected
+        .ok(
+            "rename meter",
+            &UpdateBillingMeter::new(meter.id.clone()).display_name("Requests"),
+            None,
+        )
+        .await;
+    assert_eq!(renamed.display_name, "Requests");
+    let off = connected
+        .ok("deactivate meter", &DeactivateBillingMeter::new(meter.id.clone()), None)
+        .await;
+    assert_eq!(off.status, BillingMeterStatus::Inactive);
+    assert!(off.status_transitions.deactivated_at.is_some());
+    let inactive = connected
+        .ok(
+            "list inactive meters",
+            &ListBillingMeter::new().status(BillingMeterStatus::Inactive),
+            None,
+        )
+        .await;
+    assert_eq!(inactive.data.len(), 1);
+    connected
+        .ok("reactivate meter", &ReactivateBillingMeter::new(meter.id.clone()), None)
+        .await;
+    let fetched = connected
+        .ok("retrieve meter", &RetrieveBillingMeter::new(meter.id.clone()), None)
+        .await;
+    assert_eq!(
+        (fetched.status, fetched.event_name.as_str()),
+        (BillingMeterStatus::Active, "api_requests")
+    );
+
+    // The tier's flat price and its overage: 2.00 USD per started 1,000 requests.
+    let product = connected.ok("create product", &CreateProduct::new("Pro"), None).await;
+    let flat = connected
+        .ok(
+            "create flat price",
+            &CreatePrice::new(Currency::USD)
+                .product(product.id.as_str())
+                .unit_amount(1999)
+                .recurring(CreatePriceRecurring::new(CreatePriceRecurringInterval::Month)),
+            None,
+        )
+        .await;
+    let mut recurring = CreatePriceRecurring::new(CreatePriceRecurringInterval::Month);
+    recurring.usage_type = Some(CreatePriceRecurringUsageType::Metered);
+    recurring.meter = Some(meter.id.to_string());
+    let overage = connected
+        .ok(
+            "create metered price",
+            &CreatePrice::new(Currency::USD)
+                .product(product.id.as_str())
+                .unit_amount_decimal("200")
+                .billing_scheme(PriceBillingScheme::PerUnit)
+                .transform_quantity(CreatePriceTransformQuantity::new(
+                    1000,
+                    CreatePriceTransformQuantityRound::Up,
+                ))
+                .recurring(recurring),
+            None,
+        )
+        .await;
+    let metered = overage.recurring.as_ref().expect("recurring");
+    assert_eq!(
+        (metered.usage_type.clone(), metered.meter.as_deref()),
+        (RecurringUsageType::Metered, Some(meter.id.as_str()))
+    );
+    let transform = overage.transform_quantity.as_ref().expect("transform_quantity");
+    assert_eq!(
+        (transform.divide_by, transform.round.clone()),
+        (1000, TransformQuantityRound::Up)
+    );
+    assert_eq!(
+        (overage.unit_amount, overage.unit_amount_decimal.as_deref()),
+        (Some(200), Some("200"))
+    );
+    let tenth = connected
+        .ok(
+            "create sub-cent price",
+            &CreatePrice::new(Currency::USD)
+                .product(product.id.as_str())
+                .unit_amount_decimal("0.2")
+                .recurring(CreatePriceRecurring::new(CreatePriceRecurringInterval::Month)),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (tenth.unit_amount, tenth.unit_amount_decimal.as_deref()),
+        (None, Some("0.2"))
+    );
+
+    // Checkout: the metered line has no quantity.
+    let mut usage_line = CreateCheckoutSessionLineItems::new();
+    usage_line.price = Some(overage.id.to_string());
+    let session = connected
+        .ok(
+            "create metered session",
+            &CreateCheckoutSession::new()
+                .mode(CheckoutSessionMode::Subscription)
+                .line_items(vec![line(flat.id.as_str(), 1), usage_line])
+                .customer_email("usage@example.com")
+                .success_url("http://localhost:5173/done"),
+            None,
+        )
+        .await;
+    assert_eq!(session.amount_total, Some(1999));
+    complete(&emu, &session).await;
+    let paid = connected
+        .ok(
+            "retrieve session",
+            &RetrieveCheckoutSession::new(session.id.clone()),
+            None,
+        )
+        .await;
+    let sub_id = paid.subscription.as_ref().expect("subscription").id().clone();
+    let customer = paid.customer.as_ref().expect("customer").id().to_string();
+    let sub = connected
+        .ok(
+            "retrieve subscription",
+            &RetrieveSubscription::new(sub_id.clone()),
+            None,
+        )
+        .await;
+    let usage_item = (sub.items.data.iter())
+        .find(|i| i.price.id == overage.id)
+        .expect("the metered item");
+    assert_eq!(usage_item.quantity, None, "a metered item has no quantity");
+    assert_eq!(usage_item.plan.usage_type, stripe_shared::PlanUsageType::Metered);
+
+    // Usage: 15,000 requests beyond the tier, one batch retried with its identifier.
+    let started = now();
+    let report = |identifier: &str| {
+        CreateBillingMeterEvent::new(
+            "api_requests",
+            meta(&[("stripe_customer_id", customer.as_str()), ("value", "5000")]),
+        )
+        .identifier(identifier)
+        .timestamp(started)
+    };
+    for batch in ["b-1", "b-2", "b-3"] {
+        let event = connected.ok("report usage", &report(batch), None).await;
+        assert_eq!(
+            (event.identifier.as_str(), event.event_name.as_str(), event.timestamp),
+            (batch, "api_requests", started)
+        );
+        assert_eq!(event.payload.get("value").map(String::as_str), Some("5000"));
+    }
+    let (status, error) = connected.err("report a batch again", &report("b-2")).await;
+    assert_eq!(
+        (status, error.type_.clone(), error.code.clone()),
+        (400, ApiErrorsType::InvalidRequestError, None)
+    );
+    assert_eq!(
+        error.message.as_deref(),
+        Some("An event already exists with identifier b-2.")
+    );
+    let from = started / 60 * 60;
+    let summaries = connected
+        .ok(
+            "list event summaries",
+            &ListIdBillingMeterEventSummary::new(meter.id.clone(), customer.as_str(), from + 3600, from),
+            None,
+        )
+        .await;
+    assert_eq!(summaries.data.len(), 1);
+    let summary = &summaries.data[0];
+    assert_eq!(
+        (
+            summary.aggregated_value,
+            summary.start_time,
+            summary.end_time,
+            summary.meter.as_str()
+        ),
+        (15_000.0, from, from + 3600, meter.id.as_str())
+    );
+    let hourly = connected
+        .ok(
+            "list hourly summaries",
+            &ListIdBillingMeterEventSummary::new(
+                meter.id.clone(),
+                customer.as_str(),
+                (from / 3600 + 1) * 3600,
+                from / 3600 * 3600,
+            )
+            .value_grouping_window(ListIdBillingMeterEventSummaryValueGroupingWindow::Hour),
+            None,
+        )
+        .await;
+    assert_eq!(hourly.data.len(), 1);
+
+    // The renewal bills it; its invoice.paid webhook parses with the overage line.
+    control(&emu, &format!("/_emulator/subscriptions/{sub_id}/advance")).await;
+    let got = wait_for(&hook_rx, 2, "invoice.paid of checkout and renewal").await;
+    let events = parse_all(&secret, &got);
+    let renewal = events
+        .iter()
+        .filter_map(|e| match &e.data.object {
+            EventObject::InvoicePaid(i) => Some(i),
+            _ => None,
+        })
+        .find(|i| i.billing_reason == Some(stripe_shared::InvoiceBillingReason::SubscriptionCycle))
+        .expect("the renewal's invoice.paid");
+    assert_eq!(renewal.amount_paid, 1999 + 3000);
+    let line = (renewal.lines.data.iter())
+        .find(|l| {
+            let details = l.pricing.as_ref().and_then(|p| p.price_details.as_ref());
+            details.is_some_and(|d| d.price.id() == &overage.id)
+        })
+        .expect("the overage line");
+    assert_eq!((line.quantity, line.amount), (Some(15_000), 3000));
+    assert!(line.period.end - line.period.start >= 28 * 86_400);
 }

@@ -11,8 +11,16 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 /// Fields real Stripe returns that its example objects leave out, each with the reason.
-const NOT_IN_EXAMPLES: [(&str, &str); 6] = [
+const NOT_IN_EXAMPLES: [(&str, &str); 8] = [
     ("event.account", "set on events of connected accounts only"),
+    (
+        "line_item.pricing.price_details",
+        "the example is an invoice item's line; a subscription item's line names its price here",
+    ),
+    (
+        "invoice.lines.data.pricing.price_details",
+        "the example is an invoice item's line; a subscription item's line names its price here",
+    ),
     ("event.data.previous_attributes", "set on *.updated events only"),
     ("webhook_endpoint.secret", "returned by the create call only"),
     (
@@ -41,6 +49,22 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
+/// `invoice.lines.data[1].pricing` → `invoice.lines.data.pricing`: an exception holds for
+/// every element of a list.
+fn without_indices(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => in_index = true,
+            ']' => in_index = false,
+            c if !in_index => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 fn compare(ours: &Value, example: &Value, path: &str, problems: &mut Vec<String>) {
     if ours.is_null() || example.is_null() {
         return;
@@ -55,7 +79,7 @@ fn compare(ours: &Value, example: &Value, path: &str, problems: &mut Vec<String>
                 let field = format!("{path}.{k}");
                 match e.get(k) {
                     Some(ev) => compare(v, ev, &field, problems),
-                    None if NOT_IN_EXAMPLES.iter().any(|(f, _)| *f == field) => {}
+                    None if NOT_IN_EXAMPLES.iter().any(|(f, _)| *f == without_indices(&field)) => {}
                     None => problems.push(format!("{field}: not in Stripe's example")),
                 }
             }
@@ -71,7 +95,9 @@ fn compare(ours: &Value, example: &Value, path: &str, problems: &mut Vec<String>
     }
 }
 
-const PREFIXES: [(&str, &str); 18] = [
+const PREFIXES: [(&str, &str); 20] = [
+    ("billing.meter", "mtr_test_61"),
+    ("billing.meter_event_summary", "mtrusg_"),
     ("account", "acct_"),
     ("product", "prod_"),
     ("price", "price_"),
@@ -261,6 +287,28 @@ fn required(object: &str) -> &'static [&'static str] {
             "status",
         ],
         "refund" => &["amount", "created", "currency", "id"],
+        "billing.meter" => &[
+            "created",
+            "customer_mapping",
+            "default_aggregation",
+            "display_name",
+            "event_name",
+            "id",
+            "livemode",
+            "status",
+            "status_transitions",
+            "updated",
+            "value_settings",
+        ],
+        "billing.meter_event" => &[
+            "created",
+            "event_name",
+            "identifier",
+            "livemode",
+            "payload",
+            "timestamp",
+        ],
+        "billing.meter_event_summary" => &["aggregated_value", "end_time", "id", "livemode", "meter", "start_time"],
         "dispute" => &[
             "amount",
             "balance_transactions",
@@ -437,6 +485,113 @@ async fn every_object_type_matches_stripes_examples() {
         .await;
     remember(&charge);
 
+    // A meter, a metered price on it beside a flat one, reported usage and its summary, and a
+    // renewal billing that usage.
+    let (_, meter) = emu
+        .post_as(
+            "/v1/billing/meters",
+            SK_TEST,
+            &account,
+            &[
+                ("display_name", "Requests"),
+                ("event_name", "requests"),
+                ("default_aggregation[formula]", "sum"),
+            ],
+        )
+        .await;
+    remember(&meter);
+    let meter_id = meter["id"].as_str().expect("meter id");
+    let (status, metered) = emu
+        .post_as(
+            "/v1/prices",
+            SK_TEST,
+            &account,
+            &[
+                ("product", &product),
+                ("currency", "usd"),
+                ("unit_amount_decimal", "0.2"),
+                ("recurring[interval]", "month"),
+                ("recurring[usage_type]", "metered"),
+                ("recurring[meter]", meter_id),
+                ("transform_quantity[divide_by]", "10"),
+                ("transform_quantity[round]", "up"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{metered}");
+    remember(&metered);
+    let (_, metered_cs) = emu
+        .post_as(
+            "/v1/checkout/sessions",
+            SK_TEST,
+            &account,
+            &[
+                ("mode", "subscription"),
+                ("line_items[0][price]", &recurring),
+                ("line_items[0][quantity]", "1"),
+                ("line_items[1][price]", metered["id"].as_str().expect("id")),
+                ("customer", customer_id),
+            ],
+        )
+        .await;
+    let metered_cs = metered_cs["id"].as_str().expect("id");
+    let (_, items) = emu
+        .get_as(
+            &format!("/v1/checkout/sessions/{metered_cs}/line_items"),
+            SK_TEST,
+            &account,
+            &[],
+        )
+        .await;
+    list_items(&items).iter().for_each(&mut remember);
+    let (_, done) = emu
+        .control(
+            &format!("/_emulator/checkout/sessions/{metered_cs}/complete"),
+            json!({}),
+        )
+        .await;
+    let metered_sub = done["session"]["subscription"]
+        .as_str()
+        .expect("subscription")
+        .to_string();
+    let (status, usage) = emu
+        .post_as(
+            "/v1/billing/meter_events",
+            SK_TEST,
+            &account,
+            &[
+                ("event_name", "requests"),
+                ("payload[stripe_customer_id]", customer_id),
+                ("payload[value]", "42"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{usage}");
+    remember(&usage);
+    let from = usage["timestamp"].as_i64().expect("timestamp") / 60 * 60;
+    let (_, summaries) = emu
+        .get_as(
+            &format!("/v1/billing/meters/{meter_id}/event_summaries"),
+            SK_TEST,
+            &account,
+            &[
+                ("customer", customer_id),
+                ("start_time", &from.to_string()),
+                ("end_time", &(from + 3600).to_string()),
+            ],
+        )
+        .await;
+    list_items(&summaries).iter().for_each(&mut remember);
+    emu.control(&format!("/_emulator/subscriptions/{metered_sub}/advance"), json!({}))
+        .await;
+    let (_, sub) = emu
+        .get_as(&format!("/v1/subscriptions/{metered_sub}"), SK_TEST, &account, &[])
+        .await;
+    for item in list_items(&sub["items"]) {
+        remember(&item);
+        remember(&item["plan"]);
+    }
+
     // A failed renewal leaves an open invoice and a payment intent with an error.
     emu.control(&format!("/_emulator/subscriptions/{sub_id}/fail_renewal"), json!({}))
         .await;
@@ -502,6 +657,9 @@ async fn every_object_type_matches_stripes_examples() {
     seen.dedup();
     for expected in [
         "account",
+        "billing.meter",
+        "billing.meter_event",
+        "billing.meter_event_summary",
         "billing_portal.session",
         "charge",
         "checkout.session",

@@ -27,7 +27,8 @@ const LIFETIME_SECONDS: i64 = 24 * 3600;
 pub struct SessionLine {
     pub id: String,
     pub price: String,
-    pub quantity: i64,
+    /// None for a metered price: its quantity is the usage billed later.
+    pub quantity: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -185,9 +186,8 @@ impl CheckoutSession {
 
 pub fn render_item(db: &Db, line: &SessionLine) -> Value {
     let price = db.prices.get(&line.price);
-    let unit = price.map(|p| p.unit_amount).unwrap_or_default();
     let description = price.and_then(|p| db.products.get(&p.product)).map(|p| p.name.clone());
-    let amount = unit * line.quantity;
+    let amount = (price.zip(line.quantity)).map_or(0, |(p, q)| p.amount_for(q));
     json!({
         "id": line.id,
         "object": "item",
@@ -222,6 +222,24 @@ fn valid_url(params: &Params, key: &str) -> StripeResult<Option<String>> {
     match url::Url::parse(&probe) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Some(url)),
         _ => Err(StripeError::invalid("Not a valid URL").param(params.name(key))),
+    }
+}
+
+/// A line's quantity: required for a licensed price, refused for a metered one (its usage is
+/// billed at the end of each period), as Stripe words it.
+fn line_quantity(line: &Params, metered: bool, quantity: Option<i64>) -> StripeResult<Option<i64>> {
+    let index = line.prefix();
+    match (metered, quantity) {
+        (true, None) => Ok(None),
+        (true, Some(_)) => Err(StripeError::invalid(format!(
+            "Quantity should not be specified where usage_type is `metered`. Remove quantity from `{index}`."
+        ))
+        .param(line.name("quantity"))),
+        (false, None) => Err(StripeError::missing(&line.name("quantity"))),
+        (false, Some(q)) if q < 1 => {
+            Err(StripeError::invalid("Quantity must be at least 1.").param(line.name("quantity")))
+        }
+        (false, Some(q)) => Ok(Some(q)),
     }
 }
 
@@ -355,11 +373,9 @@ pub async fn create(
         for line in &line_params {
             line.allow(&["price", "quantity"])?;
             let price_id = line.required("price")?;
-            let quantity = line.int("quantity")?.ok_or_else(|| StripeError::missing(&line.name("quantity")))?;
-            if quantity < 1 {
-                return Err(StripeError::invalid("Quantity must be at least 1.").param(line.name("quantity")));
-            }
+            let quantity = line.int("quantity")?;
             let price = find(&db.prices, &ctx.scope, &price_id, Some(&line.name("price")))?;
+            let quantity = line_quantity(line, price.is_metered(), quantity)?;
             if !price.active {
                 return Err(StripeError::invalid(format!(
                     "The price specified ({price_id}) is inactive. This field must be an active price."
@@ -396,7 +412,7 @@ pub async fn create(
                     .param(line.name("price")));
             }
             currency = Some(price.currency.clone());
-            total += price.unit_amount * quantity;
+            total += quantity.map_or(0, |q| price.amount_for(q));
             lines.push((price_id, quantity));
         }
         let prefix = if ctx.scope.livemode { "cs_live_a1" } else { "cs_test_a1" };

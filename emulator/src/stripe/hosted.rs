@@ -22,7 +22,12 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
             .and_then(|p| db.products.get(&p.product))
             .map(|p| p.name.as_str())
             .unwrap_or("(unknown product)");
-        let unit = price.map(|p| p.unit_amount).unwrap_or_default();
+        let unit = price.map(|p| p.unit_label()).unwrap_or_default();
+        // A metered price has no quantity here: its usage is billed at each period's end.
+        let (quantity, amount) = match (price, line.quantity) {
+            (Some(p), Some(q)) => (q.to_string(), money(p.amount_for(q), &session.currency)),
+            _ => ("per usage".to_string(), "billed in arrears".to_string()),
+        };
         let every = price
             .and_then(|p| p.recurring.as_ref())
             .map(|r| {
@@ -36,10 +41,10 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>",
             escape(name),
-            line.quantity,
-            escape(&money(unit, &session.currency)),
+            escape(&quantity),
+            escape(&unit),
             escape(&every),
-            escape(&money(unit * line.quantity, &session.currency)),
+            escape(&amount),
         ));
     }
     let known_email = session.customer_email.clone().or_else(|| {

@@ -1,4 +1,5 @@
 //! Invoices as subscriptions produce them (first payment and renewals): retrieve and list.
+//! Each line names its price in `pricing.price_details`, where current API versions put it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,6 +27,14 @@ pub struct InvoiceLine {
     pub period_start: i64,
     pub period_end: i64,
     pub subscription_item: Option<String>,
+    /// The price billed and its product (`pricing.price_details`) and the price's unit
+    /// amount. Added after the first saved states, hence `default`.
+    #[serde(default)]
+    pub price: Option<String>,
+    #[serde(default)]
+    pub product: Option<String>,
+    #[serde(default)]
+    pub unit_amount_decimal: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,7 +96,12 @@ impl Invoice {
                     },
                     "period": { "end": l.period_end, "start": l.period_start },
                     "pretax_credit_amounts": [],
-                    "pricing": { "type": "price_details", "unit_amount_decimal": (l.amount / l.quantity.max(1)).to_string() },
+                    "pricing": {
+                        "price_details": l.price.as_ref().map(|price| json!({ "price": price, "product": l.product })),
+                        "type": "price_details",
+                        "unit_amount_decimal": l.unit_amount_decimal.clone()
+                            .unwrap_or_else(|| (l.amount / l.quantity.max(1)).to_string()),
+                    },
                     "quantity": l.quantity,
                     "quantity_decimal": null,
                     "subscription": self.subscription,

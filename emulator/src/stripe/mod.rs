@@ -5,6 +5,7 @@ pub mod auth;
 pub mod charges;
 pub mod checkout;
 pub mod customers;
+pub mod decimal;
 pub mod delivery;
 pub mod disputes;
 pub mod error;
@@ -14,15 +15,19 @@ pub mod hosted;
 pub mod idempotency;
 pub mod invoices;
 pub mod list;
+pub mod meter_events;
+pub mod meters;
 pub mod oauth;
 pub mod params;
 pub mod payment;
 pub mod payment_intents;
 pub mod portal;
+pub mod price_params;
 pub mod prices;
 pub mod products;
 pub mod refunds;
 pub mod renewal;
+pub mod subscription_items;
 pub mod subscriptions;
 pub mod webhooks;
 
@@ -120,6 +125,12 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/v1/checkout/sessions/{id}/expire", post(checkout::expire))
         .route("/v1/checkout/sessions/{id}/line_items", get(checkout::line_items))
         .route("/v1/billing_portal/sessions", post(portal::create))
+        .route("/v1/billing/meters", get(meters::list).post(meters::create))
+        .route("/v1/billing/meters/{id}", get(meters::retrieve).post(meters::update))
+        .route("/v1/billing/meters/{id}/deactivate", post(meters::deactivate))
+        .route("/v1/billing/meters/{id}/reactivate", post(meters::reactivate))
+        .route("/v1/billing/meters/{id}/event_summaries", get(meter_events::summaries))
+        .route("/v1/billing/meter_events", post(meter_events::create))
         .route("/v1/subscriptions", get(subscriptions::list))
         .route(
             "/v1/subscriptions/{id}",

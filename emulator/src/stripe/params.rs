@@ -62,6 +62,11 @@ impl Params {
         }
     }
 
+    /// Where this hash sits in the request (`line_items[0]`); empty at the top level.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.map.contains_key(key)
     }
@@ -211,6 +216,25 @@ impl Params {
             }
             Some(_) => Err(StripeError::invalid(format!("Invalid hash: {}", self.name(key))).param(self.name(key))),
         }
+    }
+
+    /// A hash of strings taken as given (a meter event's `payload`): unlike metadata, an
+    /// empty value is a value, not a removal.
+    pub fn string_map(&self, key: &str) -> StripeResult<Option<BTreeMap<String, String>>> {
+        let Some(hash) = self.hash(key)? else {
+            return Ok(None);
+        };
+        hash.map
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                _ => Err(
+                    StripeError::invalid(format!("Invalid value for {}: must be a string", hash.name(k)))
+                        .param(hash.name(k)),
+                ),
+            })
+            .collect::<StripeResult<BTreeMap<_, _>>>()
+            .map(Some)
     }
 
     pub fn expand(&self) -> StripeResult<Vec<String>> {

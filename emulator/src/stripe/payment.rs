@@ -107,7 +107,7 @@ pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i
     let (mut subscription, mut invoice, payment_intent);
     if session.mode == "subscription" {
         let customer_id = customer.clone().unwrap_or_default();
-        let lines: Vec<(String, i64)> = session.lines.iter().map(|l| (l.price.clone(), l.quantity)).collect();
+        let lines: Vec<(String, Option<i64>)> = session.lines.iter().map(|l| (l.price.clone(), l.quantity)).collect();
         let sub_id = db.create_subscription(
             &scope,
             &customer_id,

@@ -19,7 +19,7 @@ use super::params::Params;
 use super::subscriptions::set_cancel_at_period_end;
 use super::{expand, find};
 use crate::App;
-use crate::html::{escape, money, page};
+use crate::html::{escape, page};
 use crate::record;
 use crate::state::{Db, Scope};
 
@@ -116,7 +116,7 @@ fn render_page(db: &Db, session: &PortalSession, notice: Option<&str>) -> Respon
             .filter_map(|i| db.prices.get(&i.price))
             .map(|p| {
                 let product = db.products.get(&p.product).map(|x| x.name.clone()).unwrap_or_default();
-                format!("{product} ({} / {})", money(p.unit_amount, &p.currency), sub.interval)
+                format!("{product} ({} / {})", p.unit_label(), sub.interval)
             })
             .collect();
         let state = match (sub.status.as_str(), sub.cancel_at_period_end) {

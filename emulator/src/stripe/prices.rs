@@ -1,5 +1,6 @@
-//! Prices, recurring and one-time: create, retrieve, update (`active`, metadata, nickname,
-//! lookup key only: amounts are immutable, as in Stripe), list.
+//! Prices, one-time and recurring (licensed, or metered on a billing meter): create,
+//! retrieve, update (`active`, metadata, nickname, lookup key only: amounts are immutable, as
+//! in Stripe), list. What a create request charges is parsed in `price_params.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,21 +12,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::Ctx;
+use super::decimal::Decimal;
 use super::error::{StripeError, StripeResult};
 use super::events::diff;
 use super::list::{LIST_PARAMS, ListQuery, list as list_object, page, retrieve_one};
 use super::params::Params;
+use super::price_params::{self, check_meter};
+pub use super::price_params::{Recurring, TransformQuantity};
 use super::products::Product;
 use super::{Record, expand, find, find_mut};
 use crate::App;
 use crate::record;
 use crate::state::{Db, Scope};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Recurring {
-    pub interval: String,
-    pub interval_count: i64,
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Price {
@@ -36,7 +34,14 @@ pub struct Price {
     pub product: String,
     pub active: bool,
     pub currency: String,
+    /// Whole minor units; 0 when `unit_amount_decimal` holds a fractional amount.
     pub unit_amount: i64,
+    /// Set only when the amount is not whole minor units ("0.2"): Stripe then shows
+    /// `unit_amount: null`. Added after the first saved states, hence `default`.
+    #[serde(default)]
+    pub unit_amount_decimal: Option<String>,
+    #[serde(default)]
+    pub transform_quantity: Option<TransformQuantity>,
     pub recurring: Option<Recurring>,
     pub nickname: Option<String>,
     pub lookup_key: Option<String>,
@@ -63,17 +68,58 @@ impl Price {
             "recurring": self.recurring.as_ref().map(|r| json!({
                 "interval": r.interval,
                 "interval_count": r.interval_count,
-                "meter": null,
+                "meter": r.meter,
                 "trial_period_days": null,
-                "usage_type": "licensed",
+                "usage_type": self.usage_type(),
             })),
             "tax_behavior": self.tax_behavior,
             "tiers_mode": null,
-            "transform_quantity": null,
+            "transform_quantity": self.render_transform(),
             "type": if self.recurring.is_some() { "recurring" } else { "one_time" },
-            "unit_amount": self.unit_amount,
-            "unit_amount_decimal": self.unit_amount.to_string(),
+            "unit_amount": self.unit().as_whole(),
+            "unit_amount_decimal": self.unit().to_string(),
         })
+    }
+
+    /// The amount per unit (per package, with `transform_quantity`), exactly.
+    pub fn unit(&self) -> Decimal {
+        (self.unit_amount_decimal.as_deref())
+            .and_then(Decimal::parse)
+            .unwrap_or_else(|| Decimal::whole(self.unit_amount))
+    }
+
+    /// The meter a metered price bills the usage of; None for licensed and one-time prices.
+    pub fn meter(&self) -> Option<&str> {
+        self.recurring.as_ref().and_then(|r| r.meter.as_deref())
+    }
+
+    pub fn is_metered(&self) -> bool {
+        self.meter().is_some()
+    }
+
+    fn usage_type(&self) -> &'static str {
+        if self.is_metered() { "metered" } else { "licensed" }
+    }
+
+    /// What `quantity` units cost: transformed into packages if the price says so, then
+    /// rounded to whole minor units as Stripe rounds an invoice line.
+    pub fn amount_for(&self, quantity: i64) -> i64 {
+        let packages = self.transform_quantity.as_ref().map_or(quantity, |t| t.apply(quantity));
+        self.unit().times(packages)
+    }
+
+    /// "2.00 USD per 1000", for descriptions and the hosted pages.
+    pub fn unit_label(&self) -> String {
+        let per = (self.transform_quantity.as_ref())
+            .map(|t| format!(" per {}", t.divide_by))
+            .unwrap_or_default();
+        format!("{}{per}", self.unit().money(&self.currency))
+    }
+
+    fn render_transform(&self) -> Value {
+        (self.transform_quantity.as_ref())
+            .map(|t| json!({ "divide_by": t.divide_by, "round": t.round }))
+            .unwrap_or(Value::Null)
     }
 
     /// The legacy `plan` view of a recurring price, still a required field of subscription
@@ -88,8 +134,8 @@ impl Price {
             "id": self.id,
             "object": "plan",
             "active": self.active,
-            "amount": self.unit_amount,
-            "amount_decimal": self.unit_amount.to_string(),
+            "amount": self.unit().as_whole(),
+            "amount_decimal": self.unit().to_string(),
             "billing_scheme": "per_unit",
             "created": self.created,
             "currency": self.currency,
@@ -97,80 +143,15 @@ impl Price {
             "interval_count": count,
             "livemode": self.scope.livemode,
             "metadata": self.metadata,
-            "meter": null,
+            "meter": self.meter(),
             "nickname": self.nickname,
             "product": self.product,
             "tiers_mode": null,
-            "transform_usage": null,
+            "transform_usage": self.render_transform(),
             "trial_period_days": null,
-            "usage_type": "licensed",
+            "usage_type": self.usage_type(),
         })
     }
-}
-
-fn recurring(params: &Params) -> StripeResult<Option<Recurring>> {
-    let Some(r) = params.hash("recurring")? else {
-        return Ok(None);
-    };
-    r.allow(&["interval", "interval_count", "usage_type"])?;
-    let interval = r
-        .choice("interval", &["day", "week", "month", "year"])?
-        .ok_or_else(|| StripeError::missing(&r.name("interval")))?;
-    let interval_count = r.int("interval_count")?.unwrap_or(1);
-    let max = match interval.as_str() {
-        "day" => 1095,
-        "week" => 156,
-        "month" => 36,
-        _ => 3,
-    };
-    if !(1..=max).contains(&interval_count) {
-        return Err(StripeError::invalid(format!(
-            "Invalid interval_count: must be between 1 and {max} for interval {interval}"
-        ))
-        .param(r.name("interval_count")));
-    }
-    if r.choice("usage_type", &["licensed"])?.is_some() {
-        // metered prices need meters, which the platform does not use
-    }
-    Ok(Some(Recurring {
-        interval,
-        interval_count,
-    }))
-}
-
-fn unit_amount(params: &Params) -> StripeResult<i64> {
-    let amount = match (params.int("unit_amount")?, params.str("unit_amount_decimal")?) {
-        (Some(a), None) => a,
-        (None, Some(d)) => d.parse::<i64>().map_err(|_| {
-            StripeError::invalid(format!(
-                "Invalid decimal: {d} (dream-emulator supports whole minor units only)"
-            ))
-            .param(params.name("unit_amount_decimal"))
-        })?,
-        (Some(_), Some(_)) => {
-            return Err(StripeError::invalid(
-                "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
-            )
-            .code("parameters_exclusive")
-            .param(params.name("unit_amount")));
-        }
-        (None, None) => return Err(StripeError::missing(&params.name("unit_amount"))),
-    };
-    if amount < 0 {
-        return Err(
-            StripeError::invalid("Invalid unit_amount: must be greater than or equal to 0")
-                .param(params.name("unit_amount")),
-        );
-    }
-    Ok(amount)
-}
-
-fn currency(params: &Params) -> StripeResult<String> {
-    let currency = params.required("currency")?.to_ascii_lowercase();
-    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_lowercase()) {
-        return Err(StripeError::invalid(format!("Invalid currency: {currency}")).param(params.name("currency")));
-    }
-    Ok(currency)
 }
 
 /// A lookup key is unique per account and mode; `transfer_lookup_key=true` moves it.
@@ -222,11 +203,15 @@ pub fn create_in(db: &mut Db, ctx: &Ctx, params: &Params, product: Option<&str>,
             "lookup_key",
             "transfer_lookup_key",
             "active",
+            "billing_scheme",
+            "transform_quantity",
         ])?;
     }
-    let currency = currency(params)?;
-    let unit_amount = unit_amount(params)?;
-    let recurring = recurring(params)?;
+    let currency = price_params::currency(params)?;
+    let (unit_amount, unit_amount_decimal) = price_params::unit_amount(params)?;
+    let recurring = price_params::recurring(params)?;
+    price_params::billing_scheme(params)?;
+    let transform_quantity = price_params::transform_quantity(params)?;
     let tax_behavior = params
         .choice("tax_behavior", &["inclusive", "exclusive", "unspecified"])?
         .unwrap_or_else(|| "unspecified".into());
@@ -271,6 +256,7 @@ pub fn create_in(db: &mut Db, ctx: &Ctx, params: &Params, product: Option<&str>,
         }
         (None, None, None) => return Err(StripeError::missing("product")),
     };
+    check_meter(db, &ctx.scope, recurring.as_ref())?;
     if let Some(key) = &lookup_key {
         claim_lookup_key(db, &ctx.scope, key, transfer, None)?;
     }
@@ -313,6 +299,8 @@ pub fn create_in(db: &mut Db, ctx: &Ctx, params: &Params, product: Option<&str>,
         active,
         currency,
         unit_amount,
+        unit_amount_decimal,
+        transform_quantity,
         recurring,
         nickname,
         lookup_key,

@@ -1,13 +1,16 @@
 //! Billing a subscription period (the invoice and payment intent of a first payment or a
 //! renewal, paid or declined, with Stripe's events), and the renewal controls built on it.
+//! Licensed items are billed for the period ahead, metered ones for the usage of the period
+//! that just ended.
 
 use serde_json::Value;
 
 use super::error::{StripeError, StripeResult};
 use super::events::{ReqInfo, diff};
 use super::invoices::{Invoice, InvoiceLine};
+use super::meter_events::billed_usage;
 use super::payment_intents::PaymentError;
-use crate::html::money;
+use super::subscriptions::{SubItem, Subscription};
 use crate::state::Db;
 
 /// Stripe retries a failed renewal after a few days; the emulator only reports when.
@@ -55,30 +58,15 @@ pub fn bill(
         .ok_or_else(|| StripeError::no_such("subscription", sub_id, None, None))?;
     let customer = db.customers.get(&sub.customer).cloned();
     let (start, end) = sub.period();
+    let at = |n| crate::time::period_boundary(sub.billing_cycle_anchor, &sub.interval, sub.interval_count, n);
+    // Metered usage is billed in arrears: a renewal bills the period that just ended; a first
+    // invoice has none to bill.
+    let usage_period =
+        (billing_reason != "subscription_create").then(|| (at(sub.period_index.saturating_sub(1)), start));
     let mut lines = Vec::new();
     for item in &sub.items {
-        let price = db.prices.get(&item.price).cloned();
-        let unit = price.as_ref().map(|p| p.unit_amount).unwrap_or_default();
-        let product = price
-            .as_ref()
-            .and_then(|p| db.products.get(&p.product))
-            .map(|p| p.name.clone())
-            .unwrap_or_default();
-        let description = format!(
-            "{} × {product} (at {} / {})",
-            item.quantity,
-            money(unit, &sub.currency),
-            sub.interval
-        );
-        lines.push(InvoiceLine {
-            id: db.id("il_", 24),
-            amount: unit * item.quantity,
-            description,
-            quantity: item.quantity,
-            period_start: start,
-            period_end: end,
-            subscription_item: Some(item.id.clone()),
-        });
+        let line_id = db.id("il_", 24);
+        lines.push(line(db, &sub, item, line_id, (start, end), usage_period));
     }
     let total: i64 = lines.iter().map(|l| l.amount).sum();
     let number = db.next_invoice_number(&sub.customer);
@@ -100,14 +88,8 @@ pub fn bill(
         now,
     );
     // A first invoice covers the instant the subscription starts; a renewal invoice the
-    // period that just ended. Its lines bill the period ahead either way.
-    let (period_start, period_end) = if billing_reason == "subscription_create" {
-        (start, start)
-    } else {
-        let previous = sub.period_index.saturating_sub(1);
-        let at = |n| crate::time::period_boundary(sub.billing_cycle_anchor, &sub.interval, sub.interval_count, n);
-        (at(previous), start)
-    };
+    // period that just ended (its licensed lines bill the period ahead).
+    let (period_start, period_end) = usage_period.unwrap_or((start, start));
     let id = db.id("in_", 24);
     let seq = db.next_seq();
     let mut invoice = Invoice {
@@ -176,6 +158,40 @@ pub fn bill(
         s.latest_invoice = Some(id.clone());
     }
     Ok(id)
+}
+
+/// One item's line: a licensed item bills its quantity for the period ahead; a metered one
+/// the usage its meter recorded for the customer over `usage_period`, or, on a first invoice
+/// (no usage period), nothing yet for the period ahead, as Stripe shows it.
+fn line(
+    db: &Db,
+    sub: &Subscription,
+    item: &SubItem,
+    id: String,
+    period: (i64, i64),
+    usage_period: Option<(i64, i64)>,
+) -> InvoiceLine {
+    let price = db.prices.get(&item.price);
+    let product = price.and_then(|p| db.products.get(&p.product));
+    let name = product.map(|p| p.name.clone()).unwrap_or_default();
+    let (quantity, (period_start, period_end)) = match (price.and_then(|p| p.meter()), usage_period) {
+        (None, _) => (item.quantity.unwrap_or(1), period),
+        (Some(_), None) => (0, period),
+        (Some(meter), Some((from, to))) => (billed_usage(db, meter, &sub.customer, from, to), (from, to)),
+    };
+    let unit = price.map(|p| p.unit_label()).unwrap_or_default();
+    InvoiceLine {
+        id,
+        amount: price.map_or(0, |p| p.amount_for(quantity)),
+        description: format!("{quantity} × {name} (at {unit} / {})", sub.interval),
+        quantity,
+        period_start,
+        period_end,
+        subscription_item: Some(item.id.clone()),
+        price: price.map(|p| p.id.clone()),
+        product: product.map(|p| p.id.clone()),
+        unit_amount_decimal: price.map(|p| p.unit().to_string()),
+    }
 }
 
 fn emit_payment_intent(db: &mut Db, pi: &str, kind: &str, req: &ReqInfo, now: i64) {

@@ -16,6 +16,7 @@ use super::error::{StripeError, StripeResult};
 use super::events::{ReqInfo, diff};
 use super::list::{LIST_PARAMS, ListQuery, list as list_object, page};
 use super::params::Params;
+use super::subscription_items;
 use super::{Record, expand, find, find_mut};
 use crate::App;
 use crate::record;
@@ -27,7 +28,8 @@ pub struct SubItem {
     pub id: String,
     pub created: i64,
     pub price: String,
-    pub quantity: i64,
+    /// None for a metered price, whose subscription item Stripe shows without a quantity.
+    pub quantity: Option<i64>,
     pub metadata: BTreeMap<String, String>,
 }
 
@@ -65,13 +67,6 @@ impl Subscription {
         (at(self.period_index), at(self.period_index + 1))
     }
 
-    pub fn amount(&self, db: &Db) -> i64 {
-        self.items
-            .iter()
-            .map(|i| db.prices.get(&i.price).map(|p| p.unit_amount).unwrap_or_default() * i.quantity)
-            .sum()
-    }
-
     /// Current Stripe API versions keep the period on the items, not on the subscription
     /// (and so does Stripe's published example), so it is rendered there only.
     pub fn render(&self, db: &Db) -> Value {
@@ -81,7 +76,7 @@ impl Subscription {
             .iter()
             .map(|item| {
                 let price = db.prices.get(&item.price);
-                json!({
+                let mut rendered = json!({
                     "id": item.id,
                     "object": "subscription_item",
                     "billing_thresholds": null,
@@ -92,10 +87,13 @@ impl Subscription {
                     "metadata": item.metadata,
                     "plan": price.map(|p| p.render_plan()),
                     "price": price.map(|p| p.render()),
-                    "quantity": item.quantity,
                     "subscription": self.id,
                     "tax_rates": [],
-                })
+                });
+                if let Some(q) = item.quantity {
+                    rendered["quantity"] = json!(q);
+                }
+                rendered
             })
             .collect();
         json!({
@@ -168,7 +166,7 @@ impl Db {
         &mut self,
         scope: &Scope,
         customer: &str,
-        lines: &[(String, i64)],
+        lines: &[(String, Option<i64>)],
         metadata: BTreeMap<String, String>,
         description: Option<String>,
         now: i64,
@@ -329,15 +327,6 @@ pub async fn retrieve(
     })
 }
 
-/// A validated `items[i]` entry of an update.
-struct ItemChange {
-    id: Option<String>,
-    price: Option<String>,
-    quantity: Option<i64>,
-    deleted: bool,
-    param: String,
-}
-
 /// POST /v1/subscriptions/{id}. Price changes take effect at once without proration
 /// invoices (see the README's gaps).
 pub async fn update(
@@ -368,21 +357,7 @@ pub async fn update(
     let cancel_at_period_end = params.bool("cancel_at_period_end")?;
     let metadata = params.metadata()?;
     let description = params.nullable("description")?;
-    let mut changes = Vec::new();
-    for item in params.list_of_hashes("items")?.unwrap_or_default() {
-        item.allow(&["id", "price", "quantity", "deleted", "metadata"])?;
-        let quantity = item.int("quantity")?;
-        if quantity.is_some_and(|q| q < 1) {
-            return Err(StripeError::invalid("Quantity must be at least 1.").param(item.name("quantity")));
-        }
-        changes.push(ItemChange {
-            id: item.str("id")?,
-            price: item.str("price")?,
-            quantity,
-            deleted: item.bool("deleted")?.unwrap_or(false),
-            param: item.name("price"),
-        });
-    }
+    let mut changes = subscription_items::parse(&params)?;
     let expand = params.expand()?;
     let now = crate::time::now();
     app.mutate(|db| {
@@ -392,70 +367,14 @@ pub async fn update(
                 "A canceled subscription can only update its cancellation_details and metadata.",
             ));
         }
-        // Validate every referenced price and item before changing anything.
-        for change in &changes {
-            if let Some(item_id) = &change.id {
-                if !sub.items.iter().any(|i| &i.id == item_id) {
-                    return Err(StripeError::invalid(format!(
-                        "No such subscription item: '{item_id}' on subscription {id}"
-                    ))
-                    .code("resource_missing")
-                    .param(change.param.replace("[price]", "[id]")));
-                }
-            } else if change.price.is_none() {
-                return Err(StripeError::missing(&change.param));
-            }
-            if let Some(price_id) = &change.price {
-                let price = find(&db.prices, &ctx.scope, price_id, Some(&change.param))?;
-                let Some(r) = &price.recurring else {
-                    return Err(StripeError::invalid(
-                        "The price specified is not recurring; subscriptions need recurring prices.",
-                    )
-                    .param(change.param.clone()));
-                };
-                if r.interval != sub.interval || r.interval_count != sub.interval_count {
-                    return Err(StripeError::invalid(
-                        "dream-emulator: changing a subscription's billing interval is not emulated.",
-                    )
-                    .param(change.param.clone()));
-                }
-                if price.currency != sub.currency {
-                    return Err(
-                        StripeError::invalid("The price's currency does not match the subscription's.")
-                            .param(change.param.clone()),
-                    );
-                }
-            }
-        }
+        subscription_items::validate(db, &ctx.scope, &sub, &mut changes)?;
         let new_item_ids: Vec<String> = changes
             .iter()
             .filter(|c| c.id.is_none())
             .map(|_| db.id("si_", 14))
             .collect();
         let rendered = db.update_subscription(&id, &ctx.req, now, |sub| {
-            let mut fresh = new_item_ids.into_iter();
-            for change in changes {
-                match change.id {
-                    Some(item_id) if change.deleted => sub.items.retain(|i| i.id != item_id),
-                    Some(item_id) => {
-                        if let Some(item) = sub.items.iter_mut().find(|i| i.id == item_id) {
-                            if let Some(price) = change.price {
-                                item.price = price;
-                            }
-                            if let Some(q) = change.quantity {
-                                item.quantity = q;
-                            }
-                        }
-                    }
-                    None => sub.items.push(SubItem {
-                        id: fresh.next().unwrap_or_default(),
-                        created: now,
-                        price: change.price.unwrap_or_default(),
-                        quantity: change.quantity.unwrap_or(1),
-                        metadata: BTreeMap::new(),
-                    }),
-                }
-            }
+            subscription_items::apply(sub, changes, new_item_ids, now);
             if sub.items.is_empty() {
                 return Err(StripeError::invalid("A subscription must keep at least one item."));
             }
