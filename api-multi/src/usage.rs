@@ -2,12 +2,17 @@
 
 use axum::{
     Extension, Json,
+    body::Bytes,
     extract::State,
     http::{HeaderMap, HeaderName, HeaderValue},
     response::{IntoResponse, Response},
 };
-use dream_core::ApiResult;
-use dream_core::api::UsageResponse;
+use dream_core::api::{
+    UsageResponse,
+    usage::{TrackRequest, UsageOverview},
+};
+use dream_core::input::json_body;
+use dream_core::{ApiError, ApiResult, tiers::meters::REQUESTS};
 use shared::runtime::clock;
 use shared::{
     edge::{
@@ -24,15 +29,18 @@ use worker::Env;
 
 const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// POST /api/data — counts one request for `X-User-Id`, refusing it at the tier's limit.
+/// POST /api/data — counts one request for `X-User-Id` (or the body's quantity of a meter),
+/// refusing it at the meter's limit.
 #[worker::send]
 pub async fn track(
     State(env): State<Env>,
     Extension(request_id): Extension<RequestId>,
     auth: SecretKeyAuth,
     headers: HeaderMap,
+    body: Bytes,
 ) -> ApiResult<Response> {
     let usage_headers = UsageHeaders::parse(&headers)?;
+    let track: TrackRequest = json_body(&body)?;
     enforce_usage_rate(
         &env,
         auth.scope.project(),
@@ -41,7 +49,8 @@ pub async fn track(
     )
     .await?;
     let counters = Counters::from_env(&env)?;
-    let recorded = metering::record_usage(&auth, &counters, &usage_headers, clock::now(), &request_id.0).await?;
+    let recorded =
+        metering::record_usage(&auth, &counters, (&usage_headers, &track), clock::now(), &request_id.0).await?;
     let mut response = Json(UsageResponse {
         success: true,
         usage: recorded.usage,
@@ -55,9 +64,9 @@ pub async fn track(
     Ok(response)
 }
 
-/// GET /api/usage — the same report as POST /api/data, without counting.
+/// GET /api/usage — every meter's report, without counting.
 #[worker::send]
-pub async fn report(State(env): State<Env>, auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<UsageResponse>> {
+pub async fn report(State(env): State<Env>, auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<UsageOverview>> {
     let usage_headers = UsageHeaders::parse(&headers)?;
     enforce_project_rate(
         &env,
@@ -66,6 +75,15 @@ pub async fn report(State(env): State<Env>, auth: SecretKeyAuth, headers: Header
         &usage_headers.user_id,
     )
     .await?;
-    let usage = metering::current_usage(&auth, &Counters::from_env(&env)?, &usage_headers, clock::now()).await?;
-    Ok(Json(UsageResponse { success: true, usage }))
+    let meters = metering::current_usage(&auth, &Counters::from_env(&env)?, &usage_headers, clock::now()).await?;
+    let usage = meters
+        .iter()
+        .find(|m| m.meter == REQUESTS)
+        .cloned()
+        .ok_or_else(|| ApiError::internal("a tier without its requests meter"))?;
+    Ok(Json(UsageOverview {
+        success: true,
+        usage,
+        meters,
+    }))
 }

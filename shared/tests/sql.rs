@@ -37,6 +37,23 @@ fn request(user: &str, limit: UsageLimit, key: Option<&str>, request_id: &str) -
         users_bound: None,
         shards: 1,
         usage_in_d1_before: None,
+        meter: "requests".to_owned(),
+        quantity: 1,
+        overage: None,
+    }
+}
+
+fn metered(
+    user: &str,
+    limit: UsageLimit,
+    (meter, quantity): (&str, u64),
+    key: Option<&str>,
+    request_id: &str,
+) -> CountRequest {
+    CountRequest {
+        meter: meter.to_owned(),
+        quantity,
+        ..request(user, limit, key, request_id)
     }
 }
 
@@ -95,6 +112,7 @@ fn count_idempotent(conn: &mut Connection, project: &Project, req: &CountRequest
                     request_id: r.get(1)?,
                     usage_count: r.get(2)?,
                     created_at: r.get(3)?,
+                    meter: r.get(4)?,
                 })
             },
         )
@@ -105,10 +123,16 @@ fn count_idempotent(conn: &mut Connection, project: &Project, req: &CountRequest
 }
 
 fn stored(conn: &Connection, project: &Project, user: &str) -> i64 {
+    stored_meter(conn, project, user, "requests")
+}
+
+fn stored_meter(conn: &Connection, project: &Project, user: &str, meter: &str) -> i64 {
     let period = BillingPeriod::calendar_month(NOW).start.to_rfc3339();
-    conn.query_row(SELECT_USAGE, (project.publishable_key.as_str(), user, period), |r| {
-        r.get(0)
-    })
+    conn.query_row(
+        SELECT_USAGE,
+        (project.publishable_key.as_str(), user, period, meter),
+        |r| r.get(0),
+    )
     .optional()
     .unwrap()
     .unwrap_or(0)
@@ -123,6 +147,73 @@ fn counts_up_to_the_exact_limit() {
         .collect();
     assert_eq!(results, vec![Some(1), Some(2), Some(3), None, None]);
     assert_eq!(stored(&conn, &p, "u1"), 3);
+}
+
+#[test]
+fn a_quantity_counts_whole_or_not_at_all_and_meters_count_apart() {
+    let conn = counter_db(None);
+    let p = counter_project(Mode::Test);
+    let tokens = |q| {
+        count_once(
+            &conn,
+            &p,
+            &metered("u1", UsageLimit::limited(10_000), ("tokens", q), None, "r"),
+        )
+    };
+    assert_eq!(tokens(6_000), Some(6_000));
+    assert_eq!(tokens(4_001), None, "past the limit: refused whole");
+    assert_eq!(stored_meter(&conn, &p, "u1", "tokens"), 6_000);
+    assert_eq!(tokens(4_000), Some(10_000), "exactly to the limit");
+    assert_eq!(tokens(1), None);
+    assert_eq!(
+        count_once(
+            &conn,
+            &p,
+            &metered("u2", UsageLimit::limited(5), ("tokens", 6), None, "r")
+        ),
+        None,
+        "a first quantity past the limit creates no row"
+    );
+    assert_eq!(
+        count_once(&conn, &p, &request("u1", UsageLimit::limited(3), None, "r")),
+        Some(1)
+    );
+    assert_eq!(stored(&conn, &p, "u1"), 1, "requests count apart from tokens");
+}
+
+#[test]
+fn a_first_quantity_past_the_limit_is_a_limit_not_the_users_bound() {
+    use shared::usage::counter_protocol::CountOutcome;
+    let bounded = |quantity| CountRequest {
+        users_bound: Some(5),
+        ..metered("u9", UsageLimit::limited(10), ("tokens", quantity), None, "r")
+    };
+    assert_eq!(bounded(11).refusal(0), CountOutcome::LimitReached(0));
+    assert_eq!(bounded(10).refusal(0), CountOutcome::TooManyUsers);
+}
+
+#[test]
+fn an_idempotency_key_replays_its_first_quantity_and_refuses_another_meter() {
+    let mut conn = counter_db(None);
+    let p = counter_project(Mode::Test);
+    let limit = UsageLimit::limited(1_000);
+    let first = metered("u1", limit, ("tokens", 700), Some("k1"), "r1");
+    assert_eq!(count_idempotent(&mut conn, &p, &first).unwrap(), Verdict::Counted(700));
+    // The retry sends another quantity: the first answer is replayed, nothing counted.
+    let retry = metered("u1", limit, ("tokens", 900), Some("k1"), "r2");
+    assert_eq!(count_idempotent(&mut conn, &p, &retry).unwrap(), Verdict::Replayed(700));
+    assert_eq!(stored_meter(&conn, &p, "u1", "tokens"), 700);
+    let other_meter = metered("u1", limit, ("images", 1), Some("k1"), "r3");
+    let err = count_idempotent(&mut conn, &p, &other_meter).unwrap_err();
+    assert!(err.message().contains("`tokens` meter"), "{}", err.message());
+    // A quantity the limit cannot take leaves no claim: its retry is judged afresh.
+    let too_much = metered("u1", limit, ("tokens", 301), Some("k2"), "r4");
+    assert_eq!(
+        count_idempotent(&mut conn, &p, &too_much).unwrap(),
+        Verdict::LimitReached
+    );
+    let fits = metered("u1", limit, ("tokens", 300), Some("k2"), "r5");
+    assert_eq!(count_idempotent(&mut conn, &p, &fits).unwrap(), Verdict::Counted(1_000));
 }
 
 #[test]
@@ -292,6 +383,8 @@ fn tier_count_rules_hold_inside_the_statements() {
                 None::<i64>,
                 0,
                 now,
+                None::<String>,
+                None::<i64>,
                 max
             ],
         )
@@ -333,6 +426,8 @@ fn tier_count_rules_hold_inside_the_statements() {
                 None::<i64>,
                 0,
                 NOW.to_rfc3339(),
+                None::<String>,
+                None::<i64>,
                 1
             ],
         )

@@ -38,6 +38,9 @@ fn request(user: &str, bound: Option<u64>) -> CountRequest {
         users_bound: bound,
         shards: 1,
         usage_in_d1_before: None,
+        meter: "requests".to_owned(),
+        quantity: 1,
+        overage: None,
     }
 }
 
@@ -72,6 +75,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<UsageRow> {
         plan: r.get(5)?,
         usage_count: r.get(6)?,
         updated_at: r.get(7)?,
+        meter: r.get(8)?,
     })
 }
 
@@ -162,6 +166,7 @@ fn copying_into_d1_never_lowers_a_count() {
             plan: plan.to_owned(),
             usage_count: count,
             updated_at: NOW.to_rfc3339(),
+            meter: "requests".to_owned(),
         };
         exec(&d1, COPY_USAGE_ROW, &row.params());
     };
@@ -190,6 +195,7 @@ fn a_row_seeded_from_d1_goes_on_counting_and_counts_as_a_user_of_the_period() {
         plan: "free".to_owned(),
         usage_count: 40,
         updated_at: NOW.to_rfc3339(),
+        meter: "requests".to_owned(),
     };
     // As `CounterStore::seed`: the user is noted only when the row went in.
     let seeded = |conn: &Connection| -> bool {
@@ -279,7 +285,7 @@ fn a_counters_usage_rows_have_the_columns_of_d1s() {
             .collect()
     };
     let d1 = columns(&migrated(None));
-    assert_eq!(d1.len(), 8);
+    assert_eq!(d1.len(), 9);
     assert_eq!(columns(&counter_db(None)), d1, "a flush copies rows column for column");
 }
 
@@ -370,6 +376,7 @@ fn a_layout_for_every_period_is_set_only_before_any_count_and_only_over_what_was
             plan: "free".to_owned(),
             usage_count: 1,
             updated_at: NOW.to_rfc3339(),
+            meter: "requests".to_owned(),
         }
         .params(),
     );

@@ -253,6 +253,8 @@ fn inventory_cannot_be_set_below_what_open_checkouts_hold() {
             inventory.into(),
             0.into(),
             NOW.to_rfc3339().into(),
+            SqlParam::Null,
+            SqlParam::Null,
             i64::from(keeps_stock).into(),
         ];
         conn.execute(UPDATE_TIER, params_from_iter(to_values(&params))).unwrap()

@@ -87,6 +87,9 @@ fn count_request(project: &TestProject, shards: u32, user: &str, key: Option<&st
         users_bound: None,
         shards,
         usage_in_d1_before: None,
+        meter: "requests".to_owned(),
+        quantity: 1,
+        overage: None,
     };
     (project, request)
 }

@@ -32,6 +32,8 @@ export interface TierPresentation {
 export type Tier = Omit<Oauth["Tier"], "features"> & { features: TierPresentation | null };
 /** A tier or product as the API accepts it (`deny_unknown_fields`: nothing else). */
 export type TierInput = Oauth["TierInput"];
+/** One of a tier's meters as `POST /tiers/add` and `PUT /tiers` take it. */
+export type MeterInput = Oauth["MeterInput"];
 export type TierList = Omit<Oauth["TierList"], "tiers"> & { tiers: Tier[] };
 /** How far api-multi trusts `X-User-Plan`: `capped` lets it lower a user's plan, never raise it. */
 export type PlanHeader = Oauth["PlanHeader"];

@@ -8,6 +8,7 @@ import type { ProjectType } from "../api/types";
 import { useApi } from "../services";
 import { emptyTier, MAX_TIERS, type TierErrors, type TierForm, type TierListErrors } from "../lib/tiers";
 import { Checkbox, TextArea, TextField } from "./fields";
+import { MeterFields } from "./MeterFields";
 import { ErrorNotice } from "./ui";
 
 const NO_ERRORS: TierErrors = {};
@@ -194,6 +195,7 @@ export function TierFields({ kind, form, errors: reported, onChange: report, loc
         <>
           <TextArea label="Features" hint="Optional; one per line, shown on your pricing page." rows={3} value={form.features} error={errors.features} onChange={(e) => onChange({ features: e.target.value })} />
           <Checkbox label="Highlight as the most popular tier" checked={form.popular} onChange={(e) => onChange({ popular: e.target.checked })} />
+          <MeterFields form={form} errors={errors} onChange={onChange} />
         </>
       )}
     </div>

@@ -146,7 +146,24 @@ describe("stored tiers", () => {
     popular: true,
     inventory: null,
     soldOut: false,
+    meters: [
+      { key: "requests", included: null, overage: null, stripeMeterId: null, eventName: null, priceId: null },
+      {
+        key: "tokens",
+        included: 10000,
+        overage: { price: "0.002", per: 1000 },
+        stripeMeterId: "mtr_1",
+        eventName: "tokens_x",
+        priceId: "price_2",
+      },
+    ],
+    spendCap: 50,
   };
+  it("keep their meters and spend cap through an edit", () => {
+    const input = tierToInput("saas", stored);
+    expect(input.meters).toEqual([{ key: "tokens", included: 10000, overage: { price: "0.002", per: 1000 } }]);
+    expect(input.spendCap).toBe(50);
+  });
   it("round-trip through the form", () => {
     const form = tierToForm(stored);
     expect(form).toMatchObject({ price: "9.90", unlimited: true, features: "A\nB", description: "Best" });
@@ -158,6 +175,8 @@ describe("stored tiers", () => {
       description: "Best",
       features: ["A", "B"],
       popular: true,
+      meters: [{ key: "tokens", included: 10000, overage: { price: "0.002", per: 1000 } }],
+      spendCap: 50,
     });
   });
   it("keep a product's stock", () => {
@@ -167,7 +186,7 @@ describe("stored tiers", () => {
 });
 
 describe("an edit of a product", () => {
-  const mug: Tier = { name: "mug", displayName: "Mug", price: 12, currency: "usd", limit: null, priceId: "price_1", productId: "prod_1", features: {}, popular: false, inventory: 5, soldOut: false };
+  const mug: Tier = { name: "mug", displayName: "Mug", price: 12, currency: "usd", limit: null, priceId: "price_1", productId: "prod_1", features: {}, popular: false, inventory: 5, soldOut: false, meters: [], spendCap: null };
   const edit = (over: Partial<TierForm>) => {
     const form = { ...tierToForm(mug), ...over };
     const checked = validateTier("store", form);

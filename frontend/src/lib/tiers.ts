@@ -3,6 +3,7 @@
 // is wrong next to the field. The API stays the authority; its errors are shown too.
 
 import type { ProjectType, Tier, TierInput } from "../api/types";
+import { type MeterForm, metersToForm, validateMeters } from "./meters";
 
 export const TIER_NAME_MAX = 40;
 export const MAX_TIERS = 20;
@@ -30,6 +31,10 @@ export interface TierForm {
   /** SaaS: one feature per line. */
   features: string;
   popular: boolean;
+  /** SaaS: the meters besides requests. */
+  meters: MeterForm[];
+  /** SaaS: the most one user's overage may cost per period, in dollars; empty: no cap. */
+  spendCap: string;
 }
 
 export type TierField = keyof TierForm;
@@ -140,6 +145,17 @@ export function validateTier(kind: ProjectType, form: TierForm): Checked<TierInp
       else if (features.length > 0) tier.features = features;
     }
     if (form.popular) tier.popular = true;
+    const paid = "cents" in price && price.cents > 0;
+    const meters = validateMeters(form.meters, paid);
+    if ("error" in meters) errors.meters = meters.error;
+    else if (meters.value.length > 0) tier.meters = meters.value;
+    if (form.spendCap.trim()) {
+      const cap = parseDollars(form.spendCap);
+      if ("error" in cap) errors.spendCap = cap.error;
+      else if (cap.cents === 0 || !form.meters.some((m) => m.billOverage)) {
+        errors.spendCap = "A spend cap must be more than 0, on a tier with a meter that bills overage";
+      } else tier.spendCap = cap.cents / 100;
+    }
   } else if (!form.unlimited) {
     const stock = wholeNumber(form.inventory, MAX_INVENTORY, "the stock");
     if ("error" in stock) errors.inventory = stock.error;
@@ -210,6 +226,8 @@ export function emptyTier(kind: ProjectType): TierForm {
     imageUrl: "",
     features: "",
     popular: false,
+    meters: [],
+    spendCap: "",
   };
 }
 
@@ -227,6 +245,8 @@ export function tierToForm(tier: Tier): TierForm {
     imageUrl: presentation.imageUrl ?? "",
     features: (presentation.features ?? []).join("\n"),
     popular: tier.popular,
+    meters: metersToForm(tier.meters ?? []),
+    spendCap: tier.spendCap === null || tier.spendCap === undefined ? "" : centsToText(Math.round(tier.spendCap * 100)),
   };
 }
 

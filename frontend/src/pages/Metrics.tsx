@@ -40,6 +40,92 @@ function statusBadge(c: CustomerSummary) {
   return <Badge tone="neutral">{c.status.replace(/_/g, " ")}</Badge>;
 }
 
+/** The meters' overage revenue added up, exactly (decimal strings, 11 places). */
+function overageTotal(d: SaasDashboard): string {
+  const scale = 100_000_000_000n;
+  const units = d.meters.reduce((sum, m) => {
+    const [whole = "0", frac = ""] = m.overageRevenue.split(".");
+    return sum + BigInt(whole) * scale + BigInt(frac.padEnd(11, "0").slice(0, 11) || "0");
+  }, 0n);
+  const frac = (units % scale).toString().padStart(11, "0").replace(/0+$/, "");
+  return frac ? `${units / scale}.${frac}` : `${units / scale}`;
+}
+
+/** Dollars as the API gives them (an exact decimal string), shown to the cent or finer. */
+function dollars(text: string): string {
+  const [whole = "0", frac = ""] = text.split(".");
+  return `$${Number(whole).toLocaleString("en-US")}.${frac.padEnd(2, "0")}`;
+}
+
+function MeterFigures({ d }: { d: SaasDashboard }) {
+  if (d.meters.length === 0 && d.nearCap.length === 0) return null;
+  return (
+    <div className="chart-grid">
+      <Card title="Meters this period" id="meters-title">
+        {d.meters.length === 0 ? (
+          <EmptyState title="Nothing metered yet">Quantities your app reports with a meter show here.</EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="table table-stack" data-testid="meters-table">
+              <thead>
+                <tr>
+                  <th scope="col">Meter</th>
+                  <th scope="col" className="num">
+                    Users
+                  </th>
+                  <th scope="col" className="num">
+                    Units
+                  </th>
+                  <th scope="col" className="num">
+                    Overage
+                  </th>
+                  <th scope="col" className="num">
+                    Overage revenue
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.meters.map((m) => (
+                  <tr key={m.meter}>
+                    <th scope="row">
+                      <code>{m.meter}</code>
+                    </th>
+                    <td data-label="Users" className="num">
+                      {number(m.users)}
+                    </td>
+                    <td data-label="Units" className="num">
+                      {number(m.units)}
+                    </td>
+                    <td data-label="Overage" className="num">
+                      {number(m.overageUnits)}
+                    </td>
+                    <td data-label="Overage revenue" className="num">
+                      {dollars(m.overageRevenue)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      <Card title="Near their spend cap" id="near-cap-title">
+        {d.nearCap.length === 0 ? (
+          <EmptyState title="Nobody near a cap">Subscribers whose overage reaches 80 % of their tier's cap show here.</EmptyState>
+        ) : (
+          <ul className="near-cap" data-testid="near-cap">
+            {d.nearCap.map((c) => (
+              <li key={c.userId}>
+                <code>{c.userId}</code> <span className="muted">({c.plan})</span> {dollars(c.spent)} of {dollars(c.cap)}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </div>
+  );
+}
+
 function SaasFigures({ d }: { d: SaasDashboard }) {
   const m = d.metrics;
   const usage = d.usageByMonth;
@@ -56,7 +142,16 @@ function SaasFigures({ d }: { d: SaasDashboard }) {
         <Stat id="customers" label="Customers" value={number(m.customers)} />
         <Stat id="canceling" label="Canceling" value={number(m.canceling)} hint="At period end" />
         <Stat id="pastDue" label="Past due" value={number(m.pastDue)} hint="Stripe is retrying" />
+        {d.meters.length > 0 ? (
+          <Stat
+            id="overageRevenue"
+            label="Overage this period"
+            value={dollars(overageTotal(d))}
+            hint="Billed at renewal, through your Stripe"
+          />
+        ) : null}
       </dl>
+      <MeterFigures d={d} />
       <div className="chart-grid">
         <Card>
           {usage && usage.length > 0 ? (

@@ -416,6 +416,19 @@ function limitText(tier: Tier, kind: ProjectView["projectType"]): string {
   return tier.limit === null ? "Unlimited" : `${number(tier.limit)} / month`;
 }
 
+/** A tier's meters besides requests, one line each: "tokens: 10,000, then $0.002 per 1,000". */
+function meterLines(tier: Tier): string[] {
+  return (tier.meters ?? [])
+    .filter((m) => m.key !== "requests")
+    .map((m) => {
+      const included = m.included === null ? "unlimited" : number(m.included);
+      if (!m.overage) return `${m.key}: ${included}`;
+      const per = m.overage.per ?? 1;
+      return `${m.key}: ${included}, then $${m.overage.price} per ${per === 1 ? "unit" : number(per)}`;
+    })
+    .concat(tier.spendCap ? [`Spend cap $${tier.spendCap} / month`] : []);
+}
+
 type Editing = { mode: "add"; form: TierForm } | { mode: "edit"; tier: Tier; form: TierForm };
 
 function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: ReturnType<typeof useResource<TierList>>; onChanged: () => void }) {
@@ -522,7 +535,14 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
                     {tier.price === 0 ? "Free" : dollars(tier.price)}
                     {!store && tier.price > 0 ? <span className="muted small"> / month</span> : null}
                   </td>
-                  <td data-label={store ? "Stock" : "Limit"}>{limitText(tier, kind)}</td>
+                  <td data-label={store ? "Stock" : "Limit"}>
+                    {limitText(tier, kind)}
+                    {meterLines(tier).map((line) => (
+                      <span className="muted small block" key={line}>
+                        {line}
+                      </span>
+                    ))}
+                  </td>
                   <td className="row-actions">
                     <button type="button" className="btn btn-ghost btn-small" onClick={() => startEdit({ mode: "edit", tier, form: tierToForm(tier) })} aria-label={`Edit ${tier.name}`} {...lockedProps}>
                       Edit

@@ -97,12 +97,47 @@ impl DreamApi {
         })
     }
 
-    /// The user's usage in this period, without counting.
+    /// Counts `quantity` units of one of the tier's meters (`tokens`) for the user, or refuses
+    /// them whole at the meter's limit or the tier's spend cap (`Error::LimitReached`).
+    pub async fn track_meter(&self, user_id: &str, plan: Option<&str>, meter: &str, quantity: u64) -> Result<Tracked> {
+        self.track_meter_with_key(user_id, plan, (meter, quantity), &transport::new_idempotency_key())
+            .await
+    }
+
+    /// `track_meter` with your own idempotency key: a retry replays the first answer, whatever
+    /// its quantity.
+    pub async fn track_meter_with_key(
+        &self,
+        user_id: &str,
+        plan: Option<&str>,
+        (meter, quantity): (&str, u64),
+        idempotency_key: &str,
+    ) -> Result<Tracked> {
+        let call = Call::new(Method::POST, "/api/data")
+            .user(user_id, plan)
+            .idempotency_key(idempotency_key)
+            .json(json!({ "meter": meter, "quantity": quantity }));
+        let (body, replayed) = self.send(call).await?;
+        Ok(Tracked {
+            usage: field(body, "usage")?,
+            replayed,
+        })
+    }
+
+    /// The user's usage of requests in this period, without counting.
     pub async fn get_usage(&self, user_id: &str, plan: Option<&str>) -> Result<Usage> {
         let (body, _) = self
             .send(Call::new(Method::GET, "/api/usage").user(user_id, plan))
             .await?;
         field(body, "usage")
+    }
+
+    /// The user's usage of every meter of their tier in this period, without counting.
+    pub async fn get_meters(&self, user_id: &str, plan: Option<&str>) -> Result<Vec<Usage>> {
+        let (body, _) = self
+            .send(Call::new(Method::GET, "/api/usage").user(user_id, plan))
+            .await?;
+        field(body, "meters")
     }
 
     /// A customer of this project (a retry with the same email returns the same one).

@@ -4,17 +4,40 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A user's usage in the current billing period.
+/// A user's usage of one meter in the current billing period.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     pub count: u64,
-    /// Requests allowed per period; `None`: unlimited.
+    /// Units included per period; `None`: unlimited.
     pub limit: Option<u64>,
     pub plan: String,
+    /// Included units left.
     pub remaining: Option<u64>,
     pub period_start: String,
     pub period_end: String,
+    /// The meter: `requests`, or one of the tier's (`tokens`).
+    #[serde(default = "requests")]
+    pub meter: String,
+    /// Use past `limit` is billed as overage (else refused at `limit`).
+    #[serde(default)]
+    pub overage_billed: bool,
+    /// Units counted past `limit`.
+    #[serde(default)]
+    pub overage: u64,
+    /// What the overage costs so far, in dollars (an exact decimal).
+    #[serde(default)]
+    pub overage_cost: String,
+    /// The tier's spend cap on overage per period, in dollars.
+    #[serde(default)]
+    pub spend_cap: Option<f64>,
+    /// What is left of the cap, in dollars (an exact decimal).
+    #[serde(default)]
+    pub spend_cap_left: Option<String>,
+}
+
+fn requests() -> String {
+    "requests".to_owned()
 }
 
 /// What `track_usage` returns.

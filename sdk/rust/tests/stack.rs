@@ -72,7 +72,7 @@ fn cart_of(product: &dream_api::Product, quantity: u32) -> Cart {
     }
 }
 
-/// The SaaS test project's tiers: `free` (3 requests) and `pro` (1000, $9.99).
+/// The SaaS test project's tiers: `free` (3 requests, 5,000 tokens) and `pro` (1000, $9.99).
 const FREE_LIMIT: u64 = 3;
 
 #[tokio::test]
@@ -92,6 +92,33 @@ async fn usage_counts_until_the_limit_then_limit_reached_carries_the_usage() {
         other => panic!("expected LimitReached, got {other:?}"),
     }
     assert_eq!(api.get_usage(&who, None).await.unwrap().count, FREE_LIMIT);
+}
+
+#[tokio::test]
+async fn a_meter_counts_quantities_and_refuses_one_past_its_limit_whole() {
+    let Some(stack) = stack() else { return };
+    let api = DreamApi::new(&stack.saas_key, &stack.url);
+    let who = user("tokens");
+    let tracked = api.track_meter(&who, None, "tokens", 4_000).await.unwrap();
+    assert_eq!((tracked.usage.meter.as_str(), tracked.usage.count), ("tokens", 4_000));
+    assert_eq!(tracked.usage.limit, Some(5_000));
+    match api.track_meter(&who, None, "tokens", 1_001).await {
+        Err(Error::LimitReached { usage, .. }) => assert_eq!(usage.count, 4_000, "nothing counted"),
+        other => panic!("expected LimitReached, got {other:?}"),
+    }
+    // A retry under the same key replays the first answer, whatever its quantity.
+    let first = api
+        .track_meter_with_key(&who, None, ("tokens", 10), "tokens-once")
+        .await
+        .unwrap();
+    let again = api
+        .track_meter_with_key(&who, None, ("tokens", 999), "tokens-once")
+        .await
+        .unwrap();
+    assert_eq!((again.usage.count, again.replayed), (first.usage.count, true));
+    let meters = api.get_meters(&who, None).await.unwrap();
+    let counts: Vec<(&str, u64)> = meters.iter().map(|m| (m.meter.as_str(), m.count)).collect();
+    assert_eq!(counts, [("requests", 0), ("tokens", 4_010)]);
 }
 
 #[tokio::test]

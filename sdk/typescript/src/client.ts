@@ -29,6 +29,7 @@ import type {
   PortalResponse,
   ProductList,
   ProjectDashboard,
+  UsageOverview,
   UsageResponse,
 } from "./types.js";
 
@@ -130,7 +131,12 @@ export interface UsageParams extends UserParams {
   plan?: string;
 }
 
-export interface TrackUsageParams extends UsageParams, IdempotencyParams {}
+export interface TrackUsageParams extends UsageParams, IdempotencyParams {
+  /** One of the tier's meters (`tokens`, `storage_gb`); default `requests`. */
+  meter?: string;
+  /** Units to count, a whole number from 1 to 1,000,000,000; default 1. */
+  quantity?: number;
+}
 
 export interface CreateCustomerParams extends CreateCustomerRequest, IdempotencyParams {}
 
@@ -225,16 +231,30 @@ export class DreamApi {
   // ---- usage ----------------------------------------------------------------------------------
 
   /**
-   * `POST /api/data`: counts one request for the user, or refuses it at their tier's limit.
+   * `POST /api/data`: counts one request for the user (or `quantity` of a `meter` of their
+   * tier), or refuses it whole at the meter's limit or the tier's spend cap.
    *
-   * @returns the usage after counting; `replayed` is `true` when this answer repeats an earlier
-   *   request with the same `Idempotency-Key` (nothing was counted).
-   * @throws {@link LimitReachedError} at the limit (its `usage` says where the user stands); never retried.
+   * ```ts
+   * await dream.trackUsage({ userId: "user_123", meter: "tokens", quantity: 1234 });
+   * ```
+   *
+   * @returns the meter's usage after counting (with its overage when the tier bills it);
+   *   `replayed` is `true` when this answer repeats an earlier request with the same
+   *   `Idempotency-Key` (nothing was counted, whatever the quantity).
+   * @throws {@link LimitReachedError} at the limit or the spend cap (its `usage` says where the user stands); never retried.
    * @throws {@link RateLimitedError} past 600 requests a minute for the user, once retries are used up.
-   * @throws {@link InvalidRequestError} for an unknown `plan`, a Store project's key, a bad header.
-   * @throws {@link ConflictError} when the `idempotencyKey` was used for another user.
+   * @throws {@link InvalidRequestError} for an unknown `plan` or meter, a quantity out of range, a Store project's key, a bad header.
+   * @throws {@link ConflictError} when the `idempotencyKey` was used for another user or meter.
    */
   async trackUsage(params: TrackUsageParams, options?: RequestOptions): Promise<TrackUsageResult> {
+    const body: Record<string, unknown> = {};
+    if (params.meter !== undefined) body.meter = params.meter;
+    if (params.quantity !== undefined) {
+      if (!Number.isSafeInteger(params.quantity) || params.quantity < 1) {
+        throw new TypeError(`DreamApi: \`quantity\` must be a positive whole number, not ${params.quantity}`);
+      }
+      body.quantity = params.quantity;
+    }
     const { data, headers } = await this.#request<UsageResponse>(
       {
         method: "POST",
@@ -242,6 +262,7 @@ export class DreamApi {
         userId: requiredUser(params),
         plan: params.plan,
         idempotencyKey: params.idempotencyKey,
+        ...(Object.keys(body).length > 0 ? { body } : {}),
       },
       options,
     );
@@ -249,12 +270,13 @@ export class DreamApi {
   }
 
   /**
-   * `GET /api/usage`: the user's usage in the current period, without counting.
+   * `GET /api/usage`: the user's usage in the current period, without counting: `usage` for
+   * requests, `meters` for every meter of their tier.
    *
    * @throws {@link InvalidRequestError} for an unknown `plan` or a Store project's key.
    */
-  async getUsage(params: UsageParams, options?: RequestOptions): Promise<UsageResponse> {
-    const answer = await this.#request<UsageResponse>(
+  async getUsage(params: UsageParams, options?: RequestOptions): Promise<UsageOverview> {
+    const answer = await this.#request<UsageOverview>(
       { method: "GET", path: "/api/usage", userId: requiredUser(params), plan: params.plan },
       options,
     );

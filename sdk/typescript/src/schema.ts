@@ -146,10 +146,14 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Counts one request for the user, refused at their tier's limit.
+         * Counts one request for the user, or the body's quantity of one of their tier's meters.
          * @description The user's tier: `X-User-Plan` when sent (your server vouches for it), else their active
-         *     subscription, else their customer record's plan, else `free`. A retry with the same
-         *     `Idempotency-Key` (24 hours) replays the first answer and counts nothing.
+         *     subscription, else their customer record's plan, else `free`. A meter without overage is a
+         *     hard limit: a quantity that would pass it is refused whole (429, nothing counted). A meter
+         *     with overage keeps counting past its included amount for a subscriber to the tier, and the
+         *     overage is billed on their next invoice, up to the tier's spend cap (then 429). A retry
+         *     with the same `Idempotency-Key` (24 hours) replays the first answer and counts nothing,
+         *     whatever its quantity.
          */
         post: operations["trackUsage"];
         delete?: never;
@@ -202,7 +206,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user's usage in the current period, without counting. */
+        /** The user's usage of every meter of their tier in the current period, without counting. */
         get: operations["getUsage"];
         put?: never;
         post?: never;
@@ -284,6 +288,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description An amount of money too small for whole cents: an overage bill or what is left of a cap.
+         * @example 0.03
+         */
+        Amount: string;
         CartCheckoutResponse: components["schemas"]["CartStarted"] & {
             success: boolean;
         };
@@ -306,6 +315,8 @@ export interface components {
             sessionId: string;
             url: string;
         };
+        /** Format: double */
+        Cents: number;
         ChangePlanRequest: {
             tier: string;
         };
@@ -419,12 +430,41 @@ export interface components {
             /** @description Which worker answered (a check that the URL points where you think). */
             worker: string;
         };
+        /** @description One meter across the project's users this period. */
+        MeterFigure: {
+            meter: string;
+            /** @description What that overage bills at the tiers' prices, in dollars (exact decimal). */
+            overageRevenue: components["schemas"]["Amount"];
+            /**
+             * Format: int64
+             * @description Units past the included amounts of subscribers billed for them.
+             */
+            overageUnits: number;
+            /** Format: int64 */
+            units: number;
+            /**
+             * Format: int64
+             * @description Users who counted any of it.
+             */
+            users: number;
+        };
+        /** @description A meter's name within its tier: a lowercase slug, like a tier name. */
+        MeterKey: string;
         /** @enum {string} */
         Mode: "test" | "live";
         MonthUsage: {
             month: string;
             /** Format: int64 */
             requests: number;
+        };
+        /** @description A subscriber close to their tier's spend cap. */
+        NearCap: {
+            /** @description The tier's cap, in dollars. */
+            cap: components["schemas"]["Amount"];
+            plan: string;
+            /** @description Their overage so far this period, in dollars. */
+            spent: components["schemas"]["Amount"];
+            userId: string;
         };
         /** @description A checkout a buyer can still pay: its stock is held until it expires or is canceled. */
         OpenOrder: {
@@ -582,7 +622,14 @@ export interface components {
         SaasFigures: {
             /** @description The newest customers (at most 100); `metrics` counts all of them. */
             customers: components["schemas"]["CustomerSummary"][];
+            /** @description The meters besides requests, this billing period (open periods), by name. */
+            meters: components["schemas"]["MeterFigure"][];
             metrics: components["schemas"]["SaasSummary"];
+            /**
+             * @description Subscribers whose overage this period has used 80 % or more of their tier's spend cap,
+             *     nearest first (at most 20).
+             */
+            nearCap: components["schemas"]["NearCap"][];
             tierMix: components["schemas"]["TierShare"][];
             /** @description The last six months, oldest first. */
             usageByMonth: components["schemas"]["MonthUsage"][];
@@ -668,20 +715,60 @@ export interface components {
             tier: string;
         };
         /**
+         * @description `POST /api/data`'s optional body: a quantity of one of the tier's meters. No body counts
+         *     one `requests`.
+         */
+        TrackRequest: {
+            meter?: components["schemas"]["MeterKey"] | null;
+            /**
+             * Format: int64
+             * @description A positive whole number of units, at most 1,000,000,000 (default 1).
+             */
+            quantity?: number | null;
+        };
+        /**
          * Format: int64
          * @description Requests allowed per billing period. `None` (JSON `null`) is unlimited.
          */
         UsageLimit: number | null;
-        /** @description `usage` in responses: the spec's `count`, `limit`, `plan`, plus what a client needs to plan. */
+        /**
+         * @description `GET /api/usage`: the `requests` meter as `usage` (the original shape), and every meter of
+         *     the user's tier.
+         */
+        UsageOverview: {
+            meters: components["schemas"]["UsageReport"][];
+            success: boolean;
+            usage: components["schemas"]["UsageReport"];
+        };
+        /**
+         * @description `usage` in responses: one meter of the user's tier. The spec's `count`, `limit` (the
+         *     included amount), `plan`, plus what a client needs to plan and bill.
+         */
         UsageReport: {
             /** Format: int64 */
             count: number;
+            /** @description Units included in the period (`null`: unlimited). */
             limit: components["schemas"]["UsageLimit"];
+            meter: string;
+            /**
+             * Format: int64
+             * @description Units counted past `limit`.
+             */
+            overage: number;
+            /** @description Whether use past `limit` is billed as overage (`false`: refused at `limit`). */
+            overageBilled: boolean;
+            /** @description What the overage costs so far, in dollars (exact decimal). */
+            overageCost: components["schemas"]["Amount"];
             periodEnd: string;
             periodStart: string;
             plan: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Included units left.
+             */
             remaining: number | null;
+            spendCap: components["schemas"]["Cents"] | null;
+            spendCapLeft: components["schemas"]["Amount"] | null;
         };
         /** @description `POST /api/data` and `GET /api/usage`. */
         UsageResponse: {
@@ -1347,7 +1434,12 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Optional: a meter and a quantity; no body counts one `requests` */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TrackRequest"] | null;
+            };
+        };
         responses: {
             /** @description Counted (or replayed: header `Idempotent-Replayed: true`) */
             200: {
@@ -1360,7 +1452,7 @@ export interface operations {
                     "application/json": components["schemas"]["UsageResponse"];
                 };
             };
-            /** @description invalid_request: a malformed header, query or body */
+            /** @description invalid_request: a bad header or body, an unknown meter, or a quantity out of range */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1396,7 +1488,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description conflict: this Idempotency-Key was used for another user */
+            /** @description conflict: this Idempotency-Key was used for another user or another meter */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1405,7 +1497,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description limit_reached (the body's `usage` shows it) or rate_limited (`Retry-After`) */
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description limit_reached: the meter's limit or the spend cap (the body's `usage` shows it), or rate_limited (`Retry-After`) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1608,13 +1709,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The usage */
+            /** @description `usage`: the requests meter; `meters`: every meter */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UsageResponse"];
+                    "application/json": components["schemas"]["UsageOverview"];
                 };
             };
             /** @description invalid_request: a malformed header, query or body */

@@ -62,14 +62,23 @@ export interface StripeErrorDetail {
 export type UsageLimit = Schemas["UsageLimit"];
 
 /**
- * `usage` in usage responses and in a `limit_reached` error: `count` so far in the period,
- * `limit` (`null`: unlimited), the `plan` counted on, `remaining` (`null` when unlimited) and
- * the period (a calendar month for free users, the Stripe period for subscribers).
+ * `usage` in usage responses and in a `limit_reached` error, for one `meter`: `count` so far in
+ * the period, `limit` (its included amount; `null`: unlimited), the `plan` counted on,
+ * `remaining` included units (`null` when unlimited), the period (a calendar month for free
+ * users, the Stripe period for subscribers), and for a meter whose overage is billed
+ * (`overageBilled`) the `overage` units, their `overageCost` and what is left of the tier's
+ * `spendCap` (dollars, exact decimal strings).
  */
 export type UsageReport = Schemas["UsageReport"];
 
-/** `POST /api/data` and `GET /api/usage`. */
+/** `POST /api/data`. */
 export type UsageResponse = Schemas["UsageResponse"];
+
+/** `GET /api/usage`: `usage` for requests (the original shape), `meters` for every meter. */
+export type UsageOverview = Schemas["UsageOverview"];
+
+/** `POST /api/data`'s body: a `meter` of the user's tier and a `quantity` of it. */
+export type TrackRequest = Schemas["TrackRequest"];
 
 // ---- customers and subscriptions ------------------------------------------------------------
 

@@ -61,6 +61,12 @@ export const usage = (count: number, limit: number | null = 3) => ({
   remaining: limit === null ? null : Math.max(0, limit - count),
   periodStart: "2026-11-01T00:00:00Z",
   periodEnd: "2026-12-01T00:00:00Z",
+  meter: "requests",
+  overageBilled: false,
+  overage: 0,
+  overageCost: "0",
+  spendCap: null,
+  spendCapLeft: null,
 });
 
 export const SECRET = `sk_test_${"ab".repeat(32)}`;

@@ -1,5 +1,5 @@
 // Every method against a real running api-multi (a local stack), with two test projects:
-// DREAM_SDK_SAAS_SECRET_KEY (tiers free: 3 requests, pro: 1000 at 9.99) and
+// DREAM_SDK_SAAS_SECRET_KEY (tiers free: 3 requests and 5,000 tokens, pro: 1000 at 9.99) and
 // DREAM_SDK_STORE_SECRET_KEY (a product `mug` in stock). Skipped without them.
 
 import assert from "node:assert/strict";
@@ -47,6 +47,24 @@ function store(): DreamApi {
 describe("SaaS project (DREAM_SDK_SAAS_SECRET_KEY)", () => {
   // Skipped test by test (not the suite), so a run without a stack reports them as skipped.
   const it = saasTest;
+
+  it("trackUsage counts a quantity of a meter, and refuses one that would pass its limit whole", async () => {
+    const dream = saas();
+    const userId = freshUserId("tokens");
+    const counted = await dream.trackUsage({ userId, meter: "tokens", quantity: 4000 });
+    assert.equal(counted.usage.meter, "tokens");
+    assert.equal(counted.usage.count, 4000);
+    assert.equal(counted.usage.limit, 5000);
+    const error = await dream.trackUsage({ userId, meter: "tokens", quantity: 1001 }).catch((e: unknown) => e);
+    assert.ok(error instanceof LimitReachedError, String(error));
+    assert.equal(error.usage?.count, 4000, "nothing of the refused quantity was counted");
+    const overview = await dream.getUsage({ userId });
+    assert.equal(overview.usage.meter, "requests");
+    assert.deepEqual(
+      overview.meters.map((m) => [m.meter, m.count]),
+      [["requests", 0], ["tokens", 4000]],
+    );
+  });
 
   it("trackUsage counts each request, then throws LimitReachedError at the free tier's limit", async () => {
     const dream = saas();

@@ -97,6 +97,16 @@ describe("requests are exactly what the API expects", () => {
     assert.equal("x-user-plan" in calls[0]!.headers, false);
   });
 
+  it("trackUsage: a meter and a quantity go in the JSON body; a bad quantity never leaves", async () => {
+    const { dream, calls } = client([ok({ success: true, usage: usage(1234) })]);
+    await dream.trackUsage({ userId: "u", meter: "tokens", quantity: 1234 });
+    assert.deepEqual(JSON.parse(calls[0]!.body!), { meter: "tokens", quantity: 1234 });
+    for (const quantity of [0, -1, 1.5, Number.NaN]) {
+      await assert.rejects(dream.trackUsage({ userId: "u", meter: "tokens", quantity }), TypeError);
+    }
+    assert.equal(calls.length, 1);
+  });
+
   it("trackUsage: `Idempotent-Replayed: true` is reported as replayed", async () => {
     const { dream } = client([ok({ success: true, usage: usage(2) }, { "idempotent-replayed": "true" })]);
     const result = await dream.trackUsage({ userId: "u", idempotencyKey: "k" });
@@ -659,6 +669,8 @@ describe("the public types come from the OpenAPI document (src/schema.ts)", () =
       customers: [],
       usageByMonth: [],
       tierMix: [],
+      meters: [],
+      nearCap: [],
     };
     const raw: S["ProjectDashboard"] = saas;
     const line: OrderItem = { product: "mug", quantity: 2, unitCents: 1200 };

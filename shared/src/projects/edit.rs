@@ -18,6 +18,7 @@ use dream_core::{
     tiers::{
         PlanHeader, Tier, TierName,
         input::{MAX_TIERS, TierDraft, TierInput, validate_tiers},
+        meters::Meter,
     },
 };
 
@@ -48,6 +49,16 @@ fn draft_of(tier: Tier) -> TierDraft {
         inventory: tier.inventory,
         popular: tier.popular,
         presentation: tier.features,
+        // The key set's own Stripe objects are made when it is published.
+        meters: tier
+            .meters
+            .iter()
+            .map(|m| Meter {
+                overage: m.overage,
+                ..Meter::hard(m.key.clone(), m.included)
+            })
+            .collect(),
+        spend_cap: tier.spend_cap,
     }
 }
 
@@ -136,7 +147,8 @@ impl<'a> ProjectEdit<'a> {
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, draft.name);
         let pk = &self.project.scope.project().publishable_key;
-        let tier = stripe_products::publish_new_tier(&stripe, self.kind(), draft.into_tier(), pk, &key).await?;
+        let tier =
+            stripe_products::publish_new_tier(&stripe, self.kind(), draft.into_tier(), pk, &key, &existing).await?;
         if let Err(e) = self.project.scope.insert_tier(self.project.mode, &tier, now).await {
             stripe_products::retire_all_best_effort(&stripe, std::slice::from_ref(&tier), self.request_id).await;
             return Err(e);
@@ -153,6 +165,7 @@ impl<'a> ProjectEdit<'a> {
         let mut new = input.validate(self.kind(), "tier")?.into_tier();
         new.product_id = old.product_id.clone();
         new.price_id = old.price_id.clone();
+        let meters_changed = stripe_products::carry_meter_objects(&old, &mut new);
         let keeps_stock = input.keeps_stock();
         if keeps_stock {
             new.inventory = old.inventory;
@@ -169,8 +182,10 @@ impl<'a> ProjectEdit<'a> {
                 ));
             }
         }
-        let stripe_relevant =
-            new.price != old.price || new.display_name != old.display_name || new.features != old.features;
+        let stripe_relevant = new.price != old.price
+            || new.display_name != old.display_name
+            || new.features != old.features
+            || meters_changed;
         if !stripe_relevant {
             self.project
                 .scope
@@ -182,7 +197,8 @@ impl<'a> ProjectEdit<'a> {
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, new.name);
         let pk = &self.project.scope.project().publishable_key;
-        new = stripe_products::publish_edit(&stripe, self.kind(), &old, new, pk, &key).await?;
+        let siblings: Vec<Tier> = self.tiers().await?.into_iter().filter(|t| t.name != new.name).collect();
+        new = stripe_products::publish_edit(&stripe, self.kind(), &old, new, pk, &key, &siblings).await?;
         // D1 first: until it commits, the old price stays on sale and D1 keeps pointing at it.
         if let Err(e) = self
             .project

@@ -2,8 +2,10 @@
 //! front-auth-api): one project's figures, built here once for both.
 
 use dream_core::api::figures::{
-    CustomerSummary, Figures, OpenOrder, ProjectDashboard, RecentOrder, SaasFigures, StoreFigures, StoreMetrics,
+    CustomerSummary, Figures, MeterFigure, NearCap, OpenOrder, ProjectDashboard, RecentOrder, SaasFigures,
+    StoreFigures, StoreMetrics,
 };
+use dream_core::tiers::{Tier, meters::Amount};
 
 use dream_core::{
     error::ApiResult,
@@ -12,7 +14,10 @@ use dream_core::{
 };
 
 use crate::{
-    storage::{ProjectScope, metrics::CustomerListRow},
+    storage::{
+        ProjectScope,
+        metrics::{CustomerListRow, MeterUsageRow},
+    },
     usage::metering::DEFAULT_PLAN,
 };
 
@@ -26,6 +31,87 @@ pub const RECENT_ORDERS_LIMIT: i64 = 20;
 /// How far back the dashboard's charts go.
 pub const USAGE_CHART_MONTHS: usize = 6;
 pub const REVENUE_CHART_DAYS: usize = 30;
+
+/// The billed meters' terms as the meter statements take them (`storage::metrics`): each
+/// tier's meters with overage, their price and the tier's cap, in billionths of a cent.
+pub fn meter_terms(tiers: &[Tier]) -> String {
+    let nanos = |a: Amount| u64::try_from(a.0).unwrap_or(u64::MAX);
+    let terms: Vec<serde_json::Value> = tiers
+        .iter()
+        .flat_map(|t| {
+            t.meters.iter().filter_map(move |m| {
+                let (included, overage) = (m.included.max()?, m.overage?);
+                Some(serde_json::json!({
+                    "plan": t.name.as_str(), "meter": m.key.as_str(), "included": included, "per": overage.per,
+                    "priceNanos": overage.price.nanocents(),
+                    "capNanos": t.spend_cap.map(|cap| nanos(Amount::of_cents(cap))),
+                }))
+            })
+        })
+        .collect();
+    serde_json::Value::Array(terms).to_string()
+}
+
+/// Each meter's rows of every plan together: its overage revenue at each plan's price.
+fn summarize_meters(tiers: &[Tier], rows: &[MeterUsageRow]) -> Vec<MeterFigure> {
+    let mut figures: Vec<MeterFigure> = Vec::new();
+    for row in rows {
+        let price = tiers
+            .iter()
+            .find(|t| t.name.as_str() == row.plan)
+            .and_then(|t| t.meters.iter().find(|m| m.key.as_str() == row.meter))
+            .and_then(|m| m.overage)
+            .map_or(0, |o| u128::from(o.price.nanocents()));
+        let revenue = u128::try_from(row.packages).unwrap_or(0) * price;
+        match figures.iter_mut().find(|f| f.meter == row.meter) {
+            Some(f) => {
+                f.users += row.users;
+                f.units += row.units;
+                f.overage_units += row.overage_units;
+                f.overage_revenue = Amount(f.overage_revenue.0 + revenue);
+            }
+            None => figures.push(MeterFigure {
+                meter: row.meter.clone(),
+                users: row.users,
+                units: row.units,
+                overage_units: row.overage_units,
+                overage_revenue: Amount(revenue),
+            }),
+        }
+    }
+    figures
+}
+
+/// The meters' figures and the subscribers near their cap (no statement for a project whose
+/// tiers have no meter besides requests, or no cap).
+async fn meter_figures(scope: &ProjectScope, now: Timestamp) -> ApiResult<(Vec<MeterFigure>, Vec<NearCap>)> {
+    let tiers = scope.tiers().await?;
+    if !tiers.iter().any(|t| {
+        t.meters
+            .iter()
+            .any(|m| m.key.as_str() != dream_core::tiers::meters::REQUESTS)
+    }) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let terms = meter_terms(&tiers);
+    let meters = summarize_meters(&tiers, &scope.meter_usage(now, &terms).await?);
+    let near_cap = if tiers.iter().any(|t| t.spend_cap.is_some()) {
+        scope.near_cap(now, &terms).await?
+    } else {
+        Vec::new()
+    };
+    let amount = |nanos: i64| Amount(u128::try_from(nanos).unwrap_or(0));
+    let near_cap = near_cap
+        .into_iter()
+        .map(|r| NearCap {
+            user_id: r.user_id,
+            plan: r.plan,
+            spent: amount(r.spent_nanos),
+            cap: amount(r.cap_nanos),
+        })
+        .collect();
+    Ok((meters, near_cap))
+}
 
 /// Every month of the chart, oldest first, with zeros where nothing was counted.
 fn usage_series(months: &[BillingPeriod], counted: Vec<MonthUsage>) -> Vec<MonthUsage> {
@@ -124,6 +210,7 @@ pub async fn project_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResul
     let figures = match project.project_type {
         ProjectType::Saas => {
             let months = BillingPeriod::recent_months(now, USAGE_CHART_MONTHS);
+            let (meters, near_cap) = meter_figures(scope, now).await?;
             Figures::Saas(SaasFigures {
                 metrics: scope.saas_summary(now).await?,
                 customers: scope
@@ -134,6 +221,8 @@ pub async fn project_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResul
                     .collect(),
                 usage_by_month: usage_series(&months, scope.usage_by_month(months[0].start).await?),
                 tier_mix: scope.tier_mix().await?,
+                meters,
+                near_cap,
             })
         }
         ProjectType::Store => Figures::Store(store_figures(scope, now).await?),

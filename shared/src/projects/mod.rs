@@ -85,7 +85,8 @@ async fn publish_all(
     let mut tiers = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let key = format!("{request_id}:{}", draft.name);
-        match stripe_products::publish_new_tier(stripe, kind, draft.into_tier(), &keys.publishable, &key).await {
+        match stripe_products::publish_new_tier(stripe, kind, draft.into_tier(), &keys.publishable, &key, &tiers).await
+        {
             Ok(tier) => tiers.push(tier),
             Err(e) => {
                 stripe_products::retire_all_best_effort(stripe, &tiers, request_id).await;

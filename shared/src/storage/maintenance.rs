@@ -24,14 +24,24 @@ pub const PURGE_OAUTH_STATES: &str = "DELETE FROM oauth_states WHERE expiresAt <
 pub const SELECT_OLDEST_RAW_MONTH: &str =
     "SELECT substr(MIN(periodStart), 1, 7) AS month FROM usage_counts WHERE periodStart < ?1";
 
-/// Adds month ?1's raw rows (periods starting in it, before ?2) to the monthly rollup.
+/// Adds month ?1's raw rows (periods starting in it, before ?2) to the monthly rollup: the
+/// requests and the users who counted anything.
 pub const ROLL_UP_USAGE_MONTH: &str = "\
 INSERT INTO usage_monthly (publishableKey, month, requests, users)
-SELECT publishableKey, ?1, SUM(usageCount), COUNT(*) FROM usage_counts
+SELECT publishableKey, ?1, SUM(CASE WHEN meter = 'requests' THEN usageCount ELSE 0 END),
+  COUNT(DISTINCT userId || ' ' || periodStart) FROM usage_counts
 WHERE periodStart >= ?1 || '-01' AND periodStart < ?2 AND substr(periodStart, 1, 7) = ?1
 GROUP BY publishableKey
 ON CONFLICT (publishableKey, month) DO UPDATE SET
   requests = requests + excluded.requests, users = users + excluded.users";
+
+/// The other meters' quantities of the same rows.
+pub const ROLL_UP_METERS_MONTH: &str = "\
+INSERT INTO usage_monthly_meters (publishableKey, month, meter, quantity)
+SELECT publishableKey, ?1, meter, SUM(usageCount) FROM usage_counts
+WHERE periodStart >= ?1 || '-01' AND periodStart < ?2 AND substr(periodStart, 1, 7) = ?1 AND meter <> 'requests'
+GROUP BY publishableKey, meter
+ON CONFLICT (publishableKey, month, meter) DO UPDATE SET quantity = quantity + excluded.quantity";
 
 /// Deletes what `ROLL_UP_USAGE_MONTH` just counted (same batch, same rows).
 pub const DELETE_USAGE_MONTH: &str = "\
@@ -93,8 +103,12 @@ impl Database {
                 break;
             };
             let params = vec![month.as_str().into(), cutoff.as_str().into()];
-            self.batch(&[(ROLL_UP_USAGE_MONTH, params.clone()), (DELETE_USAGE_MONTH, params)])
-                .await?;
+            self.batch(&[
+                (ROLL_UP_USAGE_MONTH, params.clone()),
+                (ROLL_UP_METERS_MONTH, params.clone()),
+                (DELETE_USAGE_MONTH, params),
+            ])
+            .await?;
             done.usage_months_rolled_up.push(month);
         }
         Ok(done)

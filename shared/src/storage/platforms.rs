@@ -65,6 +65,12 @@ ON CONFLICT (platformId) DO UPDATE SET stripeUserId = excluded.stripeUserId, sco
 pub const SELECT_STRIPE_CONNECTION: &str =
     "SELECT stripeUserId FROM stripe_tokens WHERE platformId = ?1 AND revokedAt IS NULL";
 
+/// The connected account of project ?1's developer, while connected: where a usage counter
+/// reports the project's overage.
+pub const SELECT_PROJECT_STRIPE_ACCOUNT: &str = "\
+SELECT t.stripeUserId FROM api_keys k JOIN stripe_tokens t ON t.platformId = k.platformId
+WHERE k.publishableKey = ?1 AND t.revokedAt IS NULL";
+
 /// The account the platform connected last, revoked or not: its projects' products live there.
 pub const SELECT_LAST_STRIPE_ACCOUNT: &str = "SELECT stripeUserId FROM stripe_tokens WHERE platformId = ?1";
 
@@ -349,5 +355,19 @@ impl Database {
             ])
             .await?;
         Ok(results.first().map(super::Executed::changes) == Some(1))
+    }
+}
+
+impl super::Database {
+    /// See [`SELECT_PROJECT_STRIPE_ACCOUNT`]. Unscoped: a usage counter holds one project and
+    /// reads the account for it alone.
+    pub(crate) async fn stripe_account_of_project(
+        &self,
+        project: &dream_core::keys::PublishableKey,
+    ) -> ApiResult<Option<String>> {
+        let row: Option<ConnectionRow> = self
+            .first(SELECT_PROJECT_STRIPE_ACCOUNT, &[project.as_str().into()])
+            .await?;
+        Ok(row.map(|r| r.stripe_user_id))
     }
 }

@@ -17,12 +17,12 @@ macro_rules! entitled {
 /// still entitles them (with its period), else the plan their customer record was created with.
 /// ?1 publishableKey, ?2 userId.
 pub const SELECT_ENTITLEMENT: &str = concat!(
-    "SELECT plan, currentPeriodStart, currentPeriodEnd FROM (\n",
-    "  SELECT plan, currentPeriodStart, currentPeriodEnd, 0 AS rank FROM subscriptions\n",
+    "SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId FROM (\n",
+    "  SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId, 0 AS rank FROM subscriptions\n",
     "  WHERE publishableKey = ?1 AND userId = ?2 AND ",
     entitled!(),
     "\n  UNION ALL\n",
-    "  SELECT plan, NULL, NULL, 1 FROM customers WHERE publishableKey = ?1 AND userId = ?2 AND plan IS NOT NULL\n",
+    "  SELECT plan, NULL, NULL, NULL, 1 FROM customers WHERE publishableKey = ?1 AND userId = ?2 AND plan IS NOT NULL\n",
     ") ORDER BY rank, currentPeriodEnd DESC LIMIT 1"
 );
 
@@ -71,6 +71,8 @@ pub const SELECT_EVENT_SEEN: &str = "SELECT eventId FROM events WHERE eventId = 
 pub struct Entitlement {
     pub plan: String,
     pub period: Option<(Timestamp, Timestamp)>,
+    /// The subscription's Stripe customer: who is billed the plan's overage.
+    pub stripe_customer: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +81,7 @@ struct EntitlementRow {
     plan: String,
     current_period_start: Option<String>,
     current_period_end: Option<String>,
+    stripe_customer_id: Option<String>,
 }
 
 /// A subscription as checkout and plan changes need it.
@@ -167,7 +170,11 @@ impl ProjectScope {
         Ok(row.map(|r| {
             let parse = |t: Option<String>| t.as_deref().and_then(Timestamp::parse_rfc3339);
             let period = parse(r.current_period_start).zip(parse(r.current_period_end));
-            Entitlement { plan: r.plan, period }
+            Entitlement {
+                plan: r.plan,
+                period,
+                stripe_customer: r.stripe_customer_id,
+            }
         }))
     }
 

@@ -10,59 +10,67 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use worker::{SqlStorage, wasm_bindgen::JsValue};
 
 use super::{Database, Project, SqlParam, Statement};
-use crate::usage::counter_protocol::{CountOutcome, CountRequest};
+use crate::usage::counter_protocol::{CountOutcome, CountRequest, MeterCounts, MeterOutcome, OverageTerms};
 use dream_core::{
     error::{ApiError, ApiResult},
     period::Timestamp,
+    tiers::{
+        UsageLimit,
+        meters::{Meter, MeterKey, count_limit},
+    },
 };
 
-/// Counts one request unless the limit is reached. Parameters:
+/// Counts ?13 units of meter ?12 unless that would take the count past the limit: a quantity
+/// that does not fit is refused whole. Parameters:
 /// ?1 publishableKey, ?2 userId, ?3 periodStart, ?4 periodEnd, ?5 platformId, ?6 plan,
 /// ?7 limit (NULL = unlimited), ?8 now, ?9 idempotencyKey (NULL = none), ?10 requestId,
-/// ?11 the most distinct users the counter may count in a period (NULL = no bound).
+/// ?11 the most distinct users the counter may count in a period (NULL = no bound),
+/// ?12 meter, ?13 quantity.
 /// With an idempotency key, the insert only proceeds while this request holds the claim.
 /// A user the period does not know yet is only let in below the bound.
 /// Returns the new count, or no row when the limit, the bound (or a lost claim) stopped it.
 pub const COUNT_USAGE: &str = "\
-INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, 1, ?8
-WHERE (?7 IS NULL OR ?7 > 0)
+INSERT INTO usage_counts (publishableKey, userId, periodStart, meter, periodEnd, platformId, plan, usageCount, updatedAt)
+SELECT ?1, ?2, ?3, ?12, ?4, ?5, ?6, ?13, ?8
+WHERE (?7 IS NULL OR ?7 >= ?13)
   AND (?9 IS NULL OR EXISTS (SELECT 1 FROM usage_idempotency
                              WHERE publishableKey = ?1 AND idempotencyKey = ?9 AND requestId = ?10))
   AND (?11 IS NULL
        OR EXISTS (SELECT 1 FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3)
        OR COALESCE((SELECT users FROM usage_period_users WHERE publishableKey = ?1 AND periodStart = ?3), 0) < ?11)
-ON CONFLICT (publishableKey, userId, periodStart) DO UPDATE
-SET usageCount = usageCount + 1, plan = excluded.plan, periodEnd = excluded.periodEnd, updatedAt = excluded.updatedAt
-WHERE ?7 IS NULL OR usage_counts.usageCount < ?7
+ON CONFLICT (publishableKey, userId, periodStart, meter) DO UPDATE
+SET usageCount = usageCount + excluded.usageCount, plan = excluded.plan, periodEnd = excluded.periodEnd, updatedAt = excluded.updatedAt
+WHERE ?7 IS NULL OR usage_counts.usageCount + excluded.usageCount <= ?7
 RETURNING usageCount";
 
-/// Claims an idempotency key for this request, but only while the limit still allows one more
-/// request: a request refused at the limit leaves no claim, so its retry is evaluated afresh.
+/// Claims an idempotency key for this request, but only while the limit still allows its
+/// quantity: a request refused at the limit leaves no claim, so its retry is evaluated afresh.
 /// A claim older than the expiry (?8) is taken over. The users bound (?9) refuses it as
 /// COUNT_USAGE would. Parameters: ?1 publishableKey, ?2 idempotencyKey, ?3 userId,
-/// ?4 requestId, ?5 now, ?6 periodStart, ?7 limit, ?8 expiredBefore, ?9 users bound.
+/// ?4 requestId, ?5 now, ?6 periodStart, ?7 limit, ?8 expiredBefore, ?9 users bound,
+/// ?10 meter, ?11 quantity.
 pub const CLAIM_IDEMPOTENCY_KEY: &str = "\
-INSERT INTO usage_idempotency (publishableKey, idempotencyKey, userId, requestId, createdAt)
-SELECT ?1, ?2, ?3, ?4, ?5
+INSERT INTO usage_idempotency (publishableKey, idempotencyKey, userId, requestId, createdAt, meter)
+SELECT ?1, ?2, ?3, ?4, ?5, ?10
 WHERE (?7 IS NULL OR COALESCE((SELECT usageCount FROM usage_counts
-                               WHERE publishableKey = ?1 AND userId = ?3 AND periodStart = ?6), 0) < ?7)
+                               WHERE publishableKey = ?1 AND userId = ?3 AND periodStart = ?6 AND meter = ?10), 0) + ?11 <= ?7)
   AND (?9 IS NULL
        OR EXISTS (SELECT 1 FROM usage_counts WHERE publishableKey = ?1 AND userId = ?3 AND periodStart = ?6)
        OR COALESCE((SELECT users FROM usage_period_users WHERE publishableKey = ?1 AND periodStart = ?6), 0) < ?9)
 ON CONFLICT (publishableKey, idempotencyKey) DO UPDATE
-SET userId = excluded.userId, requestId = excluded.requestId, usageCount = NULL, createdAt = excluded.createdAt
+SET userId = excluded.userId, requestId = excluded.requestId, usageCount = NULL, createdAt = excluded.createdAt,
+    meter = excluded.meter
 WHERE usage_idempotency.createdAt < ?8";
 
 /// Stores the count the claiming request produced, for replays. Parameters: ?1 publishableKey,
-/// ?2 idempotencyKey, ?3 userId, ?4 periodStart, ?5 requestId.
+/// ?2 idempotencyKey, ?3 userId, ?4 periodStart, ?5 requestId, ?6 meter.
 pub const RECORD_IDEMPOTENT_RESULT: &str = "\
 UPDATE usage_idempotency
-SET usageCount = (SELECT usageCount FROM usage_counts WHERE publishableKey = ?1 AND userId = ?3 AND periodStart = ?4)
+SET usageCount = (SELECT usageCount FROM usage_counts WHERE publishableKey = ?1 AND userId = ?3 AND periodStart = ?4 AND meter = ?6)
 WHERE publishableKey = ?1 AND idempotencyKey = ?2 AND requestId = ?5";
 
 pub const SELECT_IDEMPOTENCY_CLAIM: &str = "\
-SELECT userId, requestId, usageCount, createdAt FROM usage_idempotency WHERE publishableKey = ?1 AND idempotencyKey = ?2";
+SELECT userId, requestId, usageCount, createdAt, meter FROM usage_idempotency WHERE publishableKey = ?1 AND idempotencyKey = ?2";
 
 /// With several counters, binds an Idempotency-Key to its first user in the key's directory
 /// counter; a binding past the window is taken over. ?1 publishableKey, ?2 idempotencyKey,
@@ -83,7 +91,11 @@ INSERT INTO usage_period_users (publishableKey, periodStart, users) VALUES (?1, 
 ON CONFLICT (publishableKey, periodStart) DO UPDATE SET users = users + 1";
 
 pub const SELECT_USAGE: &str = "\
-SELECT usageCount FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3";
+SELECT usageCount FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3 AND meter = ?4";
+
+/// Every meter's count of a user in a period. ?1 publishableKey, ?2 userId, ?3 periodStart.
+pub const SELECT_USER_METERS: &str = "\
+SELECT meter, usageCount FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3";
 
 /// A counter's own SQLite. `usage_counts` has D1's columns (what the flush copies); the claims,
 /// the key bindings and the users per period exist only here. `usage_unflushed` lists the rows counted since
@@ -94,12 +106,13 @@ CREATE TABLE IF NOT EXISTS usage_counts (
     publishableKey TEXT NOT NULL,
     userId         TEXT NOT NULL,
     periodStart    TEXT NOT NULL,
+    meter          TEXT NOT NULL DEFAULT 'requests' CHECK (length(meter) BETWEEN 1 AND 40),
     periodEnd      TEXT NOT NULL,
     platformId     TEXT NOT NULL,
     plan           TEXT NOT NULL,
     usageCount     INTEGER NOT NULL DEFAULT 0 CHECK (usageCount >= 0),
     updatedAt      TEXT NOT NULL,
-    PRIMARY KEY (publishableKey, userId, periodStart)
+    PRIMARY KEY (publishableKey, userId, periodStart, meter)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS usage_counts_by_period ON usage_counts (publishableKey, periodStart);
 CREATE INDEX IF NOT EXISTS usage_counts_by_end ON usage_counts (periodEnd);
@@ -110,6 +123,7 @@ CREATE TABLE IF NOT EXISTS usage_idempotency (
     requestId      TEXT NOT NULL,
     usageCount     INTEGER,
     createdAt      TEXT NOT NULL,
+    meter          TEXT NOT NULL DEFAULT 'requests',
     PRIMARY KEY (publishableKey, idempotencyKey)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS usage_idempotency_by_age ON usage_idempotency (createdAt);
@@ -131,15 +145,106 @@ CREATE TABLE IF NOT EXISTS usage_unflushed (
     publishableKey TEXT NOT NULL,
     userId         TEXT NOT NULL,
     periodStart    TEXT NOT NULL,
+    meter          TEXT NOT NULL DEFAULT 'requests',
     generation     INTEGER NOT NULL,
-    PRIMARY KEY (publishableKey, userId, periodStart)
+    PRIMARY KEY (publishableKey, userId, periodStart, meter)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS usage_unflushed_by_generation ON usage_unflushed (generation);
 CREATE TABLE IF NOT EXISTS counter_state (
     id            INTEGER PRIMARY KEY CHECK (id = 1),
     generation    INTEGER NOT NULL,
     startedAtSecs INTEGER NOT NULL
-);";
+);
+CREATE TABLE IF NOT EXISTS overage_reports (
+    publishableKey    TEXT NOT NULL,
+    userId            TEXT NOT NULL,
+    periodStart       TEXT NOT NULL,
+    meter             TEXT NOT NULL,
+    periodEnd         TEXT NOT NULL,
+    included          INTEGER NOT NULL CHECK (included >= 0),
+    eventName         TEXT NOT NULL,
+    stripeCustomer    TEXT NOT NULL,
+    reported          INTEGER NOT NULL DEFAULT 0 CHECK (reported >= 0),
+    pendingTo         INTEGER,
+    pendingIdentifier TEXT,
+    pendingTimestamp  INTEGER,
+    PRIMARY KEY (publishableKey, userId, periodStart, meter)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS overage_reports_pending ON overage_reports (pendingTo) WHERE pendingTo IS NOT NULL;";
+
+/// Whether the counter's storage predates meters: its `usage_counts` has no `meter` column.
+pub const SELECT_COUNTS_TABLE: &str = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'usage_counts'";
+
+/// A counter created before meters: every row it holds counted requests. Run before
+/// [`COUNTER_SCHEMA`] creates the new tables, then [`MIGRATE_COUNTER_ROWS`] copies the rows in.
+pub const MIGRATE_COUNTER_TABLES: &str = "
+ALTER TABLE usage_counts RENAME TO usage_counts_v1;
+ALTER TABLE usage_unflushed RENAME TO usage_unflushed_v1;
+DROP INDEX IF EXISTS usage_counts_by_period;
+DROP INDEX IF EXISTS usage_counts_by_end;
+DROP INDEX IF EXISTS usage_unflushed_by_generation;
+ALTER TABLE usage_idempotency ADD COLUMN meter TEXT NOT NULL DEFAULT 'requests';";
+
+pub const MIGRATE_COUNTER_ROWS: &str = "
+INSERT INTO usage_counts (publishableKey, userId, periodStart, meter, periodEnd, platformId, plan, usageCount, updatedAt)
+SELECT publishableKey, userId, periodStart, 'requests', periodEnd, platformId, plan, usageCount, updatedAt FROM usage_counts_v1;
+INSERT INTO usage_unflushed (publishableKey, userId, periodStart, meter, generation)
+SELECT publishableKey, userId, periodStart, 'requests', generation FROM usage_unflushed_v1;
+DROP TABLE usage_counts_v1;
+DROP TABLE usage_unflushed_v1;";
+
+/// A billed meter's terms, noted with each count so the flush can report its overage.
+/// While a report is on its way its customer and event stay as sent (a retry must repeat it).
+/// ?1 publishableKey, ?2 userId, ?3 periodStart, ?4 meter, ?5 periodEnd, ?6 included,
+/// ?7 eventName, ?8 stripeCustomer.
+pub const NOTE_OVERAGE_TERMS: &str = "\
+INSERT INTO overage_reports (publishableKey, userId, periodStart, meter, periodEnd, included, eventName, stripeCustomer)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+ON CONFLICT (publishableKey, userId, periodStart, meter) DO UPDATE
+SET included = excluded.included, periodEnd = excluded.periodEnd,
+    eventName = CASE WHEN pendingTo IS NULL THEN excluded.eventName ELSE eventName END,
+    stripeCustomer = CASE WHEN pendingTo IS NULL THEN excluded.stripeCustomer ELSE stripeCustomer END";
+
+/// Overage counted but not yet reported, with no report on its way.
+pub const SELECT_UNREPORTED_OVERAGE: &str = "\
+SELECT r.publishableKey, r.userId, r.periodStart, r.meter, r.periodEnd, r.reported, c.usageCount - r.included AS overage
+FROM overage_reports r
+JOIN usage_counts c ON c.publishableKey = r.publishableKey AND c.userId = r.userId
+  AND c.periodStart = r.periodStart AND c.meter = r.meter
+WHERE r.pendingTo IS NULL AND c.usageCount - r.included > r.reported
+LIMIT 500";
+
+/// Fixes the next report of a row: it brings Stripe's total to ?5 under identifier ?6, dated
+/// ?7 (Unix seconds), and is sent exactly so until Stripe has it. ?1-?4 the row's key.
+pub const OPEN_OVERAGE_REPORT: &str = "\
+UPDATE overage_reports SET pendingTo = ?5, pendingIdentifier = ?6, pendingTimestamp = ?7
+WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3 AND meter = ?4 AND pendingTo IS NULL";
+
+/// Whether any row has overage Stripe has not been sent yet (a report confirmed while more was
+/// counted leaves such a row: it needs another flush).
+pub const SELECT_ANY_UNREPORTED: &str = "\
+SELECT 1 AS waiting FROM overage_reports r
+JOIN usage_counts c ON c.publishableKey = r.publishableKey AND c.userId = r.userId
+  AND c.periodStart = r.periodStart AND c.meter = r.meter
+WHERE c.usageCount - r.included > COALESCE(r.pendingTo, r.reported)
+LIMIT 1";
+
+pub const SELECT_PENDING_REPORTS: &str = "\
+SELECT publishableKey, userId, periodStart, meter, periodEnd, eventName, stripeCustomer, reported, pendingTo,
+  pendingIdentifier, pendingTimestamp
+FROM overage_reports WHERE pendingTo IS NOT NULL LIMIT 500";
+
+/// Stripe has the report ?5. ?1-?4 the row's key.
+pub const CONFIRM_OVERAGE_REPORT: &str = "\
+UPDATE overage_reports SET reported = pendingTo, pendingTo = NULL, pendingIdentifier = NULL, pendingTimestamp = NULL
+WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3 AND meter = ?4 AND pendingIdentifier = ?5";
+
+/// Report rows whose count was purged (fully reported, the period over).
+pub const PURGE_REPORTED_OVERAGE: &str = "\
+DELETE FROM overage_reports WHERE NOT EXISTS (
+  SELECT 1 FROM usage_counts c WHERE c.publishableKey = overage_reports.publishableKey
+  AND c.userId = overage_reports.userId AND c.periodStart = overage_reports.periodStart
+  AND c.meter = overage_reports.meter)";
 
 /// Once per counter, when its storage is created. ?1 now (seconds).
 pub const INIT_COUNTER_STATE: &str =
@@ -147,11 +252,11 @@ pub const INIT_COUNTER_STATE: &str =
 
 pub const SELECT_COUNTER_STARTED: &str = "SELECT startedAtSecs FROM counter_state WHERE id = 1";
 
-/// A counted row waits for the next flush. ?1 publishableKey, ?2 userId, ?3 periodStart.
+/// A counted row waits for the next flush. ?1 publishableKey, ?2 userId, ?3 periodStart, ?4 meter.
 pub const MARK_UNFLUSHED: &str = "\
-INSERT INTO usage_unflushed (publishableKey, userId, periodStart, generation)
-SELECT ?1, ?2, ?3, generation FROM counter_state WHERE id = 1
-ON CONFLICT (publishableKey, userId, periodStart) DO UPDATE SET generation = excluded.generation";
+INSERT INTO usage_unflushed (publishableKey, userId, periodStart, meter, generation)
+SELECT ?1, ?2, ?3, ?4, generation FROM counter_state WHERE id = 1
+ON CONFLICT (publishableKey, userId, periodStart, meter) DO UPDATE SET generation = excluded.generation";
 
 /// Starts a flush: rows marked from now on wait for the next one. Returns the closed generation.
 pub const CLOSE_GENERATION: &str =
@@ -159,9 +264,10 @@ pub const CLOSE_GENERATION: &str =
 
 /// The rows a flush copies to D1: those of the closed generation and before. ?1 generation.
 pub const SELECT_UNFLUSHED: &str = "\
-SELECT c.publishableKey, c.userId, c.periodStart, c.periodEnd, c.platformId, c.plan, c.usageCount, c.updatedAt
+SELECT c.publishableKey, c.userId, c.periodStart, c.periodEnd, c.platformId, c.plan, c.usageCount, c.updatedAt, c.meter
 FROM usage_unflushed u
 JOIN usage_counts c ON c.publishableKey = u.publishableKey AND c.userId = u.userId AND c.periodStart = u.periodStart
+  AND c.meter = u.meter
 WHERE u.generation <= ?1";
 
 /// After D1 confirmed the copy. ?1 the flushed generation.
@@ -178,7 +284,12 @@ pub const PURGE_EXPIRED_KEY_OWNERS: &str = "DELETE FROM usage_key_owners WHERE c
 pub const PURGE_ENDED_PERIODS: &str = "\
 DELETE FROM usage_counts WHERE periodEnd < ?1
   AND NOT EXISTS (SELECT 1 FROM usage_unflushed u WHERE u.publishableKey = usage_counts.publishableKey
-                  AND u.userId = usage_counts.userId AND u.periodStart = usage_counts.periodStart)";
+                  AND u.userId = usage_counts.userId AND u.periodStart = usage_counts.periodStart
+                  AND u.meter = usage_counts.meter)
+  AND NOT EXISTS (SELECT 1 FROM overage_reports r WHERE r.publishableKey = usage_counts.publishableKey
+                  AND r.userId = usage_counts.userId AND r.periodStart = usage_counts.periodStart
+                  AND r.meter = usage_counts.meter
+                  AND (r.pendingTo IS NOT NULL OR r.reported < usage_counts.usageCount - r.included))";
 
 /// The users-per-period tallies of periods with no row left.
 pub const PURGE_ENDED_PERIOD_USERS: &str = "\
@@ -190,25 +301,26 @@ DELETE FROM usage_period_users WHERE NOT EXISTS (
 /// first use after the counters were deployed, or a counter whose storage was replaced).
 /// Inserts nothing if the counter has the row. Same parameters as [`COPY_USAGE_ROW`].
 pub const SEED_USAGE_ROW: &str = "\
-INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-ON CONFLICT (publishableKey, userId, periodStart) DO NOTHING
+INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt, meter)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT (publishableKey, userId, periodStart, meter) DO NOTHING
 RETURNING usageCount";
 
 /// D1: a counter's row copied in. A count never goes down, so an older copy arriving late
 /// (a retried flush) changes nothing. ?1 publishableKey, ?2 userId, ?3 periodStart,
-/// ?4 periodEnd, ?5 platformId, ?6 plan, ?7 usageCount, ?8 updatedAt.
+/// ?4 periodEnd, ?5 platformId, ?6 plan, ?7 usageCount, ?8 updatedAt, ?9 meter.
 pub const COPY_USAGE_ROW: &str = "\
-INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-ON CONFLICT (publishableKey, userId, periodStart) DO UPDATE
+INSERT INTO usage_counts (publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt, meter)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+ON CONFLICT (publishableKey, userId, periodStart, meter) DO UPDATE
 SET usageCount = excluded.usageCount, plan = excluded.plan, periodEnd = excluded.periodEnd, updatedAt = excluded.updatedAt
 WHERE excluded.usageCount >= usage_counts.usageCount";
 
-/// D1: one user's row of a period, to seed a counter. ?1 publishableKey, ?2 userId, ?3 periodStart.
+/// D1: one user's row of a period and meter, to seed a counter. ?1 publishableKey, ?2 userId,
+/// ?3 periodStart, ?4 meter.
 pub const SELECT_USAGE_ROW: &str = "\
-SELECT publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt
-FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3";
+SELECT publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt, meter
+FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3 AND meter = ?4";
 
 /// How long an Idempotency-Key protects against a double count.
 pub const IDEMPOTENCY_WINDOW_SECS: i64 = 24 * 3600;
@@ -234,6 +346,7 @@ pub struct ClaimRow {
     pub request_id: String,
     pub usage_count: Option<i64>,
     pub created_at: String,
+    pub meter: String,
 }
 
 /// A `usage_counts` row as a flush copies it (and a seed reads it back).
@@ -248,6 +361,7 @@ pub struct UsageRow {
     pub plan: String,
     pub usage_count: i64,
     pub updated_at: String,
+    pub meter: String,
 }
 
 impl UsageRow {
@@ -261,6 +375,7 @@ impl UsageRow {
             self.plan.as_str().into(),
             self.usage_count.into(),
             self.updated_at.as_str().into(),
+            self.meter.as_str().into(),
         ]
     }
 }
@@ -285,16 +400,29 @@ impl CountRequest {
             self.idempotency_key.as_deref().into(),
             self.request_id.as_str().into(),
             self.users_bound_sql().into(),
+            self.meter.as_str().into(),
+            self.quantity_sql().into(),
         ]
+    }
+
+    fn quantity_sql(&self) -> i64 {
+        i64::try_from(self.quantity).unwrap_or(i64::MAX)
     }
 
     fn users_bound_sql(&self) -> Option<i64> {
         self.users_bound.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
     }
 
-    /// The row's key: publishableKey, userId, periodStart (NOTE_NEW_PERIOD_USER takes the
-    /// first and last, SELECT_USAGE, MARK_UNFLUSHED and SELECT_USAGE_ROW all three).
+    /// The row's key: publishableKey, userId, periodStart, meter (SELECT_USAGE, MARK_UNFLUSHED
+    /// and SELECT_USAGE_ROW).
     pub fn row_params(&self, project: &Project) -> Vec<SqlParam> {
+        let mut params = self.user_params(project);
+        params.push(self.meter.as_str().into());
+        params
+    }
+
+    /// The user's rows of the period, every meter: publishableKey, userId, periodStart.
+    pub fn user_params(&self, project: &Project) -> Vec<SqlParam> {
         vec![
             project.publishable_key.as_str().into(),
             self.user_id.as_str().into(),
@@ -325,6 +453,8 @@ impl CountRequest {
             self.limit.as_sql().into(),
             self.expired_before().into(),
             self.users_bound_sql().into(),
+            self.meter.as_str().into(),
+            self.quantity_sql().into(),
         ]
     }
 
@@ -335,6 +465,7 @@ impl CountRequest {
             self.user_id.as_str().into(),
             self.period.start.to_rfc3339().into(),
             self.request_id.as_str().into(),
+            self.meter.as_str().into(),
         ]
     }
 
@@ -368,6 +499,12 @@ impl CountRequest {
             Some(claim) if claim.request_id != self.request_id && claim.user_id != self.user_id => {
                 Err(key_of_another_user())
             }
+            Some(claim) if claim.request_id != self.request_id && claim.meter != self.meter => {
+                Err(ApiError::conflict(format!(
+                    "This Idempotency-Key was already used to count the `{}` meter",
+                    claim.meter
+                )))
+            }
             Some(ClaimRow {
                 request_id,
                 usage_count: Some(count),
@@ -381,12 +518,78 @@ impl CountRequest {
 
     /// What a refused request is told, given the count its period already holds.
     pub fn refusal(&self, count: u64) -> CountOutcome {
+        let over_limit = self
+            .limit
+            .max()
+            .is_some_and(|max| count.saturating_add(self.quantity) > max);
         match self.users_bound {
-            // Nothing counted for a user a positive limit would admit: the bound said no.
-            Some(_) if count == 0 && self.limit.as_sql() != Some(0) => CountOutcome::TooManyUsers,
+            // Nothing counted for a user whose quantity the limit would admit: the bound said no.
+            Some(_) if count == 0 && !over_limit => CountOutcome::TooManyUsers,
             _ => CountOutcome::LimitReached(count),
         }
     }
+}
+
+impl CountRequest {
+    pub fn overage_terms_params(&self, project: &Project, terms: &OverageTerms) -> Vec<SqlParam> {
+        let mut params = self.row_params(project);
+        params.extend([
+            self.period.end.to_rfc3339().into(),
+            i64::try_from(terms.included).unwrap_or(i64::MAX).into(),
+            terms.event_name.as_str().into(),
+            terms.stripe_customer.as_str().into(),
+        ]);
+        params
+    }
+}
+
+/// A report of a user's overage to Stripe, fixed before it is first sent: a retry sends the
+/// same value under the same identifier, which Stripe counts once.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OverageReport {
+    pub publishable_key: String,
+    pub user_id: String,
+    pub period_start: String,
+    pub meter: String,
+    pub period_end: String,
+    pub event_name: String,
+    pub stripe_customer: String,
+    pub reported: i64,
+    pub pending_to: i64,
+    pub pending_identifier: String,
+    /// When the events it reports happened, for Stripe (Unix seconds): the moment it was fixed,
+    /// but within the period that counted them, so it bills that period.
+    pub pending_timestamp: i64,
+}
+
+impl OverageReport {
+    /// The units this report adds to Stripe's total.
+    pub fn value(&self) -> u64 {
+        u64::try_from(self.pending_to - self.reported).unwrap_or(0)
+    }
+
+    fn key_params(&self) -> Vec<SqlParam> {
+        vec![
+            self.publishable_key.as_str().into(),
+            self.user_id.as_str().into(),
+            self.period_start.as_str().into(),
+            self.meter.as_str().into(),
+        ]
+    }
+}
+
+/// Derived from what a report covers (the row and the range of overage units), so the same
+/// range is never sent under two identifiers, nor two ranges under one.
+pub fn report_identifier(row: &[&str], from: i64, to: i64) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in row {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hash.update(format!("{from}-{to}").as_bytes());
+    format!("dream_{}", &hex::encode(hash.finalize())[..40])
 }
 
 fn key_of_another_user() -> ApiError {
@@ -403,8 +606,20 @@ pub struct CounterStore {
 impl CounterStore {
     /// Opens the storage, creating its tables the first time.
     pub fn open(sql: SqlStorage, now: Timestamp) -> ApiResult<Self> {
+        #[derive(Deserialize)]
+        struct Table {
+            sql: String,
+        }
         let store = Self { sql };
+        let counts: Option<Table> = store.first(SELECT_COUNTS_TABLE, &[])?;
+        let before_meters = counts.is_some_and(|t| !t.sql.contains("meter"));
+        if before_meters {
+            store.exec(MIGRATE_COUNTER_TABLES, &[])?;
+        }
         store.exec(COUNTER_SCHEMA, &[])?;
+        if before_meters {
+            store.exec(MIGRATE_COUNTER_ROWS, &[])?;
+        }
         store.exec(INIT_COUNTER_STATE, &[now.0.into()])?;
         Ok(store)
     }
@@ -474,6 +689,60 @@ impl CounterStore {
         }
     }
 
+    /// Counts a quantity of a meter, with a billed meter's spend cap applied and its terms noted
+    /// for the overage report.
+    pub fn count_meter(&self, project: &Project, req: &CountRequest) -> ApiResult<MeterOutcome> {
+        let Some(terms) = &req.overage else {
+            return Ok(MeterOutcome {
+                outcome: self.count(project, req)?,
+                spent_nanocents: None,
+            });
+        };
+        let capped = terms.spend_cap.is_some();
+        let limited;
+        let req = if capped {
+            let counts = self.meter_counts(project, req)?;
+            let meter = Meter {
+                overage: Some(terms.price),
+                ..Meter::hard(MeterKey::requests(), UsageLimit::limited(terms.included))
+            };
+            limited = CountRequest {
+                limit: count_limit(&meter, true, terms.spend_cap, terms.spent_elsewhere(&counts)),
+                ..req.clone()
+            };
+            &limited
+        } else {
+            req
+        };
+        let outcome = self.count(project, req)?;
+        if matches!(outcome, CountOutcome::Counted(_)) {
+            self.exec(NOTE_OVERAGE_TERMS, &req.overage_terms_params(project, terms))?;
+        }
+        let spent_nanocents = if capped {
+            let counts = self.meter_counts(project, req)?;
+            let own = counts.iter().find(|(key, _)| *key == req.meter).map_or(0, |(_, n)| *n);
+            Some(u64::try_from(terms.spent(own, &counts).0).unwrap_or(u64::MAX))
+        } else {
+            None
+        };
+        Ok(MeterOutcome {
+            outcome,
+            spent_nanocents,
+        })
+    }
+
+    /// Every meter's count of the request's user in its period.
+    pub fn meter_counts(&self, project: &Project, req: &CountRequest) -> ApiResult<MeterCounts> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            meter: String,
+            usage_count: i64,
+        }
+        let rows: Vec<Row> = self.rows(SELECT_USER_METERS, &req.user_params(project))?;
+        Ok(rows.into_iter().map(|r| (r.meter, as_count(r.usage_count))).collect())
+    }
+
     pub fn count(&self, project: &Project, req: &CountRequest) -> ApiResult<CountOutcome> {
         let verdict = match req.idempotency_key.as_deref() {
             None => {
@@ -491,8 +760,9 @@ impl CounterStore {
         };
         Ok(match verdict {
             Verdict::Counted(n) => {
-                // A new row starts at 1 and an existing one never returns to it.
-                if n == 1 {
+                // A row counted for the first time holds exactly the quantity; the user is new to
+                // the period if it is their only row (the bound counts users, not meters).
+                if n == req.quantity && self.meter_counts(project, req)?.len() == 1 {
                     self.exec(NOTE_NEW_PERIOD_USER, &req.new_user_params(project))?;
                 }
                 self.exec(MARK_UNFLUSHED, &req.row_params(project))?;
@@ -535,6 +805,53 @@ impl CounterStore {
         Ok(self.first::<Waiting>(SELECT_ANY_UNFLUSHED, &[])?.is_some())
     }
 
+    /// Fixes a report for every row whose overage grew since its last one, and returns every
+    /// report not yet confirmed (new ones and those a failure left behind).
+    pub fn overage_reports(&self, now: Timestamp) -> ApiResult<Vec<OverageReport>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Unreported {
+            publishable_key: String,
+            user_id: String,
+            period_start: String,
+            meter: String,
+            period_end: String,
+            reported: i64,
+            overage: i64,
+        }
+        for row in self.rows::<Unreported>(SELECT_UNREPORTED_OVERAGE, &[])? {
+            let key = [
+                row.publishable_key.as_str(),
+                &row.user_id,
+                &row.period_start,
+                &row.meter,
+            ];
+            let identifier = report_identifier(&key, row.reported, row.overage);
+            let period_end = Timestamp::parse_rfc3339(&row.period_end).map_or(now.0, |t| t.0);
+            let mut params: Vec<SqlParam> = key.iter().map(|k| (*k).into()).collect();
+            params.extend([row.overage.into(), identifier.into(), now.0.min(period_end - 1).into()]);
+            self.exec(OPEN_OVERAGE_REPORT, &params)?;
+        }
+        self.rows(SELECT_PENDING_REPORTS, &[])
+    }
+
+    /// Whether overage was counted that no report covers yet.
+    pub fn has_unreported_overage(&self) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        struct Waiting {
+            #[allow(dead_code)]
+            waiting: i64,
+        }
+        Ok(self.first::<Waiting>(SELECT_ANY_UNREPORTED, &[])?.is_some())
+    }
+
+    /// Stripe has `report`: the next one starts where it ended.
+    pub fn confirm_report(&self, report: &OverageReport) -> ApiResult<()> {
+        let mut params = report.key_params();
+        params.push(report.pending_identifier.as_str().into());
+        self.exec(CONFIRM_OVERAGE_REPORT, &params)
+    }
+
     /// Drops what protects or counts nothing any more: expired claims and key bindings, and
     /// periods over for more than a day (D1 has them).
     pub fn purge(&self, now: Timestamp) -> ApiResult<()> {
@@ -542,6 +859,7 @@ impl CounterStore {
         self.exec(PURGE_EXPIRED_CLAIMS, &[expired_before.as_str().into()])?;
         self.exec(PURGE_EXPIRED_KEY_OWNERS, &[expired_before.into()])?;
         self.exec(PURGE_ENDED_PERIODS, &[Timestamp(now.0 - 86_400).to_rfc3339().into()])?;
+        self.exec(PURGE_REPORTED_OVERAGE, &[])?;
         self.exec(PURGE_ENDED_PERIOD_USERS, &[])
     }
 }

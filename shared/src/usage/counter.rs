@@ -23,15 +23,25 @@ use dream_core::{
 };
 
 use super::counter_protocol::{
-    Call, CallRef, CountOutcome, CountRequest, Operation, Refusal, counter_name, key_directory_name,
+    Call, CallRef, CountOutcome, CountRequest, MeterCounts, MeterOutcome, Operation, Refusal, counter_name,
+    key_directory_name,
 };
-use crate::storage::{Database, Project, usage::CounterStore};
+use crate::{
+    billing::overage,
+    projects::StripeModes,
+    runtime::settings::StripeSettings,
+    storage::{Database, Project, usage::CounterStore},
+};
 
 /// The Durable Object namespace binding (wrangler/api-multi.toml).
 pub const COUNTER_BINDING: &str = "USAGE_COUNTERS";
 
-/// How long a counted row waits before it is copied to D1 (the dashboard's lag).
+/// How long a counted row waits before it is copied to D1 (the dashboard's lag) and its
+/// overage reported to Stripe.
 pub const FLUSH_DELAY_MS: i64 = 2_000;
+
+/// How long a failed overage report waits before it is sent again.
+pub const REPORT_RETRY_MS: i64 = 10_000;
 
 const ORIGIN: &str = "https://usage-counter";
 
@@ -57,10 +67,26 @@ impl Counters {
         self.call(&name, Operation::Count, project, request).await
     }
 
-    /// The user's count in the request's period, without counting.
-    pub async fn usage(&self, project: &Project, request: &CountRequest) -> ApiResult<u64> {
-        self.call(&counter_name(project, request), Operation::Usage, project, request)
-            .await
+    /// Counts a quantity of a meter (`Count` for a single request keeps the previous release's
+    /// path, so a deploy in progress counts requests either way).
+    pub async fn count_meter(&self, project: &Project, request: &CountRequest) -> ApiResult<MeterOutcome> {
+        let name = counter_name(project, request);
+        if let Some(directory) = key_directory_name(project, request).filter(|d| *d != name) {
+            self.call::<()>(&directory, Operation::BindKey, project, request)
+                .await?;
+        }
+        self.call(&name, Operation::CountMeter, project, request).await
+    }
+
+    /// Every meter's count of the user in the request's period, without counting.
+    pub async fn meter_counts(&self, project: &Project, request: &CountRequest) -> ApiResult<MeterCounts> {
+        self.call(
+            &counter_name(project, request),
+            Operation::MeterCounts,
+            project,
+            request,
+        )
+        .await
     }
 
     async fn call<T: DeserializeOwned>(
@@ -174,7 +200,7 @@ impl Counter {
                 self.schedule_flush().await?;
                 Ok(serde_json::Value::Null)
             }
-            Operation::Count | Operation::Usage => {
+            Operation::Count | Operation::Usage | Operation::CountMeter | Operation::MeterCounts => {
                 if !holds(Some(counter_name(&call.project, &call.request))) {
                     return Err(misrouted(name));
                 }
@@ -190,8 +216,12 @@ impl Counter {
         if !self.alarm_set.get() && store.has_unflushed()? {
             self.schedule_flush().await?;
         }
-        if op == Operation::Usage {
-            return Ok(serde_json::to_value(store.usage_count(&call.project, &call.request)?)?);
+        match op {
+            Operation::Usage => return Ok(serde_json::to_value(store.usage_count(&call.project, &call.request)?)?),
+            Operation::MeterCounts => {
+                return Ok(serde_json::to_value(store.meter_counts(&call.project, &call.request)?)?);
+            }
+            _ => {}
         }
         if let Some(key) = call.request.idempotency_key.as_deref()
             && call.request.shards > 1
@@ -199,15 +229,24 @@ impl Counter {
         {
             store.bind_key(&call.project, &call.request, key)?;
         }
-        let outcome = store.count(&call.project, &call.request)?;
+        let answer = match op {
+            Operation::CountMeter => store.count_meter(&call.project, &call.request)?,
+            _ => MeterOutcome {
+                outcome: store.count(&call.project, &call.request)?,
+                spent_nanocents: None,
+            },
+        };
         // The count is committed: failing the request now would invite a retry that counts
         // again. A flush not scheduled here is scheduled by the next call.
-        if matches!(outcome, CountOutcome::Counted(_))
+        if matches!(answer.outcome, CountOutcome::Counted(_))
             && let Err(e) = self.schedule_flush().await
         {
             crate::runtime::log::error(&format!("usage counter: scheduling a flush failed: {e}"));
         }
-        Ok(serde_json::to_value(outcome)?)
+        Ok(match op {
+            Operation::CountMeter => serde_json::to_value(answer)?,
+            _ => serde_json::to_value(answer.outcome)?,
+        })
     }
 
     /// A period that began before this counter existed may have rows in D1 only, if the project
@@ -277,15 +316,55 @@ impl Counter {
     async fn flush(&self) -> ApiResult<usize> {
         let store = self.store()?;
         let (generation, rows) = store.unflushed()?;
+        let db = Database::from_env(&self.env)?;
         if !rows.is_empty() {
-            Database::from_env(&self.env)?.copy_usage_rows(&rows).await?;
+            db.copy_usage_rows(&rows).await?;
         }
         store.forget_flushed(generation)?;
+        let reported = self.report_overage(&db).await;
         store.purge(clock::now())?;
         // Counted while the copy was on its way: the next flush takes them.
         if store.has_unflushed()? {
             self.schedule_flush().await?;
+        } else if let Err(e) = reported {
+            // Not an alarm failure (the runtime gives up after a few): a report is retried
+            // until Stripe has it, under the identifier it was first sent with.
+            crate::runtime::log::error(&format!("usage counter: reporting overage to Stripe failed: {e}"));
+            self.state.storage().set_alarm(REPORT_RETRY_MS).await.or_internal()?;
+            self.alarm_set.set(true);
+        } else if store.has_unreported_overage()? {
+            // Counted while a report was on its way: its confirmation opens the next range.
+            self.schedule_flush().await?;
         }
         Ok(rows.len())
+    }
+
+    /// Sends every overage report not yet confirmed. One that fails keeps its identifier for
+    /// the retry and holds up no other; the first failure is returned.
+    async fn report_overage(&self, db: &Database) -> ApiResult<()> {
+        let store = self.store()?;
+        let reports = store.overage_reports(clock::now())?;
+        let Some(first) = reports.first() else {
+            return Ok(());
+        };
+        // A counter holds one project and mode: one connected account for the whole batch.
+        let project = dream_core::keys::PublishableKey::parse(&first.publishable_key)
+            .map_err(|_| ApiError::internal("overage report of a malformed publishable key"))?;
+        let account = db
+            .stripe_account_of_project(&project)
+            .await?
+            .ok_or_else(|| ApiError::conflict("the project's Stripe account is no longer connected"))?;
+        let stripes = StripeModes::new(&StripeSettings::read(&self.env))?;
+        let stripe = stripes.for_mode(project.mode()).on_account(&account);
+        let mut failure = None;
+        for report in &reports {
+            match overage::send(&stripe, report).await {
+                Ok(()) => store.confirm_report(report)?,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        failure.map_or(Ok(()), Err)
     }
 }

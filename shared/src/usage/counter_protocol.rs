@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 use crate::storage::Project;
 use dream_core::{
     error::ErrorCode,
+    money::Cents,
     period::{BillingPeriod, Timestamp},
-    tiers::UsageLimit,
+    tiers::{
+        UsageLimit,
+        meters::{Amount, Overage, REQUESTS},
+    },
 };
 
 /// What a caller asks a counter to do. The path of the call names it, so a deploy that adds
@@ -21,6 +25,11 @@ pub enum Operation {
     Usage,
     /// Bind an Idempotency-Key to its first user, in the key's directory counter.
     BindKey,
+    /// Count a quantity of a meter: a `MeterOutcome`. Its own path, so a counter of the
+    /// release before meters refuses it instead of counting one request.
+    CountMeter,
+    /// Every meter's count of the user in the period: `MeterCounts`.
+    MeterCounts,
 }
 
 impl Operation {
@@ -29,13 +38,21 @@ impl Operation {
             Self::Count => "/count",
             Self::Usage => "/usage",
             Self::BindKey => "/bind-key",
+            Self::CountMeter => "/count-meter",
+            Self::MeterCounts => "/meter-counts",
         }
     }
 
     pub fn from_path(path: &str) -> Option<Self> {
-        [Self::Count, Self::Usage, Self::BindKey]
-            .into_iter()
-            .find(|op| op.path() == path)
+        [
+            Self::Count,
+            Self::Usage,
+            Self::BindKey,
+            Self::CountMeter,
+            Self::MeterCounts,
+        ]
+        .into_iter()
+        .find(|op| op.path() == path)
     }
 }
 
@@ -59,11 +76,86 @@ pub struct CountRequest {
     /// row over from D1. A caller of the previous release sends none: it may.
     #[serde(default = "usage_in_d1_unknown")]
     pub usage_in_d1_before: Option<Timestamp>,
+    /// The meter counted and how much of it (`Count` always counts one request).
+    #[serde(default = "requests")]
+    pub meter: String,
+    #[serde(default = "one")]
+    pub quantity: u64,
+    /// Set when the meter's overage is billed; `limit` is then the included amount's ceiling
+    /// before the cap (none), and the counter applies the cap and reports the overage.
+    #[serde(default)]
+    pub overage: Option<OverageTerms>,
 }
 
 fn one_counter() -> u32 {
     1
 }
+
+fn one() -> u64 {
+    1
+}
+
+fn requests() -> String {
+    REQUESTS.to_owned()
+}
+
+/// What a counter needs to bill a meter's overage: the price (for the cap), and where Stripe
+/// receives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverageTerms {
+    pub included: u64,
+    pub price: Overage,
+    pub event_name: String,
+    pub stripe_customer: String,
+    pub spend_cap: Option<Cents>,
+    /// The tier's other billed meters: their overage spends the same cap.
+    pub other_meters: Vec<BilledMeter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BilledMeter {
+    pub key: String,
+    pub included: u64,
+    pub price: Overage,
+}
+
+impl OverageTerms {
+    /// What the user's billed meters other than this one have cost this period.
+    pub fn spent_elsewhere(&self, counts: &[(String, u64)]) -> Amount {
+        Amount(
+            self.other_meters
+                .iter()
+                .filter_map(|m| {
+                    let count = counts.iter().find(|(key, _)| *key == m.key)?.1;
+                    Some(m.price.cost(count.saturating_sub(m.included)).0)
+                })
+                .sum(),
+        )
+    }
+
+    /// What all of the user's billed meters cost this period, given this meter's count.
+    pub fn spent(&self, count: u64, counts: &[(String, u64)]) -> Amount {
+        Amount(self.spent_elsewhere(counts).0 + self.price.cost(count.saturating_sub(self.included)).0)
+    }
+}
+
+/// What `CountMeter` answers: the outcome, and with a spend cap what the user's billed meters
+/// have cost this period (after this count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeterOutcome {
+    pub outcome: CountOutcome,
+    /// Billionths of a cent (`Amount`), saturating.
+    pub spent_nanocents: Option<u64>,
+}
+
+impl MeterOutcome {
+    pub fn spent(&self) -> Option<Amount> {
+        self.spent_nanocents.map(|n| Amount(u128::from(n)))
+    }
+}
+
+/// What `MeterCounts` answers: every meter the user counted in the period.
+pub type MeterCounts = Vec<(String, u64)>;
 
 fn usage_in_d1_unknown() -> Option<Timestamp> {
     Some(Timestamp(i64::MAX))
@@ -189,6 +281,9 @@ mod tests {
             users_bound: None,
             shards,
             usage_in_d1_before: None,
+            meter: REQUESTS.to_owned(),
+            quantity: 1,
+            overage: None,
         }
     }
 

@@ -2,13 +2,15 @@
 //! The worker only extracts, rate-limits and calls these.
 
 use axum::http::HeaderMap;
-use dream_core::api::usage::UsageReport;
+use dream_core::api::usage::{TrackRequest, UsageReport};
 
 use crate::{
     identity::SecretKeyAuth,
     usage::{
         counter::Counters,
-        counter_protocol::{CountOutcome, CountRequest, users_bound_per_counter},
+        counter_protocol::{
+            BilledMeter, CountOutcome, CountRequest, MeterOutcome, OverageTerms, users_bound_per_counter,
+        },
     },
 };
 
@@ -16,7 +18,10 @@ use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
     mode::{Mode, ProjectType},
     period::{BillingPeriod, Timestamp},
-    tiers::{PlanHeader, Tier},
+    tiers::{
+        PlanHeader, Tier, UsageLimit,
+        meters::{Amount, Meter, REQUESTS, count_limit},
+    },
 };
 
 pub const USER_ID_HEADER: &str = "x-user-id";
@@ -96,15 +101,20 @@ pub struct Recorded {
     pub replayed: bool,
 }
 
+/// Who is counted: the user's tier and current period, and the Stripe customer billed the
+/// tier's overage (only a subscriber to that very tier: a tier named by the plan header alone
+/// has no subscription to bill, so its meters stop at their included amounts).
+struct Resolved<'c> {
+    tier: &'c Tier,
+    period: BillingPeriod,
+    billed_customer: Option<String>,
+}
+
 /// The user's tier and current period. The plan header wins (the dev's server vouches for it);
 /// without it, the user's entitling subscription, else the plan their customer record was
 /// created with, else `free`. A subscriber's period is their Stripe subscription period;
 /// everyone else counts per calendar month.
-async fn resolve<'c>(
-    auth: &'c SecretKeyAuth,
-    headers: &UsageHeaders,
-    now: Timestamp,
-) -> ApiResult<(&'c Tier, BillingPeriod)> {
+async fn resolve<'c>(auth: &'c SecretKeyAuth, headers: &UsageHeaders, now: Timestamp) -> ApiResult<Resolved<'c>> {
     if auth.config.project_type != ProjectType::Saas {
         return Err(ApiError::invalid_request(
             "Usage metering needs a SaaS project; this key belongs to a Store project",
@@ -141,11 +151,67 @@ async fn resolve<'c>(
             if tier.price <= own.price { tier } else { own }
         }
     };
-    let period = match subscription.and_then(|s| (s.plan == tier.name.as_str()).then_some(s.period).flatten()) {
+    let subscribed = subscription.filter(|s| s.plan == tier.name.as_str());
+    let period = match subscribed.as_ref().and_then(|s| s.period) {
         Some((start, end)) => BillingPeriod::from_subscription(start, end, now),
         None => BillingPeriod::calendar_month(now),
     };
-    Ok((tier, period))
+    Ok(Resolved {
+        tier,
+        period,
+        billed_customer: subscribed.and_then(|s| s.stripe_customer),
+    })
+}
+
+/// The meter a call counts in the user's tier. A meter some other tier of the project has is
+/// one this tier includes none of (refused as a limit, so the user can upgrade); a meter no
+/// tier has is a mistake in the call.
+fn meter_of(auth: &SecretKeyAuth, tier: &Tier, key: &str) -> ApiResult<Meter> {
+    if let Some(meter) = tier.meter(key) {
+        return Ok(meter);
+    }
+    if auth.config.tiers.iter().any(|t| t.meter(key).is_some()) {
+        let key = dream_core::tiers::meters::MeterKey::parse(key).map_err(ApiError::invalid_request)?;
+        return Ok(Meter::hard(key, UsageLimit::limited(0)));
+    }
+    let mut known: Vec<String> = auth
+        .config
+        .tiers
+        .iter()
+        .flat_map(|t| t.meters().iter().map(|m| m.key.to_string()).collect::<Vec<_>>())
+        .collect();
+    known.sort();
+    known.dedup();
+    Err(ApiError::invalid_request(format!(
+        "Unknown meter `{key}`; this project's meters are: {}",
+        known.join(", ")
+    )))
+}
+
+/// The terms of a meter whose overage this user is billed, if it is.
+fn overage_terms(tier: &Tier, meter: &Meter, customer: Option<&str>) -> Option<OverageTerms> {
+    let customer = customer.filter(|_| meter.bills_overage())?;
+    let billed = |m: &Meter| -> Option<BilledMeter> {
+        Some(BilledMeter {
+            key: m.key.to_string(),
+            included: m.included.max()?,
+            price: m.overage?,
+        })
+    };
+    let own = billed(meter)?;
+    Some(OverageTerms {
+        included: own.included,
+        price: own.price,
+        event_name: meter.event_name.clone()?,
+        stripe_customer: customer.to_owned(),
+        spend_cap: tier.spend_cap,
+        other_meters: tier
+            .meters()
+            .iter()
+            .filter(|m| m.key != meter.key && m.bills_overage())
+            .filter_map(billed)
+            .collect(),
+    })
 }
 
 fn tier_list(auth: &SecretKeyAuth) -> String {
@@ -164,19 +230,23 @@ fn unknown_plan(auth: &SecretKeyAuth, plan: &str) -> ApiError {
     ))
 }
 
-/// What the usage counter is asked, for the resolved tier and period.
+/// What the usage counter is asked, for the resolved tier, period and meter.
 fn count_request(
     auth: &SecretKeyAuth,
     headers: &UsageHeaders,
-    (tier, period): (&Tier, BillingPeriod),
+    resolved: &Resolved<'_>,
+    (meter, quantity): (&Meter, u64),
     now: Timestamp,
     request_id: &str,
 ) -> CountRequest {
+    let period = resolved.period;
     let shards = auth.config.counter_layout.shards_for(period.start);
+    let overage = overage_terms(resolved.tier, meter, resolved.billed_customer.as_deref());
     CountRequest {
         user_id: headers.user_id.clone(),
-        plan: tier.name.to_string(),
-        limit: tier.limit,
+        plan: resolved.tier.name.to_string(),
+        // The spend cap, if any, is applied by the counter, which knows the other meters' use.
+        limit: count_limit(meter, overage.is_some(), None, Amount(0)),
         period,
         now,
         idempotency_key: headers.idempotency_key.clone(),
@@ -187,34 +257,67 @@ fn count_request(
         )),
         shards,
         usage_in_d1_before: auth.config.usage_in_d1_before,
+        meter: meter.key.to_string(),
+        quantity,
+        overage,
     }
 }
 
-/// POST /api/data: counts one request or refuses it at the tier's limit.
+/// POST /api/data: counts a quantity of a meter (one request without a body) or refuses it
+/// whole at the meter's limit.
 pub async fn record_usage(
     auth: &SecretKeyAuth,
     counters: &Counters,
-    headers: &UsageHeaders,
+    (headers, track): (&UsageHeaders, &TrackRequest),
     now: Timestamp,
     request_id: &str,
 ) -> ApiResult<Recorded> {
-    let (tier, period) = resolve(auth, headers, now).await?;
-    let request = count_request(auth, headers, (tier, period), now, request_id);
-    let outcome = counters
-        .count(auth.scope.project(), &request)
-        .await
-        .map_err(|e| e.context("counting usage"))?;
-    match outcome {
+    let quantity = track.quantity()?;
+    let resolved = resolve(auth, headers, now).await?;
+    let meter = meter_of(auth, resolved.tier, track.meter().as_str())?;
+    let request = count_request(auth, headers, &resolved, (&meter, quantity), now, request_id);
+    // One request of a meter nobody is billed for keeps the path every release understands.
+    let answer = if request.meter == REQUESTS && quantity == 1 && request.overage.is_none() {
+        counters
+            .count(auth.scope.project(), &request)
+            .await
+            .map(|outcome| MeterOutcome {
+                outcome,
+                spent_nanocents: None,
+            })
+    } else {
+        counters.count_meter(auth.scope.project(), &request).await
+    }
+    .map_err(|e| e.context("counting usage"))?;
+    let report = |count| {
+        UsageReport::new(
+            count,
+            resolved.tier,
+            &meter,
+            &resolved.period,
+            request.overage.is_some(),
+            answer.spent(),
+        )
+    };
+    match answer.outcome {
         CountOutcome::Counted(count) => Ok(Recorded {
-            usage: UsageReport::new(count, tier, &period),
+            usage: report(count),
             replayed: false,
         }),
         CountOutcome::Replayed(count) => Ok(Recorded {
-            usage: UsageReport::new(count, tier, &period),
+            usage: report(count),
             replayed: true,
         }),
-        CountOutcome::LimitReached(count) => Err(ApiError::new(ErrorCode::LimitReached, "Tier limit reached")
-            .with_detail("usage", UsageReport::new(count, tier, &period))),
+        CountOutcome::LimitReached(count) => {
+            let message = if request.overage.is_some() {
+                "Spend cap reached: this quantity's overage would pass the tier's cap for the period"
+            } else if quantity > 1 {
+                "Tier limit reached: this quantity would pass the meter's limit (nothing was counted)"
+            } else {
+                "Tier limit reached"
+            };
+            Err(ApiError::new(ErrorCode::LimitReached, message).with_detail("usage", report(count)))
+        }
         CountOutcome::TooManyUsers => {
             let bound = users_per_period(auth.scope.project().publishable_key.mode());
             let counted = match request.shards {
@@ -236,17 +339,39 @@ pub async fn record_usage(
     }
 }
 
-/// GET /api/usage: the same report without counting.
+/// GET /api/usage: every meter of the user's tier, without counting (`requests` first).
 pub async fn current_usage(
     auth: &SecretKeyAuth,
     counters: &Counters,
     headers: &UsageHeaders,
     now: Timestamp,
-) -> ApiResult<UsageReport> {
-    let (tier, period) = resolve(auth, headers, now).await?;
-    let request = count_request(auth, headers, (tier, period), now, "");
-    let count = counters.usage(auth.scope.project(), &request).await?;
-    Ok(UsageReport::new(count, tier, &period))
+) -> ApiResult<Vec<UsageReport>> {
+    let resolved = resolve(auth, headers, now).await?;
+    let meters = resolved.tier.meters();
+    let request = count_request(auth, headers, &resolved, (&meters[0], 1), now, "");
+    let counts = counters.meter_counts(auth.scope.project(), &request).await?;
+    let count_of = |key: &str| counts.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
+    let billed = |m: &Meter| overage_terms(resolved.tier, m, resolved.billed_customer.as_deref()).is_some();
+    let spent = Amount(
+        meters
+            .iter()
+            .filter(|m| billed(m))
+            .map(|m| m.overage_cost(count_of(m.key.as_str())).0)
+            .sum(),
+    );
+    Ok(meters
+        .iter()
+        .map(|m| {
+            UsageReport::new(
+                count_of(m.key.as_str()),
+                resolved.tier,
+                m,
+                &resolved.period,
+                billed(m),
+                Some(spent),
+            )
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -309,11 +434,42 @@ mod tests {
         }))
         .unwrap();
         let period = BillingPeriod::calendar_month(Timestamp(1_795_306_426));
-        let json = serde_json::to_value(UsageReport::new(40, &tier, &period)).unwrap();
+        let requests = tier.meter(REQUESTS).unwrap();
+        let json = serde_json::to_value(UsageReport::new(40, &tier, &requests, &period, false, None)).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"count": 40, "limit": 100, "plan": "free", "remaining": 60,
-                "periodStart": "2026-11-01T00:00:00Z", "periodEnd": "2026-12-01T00:00:00Z"})
+                "periodStart": "2026-11-01T00:00:00Z", "periodEnd": "2026-12-01T00:00:00Z",
+                "meter": "requests", "overageBilled": false, "overage": 0, "overageCost": "0",
+                "spendCap": null, "spendCapLeft": null})
         );
+    }
+
+    #[test]
+    fn a_billed_meter_reports_its_overage_and_what_is_left_of_the_cap() {
+        let tier: Tier = serde_json::from_value(serde_json::json!({
+            "name": "pro", "displayName": "Pro", "price": 20, "currency": "usd", "limit": null,
+            "priceId": "price_1", "productId": "prod_1", "features": {}, "popular": false,
+            "inventory": null, "soldOut": false, "spendCap": 1,
+            "meters": [{"key": "requests", "included": null},
+                       {"key": "tokens", "included": 10000, "overage": {"price": "0.002", "per": 1000},
+                        "stripeMeterId": "mtr_1", "eventName": "tokens_x", "priceId": "price_2"}]
+        }))
+        .unwrap();
+        let tokens = tier.meter("tokens").unwrap();
+        let terms = overage_terms(&tier, &tokens, Some("cus_1")).unwrap();
+        assert_eq!((terms.included, terms.stripe_customer.as_str()), (10_000, "cus_1"));
+        assert!(
+            overage_terms(&tier, &tokens, None).is_none(),
+            "no subscription: nothing to bill"
+        );
+        let period = BillingPeriod::calendar_month(Timestamp(1_795_306_426));
+        let spent = Some(tokens.overage_cost(25_000));
+        let json = serde_json::to_value(UsageReport::new(25_000, &tier, &tokens, &period, true, spent)).unwrap();
+        assert_eq!(json["overage"], 15_000);
+        assert_eq!(json["overageCost"], "0.03");
+        assert_eq!(json["spendCap"], 1);
+        assert_eq!(json["spendCapLeft"], "0.97");
+        assert_eq!(json["remaining"], 0);
     }
 }

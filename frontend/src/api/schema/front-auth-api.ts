@@ -145,6 +145,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description An amount of money too small for whole cents: an overage bill or what is left of a cap.
+         * @example 0.03
+         */
+        Amount: string;
         AssetDeleted: {
             deleted: string;
             quota: components["schemas"]["StorageUsage"];
@@ -157,6 +162,8 @@ export interface components {
             /** @description Public URL (api-multi's `/api/assets/...`), for a product's `imageUrl`. */
             url: string;
         };
+        /** Format: double */
+        Cents: number;
         ClerkDetail: {
             code?: string | null;
         };
@@ -249,12 +256,39 @@ export interface components {
             live: string[];
             test: string[];
         };
+        /** @description One meter across the project's users this period. */
+        MeterFigure: {
+            meter: string;
+            /** @description What that overage bills at the tiers' prices, in dollars (exact decimal). */
+            overageRevenue: components["schemas"]["Amount"];
+            /**
+             * Format: int64
+             * @description Units past the included amounts of subscribers billed for them.
+             */
+            overageUnits: number;
+            /** Format: int64 */
+            units: number;
+            /**
+             * Format: int64
+             * @description Users who counted any of it.
+             */
+            users: number;
+        };
         /** @enum {string} */
         Mode: "test" | "live";
         MonthUsage: {
             month: string;
             /** Format: int64 */
             requests: number;
+        };
+        /** @description A subscriber close to their tier's spend cap. */
+        NearCap: {
+            /** @description The tier's cap, in dollars. */
+            cap: components["schemas"]["Amount"];
+            plan: string;
+            /** @description Their overage so far this period, in dollars. */
+            spent: components["schemas"]["Amount"];
+            userId: string;
         };
         /** @description A checkout a buyer can still pay: its stock is held until it expires or is canceled. */
         OpenOrder: {
@@ -392,7 +426,14 @@ export interface components {
         SaasFigures: {
             /** @description The newest customers (at most 100); `metrics` counts all of them. */
             customers: components["schemas"]["CustomerSummary"][];
+            /** @description The meters besides requests, this billing period (open periods), by name. */
+            meters: components["schemas"]["MeterFigure"][];
             metrics: components["schemas"]["SaasSummary"];
+            /**
+             * @description Subscribers whose overage this period has used 80 % or more of their tier's spend cap,
+             *     nearest first (at most 20).
+             */
+            nearCap: components["schemas"]["NearCap"][];
             tierMix: components["schemas"]["TierShare"][];
             /** @description The last six months, oldest first. */
             usageByMonth: components["schemas"]["MonthUsage"][];
@@ -473,16 +514,35 @@ export interface components {
          * @description Requests allowed per billing period. `None` (JSON `null`) is unlimited.
          */
         UsageLimit: number | null;
-        /** @description `usage` in responses: the spec's `count`, `limit`, `plan`, plus what a client needs to plan. */
+        /**
+         * @description `usage` in responses: one meter of the user's tier. The spec's `count`, `limit` (the
+         *     included amount), `plan`, plus what a client needs to plan and bill.
+         */
         UsageReport: {
             /** Format: int64 */
             count: number;
+            /** @description Units included in the period (`null`: unlimited). */
             limit: components["schemas"]["UsageLimit"];
+            meter: string;
+            /**
+             * Format: int64
+             * @description Units counted past `limit`.
+             */
+            overage: number;
+            /** @description Whether use past `limit` is billed as overage (`false`: refused at `limit`). */
+            overageBilled: boolean;
+            /** @description What the overage costs so far, in dollars (exact decimal). */
+            overageCost: components["schemas"]["Amount"];
             periodEnd: string;
             periodStart: string;
             plan: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Included units left.
+             */
             remaining?: number | null;
+            spendCap?: components["schemas"]["Cents"] | null;
+            spendCapLeft?: components["schemas"]["Amount"] | null;
         };
     };
     responses: never;

@@ -252,6 +252,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description An amount of money too small for whole cents: an overage bill or what is left of a cap.
+         * @example 0.03
+         */
+        Amount: string;
         /** @description An open Store order to cancel from the dashboard. */
         CancelOrderRequest: {
             orderId: string;
@@ -362,6 +367,33 @@ export interface components {
             /** Format: int32 */
             shards: number;
         };
+        /**
+         * @description One meter of a tier, with the Stripe objects that bill its overage (set once published on
+         *     the developer's connected account).
+         */
+        Meter: {
+            eventName: string | null;
+            /** @description Units per billing period before overage; `null`: unlimited. */
+            included: components["schemas"]["UsageLimit"];
+            key: components["schemas"]["MeterKey"];
+            overage: components["schemas"]["Overage"] | null;
+            /** @description The metered Stripe price billing the overage. */
+            priceId: string | null;
+            /** @description The Stripe Billing Meter that receives this meter's overage, and its event name. */
+            stripeMeterId: string | null;
+        };
+        /** @description A meter as the dashboard sends it. */
+        MeterInput: {
+            /**
+             * Format: int64
+             * @description Units included per billing period; absent or `null`: unlimited.
+             */
+            included?: number | null;
+            key: components["schemas"]["MeterKey"];
+            overage?: components["schemas"]["Overage"] | null;
+        };
+        /** @description A meter's name within its tier: a lowercase slug, like a tier name. */
+        MeterKey: string;
         /** @enum {string} */
         Mode: "test" | "live";
         OrderCanceled: {
@@ -384,6 +416,19 @@ export interface components {
             /** @description Whether the order's units are back in stock (asked for, and not returned before). */
             restocked: boolean;
             success: boolean;
+        };
+        /**
+         * @description What a unit past `included` costs: `price` per package of `per` units, a started package
+         *     billed whole (Stripe's `transform_quantity` rounding up).
+         */
+        Overage: {
+            /**
+             * Format: int64
+             * @description Units per package; 1 bills every unit.
+             */
+            per?: number;
+            /** @description Dollars per package, as a decimal string (`"0.002"`). */
+            price: components["schemas"]["UnitPrice"];
         };
         /**
          * @description How far a project trusts `X-User-Plan` (migration 0017).
@@ -477,13 +522,20 @@ export interface components {
             };
             /** Format: int64 */
             inventory: number | null;
+            /** @description The `requests` meter's included amount: the short form of a tier's meters. */
             limit: components["schemas"]["UsageLimit"];
+            /**
+             * @description What the tier counts (SaaS). Empty in tiers stored before meters: one `requests` meter
+             *     of `limit` ([`Tier::meters`]).
+             */
+            meters: components["schemas"]["Meter"][];
             name: components["schemas"]["TierName"];
             popular: boolean;
             price: components["schemas"]["Cents"];
             priceId: string | null;
             productId: string | null;
             soldOut: boolean;
+            spendCap: components["schemas"]["Cents"] | null;
         };
         TierChange: {
             publishableKey: string;
@@ -512,9 +564,12 @@ export interface components {
             inventory?: number | null;
             /** Format: int64 */
             limit?: number | null;
+            /** @description What the tier counts besides (or instead of) `limit`'s requests. SaaS only. */
+            meters?: components["schemas"]["MeterInput"][];
             name: components["schemas"]["TierName"];
             popular?: boolean;
             price: components["schemas"]["Cents"];
+            spendCap?: components["schemas"]["Cents"] | null;
         };
         TierList: {
             /**
@@ -537,6 +592,12 @@ export interface components {
             success: boolean;
             tier: components["schemas"]["Tier"];
         };
+        /**
+         * @description A price in dollars with up to 11 decimals, held exactly as billionths of a cent. JSON carries
+         *     dollars as a string (`"0.002"`); a number is accepted on the way in.
+         * @example 0.002
+         */
+        UnitPrice: string;
         UsageCounters: {
             /** @description Every change in force, oldest first: periods starting at or after `fromSecs` use `shards`. */
             layout: components["schemas"]["LayoutChange"][];
@@ -568,16 +629,35 @@ export interface components {
          * @description Requests allowed per billing period. `None` (JSON `null`) is unlimited.
          */
         UsageLimit: number | null;
-        /** @description `usage` in responses: the spec's `count`, `limit`, `plan`, plus what a client needs to plan. */
+        /**
+         * @description `usage` in responses: one meter of the user's tier. The spec's `count`, `limit` (the
+         *     included amount), `plan`, plus what a client needs to plan and bill.
+         */
         UsageReport: {
             /** Format: int64 */
             count: number;
+            /** @description Units included in the period (`null`: unlimited). */
             limit: components["schemas"]["UsageLimit"];
+            meter: string;
+            /**
+             * Format: int64
+             * @description Units counted past `limit`.
+             */
+            overage: number;
+            /** @description Whether use past `limit` is billed as overage (`false`: refused at `limit`). */
+            overageBilled: boolean;
+            /** @description What the overage costs so far, in dollars (exact decimal). */
+            overageCost: components["schemas"]["Amount"];
             periodEnd: string;
             periodStart: string;
             plan: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Included units left.
+             */
             remaining?: number | null;
+            spendCap?: components["schemas"]["Cents"] | null;
+            spendCapLeft?: components["schemas"]["Amount"] | null;
         };
     };
     responses: never;

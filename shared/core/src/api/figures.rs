@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::store::Product;
-use crate::mode::{Mode, ProjectType};
+use crate::{
+    mode::{Mode, ProjectType},
+    tiers::meters::Amount,
+};
 
 /// The project's figures as both dashboard routes return them.
 #[derive(Debug, Serialize)]
@@ -37,6 +40,39 @@ pub struct SaasFigures {
     /// The last six months, oldest first.
     pub usage_by_month: Vec<MonthUsage>,
     pub tier_mix: Vec<TierShare>,
+    /// The meters besides requests, this billing period (open periods), by name.
+    pub meters: Vec<MeterFigure>,
+    /// Subscribers whose overage this period has used 80 % or more of their tier's spend cap,
+    /// nearest first (at most 20).
+    pub near_cap: Vec<NearCap>,
+}
+
+/// One meter across the project's users this period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MeterFigure {
+    pub meter: String,
+    /// Users who counted any of it.
+    pub users: i64,
+    pub units: i64,
+    /// Units past the included amounts of subscribers billed for them.
+    pub overage_units: i64,
+    /// What that overage bills at the tiers' prices, in dollars (exact decimal).
+    pub overage_revenue: Amount,
+}
+
+/// A subscriber close to their tier's spend cap.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NearCap {
+    pub user_id: String,
+    pub plan: String,
+    /// Their overage so far this period, in dollars.
+    pub spent: Amount,
+    /// The tier's cap, in dollars.
+    pub cap: Amount,
 }
 
 #[derive(Debug, Serialize)]

@@ -28,6 +28,7 @@ use super::{
     figures::ProjectDashboard,
     store::CartRequest,
     subscriptions::{ChangePlanRequest, CheckoutRequest, PortalRequest},
+    usage::{TrackRequest, UsageOverview},
 };
 use crate::{error::ErrorCode, tiers::input::CreateProjectInput};
 
@@ -366,13 +367,18 @@ fn health() {}
 )]
 struct ApiMulti;
 
-/// Counts one request for the user, refused at their tier's limit.
+/// Counts one request for the user, or the body's quantity of one of their tier's meters.
 ///
 /// The user's tier: `X-User-Plan` when sent (your server vouches for it), else their active
-/// subscription, else their customer record's plan, else `free`. A retry with the same
-/// `Idempotency-Key` (24 hours) replays the first answer and counts nothing.
+/// subscription, else their customer record's plan, else `free`. A meter without overage is a
+/// hard limit: a quantity that would pass it is refused whole (429, nothing counted). A meter
+/// with overage keeps counting past its included amount for a subscriber to the tier, and the
+/// overage is billed on their next invoice, up to the tier's spend cap (then 429). A retry
+/// with the same `Idempotency-Key` (24 hours) replays the first answer and counts nothing,
+/// whatever its quantity.
 #[utoipa::path(
     post, path = "/api/data", tag = "usage", operation_id = "trackUsage",
+    request_body(content = Option<TrackRequest>, description = "Optional: a meter and a quantity; no body counts one `requests`"),
     params(
         ("X-User-Id" = String, Header, description = "Your user's id (at most 128 characters)"),
         ("X-User-Plan" = Option<String>, Header, description = "The user's tier, as your server knows it; overrides their subscription"),
@@ -381,16 +387,17 @@ struct ApiMulti;
     responses(
         (status = 200, description = "Counted (or replayed: header `Idempotent-Replayed: true`)", body = UsageResponse,
             headers(("Idempotent-Replayed" = String, description = "`true` when this answer is a replay"))),
+        (status = 400, description = "invalid_request: a bad header or body, an unknown meter, or a quantity out of range", body = ErrorBody),
         (status = 403, description = "quota_exceeded: a user new to the period, and the project already counted its most distinct users this period (`usersPerPeriod`)", body = ErrorBody),
-        (status = 409, description = "conflict: this Idempotency-Key was used for another user", body = ErrorBody),
-        (status = 429, description = "limit_reached (the body's `usage` shows it) or rate_limited (`Retry-After`)", body = ErrorBody),
+        (status = 409, description = "conflict: this Idempotency-Key was used for another user or another meter", body = ErrorBody),
+        (status = 429, description = "limit_reached: the meter's limit or the spend cap (the body's `usage` shows it), or rate_limited (`Retry-After`)", body = ErrorBody),
         (status = 503, description = "unavailable: usage counting is briefly unreachable; retry after `Retry-After` seconds with the same Idempotency-Key", body = ErrorBody)
     ),
     security(("secretKey" = []))
 )]
 fn track_usage() {}
 
-/// The user's usage in the current period, without counting.
+/// The user's usage of every meter of their tier in the current period, without counting.
 #[utoipa::path(
     get, path = "/api/usage", tag = "usage", operation_id = "getUsage",
     params(
@@ -398,7 +405,7 @@ fn track_usage() {}
         ("X-User-Plan" = Option<String>, Header, description = "The user's tier, as your server knows it; overrides their subscription")
     ),
     responses(
-        (status = 200, description = "The usage", body = UsageResponse),
+        (status = 200, description = "`usage`: the requests meter; `meters`: every meter", body = UsageOverview),
         (status = 503, description = "unavailable: usage counting is briefly unreachable; retry after `Retry-After` seconds", body = ErrorBody)
     ),
     security(("secretKey" = []))

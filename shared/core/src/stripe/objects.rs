@@ -82,11 +82,15 @@ impl SubscriptionState {
             .pointer("/items/data")
             .and_then(Value::as_array)
             .map_or(&[], Vec::as_slice);
-        let first = items.first();
+        // A metered item (a tier's overage) bills in arrears and names no plan: the licensed
+        // item is the tier's price.
+        let metered = |i: &&Value| i.pointer("/price/recurring/usage_type").and_then(Value::as_str) == Some("metered");
+        let first = items.iter().find(|i| !metered(i)).or(items.first());
         let price = first.and_then(|i| i.get("price"));
         let int = |v: Option<&Value>, pointer: &str| v.and_then(|v| v.pointer(pointer)).and_then(Value::as_i64);
         let amount: i64 = items
             .iter()
+            .filter(|i| !metered(i))
             .map(|i| int(Some(i), "/price/unit_amount").unwrap_or(0) * int(Some(i), "/quantity").unwrap_or(1))
             .sum();
         let interval = price.and_then(|p| text(p, "/recurring/interval")).unwrap_or_default();

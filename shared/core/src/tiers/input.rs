@@ -9,7 +9,10 @@ use crate::{
     error::{ApiError, ApiResult},
     mode::ProjectType,
     money::Cents,
-    tiers::{TierName, UsageLimit},
+    tiers::{
+        TierName, UsageLimit,
+        meters::{MAX_METERS, MAX_PACKAGE, Meter, MeterKey, Overage, REQUESTS},
+    },
 };
 
 pub const MAX_PROJECT_NAME: usize = 100;
@@ -52,6 +55,27 @@ pub struct TierInput {
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, nullable))]
     pub inventory: Option<Option<i64>>,
+    /// What the tier counts besides (or instead of) `limit`'s requests. SaaS only.
+    #[serde(default)]
+    pub meters: Vec<MeterInput>,
+    /// The most one user's overage may cost per billing period, in dollars. Needs a meter
+    /// with overage.
+    #[serde(default)]
+    pub spend_cap: Option<Cents>,
+}
+
+/// A meter as the dashboard sends it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeterInput {
+    pub key: MeterKey,
+    /// Units included per billing period; absent or `null`: unlimited.
+    #[serde(default)]
+    pub included: Option<u64>,
+    /// What a unit past `included` costs; absent: refuse past `included`.
+    #[serde(default)]
+    pub overage: Option<Overage>,
 }
 
 /// A field that was sent, even as null (absent fields get the `default`).
@@ -79,6 +103,9 @@ pub struct TierDraft {
     pub popular: bool,
     /// `{ description, imageUrl, features[] }`, stored as the tier's `features` JSON.
     pub presentation: serde_json::Value,
+    /// SaaS: every meter, `requests` first; Store: none.
+    pub meters: Vec<Meter>,
+    pub spend_cap: Option<Cents>,
 }
 
 impl TierDraft {
@@ -96,6 +123,8 @@ impl TierDraft {
             popular: self.popular,
             sold_out: self.inventory == Some(0),
             inventory: self.inventory,
+            meters: self.meters,
+            spend_cap: self.spend_cap,
         }
     }
 }
@@ -162,6 +191,12 @@ impl TierInput {
                 (self.limit.map_or(UsageLimit::UNLIMITED, UsageLimit::limited), None)
             }
             ProjectType::Store => {
+                if !self.meters.is_empty() || self.spend_cap.is_some() {
+                    return Err(field_error(
+                        &format!("{path}.meters"),
+                        "Store products have inventory, not meters or a spend cap",
+                    ));
+                }
                 if self.limit.is_some() {
                     return Err(field_error(
                         &format!("{path}.limit"),
@@ -208,15 +243,95 @@ impl TierInput {
             presentation.insert("imageUrl".into(), check_url(&format!("{path}.imageUrl"), url)?.into());
         }
         presentation.insert("features".into(), features.into());
+        let meters = match kind {
+            ProjectType::Saas => self.meters(path, limit)?,
+            ProjectType::Store => Vec::new(),
+        };
+        if let Some(cap) = self.spend_cap {
+            if cap.is_free() || !meters.iter().any(|m| m.overage.is_some()) {
+                return Err(field_error(
+                    &format!("{path}.spendCap"),
+                    "a spend cap must be more than 0, on a tier with a meter that has overage",
+                ));
+            }
+        }
         Ok(TierDraft {
             name: self.name.clone(),
             display_name,
             price: self.price,
-            limit,
             inventory,
             popular: self.popular,
             presentation: serde_json::Value::Object(presentation),
+            limit: meters.first().map_or(limit, |requests| requests.included),
+            meters,
+            spend_cap: self.spend_cap,
         })
+    }
+
+    /// The tier's meters, `requests` first: from `limit` unless listed (not both).
+    fn meters(&self, path: &str, limit: UsageLimit) -> ApiResult<Vec<Meter>> {
+        if self.meters.len() > MAX_METERS {
+            return Err(field_error(
+                &format!("{path}.meters"),
+                format!("at most {MAX_METERS} meters"),
+            ));
+        }
+        let mut meters = vec![Meter::hard(MeterKey::requests(), limit)];
+        let mut seen = HashSet::new();
+        for (i, input) in self.meters.iter().enumerate() {
+            let at = format!("{path}.meters[{i}]");
+            if !seen.insert(input.key.as_str()) {
+                return Err(field_error(
+                    &format!("{at}.key"),
+                    format!("`{}` is used twice", input.key),
+                ));
+            }
+            if input.included.is_some_and(|n| n > MAX_LIMIT) {
+                return Err(field_error(
+                    &format!("{at}.included"),
+                    format!("must be at most {MAX_LIMIT}"),
+                ));
+            }
+            if let Some(overage) = input.overage {
+                if input.included.is_none() {
+                    return Err(field_error(
+                        &format!("{at}.overage"),
+                        "an unlimited meter has no overage; give `included`",
+                    ));
+                }
+                if self.price.is_free() {
+                    return Err(field_error(
+                        &format!("{at}.overage"),
+                        "overage is billed on the tier's subscription: give the tier a price",
+                    ));
+                }
+                if !(1..=MAX_PACKAGE).contains(&overage.per) {
+                    return Err(field_error(
+                        &format!("{at}.overage.per"),
+                        format!("must be 1-{MAX_PACKAGE}"),
+                    ));
+                }
+            }
+            let meter = Meter {
+                overage: input.overage,
+                ..Meter::hard(
+                    input.key.clone(),
+                    input.included.map_or(UsageLimit::UNLIMITED, UsageLimit::limited),
+                )
+            };
+            if input.key.as_str() == REQUESTS {
+                if self.limit.is_some() {
+                    return Err(field_error(
+                        &format!("{at}.key"),
+                        "give the requests meter either as `limit` or in `meters`, not both",
+                    ));
+                }
+                meters[0] = meter;
+            } else {
+                meters.push(meter);
+            }
+        }
+        Ok(meters)
     }
 }
 

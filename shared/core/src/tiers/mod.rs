@@ -1,6 +1,7 @@
 //! Tiers (SaaS plans) and products (Store items) share one model, as in the spec's `tiers` table.
 
 pub mod input;
+pub mod meters;
 
 use std::fmt;
 
@@ -70,6 +71,11 @@ impl UsageLimit {
         Self(Some(max))
     }
 
+    /// The bound; `None` when unlimited.
+    pub fn max(self) -> Option<u64> {
+        self.0
+    }
+
     /// Requests left in the period; `None` when unlimited. Never negative, even if the limit
     /// was lowered below what has already been used.
     pub fn remaining(self, count: u64) -> Option<u64> {
@@ -91,6 +97,7 @@ pub struct Tier {
     pub display_name: String,
     pub price: Cents,
     pub currency: String,
+    /// The `requests` meter's included amount: the short form of a tier's meters.
     pub limit: UsageLimit,
     pub price_id: Option<String>,
     pub product_id: Option<String>,
@@ -100,6 +107,35 @@ pub struct Tier {
     pub popular: bool,
     pub inventory: Option<i64>,
     pub sold_out: bool,
+    /// What the tier counts (SaaS). Empty in tiers stored before meters: one `requests` meter
+    /// of `limit` ([`Tier::meters`]).
+    #[serde(default)]
+    pub meters: Vec<meters::Meter>,
+    /// The most a user's overage may cost in a billing period; `null`: no cap.
+    #[serde(default)]
+    pub spend_cap: Option<Cents>,
+}
+
+impl Tier {
+    /// Every meter of the tier, `requests` always among them.
+    pub fn meters(&self) -> std::borrow::Cow<'_, [meters::Meter]> {
+        if self.meters.iter().any(|m| m.key.as_str() == meters::REQUESTS) {
+            std::borrow::Cow::Borrowed(&self.meters)
+        } else {
+            let mut all = vec![meters::Meter::hard(meters::MeterKey::requests(), self.limit)];
+            all.extend(self.meters.iter().cloned());
+            std::borrow::Cow::Owned(all)
+        }
+    }
+
+    pub fn meter(&self, key: &str) -> Option<meters::Meter> {
+        self.meters().iter().find(|m| m.key.as_str() == key).cloned()
+    }
+
+    /// Whether any meter bills overage (the tier's checkout then carries metered prices).
+    pub fn bills_overage(&self) -> bool {
+        self.meters.iter().any(|m| m.overage.is_some())
+    }
 }
 
 /// How long a cached project configuration may serve before it is re-read from D1, even if

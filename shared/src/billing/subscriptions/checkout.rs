@@ -32,6 +32,7 @@ use dream_core::{
     error::{ApiError, ApiResult},
     period::Timestamp,
     stripe::objects::{CheckoutSession, SubscriptionState},
+    tiers::Tier,
 };
 
 #[derive(Deserialize)]
@@ -172,11 +173,17 @@ pub async fn start(
     }
     let pk = auth.scope.project().publishable_key.as_str();
     let tier_name = tier.name.as_str();
-    let form = Form::new()
+    let mut form = Form::new()
         .field("mode", "subscription")
         .field("customer", &stripe_customer)
         .field("line_items[0][price]", price_id)
-        .field("line_items[0][quantity]", 1)
+        .field("line_items[0][quantity]", 1);
+    // Each billed meter's metered price rides along (Stripe takes no quantity for one): the
+    // overage is billed in arrears on each invoice.
+    for (i, metered) in metered_prices(tier).enumerate() {
+        form = form.field(format!("line_items[{}][price]", i + 1), metered);
+    }
+    let form = form
         .field("success_url", &success_url)
         .field("cancel_url", &cancel_url)
         .field("client_reference_id", user_id)
@@ -301,13 +308,7 @@ pub async fn change_plan(
             state.status
         )));
     }
-    let item = live
-        .pointer("/items/data/0/id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::internal("Stripe subscription without items"))?;
-    let form = Form::new()
-        .field("items[0][id]", item)
-        .field("items[0][price]", price_id)
+    let form = plan_change_items(&live, tier, price_id)?
         .field("metadata[tier]", tier.name.as_str())
         .field("proration_behavior", "create_prorations");
     // One key per change from the state read: a retry of this change replays it, but moving back
@@ -336,4 +337,46 @@ pub async fn change_plan(
     auth.scope.sync_subscription(&sync, clock::now()).await?;
     super::mirror_plan_to_clerk(end_users, &auth.scope, user_id).await?;
     Ok((SubscriptionView::of(&state, tier.name.as_str()), true))
+}
+
+/// The metered prices of a tier's billed meters.
+fn metered_prices(tier: &Tier) -> impl Iterator<Item = &str> {
+    tier.meters
+        .iter()
+        .filter(|m| m.overage.is_some())
+        .filter_map(|m| m.price_id.as_deref())
+}
+
+/// The subscription's items after a plan change: the flat item moves to the new tier's price,
+/// the old tier's metered items are removed and the new tier's added. The usage counters keep
+/// counting the period, so the overage of the whole period is billed at the price on the
+/// subscription when its invoice is made (docs/api.md, "Meters").
+fn plan_change_items(live: &Value, tier: &Tier, price_id: &str) -> ApiResult<Form> {
+    let items = live
+        .pointer("/items/data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ApiError::internal("Stripe subscription without items"))?;
+    let metered = |item: &Value| item.pointer("/price/recurring/usage_type").and_then(Value::as_str) == Some("metered");
+    let flat = items
+        .iter()
+        .find(|item| !metered(item))
+        .and_then(|item| item["id"].as_str())
+        .ok_or_else(|| ApiError::internal("Stripe subscription without a licensed item"))?;
+    let mut form = Form::new()
+        .field("items[0][id]", flat)
+        .field("items[0][price]", price_id);
+    let mut n = 1;
+    for item in items.iter().filter(|item| metered(item)) {
+        if let Some(id) = item["id"].as_str() {
+            form = form
+                .field(format!("items[{n}][id]"), id)
+                .field(format!("items[{n}][deleted]"), "true");
+            n += 1;
+        }
+    }
+    for price in metered_prices(tier) {
+        form = form.field(format!("items[{n}][price]"), price);
+        n += 1;
+    }
+    Ok(form)
 }

@@ -3,7 +3,8 @@
 //!   dream-stack dev          the platform and its dashboard on fixed ports with persistent
 //!                            state in `.dev/` (`make dev`), a demo project, until Ctrl-C
 //!   dream-stack test [ARGS]  a fresh stack and dashboard on free ports, the end-to-end tests,
-//!                            the usage counters across a restart, then the SDKs' and the
+//!                            the usage counters and the overage reports across a restart,
+//!                            then the SDKs' and the
 //!                            dashboard's browser tests against it, then everything stopped
 //!                            (`make test`); ARGS go to the Rust test harness
 //!   dream-stack bench        throughput and latency of POST /api/data (`make bench`)
@@ -23,6 +24,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 mod bench;
 mod bench_large;
+mod meters_soak;
 mod restart;
 mod sdk;
 mod secret_scan;
@@ -250,10 +252,11 @@ async fn test(harness_args: &[String]) -> Result<ExitCode, String> {
                 return Ok(rust.success());
             }
             let restarted = restart::run(&mut stack, &env).await?;
+            let soaked = meters_soak::run(&mut stack, &env).await?;
             let sdks = sdk::run(&root, &mut stack, &env, &node_path(&root)).await?;
             println!("Browser tests of the dashboard (frontend/tests) ...");
             let browser = browser_tests.status().await.map_err(|e| e.to_string())?;
-            Ok(rust.success() && restarted && sdks && browser.success())
+            Ok(rust.success() && restarted && soaked && sdks && browser.success())
         } => status,
         _ = shutdown_signal() => Err("interrupted".to_owned()),
     };
