@@ -5,7 +5,8 @@
 //      key's project and tiers from D1, cached for 60 s, as api-multi does);
 //   2. the rate limit binding, keyed by project and user;
 //   3. without X-User-Plan, the user's entitlement from D1 (SELECT_ENTITLEMENT);
-//   4. the count, in one of two places (header `X-Bench-Counter`):
+//   4. the body's meter and quantity (none: one request), checked against the tier's meters;
+//   5. the count, in one of two places (header `X-Bench-Counter`):
 //      - `counters` (api-multi's design): a call to the user's counter, a Durable Object with
 //        SQLite storage per project (as api-multi's, one shard), which runs COUNT_USAGE (with its share of
 //        the distinct-users bound), NOTE_NEW_PERIOD_USER on a user's first count, marks the row
@@ -45,7 +46,15 @@ async function projectFor(env, secret) {
     publishableKey: key.publishableKey,
     platformId: project.platformId,
     projectType: project.projectType,
-    tiers: results.map((t) => ({ name: t.name, limit: t.limit, priceCents: t.priceCents })),
+    tiers: results.map((t) => ({
+      name: t.name,
+      priceCents: t.priceCents,
+      // Every meter's included amount; `requests` is the tier's limit unless listed.
+      meters: Object.fromEntries([
+        ["requests", t.limit],
+        ...JSON.parse(t.meters ?? "[]").map((m) => [m.key, m.included]),
+      ]),
+    })),
   };
   await env.TOKENS_KV.put(entry, JSON.stringify(config), { expirationTtl: 60 });
   return config;
@@ -53,12 +62,13 @@ async function projectFor(env, secret) {
 
 // COUNT_USAGE's parameters, in its documented order.
 const countParams = (c) => [c.publishableKey, c.user, c.start, c.end, c.platformId, c.plan, c.limit, c.now, null,
-  c.requestId, c.usersBound];
+  c.requestId, c.usersBound, c.meter, c.quantity];
 
 async function countInD1(env, c) {
   const row = await env.DB.prepare(env.COUNT_USAGE_SQL).bind(...countParams(c)).first();
-  if (row?.usageCount === 1) {
-    await env.DB.prepare(env.NOTE_NEW_PERIOD_USER_SQL).bind(c.publishableKey, c.start).run();
+  if (row?.usageCount === c.quantity) {
+    const { results } = await env.DB.prepare(env.SELECT_USER_METERS_SQL).bind(c.publishableKey, c.user, c.start).all();
+    if (results.length === 1) await env.DB.prepare(env.NOTE_NEW_PERIOD_USER_SQL).bind(c.publishableKey, c.start).run();
   }
   return row?.usageCount ?? null;
 }
@@ -84,7 +94,7 @@ export class BenchCounter extends DurableObject {
     const c = await request.json();
     // As api-multi's counter: a period older than the counter may have its row in D1 only.
     this.startedAt ??= this.sql.exec(this.env.SELECT_COUNTER_STARTED_SQL).one().startedAtSecs;
-    const row = [c.publishableKey, c.user, c.start];
+    const row = [c.publishableKey, c.user, c.start, c.meter];
     if (Date.parse(c.start) / 1000 < this.startedAt && this.sql.exec(this.env.SELECT_USAGE_SQL, ...row).toArray().length === 0) {
       await this.ctx.blockConcurrencyWhile(async () => {
         const old = await this.env.DB.prepare(this.env.SELECT_USAGE_ROW_SQL).bind(...row).first();
@@ -95,7 +105,13 @@ export class BenchCounter extends DurableObject {
     }
     const counted = this.sql.exec(this.env.COUNT_USAGE_SQL, ...countParams(c)).toArray()[0];
     if (counted) {
-      if (counted.usageCount === 1) this.sql.exec(this.env.NOTE_NEW_PERIOD_USER_SQL, c.publishableKey, c.start);
+      // As api-multi's: a user's first row of the period, any meter, is one more user.
+      if (
+        counted.usageCount === c.quantity &&
+        this.sql.exec(this.env.SELECT_USER_METERS_SQL, c.publishableKey, c.user, c.start).toArray().length === 1
+      ) {
+        this.sql.exec(this.env.NOTE_NEW_PERIOD_USER_SQL, c.publishableKey, c.start);
+      }
       this.sql.exec(this.env.MARK_UNFLUSHED_SQL, ...row);
       if (!this.alarmSet) {
         if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
@@ -147,16 +163,29 @@ export default {
     }
     const tier = config.tiers.find((t) => t.name === plan);
     if (!tier) return error(400, "invalid_request", `Unknown plan ${plan}`);
+    // The optional body: a quantity of one of the tier's meters (no body: one request).
+    const text = await request.text();
+    let track = {};
+    try {
+      track = text.trim() ? JSON.parse(text) : {};
+    } catch {
+      return error(400, "invalid_request", "Invalid JSON body");
+    }
+    const meter = track.meter ?? "requests";
+    const quantity = track.quantity ?? 1;
+    if (!(meter in tier.meters)) return error(400, "invalid_request", `Unknown meter ${meter}`);
+    if (!Number.isSafeInteger(quantity) || quantity < 1 || quantity > 1e9) return error(400, "invalid_request", "Bad quantity");
+    const limit = tier.meters[meter];
     const inD1 = request.headers.get("x-bench-counter") === "d1";
     const call = {
       publishableKey: config.publishableKey, user, start: iso(start), end: iso(end), platformId: config.platformId,
-      plan, limit: tier.limit, now: iso(now), requestId: `req_${crypto.randomUUID()}`,
+      plan, limit, now: iso(now), requestId: `req_${crypto.randomUUID()}`, meter, quantity,
       usersBound: inD1 ? Number(env.USERS_PER_PERIOD) : Math.ceil(Number(env.USERS_PER_PERIOD) / SHARDS),
     };
     const count = inD1 ? await countInD1(env, call) : await countInCounter(env, call);
     const usage = {
-      count: count ?? tier.limit, limit: tier.limit, plan,
-      remaining: tier.limit === null ? null : Math.max(tier.limit - (count ?? tier.limit), 0),
+      count: count ?? limit, limit, plan, meter,
+      remaining: limit === null ? null : Math.max(limit - (count ?? limit), 0),
       periodStart: iso(start), periodEnd: iso(end),
     };
     if (count === null) return Response.json({ error: "Tier limit reached", code: "limit_reached", usage }, { status: 429 });

@@ -12,13 +12,14 @@ use e2e::{
     journey::{self, TestProject},
     stack::{Stack, StackConfig, WORKERS, WorkerSpec, free_port, repo_root},
 };
+use serde_json::json;
 use shared::storage::{
     projects::{FIND_ACTIVE_KEY_BY_HASH, SELECT_ACTIVE_PROJECT, SELECT_TIERS},
     subscriptions::SELECT_ENTITLEMENT,
     usage::{
         CLOSE_GENERATION, COPY_USAGE_ROW, COUNT_USAGE, COUNTER_SCHEMA, FORGET_FLUSHED, INIT_COUNTER_STATE,
         MARK_UNFLUSHED, NOTE_NEW_PERIOD_USER, SEED_USAGE_ROW, SELECT_COUNTER_STARTED, SELECT_UNFLUSHED, SELECT_USAGE,
-        SELECT_USAGE_ROW,
+        SELECT_USAGE_ROW, SELECT_USER_METERS,
     },
 };
 use tokio::process::Command;
@@ -58,6 +59,8 @@ pub async fn run() -> Result<ExitCode, String> {
                 js,
                 js_no_plan,
                 scaling,
+                meters_rust,
+                meters_js,
             },
         cold,
         profiles,
@@ -85,12 +88,16 @@ pub async fn run() -> Result<ExitCode, String> {
         ("baseline (JS, same work)", &js),
         ("api-multi, no X-User-Plan", &rust_no_plan),
         ("baseline, no X-User-Plan", &js_no_plan),
+        ("api-multi, meters + quantities", &meters_rust),
+        ("baseline, meters + quantities", &meters_js),
     ] {
         row(name, f);
     }
     for (name, r, j) in [
         ("ratio Rust / JS", &rust, &js),
         ("ratio, no X-User-Plan", &rust_no_plan, &js_no_plan),
+        ("ratio, meters + quantities", &meters_rust, &meters_js),
+        ("ratio meters / requests (Rust)", &meters_rust, &rust),
     ] {
         println!(
             "{name:<36} {:>10.2} {:>10.2} {:>10.2}",
@@ -99,7 +106,7 @@ pub async fn run() -> Result<ExitCode, String> {
             r.p99_ms / j.p99_ms
         );
     }
-    println!("(targets: throughput ratio >= 0.9, p99 ratio <= 1.1)");
+    println!("(targets: throughput ratio >= 0.9, p99 ratio <= 1.1; meters / requests: throughput >= 1.0 within noise)");
 
     println!(
         "\nWhere requests are counted: in D1 (the previous design: every count a write to the one\n\
@@ -172,6 +179,9 @@ struct Throughput {
     js: Figures,
     js_no_plan: Figures,
     scaling: Scaling,
+    /// Quantities of several meters in a JSON body (issue 24), with X-User-Plan.
+    meters_rust: Figures,
+    meters_js: Figures,
 }
 
 /// Counting in D1 against counting in the usage counters, with 1 and with 50 busy projects.
@@ -225,6 +235,13 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
     )
     .await?;
     journey::split_usage_counters(&env, &split, 4).await?;
+    // Quantities of several meters: tokens and images besides requests, none near a limit.
+    let metered = journey::create_project(
+        &developer,
+        json!({"name": "Bench meters", "projectType": "saas", "tiers": [{"name": "free", "price": 0, "limit": 1_000_000_000u64,
+            "meters": [{"key": "tokens", "included": 1_000_000_000_000u64}, {"key": "images", "included": 1_000_000_000_000u64}]}]}),
+    )
+    .await?;
     // The tables the previous design kept in D1, for the baseline's counting in D1.
     let state = stack.config.state_dir.display().to_string();
     e2e::stack::run_wrangler(&[
@@ -253,6 +270,7 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         ("INIT_COUNTER_STATE_SQL", INIT_COUNTER_STATE),
         ("SELECT_COUNTER_STARTED_SQL", SELECT_COUNTER_STARTED),
         ("SELECT_USAGE_SQL", SELECT_USAGE),
+        ("SELECT_USER_METERS_SQL", SELECT_USER_METERS),
         ("SELECT_USAGE_ROW_SQL", SELECT_USAGE_ROW),
         ("SEED_USAGE_ROW_SQL", SEED_USAGE_ROW),
         ("MARK_UNFLUSHED_SQL", MARK_UNFLUSHED),
@@ -273,15 +291,23 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
     };
     stack.add_worker(baseline("baseline")).await?;
     let template = std::fs::read_to_string(repo_root().join("bench/wrk-usage.lua")).map_err(|e| e.to_string())?;
-    let script = |name: &str, keys: &[TestProject], plan: &str, counter: &str| -> Result<std::path::PathBuf, String> {
+    let metered_script = |name: &str,
+                          keys: &[TestProject],
+                          (plan, counter): (&str, &str),
+                          meters: &str|
+     -> Result<std::path::PathBuf, String> {
         let path = base.join(name);
         let keys: Vec<String> = keys.iter().map(|p| format!("\"{}\"", p.secret_key)).collect();
         let text = template
             .replace("BENCH_KEYS", &keys.join(", "))
             .replace("BENCH_PLAN", plan)
-            .replace("BENCH_COUNTER", counter);
+            .replace("BENCH_COUNTER", counter)
+            .replace("BENCH_METERS", meters);
         std::fs::write(&path, text).map_err(|e| e.to_string())?;
         Ok(path)
+    };
+    let script = |name: &str, keys: &[TestProject], plan: &str, counter: &str| -> Result<std::path::PathBuf, String> {
+        metered_script(name, keys, (plan, counter), "")
     };
     let one = std::slice::from_ref(project);
     let scripts = Scripts {
@@ -291,6 +317,12 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         d1_many: script("wrk-usage-d1-many.lua", &projects, "free", "d1")?,
         counters_many: script("wrk-usage-many.lua", &projects, "free", "counters")?,
         split: script("wrk-usage-split.lua", std::slice::from_ref(&split), "free", "counters")?,
+        meters: metered_script(
+            "wrk-usage-meters.lua",
+            std::slice::from_ref(&metered),
+            ("free", "counters"),
+            "\"tokens\", \"images\", \"requests\"",
+        )?,
     };
     let throughput = measure(stack, &scripts).await?;
     let with_plan = &scripts.with_plan;
@@ -346,6 +378,7 @@ struct Scripts {
     d1_many: std::path::PathBuf,
     counters_many: std::path::PathBuf,
     split: std::path::PathBuf,
+    meters: std::path::PathBuf,
 }
 
 async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String> {
@@ -359,6 +392,8 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
         (&js_url, &scripts.counters_many),
         (&js_url, &scripts.d1_many),
         (&rust_url, &scripts.split),
+        (&rust_url, &scripts.meters),
+        (&js_url, &scripts.meters),
     ] {
         wrk(url, script, WARMUP_SECS).await?;
     }
@@ -374,6 +409,8 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
         (&js_url, &scripts.counters_many),
         (&rust_url, &scripts.counters_many),
         (&rust_url, &scripts.split),
+        (&rust_url, &scripts.meters),
+        (&js_url, &scripts.meters),
     ] {
         runs.push(wrk(url, script, DURATION_SECS).await?);
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -388,7 +425,9 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
         counters_many_js,
         counters_many_rust,
         split_rust,
-    ] = <[Figures; 9]>::try_from(runs).map_err(|_| "nine runs expected")?;
+        meters_rust,
+        meters_js,
+    ] = <[Figures; 11]>::try_from(runs).map_err(|_| "eleven runs expected")?;
     Ok(Throughput {
         rust,
         rust_no_plan,
@@ -401,6 +440,8 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
             counters_many_rust,
             split_rust,
         },
+        meters_rust,
+        meters_js,
     })
 }
 
