@@ -58,12 +58,12 @@ fn overage_counts_only_subscribers_and_near_cap_lists_who_used_most_of_it() {
             ("tokens".to_owned(), "pro".to_owned(), 3, 60_000, 15_000, 15),
         ]
     );
-    let near: Vec<(String, i64, i64)> = conn
+    let near: Vec<(String, f64, i64)> = conn
         .prepare(SELECT_NEAR_CAP)
         .unwrap()
         .query_map((pk, &now, TERMS), |r| Ok((r.get(0)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(near, [("u1".to_owned(), 3_000_000_000, 3_000_000_000)]);
+    assert_eq!(near, [("u1".to_owned(), 3_000_000_000.0, 3_000_000_000)]);
 }

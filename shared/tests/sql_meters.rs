@@ -15,9 +15,10 @@ use shared::{
     storage::{
         Project, SqlParam,
         usage::{
-            CONFIRM_OVERAGE_REPORT, COUNT_USAGE, COUNTER_SCHEMA, INIT_COUNTER_STATE, MIGRATE_COUNTER_ROWS,
-            MIGRATE_COUNTER_TABLES, NOTE_OVERAGE_TERMS, OPEN_OVERAGE_REPORT, PURGE_ENDED_PERIODS,
-            PURGE_REPORTED_OVERAGE, SELECT_COUNTS_TABLE, SELECT_PENDING_REPORTS, SELECT_UNREPORTED_OVERAGE,
+            CLEAN_OVERAGE_ROW, CONFIRM_OVERAGE_REPORT, COUNT_USAGE, COUNTER_SCHEMA, INIT_COUNTER_STATE,
+            MIGRATE_COUNT_ROWS, MIGRATE_COUNTER_TABLES, MIGRATE_UNFLUSHED_ROWS, NOTE_OVERAGE_TERMS,
+            OPEN_OVERAGE_REPORT, PURGE_ENDED_PERIODS, PURGE_REPORTED_OVERAGE, REPORT_MAX_AGE_SECS,
+            SELECT_ANY_UNREPORTED, SELECT_COUNTS_TABLES, SELECT_PENDING_REPORTS, SELECT_UNREPORTED_OVERAGE,
             SELECT_USAGE, report_identifier,
         },
     },
@@ -146,17 +147,20 @@ fn reports(conn: &Connection) -> Vec<Report> {
         .map(Result::unwrap)
         .collect();
     for (pk, user, period, meter, reported, overage) in unreported {
+        if overage <= reported {
+            conn.execute(CLEAN_OVERAGE_ROW, (&pk, &user, &period, &meter)).unwrap();
+            continue;
+        }
         let identifier = report_identifier(&[&pk, &user, &period, &meter], reported, overage);
-        let timestamp = NOW.0;
         conn.execute(
             OPEN_OVERAGE_REPORT,
-            (&pk, &user, &period, &meter, overage, identifier, timestamp),
+            (&pk, &user, &period, &meter, overage, identifier, NOW.0, NOW.0),
         )
         .unwrap();
     }
     conn.prepare(SELECT_PENDING_REPORTS)
         .unwrap()
-        .query_map([], |r| {
+        .query_map([NOW.0 - REPORT_MAX_AGE_SECS], |r| {
             let reported: i64 = r.get("reported")?;
             let to: i64 = r.get("pendingTo")?;
             Ok((r.get("userId")?, to - reported, r.get("pendingIdentifier")?))
@@ -216,7 +220,7 @@ fn a_period_with_overage_not_yet_reported_is_not_purged() {
         1,
         "reported: D1 keeps it"
     );
-    assert_eq!(conn.execute(PURGE_REPORTED_OVERAGE, []).unwrap(), 1);
+    assert_eq!(conn.execute(PURGE_REPORTED_OVERAGE, [&long_after]).unwrap(), 1);
 }
 
 #[test]
@@ -240,15 +244,25 @@ fn a_counter_from_before_meters_keeps_its_counts_as_requests() {
     )
     .unwrap();
     // As `CounterStore::open`.
-    let table: Option<String> = conn
-        .query_row(SELECT_COUNTS_TABLE, [], |r| r.get(0))
-        .optional()
-        .unwrap();
-    let before_meters = table.is_some_and(|sql| !sql.contains("meter"));
+    let tables = |conn: &Connection| -> Vec<(String, String)> {
+        conn.prepare(SELECT_COUNTS_TABLES)
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let before_meters = tables(&conn)
+        .iter()
+        .any(|(name, sql)| name == "usage_counts" && !sql.contains("meter"));
     assert!(before_meters);
     conn.execute_batch(MIGRATE_COUNTER_TABLES).unwrap();
     conn.execute_batch(COUNTER_SCHEMA).unwrap();
-    conn.execute_batch(MIGRATE_COUNTER_ROWS).unwrap();
+    conn.execute_batch(MIGRATE_COUNT_ROWS).unwrap();
+    // Cut short here, the next start finds `usage_unflushed_v1` and finishes.
+    assert!(tables(&conn).iter().any(|(name, _)| name == "usage_unflushed_v1"));
+    conn.execute_batch(MIGRATE_UNFLUSHED_ROWS).unwrap();
+    assert_eq!(tables(&conn).len(), 1, "only the new usage_counts is left");
     let requests: i64 = conn
         .query_row(SELECT_USAGE, (pk, "old", &start, "requests"), |r| r.get(0))
         .unwrap();
@@ -262,6 +276,36 @@ fn a_counter_from_before_meters_keeps_its_counts_as_requests() {
         "and the counter counts meters"
     );
     // Opened again: nothing to migrate.
-    let table: String = conn.query_row(SELECT_COUNTS_TABLE, [], |r| r.get(0)).unwrap();
-    assert!(table.contains("meter"));
+    assert!(tables(&conn).iter().all(|(_, sql)| sql.contains("meter")));
+}
+
+#[test]
+fn only_rows_counted_since_the_last_flush_are_looked_at() {
+    let conn = counter_db(None);
+    let p = counter_project(Mode::Test);
+    let dirty = |conn: &Connection| {
+        conn.query_row(SELECT_ANY_UNREPORTED, [], |_| Ok(()))
+            .optional()
+            .unwrap()
+            .is_some()
+    };
+    count(&conn, &p, &tokens("u1", 5_000));
+    assert!(dirty(&conn), "a counted row waits for the flush");
+    assert!(
+        reports(&conn).is_empty(),
+        "under the included amount: nothing to report"
+    );
+    assert!(!dirty(&conn), "and the row is clean again");
+    count(&conn, &p, &tokens("u1", 6_000));
+    let pending = reports(&conn);
+    assert_eq!(pending[0].1, 1_000);
+    assert!(!dirty(&conn));
+    count(&conn, &p, &tokens("u1", 500));
+    assert!(
+        !dirty(&conn),
+        "counted while its report is on its way: the confirmation opens the next"
+    );
+    confirm(&conn, &p, &pending[0]);
+    assert!(dirty(&conn));
+    assert_eq!(reports(&conn)[0].1, 500);
 }

@@ -163,7 +163,10 @@ const COUNTER_STATEMENTS: &[(&str, &str)] = &[
     ("usage::PURGE_ENDED_PERIOD_USERS", usage::PURGE_ENDED_PERIOD_USERS),
     ("usage::SEED_USAGE_ROW", usage::SEED_USAGE_ROW),
     ("usage::SELECT_USER_METERS", usage::SELECT_USER_METERS),
-    ("usage::SELECT_COUNTS_TABLE", usage::SELECT_COUNTS_TABLE),
+    ("usage::SELECT_COUNTS_TABLES", usage::SELECT_COUNTS_TABLES),
+    ("usage::CLEAN_OVERAGE_ROW", usage::CLEAN_OVERAGE_ROW),
+    ("usage::COUNT_STALE_REPORTS", usage::COUNT_STALE_REPORTS),
+    ("usage::NOTE_REPORT_FAILED", usage::NOTE_REPORT_FAILED),
     ("usage::NOTE_OVERAGE_TERMS", usage::NOTE_OVERAGE_TERMS),
     ("usage::SELECT_UNREPORTED_OVERAGE", usage::SELECT_UNREPORTED_OVERAGE),
     ("usage::OPEN_OVERAGE_REPORT", usage::OPEN_OVERAGE_REPORT),
@@ -180,11 +183,10 @@ const ALLOWED_SCANS: &[&str] = &[
     // One row per billing period the counter holds (a few), in the alarm, not on a request.
     "usage::PURGE_ENDED_PERIOD_USERS",
     // The schema's few tables, once when a counter starts.
-    "usage::SELECT_COUNTS_TABLE",
-    // The billed users' rows of the counter's own open periods, in the alarm, not on a request.
-    "usage::SELECT_UNREPORTED_OVERAGE",
-    "usage::PURGE_REPORTED_OVERAGE",
-    "usage::SELECT_ANY_UNREPORTED",
+    "usage::SELECT_COUNTS_TABLES",
+    // The partial index of reports on their way to Stripe (a handful), in the alarm.
+    "usage::SELECT_PENDING_REPORTS",
+    "usage::COUNT_STALE_REPORTS",
 ];
 
 /// Constants of `src/storage` that are not statements: binding names, the counters' schema and
@@ -194,7 +196,8 @@ const NOT_STATEMENTS: &[&str] = &[
     "COUNTER_SCHEMA",
     "TOKENS_KV",
     "MIGRATE_COUNTER_TABLES",
-    "MIGRATE_COUNTER_ROWS",
+    "MIGRATE_COUNT_ROWS",
+    "MIGRATE_UNFLUSHED_ROWS",
 ];
 
 /// The plan's lines, as `EXPLAIN QUERY PLAN` prints them.

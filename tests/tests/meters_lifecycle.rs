@@ -63,7 +63,12 @@ async fn concurrent_quantities_never_pass_a_hard_meter() {
         .count();
     assert_eq!((counted, refused), (10, 30), "exactly the limit's worth of quantities");
     let usage = api.get("/api/usage", Some("racer")).await;
-    let tokens = usage.body["meters"].as_array().unwrap().iter().find(|m| m["meter"] == "tokens").cloned();
+    let tokens = usage.body["meters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["meter"] == "tokens")
+        .cloned();
     assert_eq!(tokens.unwrap()["count"], 1000);
 }
 
@@ -94,9 +99,16 @@ async fn a_plan_change_swaps_the_metered_price_and_an_edit_makes_a_new_one() {
     assert_eq!(pro["stripeMeterId"], team["stripeMeterId"]);
     assert_ne!(pro["priceId"], team["priceId"]);
     let meters = stripe.get("/billing/meters", Mode::Test, Some(&account)).await;
-    assert_eq!(meters.body["data"].as_array().map(Vec::len), Some(1), "{:?}", meters.body);
+    assert_eq!(
+        meters.body["data"].as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        meters.body
+    );
 
-    let created = api.post("/api/customers", None, json!({"email": "mover@example.com"})).await;
+    let created = api
+        .post("/api/customers", None, json!({"email": "mover@example.com"}))
+        .await;
     let user = created.body["customer"]["id"].as_str().unwrap().to_owned();
     let subscription = api.subscribe(&user, "pro").await.unwrap();
     let changed = api.post("/api/change-plan", Some(&user), json!({"tier": "team"})).await;
@@ -112,7 +124,10 @@ async fn a_plan_change_swaps_the_metered_price_and_an_edit_makes_a_new_one() {
         .collect();
     let team_flat = tier(&listed, "team")["priceId"].as_str().unwrap();
     assert_eq!(prices.len(), 2, "{:?}", live.body);
-    assert!(prices.contains(&team_flat) && prices.contains(&team["priceId"].as_str().unwrap()), "{prices:?}");
+    assert!(
+        prices.contains(&team_flat) && prices.contains(&team["priceId"].as_str().unwrap()),
+        "{prices:?}"
+    );
     // Metering follows at once: team's included amount.
     let counted = api
         .post_with(
@@ -128,20 +143,33 @@ async fn a_plan_change_swaps_the_metered_price_and_an_edit_makes_a_new_one() {
         .oauth(
             Method::PUT,
             "/tiers",
-            Some(json!({"publishableKey": project.publishable_key, "tier": {"name": "team", "price": 50,
-                "meters": [{"key": "tokens", "included": 50000, "overage": {"price": "0.0015", "per": 1000}}]}})),
+            Some(
+                json!({"publishableKey": project.publishable_key, "tier": {"name": "team", "price": 50,
+                "meters": [{"key": "tokens", "included": 50000, "overage": {"price": "0.0015", "per": 1000}}]}}),
+            ),
         )
         .await;
     assert_eq!(edited.status, 200, "{:?}", edited.body);
     let new_meter = tokens_meter(&edited.body["tier"]);
     assert_ne!(new_meter["priceId"], team["priceId"]);
-    assert_eq!(new_meter["stripeMeterId"], team["stripeMeterId"], "the same Billing Meter");
+    assert_eq!(
+        new_meter["stripeMeterId"], team["stripeMeterId"],
+        "the same Billing Meter"
+    );
     let old = stripe
-        .get(&format!("/prices/{}", team["priceId"].as_str().unwrap()), Mode::Test, Some(&account))
+        .get(
+            &format!("/prices/{}", team["priceId"].as_str().unwrap()),
+            Mode::Test,
+            Some(&account),
+        )
         .await;
     assert_eq!(old.body["active"], false, "{:?}", old.body);
     let new = stripe
-        .get(&format!("/prices/{}", new_meter["priceId"].as_str().unwrap()), Mode::Test, Some(&account))
+        .get(
+            &format!("/prices/{}", new_meter["priceId"].as_str().unwrap()),
+            Mode::Test,
+            Some(&account),
+        )
         .await;
     assert_eq!(new.body["unit_amount_decimal"], "0.15");
     // An edit of the included amount alone changes nothing in Stripe.
@@ -149,12 +177,17 @@ async fn a_plan_change_swaps_the_metered_price_and_an_edit_makes_a_new_one() {
         .oauth(
             Method::PUT,
             "/tiers",
-            Some(json!({"publishableKey": project.publishable_key, "tier": {"name": "team", "price": 50,
-                "meters": [{"key": "tokens", "included": 60000, "overage": {"price": "0.0015", "per": 1000}}]}})),
+            Some(
+                json!({"publishableKey": project.publishable_key, "tier": {"name": "team", "price": 50,
+                "meters": [{"key": "tokens", "included": 60000, "overage": {"price": "0.0015", "per": 1000}}]}}),
+            ),
         )
         .await;
     assert_eq!(included_only.status, 200, "{:?}", included_only.body);
-    assert_eq!(tokens_meter(&included_only.body["tier"])["priceId"], new_meter["priceId"]);
+    assert_eq!(
+        tokens_meter(&included_only.body["tier"])["priceId"],
+        new_meter["priceId"]
+    );
 }
 
 #[tokio::test]
@@ -178,8 +211,14 @@ async fn going_live_gives_the_live_tiers_meters_of_their_own() {
     let live_pro = tier(&live_tiers, "pro");
     assert_eq!(live_pro["spendCap"], 5);
     let live_meter = tokens_meter(live_pro);
-    assert_eq!((live_meter["included"].as_i64(), live_meter["overage"]["price"].as_str()), (Some(10_000), Some("0.002")));
-    assert!(live_meter["priceId"].is_string() && live_meter["priceId"] != test_pro["priceId"], "{live_meter}");
+    assert_eq!(
+        (live_meter["included"].as_i64(), live_meter["overage"]["price"].as_str()),
+        (Some(10_000), Some("0.002"))
+    );
+    assert!(
+        live_meter["priceId"].is_string() && live_meter["priceId"] != test_pro["priceId"],
+        "{live_meter}"
+    );
     let on_live = stripe
         .get(
             &format!("/billing/meters/{}", live_meter["stripeMeterId"].as_str().unwrap()),
@@ -187,7 +226,11 @@ async fn going_live_gives_the_live_tiers_meters_of_their_own() {
             Some(&account),
         )
         .await;
-    assert_eq!(on_live.status, 200, "the meter is on the live account: {:?}", on_live.body);
+    assert_eq!(
+        on_live.status, 200,
+        "the meter is on the live account: {:?}",
+        on_live.body
+    );
     let on_test = stripe
         .get(
             &format!("/billing/meters/{}", live_meter["stripeMeterId"].as_str().unwrap()),
@@ -196,4 +239,86 @@ async fn going_live_gives_the_live_tiers_meters_of_their_own() {
         )
         .await;
     assert_eq!(on_test.status, 404, "test and live never share one");
+}
+
+#[tokio::test]
+async fn overage_added_to_a_tier_reaches_only_subscriptions_that_carry_it() {
+    let env = TestEnv::get();
+    let developer = journey::onboarded_developer(&env, "meters-added").await.unwrap();
+    let project = journey::create_project(
+        &developer,
+        json!({"name": "Added later", "projectType": "saas", "tiers": [
+            {"name": "free", "price": 0, "limit": 100},
+            {"name": "pro", "price": 20, "meters": [{"key": "tokens", "included": 1000}]}]}),
+    )
+    .await
+    .unwrap();
+    let api = ProjectApi::new(&env, &project);
+    let subscribe = |email: &'static str| {
+        let api = &api;
+        async move {
+            let created = api.post("/api/customers", None, json!({"email": email})).await;
+            let user = created.body["customer"]["id"].as_str().unwrap().to_owned();
+            api.subscribe(&user, "pro").await.unwrap();
+            user
+        }
+    };
+    let early = subscribe("early@example.com").await;
+    // An edit from a client that knows nothing of meters keeps them.
+    let renamed = developer
+        .oauth(
+            Method::PUT,
+            "/tiers",
+            Some(json!({"publishableKey": project.publishable_key, "tier": {"name": "pro", "price": 20, "displayName": "Pro 2"}})),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert_eq!(
+        tokens_meter(&renamed.body["tier"])["included"],
+        1000,
+        "{:?}",
+        renamed.body
+    );
+    // Now overage past the 1,000.
+    let metered = developer
+        .oauth(
+            Method::PUT,
+            "/tiers",
+            Some(
+                json!({"publishableKey": project.publishable_key, "tier": {"name": "pro", "price": 20,
+                "meters": [{"key": "tokens", "included": 1000, "overage": {"price": "0.01"}}]}}),
+            ),
+        )
+        .await;
+    assert_eq!(metered.status, 200, "{:?}", metered.body);
+    let late = subscribe("late@example.com").await;
+    let use_tokens = |user: String| {
+        let api = &api;
+        async move {
+            api.post_with(
+                "/api/data",
+                &[("x-user-id", user.as_str())],
+                json!({"meter": "tokens", "quantity": 1500}),
+            )
+            .await
+        }
+    };
+    // The early subscription has no metered item: nobody would bill it, so it stays a limit.
+    let refused = use_tokens(early).await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (429, "limit_reached"),
+        "{:?}",
+        refused.body
+    );
+    assert_eq!(refused.body["usage"]["overageBilled"], false);
+    let billed = use_tokens(late).await;
+    assert_eq!(billed.status, 200, "{:?}", billed.body);
+    assert_eq!(
+        (
+            billed.body["usage"]["overage"].as_i64(),
+            billed.body["usage"]["overageBilled"].as_bool()
+        ),
+        (Some(500), Some(true))
+    );
 }

@@ -43,12 +43,21 @@ describe("a SaaS tier", () => {
     const result = validateTier("saas", saas({ displayName: " Pro plan ", features: "API access\n\n  Email support ", popular: true }));
     expect(result).toEqual({
       ok: true,
-      value: { name: "pro", displayName: "Pro plan", price: 9.99, limit: 10000, features: ["API access", "Email support"], popular: true },
+      value: {
+        name: "pro",
+        displayName: "Pro plan",
+        price: 9.99,
+        limit: 10000,
+        features: ["API access", "Email support"],
+        popular: true,
+        meters: [],
+        spendCap: null,
+      },
     });
   });
   it("may be free and unlimited (limit null), never with inventory", () => {
     const result = validateTier("saas", saas({ price: "0", unlimited: true, limit: "", inventory: "7" }));
-    expect(result).toEqual({ ok: true, value: { name: "pro", price: 0, limit: null } });
+    expect(result).toEqual({ ok: true, value: { name: "pro", price: 0, limit: null, meters: [], spendCap: null } });
   });
   it("needs a whole, bounded limit unless unlimited", () => {
     for (const [limit, message] of [["", "Enter"], ["-5", "whole number"], ["1.5", "whole number"], ["1000000000001", "at most"]] as const) {

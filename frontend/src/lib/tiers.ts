@@ -147,8 +147,11 @@ export function validateTier(kind: ProjectType, form: TierForm): Checked<TierInp
     if (form.popular) tier.popular = true;
     const paid = "cents" in price && price.cents > 0;
     const meters = validateMeters(form.meters, paid);
+    // Always sent for SaaS: an edit that sends none keeps the tier's meters, so removing the
+    // last one must say so.
     if ("error" in meters) errors.meters = meters.error;
-    else if (meters.value.length > 0) tier.meters = meters.value;
+    else tier.meters = meters.value;
+    tier.spendCap = null;
     if (form.spendCap.trim()) {
       const cap = parseDollars(form.spendCap);
       if ("error" in cap) errors.spendCap = cap.error;

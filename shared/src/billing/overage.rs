@@ -9,10 +9,11 @@ use crate::{
 };
 use dream_core::error::ApiResult;
 
-/// Sends one report, exactly as it was fixed (a retry must repeat every parameter). Stripe
-/// counts a meter event identifier once (its Idempotency-Key replays the first answer for a
-/// day, the identifier is refused as a duplicate after that), so a report sent again after a
-/// lost answer or a restart lands once. Its timestamp lies in the period that counted it:
+/// Sends one report, exactly as it was fixed. Stripe counts a meter event identifier once (a
+/// second event with it, within the day Stripe promises, is refused as a duplicate), so a
+/// report sent again after a lost answer or a restart lands once. Each attempt has its own
+/// Idempotency-Key: Stripe replays a refusal under a key for a day, which would stall a report
+/// that failed once for a passing reason. Its timestamp lies in the period that counted it:
 /// Stripe bills an event into the period its timestamp falls in.
 pub async fn send(stripe: &Stripe, report: &OverageReport) -> ApiResult<()> {
     let form = Form::new()
@@ -22,7 +23,11 @@ pub async fn send(stripe: &Stripe, report: &OverageReport) -> ApiResult<()> {
         .field("identifier", &report.pending_identifier)
         .field("timestamp", report.pending_timestamp);
     match stripe
-        .post::<serde_json::Value>("/billing/meter_events", &form, &report.pending_identifier)
+        .post::<serde_json::Value>(
+            "/billing/meter_events",
+            &form,
+            &format!("{}:{}", report.pending_identifier, report.attempts),
+        )
         .await
     {
         Ok(_) => Ok(()),

@@ -162,7 +162,7 @@ impl<'a> ProjectEdit<'a> {
     pub async fn update_tier(&self, input: &TierInput, now: Timestamp) -> ApiResult<Tier> {
         require_paid(&self.platform, "Editing tiers")?;
         let old = self.tier_named(&input.name).await?;
-        let mut new = input.validate(self.kind(), "tier")?.into_tier();
+        let mut new = input.keeping(&old).validate(self.kind(), "tier")?.into_tier();
         new.product_id = old.product_id.clone();
         new.price_id = old.price_id.clone();
         let meters_changed = stripe_products::carry_meter_objects(&old, &mut new);

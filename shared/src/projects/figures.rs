@@ -106,7 +106,7 @@ async fn meter_figures(scope: &ProjectScope, now: Timestamp) -> ApiResult<(Vec<M
         .map(|r| NearCap {
             user_id: r.user_id,
             plan: r.plan,
-            spent: amount(r.spent_nanos),
+            spent: Amount(r.spent_nanos.max(0.0) as u128),
             cap: amount(r.cap_nanos),
         })
         .collect();

@@ -80,11 +80,11 @@ pub const SELECT_METER_USAGE: &str = concat!(
 );
 
 /// Subscribers of capped tiers whose overage this period is 80 % of the cap or more, nearest
-/// first. Their overage never passes the cap (the counters refuse it), so the sums stay far
-/// below SQLite's integer range. ?1 publishableKey, ?2 now, ?3 terms.
+/// first. Summed as floating point: a cap added after heavy use could take an exact sum past
+/// SQLite's integers, and a ranking needs no cent exactness. ?1 publishableKey, ?2 now, ?3 terms.
 pub const SELECT_NEAR_CAP: &str = concat!(
     "SELECT u.userId AS userId, u.plan AS plan,\n",
-    "  SUM(((MAX(0, u.usageCount - t.included) + t.per - 1) / t.per) * t.priceNanos) AS spentNanos,\n",
+    "  SUM(CAST((MAX(0, u.usageCount - t.included) + t.per - 1) / t.per AS REAL) * t.priceNanos) AS spentNanos,\n",
     "  MAX(t.capNanos) AS capNanos\n",
     "FROM usage_counts u JOIN ",
     billed_terms!(),
@@ -124,12 +124,12 @@ pub struct MeterUsageRow {
 }
 
 /// `SELECT_NEAR_CAP`'s rows.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NearCapRow {
     pub user_id: String,
     pub plan: String,
-    pub spent_nanos: i64,
+    pub spent_nanos: f64,
     pub cap_nanos: i64,
 }
 

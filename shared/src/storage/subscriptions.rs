@@ -17,12 +17,12 @@ macro_rules! entitled {
 /// still entitles them (with its period), else the plan their customer record was created with.
 /// ?1 publishableKey, ?2 userId.
 pub const SELECT_ENTITLEMENT: &str = concat!(
-    "SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId FROM (\n",
-    "  SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId, 0 AS rank FROM subscriptions\n",
+    "SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId, meteredMeters FROM (\n",
+    "  SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId, meteredMeters, 0 AS rank FROM subscriptions\n",
     "  WHERE publishableKey = ?1 AND userId = ?2 AND ",
     entitled!(),
     "\n  UNION ALL\n",
-    "  SELECT plan, NULL, NULL, NULL, 1 FROM customers WHERE publishableKey = ?1 AND userId = ?2 AND plan IS NOT NULL\n",
+    "  SELECT plan, NULL, NULL, NULL, NULL, 1 FROM customers WHERE publishableKey = ?1 AND userId = ?2 AND plan IS NOT NULL\n",
     ") ORDER BY rank, currentPeriodEnd DESC LIMIT 1"
 );
 
@@ -37,19 +37,20 @@ pub const SELECT_SUBSCRIPTION_KNOWN: &str = "SELECT subscriptionId, plan, status
 
 /// Writes Stripe's state of a subscription unless a later read was already written: the newest
 /// read wins, whatever order events arrive in. A subscription never moves between projects.
-/// ?1 subscriptionId … ?19 updatedAt, in the order of the column list.
+/// ?1 subscriptionId … ?20 updatedAt, ?21 meteredMeters, in the order of the column list.
 pub const UPSERT_SUBSCRIPTION: &str = "\
 INSERT INTO subscriptions (subscriptionId, publishableKey, userId, platformId, stripeCustomerId, plan, priceId,
   productId, amount, currency, status, currentPeriodStart, currentPeriodEnd, cancelAtPeriodEnd, canceledAt,
-  cancelReason, lastEventCreated, syncedAtMs, mrrCents, updatedAt)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+  cancelReason, lastEventCreated, syncedAtMs, mrrCents, updatedAt, meteredMeters)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
 ON CONFLICT (subscriptionId) DO UPDATE SET
   stripeCustomerId = excluded.stripeCustomerId, plan = excluded.plan, priceId = excluded.priceId,
   productId = excluded.productId, amount = excluded.amount, currency = excluded.currency, status = excluded.status,
   currentPeriodStart = excluded.currentPeriodStart, currentPeriodEnd = excluded.currentPeriodEnd,
   cancelAtPeriodEnd = excluded.cancelAtPeriodEnd, canceledAt = excluded.canceledAt,
   cancelReason = excluded.cancelReason, lastEventCreated = MAX(lastEventCreated, excluded.lastEventCreated),
-  syncedAtMs = excluded.syncedAtMs, mrrCents = excluded.mrrCents, updatedAt = excluded.updatedAt
+  syncedAtMs = excluded.syncedAtMs, mrrCents = excluded.mrrCents, updatedAt = excluded.updatedAt,
+  meteredMeters = excluded.meteredMeters
 WHERE subscriptions.publishableKey = excluded.publishableKey AND subscriptions.syncedAtMs < excluded.syncedAtMs";
 
 /// Once no subscription entitles the user any more, the plan given at creation no longer
@@ -73,6 +74,8 @@ pub struct Entitlement {
     pub period: Option<(Timestamp, Timestamp)>,
     /// The subscription's Stripe customer: who is billed the plan's overage.
     pub stripe_customer: Option<String>,
+    /// The Billing Meters its metered items report to: the meters whose overage it bills.
+    pub metered_meters: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -82,6 +85,7 @@ struct EntitlementRow {
     current_period_start: Option<String>,
     current_period_end: Option<String>,
     stripe_customer_id: Option<String>,
+    metered_meters: Option<String>,
 }
 
 /// A subscription as checkout and plan changes need it.
@@ -142,6 +146,9 @@ impl SubscriptionSync<'_> {
             self.read_at_ms.into(),
             s.monthly_amount.max(0).into(),
             now.to_rfc3339().into(),
+            (!s.metered_meters.is_empty())
+                .then(|| serde_json::to_string(&s.metered_meters).unwrap_or_default())
+                .into(),
         ]
     }
 }
@@ -174,6 +181,11 @@ impl ProjectScope {
                 plan: r.plan,
                 period,
                 stripe_customer: r.stripe_customer_id,
+                metered_meters: r
+                    .metered_meters
+                    .as_deref()
+                    .and_then(|json| serde_json::from_str(json).ok())
+                    .unwrap_or_default(),
             }
         }))
     }

@@ -168,15 +168,24 @@ CREATE TABLE IF NOT EXISTS overage_reports (
     pendingTo         INTEGER,
     pendingIdentifier TEXT,
     pendingTimestamp  INTEGER,
+    pendingSince      INTEGER,
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    dirty             INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (publishableKey, userId, periodStart, meter)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS overage_reports_pending ON overage_reports (pendingTo) WHERE pendingTo IS NOT NULL;";
+CREATE INDEX IF NOT EXISTS overage_reports_pending ON overage_reports (attempts) WHERE pendingTo IS NOT NULL;
+CREATE INDEX IF NOT EXISTS overage_reports_dirty ON overage_reports (dirty) WHERE dirty = 1;
+CREATE INDEX IF NOT EXISTS overage_reports_by_end ON overage_reports (periodEnd);";
 
-/// Whether the counter's storage predates meters: its `usage_counts` has no `meter` column.
-pub const SELECT_COUNTS_TABLE: &str = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'usage_counts'";
+/// The tables that say whether the counter's storage predates meters (its `usage_counts` has
+/// no `meter` column) or a migration of it was cut short (`*_v1` tables left).
+pub const SELECT_COUNTS_TABLES: &str = "\
+SELECT name, sql FROM sqlite_master WHERE type = 'table'
+  AND name IN ('usage_counts', 'usage_counts_v1', 'usage_unflushed_v1')";
 
 /// A counter created before meters: every row it holds counted requests. Run before
-/// [`COUNTER_SCHEMA`] creates the new tables, then [`MIGRATE_COUNTER_ROWS`] copies the rows in.
+/// [`COUNTER_SCHEMA`] creates the new tables; then [`MIGRATE_COUNT_ROWS`] and
+/// [`MIGRATE_UNFLUSHED_ROWS`] copy the rows in (each again on the next start if cut short).
 pub const MIGRATE_COUNTER_TABLES: &str = "
 ALTER TABLE usage_counts RENAME TO usage_counts_v1;
 ALTER TABLE usage_unflushed RENAME TO usage_unflushed_v1;
@@ -185,15 +194,18 @@ DROP INDEX IF EXISTS usage_counts_by_end;
 DROP INDEX IF EXISTS usage_unflushed_by_generation;
 ALTER TABLE usage_idempotency ADD COLUMN meter TEXT NOT NULL DEFAULT 'requests';";
 
-pub const MIGRATE_COUNTER_ROWS: &str = "
-INSERT INTO usage_counts (publishableKey, userId, periodStart, meter, periodEnd, platformId, plan, usageCount, updatedAt)
+pub const MIGRATE_COUNT_ROWS: &str = "
+INSERT OR IGNORE INTO usage_counts (publishableKey, userId, periodStart, meter, periodEnd, platformId, plan, usageCount, updatedAt)
 SELECT publishableKey, userId, periodStart, 'requests', periodEnd, platformId, plan, usageCount, updatedAt FROM usage_counts_v1;
-INSERT INTO usage_unflushed (publishableKey, userId, periodStart, meter, generation)
+DROP TABLE usage_counts_v1;";
+
+pub const MIGRATE_UNFLUSHED_ROWS: &str = "
+INSERT OR IGNORE INTO usage_unflushed (publishableKey, userId, periodStart, meter, generation)
 SELECT publishableKey, userId, periodStart, 'requests', generation FROM usage_unflushed_v1;
-DROP TABLE usage_counts_v1;
 DROP TABLE usage_unflushed_v1;";
 
-/// A billed meter's terms, noted with each count so the flush can report its overage.
+/// A billed meter's terms, noted with each count so the flush can report its overage; the row
+/// turns dirty (it may have overage no report covers), so a flush looks at it and at no other.
 /// While a report is on its way its customer and event stay as sent (a retry must repeat it).
 /// ?1 publishableKey, ?2 userId, ?3 periodStart, ?4 meter, ?5 periodEnd, ?6 included,
 /// ?7 eventName, ?8 stripeCustomer.
@@ -201,47 +213,63 @@ pub const NOTE_OVERAGE_TERMS: &str = "\
 INSERT INTO overage_reports (publishableKey, userId, periodStart, meter, periodEnd, included, eventName, stripeCustomer)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 ON CONFLICT (publishableKey, userId, periodStart, meter) DO UPDATE
-SET included = excluded.included, periodEnd = excluded.periodEnd,
+SET included = excluded.included, periodEnd = excluded.periodEnd, dirty = 1,
     eventName = CASE WHEN pendingTo IS NULL THEN excluded.eventName ELSE eventName END,
     stripeCustomer = CASE WHEN pendingTo IS NULL THEN excluded.stripeCustomer ELSE stripeCustomer END";
 
-/// Overage counted but not yet reported, with no report on its way.
+/// Dirty rows with no report on their way, and their overage (not more than reported when
+/// nothing new passed the included amount).
 pub const SELECT_UNREPORTED_OVERAGE: &str = "\
 SELECT r.publishableKey, r.userId, r.periodStart, r.meter, r.periodEnd, r.reported, c.usageCount - r.included AS overage
 FROM overage_reports r
 JOIN usage_counts c ON c.publishableKey = r.publishableKey AND c.userId = r.userId
   AND c.periodStart = r.periodStart AND c.meter = r.meter
-WHERE r.pendingTo IS NULL AND c.usageCount - r.included > r.reported
+WHERE r.dirty = 1 AND r.pendingTo IS NULL
 LIMIT 500";
 
-/// Fixes the next report of a row: it brings Stripe's total to ?5 under identifier ?6, dated
-/// ?7 (Unix seconds), and is sent exactly so until Stripe has it. ?1-?4 the row's key.
-pub const OPEN_OVERAGE_REPORT: &str = "\
-UPDATE overage_reports SET pendingTo = ?5, pendingIdentifier = ?6, pendingTimestamp = ?7
+/// A dirty row with nothing to report is clean again. ?1-?4 the row's key.
+pub const CLEAN_OVERAGE_ROW: &str = "\
+UPDATE overage_reports SET dirty = 0
 WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3 AND meter = ?4 AND pendingTo IS NULL";
 
-/// Whether any row has overage Stripe has not been sent yet (a report confirmed while more was
-/// counted leaves such a row: it needs another flush).
-pub const SELECT_ANY_UNREPORTED: &str = "\
-SELECT 1 AS waiting FROM overage_reports r
-JOIN usage_counts c ON c.publishableKey = r.publishableKey AND c.userId = r.userId
-  AND c.periodStart = r.periodStart AND c.meter = r.meter
-WHERE c.usageCount - r.included > COALESCE(r.pendingTo, r.reported)
-LIMIT 1";
+/// Fixes the next report of a row: it brings Stripe's total to ?5 under identifier ?6, dated
+/// ?7 (Unix seconds), opened at ?8, and is sent exactly so until Stripe has it (the row is
+/// clean until counted again). ?1-?4 the row's key.
+pub const OPEN_OVERAGE_REPORT: &str = "\
+UPDATE overage_reports SET pendingTo = ?5, pendingIdentifier = ?6, pendingTimestamp = ?7, pendingSince = ?8,
+  attempts = 0, dirty = 0
+WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3 AND meter = ?4 AND pendingTo IS NULL";
 
+/// Whether a dirty row waits with no report on its way (one counted while its report was on
+/// its way is such a row once Stripe confirms: it needs another flush).
+pub const SELECT_ANY_UNREPORTED: &str =
+    "SELECT 1 AS waiting FROM overage_reports WHERE dirty = 1 AND pendingTo IS NULL LIMIT 1";
+
+/// The reports on their way, those tried least first (one that keeps failing holds up no
+/// other), opened after ?1: an older one is not sent again blindly (`REPORT_MAX_AGE_SECS`).
 pub const SELECT_PENDING_REPORTS: &str = "\
 SELECT publishableKey, userId, periodStart, meter, periodEnd, eventName, stripeCustomer, reported, pendingTo,
-  pendingIdentifier, pendingTimestamp
-FROM overage_reports WHERE pendingTo IS NOT NULL LIMIT 500";
+  pendingIdentifier, pendingTimestamp, attempts
+FROM overage_reports WHERE pendingTo IS NOT NULL AND pendingSince > ?1 ORDER BY attempts LIMIT 500";
+
+/// Reports opened at or before ?1 and still unconfirmed: Stripe may or may not have them.
+pub const COUNT_STALE_REPORTS: &str =
+    "SELECT COUNT(*) AS stale FROM overage_reports WHERE pendingTo IS NOT NULL AND pendingSince <= ?1";
+
+/// A report failed; it goes to the back of the queue. ?1-?4 the row's key, ?5 its identifier.
+pub const NOTE_REPORT_FAILED: &str = "\
+UPDATE overage_reports SET attempts = attempts + 1
+WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3 AND meter = ?4 AND pendingIdentifier = ?5";
 
 /// Stripe has the report ?5. ?1-?4 the row's key.
 pub const CONFIRM_OVERAGE_REPORT: &str = "\
-UPDATE overage_reports SET reported = pendingTo, pendingTo = NULL, pendingIdentifier = NULL, pendingTimestamp = NULL
+UPDATE overage_reports SET reported = pendingTo, pendingTo = NULL, pendingIdentifier = NULL, pendingTimestamp = NULL,
+  pendingSince = NULL
 WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3 AND meter = ?4 AND pendingIdentifier = ?5";
 
-/// Report rows whose count was purged (fully reported, the period over).
+/// Report rows of periods that ended before ?1 whose count was purged (fully reported).
 pub const PURGE_REPORTED_OVERAGE: &str = "\
-DELETE FROM overage_reports WHERE NOT EXISTS (
+DELETE FROM overage_reports WHERE periodEnd < ?1 AND NOT EXISTS (
   SELECT 1 FROM usage_counts c WHERE c.publishableKey = overage_reports.publishableKey
   AND c.userId = overage_reports.userId AND c.periodStart = overage_reports.periodStart
   AND c.meter = overage_reports.meter)";
@@ -321,6 +349,10 @@ WHERE excluded.usageCount >= usage_counts.usageCount";
 pub const SELECT_USAGE_ROW: &str = "\
 SELECT publishableKey, userId, periodStart, periodEnd, platformId, plan, usageCount, updatedAt, meter
 FROM usage_counts WHERE publishableKey = ?1 AND userId = ?2 AND periodStart = ?3 AND meter = ?4";
+
+/// Stripe recognises a meter event's identifier for at least 24 hours, no longer promised: a
+/// report unconfirmed for longer is not sent again under it (it might be counted twice).
+pub const REPORT_MAX_AGE_SECS: i64 = 23 * 3600;
 
 /// How long an Idempotency-Key protects against a double count.
 pub const IDEMPOTENCY_WINDOW_SECS: i64 = 24 * 3600;
@@ -561,6 +593,9 @@ pub struct OverageReport {
     /// When the events it reports happened, for Stripe (Unix seconds): the moment it was fixed,
     /// but within the period that counted them, so it bills that period.
     pub pending_timestamp: i64,
+    /// How often it failed: each attempt goes under its own Idempotency-Key, so a refusal
+    /// Stripe would replay for a day does not stall it (the identifier keeps it counted once).
+    pub attempts: i64,
 }
 
 impl OverageReport {
@@ -608,17 +643,24 @@ impl CounterStore {
     pub fn open(sql: SqlStorage, now: Timestamp) -> ApiResult<Self> {
         #[derive(Deserialize)]
         struct Table {
+            name: String,
             sql: String,
         }
         let store = Self { sql };
-        let counts: Option<Table> = store.first(SELECT_COUNTS_TABLE, &[])?;
-        let before_meters = counts.is_some_and(|t| !t.sql.contains("meter"));
+        let tables: Vec<Table> = store.rows(SELECT_COUNTS_TABLES, &[])?;
+        let has = |name: &str| tables.iter().any(|t| t.name == name);
+        let before_meters = tables
+            .iter()
+            .any(|t| t.name == "usage_counts" && !t.sql.contains("meter"));
         if before_meters {
             store.exec(MIGRATE_COUNTER_TABLES, &[])?;
         }
         store.exec(COUNTER_SCHEMA, &[])?;
-        if before_meters {
-            store.exec(MIGRATE_COUNTER_ROWS, &[])?;
+        if before_meters || has("usage_counts_v1") {
+            store.exec(MIGRATE_COUNT_ROWS, &[])?;
+        }
+        if before_meters || has("usage_unflushed_v1") {
+            store.exec(MIGRATE_UNFLUSHED_ROWS, &[])?;
         }
         store.exec(INIT_COUNTER_STATE, &[now.0.into()])?;
         Ok(store)
@@ -826,13 +868,40 @@ impl CounterStore {
                 &row.period_start,
                 &row.meter,
             ];
+            let mut params: Vec<SqlParam> = key.iter().map(|k| (*k).into()).collect();
+            if row.overage <= row.reported {
+                self.exec(CLEAN_OVERAGE_ROW, &params)?;
+                continue;
+            }
             let identifier = report_identifier(&key, row.reported, row.overage);
             let period_end = Timestamp::parse_rfc3339(&row.period_end).map_or(now.0, |t| t.0);
-            let mut params: Vec<SqlParam> = key.iter().map(|k| (*k).into()).collect();
-            params.extend([row.overage.into(), identifier.into(), now.0.min(period_end - 1).into()]);
+            params.extend([
+                row.overage.into(),
+                identifier.into(),
+                now.0.min(period_end - 1).into(),
+                now.0.into(),
+            ]);
             self.exec(OPEN_OVERAGE_REPORT, &params)?;
         }
-        self.rows(SELECT_PENDING_REPORTS, &[])
+        self.rows(SELECT_PENDING_REPORTS, &[(now.0 - REPORT_MAX_AGE_SECS).into()])
+    }
+
+    /// Reports unconfirmed for longer than `REPORT_MAX_AGE_SECS`: not sent again, so not
+    /// billed twice; an operator reconciles them with Stripe's meter event summaries.
+    pub fn stale_reports(&self, now: Timestamp) -> ApiResult<i64> {
+        #[derive(Deserialize)]
+        struct Stale {
+            stale: i64,
+        }
+        let row: Option<Stale> = self.first(COUNT_STALE_REPORTS, &[(now.0 - REPORT_MAX_AGE_SECS).into()])?;
+        Ok(row.map_or(0, |r| r.stale))
+    }
+
+    /// A report failed: tried again later, behind the others.
+    pub fn note_report_failed(&self, report: &OverageReport) -> ApiResult<()> {
+        let mut params = report.key_params();
+        params.push(report.pending_identifier.as_str().into());
+        self.exec(NOTE_REPORT_FAILED, &params)
     }
 
     /// Whether overage was counted that no report covers yet.
@@ -859,7 +928,7 @@ impl CounterStore {
         self.exec(PURGE_EXPIRED_CLAIMS, &[expired_before.as_str().into()])?;
         self.exec(PURGE_EXPIRED_KEY_OWNERS, &[expired_before.into()])?;
         self.exec(PURGE_ENDED_PERIODS, &[Timestamp(now.0 - 86_400).to_rfc3339().into()])?;
-        self.exec(PURGE_REPORTED_OVERAGE, &[])?;
+        self.exec(PURGE_REPORTED_OVERAGE, &[Timestamp(now.0 - 86_400).to_rfc3339().into()])?;
         self.exec(PURGE_ENDED_PERIOD_USERS, &[])
     }
 }

@@ -107,6 +107,9 @@ impl Counters {
         let text = response.text().await.or_internal()?;
         match response.status_code() {
             200 => Ok(serde_json::from_str(&text)?),
+            // An operation this counter does not know: it runs the previous release (a deploy
+            // in progress). Retryable, like a counter restarting.
+            404 => Err(unavailable(name, worker::Error::RustError(text))),
             status if status < 500 => {
                 let refusal: Refusal = serde_json::from_str(&text)?;
                 Err(ApiError::new(refusal.code, refusal.message))
@@ -263,7 +266,9 @@ impl Counter {
                 t
             }
         };
-        if !call.request.may_need_seed(started_at) || store.has_row(&call.project, &call.request)? {
+        // D1 held counts of requests only before the counters existed.
+        let before_meters = call.request.meter == dream_core::tiers::meters::REQUESTS;
+        if !before_meters || !call.request.may_need_seed(started_at) || store.has_row(&call.project, &call.request)? {
             return Ok(());
         }
         let (env, store, project, request) = (
@@ -300,8 +305,9 @@ impl Counter {
         Ok(())
     }
 
-    /// The alarm: copies the changed rows to D1. On failure the rows stay marked and the
-    /// runtime retries the alarm; any later count schedules one too, so nothing is lost.
+    /// The alarm: copies the changed rows to D1 and reports overage to Stripe. On failure the
+    /// rows stay marked and the reports pending, and the flush re-arms the alarm; any later
+    /// count schedules one too, so nothing is lost.
     pub async fn alarm(&self) -> worker::Result<Response> {
         self.alarm_set.set(false);
         match self.flush().await {
@@ -313,29 +319,36 @@ impl Counter {
         }
     }
 
+    /// Copies the changed rows to D1 and reports overage to Stripe, each whatever happened to
+    /// the other. A failure of either re-arms the alarm itself (the runtime's own alarm retries
+    /// give up after a few, and a counter nobody calls would then never finish).
     async fn flush(&self) -> ApiResult<usize> {
         let store = self.store()?;
-        let (generation, rows) = store.unflushed()?;
         let db = Database::from_env(&self.env)?;
+        let copied = self.copy_to_d1(&db).await;
+        let reported = self.report_overage(&db).await;
+        store.purge(clock::now())?;
+        let failed = copied.as_ref().err().or(reported.as_ref().err());
+        if let Some(e) = failed {
+            crate::runtime::log::error(&format!("usage counter: flush failed, retried shortly: {e}"));
+            self.state.storage().set_alarm(REPORT_RETRY_MS).await.or_internal()?;
+            self.alarm_set.set(true);
+            return Ok(0);
+        }
+        if store.has_unflushed()? || store.has_unreported_overage()? {
+            // Counted while the copy or a report was on its way: the next flush takes them.
+            self.schedule_flush().await?;
+        }
+        copied
+    }
+
+    async fn copy_to_d1(&self, db: &Database) -> ApiResult<usize> {
+        let store = self.store()?;
+        let (generation, rows) = store.unflushed()?;
         if !rows.is_empty() {
             db.copy_usage_rows(&rows).await?;
         }
         store.forget_flushed(generation)?;
-        let reported = self.report_overage(&db).await;
-        store.purge(clock::now())?;
-        // Counted while the copy was on its way: the next flush takes them.
-        if store.has_unflushed()? {
-            self.schedule_flush().await?;
-        } else if let Err(e) = reported {
-            // Not an alarm failure (the runtime gives up after a few): a report is retried
-            // until Stripe has it, under the identifier it was first sent with.
-            crate::runtime::log::error(&format!("usage counter: reporting overage to Stripe failed: {e}"));
-            self.state.storage().set_alarm(REPORT_RETRY_MS).await.or_internal()?;
-            self.alarm_set.set(true);
-        } else if store.has_unreported_overage()? {
-            // Counted while a report was on its way: its confirmation opens the next range.
-            self.schedule_flush().await?;
-        }
         Ok(rows.len())
     }
 
@@ -343,7 +356,15 @@ impl Counter {
     /// the retry and holds up no other; the first failure is returned.
     async fn report_overage(&self, db: &Database) -> ApiResult<()> {
         let store = self.store()?;
-        let reports = store.overage_reports(clock::now())?;
+        let now = clock::now();
+        let reports = store.overage_reports(now)?;
+        let stale = store.stale_reports(now)?;
+        if stale > 0 {
+            crate::runtime::log::error(&format!(
+                "usage counter: {stale} overage reports unconfirmed for a day are no longer sent; \
+                 reconcile them with Stripe's meter event summaries"
+            ));
+        }
         let Some(first) = reports.first() else {
             return Ok(());
         };
@@ -361,6 +382,7 @@ impl Counter {
             match overage::send(&stripe, report).await {
                 Ok(()) => store.confirm_report(report)?,
                 Err(e) => {
+                    store.note_report_failed(report)?;
                     failure.get_or_insert(e);
                 }
             }

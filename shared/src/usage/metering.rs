@@ -14,6 +14,7 @@ use crate::{
     },
 };
 
+use dream_core::tiers::input::MAX_LIMIT;
 use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
     mode::{Mode, ProjectType},
@@ -107,7 +108,15 @@ pub struct Recorded {
 struct Resolved<'c> {
     tier: &'c Tier,
     period: BillingPeriod,
-    billed_customer: Option<String>,
+    billed: Option<Billed>,
+}
+
+/// A subscriber to the resolved tier: their Stripe customer, and the Billing Meters their
+/// subscription's metered items report to (only those meters' overage is billed: a meter
+/// that gained overage after they subscribed is not on their subscription).
+struct Billed {
+    customer: String,
+    meters: Vec<String>,
 }
 
 /// The user's tier and current period. The plan header wins (the dev's server vouches for it);
@@ -159,7 +168,12 @@ async fn resolve<'c>(auth: &'c SecretKeyAuth, headers: &UsageHeaders, now: Times
     Ok(Resolved {
         tier,
         period,
-        billed_customer: subscribed.and_then(|s| s.stripe_customer),
+        billed: subscribed.and_then(|s| {
+            Some(Billed {
+                customer: s.stripe_customer?,
+                meters: s.metered_meters,
+            })
+        }),
     })
 }
 
@@ -189,8 +203,10 @@ fn meter_of(auth: &SecretKeyAuth, tier: &Tier, key: &str) -> ApiResult<Meter> {
 }
 
 /// The terms of a meter whose overage this user is billed, if it is.
-fn overage_terms(tier: &Tier, meter: &Meter, customer: Option<&str>) -> Option<OverageTerms> {
-    let customer = customer.filter(|_| meter.bills_overage())?;
+fn overage_terms(tier: &Tier, meter: &Meter, billed: Option<&Billed>) -> Option<OverageTerms> {
+    let billed = billed
+        .filter(|b| meter.bills_overage() && meter.stripe_meter_id.as_ref().is_some_and(|id| b.meters.contains(id)))?;
+    let customer = billed.customer.as_str();
     let billed = |m: &Meter| -> Option<BilledMeter> {
         Some(BilledMeter {
             key: m.key.to_string(),
@@ -241,12 +257,17 @@ fn count_request(
 ) -> CountRequest {
     let period = resolved.period;
     let shards = auth.config.counter_layout.shards_for(period.start);
-    let overage = overage_terms(resolved.tier, meter, resolved.billed_customer.as_deref());
+    let overage = overage_terms(resolved.tier, meter, resolved.billed.as_ref());
     CountRequest {
         user_id: headers.user_id.clone(),
         plan: resolved.tier.name.to_string(),
         // The spend cap, if any, is applied by the counter, which knows the other meters' use.
-        limit: count_limit(meter, overage.is_some(), None, Amount(0)),
+        // A quantity meter never counts past MAX_LIMIT a period, billed or not: counts stay
+        // exact in D1's doubles.
+        limit: match count_limit(meter, overage.is_some(), None, Amount(0)) {
+            limit if limit.max().is_none() && meter.key.as_str() != REQUESTS => UsageLimit::limited(MAX_LIMIT),
+            limit => limit,
+        },
         period,
         now,
         idempotency_key: headers.idempotency_key.clone(),
@@ -351,7 +372,7 @@ pub async fn current_usage(
     let request = count_request(auth, headers, &resolved, (&meters[0], 1), now, "");
     let counts = counters.meter_counts(auth.scope.project(), &request).await?;
     let count_of = |key: &str| counts.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
-    let billed = |m: &Meter| overage_terms(resolved.tier, m, resolved.billed_customer.as_deref()).is_some();
+    let billed = |m: &Meter| overage_terms(resolved.tier, m, resolved.billed.as_ref()).is_some();
     let spent = Amount(
         meters
             .iter()
@@ -457,11 +478,19 @@ mod tests {
         }))
         .unwrap();
         let tokens = tier.meter("tokens").unwrap();
-        let terms = overage_terms(&tier, &tokens, Some("cus_1")).unwrap();
+        let subscriber = |meters: &[&str]| Billed {
+            customer: "cus_1".to_owned(),
+            meters: meters.iter().map(|m| (*m).to_owned()).collect(),
+        };
+        let terms = overage_terms(&tier, &tokens, Some(&subscriber(&["mtr_1"]))).unwrap();
         assert_eq!((terms.included, terms.stripe_customer.as_str()), (10_000, "cus_1"));
         assert!(
             overage_terms(&tier, &tokens, None).is_none(),
             "no subscription: nothing to bill"
+        );
+        assert!(
+            overage_terms(&tier, &tokens, Some(&subscriber(&[]))).is_none(),
+            "a subscription from before the meter's overage does not bill it"
         );
         let period = BillingPeriod::calendar_month(Timestamp(1_795_306_426));
         let spent = Some(tokens.overage_cost(25_000));

@@ -564,12 +564,20 @@ export interface components {
             inventory?: number | null;
             /** Format: int64 */
             limit?: number | null;
-            /** @description What the tier counts besides (or instead of) `limit`'s requests. SaaS only. */
-            meters?: components["schemas"]["MeterInput"][];
+            /**
+             * @description What the tier counts besides (or instead of) `limit`'s requests. SaaS only. Absent or
+             *     `null` when editing (`PUT /tiers`): the tier keeps its meters; `[]` removes them.
+             */
+            meters?: components["schemas"]["MeterInput"][] | null;
             name: components["schemas"]["TierName"];
             popular?: boolean;
             price: components["schemas"]["Cents"];
-            spendCap?: components["schemas"]["Cents"] | null;
+            /**
+             * Format: double
+             * @description The most one user's overage may cost per billing period, in dollars. Needs a meter
+             *     with overage. Absent when editing: the tier keeps its cap; `null` removes it.
+             */
+            spendCap?: number | null;
         };
         TierList: {
             /**

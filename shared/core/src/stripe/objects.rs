@@ -61,6 +61,8 @@ pub struct SubscriptionState {
     pub canceled_at: Option<i64>,
     pub cancel_reason: Option<String>,
     pub metadata: serde_json::Map<String, Value>,
+    /// The Billing Meters its metered items report to (`price.recurring.meter`).
+    pub metered_meters: Vec<String>,
 }
 
 impl SubscriptionState {
@@ -118,6 +120,11 @@ impl SubscriptionState {
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default(),
+            metered_meters: items
+                .iter()
+                .filter(|i| metered(i))
+                .filter_map(|i| text(i, "/price/recurring/meter"))
+                .collect(),
         })
     }
 }

@@ -55,13 +55,20 @@ pub struct TierInput {
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>, nullable))]
     pub inventory: Option<Option<i64>>,
-    /// What the tier counts besides (or instead of) `limit`'s requests. SaaS only.
+    /// What the tier counts besides (or instead of) `limit`'s requests. SaaS only. Absent or
+    /// `null` when editing (`PUT /tiers`): the tier keeps its meters; `[]` removes them.
     #[serde(default)]
-    pub meters: Vec<MeterInput>,
+    pub meters: Option<Vec<MeterInput>>,
     /// The most one user's overage may cost per billing period, in dollars. Needs a meter
-    /// with overage.
-    #[serde(default)]
-    pub spend_cap: Option<Cents>,
+    /// with overage. Absent when editing: the tier keeps its cap; `null` removes it.
+    // `None` when absent, `Some(None)` when null.
+    #[serde(default, deserialize_with = "present_cap")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, nullable))]
+    pub spend_cap: Option<Option<Cents>>,
+}
+
+fn present_cap<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<Option<Cents>>, D::Error> {
+    Option::<Cents>::deserialize(field).map(Some)
 }
 
 /// A meter as the dashboard sends it.
@@ -158,6 +165,37 @@ fn check_url(path: &str, url: &str) -> ApiResult<String> {
 }
 
 impl TierInput {
+    /// An edit of `old` as it will be validated: what it did not send (meters, spend cap) is
+    /// what `old` has, so an edit from a client that predates meters never drops them.
+    pub fn keeping(&self, old: &crate::tiers::Tier) -> Self {
+        let mut kept = self.clone();
+        if kept.meters.is_none() {
+            kept.meters = Some(
+                old.meters
+                    .iter()
+                    .filter(|m| m.key.as_str() != REQUESTS)
+                    .map(|m| MeterInput {
+                        key: m.key.clone(),
+                        included: m.included.max(),
+                        overage: m.overage,
+                    })
+                    .collect(),
+            );
+        }
+        if kept.spend_cap.is_none() {
+            kept.spend_cap = Some(old.spend_cap);
+        }
+        kept
+    }
+
+    fn meter_inputs(&self) -> &[MeterInput] {
+        self.meters.as_deref().unwrap_or_default()
+    }
+
+    fn cap(&self) -> Option<Cents> {
+        self.spend_cap.flatten()
+    }
+
     /// The stock sent (None: not tracked, or not sent).
     pub fn stock(&self) -> Option<i64> {
         self.inventory.flatten()
@@ -191,7 +229,7 @@ impl TierInput {
                 (self.limit.map_or(UsageLimit::UNLIMITED, UsageLimit::limited), None)
             }
             ProjectType::Store => {
-                if !self.meters.is_empty() || self.spend_cap.is_some() {
+                if !self.meter_inputs().is_empty() || self.cap().is_some() {
                     return Err(field_error(
                         &format!("{path}.meters"),
                         "Store products have inventory, not meters or a spend cap",
@@ -247,7 +285,7 @@ impl TierInput {
             ProjectType::Saas => self.meters(path, limit)?,
             ProjectType::Store => Vec::new(),
         };
-        if let Some(cap) = self.spend_cap {
+        if let Some(cap) = self.cap() {
             if cap.is_free() || !meters.iter().any(|m| m.overage.is_some()) {
                 return Err(field_error(
                     &format!("{path}.spendCap"),
@@ -264,21 +302,21 @@ impl TierInput {
             presentation: serde_json::Value::Object(presentation),
             limit: meters.first().map_or(limit, |requests| requests.included),
             meters,
-            spend_cap: self.spend_cap,
+            spend_cap: self.cap(),
         })
     }
 
     /// The tier's meters, `requests` first: from `limit` unless listed (not both).
     fn meters(&self, path: &str, limit: UsageLimit) -> ApiResult<Vec<Meter>> {
-        if self.meters.len() > MAX_METERS {
+        if self.meter_inputs().len() >= MAX_METERS {
             return Err(field_error(
                 &format!("{path}.meters"),
-                format!("at most {MAX_METERS} meters"),
+                format!("at most {} meters besides requests", MAX_METERS - 1),
             ));
         }
         let mut meters = vec![Meter::hard(MeterKey::requests(), limit)];
         let mut seen = HashSet::new();
-        for (i, input) in self.meters.iter().enumerate() {
+        for (i, input) in self.meter_inputs().iter().enumerate() {
             let at = format!("{path}.meters[{i}]");
             if !seen.insert(input.key.as_str()) {
                 return Err(field_error(
