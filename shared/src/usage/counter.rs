@@ -55,27 +55,31 @@ impl Counters {
             .map_err(|e| ApiError::internal(format!("Durable Object binding `{COUNTER_BINDING}`: {e}")))
     }
 
-    /// Counts in the user's counter; with several counters and an Idempotency-Key, binds the
-    /// key to the user first (in its directory counter, unless that is the user's own, which
-    /// binds it in the same call).
+    /// Counts one request in the user's counter (the path every release understands).
     pub async fn count(&self, project: &Project, request: &CountRequest) -> ApiResult<CountOutcome> {
-        let name = counter_name(project, request);
-        if let Some(directory) = key_directory_name(project, request).filter(|d| *d != name) {
-            self.call::<()>(&directory, Operation::BindKey, project, request)
-                .await?;
-        }
-        self.call(&name, Operation::Count, project, request).await
+        self.count_by(Operation::Count, project, request).await
     }
 
-    /// Counts a quantity of a meter (`Count` for a single request keeps the previous release's
+    /// Counts a quantity of a meter (`count` for a single request keeps the previous release's
     /// path, so a deploy in progress counts requests either way).
     pub async fn count_meter(&self, project: &Project, request: &CountRequest) -> ApiResult<MeterOutcome> {
+        self.count_by(Operation::CountMeter, project, request).await
+    }
+
+    /// With several counters and an Idempotency-Key, binds the key to the user first (in its
+    /// directory counter, unless that is the user's own, which binds it in the same call).
+    async fn count_by<T: DeserializeOwned>(
+        &self,
+        op: Operation,
+        project: &Project,
+        request: &CountRequest,
+    ) -> ApiResult<T> {
         let name = counter_name(project, request);
         if let Some(directory) = key_directory_name(project, request).filter(|d| *d != name) {
             self.call::<()>(&directory, Operation::BindKey, project, request)
                 .await?;
         }
-        self.call(&name, Operation::CountMeter, project, request).await
+        self.call(&name, op, project, request).await
     }
 
     /// Every meter's count of the user in the request's period, without counting.
