@@ -248,7 +248,7 @@ pub const SELECT_ANY_UNREPORTED: &str =
 /// The reports on their way, those tried least first (one that keeps failing holds up no
 /// other), opened after ?1: an older one is not sent again blindly (`REPORT_MAX_AGE_SECS`).
 pub const SELECT_PENDING_REPORTS: &str = "\
-SELECT publishableKey, userId, periodStart, meter, periodEnd, eventName, stripeCustomer, reported, pendingTo,
+SELECT publishableKey, userId, periodStart, meter, eventName, stripeCustomer, reported, pendingTo,
   pendingIdentifier, pendingTimestamp, attempts
 FROM overage_reports WHERE pendingTo IS NOT NULL AND pendingSince > ?1 ORDER BY attempts LIMIT 500";
 
@@ -584,7 +584,6 @@ pub struct OverageReport {
     pub user_id: String,
     pub period_start: String,
     pub meter: String,
-    pub period_end: String,
     pub event_name: String,
     pub stripe_customer: String,
     pub reported: i64,

@@ -153,11 +153,6 @@ impl Amount {
     pub fn of_cents(cents: Cents) -> Self {
         Self(u128::try_from(cents.get()).unwrap_or(0) * NANOS_PER_CENT)
     }
-
-    /// Whole cents as Stripe's invoice rounds a line (half up).
-    pub fn rounded_cents(self) -> u128 {
-        (self.0 + NANOS_PER_CENT / 2) / NANOS_PER_CENT
-    }
 }
 
 impl Serialize for Amount {
@@ -290,7 +285,7 @@ mod tests {
             price: price("0.002"),
             per: 1000,
         };
-        assert_eq!(per_thousand.cost(15_000).rounded_cents(), 3);
+        assert_eq!(per_thousand.cost(15_000), Amount(3 * NANOS_PER_CENT));
         assert_eq!(per_thousand.cost(15_001), per_thousand.cost(16_000));
         assert_eq!(per_thousand.cost(0), Amount(0));
         // $0.01 buys 5 packages: 5,000 units.
