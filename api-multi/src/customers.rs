@@ -20,6 +20,7 @@ use shared::{
     },
     projects::figures,
     usage::metering::parse_user_id,
+    webhooks::Senders,
 };
 use std::sync::Arc;
 
@@ -30,12 +31,13 @@ use crate::{settings::Settings, upstream::UpstreamAuth};
 #[worker::send]
 pub async fn create(
     State(settings): State<Arc<Settings>>,
+    State(env): State<worker::Env>,
     UpstreamAuth(auth): UpstreamAuth,
     body: Bytes,
 ) -> ApiResult<Response> {
     let request = CreateCustomer::parse(&body, &auth)?;
     let clerk = settings.end_user_clerk()?;
-    let (customer, created) = end_users::create(&auth, &clerk, request, clock::now()).await?;
+    let (customer, created) = end_users::create(&auth, &clerk, &Senders::from_env(&env), request, clock::now()).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
@@ -89,13 +91,18 @@ pub async fn portal(
 #[worker::send]
 pub async fn change_plan(
     State(settings): State<Arc<Settings>>,
+    State(env): State<worker::Env>,
     UpstreamAuth(auth): UpstreamAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<PlanChanged>> {
     let user_id = parse_user_id(&headers)?;
     let (subscription, changed) = checkout::change_plan(
-        (&settings.stripe()?, &settings.end_user_clerk()?),
+        (
+            &settings.stripe()?,
+            &settings.end_user_clerk()?,
+            &Senders::from_env(&env),
+        ),
         &auth,
         &user_id,
         &body,

@@ -10,6 +10,7 @@ mod store;
 mod upstream;
 mod usage;
 mod webhook;
+mod webhook_sender;
 
 use axum::{
     Router,
@@ -23,14 +24,25 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
-/// Daily housekeeping (`[triggers] crons` in wrangler/api-multi.toml).
+/// The crons of wrangler/api-multi.toml: daily housekeeping, and every minute the webhook
+/// sweep (senders whose deliveries are overdue, their nudge or alarm lost, are nudged again).
 #[event(scheduled)]
-async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    let result = match shared::storage::Database::from_env(&env) {
-        Ok(db) => db.housekeeping(shared::runtime::clock::now()).await,
-        Err(e) => Err(e),
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let db = match shared::storage::Database::from_env(&env) {
+        Ok(db) => db,
+        Err(e) => return shared::runtime::log::error(&format!("scheduled: {e}")),
     };
-    match result {
+    let now = shared::runtime::clock::now();
+    if event.cron() == shared::webhooks::SWEEP_CRON {
+        let senders = shared::webhooks::Senders::from_env(&env);
+        match shared::webhooks::sweep(&db, &senders, now).await {
+            Ok(nudged) if nudged > 0 => worker::console_log!("webhook sweep nudged {nudged} senders"),
+            Ok(_) => {}
+            Err(e) => shared::runtime::log::error(&format!("webhook sweep failed: {e}")),
+        }
+        return;
+    }
+    match db.housekeeping(now).await {
         Ok(done) => worker::console_log!("housekeeping: {}", serde_json::to_string(&done).unwrap_or_default()),
         Err(e) => shared::runtime::log::error(&format!("scheduled housekeeping failed: {e}")),
     }

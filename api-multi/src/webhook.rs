@@ -35,6 +35,7 @@ pub async fn stripe(
         db: Database::from_env(&env)?,
         stripe,
         end_users: settings.end_user_clerk()?,
+        senders: shared::webhooks::Senders::from_env(&env),
     };
     let outcome = connect::dispatch(&deps, &event, &payload).await?;
     Ok(Json(ConnectEventReceived {

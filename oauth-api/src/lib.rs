@@ -6,6 +6,7 @@ mod operator;
 mod orders;
 mod projects;
 mod settings;
+mod webhooks;
 
 use axum::{
     Router,
@@ -40,6 +41,20 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/project-settings", put(projects::save_settings))
         .route("/orders/cancel", post(orders::cancel))
         .route("/orders/refund", post(orders::refund))
+        .route("/webhook-endpoints", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhook-endpoints/{endpoint_id}",
+            put(webhooks::update).delete(webhooks::delete),
+        )
+        .route(
+            "/webhook-endpoints/{endpoint_id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/webhook-endpoints/{endpoint_id}/test", post(webhooks::send_test))
+        .route("/events", get(webhooks::events))
+        .route("/events/replay-failed", post(webhooks::replay_failed))
+        .route("/events/{event_id}", get(webhooks::event))
+        .route("/events/{event_id}/replay", post(webhooks::replay))
         .route(
             "/operator/usage-counters",
             get(operator::show_usage_counters).put(operator::usage_counters),

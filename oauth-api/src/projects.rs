@@ -28,7 +28,7 @@ pub async fn create(
     Json(input): Json<CreateProjectInput>,
 ) -> ApiResult<Json<ProjectCreated>> {
     let platform = developer.platform().await?;
-    let (stripe, known_keys) = edit_deps(&app)?;
+    let (stripe, known_keys, _) = edit_deps(&app)?;
     let created =
         projects::create_project(&platform, &stripe, &known_keys, &input, clock::now(), &request_id.0).await?;
     Ok(Json(ProjectCreated {

@@ -10,6 +10,7 @@ use shared::{
     projects::StripeModes,
     runtime::settings::{Setting, StripeSettings, WithSessions, WorkerState},
     storage::project_cache::{self, Cache},
+    webhooks::{Senders, WebhookSettings},
 };
 use worker::Env;
 
@@ -27,6 +28,8 @@ pub struct Settings {
     pub dashboard_url: Setting,
     /// SHA-256 of the operator token; without it, operator routes answer 404.
     pub operator_token_hash: Setting,
+    /// Endpoint secrets derive from it (shown once, at creation and rotation).
+    pub webhooks: WebhookSettings,
 }
 
 impl Settings {
@@ -41,6 +44,7 @@ impl Settings {
             oauth_redirect_uri: Setting::read(env, "OAUTH_REDIRECT_URI"),
             dashboard_url: Setting::read(env, "DASHBOARD_URL"),
             operator_token_hash: Setting::read(env, shared::usage::operator::OPERATOR_TOKEN_HASH_SETTING),
+            webhooks: WebhookSettings::read(env),
         }
     }
 }
@@ -56,9 +60,10 @@ pub type App = WorkerState<Settings>;
 
 /// What every edit of a project reaches: the platform's Stripe, and api-multi's cache of
 /// projects (`TOKENS_KV`) to evict after the edit.
-pub fn edit_deps(app: &App) -> ApiResult<(StripeModes, Cache)> {
+pub fn edit_deps(app: &App) -> ApiResult<(StripeModes, Cache, Senders)> {
     Ok((
         StripeModes::new(&app.settings.stripe)?,
         Cache::from_env(&app.env, project_cache::TOKENS_KV),
+        Senders::from_env(&app.env),
     ))
 }

@@ -9,6 +9,7 @@
 //! - `stripe_events`: Stripe's webhooks, verified and read.
 //! - `edge`: HTTP: CORS, request ids, rate limits, the pages we serve.
 //! - `upstream`: the HTTP clients of Stripe and Clerk.
+//! - `webhooks`: telling developers' apps what happened: events, signed deliveries, replay.
 //! - `storage`: D1 (the only place SQL lives) and the KV cache in front of it.
 //! - `runtime`: the Workers runtime: clock, logs, outbound fetch, timeouts, configuration.
 //!
@@ -25,6 +26,7 @@ pub mod store;
 pub mod stripe_events;
 pub mod upstream;
 pub mod usage;
+pub mod webhooks;
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod native_tests;

@@ -5,7 +5,7 @@
 mod common;
 
 use shared::storage::{
-    assets, customers, maintenance, metrics, orders, platforms, projects, refunds, subscriptions, usage,
+    assets, customers, maintenance, metrics, orders, platforms, projects, refunds, subscriptions, usage, webhooks,
 };
 
 /// Every `pub const …: &str` statement in `shared/src/storage/` (checked below against the source,
@@ -138,6 +138,41 @@ const STATEMENTS: &[(&str, &str)] = &[
         "platforms::SELECT_PROJECT_STRIPE_ACCOUNT",
         platforms::SELECT_PROJECT_STRIPE_ACCOUNT,
     ),
+    (
+        "subscriptions::SELECT_SUBSCRIPTION_STATE",
+        subscriptions::SELECT_SUBSCRIPTION_STATE,
+    ),
+    ("webhooks::SELECT_ENDPOINTS", webhooks::SELECT_ENDPOINTS),
+    ("webhooks::SELECT_ENDPOINT", webhooks::SELECT_ENDPOINT),
+    ("webhooks::INSERT_ENDPOINT", webhooks::INSERT_ENDPOINT),
+    ("webhooks::UPDATE_ENDPOINT", webhooks::UPDATE_ENDPOINT),
+    ("webhooks::DELETE_ENDPOINT", webhooks::DELETE_ENDPOINT),
+    ("webhooks::FAIL_PENDING_OF_ENDPOINT", webhooks::FAIL_PENDING_OF_ENDPOINT),
+    ("webhooks::ROTATE_SECRET", webhooks::ROTATE_SECRET),
+    ("webhooks::RECORD_EVENT_IF_CHANGED", webhooks::RECORD_EVENT_IF_CHANGED),
+    ("webhooks::RECORD_EVENT", webhooks::RECORD_EVENT),
+    ("webhooks::QUEUE_DELIVERIES", webhooks::QUEUE_DELIVERIES),
+    ("webhooks::RECORD_ORDER_EVENT", webhooks::RECORD_ORDER_EVENT),
+    ("webhooks::RECORD_STOCK_EVENTS", webhooks::RECORD_STOCK_EVENTS),
+    ("webhooks::SELECT_DUE", webhooks::SELECT_DUE),
+    ("webhooks::FAIL_ORPHANED", webhooks::FAIL_ORPHANED),
+    ("webhooks::SELECT_NEXT_DUE", webhooks::SELECT_NEXT_DUE),
+    ("webhooks::SELECT_OVERDUE_PROJECTS", webhooks::SELECT_OVERDUE_PROJECTS),
+    ("webhooks::RECORD_ATTEMPT", webhooks::RECORD_ATTEMPT),
+    ("webhooks::SETTLE_DELIVERY", webhooks::SETTLE_DELIVERY),
+    ("webhooks::ENDPOINT_SUCCEEDED", webhooks::ENDPOINT_SUCCEEDED),
+    ("webhooks::ENDPOINT_FAILED", webhooks::ENDPOINT_FAILED),
+    ("webhooks::DISABLE_FAILING_ENDPOINT", webhooks::DISABLE_FAILING_ENDPOINT),
+    ("webhooks::SELECT_EVENTS", webhooks::SELECT_EVENTS),
+    ("webhooks::SELECT_DELIVERIES_OF", webhooks::SELECT_DELIVERIES_OF),
+    ("webhooks::SELECT_EVENT", webhooks::SELECT_EVENT),
+    ("webhooks::SELECT_ATTEMPTS", webhooks::SELECT_ATTEMPTS),
+    ("webhooks::REPLAY_EVENT", webhooks::REPLAY_EVENT),
+    ("webhooks::REPLAY_FAILED", webhooks::REPLAY_FAILED),
+    ("webhooks::DELETE_OLD_ATTEMPTS", webhooks::DELETE_OLD_ATTEMPTS),
+    ("webhooks::DELETE_OLD_DELIVERIES", webhooks::DELETE_OLD_DELIVERIES),
+    ("webhooks::DELETE_OLD_EVENTS", webhooks::DELETE_OLD_EVENTS),
+    ("webhooks::FAIL_PENDING_OF_DISABLED", webhooks::FAIL_PENDING_OF_DISABLED),
 ];
 
 /// The statements a usage counter runs on its own storage (`usage::COUNTER_SCHEMA`).
@@ -174,6 +209,10 @@ const COUNTER_STATEMENTS: &[(&str, &str)] = &[
     ("usage::CONFIRM_OVERAGE_REPORT", usage::CONFIRM_OVERAGE_REPORT),
     ("usage::PURGE_REPORTED_OVERAGE", usage::PURGE_REPORTED_OVERAGE),
     ("usage::SELECT_ANY_UNREPORTED", usage::SELECT_ANY_UNREPORTED),
+    ("usage::RECORD_OUTBOX_EVENT", usage::RECORD_OUTBOX_EVENT),
+    ("usage::SELECT_OUTBOX", usage::SELECT_OUTBOX),
+    ("usage::MARK_OUTBOX_COPIED", usage::MARK_OUTBOX_COPIED),
+    ("usage::PURGE_COPIED_OUTBOX", usage::PURGE_COPIED_OUTBOX),
 ];
 
 /// Scans that read at most one row, or a table of a handful of rows, each with its reason.
@@ -187,6 +226,9 @@ const ALLOWED_SCANS: &[&str] = &[
     // The partial index of reports on their way to Stripe (a handful), in the alarm.
     "usage::SELECT_PENDING_REPORTS",
     "usage::COUNT_STALE_REPORTS",
+    // `SCAN o` / `SCAN p`: the statement's own materialized rows (one order, its products).
+    "webhooks::RECORD_ORDER_EVENT",
+    "webhooks::RECORD_STOCK_EVENTS",
 ];
 
 /// Constants of `src/storage` that are not statements: binding names, the counters' schema and

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod journey;
 pub mod shop;
 pub mod stack;
+pub mod webhooks;
 
 /// What the launcher tells the tests about the stack it started (environment variables).
 #[derive(Debug, Clone)]

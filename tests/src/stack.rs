@@ -58,6 +58,12 @@ pub mod local_keys {
     pub const STRIPE_LIVE_KEY: &str = "sk_live_dreamapilocalplatform";
     pub const CLERK_SECRET_KEY: &str = "sk_test_dreamapilocalclerk";
     pub const CLERK_END_USER_SECRET_KEY: &str = "sk_test_dreamapilocalenduserclerk";
+    /// What developer webhook secrets derive from (api-multi signs, oauth-api shows them); fixed,
+    /// so `make dev` keeps every local endpoint's secret across restarts.
+    pub const WEBHOOK_SECRET_KEY: &str = "whkey_dreamapilocalwebhooks";
+    /// The test stack runs the webhook retry schedule this much faster (about 25 s in all), so a
+    /// test sees retries, the schedule run out and an endpoint disabled.
+    pub const WEBHOOK_RETRY_SCALE: &str = "14400";
     pub const CONNECT_CLIENT_ID: &str = "ca_dreamapilocal";
     /// `PUT /operator/usage-counters` on the local stack; the worker gets only its SHA-256.
     pub const OPERATOR_TOKEN: &str = "op_dreamapilocaloperator";
@@ -127,6 +133,7 @@ impl StackConfig {
         let clerk = format!("{em}/clerk/dream-api");
         let api_multi = self.url("api-multi");
         let dashboard = self.dashboard_url();
+        let testing = self.emulator.state_file.is_none();
         for worker in &mut self.workers {
             let mut set = |k: &str, v: &str| {
                 worker.vars.insert(k.to_owned(), v.to_owned());
@@ -142,6 +149,10 @@ impl StackConfig {
                     set("CLERK_END_USER_API_BASE", &format!("{em}/clerk/end-user-api/v1"));
                     set("CLERK_END_USER_SECRET_KEY", CLERK_END_USER_SECRET_KEY);
                     set("API_MULTI_URL", &api_multi);
+                    set("WEBHOOK_SECRET_KEY", WEBHOOK_SECRET_KEY);
+                    if testing {
+                        set("WEBHOOK_RETRY_SCALE", WEBHOOK_RETRY_SCALE);
+                    }
                 }
                 "front-auth-api" => {
                     set("CLERK_API_BASE", &format!("{clerk}/v1"));
@@ -158,12 +169,16 @@ impl StackConfig {
                     set("STRIPE_LIVE_SECRET_KEY", STRIPE_LIVE_KEY);
                     set("OAUTH_STATE_SECRET", &secrets.oauth_state);
                     set("OPERATOR_TOKEN_SHA256", &operator_token_sha256());
+                    set("WEBHOOK_SECRET_KEY", WEBHOOK_SECRET_KEY);
                 }
                 _ => {}
             }
         }
     }
 }
+
+/// How often the local stack fires the webhook sweep (production: every minute).
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// The stack's second api-multi, whose KV goes through the faulty-KV proxy.
 pub const API_MULTI_FAULTY_KV: &str = "api-multi-faulty-kv";
@@ -185,7 +200,8 @@ fn with_faulty_kv(config: &str) -> String {
         } else if !skipped {
             lines.push(line.to_owned());
         }
-        if line.trim() == "class_name = \"UsageCounter\"" {
+        // Its Durable Objects are the main api-multi's (counters, webhook senders).
+        if line.trim().starts_with("class_name = ") {
             lines.push("script_name = \"dream-api-multi\"".to_owned());
         }
     }
@@ -364,7 +380,24 @@ impl Stack {
                 .wait_until(&format!("http://127.0.0.1:{}/health", worker.port), worker.name)
                 .await?;
         }
+        stack.run_sweep_cron();
         Ok(stack)
+    }
+
+    /// `wrangler dev` does not fire crons: the stack fires api-multi's minute cron (the webhook
+    /// sweep) itself, every few seconds, through `/__scheduled` as Cloudflare's scheduler would.
+    /// It stops with the runtime; a restarting api-multi just misses a tick.
+    fn run_sweep_cron(&self) {
+        let url = format!("{}/__scheduled?cron=*+*+*+*+*", self.config.url("api-multi"));
+        let Ok(client) = reqwest::Client::builder().timeout(Duration::from_secs(10)).build() else {
+            return;
+        };
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(SWEEP_EVERY).await;
+                let _ = client.get(&url).send().await;
+            }
+        });
     }
 
     /// Starts one more worker on the running stack (the bench's baseline) and waits for it.

@@ -8,6 +8,11 @@ import type {
   CreatedKeySet,
   Credentials,
   Dashboard,
+  EndpointList,
+  EndpointWithSecret,
+  EndpointView,
+  EventDetail,
+  EventList,
   GracePeriod,
   OrderRefunded,
   PlanHeader,
@@ -15,7 +20,9 @@ import type {
   PreviousKeyExpired,
   ProjectList,
   ProjectType,
+  Replayed,
   RotatedKey,
+  TestEventSent,
   Tier,
   TierInput,
   TierList,
@@ -139,6 +146,27 @@ export function createApi(config: AppConfig, getToken: TokenSource) {
       oauth<{ success: boolean; orderId: string; status: string }>("POST", "/orders/cancel", { json: { publishableKey, orderId } }),
     refundOrder: (publishableKey: string, orderId: string, restock: boolean) =>
       oauth<OrderRefunded>("POST", "/orders/refund", { json: { publishableKey, orderId, restock } }),
+
+    webhookEndpoints: (publishableKey: string) => oauth<EndpointList>("GET", "/webhook-endpoints", { query: { publishableKey } }),
+    createWebhookEndpoint: (publishableKey: string, endpoint: { url: string; eventTypes: string[]; description?: string }) =>
+      oauth<EndpointWithSecret>("POST", "/webhook-endpoints", { json: { publishableKey, ...endpoint } }),
+    updateWebhookEndpoint: (publishableKey: string, id: string, change: { url?: string; eventTypes?: string[]; description?: string; enabled?: boolean }) =>
+      oauth<{ success: boolean; endpoint: EndpointView }>("PUT", `/webhook-endpoints/${encodeURIComponent(id)}`, { json: { publishableKey, ...change } }),
+    deleteWebhookEndpoint: (publishableKey: string, id: string) =>
+      oauth<{ success: boolean; deleted: string }>("DELETE", `/webhook-endpoints/${encodeURIComponent(id)}`, { query: { publishableKey } }),
+    rotateWebhookSecret: (publishableKey: string, id: string, graceHours: number) =>
+      oauth<EndpointWithSecret>("POST", `/webhook-endpoints/${encodeURIComponent(id)}/rotate-secret`, { json: { publishableKey, graceHours } }),
+    sendTestEvent: (publishableKey: string, id: string) =>
+      oauth<TestEventSent>("POST", `/webhook-endpoints/${encodeURIComponent(id)}/test`, { query: { publishableKey } }),
+    // Empty filters are left out (the API takes absent, not empty).
+    events: (publishableKey: string, filters: { type?: string; status?: string; before?: string }) =>
+      oauth<EventList>("GET", "/events", {
+        query: { publishableKey, ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)) },
+      }),
+    event: (publishableKey: string, id: string) => oauth<EventDetail>("GET", `/events/${encodeURIComponent(id)}`, { query: { publishableKey } }),
+    replayEvent: (publishableKey: string, id: string) =>
+      oauth<Replayed>("POST", `/events/${encodeURIComponent(id)}/replay`, { json: { publishableKey } }),
+    replayFailed: (publishableKey: string, since: string) => oauth<Replayed>("POST", "/events/replay-failed", { json: { publishableKey, since } }),
   };
 }
 

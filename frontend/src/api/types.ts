@@ -45,6 +45,16 @@ export type PreviousKeyExpired = Oauth["PreviousKeyExpired"];
 export type ConnectResult = Oauth["Connected"];
 export type OrderRefunded = Oauth["OrderRefunded"];
 
+export type EndpointView = Oauth["EndpointView"];
+export type EndpointList = Oauth["EndpointList"];
+export type EndpointWithSecret = Oauth["EndpointWithSecret"];
+export type DeliveryView = Oauth["DeliveryView"];
+export type EventSummary = Oauth["EventSummary"];
+export type EventList = Oauth["EventList"];
+export type EventDetail = Oauth["EventDetail"];
+export type Replayed = Oauth["Replayed"];
+export type TestEventSent = Oauth["TestEventSent"];
+
 export type SaasMetrics = Front["SaasSummary"];
 export type CustomerSummary = Front["CustomerSummary"];
 export type StoreMetrics = Front["StoreMetrics"];

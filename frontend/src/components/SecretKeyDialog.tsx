@@ -14,6 +14,9 @@ export interface SecretToShow {
   title: string;
   /** Extra lines under the key (e.g. until when the previous key keeps working). */
   note?: ReactNode;
+  /** What the secret is, when not a project's secret key (a webhook signing secret). */
+  label?: string;
+  description?: string;
 }
 
 export function SecretKeyDialog({ secret, onDone }: { secret: SecretToShow; onDone: () => void }) {
@@ -23,7 +26,10 @@ export function SecretKeyDialog({ secret, onDone }: { secret: SecretToShow; onDo
   return (
     <Dialog
       title={secret.title}
-      description="This is the only time the secret key is shown. Store it in your server's secret manager or environment; we keep only a hash and cannot show it again."
+      description={
+        secret.description ??
+        "This is the only time the secret key is shown. Store it in your server's secret manager or environment; we keep only a hash and cannot show it again."
+      }
       onClose={onDone}
       dismissible={saved}
       role="alertdialog"
@@ -36,7 +42,7 @@ export function SecretKeyDialog({ secret, onDone }: { secret: SecretToShow; onDo
     >
       <div className="secret-box">
         <span className="copy-label">
-          {secret.mode === "live" ? "Live" : "Test"} secret key
+          {secret.label ?? `${secret.mode === "live" ? "Live" : "Test"} secret key`}
         </span>
         <div className="copy-row">
           <code ref={keyRef} className="secret-value" data-testid="secret-key">
@@ -46,7 +52,7 @@ export function SecretKeyDialog({ secret, onDone }: { secret: SecretToShow; onDo
         </div>
       </div>
       {secret.note ? <div className="secret-note">{secret.note}</div> : null}
-      <Checkbox label="I have saved this secret key somewhere safe" checked={saved} onChange={(e) => setSaved(e.target.checked)} />
+      <Checkbox label={`I have saved this ${secret.label ? secret.label.toLowerCase() : "secret key"} somewhere safe`} checked={saved} onChange={(e) => setSaved(e.target.checked)} />
       {!saved ? (
         <p className="field-hint" id={hintId}>
           Confirm you saved the key to close this dialog.

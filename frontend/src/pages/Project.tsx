@@ -20,9 +20,10 @@ import { editedTier, emptyTier, type TierErrors, type TierForm, tierToForm, vali
 import { Link, navigate, useLocation } from "../router";
 import { GoLive } from "./GoLive";
 import { ProjectMetrics } from "./Metrics";
+import { ProjectWebhooks } from "./Webhooks";
 import { typeLabel } from "./Projects";
 
-export type ProjectTab = "overview" | "metrics" | "go-live";
+export type ProjectTab = "overview" | "metrics" | "webhooks" | "go-live";
 
 export function ProjectNotFound({ publishableKey }: { publishableKey: string }) {
   return (
@@ -44,17 +45,22 @@ export function ProjectNotFound({ publishableKey }: { publishableKey: string }) 
   );
 }
 
+/** The tabs a project's other mode or another project opens on (Go live is the test set's). */
+function tabPath(tab: ProjectTab): string {
+  return tab === "metrics" || tab === "webhooks" ? `/${tab}` : "";
+}
+
 function ProjectHeader({ list, open, tab }: { list: ProjectList; open: OpenProject; tab: ProjectTab }) {
   const { project, mode, publishableKey } = open;
   const base = `/projects/${publishableKey}`;
   const switchTo = (projectId: string) => {
     const target = list.projects.find((p) => p.projectId === projectId);
     const key = (mode === "live" ? target?.live?.publishableKey : undefined) ?? target?.test?.publishableKey ?? target?.live?.publishableKey;
-    if (key) navigate(`/projects/${key}${tab === "metrics" ? "/metrics" : ""}`);
+    if (key) navigate(`/projects/${key}${tabPath(tab)}`);
   };
   const modeHref = (m: Mode) => {
     const key = m === "live" ? project.live?.publishableKey : project.test?.publishableKey;
-    return key ? `/projects/${key}${tab === "metrics" ? "/metrics" : ""}` : null;
+    return key ? `/projects/${key}${tabPath(tab)}` : null;
   };
   return (
     <div className="project-header">
@@ -108,6 +114,9 @@ function ProjectHeader({ list, open, tab }: { list: ProjectList; open: OpenProje
           <Link to={`${base}/metrics`} className={`tab-link${tab === "metrics" ? " tab-link-current" : ""}`} aria-current={tab === "metrics" ? "page" : undefined}>
             Metrics
           </Link>
+          <Link to={`${base}/webhooks`} className={`tab-link${tab === "webhooks" ? " tab-link-current" : ""}`} aria-current={tab === "webhooks" ? "page" : undefined}>
+            Webhooks
+          </Link>
         </nav>
       ) : null}
     </div>
@@ -150,6 +159,7 @@ export function ProjectPage({ publishableKey, tab }: { publishableKey: string; t
       </p>
       <ProjectHeader list={list} open={open} tab={tab} />
       {tab === "metrics" ? <ProjectMetrics publishableKey={publishableKey} /> : null}
+      {tab === "webhooks" ? <ProjectWebhooks publishableKey={publishableKey} mode={open.mode} /> : null}
       {tab === "overview" ? <Overview open={open} onChanged={projects.reload} /> : null}
       {tab === "go-live" ? <GoLive open={open} onLive={projects.setData} /> : null}
     </Shell>

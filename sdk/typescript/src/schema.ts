@@ -285,7 +285,288 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "customer.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `customer.created`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onCustomerCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "endpoint.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `endpoint.test`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onEndpointTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "key.rotated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `key.rotated`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onKeyRotated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.paid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `order.paid`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onOrderPaid"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.refunded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `order.refunded`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onOrderRefunded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "order.short": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `order.short`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onOrderShort"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.low_stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `product.low_stock`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onProductLowStock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "product.sold_out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `product.sold_out`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onProductSoldOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscription.canceled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `subscription.canceled`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onSubscriptionCanceled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscription.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `subscription.created`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onSubscriptionCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscription.past_due": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `subscription.past_due`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onSubscriptionPastDue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscription.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `subscription.updated`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onSubscriptionUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "usage.cap_reached": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `usage.cap_reached`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onUsageCapReached"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "usage.threshold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `usage.threshold`
+         * @description Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.
+         */
+        post: operations["onUsageThreshold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -356,6 +637,28 @@ export interface components {
             customer: components["schemas"]["CustomerView"];
             success: boolean;
         };
+        /** @description `customer.created`. */
+        CustomerCreatedData: {
+            email: string;
+            firstName: string | null;
+            lastName: string | null;
+            /** @description The plan given at creation, if any. */
+            plan: string | null;
+            userId: string;
+        };
+        /** @description The `customer.created` event, as your endpoint receives it. */
+        CustomerCreatedEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["CustomerCreatedData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "customer.created";
+        };
         CustomerSummary: {
             cancelAtPeriodEnd: boolean;
             createdAt: string;
@@ -383,6 +686,24 @@ export interface components {
             orders: number;
             /** Format: int64 */
             revenueCents: number;
+        };
+        /** @description `endpoint.test`. */
+        EndpointTestData: {
+            endpointId: string;
+            message: string;
+        };
+        /** @description The `endpoint.test` event, as your endpoint receives it. */
+        EndpointTestEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["EndpointTestData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "endpoint.test";
         };
         /** @description Every error, from every route: `{error, code, requestId, ...details}`. */
         ErrorBody: {
@@ -429,6 +750,27 @@ export interface components {
             status: string;
             /** @description Which worker answered (a check that the URL points where you think). */
             worker: string;
+        };
+        /** @description `key.rotated`: the project's secret key was replaced. */
+        KeyRotatedData: {
+            mode: components["schemas"]["Mode"];
+            /** @description Until when the replaced key still works; absent when it stopped at once. */
+            previousKeyExpiresAt: string | null;
+            publishableKey: string;
+            requestId: string;
+        };
+        /** @description The `key.rotated` event, as your endpoint receives it. */
+        KeyRotatedEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["KeyRotatedData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "key.rotated";
         };
         /** @description One meter across the project's users this period. */
         MeterFigure: {
@@ -486,6 +828,33 @@ export interface components {
             status: string;
             success: boolean;
         };
+        /**
+         * @description `order.paid`, `order.short` (paid for units beyond the stock left: `shortUnits`) and
+         *     `order.refunded` (once per refunded total).
+         */
+        OrderData: {
+            /** Format: int64 */
+            amountCents: number;
+            currency: string;
+            email: string | null;
+            items: components["schemas"]["OrderItemData"][];
+            orderId: string;
+            paidAt: string | null;
+            /** Format: int64 */
+            paidCents: number | null;
+            /** Format: int64 */
+            refundedCents: number;
+            /** Format: int64 */
+            shortUnits: number;
+            status: string;
+        };
+        OrderItemData: {
+            product: string;
+            /** Format: int64 */
+            quantity: number;
+            /** Format: int64 */
+            unitCents: number;
+        };
         /** @description One line of a sold order, as it was priced at checkout (as `storage::orders` stores it). */
         OrderLine: {
             /** @description The product's name (its tier name). */
@@ -494,6 +863,45 @@ export interface components {
             quantity: number;
             /** Format: int64 */
             unitCents: number;
+        };
+        /** @description The `order.paid` event, as your endpoint receives it. */
+        OrderPaidEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["OrderData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "order.paid";
+        };
+        /** @description The `order.refunded` event, as your endpoint receives it. */
+        OrderRefundedEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["OrderData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "order.refunded";
+        };
+        /** @description The `order.short` event, as your endpoint receives it. */
+        OrderShortEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["OrderData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "order.short";
         };
         /** @description What became of an event, as the webhook's answer says (Stripe shows it in its dashboard). */
         Outcome: {
@@ -570,6 +978,44 @@ export interface components {
         ProductList: {
             products: components["schemas"]["Product"][];
             success: boolean;
+        };
+        /** @description The `product.low_stock` event, as your endpoint receives it. */
+        ProductLowStockEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["ProductStockData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "product.low_stock";
+        };
+        /** @description The `product.sold_out` event, as your endpoint receives it. */
+        ProductSoldOutEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["ProductStockData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "product.sold_out";
+        };
+        /**
+         * @description `product.low_stock` (a sale took its stock to `LOW_STOCK_UNITS` or below) and
+         *     `product.sold_out` (to 0).
+         */
+        ProductStockData: {
+            displayName: string;
+            /** Format: int64 */
+            inventory: number;
+            /** @description The sale that took it there. */
+            orderId: string;
+            product: string;
         };
         /** @description The project's figures as both dashboard routes return them. */
         ProjectDashboard: components["schemas"]["Figures"] & {
@@ -700,6 +1146,75 @@ export interface components {
             param?: string | null;
             type?: string | null;
         };
+        /** @description The `subscription.canceled` event, as your endpoint receives it. */
+        SubscriptionCanceledEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["SubscriptionData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "subscription.canceled";
+        };
+        /** @description The `subscription.created` event, as your endpoint receives it. */
+        SubscriptionCreatedEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["SubscriptionData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "subscription.created";
+        };
+        /**
+         * @description `subscription.created`, `.updated`, `.past_due` and `.canceled`: the subscription as it is
+         *     now, and what it was before this change.
+         */
+        SubscriptionData: {
+            cancelAtPeriodEnd: boolean;
+            currentPeriodEnd: string | null;
+            currentPeriodStart: string | null;
+            plan: string;
+            previousPlan: string | null;
+            previousStatus: string | null;
+            /** @description Stripe's status: `active`, `trialing`, `past_due`, `unpaid`, `canceled`, … */
+            status: string;
+            stripeCustomerId: string;
+            subscriptionId: string;
+            userId: string;
+        };
+        /** @description The `subscription.past_due` event, as your endpoint receives it. */
+        SubscriptionPastDueEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["SubscriptionData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "subscription.past_due";
+        };
+        /** @description The `subscription.updated` event, as your endpoint receives it. */
+        SubscriptionUpdatedEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["SubscriptionData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "subscription.updated";
+        };
         /** @description A subscription as the API shows it. */
         SubscriptionView: {
             cancelAtPeriodEnd: boolean;
@@ -725,6 +1240,32 @@ export interface components {
              * @description A positive whole number of units, at most 1,000,000,000 (default 1).
              */
             quantity?: number | null;
+        };
+        /** @description `usage.cap_reached`: the user's spend cap refused a count (once per user and period). */
+        UsageCapReachedData: {
+            /** Format: int64 */
+            count: number;
+            /** @description The meter whose count was refused. */
+            meter: string;
+            periodEnd: string;
+            periodStart: string;
+            plan: string;
+            /** Format: int64 */
+            spendCapCents: number;
+            userId: string;
+        };
+        /** @description The `usage.cap_reached` event, as your endpoint receives it. */
+        UsageCapReachedEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["UsageCapReachedData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "usage.cap_reached";
         };
         /**
          * Format: int64
@@ -774,6 +1315,39 @@ export interface components {
         UsageResponse: {
             success: boolean;
             usage: components["schemas"]["UsageReport"];
+        };
+        /**
+         * @description `usage.threshold`: a user's count of a meter reached `threshold` % of its included amount
+         *     (80 and 100, each once per user, meter and period).
+         */
+        UsageThresholdData: {
+            /**
+             * Format: int64
+             * @description The count that crossed it.
+             */
+            count: number;
+            /** Format: int64 */
+            included: number;
+            meter: string;
+            periodEnd: string;
+            periodStart: string;
+            plan: string;
+            /** Format: int32 */
+            threshold: number;
+            userId: string;
+        };
+        /** @description The `usage.threshold` event, as your endpoint receives it. */
+        UsageThresholdEvent: {
+            /** Format: date-time */
+            created: string;
+            data: components["schemas"]["UsageThresholdData"];
+            /** @description `evt_…`, also the `webhook-id` header: the same on every retry and replay */
+            id: string;
+            mode: components["schemas"]["Mode"];
+            /** @description The project's publishable key */
+            project: string;
+            /** @constant */
+            type: "usage.threshold";
         };
     };
     responses: never;
@@ -1940,6 +2514,314 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
+            };
+        };
+    };
+    onCustomerCreated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CustomerCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onEndpointTest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointTestEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onKeyRotated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyRotatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderPaid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderPaidEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderRefunded: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderRefundedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onOrderShort: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderShortEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onProductLowStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductLowStockEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onProductSoldOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductSoldOutEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionCanceled: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionCanceledEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionCreated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionPastDue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionPastDueEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionUpdated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onUsageCapReached: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsageCapReachedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onUsageThreshold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsageThresholdEvent"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -19,5 +19,6 @@ pub mod period;
 pub mod stripe;
 pub mod tiers;
 pub mod usage;
+pub mod webhooks;
 
 pub use error::{ApiError, ApiResult, ErrorCode};

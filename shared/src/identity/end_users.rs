@@ -21,12 +21,17 @@ use crate::{
     identity::SecretKeyAuth,
     storage::customers::{Customer, NewCustomer},
     upstream::clerk::{ClerkBackend, ClerkFailure},
+    webhooks::Senders,
 };
 
 use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
     mode::{Mode, ProjectType},
     period::Timestamp,
+    webhooks::{
+        Event, EventType,
+        payloads::{self, CustomerCreatedData},
+    },
 };
 
 pub const MAX_EMAIL_LEN: usize = 254;
@@ -140,6 +145,7 @@ fn user_id(user: &Value) -> ApiResult<String> {
 pub async fn create(
     auth: &SecretKeyAuth,
     clerk: &ClerkBackend,
+    senders: &Senders,
     request: CreateCustomer,
     now: Timestamp,
 ) -> ApiResult<(CustomerView, bool)> {
@@ -188,7 +194,19 @@ pub async fn create(
             }
         }
     };
-    let created = auth
+    let event = Event::new(
+        EventType::CustomerCreated,
+        &auth.scope.project().publishable_key,
+        now,
+        payloads::data(&CustomerCreatedData {
+            user_id: clerk_user_id.clone(),
+            email: request.email.clone(),
+            first_name: request.first_name.clone(),
+            last_name: request.last_name.clone(),
+            plan: request.plan.clone(),
+        }),
+    );
+    let (created, queued) = auth
         .scope
         .insert_customer(
             &NewCustomer {
@@ -199,9 +217,13 @@ pub async fn create(
                 last_name: request.last_name.as_deref(),
                 plan: request.plan.as_deref(),
             },
+            &event,
             now,
         )
         .await?;
+    if queued {
+        senders.nudge(pk).await;
+    }
     let stored = auth
         .scope
         .customer_by_email(&request.email)

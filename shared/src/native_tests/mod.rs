@@ -7,6 +7,7 @@ mod operator;
 mod projects;
 mod store;
 mod subscriptions;
+mod webhooks;
 
 use serde_json::{Value, json};
 
@@ -169,6 +170,7 @@ impl Fixture {
             db: self.db.clone(),
             stripe: self.stripe.clone(),
             end_users: self.end_users.clone(),
+            senders: crate::webhooks::Senders::none(),
         };
         dispatch(&deps, event, payload).await.unwrap()
     }

@@ -22,7 +22,7 @@ async fn edits_reprice_rotate_and_go_live() {
         .await;
     let (first_request, second_request) = (request_id(), request_id());
     let edit = ProjectEdit::open(
-        (f.stripe.clone(), Cache::none()),
+        (f.stripe.clone(), Cache::none(), crate::webhooks::Senders::none()),
         f.developer("user_edit"),
         &created.publishable_key,
         &first_request,
@@ -49,7 +49,7 @@ async fn edits_reprice_rotate_and_go_live() {
     let stranger = f.paying_developer("user_other").await;
     drop(stranger);
     let foreign = ProjectEdit::open(
-        (f.stripe.clone(), Cache::none()),
+        (f.stripe.clone(), Cache::none(), crate::webhooks::Senders::none()),
         f.developer("user_other"),
         &created.publishable_key,
         &request_id(),
@@ -68,7 +68,7 @@ async fn edits_reprice_rotate_and_go_live() {
             .unwrap();
     }
     let edit = ProjectEdit::open(
-        (f.stripe.clone(), Cache::none()),
+        (f.stripe.clone(), Cache::none(), crate::webhooks::Senders::none()),
         f.developer("user_edit"),
         &created.publishable_key,
         &second_request,

@@ -50,7 +50,8 @@ async fn a_customer_subscribes_changes_plan_once_and_reaches_the_portal() {
         .await
         .unwrap_err();
     assert_eq!(twice.code(), ErrorCode::Conflict, "{}", twice.message());
-    let change = (&f.stripe, &f.end_users);
+    let senders = crate::webhooks::Senders::none();
+    let change = (&f.stripe, &f.end_users, &senders);
     let (view, changed) = checkout::change_plan(change, &auth, "u1", br#"{"tier": "team"}"#)
         .await
         .unwrap();

@@ -8,8 +8,10 @@ use crate::{
     projects::stripe_products,
     storage::{PlatformScope, project_cache::Cache, projects::OwnedProject},
     upstream::stripe::Stripe,
+    webhooks::Senders,
 };
 use dream_core::api::projects::GracePeriod;
+use dream_core::webhooks::payloads;
 use dream_core::{
     error::{ApiError, ApiResult},
     keys::{SecretKey, SecretKeyHash},
@@ -26,6 +28,8 @@ use dream_core::{
 pub struct ProjectEdit<'a> {
     /// api-multi's cache of projects by secret key (`TOKENS_KV`), evicted after every edit.
     known_keys: Cache,
+    /// The project's webhook sender, nudged after a change that has a delivery due.
+    senders: Senders,
     platform: PlatformScope,
     project: OwnedProject,
     stripe: StripeModes,
@@ -65,7 +69,7 @@ fn draft_of(tier: Tier) -> TierDraft {
 impl<'a> ProjectEdit<'a> {
     /// The developer's project named by `publishable_key`; anyone else's is a 404.
     pub async fn open(
-        (stripe, known_keys): (StripeModes, Cache),
+        (stripe, known_keys, senders): (StripeModes, Cache, Senders),
         developer: Developer,
         publishable_key: &str,
         request_id: &'a str,
@@ -74,6 +78,7 @@ impl<'a> ProjectEdit<'a> {
         let project = platform.project(publishable_key).await?;
         Ok(Self {
             known_keys,
+            senders,
             platform,
             project,
             stripe,
@@ -300,15 +305,28 @@ impl<'a> ProjectEdit<'a> {
     pub async fn rotate_key(&self, grace: GracePeriod, now: Timestamp) -> ApiResult<(SecretKey, Option<Timestamp>)> {
         let secret = SecretKey::generate(self.project.mode);
         let grace_until = grace.seconds().map(|s| Timestamp(now.0 + s));
-        if !self
-            .project
-            .scope
-            .rotate_secret(&self.project.secret_key_hash, &secret.hash(), grace_until, now)
-            .await?
-        {
+        let pk = &self.project.scope.project().publishable_key;
+        let event = dream_core::webhooks::Event::new(
+            dream_core::webhooks::EventType::KeyRotated,
+            pk,
+            now,
+            payloads::data(&payloads::KeyRotatedData {
+                publishable_key: pk.as_str().to_owned(),
+                mode: self.project.mode,
+                previous_key_expires_at: grace_until.map(Timestamp::to_rfc3339),
+                request_id: self.request_id.to_owned(),
+            }),
+        );
+        let (rotated, queued) = (self.project.scope)
+            .rotate_secret(&self.project.secret_key_hash, &secret.hash(), grace_until, &event, now)
+            .await?;
+        if !rotated {
             return Err(ApiError::conflict(
                 "The key was rotated concurrently; reload and try again",
             ));
+        }
+        if queued {
+            self.senders.nudge(pk.as_str()).await;
         }
         // Revoked keys are forgotten by api-multi entirely; the new one is known from now on.
         let keys = &self.known_keys;
@@ -365,7 +383,8 @@ impl<'a> ProjectEdit<'a> {
         now: Timestamp,
     ) -> ApiResult<dream_core::api::store::OrderRefunded> {
         let stripe = self.stripe().await?;
-        crate::store::after_sale::refund_order(&stripe, &self.project.scope, order_id, restock, now).await
+        crate::store::after_sale::refund_order(&stripe, &self.project.scope, &self.senders, (order_id, restock), now)
+            .await
     }
 
     /// POST /expire-previous-key: the key replaced by a rotation with a grace period stops now

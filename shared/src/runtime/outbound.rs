@@ -103,3 +103,103 @@ pub async fn send(
         .map_err(|e| OutboundError::Network(e.to_string()))?;
     Ok(OutboundResponse { status, body })
 }
+
+/// A webhook delivery's answer: its status and the first bytes of its body (the rest is never
+/// read, so an endpoint cannot make us download much).
+#[derive(Debug, Clone)]
+pub struct DeliveryAnswer {
+    pub status: u16,
+    pub head: String,
+}
+
+fn head_of(bytes: &[u8], limit: usize) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(limit)]).into_owned()
+}
+
+/// POSTs a JSON body to a developer's endpoint: redirects are answers (3xx, not followed), at
+/// most `limit` bytes of the answer are read.
+#[cfg(target_arch = "wasm32")]
+pub async fn deliver(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+    limit: usize,
+) -> Result<DeliveryAnswer, OutboundError> {
+    use futures_util::StreamExt;
+    let request_error = |e: worker::Error| OutboundError::Request(e.to_string());
+    let header_map = Headers::new();
+    for (name, value) in headers {
+        header_map.set(name, value).map_err(request_error)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(header_map)
+        .with_redirect(worker::RequestRedirect::Manual)
+        .with_body(Some(JsValue::from_str(body)));
+    let request = Request::new_with_init(url, &init).map_err(request_error)?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let exchange = async {
+        let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
+        let status = response.status_code();
+        let mut head = Vec::new();
+        if let Ok(mut stream) = response.stream() {
+            while head.len() < limit {
+                match stream.next().await {
+                    Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+        }
+        Ok::<_, worker::Error>(DeliveryAnswer {
+            status,
+            head: head_of(&head, limit),
+        })
+    };
+    let result = crate::runtime::deadline::within(exchange, Delay::from(timeout)).await;
+    // Whatever was read, the rest of the answer is not wanted.
+    controller.abort();
+    match result {
+        Some(result) => result.map_err(|e| OutboundError::Network(e.to_string())),
+        None => Err(OutboundError::TimedOut),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn deliver(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+    limit: usize,
+) -> Result<DeliveryAnswer, OutboundError> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .map_err(|e| OutboundError::Request(e.to_string()))?;
+    let mut request = client.post(url).body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.send().await.map_err(|e| {
+        if e.is_timeout() {
+            OutboundError::TimedOut
+        } else {
+            OutboundError::Network(e.to_string())
+        }
+    })?;
+    let status = response.status().as_u16();
+    let mut head = Vec::new();
+    while head.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => head.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    Ok(DeliveryAnswer {
+        status,
+        head: head_of(&head, limit),
+    })
+}

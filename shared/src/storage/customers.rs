@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ProjectScope, SqlParam};
-use dream_core::{error::ApiResult, period::Timestamp};
+use super::{
+    ProjectScope, SqlParam,
+    webhooks::{Emit, push_event, queued},
+};
+use dream_core::{error::ApiResult, period::Timestamp, webhooks::Event};
 
 /// Inserts a customer unless the id or the email is already taken in the project (a retried
 /// create). ?1 publishableKey, ?2 userId, ?3 platformId, ?4 email, ?5 clerkUserId, ?6 firstName,
@@ -97,8 +100,14 @@ impl ProjectScope {
             .await
     }
 
-    /// Inserts the customer, or keeps the one already there; returns whether it was new.
-    pub async fn insert_customer(&self, new: &NewCustomer<'_>, now: Timestamp) -> ApiResult<bool> {
+    /// Inserts the customer, or keeps the one already there, with its `customer.created` event
+    /// in the same batch; returns whether it was new and whether a delivery is due.
+    pub async fn insert_customer(
+        &self,
+        new: &NewCustomer<'_>,
+        event: &Event,
+        now: Timestamp,
+    ) -> ApiResult<(bool, bool)> {
         let params = [
             self.pk(),
             new.user_id.into(),
@@ -110,8 +119,11 @@ impl ProjectScope {
             new.plan.into(),
             now.to_rfc3339().into(),
         ];
-        let result = self.db.run(INSERT_CUSTOMER, &params).await?;
-        Ok(result.changes() > 0)
+        let mut statements = vec![(INSERT_CUSTOMER, params.to_vec())];
+        let queue = push_event(&mut statements, event, Emit::IfChanged, now);
+        let results = self.db.batch(&statements).await?;
+        let created = results.first().is_some_and(|r| r.changes() > 0);
+        Ok((created, queued(&results, &[queue])))
     }
 
     /// Stores the user's Stripe customer (creating the customer row if needed) and returns the

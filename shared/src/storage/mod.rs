@@ -17,6 +17,7 @@ pub mod projects;
 pub mod refunds;
 pub mod subscriptions;
 pub mod usage;
+pub mod webhooks;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native;

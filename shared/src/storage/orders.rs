@@ -5,7 +5,10 @@
 use dream_core::api::figures::DayRevenue;
 use serde::Deserialize;
 
-use super::{ProjectScope, SqlParam};
+use super::{
+    ProjectScope, SqlParam,
+    webhooks::{OrderEvents, push_order_events, queued},
+};
 use dream_core::{
     error::{ApiError, ApiResult, Cause},
     period::Timestamp,
@@ -420,15 +423,16 @@ impl ProjectScope {
         Ok(result.changes() > 0)
     }
 
-    /// Records the event and, for a payment, sells the held stock and marks the order paid, in
-    /// one transaction; for an expiry, releases the hold. Returns whether the event was new.
+    /// Records the event and, for a payment, sells the held stock and marks the order paid, with
+    /// the sale's developer webhooks, in one transaction; for an expiry, releases the hold.
+    /// Returns whether the event was new and whether a webhook delivery is due.
     pub async fn apply_order_event(
         &self,
         order_id: &str,
         payment: Option<&Payment<'_>>,
         event: &super::subscriptions::EventRecord<'_>,
         now: Timestamp,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<(bool, bool)> {
         let now_text = SqlParam::from(now.to_rfc3339());
         let mut statements = vec![self.record_connect_event(event, now)];
         match payment {
@@ -454,8 +458,11 @@ impl ProjectScope {
                 vec![order_id.into(), self.pk(), "expired".into(), now_text],
             )),
         }
+        let queue =
+            payment.map(|_| push_order_events(&mut statements, &self.project, order_id, OrderEvents::Sold, now));
         let results = self.db.batch(&statements).await?;
-        Ok(results.first().map(super::Executed::changes).unwrap_or(0) > 0)
+        let new_event = results.first().map(super::Executed::changes).unwrap_or(0) > 0;
+        Ok((new_event, queued(&results, queue.as_slice())))
     }
 
     /// The order's status and Checkout Session, if the project has such an order.

@@ -714,22 +714,23 @@ impl ProjectScope {
         old: &SecretKeyHash,
         new: &SecretKeyHash,
         grace_until: Option<Timestamp>,
+        event: &dream_core::webhooks::Event,
         now: Timestamp,
-    ) -> ApiResult<bool> {
-        let result = self
-            .db
-            .run(
-                ROTATE_SECRET,
-                &[
-                    self.pk(),
-                    old.as_str().into(),
-                    new.as_str().into(),
-                    now.to_rfc3339().into(),
-                    grace_until.map(|t| t.to_rfc3339()).into(),
-                ],
-            )
-            .await?;
-        Ok(result.changes() == 1)
+    ) -> ApiResult<(bool, bool)> {
+        let mut statements = vec![(
+            ROTATE_SECRET,
+            vec![
+                self.pk(),
+                old.as_str().into(),
+                new.as_str().into(),
+                now.to_rfc3339().into(),
+                grace_until.map(|t| t.to_rfc3339()).into(),
+            ],
+        )];
+        let queue = super::webhooks::push_event(&mut statements, event, super::webhooks::Emit::IfChanged, now);
+        let results = self.db.batch(&statements).await?;
+        let rotated = results.first().is_some_and(|r| r.changes() == 1);
+        Ok((rotated, super::webhooks::queued(&results, &[queue])))
     }
 
     /// Changes the settings given (`None`: unchanged; `max_cart_units: Some(None)`: the

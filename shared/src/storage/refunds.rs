@@ -6,7 +6,11 @@
 
 use serde::Deserialize;
 
-use super::{ProjectScope, subscriptions::EventRecord};
+use super::{
+    ProjectScope,
+    subscriptions::EventRecord,
+    webhooks::{OrderEvents, push_order_events, queued},
+};
 use dream_core::{error::ApiResult, period::Timestamp};
 
 /// A paid order, for a refund. ?1 orderId, ?2 publishableKey.
@@ -78,7 +82,8 @@ impl ProjectScope {
 
     /// Records a refund the platform made (Stripe answered, at `read_at_ms`, that `refunded_cents`
     /// are refunded) and, if asked, the order's units back in stock, in one transaction. Returns
-    /// whether the units went back (false when they had already, or the order was short).
+    /// whether the units went back (false when they had already, or the order was short), and
+    /// whether an `order.refunded` delivery is due.
     pub async fn record_refund(
         &self,
         (order_id, payment_intent): (&str, &str),
@@ -86,7 +91,7 @@ impl ProjectScope {
         read_at_ms: i64,
         restock: bool,
         now: Timestamp,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<(bool, bool)> {
         let now_text = now.to_rfc3339();
         let mut statements = vec![(
             RECORD_REFUNDED,
@@ -106,8 +111,11 @@ impl ProjectScope {
                 vec![order_id.into(), self.pk(), now_text.as_str().into()],
             ));
         }
+        let restocked_at = statements.len() - 1;
+        let queue = push_order_events(&mut statements, &self.project, order_id, OrderEvents::Refunded, now);
         let results = self.db.batch(&statements).await?;
-        Ok(restock && results.last().map(super::Executed::changes).unwrap_or(0) > 0)
+        let restocked = restock && results.get(restocked_at).map(super::Executed::changes).unwrap_or(0) > 0;
+        Ok((restocked, queued(&results, &[queue])))
     }
 
     /// Applies a charge's refunds and dispute as Stripe reported them at `read_at_ms`, with the
@@ -119,7 +127,7 @@ impl ProjectScope {
         dispute: Option<&Dispute<'_>>,
         event: &EventRecord<'_>,
         now: Timestamp,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<(bool, bool)> {
         let now_text = now.to_rfc3339();
         let mut statements = vec![
             self.record_connect_event(event, now),
@@ -149,7 +157,9 @@ impl ProjectScope {
                 ],
             ));
         }
+        let queue = push_order_events(&mut statements, &self.project, order_id, OrderEvents::Refunded, now);
         let results = self.db.batch(&statements).await?;
-        Ok(results.first().map(super::Executed::changes).unwrap_or(0) > 0)
+        let new_event = results.first().map(super::Executed::changes).unwrap_or(0) > 0;
+        Ok((new_event, queued(&results, &[queue])))
     }
 }

@@ -3,8 +3,12 @@
 
 use serde::Deserialize;
 
-use super::{ProjectScope, SqlParam, Statement, platforms::RECORD_EVENT};
-use dream_core::{error::ApiResult, period::Timestamp, stripe::objects::SubscriptionState};
+use super::{
+    ProjectScope, SqlParam, Statement,
+    platforms::RECORD_EVENT,
+    webhooks::{Emit, push_event, queued},
+};
+use dream_core::{error::ApiResult, period::Timestamp, stripe::objects::SubscriptionState, webhooks::Event};
 
 /// The statuses that keep a subscriber on their tier (see `dream_core::stripe::objects::is_paying`).
 macro_rules! entitled {
@@ -63,6 +67,18 @@ pub const CLEAR_LAPSED_PLAN: &str = concat!(
     entitled!(),
     ")"
 );
+
+pub const SELECT_SUBSCRIPTION_STATE: &str = "SELECT plan, status, currentPeriodEnd, cancelAtPeriodEnd FROM subscriptions WHERE publishableKey = ?1 AND subscriptionId = ?2";
+
+/// What a subscription's developer webhooks compare a new state with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredSubscription {
+    pub plan: String,
+    pub status: String,
+    pub current_period_end: Option<String>,
+    pub cancel_at_period_end: i64,
+}
 
 pub const SELECT_EVENT_SEEN: &str = "SELECT eventId FROM events WHERE eventId = ?1";
 
@@ -205,17 +221,38 @@ impl ProjectScope {
 
     /// Records the event (if any) and writes the state in one transaction; clears a lapsed
     /// plan when the state no longer entitles the user. Returns whether the event was new.
-    pub async fn sync_subscription(&self, sync: &SubscriptionSync<'_>, now: Timestamp) -> ApiResult<bool> {
+    ///
+    /// The developer webhooks of the change go in the same batch, right after the write, and are
+    /// recorded only if it applied (a read older than the one stored writes nothing, and tells
+    /// nothing). Returns whether the Stripe event was new and whether a delivery is due.
+    pub async fn sync_subscription(
+        &self,
+        sync: &SubscriptionSync<'_>,
+        webhook: Option<&Event>,
+        now: Timestamp,
+    ) -> ApiResult<(bool, bool)> {
         let now_text = SqlParam::from(now.to_rfc3339());
-        let mut statements = Vec::with_capacity(3);
+        let mut statements = Vec::with_capacity(6);
         if let Some(event) = &sync.event {
             statements.push(self.record_connect_event(event, now));
         }
         statements.push((UPSERT_SUBSCRIPTION, sync.upsert_params(&self.project, now)));
+        // Right after the write: `changes()` is the upsert's.
+        let queues: Vec<usize> = webhook
+            .map(|event| push_event(&mut statements, event, Emit::IfChanged, now))
+            .into_iter()
+            .collect();
         statements.push((CLEAR_LAPSED_PLAN, vec![self.pk(), sync.user_id.into(), now_text]));
         let results = self.db.batch(&statements).await?;
         let recorded = sync.event.is_none() || results.first().map_or(0, super::Executed::changes) > 0;
-        Ok(recorded)
+        Ok((recorded, queued(&results, &queues)))
+    }
+
+    /// The state of a subscription as we last wrote it (what its next change is told against).
+    pub async fn stored_subscription(&self, subscription_id: &str) -> ApiResult<Option<StoredSubscription>> {
+        self.db
+            .first(SELECT_SUBSCRIPTION_STATE, &[self.pk(), subscription_id.into()])
+            .await
     }
 }
 

@@ -18,6 +18,7 @@ use dream_core::{
         UsageLimit,
         meters::{Meter, MeterKey, count_limit},
     },
+    webhooks::Event,
 };
 
 /// Counts ?13 units of meter ?12 unless that would take the count past the limit: a quantity
@@ -175,7 +176,28 @@ CREATE TABLE IF NOT EXISTS overage_reports (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS overage_reports_pending ON overage_reports (attempts) WHERE pendingTo IS NOT NULL;
 CREATE INDEX IF NOT EXISTS overage_reports_dirty ON overage_reports (dirty) WHERE dirty = 1;
-CREATE INDEX IF NOT EXISTS overage_reports_by_end ON overage_reports (periodEnd);";
+CREATE INDEX IF NOT EXISTS overage_reports_by_end ON overage_reports (periodEnd);
+CREATE TABLE IF NOT EXISTS webhook_outbox (
+    dedupKey  TEXT PRIMARY KEY,
+    event     TEXT NOT NULL,
+    createdAt INTEGER NOT NULL,
+    copied    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS webhook_outbox_by_state ON webhook_outbox (copied, createdAt);";
+
+/// A developer webhook the count that caused it recorded in the same transaction (a threshold
+/// crossed, the spend cap reached); the flush copies it to D1. ?1 dedupKey, ?2 the event's
+/// JSON, ?3 now.
+pub const RECORD_OUTBOX_EVENT: &str =
+    "INSERT OR IGNORE INTO webhook_outbox (dedupKey, event, createdAt) VALUES (?1, ?2, ?3)";
+/// The oldest ?1 events waiting for D1.
+pub const SELECT_OUTBOX: &str =
+    "SELECT dedupKey, event FROM webhook_outbox WHERE copied = 0 ORDER BY createdAt LIMIT ?1";
+/// Copied rows stay (until `PURGE_COPIED_OUTBOX`) so the same event is not made again: a user
+/// the spend cap refuses keeps being refused, and is told once.
+pub const MARK_OUTBOX_COPIED: &str = "UPDATE webhook_outbox SET copied = 1 WHERE dedupKey = ?1";
+/// Copied events older than any period (?1 in Unix seconds).
+pub const PURGE_COPIED_OUTBOX: &str = "DELETE FROM webhook_outbox WHERE copied = 1 AND createdAt < ?1";
 
 /// The tables that say whether the counter's storage predates meters (its `usage_counts` has
 /// no `meter` column) or a migration of it was cut short (`*_v1` tables left).
@@ -837,6 +859,45 @@ impl CounterStore {
         self.exec(FORGET_FLUSHED, &[generation.into()])
     }
 
+    /// Records events caused by the count just made (same transaction: no await between).
+    pub fn record_outbox(&self, events: &[Event], now: Timestamp) -> ApiResult<()> {
+        for event in events {
+            let key = event.dedup_key.clone().unwrap_or_else(|| event.id.clone());
+            let json = serde_json::to_string(event).map_err(ApiError::internal)?;
+            self.exec(RECORD_OUTBOX_EVENT, &[key.into(), json.into(), now.0.into()])?;
+        }
+        Ok(())
+    }
+
+    /// Events waiting to be copied to D1.
+    pub fn outbox(&self, limit: i64) -> ApiResult<Vec<Event>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            dedup_key: String,
+            event: String,
+        }
+        let rows: Vec<Row> = self.rows(SELECT_OUTBOX, &[limit.into()])?;
+        rows.into_iter()
+            .map(|row| {
+                // The dedup key is the row's (the event's JSON is what endpoints receive).
+                let event: Event = serde_json::from_str(&row.event).map_err(ApiError::internal)?;
+                Ok(Event {
+                    dedup_key: Some(row.dedup_key),
+                    ..event
+                })
+            })
+            .collect()
+    }
+
+    pub fn forget_outbox(&self, events: &[Event]) -> ApiResult<()> {
+        for event in events {
+            let key = event.dedup_key.clone().unwrap_or_else(|| event.id.clone());
+            self.exec(MARK_OUTBOX_COPIED, &[key.into()])?;
+        }
+        Ok(())
+    }
+
     pub fn has_unflushed(&self) -> ApiResult<bool> {
         #[derive(Deserialize)]
         struct Waiting {
@@ -928,6 +989,8 @@ impl CounterStore {
         self.exec(PURGE_EXPIRED_KEY_OWNERS, &[expired_before.into()])?;
         self.exec(PURGE_ENDED_PERIODS, &[Timestamp(now.0 - 86_400).to_rfc3339().into()])?;
         self.exec(PURGE_REPORTED_OVERAGE, &[Timestamp(now.0 - 86_400).to_rfc3339().into()])?;
+        // A year and a month: past the longest billing period.
+        self.exec(PURGE_COPIED_OUTBOX, &[(now.0 - 400 * 86_400).into()])?;
         self.exec(PURGE_ENDED_PERIOD_USERS, &[])
     }
 }

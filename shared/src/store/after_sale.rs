@@ -12,6 +12,7 @@ use crate::{
     storage::{ProjectScope, refunds::Dispute, subscriptions::EventRecord},
     stripe_events::webhook::StripeEvent,
     upstream::stripe::{Form, Stripe},
+    webhooks::Senders,
 };
 use dream_core::{
     error::{ApiError, ApiResult},
@@ -81,8 +82,8 @@ pub async fn cancel_order(stripe: &Stripe, scope: &ProjectScope, order_id: &str,
 pub async fn refund_order(
     stripe: &Stripe,
     scope: &ProjectScope,
-    order_id: &str,
-    restock: bool,
+    senders: &Senders,
+    (order_id, restock): (&str, bool),
     now: Timestamp,
 ) -> ApiResult<OrderRefunded> {
     require_store_project(scope.project().project_type)?;
@@ -125,9 +126,12 @@ pub async fn refund_order(
         }
     }
     let answered_at = i64::try_from(crate::runtime::clock::now_millis()).unwrap_or(i64::MAX);
-    let restocked = scope
+    let (restocked, queued) = scope
         .record_refund((order_id, &payment_intent), order.paid_cents, answered_at, restock, now)
         .await?;
+    if queued {
+        senders.nudge(scope.project().publishable_key.as_str()).await;
+    }
     Ok(OrderRefunded {
         success: true,
         order_id: order_id.to_owned(),
@@ -194,7 +198,7 @@ pub async fn read_charge(stripe: &Stripe, charge_id: &str) -> ApiResult<Option<C
 /// Records a charge's refunds and dispute on its order, as Stripe reports them now. Returns
 /// whether the event was new; `None` when the charge is not one of this project's orders'.
 pub async fn apply_charge_event(
-    stripe: &Stripe,
+    (stripe, senders): (&Stripe, &Senders),
     scope: &ProjectScope,
     (event, payload): (&StripeEvent, &str),
     charge: &Charge,
@@ -223,7 +227,7 @@ pub async fn apply_charge_event(
         created: event.created,
         payload,
     };
-    let new = scope
+    let (new, queued) = scope
         .apply_charge_event(
             (order_id, payment_intent),
             (charge.refunded_cents, charge.read_at_ms),
@@ -232,6 +236,9 @@ pub async fn apply_charge_event(
             now,
         )
         .await?;
+    if queued {
+        senders.nudge(scope.project().publishable_key.as_str()).await;
+    }
     Ok(Some(new))
 }
 

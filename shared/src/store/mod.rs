@@ -414,7 +414,7 @@ pub enum OrderOutcome {
 /// Applies a verified checkout event of a Store project: the session's state is read from
 /// Stripe (a paid session sells the held stock once; an expired one releases it).
 pub async fn apply_event(
-    stripe: &Stripe,
+    (stripe, senders): (&Stripe, &crate::webhooks::Senders),
     scope: &ProjectScope,
     event: &StripeEvent,
     payload: &str,
@@ -447,7 +447,7 @@ pub async fn apply_event(
     let paid = text(&session, "/status").as_deref() == Some("complete")
         && text(&session, "/payment_status").as_deref() == Some("paid");
     let expired = text(&session, "/status").as_deref() == Some("expired");
-    let new_event = if paid {
+    let (new_event, queued) = if paid {
         let payment = Payment {
             session_id,
             paid_cents: session.get("amount_total").and_then(Value::as_i64).unwrap_or(0),
@@ -462,6 +462,9 @@ pub async fn apply_event(
     } else {
         return Ok(OrderOutcome::Ignored("the session is neither paid nor expired"));
     };
+    if queued {
+        senders.nudge(scope.project().publishable_key.as_str()).await;
+    }
     Ok(match (new_event, paid) {
         (false, _) => OrderOutcome::Duplicate,
         (true, true) => OrderOutcome::Sold,

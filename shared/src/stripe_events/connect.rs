@@ -36,6 +36,8 @@ pub struct ConnectDeps {
     pub db: Database,
     pub stripe: StripeModes,
     pub end_users: ClerkBackend,
+    /// The project's webhook senders, nudged when an event has a delivery due.
+    pub senders: crate::webhooks::Senders,
 }
 
 /// Applies one verified event from a connected account.
@@ -91,7 +93,15 @@ async fn on_order(
         .stripe
         .for_mode(scope.project().publishable_key.mode())
         .on_account(account);
-    let outcome = store::apply_event(&stripe, &scope, event, payload, (session, order), clock::now()).await?;
+    let outcome = store::apply_event(
+        (&stripe, &deps.senders),
+        &scope,
+        event,
+        payload,
+        (session, order),
+        clock::now(),
+    )
+    .await?;
     Ok(match outcome {
         OrderOutcome::Sold => Outcome::OrderSold {
             order: order.to_owned(),
@@ -131,7 +141,7 @@ async fn on_charge(
         return ignored("no project of this connected account has that key");
     };
     let applied = after_sale::apply_charge_event(
-        &stripe,
+        (&stripe, &deps.senders),
         &scope,
         (event, payload),
         &charge,

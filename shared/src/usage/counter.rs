@@ -31,7 +31,9 @@ use crate::{
     projects::StripeModes,
     runtime::settings::StripeSettings,
     storage::{Database, Project, usage::CounterStore},
+    webhooks::Senders,
 };
+use dream_core::webhooks::{UsageMove, cap_reached_event, threshold_events};
 
 /// The Durable Object namespace binding (wrangler/api-multi.toml).
 pub const COUNTER_BINDING: &str = "USAGE_COUNTERS";
@@ -146,6 +148,44 @@ fn misrouted(name: Option<String>) -> ApiError {
     ))
 }
 
+/// Events one flush copies to D1 at most (the next flush takes the rest).
+const OUTBOX_BATCH: i64 = 50;
+
+/// The developer webhooks a count causes: the meter's thresholds it crossed, or the spend cap
+/// that refused it.
+fn usage_events(call: &Call, outcome: &CountOutcome) -> Vec<dream_core::webhooks::Event> {
+    let request = &call.request;
+    let after = match outcome {
+        CountOutcome::Counted(n) | CountOutcome::LimitReached(n) => *n,
+        CountOutcome::Replayed(_) | CountOutcome::TooManyUsers => return Vec::new(),
+    };
+    let usage = UsageMove {
+        project: &call.project.publishable_key,
+        user_id: &request.user_id,
+        plan: &request.plan,
+        meter: &request.meter,
+        period: (request.period.start, request.period.end),
+        included: request
+            .overage
+            .as_ref()
+            .map_or(request.limit.max(), |terms| Some(terms.included)),
+        before: after.saturating_sub(request.quantity),
+        after,
+    };
+    match outcome {
+        CountOutcome::Counted(_) => threshold_events(&usage, request.now),
+        // With overage billed, only the spend cap refuses a count.
+        _ => match request.overage.as_ref().and_then(|terms| terms.spend_cap) {
+            Some(cap) => vec![cap_reached_event(
+                &UsageMove { before: after, ..usage },
+                cap.get(),
+                request.now,
+            )],
+            None => Vec::new(),
+        },
+    }
+}
+
 /// The Durable Object's side.
 pub struct Counter {
     state: State,
@@ -243,6 +283,14 @@ impl Counter {
                 spent_nanocents: None,
             },
         };
+        // In the count's own transaction: nothing is awaited between the two.
+        let events = usage_events(call, &answer.outcome);
+        store.record_outbox(&events, call.request.now)?;
+        if !events.is_empty()
+            && let Err(e) = self.schedule_flush().await
+        {
+            crate::runtime::log::error(&format!("usage counter: scheduling a flush failed: {e}"));
+        }
         // The count is committed: failing the request now would invite a retry that counts
         // again. A flush not scheduled here is scheduled by the next call.
         if matches!(answer.outcome, CountOutcome::Counted(_))
@@ -331,19 +379,35 @@ impl Counter {
         let db = Database::from_env(&self.env)?;
         let copied = self.copy_to_d1(&db).await;
         let reported = self.report_overage(&db).await;
+        let told = self.copy_webhooks(&db).await;
         store.purge(clock::now())?;
-        let failed = copied.as_ref().err().or(reported.as_ref().err());
+        let failed = (copied.as_ref().err())
+            .or(reported.as_ref().err())
+            .or(told.as_ref().err());
         if let Some(e) = failed {
             crate::runtime::log::error(&format!("usage counter: flush failed, retried shortly: {e}"));
             self.state.storage().set_alarm(REPORT_RETRY_MS).await.or_internal()?;
             self.alarm_set.set(true);
             return Ok(0);
         }
-        if store.has_unflushed()? || store.has_unreported_overage()? {
+        if store.has_unflushed()? || store.has_unreported_overage()? || !store.outbox(1)?.is_empty() {
             // Counted while the copy or a report was on its way: the next flush takes them.
             self.schedule_flush().await?;
         }
         copied
+    }
+
+    /// Copies the developer webhooks counts caused to D1, then nudges the project's sender.
+    async fn copy_webhooks(&self, db: &Database) -> ApiResult<()> {
+        let store = self.store()?;
+        let events = store.outbox(OUTBOX_BATCH)?;
+        let Some(first) = events.first() else {
+            return Ok(());
+        };
+        if db.record_webhook_events(&events, clock::now()).await? {
+            Senders::from_env(&self.env).nudge(&first.project).await;
+        }
+        store.forget_outbox(&events)
     }
 
     async fn copy_to_d1(&self, db: &Database) -> ApiResult<usize> {

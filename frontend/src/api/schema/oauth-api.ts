@@ -58,6 +58,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's events, newest first, each with its deliveries; filter by type or delivery
+         *     status. Kept 30 days.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/replay-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends again every failed delivery of the events since `since` (to one endpoint, or all
+         *     enabled ones), up to 1,000 a call.
+         */
+        post: operations["replayFailedEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One event as it was sent, its deliveries and every attempt (status, latency, the first bytes
+         *     of the answer).
+         */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{event_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends the event again, with the same id (receivers deduplicate by it): to `endpointId`, or to
+         *     every enabled endpoint it was sent to.
+         */
+        post: operations["replayEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/expire-previous-key": {
         parameters: {
             query?: never;
@@ -248,6 +328,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's webhook endpoints (never their secrets), and every event type. */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * A new endpoint (at most 10 per project and mode). Its signing secret is in this answer only:
+         *     verify deliveries with it and the `standardwebhooks` library of your language.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Changes what is given. `enabled: true` enables an endpoint again (after the platform disabled
+         *     it for failing): its failure streak starts over; replay what it missed with
+         *     `POST /events/replay-failed`. Disabling it fails what it still had to receive.
+         */
+        put: operations["updateWebhookEndpoint"];
+        post?: never;
+        /** Deletes an endpoint; what it still had to receive fails (the events stay in the log). */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret (in this answer only). The old one signs beside it for `graceHours`
+         *     (24 by default, 0 to 168): each delivery then carries both signatures.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook-endpoints/{endpoint_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends an `endpoint.test` event to the endpoint now (whatever types it subscribes to). */
+        post: operations["sendTestEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -257,6 +417,22 @@ export interface components {
          * @example 0.03
          */
         Amount: string;
+        /** @description One attempt to deliver an event to an endpoint. */
+        AttemptView: {
+            /** Format: int64 */
+            attempt: number;
+            attemptedAt: string;
+            endpointId: string;
+            /** Format: int64 */
+            latencyMs: number;
+            /** @description The first bytes of the answer. */
+            response: string;
+            /**
+             * Format: int64
+             * @description Absent when no answer came (then `response` says what happened).
+             */
+            statusCode: number | null;
+        };
         /** @description An open Store order to cancel from the dashboard. */
         CancelOrderRequest: {
             orderId: string;
@@ -281,6 +457,15 @@ export interface components {
             livemode: boolean;
             stripeAccountId: string;
         };
+        /** @description `POST /webhook-endpoints`. */
+        CreateEndpointRequest: {
+            description?: string | null;
+            /** @description Event type names, or `["*"]` for every type. */
+            eventTypes: string[];
+            publishableKey: string;
+            /** @description https (http is accepted in test mode); no credentials; redirects are not followed. */
+            url: string;
+        };
         CreateProjectInput: {
             name: string;
             projectType: components["schemas"]["ProjectType"];
@@ -295,6 +480,68 @@ export interface components {
             publishableKey: string;
             secretKey: string;
             tiers: components["schemas"]["Tier"][];
+        };
+        /** @description One event's delivery to one endpoint. */
+        DeliveryView: {
+            /** Format: int64 */
+            attempts: number;
+            endpointId: string;
+            lastAttemptAt: string | null;
+            /** Format: int64 */
+            lastStatusCode: number | null;
+            nextAttemptAt: string | null;
+            /** @description `pending`, `delivered` or `failed`. */
+            status: string;
+        };
+        EndpointDeleted: {
+            deleted: string;
+            success: boolean;
+        };
+        /** @description `GET /webhook-endpoints?publishableKey=`. */
+        EndpointList: {
+            endpoints: components["schemas"]["EndpointView"][];
+            /** @description Every event type an endpoint can subscribe to. */
+            eventTypes: string[];
+            maxEndpoints: number;
+            publishableKey: string;
+        };
+        EndpointSaved: {
+            endpoint: components["schemas"]["EndpointView"];
+            success: boolean;
+        };
+        /**
+         * @description An endpoint as the dashboard shows it. Its secret is never here: it is shown once, when the
+         *     endpoint is created or its secret rotated.
+         */
+        EndpointView: {
+            createdAt: string;
+            description: string;
+            disabledAt: string | null;
+            /**
+             * @description Why the platform disabled it (a run of failed deliveries); absent when enabled or
+             *     disabled by the developer.
+             */
+            disabledReason: string | null;
+            enabled: boolean;
+            /** @description The event types it receives, or `["*"]` for all. */
+            eventTypes: string[];
+            /**
+             * Format: int64
+             * @description Failed attempts since its last 2xx.
+             */
+            failureStreak: number;
+            id: string;
+            lastSuccessAt: string | null;
+            /** @description Until when the secret a rotation replaced still signs, if it does. */
+            previousSecretExpiresAt: string | null;
+            url: string;
+        };
+        /** @description An endpoint with the secret that signs its deliveries: the only answers that carry it. */
+        EndpointWithSecret: {
+            endpoint: components["schemas"]["EndpointView"];
+            /** @description `whsec_…`, for the `standardwebhooks` library (or the SDKs' verify helper). */
+            secret: string;
+            success: boolean;
         };
         /** @description Every error, from every route: `{error, code, requestId, ...details}`. */
         ErrorBody: {
@@ -334,6 +581,23 @@ export interface components {
         };
         /** @enum {string} */
         ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "quota_exceeded" | "payment_required" | "stripe_error" | "unavailable" | "internal";
+        /** @description `GET /events/{id}`: the event as it was sent, its deliveries and every attempt. */
+        EventDetail: {
+            attempts: components["schemas"]["AttemptView"][];
+            deliveries: components["schemas"]["DeliveryView"][];
+            event: Record<string, never>;
+        };
+        EventList: {
+            events: components["schemas"]["EventSummary"][];
+            /** @description Pass as `before` for the next (older) page; absent on the last page. */
+            nextBefore: string | null;
+        };
+        EventSummary: {
+            created: string;
+            deliveries: components["schemas"]["DeliveryView"][];
+            id: string;
+            type: string;
+        };
         ExpirePreviousKeyRequest: {
             publishableKey: string;
         };
@@ -492,8 +756,40 @@ export interface components {
              */
             restock: boolean;
         };
+        /** @description `POST /events/replay-failed`: every failed delivery of events since a time, again. */
+        ReplayFailedRequest: {
+            endpointId?: string | null;
+            publishableKey: string;
+            /** @description RFC 3339: events created at or after this time. */
+            since: string;
+        };
+        /**
+         * @description `POST /events/{id}/replay`: sends the event again (same id) to one endpoint, or to every
+         *     endpoint it was delivered or failed to.
+         */
+        ReplayRequest: {
+            endpointId?: string | null;
+            publishableKey: string;
+        };
+        Replayed: {
+            /**
+             * Format: int64
+             * @description Deliveries scheduled again.
+             */
+            deliveries: number;
+            success: boolean;
+        };
         RotateRequest: {
             gracePeriod?: components["schemas"]["GracePeriod"];
+            publishableKey: string;
+        };
+        /** @description `POST /webhook-endpoints/{id}/rotate-secret`. */
+        RotateSecretRequest: {
+            /**
+             * Format: int32
+             * @description Hours the old secret keeps signing beside the new one (0 to 168; 24 by default).
+             */
+            graceHours?: number | null;
             publishableKey: string;
         };
         StorageUsage: {
@@ -511,6 +807,12 @@ export interface components {
             message?: string | null;
             param?: string | null;
             type?: string | null;
+        };
+        /** @description `POST /webhook-endpoints/{id}/test`. */
+        TestEventSent: {
+            /** @description The `endpoint.test` event's id (in the event log). */
+            eventId: string;
+            success: boolean;
         };
         /** @description One tier or product as stored in D1 and cached in KV. */
         Tier: {
@@ -606,6 +908,17 @@ export interface components {
          * @example 0.002
          */
         UnitPrice: string;
+        /**
+         * @description `PUT /webhook-endpoints/{id}`: what is given changes; `enabled: true` re-enables an endpoint
+         *     the platform disabled (its failure streak starts again).
+         */
+        UpdateEndpointRequest: {
+            description?: string | null;
+            enabled?: boolean | null;
+            eventTypes?: string[] | null;
+            publishableKey: string;
+            url?: string | null;
+        };
         UsageCounters: {
             /** @description Every change in force, oldest first: periods starting at or after `fromSecs` use `shards`. */
             layout: components["schemas"]["LayoutChange"][];
@@ -951,6 +1264,355 @@ export interface operations {
             };
             /** @description stripe_error */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query: {
+                publishableKey: string;
+                /** @description Only events of this type. */
+                type?: string;
+                /** @description Only events with a delivery in this state: `pending`, `delivered` or `failed`. */
+                status?: string;
+                /** @description The `nextBefore` of the previous page. */
+                before?: string;
+                /** @description 1 to 100 (50 by default). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description invalid_request: an unknown type or status, a bad cursor or limit */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replayFailedEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayFailedRequest"];
+            };
+        };
+        responses: {
+            /** @description Scheduled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replayed"];
+                };
+            };
+            /** @description invalid_request: `since` is not an RFC 3339 UTC time */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects, or no such endpoint in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the JSON does not fit the schema (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query: {
+                publishableKey: string;
+            };
+            header?: never;
+            path: {
+                /** @description `evt_…` */
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventDetail"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects, or no such event in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replayEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `evt_…` */
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayRequest"];
+            };
+        };
+        responses: {
+            /** @description Scheduled */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replayed"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects, or no such event or endpoint in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the endpoint is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the JSON does not fit the schema (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2191,6 +2853,516 @@ export interface operations {
             };
             /** @description stripe_error */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query: {
+                publishableKey: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointList"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; the secret is shown once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            /** @description invalid_request: the URL (https in live mode, no credentials) or an event type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the project has 10 endpoints in this mode */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the JSON does not fit the schema (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `we_…` */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointSaved"];
+                };
+            };
+            /** @description invalid_request: the URL or an event type */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects, or no such endpoint in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the JSON does not fit the schema (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query: {
+                publishableKey: string;
+            };
+            header?: never;
+            path: {
+                /** @description `we_…` */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointDeleted"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects, or no such endpoint in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `we_…` */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description Rotated; the new secret is shown once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            /** @description invalid_request: `graceHours` out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects, or no such endpoint in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the JSON does not fit the schema (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    sendTestEvent: {
+        parameters: {
+            query: {
+                publishableKey: string;
+            };
+            header?: never;
+            path: {
+                /** @description `we_…` */
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued; see it in the event log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestEventSent"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects, or no such endpoint in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ pub mod projects;
 pub mod store;
 pub mod subscriptions;
 pub mod usage;
+pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 

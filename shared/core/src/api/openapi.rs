@@ -87,7 +87,86 @@ pub const WORKERS: [&str; 3] = ["api-multi", "oauth-api", "front-auth-api"];
 pub fn document(worker: &str) -> Option<Value> {
     let mut doc = serde_json::to_value(described(worker)?).ok()?;
     require_response_fields(&mut doc);
+    if worker == "api-multi" {
+        add_webhooks(&mut doc);
+    }
     Some(doc)
+}
+
+/// Schemas of a type and of the types it refers to, as JSON.
+fn schemas_of<T: ToSchema>() -> Vec<(String, Value)> {
+    let mut all = vec![(T::name().into_owned(), T::schema())];
+    T::schemas(&mut all);
+    all.into_iter()
+        .map(|(name, schema)| (name, serde_json::to_value(schema).unwrap_or_default()))
+        .collect()
+}
+
+/// The events the platform sends to developers' endpoints (OpenAPI 3.1 `webhooks`): one entry
+/// per type, whose body is the event envelope with that type's `data`.
+fn add_webhooks(doc: &mut Value) {
+    use crate::webhooks::{EventType, payloads::*};
+    let data_of = |kind: EventType| -> Vec<(String, Value)> {
+        match kind {
+            EventType::CustomerCreated => schemas_of::<CustomerCreatedData>(),
+            EventType::SubscriptionCreated
+            | EventType::SubscriptionUpdated
+            | EventType::SubscriptionPastDue
+            | EventType::SubscriptionCanceled => schemas_of::<SubscriptionData>(),
+            EventType::UsageThreshold => schemas_of::<UsageThresholdData>(),
+            EventType::UsageCapReached => schemas_of::<UsageCapReachedData>(),
+            EventType::OrderPaid | EventType::OrderShort | EventType::OrderRefunded => schemas_of::<OrderData>(),
+            EventType::ProductLowStock | EventType::ProductSoldOut => schemas_of::<ProductStockData>(),
+            EventType::KeyRotated => schemas_of::<KeyRotatedData>(),
+            EventType::EndpointTest => schemas_of::<EndpointTestData>(),
+        }
+    };
+    let mut webhooks = serde_json::Map::new();
+    for kind in EventType::ALL {
+        let schemas = data_of(kind);
+        let data_name = schemas[0].0.clone();
+        for (name, mut schema) in schemas {
+            // Every field is always sent (`null` when empty).
+            require_all(&mut schema);
+            doc["components"]["schemas"][name.as_str()] = schema;
+        }
+        let event_name: String = kind
+            .as_str()
+            .split(['.', '_'])
+            .map(|part| {
+                let mut chars = part.chars();
+                chars
+                    .next()
+                    .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+            })
+            .collect::<String>()
+            + "Event";
+        doc["components"]["schemas"][event_name.as_str()] = serde_json::json!({
+            "type": "object",
+            "description": format!("The `{}` event, as your endpoint receives it.", kind.as_str()),
+            "required": ["id", "type", "created", "project", "mode", "data"],
+            "properties": {
+                "id": {"type": "string", "description": "`evt_…`, also the `webhook-id` header: the same on every retry and replay"},
+                "type": {"type": "string", "const": kind.as_str()},
+                "created": {"type": "string", "format": "date-time"},
+                "project": {"type": "string", "description": "The project's publishable key"},
+                "mode": {"$ref": "#/components/schemas/Mode"},
+                "data": {"$ref": format!("#/components/schemas/{data_name}")}
+            }
+        });
+        webhooks.insert(
+            kind.as_str().to_owned(),
+            serde_json::json!({"post": {
+                "operationId": format!("on{}", event_name.trim_end_matches("Event")),
+                "tags": ["webhooks"],
+                "summary": format!("`{}`", kind.as_str()),
+                "description": "Signed in the Standard Webhooks format (`webhook-id`, `webhook-timestamp`, `webhook-signature`): verify with the `standardwebhooks` library and the endpoint's secret. Answer 2xx within 10 s; anything else is retried for about three days.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{event_name}")}}}},
+                "responses": {"200": {"description": "Received (any 2xx)"}}
+            }}),
+        );
+    }
+    doc["webhooks"] = Value::Object(webhooks);
 }
 
 /// Where a document's parameters disagree with its path templates: a `path` parameter whose
@@ -139,7 +218,7 @@ fn described(worker: &str) -> Option<openapi::OpenApi> {
                 "developerSession",
                 "A Clerk session token (the `dream-api` JWT template) of the developer.",
             ),
-            "The dashboard's project API: Stripe Connect, projects, tiers and products, going live and key rotation.",
+            "The dashboard's project API: Stripe Connect, projects, tiers and products, going live, key rotation, and webhooks to your app (endpoints, the event log, replay).",
         ),
         "front-auth-api" => (
             FrontAuthApi::openapi(),
@@ -573,12 +652,15 @@ fn serve_asset() {}
     paths(
         authorize, connect_callback, create_project, list_tiers, update_tier, delete_tier, add_tier,
         promote_to_live, rotate_key, expire_previous_key, save_project_settings, cancel_store_order,
-        refund_store_order, show_usage_counters, set_usage_counters, health
+        refund_store_order, show_usage_counters, set_usage_counters, list_webhook_endpoints,
+        create_webhook_endpoint, update_webhook_endpoint, delete_webhook_endpoint, rotate_webhook_secret,
+        send_test_event, list_events, get_event, replay_event, replay_failed_events, health
     ),
     tags(
         (name = "connect", description = "Linking the developer's Stripe account"),
         (name = "operators", description = "The platform's operators, not developers (README, \"Operating\")"),
-        (name = "projects", description = "Projects, their tiers or products, going live, keys")
+        (name = "projects", description = "Projects, their tiers or products, going live, keys"),
+        (name = "webhooks", description = "Webhooks to your app: endpoints, their secrets, the event log and replay")
     )
 )]
 struct OauthApi;
@@ -789,6 +871,144 @@ fn show_usage_counters() {}
     security(("operatorToken" = []))
 )]
 fn set_usage_counters() {}
+
+/// The project's webhook endpoints (never their secrets), and every event type.
+#[utoipa::path(
+    get, path = "/webhook-endpoints", tag = "webhooks", operation_id = "listWebhookEndpoints",
+    params(super::webhooks::ProjectKeyQuery),
+    responses(
+        (status = 200, description = "The endpoints", body = super::webhooks::EndpointList),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn list_webhook_endpoints() {}
+
+/// A new endpoint (at most 10 per project and mode). Its signing secret is in this answer only:
+/// verify deliveries with it and the `standardwebhooks` library of your language.
+#[utoipa::path(
+    post, path = "/webhook-endpoints", tag = "webhooks", operation_id = "createWebhookEndpoint",
+    request_body = super::webhooks::CreateEndpointRequest,
+    responses(
+        (status = 200, description = "Created; the secret is shown once", body = super::webhooks::EndpointWithSecret),
+        (status = 400, description = "invalid_request: the URL (https in live mode, no credentials) or an event type", body = ErrorBody),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody),
+        (status = 409, description = "conflict: the project has 10 endpoints in this mode", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn create_webhook_endpoint() {}
+
+/// Changes what is given. `enabled: true` enables an endpoint again (after the platform disabled
+/// it for failing): its failure streak starts over; replay what it missed with
+/// `POST /events/replay-failed`. Disabling it fails what it still had to receive.
+#[utoipa::path(
+    put, path = "/webhook-endpoints/{endpoint_id}", tag = "webhooks", operation_id = "updateWebhookEndpoint",
+    params(("endpoint_id" = String, Path, description = "`we_…`")),
+    request_body = super::webhooks::UpdateEndpointRequest,
+    responses(
+        (status = 200, description = "Saved", body = super::webhooks::EndpointSaved),
+        (status = 400, description = "invalid_request: the URL or an event type", body = ErrorBody),
+        (status = 404, description = "not_found: not one of your projects, or no such endpoint in it", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn update_webhook_endpoint() {}
+
+/// Deletes an endpoint; what it still had to receive fails (the events stay in the log).
+#[utoipa::path(
+    delete, path = "/webhook-endpoints/{endpoint_id}", tag = "webhooks", operation_id = "deleteWebhookEndpoint",
+    params(("endpoint_id" = String, Path, description = "`we_…`"), super::webhooks::ProjectKeyQuery),
+    responses(
+        (status = 200, description = "Deleted", body = super::webhooks::EndpointDeleted),
+        (status = 404, description = "not_found: not one of your projects, or no such endpoint in it", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn delete_webhook_endpoint() {}
+
+/// A new signing secret (in this answer only). The old one signs beside it for `graceHours`
+/// (24 by default, 0 to 168): each delivery then carries both signatures.
+#[utoipa::path(
+    post, path = "/webhook-endpoints/{endpoint_id}/rotate-secret", tag = "webhooks", operation_id = "rotateWebhookSecret",
+    params(("endpoint_id" = String, Path, description = "`we_…`")),
+    request_body = super::webhooks::RotateSecretRequest,
+    responses(
+        (status = 200, description = "Rotated; the new secret is shown once", body = super::webhooks::EndpointWithSecret),
+        (status = 400, description = "invalid_request: `graceHours` out of range", body = ErrorBody),
+        (status = 404, description = "not_found: not one of your projects, or no such endpoint in it", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn rotate_webhook_secret() {}
+
+/// Sends an `endpoint.test` event to the endpoint now (whatever types it subscribes to).
+#[utoipa::path(
+    post, path = "/webhook-endpoints/{endpoint_id}/test", tag = "webhooks", operation_id = "sendTestEvent",
+    params(("endpoint_id" = String, Path, description = "`we_…`"), super::webhooks::ProjectKeyQuery),
+    responses(
+        (status = 200, description = "Queued; see it in the event log", body = super::webhooks::TestEventSent),
+        (status = 404, description = "not_found: not one of your projects, or no such endpoint in it", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn send_test_event() {}
+
+/// The project's events, newest first, each with its deliveries; filter by type or delivery
+/// status. Kept 30 days.
+#[utoipa::path(
+    get, path = "/events", tag = "webhooks", operation_id = "listEvents",
+    params(super::webhooks::EventQuery),
+    responses(
+        (status = 200, description = "A page of events", body = super::webhooks::EventList),
+        (status = 400, description = "invalid_request: an unknown type or status, a bad cursor or limit", body = ErrorBody),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn list_events() {}
+
+/// One event as it was sent, its deliveries and every attempt (status, latency, the first bytes
+/// of the answer).
+#[utoipa::path(
+    get, path = "/events/{event_id}", tag = "webhooks", operation_id = "getEvent",
+    params(("event_id" = String, Path, description = "`evt_…`"), super::webhooks::ProjectKeyQuery),
+    responses(
+        (status = 200, description = "The event", body = super::webhooks::EventDetail),
+        (status = 404, description = "not_found: not one of your projects, or no such event in it", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn get_event() {}
+
+/// Sends the event again, with the same id (receivers deduplicate by it): to `endpointId`, or to
+/// every enabled endpoint it was sent to.
+#[utoipa::path(
+    post, path = "/events/{event_id}/replay", tag = "webhooks", operation_id = "replayEvent",
+    params(("event_id" = String, Path, description = "`evt_…`")),
+    request_body = super::webhooks::ReplayRequest,
+    responses(
+        (status = 200, description = "Scheduled", body = super::webhooks::Replayed),
+        (status = 404, description = "not_found: not one of your projects, or no such event or endpoint in it", body = ErrorBody),
+        (status = 409, description = "conflict: the endpoint is disabled", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn replay_event() {}
+
+/// Sends again every failed delivery of the events since `since` (to one endpoint, or all
+/// enabled ones), up to 1,000 a call.
+#[utoipa::path(
+    post, path = "/events/replay-failed", tag = "webhooks", operation_id = "replayFailedEvents",
+    request_body = super::webhooks::ReplayFailedRequest,
+    responses(
+        (status = 200, description = "Scheduled", body = super::webhooks::Replayed),
+        (status = 400, description = "invalid_request: `since` is not an RFC 3339 UTC time", body = ErrorBody),
+        (status = 404, description = "not_found: not one of your projects, or no such endpoint in it", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn replay_failed_events() {}
 
 // ---- front-auth-api -----------------------------------------------------------------------
 

@@ -278,7 +278,7 @@ pub async fn portal(
 /// prorates the difference on the next invoice). Returns the subscription and whether it
 /// changed (a retry of a change already made does not change it again).
 pub async fn change_plan(
-    (stripe, end_users): (&StripeModes, &ClerkBackend),
+    (stripe, end_users, senders): (&StripeModes, &ClerkBackend, &crate::webhooks::Senders),
     auth: &SecretKeyAuth,
     user_id: &str,
     body: &[u8],
@@ -334,7 +334,7 @@ pub async fn change_plan(
         read_at_ms: i64::try_from(read_at).unwrap_or(i64::MAX),
         event: None,
     };
-    auth.scope.sync_subscription(&sync, clock::now()).await?;
+    super::notify::sync_and_notify(&auth.scope, &sync, senders, clock::now()).await?;
     super::mirror_plan_to_clerk(end_users, &auth.scope, user_id).await?;
     Ok((SubscriptionView::of(&state, tier.name.as_str()), true))
 }

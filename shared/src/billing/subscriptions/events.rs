@@ -126,7 +126,15 @@ pub async fn handle(
         return ignored("Stripe did not return a subscription");
     };
     let read_at_ms = i64::try_from(read_at).unwrap_or(i64::MAX);
-    let outcome = apply(&scope, event, payload, &state, read_at_ms, clock::now()).await?;
+    let outcome = apply(
+        &scope,
+        &deps.senders,
+        (event, payload),
+        &state,
+        read_at_ms,
+        clock::now(),
+    )
+    .await?;
     if let (Outcome::Applied { .. } | Outcome::Duplicate, Some(user_id)) = (&outcome, state.metadata("userId")) {
         mirror_plan_to_clerk(&deps.end_users, &scope, user_id).await?;
     }
@@ -139,8 +147,8 @@ fn is_missing(error: &dream_core::ApiError) -> bool {
 
 async fn apply(
     scope: &ProjectScope,
-    event: &StripeEvent,
-    payload: &str,
+    senders: &crate::webhooks::Senders,
+    (event, payload): (&StripeEvent, &str),
     state: &SubscriptionState,
     read_at_ms: i64,
     now: Timestamp,
@@ -174,7 +182,7 @@ async fn apply(
             payload,
         }),
     };
-    let new_event = scope.sync_subscription(&sync, now).await?;
+    let new_event = super::notify::sync_and_notify(scope, &sync, senders, now).await?;
     if !new_event {
         return Ok(Outcome::Duplicate);
     }

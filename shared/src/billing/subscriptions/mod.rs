@@ -5,6 +5,7 @@
 
 pub mod checkout;
 pub mod events;
+pub mod notify;
 
 use crate::{storage::ProjectScope, upstream::clerk::ClerkBackend};
 
