@@ -18,11 +18,13 @@
 //! Every POST carries an `Idempotency-Key`, the same on each of the client's own retries, so a
 //! retried `track_usage` counts once. Network errors, timeouts, 5xx and `rate_limited` are
 //! retried with backoff (honouring `Retry-After`); `limit_reached` and other refusals are not.
-//! Natively and inside a Cloudflare Worker (reqwest's wasm32 support).
+//! Natively and inside a Cloudflare Worker (reqwest's wasm32 support). [`webhooks::verify`]
+//! checks the signature of the webhooks dream-api sends your app.
 
 mod error;
 mod transport;
 pub mod types;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -50,5 +50,7 @@ export {
 } from "./errors.js";
 export type { ClientErrorCode, DreamApiErrorInit } from "./errors.js";
 export type * from "./types.js";
+export { signWebhook, verifyWebhook, WebhookVerificationError } from "./webhooks.js";
+export type { VerifyWebhookOptions, WebhookEvent, WebhookEventType, WebhookHeaders } from "./webhooks.js";
 /** The raw types openapi-typescript generates from api-multi's OpenAPI document (`src/schema.ts`). */
 export type { components, operations, paths } from "./schema.js";

@@ -45,6 +45,9 @@ import {
   type TrackUsageResult,
   type UsageReport,
   type UsageResponse,
+  signWebhook,
+  verifyWebhook,
+  WebhookVerificationError,
 } from "dream-api";
 
 import { SECRET, errorBody, fakeFetch, networkError, respond, usage, type Reply } from "./fake-fetch.js";
@@ -722,5 +725,38 @@ describe("the public types come from the OpenAPI document (src/schema.ts)", () =
     // Error bodies keep their details beyond the document's `usage`.
     const error: ErrorBody = { error: "slow down", code: "rate_limited", requestId: "req_1", rateLimit: { limit: 600, periodSeconds: 60, scope: "project+user" } };
     assert.deepEqual(error["rateLimit"], { limit: 600, periodSeconds: 60, scope: "project+user" });
+  });
+});
+
+describe("verifyWebhook: the Standard Webhooks signature", () => {
+  // The specification's published example.
+  const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const body = '{"test": 2432232314}';
+  const headers = {
+    "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+    "webhook-timestamp": "1614265330",
+    "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+  };
+  const now = 1614265330 + 10;
+
+  it("signs as the specification does, and verifies its example", async () => {
+    assert.equal(await signWebhook(secret, headers["webhook-id"], 1614265330, body), headers["webhook-signature"]);
+    const event = (await verifyWebhook(body, headers, secret, { now })) as unknown as { test: number };
+    assert.equal(event.test, 2432232314);
+  });
+
+  it("takes fetch's Headers and a rotation's two signatures", async () => {
+    const both = new Headers({ ...headers, "webhook-signature": `v1,bm90IHRoaXMgb25l ${headers["webhook-signature"]}` });
+    await verifyWebhook(body, both, secret, { now });
+  });
+
+  it("refuses an altered body, another secret, an old delivery and missing headers", async () => {
+    const refused = async (promise: Promise<unknown>, message: RegExp) => {
+      await assert.rejects(promise, (e: unknown) => e instanceof WebhookVerificationError && message.test(e.message));
+    };
+    await refused(verifyWebhook('{"test": 1}', headers, secret, { now }), /No signature matches/);
+    await refused(verifyWebhook(body, headers, "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", { now }), /No signature matches/);
+    await refused(verifyWebhook(body, headers, secret, { now: now + 3600 }), /too far from now/);
+    await refused(verifyWebhook(body, { "webhook-id": headers["webhook-id"] }, secret, { now }), /Missing/);
   });
 });

@@ -31,11 +31,14 @@ use dream_core::{
     },
 };
 
+/// One delivery as received: its headers (lowercase names) and body.
+type Received = (Vec<(String, String)>, String);
+
 /// A receiver on loopback: records each delivery's headers and body, answers `status`.
 struct Receiver {
     url: String,
     status: Arc<AtomicU16>,
-    received: Arc<Mutex<Vec<(Vec<(String, String)>, String)>>>,
+    received: Arc<Mutex<Vec<Received>>>,
 }
 
 fn receiver() -> Receiver {
