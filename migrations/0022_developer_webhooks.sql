@@ -80,3 +80,7 @@ CREATE TABLE webhook_attempts (
     response     TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (eventId, endpointId, attempt)
 );
+
+-- The refunded total an `order.refunded` event has told (an event only when it grows: a
+-- dispute's events months later, or a refund that failed at Stripe, tell nothing new).
+ALTER TABLE orders ADD COLUMN refundToldCents INTEGER NOT NULL DEFAULT 0;

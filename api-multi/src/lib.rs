@@ -36,7 +36,11 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
     if event.cron() == shared::webhooks::SWEEP_CRON {
         let senders = shared::webhooks::Senders::from_env(&env);
         match shared::webhooks::sweep(&db, &senders, now).await {
-            Ok(nudged) if nudged > 0 => worker::console_log!("webhook sweep nudged {nudged} senders"),
+            Ok(swept) if swept.nudged > 0 || swept.purged > 0 => worker::console_log!(
+                "webhook sweep: nudged {} senders, deleted {} expired events",
+                swept.nudged,
+                swept.purged
+            ),
             Ok(_) => {}
             Err(e) => shared::runtime::log::error(&format!("webhook sweep failed: {e}")),
         }

@@ -173,6 +173,8 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("webhooks::DELETE_OLD_DELIVERIES", webhooks::DELETE_OLD_DELIVERIES),
     ("webhooks::DELETE_OLD_EVENTS", webhooks::DELETE_OLD_EVENTS),
     ("webhooks::FAIL_PENDING_OF_DISABLED", webhooks::FAIL_PENDING_OF_DISABLED),
+    ("webhooks::DEFER_ENDPOINT_BACKLOG", webhooks::DEFER_ENDPOINT_BACKLOG),
+    ("webhooks::MARK_REFUND_TOLD", webhooks::MARK_REFUND_TOLD),
 ];
 
 /// The statements a usage counter runs on its own storage (`usage::COUNTER_SCHEMA`).

@@ -217,3 +217,59 @@ async fn a_sale_is_told_once_signed_retried_and_replayed() {
         (endpoint.id.as_str(), 0)
     );
 }
+
+/// An endpoint that is down is sent one delivery a run, its backlog waiting for that one's
+/// retry, and the project's other endpoint gets everything meanwhile.
+#[tokio::test]
+async fn a_down_endpoint_neither_gets_its_backlog_nor_holds_up_the_others() {
+    let f = fixture().await;
+    let platform = f.paying_developer("user_backlog").await;
+    let created = f
+        .project(
+            &platform,
+            json!({"name": "Busy", "projectType": "saas", "tiers": [{"name": "free", "price": 0, "limit": 10}]}),
+        )
+        .await;
+    let auth = f.auth(&created.secret_key).await;
+    let settings = WebhookSettings::new(Setting::fixed("WEBHOOK_SECRET_KEY", Some("native master")), None);
+    let senders = Senders::none();
+    let hooks = Webhooks {
+        scope: &auth.scope,
+        mode: Mode::Test,
+        settings: &settings,
+        senders: &senders,
+    };
+    let (up, down) = (receiver(), receiver());
+    down.status.store(500, Ordering::SeqCst);
+    for r in [&up, &down] {
+        let request = CreateEndpointRequest {
+            publishable_key: created.publishable_key.clone(),
+            url: r.url.clone(),
+            event_types: vec!["*".into()],
+            description: None,
+        };
+        hooks.create(&request, now()).await.unwrap();
+    }
+    // Five events, recorded as their causes record them.
+    for n in 0..5 {
+        let event = dream_core::webhooks::Event::new(
+            dream_core::webhooks::EventType::KeyRotated,
+            &auth.scope.project().publishable_key,
+            now(),
+            json!({"n": n}),
+        );
+        f.db.record_webhook_events(&[event], now()).await.unwrap();
+    }
+    let sender = SenderScope::new(f.db.clone(), created.publishable_key.clone());
+    let run = send_due(&sender, &settings, now()).await.unwrap();
+    assert_eq!((run.delivered, run.failed), (5, 1), "{run:?}");
+    assert_eq!(up.received.lock().unwrap().len(), 5);
+    assert_eq!(down.received.lock().unwrap().len(), 1, "one attempt, not the backlog");
+    // Nothing else is due before the failed delivery's retry: the backlog waits with it.
+    assert_eq!(send_due(&sender, &settings, now()).await.unwrap().failed, 0);
+    let next = run.next_due.unwrap();
+    assert!(next > now());
+    let later = send_due(&sender, &settings, Timestamp(next.0 + 1)).await.unwrap();
+    assert_eq!(later.failed, 1, "again one attempt at the retry's time");
+    assert_eq!(down.received.lock().unwrap().len(), 2);
+}

@@ -140,10 +140,24 @@ pub async fn deliver(
     let request = Request::new_with_init(url, &init).map_err(request_error)?;
     let controller = AbortController::default();
     let signal = controller.signal();
-    let exchange = async {
-        let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
-        let status = response.status_code();
-        let mut head = Vec::new();
+    let answered =
+        crate::runtime::deadline::within(Fetch::Request(request).send_with_signal(&signal), Delay::from(timeout)).await;
+    let mut response = match answered {
+        Some(Ok(response)) => response,
+        Some(Err(e)) => {
+            controller.abort();
+            return Err(OutboundError::Network(e.to_string()));
+        }
+        None => {
+            controller.abort();
+            return Err(OutboundError::TimedOut);
+        }
+    };
+    // The status decides; the body is only shown in the log, so a slow one is cut short
+    // rather than turning a 2xx into a failure.
+    let status = response.status_code();
+    let mut head = Vec::new();
+    let read = async {
         if let Ok(mut stream) = response.stream() {
             while head.len() < limit {
                 match stream.next().await {
@@ -152,19 +166,19 @@ pub async fn deliver(
                 }
             }
         }
-        Ok::<_, worker::Error>(DeliveryAnswer {
-            status,
-            head: head_of(&head, limit),
-        })
     };
-    let result = crate::runtime::deadline::within(exchange, Delay::from(timeout)).await;
+    crate::runtime::deadline::within(read, Delay::from(BODY_READ_TIMEOUT)).await;
     // Whatever was read, the rest of the answer is not wanted.
     controller.abort();
-    match result {
-        Some(result) => result.map_err(|e| OutboundError::Network(e.to_string())),
-        None => Err(OutboundError::TimedOut),
-    }
+    Ok(DeliveryAnswer {
+        status,
+        head: head_of(&head, limit),
+    })
 }
+
+/// How long a delivery's answer body is read for the log, once its status has arrived.
+#[cfg(target_arch = "wasm32")]
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[cfg(not(target_arch = "wasm32"))]
 pub async fn deliver(

@@ -59,8 +59,6 @@ pub struct Housekeeping {
     pub oauth_states: i64,
     pub usage_months_rolled_up: Vec<String>,
     pub event_payloads_trimmed: i64,
-    /// Developer webhook events past their retention, deleted with their deliveries.
-    pub webhook_events_deleted: i64,
 }
 
 /// The start of the month `months` before `now`'s (UTC), as stored (`YYYY-MM-01T00:00:00Z`).
@@ -93,8 +91,6 @@ impl Database {
                 .changes(),
             ..Housekeeping::default()
         };
-        let retention = dream_core::webhooks::EVENT_RETENTION_DAYS as i64 * 24 * 3600;
-        done.webhook_events_deleted = self.purge_webhook_events(Timestamp(now.0 - retention), BATCH).await?;
         let cutoff = months_before(now, RAW_USAGE_MONTHS);
         // One month per batch, oldest first; a handful per run catches up after a long pause.
         for _ in 0..6 {

@@ -68,7 +68,7 @@ pub const CLEAR_LAPSED_PLAN: &str = concat!(
     ")"
 );
 
-pub const SELECT_SUBSCRIPTION_STATE: &str = "SELECT plan, status, currentPeriodEnd, cancelAtPeriodEnd FROM subscriptions WHERE publishableKey = ?1 AND subscriptionId = ?2";
+pub const SELECT_SUBSCRIPTION_STATE: &str = "SELECT plan, status, currentPeriodEnd, cancelAtPeriodEnd, syncedAtMs FROM subscriptions WHERE publishableKey = ?1 AND subscriptionId = ?2";
 
 /// What a subscription's developer webhooks compare a new state with.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -78,6 +78,8 @@ pub struct StoredSubscription {
     pub status: String,
     pub current_period_end: Option<String>,
     pub cancel_at_period_end: i64,
+    /// When the state it holds was read from Stripe: which write a change moves from.
+    pub synced_at_ms: i64,
 }
 
 pub const SELECT_EVENT_SEEN: &str = "SELECT eventId FROM events WHERE eventId = ?1";

@@ -80,8 +80,9 @@ FROM webhook_events ev JOIN webhook_endpoints en ON en.publishableKey = ev.publi
 WHERE ev.cause = ?1 AND EXISTS (SELECT 1 FROM json_each(en.eventTypes) WHERE value IN (ev.type, '*'))
 RETURNING status";
 
-/// An order's event, made from its row as the batch left it: `order.paid`, `order.short` (paid
-/// beyond the stock left) or `order.refunded` (once per refunded total). ?1 orderId,
+/// An order's event, made from its row as the batch left it: `order.paid` and `order.short`
+/// (paid beyond the stock left) only in the batch that sold it (`paidAt` is now), or
+/// `order.refunded` when the refunded total grew past what was told. ?1 orderId,
 /// ?2 publishableKey, ?3 type, ?4 createdAt, ?5 mode, ?6 cause. The id is drawn once per row
 /// (a materialized CTE), so the payload carries the id the row has.
 pub const RECORD_ORDER_EVENT: &str = "\
@@ -89,7 +90,8 @@ WITH o AS MATERIALIZED (
   SELECT 'evt_' || lower(hex(randomblob(16))) AS eventId, orderId, publishableKey, status, email, currency, amountCents,
     paidCents, refundedCents, shortUnits, paidAt FROM orders
   WHERE orderId = ?1 AND publishableKey = ?2 AND status = 'paid'
-    AND (?3 <> 'order.short' OR shortUnits > 0) AND (?3 <> 'order.refunded' OR refundedCents > 0))
+    AND (?3 = 'order.refunded' OR paidAt = ?4)
+    AND (?3 <> 'order.short' OR shortUnits > 0) AND (?3 <> 'order.refunded' OR refundedCents > refundToldCents))
 INSERT OR IGNORE INTO webhook_events (eventId, publishableKey, type, createdAt, payload, dedupKey, cause)
 SELECT eventId, publishableKey, ?3, ?4,
   json_object('id', eventId, 'type', ?3, 'created', ?4, 'project', publishableKey, 'mode', ?5,
@@ -101,7 +103,7 @@ SELECT eventId, publishableKey, ?3, ?4,
 FROM o";
 
 /// `product.sold_out` or `product.low_stock` for each product whose stock the order's sale
-/// took to 0, or across the low-stock line. ?1 orderId, ?2 publishableKey, ?3 createdAt,
+/// took to 0, or across the low-stock line, only in the batch that sold it. ?1 orderId, ?2 publishableKey, ?3 createdAt,
 /// ?4 mode, ?5 cause, ?6 the low-stock line.
 pub const RECORD_STOCK_EVENTS: &str = "\
 WITH p AS MATERIALIZED (
@@ -110,13 +112,18 @@ WITH p AS MATERIALIZED (
   FROM order_items i JOIN tiers t ON t.publishableKey = i.publishableKey AND t.name = i.tierName
   WHERE i.orderId = ?1 AND i.publishableKey = ?2 AND t.inventory IS NOT NULL
     AND (t.inventory = 0 OR (t.inventory <= ?6 AND t.inventory + i.quantity > ?6))
-    AND EXISTS (SELECT 1 FROM orders WHERE orderId = ?1 AND publishableKey = ?2 AND status = 'paid'))
+    AND EXISTS (SELECT 1 FROM orders WHERE orderId = ?1 AND publishableKey = ?2 AND status = 'paid' AND paidAt = ?3))
 INSERT OR IGNORE INTO webhook_events (eventId, publishableKey, type, createdAt, payload, dedupKey, cause)
 SELECT eventId, publishableKey, type, ?3,
   json_object('id', eventId, 'type', type, 'created', ?3, 'project', publishableKey, 'mode', ?4,
     'data', json_object('product', name, 'displayName', displayName, 'inventory', inventory, 'orderId', ?1)),
   type || ':' || name || ':' || ?1, ?5
 FROM p";
+
+/// After `RECORD_ORDER_EVENT` for `order.refunded`: what it told. ?1 orderId, ?2 publishableKey.
+pub const MARK_REFUND_TOLD: &str = "\
+UPDATE orders SET refundToldCents = refundedCents
+WHERE orderId = ?1 AND publishableKey = ?2 AND refundedCents > refundToldCents";
 
 /// The project's deliveries due by ?2, oldest first, with what sending needs. ?1 publishableKey,
 /// ?3 how many.
@@ -424,7 +431,10 @@ pub(crate) fn push_order_events(
                 ],
             ));
         }
-        OrderEvents::Refunded => statements.push(order_event(EventType::OrderRefunded)),
+        OrderEvents::Refunded => {
+            statements.push(order_event(EventType::OrderRefunded));
+            statements.push((MARK_REFUND_TOLD, vec![order_id.into(), pk.clone()]));
+        }
     }
     statements.push((QUEUE_DELIVERIES, vec![cause.as_str().into(), at]));
     statements.len() - 1
@@ -528,13 +538,34 @@ impl ProjectScope {
         Ok(rows.first().map(|r| r.secret_generation))
     }
 
-    /// Records `event` and queues its deliveries on its own (a cause with no D1 write of its own,
-    /// such as a test event); whether any delivery is due now.
-    pub async fn record_webhook_event(&self, event: &Event, now: Timestamp) -> ApiResult<bool> {
-        let mut statements = Vec::with_capacity(2);
-        let at = push_event(&mut statements, event, Emit::Always, now);
+    /// Records a test event with one delivery, to `endpoint_id` only (if it is enabled), in one
+    /// batch. Whether that delivery was queued.
+    pub async fn record_test_event(&self, event: &Event, endpoint_id: &str, now: Timestamp) -> ApiResult<bool> {
+        let statements = [
+            (
+                RECORD_EVENT,
+                vec![
+                    event.id.as_str().into(),
+                    event.project.as_str().into(),
+                    event.kind.as_str().into(),
+                    event.created.as_str().into(),
+                    event.payload().into(),
+                    SqlParam::Null,
+                    event.id.as_str().into(),
+                ],
+            ),
+            (
+                REPLAY_EVENT,
+                vec![
+                    self.pk(),
+                    event.id.as_str().into(),
+                    endpoint_id.into(),
+                    now.to_rfc3339().into(),
+                ],
+            ),
+        ];
         let results = self.db.batch(&statements).await?;
-        Ok(queued(&results, &[at]))
+        Ok(results.get(1).map_or(0, Executed::changes) > 0)
     }
 
     pub async fn webhook_events(&self, filter: &EventFilter<'_>) -> ApiResult<Vec<(EventRow, Vec<DeliveryView>)>> {
@@ -651,10 +682,17 @@ impl SenderScope {
             .and_then(|t| Timestamp::parse_rfc3339(&t)))
     }
 
-    /// Records an attempt and its outcome, and the endpoint's streak; disables the endpoint
-    /// (failing what it still had to receive) when its failures have run `disable` long.
-    /// Returns whether it was disabled now.
-    pub async fn settle(&self, attempt: &AttemptRecord<'_>, disable: (i64, Timestamp, &str)) -> ApiResult<bool> {
+    /// Records an attempt and its outcome, and the endpoint's streak. After a failure the
+    /// endpoint's other pending deliveries wait until `backlog_until` (a down endpoint is not
+    /// sent its backlog, nor does it hold up the project's other endpoints), and the endpoint
+    /// is disabled (failing what it still had to receive) when its failures have run
+    /// `disable` long.
+    pub async fn settle(
+        &self,
+        attempt: &AttemptRecord<'_>,
+        backlog_until: Timestamp,
+        disable: (i64, Timestamp, &str),
+    ) -> ApiResult<Settled> {
         let at = attempt.at.to_rfc3339();
         let mut statements: Vec<Statement> = vec![
             (
@@ -684,10 +722,17 @@ impl SenderScope {
         let endpoint = SqlParam::from(attempt.endpoint_id);
         if attempt.status == "delivered" {
             statements.push((ENDPOINT_SUCCEEDED, vec![endpoint, at.as_str().into()]));
-            self.db.batch(&statements).await?;
-            return Ok(false);
+            let results = self.db.batch(&statements).await?;
+            return Ok(Settled {
+                applied: results.get(1).map_or(0, Executed::changes) > 0,
+                disabled: false,
+            });
         }
         let (failures, failing_since, reason) = disable;
+        statements.push((
+            DEFER_ENDPOINT_BACKLOG,
+            vec![self.pk(), endpoint.clone(), backlog_until.to_rfc3339().into()],
+        ));
         statements.push((ENDPOINT_FAILED, vec![endpoint.clone(), at.as_str().into()]));
         statements.push((
             DISABLE_FAILING_ENDPOINT,
@@ -701,9 +746,28 @@ impl SenderScope {
         ));
         statements.push((FAIL_PENDING_OF_DISABLED, vec![self.pk(), endpoint]));
         let results = self.db.batch(&statements).await?;
-        Ok(results.get(3).map_or(0, Executed::changes) > 0)
+        Ok(Settled {
+            applied: results.get(1).map_or(0, Executed::changes) > 0,
+            disabled: results.get(4).map_or(0, Executed::changes) > 0,
+        })
     }
 }
+
+/// What settling an attempt did.
+#[derive(Debug, Clone, Copy)]
+pub struct Settled {
+    /// The delivery was still pending: false when the endpoint was disabled, deleted or its
+    /// delivery replayed while the attempt was on its way (the sender stops that endpoint).
+    pub applied: bool,
+    /// The endpoint was disabled now.
+    pub disabled: bool,
+}
+
+/// After a failed attempt: the endpoint's other pending deliveries due before ?3 wait until
+/// then. ?1 publishableKey, ?2 endpointId.
+pub const DEFER_ENDPOINT_BACKLOG: &str = "\
+UPDATE webhook_deliveries SET nextAttemptAt = ?3
+WHERE publishableKey = ?1 AND endpointId = ?2 AND status = 'pending' AND nextAttemptAt < ?3";
 
 /// After `DISABLE_FAILING_ENDPOINT`: a disabled endpoint's pending deliveries fail.
 /// ?1 publishableKey, ?2 endpointId.

@@ -132,9 +132,12 @@ impl Webhooks<'_> {
         Ok((self.endpoint(endpoint_id).await?.view(now), secret))
     }
 
-    /// Sends an `endpoint.test` event to one endpoint (whatever types it subscribes to).
+    /// Sends an `endpoint.test` event to one endpoint (whatever types it subscribes to), and to
+    /// no other.
     pub async fn send_test(&self, endpoint_id: &str, now: Timestamp) -> ApiResult<String> {
-        self.endpoint(endpoint_id).await?;
+        if self.endpoint(endpoint_id).await?.enabled != 1 {
+            return Err(ApiError::conflict("The endpoint is disabled; enable it first"));
+        }
         let event = Event::new(
             EventType::EndpointTest,
             &self.scope.project().publishable_key,
@@ -144,11 +147,9 @@ impl Webhooks<'_> {
                 message: "A test event from dream-api".to_owned(),
             }),
         );
-        self.scope.record_webhook_event(&event, now).await?;
-        self.scope
-            .replay_webhook_event(&event.id, Some(endpoint_id), now)
-            .await?;
-        self.senders.nudge(self.scope.project().publishable_key.as_str()).await;
+        if self.scope.record_test_event(&event, endpoint_id, now).await? {
+            self.senders.nudge(self.scope.project().publishable_key.as_str()).await;
+        }
         Ok(event.id)
     }
 

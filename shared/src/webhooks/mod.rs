@@ -13,7 +13,11 @@ pub mod sender;
 use worker::{Env, Method, ObjectNamespace, Request, RequestInit};
 
 use crate::runtime::settings::Setting;
-use dream_core::{error::ApiResult, webhooks::signing::SigningKey};
+use dream_core::{
+    error::ApiResult,
+    period::Timestamp,
+    webhooks::{EVENT_RETENTION_DAYS, signing::SigningKey},
+};
 
 /// The cron (wrangler/api-multi.toml) that runs `sweep`.
 pub const SWEEP_CRON: &str = "* * * * *";
@@ -22,21 +26,35 @@ const OVERDUE_SECS: i64 = 30;
 /// Senders one sweep nudges at most (the next sweep, a minute later, takes the rest).
 const SWEEP_BATCH: i64 = 200;
 
-/// Nudges the sender of every project with a delivery overdue: what recovers a nudge lost when
-/// a worker died right after committing an event, or an alarm lost with its object. Returns
-/// how many were nudged.
-pub async fn sweep(
-    db: &crate::storage::Database,
-    senders: &Senders,
-    now: dream_core::period::Timestamp,
-) -> ApiResult<usize> {
+/// Events past their retention deleted by one sweep at most: 1.4 million a day, every minute.
+const PURGE_BATCH: i64 = 1_000;
+
+/// What one sweep did.
+#[derive(Debug, Default)]
+pub struct Swept {
+    pub nudged: usize,
+    pub purged: i64,
+}
+
+/// Nudges the sender of every project with a delivery overdue (what recovers a nudge lost when
+/// a worker died right after committing an event, or an alarm lost with its object), and
+/// deletes a batch of events past their retention (every minute, so the log keeps pace with
+/// the platform however many events it makes).
+pub async fn sweep(db: &crate::storage::Database, senders: &Senders, now: Timestamp) -> ApiResult<Swept> {
     let overdue = db
-        .overdue_webhook_projects(dream_core::period::Timestamp(now.0 - OVERDUE_SECS), SWEEP_BATCH)
+        .overdue_webhook_projects(Timestamp(now.0 - OVERDUE_SECS), SWEEP_BATCH)
         .await?;
     for key in &overdue {
         senders.nudge(key).await;
     }
-    Ok(overdue.len())
+    let retention = EVENT_RETENTION_DAYS as i64 * 24 * 3600;
+    let purged = db
+        .purge_webhook_events(Timestamp(now.0 - retention), PURGE_BATCH)
+        .await?;
+    Ok(Swept {
+        nudged: overdue.len(),
+        purged,
+    })
 }
 
 /// The senders' Durable Object namespace (api-multi declares the class; oauth-api binds it by

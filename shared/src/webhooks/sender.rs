@@ -28,6 +28,8 @@ use dream_core::{
 /// Deliveries one alarm sends at most (the next alarm, at once, takes the rest).
 const BATCH: i64 = 50;
 const PROJECT_KEY: &str = "publishableKey";
+/// When a run failed (D1 unreachable, a missing setting), the next one.
+const RUN_RETRY_MS: i64 = 60_000;
 
 /// What one run did, and when the next is due.
 #[derive(Debug, Default)]
@@ -87,18 +89,26 @@ async fn send_to_endpoint(
             DISABLE_AFTER_FAILURES,
             disable_since.to_rfc3339()
         );
-        let disabled = scope
-            .settle(&outcome, (DISABLE_AFTER_FAILURES, disable_since, &reason))
+        // The backlog waits for the failed delivery's retry (a spent one: a minute).
+        let backlog_until = outcome.next_attempt_at.unwrap_or(Timestamp(now.0 + 60));
+        let settled = scope
+            .settle(
+                &outcome,
+                backlog_until,
+                (DISABLE_AFTER_FAILURES, disable_since, &reason),
+            )
             .await?;
         if ok {
             delivered += 1;
         } else {
             failed += 1;
         }
-        if disabled {
+        if settled.disabled {
             return Ok((delivered, failed, Some(delivery.endpoint_id.clone())));
         }
-        if !ok {
+        // A failure, or the endpoint changed under this run (disabled, deleted, a replay):
+        // the rest waits for the next run, which reads the endpoint again.
+        if !ok || !settled.applied {
             break;
         }
     }
@@ -191,7 +201,10 @@ impl Sender {
             return Response::error("not a publishable key", 400);
         }
         let storage = self.state.storage();
-        storage.put(PROJECT_KEY, &key).await?;
+        let known: Option<String> = storage.get(PROJECT_KEY).await.ok().flatten();
+        if known.as_deref() != Some(key.as_str()) {
+            storage.put(PROJECT_KEY, &key).await?;
+        }
         let now = clock::now_millis() as i64;
         match storage.get_alarm().await? {
             Some(at) if at <= now => {}
@@ -207,9 +220,10 @@ impl Sender {
                 run.delivered, run.failed, run.disabled
             )),
             Err(e) => {
-                crate::runtime::log::error(&format!("webhook sender failed, retried shortly: {e}"));
-                // The runtime retries a failed alarm a few times only; this one re-arms itself.
-                self.state.storage().set_alarm(10_000).await?;
+                crate::runtime::log::error(&format!("webhook sender failed, retried in a minute: {e}"));
+                // The runtime retries a failed alarm a few times only; this one re-arms itself,
+                // slowly enough that a lasting fault (a missing setting) costs little.
+                self.state.storage().set_alarm(RUN_RETRY_MS).await?;
                 Response::ok("failed; retrying shortly")
             }
         }

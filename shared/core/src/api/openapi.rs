@@ -948,7 +948,8 @@ fn rotate_webhook_secret() {}
     params(("endpoint_id" = String, Path, description = "`we_…`"), super::webhooks::ProjectKeyQuery),
     responses(
         (status = 200, description = "Queued; see it in the event log", body = super::webhooks::TestEventSent),
-        (status = 404, description = "not_found: not one of your projects, or no such endpoint in it", body = ErrorBody)
+        (status = 404, description = "not_found: not one of your projects, or no such endpoint in it", body = ErrorBody),
+        (status = 409, description = "conflict: the endpoint is disabled", body = ErrorBody)
     ),
     security(("developerSession" = []))
 )]

@@ -64,11 +64,12 @@ pub fn retry_delay_ms(attempts: u32, scale: u64, jitter: u8) -> Option<u64> {
     Some((base_ms - spread + offset).max(1000))
 }
 
-/// An endpoint is disabled once its attempts have failed without a 2xx in between for this
-/// long and this many times: a run as long as one event's whole schedule.
+/// An endpoint is disabled once its attempts have failed without a 2xx in between this many
+/// times and for this long: a run as long as one event's whole schedule (less the jitter, so
+/// the last attempt of a schedule that jitter shortened still disables it).
 pub const DISABLE_AFTER_FAILURES: i64 = MAX_ATTEMPTS as i64;
 pub fn disable_after_ms(scale: u64) -> u64 {
-    RETRY_DELAYS_SECS.iter().sum::<u64>() * 1000 / scale.max(1)
+    RETRY_DELAYS_SECS.iter().sum::<u64>() * 1000 * 9 / 10 / scale.max(1)
 }
 
 /// Every event the platform sends, by its stable name.
@@ -300,7 +301,7 @@ pub fn parse_endpoint_url(url: &str, mode: Mode) -> ApiResult<String> {
         ));
     }
     let printable = url.chars().all(|c| c.is_ascii_graphic());
-    if !printable || authority.is_empty() || authority.starts_with(':') || url.contains('#') {
+    if !printable || !valid_authority(authority) || url.contains('#') {
         return Err(ApiError::invalid_request(
             "`url` must be an absolute https URL with a host, printable ASCII, no fragment",
         ));
@@ -309,6 +310,36 @@ pub fn parse_endpoint_url(url: &str, mode: Mode) -> ApiResult<String> {
         return Err(ApiError::invalid_request("`url` must use https for a live project"));
     }
     Ok(url.to_owned())
+}
+
+/// `host[:port]`: a DNS name or an IP address (IPv6 in brackets), and a port that fits.
+fn valid_authority(authority: &str) -> bool {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((v6, after))
+                if !v6.is_empty() && v6.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') =>
+            {
+                (v6, after.strip_prefix(':'))
+            }
+            _ => return false,
+        },
+        None => match authority.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let name_ok = authority.starts_with('[')
+        || (!host.is_empty()
+            && host.len() <= 253
+            && host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            }));
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok_and(|n| n > 0));
+    name_ok && port_ok
 }
 
 /// The event types an endpoint subscribes to: `["*"]`, or known names without repeats.
@@ -417,6 +448,8 @@ mod tests {
         assert!(live_http.message().contains("https"));
         let creds = parse_endpoint_url("https://user:pw@app.example/", Mode::Test).unwrap_err();
         assert!(creds.message().contains("credentials"));
+        assert!(parse_endpoint_url("https://[::1]:8443/hooks", Mode::Test).is_ok());
+        assert!(parse_endpoint_url("https://hooks.app-1.example:443/in", Mode::Live).is_ok());
         for bad in [
             "ftp://x",
             "https://",
@@ -424,6 +457,12 @@ mod tests {
             "https://a b/",
             "https://x/#f",
             "javascript:1",
+            "https://[zz]/",
+            "https://a..b/",
+            "https://-a.example/",
+            "https://a.example:99999/",
+            "https://a.example:/",
+            "https://a_b.example/",
         ] {
             assert!(parse_endpoint_url(bad, Mode::Test).is_err(), "{bad}");
         }

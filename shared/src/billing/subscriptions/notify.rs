@@ -1,9 +1,10 @@
 //! The developer webhook a subscription's change produces (one at most): `subscription.created`,
 //! `.updated`, `.past_due` or `.canceled`, from the difference between the state we had and the state
-//! Stripe reports. Each event is deduplicated by the change it reports (the subscription and the
-//! state it moved to), because Stripe sends several events for one change, often at once, and
-//! each makes us write the same state: the same change is then one event however many
-//! handlers see it.
+//! Stripe reports. Each event is deduplicated by the change it reports (the subscription, the
+//! write it moved from and the state it moved to), because Stripe sends several events for one
+//! change, often at once, and each makes us write the same state: the same change is then one
+//! event however many handlers see it, while a later return to an earlier state (cancel, resume,
+//! cancel again) is a change of its own.
 
 use crate::{
     storage::{
@@ -63,8 +64,9 @@ pub fn transition_event(
     if before.status != state.status && ended {
         return Some(event(EventType::SubscriptionCanceled, &[]));
     }
+    let from = before.synced_at_ms.to_string();
     if before.status != state.status && overdue && !matches!(before.status.as_str(), "past_due" | "unpaid") {
-        return Some(event(EventType::SubscriptionPastDue, &[&period_end]));
+        return Some(event(EventType::SubscriptionPastDue, &[&from, &period_end]));
     }
     let cancel = if state.cancel_at_period_end { "1" } else { "0" };
     let changed = before.plan != plan
@@ -74,7 +76,7 @@ pub fn transition_event(
     changed.then(|| {
         event(
             EventType::SubscriptionUpdated,
-            &[plan, &state.status, &period_end, cancel],
+            &[&from, plan, &state.status, &period_end, cancel],
         )
     })
 }
@@ -121,6 +123,7 @@ mod tests {
             status: status.into(),
             current_period_end: Some(Timestamp(end).to_rfc3339()),
             cancel_at_period_end: i64::from(cancel),
+            synced_at_ms: end,
         }
     }
 
@@ -185,6 +188,15 @@ mod tests {
         let later = state("active", 3000, false);
         let renewed_again = transition_event(&pk, Some(&before), (&later, "pro", "u1"), Timestamp(1)).unwrap();
         assert_ne!(a.dedup_key, renewed_again.dedup_key);
+        // Back to a state it had before (cancel, resume, cancel again): a change of its own.
+        let canceling = state("active", 2000, true);
+        let first = transition_event(&pk, Some(&before), (&canceling, "pro", "u1"), Timestamp(1)).unwrap();
+        let resumed = StoredSubscription {
+            synced_at_ms: 5000,
+            ..stored("pro", "active", 2000, false)
+        };
+        let again = transition_event(&pk, Some(&resumed), (&canceling, "pro", "u1"), Timestamp(1)).unwrap();
+        assert_ne!(first.dedup_key, again.dedup_key);
         let data: &Value = &a.data;
         assert_eq!(data["previousStatus"], "active");
         assert_eq!(data["currentPeriodEnd"], Timestamp(2000).to_rfc3339());
