@@ -549,3 +549,86 @@ async fn secrets_rotate_with_both_signing_and_endpoints_are_validated() {
         .await;
     assert_eq!(gone.status, 404);
 }
+
+#[tokio::test]
+async fn a_meters_thresholds_and_its_spend_cap_are_told_once_each() {
+    let env = TestEnv::get();
+    let receiver = Receiver::start().await;
+    let developer = journey::onboarded_developer(&env, "hooks-cap").await.unwrap();
+    // pro: 10,000 tokens included, then $0.002 per 1,000, at most $0.01 of overage.
+    let project = journey::create_project(
+        &developer,
+        json!({"name": "Capped", "projectType": "saas", "tiers": [
+            {"name": "free", "price": 0, "limit": 100},
+            {"name": "pro", "price": 20, "spendCap": 0.01, "meters": [
+                {"key": "tokens", "included": 10000, "overage": {"price": "0.002", "per": 1000}}]}]}),
+    )
+    .await
+    .unwrap();
+    let pk = project.publishable_key.as_str();
+    endpoint(
+        &developer,
+        &receiver,
+        pk,
+        "cap",
+        &["usage.threshold", "usage.cap_reached"],
+    )
+    .await;
+    let api = ProjectApi::new(&env, &project);
+    let created = api
+        .post(
+            "/api/customers",
+            None,
+            json!({"email": journey::unique_email("capped-hooks")}),
+        )
+        .await;
+    let user = created.body["customer"]["id"].as_str().unwrap().to_owned();
+    api.subscribe(&user, "pro").await.unwrap();
+    let tokens = |quantity: u64| {
+        let (api, user) = (&api, user.clone());
+        async move {
+            api.post_with(
+                "/api/data",
+                &[("x-user-id", &user)],
+                json!({"meter": "tokens", "quantity": quantity}),
+            )
+            .await
+        }
+    };
+    assert_eq!(tokens(8_000).await.status, 200);
+    assert_eq!(tokens(6_500).await.status, 200);
+    for _ in 0..3 {
+        assert_eq!(tokens(501).await.error_code(), "limit_reached", "refused by the cap");
+    }
+    let received = receiver
+        .wait_for("cap", 30, |r| {
+            delivered(r, "usage.threshold").len() == 2 && delivered(r, "usage.cap_reached").len() == 1
+        })
+        .await
+        .unwrap_or_else(|r| panic!("{:?}", tally(&r)));
+    let cap = event(delivered(&received, "usage.cap_reached")[0]);
+    assert_eq!(
+        (&cap["data"]["userId"], &cap["data"]["meter"]),
+        (&json!(user), &json!("tokens"))
+    );
+    assert_eq!(cap["data"]["spendCapCents"], 1);
+    let mut crossed: Vec<(u64, u64)> = delivered(&received, "usage.threshold")
+        .iter()
+        .map(|d| {
+            let e = event(d);
+            (
+                e["data"]["threshold"].as_u64().unwrap(),
+                e["data"]["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    crossed.sort();
+    assert_eq!(crossed, vec![(80, 8_000), (100, 14_500)]);
+    // Refused again and again: told once.
+    tokens(501).await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(
+        tally(&receiver.received("cap").await).get("usage.cap_reached"),
+        Some(&1)
+    );
+}
