@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use worker::Method;
 #[cfg(target_arch = "wasm32")]
-use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, wasm_bindgen::JsValue};
+use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit, RequestRedirect, wasm_bindgen::JsValue};
 
 #[derive(Debug, Clone)]
 pub struct OutboundResponse {
@@ -31,6 +31,29 @@ impl std::fmt::Display for OutboundError {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
+fn request(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    redirect: RequestRedirect,
+) -> Result<Request, OutboundError> {
+    let request_error = |e: worker::Error| OutboundError::Request(e.to_string());
+    let header_map = Headers::new();
+    for (name, value) in headers {
+        header_map.set(name, value).map_err(request_error)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method)
+        .with_headers(header_map)
+        .with_redirect(redirect);
+    if let Some(body) = body {
+        init.with_body(Some(JsValue::from_str(body)));
+    }
+    Request::new_with_init(url, &init).map_err(request_error)
+}
+
 /// Sends one request and reads the whole (small, JSON) response body.
 #[cfg(target_arch = "wasm32")]
 pub async fn send(
@@ -40,18 +63,7 @@ pub async fn send(
     body: Option<String>,
     timeout: Duration,
 ) -> Result<OutboundResponse, OutboundError> {
-    let request_error = |e: worker::Error| OutboundError::Request(e.to_string());
-    let header_map = Headers::new();
-    for (name, value) in headers {
-        header_map.set(name, value).map_err(request_error)?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(method).with_headers(header_map);
-    if let Some(body) = body {
-        init.with_body(Some(JsValue::from_str(&body)));
-    }
-    let request = Request::new_with_init(url, &init).map_err(request_error)?;
-
+    let request = request(method, url, headers, body.as_deref(), RequestRedirect::Follow)?;
     let controller = AbortController::default();
     let signal = controller.signal();
     let exchange = async {
@@ -127,17 +139,7 @@ pub async fn deliver(
     limit: usize,
 ) -> Result<DeliveryAnswer, OutboundError> {
     use futures_util::StreamExt;
-    let request_error = |e: worker::Error| OutboundError::Request(e.to_string());
-    let header_map = Headers::new();
-    for (name, value) in headers {
-        header_map.set(name, value).map_err(request_error)?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(header_map)
-        .with_redirect(worker::RequestRedirect::Manual)
-        .with_body(Some(JsValue::from_str(body)));
-    let request = Request::new_with_init(url, &init).map_err(request_error)?;
+    let request = request(Method::Post, url, headers, Some(body), RequestRedirect::Manual)?;
     let controller = AbortController::default();
     let signal = controller.signal();
     let answered =

@@ -16,7 +16,7 @@ use dream_core::{
 pub const SELECT_ENDPOINTS: &str = "\
 SELECT endpointId, url, description, eventTypes, enabled, disabledReason, disabledAt, secretGeneration,
   previousGeneration, previousUntil, failureStreak, lastSuccessAt, createdAt
-FROM webhook_endpoints WHERE publishableKey = ?1 ORDER BY createdAt, endpointId";
+FROM webhook_endpoints WHERE publishableKey = ?1 ORDER BY createdAt, rowid";
 
 pub const SELECT_ENDPOINT: &str = "\
 SELECT endpointId, url, description, eventTypes, enabled, disabledReason, disabledAt, secretGeneration,
