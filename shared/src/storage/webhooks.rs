@@ -655,10 +655,6 @@ impl SenderScope {
         Self { db, publishable_key }
     }
 
-    pub fn publishable_key(&self) -> &str {
-        &self.publishable_key
-    }
-
     fn pk(&self) -> SqlParam {
         self.publishable_key.as_str().into()
     }
