@@ -273,3 +273,70 @@ async fn a_down_endpoint_neither_gets_its_backlog_nor_holds_up_the_others() {
     assert_eq!(later.failed, 1, "again one attempt at the retry's time");
     assert_eq!(down.received.lock().unwrap().len(), 2);
 }
+
+/// A sale paid beyond the stock left for it (the stock was corrected by hand while its checkout
+/// was open) is told as `order.paid` and `order.short`, with the units it is short.
+#[tokio::test]
+async fn an_order_paid_beyond_its_stock_is_told_short() {
+    let f = fixture().await;
+    let platform = f.paying_developer("user_short").await;
+    let created = f
+        .project(
+            &platform,
+            json!({"name": "Shop", "projectType": "store", "tiers": [{"name": "mug", "price": 12, "inventory": 5}]}),
+        )
+        .await;
+    let auth = f.auth(&created.secret_key).await;
+    let settings = WebhookSettings::new(Setting::fixed("WEBHOOK_SECRET_KEY", Some("native master")), None);
+    let senders = Senders::none();
+    let hooks = Webhooks {
+        scope: &auth.scope,
+        mode: Mode::Test,
+        settings: &settings,
+        senders: &senders,
+    };
+    let receiver = receiver();
+    let request = CreateEndpointRequest {
+        publishable_key: created.publishable_key.clone(),
+        url: receiver.url.clone(),
+        event_types: vec!["order.paid".into(), "order.short".into()],
+        description: None,
+    };
+    hooks.create(&request, now()).await.unwrap();
+    let products = store::products(&auth, now()).await.unwrap();
+    let mug = products[0].price_id.clone().unwrap();
+    let body = json!({"items": [{"priceId": mug, "quantity": 3}]});
+    let cart = store::checkout(
+        (&f.stripe, &f.api_multi_url),
+        &auth,
+        None,
+        body.to_string().as_bytes(),
+        now(),
+    )
+    .await
+    .unwrap();
+    // One mug left for this order: it is paid for three.
+    f.db.execute_for_test(&format!(
+        "UPDATE tiers SET inventory = 1 WHERE publishableKey = '{}' AND name = 'mug'",
+        created.publishable_key
+    ));
+    f.emulator_post(
+        &format!("/_emulator/checkout/sessions/{}/complete", cart.session_id),
+        json!({}),
+    )
+    .await;
+    let account = auth.scope.stripe_account().await.unwrap().unwrap();
+    let event = f.latest_event(&account, "checkout.session.completed").await;
+    assert!(matches!(f.deliver(&event).await, Outcome::OrderSold { .. }));
+    let sender = SenderScope::new(f.db.clone(), created.publishable_key.clone());
+    assert_eq!(send_due(&sender, &settings, now()).await.unwrap().delivered, 2);
+    let received = receiver.received.lock().unwrap().clone();
+    let events: Vec<Value> = received
+        .iter()
+        .map(|(_, body)| serde_json::from_str(body).unwrap())
+        .collect();
+    let short = events.iter().find(|e| e["type"] == "order.short").expect("order.short");
+    let data: OrderData = serde_json::from_value(short["data"].clone()).unwrap();
+    assert_eq!((data.order_id.as_str(), data.short_units), (cart.order_id.as_str(), 2));
+    assert!(events.iter().any(|e| e["type"] == "order.paid"));
+}
