@@ -20,7 +20,6 @@ use shared::{
     },
     projects::figures,
     usage::metering::parse_user_id,
-    webhooks::Senders,
 };
 use std::sync::Arc;
 
@@ -37,7 +36,8 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let request = CreateCustomer::parse(&body, &auth)?;
     let clerk = settings.end_user_clerk()?;
-    let (customer, created) = end_users::create(&auth, &clerk, &Senders::from_env(&env), request, clock::now()).await?;
+    let (customer, created) =
+        end_users::create(&auth, &clerk, &crate::settings::senders(&env), request, clock::now()).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
@@ -101,7 +101,7 @@ pub async fn change_plan(
         (
             &settings.stripe()?,
             &settings.end_user_clerk()?,
-            &Senders::from_env(&env),
+            &crate::settings::senders(&env),
         ),
         &auth,
         &user_id,

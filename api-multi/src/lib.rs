@@ -34,7 +34,7 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
     };
     let now = shared::runtime::clock::now();
     if event.cron() == shared::webhooks::SWEEP_CRON {
-        let senders = shared::webhooks::Senders::from_env(&env);
+        let senders = settings::senders(&env);
         match shared::webhooks::sweep(&db, &senders, now).await {
             Ok(swept) if swept.nudged > 0 || swept.purged > 0 => worker::console_log!(
                 "webhook sweep: nudged {} senders, deleted {} expired events",

@@ -41,3 +41,16 @@ impl Settings {
 
 /// The router's state.
 pub type App = WorkerState<Settings>;
+
+/// The project webhook senders (`WEBHOOK_SENDERS`), for a nudge after an event's commit.
+pub fn senders(env: &Env) -> shared::webhooks::Senders {
+    shared::webhooks::Senders::new(env.durable_object(shared::webhooks::SENDER_BINDING).ok())
+}
+
+/// What the webhook senders sign with, and how fast they retry.
+pub fn webhooks(env: &Env) -> shared::webhooks::WebhookSettings {
+    shared::webhooks::WebhookSettings::new(
+        Setting::read(env, "WEBHOOK_SECRET_KEY"),
+        Setting::read(env, "WEBHOOK_RETRY_SCALE").optional(),
+    )
+}

@@ -35,7 +35,7 @@ pub async fn stripe(
         db: Database::from_env(&env)?,
         stripe,
         end_users: settings.end_user_clerk()?,
-        senders: shared::webhooks::Senders::from_env(&env),
+        senders: crate::settings::senders(&env),
     };
     let outcome = connect::dispatch(&deps, &event, &payload).await?;
     Ok(Json(ConnectEventReceived {

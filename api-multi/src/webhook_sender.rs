@@ -1,7 +1,7 @@
 //! The webhook sender Durable Object class (`WEBHOOK_SENDERS` in wrangler/api-multi.toml): one
 //! per project and mode. What it does is `shared::webhooks::sender`.
 
-use shared::webhooks::sender::Sender;
+use shared::{storage::Database, webhooks::sender::Sender};
 use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
 
 #[durable_object]
@@ -12,7 +12,7 @@ pub struct WebhookSender {
 impl DurableObject for WebhookSender {
     fn new(state: State, env: Env) -> Self {
         Self {
-            sender: Sender::new(state, env),
+            sender: Sender::new(state, Database::from_env(&env), crate::settings::webhooks(&env)),
         }
     }
 

@@ -44,7 +44,7 @@ impl Settings {
             oauth_redirect_uri: Setting::read(env, "OAUTH_REDIRECT_URI"),
             dashboard_url: Setting::read(env, "DASHBOARD_URL"),
             operator_token_hash: Setting::read(env, shared::usage::operator::OPERATOR_TOKEN_HASH_SETTING),
-            webhooks: WebhookSettings::read(env),
+            webhooks: WebhookSettings::new(Setting::read(env, "WEBHOOK_SECRET_KEY"), None),
         }
     }
 }
@@ -58,12 +58,17 @@ impl WithSessions for Settings {
 /// The router's state.
 pub type App = WorkerState<Settings>;
 
+/// api-multi's webhook senders (`WEBHOOK_SENDERS`, bound by `script_name`).
+pub fn senders(env: &Env) -> Senders {
+    Senders::new(env.durable_object(shared::webhooks::SENDER_BINDING).ok())
+}
+
 /// What every edit of a project reaches: the platform's Stripe, and api-multi's cache of
 /// projects (`TOKENS_KV`) to evict after the edit.
 pub fn edit_deps(app: &App) -> ApiResult<(StripeModes, Cache, Senders)> {
     Ok((
         StripeModes::new(&app.settings.stripe)?,
         Cache::from_env(&app.env, project_cache::TOKENS_KV),
-        Senders::from_env(&app.env),
+        senders(&app.env),
     ))
 }

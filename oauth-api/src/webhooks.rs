@@ -16,11 +16,8 @@ use dream_core::{
     webhooks::{EventType, MAX_ENDPOINTS},
 };
 use shared::{
-    edge::http::RequestId,
-    identity::DeveloperSession,
-    projects::ProjectEdit,
-    runtime::clock,
-    webhooks::{Senders, manage::Webhooks},
+    edge::http::RequestId, identity::DeveloperSession, projects::ProjectEdit, runtime::clock,
+    webhooks::manage::Webhooks,
 };
 
 use crate::settings::{App, edit_deps};
@@ -34,7 +31,7 @@ async fn with_webhooks<T>(
     work: impl AsyncFnOnce(&Webhooks<'_>) -> ApiResult<T>,
 ) -> ApiResult<T> {
     let edit = ProjectEdit::open(edit_deps(app)?, developer, publishable_key, request_id).await?;
-    let senders = Senders::from_env(&app.env);
+    let senders = crate::settings::senders(&app.env);
     let webhooks = Webhooks {
         scope: &edit.project().scope,
         mode: edit.project().mode,

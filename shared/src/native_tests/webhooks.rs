@@ -16,13 +16,17 @@ use serde_json::{Value, json};
 
 use super::{fixture, now};
 use crate::{
+    identity::SecretKeyAuth,
     runtime::settings::Setting,
     storage::webhooks::SenderScope,
     store,
     webhooks::{Senders, WebhookSettings, manage::Webhooks, sender::send_due},
 };
 use dream_core::{
-    api::{events::Outcome, webhooks::CreateEndpointRequest},
+    api::{
+        events::Outcome,
+        webhooks::{CreateEndpointRequest, EndpointView},
+    },
     mode::Mode,
     period::Timestamp,
     webhooks::{
@@ -80,6 +84,31 @@ fn header<'h>(headers: &'h [(String, String)], name: &str) -> &'h str {
     headers.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v)
 }
 
+fn settings() -> WebhookSettings {
+    WebhookSettings::new(Setting::fixed("WEBHOOK_SECRET_KEY", Some("native master")), None)
+}
+
+/// What the dashboard's routes hand the use cases, for this project.
+fn webhooks_of<'a>(auth: &'a SecretKeyAuth, settings: &'a WebhookSettings, senders: &'a Senders) -> Webhooks<'a> {
+    Webhooks {
+        scope: &auth.scope,
+        mode: Mode::Test,
+        settings,
+        senders,
+    }
+}
+
+/// A new endpoint of the project for these event types; it and its secret.
+async fn add_endpoint(hooks: &Webhooks<'_>, url: &str, types: &[&str]) -> (EndpointView, String) {
+    let request = CreateEndpointRequest {
+        publishable_key: hooks.scope.project().publishable_key.as_str().to_owned(),
+        url: url.to_owned(),
+        event_types: types.iter().map(|t| (*t).to_owned()).collect(),
+        description: None,
+    };
+    hooks.create(&request, now()).await.unwrap()
+}
+
 #[tokio::test]
 async fn a_sale_is_told_once_signed_retried_and_replayed() {
     let f = fixture().await;
@@ -93,22 +122,10 @@ async fn a_sale_is_told_once_signed_retried_and_replayed() {
         )
         .await;
     let auth = f.auth(&created.secret_key).await;
-    let settings = WebhookSettings::new(Setting::fixed("WEBHOOK_SECRET_KEY", Some("native master")), None);
-    let senders = Senders::none();
-    let hooks = Webhooks {
-        scope: &auth.scope,
-        mode: Mode::Test,
-        settings: &settings,
-        senders: &senders,
-    };
+    let (settings, senders) = (settings(), Senders::none());
+    let hooks = webhooks_of(&auth, &settings, &senders);
     let receiver = receiver();
-    let request = CreateEndpointRequest {
-        publishable_key: created.publishable_key.clone(),
-        url: receiver.url.clone(),
-        event_types: vec!["*".into()],
-        description: None,
-    };
-    let (endpoint, secret) = hooks.create(&request, now()).await.unwrap();
+    let (endpoint, secret) = add_endpoint(&hooks, &receiver.url, &["*"]).await;
     let key = SigningKey::from_secret(&secret).unwrap();
 
     let products = store::products(&auth, now()).await.unwrap();
@@ -231,24 +248,12 @@ async fn a_down_endpoint_neither_gets_its_backlog_nor_holds_up_the_others() {
         )
         .await;
     let auth = f.auth(&created.secret_key).await;
-    let settings = WebhookSettings::new(Setting::fixed("WEBHOOK_SECRET_KEY", Some("native master")), None);
-    let senders = Senders::none();
-    let hooks = Webhooks {
-        scope: &auth.scope,
-        mode: Mode::Test,
-        settings: &settings,
-        senders: &senders,
-    };
+    let (settings, senders) = (settings(), Senders::none());
+    let hooks = webhooks_of(&auth, &settings, &senders);
     let (up, down) = (receiver(), receiver());
     down.status.store(500, Ordering::SeqCst);
     for r in [&up, &down] {
-        let request = CreateEndpointRequest {
-            publishable_key: created.publishable_key.clone(),
-            url: r.url.clone(),
-            event_types: vec!["*".into()],
-            description: None,
-        };
-        hooks.create(&request, now()).await.unwrap();
+        add_endpoint(&hooks, &r.url, &["*"]).await;
     }
     // Five events, recorded as their causes record them.
     for n in 0..5 {
@@ -287,22 +292,10 @@ async fn an_order_paid_beyond_its_stock_is_told_short() {
         )
         .await;
     let auth = f.auth(&created.secret_key).await;
-    let settings = WebhookSettings::new(Setting::fixed("WEBHOOK_SECRET_KEY", Some("native master")), None);
-    let senders = Senders::none();
-    let hooks = Webhooks {
-        scope: &auth.scope,
-        mode: Mode::Test,
-        settings: &settings,
-        senders: &senders,
-    };
+    let (settings, senders) = (settings(), Senders::none());
+    let hooks = webhooks_of(&auth, &settings, &senders);
     let receiver = receiver();
-    let request = CreateEndpointRequest {
-        publishable_key: created.publishable_key.clone(),
-        url: receiver.url.clone(),
-        event_types: vec!["order.paid".into(), "order.short".into()],
-        description: None,
-    };
-    hooks.create(&request, now()).await.unwrap();
+    add_endpoint(&hooks, &receiver.url, &["order.paid", "order.short"]).await;
     let products = store::products(&auth, now()).await.unwrap();
     let mug = products[0].price_id.clone().unwrap();
     let body = json!({"items": [{"priceId": mug, "quantity": 3}]});

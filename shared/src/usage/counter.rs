@@ -405,7 +405,8 @@ impl Counter {
             return Ok(());
         };
         if db.record_webhook_events(&events, clock::now()).await? {
-            Senders::from_env(&self.env).nudge(&first.project).await;
+            let senders = Senders::new(self.env.durable_object(crate::webhooks::SENDER_BINDING).ok());
+            senders.nudge(&first.project).await;
         }
         store.forget_outbox(&events)
     }

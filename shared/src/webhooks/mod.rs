@@ -10,7 +10,7 @@
 pub mod manage;
 pub mod sender;
 
-use worker::{Env, Method, ObjectNamespace, Request, RequestInit};
+use worker::{Method, ObjectNamespace, Request, RequestInit};
 
 use crate::runtime::settings::Setting;
 use dream_core::{
@@ -72,13 +72,6 @@ pub struct WebhookSettings {
 }
 
 impl WebhookSettings {
-    pub fn read(env: &Env) -> Self {
-        Self::new(
-            Setting::read(env, "WEBHOOK_SECRET_KEY"),
-            Setting::read(env, "WEBHOOK_RETRY_SCALE").optional(),
-        )
-    }
-
     pub fn new(secret_key: Setting, retry_scale: Option<&str>) -> Self {
         Self {
             secret_key,
@@ -104,10 +97,10 @@ impl WebhookSettings {
 pub struct Senders(Option<ObjectNamespace>);
 
 impl Senders {
-    /// Without the binding (a worker deployed without it), nudges are skipped: the sweep
-    /// delivers within a minute.
-    pub fn from_env(env: &Env) -> Self {
-        Self(env.durable_object(SENDER_BINDING).ok())
+    /// The `SENDER_BINDING` namespace as the worker found it. Without the binding (a worker
+    /// deployed without it), nudges are skipped: the sweep delivers within a minute.
+    pub fn new(namespace: Option<ObjectNamespace>) -> Self {
+        Self(namespace)
     }
 
     pub fn none() -> Self {

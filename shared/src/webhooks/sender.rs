@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use worker::{Env, Request, Response, State};
+use worker::{Request, Response, State};
 
 use super::WebhookSettings;
 use crate::{
@@ -183,15 +183,16 @@ async fn attempt<'a>(
     Ok(record)
 }
 
-/// The Durable Object's side (`WebhookSender` in api-multi).
+/// The Durable Object's side (`WebhookSender` in api-multi, which hands it D1 and the settings).
 pub struct Sender {
     state: State,
-    env: Env,
+    db: ApiResult<Database>,
+    settings: WebhookSettings,
 }
 
 impl Sender {
-    pub fn new(state: State, env: Env) -> Self {
-        Self { state, env }
+    pub fn new(state: State, db: ApiResult<Database>, settings: WebhookSettings) -> Self {
+        Self { state, db, settings }
     }
 
     /// `POST /nudge` with the publishable key as body: something is due now.
@@ -233,8 +234,8 @@ impl Sender {
         let storage = self.state.storage();
         let key: Option<String> = storage.get(PROJECT_KEY).await.or_internal()?;
         let key = key.ok_or_else(|| ApiError::internal("webhook sender alarm before any nudge"))?;
-        let scope = SenderScope::new(Database::from_env(&self.env)?, key);
-        let run = send_due(&scope, &WebhookSettings::read(&self.env), clock::now()).await?;
+        let scope = SenderScope::new(self.db.clone()?, key);
+        let run = send_due(&scope, &self.settings, clock::now()).await?;
         if let Some(next) = run.next_due {
             // At least a second ahead: what failed now must not be retried in a loop.
             let now = clock::now_millis() as i64;
