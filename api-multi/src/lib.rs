@@ -16,8 +16,7 @@ use axum::{
     Router,
     routing::{get, post},
 };
-use tower_service::Service;
-use worker::{Context, Env, HttpRequest, event};
+use worker::{Context, Env, event, web_sys};
 
 #[event(start)]
 fn start() {
@@ -53,7 +52,11 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
 }
 
 #[event(fetch)]
-async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<web_sys::Response> {
+    shared::edge::http::serve(req, || router(env)).await
+}
+
+fn router(env: Env) -> Router {
     let state = settings::App::for_isolate(env, settings::Settings::read);
     let cors = state.settings.cors.clone();
     let routes = Router::new()
@@ -75,6 +78,5 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
         .route("/checkout/success", get(pages::success))
         .route("/checkout/cancel", get(pages::cancel))
         .route("/api/assets/{platform_id}/{file}", get(assets::serve));
-    let mut app = shared::edge::http::app("api-multi", routes, state, cors);
-    Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
+    shared::edge::http::app("api-multi", routes, state, cors)
 }

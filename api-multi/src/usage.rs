@@ -15,13 +15,10 @@ use dream_core::input::json_body;
 use dream_core::{ApiError, ApiResult, tiers::meters::REQUESTS};
 use shared::runtime::clock;
 use shared::{
-    edge::{
-        http::RequestId,
-        rate_limits::{enforce_project_rate, enforce_usage_rate},
-    },
-    identity::SecretKeyAuth,
+    edge::http::RequestId,
+    identity::MeteredAuth,
     usage::{
-        counter::Counters,
+        counters::Counters,
         metering::{self, UsageHeaders},
     },
 };
@@ -30,24 +27,18 @@ use worker::Env;
 const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// POST /api/data — counts one request for `X-User-Id` (or the body's quantity of a meter),
-/// refusing it at the meter's limit.
+/// refusing it at the meter's limit. On a warm isolate, one round trip: the user's counter
+/// (which also keeps the rate limits and checks the configuration is current).
 #[worker::send]
 pub async fn track(
     State(env): State<Env>,
     Extension(request_id): Extension<RequestId>,
-    auth: SecretKeyAuth,
+    MeteredAuth(auth): MeteredAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
     let usage_headers = UsageHeaders::parse(&headers)?;
     let track: TrackRequest = json_body(&body)?;
-    enforce_usage_rate(
-        &env,
-        auth.scope.project(),
-        &auth.config.counter_layout,
-        &usage_headers.user_id,
-    )
-    .await?;
     let counters = Counters::from_env(&env)?;
     let recorded =
         metering::record_usage(&auth, &counters, (&usage_headers, &track), clock::now(), &request_id.0).await?;
@@ -66,15 +57,12 @@ pub async fn track(
 
 /// GET /api/usage — every meter's report, without counting.
 #[worker::send]
-pub async fn report(State(env): State<Env>, auth: SecretKeyAuth, headers: HeaderMap) -> ApiResult<Json<UsageOverview>> {
+pub async fn report(
+    State(env): State<Env>,
+    MeteredAuth(auth): MeteredAuth,
+    headers: HeaderMap,
+) -> ApiResult<Json<UsageOverview>> {
     let usage_headers = UsageHeaders::parse(&headers)?;
-    enforce_project_rate(
-        &env,
-        auth.scope.project(),
-        &auth.config.counter_layout,
-        &usage_headers.user_id,
-    )
-    .await?;
     let meters = metering::current_usage(&auth, &Counters::from_env(&env)?, &usage_headers, clock::now()).await?;
     let usage = meters
         .iter()

@@ -11,8 +11,7 @@ use axum::{
     extract::DefaultBodyLimit,
     routing::{get, post},
 };
-use tower_service::Service;
-use worker::{Context, Env, HttpRequest, event};
+use worker::{Context, Env, event, web_sys};
 
 #[event(start)]
 fn start() {
@@ -20,7 +19,11 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<web_sys::Response> {
+    shared::edge::http::serve(req, || router(env)).await
+}
+
+fn router(env: Env) -> Router {
     let state = settings::App::for_isolate(env, settings::Settings::read);
     let cors = state.settings.cors.clone();
     let routes = Router::new()
@@ -41,6 +44,5 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
                 .layer(DefaultBodyLimit::max(shared::projects::assets::MAX_ASSET_BYTES + 1))
                 .delete(assets::delete),
         );
-    let mut app = shared::edge::http::app("front-auth-api", routes, state, cors);
-    Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
+    shared::edge::http::app("front-auth-api", routes, state, cors)
 }

@@ -12,8 +12,7 @@ use axum::{
     Router,
     routing::{get, post, put},
 };
-use tower_service::Service;
-use worker::{Context, Env, HttpRequest, event};
+use worker::{Context, Env, event, web_sys};
 
 #[event(start)]
 fn start() {
@@ -21,7 +20,11 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum::response::Response> {
+async fn fetch(req: web_sys::Request, env: Env, _ctx: Context) -> worker::Result<web_sys::Response> {
+    shared::edge::http::serve(req, || router(env)).await
+}
+
+fn router(env: Env) -> Router {
     let state = settings::App::for_isolate(env, settings::Settings::read);
     let cors = state.settings.cors.clone();
     let routes = Router::new()
@@ -59,6 +62,5 @@ async fn fetch(req: HttpRequest, env: Env, _ctx: Context) -> worker::Result<axum
             "/operator/usage-counters",
             get(operator::show_usage_counters).put(operator::usage_counters),
         );
-    let mut app = shared::edge::http::app("oauth-api", routes, state, cors);
-    Ok(app.call(req).await.unwrap_or_else(|never| match never {}))
+    shared::edge::http::app("oauth-api", routes, state, cors)
 }

@@ -8,16 +8,9 @@ use axum::{
 };
 use dream_core::ApiResult;
 use dream_core::api::usage::{UsageCounters, UsageCountersRequest};
-use shared::{
-    runtime::clock,
-    storage::{
-        Database,
-        project_cache::{self, Cache},
-    },
-    usage::operator,
-};
+use shared::{runtime::clock, storage::Database, usage::operator};
 
-use crate::settings::App;
+use crate::settings::{App, project_caches};
 
 /// GET /operator/usage-counters?publishableKey= — a project's usage counters.
 #[worker::send]
@@ -38,9 +31,6 @@ pub async fn show_usage_counters(
 pub async fn usage_counters(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<UsageCounters>> {
     operator::authenticate(&app.settings.operator_token_hash, &headers)?;
     let request = UsageCountersRequest::parse(&body)?;
-    let deps = (
-        &Database::from_env(&app.env)?,
-        &Cache::from_env(&app.env, project_cache::TOKENS_KV),
-    );
+    let deps = (&Database::from_env(&app.env)?, &project_caches(&app.env));
     Ok(Json(operator::set_usage_counters(deps, &request, clock::now()).await?))
 }

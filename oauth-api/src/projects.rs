@@ -28,9 +28,9 @@ pub async fn create(
     Json(input): Json<CreateProjectInput>,
 ) -> ApiResult<Json<ProjectCreated>> {
     let platform = developer.platform().await?;
-    let (stripe, known_keys, _) = edit_deps(&app)?;
+    let (stripe, caches, _) = edit_deps(&app)?;
     let created =
-        projects::create_project(&platform, &stripe, &known_keys, &input, clock::now(), &request_id.0).await?;
+        projects::create_project(&platform, &stripe, &caches.keys, &input, clock::now(), &request_id.0).await?;
     Ok(Json(ProjectCreated {
         success: true,
         project: created,

@@ -7,9 +7,10 @@ use dream_core::ApiResult;
 use shared::{
     edge::http::CorsPolicy,
     identity::SessionSettings,
-    projects::StripeModes,
+    projects::{ProjectCaches, StripeModes},
     runtime::settings::{Setting, StripeSettings, WithSessions, WorkerState},
     storage::project_cache::{self, Cache},
+    usage::counters::Counters,
     webhooks::{Senders, WebhookSettings},
 };
 use worker::Env;
@@ -63,12 +64,21 @@ pub fn senders(env: &Env) -> Senders {
     Senders::new(env.durable_object(shared::webhooks::SENDER_BINDING).ok())
 }
 
-/// What every edit of a project reaches: the platform's Stripe, and api-multi's cache of
-/// projects (`TOKENS_KV`) to evict after the edit.
-pub fn edit_deps(app: &App) -> ApiResult<(StripeModes, Cache, Senders)> {
+/// What every edit of a project reaches: the platform's Stripe, and api-multi's caches of the
+/// project to tell after the edit.
+pub fn edit_deps(app: &App) -> ApiResult<(StripeModes, ProjectCaches, Senders)> {
     Ok((
         StripeModes::new(&app.settings.stripe)?,
-        Cache::from_env(&app.env, project_cache::TOKENS_KV),
+        project_caches(&app.env),
         senders(&app.env),
     ))
+}
+
+/// api-multi's cache of projects (`TOKENS_KV`) and its usage counters (`USAGE_COUNTERS`, bound
+/// by `script_name`), which carry a change to every isolate's memory.
+pub fn project_caches(env: &Env) -> ProjectCaches {
+    ProjectCaches::new(
+        Cache::from_env(env, project_cache::TOKENS_KV),
+        Counters::from_env(env).ok(),
+    )
 }

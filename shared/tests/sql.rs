@@ -40,6 +40,7 @@ fn request(user: &str, limit: UsageLimit, key: Option<&str>, request_id: &str) -
         meter: "requests".to_owned(),
         quantity: 1,
         overage: None,
+        config_epoch: None,
     }
 }
 

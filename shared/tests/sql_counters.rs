@@ -17,10 +17,10 @@ use shared::{
         Project, SqlParam,
         projects::{SELECT_ACTIVE_PROJECT, UPDATE_COUNTER_LAYOUT},
         usage::{
-            BIND_IDEMPOTENCY_KEY, CLOSE_GENERATION, COPY_USAGE_ROW, COUNT_USAGE, FORGET_FLUSHED, MARK_UNFLUSHED,
-            NOTE_NEW_PERIOD_USER, PURGE_ENDED_PERIOD_USERS, PURGE_ENDED_PERIODS, PURGE_EXPIRED_CLAIMS,
-            PURGE_EXPIRED_KEY_OWNERS, SEED_USAGE_ROW, SELECT_ANY_UNFLUSHED, SELECT_KEY_OWNER, SELECT_UNFLUSHED,
-            SELECT_USAGE, SELECT_USAGE_ROW, UsageRow,
+            ADVANCE_CONFIG_EPOCH, BIND_IDEMPOTENCY_KEY, CLOSE_GENERATION, COPY_USAGE_ROW, COUNT_USAGE, FORGET_FLUSHED,
+            MARK_UNFLUSHED, NOTE_NEW_PERIOD_USER, PURGE_ENDED_PERIOD_USERS, PURGE_ENDED_PERIODS, PURGE_EXPIRED_CLAIMS,
+            PURGE_EXPIRED_KEY_OWNERS, SEED_USAGE_ROW, SELECT_ANY_UNFLUSHED, SELECT_CONFIG_EPOCH, SELECT_KEY_OWNER,
+            SELECT_UNFLUSHED, SELECT_USAGE, SELECT_USAGE_ROW, UsageRow,
         },
     },
     usage::counter_protocol::CountRequest,
@@ -41,6 +41,7 @@ fn request(user: &str, bound: Option<u64>) -> CountRequest {
         meter: "requests".to_owned(),
         quantity: 1,
         overage: None,
+        config_epoch: None,
     }
 }
 
@@ -272,6 +273,24 @@ fn housekeeping_drops_expired_claims_and_ended_periods_already_in_d1() {
         1
     );
     assert_eq!(counter.execute(PURGE_ENDED_PERIOD_USERS, []).unwrap(), 1);
+}
+
+#[test]
+fn a_configuration_epoch_only_grows_whatever_clock_told_it() {
+    let conn = counter_db(None);
+    let epoch = || -> Option<i64> {
+        conn.query_row(SELECT_CONFIG_EPOCH, [], |r| r.get(0))
+            .optional()
+            .unwrap()
+    };
+    let advance = |at_ms: i64| -> i64 { conn.query_row(ADVANCE_CONFIG_EPOCH, [at_ms], |r| r.get(0)).unwrap() };
+    assert_eq!(epoch(), None, "never changed: every configuration is current");
+    assert_eq!(advance(1_000), 1_000);
+    assert_eq!(advance(5_000), 5_000, "a later change");
+    // A worker whose clock is behind still makes the epoch grow: its change is newer.
+    assert_eq!(advance(4_000), 5_001);
+    assert_eq!(advance(5_001), 5_002);
+    assert_eq!(epoch(), Some(5_002));
 }
 
 #[test]

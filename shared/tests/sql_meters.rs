@@ -100,6 +100,7 @@ fn tokens(user: &str, quantity: u64) -> CountRequest {
             spend_cap: None,
             other_meters: Vec::new(),
         }),
+        config_epoch: None,
     }
 }
 

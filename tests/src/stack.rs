@@ -577,6 +577,20 @@ impl Stack {
             .await
     }
 
+    /// Kills api-multi and starts it again (`restart_worker`), then the workers that reach its
+    /// Durable Objects by `script_name` (oauth-api, and the faulty-KV api-multi if running):
+    /// locally their connection to the process that died is lost for good ("Network connection
+    /// lost" on every call), where production routes each call anew.
+    pub async fn restart_api_multi(&mut self) -> Result<(), String> {
+        self.restart_worker("api-multi").await?;
+        for name in ["oauth-api", API_MULTI_FAULTY_KV] {
+            if self.children.iter().any(|(n, _)| n == name) {
+                self.restart_worker(name).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Every process of the stack, for logs on failure.
     pub fn process_names(&self) -> Vec<String> {
         self.children.iter().map(|(name, _)| name.clone()).collect()

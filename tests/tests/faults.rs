@@ -398,9 +398,9 @@ async fn break_kv(stripe: &StripeEmulator, kind: &str) {
 }
 
 /// KV down (every read and refill of the faulty-KV api-multi fails; it shares D1, KV and the
-/// usage counters with the healthy one): every request is authenticated from D1 and counted in
-/// the same counters as the healthy instance's, and a rotation's revoked key is refused there at
-/// once.
+/// usage counters with the healthy one): a key its isolate does not remember is authenticated
+/// from D1, every request is counted in the same counters as the healthy instance's, and a
+/// rotation's revoked key is refused there at once (its counter says the project changed).
 #[tokio::test]
 async fn with_kv_down_requests_are_authenticated_from_d1_and_counted() {
     // Its onboarding checks out the platform plan, which another test here breaks on purpose.
@@ -432,18 +432,19 @@ async fn with_kv_down_requests_are_authenticated_from_d1_and_counted() {
     };
     let usage = ProjectApi::new(&env, &renewed).at(&outage_url).usage(user).await;
     assert_eq!(usage["count"], 3, "the new key reads the same rows");
-    // Each of the six requests here asked KV, and the five with a valid key refilled it.
+    // KV is asked for a key the isolate does not remember (the first request, the new key's),
+    // and refilled after each D1 read; the isolate's memory answers the others.
     let faults = stripe.clear_faults().await;
-    assert_eq!(
-        (fired(&faults, "/kv/get/"), fired(&faults, "/kv/put/")),
-        (6, 5),
+    assert!(
+        fired(&faults, "/kv/get/") >= 2 && fired(&faults, "/kv/put/") >= 2,
         "{faults:?}"
     );
 }
 
 /// KV slow (every read and refill of the faulty-KV api-multi answers after 20 s): requests do
-/// not wait for it. Each is answered from D1 once the 300 ms a read gets have passed, counts in
-/// the same counters, and a rotation's revoked key is refused at once.
+/// not wait for it. A key the isolate does not remember is answered from D1 once the 300 ms a
+/// read gets have passed, every request counts in the same counters, and a rotation's revoked
+/// key is refused at once.
 #[tokio::test]
 async fn with_kv_slow_requests_are_answered_from_d1_without_waiting_for_it() {
     let _turn = ONE_AT_A_TIME.lock().await;
@@ -454,19 +455,13 @@ async fn with_kv_slow_requests_are_answered_from_d1_without_waiting_for_it() {
     let healthy = ProjectApi::new(&env, &project);
     let slow = healthy.at(&slow_url);
     let user = "kv-slow-user";
-    // Healthy first: the project is cached in KV, so the slow read below is a hit that comes late.
-    for (n, api) in [(1, &healthy), (2, &slow)] {
-        let counted = api.post("/api/data", Some(user), json!({})).await;
-        assert_eq!(
-            (counted.status, counted.body["usage"]["count"].as_i64()),
-            (200, Some(n)),
-            "{:?}",
-            counted.body
-        );
-    }
+    // Healthy first: the project is cached in KV, so the slow read below (the slow instance has
+    // never seen the key, so it asks KV) is a hit that comes late.
+    let counted = healthy.post("/api/data", Some(user), json!({})).await;
+    assert_eq!(counted.body["usage"]["count"].as_i64(), Some(1), "{:?}", counted.body);
 
     break_kv(&stripe, "delay").await;
-    for n in [3, 4] {
+    for n in [2, 3, 4] {
         let started = std::time::Instant::now();
         let counted = slow.post("/api/data", Some(user), json!({})).await;
         assert_eq!(
@@ -487,10 +482,10 @@ async fn with_kv_slow_requests_are_answered_from_d1_without_waiting_for_it() {
     let old_key = slow.get("/api/usage", Some(user)).await;
     assert_eq!((old_key.status, old_key.error_code()), (401, "unauthorized"));
     let faults = stripe.clear_faults().await;
-    // Each of the four requests here asked KV, and the three with a valid key refilled it.
-    assert_eq!(
-        (fired(&faults, "/kv/get/"), fired(&faults, "/kv/put/")),
-        (4, 3),
+    // The first request asked KV (late) and refilled it (late); the isolate's memory answered
+    // the others, and the revoked key was read again from D1 when its counter said so.
+    assert!(
+        fired(&faults, "/kv/get/") >= 1 && fired(&faults, "/kv/put/") >= 1,
         "{faults:?}"
     );
 

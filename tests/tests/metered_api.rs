@@ -330,3 +330,112 @@ async fn bursts_beyond_the_rate_limit_get_429_rate_limited() {
     let other = api.track(&[("authorization", &bearer), ("x-user-id", "calm")]).await;
     assert_eq!(other.status, 200);
 }
+
+/// The binding calls an answer says it waited on (`Server-Timing`), in order.
+fn round_trips(reply: &e2e::Reply) -> Vec<String> {
+    (reply.header("server-timing").unwrap_or_default().split(','))
+        .map(|entry| entry.split(';').next().unwrap_or_default().trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_warm_isolate_counts_in_one_round_trip_and_sees_an_edit_or_a_revocation_at_once() {
+    let env = TestEnv::get();
+    let api = MeteredApi::new(&env);
+    let (developer, project) = saas_project(&env, &[("free", Some(10), 0.0)]).await;
+    let bearer = project.bearer();
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("x-user-id", "warm"),
+        ("x-user-plan", "free"),
+    ];
+    assert_eq!(api.track(&headers).await.status, 200, "the isolate learns the project");
+    let warm = api.track(&headers).await;
+    assert_eq!(warm.status, 200, "{:?}", warm.body);
+    assert_eq!(round_trips(&warm), ["counter"], "{:?}", warm.header("server-timing"));
+
+    // The dashboard lowers the limit; the isolate still holds the old configuration, and the
+    // counter tells it so on the very next count.
+    let edit = developer
+        .oauth(
+            reqwest::Method::PUT,
+            "/tiers",
+            Some(json!({"publishableKey": project.publishable_key, "tier": {"name": "free", "price": 0, "limit": 2}})),
+        )
+        .await;
+    assert_eq!(edit.status, 200, "{:?}", edit.body);
+    let after = api.track(&headers).await;
+    assert_eq!(
+        (after.status, after.error_code(), after.body["usage"]["limit"].as_u64()),
+        (429, "limit_reached", Some(2)),
+        "{:?}",
+        after.body
+    );
+    let trips = round_trips(&after);
+    assert_eq!(trips.first().map(String::as_str), Some("counter"), "{trips:?}");
+    assert!(trips.iter().any(|t| t == "d1"), "read again from D1: {trips:?}");
+    assert_eq!(trips.iter().filter(|t| *t == "counter").count(), 2, "{trips:?}");
+    let settled = api.track(&headers).await;
+    assert_eq!(settled.status, 429);
+    assert_eq!(round_trips(&settled), ["counter"], "one round trip again");
+    assert_eq!(
+        count_for(&api, &project, "warm").await,
+        2,
+        "nothing counted past the new limit"
+    );
+
+    // A tier added a moment ago: the isolate's configuration does not know it, asks the
+    // counter whether it is current, and reads the project again.
+    let added = developer
+        .oauth(
+            reqwest::Method::POST,
+            "/tiers/add",
+            Some(json!({"publishableKey": project.publishable_key, "tier": {"name": "team", "price": 0, "limit": 7}})),
+        )
+        .await;
+    assert_eq!(added.status, 200, "{:?}", added.body);
+    let team = api
+        .track(&[
+            ("authorization", bearer.as_str()),
+            ("x-user-id", "warm-team"),
+            ("x-user-plan", "team"),
+        ])
+        .await;
+    assert_eq!(
+        (team.status, team.body["usage"]["limit"].as_u64()),
+        (200, Some(7)),
+        "{:?}",
+        team.body
+    );
+    let unknown = api
+        .track(&[
+            ("authorization", bearer.as_str()),
+            ("x-user-id", "warm-team"),
+            ("x-user-plan", "nope"),
+        ])
+        .await;
+    assert_eq!((unknown.status, unknown.error_code()), (400, "invalid_request"));
+    assert_eq!(
+        round_trips(&unknown),
+        ["counter"],
+        "a current configuration's refusal reads nothing again"
+    );
+
+    // A rotation without grace revokes the key the isolate remembers: refused at once.
+    let rotated = developer.rotate_key(&project.publishable_key).await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    let other_user = [("authorization", bearer.as_str()), ("x-user-id", "after-rotation")];
+    let revoked = api.track(&other_user).await;
+    assert_eq!(
+        (revoked.status, revoked.error_code()),
+        (401, "unauthorized"),
+        "{:?}",
+        revoked.body
+    );
+    let new_bearer = format!("Bearer {}", rotated.body["secretKey"].as_str().unwrap());
+    let renewed = api
+        .track(&[("authorization", new_bearer.as_str()), ("x-user-id", "after-rotation")])
+        .await;
+    assert_eq!(renewed.status, 200, "{:?}", renewed.body);
+}

@@ -90,6 +90,7 @@ fn count_request(project: &TestProject, shards: u32, user: &str, key: Option<&st
         meter: "requests".to_owned(),
         quantity: 1,
         overage: None,
+        config_epoch: None,
     };
     (project, request)
 }

@@ -12,9 +12,15 @@ use axum::{
     routing::get,
 };
 
-use dream_core::{error::ApiError, keys::random_id};
+use dream_core::{error::ApiError, keys::random_hex};
 
-use crate::runtime::log;
+use crate::runtime::{
+    log,
+    timing::{Timed, Timings},
+};
+
+/// Which binding calls the request waited on (`runtime::timing`).
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 
 pub const ALLOWED_ORIGINS_VAR: &str = "ALLOWED_ORIGINS";
 pub const DASHBOARD_URL_VAR: &str = "DASHBOARD_URL";
@@ -36,6 +42,19 @@ const EXPOSED_HEADERS: &str = "X-Request-Id, Retry-After, Idempotent-Replayed";
 /// The id of the request being served; handlers can extract it to put in logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
+
+impl RequestId {
+    /// A new id, unique across isolates (a random half per isolate) without a call into the
+    /// runtime's entropy source per request: ids are for finding a request in the logs, not
+    /// secrets.
+    pub fn next() -> Self {
+        REQUEST_IDS.with(|(isolate, sequence)| {
+            let n = sequence.get().wrapping_add(1);
+            sequence.set(n);
+            Self(format!("req_{isolate}{n:016x}"))
+        })
+    }
+}
 
 /// Origins allowed to call from a browser, from the `ALLOWED_ORIGINS` variable:
 /// a comma-separated list of exact origins, or `*`.
@@ -128,6 +147,27 @@ pub fn app<S: Clone + Send + Sync + 'static>(
         .with_state(state)
 }
 
+thread_local! {
+    /// This isolate's request ids: a random half drawn once, then a sequence.
+    static REQUEST_IDS: (String, std::cell::Cell<u64>) = (random_hex(8), std::cell::Cell::new(0));
+    /// The isolate's router: built on its first request, cloned (a reference count) for each.
+    static ROUTER: std::cell::RefCell<Option<Router>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Serves a request with the isolate's router, which `build` makes on the isolate's first
+/// request. An isolate runs one deployment, whose bindings and settings never change, so no
+/// request pays for building the routes and reading the settings again.
+pub async fn serve(
+    request: worker::web_sys::Request,
+    build: impl FnOnce() -> Router,
+) -> worker::Result<worker::web_sys::Response> {
+    use tower_service::Service;
+    let request = super::wire::request_from_js(request).await?;
+    let mut router = ROUTER.with(|slot| slot.borrow_mut().get_or_insert_with(build).clone());
+    let response = router.call(request).await.unwrap_or_else(|never| match never {});
+    super::wire::response_to_js(response).await
+}
+
 /// GET /health
 async fn health(worker: &'static str) -> Json<dream_core::api::Health> {
     Json(dream_core::api::Health { status: "ok", worker })
@@ -138,7 +178,8 @@ async fn not_found(method: Method, uri: axum::http::Uri) -> ApiError {
 }
 
 async fn edge(State(cors): State<CorsPolicy>, mut request: Request, next: Next) -> Response {
-    let request_id = RequestId(random_id("req"));
+    let request_id = RequestId::next();
+    let timings = std::sync::Arc::new(Timings::default());
     let origin = request
         .headers()
         .get(header::ORIGIN)
@@ -156,13 +197,16 @@ async fn edge(State(cors): State<CorsPolicy>, mut request: Request, next: Next) 
             Some(problem) => ApiError::invalid_request(problem).into_response(),
             None => {
                 request.extensions_mut().insert(request_id.clone());
-                next.run(request).await
+                Timed::new(next.run(request), timings.clone()).await
             }
         },
     };
     let mut response = render_errors(response, &request_id).await;
     let allowed_origin = origin.filter(|o| cors.allows(o));
     decorate(response.headers_mut(), &request_id, allowed_origin.as_deref());
+    if let Some(value) = timings.header_value().and_then(|v| HeaderValue::from_str(&v).ok()) {
+        response.headers_mut().insert(SERVER_TIMING, value);
+    }
     response
 }
 
@@ -358,6 +402,18 @@ mod tests {
         assert_eq!(body["code"], "invalid_request");
         // Within the bounds, the same route works.
         assert_eq!(call(post("[[1]]".into())).await.0, StatusCode::OK);
+    }
+
+    #[test]
+    fn request_ids_are_unique_and_keep_their_shape() {
+        let (a, b) = (RequestId::next().0, RequestId::next().0);
+        assert_ne!(a, b);
+        for id in [&a, &b] {
+            let hex = id.strip_prefix("req_").expect("prefixed");
+            assert_eq!(hex.len(), 32, "{id}");
+            assert!(hex.bytes().all(|c| c.is_ascii_hexdigit()), "{id}");
+        }
+        assert_eq!(a[..20], b[..20], "one isolate's random half");
     }
 
     #[tokio::test]

@@ -1,27 +1,25 @@
-//! Burst protection for the metered API with the Workers Rate Limiting binding: per project (so
-//! one key cannot flood the platform with invented user ids and idempotency keys) and per
-//! project and end user; and per project for every route that calls Stripe or Clerk, so one key
-//! cannot spend the platform's shared Stripe and Clerk allowances. (The spec's per-request KV
-//! counter is not used: KV allows one write per second per key and is eventually consistent.)
+//! Burst protection. The metered API (`POST /api/data`, `GET /api/usage`) is bounded per project
+//! and per project and end user by the usage counter, on the call that counts (`usage::counter`,
+//! `dream_core::usage::rate`): no round trip of its own, and global per project, since a Durable
+//! Object is one place. Every route that calls Stripe or Clerk is bounded per project, and the
+//! dashboard workers per developer, with the Workers Rate Limiting binding, so one key cannot
+//! spend the platform's shared Stripe and Clerk allowances. (The spec's per-request KV counter is
+//! not used: KV allows one write per second per key and is eventually consistent.)
 //!
-//! The binding counts per Cloudflare location: each bound holds in every location on its own,
-//! so a caller spread over several locations gets that many times the bound. Where a bound must
-//! be global, it is kept in D1 or the project's usage counter instead (a Durable Object is
-//! global per project): the users per period, the customers created per day.
+//! The binding counts per Cloudflare location: each of its bounds holds in every location on its
+//! own, so a caller spread over several locations gets that many times the bound. The bounds
+//! that must be global are kept in D1 or the usage counter: the metered API's, the users per
+//! period, the customers created per day.
 
 use crate::runtime::OrInternal;
 use worker::{Env, send::SendFuture};
 
-use dream_core::{
-    error::{ApiError, ApiResult, ErrorCode},
-    usage::layout::CounterLayout,
-};
+use dream_core::error::{ApiError, ApiResult, ErrorCode};
 
-use crate::storage::Project;
-
-/// One `[[ratelimits]]` binding of wrangler/api-multi.toml (a unit test checks they match).
+/// A bound: a `[[ratelimits]]` binding of a worker's wrangler file (a unit test checks they
+/// match), or one the usage counter keeps (`binding: None`).
 pub struct Limit {
-    pub binding: &'static str,
+    pub binding: Option<&'static str>,
     pub limit: u32,
     pub period_secs: u32,
     /// What is counted together, as the error's `rateLimit.scope` says.
@@ -32,18 +30,18 @@ pub struct Limit {
 
 /// Every metered request of a project, whatever the user: 100 a second on average, per usage
 /// counter of the project (a very hot project has several: `dream_core::usage::layout`). It also bounds
-/// how fast one key can add rows (users, idempotency claims).
+/// how fast one key can add rows (users, idempotency claims). Kept by the counter.
 pub const PROJECT_LIMIT: Limit = Limit {
-    binding: "PROJECT_RATE_LIMITER",
+    binding: None,
     limit: 6000,
     period_secs: 60,
     scope: "project",
     whose: "for this project",
 };
 
-/// One end user of one project.
+/// One end user of one project's metered requests. Kept by the counter.
 pub const USER_LIMIT: Limit = Limit {
-    binding: "USAGE_RATE_LIMITER",
+    binding: None,
     limit: 600,
     period_secs: 60,
     scope: "project+user",
@@ -53,7 +51,7 @@ pub const USER_LIMIT: Limit = Limit {
 /// The routes of a project that call Stripe or Clerk (customers, checkouts, portal, plan
 /// changes, carts): 5 a second on average, far above what sign-ups and purchases need.
 pub const UPSTREAM_LIMIT: Limit = Limit {
-    binding: "UPSTREAM_RATE_LIMITER",
+    binding: Some("UPSTREAM_RATE_LIMITER"),
     limit: 300,
     period_secs: 60,
     scope: "project+upstream",
@@ -64,48 +62,33 @@ pub const UPSTREAM_LIMIT: Limit = Limit {
 /// have a namespace): 10 a second on average, far above what a person at the dashboard sends, and the bound on how fast one account can spend the platform's Stripe
 /// and Clerk allowances through project edits, tiers and checkouts.
 pub const DEVELOPER_LIMIT: Limit = Limit {
-    binding: "DEVELOPER_RATE_LIMITER",
+    binding: Some("DEVELOPER_RATE_LIMITER"),
     limit: 600,
     period_secs: 60,
     scope: "developer",
     whose: "for this developer account",
 };
 
-/// `POST /api/data`: the project's limit and the user's, asked together (they are independent,
-/// and each is a round trip on the hot path).
-pub async fn enforce_usage_rate(env: &Env, project: &Project, layout: &CounterLayout, user_id: &str) -> ApiResult<()> {
-    let key = format!("{}:{user_id}", project.publishable_key.as_str());
-    let (project_rate, user_rate) = futures_util::future::join(
-        enforce_project_rate(env, project, layout, user_id),
-        enforce(env, &USER_LIMIT, key),
-    )
-    .await;
-    project_rate.and(user_rate)
-}
-
-/// `GET /api/usage`: reads count against the project, not the user (a user at their burst
-/// limit can still see why).
-pub async fn enforce_project_rate(
-    env: &Env,
-    project: &Project,
-    layout: &CounterLayout,
-    user_id: &str,
-) -> ApiResult<()> {
-    let shards_now = layout.shards_for(crate::runtime::clock::now());
-    let key = crate::usage::counter_protocol::rate_limit_key(project, shards_now, user_id);
-    enforce(env, &PROJECT_LIMIT, key).await
-}
-
-/// One call counted against `limit` for `key`; a 429 `rate_limited` past it.
+/// One call counted against `limit`'s binding for `key`; a 429 `rate_limited` past it.
 pub async fn enforce(env: &Env, limit: &Limit, key: String) -> ApiResult<()> {
+    let binding = limit
+        .binding
+        .ok_or_else(|| ApiError::internal("a bound the usage counter keeps has no binding"))?;
     let limiter = env
-        .rate_limiter(limit.binding)
-        .map_err(|e| ApiError::internal(format!("rate limit binding `{}`: {e}", limit.binding)))?;
-    let outcome = SendFuture::new(limiter.limit(key)).await.or_internal()?;
+        .rate_limiter(binding)
+        .map_err(|e| ApiError::internal(format!("rate limit binding `{binding}`: {e}")))?;
+    let outcome = SendFuture::new(crate::runtime::timing::timed("rate-limit", limiter.limit(key)))
+        .await
+        .or_internal()?;
     if outcome.success {
         return Ok(());
     }
-    Err(ApiError::new(
+    Err(refused(limit))
+}
+
+/// The 429 `rate_limited` of a call past `limit`: which bound, and when to retry.
+pub fn refused(limit: &Limit) -> ApiError {
+    ApiError::new(
         ErrorCode::RateLimited,
         format!("Rate limit exceeded {}; retry after a short pause", limit.whose),
     )
@@ -117,7 +100,7 @@ pub async fn enforce(env: &Env, limit: &Limit, key: String) -> ApiResult<()> {
             "scope": limit.scope,
         }),
     )
-    .with_retry_after(u64::from(limit.period_secs)))
+    .with_retry_after(u64::from(limit.period_secs))
 }
 
 #[cfg(test)]
@@ -130,22 +113,30 @@ mod tests {
         let front_auth = include_str!("../../../wrangler/front-auth-api.toml");
         let oauth = include_str!("../../../wrangler/oauth-api.toml");
         for (config, limit) in [
-            (api_multi, PROJECT_LIMIT),
-            (api_multi, USER_LIMIT),
             (api_multi, UPSTREAM_LIMIT),
             (front_auth, DEVELOPER_LIMIT),
             (oauth, DEVELOPER_LIMIT),
         ] {
             // Local and production sections alike.
+            let binding = limit.binding.expect("a binding");
             let sections: Vec<&str> = config
                 .split("ratelimits]]")
-                .filter(|s| s.contains(&format!("name = \"{}\"", limit.binding)))
+                .filter(|s| s.contains(&format!("name = \"{binding}\"")))
                 .collect();
-            assert_eq!(sections.len(), 2, "{} in both environments", limit.binding);
+            assert_eq!(sections.len(), 2, "{binding} in both environments");
             for section in sections {
                 let simple = format!("simple = {{ limit = {}, period = {} }}", limit.limit, limit.period_secs);
-                assert!(section.contains(&simple), "{}: {section}", limit.binding);
+                assert!(section.contains(&simple), "{binding}: {section}");
             }
         }
+    }
+
+    #[test]
+    fn the_metered_bounds_are_the_counters_and_have_no_binding() {
+        let config = include_str!("../../../wrangler/api-multi.toml");
+        for name in ["PROJECT_RATE_LIMITER", "USAGE_RATE_LIMITER"] {
+            assert!(!config.contains(name), "{name} is kept by the usage counter now");
+        }
+        assert!(PROJECT_LIMIT.binding.is_none() && USER_LIMIT.binding.is_none());
     }
 }

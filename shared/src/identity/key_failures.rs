@@ -141,9 +141,12 @@ pub async fn record_unknown(env: &Env, client: &str, key_hash: &str, now_ms: u64
 
 async fn over_limit(env: &Env, binding: &str, key: &str) -> bool {
     match env.rate_limiter(binding) {
-        Ok(limiter) => SendFuture::new(limiter.limit(key.to_owned()))
-            .await
-            .is_ok_and(|outcome| !outcome.success),
+        Ok(limiter) => SendFuture::new(crate::runtime::timing::timed(
+            "rate-limit",
+            limiter.limit(key.to_owned()),
+        ))
+        .await
+        .is_ok_and(|outcome| !outcome.success),
         Err(e) => {
             crate::runtime::log::error(&format!("rate limit binding `{binding}`: {e}"));
             false

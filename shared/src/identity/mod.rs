@@ -13,7 +13,7 @@ pub(crate) mod secret_key;
 pub mod session_tokens;
 
 pub use developer::{Developer, DeveloperSession, PLATFORM_TOKENS_KV, SessionSettings};
-pub use secret_key::{SecretKeyAuth, authenticate_secret_key, parse_bearer};
+pub use secret_key::{MeteredAuth, Recall, SecretKeyAuth, authenticate_secret_key, parse_bearer};
 
 use axum::http::StatusCode;
 

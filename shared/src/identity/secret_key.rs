@@ -1,6 +1,8 @@
 //! Secret keys (devs' servers calling api-multi): `Authorization: Bearer sk_…` → SHA-256 →
 //! KV cache → D1 on a miss. Anything wrong is a 401 that says what, never which keys exist.
 
+use std::sync::Arc;
+
 use axum::{
     extract::{FromRef, FromRequestParts},
     http::{header, request::Parts},
@@ -10,11 +12,12 @@ use worker::{Env, send::SendFuture};
 use super::key_failures as failures;
 use crate::storage::{
     Database, Project, ProjectScope,
-    project_cache::{self, Cache, CachedKey},
+    project_cache::{self, Cache, CachedConfig, CachedKey},
+    project_memory,
 };
 use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
-    keys::{KeyError, SecretKey},
+    keys::{KeyError, SecretKey, SecretKeyHash},
     mode::Mode,
     period::Timestamp,
     tiers::ProjectConfig,
@@ -26,8 +29,26 @@ const MAX_AUTHORIZATION_LEN: usize = 256;
 /// A request authenticated with a project's secret key, with that project's configuration.
 pub struct SecretKeyAuth {
     pub scope: ProjectScope,
-    pub config: ProjectConfig,
+    pub config: Arc<ProjectConfig>,
+    /// The project's configuration epoch `config` is known to be as new as: the usage counter
+    /// refuses a count made with an older one (`usage::counter`), and `reloaded` reads D1 again.
+    pub config_epoch: u64,
+    /// Whether this request read `config` from D1 itself (nothing can be newer).
+    pub read_from_d1: bool,
+    key: KeySource,
 }
+
+/// The key a request was authenticated with, and the cache to refill when D1 is read again.
+struct KeySource {
+    hash: SecretKeyHash,
+    mode: Mode,
+    kv: Cache,
+}
+
+/// A metered route's authentication (`POST /api/data`, `GET /api/usage`): the configuration may
+/// come from the isolate's memory (`storage::project_memory`), because the usage counter checks
+/// its epoch on the call that counts. Every other route reads KV, then D1.
+pub struct MeteredAuth(pub SecretKeyAuth);
 
 /// Parses the `Authorization` header into a secret key, with a message for each way it fails.
 pub fn parse_bearer(header_value: Option<&str>) -> ApiResult<SecretKey> {
@@ -50,45 +71,94 @@ pub fn parse_bearer(header_value: Option<&str>) -> ApiResult<SecretKey> {
     })
 }
 
+/// Where a route may find the project's configuration first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recall {
+    /// The isolate's memory, then KV, then D1 (the metered routes).
+    Memory,
+    /// KV, then D1.
+    Kv,
+}
+
 /// Resolves a secret key to its active project: one KV read when cached, D1 otherwise. A key KV
 /// has never seen reaches D1 only while `client`'s network and the platform are within their
 /// unknown-key budgets (`key_failures`); a key KV knows always does.
-pub async fn authenticate_secret_key(env: &Env, key: &SecretKey, client: &str) -> ApiResult<SecretKeyAuth> {
+pub async fn authenticate_secret_key(
+    env: &Env,
+    key: &SecretKey,
+    client: &str,
+    recall: Recall,
+) -> ApiResult<SecretKeyAuth> {
     let db = Database::from_env(env)?;
     let kv = Cache::from_env(env, project_cache::TOKENS_KV);
-    authenticate_with((db, &kv), key, client).await
+    authenticate_with((db, kv), key, client, recall).await
 }
 
 /// `authenticate_secret_key` on the database and cache it is given.
 pub(crate) async fn authenticate_with(
-    (db, kv): (Database, &Cache),
+    (db, kv): (Database, Cache),
     key: &SecretKey,
     client: &str,
+    recall: Recall,
 ) -> ApiResult<SecretKeyAuth> {
-    let unknown = failures::unknown_key;
     let hash = key.hash();
     let now_ms = crate::runtime::clock::now_millis();
-
-    let config = match kv.secret_key(&hash, now_ms).await {
-        CachedKey::Fresh(config) => config,
-        cached => {
-            if cached == CachedKey::Unknown {
-                failures::refuse_unseen_key(client, now_ms)?;
-            }
-            let publishable_key = db
-                .find_active_key(&hash, crate::runtime::clock::now())
-                .await?
-                .ok_or_else(unknown)?;
-            let config = db.load_project_config(&publishable_key).await?.ok_or_else(unknown)?;
-            kv.put_secret_key(&hash, Some(&config), now_ms).await;
-            config
+    let remembered = match recall {
+        Recall::Memory => project_memory::recall(&hash, now_ms),
+        Recall::Kv => None,
+    };
+    let mut read_from_d1 = false;
+    let cached = match remembered {
+        Some(cached) => cached,
+        None => {
+            let cached = match kv.secret_key(&hash, now_ms).await {
+                CachedKey::Fresh(cached) => cached,
+                cached => {
+                    if cached == CachedKey::Unknown {
+                        failures::refuse_unseen_key(client, now_ms)?;
+                    }
+                    let cached = read_active(&db, &hash, 0).await?;
+                    kv.put_secret_key(&hash, Some(&cached), now_ms).await;
+                    read_from_d1 = true;
+                    cached
+                }
+            };
+            project_memory::remember(&hash, &cached, now_ms);
+            cached
         }
     };
+    let source = KeySource {
+        hash,
+        mode: key.mode(),
+        kv,
+    };
+    admit(db, source, cached, read_from_d1)
+}
+
+/// The key's project from D1, as new as `epoch` (the read is made after it was learnt).
+async fn read_active(db: &Database, hash: &SecretKeyHash, epoch: u64) -> ApiResult<CachedConfig> {
+    let unknown = failures::unknown_key;
+    let checked_at_ms = crate::runtime::clock::now_millis();
+    let publishable_key = db
+        .find_active_key(hash, crate::runtime::clock::now())
+        .await?
+        .ok_or_else(unknown)?;
+    let config = db.load_project_config(&publishable_key).await?.ok_or_else(unknown)?;
+    Ok(CachedConfig {
+        config: Arc::new(config),
+        checked_at_ms,
+        epoch,
+    })
+}
+
+/// The checks every configuration passes, wherever it was read.
+fn admit(db: Database, key: KeySource, cached: CachedConfig, read_from_d1: bool) -> ApiResult<SecretKeyAuth> {
+    let config = cached.config;
     // Test and live never mix, whatever a cache or a row says.
-    if config.publishable_key.mode() != key.mode() {
-        return Err(unknown());
+    if config.publishable_key.mode() != key.mode {
+        return Err(failures::unknown_key());
     }
-    if key.mode() == Mode::Live
+    if key.mode == Mode::Live
         && let Some(pause) = config.live_keys_pause_at.as_deref().and_then(Timestamp::parse_rfc3339)
         && crate::runtime::clock::now() >= pause
     {
@@ -106,7 +176,59 @@ pub(crate) async fn authenticate_with(
     Ok(SecretKeyAuth {
         scope: ProjectScope::new(db, project),
         config,
+        config_epoch: cached.epoch,
+        read_from_d1,
+        key,
     })
+}
+
+impl SecretKeyAuth {
+    /// The project's configuration read from D1 again, after the usage counter said the project
+    /// was edited since `config` was read (its epoch is now `epoch`). KV and the isolate's memory
+    /// get it too, so the next requests need no second read. A key revoked by the edit is a 401.
+    pub async fn reloaded(&self, epoch: u64) -> ApiResult<SecretKeyAuth> {
+        let db = self.scope.database().clone();
+        let now_ms = crate::runtime::clock::now_millis();
+        let cached = match read_active(&db, &self.key.hash, epoch).await {
+            Ok(cached) => cached,
+            Err(e) => {
+                project_memory::forget(&self.key.hash);
+                return Err(e);
+            }
+        };
+        self.key.kv.put_secret_key(&self.key.hash, Some(&cached), now_ms).await;
+        project_memory::remember(&self.key.hash, &cached, now_ms);
+        let source = KeySource {
+            hash: self.key.hash.clone(),
+            mode: self.key.mode,
+            kv: self.key.kv.clone(),
+        };
+        admit(db, source, cached, true)
+    }
+}
+
+/// The extractors' common path: the key parsed, refused from memory if just found unknown, and
+/// every unknown key counted against its client's network.
+async fn extract(parts: &Parts, env: Env, recall: Recall) -> ApiResult<SecretKeyAuth> {
+    let header_value = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    let key = parse_bearer(header_value)?;
+    let client = failures::client_network(&parts.headers);
+    let hash = key.hash();
+    let now_ms = crate::runtime::clock::now_millis();
+    failures::refuse_known_unknown(hash.as_str(), now_ms)?;
+    // JS-backed futures are !Send; workerd runs one thread, so asserting Send is sound.
+    SendFuture::new(async move {
+        match authenticate_secret_key(&env, &key, &client, recall).await {
+            Err(e) if e.code() == ErrorCode::Unauthorized => {
+                Err(failures::record_unknown(&env, &client, hash.as_str(), now_ms).await)
+            }
+            other => other,
+        }
+    })
+    .await
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for SecretKeyAuth
@@ -116,26 +238,18 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let env = Env::from_ref(state);
-        let header_value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().unwrap_or(""));
-        let key = parse_bearer(header_value)?;
-        let client = failures::client_network(&parts.headers);
-        let hash = key.hash();
-        let now_ms = crate::runtime::clock::now_millis();
-        failures::refuse_known_unknown(hash.as_str(), now_ms)?;
-        // JS-backed futures are !Send; workerd runs one thread, so asserting Send is sound.
-        SendFuture::new(async move {
-            match authenticate_secret_key(&env, &key, &client).await {
-                Err(e) if e.code() == ErrorCode::Unauthorized => {
-                    Err(failures::record_unknown(&env, &client, hash.as_str(), now_ms).await)
-                }
-                other => other,
-            }
-        })
-        .await
+        extract(parts, Env::from_ref(state), Recall::Kv).await
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MeteredAuth
+where
+    Env: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        extract(parts, Env::from_ref(state), Recall::Memory).await.map(Self)
     }
 }
 

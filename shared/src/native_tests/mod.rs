@@ -12,7 +12,7 @@ mod webhooks;
 use serde_json::{Value, json};
 
 use crate::{
-    identity::{Developer, SecretKeyAuth, secret_key::authenticate_with, session_tokens::SessionClaims},
+    identity::{Developer, Recall, SecretKeyAuth, secret_key::authenticate_with, session_tokens::SessionClaims},
     projects::{StripeModes, create_project},
     runtime::settings::{ClerkSettings, Setting, StripeSettings},
     storage::{Database, PlatformScope, project_cache::Cache},
@@ -128,7 +128,7 @@ impl Fixture {
     /// What `SecretKeyAuth` gives a route called with this key.
     pub async fn auth(&self, secret: &str) -> SecretKeyAuth {
         let key = SecretKey::parse(secret).unwrap();
-        authenticate_with((self.db.clone(), &Cache::none()), &key, "127.0.0.1")
+        authenticate_with((self.db.clone(), Cache::none()), &key, "127.0.0.1", Recall::Kv)
             .await
             .unwrap()
     }

@@ -6,7 +6,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::{fixture, now};
-use crate::{runtime::settings::Setting, storage::project_cache::Cache, usage::operator};
+use crate::{runtime::settings::Setting, usage::operator};
 use dream_core::api::usage::UsageCountersRequest;
 use dream_core::error::ErrorCode;
 
@@ -45,7 +45,7 @@ async fn counters_change_only_for_an_operator_and_read_back() {
 
     let body = json!({"publishableKey": created.publishable_key, "shards": 4, "immediately": true}).to_string();
     let request = UsageCountersRequest::parse(body.as_bytes()).unwrap();
-    let changed = operator::set_usage_counters((&f.db, &Cache::none()), &request, now())
+    let changed = operator::set_usage_counters((&f.db, &crate::projects::ProjectCaches::none()), &request, now())
         .await
         .unwrap();
     assert_eq!(changed.shards_now, 4);
@@ -54,7 +54,7 @@ async fn counters_change_only_for_an_operator_and_read_back() {
     assert_eq!((read.shards_now, read.layout.len()), (4, changed.layout.len()));
 
     let bad = UsageCountersRequest::parse(br#"{"publishableKey": "pk_test_nope", "shards": 2}"#).unwrap();
-    let err = operator::set_usage_counters((&f.db, &Cache::none()), &bad, now())
+    let err = operator::set_usage_counters((&f.db, &crate::projects::ProjectCaches::none()), &bad, now())
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidRequest, "{}", err.message());

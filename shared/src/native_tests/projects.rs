@@ -4,7 +4,11 @@
 use serde_json::json;
 
 use super::{fixture, now, request_id};
-use crate::{identity::secret_key::authenticate_with, projects::ProjectEdit, storage::project_cache::Cache};
+use crate::{
+    identity::{Recall, secret_key::authenticate_with},
+    projects::ProjectEdit,
+    storage::project_cache::Cache,
+};
 use dream_core::api::projects::GracePeriod;
 use dream_core::{error::ErrorCode, keys::SecretKey, mode::Mode, tiers::input::TierInput};
 
@@ -22,7 +26,11 @@ async fn edits_reprice_rotate_and_go_live() {
         .await;
     let (first_request, second_request) = (request_id(), request_id());
     let edit = ProjectEdit::open(
-        (f.stripe.clone(), Cache::none(), crate::webhooks::Senders::none()),
+        (
+            f.stripe.clone(),
+            crate::projects::ProjectCaches::none(),
+            crate::webhooks::Senders::none(),
+        ),
         f.developer("user_edit"),
         &created.publishable_key,
         &first_request,
@@ -49,7 +57,11 @@ async fn edits_reprice_rotate_and_go_live() {
     let stranger = f.paying_developer("user_other").await;
     drop(stranger);
     let foreign = ProjectEdit::open(
-        (f.stripe.clone(), Cache::none(), crate::webhooks::Senders::none()),
+        (
+            f.stripe.clone(),
+            crate::projects::ProjectCaches::none(),
+            crate::webhooks::Senders::none(),
+        ),
         f.developer("user_other"),
         &created.publishable_key,
         &request_id(),
@@ -63,12 +75,16 @@ async fn edits_reprice_rotate_and_go_live() {
     assert!(old_stops.is_some());
     let old = SecretKey::parse(&created.secret_key).unwrap();
     for key in [&old, &new_key] {
-        authenticate_with((f.db.clone(), &Cache::none()), key, "127.0.0.1")
+        authenticate_with((f.db.clone(), Cache::none()), key, "127.0.0.1", Recall::Kv)
             .await
             .unwrap();
     }
     let edit = ProjectEdit::open(
-        (f.stripe.clone(), Cache::none(), crate::webhooks::Senders::none()),
+        (
+            f.stripe.clone(),
+            crate::projects::ProjectCaches::none(),
+            crate::webhooks::Senders::none(),
+        ),
         f.developer("user_edit"),
         &created.publishable_key,
         &second_request,
@@ -76,7 +92,7 @@ async fn edits_reprice_rotate_and_go_live() {
     .await
     .unwrap();
     edit.expire_previous_key(now()).await.unwrap();
-    let refused = authenticate_with((f.db.clone(), &Cache::none()), &old, "127.0.0.1")
+    let refused = authenticate_with((f.db.clone(), Cache::none()), &old, "127.0.0.1", Recall::Kv)
         .await
         .err()
         .unwrap();

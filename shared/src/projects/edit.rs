@@ -5,6 +5,7 @@
 use super::{CreatedKeySet, StripeModes, new_key_set, require_connected, require_paid};
 use crate::{
     identity::Developer,
+    projects::ProjectCaches,
     projects::stripe_products,
     storage::{PlatformScope, project_cache::Cache, projects::OwnedProject},
     upstream::stripe::Stripe,
@@ -26,8 +27,8 @@ use dream_core::{
 
 /// One of the developer's projects, opened for a request, with what edits need.
 pub struct ProjectEdit<'a> {
-    /// api-multi's cache of projects by secret key (`TOKENS_KV`), evicted after every edit.
-    known_keys: Cache,
+    /// api-multi's caches of the project, told of every edit.
+    caches: ProjectCaches,
     /// The project's webhook sender, nudged after a change that has a delivery due.
     senders: Senders,
     platform: PlatformScope,
@@ -69,7 +70,7 @@ fn draft_of(tier: Tier) -> TierDraft {
 impl<'a> ProjectEdit<'a> {
     /// The developer's project named by `publishable_key`; anyone else's is a 404.
     pub async fn open(
-        (stripe, known_keys, senders): (StripeModes, Cache, Senders),
+        (stripe, caches, senders): (StripeModes, ProjectCaches, Senders),
         developer: Developer,
         publishable_key: &str,
         request_id: &'a str,
@@ -77,7 +78,7 @@ impl<'a> ProjectEdit<'a> {
         let platform = developer.platform().await?;
         let project = platform.project(publishable_key).await?;
         Ok(Self {
-            known_keys,
+            caches,
             senders,
             platform,
             project,
@@ -113,20 +114,30 @@ impl<'a> ProjectEdit<'a> {
     }
 
     /// After an edit: evicts the keys read before it and, if a rotation slipped in between, the
-    /// keys that are current now (a key in its grace period is cached like the current one).
+    /// keys that are current now (a key in its grace period is cached like the current one),
+    /// and tells the project's counters (every isolate's memory).
     async fn evict_after_edit(&self) {
         let read_before = self.keys_read_before();
         for hash in &read_before {
-            evict(&self.known_keys, hash).await;
+            evict(&self.caches.keys, hash).await;
         }
         match self.project.scope.current_secret_hashes().await {
             Ok(now) => {
                 for hash in now.iter().filter(|h| !read_before.contains(h)) {
-                    evict(&self.known_keys, hash).await;
+                    evict(&self.caches.keys, hash).await;
                 }
             }
             Err(e) => crate::runtime::log::error(&format!("re-reading the secret key hashes for eviction: {e}")),
         }
+        self.tell_counters().await;
+    }
+
+    /// Every isolate reads the project from D1 again on its next counted request.
+    async fn tell_counters(&self) {
+        let scope = &self.project.scope;
+        (self.caches)
+            .changed(scope.database(), &scope.project().publishable_key)
+            .await;
     }
 
     fn keys_read_before(&self) -> Vec<SecretKeyHash> {
@@ -289,7 +300,7 @@ impl<'a> ProjectEdit<'a> {
         new_key_set(
             &self.platform,
             &self.stripe,
-            &self.known_keys,
+            &self.caches.keys,
             identity,
             drafts,
             now,
@@ -329,7 +340,7 @@ impl<'a> ProjectEdit<'a> {
             self.senders.nudge(pk.as_str()).await;
         }
         // Revoked keys are forgotten by api-multi entirely; the new one is known from now on.
-        let keys = &self.known_keys;
+        let keys = &self.caches.keys;
         if grace_until.is_none() {
             keys.forget_secret_key(&self.project.secret_key_hash).await;
         }
@@ -337,6 +348,7 @@ impl<'a> ProjectEdit<'a> {
             keys.forget_secret_key(previous).await;
         }
         keys.evict_secret_key(&secret.hash(), now.millis()).await;
+        self.tell_counters().await;
         Ok((secret, grace_until))
     }
 
@@ -399,7 +411,8 @@ impl<'a> ProjectEdit<'a> {
         if !self.project.scope.expire_previous_key(previous, now).await? {
             return Err(nothing_to_stop());
         }
-        self.known_keys.forget_secret_key(previous).await;
+        self.caches.keys.forget_secret_key(previous).await;
+        self.tell_counters().await;
         Ok(now)
     }
 }

@@ -3,11 +3,13 @@
 //! project tree. `edit`: everything done to one existing project.
 
 pub mod assets;
+pub mod caches;
 pub mod connected;
 mod edit;
 pub mod figures;
 pub mod stripe_products;
 
+pub use caches::ProjectCaches;
 pub use edit::ProjectEdit;
 
 use crate::{

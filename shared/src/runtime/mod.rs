@@ -5,6 +5,7 @@ pub mod deadline;
 pub mod log;
 pub mod outbound;
 pub mod settings;
+pub mod timing;
 
 use dream_core::{ApiError, ApiResult};
 

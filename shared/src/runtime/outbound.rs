@@ -67,7 +67,8 @@ pub async fn send(
     let controller = AbortController::default();
     let signal = controller.signal();
     let exchange = async {
-        let mut response = Fetch::Request(request).send_with_signal(&signal).await?;
+        let mut response =
+            crate::runtime::timing::timed("fetch", Fetch::Request(request).send_with_signal(&signal)).await?;
         let body = response.text().await?;
         Ok::<_, worker::Error>(OutboundResponse {
             status: response.status_code(),
@@ -142,8 +143,11 @@ pub async fn deliver(
     let request = request(Method::Post, url, headers, Some(body), RequestRedirect::Manual)?;
     let controller = AbortController::default();
     let signal = controller.signal();
-    let answered =
-        crate::runtime::deadline::within(Fetch::Request(request).send_with_signal(&signal), Delay::from(timeout)).await;
+    let answered = crate::runtime::timing::timed(
+        "fetch",
+        crate::runtime::deadline::within(Fetch::Request(request).send_with_signal(&signal), Delay::from(timeout)),
+    )
+    .await;
     let mut response = match answered {
         Some(Ok(response)) => response,
         Some(Err(e)) => {

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod orders;
 pub mod platforms;
 pub mod project_cache;
+pub mod project_memory;
 pub mod projects;
 pub mod refunds;
 pub mod subscriptions;
@@ -23,6 +24,8 @@ pub mod webhooks;
 mod native;
 
 use std::sync::Arc;
+
+use crate::runtime::timing::timed;
 
 use serde::de::DeserializeOwned;
 use worker::{D1Database, D1PreparedStatement, D1Result, Env, wasm_bindgen::JsValue};
@@ -118,8 +121,7 @@ impl Database {
         match &self.0 {
             Backend::D1(d1) => {
                 retrying_busy(|| async {
-                    Self::statement(d1, sql, params)?
-                        .first::<T>(None)
+                    timed("d1", Self::statement(d1, sql, params)?.first::<T>(None))
                         .await
                         .map_err(sql_error)
                 })
@@ -134,7 +136,9 @@ impl Database {
         match &self.0 {
             Backend::D1(d1) => {
                 retrying_busy(|| async {
-                    let result = Self::statement(d1, sql, params)?.all().await.map_err(sql_error)?;
+                    let result = timed("d1", Self::statement(d1, sql, params)?.all())
+                        .await
+                        .map_err(sql_error)?;
                     result.results::<T>().map_err(sql_error)
                 })
                 .await
@@ -146,11 +150,13 @@ impl Database {
 
     async fn run(&self, sql: &'static str, params: &[SqlParam]) -> ApiResult<Executed> {
         match &self.0 {
-            Backend::D1(d1) => {
-                retrying_busy(|| async { Self::statement(d1, sql, params)?.run().await.map_err(sql_error) })
+            Backend::D1(d1) => retrying_busy(|| async {
+                timed("d1", Self::statement(d1, sql, params)?.run())
                     .await
-                    .map(|r| Executed(Ran::D1(r)))
-            }
+                    .map_err(sql_error)
+            })
+            .await
+            .map(|r| Executed(Ran::D1(r))),
             #[cfg(not(target_arch = "wasm32"))]
             Backend::Sqlite(_) => Ok(self.batch(&[(sql, params.to_vec())]).await?.remove(0)),
         }
@@ -164,7 +170,7 @@ impl Database {
                     .iter()
                     .map(|(sql, params)| Self::statement(d1, sql, params))
                     .collect::<ApiResult<Vec<_>>>()?;
-                d1.batch(prepared).await.map_err(sql_error)
+                timed("d1", d1.batch(prepared)).await.map_err(sql_error)
             })
             .await
             .map(|results| results.into_iter().map(|r| Executed(Ran::D1(r))).collect()),
@@ -261,6 +267,11 @@ impl ProjectScope {
 
     pub fn project(&self) -> &Project {
         &self.project
+    }
+
+    /// The database the scope reads (a configuration read again by the authentication path).
+    pub(crate) fn database(&self) -> &Database {
+        &self.db
     }
 
     fn pk(&self) -> SqlParam {

@@ -1,8 +1,10 @@
 //! KV as a read-through cache in front of D1 (never a counter, never the source of truth).
 //! A KV failure degrades to a D1 read; it never fails the request, and a slow KV never makes it
 //! slow: a read or a refill that takes too long is abandoned (a miss, or a skipped refill).
+//! In front of KV, the metered routes keep what they read in the isolate's memory
+//! (`project_memory`).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use worker::{Delay, Env, kv::KvStore};
@@ -51,13 +53,32 @@ struct SecretKeyEntry {
     checked_at_ms: u64,
     /// Absent when the key was just created, or the configuration evicted by an edit.
     config: Option<ProjectConfig>,
+    /// The project's configuration epoch this read is known to be as new as
+    /// (`usage::counter::ConfigEpochs`); 0 when not known (an entry of the previous release too).
+    #[serde(default)]
+    epoch: u64,
+}
+
+/// A project configuration as D1 had it at `checked_at_ms`, shared by the requests that use it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedConfig {
+    pub config: Arc<ProjectConfig>,
+    pub checked_at_ms: u64,
+    pub epoch: u64,
+}
+
+impl CachedConfig {
+    /// Served for `CACHE_TTL_SECS` after D1 was read, from KV or from memory alike.
+    pub fn is_fresh(&self, now_ms: u64) -> bool {
+        now_ms.saturating_sub(self.checked_at_ms) < CACHE_TTL_SECS * 1000
+    }
 }
 
 /// What KV knows of a secret key.
 #[derive(Debug, PartialEq)]
 pub enum CachedKey {
     /// Read from D1 less than `CACHE_TTL_SECS` ago: serve it.
-    Fresh(ProjectConfig),
+    Fresh(CachedConfig),
     /// Active not long ago (created, edited, or its configuration stale): ask D1.
     Known,
     /// Nothing: a key never used, unused for `KNOWN_KEY_TTL_SECS`, revoked, or never issued.
@@ -68,12 +89,22 @@ fn cached_key(text: Option<&str>, now_ms: u64) -> CachedKey {
     let Some(entry) = text.and_then(|t| serde_json::from_str::<SecretKeyEntry>(t).ok()) else {
         return CachedKey::Unknown;
     };
-    match entry.config {
-        Some(config) if now_ms.saturating_sub(entry.checked_at_ms) < CACHE_TTL_SECS * 1000 => CachedKey::Fresh(config),
-        _ => CachedKey::Known,
+    let Some(config) = entry.config else {
+        return CachedKey::Known;
+    };
+    let cached = CachedConfig {
+        config: Arc::new(config),
+        checked_at_ms: entry.checked_at_ms,
+        epoch: entry.epoch,
+    };
+    if cached.is_fresh(now_ms) {
+        CachedKey::Fresh(cached)
+    } else {
+        CachedKey::Known
     }
 }
 
+#[derive(Clone)]
 pub struct Cache(Option<KvStore>);
 
 impl Cache {
@@ -96,7 +127,7 @@ impl Cache {
 
     pub async fn get_text(&self, entry: &str) -> Option<String> {
         let store = self.0.as_ref()?;
-        match within(store.get(entry).text(), Delay::from(KV_READ_TIMEOUT)).await {
+        match crate::runtime::timing::timed("kv", within(store.get(entry).text(), Delay::from(KV_READ_TIMEOUT))).await {
             Some(Ok(value)) => value,
             Some(Err(e)) => {
                 log::error(&format!("KV get {entry}: {e}"));
@@ -130,7 +161,7 @@ impl Cache {
                 None => store.put(entry, value)?.execute().await,
             }
         };
-        match within(put, Delay::from(timeout)).await {
+        match crate::runtime::timing::timed("kv-put", within(put, Delay::from(timeout))).await {
             Some(Ok(())) => true,
             Some(Err(e)) => {
                 log::error(&format!("KV put {entry}: {e}"));
@@ -154,12 +185,13 @@ impl Cache {
         cached_key(self.get_text(&secret_key_entry(hash)).await.as_deref(), now_ms)
     }
 
-    /// Records that D1 found the key active at `now_ms` (with its configuration, after a
-    /// lookup), or that it was just created or its configuration changed (`None`).
-    pub async fn put_secret_key(&self, hash: &SecretKeyHash, config: Option<&ProjectConfig>, now_ms: u64) {
+    /// Records that D1 found the key active (with its configuration, after a lookup), or that
+    /// it was just created (`None`, at `now_ms`).
+    pub async fn put_secret_key(&self, hash: &SecretKeyHash, config: Option<&CachedConfig>, now_ms: u64) {
         let entry = SecretKeyEntry {
-            checked_at_ms: now_ms,
-            config: config.cloned(),
+            checked_at_ms: config.map_or(now_ms, |c| c.checked_at_ms),
+            config: config.map(|c| ProjectConfig::clone(&c.config)),
+            epoch: config.map_or(0, |c| c.epoch),
         };
         self.put_json(&secret_key_entry(hash), &entry, Some(KNOWN_KEY_TTL_SECS))
             .await;
@@ -172,6 +204,7 @@ impl Cache {
         let entry = SecretKeyEntry {
             checked_at_ms: now_ms,
             config: None,
+            epoch: 0,
         };
         let Ok(value) = serde_json::to_string(&entry) else {
             return;
@@ -199,7 +232,7 @@ impl Cache {
 
     pub async fn delete(&self, entry: &str) {
         let Some(store) = self.0.as_ref() else { return };
-        if let Err(e) = store.delete(entry).await {
+        if let Err(e) = crate::runtime::timing::timed("kv-delete", store.delete(entry)).await {
             log::error(&format!("KV delete {entry}: {e}"));
         }
     }
@@ -218,17 +251,30 @@ mod tests {
     }
 
     fn entry(checked_at_ms: u64, config: Option<ProjectConfig>) -> String {
-        serde_json::to_string(&SecretKeyEntry { checked_at_ms, config }).expect("json")
+        serde_json::to_string(&SecretKeyEntry {
+            checked_at_ms,
+            config,
+            epoch: 7,
+        })
+        .expect("json")
+    }
+
+    fn fresh(checked_at_ms: u64) -> CachedKey {
+        CachedKey::Fresh(CachedConfig {
+            config: Arc::new(config()),
+            checked_at_ms,
+            epoch: 7,
+        })
     }
 
     #[test]
     fn a_configuration_serves_for_the_cache_ttl_then_only_says_the_key_existed() {
         let ttl_ms = CACHE_TTL_SECS * 1000;
-        let fresh = entry(1_000, Some(config()));
-        assert_eq!(cached_key(Some(&fresh), 1_000 + ttl_ms - 1), CachedKey::Fresh(config()));
-        assert_eq!(cached_key(Some(&fresh), 1_000 + ttl_ms), CachedKey::Known);
+        let entry_text = entry(1_000, Some(config()));
+        assert_eq!(cached_key(Some(&entry_text), 1_000 + ttl_ms - 1), fresh(1_000));
+        assert_eq!(cached_key(Some(&entry_text), 1_000 + ttl_ms), CachedKey::Known);
         // A clock behind the writer's is not a reason to serve forever, nor to fail.
-        assert_eq!(cached_key(Some(&fresh), 0), CachedKey::Fresh(config()));
+        assert_eq!(cached_key(Some(&entry_text), 0), fresh(1_000));
         assert_eq!(cached_key(Some(&entry(1_000, None)), 1_000), CachedKey::Known);
     }
 

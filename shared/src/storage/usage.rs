@@ -183,7 +183,20 @@ CREATE TABLE IF NOT EXISTS webhook_outbox (
     createdAt INTEGER NOT NULL,
     copied    INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS webhook_outbox_by_state ON webhook_outbox (copied, createdAt);";
+CREATE INDEX IF NOT EXISTS webhook_outbox_by_state ON webhook_outbox (copied, createdAt);
+CREATE TABLE IF NOT EXISTS config_epoch (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch INTEGER NOT NULL
+);";
+
+/// The project's configuration epoch (`usage::counter`): 0 until its first change.
+pub const SELECT_CONFIG_EPOCH: &str = "SELECT epoch FROM config_epoch WHERE id = 1";
+/// A change of the project's configuration: the epoch becomes at least ?1 (the change's time in
+/// milliseconds, so epochs told by different workers keep their order) and always grows.
+pub const ADVANCE_CONFIG_EPOCH: &str = "\
+INSERT INTO config_epoch (id, epoch) VALUES (1, ?1)
+ON CONFLICT (id) DO UPDATE SET epoch = max(epoch + 1, excluded.epoch)
+RETURNING epoch";
 
 /// A developer webhook the count that caused it recorded in the same transaction (a threshold
 /// crossed, the spend cap reached); the flush copies it to D1. ?1 dedupKey, ?2 the event's
@@ -717,6 +730,27 @@ impl CounterStore {
         }
         let row: Option<Row> = self.first(SELECT_COUNTER_STARTED, &[])?;
         Ok(Timestamp(row.map_or(0, |r| r.started_at_secs)))
+    }
+
+    pub fn config_epoch(&self) -> ApiResult<u64> {
+        #[derive(Deserialize)]
+        struct Row {
+            epoch: i64,
+        }
+        let row: Option<Row> = self.first(SELECT_CONFIG_EPOCH, &[])?;
+        Ok(row.map_or(0, |r| u64::try_from(r.epoch).unwrap_or(0)))
+    }
+
+    /// Records a change of the project's configuration at `at_ms`; the new epoch.
+    pub fn advance_config_epoch(&self, at_ms: u64) -> ApiResult<u64> {
+        #[derive(Deserialize)]
+        struct Row {
+            epoch: i64,
+        }
+        let at = i64::try_from(at_ms).map_err(|_| ApiError::invalid_request("atMs out of range"))?;
+        let row: Option<Row> = self.first(ADVANCE_CONFIG_EPOCH, &[at.into()])?;
+        let epoch = row.ok_or_else(|| ApiError::internal("config_epoch row missing"))?.epoch;
+        Ok(u64::try_from(epoch).unwrap_or(0))
     }
 
     /// Whether the counter holds the row of this request's user and period.

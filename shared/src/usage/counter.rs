@@ -8,14 +8,15 @@
 //! The object runs the statements of `storage::usage` against its own storage, one request at a
 //! time, and copies the rows it changed to D1 on an alarm a few seconds later, in batches: D1
 //! stays the record the dashboard reads, at one batch per counter per interval instead of one
-//! write per request. `api-multi` declares the Durable Object class and hands its events here.
+//! write per request. It also keeps the metered API's rate limits and the project's
+//! configuration epoch (docs/design.md, "The hot path"). `api-multi` declares the Durable Object
+//! class and hands its events here; `counters` is the callers' side.
 
 use crate::runtime::OrInternal;
 use crate::runtime::clock;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
-use serde::de::DeserializeOwned;
-use worker::{Env, Method, ObjectNamespace, Request, RequestInit, Response, State};
+use worker::{Env, Request, Response, State};
 
 use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
@@ -23,17 +24,21 @@ use dream_core::{
 };
 
 use super::counter_protocol::{
-    Call, CallRef, CountOutcome, CountRequest, MeterCounts, MeterOutcome, Operation, Refusal, counter_name,
+    Call, ConfigChange, CountOutcome, MeterOutcome, Operation, Refusal, STALE_CONFIG, StaleConfig, counter_name,
     key_directory_name,
 };
 use crate::{
     billing::overage,
+    edge::rate_limits::{Limit, PROJECT_LIMIT, USER_LIMIT},
     projects::StripeModes,
     runtime::settings::StripeSettings,
-    storage::{Database, Project, usage::CounterStore},
+    storage::{Database, usage::CounterStore},
     webhooks::Senders,
 };
-use dream_core::webhooks::{UsageMove, cap_reached_event, threshold_events};
+use dream_core::{
+    usage::rate::SlidingWindows,
+    webhooks::{UsageMove, cap_reached_event, threshold_events},
+};
 
 /// The Durable Object namespace binding (wrangler/api-multi.toml).
 pub const COUNTER_BINDING: &str = "USAGE_COUNTERS";
@@ -44,100 +49,6 @@ pub const FLUSH_DELAY_MS: i64 = 2_000;
 
 /// How long a failed overage report waits before it is sent again.
 pub const REPORT_RETRY_MS: i64 = 10_000;
-
-const ORIGIN: &str = "https://usage-counter";
-
-/// The worker's side: sends a request to the counter of its user.
-pub struct Counters(ObjectNamespace);
-
-impl Counters {
-    pub fn from_env(env: &Env) -> ApiResult<Self> {
-        env.durable_object(COUNTER_BINDING)
-            .map(Self)
-            .map_err(|e| ApiError::internal(format!("Durable Object binding `{COUNTER_BINDING}`: {e}")))
-    }
-
-    /// Counts one request in the user's counter (the path every release understands).
-    pub async fn count(&self, project: &Project, request: &CountRequest) -> ApiResult<CountOutcome> {
-        self.count_by(Operation::Count, project, request).await
-    }
-
-    /// Counts a quantity of a meter (`count` for a single request keeps the previous release's
-    /// path, so a deploy in progress counts requests either way).
-    pub async fn count_meter(&self, project: &Project, request: &CountRequest) -> ApiResult<MeterOutcome> {
-        self.count_by(Operation::CountMeter, project, request).await
-    }
-
-    /// With several counters and an Idempotency-Key, binds the key to the user first (in its
-    /// directory counter, unless that is the user's own, which binds it in the same call).
-    async fn count_by<T: DeserializeOwned>(
-        &self,
-        op: Operation,
-        project: &Project,
-        request: &CountRequest,
-    ) -> ApiResult<T> {
-        let name = counter_name(project, request);
-        if let Some(directory) = key_directory_name(project, request).filter(|d| *d != name) {
-            self.call::<()>(&directory, Operation::BindKey, project, request)
-                .await?;
-        }
-        self.call(&name, op, project, request).await
-    }
-
-    /// Every meter's count of the user in the request's period, without counting.
-    pub async fn meter_counts(&self, project: &Project, request: &CountRequest) -> ApiResult<MeterCounts> {
-        self.call(
-            &counter_name(project, request),
-            Operation::MeterCounts,
-            project,
-            request,
-        )
-        .await
-    }
-
-    async fn call<T: DeserializeOwned>(
-        &self,
-        name: &str,
-        op: Operation,
-        project: &Project,
-        request: &CountRequest,
-    ) -> ApiResult<T> {
-        let body = serde_json::to_string(&CallRef { project, request })?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let stub = self.0.get_by_name(name).or_internal()?;
-        let mut response = stub
-            .fetch_with_request(Request::new_with_init(&format!("{ORIGIN}{}", op.path()), &init).or_internal()?)
-            .await
-            .map_err(|e| unavailable(name, e))?;
-        let text = response.text().await.or_internal()?;
-        match response.status_code() {
-            200 => Ok(serde_json::from_str(&text)?),
-            // An operation this counter does not know: it runs the previous release (a deploy
-            // in progress). Retryable, like a counter restarting.
-            404 => Err(unavailable(name, worker::Error::RustError(text))),
-            status if status < 500 => {
-                let refusal: Refusal = serde_json::from_str(&text)?;
-                Err(ApiError::new(refusal.code, refusal.message))
-            }
-            status => Err(ApiError::internal(format!(
-                "usage counter {name} answered {status}: {text}"
-            ))),
-        }
-    }
-}
-
-/// The object could not be reached or its answer was lost (overloaded, restarting). Usually
-/// nothing was counted, but an answer lost on its way back may hide a count: an
-/// Idempotency-Key makes the retry safe either way.
-fn unavailable(name: &str, cause: worker::Error) -> ApiError {
-    crate::runtime::log::error(&format!("usage counter {name} unreachable: {cause}"));
-    ApiError::new(
-        ErrorCode::Unavailable,
-        "Usage counting is briefly unavailable; retry shortly with the same Idempotency-Key",
-    )
-    .with_retry_after(1)
-}
 
 /// A call must be for a user (or an Idempotency-Key) this object holds: the name is the
 /// project, the layout and the shard.
@@ -186,6 +97,44 @@ fn usage_events(call: &Call, outcome: &CountOutcome) -> Vec<dream_core::webhooks
     }
 }
 
+/// What a counter answers a call.
+enum Served {
+    Answer(serde_json::Value),
+    Stale(StaleConfig),
+    RateLimited(&'static Limit),
+}
+
+/// The metered API's bounds (`rate_limits::PROJECT_LIMIT`, `USER_LIMIT`), kept per counter.
+struct MeteredLimits {
+    project: SlidingWindows,
+    users: SlidingWindows,
+}
+
+impl MeteredLimits {
+    fn new() -> Self {
+        Self {
+            project: SlidingWindows::new(PROJECT_LIMIT.limit, PROJECT_LIMIT.period_secs),
+            users: SlidingWindows::new(USER_LIMIT.limit, USER_LIMIT.period_secs),
+        }
+    }
+
+    /// Counts the call against the project and, if it counts usage, its user; the bound that
+    /// refuses it, if one does (then nothing is counted against either).
+    fn admit(&mut self, user: Option<&str>, now_ms: u64) -> Result<(), &'static Limit> {
+        if !self.project.admits("", now_ms) {
+            return Err(&PROJECT_LIMIT);
+        }
+        if let Some(user) = user {
+            if !self.users.admits(user, now_ms) {
+                return Err(&USER_LIMIT);
+            }
+            self.users.count(user, now_ms);
+        }
+        self.project.count("", now_ms);
+        Ok(())
+    }
+}
+
 /// The Durable Object's side.
 pub struct Counter {
     state: State,
@@ -193,6 +142,9 @@ pub struct Counter {
     store: ApiResult<CounterStore>,
     started_at: Cell<Option<Timestamp>>,
     alarm_set: Cell<bool>,
+    /// The project's configuration epoch, read from storage on the first call.
+    config_epoch: Cell<Option<u64>>,
+    limits: RefCell<MeteredLimits>,
 }
 
 impl Counter {
@@ -204,6 +156,8 @@ impl Counter {
             store,
             started_at: Cell::new(None),
             alarm_set: Cell::new(false),
+            config_epoch: Cell::new(None),
+            limits: RefCell::new(MeteredLimits::new()),
         }
     }
 
@@ -213,7 +167,14 @@ impl Counter {
 
     pub async fn fetch(&self, req: Request) -> worker::Result<Response> {
         match self.serve(req).await {
-            Ok(body) => Response::from_json(&body),
+            Ok(Served::Answer(body)) => Response::from_json(&body),
+            Ok(Served::Stale(stale)) => Ok(Response::from_json(&stale)?.with_status(STALE_CONFIG)),
+            Ok(Served::RateLimited(limit)) => Ok(Response::from_json(&Refusal {
+                code: ErrorCode::RateLimited,
+                message: format!("Rate limit exceeded {}", limit.whose),
+                rate_limit: Some(limit.scope.to_owned()),
+            })?
+            .with_status(429)),
             Err(e) => {
                 let message = e.internal_cause().unwrap_or(e.message()).to_owned();
                 if e.code() == ErrorCode::Internal {
@@ -222,17 +183,40 @@ impl Counter {
                 Ok(Response::from_json(&Refusal {
                     code: e.code(),
                     message,
+                    rate_limit: None,
                 })?
                 .with_status(e.status().as_u16()))
             }
         }
     }
 
-    async fn serve(&self, mut req: Request) -> ApiResult<serde_json::Value> {
+    async fn serve(&self, mut req: Request) -> ApiResult<Served> {
         let path = req.path();
         let op =
             Operation::from_path(&path).ok_or_else(|| ApiError::not_found(format!("no counter operation {path}")))?;
-        let call: Call = req.json().await.or_internal()?;
+        match op {
+            Operation::ConfigChanged => {
+                let change: ConfigChange = req.json().await.or_internal()?;
+                let epoch = self.store()?.advance_config_epoch(change.at_ms)?;
+                self.config_epoch.set(Some(epoch));
+                return Ok(Served::Answer(serde_json::to_value(StaleConfig { epoch })?));
+            }
+            // Asked when a configuration refused a request (an unknown plan or meter): the
+            // project's bound keeps a flood of such requests from costing more than counts.
+            Operation::ConfigEpoch => {
+                if let Err(limit) = self.limits.borrow_mut().admit(None, clock::now_millis()) {
+                    return Ok(Served::RateLimited(limit));
+                }
+                let epoch = self.config_epoch()?;
+                return Ok(Served::Answer(serde_json::to_value(StaleConfig { epoch })?));
+            }
+            _ => {}
+        }
+        self.serve_call(op, req.json().await.or_internal()?).await
+    }
+
+    /// An operation on the counts, for a user of the project.
+    async fn serve_call(&self, op: Operation, call: Call) -> ApiResult<Served> {
         let name = self.state.id().name();
         let holds = |expected: Option<String>| name.is_none() || name == expected;
         let is_key_directory = holds(key_directory_name(&call.project, &call.request));
@@ -245,15 +229,37 @@ impl Counter {
                 self.store()?.bind_key(&call.project, &call.request, key)?;
                 // Only the flush alarm purges expired bindings, and a counter may only ever bind.
                 self.schedule_flush().await?;
-                Ok(serde_json::Value::Null)
+                Ok(Served::Answer(serde_json::Value::Null))
             }
-            Operation::Count | Operation::Usage | Operation::CountMeter | Operation::MeterCounts => {
+            // Count, Usage, CountMeter, MeterCounts (the configuration's operations are not calls).
+            _ => {
                 if !holds(Some(counter_name(&call.project, &call.request))) {
                     return Err(misrouted(name));
                 }
-                self.count_or_read(op, &call, is_key_directory).await
+                // Before the rate limits: a stale call is made again, and must not count twice.
+                let epoch = self.config_epoch()?;
+                if call.request.config_epoch.is_some_and(|theirs| theirs < epoch) {
+                    return Ok(Served::Stale(StaleConfig { epoch }));
+                }
+                let counts_usage = matches!(op, Operation::Count | Operation::CountMeter);
+                let user = counts_usage.then_some(call.request.user_id.as_str());
+                if let Err(limit) = self.limits.borrow_mut().admit(user, clock::now_millis()) {
+                    return Ok(Served::RateLimited(limit));
+                }
+                self.count_or_read(op, &call, is_key_directory)
+                    .await
+                    .map(Served::Answer)
             }
         }
+    }
+
+    fn config_epoch(&self) -> ApiResult<u64> {
+        if let Some(epoch) = self.config_epoch.get() {
+            return Ok(epoch);
+        }
+        let epoch = self.store()?.config_epoch()?;
+        self.config_epoch.set(Some(epoch));
+        Ok(epoch)
     }
 
     async fn count_or_read(&self, op: Operation, call: &Call, is_key_directory: bool) -> ApiResult<serde_json::Value> {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::storage::Project;
+use dream_core::usage::layout::CounterLayout;
 use dream_core::{
     error::ErrorCode,
     money::Cents,
@@ -14,6 +15,13 @@ use dream_core::{
         meters::{Amount, Overage, REQUESTS},
     },
 };
+
+/// The counters' requests are addressed to the object, not to a host: any origin does.
+pub(crate) const ORIGIN: &str = "https://usage-counter";
+
+/// The status of a `StaleConfig` answer (412 Precondition Failed: the caller's configuration
+/// is the precondition).
+pub(crate) const STALE_CONFIG: u16 = 412;
 
 /// What a caller asks a counter to do. The path of the call names it, so a deploy that adds
 /// an operation is refused by the previous release's counters instead of misread.
@@ -30,6 +38,11 @@ pub enum Operation {
     CountMeter,
     /// Every meter's count of the user in the period: `MeterCounts`.
     MeterCounts,
+    /// The project's configuration changed (an edit, a rotation, a revocation): calls made with
+    /// a configuration read before are refused as stale (`ConfigChanged` → `StaleConfig`).
+    ConfigChanged,
+    /// The project's configuration epoch (`StaleConfig`), without counting.
+    ConfigEpoch,
 }
 
 impl Operation {
@@ -40,6 +53,8 @@ impl Operation {
             Self::BindKey => "/bind-key",
             Self::CountMeter => "/count-meter",
             Self::MeterCounts => "/meter-counts",
+            Self::ConfigChanged => "/config-changed",
+            Self::ConfigEpoch => "/config-epoch",
         }
     }
 
@@ -50,6 +65,8 @@ impl Operation {
             Self::BindKey,
             Self::CountMeter,
             Self::MeterCounts,
+            Self::ConfigChanged,
+            Self::ConfigEpoch,
         ]
         .into_iter()
         .find(|op| op.path() == path)
@@ -85,6 +102,11 @@ pub struct CountRequest {
     /// before the cap (none), and the counter applies the cap and reports the overage.
     #[serde(default)]
     pub overage: Option<OverageTerms>,
+    /// The configuration epoch the caller's project configuration is as new as
+    /// (`SecretKeyAuth::config_epoch`): older than the counter's, the call is refused as
+    /// `StaleConfig`. A caller of the previous release sends none and is not checked.
+    #[serde(default)]
+    pub config_epoch: Option<u64>,
 }
 
 fn one_counter() -> u32 {
@@ -206,18 +228,25 @@ fn shard_name(project: &Project, shards: u32, hashed: &str) -> String {
     }
 }
 
+/// Every counter a project may have under `layouts`: the one it always has, and each counter of
+/// every split (a change of configuration must reach all of them).
+pub fn counter_names(project: &dream_core::keys::PublishableKey, layouts: &[&CounterLayout]) -> Vec<String> {
+    let pk = project.as_str();
+    let mut names = vec![format!("{pk}/0")];
+    for change in layouts.iter().flat_map(|layout| layout.changes()) {
+        for shard in (0..change.shards).filter(|_| change.shards > 1) {
+            let name = format!("{pk}/{}/{shard}", change.shards);
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
 /// Stable across releases and platforms: a user must never change counter mid-period.
 fn shard(hashed: &str, shards: u64) -> u64 {
     fnv1a(hashed.as_bytes()) % shards
-}
-
-/// The project limiter's key for a user: a project with several counters has a rate limit
-/// per counter, so its allowance grows with them (`rate_limits::PROJECT_LIMIT`).
-pub fn rate_limit_key(project: &Project, shards: u32, user_id: &str) -> String {
-    match shards {
-        0 | 1 => project.publishable_key.as_str().to_owned(),
-        _ => shard_name(project, shards, user_id),
-    }
 }
 
 /// 64-bit FNV-1a.
@@ -248,6 +277,23 @@ pub(crate) struct Call {
 pub(crate) struct Refusal {
     pub code: ErrorCode,
     pub message: String,
+    /// Which of the metered bounds refused (`rate_limits::Limit::scope`), on a `rate_limited`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<String>,
+}
+
+/// A `ConfigChanged` notice: when the change was committed (the new epoch is at least this,
+/// and always above the previous one).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct ConfigChange {
+    pub at_ms: u64,
+}
+
+/// The counter's answer to a call made with a configuration older than its epoch (HTTP 412),
+/// and to a `ConfigChanged` notice: the project's configuration epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleConfig {
+    pub epoch: u64,
 }
 
 #[cfg(test)]
@@ -284,6 +330,7 @@ mod tests {
             meter: REQUESTS.to_owned(),
             quantity: 1,
             overage: None,
+            config_epoch: None,
         }
     }
 
@@ -356,7 +403,7 @@ mod tests {
     }
 
     #[test]
-    fn a_key_has_a_directory_only_among_several_counters_and_the_rate_limit_grows_with_them() {
+    fn a_key_has_a_directory_only_among_several_counters() {
         let p = project(Mode::Test);
         assert_eq!(key_directory_name(&p, &request("u", 1, Some("k"))), None);
         assert_eq!(key_directory_name(&p, &request("u", 4, None)), None);
@@ -366,19 +413,37 @@ mod tests {
         let b = key_directory_name(&p, &request("user_b", 4, Some("retry-1")));
         assert_eq!(a, b);
         assert_eq!(a, Some(format!("{pk}/4/{}", shard("retry-1", 4))));
-        assert_eq!(rate_limit_key(&p, 1, "user_a"), pk);
-        assert_eq!(
-            rate_limit_key(&p, 4, "user_a"),
-            counter_name(&p, &request("user_a", 4, None))
-        );
     }
 
     #[test]
     fn operations_round_trip_through_their_paths() {
-        for op in [Operation::Count, Operation::Usage, Operation::BindKey] {
+        for op in [
+            Operation::Count,
+            Operation::Usage,
+            Operation::BindKey,
+            Operation::CountMeter,
+            Operation::MeterCounts,
+            Operation::ConfigChanged,
+            Operation::ConfigEpoch,
+        ] {
             assert_eq!(Operation::from_path(op.path()), Some(op));
         }
         assert_eq!(Operation::from_path("/flush"), None);
         assert_eq!(Operation::from_path("count"), None);
+    }
+
+    #[test]
+    fn a_change_of_configuration_reaches_every_counter_a_user_may_count_in() {
+        let p = project(Mode::Test);
+        let start = request("u", 1, None).period.start;
+        let split = CounterLayout::default().change(4, start, true).unwrap();
+        let names = counter_names(&p.publishable_key, &[&CounterLayout::default(), &split]);
+        assert_eq!(names.len(), 5, "{names:?}");
+        for user in ["a", "b", "c", "d", "e", "f", "g"] {
+            assert!(names.contains(&counter_name(&p, &request(user, 1, None))));
+            let shards = split.shards_for(start);
+            assert_eq!(shards, 4);
+            assert!(names.contains(&counter_name(&p, &request(user, shards, None))));
+        }
     }
 }

@@ -7,10 +7,10 @@ use dream_core::api::usage::{TrackRequest, UsageReport};
 use crate::{
     identity::SecretKeyAuth,
     usage::{
-        counter::Counters,
         counter_protocol::{
-            BilledMeter, CountOutcome, CountRequest, MeterOutcome, OverageTerms, users_bound_per_counter,
+            BilledMeter, CountOutcome, CountRequest, MeterOutcome, OverageTerms, StaleConfig, users_bound_per_counter,
         },
+        counters::{Answer, Counters},
     },
 };
 
@@ -281,6 +281,59 @@ fn count_request(
         meter: meter.key.to_string(),
         quantity,
         overage,
+        config_epoch: Some(auth.config_epoch),
+    }
+}
+
+/// One attempt of a metered request with one project configuration.
+enum Attempt<T> {
+    Done(T),
+    /// The counter says the configuration is older than the project's last change.
+    Stale(StaleConfig),
+    /// The configuration refused the request (an unknown plan or meter, a Store project): the
+    /// project's current configuration may not, if this one is stale.
+    Refused(ApiError),
+}
+
+/// An error of what the configuration decides before anything is counted (resolving the tier
+/// and the meter): every refusal of the configuration's is an `invalid_request`; any other
+/// error ends the request.
+fn refused_by_config<T>(error: ApiError) -> ApiResult<Attempt<T>> {
+    if error.code() == ErrorCode::InvalidRequest {
+        Ok(Attempt::Refused(error))
+    } else {
+        Err(error)
+    }
+}
+
+/// Runs `call` with the request's project configuration, and once more with the configuration
+/// read from D1 again if the project changed since it was read: the usage counter says so on
+/// the call that counts, and is asked when the configuration refused the request (a tier or a
+/// meter added a moment ago). An edit reaches every isolate on its next metered request.
+async fn on_current_config<T>(
+    auth: &SecretKeyAuth,
+    counters: &Counters,
+    call: impl AsyncFn(&SecretKeyAuth) -> ApiResult<Attempt<T>>,
+) -> ApiResult<T> {
+    let epoch = match call(auth).await? {
+        Attempt::Done(answer) => return Ok(answer),
+        Attempt::Stale(stale) => stale.epoch,
+        Attempt::Refused(refusal) if auth.read_from_d1 => return Err(refusal),
+        Attempt::Refused(refusal) => match counters.config_epoch(&auth.scope.project().publishable_key).await {
+            Ok(epoch) if epoch > auth.config_epoch => epoch,
+            // Current, or the counter cannot tell (busy, a deploy in progress): the refusal stands.
+            _ => return Err(refusal),
+        },
+    };
+    match call(&auth.reloaded(epoch).await?).await? {
+        Attempt::Done(answer) => Ok(answer),
+        Attempt::Refused(refusal) => Err(refusal),
+        // Changed again meanwhile: the caller retries, as after any brief unavailability.
+        Attempt::Stale(_) => Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "This project's configuration is being changed; retry shortly with the same Idempotency-Key",
+        )
+        .with_retry_after(1)),
     }
 }
 
@@ -294,22 +347,47 @@ pub async fn record_usage(
     request_id: &str,
 ) -> ApiResult<Recorded> {
     let quantity = track.quantity()?;
-    let resolved = resolve(auth, headers, now).await?;
-    let meter = meter_of(auth, resolved.tier, track.meter().as_str())?;
+    on_current_config(auth, counters, async |auth: &SecretKeyAuth| {
+        record_with(auth, counters, (headers, track, quantity), now, request_id).await
+    })
+    .await
+}
+
+/// `record_usage` with one configuration.
+async fn record_with(
+    auth: &SecretKeyAuth,
+    counters: &Counters,
+    (headers, track, quantity): (&UsageHeaders, &TrackRequest, u64),
+    now: Timestamp,
+    request_id: &str,
+) -> ApiResult<Attempt<Recorded>> {
+    let resolved = match resolve(auth, headers, now).await {
+        Ok(resolved) => resolved,
+        Err(e) => return refused_by_config(e),
+    };
+    let meter = match meter_of(auth, resolved.tier, track.meter().as_str()) {
+        Ok(meter) => meter,
+        Err(e) => return refused_by_config(e),
+    };
     let request = count_request(auth, headers, &resolved, (&meter, quantity), now, request_id);
     // One request of a meter nobody is billed for keeps the path every release understands.
     let answer = if request.meter == REQUESTS && quantity == 1 && request.overage.is_none() {
-        counters
-            .count(auth.scope.project(), &request)
-            .await
-            .map(|outcome| MeterOutcome {
+        match counters.count(auth.scope.project(), &request).await {
+            Ok(Answer::Done(outcome)) => Ok(Answer::Done(MeterOutcome {
                 outcome,
                 spent_nanocents: None,
-            })
+            })),
+            Ok(Answer::Stale(stale)) => Ok(Answer::Stale(stale)),
+            Err(e) => Err(e),
+        }
     } else {
         counters.count_meter(auth.scope.project(), &request).await
     }
     .map_err(|e| e.context("counting usage"))?;
+    let answer = match answer {
+        Answer::Done(answer) => answer,
+        Answer::Stale(stale) => return Ok(Attempt::Stale(stale)),
+    };
     let report = |count| {
         UsageReport::new(
             count,
@@ -321,14 +399,14 @@ pub async fn record_usage(
         )
     };
     match answer.outcome {
-        CountOutcome::Counted(count) => Ok(Recorded {
+        CountOutcome::Counted(count) => Ok(Attempt::Done(Recorded {
             usage: report(count),
             replayed: false,
-        }),
-        CountOutcome::Replayed(count) => Ok(Recorded {
+        })),
+        CountOutcome::Replayed(count) => Ok(Attempt::Done(Recorded {
             usage: report(count),
             replayed: true,
-        }),
+        })),
         CountOutcome::LimitReached(count) => {
             let message = if request.overage.is_some() {
                 "Spend cap reached: this quantity's overage would pass the tier's cap for the period"
@@ -367,10 +445,29 @@ pub async fn current_usage(
     headers: &UsageHeaders,
     now: Timestamp,
 ) -> ApiResult<Vec<UsageReport>> {
-    let resolved = resolve(auth, headers, now).await?;
+    on_current_config(auth, counters, async |auth: &SecretKeyAuth| {
+        usage_with(auth, counters, headers, now).await
+    })
+    .await
+}
+
+/// `current_usage` with one configuration.
+async fn usage_with(
+    auth: &SecretKeyAuth,
+    counters: &Counters,
+    headers: &UsageHeaders,
+    now: Timestamp,
+) -> ApiResult<Attempt<Vec<UsageReport>>> {
+    let resolved = match resolve(auth, headers, now).await {
+        Ok(resolved) => resolved,
+        Err(e) => return refused_by_config(e),
+    };
     let meters = resolved.tier.meters();
     let request = count_request(auth, headers, &resolved, (&meters[0], 1), now, "");
-    let counts = counters.meter_counts(auth.scope.project(), &request).await?;
+    let counts = match counters.meter_counts(auth.scope.project(), &request).await? {
+        Answer::Done(counts) => counts,
+        Answer::Stale(stale) => return Ok(Attempt::Stale(stale)),
+    };
     let count_of = |key: &str| counts.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
     let billed = |m: &Meter| overage_terms(resolved.tier, m, resolved.billed.as_ref()).is_some();
     let spent = Amount(
@@ -380,19 +477,21 @@ pub async fn current_usage(
             .map(|m| m.overage_cost(count_of(m.key.as_str())).0)
             .sum(),
     );
-    Ok(meters
-        .iter()
-        .map(|m| {
-            UsageReport::new(
-                count_of(m.key.as_str()),
-                resolved.tier,
-                m,
-                &resolved.period,
-                billed(m),
-                Some(spent),
-            )
-        })
-        .collect())
+    Ok(Attempt::Done(
+        meters
+            .iter()
+            .map(|m| {
+                UsageReport::new(
+                    count_of(m.key.as_str()),
+                    resolved.tier,
+                    m,
+                    &resolved.period,
+                    billed(m),
+                    Some(spent),
+                )
+            })
+            .collect(),
+    ))
 }
 
 #[cfg(test)]

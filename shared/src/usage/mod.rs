@@ -4,5 +4,6 @@
 
 pub mod counter;
 pub mod counter_protocol;
+pub mod counters;
 pub mod metering;
 pub mod operator;

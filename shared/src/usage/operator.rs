@@ -4,10 +4,7 @@
 //! the `OPERATOR_TOKEN_SHA256` setting, so the token itself is in no configuration file;
 //! without the setting, operator routes answer 404.
 
-use crate::{
-    runtime::settings::Setting,
-    storage::{Database, project_cache::Cache},
-};
+use crate::{projects::ProjectCaches, runtime::settings::Setting, storage::Database};
 use axum::http::{HeaderMap, header};
 use dream_core::api::usage::{UsageCounters, UsageCountersRequest};
 use sha2::{Digest, Sha256};
@@ -58,7 +55,7 @@ fn no_project() -> ApiError {
 
 /// Changes a project's usage counter layout and evicts api-multi's cached copy of it.
 pub async fn set_usage_counters(
-    (db, known_keys): (&Database, &Cache),
+    (db, caches): (&Database, &ProjectCaches),
     request: &UsageCountersRequest,
     now: Timestamp,
 ) -> ApiResult<UsageCounters> {
@@ -79,7 +76,9 @@ pub async fn set_usage_counters(
         });
     }
     for hash in &stored.key_hashes {
-        known_keys.evict_secret_key(hash, now.millis()).await;
+        caches.keys.evict_secret_key(hash, now.millis()).await;
     }
+    // The counters of the layout in use until now are those a stale isolate would call.
+    caches.layout_changed(&key, &stored.layout).await;
     Ok(UsageCounters::of(&key, &layout, now))
 }

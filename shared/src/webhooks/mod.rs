@@ -117,7 +117,7 @@ impl Senders {
             init.with_method(Method::Post)
                 .with_body(Some(publishable_key.to_owned().into()));
             let request = Request::new_with_init(&format!("{ORIGIN}/nudge"), &init)?;
-            let response = stub.fetch_with_request(request).await?;
+            let response = crate::runtime::timing::timed("webhook-sender", stub.fetch_with_request(request)).await?;
             match response.status_code() {
                 200 => Ok(()),
                 status => Err(worker::Error::RustError(format!("answered {status}"))),

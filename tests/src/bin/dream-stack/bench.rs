@@ -1,9 +1,12 @@
 //! `make bench`: POST /api/data on the local stack against a JavaScript worker doing the same
-//! binding calls and statements (bench/baseline/worker.js), measured in the same run with wrk
-//! (loopback, bounded in time); counting in the usage counters against counting in D1 (the
-//! previous design, which the baseline can still do), with 1 and with 50 busy projects; each
-//! worker's start-up and first request; and the Wasm sizes. Prints figures; asserts nothing
-//! about speed.
+//! binding calls and statements with the same design (bench/baseline/worker.js: configuration in
+//! the isolate's memory, rate limits in the counter), measured in the same run with wrk
+//! (loopback, bounded in time), in several alternating rounds (median and spread); beside them
+//! the original platform's design as its JavaScript worker was (bench/seed/worker.js); the
+//! round trips each makes per counted request (from `Server-Timing`); counting in the usage
+//! counters against counting in D1, with 1 and with 50 busy projects; each worker's CPU
+//! profile, start-up and first request; and the Wasm sizes. Prints figures and the targets
+//! they meet or miss; asserts nothing about speed.
 
 use std::{collections::BTreeMap, path::Path, process::ExitCode, time::Duration};
 
@@ -30,6 +33,11 @@ const WARMUP_SECS: u32 = 3;
 const PROFILE_SECS: u32 = 8;
 /// The "many tenants" case: this many projects, each busy, taken in turn.
 const BUSY_PROJECTS: usize = 50;
+/// Rounds of the Rust/JS comparison, alternating which goes first. Each round counts in a
+/// project of its own, so no round runs into the 6,000 a minute one project may send.
+const ROUNDS: usize = 5;
+/// Requests whose `Server-Timing` is read, per worker and case, on a warm isolate.
+const ROUND_TRIP_SAMPLES: usize = 20;
 
 #[derive(Debug)]
 struct Figures {
@@ -38,6 +46,25 @@ struct Figures {
     p99_ms: f64,
     requests: u64,
     non_2xx: u64,
+}
+
+impl Figures {
+    /// Each figure's median over the runs (a round's worth of noise does not move it).
+    fn median<'a>(runs: impl Iterator<Item = &'a Figures>) -> Figures {
+        let runs: Vec<&Figures> = runs.collect();
+        let middle = |field: fn(&Figures) -> f64| {
+            let mut values: Vec<f64> = runs.iter().map(|f| field(f)).collect();
+            values.sort_by(f64::total_cmp);
+            values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+        };
+        Figures {
+            requests_per_sec: middle(|f| f.requests_per_sec),
+            p50_ms: middle(|f| f.p50_ms),
+            p99_ms: middle(|f| f.p99_ms),
+            requests: middle(|f| f.requests as f64) as u64,
+            non_2xx: runs.iter().map(|f| f.non_2xx).sum(),
+        }
+    }
 }
 
 pub async fn run() -> Result<ExitCode, String> {
@@ -54,17 +81,21 @@ pub async fn run() -> Result<ExitCode, String> {
     let Measured {
         throughput:
             Throughput {
-                rust,
+                rounds,
                 rust_no_plan,
-                js,
                 js_no_plan,
+                seed,
+                seed_no_plan,
                 scaling,
                 meters_rust,
                 meters_js,
             },
+        round_trips,
         cold,
         profiles,
     } = result?;
+    let rust = Figures::median(rounds.iter().map(|(r, _)| r));
+    let js = Figures::median(rounds.iter().map(|(_, j)| j));
     let _ = std::fs::remove_dir_all(&base);
 
     println!(
@@ -82,10 +113,43 @@ pub async fn run() -> Result<ExitCode, String> {
             f.requests_per_sec, f.p50_ms, f.p99_ms, f.requests, f.non_2xx
         );
     };
+    println!("{ROUNDS} rounds, Rust and JS alternating, with X-User-Plan (each round on a project of its own):\n");
+    header();
+    for (i, (r, j)) in rounds.iter().enumerate() {
+        row(&format!("round {}: api-multi (Rust/Wasm)", i + 1), r);
+        row(&format!("round {}: baseline (JS)", i + 1), j);
+    }
+    let spread = |values: Vec<f64>| -> (f64, f64, f64) {
+        let mut sorted = values;
+        sorted.sort_by(f64::total_cmp);
+        (sorted[sorted.len() / 2], sorted[0], sorted[sorted.len() - 1])
+    };
+    let throughput_ratio = spread(
+        rounds
+            .iter()
+            .map(|(r, j)| r.requests_per_sec / j.requests_per_sec)
+            .collect(),
+    );
+    let p99_ratio = spread(rounds.iter().map(|(r, j)| r.p99_ms / j.p99_ms).collect());
+    let p50_ratio = spread(rounds.iter().map(|(r, j)| r.p50_ms / j.p50_ms).collect());
+    println!(
+        "\n{:<36} {:>10} {:>10} {:>10}",
+        "Rust / JS per round", "median", "min", "max"
+    );
+    for (name, (median, min, max)) in [
+        ("throughput", throughput_ratio),
+        ("p50 latency", p50_ratio),
+        ("p99 latency", p99_ratio),
+    ] {
+        println!("{name:<36} {median:>10.2} {min:>10.2} {max:>10.2}");
+    }
+    println!("\nOther cases, one run each (the first two rows: the rounds' medians):\n");
     header();
     for (name, f) in [
         ("api-multi (Rust/Wasm)", &rust),
         ("baseline (JS, same work)", &js),
+        ("seed design (JS, the original)", &seed),
+        ("seed design, no X-User-Plan", &seed_no_plan),
         ("api-multi, no X-User-Plan", &rust_no_plan),
         ("baseline, no X-User-Plan", &js_no_plan),
         ("api-multi, meters + quantities", &meters_rust),
@@ -94,8 +158,10 @@ pub async fn run() -> Result<ExitCode, String> {
         row(name, f);
     }
     for (name, r, j) in [
-        ("ratio Rust / JS", &rust, &js),
+        ("ratio Rust / JS (medians)", &rust, &js),
+        ("ratio Rust / seed design", &rust, &seed),
         ("ratio, no X-User-Plan", &rust_no_plan, &js_no_plan),
+        ("ratio Rust / seed, no X-User-Plan", &rust_no_plan, &seed_no_plan),
         ("ratio, meters + quantities", &meters_rust, &meters_js),
         ("ratio meters / requests (Rust)", &meters_rust, &rust),
     ] {
@@ -106,7 +172,28 @@ pub async fn run() -> Result<ExitCode, String> {
             r.p99_ms / j.p99_ms
         );
     }
-    println!("(targets: throughput ratio >= 0.9, p99 ratio <= 1.1; meters / requests: throughput >= 1.0 within noise)");
+
+    println!(
+        "\nRound trips per counted request on a warm isolate (binding calls awaited, from each answer's\nServer-Timing; {ROUND_TRIP_SAMPLES} requests each, new users):\n"
+    );
+    println!(
+        "{:<32} {:>10} {:>10}  {}",
+        "", "mean", "max", "calls (with X-User-Plan, then without)"
+    );
+    for trips in &round_trips {
+        for (case, sample) in [
+            ("with X-User-Plan", &trips.with_plan),
+            ("no X-User-Plan", &trips.without_plan),
+        ] {
+            println!(
+                "{:<32} {:>10.2} {:>10}  {}",
+                format!("{}, {case}", trips.worker),
+                sample.mean,
+                sample.max,
+                sample.calls
+            );
+        }
+    }
 
     println!(
         "\nWhere requests are counted: in D1 (the previous design: every count a write to the one\n\
@@ -146,17 +233,60 @@ pub async fn run() -> Result<ExitCode, String> {
     );
 
     println!("\nCold start: each worker killed and started again on the running stack:\n");
-    println!("{:<28} {:>14} {:>18}", "", "start→ready ms", "first request ms");
+    println!(
+        "{:<28} {:>22} {:>28}",
+        "", "start→first answer ms", "then first counted request ms"
+    );
     for (name, start) in [("api-multi (Rust/Wasm)", &cold.rust), ("baseline (JS)", &cold.js)] {
-        println!("{name:<28} {:>14.0} {:>18.1}", start.ready_ms, start.first_request_ms);
+        println!("{name:<28} {:>22.0} {:>28.1}", start.ready_ms, start.first_request_ms);
     }
+    println!(
+        "(the first answer is GET /health: the process started, the script loaded and, for Rust, the Wasm compiled)"
+    );
 
     println!(
         "\nCPU profiles under the same load ({PROFILE_SECS} s of wrk, with X-User-Plan), from each worker's inspector;\n\
          raw profiles for Chrome DevTools in target/bench-profiles/:"
     );
-    for (name, summary) in &profiles {
-        println!("\n{name}:{summary}");
+    for (name, profile) in &profiles {
+        println!("\n{name}:{}", profile.summary);
+    }
+    let isolate_ms = |label: &str| {
+        profiles
+            .iter()
+            .find(|(name, _)| *name == label)
+            .map(|(_, p)| p.ms_per_request)
+    };
+    let (rust_ms, js_ms) = (
+        isolate_ms("api-multi (Rust/Wasm)").unwrap_or(f64::NAN),
+        isolate_ms("baseline (JS)").unwrap_or(f64::NAN),
+    );
+    let rust_trips = round_trips.first().map_or(f64::NAN, |t| t.with_plan.mean);
+    println!("\nTargets (issue 27), from this run:\n");
+    let verdict = |met: bool| if met { "met" } else { "missed" };
+    for (target, figure, met) in [
+        (
+            "throughput Rust / JS >= 1.0 (median of rounds)",
+            format!("{:.2}", throughput_ratio.0),
+            throughput_ratio.0 >= 1.0,
+        ),
+        (
+            "p99 Rust / JS <= 1.0 (median of rounds)",
+            format!("{:.2}", p99_ratio.0),
+            p99_ratio.0 <= 1.0,
+        ),
+        (
+            "isolate ms per request Rust <= JS",
+            format!("{rust_ms:.2} vs {js_ms:.2}"),
+            rust_ms <= js_ms,
+        ),
+        (
+            "one round trip per counted request (warm, X-User-Plan)",
+            format!("{rust_trips:.2}"),
+            rust_trips <= 1.0,
+        ),
+    ] {
+        println!("{target:<58} {figure:>16}  {}", verdict(met));
     }
 
     println!("\nWasm size (release, after wasm-opt):\n");
@@ -167,17 +297,21 @@ pub async fn run() -> Result<ExitCode, String> {
         println!("{worker:<16} {raw:>12} {:>12}", gzip_size(&wasm).await.unwrap_or(0));
     }
     println!("\n`no X-User-Plan`: the plan comes from billing (one more D1 read: subscription or customer).");
-    if rust.non_2xx > 0 || rust_no_plan.non_2xx > 0 || js.non_2xx > 0 {
+    let any_refused = rounds.iter().any(|(r, j)| r.non_2xx > 0 || j.non_2xx > 0);
+    if any_refused || rust_no_plan.non_2xx > 0 || seed.non_2xx > 0 {
         eprintln!("\nwarning: some requests were not 2xx; the figures above include them");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 struct Throughput {
-    rust: Figures,
+    /// Rust and JS with X-User-Plan, one pair per round.
+    rounds: Vec<(Figures, Figures)>,
     rust_no_plan: Figures,
-    js: Figures,
     js_no_plan: Figures,
+    /// The original platform's design (bench/seed/worker.js).
+    seed: Figures,
+    seed_no_plan: Figures,
     scaling: Scaling,
     /// Quantities of several meters in a JSON body (issue 24), with X-User-Plan.
     meters_rust: Figures,
@@ -196,16 +330,36 @@ struct Scaling {
 
 struct Measured {
     throughput: Throughput,
+    round_trips: Vec<RoundTrips>,
     cold: ColdStarts,
-    /// Each worker's CPU profile summary under the same load (bench/profile.mjs).
-    profiles: Vec<(&'static str, String)>,
+    /// Each worker's CPU profile under the same load (bench/profile.mjs).
+    profiles: Vec<(&'static str, Profile)>,
+}
+
+struct Profile {
+    ms_per_request: f64,
+    summary: String,
+}
+
+/// The binding calls a worker's warm answers list in `Server-Timing`.
+struct RoundTrips {
+    worker: &'static str,
+    with_plan: TripSample,
+    without_plan: TripSample,
+}
+
+struct TripSample {
+    mean: f64,
+    max: usize,
+    /// The calls of the last answer, in order (e.g. `counter` or `kv, kv, kv, kv, kv-put, d1`).
+    calls: String,
 }
 
 struct ColdStart {
     /// From spawning `wrangler dev` to the first answer (wrangler and workerd start-up, script
     /// load and, for Rust, Wasm compilation).
     ready_ms: f64,
-    /// The first POST /api/data of the fresh isolate (auth from D1 or KV, first statements).
+    /// The first POST /api/data after it (auth from KV, the counter's first statements).
     first_request_ms: f64,
 }
 
@@ -282,14 +436,17 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    let baseline = |name: &'static str| WorkerSpec {
+    let javascript = |name: &'static str, config: &str| WorkerSpec {
         name,
-        config: "bench/baseline/wrangler.toml".to_owned(),
+        config: config.to_owned(),
         port: free_port(),
         vars: vars.clone(),
         companions: Vec::new(),
     };
-    stack.add_worker(baseline("baseline")).await?;
+    stack
+        .add_worker(javascript("baseline", "bench/baseline/wrangler.toml"))
+        .await?;
+    stack.add_worker(javascript("seed", "bench/seed/wrangler.toml")).await?;
     let template = std::fs::read_to_string(repo_root().join("bench/wrk-usage.lua")).map_err(|e| e.to_string())?;
     let metered_script = |name: &str,
                           keys: &[TestProject],
@@ -310,9 +467,25 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         metered_script(name, keys, (plan, counter), "")
     };
     let one = std::slice::from_ref(project);
+    let rounds = (0..ROUNDS)
+        .map(|r| {
+            script(
+                &format!("wrk-usage-round-{r}.lua"),
+                &projects[1 + r..2 + r],
+                "free",
+                "counters",
+            )
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let scripts = Scripts {
+        rounds,
         with_plan: script("wrk-usage.lua", one, "free", "counters")?,
-        without_plan: script("wrk-usage-no-plan.lua", one, "", "counters")?,
+        without_plan: script(
+            "wrk-usage-no-plan.lua",
+            std::slice::from_ref(&projects[ROUNDS + 1]),
+            "",
+            "counters",
+        )?,
         d1_one: script("wrk-usage-d1.lua", one, "free", "d1")?,
         d1_many: script("wrk-usage-d1-many.lua", &projects, "free", "d1")?,
         counters_many: script("wrk-usage-many.lua", &projects, "free", "counters")?,
@@ -325,6 +498,14 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
         )?,
     };
     let throughput = measure(stack, &scripts).await?;
+    let mut round_trips = Vec::new();
+    for (label, worker) in [
+        ("api-multi (Rust/Wasm)", "api-multi"),
+        ("baseline (JS)", "baseline"),
+        ("seed design (JS)", "seed"),
+    ] {
+        round_trips.push(count_round_trips(stack, (label, worker), project).await?);
+    }
     let with_plan = &scripts.with_plan;
     let mut profiles = Vec::new();
     for (label, worker) in [("api-multi (Rust/Wasm)", "api-multi"), ("baseline (JS)", "baseline")] {
@@ -336,8 +517,65 @@ async fn prepare_and_measure(stack: &mut Stack, base: &Path) -> Result<Measured,
     };
     Ok(Measured {
         throughput,
+        round_trips,
         cold,
         profiles,
+    })
+}
+
+/// Warm requests of new users to `worker`, with and without X-User-Plan: the binding calls each
+/// answer's `Server-Timing` lists.
+async fn count_round_trips(
+    stack: &Stack,
+    (label, worker): (&'static str, &str),
+    project: &TestProject,
+) -> Result<RoundTrips, String> {
+    let url = format!("{}/api/data", stack.config.url(worker));
+    let sample = |plan: Option<&'static str>| {
+        let url = url.clone();
+        async move {
+            let mut counts = Vec::new();
+            let mut calls = String::new();
+            // The first warms the isolate's memory for this key (a fresh KV entry, or D1).
+            for i in 0..=ROUND_TRIP_SAMPLES {
+                let mut request = e2e::client()
+                    .post(&url)
+                    .bearer_auth(&project.secret_key)
+                    .header("x-user-id", format!("round-trips-{}-{i}", plan.unwrap_or("billing")));
+                if let Some(plan) = plan {
+                    request = request.header("x-user-plan", plan);
+                }
+                let reply = request.send().await.map_err(|e| e.to_string())?;
+                if !reply.status().is_success() {
+                    return Err(format!(
+                        "{worker} answered {} while counting round trips",
+                        reply.status()
+                    ));
+                }
+                let timing = (reply.headers().get("server-timing"))
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let names: Vec<&str> = (timing.split(','))
+                    .map(|entry| entry.split(';').next().unwrap_or_default().trim())
+                    .filter(|name| !name.is_empty())
+                    .collect();
+                if i > 0 {
+                    counts.push(names.len());
+                    calls = names.join(", ");
+                }
+            }
+            Ok::<_, String>(TripSample {
+                mean: counts.iter().sum::<usize>() as f64 / counts.len().max(1) as f64,
+                max: counts.iter().copied().max().unwrap_or_default(),
+                calls,
+            })
+        }
+    };
+    Ok(RoundTrips {
+        worker: label,
+        with_plan: sample(Some("free")).await?,
+        without_plan: sample(None).await?,
     })
 }
 
@@ -372,6 +610,8 @@ async fn cold_start(stack: &mut Stack, worker: &str, secret: &str) -> Result<Col
 
 /// The wrk scripts: one project or all of them, counting in the counters or (baseline) in D1.
 struct Scripts {
+    /// One per round, each on a project of its own.
+    rounds: Vec<std::path::PathBuf>,
     with_plan: std::path::PathBuf,
     without_plan: std::path::PathBuf,
     d1_one: std::path::PathBuf,
@@ -384,10 +624,18 @@ struct Scripts {
 async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String> {
     let rust_url = stack.config.url("api-multi");
     let js_url = stack.config.url("baseline");
-    // Warm both (JIT, SQLite page cache, KV auth cache, every project's counters) first.
+    let seed_url = stack.config.url("seed");
+    // Warm every worker (JIT, SQLite page cache, KV and memory caches, every project's
+    // counters) first; a round's project is warmed by a short run of its own.
+    for script in &scripts.rounds {
+        for url in [&rust_url, &js_url] {
+            wrk(url, script, 1).await?;
+        }
+    }
     for (url, script) in [
         (&rust_url, &scripts.with_plan),
         (&js_url, &scripts.with_plan),
+        (&seed_url, &scripts.with_plan),
         (&rust_url, &scripts.counters_many),
         (&js_url, &scripts.counters_many),
         (&js_url, &scripts.d1_many),
@@ -397,11 +645,26 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
     ] {
         wrk(url, script, WARMUP_SECS).await?;
     }
-    // Alternating, so drift in the machine's load falls on both alike.
+    // Alternating, and each round starting with the other, so drift in the machine's load
+    // falls on both alike.
+    let mut rounds = Vec::new();
+    for (r, script) in scripts.rounds.iter().enumerate() {
+        let rust_first = r % 2 == 0;
+        let (first, second) = if rust_first {
+            (&rust_url, &js_url)
+        } else {
+            (&js_url, &rust_url)
+        };
+        let a = wrk(first, script, DURATION_SECS).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let b = wrk(second, script, DURATION_SECS).await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        rounds.push(if rust_first { (a, b) } else { (b, a) });
+    }
     let mut runs = Vec::new();
     for (url, script) in [
-        (&rust_url, &scripts.with_plan),
-        (&js_url, &scripts.with_plan),
+        (&seed_url, &scripts.with_plan),
+        (&seed_url, &scripts.without_plan),
         (&rust_url, &scripts.without_plan),
         (&js_url, &scripts.without_plan),
         (&js_url, &scripts.d1_one),
@@ -416,8 +679,8 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     let [
-        rust,
-        js,
+        seed,
+        seed_no_plan,
         rust_no_plan,
         js_no_plan,
         d1_one,
@@ -429,10 +692,11 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
         meters_js,
     ] = <[Figures; 11]>::try_from(runs).map_err(|_| "eleven runs expected")?;
     Ok(Throughput {
-        rust,
+        rounds,
         rust_no_plan,
-        js,
         js_no_plan,
+        seed,
+        seed_no_plan,
         scaling: Scaling {
             d1_one,
             d1_many,
@@ -446,7 +710,7 @@ async fn measure(stack: &Stack, scripts: &Scripts) -> Result<Throughput, String>
 }
 
 /// Loads `worker` with wrk while bench/profile.mjs samples its isolate; the profile's summary.
-async fn profile(stack: &Stack, worker: &str, script: &Path) -> Result<String, String> {
+async fn profile(stack: &Stack, worker: &str, script: &Path) -> Result<Profile, String> {
     let root = repo_root();
     let port = (stack.inspector_port(worker)).ok_or_else(|| format!("no inspector for {worker}"))?;
     let dir = root.join("target/bench-profiles");
@@ -473,12 +737,15 @@ async fn profile(stack: &Stack, worker: &str, script: &Path) -> Result<String, S
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| format!("no busy time in the profile of {worker}:\n{text}"))?;
     let summary: Vec<&str> = text.lines().filter(|l| !l.starts_with("busy_ms=")).collect();
-    Ok(format!(
-        "\n  {} requests, isolate busy {busy_ms:.0} ms: {:.2} ms of isolate time per request{}",
-        loaded.requests,
-        busy_ms / loaded.requests.max(1) as f64,
-        summary.join("\n")
-    ))
+    let ms_per_request = busy_ms / loaded.requests.max(1) as f64;
+    Ok(Profile {
+        ms_per_request,
+        summary: format!(
+            "\n  {} requests, isolate busy {busy_ms:.0} ms: {ms_per_request:.2} ms of isolate time per request{}",
+            loaded.requests,
+            summary.join("\n")
+        ),
+    })
 }
 
 async fn wrk(url: &str, script: &Path, seconds: u32) -> Result<Figures, String> {

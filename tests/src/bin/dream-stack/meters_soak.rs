@@ -113,7 +113,7 @@ pub async fn run(stack: &mut Stack, env: &TestEnv) -> Result<bool, String> {
 
     round(&api, &subscribers, 0).await?;
     // Killed within the counters' flush delay: reports not yet sent, or on their way.
-    stack.restart_worker("api-multi").await?;
+    stack.restart_api_multi().await?;
     round(&api, &subscribers, 1).await?;
 
     let expected = (2 * CALLS_PER_ROUND as u64 * TOKENS_PER_CALL - INCLUDED) as i64;

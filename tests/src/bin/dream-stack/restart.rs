@@ -72,7 +72,7 @@ pub async fn run(stack: &mut Stack, env: &TestEnv) -> Result<bool, String> {
     // Within the counters' flush delay (2 s), so D1 has not seen these requests yet, unless
     // the machine was slower than that: said, so a run that proved less is visible.
     let in_d1_before = metric(&api.dashboard().await, "usageThisPeriod");
-    stack.restart_worker("api-multi").await?;
+    stack.restart_api_multi().await?;
     println!("  api-multi killed and restarted; D1 had {in_d1_before} of the 12 requests counted before");
 
     let replayed = api.track(users[0], Some("restart-key")).await;
