@@ -196,7 +196,7 @@ impl Counter {
             Operation::from_path(&path).ok_or_else(|| ApiError::not_found(format!("no counter operation {path}")))?;
         match op {
             Operation::ConfigChanged => {
-                let change: ConfigChange = req.json().await.or_internal()?;
+                let change: ConfigChange = serde_json::from_str(&req.text().await.or_internal()?)?;
                 let epoch = self.store()?.advance_config_epoch(change.at_ms)?;
                 self.config_epoch.set(Some(epoch));
                 return Ok(Served::Answer(serde_json::to_value(StaleConfig { epoch })?));
@@ -212,7 +212,9 @@ impl Counter {
             }
             _ => {}
         }
-        self.serve_call(op, req.json().await.or_internal()?).await
+        // Parsed here from the text: `json()` would build a JS object and copy it field by field.
+        self.serve_call(op, serde_json::from_str(&req.text().await.or_internal()?)?)
+            .await
     }
 
     /// An operation on the counts, for a user of the project.
