@@ -79,6 +79,10 @@ pub fn edit_deps(app: &App) -> ApiResult<(StripeModes, ProjectCaches, Senders)> 
 pub fn project_caches(env: &Env) -> ProjectCaches {
     ProjectCaches::new(
         Cache::from_env(env, project_cache::TOKENS_KV),
-        Counters::from_env(env).ok(),
+        Counters::from_env(env)
+            .map_err(|e| {
+                shared::runtime::log::error(&format!("edits reach warm isolates only within the cache TTL: {e}"))
+            })
+            .ok(),
     )
 }

@@ -426,6 +426,12 @@ async fn with_kv_down_requests_are_authenticated_from_d1_and_counted() {
     assert_eq!(rotated.status, 200, "{:?}", rotated.body);
     let old_key = outage.get("/api/usage", Some(user)).await;
     assert_eq!((old_key.status, old_key.error_code()), (401, "unauthorized"));
+    // A route that keeps no configuration in memory reads KV (down), then D1.
+    let old_key_elsewhere = outage.get("/api/products", None).await;
+    assert_eq!(
+        (old_key_elsewhere.status, old_key_elsewhere.error_code()),
+        (401, "unauthorized")
+    );
     let renewed = TestProject {
         secret_key: rotated.body["secretKey"].as_str().unwrap().to_owned(),
         ..project.clone()
@@ -481,6 +487,11 @@ async fn with_kv_slow_requests_are_answered_from_d1_without_waiting_for_it() {
     assert_eq!(rotated.status, 200, "{:?}", rotated.body);
     let old_key = slow.get("/api/usage", Some(user)).await;
     assert_eq!((old_key.status, old_key.error_code()), (401, "unauthorized"));
+    let old_key_elsewhere = slow.get("/api/products", None).await;
+    assert_eq!(
+        (old_key_elsewhere.status, old_key_elsewhere.error_code()),
+        (401, "unauthorized")
+    );
     let faults = stripe.clear_faults().await;
     // The first request asked KV (late) and refilled it (late); the isolate's memory answered
     // the others, and the revoked key was read again from D1 when its counter said so.

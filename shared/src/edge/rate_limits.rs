@@ -69,6 +69,43 @@ pub const DEVELOPER_LIMIT: Limit = Limit {
     whose: "for this developer account",
 };
 
+/// How long an isolate refuses a project's (or a user's) metered calls itself after their counter
+/// refused one: a flood past the bound then costs no D1 read (the entitlement is read before the
+/// counter is called) and no counter call, and the counter decides again a second later.
+const LOCAL_REFUSAL_MS: u64 = 1_000;
+
+thread_local! {
+    static METERED_REFUSALS: std::cell::RefCell<crate::identity::key_failures::Recent> =
+        std::cell::RefCell::default();
+}
+
+fn refusal_key(limit: &Limit, project: &str, user: &str) -> String {
+    if limit.scope == USER_LIMIT.scope {
+        format!("{project}\n{user}")
+    } else {
+        project.to_owned()
+    }
+}
+
+/// After the usage counter refused a metered call of `project`'s `user` past `limit`.
+pub fn note_metered_refusal(limit: &'static Limit, project: &str, user: &str, now_ms: u64) {
+    let key = refusal_key(limit, project, user);
+    METERED_REFUSALS.with(|r| r.borrow_mut().remember_until(&key, now_ms, now_ms + LOCAL_REFUSAL_MS));
+}
+
+/// The 429 a metered call gets from this isolate while its counter's last refusal is recent:
+/// the project's bound (every call), and the user's (`user`, for calls that count).
+pub fn refused_recently(project: &str, user: Option<&str>, now_ms: u64) -> ApiResult<()> {
+    let bounds = [Some(&PROJECT_LIMIT), user.map(|_| &USER_LIMIT)];
+    for limit in bounds.into_iter().flatten() {
+        let key = refusal_key(limit, project, user.unwrap_or_default());
+        if METERED_REFUSALS.with(|r| r.borrow().contains(&key, now_ms)) {
+            return Err(refused(limit));
+        }
+    }
+    Ok(())
+}
+
 /// One call counted against `limit`'s binding for `key`; a 429 `rate_limited` past it.
 pub async fn enforce(env: &Env, limit: &Limit, key: String) -> ApiResult<()> {
     let binding = limit
@@ -129,6 +166,26 @@ mod tests {
                 assert!(section.contains(&simple), "{binding}: {section}");
             }
         }
+    }
+
+    #[test]
+    fn a_counters_refusal_is_repeated_locally_for_a_second_and_only_for_its_scope() {
+        let (project, other) = ("pk_test_local_refusals", "pk_test_someone_else");
+        note_metered_refusal(&USER_LIMIT, project, "flooder", 10_000);
+        assert!(refused_recently(project, Some("flooder"), 10_500).is_err());
+        assert!(refused_recently(project, Some("calm"), 10_500).is_ok(), "another user");
+        assert!(
+            refused_recently(project, None, 10_500).is_ok(),
+            "reads count against the project"
+        );
+        assert!(
+            refused_recently(project, Some("flooder"), 11_000).is_ok(),
+            "a second later"
+        );
+        note_metered_refusal(&PROJECT_LIMIT, project, "anyone", 20_000);
+        let refused = refused_recently(project, Some("calm"), 20_001).unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::RateLimited);
+        assert!(refused_recently(other, Some("calm"), 20_001).is_ok(), "another project");
     }
 
     #[test]

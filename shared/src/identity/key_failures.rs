@@ -46,13 +46,18 @@ impl Recent {
     }
 
     pub fn remember(&mut self, key: &str, now_ms: u64) {
+        self.remember_until(key, now_ms, now_ms + REMEMBER_MS);
+    }
+
+    /// Remembers `key` until `until_ms`.
+    pub fn remember_until(&mut self, key: &str, now_ms: u64, until_ms: u64) {
         if self.until_ms.len() >= CAPACITY {
             self.until_ms.retain(|_, until| *until > now_ms);
             if self.until_ms.len() >= CAPACITY {
                 self.until_ms.clear();
             }
         }
-        self.until_ms.insert(key.to_owned(), now_ms + REMEMBER_MS);
+        self.until_ms.insert(key.to_owned(), until_ms);
     }
 
     pub fn len(&self) -> usize {

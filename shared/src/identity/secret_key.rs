@@ -114,10 +114,16 @@ pub(crate) async fn authenticate_with(
             let cached = match kv.secret_key(&hash, now_ms).await {
                 CachedKey::Fresh(cached) => cached,
                 cached => {
-                    if cached == CachedKey::Unknown {
-                        failures::refuse_unseen_key(client, now_ms)?;
-                    }
-                    let cached = read_active(&db, &hash, 0).await?;
+                    let known_epoch = match cached {
+                        CachedKey::Known(epoch) => epoch,
+                        _ => {
+                            failures::refuse_unseen_key(client, now_ms)?;
+                            0
+                        }
+                    };
+                    // Read after these epochs were learnt, so at least as new as they are.
+                    let epoch = known_epoch.max(project_memory::last_epoch(&hash));
+                    let cached = read_active(&db, &hash, epoch).await?;
                     kv.put_secret_key(&hash, Some(&cached), now_ms).await;
                     read_from_d1 = true;
                     cached
@@ -192,7 +198,11 @@ impl SecretKeyAuth {
         let cached = match read_active(&db, &self.key.hash, epoch).await {
             Ok(cached) => cached,
             Err(e) => {
-                project_memory::forget(&self.key.hash);
+                if e.code() == ErrorCode::Unauthorized {
+                    // Revoked: nothing of the key is left to serve it again.
+                    project_memory::forget(&self.key.hash);
+                    self.key.kv.forget_secret_key(&self.key.hash).await;
+                }
                 return Err(e);
             }
         };

@@ -79,8 +79,9 @@ impl CachedConfig {
 pub enum CachedKey {
     /// Read from D1 less than `CACHE_TTL_SECS` ago: serve it.
     Fresh(CachedConfig),
-    /// Active not long ago (created, edited, or its configuration stale): ask D1.
-    Known,
+    /// Active not long ago (created, edited, or its configuration stale): ask D1. With the
+    /// epoch the entry was as new as (a D1 read made now is at least as new).
+    Known(u64),
     /// Nothing: a key never used, unused for `KNOWN_KEY_TTL_SECS`, revoked, or never issued.
     Unknown,
 }
@@ -90,7 +91,7 @@ fn cached_key(text: Option<&str>, now_ms: u64) -> CachedKey {
         return CachedKey::Unknown;
     };
     let Some(config) = entry.config else {
-        return CachedKey::Known;
+        return CachedKey::Known(entry.epoch);
     };
     let cached = CachedConfig {
         config: Arc::new(config),
@@ -100,7 +101,7 @@ fn cached_key(text: Option<&str>, now_ms: u64) -> CachedKey {
     if cached.is_fresh(now_ms) {
         CachedKey::Fresh(cached)
     } else {
-        CachedKey::Known
+        CachedKey::Known(cached.epoch)
     }
 }
 
@@ -272,10 +273,14 @@ mod tests {
         let ttl_ms = CACHE_TTL_SECS * 1000;
         let entry_text = entry(1_000, Some(config()));
         assert_eq!(cached_key(Some(&entry_text), 1_000 + ttl_ms - 1), fresh(1_000));
-        assert_eq!(cached_key(Some(&entry_text), 1_000 + ttl_ms), CachedKey::Known);
+        assert_eq!(
+            cached_key(Some(&entry_text), 1_000 + ttl_ms),
+            CachedKey::Known(7),
+            "its epoch carried forward"
+        );
         // A clock behind the writer's is not a reason to serve forever, nor to fail.
         assert_eq!(cached_key(Some(&entry_text), 0), fresh(1_000));
-        assert_eq!(cached_key(Some(&entry(1_000, None)), 1_000), CachedKey::Known);
+        assert_eq!(cached_key(Some(&entry(1_000, None)), 1_000), CachedKey::Known(7));
     }
 
     #[test]

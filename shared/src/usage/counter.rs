@@ -227,6 +227,11 @@ impl Counter {
                 if !is_key_directory {
                     return Err(misrouted(name));
                 }
+                // Each binding is a row: the project's bound keeps a flood of fresh keys from
+                // filling the directory.
+                if let Err(limit) = self.limits.borrow_mut().admit(None, clock::now_millis()) {
+                    return Ok(Served::RateLimited(limit));
+                }
                 let key = call.request.idempotency_key.as_deref().unwrap_or_default();
                 self.store()?.bind_key(&call.project, &call.request, key)?;
                 // Only the flush alarm purges expired bindings, and a counter may only ever bind.
@@ -465,5 +470,29 @@ impl Counter {
             }
         }
         failure.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_call_counts_against_neither_bound() {
+        let mut limits = MeteredLimits::new();
+        let now = 60_000;
+        for _ in 0..USER_LIMIT.limit {
+            assert!(limits.admit(Some("u"), now).is_ok());
+        }
+        assert!(matches!(limits.admit(Some("u"), now), Err(limit) if limit.scope == USER_LIMIT.scope));
+        // The user's refusal took nothing of the project's bound: others go on until it is full.
+        for _ in 0..(PROJECT_LIMIT.limit - USER_LIMIT.limit) {
+            assert!(limits.admit(None, now).is_ok());
+        }
+        assert!(matches!(limits.admit(Some("v"), now), Err(limit) if limit.scope == PROJECT_LIMIT.scope));
+        assert!(
+            limits.users.admits("v", now),
+            "the project's refusal counted nothing for the user"
+        );
     }
 }

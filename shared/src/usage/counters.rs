@@ -146,7 +146,11 @@ impl Counters {
                     .into_iter()
                     .find(|limit| refusal.rate_limit.as_deref() == Some(limit.scope));
                 Err(match bound {
-                    Some(limit) => rate_limits::refused(limit),
+                    Some(limit) => {
+                        let (pk, user) = (project.publishable_key.as_str(), request.user_id.as_str());
+                        rate_limits::note_metered_refusal(limit, pk, user, crate::runtime::clock::now_millis());
+                        rate_limits::refused(limit)
+                    }
                     None => ApiError::new(refusal.code, refusal.message),
                 })
             }

@@ -5,6 +5,7 @@ use axum::http::HeaderMap;
 use dream_core::api::usage::{TrackRequest, UsageReport};
 
 use crate::{
+    edge::rate_limits,
     identity::SecretKeyAuth,
     usage::{
         counter_protocol::{
@@ -347,6 +348,8 @@ pub async fn record_usage(
     request_id: &str,
 ) -> ApiResult<Recorded> {
     let quantity = track.quantity()?;
+    let pk = auth.scope.project().publishable_key.as_str();
+    rate_limits::refused_recently(pk, Some(&headers.user_id), crate::runtime::clock::now_millis())?;
     on_current_config(auth, counters, async |auth: &SecretKeyAuth| {
         record_with(auth, counters, (headers, track, quantity), now, request_id).await
     })
@@ -445,6 +448,8 @@ pub async fn current_usage(
     headers: &UsageHeaders,
     now: Timestamp,
 ) -> ApiResult<Vec<UsageReport>> {
+    let pk = auth.scope.project().publishable_key.as_str();
+    rate_limits::refused_recently(pk, None, crate::runtime::clock::now_millis())?;
     on_current_config(auth, counters, async |auth: &SecretKeyAuth| {
         usage_with(auth, counters, headers, now).await
     })
