@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod deadline;
 pub mod log;
+pub mod objects;
 pub mod outbound;
 pub mod settings;
 pub mod timing;

@@ -3,12 +3,7 @@
 //! their answers, refusals included, into the platform's errors.
 
 use serde::de::DeserializeOwned;
-use worker::{
-    Env, ObjectNamespace,
-    wasm_bindgen::{JsCast, JsValue},
-    wasm_bindgen_futures::JsFuture,
-    web_sys, worker_sys,
-};
+use worker::{Env, ObjectNamespace};
 
 use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
@@ -23,7 +18,6 @@ use super::counter_protocol::{
 };
 use crate::{
     edge::rate_limits::{self, PROJECT_LIMIT, USER_LIMIT},
-    runtime::OrInternal,
     storage::Project,
 };
 
@@ -174,30 +168,11 @@ impl Counters {
 
     /// One operation on one counter: the status and text of its answer.
     async fn post(&self, name: &str, op: Operation, body: String) -> ApiResult<(u16, String)> {
-        let stub = self.0.get_by_name(name).or_internal()?;
-        // The runtime's own objects, not workers-rs' `Request`/`Response`: those read the
-        // answer's body as a stream, chunk by chunk, and copy its `cf` object, on every count.
-        let object: worker_sys::DurableObject = stub.into_rpc();
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_body(&JsValue::from_str(&body));
         let url = format!("{ORIGIN}{}", op.path());
-        let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(js_internal)?;
-        let call = async {
-            let response: web_sys::Response = JsFuture::from(object.fetch_with_request(&request)?)
-                .await?
-                .unchecked_into();
-            let text = JsFuture::from(response.text()?).await?;
-            Ok::<_, JsValue>((response.status(), text.as_string().unwrap_or_default()))
-        };
-        crate::runtime::timing::timed("counter", call)
+        crate::runtime::objects::post(&self.0, (name, &url), &body, "counter")
             .await
-            .map_err(|e| unavailable(name, worker::Error::from(e)))
+            .map_err(|e| unavailable(name, e))
     }
-}
-
-fn js_internal(error: JsValue) -> ApiError {
-    ApiError::internal(worker::Error::from(error))
 }
 
 /// The object could not be reached or its answer was lost (overloaded, restarting). Usually

@@ -10,7 +10,7 @@
 pub mod manage;
 pub mod sender;
 
-use worker::{Method, ObjectNamespace, Request, RequestInit};
+use worker::ObjectNamespace;
 
 use crate::runtime::settings::Setting;
 use dream_core::{
@@ -111,19 +111,14 @@ impl Senders {
     /// what the sweep is for.
     pub async fn nudge(&self, publishable_key: &str) {
         let Some(namespace) = &self.0 else { return };
-        let result = async {
-            let stub = namespace.get_by_name(publishable_key)?;
-            let mut init = RequestInit::new();
-            init.with_method(Method::Post)
-                .with_body(Some(publishable_key.to_owned().into()));
-            let request = Request::new_with_init(&format!("{ORIGIN}/nudge"), &init)?;
-            let response = crate::runtime::timing::timed("webhook-sender", stub.fetch_with_request(request)).await?;
-            match response.status_code() {
-                200 => Ok(()),
-                status => Err(worker::Error::RustError(format!("answered {status}"))),
-            }
-        }
-        .await;
+        let url = format!("{ORIGIN}/nudge");
+        let called =
+            crate::runtime::objects::post(namespace, (publishable_key, &url), publishable_key, "webhook-sender");
+        let result = match called.await {
+            Ok((200, _)) => Ok(()),
+            Ok((status, _)) => Err(worker::Error::RustError(format!("answered {status}"))),
+            Err(e) => Err(e),
+        };
         if let Err(e) = result {
             crate::runtime::log::error(&format!(
                 "webhook sender of {publishable_key} not nudged (the sweep will): {e}"
