@@ -18,8 +18,8 @@ use crate::App;
 use crate::stripe::delivery::{self, Reason};
 use crate::stripe::error::{StripeError, StripeResult};
 use crate::stripe::events::ReqInfo;
-use crate::stripe::payment::{self, DECLINE_CARD, SUCCESS_CARD};
-use crate::stripe::{checkout, disputes, oauth, renewal};
+use crate::stripe::payment::{self, CardInput, DECLINE_CARD};
+use crate::stripe::{checkout, disputes, oauth, renewal, trials};
 
 pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
     Router::new()
@@ -34,6 +34,7 @@ pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
         .route("/_emulator/checkout/sessions/{id}/expire", post(expire))
         .route("/_emulator/subscriptions/{id}/advance", post(advance))
         .route("/_emulator/subscriptions/{id}/fail_renewal", post(fail_renewal))
+        .route("/_emulator/subscriptions/{id}/trial_will_end", post(trial_will_end))
         .route("/_emulator/subscriptions/{id}/end_at", post(end_at))
         .route("/_emulator/subscriptions/{id}/backdate", post(backdate))
         .route("/_emulator/payment_intents/{id}/dispute", post(dispute))
@@ -115,14 +116,16 @@ async fn authorize(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
     Ok(Json(json!({ "code": code, "stripe_user_id": account })))
 }
 
-fn pay(app: &Arc<App>, id: &str, card: &str, email: Option<String>) -> StripeResult<Json<Value>> {
+fn pay(app: &Arc<App>, id: &str, card: &CardInput, email: Option<String>) -> StripeResult<Json<Value>> {
     let now = crate::time::now();
     let done = app.mutate(|db| payment::complete(db, id, card, email, now))?;
     Ok(Json(json!({ "session": done.session, "redirect_url": done.redirect })))
 }
 
-/// POST /_emulator/checkout/sessions/{id}/complete: optional `card` (default 4242...) and
-/// `email`. Returns the completed session and where the browser would be sent.
+/// POST /_emulator/checkout/sessions/{id}/complete: optional `card` and `email`. Without a
+/// card (absent or empty), a session that collects one pays with 4242..., and one that does not
+/// (`payment_method_collection=if_required` with nothing due today: a trial) completes without.
+/// Returns the completed session and where the browser would be sent.
 async fn complete(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
@@ -130,7 +133,7 @@ async fn complete(
     body: Bytes,
 ) -> StripeResult<Json<Value>> {
     let fields = fields(&headers, &body)?;
-    let card = text(&fields, "card").unwrap_or_else(|| SUCCESS_CARD.into());
+    let card = text(&fields, "card").map_or(CardInput::Absent, CardInput::Number);
     pay(&app, &id, &card, text(&fields, "email"))
 }
 
@@ -143,7 +146,7 @@ async fn decline(
     body: Bytes,
 ) -> StripeResult<Json<Value>> {
     let fields = fields(&headers, &body)?;
-    let card = text(&fields, "card").unwrap_or_else(|| DECLINE_CARD.into());
+    let card = CardInput::Number(text(&fields, "card").unwrap_or_else(|| DECLINE_CARD.into()));
     pay(&app, &id, &card, text(&fields, "email"))
 }
 
@@ -210,6 +213,13 @@ async fn advance(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeR
 async fn fail_renewal(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
     let now = crate::time::now();
     app.mutate(|db| renewal::fail_renewal(db, &id, now)).map(Json)
+}
+
+/// POST /_emulator/subscriptions/{id}/trial_will_end: `customer.subscription.trial_will_end`,
+/// which Stripe sends three days before a trial ends.
+async fn trial_will_end(State(app): State<Arc<App>>, Path(id): Path<String>) -> StripeResult<Json<Value>> {
+    let now = crate::time::now();
+    app.mutate(|db| trials::will_end(db, &id, now)).map(Json)
 }
 
 #[derive(Deserialize)]

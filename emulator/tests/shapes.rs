@@ -436,6 +436,46 @@ async fn every_object_type_matches_stripes_examples() {
         .expect("subscription")
         .to_string();
 
+    // A trial started without a card: the trialing subscription, its $0 invoice (listed below).
+    let (_, trial_cs) = emu
+        .post_as(
+            "/v1/checkout/sessions",
+            SK_TEST,
+            &account,
+            &[
+                ("mode", "subscription"),
+                ("line_items[0][price]", &recurring),
+                ("line_items[0][quantity]", "1"),
+                ("customer", customer_id),
+                ("subscription_data[trial_period_days]", "14"),
+                ("payment_method_collection", "if_required"),
+            ],
+        )
+        .await;
+    let (_, done) = emu
+        .control(
+            &format!(
+                "/_emulator/checkout/sessions/{}/complete",
+                trial_cs["id"].as_str().expect("id")
+            ),
+            json!({}),
+        )
+        .await;
+    remember(&done["session"]);
+    let (_, trialing) = emu
+        .get_as(
+            &format!(
+                "/v1/subscriptions/{}",
+                done["session"]["subscription"].as_str().expect("subscription")
+            ),
+            SK_TEST,
+            &account,
+            &[],
+        )
+        .await;
+    assert_eq!(trialing["status"], "trialing");
+    remember(&trialing);
+
     // A guest payment checkout, completed.
     let (_, pay) = emu
         .post_as(

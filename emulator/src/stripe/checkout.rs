@@ -21,7 +21,7 @@ use crate::record;
 use crate::state::{Db, Scope};
 
 /// Stripe's default lifetime of a session.
-const LIFETIME_SECONDS: i64 = 24 * 3600;
+pub const LIFETIME_SECONDS: i64 = 24 * 3600;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionLine {
@@ -65,10 +65,39 @@ pub struct CheckoutSession {
     pub billing_address_collection: Option<String>,
     pub locale: Option<String>,
     pub submit_type: Option<String>,
+    /// `subscription_data[trial_period_days]` or `[trial_end]`: the subscription starts with a
+    /// trial (its length counted from completion). Added after the first saved states, hence
+    /// the defaults.
+    #[serde(default)]
+    pub trial_period_days: Option<i64>,
+    #[serde(default)]
+    pub trial_end: Option<i64>,
+    /// `subscription_data[trial_settings][end_behavior][missing_payment_method]`.
+    #[serde(default)]
+    pub trial_missing_payment_method: Option<String>,
+    /// `always` or `if_required` (subscription mode only; None means Stripe's default).
+    #[serde(default)]
+    pub payment_method_collection: Option<String>,
 }
 record!(CheckoutSession, "checkout.session");
 
 impl CheckoutSession {
+    pub fn has_trial(&self) -> bool {
+        self.trial_period_days.is_some() || self.trial_end.is_some()
+    }
+
+    /// When the trial of a subscription completed at `now` ends.
+    pub fn trial_end_at(&self, now: i64) -> Option<i64> {
+        self.trial_end.or(self.trial_period_days.map(|days| now + days * 86_400))
+    }
+
+    /// Whether paying asks for a card. `if_required` skips it when nothing is due today (a
+    /// trial, or a discount of everything); a payment of nothing never needs one.
+    pub fn collects_payment_method(&self) -> bool {
+        let optional = self.mode == "payment" || self.payment_method_collection.as_deref() == Some("if_required");
+        !(optional && self.amount_total == 0)
+    }
+
     pub fn hosted_url(&self, db: &Db) -> String {
         format!("{}/checkout/{}", db.base_url, self.id)
     }
@@ -158,7 +187,11 @@ impl CheckoutSession {
             "origin_context": null,
             "payment_intent": self.payment_intent,
             "payment_link": null,
-            "payment_method_collection": if self.mode == "subscription" { json!("always") } else { Value::Null },
+            "payment_method_collection": if self.mode == "subscription" {
+                json!(self.payment_method_collection.as_deref().unwrap_or("always"))
+            } else {
+                Value::Null
+            },
             "payment_method_configuration_details": null,
             "payment_method_options": {},
             "payment_method_types": ["card"],
@@ -184,10 +217,13 @@ impl CheckoutSession {
     }
 }
 
-pub fn render_item(db: &Db, line: &SessionLine) -> Value {
+pub fn render_item(db: &Db, session: &CheckoutSession, line: &SessionLine) -> Value {
     let price = db.prices.get(&line.price);
     let description = price.and_then(|p| db.products.get(&p.product)).map(|p| p.name.clone());
-    let amount = (price.zip(line.quantity)).map_or(0, |(p, q)| p.amount_for(q));
+    // A trial's items are due later: like the session's total, what they cost today is 0.
+    let amount = (price.zip(line.quantity))
+        .filter(|_| !session.has_trial())
+        .map_or(0, |(p, q)| p.amount_for(q));
     json!({
         "id": line.id,
         "object": "item",
@@ -208,261 +244,9 @@ pub fn line_items_list(db: &Db, session_id: &str) -> Value {
     let data = db
         .checkout_sessions
         .get(session_id)
-        .map(|s| s.lines.iter().map(|l| render_item(db, l)).collect())
+        .map(|s| s.lines.iter().map(|l| render_item(db, s, l)).collect())
         .unwrap_or_default();
     list_object(&format!("/v1/checkout/sessions/{session_id}/line_items"), data, false)
-}
-
-fn valid_url(params: &Params, key: &str) -> StripeResult<Option<String>> {
-    let Some(url) = params.str(key)?.filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    // The template is not a valid URL character sequence on its own; check with it filled.
-    let probe = url.replace("{CHECKOUT_SESSION_ID}", "cs_probe");
-    match url::Url::parse(&probe) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Some(url)),
-        _ => Err(StripeError::invalid("Not a valid URL").param(params.name(key))),
-    }
-}
-
-/// A line's quantity: required for a licensed price, refused for a metered one (its usage is
-/// billed at the end of each period), as Stripe words it.
-fn line_quantity(line: &Params, metered: bool, quantity: Option<i64>) -> StripeResult<Option<i64>> {
-    let index = line.prefix();
-    match (metered, quantity) {
-        (true, None) => Ok(None),
-        (true, Some(_)) => Err(StripeError::invalid(format!(
-            "Quantity should not be specified where usage_type is `metered`. Remove quantity from `{index}`."
-        ))
-        .param(line.name("quantity"))),
-        (false, None) => Err(StripeError::missing(&line.name("quantity"))),
-        (false, Some(q)) if q < 1 => {
-            Err(StripeError::invalid("Quantity must be at least 1.").param(line.name("quantity")))
-        }
-        (false, Some(q)) => Ok(Some(q)),
-    }
-}
-
-/// Nested `subscription_data` / `payment_intent_data`: metadata and description.
-fn nested_data(params: &Params, key: &str) -> StripeResult<(BTreeMap<String, String>, Option<String>)> {
-    let Some(data) = params.hash(key)? else {
-        return Ok((BTreeMap::new(), None));
-    };
-    data.allow(&["metadata", "description"])?;
-    let metadata = data.metadata()?.map(|m| m.into_map()).unwrap_or_default();
-    Ok((metadata, data.str("description")?.filter(|s| !s.is_empty())))
-}
-
-/// POST /v1/checkout/sessions
-pub async fn create(
-    State(app): State<Arc<App>>,
-    Extension(ctx): Extension<Ctx>,
-    body: Bytes,
-) -> StripeResult<Json<Value>> {
-    let params = Params::from_form(&body)?;
-    params.allow(&[
-        "mode",
-        "line_items",
-        "customer",
-        "customer_email",
-        "customer_creation",
-        "metadata",
-        "client_reference_id",
-        "success_url",
-        "cancel_url",
-        "subscription_data",
-        "payment_intent_data",
-        "expires_at",
-        "payment_method_types",
-        "allow_promotion_codes",
-        "billing_address_collection",
-        "locale",
-        "submit_type",
-        "ui_mode",
-    ])?;
-    let mode = params.required("mode")?;
-    if !matches!(mode.as_str(), "payment" | "subscription") {
-        return Err(StripeError::invalid(format!(
-            "Invalid mode: must be one of payment or subscription (dream-emulator does not emulate {mode:?})"
-        ))
-        .param("mode"));
-    }
-    let customer = params.str("customer")?.filter(|s| !s.is_empty());
-    let customer_email = params.str("customer_email")?.filter(|s| !s.is_empty());
-    if customer.is_some() && customer_email.is_some() {
-        return Err(
-            StripeError::invalid("You may only specify one of these parameters: customer, customer_email.")
-                .code("parameters_exclusive")
-                .param("customer_email"),
-        );
-    }
-    let customer_creation = params.choice("customer_creation", &["always", "if_required"])?;
-    if customer_creation.is_some() && mode != "payment" {
-        return Err(
-            StripeError::invalid("`customer_creation` can only be used in `payment` mode.").param("customer_creation"),
-        );
-    }
-    if customer_creation.is_some() && customer.is_some() {
-        return Err(
-            StripeError::invalid("You may only specify one of these parameters: customer, customer_creation.")
-                .code("parameters_exclusive")
-                .param("customer_creation"),
-        );
-    }
-    let success_url = valid_url(&params, "success_url")?;
-    let cancel_url = valid_url(&params, "cancel_url")?;
-    let metadata = params.metadata()?.map(|m| m.into_map()).unwrap_or_default();
-    let client_reference_id = params.str("client_reference_id")?.filter(|s| !s.is_empty());
-    let (subscription_metadata, subscription_description) = nested_data(&params, "subscription_data")?;
-    let (payment_intent_metadata, payment_intent_description) = nested_data(&params, "payment_intent_data")?;
-    if params.has("subscription_data") && mode != "subscription" {
-        return Err(
-            StripeError::invalid("You can only specify `subscription_data` in `subscription` mode.")
-                .param("subscription_data"),
-        );
-    }
-    if params.has("payment_intent_data") && mode != "payment" {
-        return Err(
-            StripeError::invalid("You can only specify `payment_intent_data` in `payment` mode.")
-                .param("payment_intent_data"),
-        );
-    }
-    if let Some(types) = params.str_list("payment_method_types")?
-        && types.iter().any(|t| t != "card")
-    {
-        return Err(StripeError::invalid("dream-emulator only emulates card payments").param("payment_method_types"));
-    }
-    // 2026-03-25.dahlia renamed `hosted` to `hosted_page` and refuses the old name.
-    let hosted = if ctx.api_version.as_str() < "2026-03-25" {
-        "hosted"
-    } else {
-        "hosted_page"
-    };
-    if params.str("ui_mode")?.is_some_and(|m| m != hosted) {
-        return Err(StripeError::invalid(format!("dream-emulator only emulates ui_mode={hosted}")).param("ui_mode"));
-    }
-    let allow_promotion_codes = params.bool("allow_promotion_codes")?;
-    let billing_address_collection = params.choice("billing_address_collection", &["auto", "required"])?;
-    let locale = params.str("locale")?;
-    let submit_type = params.choice("submit_type", &["auto", "book", "donate", "pay", "subscribe"])?;
-    let now = crate::time::now();
-    let expires_at = match params.int("expires_at")? {
-        None => now + LIFETIME_SECONDS,
-        Some(t) if t >= now + 1800 && t <= now + LIFETIME_SECONDS => t,
-        Some(_) => {
-            return Err(StripeError::invalid(
-                "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.",
-            )
-            .param("expires_at"));
-        }
-    };
-    let line_params = params.list_of_hashes("line_items")?.unwrap_or_default();
-    if line_params.is_empty() {
-        return Err(StripeError::missing("line_items"));
-    }
-    let expand = params.expand()?;
-
-    app.mutate(|db| {
-        if let Some(id) = &customer {
-            find(&db.customers, &ctx.scope, id, Some("customer"))?;
-        }
-        let mut lines = Vec::new();
-        let mut currency: Option<String> = None;
-        let mut total = 0i64;
-        let mut recurring_interval: Option<(String, i64)> = None;
-        for line in &line_params {
-            line.allow(&["price", "quantity"])?;
-            let price_id = line.required("price")?;
-            let quantity = line.int("quantity")?;
-            let price = find(&db.prices, &ctx.scope, &price_id, Some(&line.name("price")))?;
-            let quantity = line_quantity(line, price.is_metered(), quantity)?;
-            if !price.active {
-                return Err(StripeError::invalid(format!(
-                    "The price specified ({price_id}) is inactive. This field must be an active price."
-                ))
-                .param(line.name("price")));
-            }
-            match (&mode[..], &price.recurring) {
-                ("payment", Some(_)) => {
-                    return Err(StripeError::invalid(
-                        "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
-                    )
-                    .param(line.name("price")));
-                }
-                ("subscription", None) => {
-                    return Err(StripeError::invalid(
-                        "dream-emulator: one-time prices in `subscription` mode are not emulated; pass only recurring prices.",
-                    )
-                    .param(line.name("price")));
-                }
-                ("subscription", Some(r)) => {
-                    let interval = (r.interval.clone(), r.interval_count);
-                    if recurring_interval.as_ref().is_some_and(|i| *i != interval) {
-                        return Err(StripeError::invalid(
-                            "Checkout does not support multiple prices with different billing intervals.",
-                        )
-                        .param(line.name("price")));
-                    }
-                    recurring_interval = Some(interval);
-                }
-                _ => {}
-            }
-            if currency.as_ref().is_some_and(|c| *c != price.currency) {
-                return Err(StripeError::invalid("All prices on a Checkout Session must use the same currency.")
-                    .param(line.name("price")));
-            }
-            currency = Some(price.currency.clone());
-            total += quantity.map_or(0, |q| price.amount_for(q));
-            lines.push((price_id, quantity));
-        }
-        let prefix = if ctx.scope.livemode { "cs_live_a1" } else { "cs_test_a1" };
-        let id = db.id(prefix, 56);
-        let lines = lines
-            .into_iter()
-            .map(|(price, quantity)| SessionLine { id: db.id("li_", 24), price, quantity })
-            .collect();
-        let seq = db.next_seq();
-        let session = CheckoutSession {
-            id: id.clone(),
-            scope: ctx.scope.clone(),
-            seq,
-            created: now,
-            expires_at,
-            customer_creation: if mode == "payment" && customer.is_none() {
-                Some(customer_creation.unwrap_or_else(|| "if_required".into()))
-            } else {
-                None
-            },
-            mode: mode.clone(),
-            status: "open".into(),
-            payment_status: "unpaid".into(),
-            lines,
-            currency: currency.unwrap_or_else(|| "usd".into()),
-            amount_subtotal: total,
-            amount_total: total,
-            customer: customer.clone(),
-            customer_email: customer_email.clone(),
-            details_email: None,
-            client_reference_id,
-            metadata,
-            success_url,
-            cancel_url,
-            subscription_metadata,
-            subscription_description,
-            payment_intent_metadata,
-            payment_intent_description,
-            subscription: None,
-            payment_intent: None,
-            invoice: None,
-            allow_promotion_codes,
-            billing_address_collection,
-            locale,
-            submit_type,
-        };
-        let rendered = session.render(db);
-        db.checkout_sessions.insert(id, session);
-        Ok(Json(expand::apply(db, &ctx.scope, rendered, &expand)?))
-    })
 }
 
 /// GET /v1/checkout/sessions/{id}
@@ -576,7 +360,7 @@ pub async fn line_items(
         }
         let has_more = lines.len() > q.limit;
         lines.truncate(q.limit);
-        let data = lines.iter().map(|l| render_item(db, l)).collect();
+        let data = lines.iter().map(|l| render_item(db, session, l)).collect();
         let url = format!("/v1/checkout/sessions/{id}/line_items");
         Ok(Json(expand::apply(
             db,

@@ -1,4 +1,5 @@
-//! The hosted checkout page at `/checkout/{session id}`: line items and a card field.
+//! The hosted checkout page at `/checkout/{session id}`: line items and a card field (none when
+//! the session collects no card: `payment_method_collection=if_required` with nothing due).
 //! 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined and the session stays open.
 
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::checkout::CheckoutSession;
-use super::payment;
+use super::payment::{self, CardInput};
 use crate::App;
 use crate::html::{escape, form_fields, found, money, page};
 use crate::state::Db;
@@ -67,10 +68,27 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
         .as_ref()
         .map(|u| format!("<p><a href=\"{}\">Cancel and go back</a></p>", escape(u)))
         .unwrap_or_default();
-    let verb = if session.mode == "subscription" {
-        "Subscribe"
+    let verb = match (session.mode.as_str(), session.has_trial()) {
+        (_, true) => "Start trial",
+        ("subscription", false) => "Subscribe",
+        _ => "Pay",
+    };
+    // `if_required` with nothing due today: Stripe's page asks for no card at all.
+    let card_fields = if session.collects_payment_method() {
+        "<label>Card number<input name=\"card\" inputmode=\"numeric\" autocomplete=\"cc-number\" value=\"\" placeholder=\"4242 4242 4242 4242\" required></label>\
+         <label>Expiry<input name=\"exp\" placeholder=\"12 / 34\"></label><label>CVC<input name=\"cvc\" placeholder=\"123\"></label>"
     } else {
-        "Pay"
+        ""
+    };
+    let test_cards = if session.collects_payment_method() {
+        "<p>Test cards: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined.</p>"
+    } else {
+        "<p>No card is needed to start this trial.</p>"
+    };
+    let trial = match (session.trial_period_days, session.trial_end) {
+        (Some(days), _) => format!("<p>Free trial: {days} days, then billed as above.</p>"),
+        (None, Some(end)) => format!("<p>Free trial until {end} (Unix time), then billed as above.</p>"),
+        _ => String::new(),
     };
     let mode = if session.scope.livemode {
         "live mode"
@@ -80,15 +98,11 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
     let body = format!(
         "<p>{mode} · {id}</p>\
          <table><thead><tr><th>Item</th><th>Qty</th><th>Price</th><th>Amount</th></tr></thead><tbody>{rows}</tbody></table>\
-         <p><strong>Total due today: {total}</strong></p>{error}\
-         <form method=\"post\" action=\"/checkout/{id}\">{email_field}\
-         <label>Card number<input name=\"card\" inputmode=\"numeric\" autocomplete=\"cc-number\" value=\"\" placeholder=\"{card}\" required></label>\
-         <label>Expiry<input name=\"exp\" placeholder=\"12 / 34\"></label><label>CVC<input name=\"cvc\" placeholder=\"123\"></label>\
-         <button type=\"submit\">{verb}</button></form>\
-         <p>Test cards: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined.</p>{cancel}",
+         {trial}<p><strong>Total due today: {total}</strong></p>{error}\
+         <form method=\"post\" action=\"/checkout/{id}\">{email_field}{card_fields}\
+         <button type=\"submit\">{verb}</button></form>{test_cards}{cancel}",
         id = escape(&session.id),
         total = escape(&money(session.amount_total, &session.currency)),
-        card = "4242 4242 4242 4242",
     );
     page(status, "Checkout", &body)
 }
@@ -117,7 +131,8 @@ pub async fn page_route(State(app): State<Arc<App>>, Path(id): Path<String>) -> 
 /// POST /checkout/{id}: the Pay button. Success redirects (302) to the success URL.
 pub async fn pay(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> Response {
     let fields = form_fields(&body);
-    let card = fields.get("card").cloned().unwrap_or_default();
+    // A page without a card field sends none: a trial started without a card.
+    let card = fields.get("card").cloned().map_or(CardInput::Absent, CardInput::Number);
     let email = fields.get("email").filter(|e| !e.is_empty()).cloned();
     let now = crate::time::now();
     let outcome = app.mutate(|db| payment::complete(db, &id, &card, email, now));

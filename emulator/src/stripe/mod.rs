@@ -1,9 +1,11 @@
 //! The Stripe side: the `/v1` API, Connect OAuth, the hosted checkout and portal pages.
 
 pub mod accounts;
+pub mod billing;
 pub mod auth;
 pub mod charges;
 pub mod checkout;
+pub mod checkout_create;
 pub mod customers;
 pub mod decimal;
 pub mod delivery;
@@ -27,8 +29,10 @@ pub mod prices;
 pub mod products;
 pub mod refunds;
 pub mod renewal;
+pub mod trials;
 pub mod subscription_items;
 pub mod subscriptions;
+pub mod subscriptions_api;
 pub mod webhooks;
 
 use std::collections::BTreeMap;
@@ -120,7 +124,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/v1/prices/{id}", get(prices::retrieve).post(prices::update))
         .route("/v1/customers", get(customers::list).post(customers::create))
         .route("/v1/customers/{id}", get(customers::retrieve).post(customers::update))
-        .route("/v1/checkout/sessions", get(checkout::list).post(checkout::create))
+        .route("/v1/checkout/sessions", get(checkout::list).post(checkout_create::create))
         .route("/v1/checkout/sessions/{id}", get(checkout::retrieve))
         .route("/v1/checkout/sessions/{id}/expire", post(checkout::expire))
         .route("/v1/checkout/sessions/{id}/line_items", get(checkout::line_items))
@@ -131,12 +135,12 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/v1/billing/meters/{id}/reactivate", post(meters::reactivate))
         .route("/v1/billing/meters/{id}/event_summaries", get(meter_events::summaries))
         .route("/v1/billing/meter_events", post(meter_events::create))
-        .route("/v1/subscriptions", get(subscriptions::list))
+        .route("/v1/subscriptions", get(subscriptions_api::list))
         .route(
             "/v1/subscriptions/{id}",
-            get(subscriptions::retrieve)
-                .post(subscriptions::update)
-                .delete(subscriptions::cancel),
+            get(subscriptions_api::retrieve)
+                .post(subscriptions_api::update)
+                .delete(subscriptions_api::cancel),
         )
         .route("/v1/invoices", get(invoices::list))
         .route("/v1/invoices/{id}", get(invoices::retrieve))

@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 
+use super::checkout::CheckoutSession;
 use super::error::{StripeError, StripeResult};
 use super::events::ReqInfo;
-use super::renewal::{Charge, bill};
+use super::billing::{Charge, bill};
 use crate::state::Db;
 
 pub const SUCCESS_CARD: &str = "4242424242424242";
@@ -62,9 +63,35 @@ pub struct Completed {
     pub redirect: Option<String>,
 }
 
+/// The card a buyer gave: none at all (the control's `card` left out, or a page without a
+/// card field), or a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardInput {
+    Absent,
+    Number(String),
+}
+
+/// The card that pays `session`, if it collects one: the number given, else the control's
+/// default test card. A session that collects none (`payment_method_collection=if_required`
+/// with nothing due today) takes none, as Stripe's page shows no card field.
+fn card_for(session: &CheckoutSession, card: &CardInput) -> StripeResult<Option<String>> {
+    match (session.collects_payment_method(), card) {
+        (true, CardInput::Absent) => Ok(Some(SUCCESS_CARD.into())),
+        (true, CardInput::Number(number)) => {
+            check_card(number)?;
+            Ok(Some(number.clone()))
+        }
+        (false, CardInput::Absent) => Ok(None),
+        (false, CardInput::Number(_)) => Err(StripeError::invalid(
+            "This Checkout Session does not collect a payment method (payment_method_collection=if_required and nothing is due today): complete it without a card.",
+        )
+        .param("card")),
+    }
+}
+
 /// Pays the session `id` (of any scope: the caller is the buyer's browser or a control).
 /// A declined card changes nothing and leaves the session open, as on Stripe's page.
-pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i64) -> StripeResult<Completed> {
+pub fn complete(db: &mut Db, id: &str, card: &CardInput, email: Option<String>, now: i64) -> StripeResult<Completed> {
     let session = db
         .checkout_sessions
         .get(id)
@@ -84,7 +111,7 @@ pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i
     if let Some(e) = email.as_deref().filter(|e| !e.contains('@')) {
         return Err(StripeError::invalid(format!("Invalid email address: {e}")).param("email"));
     }
-    check_card(card)?;
+    let card = card_for(&session, card)?;
 
     let scope = session.scope.clone();
     let req = ReqInfo::none();
@@ -107,22 +134,14 @@ pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i
     let (mut subscription, mut invoice, payment_intent);
     if session.mode == "subscription" {
         let customer_id = customer.clone().unwrap_or_default();
-        let lines: Vec<(String, Option<i64>)> = session.lines.iter().map(|l| (l.price.clone(), l.quantity)).collect();
-        let sub_id = db.create_subscription(
-            &scope,
-            &customer_id,
-            &lines,
-            session.subscription_metadata.clone(),
-            session.subscription_description.clone(),
-            now,
-        )?;
+        let sub_id = start_subscription(db, &session, &customer_id, card.is_some(), now)?;
         let created = db.render_subscription(&sub_id);
         db.emit(&scope, "customer.subscription.created", created, None, &req, now);
         let invoice_id = bill(db, &sub_id, "subscription_create", Charge::Succeeds, &req, now)?;
         payment_intent = None;
         invoice = Some(invoice_id);
         subscription = Some(sub_id);
-    } else {
+    } else if session.amount_total > 0 {
         let pi = db.create_payment_intent(
             &scope,
             session.amount_total,
@@ -138,11 +157,23 @@ pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i
         payment_intent = Some(pi);
         invoice = None;
         subscription = None;
+    } else {
+        // Nothing to pay: Stripe makes no payment intent.
+        (payment_intent, invoice, subscription) = (None, None, None);
     }
+    // Stripe's word for a payment put off (a trial) or discounted to nothing. A subscription
+    // of metered prices only, whose first invoice is 0 anyway, still reads `paid`.
+    let nothing_due =
+        session.amount_total == 0 && (session.amount_subtotal > 0 || session.mode == "payment");
+    let payment_status = if session.has_trial() || nothing_due {
+        "no_payment_required"
+    } else {
+        "paid"
+    };
 
     if let Some(s) = db.checkout_sessions.get_mut(id) {
         s.status = "complete".into();
-        s.payment_status = "paid".into();
+        s.payment_status = payment_status.into();
         s.customer = customer;
         s.details_email = email;
         s.subscription = subscription.take();
@@ -156,6 +187,42 @@ pub fn complete(db: &mut Db, id: &str, card: &str, email: Option<String>, now: i
         session: rendered,
         redirect,
     })
+}
+
+/// The subscription a completed subscription-mode session creates: trialing until the trial's
+/// end if it has one (the billing cycle anchor, from which paid periods count), with the card
+/// collected (a `pm_...`) as its default payment method, or none.
+fn start_subscription(
+    db: &mut Db,
+    session: &CheckoutSession,
+    customer: &str,
+    with_card: bool,
+    now: i64,
+) -> StripeResult<String> {
+    let lines: Vec<(String, Option<i64>)> = session.lines.iter().map(|l| (l.price.clone(), l.quantity)).collect();
+    let sub_id = db.create_subscription(
+        &session.scope,
+        customer,
+        &lines,
+        session.subscription_metadata.clone(),
+        session.subscription_description.clone(),
+        now,
+    )?;
+    let payment_method = with_card.then(|| db.id("pm_", 24));
+    if let Some(sub) = db.subscriptions.get_mut(&sub_id) {
+        sub.default_payment_method = payment_method;
+        if let Some(behavior) = &session.trial_missing_payment_method {
+            sub.missing_payment_method = behavior.clone();
+        }
+        if let Some(trial_end) = session.trial_end_at(now) {
+            sub.status = "trialing".into();
+            sub.trial_start = Some(now);
+            sub.trial_end = Some(trial_end);
+            sub.billing_cycle_anchor = trial_end;
+            sub.period_index = -1;
+        }
+    }
+    Ok(sub_id)
 }
 
 #[cfg(test)]

@@ -1,24 +1,15 @@
-//! Subscriptions: retrieve, list, update (`cancel_at_period_end`, price and quantity changes
-//! via `items[]`, metadata), cancel. They are created by checkout (`payment.rs`) and renewed
-//! by the test controls (`renewal.rs`).
+//! Subscriptions: the object, its periods (a trial's included) and rendering, and the changes
+//! everything else makes to it (created by checkout in `payment.rs`, updated, ended). Its API
+//! is `subscriptions_api.rs`; renewals are the test controls' (`renewal.rs`, `trials.rs`).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::auth::Ctx;
 use super::error::{StripeError, StripeResult};
 use super::events::{ReqInfo, diff};
-use super::list::{LIST_PARAMS, ListQuery, list as list_object, page};
-use super::params::Params;
-use super::subscription_items;
-use super::{Record, expand, find, find_mut};
-use crate::App;
+use super::list::list as list_object;
 use crate::record;
 use crate::state::{Db, Scope};
 use crate::time::period_boundary;
@@ -58,13 +49,48 @@ pub struct Subscription {
     pub latest_invoice: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub description: Option<String>,
+    /// A trial started by checkout: [trial_start, trial_end) is period -1 and the billing
+    /// cycle anchor is trial_end, as Stripe sets it, so paid periods count from the trial's end.
+    /// Added after the first saved states, hence the defaults.
+    #[serde(default)]
+    pub trial_start: Option<i64>,
+    #[serde(default)]
+    pub trial_end: Option<i64>,
+    /// `trial_settings.end_behavior.missing_payment_method`: what the trial's end does when
+    /// the customer gave no card (`cancel`, `create_invoice`, `pause`).
+    #[serde(default = "default_missing_payment_method")]
+    pub missing_payment_method: String,
+    /// The card checkout collected (`pm_...`); none for a trial started without one.
+    #[serde(default)]
+    pub default_payment_method: Option<String>,
+    /// The subscription's discounts (`di_...`), in the order they were applied.
+    #[serde(default)]
+    pub discounts: Vec<String>,
 }
 record!(Subscription, "subscription");
 
+fn default_missing_payment_method() -> String {
+    "create_invoice".into()
+}
+
 impl Subscription {
     pub fn period(&self) -> (i64, i64) {
+        self.period_at(self.period_index)
+    }
+
+    /// Period `n` counted from the billing cycle anchor; period -1 is the trial (which ends at
+    /// the anchor), or for a subscription without one the period before its first.
+    pub fn period_at(&self, n: i64) -> (i64, i64) {
         let at = |n| period_boundary(self.billing_cycle_anchor, &self.interval, self.interval_count, n);
-        (at(self.period_index), at(self.period_index + 1))
+        match (n, self.trial_start) {
+            (-1, Some(trial_start)) => (trial_start, self.billing_cycle_anchor),
+            _ => (at(n), at(n + 1)),
+        }
+    }
+
+    /// Still in the trial checkout started it with (whatever its status says since).
+    pub fn in_trial(&self) -> bool {
+        self.trial_start.is_some() && self.period_index < 0
     }
 
     /// Current Stripe API versions keep the period on the items, not on the subscription
@@ -117,11 +143,11 @@ impl Subscription {
             "customer": self.customer,
             "customer_account": null,
             "days_until_due": null,
-            "default_payment_method": null,
+            "default_payment_method": self.default_payment_method,
             "default_source": null,
             "default_tax_rates": [],
             "description": self.description,
-            "discounts": [],
+            "discounts": self.discounts,
             "ended_at": self.ended_at,
             "invoice_settings": {
                 "account_tax_ids": null,
@@ -151,9 +177,9 @@ impl Subscription {
             "status": self.status,
             "test_clock": null,
             "transfer_data": null,
-            "trial_end": null,
-            "trial_settings": { "end_behavior": { "missing_payment_method": "create_invoice" } },
-            "trial_start": null,
+            "trial_end": self.trial_end,
+            "trial_settings": { "end_behavior": { "missing_payment_method": self.missing_payment_method } },
+            "trial_start": self.trial_start,
         })
     }
 }
@@ -214,6 +240,11 @@ impl Db {
                 latest_invoice: None,
                 metadata,
                 description,
+                trial_start: None,
+                trial_end: None,
+                missing_payment_method: default_missing_payment_method(),
+                default_payment_method: None,
+                discounts: Vec::new(),
             },
         );
         if let Some(c) = self.customers.get_mut(customer) {
@@ -310,162 +341,4 @@ pub fn set_cancel_at_period_end(sub: &mut Subscription, on: bool, now: i64) {
         sub.canceled_at = None;
         sub.cancellation_reason = None;
     }
-}
-
-/// GET /v1/subscriptions/{id}
-pub async fn retrieve(
-    State(app): State<Arc<App>>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> StripeResult<Json<Value>> {
-    let params = Params::from_query(query.as_deref())?;
-    params.allow(&[])?;
-    app.read(|db| {
-        let rendered = find(&db.subscriptions, &ctx.scope, &id, None)?.render(db);
-        Ok(Json(expand::apply(db, &ctx.scope, rendered, &params.expand()?)?))
-    })
-}
-
-/// POST /v1/subscriptions/{id}. Price changes take effect at once without proration
-/// invoices (see the README's gaps).
-pub async fn update(
-    State(app): State<Arc<App>>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> StripeResult<Json<Value>> {
-    let params = Params::from_form(&body)?;
-    params.allow(&[
-        "cancel_at_period_end",
-        "items",
-        "metadata",
-        "description",
-        "proration_behavior",
-        "payment_behavior",
-    ])?;
-    params.choice("proration_behavior", &["create_prorations", "none", "always_invoice"])?;
-    params.choice(
-        "payment_behavior",
-        &[
-            "allow_incomplete",
-            "default_incomplete",
-            "error_if_incomplete",
-            "pending_if_incomplete",
-        ],
-    )?;
-    let cancel_at_period_end = params.bool("cancel_at_period_end")?;
-    let metadata = params.metadata()?;
-    let description = params.nullable("description")?;
-    let mut changes = subscription_items::parse(&params)?;
-    let expand = params.expand()?;
-    let now = crate::time::now();
-    app.mutate(|db| {
-        let sub = find(&db.subscriptions, &ctx.scope, &id, None)?.clone();
-        if sub.status == "canceled" {
-            return Err(StripeError::invalid(
-                "A canceled subscription can only update its cancellation_details and metadata.",
-            ));
-        }
-        subscription_items::validate(db, &ctx.scope, &sub, &mut changes)?;
-        let new_item_ids: Vec<String> = changes
-            .iter()
-            .filter(|c| c.id.is_none())
-            .map(|_| db.id("si_", 14))
-            .collect();
-        let rendered = db.update_subscription(&id, &ctx.req, now, |sub| {
-            subscription_items::apply(sub, changes, new_item_ids, now);
-            if sub.items.is_empty() {
-                return Err(StripeError::invalid("A subscription must keep at least one item."));
-            }
-            if let Some(on) = cancel_at_period_end
-                && on != sub.cancel_at_period_end
-            {
-                set_cancel_at_period_end(sub, on, now);
-            }
-            if let Some(m) = metadata {
-                m.apply(&mut sub.metadata);
-            }
-            if let Some(d) = description {
-                sub.description = d;
-            }
-            Ok(())
-        })?;
-        Ok(Json(expand::apply(db, &ctx.scope, rendered, &expand)?))
-    })
-}
-
-/// DELETE /v1/subscriptions/{id}: cancels at once.
-pub async fn cancel(
-    State(app): State<Arc<App>>,
-    Extension(ctx): Extension<Ctx>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-    body: Bytes,
-) -> StripeResult<Json<Value>> {
-    // The parameters of a DELETE may come in the query or the body.
-    let params = if body.is_empty() {
-        Params::from_query(query.as_deref())?
-    } else {
-        Params::from_form(&body)?
-    };
-    params.allow(&["invoice_now", "prorate", "cancellation_details"])?;
-    let expand = params.expand()?;
-    let now = crate::time::now();
-    app.mutate(|db| {
-        find_mut(&mut db.subscriptions, &ctx.scope, &id, None)?;
-        let rendered = db.end_subscription(&id, "cancellation_requested", &ctx.req, now)?;
-        Ok(Json(expand::apply(db, &ctx.scope, rendered, &expand)?))
-    })
-}
-
-/// GET /v1/subscriptions: by default every status but `canceled`, as in Stripe.
-pub async fn list(
-    State(app): State<Arc<App>>,
-    Extension(ctx): Extension<Ctx>,
-    RawQuery(query): RawQuery,
-) -> StripeResult<Json<Value>> {
-    let params = Params::from_query(query.as_deref())?;
-    params.allow(&[&LIST_PARAMS[..], &["customer", "status", "price"]].concat())?;
-    let q = ListQuery::parse(&params)?;
-    let customer = params.str("customer")?;
-    let price = params.str("price")?;
-    let status = params.choice(
-        "status",
-        &[
-            "active",
-            "all",
-            "canceled",
-            "ended",
-            "incomplete",
-            "incomplete_expired",
-            "past_due",
-            "paused",
-            "trialing",
-            "unpaid",
-        ],
-    )?;
-    app.read(|db| {
-        let items: Vec<&Subscription> = db
-            .subscriptions
-            .values()
-            .filter(|s| s.scope() == &ctx.scope)
-            .filter(|s| customer.as_ref().is_none_or(|c| &s.customer == c))
-            .filter(|s| price.as_ref().is_none_or(|p| s.items.iter().any(|i| &i.price == p)))
-            .filter(|s| match status.as_deref() {
-                None => s.status != "canceled",
-                Some("all") => true,
-                Some("ended") => s.status == "canceled",
-                Some(st) => s.status == st,
-            })
-            .collect();
-        let (items, has_more) = page(items, &q)?;
-        let data = items.iter().map(|s| s.render(db)).collect();
-        Ok(Json(expand::apply(
-            db,
-            &ctx.scope,
-            list_object("/v1/subscriptions", data, has_more),
-            &params.expand()?,
-        )?))
-    })
 }
