@@ -4,6 +4,7 @@
 mod assets;
 mod counter;
 mod customers;
+mod entitlements;
 mod pages;
 mod settings;
 mod store;
@@ -62,6 +63,8 @@ fn router(env: Env) -> Router {
     let routes = Router::new()
         .route("/api/data", post(usage::track))
         .route("/api/usage", get(usage::report))
+        .route("/api/entitlements", get(entitlements::list))
+        .route("/api/check", post(entitlements::check))
         .route("/api/customers", post(customers::create))
         .route("/api/create-checkout", post(customers::create_checkout))
         .route("/api/customer-portal", post(customers::portal))

@@ -386,6 +386,9 @@ fn tier_count_rules_hold_inside_the_statements() {
                 now,
                 None::<String>,
                 None::<i64>,
+                None::<String>,
+                None::<i64>,
+                1,
                 max
             ],
         )
@@ -429,6 +432,9 @@ fn tier_count_rules_hold_inside_the_statements() {
                 NOW.to_rfc3339(),
                 None::<String>,
                 None::<i64>,
+                None::<String>,
+                None::<i64>,
+                1,
                 1
             ],
         )

@@ -255,6 +255,9 @@ fn inventory_cannot_be_set_below_what_open_checkouts_hold() {
             NOW.to_rfc3339().into(),
             SqlParam::Null,
             SqlParam::Null,
+            SqlParam::Null,
+            SqlParam::Null,
+            1.into(),
             i64::from(keeps_stock).into(),
         ];
         conn.execute(UPDATE_TIER, params_from_iter(to_values(&params))).unwrap()

@@ -122,6 +122,7 @@ const STATEMENTS: &[(&str, &str)] = &[
         "subscriptions::SELECT_ENTITLED_SUBSCRIPTION",
         subscriptions::SELECT_ENTITLED_SUBSCRIPTION,
     ),
+    ("subscriptions::SELECT_TRIALS_HAD", subscriptions::SELECT_TRIALS_HAD),
     (
         "subscriptions::SELECT_SUBSCRIPTION_KNOWN",
         subscriptions::SELECT_SUBSCRIPTION_KNOWN,

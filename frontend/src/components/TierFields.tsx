@@ -195,6 +195,34 @@ export function TierFields({ kind, form, errors: reported, onChange: report, loc
         <>
           <TextArea label="Features" hint="Optional; one per line, shown on your pricing page." rows={3} value={form.features} error={errors.features} onChange={(e) => onChange({ features: e.target.value })} />
           <Checkbox label="Highlight as the most popular tier" checked={form.popular} onChange={(e) => onChange({ popular: e.target.checked })} />
+          <TextField
+            label="Feature flags"
+            hint="Optional; e.g. sso, priority_support. Your app checks them with POST /api/check."
+            value={form.entitlements}
+            error={errors.entitlements}
+            autoCapitalize="none"
+            spellCheck={false}
+            onChange={(e) => onChange({ entitlements: e.target.value })}
+          />
+          <div className="grid-2">
+            <TextField
+              label="Free trial (days)"
+              hint="Optional; 1-730. One trial per customer."
+              inputMode="numeric"
+              value={form.trialDays}
+              error={errors.trialDays}
+              onChange={(e) => onChange({ trialDays: e.target.value })}
+            />
+            <div className="field-group">
+              <Checkbox
+                label="Require a card to start the trial"
+                hint="Without one, the subscription ends with the trial unless the customer adds a card."
+                checked={form.trialCardRequired}
+                disabled={!form.trialDays.trim()}
+                onChange={(e) => onChange({ trialCardRequired: e.target.checked })}
+              />
+            </div>
+          </div>
           <MeterFields form={form} errors={errors} onChange={onChange} />
         </>
       )}

@@ -59,3 +59,8 @@ export function dayLabel(day: string): string {
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${number(n)} ${n === 1 ? one : many}`;
 }
+
+/** `part` of `whole` as a whole percentage; an em dash while there is nothing to divide. */
+export function percent(part: number, whole: number): string {
+  return whole > 0 ? `${Math.round((100 * part) / whole)} %` : "—";
+}

@@ -52,12 +52,34 @@ describe("a SaaS tier", () => {
         popular: true,
         meters: [],
         spendCap: null,
+        entitlements: [],
+        trial: null,
       },
     });
   });
+  it("sends its boolean features and trial, checked like the API checks them", () => {
+    const ok = validateTier("saas", saas({ entitlements: "sso, priority_support  api-v2", trialDays: "14", trialCardRequired: false }));
+    expect(ok.ok && ok.value.entitlements).toEqual(["sso", "priority_support", "api-v2"]);
+    expect(ok.ok && ok.value.trial).toEqual({ days: 14, cardRequired: false });
+    const cases: [Partial<TierForm>, keyof TierForm, RegExp][] = [
+      [{ entitlements: "SSO" }, "entitlements", /a-z/],
+      [{ entitlements: "sso sso" }, "entitlements", /twice/],
+      [{ entitlements: "requests" }, "entitlements", /name of a meter/],
+      [{ trialDays: "0" }, "trialDays", /1-730/],
+      [{ trialDays: "731" }, "trialDays", /at most 730/],
+      [{ trialDays: "7", price: "0" }, "trialDays", /free tier/],
+    ];
+    for (const [patch, field, message] of cases) {
+      const result = validateTier("saas", saas(patch));
+      expect(result.ok ? {} : result.errors[field]).toMatch(message);
+    }
+  });
   it("may be free and unlimited (limit null), never with inventory", () => {
     const result = validateTier("saas", saas({ price: "0", unlimited: true, limit: "", inventory: "7" }));
-    expect(result).toEqual({ ok: true, value: { name: "pro", price: 0, limit: null, meters: [], spendCap: null } });
+    expect(result).toEqual({
+      ok: true,
+      value: { name: "pro", price: 0, limit: null, meters: [], spendCap: null, entitlements: [], trial: null },
+    });
   });
   it("needs a whole, bounded limit unless unlimited", () => {
     for (const [limit, message] of [["", "Enter"], ["-5", "whole number"], ["1.5", "whole number"], ["1000000000001", "at most"]] as const) {
@@ -167,6 +189,8 @@ describe("stored tiers", () => {
       },
     ],
     spendCap: 50,
+    entitlements: ["sso"],
+    trial: { days: 14, cardRequired: false },
   };
   it("keep their meters and spend cap through an edit", () => {
     const input = tierToInput("saas", stored);
@@ -186,6 +210,8 @@ describe("stored tiers", () => {
       popular: true,
       meters: [{ key: "tokens", included: 10000, overage: { price: "0.002", per: 1000 } }],
       spendCap: 50,
+      entitlements: ["sso"],
+      trial: { days: 14, cardRequired: false },
     });
   });
   it("keep a product's stock", () => {
@@ -195,7 +221,7 @@ describe("stored tiers", () => {
 });
 
 describe("an edit of a product", () => {
-  const mug: Tier = { name: "mug", displayName: "Mug", price: 12, currency: "usd", limit: null, priceId: "price_1", productId: "prod_1", features: {}, popular: false, inventory: 5, soldOut: false, meters: [], spendCap: null };
+  const mug: Tier = { name: "mug", displayName: "Mug", price: 12, currency: "usd", limit: null, priceId: "price_1", productId: "prod_1", features: {}, popular: false, inventory: 5, soldOut: false, meters: [], spendCap: null, entitlements: [], trial: null };
   const edit = (over: Partial<TierForm>) => {
     const form = { ...tierToForm(mug), ...over };
     const checked = validateTier("store", form);

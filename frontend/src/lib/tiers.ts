@@ -16,6 +16,8 @@ export const MAX_URL_LEN = 2048;
 export const MAX_INVENTORY = 1_000_000_000;
 export const MAX_LIMIT = 1_000_000_000_000;
 export const MAX_CENTS = 99_999_999;
+export const MAX_FEATURE_KEYS = 30;
+export const MAX_TRIAL_DAYS = 730;
 
 /** A tier or product as typed into the form (every number still text). */
 export interface TierForm {
@@ -35,6 +37,12 @@ export interface TierForm {
   meters: MeterForm[];
   /** SaaS: the most one user's overage may cost per period, in dollars; empty: no cap. */
   spendCap: string;
+  /** SaaS: the boolean features the tier grants, separated by commas or spaces. */
+  entitlements: string;
+  /** SaaS: days of free trial on checkout; empty: none. */
+  trialDays: string;
+  /** SaaS: the trial needs a card (else it starts without one and lapses if none is added). */
+  trialCardRequired: boolean;
 }
 
 export type TierField = keyof TierForm;
@@ -43,6 +51,27 @@ export type TierErrors = Partial<Record<TierField, string>>;
 export type Checked<T, E> = { ok: true; value: T } | { ok: false; errors: E };
 
 const SLUG = /^[a-z0-9][a-z0-9_-]*$/;
+const FEATURE_KEY = /^[a-z][a-z0-9_-]{0,39}$/;
+
+/** The feature keys typed into the form, in order. */
+export function featureKeys(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0);
+}
+
+/** A tier's boolean features: slugs, at most 30, none twice, none named like a meter. */
+function checkFeatureKeys(keys: string[], meterKeys: string[]): string | null {
+  if (keys.length > MAX_FEATURE_KEYS) return `At most ${MAX_FEATURE_KEYS} features`;
+  const bad = keys.find((key) => !FEATURE_KEY.test(key));
+  if (bad !== undefined) return `“${bad}”: use 1-40 characters of a-z, 0-9, - or _, starting with a letter`;
+  const twice = keys.find((key, i) => keys.indexOf(key) !== i);
+  if (twice !== undefined) return `“${twice}” is listed twice`;
+  const meter = keys.find((key) => key === "requests" || meterKeys.includes(key));
+  if (meter !== undefined) return `“${meter}” is the name of a meter; features and meters need different names`;
+  return null;
+}
 // Rust's char::is_control: the C0 and C1 control characters.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -151,6 +180,22 @@ export function validateTier(kind: ProjectType, form: TierForm): Checked<TierInp
     // last one must say so.
     if ("error" in meters) errors.meters = meters.error;
     else tier.meters = meters.value;
+    // Both always sent: an edit that sends neither keeps the tier's, so clearing must say so.
+    const keys = featureKeys(form.entitlements);
+    const keysError = checkFeatureKeys(
+      keys,
+      form.meters.map((m) => m.key.trim()),
+    );
+    if (keysError) errors.entitlements = keysError;
+    else tier.entitlements = keys;
+    tier.trial = null;
+    if (form.trialDays.trim()) {
+      const days = wholeNumber(form.trialDays, MAX_TRIAL_DAYS, "the trial's days");
+      if ("error" in days) errors.trialDays = days.error;
+      else if (days.value < 1) errors.trialDays = `A trial lasts 1-${MAX_TRIAL_DAYS} days; leave it empty for none`;
+      else if (!paid) errors.trialDays = "A free tier has nothing to try: give the tier a price";
+      else tier.trial = { days: days.value, cardRequired: form.trialCardRequired };
+    }
     tier.spendCap = null;
     if (form.spendCap.trim()) {
       const cap = parseDollars(form.spendCap);
@@ -231,6 +276,9 @@ export function emptyTier(kind: ProjectType): TierForm {
     popular: false,
     meters: [],
     spendCap: "",
+    entitlements: "",
+    trialDays: "",
+    trialCardRequired: true,
   };
 }
 
@@ -250,6 +298,9 @@ export function tierToForm(tier: Tier): TierForm {
     popular: tier.popular,
     meters: metersToForm(tier.meters ?? []),
     spendCap: tier.spendCap === null || tier.spendCap === undefined ? "" : centsToText(Math.round(tier.spendCap * 100)),
+    entitlements: (tier.entitlements ?? []).join(", "),
+    trialDays: tier.trial ? String(tier.trial.days) : "",
+    trialCardRequired: tier.trial?.cardRequired ?? true,
   };
 }
 

@@ -8,7 +8,7 @@ import { BarChart, ShareBar } from "../components/charts";
 import { Dialog } from "../components/Dialog";
 import { Checkbox } from "../components/fields";
 import { Badge, Card, EmptyState, ErrorNotice, Loading } from "../components/ui";
-import { compactNumber, date, dateTime, dayLabel, money, monthLabel, number, plural, time } from "../lib/format";
+import { compactNumber, date, dateTime, dayLabel, money, monthLabel, number, percent, plural, time } from "../lib/format";
 
 export const REFRESH_MS = 5000;
 
@@ -142,6 +142,17 @@ function SaasFigures({ d }: { d: SaasDashboard }) {
         <Stat id="customers" label="Customers" value={number(m.customers)} />
         <Stat id="canceling" label="Canceling" value={number(m.canceling)} hint="At period end" />
         <Stat id="pastDue" label="Past due" value={number(m.pastDue)} hint="Stripe is retrying" />
+        {m.trialing > 0 || m.trialsEnded > 0 ? (
+          <>
+            <Stat id="trialing" label="In a free trial" value={number(m.trialing)} hint="Counted as active; no MRR yet" />
+            <Stat
+              id="trialConversion"
+              label="Trial conversion"
+              value={percent(m.trialsConverted, m.trialsEnded)}
+              hint={`${number(m.trialsConverted)} of ${number(m.trialsEnded)} ended trials now pay`}
+            />
+          </>
+        ) : null}
         {d.meters.length > 0 ? (
           <Stat
             id="overageRevenue"

@@ -540,6 +540,20 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
                     </div>
                     <code className="muted small">{tier.name}</code>
                     {tier.features?.description ? <p className="muted small clamp">{tier.features.description}</p> : null}
+                    {!store && (tier.trial || (tier.entitlements ?? []).length > 0) ? (
+                      <div className="tier-grants">
+                        {tier.trial ? (
+                          <Badge tone="info">
+                            {tier.trial.days}-day trial{tier.trial.cardRequired ? "" : ", no card"}
+                          </Badge>
+                        ) : null}
+                        {(tier.entitlements ?? []).map((feature) => (
+                          <code className="feature-key" key={feature}>
+                            {feature}
+                          </code>
+                        ))}
+                      </div>
+                    ) : null}
                   </td>
                   <td data-label="Price">
                     {tier.price === 0 ? "Free" : dollars(tier.price)}

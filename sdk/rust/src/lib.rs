@@ -142,6 +142,25 @@ impl DreamApi {
         field(body, "meters")
     }
 
+    /// What the user's tier grants now: its boolean features and meters, and the subscription
+    /// behind it (a trial, a past-due payment, a cancellation at the period's end).
+    pub async fn get_entitlements(&self, user_id: &str, plan: Option<&str>) -> Result<Entitlements> {
+        decode(
+            self.send(Call::new(Method::GET, "/api/entitlements").user(user_id, plan))
+                .await?
+                .0,
+        )
+    }
+
+    /// Whether the user may use a boolean feature (`sso`) or one more unit of a meter
+    /// (`tokens`) now; nothing is counted.
+    pub async fn check(&self, user_id: &str, plan: Option<&str>, feature: &str) -> Result<CheckAnswer> {
+        let call = Call::new(Method::POST, "/api/check")
+            .user(user_id, plan)
+            .json(json!({ "feature": feature }));
+        decode(self.send(call).await?.0)
+    }
+
     /// A customer of this project (a retry with the same email returns the same one).
     pub async fn create_customer(&self, customer: &NewCustomer) -> Result<CustomerCreated> {
         let call = Call::new(Method::POST, "/api/customers").json(json!(customer));

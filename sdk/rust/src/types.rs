@@ -36,6 +36,47 @@ pub struct Usage {
     pub spend_cap_left: Option<String>,
 }
 
+/// `GET /api/entitlements`: what the user's tier grants now.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entitlements {
+    pub user_id: String,
+    pub plan: String,
+    /// `header`, `subscription`, `customer` or `default`.
+    pub source: String,
+    /// The subscription's Stripe status (`trialing`, `active`, `past_due`), if one entitles.
+    pub status: Option<String>,
+    pub trial_ends_at: Option<String>,
+    #[serde(default)]
+    pub cancel_at_period_end: bool,
+    pub current_period_end: Option<String>,
+    /// The boolean features the tier grants.
+    pub features: Vec<String>,
+    pub meters: Vec<MeterGrant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeterGrant {
+    pub meter: String,
+    /// Units included per period; `None`: unlimited.
+    pub included: Option<u64>,
+    pub overage: bool,
+}
+
+/// `POST /api/check`'s answer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckAnswer {
+    pub allowed: bool,
+    /// `granted`, `not_in_plan`, `within_limit`, `overage` or `limit_reached`.
+    pub reason: String,
+    pub feature: String,
+    pub plan: String,
+    /// For a meter: the user's usage of it this period.
+    pub usage: Option<Usage>,
+}
+
 fn requests() -> String {
     "requests".to_owned()
 }
@@ -97,6 +138,9 @@ pub struct Checkout {
     pub session_id: String,
     /// The user's open session for this tier, handed out again.
     pub reused: bool,
+    /// Days of free trial the subscription starts with (`None`: none).
+    #[serde(default)]
+    pub trial_days: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

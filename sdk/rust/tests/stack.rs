@@ -122,6 +122,35 @@ async fn a_meter_counts_quantities_and_refuses_one_past_its_limit_whole() {
 }
 
 #[tokio::test]
+async fn entitlements_and_checks_answer_what_the_tier_grants() {
+    let Some(stack) = stack() else { return };
+    let api = DreamApi::new(&stack.saas_key, &stack.url);
+    let who = user("entitled");
+    let free = api.get_entitlements(&who, None).await.unwrap();
+    assert_eq!(
+        (free.plan.as_str(), free.source.as_str(), free.status),
+        ("free", "default", None)
+    );
+    assert!(free.features.is_empty());
+    let refused = api.check(&who, None, "sso").await.unwrap();
+    assert_eq!((refused.allowed, refused.reason.as_str()), (false, "not_in_plan"));
+    let granted = api.check(&who, Some("pro"), "sso").await.unwrap();
+    assert_eq!(
+        (granted.allowed, granted.reason.as_str(), granted.plan.as_str()),
+        (true, "granted", "pro")
+    );
+    let tokens = api.check(&who, None, "tokens").await.unwrap();
+    assert_eq!(
+        (tokens.reason.as_str(), tokens.usage.map(|u| u.limit)),
+        ("within_limit", Some(Some(5_000)))
+    );
+    match api.check(&who, None, "teleport").await {
+        Err(Error::InvalidRequest(details)) => assert!(details.message.contains("sso"), "{}", details.message),
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_retry_after_a_lost_answer_counts_once() {
     let Some(stack) = stack() else { return };
     // The first answer to POST /api/data is read from the server and then dropped on the floor,

@@ -19,10 +19,12 @@ import type {
   CartCheckoutResponse,
   CartRequest,
   ChangePlanRequest,
+  CheckAnswer,
   CheckoutRequest,
   CheckoutResponse,
   CreateCustomerRequest,
   CustomerCreated,
+  Entitlements,
   OrderCanceled,
   PlanChanged,
   PortalRequest,
@@ -136,6 +138,11 @@ export interface TrackUsageParams extends UsageParams, IdempotencyParams {
   meter?: string;
   /** Units to count, a whole number from 1 to 1,000,000,000; default 1. */
   quantity?: number;
+}
+
+export interface CheckParams extends UsageParams {
+  /** A boolean feature (`sso`) or a meter (`tokens`) of the project. */
+  feature: string;
 }
 
 export interface CreateCustomerParams extends CreateCustomerRequest, IdempotencyParams {}
@@ -278,6 +285,46 @@ export class DreamApi {
   async getUsage(params: UsageParams, options?: RequestOptions): Promise<UsageOverview> {
     const answer = await this.#request<UsageOverview>(
       { method: "GET", path: "/api/usage", userId: requiredUser(params), plan: params.plan },
+      options,
+    );
+    return answer.data;
+  }
+
+  /**
+   * `GET /api/entitlements`: what the user's tier grants now: its boolean features and meters,
+   * and the subscription behind it (a trial and when it ends, a past-due payment, a
+   * cancellation at the period's end).
+   *
+   * @throws {@link InvalidRequestError} for an unknown `plan` or a Store project's key.
+   */
+  async getEntitlements(params: UsageParams, options?: RequestOptions): Promise<Entitlements> {
+    const answer = await this.#request<Entitlements>(
+      { method: "GET", path: "/api/entitlements", userId: requiredUser(params), plan: params.plan },
+      options,
+    );
+    return answer.data;
+  }
+
+  /**
+   * `POST /api/check`: whether the user may use a boolean `feature` their tier grants, or one
+   * more unit of a meter (nothing is counted). Cheap enough to call on every request: a
+   * feature is answered from the project's cached configuration.
+   *
+   * @throws {@link InvalidRequestError} for a feature that is neither a feature nor a meter of
+   *   the project (the message lists them), or an unknown `plan`.
+   */
+  async check(params: CheckParams, options?: RequestOptions): Promise<CheckAnswer> {
+    if (typeof params?.feature !== "string" || params.feature === "") {
+      throw new TypeError("DreamApi: `feature` is required (a boolean feature or a meter of the project)");
+    }
+    const answer = await this.#request<CheckAnswer>(
+      {
+        method: "POST",
+        path: "/api/check",
+        userId: requiredUser(params),
+        plan: params.plan,
+        body: { feature: params.feature },
+      },
       options,
     );
     return answer.data;

@@ -17,6 +17,7 @@ export {
 export type {
   CartCheckoutParams,
   ChangePlanParams,
+  CheckParams,
   CreateCheckoutParams,
   CreateCustomerParams,
   CustomerPortalParams,

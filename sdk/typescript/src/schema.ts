@@ -59,6 +59,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Whether the user may use a feature now: a boolean feature their tier grants, or one more
+         *     unit of a meter (nothing is counted; count with `POST /api/data`).
+         * @description `allowed` with a `reason`: `granted` / `not_in_plan` for a boolean feature; `within_limit`,
+         *     `overage` (billed past the included units, under the spend cap) or `limit_reached` for a
+         *     meter, with the user's `usage`. A boolean feature is answered without a usage counter call
+         *     (with `X-User-Plan`, without any I/O at all); a meter asks the user's counter.
+         */
+        post: operations["checkFeature"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/create-checkout": {
         parameters: {
             query?: never;
@@ -156,6 +180,30 @@ export interface paths {
          *     whatever its quantity.
          */
         post: operations["trackUsage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/entitlements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the user's tier grants now: its boolean features, its meters, and the subscription
+         *     behind it (a trial, a past-due payment, a cancellation at the period's end).
+         * @description The tier follows the metering rule: `X-User-Plan` when sent (as the project's plan-header
+         *     policy allows), else the user's subscription (trialing, active or past due), else their
+         *     customer record's plan, else `free`. Answered from the project's cached configuration: no
+         *     usage counter call, and with `X-User-Plan` no database read either.
+         */
+        get: operations["getEntitlements"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -601,6 +649,27 @@ export interface components {
         ChangePlanRequest: {
             tier: string;
         };
+        /** @description `POST /api/check`'s answer. */
+        CheckAnswer: {
+            allowed: boolean;
+            feature: string;
+            plan: string;
+            reason: components["schemas"]["CheckReason"];
+            success: boolean;
+            usage: components["schemas"]["UsageReport"] | null;
+        };
+        /**
+         * @description Why a check is allowed or not.
+         * @enum {string}
+         */
+        CheckReason: "granted" | "not_in_plan" | "within_limit" | "overage" | "limit_reached";
+        /** @description `POST /api/check`. */
+        CheckRequest: {
+            /** @description A boolean feature or a meter of the project. */
+            feature: string;
+            /** @description Your user's id (or send `X-User-Id`). */
+            userId?: string | null;
+        };
         CheckoutRequest: {
             cancelUrl?: string | null;
             successUrl?: string | null;
@@ -613,6 +682,12 @@ export interface components {
             /** @description The user's open session for the same tier, handed out again. */
             reused: boolean;
             sessionId: string;
+            /**
+             * Format: int32
+             * @description Days of free trial the subscription starts with; `null`: none (the tier has no trial,
+             *     or this user already had one in this project).
+             */
+            trialDays: number | null;
             url: string;
         };
         ClerkDetail: {
@@ -705,6 +780,31 @@ export interface components {
             /** @constant */
             type: "endpoint.test";
         };
+        /** @description `GET /api/entitlements`. */
+        Entitlements: {
+            /** @description The subscription ends at `currentPeriodEnd` (the user canceled; access stays until then). */
+            cancelAtPeriodEnd: boolean;
+            currentPeriodEnd: string | null;
+            /** @description The boolean features the tier grants. */
+            features: components["schemas"]["FeatureKey"][];
+            /** @description The tier's meters with what each includes per period. */
+            meters: components["schemas"]["MeterGrant"][];
+            /**
+             * @description The tier the user is on now (the same rule as metering: `X-User-Plan`, else their
+             *     subscription, else their customer record's plan, else `free`).
+             */
+            plan: string;
+            source: components["schemas"]["PlanSource"];
+            /**
+             * @description The subscription's Stripe status when one entitles the user: `active`, `trialing` or
+             *     `past_due` (Stripe is retrying a payment; access stays).
+             */
+            status: string | null;
+            success: boolean;
+            /** @description When the trial ends, while the user is `trialing`. */
+            trialEndsAt: string | null;
+            userId: string;
+        };
         /** @description Every error, from every route: `{error, code, requestId, ...details}`. */
         ErrorBody: {
             /** Format: int64 */
@@ -743,6 +843,12 @@ export interface components {
         };
         /** @enum {string} */
         ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "quota_exceeded" | "payment_required" | "stripe_error" | "unavailable" | "internal";
+        /**
+         * @description A boolean feature's name, a lowercase slug like a meter's: one namespace with the meters, so
+         *     `POST /api/check {feature}` names either unambiguously.
+         * @example sso
+         */
+        FeatureKey: string;
         /** @description A SaaS project's figures or a Store's, by `projectType`. */
         Figures: components["schemas"]["SaasFigures"] | components["schemas"]["StoreFigures"];
         /** @description `GET /health` of every worker. */
@@ -789,6 +895,13 @@ export interface components {
              * @description Users who counted any of it.
              */
             users: number;
+        };
+        MeterGrant: {
+            /** @description Units included per period; `null`: unlimited. */
+            included: components["schemas"]["UsageLimit"];
+            meter: string;
+            /** @description Whether use past `included` is billed (for a subscriber to the tier) instead of refused. */
+            overage: boolean;
         };
         /** @description A meter's name within its tier: a lowercase slug, like a tier name. */
         MeterKey: string;
@@ -940,6 +1053,11 @@ export interface components {
             subscription: components["schemas"]["SubscriptionView"];
             success: boolean;
         };
+        /**
+         * @description Where the user's plan comes from.
+         * @enum {string}
+         */
+        PlanSource: "header" | "subscription" | "customer" | "default";
         PortalRequest: {
             returnUrl?: string | null;
         };
@@ -1091,6 +1209,22 @@ export interface components {
             mrrCents: number;
             /** Format: int64 */
             pastDue: number;
+            /**
+             * Format: int64
+             * @description Subscriptions in their free trial now (counted in `activeSubscriptions` too).
+             */
+            trialing: number;
+            /**
+             * Format: int64
+             * @description Of those, the ones that became paying subscriptions: the conversion rate is
+             *     `trialsConverted / trialsEnded`.
+             */
+            trialsConverted: number;
+            /**
+             * Format: int64
+             * @description Trials that are over: ended, canceled during the trial, or converted early.
+             */
+            trialsEnded: number;
             /** Format: int64 */
             usageThisPeriod: number;
         };
@@ -1187,6 +1321,8 @@ export interface components {
             status: string;
             stripeCustomerId: string;
             subscriptionId: string;
+            /** @description The end of the subscription's free trial, if it started with one (kept after it ends). */
+            trialEnd: string | null;
             userId: string;
         };
         /** @description The `subscription.past_due` event, as your endpoint receives it. */
@@ -1608,6 +1744,98 @@ export interface operations {
             };
             /** @description stripe_error */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checkFeature: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your user's id, instead of `userId` */
+                "X-User-Id"?: string | null;
+                /** @description The user's tier, as your server knows it; overrides their subscription */
+                "X-User-Plan"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckRequest"];
+            };
+        };
+        responses: {
+            /** @description Allowed or not, and why */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckAnswer"];
+                };
+            };
+            /** @description invalid_request: no or a bad user id, a feature that is neither a feature nor a meter of the project */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description payment_required: the developer's plan lapsed and live keys are paused */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: too many requests; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unavailable (a meter): usage counting is briefly unreachable; retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2100,6 +2328,79 @@ export interface operations {
             };
             /** @description unavailable: usage counting is briefly unreachable; retry after `Retry-After` seconds with the same Idempotency-Key */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getEntitlements: {
+        parameters: {
+            query?: {
+                /** @description Your user's id (or send `X-User-Id`). */
+                userId?: string;
+            };
+            header?: {
+                /** @description Your user's id, instead of `userId` */
+                "X-User-Id"?: string | null;
+                /** @description The user's tier, as your server knows it; overrides their subscription */
+                "X-User-Plan"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's plan, its features and meters */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Entitlements"];
+                };
+            };
+            /** @description invalid_request: no or a bad user id, an unknown plan */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description payment_required: the developer's plan lapsed and live keys are paused */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: too many requests; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -77,6 +77,22 @@ export type UsageResponse = Schemas["UsageResponse"];
 /** `GET /api/usage`: `usage` for requests (the original shape), `meters` for every meter. */
 export type UsageOverview = Schemas["UsageOverview"];
 
+/**
+ * `GET /api/entitlements`: the user's `plan` now and where it comes from (`source`), the
+ * subscription's `status` (`trialing` with `trialEndsAt`, `past_due`, ...), the boolean
+ * `features` the tier grants and its `meters` with what each includes per period.
+ */
+export type Entitlements = Schemas["Entitlements"];
+export type MeterGrant = Schemas["MeterGrant"];
+export type PlanSource = Schemas["PlanSource"];
+
+/**
+ * `POST /api/check`'s answer: `allowed` and the `reason` (`granted`, `not_in_plan`,
+ * `within_limit`, `overage`, `limit_reached`), with the meter's `usage` for a meter.
+ */
+export type CheckAnswer = Schemas["CheckAnswer"];
+export type CheckReason = Schemas["CheckReason"];
+
 /** `POST /api/data`'s body: a `meter` of the user's tier and a `quantity` of it. */
 export type TrackRequest = Schemas["TrackRequest"];
 

@@ -66,6 +66,26 @@ describe("SaaS project (DREAM_SDK_SAAS_SECRET_KEY)", () => {
     );
   });
 
+  it("getEntitlements and check answer what the user's tier grants, counting nothing", async () => {
+    const dream = saas();
+    const userId = freshUserId("entitled");
+    const free = await dream.getEntitlements({ userId });
+    assert.deepEqual([free.plan, free.source, free.status, free.features], ["free", "default", null, []]);
+    assert.deepEqual(
+      free.meters.map((m) => [m.meter, m.included]),
+      [["requests", 3], ["tokens", 5000]],
+    );
+    const refused = await dream.check({ userId, feature: "sso" });
+    assert.deepEqual([refused.allowed, refused.reason, refused.plan], [false, "not_in_plan", "free"]);
+    const asPro = await dream.check({ userId, feature: "sso", plan: "pro" });
+    assert.deepEqual([asPro.allowed, asPro.reason], [true, "granted"]);
+    const tokens = await dream.check({ userId, feature: "tokens" });
+    assert.deepEqual([tokens.allowed, tokens.reason, tokens.usage?.count], [true, "within_limit", 0]);
+    const unknown = await dream.check({ userId, feature: "teleport" }).catch((e: unknown) => e);
+    assert.ok(unknown instanceof InvalidRequestError, String(unknown));
+    assert.match(unknown.message, /requests, sso, tokens/);
+  });
+
   it("trackUsage counts each request, then throws LimitReachedError at the free tier's limit", async () => {
     const dream = saas();
     const userId = freshUserId("limit");

@@ -668,7 +668,7 @@ describe("the public types come from the OpenAPI document (src/schema.ts)", () =
     const saas: SaasDashboard = {
       ...head,
       projectType: "saas",
-      metrics: { activeSubscriptions: 0, canceling: 0, pastDue: 0, mrrCents: 0, usageThisPeriod: 0, customers: 0 },
+      metrics: { activeSubscriptions: 0, canceling: 0, pastDue: 0, mrrCents: 0, usageThisPeriod: 0, customers: 0, trialing: 0, trialsEnded: 0, trialsConverted: 0 },
       customers: [],
       usageByMonth: [],
       tierMix: [],

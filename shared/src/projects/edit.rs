@@ -20,7 +20,7 @@ use dream_core::{
     period::Timestamp,
     tiers::{
         PlanHeader, Tier, TierName,
-        input::{MAX_TIERS, TierDraft, TierInput, validate_tiers},
+        input::{MAX_TIERS, TierDraft, TierInput, check_feature_names, validate_tiers},
         meters::Meter,
     },
 };
@@ -44,6 +44,10 @@ async fn evict(known_keys: &Cache, hash: &SecretKeyHash) {
         .await;
 }
 
+fn no_tier(name: &TierName) -> ApiError {
+    ApiError::not_found(format!("No tier named `{name}` in this project"))
+}
+
 /// A stored tier as a draft for a fresh key set (new Stripe objects, same settings).
 fn draft_of(tier: Tier) -> TierDraft {
     TierDraft {
@@ -64,6 +68,8 @@ fn draft_of(tier: Tier) -> TierDraft {
             })
             .collect(),
         spend_cap: tier.spend_cap,
+        entitlements: tier.entitlements,
+        trial: tier.trial,
     }
 }
 
@@ -110,7 +116,7 @@ impl<'a> ProjectEdit<'a> {
             .await?
             .into_iter()
             .find(|t| &t.name == name)
-            .ok_or_else(|| ApiError::not_found(format!("No tier named `{name}` in this project")))
+            .ok_or_else(|| no_tier(name))
     }
 
     /// After an edit: evicts the keys read before it and, if a rotation slipped in between, the
@@ -160,6 +166,12 @@ impl<'a> ProjectEdit<'a> {
         if existing.len() >= MAX_TIERS {
             return Err(ApiError::conflict(format!("A project has at most {MAX_TIERS} tiers")));
         }
+        check_feature_names(
+            existing
+                .iter()
+                .map(|t| (&t.meters[..], &t.entitlements[..]))
+                .chain([(&draft.meters[..], &draft.entitlements[..])]),
+        )?;
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, draft.name);
         let pk = &self.project.scope.project().publishable_key;
@@ -177,8 +189,16 @@ impl<'a> ProjectEdit<'a> {
     /// change is a new Stripe price, and the old one is retired only once D1 has committed.
     pub async fn update_tier(&self, input: &TierInput, now: Timestamp) -> ApiResult<Tier> {
         require_paid(&self.platform, "Editing tiers")?;
-        let old = self.tier_named(&input.name).await?;
+        let (old, siblings): (Vec<Tier>, Vec<Tier>) =
+            self.tiers().await?.into_iter().partition(|t| t.name == input.name);
+        let old = old.into_iter().next().ok_or_else(|| no_tier(&input.name))?;
         let mut new = input.keeping(&old).validate(self.kind(), "tier")?.into_tier();
+        check_feature_names(
+            siblings
+                .iter()
+                .chain([&new])
+                .map(|t| (&t.meters[..], &t.entitlements[..])),
+        )?;
         new.product_id = old.product_id.clone();
         new.price_id = old.price_id.clone();
         let meters_changed = stripe_products::carry_meter_objects(&old, &mut new);
@@ -213,7 +233,6 @@ impl<'a> ProjectEdit<'a> {
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, new.name);
         let pk = &self.project.scope.project().publishable_key;
-        let siblings: Vec<Tier> = self.tiers().await?.into_iter().filter(|t| t.name != new.name).collect();
         new = stripe_products::publish_edit(&stripe, self.kind(), &old, new, pk, &key, &siblings).await?;
         // D1 first: until it commits, the old price stays on sale and D1 keeps pointing at it.
         if let Err(e) = self

@@ -7,7 +7,9 @@ use super::ProjectScope;
 use dream_core::{error::ApiResult, period::Timestamp};
 
 /// SaaS figures. Entitled subscriptions count as active (past_due included: the subscriber
-/// keeps access while Stripe retries); MRR leaves out trials, which pay nothing yet. Usage this
+/// keeps access while Stripe retries); MRR leaves out trials, which pay nothing yet. A trial
+/// has ended once its end passed or the subscription left `trialing` (canceled during it, or
+/// converted early); it converted if the subscription was ever seen active after it. Usage this
 /// period is what is counted in windows still open (a renewal Stripe made a moment before our
 /// clock opens the next window early). ?1 publishableKey, ?2 now.
 pub const SELECT_SAAS_SUMMARY: &str = "\
@@ -18,7 +20,12 @@ SELECT
   (SELECT COUNT(*) FROM subscriptions WHERE publishableKey = ?1 AND status = 'past_due') AS pastDue,
   (SELECT COALESCE(SUM(mrrCents), 0) FROM subscriptions WHERE publishableKey = ?1 AND status IN ('active', 'past_due')) AS mrrCents,
   (SELECT COALESCE(SUM(usageCount), 0) FROM usage_counts WHERE publishableKey = ?1 AND periodEnd > ?2 AND meter = 'requests') AS usageThisPeriod,
-  (SELECT COUNT(*) FROM customers WHERE publishableKey = ?1) AS customers";
+  (SELECT COUNT(*) FROM customers WHERE publishableKey = ?1) AS customers,
+  (SELECT COUNT(*) FROM subscriptions WHERE publishableKey = ?1 AND status = 'trialing') AS trialing,
+  (SELECT COUNT(*) FROM subscriptions WHERE publishableKey = ?1 AND trialEnd IS NOT NULL
+     AND (trialEnd <= ?2 OR status <> 'trialing')) AS trialsEnded,
+  (SELECT COUNT(*) FROM subscriptions WHERE publishableKey = ?1 AND trialEnd IS NOT NULL
+     AND trialConvertedAt IS NOT NULL) AS trialsConverted";
 
 /// The newest customers with their subscription (the entitling one, else the latest) and their
 /// usage in their latest open window. ?1 publishableKey, ?2 now, ?3 limit.
@@ -159,6 +166,9 @@ impl ProjectScope {
             mrr_cents: 0,
             usage_this_period: 0,
             customers: 0,
+            trialing: 0,
+            trials_ended: 0,
+            trials_converted: 0,
         }))
     }
 

@@ -9,7 +9,7 @@ use dream_core::{
     mode::{Mode, ProjectType},
     money::Cents,
     period::Timestamp,
-    tiers::{PlanHeader, ProjectConfig, Tier, TierName, UsageLimit, input::MAX_TIERS},
+    tiers::{PlanHeader, ProjectConfig, Tier, TierName, UsageLimit, features::Trial, input::MAX_TIERS},
     usage::layout::CounterLayout,
 };
 
@@ -50,7 +50,8 @@ WHERE publishableKey = ?1 AND usageCounterLayout IS ?3
 RETURNING publishableKey";
 
 pub const SELECT_TIERS: &str = "SELECT name, displayName, priceCents, currency, \"limit\", priceId, productId, \
-     features, popular, inventory, soldOut, meters, spendCapCents FROM tiers WHERE publishableKey = ?1 ORDER BY priceCents, name";
+     features, popular, inventory, soldOut, meters, spendCapCents, entitlements, trialDays, trialCardRequired \
+     FROM tiers WHERE publishableKey = ?1 ORDER BY priceCents, name";
 
 /// A project, if its developer's connected Stripe account is `?2`: what lets an event from a
 /// connected account touch the project its metadata names.
@@ -100,6 +101,9 @@ struct TierRow {
     sold_out: i64,
     meters: Option<String>,
     spend_cap_cents: Option<i64>,
+    entitlements: Option<String>,
+    trial_days: Option<u16>,
+    trial_card_required: i64,
 }
 
 impl TierRow {
@@ -130,6 +134,14 @@ impl TierRow {
                 Some(cents) => Some(Cents::new(cents).map_err(|_| corrupt("spendCapCents"))?),
                 None => None,
             },
+            entitlements: match &self.entitlements {
+                Some(json) => serde_json::from_str(json).map_err(|_| corrupt("entitlements"))?,
+                None => Vec::new(),
+            },
+            trial: self.trial_days.map(|days| Trial {
+                days,
+                card_required: self.trial_card_required != 0,
+            }),
         })
     }
 }
@@ -295,8 +307,9 @@ pub const SELECT_PROJECT_COUNT: &str =
 
 pub const INSERT_TIER: &str = "\
 INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayName, priceCents, currency, \"limit\",
-                   priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt, meters, spendCapCents)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17)";
+                   priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt, meters, spendCapCents,
+                   entitlements, trialDays, trialCardRequired)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20)";
 
 /// Subscriptions Stripe may still charge: every status but the two that have ended.
 macro_rules! not_ended {
@@ -305,7 +318,7 @@ macro_rules! not_ended {
     };
 }
 
-/// Same parameters as `INSERT_TIER` (one builder for both), then ?18: 1 to leave the stock (and
+/// Same parameters as `INSERT_TIER` (one builder for both), then ?21: 1 to leave the stock (and
 /// its sold-out flag) as sales have left it, which an edit that sends no stock does: its form may
 /// predate a sale, whose sold units must not come back. The identity columns must match.
 /// A Store product's inventory cannot be set below the units open checkouts hold: those buyers
@@ -313,11 +326,11 @@ macro_rules! not_ended {
 /// subscriber Stripe may still charge.
 pub const UPDATE_TIER: &str = concat!(
     "UPDATE tiers SET displayName = ?6, priceCents = ?7, \"limit\" = ?8, priceId = ?9, productId = ?10, features = ?11,\n",
-    "                 meters = ?16, spendCapCents = ?17,\n",
-    "                 popular = ?12, inventory = CASE WHEN ?18 = 1 THEN inventory ELSE ?13 END,\n",
-    "                 soldOut = CASE WHEN ?18 = 1 THEN soldOut ELSE ?14 END, updatedAt = ?15\n",
+    "                 meters = ?16, spendCapCents = ?17, entitlements = ?18, trialDays = ?19, trialCardRequired = ?20,\n",
+    "                 popular = ?12, inventory = CASE WHEN ?21 = 1 THEN inventory ELSE ?13 END,\n",
+    "                 soldOut = CASE WHEN ?21 = 1 THEN soldOut ELSE ?14 END, updatedAt = ?15\n",
     "WHERE publishableKey = ?1 AND name = ?2 AND platformId = ?3 AND projectType = ?4 AND mode = ?5\n",
-    "  AND (?18 = 1 OR ?13 IS NULL OR ?13 >= ",
+    "  AND (?21 = 1 OR ?13 IS NULL OR ?13 >= ",
     held_units!(),
     ")\n",
     // A paid tier made free has no Stripe price: its subscribers would keep paying the old one.
@@ -333,14 +346,15 @@ pub const SELECT_HELD_UNITS: &str = concat!("SELECT ", held_units!(), " AS held"
 pub const SELECT_SECRET_HASH: &str =
     "SELECT secretKeyHash, previousSecretKeyHash FROM api_keys WHERE publishableKey = ?1";
 
-/// Adds a tier to an existing project only while it has fewer than ?18 tiers; the count is
+/// Adds a tier to an existing project only while it has fewer than ?21 tiers; the count is
 /// checked by the statement itself, so concurrent adds cannot pass the limit together.
-/// Parameters of `INSERT_TIER`, then ?18 the most tiers a project may have.
+/// Parameters of `INSERT_TIER`, then ?21 the most tiers a project may have.
 pub const ADD_TIER: &str = "\
 INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayName, priceCents, currency, \"limit\",
-                   priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt, meters, spendCapCents)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17
-WHERE (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) < ?18";
+                   priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt, meters, spendCapCents,
+                   entitlements, trialDays, trialCardRequired)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20
+WHERE (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) < ?21";
 
 /// Deletes a tier unless it is the project's last, or customers still subscribe to it (they
 /// would keep being charged for a tier that no longer exists): checked by the statement
@@ -458,6 +472,11 @@ fn tier_params(pk: &str, platform_id: &str, kind: ProjectType, mode: Mode, tier:
             .then(|| serde_json::to_string(&tier.meters).unwrap_or_default())
             .into(),
         tier.spend_cap.map(dream_core::money::Cents::get).into(),
+        (!tier.entitlements.is_empty())
+            .then(|| serde_json::to_string(&tier.entitlements).unwrap_or_default())
+            .into(),
+        tier.trial.map(|t| i64::from(t.days)).into(),
+        i64::from(tier.trial.is_none_or(|t| t.card_required)).into(),
     ]
 }
 

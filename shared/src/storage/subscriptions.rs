@@ -21,12 +21,13 @@ macro_rules! entitled {
 /// still entitles them (with its period), else the plan their customer record was created with.
 /// ?1 publishableKey, ?2 userId.
 pub const SELECT_ENTITLEMENT: &str = concat!(
-    "SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId, meteredMeters FROM (\n",
-    "  SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId, meteredMeters, 0 AS rank FROM subscriptions\n",
+    "SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId, meteredMeters, status, trialEnd, cancelAtPeriodEnd FROM (\n",
+    "  SELECT plan, currentPeriodStart, currentPeriodEnd, stripeCustomerId, meteredMeters, status, trialEnd, cancelAtPeriodEnd,\n",
+    "    0 AS rank FROM subscriptions\n",
     "  WHERE publishableKey = ?1 AND userId = ?2 AND ",
     entitled!(),
     "\n  UNION ALL\n",
-    "  SELECT plan, NULL, NULL, NULL, NULL, 1 FROM customers WHERE publishableKey = ?1 AND userId = ?2 AND plan IS NOT NULL\n",
+    "  SELECT plan, NULL, NULL, NULL, NULL, NULL, NULL, 0, 1 FROM customers WHERE publishableKey = ?1 AND userId = ?2 AND plan IS NOT NULL\n",
     ") ORDER BY rank, currentPeriodEnd DESC LIMIT 1"
 );
 
@@ -37,16 +38,22 @@ pub const SELECT_ENTITLED_SUBSCRIPTION: &str = concat!(
     " ORDER BY currentPeriodEnd DESC LIMIT 1"
 );
 
+/// How many of the user's subscriptions had a trial. ?1 publishableKey, ?2 userId.
+pub const SELECT_TRIALS_HAD: &str =
+    "SELECT COUNT(*) AS trials FROM subscriptions WHERE publishableKey = ?1 AND userId = ?2 AND trialEnd IS NOT NULL";
+
 pub const SELECT_SUBSCRIPTION_KNOWN: &str = "SELECT subscriptionId, plan, status, syncedAtMs FROM subscriptions WHERE publishableKey = ?1 AND subscriptionId = ?2";
 
 /// Writes Stripe's state of a subscription unless a later read was already written: the newest
 /// read wins, whatever order events arrive in. A subscription never moves between projects.
-/// ?1 subscriptionId … ?20 updatedAt, ?21 meteredMeters, in the order of the column list.
+/// A trial's conversion, once seen, stays (the subscription may end later: it still converted).
+/// ?1 subscriptionId … ?20 updatedAt, ?21 meteredMeters … ?24 trialConvertedAt, in the order of
+/// the column list.
 pub const UPSERT_SUBSCRIPTION: &str = "\
 INSERT INTO subscriptions (subscriptionId, publishableKey, userId, platformId, stripeCustomerId, plan, priceId,
   productId, amount, currency, status, currentPeriodStart, currentPeriodEnd, cancelAtPeriodEnd, canceledAt,
-  cancelReason, lastEventCreated, syncedAtMs, mrrCents, updatedAt, meteredMeters)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+  cancelReason, lastEventCreated, syncedAtMs, mrrCents, updatedAt, meteredMeters, trialStart, trialEnd, trialConvertedAt)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
 ON CONFLICT (subscriptionId) DO UPDATE SET
   stripeCustomerId = excluded.stripeCustomerId, plan = excluded.plan, priceId = excluded.priceId,
   productId = excluded.productId, amount = excluded.amount, currency = excluded.currency, status = excluded.status,
@@ -54,7 +61,8 @@ ON CONFLICT (subscriptionId) DO UPDATE SET
   cancelAtPeriodEnd = excluded.cancelAtPeriodEnd, canceledAt = excluded.canceledAt,
   cancelReason = excluded.cancelReason, lastEventCreated = MAX(lastEventCreated, excluded.lastEventCreated),
   syncedAtMs = excluded.syncedAtMs, mrrCents = excluded.mrrCents, updatedAt = excluded.updatedAt,
-  meteredMeters = excluded.meteredMeters
+  meteredMeters = excluded.meteredMeters, trialStart = excluded.trialStart, trialEnd = excluded.trialEnd,
+  trialConvertedAt = COALESCE(subscriptions.trialConvertedAt, excluded.trialConvertedAt)
 WHERE subscriptions.publishableKey = excluded.publishableKey AND subscriptions.syncedAtMs < excluded.syncedAtMs";
 
 /// Once no subscription entitles the user any more, the plan given at creation no longer
@@ -94,6 +102,10 @@ pub struct Entitlement {
     pub stripe_customer: Option<String>,
     /// The Billing Meters its metered items report to: the meters whose overage it bills.
     pub metered_meters: Vec<String>,
+    /// The subscription's Stripe status; `None` for a plan the customer record carries.
+    pub status: Option<String>,
+    pub trial_end: Option<Timestamp>,
+    pub cancel_at_period_end: bool,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +116,9 @@ struct EntitlementRow {
     current_period_end: Option<String>,
     stripe_customer_id: Option<String>,
     metered_meters: Option<String>,
+    status: Option<String>,
+    trial_end: Option<String>,
+    cancel_at_period_end: i64,
 }
 
 /// A subscription as checkout and plan changes need it.
@@ -167,6 +182,13 @@ impl SubscriptionSync<'_> {
             (!s.metered_meters.is_empty())
                 .then(|| serde_json::to_string(&s.metered_meters).unwrap_or_default())
                 .into(),
+            rfc3339(s.trial_start),
+            rfc3339(s.trial_end),
+            // Active with a trial on record: the trial ended and Stripe was paid (an unpaid one
+            // is past_due, a card-less one canceled).
+            (s.status == "active" && s.trial_end.is_some())
+                .then(|| now.to_rfc3339())
+                .into(),
         ]
     }
 }
@@ -204,8 +226,21 @@ impl ProjectScope {
                     .as_deref()
                     .and_then(|json| serde_json::from_str(json).ok())
                     .unwrap_or_default(),
+                status: r.status,
+                trial_end: parse(r.trial_end),
+                cancel_at_period_end: r.cancel_at_period_end != 0,
             }
         }))
+    }
+
+    /// Whether any subscription of the user in this project ever had a trial: one per user.
+    pub async fn had_trial(&self, user_id: &str) -> ApiResult<bool> {
+        #[derive(Deserialize)]
+        struct Row {
+            trials: i64,
+        }
+        let row: Option<Row> = self.db.first(SELECT_TRIALS_HAD, &[self.pk(), user_id.into()]).await?;
+        Ok(row.is_some_and(|r| r.trials > 0))
     }
 
     pub async fn entitled_subscription(&self, user_id: &str) -> ApiResult<Option<SubscriptionRow>> {

@@ -15,6 +15,8 @@ use crate::{
     },
 };
 
+use crate::storage::subscriptions::Entitlement;
+use dream_core::api::entitlements::PlanSource;
 use dream_core::tiers::input::MAX_LIMIT;
 use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
@@ -64,15 +66,24 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str, max_len: usize, required:
     };
     let text = raw
         .to_str()
-        .ok()
-        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::invalid_request(format!("{name} must be 1-{max_len} visible ASCII characters")))?;
+        .map_err(|_| ApiError::invalid_request(format!("{name} must be 1-{max_len} visible ASCII characters")))?;
+    visible_ascii(name, text, max_len).map(Some)
+}
+
+/// `text` if it is 1-`max_len` visible ASCII characters (an id that is safe in a header, a log
+/// line and a Stripe metadata value alike).
+fn visible_ascii<'a>(name: &str, text: &'a str, max_len: usize) -> ApiResult<&'a str> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::invalid_request(format!(
+            "{name} must be 1-{max_len} visible ASCII characters"
+        )));
+    }
     if text.len() > max_len {
         return Err(ApiError::invalid_request(format!(
             "{name} is longer than {max_len} characters"
         )));
     }
-    Ok(Some(text))
+    Ok(text)
 }
 
 /// `X-User-Id` alone, for the routes that act for one end user (checkout, portal, plan change).
@@ -89,10 +100,44 @@ pub fn parse_idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
 
 impl UsageHeaders {
     pub fn parse(headers: &HeaderMap) -> ApiResult<Self> {
-        Ok(Self {
+        Self {
             user_id: parse_user_id(headers)?,
+            plan: None,
+            idempotency_key: None,
+        }
+        .with_options(headers)
+    }
+
+    /// For the routes that name the user in their query or body (`userId`), where `X-User-Id`
+    /// may name them instead (both: the same user).
+    pub fn parse_naming(user_id: Option<&str>, headers: &HeaderMap) -> ApiResult<Self> {
+        let from_header = header_text(headers, USER_ID_HEADER, MAX_USER_ID_LEN, false)?;
+        let user_id = match (user_id, from_header) {
+            (Some(given), header) => {
+                let given = visible_ascii("userId", given, MAX_USER_ID_LEN)?;
+                if header.is_some_and(|h| h != given) {
+                    return Err(ApiError::invalid_request(
+                        "userId and the X-User-Id header name different users",
+                    ));
+                }
+                given
+            }
+            (None, Some(header)) => header,
+            (None, None) => return Err(ApiError::invalid_request("userId is required (or send X-User-Id)")),
+        };
+        Self {
+            user_id: user_id.to_owned(),
+            plan: None,
+            idempotency_key: None,
+        }
+        .with_options(headers)
+    }
+
+    fn with_options(self, headers: &HeaderMap) -> ApiResult<Self> {
+        Ok(Self {
             plan: header_text(headers, PLAN_HEADER, dream_core::tiers::TIER_NAME_MAX, false)?.map(str::to_owned),
             idempotency_key: parse_idempotency_key(headers)?,
+            ..self
         })
     }
 }
@@ -103,12 +148,16 @@ pub struct Recorded {
     pub replayed: bool,
 }
 
-/// Who is counted: the user's tier and current period, and the Stripe customer billed the
-/// tier's overage (only a subscriber to that very tier: a tier named by the plan header alone
-/// has no subscription to bill, so its meters stop at their included amounts).
-struct Resolved<'c> {
-    tier: &'c Tier,
-    period: BillingPeriod,
+/// Who is counted: the user's tier and current period, where the tier comes from, the row that
+/// entitles the user to it, and the Stripe customer billed the tier's overage (only a
+/// subscriber to that very tier: a tier named by the plan header alone has no subscription to
+/// bill, so its meters stop at their included amounts).
+pub(crate) struct Resolved<'c> {
+    pub tier: &'c Tier,
+    pub period: BillingPeriod,
+    pub source: PlanSource,
+    /// The user's subscription to `tier` (or customer record's plan, if that is `tier`).
+    pub entitlement: Option<Entitlement>,
     billed: Option<Billed>,
 }
 
@@ -124,7 +173,11 @@ struct Billed {
 /// without it, the user's entitling subscription, else the plan their customer record was
 /// created with, else `free`. A subscriber's period is their Stripe subscription period;
 /// everyone else counts per calendar month.
-async fn resolve<'c>(auth: &'c SecretKeyAuth, headers: &UsageHeaders, now: Timestamp) -> ApiResult<Resolved<'c>> {
+pub(crate) async fn resolve<'c>(
+    auth: &'c SecretKeyAuth,
+    headers: &UsageHeaders,
+    now: Timestamp,
+) -> ApiResult<Resolved<'c>> {
     if auth.config.project_type != ProjectType::Saas {
         return Err(ApiError::invalid_request(
             "Usage metering needs a SaaS project; this key belongs to a Store project",
@@ -135,46 +188,68 @@ async fn resolve<'c>(auth: &'c SecretKeyAuth, headers: &UsageHeaders, now: Times
         None => None,
     };
     let needs_subscription = requested_tier.is_none_or(|tier| !tier.price.is_free());
-    let subscription = if needs_subscription {
+    let entitlement = if needs_subscription {
         auth.scope.entitlement(&headers.user_id).await?
     } else {
         None
     };
     // The plan billing says the user is on: an entitling subscription's, else the customer's.
-    let own_tier = || -> ApiResult<&'c Tier> {
-        match &subscription {
-            Some(sub) => auth.config.tier(&sub.plan).ok_or_else(|| unknown_plan(auth, &sub.plan)),
-            None => auth.config.tier(DEFAULT_PLAN).ok_or_else(|| {
-                ApiError::invalid_request(format!(
-                    "X-User-Plan is required: this project has no `{DEFAULT_PLAN}` tier (tiers: {})",
-                    tier_list(auth)
-                ))
-            }),
+    let own_tier = || -> ApiResult<(&'c Tier, PlanSource)> {
+        match &entitlement {
+            Some(e) => {
+                let tier = auth.config.tier(&e.plan).ok_or_else(|| unknown_plan(auth, &e.plan))?;
+                let source = if e.status.is_some() {
+                    PlanSource::Subscription
+                } else {
+                    PlanSource::Customer
+                };
+                Ok((tier, source))
+            }
+            None => auth
+                .config
+                .tier(DEFAULT_PLAN)
+                .map(|tier| (tier, PlanSource::Default))
+                .ok_or_else(|| {
+                    ApiError::invalid_request(format!(
+                        "X-User-Plan is required: this project has no `{DEFAULT_PLAN}` tier (tiers: {})",
+                        tier_list(auth)
+                    ))
+                }),
         }
     };
-    let tier = match requested_tier {
+    let (tier, source) = match requested_tier {
         None => own_tier()?,
-        Some(tier) if auth.config.plan_header == PlanHeader::Trusted || tier.price.is_free() => tier,
+        Some(tier) if auth.config.plan_header == PlanHeader::Trusted || tier.price.is_free() => {
+            (tier, PlanSource::Header)
+        }
         // Capped: the header may lower the user's plan, never raise it above what they pay for.
         Some(tier) => {
             let own = own_tier()?;
-            if tier.price <= own.price { tier } else { own }
+            if tier.price <= own.0.price {
+                (tier, PlanSource::Header)
+            } else {
+                own
+            }
         }
     };
-    let subscribed = subscription.filter(|s| s.plan == tier.name.as_str());
-    let period = match subscribed.as_ref().and_then(|s| s.period) {
+    let entitlement = entitlement.filter(|e| e.plan == tier.name.as_str());
+    let subscribed = entitlement.as_ref().filter(|e| e.status.is_some());
+    let period = match subscribed.and_then(|s| s.period) {
         Some((start, end)) => BillingPeriod::from_subscription(start, end, now),
         None => BillingPeriod::calendar_month(now),
     };
+    let billed = subscribed.and_then(|s| {
+        Some(Billed {
+            customer: s.stripe_customer.clone()?,
+            meters: s.metered_meters.clone(),
+        })
+    });
     Ok(Resolved {
         tier,
         period,
-        billed: subscribed.and_then(|s| {
-            Some(Billed {
-                customer: s.stripe_customer?,
-                meters: s.metered_meters,
-            })
-        }),
+        source,
+        entitlement,
+        billed,
     })
 }
 
@@ -287,7 +362,7 @@ fn count_request(
 }
 
 /// One attempt of a metered request with one project configuration.
-enum Attempt<T> {
+pub(crate) enum Attempt<T> {
     Done(T),
     /// The counter says the configuration is older than the project's last change.
     Stale(StaleConfig),
@@ -299,7 +374,7 @@ enum Attempt<T> {
 /// An error of what the configuration decides before anything is counted (resolving the tier
 /// and the meter): every refusal of the configuration's is an `invalid_request`; any other
 /// error ends the request.
-fn refused_by_config<T>(error: ApiError) -> ApiResult<Attempt<T>> {
+pub(crate) fn refused_by_config<T>(error: ApiError) -> ApiResult<Attempt<T>> {
     if error.code() == ErrorCode::InvalidRequest {
         Ok(Attempt::Refused(error))
     } else {
@@ -311,7 +386,7 @@ fn refused_by_config<T>(error: ApiError) -> ApiResult<Attempt<T>> {
 /// read from D1 again if the project changed since it was read: the usage counter says so on
 /// the call that counts, and is asked when the configuration refused the request (a tier or a
 /// meter added a moment ago). An edit reaches every isolate on its next metered request.
-async fn on_current_config<T>(
+pub(crate) async fn on_current_config<T>(
     auth: &SecretKeyAuth,
     counters: &Counters,
     call: impl AsyncFn(&SecretKeyAuth) -> ApiResult<Attempt<T>>,
@@ -463,12 +538,22 @@ async fn usage_with(
     headers: &UsageHeaders,
     now: Timestamp,
 ) -> ApiResult<Attempt<Vec<UsageReport>>> {
-    let resolved = match resolve(auth, headers, now).await {
-        Ok(resolved) => resolved,
-        Err(e) => return refused_by_config(e),
-    };
+    match resolve(auth, headers, now).await {
+        Ok(resolved) => reports(auth, counters, headers, &resolved, now).await,
+        Err(e) => refused_by_config(e),
+    }
+}
+
+/// Every meter of the resolved tier, from the user's counter (nothing counted).
+pub(crate) async fn reports(
+    auth: &SecretKeyAuth,
+    counters: &Counters,
+    headers: &UsageHeaders,
+    resolved: &Resolved<'_>,
+    now: Timestamp,
+) -> ApiResult<Attempt<Vec<UsageReport>>> {
     let meters = resolved.tier.meters();
-    let request = count_request(auth, headers, &resolved, (&meters[0], 1), now, "");
+    let request = count_request(auth, headers, resolved, (&meters[0], 1), now, "");
     let counts = match counters.meter_counts(auth.scope.project(), &request).await? {
         Answer::Done(counts) => counts,
         Answer::Stale(stale) => return Ok(Attempt::Stale(stale)),

@@ -449,6 +449,22 @@ export interface components {
             mrrCents: number;
             /** Format: int64 */
             pastDue: number;
+            /**
+             * Format: int64
+             * @description Subscriptions in their free trial now (counted in `activeSubscriptions` too).
+             */
+            trialing: number;
+            /**
+             * Format: int64
+             * @description Of those, the ones that became paying subscriptions: the conversion rate is
+             *     `trialsConverted / trialsEnded`.
+             */
+            trialsConverted: number;
+            /**
+             * Format: int64
+             * @description Trials that are over: ended, canceled during the trial, or converted early.
+             */
+            trialsEnded: number;
             /** Format: int64 */
             usageThisPeriod: number;
         };

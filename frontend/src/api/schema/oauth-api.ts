@@ -602,6 +602,12 @@ export interface components {
             publishableKey: string;
         };
         /**
+         * @description A boolean feature's name, a lowercase slug like a meter's: one namespace with the meters, so
+         *     `POST /api/check {feature}` names either unambiguously.
+         * @example sso
+         */
+        FeatureKey: string;
+        /**
          * @description How long a rotated-away secret key keeps working: none, an hour or a day (the choices Stripe's
          *     key roll offers that matter for a deploy).
          * @enum {string}
@@ -818,6 +824,8 @@ export interface components {
         Tier: {
             currency: string;
             displayName: string;
+            /** @description The boolean features the tier grants (SaaS). */
+            entitlements: components["schemas"]["FeatureKey"][];
             /** @description Free-form presentation data (`description`, `imageUrl`, `features[]`), stored as JSON. */
             features: {
                 [key: string]: unknown;
@@ -838,6 +846,7 @@ export interface components {
             productId: string | null;
             soldOut: boolean;
             spendCap: components["schemas"]["Cents"] | null;
+            trial: components["schemas"]["Trial"] | null;
         };
         TierChange: {
             publishableKey: string;
@@ -856,6 +865,11 @@ export interface components {
         TierInput: {
             description?: string | null;
             displayName?: string | null;
+            /**
+             * @description The boolean features the tier grants (SaaS), checked with `POST /api/check`. Absent
+             *     when editing: the tier keeps them; `[]` removes them.
+             */
+            entitlements?: components["schemas"]["FeatureKey"][] | null;
             features?: string[];
             imageUrl?: string | null;
             /**
@@ -880,6 +894,7 @@ export interface components {
              *     with overage. Absent when editing: the tier keeps its cap; `null` removes it.
              */
             spendCap?: number | null;
+            trial?: components["schemas"]["Trial"] | null;
         };
         TierList: {
             /**
@@ -901,6 +916,20 @@ export interface components {
         TierSaved: {
             success: boolean;
             tier: components["schemas"]["Tier"];
+        };
+        /** @description A tier's free trial: Stripe's `trial_period_days` on the subscription its checkout makes. */
+        Trial: {
+            /**
+             * @description `false`: the customer may start the trial without a card (Stripe's
+             *     `payment_method_collection=if_required`); the subscription is canceled when the trial
+             *     ends without one. Default `true`.
+             */
+            cardRequired?: boolean;
+            /**
+             * Format: int32
+             * @description 1-730 days.
+             */
+            days: number;
         };
         /**
          * @description A price in dollars with up to 11 decimals, held exactly as billionths of a cent. JSON carries

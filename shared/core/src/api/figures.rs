@@ -198,6 +198,13 @@ pub struct SaasSummary {
     pub mrr_cents: i64,
     pub usage_this_period: i64,
     pub customers: i64,
+    /// Subscriptions in their free trial now (counted in `activeSubscriptions` too).
+    pub trialing: i64,
+    /// Trials that are over: ended, canceled during the trial, or converted early.
+    pub trials_ended: i64,
+    /// Of those, the ones that became paying subscriptions: the conversion rate is
+    /// `trialsConverted / trialsEnded`.
+    pub trials_converted: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]

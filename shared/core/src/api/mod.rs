@@ -3,6 +3,7 @@
 //! of types for both, so the documents cannot drift from the code; see `openapi`).
 
 pub mod customers;
+pub mod entitlements;
 pub mod errors;
 pub mod events;
 pub mod figures;

@@ -431,12 +431,12 @@ fn health() {}
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        track_usage, get_usage, create_customer, create_checkout, customer_portal, change_plan,
+        track_usage, get_usage, get_entitlements, check_feature, create_customer, create_checkout, customer_portal, change_plan,
         project_dashboard, list_products, cart_checkout, cancel_order, connect_webhook, checkout_success,
         checkout_cancel, serve_asset, health
     ),
     tags(
-        (name = "usage", description = "Metering: count a request, read a user's usage"),
+        (name = "usage", description = "Metering and entitlements: count a request, read a user's usage, check a feature"),
         (name = "customers", description = "The project's customers and their subscriptions"),
         (name = "store", description = "Products with inventory and guest cart checkout"),
         (name = "figures", description = "The project's dashboard figures"),
@@ -490,6 +490,51 @@ fn track_usage() {}
     security(("secretKey" = []))
 )]
 fn get_usage() {}
+
+/// What the user's tier grants now: its boolean features, its meters, and the subscription
+/// behind it (a trial, a past-due payment, a cancellation at the period's end).
+///
+/// The tier follows the metering rule: `X-User-Plan` when sent (as the project's plan-header
+/// policy allows), else the user's subscription (trialing, active or past due), else their
+/// customer record's plan, else `free`. Answered from the project's cached configuration: no
+/// usage counter call, and with `X-User-Plan` no database read either.
+#[utoipa::path(
+    get, path = "/api/entitlements", tag = "usage", operation_id = "getEntitlements",
+    params(
+        super::entitlements::EntitlementsQuery,
+        ("X-User-Id" = Option<String>, Header, description = "Your user's id, instead of `userId`"),
+        ("X-User-Plan" = Option<String>, Header, description = "The user's tier, as your server knows it; overrides their subscription")
+    ),
+    responses(
+        (status = 200, description = "The user's plan, its features and meters", body = super::entitlements::Entitlements),
+        (status = 400, description = "invalid_request: no or a bad user id, an unknown plan", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn get_entitlements() {}
+
+/// Whether the user may use a feature now: a boolean feature their tier grants, or one more
+/// unit of a meter (nothing is counted; count with `POST /api/data`).
+///
+/// `allowed` with a `reason`: `granted` / `not_in_plan` for a boolean feature; `within_limit`,
+/// `overage` (billed past the included units, under the spend cap) or `limit_reached` for a
+/// meter, with the user's `usage`. A boolean feature is answered without a usage counter call
+/// (with `X-User-Plan`, without any I/O at all); a meter asks the user's counter.
+#[utoipa::path(
+    post, path = "/api/check", tag = "usage", operation_id = "checkFeature",
+    request_body = super::entitlements::CheckRequest,
+    params(
+        ("X-User-Id" = Option<String>, Header, description = "Your user's id, instead of `userId`"),
+        ("X-User-Plan" = Option<String>, Header, description = "The user's tier, as your server knows it; overrides their subscription")
+    ),
+    responses(
+        (status = 200, description = "Allowed or not, and why", body = super::entitlements::CheckAnswer),
+        (status = 400, description = "invalid_request: no or a bad user id, a feature that is neither a feature nor a meter of the project", body = ErrorBody),
+        (status = 503, description = "unavailable (a meter): usage counting is briefly unreachable; retry after `Retry-After` seconds", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn check_feature() {}
 
 /// Creates a customer (a user of the end-user sign-in app) in this project.
 ///

@@ -25,6 +25,9 @@ pub struct CheckoutStarted {
     pub session_id: String,
     /// The user's open session for the same tier, handed out again.
     pub reused: bool,
+    /// Days of free trial the subscription starts with; `null`: none (the tier has no trial,
+    /// or this user already had one in this project).
+    pub trial_days: Option<u16>,
 }
 
 #[derive(Deserialize, Default)]

@@ -63,6 +63,9 @@ pub struct SubscriptionState {
     pub metadata: serde_json::Map<String, Value>,
     /// The Billing Meters its metered items report to (`price.recurring.meter`).
     pub metered_meters: Vec<String>,
+    /// The trial it started with, if any (Stripe keeps both after the trial ends).
+    pub trial_start: Option<i64>,
+    pub trial_end: Option<i64>,
 }
 
 impl SubscriptionState {
@@ -125,6 +128,8 @@ impl SubscriptionState {
                 .filter(|i| metered(i))
                 .filter_map(|i| text(i, "/price/recurring/meter"))
                 .collect(),
+            trial_start: sub.get("trial_start").and_then(Value::as_i64),
+            trial_end: sub.get("trial_end").and_then(Value::as_i64),
         })
     }
 }

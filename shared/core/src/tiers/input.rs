@@ -11,6 +11,7 @@ use crate::{
     money::Cents,
     tiers::{
         TierName, UsageLimit,
+        features::{FeatureKey, MAX_FEATURE_KEYS, Trial},
         meters::{MAX_METERS, MAX_PACKAGE, Meter, MeterKey, Overage, REQUESTS},
     },
 };
@@ -65,6 +66,20 @@ pub struct TierInput {
     #[serde(default, deserialize_with = "present_cap")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, nullable))]
     pub spend_cap: Option<Option<Cents>>,
+    /// The boolean features the tier grants (SaaS), checked with `POST /api/check`. Absent
+    /// when editing: the tier keeps them; `[]` removes them.
+    #[serde(default)]
+    pub entitlements: Option<Vec<FeatureKey>>,
+    /// A free trial on the tier's checkout (a paid SaaS tier). Absent when editing: the tier
+    /// keeps its trial; `null` removes it.
+    // `None` when absent, `Some(None)` when null.
+    #[serde(default, deserialize_with = "present_trial")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Trial>, nullable))]
+    pub trial: Option<Option<Trial>>,
+}
+
+fn present_trial<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<Option<Trial>>, D::Error> {
+    Option::<Trial>::deserialize(field).map(Some)
 }
 
 fn present_cap<'de, D: serde::Deserializer<'de>>(field: D) -> Result<Option<Option<Cents>>, D::Error> {
@@ -113,6 +128,8 @@ pub struct TierDraft {
     /// SaaS: every meter, `requests` first; Store: none.
     pub meters: Vec<Meter>,
     pub spend_cap: Option<Cents>,
+    pub entitlements: Vec<FeatureKey>,
+    pub trial: Option<Trial>,
 }
 
 impl TierDraft {
@@ -132,6 +149,8 @@ impl TierDraft {
             inventory: self.inventory,
             meters: self.meters,
             spend_cap: self.spend_cap,
+            entitlements: self.entitlements,
+            trial: self.trial,
         }
     }
 }
@@ -185,6 +204,12 @@ impl TierInput {
         if kept.spend_cap.is_none() {
             kept.spend_cap = Some(old.spend_cap);
         }
+        if kept.entitlements.is_none() {
+            kept.entitlements = Some(old.entitlements.clone());
+        }
+        if kept.trial.is_none() {
+            kept.trial = Some(old.trial);
+        }
         kept
     }
 
@@ -233,6 +258,12 @@ impl TierInput {
                     return Err(field_error(
                         &format!("{path}.meters"),
                         "Store products have inventory, not meters or a spend cap",
+                    ));
+                }
+                if !self.feature_keys().is_empty() || self.trial.flatten().is_some() {
+                    return Err(field_error(
+                        &format!("{path}.entitlements"),
+                        "Store products are bought once: they have no entitlements or trial",
                     ));
                 }
                 if self.limit.is_some() {
@@ -293,7 +324,22 @@ impl TierInput {
                 ));
             }
         }
+        let entitlements = self.entitlements(path)?;
+        let trial = self.trial.flatten();
+        if let Some(trial) = trial {
+            trial
+                .check()
+                .map_err(|e| field_error(&format!("{path}.trial.days"), e))?;
+            if self.price.is_free() {
+                return Err(field_error(
+                    &format!("{path}.trial"),
+                    "a free tier has nothing to try: give the tier a price",
+                ));
+            }
+        }
         Ok(TierDraft {
+            entitlements,
+            trial,
             name: self.name.clone(),
             display_name,
             price: self.price,
@@ -304,6 +350,30 @@ impl TierInput {
             meters,
             spend_cap: self.cap(),
         })
+    }
+
+    fn feature_keys(&self) -> &[FeatureKey] {
+        self.entitlements.as_deref().unwrap_or_default()
+    }
+
+    fn entitlements(&self, path: &str) -> ApiResult<Vec<FeatureKey>> {
+        let keys = self.feature_keys();
+        if keys.len() > MAX_FEATURE_KEYS {
+            return Err(field_error(
+                &format!("{path}.entitlements"),
+                format!("at most {MAX_FEATURE_KEYS} features"),
+            ));
+        }
+        let mut seen = HashSet::new();
+        for (i, key) in keys.iter().enumerate() {
+            if !seen.insert(key.as_str()) {
+                return Err(field_error(
+                    &format!("{path}.entitlements[{i}]"),
+                    format!("`{key}` is listed twice"),
+                ));
+            }
+        }
+        Ok(keys.to_vec())
     }
 
     /// The tier's meters, `requests` first: from `limit` unless listed (not both).
@@ -379,7 +449,7 @@ pub fn validate_tiers(kind: ProjectType, tiers: &[TierInput]) -> ApiResult<Vec<T
         return Err(field_error("tiers", format!("a project needs 1-{MAX_TIERS} tiers")));
     }
     let mut seen = HashSet::new();
-    tiers
+    let drafts = tiers
         .iter()
         .enumerate()
         .map(|(i, tier)| {
@@ -391,7 +461,30 @@ pub fn validate_tiers(kind: ProjectType, tiers: &[TierInput]) -> ApiResult<Vec<T
             }
             tier.validate(kind, &format!("tiers[{i}]"))
         })
-        .collect()
+        .collect::<ApiResult<Vec<_>>>()?;
+    check_feature_names(drafts.iter().map(|d| (&d.meters[..], &d.entitlements[..])))?;
+    Ok(drafts)
+}
+
+/// A project's features and meters share one namespace (`POST /api/check {feature}` names
+/// either): no feature of any tier may be named like a meter of any tier.
+pub fn check_feature_names<'a>(
+    tiers: impl IntoIterator<Item = (&'a [Meter], &'a [FeatureKey])> + Clone,
+) -> ApiResult<()> {
+    let meters: HashSet<&str> = tiers
+        .clone()
+        .into_iter()
+        .flat_map(|(meters, _)| meters.iter().map(|m| m.key.as_str()))
+        .chain([REQUESTS])
+        .collect();
+    for (_, features) in tiers {
+        if let Some(clash) = features.iter().find(|f| meters.contains(f.as_str())) {
+            return Err(ApiError::invalid_request(format!(
+                "entitlements: `{clash}` is the name of a meter; features and meters need different names"
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl CreateProjectInput {
@@ -426,6 +519,70 @@ mod tests {
 
     fn saas(tiers: serde_json::Value) -> serde_json::Value {
         json!({"name": "My API", "projectType": "saas", "tiers": tiers})
+    }
+
+    #[test]
+    fn entitlements_and_trials_are_validated_and_kept_when_an_edit_omits_them() {
+        let input = parse(saas(json!([
+            {"name": "free", "price": 0, "entitlements": ["api"]},
+            {"name": "pro", "price": 29, "entitlements": ["api", "sso"], "trial": {"days": 14, "cardRequired": false}}
+        ])))
+        .unwrap();
+        let (_, tiers) = input.validate().unwrap();
+        assert_eq!(tiers[1].entitlements.len(), 2);
+        assert_eq!(
+            tiers[1].trial,
+            Some(Trial {
+                days: 14,
+                card_required: false
+            })
+        );
+        let pro = tiers[1].clone().into_tier();
+        assert!(pro.grants("sso") && !pro.grants("priority_support"));
+        let edit: TierInput = serde_json::from_value(json!({"name": "pro", "price": 39})).unwrap();
+        let kept = edit.keeping(&pro).validate(ProjectType::Saas, "tier").unwrap();
+        assert_eq!((kept.entitlements, kept.trial), (pro.entitlements.clone(), pro.trial));
+        let cleared: TierInput =
+            serde_json::from_value(json!({"name": "pro", "price": 39, "entitlements": [], "trial": null})).unwrap();
+        let cleared = cleared.keeping(&pro).validate(ProjectType::Saas, "tier").unwrap();
+        assert!(cleared.entitlements.is_empty() && cleared.trial.is_none());
+        for (tiers, expected) in [
+            (
+                json!([{"name": "free", "price": 0, "trial": {"days": 7}}]),
+                "tiers[0].trial: a free tier",
+            ),
+            (
+                json!([{"name": "pro", "price": 5, "trial": {"days": 0}}]),
+                "tiers[0].trial.days: must be 1-730",
+            ),
+            (
+                json!([{"name": "pro", "price": 5, "entitlements": ["sso", "sso"]}]),
+                "tiers[0].entitlements[1]",
+            ),
+            (
+                json!([{"name": "pro", "price": 5, "meters": [{"key": "tokens", "included": 5}]},
+                       {"name": "max", "price": 9, "entitlements": ["tokens"]}]),
+                "`tokens` is the name of a meter",
+            ),
+            (
+                json!([{"name": "pro", "price": 5, "entitlements": ["requests"]}]),
+                "`requests` is the name of a meter",
+            ),
+        ] {
+            let err = parse(saas(tiers)).unwrap().validate().unwrap_err();
+            assert!(err.message().contains(expected), "{}", err.message());
+        }
+        let store = parse(
+            json!({"name": "S", "projectType": "store", "tiers": [{"name": "mug", "price": 5, "trial": {"days": 3}}]}),
+        );
+        assert!(
+            store
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .message()
+                .contains("tiers[0].entitlements")
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Tiers (SaaS plans) and products (Store items) share one model, as in the spec's `tiers` table.
 
+pub mod features;
 pub mod input;
 pub mod meters;
 
@@ -114,9 +115,19 @@ pub struct Tier {
     /// The most a user's overage may cost in a billing period; `null`: no cap.
     #[serde(default)]
     pub spend_cap: Option<Cents>,
+    /// The boolean features the tier grants (SaaS).
+    #[serde(default)]
+    pub entitlements: Vec<features::FeatureKey>,
+    /// The free trial a checkout of the tier starts; `null`: none.
+    #[serde(default)]
+    pub trial: Option<features::Trial>,
 }
 
 impl Tier {
+    pub fn grants(&self, feature: &str) -> bool {
+        self.entitlements.iter().any(|f| f.as_str() == feature)
+    }
+
     /// Every meter of the tier, `requests` always among them.
     pub fn meters(&self) -> std::borrow::Cow<'_, [meters::Meter]> {
         if self.meters.iter().any(|m| m.key.as_str() == meters::REQUESTS) {

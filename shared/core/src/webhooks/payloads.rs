@@ -34,6 +34,9 @@ pub struct SubscriptionData {
     pub current_period_start: Option<String>,
     pub current_period_end: Option<String>,
     pub cancel_at_period_end: bool,
+    /// The end of the subscription's free trial, if it started with one (kept after it ends).
+    #[serde(default)]
+    pub trial_end: Option<String>,
 }
 
 /// `usage.threshold`: a user's count of a meter reached `threshold` % of its included amount

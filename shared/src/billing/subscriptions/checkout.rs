@@ -99,6 +99,7 @@ async fn settle_previous(auth: &SecretKeyAuth, stripe: &Stripe, previous: &str, 
                 url,
                 session_id: session.id,
                 reused: true,
+                trial_days: None,
             }))
         }
         Some("open") => {
@@ -165,11 +166,19 @@ pub async fn start(
     }
     let stripe = stripe_for(stripe, &auth.scope).await?;
     let (customer, stripe_customer) = billing_customer(auth, &stripe, user_id, now).await?;
+    // One trial per user and project: a user who had one (and canceled) pays from the start.
+    let trial = match tier.trial {
+        Some(trial) if !auth.scope.had_trial(user_id).await? => Some(trial),
+        _ => None,
+    };
     let previous = customer.checkout_session_id.as_deref();
     if let Some(previous) = previous
         && let Previous::Reuse(started) = settle_previous(auth, &stripe, previous, tier.name.as_str()).await?
     {
-        return Ok(started);
+        return Ok(CheckoutStarted {
+            trial_days: trial.map(|t| t.days),
+            ..started
+        });
     }
     let pk = auth.scope.project().publishable_key.as_str();
     let tier_name = tier.name.as_str();
@@ -182,6 +191,17 @@ pub async fn start(
     // overage is billed in arrears on each invoice.
     for (i, metered) in metered_prices(tier).enumerate() {
         form = form.field(format!("line_items[{}][price]", i + 1), metered);
+    }
+    if let Some(trial) = trial {
+        form = form.field("subscription_data[trial_period_days]", trial.days);
+        if !trial.card_required {
+            // Stripe asks for no card during checkout, and ends the subscription at the end of
+            // the trial if none was added by then (through the customer portal).
+            form = form.field("payment_method_collection", "if_required").field(
+                "subscription_data[trial_settings][end_behavior][missing_payment_method]",
+                "cancel",
+            );
+        }
     }
     let form = form
         .field("success_url", &success_url)
@@ -202,7 +222,8 @@ pub async fn start(
             previous.unwrap_or("first"),
             tier_name,
             &success_url,
-            &cancel_url
+            &cancel_url,
+            &trial.map_or_else(String::new, |t| format!("{}:{}", t.days, t.card_required)),
         ])
     );
     let session: CheckoutSession = stripe.post("/checkout/sessions", &form, &key).await?;
@@ -233,6 +254,7 @@ pub async fn start(
         url,
         session_id: session.id,
         reused: false,
+        trial_days: trial.map(|t| t.days),
     })
 }
 

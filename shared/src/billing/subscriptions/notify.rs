@@ -46,6 +46,7 @@ pub fn transition_event(
         current_period_start: rfc(start),
         current_period_end: rfc(end),
         cancel_at_period_end: state.cancel_at_period_end,
+        trial_end: rfc(state.trial_end),
     });
     let period_end = rfc(end).unwrap_or_default();
     let event = |kind: EventType, parts: &[&str]| {

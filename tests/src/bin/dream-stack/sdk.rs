@@ -28,13 +28,14 @@ const WORKER_EXAMPLES: [(&str, &str, &str); 2] = [
 ];
 
 /// What both SDKs' tests expect (`sdk/rust/tests/stack.rs`, `sdk/typescript/test/live.ts`):
-/// SaaS tiers free (3 requests, 5,000 tokens) and pro (1,000 requests at $9.99).
+/// SaaS tiers free (3 requests, 5,000 tokens) and pro (1,000 requests at $9.99, feature `sso`).
 async fn projects(env: &TestEnv) -> Result<Vec<(&'static str, String)>, String> {
     let tiers = [("free", Some(3), 0.0), ("pro", Some(1000), 9.99)];
     let developer = journey::onboarded_developer(env, "sdk").await?;
     // The free tier also meters `tokens` (5,000 a month, hard).
     let mut saas_body = journey::saas_body("SDK SaaS", &tiers);
     saas_body["tiers"][0]["meters"] = json!([{"key": "tokens", "included": 5000}]);
+    saas_body["tiers"][1]["entitlements"] = json!(["sso"]);
     let saas = journey::create_project(&developer, saas_body).await?;
     let store = journey::create_project(
         &developer,
