@@ -18,7 +18,7 @@ use crate::App;
 use crate::stripe::delivery::{self, Reason};
 use crate::stripe::error::{StripeError, StripeResult};
 use crate::stripe::events::ReqInfo;
-use crate::stripe::payment::{self, CardInput, DECLINE_CARD};
+use crate::stripe::payment::{self, Buyer, CardInput, DECLINE_CARD};
 use crate::stripe::{checkout, disputes, oauth, renewal, trials};
 
 pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
@@ -116,13 +116,21 @@ async fn authorize(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
     Ok(Json(json!({ "code": code, "stripe_user_id": account })))
 }
 
-fn pay(app: &Arc<App>, id: &str, card: &CardInput, email: Option<String>) -> StripeResult<Json<Value>> {
+/// Pays as the buyer on the hosted page would: `card` (see `complete`), `email`, and
+/// `promotion_code` (a customer-facing code, on a session with `allow_promotion_codes`).
+fn pay(app: &Arc<App>, id: &str, fields: &Map<String, Value>, card: CardInput) -> StripeResult<Json<Value>> {
     let now = crate::time::now();
-    let done = app.mutate(|db| payment::complete(db, id, card, email, now))?;
+    let buyer = Buyer {
+        card,
+        email: text(fields, "email"),
+        promotion_code: text(fields, "promotion_code"),
+    };
+    let done = app.mutate(|db| payment::complete(db, id, buyer, now))?;
     Ok(Json(json!({ "session": done.session, "redirect_url": done.redirect })))
 }
 
-/// POST /_emulator/checkout/sessions/{id}/complete: optional `card` and `email`. Without a
+/// POST /_emulator/checkout/sessions/{id}/complete: optional `card`, `email` and
+/// `promotion_code` (the code a buyer types, on a session with `allow_promotion_codes`). Without a
 /// card (absent or empty), a session that collects one pays with 4242..., and one that does not
 /// (`payment_method_collection=if_required` with nothing due today: a trial) completes without.
 /// Returns the completed session and where the browser would be sent.
@@ -134,7 +142,7 @@ async fn complete(
 ) -> StripeResult<Json<Value>> {
     let fields = fields(&headers, &body)?;
     let card = text(&fields, "card").map_or(CardInput::Absent, CardInput::Number);
-    pay(&app, &id, &card, text(&fields, "email"))
+    pay(&app, &id, &fields, card)
 }
 
 /// POST /_emulator/checkout/sessions/{id}/decline: pays with a declined card (default
@@ -147,7 +155,7 @@ async fn decline(
 ) -> StripeResult<Json<Value>> {
     let fields = fields(&headers, &body)?;
     let card = CardInput::Number(text(&fields, "card").unwrap_or_else(|| DECLINE_CARD.into()));
-    pay(&app, &id, &card, text(&fields, "email"))
+    pay(&app, &id, &fields, card)
 }
 
 /// POST /_emulator/checkout/sessions/{id}/expire: as `POST /v1/.../expire`, without a key.

@@ -10,7 +10,9 @@ use crate::clerk::ClerkInstance;
 use crate::ids::IdGen;
 use crate::stripe::charges::Charge;
 use crate::stripe::checkout::CheckoutSession;
+use crate::stripe::coupons::Coupon;
 use crate::stripe::customers::Customer;
+use crate::stripe::discounts::Discount;
 use crate::stripe::disputes::Dispute;
 use crate::stripe::events::Event;
 use crate::stripe::idempotency::Stored;
@@ -22,6 +24,7 @@ use crate::stripe::payment_intents::PaymentIntent;
 use crate::stripe::portal::PortalSession;
 use crate::stripe::prices::Price;
 use crate::stripe::products::Product;
+use crate::stripe::promotion_codes::PromotionCode;
 use crate::stripe::refunds::Refund;
 use crate::stripe::subscriptions::Subscription;
 use crate::stripe::webhooks::WebhookEndpoint;
@@ -75,6 +78,13 @@ pub struct Db {
     /// duplicate check.
     #[serde(default)]
     pub meter_event_identifiers: BTreeMap<String, i64>,
+    /// Under `coupons::key` (account, mode and id): coupon ids are the merchant's choice.
+    #[serde(default)]
+    pub coupons: BTreeMap<String, Coupon>,
+    #[serde(default)]
+    pub promotion_codes: BTreeMap<String, PromotionCode>,
+    #[serde(default)]
+    pub discounts: BTreeMap<String, Discount>,
     pub portal_sessions: BTreeMap<String, PortalSession>,
     pub events: BTreeMap<String, Event>,
     pub webhook_endpoints: BTreeMap<String, WebhookEndpoint>,
@@ -119,6 +129,9 @@ impl Db {
             meters: BTreeMap::new(),
             meter_events: Vec::new(),
             meter_event_identifiers: BTreeMap::new(),
+            coupons: BTreeMap::new(),
+            promotion_codes: BTreeMap::new(),
+            discounts: BTreeMap::new(),
             portal_sessions: BTreeMap::new(),
             events: BTreeMap::new(),
             webhook_endpoints: BTreeMap::new(),

@@ -31,8 +31,12 @@ use stripe_billing::subscription::{
 };
 use stripe_billing::{BillingMeterResourceAggregationSettingsFormula, BillingMeterStatus};
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
-    CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession, RetrieveCheckoutSession,
+    CreateCheckoutSession, CreateCheckoutSessionDiscounts, CreateCheckoutSessionLineItems,
+    CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionPaymentMethodCollection,
+    CreateCheckoutSessionSubscriptionData, CreateCheckoutSessionSubscriptionDataTrialSettings,
+    CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehavior,
+    CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehaviorMissingPaymentMethod, ExpireCheckoutSession,
+    RetrieveCheckoutSession,
 };
 use stripe_client_core::{
     CustomizedStripeRequest, IdempotencyKey, RequestStrategy, SharedConfigBuilder, StripeClient, StripeClientErr,
@@ -1663,4 +1667,169 @@ async fn metered_billing_through_typed_requests() {
         .expect("the overage line");
     assert_eq!((line.quantity, line.amount), (Some(15_000), 3000));
     assert!(line.period.end - line.period.start >= 28 * 86_400);
+}
+
+/// A response body the library has no request type for here (coupons and promotion codes: the
+/// platform creates none), parsed with its object type as its client would.
+fn typed<T: miniserde::Deserialize>(what: &str, body: &serde_json::Value) -> T {
+    let text = body.to_string();
+    let parsed = miniserde::json::from_str::<T>(&text).unwrap_or_else(|e| panic!("{what}: unparsable ({e}): {text}"));
+    LibraryWarnings::assert_none(what, &text);
+    parsed
+}
+
+#[tokio::test]
+async fn trials_and_discounts_parse_as_async_stripe_objects_and_events() {
+    let _warnings = LibraryWarnings::capture();
+    let emu = Emu::start().await;
+    let platform = Stripe::new(&emu, SK_TEST);
+    let (rx, url) = receiver(0).await;
+    let hook = platform
+        .ok(
+            "create endpoint",
+            &CreateWebhookEndpoint::new(vec![CreateWebhookEndpointEnabledEvents::All], url),
+            None,
+        )
+        .await;
+    let secret = hook.secret.expect("secret on create");
+    let product = platform.ok("create product", &CreateProduct::new("Pro"), None).await;
+    let price = platform
+        .ok(
+            "create price",
+            &CreatePrice::new(Currency::USD)
+                .product(product.id.as_str())
+                .unit_amount(2500)
+                .recurring(CreatePriceRecurring::new(CreatePriceRecurringInterval::Month)),
+            None,
+        )
+        .await;
+
+    let (status, body) = emu
+        .post(
+            "/v1/coupons",
+            SK_TEST,
+            &[("id", "TWENTY"), ("percent_off", "20"), ("duration", "forever")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let coupon: stripe_shared::Coupon = typed("coupon", &body);
+    assert_eq!((coupon.percent_off, coupon.valid), (Some(20.0), true));
+    let (status, body) = emu
+        .post(
+            "/v1/promotion_codes",
+            SK_TEST,
+            &[
+                ("promotion[type]", "coupon"),
+                ("promotion[coupon]", "TWENTY"),
+                ("code", "SAVE20"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let promo: stripe_shared::PromotionCode = typed("promotion code", &body);
+    assert_eq!(promo.promotion.coupon.as_ref().map(|c| c.id().as_str()), Some("TWENTY"));
+    let (status, body) = emu
+        .post(
+            &format!("/v1/promotion_codes/{}", promo.id),
+            SK_TEST,
+            &[("metadata[batch]", "1")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // A 14-day trial without a card, paused at its end if none is added, with the code.
+    let mut data = CreateCheckoutSessionSubscriptionData::new();
+    data.trial_period_days = Some(14);
+    data.trial_settings = Some(CreateCheckoutSessionSubscriptionDataTrialSettings::new(
+        CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehavior::new(
+            CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehaviorMissingPaymentMethod::Pause,
+        ),
+    ));
+    let mut discount = CreateCheckoutSessionDiscounts::new();
+    discount.promotion_code = Some(promo.id.to_string());
+    let session = platform
+        .ok(
+            "create trial session",
+            &CreateCheckoutSession::new()
+                .mode(CheckoutSessionMode::Subscription)
+                .line_items(vec![line(price.id.as_str(), 1)])
+                .customer_email("trial@example.com")
+                .payment_method_collection(CreateCheckoutSessionPaymentMethodCollection::IfRequired)
+                .discounts(vec![discount])
+                .subscription_data(data),
+            None,
+        )
+        .await;
+    assert_eq!(
+        session.payment_method_collection.as_ref().map(|p| p.as_str()),
+        Some("if_required")
+    );
+    complete(&emu, &session).await;
+    let done = platform
+        .ok(
+            "retrieve session",
+            &RetrieveCheckoutSession::new(session.id.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(done.payment_status, CheckoutSessionPaymentStatus::NoPaymentRequired);
+    let applied = done.discounts.as_deref().unwrap_or_default();
+    assert_eq!(
+        applied.first().and_then(|d| d.coupon.as_ref()).map(|c| c.id().as_str()),
+        Some("TWENTY")
+    );
+    let sub_id = done.subscription.as_ref().expect("subscription").id().clone();
+    let sub = platform
+        .ok(
+            "retrieve subscription with its discounts",
+            &RetrieveSubscription::new(sub_id.clone()).expand(vec!["discounts".to_string()]),
+            None,
+        )
+        .await;
+    assert_eq!(sub.status, SubscriptionStatus::Trialing);
+    assert!(sub.trial_end.is_some() && sub.default_payment_method.is_none());
+    let discount = sub
+        .discounts
+        .first()
+        .and_then(|d| d.as_object())
+        .expect("an expanded discount");
+    assert_eq!(discount.source.coupon.as_ref().map(|c| c.id().as_str()), Some("TWENTY"));
+    assert_eq!(
+        discount.promotion_code.as_ref().map(|p| p.id().as_str()),
+        Some(promo.id.as_str())
+    );
+    let listed = platform
+        .ok(
+            "list subscriptions with their discounts",
+            &ListSubscription::new().expand(vec!["data.discounts".to_string()]),
+            None,
+        )
+        .await;
+    assert!(listed.data[0].discounts[0].is_object());
+
+    control(&emu, &format!("/_emulator/subscriptions/{sub_id}/trial_will_end")).await;
+    control(&emu, &format!("/_emulator/subscriptions/{sub_id}/advance")).await;
+    let (status, body) = emu.delete("/v1/coupons/TWENTY", SK_TEST).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (_, recorded) = emu.get("/v1/events", SK_TEST, &[("limit", "100")]).await;
+    let count = recorded["data"].as_array().map_or(0, Vec::len);
+    let events = parse_all(&secret, &wait_for(&rx, count, "trial and discount events").await);
+    for kind in [
+        "coupon.created",
+        "coupon.deleted",
+        "promotion_code.created",
+        "promotion_code.updated",
+        "customer.subscription.created",
+        "customer.subscription.trial_will_end",
+        "customer.subscription.paused",
+        "invoice.paid",
+        "checkout.session.completed",
+    ] {
+        assert_eq!(of_type(&events, kind).len(), 1, "{kind}");
+    }
+    match &of_type(&events, "customer.subscription.paused")[0].data.object {
+        EventObject::CustomerSubscriptionPaused(s) => assert_eq!(s.status, SubscriptionStatus::Paused),
+        other => panic!("customer.subscription.paused carries {other:?}"),
+    }
 }

@@ -95,7 +95,9 @@ fn compare(ours: &Value, example: &Value, path: &str, problems: &mut Vec<String>
     }
 }
 
-const PREFIXES: [(&str, &str); 20] = [
+const PREFIXES: [(&str, &str); 22] = [
+    ("promotion_code", "promo_"),
+    ("discount", "di_"),
     ("billing.meter", "mtr_test_61"),
     ("billing.meter_event_summary", "mtrusg_"),
     ("account", "acct_"),
@@ -287,6 +289,18 @@ fn required(object: &str) -> &'static [&'static str] {
             "status",
         ],
         "refund" => &["amount", "created", "currency", "id"],
+        "coupon" => &["created", "duration", "id", "livemode", "times_redeemed", "valid"],
+        "promotion_code" => &[
+            "active",
+            "code",
+            "created",
+            "id",
+            "livemode",
+            "promotion",
+            "restrictions",
+            "times_redeemed",
+        ],
+        "discount" => &["id", "source", "start"],
         "billing.meter" => &[
             "created",
             "customer_mapping",
@@ -475,6 +489,92 @@ async fn every_object_type_matches_stripes_examples() {
         .await;
     assert_eq!(trialing["status"], "trialing");
     remember(&trialing);
+
+    // A coupon and its promotion code, redeemed by a subscription checkout: the discount.
+    let (_, coupon) = emu
+        .post_as(
+            "/v1/coupons",
+            SK_TEST,
+            &account,
+            &[
+                ("percent_off", "20"),
+                ("duration", "repeating"),
+                ("duration_in_months", "3"),
+            ],
+        )
+        .await;
+    remember(&coupon);
+    let next_year = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 365 * 86_400)
+        .to_string();
+    let (status, fixed) = emu
+        .post_as(
+            "/v1/coupons",
+            SK_TEST,
+            &account,
+            &[("amount_off", "500"), ("currency", "usd"), ("redeem_by", &next_year)],
+        )
+        .await;
+    assert_eq!(status, 200, "{fixed}");
+    remember(&fixed);
+    let (status, promo) = emu
+        .post_as(
+            "/v1/promotion_codes",
+            SK_TEST,
+            &account,
+            &[
+                ("promotion[type]", "coupon"),
+                ("promotion[coupon]", coupon["id"].as_str().expect("coupon id")),
+                ("code", "SHAPE20"),
+                ("restrictions[minimum_amount]", "100"),
+                ("restrictions[minimum_amount_currency]", "usd"),
+                ("expires_at", "4102444800"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{promo}");
+    remember(&promo);
+    let (_, discounted) = emu
+        .post_as(
+            "/v1/checkout/sessions",
+            SK_TEST,
+            &account,
+            &[
+                ("mode", "subscription"),
+                ("line_items[0][price]", &recurring),
+                ("line_items[0][quantity]", "1"),
+                ("customer", customer_id),
+                ("allow_promotion_codes", "true"),
+            ],
+        )
+        .await;
+    let (_, done) = emu
+        .control(
+            &format!(
+                "/_emulator/checkout/sessions/{}/complete",
+                discounted["id"].as_str().expect("id")
+            ),
+            json!({"promotion_code": "SHAPE20"}),
+        )
+        .await;
+    remember(&done["session"]);
+    let (_, with_discounts) = emu
+        .get_as(
+            &format!(
+                "/v1/subscriptions/{}",
+                done["session"]["subscription"].as_str().expect("subscription")
+            ),
+            SK_TEST,
+            &account,
+            &[("expand[]", "discounts")],
+        )
+        .await;
+    let discount = with_discounts["discounts"][0].clone();
+    assert_eq!(discount["object"], "discount", "{with_discounts}");
+    remember(&discount);
 
     // A guest payment checkout, completed.
     let (_, pay) = emu
@@ -703,7 +803,9 @@ async fn every_object_type_matches_stripes_examples() {
         "billing_portal.session",
         "charge",
         "checkout.session",
+        "coupon",
         "customer",
+        "discount",
         "dispute",
         "event",
         "invoice",
@@ -713,6 +815,7 @@ async fn every_object_type_matches_stripes_examples() {
         "plan",
         "price",
         "product",
+        "promotion_code",
         "refund",
         "subscription",
         "subscription_item",

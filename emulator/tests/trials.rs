@@ -71,7 +71,13 @@ async fn trial_checkout(emu: &Emu, amount: &str, extra: &[(&str, &str)], complet
 #[tokio::test]
 async fn a_trial_with_a_card_starts_trialing_with_a_zero_invoice_and_converts_at_the_renewal_control() {
     let emu = Emu::start().await;
-    let (cs, price) = trial_checkout(&emu, "1999", &[("subscription_data[trial_period_days]", "14")], json!({})).await;
+    let (cs, price) = trial_checkout(
+        &emu,
+        "1999",
+        &[("subscription_data[trial_period_days]", "14")],
+        json!({}),
+    )
+    .await;
     assert_eq!(
         (
             &cs["amount_total"],
@@ -91,18 +97,28 @@ async fn a_trial_with_a_card_starts_trialing_with_a_zero_invoice_and_converts_at
     assert_eq!(end - start, 14 * DAY);
     assert_eq!(sub["status"], "trialing");
     assert_eq!(item_period(&sub), (start, end), "the current period is the trial");
-    assert_eq!(sub["billing_cycle_anchor"], end, "paid periods count from the trial's end");
+    assert_eq!(
+        sub["billing_cycle_anchor"], end,
+        "paid periods count from the trial's end"
+    );
     assert_eq!(
         sub["trial_settings"],
         json!({"end_behavior": {"missing_payment_method": "create_invoice"}})
     );
     assert!(
-        sub["default_payment_method"].as_str().expect("a card").starts_with("pm_"),
+        sub["default_payment_method"]
+            .as_str()
+            .expect("a card")
+            .starts_with("pm_"),
         "{sub}"
     );
 
     // Stripe's $0 first invoice, paid, with no payment intent and no charge.
-    let invoice = get(&emu, &format!("/v1/invoices/{}", cs["invoice"].as_str().expect("invoice"))).await;
+    let invoice = get(
+        &emu,
+        &format!("/v1/invoices/{}", cs["invoice"].as_str().expect("invoice")),
+    )
+    .await;
     assert_eq!(
         (
             &invoice["billing_reason"],
@@ -121,7 +137,11 @@ async fn a_trial_with_a_card_starts_trialing_with_a_zero_invoice_and_converts_at
     assert_eq!(lines[0]["period"], json!({"start": start, "end": end}));
     assert_eq!(sub["latest_invoice"], invoice["id"]);
     let (_, pis) = emu.get("/v1/payment_intents", SK_TEST, &[]).await;
-    assert_eq!(pis["data"], json!([]), "Stripe makes no payment intent for a $0 invoice");
+    assert_eq!(
+        pis["data"],
+        json!([]),
+        "Stripe makes no payment intent for a $0 invoice"
+    );
 
     let events = all_events(&emu).await;
     assert_eq!(
@@ -166,20 +186,23 @@ async fn a_trial_with_a_card_starts_trialing_with_a_zero_invoice_and_converts_at
         (&json!(start), &json!(end)),
         "the trial stays on record"
     );
-    let invoice = get(&emu, &format!("/v1/invoices/{}", active["latest_invoice"].as_str().expect("invoice"))).await;
+    let invoice = get(
+        &emu,
+        &format!("/v1/invoices/{}", active["latest_invoice"].as_str().expect("invoice")),
+    )
+    .await;
     assert_eq!(
-        (
-            &invoice["billing_reason"],
-            &invoice["amount_paid"],
-            &invoice["status"]
-        ),
+        (&invoice["billing_reason"], &invoice["amount_paid"], &invoice["status"]),
         (&json!("subscription_cycle"), &json!(1999), &json!("paid"))
     );
     assert_eq!(
         invoice["lines"]["data"][0]["period"],
         json!({"start": first_paid.0, "end": first_paid.1})
     );
-    assert_eq!(invoice["lines"]["data"][0]["pricing"]["price_details"]["price"], price.as_str());
+    assert_eq!(
+        invoice["lines"]["data"][0]["pricing"]["price_details"]["price"],
+        price.as_str()
+    );
     let (_, pis) = emu.get("/v1/payment_intents", SK_TEST, &[]).await;
     assert_eq!(
         (&pis["data"][0]["amount"], &pis["data"][0]["status"]),
@@ -206,14 +229,24 @@ async fn a_trial_with_a_card_starts_trialing_with_a_zero_invoice_and_converts_at
 #[tokio::test]
 async fn a_declined_card_at_the_end_of_a_trial_leaves_it_past_due() {
     let emu = Emu::start().await;
-    let (cs, _) = trial_checkout(&emu, "1000", &[("subscription_data[trial_period_days]", "7")], json!({})).await;
+    let (cs, _) = trial_checkout(
+        &emu,
+        "1000",
+        &[("subscription_data[trial_period_days]", "7")],
+        json!({}),
+    )
+    .await;
     let sub_id = cs["subscription"].as_str().expect("subscription");
     let (status, failed) = emu
         .control(&format!("/_emulator/subscriptions/{sub_id}/fail_renewal"), json!({}))
         .await;
     assert_eq!(status, 200, "{failed}");
     assert_eq!(failed["status"], "past_due");
-    let invoice = get(&emu, &format!("/v1/invoices/{}", failed["latest_invoice"].as_str().expect("invoice"))).await;
+    let invoice = get(
+        &emu,
+        &format!("/v1/invoices/{}", failed["latest_invoice"].as_str().expect("invoice")),
+    )
+    .await;
     assert_eq!(
         (&invoice["status"], &invoice["amount_due"], &invoice["billing_reason"]),
         (&json!("open"), &json!(1000), &json!("subscription_cycle"))
@@ -242,7 +275,10 @@ async fn a_trial_started_without_a_card_on_the_hosted_page_is_canceled_at_its_en
             ("line_items[0][price]", &price),
             ("line_items[0][quantity]", "1"),
             ("subscription_data[trial_period_days]", "30"),
-            ("subscription_data[trial_settings][end_behavior][missing_payment_method]", "cancel"),
+            (
+                "subscription_data[trial_settings][end_behavior][missing_payment_method]",
+                "cancel",
+            ),
             ("payment_method_collection", "if_required"),
             ("success_url", "http://localhost:5173/done"),
         ],
@@ -251,8 +287,19 @@ async fn a_trial_started_without_a_card_on_the_hosted_page_is_canceled_at_its_en
     assert_eq!(cs["payment_method_collection"], "if_required");
     let id = cs["id"].as_str().expect("id").to_string();
     let url = cs["url"].as_str().expect("url");
-    let page = emu.http.get(url).send().await.expect("page").text().await.expect("html");
-    assert!(page.contains("Start trial") && !page.contains("name=\"card\""), "{page}");
+    let page = emu
+        .http
+        .get(url)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("Start trial") && !page.contains("name=\"card\""),
+        "{page}"
+    );
 
     // The page sends no card; a control that names one is told the session takes none.
     let (status, refused) = complete(&emu, &id, json!({"card": "4242 4242 4242 4242"})).await;
@@ -286,17 +333,10 @@ async fn a_trial_started_without_a_card_on_the_hosted_page_is_canceled_at_its_en
         .await;
     assert_eq!(status, 200, "{canceled}");
     assert_eq!(
-        (
-            &canceled["status"],
-            &canceled["ended_at"],
-            &canceled["canceled_at"]
-        ),
+        (&canceled["status"], &canceled["ended_at"], &canceled["canceled_at"]),
         (&json!("canceled"), &json!(trial_end), &json!(trial_end))
     );
-    assert_eq!(
-        canceled["cancellation_details"]["reason"],
-        "cancellation_requested"
-    );
+    assert_eq!(canceled["cancellation_details"]["reason"], "cancellation_requested");
     let deleted = emu.events_of_type(SK_TEST, None, "customer.subscription.deleted").await;
     assert_eq!(deleted.len(), 1);
     let (_, invoices) = emu.get("/v1/invoices", SK_TEST, &[("subscription", &sub_id)]).await;
@@ -325,7 +365,11 @@ async fn without_a_card_create_invoice_leaves_it_past_due_and_pause_pauses_it() 
         .control(&format!("/_emulator/subscriptions/{sub_id}/advance"), json!({}))
         .await;
     assert_eq!(past_due["status"], "past_due", "{past_due}");
-    let invoice = get(&emu, &format!("/v1/invoices/{}", past_due["latest_invoice"].as_str().expect("invoice"))).await;
+    let invoice = get(
+        &emu,
+        &format!("/v1/invoices/{}", past_due["latest_invoice"].as_str().expect("invoice")),
+    )
+    .await;
     assert_eq!(
         (&invoice["status"], &invoice["amount_remaining"]),
         (&json!("open"), &json!(2500))
@@ -343,7 +387,10 @@ async fn without_a_card_create_invoice_leaves_it_past_due_and_pause_pauses_it() 
 
     // pause: paused, customer.subscription.paused, and no renewal until resumed.
     let mut paused_params = no_card.to_vec();
-    paused_params.push(("subscription_data[trial_settings][end_behavior][missing_payment_method]", "pause"));
+    paused_params.push((
+        "subscription_data[trial_settings][end_behavior][missing_payment_method]",
+        "pause",
+    ));
     let (cs, _) = trial_checkout(&emu, "2500", &paused_params, json!({})).await;
     let sub_id = cs["subscription"].as_str().expect("subscription");
     let (_, paused) = emu
@@ -368,8 +415,15 @@ async fn if_required_still_takes_a_card_when_something_is_due_and_trial_end_sets
     let emu = Emu::start().await;
     let (cs, _) = trial_checkout(&emu, "900", &[("payment_method_collection", "if_required")], json!({})).await;
     assert_eq!(cs["payment_status"], "paid");
-    let sub = get(&emu, &format!("/v1/subscriptions/{}", cs["subscription"].as_str().expect("sub"))).await;
-    assert!(sub["default_payment_method"].is_string() && sub["trial_end"].is_null(), "{sub}");
+    let sub = get(
+        &emu,
+        &format!("/v1/subscriptions/{}", cs["subscription"].as_str().expect("sub")),
+    )
+    .await;
+    assert!(
+        sub["default_payment_method"].is_string() && sub["trial_end"].is_null(),
+        "{sub}"
+    );
     assert_eq!(sub["status"], "active");
 
     let now = std::time::SystemTime::now()
@@ -378,7 +432,11 @@ async fn if_required_still_takes_a_card_when_something_is_due_and_trial_end_sets
         .as_secs() as i64;
     let trial_end = (now + 10 * DAY).to_string();
     let (cs, _) = trial_checkout(&emu, "900", &[("subscription_data[trial_end]", &trial_end)], json!({})).await;
-    let sub = get(&emu, &format!("/v1/subscriptions/{}", cs["subscription"].as_str().expect("sub"))).await;
+    let sub = get(
+        &emu,
+        &format!("/v1/subscriptions/{}", cs["subscription"].as_str().expect("sub")),
+    )
+    .await;
     assert_eq!(
         (&sub["status"], &sub["trial_end"]),
         (&json!("trialing"), &json!(now + 10 * DAY))
@@ -399,8 +457,16 @@ async fn trial_parameters_are_validated_as_stripe_does() {
     // Each: the extra parameters, the param Stripe names, its error code ("" for none).
     type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
     let cases: Vec<Case> = vec![
-        (vec![("subscription_data[trial_period_days]", "0")], "subscription_data[trial_period_days]", ""),
-        (vec![("subscription_data[trial_period_days]", "731")], "subscription_data[trial_period_days]", ""),
+        (
+            vec![("subscription_data[trial_period_days]", "0")],
+            "subscription_data[trial_period_days]",
+            "",
+        ),
+        (
+            vec![("subscription_data[trial_period_days]", "731")],
+            "subscription_data[trial_period_days]",
+            "",
+        ),
         (
             vec![("subscription_data[trial_period_days]", "two")],
             "subscription_data[trial_period_days]",
@@ -414,9 +480,16 @@ async fn trial_parameters_are_validated_as_stripe_does() {
             "subscription_data[trial_end]",
             "parameters_exclusive",
         ),
-        (vec![("subscription_data[trial_end]", &soon)], "subscription_data[trial_end]", ""),
         (
-            vec![("subscription_data[trial_settings][end_behavior][missing_payment_method]", "ignore")],
+            vec![("subscription_data[trial_end]", &soon)],
+            "subscription_data[trial_end]",
+            "",
+        ),
+        (
+            vec![(
+                "subscription_data[trial_settings][end_behavior][missing_payment_method]",
+                "ignore",
+            )],
             "subscription_data[trial_settings][end_behavior][missing_payment_method]",
             "",
         ),
@@ -425,7 +498,11 @@ async fn trial_parameters_are_validated_as_stripe_does() {
             "subscription_data[trial_settings][end_behavior][other]",
             "parameter_unknown",
         ),
-        (vec![("payment_method_collection", "never")], "payment_method_collection", ""),
+        (
+            vec![("payment_method_collection", "never")],
+            "payment_method_collection",
+            "",
+        ),
     ];
     for (extra, param, code) in cases {
         let mut params = vec![
@@ -440,7 +517,11 @@ async fn trial_parameters_are_validated_as_stripe_does() {
             (400, Some(param)),
             "{extra:?}: {body}"
         );
-        assert_eq!(body["error"]["code"].as_str().unwrap_or_default(), code, "{extra:?}: {body}");
+        assert_eq!(
+            body["error"]["code"].as_str().unwrap_or_default(),
+            code,
+            "{extra:?}: {body}"
+        );
     }
     // Trials and payment-method collection belong to subscription mode.
     for (key, value, param) in [
@@ -459,11 +540,7 @@ async fn trial_parameters_are_validated_as_stripe_does() {
                 ],
             )
             .await;
-        assert_eq!(
-            (status, body["error"]["param"].as_str()),
-            (400, Some(param)),
-            "{body}"
-        );
+        assert_eq!((status, body["error"]["param"].as_str()), (400, Some(param)), "{body}");
     }
     // 730 days is the longest trial.
     let (status, body) = emu

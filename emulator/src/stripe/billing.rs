@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::error::{StripeError, StripeResult};
 use super::events::ReqInfo;
-use super::invoices::{Invoice, InvoiceLine};
+use super::invoices::{DiscountAmount, Invoice, InvoiceLine};
 use super::meter_events::billed_usage;
 use super::payment_intents::PaymentError;
 use super::subscriptions::{SubItem, Subscription};
@@ -76,7 +76,22 @@ pub fn bill(
             line(db, &sub, item, line_id, (start, end), usage_period)
         });
     }
-    let total: i64 = lines.iter().map(|l| l.amount).sum();
+    let amounts: Vec<i64> = lines.iter().map(|l| l.amount).collect();
+    let subtotal: i64 = amounts.iter().sum();
+    let mut discount_amounts = Vec::new();
+    for (discount, shares) in db.discount_invoice(sub_id, start, &amounts, &sub.currency) {
+        for (line, amount) in lines.iter_mut().zip(&shares) {
+            line.discount_amounts.push(DiscountAmount {
+                discount: discount.clone(),
+                amount: *amount,
+            });
+        }
+        discount_amounts.push(DiscountAmount {
+            discount,
+            amount: shares.iter().sum(),
+        });
+    }
+    let total = subtotal - discount_amounts.iter().map(|d| d.amount).sum::<i64>();
     let number = db.next_invoice_number(&sub.customer);
     let pi_description = if first {
         "Subscription creation"
@@ -121,6 +136,8 @@ pub fn bill(
         currency: sub.currency.clone(),
         lines,
         total,
+        subtotal: Some(subtotal),
+        discount_amounts,
         status: "open".into(),
         attempt_count: 0,
         period_start,
@@ -131,22 +148,50 @@ pub fn bill(
         payment_intent: payment_intent.clone(),
     };
     let none = ReqInfo::none();
-    db.emit(&sub.scope, "invoice.created", snapshot(&invoice, "draft"), None, &none, now);
-    db.emit(&sub.scope, "invoice.finalized", snapshot(&invoice, "open"), None, &none, now);
+    db.emit(
+        &sub.scope,
+        "invoice.created",
+        snapshot(&invoice, "draft"),
+        None,
+        &none,
+        now,
+    );
+    db.emit(
+        &sub.scope,
+        "invoice.finalized",
+        snapshot(&invoice, "open"),
+        None,
+        &none,
+        now,
+    );
     match (payment_intent, charge) {
         // Nothing to charge: paid as it is finalized, with no attempt on a card.
         (None, _) => {
             invoice.status = "paid".into();
             invoice.paid_at = Some(now);
             db.emit(&sub.scope, "invoice.paid", invoice.render(), None, req, now);
-            db.emit(&sub.scope, "invoice.payment_succeeded", invoice.render(), None, req, now);
+            db.emit(
+                &sub.scope,
+                "invoice.payment_succeeded",
+                invoice.render(),
+                None,
+                req,
+                now,
+            );
         }
         (Some(pi), Charge::Succeeds) => {
             invoice.attempt_count = 1;
             invoice.status = "paid".into();
             invoice.paid_at = Some(now);
             db.emit(&sub.scope, "invoice.paid", invoice.render(), None, req, now);
-            db.emit(&sub.scope, "invoice.payment_succeeded", invoice.render(), None, req, now);
+            db.emit(
+                &sub.scope,
+                "invoice.payment_succeeded",
+                invoice.render(),
+                None,
+                req,
+                now,
+            );
             db.payment_succeeded(&pi, req, now);
         }
         (Some(pi), Charge::Declines) => {
@@ -193,6 +238,7 @@ fn trial_line(db: &Db, item: &SubItem, id: String, period: (i64, i64)) -> Invoic
         price,
         product,
         unit_amount_decimal: Some("0".into()),
+        discount_amounts: Vec::new(),
     }
 }
 
@@ -226,6 +272,7 @@ fn line(
         price: price_id,
         product: product_id,
         unit_amount_decimal: price.map(|p| p.unit().to_string()),
+        discount_amounts: Vec::new(),
     }
 }
 

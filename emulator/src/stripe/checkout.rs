@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::Ctx;
+use super::discounts::Applied;
 use super::error::{StripeError, StripeResult};
 use super::events::ReqInfo;
 use super::list::{LIST_PARAMS, ListQuery, list as list_object, page};
@@ -78,6 +79,9 @@ pub struct CheckoutSession {
     /// `always` or `if_required` (subscription mode only; None means Stripe's default).
     #[serde(default)]
     pub payment_method_collection: Option<String>,
+    /// `discounts[0]` given at creation, or the promotion code the buyer entered.
+    #[serde(default)]
+    pub discount: Option<Applied>,
 }
 record!(CheckoutSession, "checkout.session");
 
@@ -88,7 +92,35 @@ impl CheckoutSession {
 
     /// When the trial of a subscription completed at `now` ends.
     pub fn trial_end_at(&self, now: i64) -> Option<i64> {
-        self.trial_end.or(self.trial_period_days.map(|days| now + days * 86_400))
+        self.trial_end
+            .or(self.trial_period_days.map(|days| now + days * 86_400))
+    }
+
+    /// What each line costs today: its price × quantity, nothing for a metered price (billed
+    /// later) or during a trial.
+    pub fn line_amounts(&self, db: &Db) -> Vec<i64> {
+        self.lines
+            .iter()
+            .map(|line| match (db.prices.get(&line.price), line.quantity) {
+                (Some(price), Some(quantity)) if !self.has_trial() => price.amount_for(quantity),
+                _ => 0,
+            })
+            .collect()
+    }
+
+    /// What the discount takes off each line.
+    pub fn discount_shares(&self, db: &Db) -> Vec<i64> {
+        let amounts = self.line_amounts(db);
+        match &self.discount {
+            Some(d) => d.terms.allocate(&amounts, &self.currency),
+            None => vec![0; amounts.len()],
+        }
+    }
+
+    /// Sets `amount_subtotal` and `amount_total` (after the discount) from the lines.
+    pub fn compute_totals(&mut self, db: &Db) {
+        self.amount_subtotal = self.line_amounts(db).iter().sum();
+        self.amount_total = self.amount_subtotal - self.discount_shares(db).iter().sum::<i64>();
     }
 
     /// Whether paying asks for a card. `if_required` skips it when nothing is due today (a
@@ -174,7 +206,7 @@ impl CheckoutSession {
             "customer_creation": self.customer_creation,
             "customer_details": customer_details,
             "customer_email": self.customer_email,
-            "discounts": [],
+            "discounts": self.discount.iter().map(Applied::render).collect::<Vec<_>>(),
             "expires_at": self.expires_at,
             "integration_identifier": null,
             "invoice": self.invoice,
@@ -208,7 +240,11 @@ impl CheckoutSession {
             "submit_type": self.submit_type,
             "subscription": self.subscription,
             "success_url": self.success_url,
-            "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
+            "total_details": {
+                "amount_discount": self.amount_subtotal - self.amount_total,
+                "amount_shipping": 0,
+                "amount_tax": 0,
+            },
             "ui_mode": "hosted_page",
             // Stripe removes the URL once the session can no longer be paid.
             "url": if self.status == "open" { json!(self.hosted_url(db)) } else { Value::Null },
@@ -221,16 +257,16 @@ pub fn render_item(db: &Db, session: &CheckoutSession, line: &SessionLine) -> Va
     let price = db.prices.get(&line.price);
     let description = price.and_then(|p| db.products.get(&p.product)).map(|p| p.name.clone());
     // A trial's items are due later: like the session's total, what they cost today is 0.
-    let amount = (price.zip(line.quantity))
-        .filter(|_| !session.has_trial())
-        .map_or(0, |(p, q)| p.amount_for(q));
+    let at = session.lines.iter().position(|l| l.id == line.id).unwrap_or_default();
+    let amount = session.line_amounts(db).get(at).copied().unwrap_or_default();
+    let discount = session.discount_shares(db).get(at).copied().unwrap_or_default();
     json!({
         "id": line.id,
         "object": "item",
-        "amount_discount": 0,
+        "amount_discount": discount,
         "amount_subtotal": amount,
         "amount_tax": 0,
-        "amount_total": amount,
+        "amount_total": amount - discount,
         "currency": price.map(|p| p.currency.clone()),
         "description": description,
         "metadata": {},

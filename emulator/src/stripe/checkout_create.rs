@@ -1,5 +1,6 @@
 //! Creating a Checkout Session: `POST /v1/checkout/sessions` and its validation (modes,
-//! line items, customer, URLs, `subscription_data` with its trial, `payment_intent_data`).
+//! line items, customer, URLs, `subscription_data` with its trial, `payment_intent_data`, a
+//! discount or `allow_promotion_codes`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 use super::auth::Ctx;
 use super::checkout::{CheckoutSession, LIFETIME_SECONDS, SessionLine};
+use super::discounts;
 use super::error::{StripeError, StripeResult};
 use super::params::Params;
 use super::{expand, find};
@@ -75,15 +77,21 @@ fn subscription_data(params: &Params, now: i64) -> StripeResult<SubscriptionData
     let Some(data) = params.hash("subscription_data")? else {
         return Ok(SubscriptionData::default());
     };
-    data.allow(&["metadata", "description", "trial_period_days", "trial_end", "trial_settings"])?;
+    data.allow(&[
+        "metadata",
+        "description",
+        "trial_period_days",
+        "trial_end",
+        "trial_settings",
+    ])?;
     let trial_period_days = data.int("trial_period_days")?;
     let trial_end = data.int("trial_end")?;
     if trial_period_days.is_some() && trial_end.is_some() {
-        return Err(
-            StripeError::invalid("You may only specify one of these parameters: trial_end, trial_period_days.")
-                .code("parameters_exclusive")
-                .param(data.name("trial_end")),
-        );
+        return Err(StripeError::invalid(
+            "You may only specify one of these parameters: trial_end, trial_period_days.",
+        )
+        .code("parameters_exclusive")
+        .param(data.name("trial_end")));
     }
     // Stripe's wording for a number out of its range.
     match trial_period_days {
@@ -135,6 +143,38 @@ fn subscription_data(params: &Params, now: i64) -> StripeResult<SubscriptionData
     })
 }
 
+/// `discounts`: a coupon or a promotion code (by id), with the parameter that named it.
+enum DiscountParam {
+    Coupon(String, String),
+    PromotionCode(String, String),
+}
+
+/// Checkout takes at most one discount.
+fn discount_param(params: &Params) -> StripeResult<Option<DiscountParam>> {
+    let Some(list) = params.list_of_hashes("discounts")? else {
+        return Ok(None);
+    };
+    if list.len() > 1 {
+        return Err(StripeError::invalid("Checkout Sessions accept only one discount.").param("discounts"));
+    }
+    let Some(discount) = list.first() else {
+        return Ok(None);
+    };
+    discount.allow(&["coupon", "promotion_code"])?;
+    let coupon = discount.str("coupon")?.filter(|s| !s.is_empty());
+    let promotion_code = discount.str("promotion_code")?.filter(|s| !s.is_empty());
+    match (coupon, promotion_code) {
+        (Some(_), Some(_)) => Err(StripeError::invalid(
+            "You may only specify one of these parameters: coupon, promotion_code.",
+        )
+        .code("parameters_exclusive")
+        .param(discount.name("promotion_code"))),
+        (Some(c), None) => Ok(Some(DiscountParam::Coupon(c, discount.name("coupon")))),
+        (None, Some(p)) => Ok(Some(DiscountParam::PromotionCode(p, discount.name("promotion_code")))),
+        (None, None) => Err(StripeError::missing(&discount.name("coupon"))),
+    }
+}
+
 /// POST /v1/checkout/sessions
 pub async fn create(
     State(app): State<Arc<App>>,
@@ -162,6 +202,7 @@ pub async fn create(
         "submit_type",
         "ui_mode",
         "payment_method_collection",
+        "discounts",
     ])?;
     let mode = params.required("mode")?;
     if !matches!(mode.as_str(), "payment" | "subscription") {
@@ -233,6 +274,14 @@ pub async fn create(
         );
     }
     let allow_promotion_codes = params.bool("allow_promotion_codes")?;
+    let discount_param = discount_param(&params)?;
+    if allow_promotion_codes.is_some() && discount_param.is_some() {
+        return Err(StripeError::invalid(
+            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+        )
+        .code("parameters_exclusive")
+        .param("discounts"));
+    }
     let billing_address_collection = params.choice("billing_address_collection", &["auto", "required"])?;
     let locale = params.str("locale")?;
     let submit_type = params.choice("submit_type", &["auto", "book", "donate", "pay", "subscribe"])?;
@@ -305,6 +354,18 @@ pub async fn create(
             total += quantity.map_or(0, |q| price.amount_for(q));
             lines.push((price_id, quantity));
         }
+        let currency = currency.unwrap_or_else(|| "usd".into());
+        let discount = match &discount_param {
+            None => None,
+            Some(DiscountParam::Coupon(id, param)) => {
+                Some(discounts::by_coupon(db, &ctx.scope, id, param, &currency, now)?)
+            }
+            Some(DiscountParam::PromotionCode(id, param)) => {
+                let promo = find(&db.promotion_codes, &ctx.scope, id, Some(param))?;
+                let purchase = (total, currency.as_str());
+                Some(discounts::by_promotion_code(db, promo, customer.as_deref(), purchase, param, now)?)
+            }
+        };
         let prefix = if ctx.scope.livemode { "cs_live_a1" } else { "cs_test_a1" };
         let id = db.id(prefix, 56);
         let lines = lines
@@ -312,12 +373,7 @@ pub async fn create(
             .map(|(price, quantity)| SessionLine { id: db.id("li_", 24), price, quantity })
             .collect();
         let seq = db.next_seq();
-        // A trial charges nothing today: the session's amounts are what is due now.
-        let has_trial = subscription_data.trial_period_days.is_some() || subscription_data.trial_end.is_some();
-        if has_trial {
-            total = 0;
-        }
-        let session = CheckoutSession {
+        let mut session = CheckoutSession {
             id: id.clone(),
             scope: ctx.scope.clone(),
             seq,
@@ -332,9 +388,10 @@ pub async fn create(
             status: "open".into(),
             payment_status: "unpaid".into(),
             lines,
-            currency: currency.unwrap_or_else(|| "usd".into()),
-            amount_subtotal: total,
-            amount_total: total,
+            currency,
+            // Set from the lines just below: what is due today, after the discount.
+            amount_subtotal: 0,
+            amount_total: 0,
             customer: customer.clone(),
             customer_email: customer_email.clone(),
             details_email: None,
@@ -357,7 +414,9 @@ pub async fn create(
             trial_end: subscription_data.trial_end,
             trial_missing_payment_method: subscription_data.missing_payment_method,
             payment_method_collection,
+            discount,
         };
+        session.compute_totals(db);
         let rendered = session.render(db);
         db.checkout_sessions.insert(id, session);
         Ok(Json(expand::apply(db, &ctx.scope, rendered, &expand)?))

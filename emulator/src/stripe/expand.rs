@@ -28,9 +28,20 @@ impl Db {
             "ch" => visible(self.charges.get(id), scope).map(|c| c.render()),
             "re" => visible(self.refunds.get(id), scope).map(|r| r.render()),
             "du" => visible(self.disputes.get(id), scope).map(|d| d.render()),
+            "di" => visible(self.discounts.get(id), scope).map(|d| d.render()),
+            "promo" => visible(self.promotion_codes.get(id), scope).map(|p| p.render()),
             "acct" => self.accounts.get(id).map(|a| a.render()),
             _ => None,
         }
+    }
+}
+
+impl Db {
+    /// What an id field expands to: an object by its prefix, else a coupon (whose ids are the
+    /// merchant's choice, with no prefix), as `promotion.coupon` and `source.coupon` name them.
+    fn render_expandable(&self, scope: &Scope, id: &str) -> Option<Value> {
+        self.render_id(scope, id)
+            .or_else(|| self.coupons.get(&super::coupons::key(scope, id)).map(|c| c.render()))
     }
 }
 
@@ -81,8 +92,22 @@ fn expand_at(db: &Db, scope: &Scope, value: &mut Value, segments: &[&str], path:
     match map.get_mut(*first) {
         Some(slot @ Value::String(_)) => {
             let id = slot.as_str().unwrap_or_default().to_string();
-            *slot = db.render_id(scope, &id).ok_or_else(|| cannot(path))?;
+            *slot = db.render_expandable(scope, &id).ok_or_else(|| cannot(path))?;
             expand_at(db, scope, slot, rest, path)
+        }
+        // A list of ids (`discounts` of a subscription or an invoice), or of objects that name
+        // one (`total_discount_amounts.discount`): each element in turn.
+        Some(Value::Array(items)) => {
+            for item in items {
+                if let Value::String(id) = item {
+                    let id = id.clone();
+                    *item = db.render_expandable(scope, &id).ok_or_else(|| cannot(path))?;
+                }
+                if item.is_object() {
+                    expand_at(db, scope, item, rest, path)?;
+                }
+            }
+            Ok(())
         }
         Some(Value::Null) => Ok(()),
         Some(slot @ Value::Object(_)) => expand_at(db, scope, slot, rest, path),

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::checkout::CheckoutSession;
-use super::payment::{self, CardInput};
+use super::payment::{self, Buyer, CardInput};
 use crate::App;
 use crate::html::{escape, form_fields, found, money, page};
 use crate::state::Db;
@@ -74,17 +74,47 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
         _ => "Pay",
     };
     // `if_required` with nothing due today: Stripe's page asks for no card at all.
-    let card_fields = if session.collects_payment_method() {
-        "<label>Card number<input name=\"card\" inputmode=\"numeric\" autocomplete=\"cc-number\" value=\"\" placeholder=\"4242 4242 4242 4242\" required></label>\
-         <label>Expiry<input name=\"exp\" placeholder=\"12 / 34\"></label><label>CVC<input name=\"cvc\" placeholder=\"123\"></label>"
-    } else {
+    // Left optional where a code may bring the total to nothing (then no card is needed).
+    let required = if session.allow_promotion_codes == Some(true) {
         ""
+    } else {
+        " required"
+    };
+    let card_fields = if session.collects_payment_method() {
+        format!(
+            "<label>Card number<input name=\"card\" inputmode=\"numeric\" autocomplete=\"cc-number\" value=\"\" placeholder=\"4242 4242 4242 4242\"{required}></label>\
+             <label>Expiry<input name=\"exp\" placeholder=\"12 / 34\"></label><label>CVC<input name=\"cvc\" placeholder=\"123\"></label>"
+        )
+    } else {
+        String::new()
     };
     let test_cards = if session.collects_payment_method() {
         "<p>Test cards: 4242 4242 4242 4242 succeeds; 4000 0000 0000 0002 is declined.</p>"
     } else {
         "<p>No card is needed to start this trial.</p>"
     };
+    // Stripe's page has a code field when the session allows codes; the code applies as the
+    // buyer pays here (a code that empties the total also drops the card with `if_required`).
+    let promotion_field = if session.allow_promotion_codes == Some(true) {
+        "<label>Promotion code<input name=\"promotion_code\" autocomplete=\"off\" placeholder=\"Add promotion code\"></label>"
+    } else {
+        ""
+    };
+    let discount = session
+        .discount
+        .as_ref()
+        .filter(|_| session.amount_subtotal > session.amount_total)
+        .map(|d| {
+            format!(
+                "<p>Discount ({}): -{}</p>",
+                escape(&d.coupon),
+                escape(&money(
+                    session.amount_subtotal - session.amount_total,
+                    &session.currency
+                ))
+            )
+        })
+        .unwrap_or_default();
     let trial = match (session.trial_period_days, session.trial_end) {
         (Some(days), _) => format!("<p>Free trial: {days} days, then billed as above.</p>"),
         (None, Some(end)) => format!("<p>Free trial until {end} (Unix time), then billed as above.</p>"),
@@ -98,8 +128,8 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
     let body = format!(
         "<p>{mode} · {id}</p>\
          <table><thead><tr><th>Item</th><th>Qty</th><th>Price</th><th>Amount</th></tr></thead><tbody>{rows}</tbody></table>\
-         {trial}<p><strong>Total due today: {total}</strong></p>{error}\
-         <form method=\"post\" action=\"/checkout/{id}\">{email_field}{card_fields}\
+         {trial}{discount}<p><strong>Total due today: {total}</strong></p>{error}\
+         <form method=\"post\" action=\"/checkout/{id}\">{email_field}{promotion_field}{card_fields}\
          <button type=\"submit\">{verb}</button></form>{test_cards}{cancel}",
         id = escape(&session.id),
         total = escape(&money(session.amount_total, &session.currency)),
@@ -132,10 +162,20 @@ pub async fn page_route(State(app): State<Arc<App>>, Path(id): Path<String>) -> 
 pub async fn pay(State(app): State<Arc<App>>, Path(id): Path<String>, body: Bytes) -> Response {
     let fields = form_fields(&body);
     // A page without a card field sends none: a trial started without a card.
-    let card = fields.get("card").cloned().map_or(CardInput::Absent, CardInput::Number);
-    let email = fields.get("email").filter(|e| !e.is_empty()).cloned();
+    let buyer = Buyer {
+        card: match fields.get("card") {
+            None => CardInput::Absent,
+            Some(c) if c.trim().is_empty() => CardInput::Blank,
+            Some(c) => CardInput::Number(c.clone()),
+        },
+        email: fields.get("email").filter(|e| !e.is_empty()).cloned(),
+        promotion_code: fields
+            .get("promotion_code")
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| c.trim().to_string()),
+    };
     let now = crate::time::now();
-    let outcome = app.mutate(|db| payment::complete(db, &id, &card, email, now));
+    let outcome = app.mutate(|db| payment::complete(db, &id, buyer, now));
     match outcome {
         Ok(done) => match done.redirect {
             Some(url) => found(&url),

@@ -35,6 +35,21 @@ pub struct InvoiceLine {
     pub product: Option<String>,
     #[serde(default)]
     pub unit_amount_decimal: Option<String>,
+    /// What each of the invoice's discounts takes off this line (`amount` stays before them).
+    #[serde(default)]
+    pub discount_amounts: Vec<DiscountAmount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscountAmount {
+    pub discount: String,
+    pub amount: i64,
+}
+
+impl DiscountAmount {
+    fn render(&self) -> Value {
+        json!({ "amount": self.amount, "discount": self.discount })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,7 +66,14 @@ pub struct Invoice {
     pub billing_reason: String,
     pub currency: String,
     pub lines: Vec<InvoiceLine>,
+    /// After discounts; `subtotal` is before them (None in states saved before discounts
+    /// existed, where it equals the total).
     pub total: i64,
+    #[serde(default)]
+    pub subtotal: Option<i64>,
+    /// The discounts (`di_...`) applied, each with what it took off in all.
+    #[serde(default)]
+    pub discount_amounts: Vec<DiscountAmount>,
     /// `paid` or `open` (a failed renewal waits for the next attempt).
     pub status: String,
     pub attempt_count: u32,
@@ -77,7 +99,7 @@ impl Invoice {
                     "amount": l.amount,
                     "currency": self.currency,
                     "description": l.description,
-                    "discount_amounts": [],
+                    "discount_amounts": l.discount_amounts.iter().map(DiscountAmount::render).collect::<Vec<_>>(),
                     "discountable": true,
                     "discounts": [],
                     "invoice": self.id,
@@ -123,7 +145,8 @@ impl Invoice {
             "amount_shipping": 0,
             "application": null,
             "attempt_count": self.attempt_count,
-            "attempted": self.attempt_count > 0,
+            // A $0 invoice is settled without an attempt, and still counts as attempted.
+            "attempted": self.attempt_count > 0 || paid,
             "auto_advance": !paid,
             "automatic_tax": { "disabled_reason": null, "enabled": false, "liability": null, "provider": null, "status": null },
             "automatically_finalizes_at": null,
@@ -145,7 +168,7 @@ impl Invoice {
             "default_source": null,
             "default_tax_rates": [],
             "description": null,
-            "discounts": [],
+            "discounts": self.discount_amounts.iter().map(|d| d.discount.clone()).collect::<Vec<_>>(),
             "due_date": null,
             "effective_at": self.created,
             "ending_balance": 0,
@@ -186,11 +209,11 @@ impl Invoice {
                 "voided_at": null,
             },
             "subscription": self.subscription,
-            "subtotal": self.total,
-            "subtotal_excluding_tax": self.total,
+            "subtotal": self.subtotal.unwrap_or(self.total),
+            "subtotal_excluding_tax": self.subtotal.unwrap_or(self.total),
             "test_clock": null,
             "total": self.total,
-            "total_discount_amounts": [],
+            "total_discount_amounts": self.discount_amounts.iter().map(DiscountAmount::render).collect::<Vec<_>>(),
             "total_excluding_tax": self.total,
             "total_pretax_credit_amounts": [],
             "total_taxes": [],

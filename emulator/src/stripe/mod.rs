@@ -1,14 +1,16 @@
 //! The Stripe side: the `/v1` API, Connect OAuth, the hosted checkout and portal pages.
 
 pub mod accounts;
-pub mod billing;
 pub mod auth;
+pub mod billing;
 pub mod charges;
 pub mod checkout;
 pub mod checkout_create;
+pub mod coupons;
 pub mod customers;
 pub mod decimal;
 pub mod delivery;
+pub mod discounts;
 pub mod disputes;
 pub mod error;
 pub mod events;
@@ -27,12 +29,13 @@ pub mod portal;
 pub mod price_params;
 pub mod prices;
 pub mod products;
+pub mod promotion_codes;
 pub mod refunds;
 pub mod renewal;
-pub mod trials;
 pub mod subscription_items;
 pub mod subscriptions;
 pub mod subscriptions_api;
+pub mod trials;
 pub mod webhooks;
 
 use std::collections::BTreeMap;
@@ -122,9 +125,25 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         )
         .route("/v1/prices", get(prices::list).post(prices::create))
         .route("/v1/prices/{id}", get(prices::retrieve).post(prices::update))
+        .route("/v1/coupons", get(coupons::list).post(coupons::create))
+        .route(
+            "/v1/coupons/{id}",
+            get(coupons::retrieve).post(coupons::update).delete(coupons::delete),
+        )
+        .route(
+            "/v1/promotion_codes",
+            get(promotion_codes::list).post(promotion_codes::create),
+        )
+        .route(
+            "/v1/promotion_codes/{id}",
+            get(promotion_codes::retrieve).post(promotion_codes::update),
+        )
         .route("/v1/customers", get(customers::list).post(customers::create))
         .route("/v1/customers/{id}", get(customers::retrieve).post(customers::update))
-        .route("/v1/checkout/sessions", get(checkout::list).post(checkout_create::create))
+        .route(
+            "/v1/checkout/sessions",
+            get(checkout::list).post(checkout_create::create),
+        )
         .route("/v1/checkout/sessions/{id}", get(checkout::retrieve))
         .route("/v1/checkout/sessions/{id}/expire", post(checkout::expire))
         .route("/v1/checkout/sessions/{id}/line_items", get(checkout::line_items))

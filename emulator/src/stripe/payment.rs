@@ -4,10 +4,12 @@
 
 use serde_json::Value;
 
+use super::billing::{Charge, bill};
 use super::checkout::CheckoutSession;
+use super::discounts::{self, Applied, Owner};
 use super::error::{StripeError, StripeResult};
 use super::events::ReqInfo;
-use super::billing::{Charge, bill};
+use super::promotion_codes;
 use crate::state::Db;
 
 pub const SUCCESS_CARD: &str = "4242424242424242";
@@ -63,11 +65,20 @@ pub struct Completed {
     pub redirect: Option<String>,
 }
 
+/// What the buyer gives on the page (or a control in their place).
+pub struct Buyer {
+    pub card: CardInput,
+    pub email: Option<String>,
+    /// A promotion code typed in (the customer-facing `code`), on a session that allows them.
+    pub promotion_code: Option<String>,
+}
+
 /// The card a buyer gave: none at all (the control's `card` left out, or a page without a
-/// card field), or a number.
+/// card field), the page's card field left empty, or a number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CardInput {
     Absent,
+    Blank,
     Number(String),
 }
 
@@ -77,11 +88,12 @@ pub enum CardInput {
 fn card_for(session: &CheckoutSession, card: &CardInput) -> StripeResult<Option<String>> {
     match (session.collects_payment_method(), card) {
         (true, CardInput::Absent) => Ok(Some(SUCCESS_CARD.into())),
+        (true, CardInput::Blank) => check_card("").map(|_| None),
         (true, CardInput::Number(number)) => {
             check_card(number)?;
             Ok(Some(number.clone()))
         }
-        (false, CardInput::Absent) => Ok(None),
+        (false, CardInput::Absent | CardInput::Blank) => Ok(None),
         (false, CardInput::Number(_)) => Err(StripeError::invalid(
             "This Checkout Session does not collect a payment method (payment_method_collection=if_required and nothing is due today): complete it without a card.",
         )
@@ -91,8 +103,13 @@ fn card_for(session: &CheckoutSession, card: &CardInput) -> StripeResult<Option<
 
 /// Pays the session `id` (of any scope: the caller is the buyer's browser or a control).
 /// A declined card changes nothing and leaves the session open, as on Stripe's page.
-pub fn complete(db: &mut Db, id: &str, card: &CardInput, email: Option<String>, now: i64) -> StripeResult<Completed> {
-    let session = db
+pub fn complete(db: &mut Db, id: &str, buyer: Buyer, now: i64) -> StripeResult<Completed> {
+    let Buyer {
+        card,
+        email,
+        promotion_code,
+    } = buyer;
+    let mut session = db
         .checkout_sessions
         .get(id)
         .cloned()
@@ -111,7 +128,8 @@ pub fn complete(db: &mut Db, id: &str, card: &CardInput, email: Option<String>, 
     if let Some(e) = email.as_deref().filter(|e| !e.contains('@')) {
         return Err(StripeError::invalid(format!("Invalid email address: {e}")).param("email"));
     }
-    let card = card_for(&session, card)?;
+    settle_discount(db, &mut session, promotion_code.as_deref(), now)?;
+    let card = card_for(&session, &card)?;
 
     let scope = session.scope.clone();
     let req = ReqInfo::none();
@@ -141,30 +159,37 @@ pub fn complete(db: &mut Db, id: &str, card: &CardInput, email: Option<String>, 
         payment_intent = None;
         invoice = Some(invoice_id);
         subscription = Some(sub_id);
-    } else if session.amount_total > 0 {
-        let pi = db.create_payment_intent(
-            &scope,
-            session.amount_total,
-            &session.currency,
-            customer.clone(),
-            session.payment_intent_description.clone(),
-            session.payment_intent_metadata.clone(),
-            email.clone(),
-            None,
-            now,
-        );
-        db.payment_succeeded(&pi, &req, now);
-        payment_intent = Some(pi);
+    } else {
+        if let Some(applied) = &session.discount {
+            let owner = Owner {
+                customer: customer.clone(),
+                subscription: None,
+                checkout_session: Some(session.id.clone()),
+            };
+            db.redeem(&scope, applied, owner, now);
+        }
+        payment_intent = (session.amount_total > 0).then(|| {
+            let pi = db.create_payment_intent(
+                &scope,
+                session.amount_total,
+                &session.currency,
+                customer.clone(),
+                session.payment_intent_description.clone(),
+                session.payment_intent_metadata.clone(),
+                email.clone(),
+                None,
+                now,
+            );
+            db.payment_succeeded(&pi, &req, now);
+            pi
+        });
+        // Nothing to pay (a discount of everything): Stripe makes no payment intent.
         invoice = None;
         subscription = None;
-    } else {
-        // Nothing to pay: Stripe makes no payment intent.
-        (payment_intent, invoice, subscription) = (None, None, None);
     }
     // Stripe's word for a payment put off (a trial) or discounted to nothing. A subscription
     // of metered prices only, whose first invoice is 0 anyway, still reads `paid`.
-    let nothing_due =
-        session.amount_total == 0 && (session.amount_subtotal > 0 || session.mode == "payment");
+    let nothing_due = session.amount_total == 0 && (session.amount_subtotal > 0 || session.mode == "payment");
     let payment_status = if session.has_trial() || nothing_due {
         "no_payment_required"
     } else {
@@ -179,6 +204,9 @@ pub fn complete(db: &mut Db, id: &str, card: &CardInput, email: Option<String>, 
         s.subscription = subscription.take();
         s.invoice = invoice.take();
         s.payment_intent = payment_intent;
+        s.discount = session.discount.clone();
+        s.amount_subtotal = session.amount_subtotal;
+        s.amount_total = session.amount_total;
     }
     let rendered = db.checkout_sessions.get(id).map(|s| s.render(db)).unwrap_or_default();
     db.emit(&scope, "checkout.session.completed", rendered.clone(), None, &req, now);
@@ -187,6 +215,65 @@ pub fn complete(db: &mut Db, id: &str, card: &CardInput, email: Option<String>, 
         session: rendered,
         redirect,
     })
+}
+
+/// The discount the session completes with: the promotion code the buyer entered (on a session
+/// that allows codes), else the one it was created with, checked again (its coupon or code may
+/// have run out since). Sets the session's totals after it.
+fn settle_discount(db: &Db, session: &mut CheckoutSession, code: Option<&str>, now: i64) -> StripeResult<()> {
+    // What the lines cost before any trial or discount, for a code's minimum amount.
+    let list_total: i64 = (session.lines.iter())
+        .filter_map(|l| db.prices.get(&l.price).zip(l.quantity))
+        .map(|(p, q)| p.amount_for(q))
+        .sum();
+    let purchase = (list_total, session.currency.as_str());
+    let customer = session.customer.as_deref();
+    let discount = match (code, &session.discount) {
+        (Some(_), _) if session.allow_promotion_codes != Some(true) => {
+            return Err(StripeError::invalid(
+                "This Checkout Session does not accept promotion codes (create it with allow_promotion_codes=true).",
+            )
+            .param("promotion_code"));
+        }
+        (Some(code), _) => {
+            // What Stripe's page says of an unknown or inactive code.
+            let promo = promotion_codes::by_code(db, &session.scope, code)
+                .ok_or_else(|| StripeError::invalid("This code is invalid.").param("promotion_code"))?;
+            Some(discounts::by_promotion_code(
+                db,
+                promo,
+                customer,
+                purchase,
+                "promotion_code",
+                now,
+            )?)
+        }
+        (
+            None,
+            Some(Applied {
+                promotion_code: Some(id),
+                ..
+            }),
+        ) => {
+            let promo = (db.promotion_codes.get(id)).ok_or_else(|| {
+                StripeError::no_such("promotion_code", id, Some("discounts[0][promotion_code]"), None)
+            })?;
+            let param = "discounts[0][promotion_code]";
+            Some(discounts::by_promotion_code(db, promo, customer, purchase, param, now)?)
+        }
+        (None, Some(applied)) => Some(discounts::by_coupon(
+            db,
+            &session.scope,
+            &applied.coupon,
+            "discounts[0][coupon]",
+            purchase.1,
+            now,
+        )?),
+        (None, None) => None,
+    };
+    session.discount = discount;
+    session.compute_totals(db);
+    Ok(())
 }
 
 /// The subscription a completed subscription-mode session creates: trialing until the trial's
@@ -209,8 +296,17 @@ fn start_subscription(
         now,
     )?;
     let payment_method = with_card.then(|| db.id("pm_", 24));
+    let discount = session.discount.as_ref().map(|applied| {
+        let owner = Owner {
+            customer: Some(customer.to_string()),
+            subscription: Some(sub_id.clone()),
+            checkout_session: None,
+        };
+        db.redeem(&session.scope, applied, owner, now)
+    });
     if let Some(sub) = db.subscriptions.get_mut(&sub_id) {
         sub.default_payment_method = payment_method;
+        sub.discounts.extend(discount);
         if let Some(behavior) = &session.trial_missing_payment_method {
             sub.missing_payment_method = behavior.clone();
         }

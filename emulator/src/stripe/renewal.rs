@@ -31,6 +31,7 @@ fn next_period(db: &mut Db, sub_id: &str, charge: Charge, now: i64) -> StripeRes
     if let Some(s) = db.subscriptions.get_mut(sub_id) {
         s.period_index += 1;
     }
+    db.drop_ended_discounts(sub_id);
     let invoice = bill(db, sub_id, "subscription_cycle", charge, &ReqInfo::none(), now)?;
     let paid = db.invoices.get(&invoice).is_some_and(|i| i.status == "paid");
     if let Some(s) = db.subscriptions.get_mut(sub_id) {

@@ -33,7 +33,14 @@ pub fn end(db: &mut Db, sub_id: &str, charge: Charge, now: i64) -> StripeResult<
                 s.status = "paused".into();
             }
             let after = record_update(db, sub_id, &before, now)?;
-            db.emit(&sub.scope, "customer.subscription.paused", after.clone(), None, &req, now);
+            db.emit(
+                &sub.scope,
+                "customer.subscription.paused",
+                after.clone(),
+                None,
+                &req,
+                now,
+            );
             return Ok(after);
         }
         (None, _) => Charge::NoPaymentMethod,
@@ -41,6 +48,7 @@ pub fn end(db: &mut Db, sub_id: &str, charge: Charge, now: i64) -> StripeResult<
     if let Some(s) = db.subscriptions.get_mut(sub_id) {
         s.period_index = 0;
     }
+    db.drop_ended_discounts(sub_id);
     let invoice = super::billing::bill(db, sub_id, "subscription_cycle", charge, &req, now)?;
     let paid = db.invoices.get(&invoice).is_some_and(|i| i.status == "paid");
     if let Some(s) = db.subscriptions.get_mut(sub_id) {
