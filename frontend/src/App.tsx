@@ -60,6 +60,7 @@ export const routes: RouteObject[] = [
           { path: "/projects/new", element: <NewProject /> },
           { path: "/projects/:pk", element: <ProjectRoute tab="overview" /> },
           { path: "/projects/:pk/metrics", element: <ProjectRoute tab="metrics" /> },
+          { path: "/projects/:pk/promotions", element: <ProjectRoute tab="promotions" /> },
           { path: "/projects/:pk/webhooks", element: <ProjectRoute tab="webhooks" /> },
           { path: "/projects/:pk/go-live", element: <ProjectRoute tab="go-live" /> },
         ],

@@ -5,6 +5,7 @@ mod connect;
 mod operator;
 mod orders;
 mod projects;
+mod promotions;
 mod settings;
 mod webhooks;
 
@@ -44,6 +45,8 @@ fn router(env: Env) -> Router {
         .route("/project-settings", put(projects::save_settings))
         .route("/orders/cancel", post(orders::cancel))
         .route("/orders/refund", post(orders::refund))
+        .route("/promotion-codes", get(promotions::list).post(promotions::create))
+        .route("/promotion-codes/{promotion_code_id}", put(promotions::update))
         .route("/webhook-endpoints", get(webhooks::list).post(webhooks::create))
         .route(
             "/webhook-endpoints/{endpoint_id}",

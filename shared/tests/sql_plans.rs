@@ -5,7 +5,8 @@
 mod common;
 
 use shared::storage::{
-    assets, customers, maintenance, metrics, orders, platforms, projects, refunds, subscriptions, usage, webhooks,
+    assets, customers, maintenance, metrics, orders, platforms, projects, promotions, refunds, subscriptions, usage,
+    webhooks,
 };
 
 /// Every `pub const …: &str` statement in `shared/src/storage/` (checked below against the source,
@@ -123,6 +124,17 @@ const STATEMENTS: &[(&str, &str)] = &[
         subscriptions::SELECT_ENTITLED_SUBSCRIPTION,
     ),
     ("subscriptions::SELECT_TRIALS_HAD", subscriptions::SELECT_TRIALS_HAD),
+    ("promotions::SELECT_PROMOTION_CODES", promotions::SELECT_PROMOTION_CODES),
+    (
+        "promotions::SELECT_PROMOTION_CODE_BY_CODE",
+        promotions::SELECT_PROMOTION_CODE_BY_CODE,
+    ),
+    ("promotions::SELECT_PROMOTION_CODE", promotions::SELECT_PROMOTION_CODE),
+    ("promotions::INSERT_PROMOTION_CODE", promotions::INSERT_PROMOTION_CODE),
+    (
+        "promotions::SET_PROMOTION_CODE_ACTIVE",
+        promotions::SET_PROMOTION_CODE_ACTIVE,
+    ),
     (
         "subscriptions::SELECT_SUBSCRIPTION_KNOWN",
         subscriptions::SELECT_SUBSCRIPTION_KNOWN,

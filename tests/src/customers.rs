@@ -194,6 +194,19 @@ impl ProjectApi {
         .await
     }
 
+    /// A test control with form fields (what the customer typed on Stripe's page).
+    pub async fn control_with(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        Reply::from(
+            self.http
+                .post(format!("{}/_emulator{path}", self.emulator))
+                .form(fields)
+                .send()
+                .await
+                .expect("emulator control"),
+        )
+        .await
+    }
+
     /// Clicks a button of the Stripe billing portal page at `portal_url` (`cancel_at_period_end`,
     /// `resume`, `cancel_now`), as the customer's browser would.
     pub async fn portal_action(&self, portal_url: &str, subscription: &str, action: &str) -> Result<(), String> {

@@ -5,6 +5,7 @@
 import type { AppConfig } from "../config";
 import type {
   ConnectResult,
+  CreatePromotionCode,
   CreatedKeySet,
   Credentials,
   Dashboard,
@@ -20,6 +21,8 @@ import type {
   PreviousKeyExpired,
   ProjectList,
   ProjectType,
+  PromotionCodeList,
+  PromotionCodeView,
   Replayed,
   RotatedKey,
   TestEventSent,
@@ -146,6 +149,12 @@ export function createApi(config: AppConfig, getToken: TokenSource) {
       oauth<{ success: boolean; orderId: string; status: string }>("POST", "/orders/cancel", { json: { publishableKey, orderId } }),
     refundOrder: (publishableKey: string, orderId: string, restock: boolean) =>
       oauth<OrderRefunded>("POST", "/orders/refund", { json: { publishableKey, orderId, restock } }),
+
+    promotionCodes: (publishableKey: string) => oauth<PromotionCodeList>("GET", "/promotion-codes", { query: { publishableKey } }),
+    createPromotionCode: (input: CreatePromotionCode) =>
+      oauth<{ success: boolean; promotionCode: PromotionCodeView }>("POST", "/promotion-codes", { json: input }),
+    setPromotionCodeActive: (publishableKey: string, id: string, active: boolean) =>
+      oauth<{ success: boolean; promotionCode: PromotionCodeView }>("PUT", `/promotion-codes/${encodeURIComponent(id)}`, { json: { publishableKey, active } }),
 
     webhookEndpoints: (publishableKey: string) => oauth<EndpointList>("GET", "/webhook-endpoints", { query: { publishableKey } }),
     createWebhookEndpoint: (publishableKey: string, endpoint: { url: string; eventTypes: string[]; description?: string }) =>

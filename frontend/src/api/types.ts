@@ -45,6 +45,10 @@ export type PreviousKeyExpired = Oauth["PreviousKeyExpired"];
 export type ConnectResult = Oauth["Connected"];
 export type OrderRefunded = Oauth["OrderRefunded"];
 
+export type PromotionCodeView = Oauth["PromotionCodeView"];
+export type PromotionCodeList = Oauth["PromotionCodeList"];
+export type CreatePromotionCode = Oauth["CreatePromotionCode"];
+
 export type EndpointView = Oauth["EndpointView"];
 export type EndpointList = Oauth["EndpointList"];
 export type EndpointWithSecret = Oauth["EndpointWithSecret"];

@@ -20,10 +20,11 @@ import { editedTier, emptyTier, type TierErrors, type TierForm, tierToForm, vali
 import { Link, navigate, useLocation } from "../router";
 import { GoLive } from "./GoLive";
 import { ProjectMetrics } from "./Metrics";
+import { ProjectPromotions } from "./Promotions";
 import { ProjectWebhooks } from "./Webhooks";
 import { typeLabel } from "./Projects";
 
-export type ProjectTab = "overview" | "metrics" | "webhooks" | "go-live";
+export type ProjectTab = "overview" | "metrics" | "promotions" | "webhooks" | "go-live";
 
 export function ProjectNotFound({ publishableKey }: { publishableKey: string }) {
   return (
@@ -47,7 +48,7 @@ export function ProjectNotFound({ publishableKey }: { publishableKey: string }) 
 
 /** The tabs a project's other mode or another project opens on (Go live is the test set's). */
 function tabPath(tab: ProjectTab): string {
-  return tab === "metrics" || tab === "webhooks" ? `/${tab}` : "";
+  return tab === "metrics" || tab === "promotions" || tab === "webhooks" ? `/${tab}` : "";
 }
 
 function ProjectHeader({ list, open, tab }: { list: ProjectList; open: OpenProject; tab: ProjectTab }) {
@@ -114,6 +115,9 @@ function ProjectHeader({ list, open, tab }: { list: ProjectList; open: OpenProje
           <Link to={`${base}/metrics`} className={`tab-link${tab === "metrics" ? " tab-link-current" : ""}`} aria-current={tab === "metrics" ? "page" : undefined}>
             Metrics
           </Link>
+          <Link to={`${base}/promotions`} className={`tab-link${tab === "promotions" ? " tab-link-current" : ""}`} aria-current={tab === "promotions" ? "page" : undefined}>
+            Promotions
+          </Link>
           <Link to={`${base}/webhooks`} className={`tab-link${tab === "webhooks" ? " tab-link-current" : ""}`} aria-current={tab === "webhooks" ? "page" : undefined}>
             Webhooks
           </Link>
@@ -159,6 +163,7 @@ export function ProjectPage({ publishableKey, tab }: { publishableKey: string; t
       </p>
       <ProjectHeader list={list} open={open} tab={tab} />
       {tab === "metrics" ? <ProjectMetrics publishableKey={publishableKey} /> : null}
+      {tab === "promotions" ? <ProjectPromotions publishableKey={publishableKey} mode={open.mode} /> : null}
       {tab === "webhooks" ? <ProjectWebhooks publishableKey={publishableKey} mode={open.mode} /> : null}
       {tab === "overview" ? <Overview open={open} onChanged={projects.reload} /> : null}
       {tab === "go-live" ? <GoLive open={open} onLive={projects.setData} /> : null}

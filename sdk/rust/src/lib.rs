@@ -169,8 +169,23 @@ impl DreamApi {
 
     /// A Stripe Checkout page subscribing the user to a paid tier.
     pub async fn create_checkout(&self, user_id: &str, tier: &str, urls: &ReturnUrls) -> Result<Checkout> {
+        self.create_checkout_with_promotion(user_id, tier, urls, &Promotion::default())
+            .await
+    }
+
+    /// `create_checkout` with a promotion code applied, or Stripe's field for the customer's.
+    pub async fn create_checkout_with_promotion(
+        &self,
+        user_id: &str,
+        tier: &str,
+        urls: &ReturnUrls,
+        promotion: &Promotion,
+    ) -> Result<Checkout> {
         let mut body = json!(urls);
         body["tier"] = json!(tier);
+        if let (Some(body), serde_json::Value::Object(promotion)) = (body.as_object_mut(), json!(promotion)) {
+            body.extend(promotion);
+        }
         let call = Call::new(Method::POST, "/api/create-checkout")
             .user(user_id, None)
             .json(body);

@@ -194,6 +194,19 @@ pub struct Cart {
     pub email: Option<String>,
     #[serde(flatten)]
     pub urls: ReturnUrls,
+    #[serde(flatten)]
+    pub promotion: Promotion,
+}
+
+/// A checkout's discount: Stripe's code field for the customer, or one of the project's
+/// promotion codes applied already (not both).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Promotion {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_promotion_codes: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -228,4 +241,28 @@ pub struct Dashboard {
     pub generated_at: String,
     #[serde(flatten)]
     pub figures: serde_json::Map<String, Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cart_sends_its_promotion_beside_its_items_and_only_what_was_given() {
+        let cart = Cart {
+            items: vec![CartItem {
+                price_id: "price_1".into(),
+                quantity: 2,
+            }],
+            promotion: Promotion {
+                promotion_code: Some("LAUNCH20".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&cart).unwrap(),
+            serde_json::json!({"items": [{"priceId": "price_1", "quantity": 2}], "promotionCode": "LAUNCH20"})
+        );
+    }
 }

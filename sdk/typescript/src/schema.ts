@@ -631,13 +631,21 @@ export interface components {
             quantity: number;
         };
         CartRequest: {
+            /** @description Stripe's checkout page offers a field for the buyer's promotion code. */
+            allowPromotionCodes?: boolean | null;
             cancelUrl?: string | null;
             email?: string | null;
             items: components["schemas"]["CartItem"][];
+            /** @description One of the project's promotion codes, applied already (not with `allowPromotionCodes`). */
+            promotionCode?: string | null;
             successUrl?: string | null;
         };
         CartStarted: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The cart at list prices; a promotion code lowers what Stripe charges (the order's paid
+             *     amount, and the revenue figures, are what was paid).
+             */
             amountCents: number;
             expiresAt: string;
             orderId: string;
@@ -671,7 +679,11 @@ export interface components {
             userId?: string | null;
         };
         CheckoutRequest: {
+            /** @description Stripe's checkout page offers a field for the customer's promotion code. */
+            allowPromotionCodes?: boolean | null;
             cancelUrl?: string | null;
+            /** @description One of the project's promotion codes, applied already (not with `allowPromotionCodes`). */
+            promotionCode?: string | null;
             successUrl?: string | null;
             tier: string;
         };

@@ -185,6 +185,26 @@ describe("requests are exactly what the API expects", () => {
     });
   });
 
+  it("createCheckout sends a promotion code, and check / getEntitlements name the user", async () => {
+    const answer = { success: true, url: "https://checkout.test/cs_2", sessionId: "cs_2", reused: false, trialDays: null };
+    const { dream, calls } = client([
+      ok(answer),
+      ok({ success: true, allowed: true, reason: "granted", feature: "sso", plan: "pro", usage: null }),
+      ok({ success: true, userId: "user_1", plan: "free", source: "default", status: null, features: [], meters: [] }),
+    ]);
+    await dream.createCheckout({ userId: "user_1", tier: "pro", promotionCode: "LAUNCH20" });
+    assert.deepEqual(JSON.parse(calls[0]!.body!), { tier: "pro", promotionCode: "LAUNCH20" });
+    const checked = await dream.check({ userId: "user_1", feature: "sso", plan: "pro" });
+    assert.equal(checked.allowed, true);
+    assert.equal(calls[1]!.url, `${BASE}/api/check`);
+    assert.equal(calls[1]!.headers["x-user-id"], "user_1");
+    assert.equal(calls[1]!.headers["x-user-plan"], "pro");
+    assert.deepEqual(JSON.parse(calls[1]!.body!), { feature: "sso" });
+    await dream.getEntitlements({ userId: "user_1" });
+    assert.equal(calls[2]!.url, `${BASE}/api/entitlements`);
+    await assert.rejects(dream.check({ userId: "user_1", feature: "" }), TypeError);
+  });
+
   it("customerPortal: POST /api/customer-portal, body {} or {returnUrl}", async () => {
     const { dream, calls } = client([
       ok({ success: true, url: "https://portal.test/1" }),

@@ -1,7 +1,8 @@
 //! Money owed: the developer's own plan with us (`developer_plan`), and their customers'
-//! subscriptions to their tiers (`subscriptions`), and the overage of metered tiers reported to
-//! Stripe (`overage`).
+//! subscriptions to their tiers (`subscriptions`), the overage of metered tiers reported to
+//! Stripe (`overage`), and the promotion codes their checkouts accept (`promotions`).
 
 pub mod developer_plan;
 pub mod overage;
+pub mod promotions;
 pub mod subscriptions;

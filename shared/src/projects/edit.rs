@@ -400,6 +400,41 @@ impl<'a> ProjectEdit<'a> {
         Ok(())
     }
 
+    /// GET /promotion-codes (`billing::promotions`).
+    pub async fn promotion_codes(&self) -> ApiResult<Vec<dream_core::api::promotions::PromotionCodeView>> {
+        let stripe = self.stripe().await?;
+        crate::billing::promotions::list(&stripe, &self.project.scope).await
+    }
+
+    /// POST /promotion-codes.
+    pub async fn create_promotion_code(
+        &self,
+        request: &dream_core::api::promotions::CreatePromotionCode,
+        now: Timestamp,
+    ) -> ApiResult<dream_core::api::promotions::PromotionCodeView> {
+        require_paid(&self.platform, "Creating promotion codes")?;
+        let stripe = self.stripe().await?;
+        crate::billing::promotions::create(&stripe, &self.project.scope, request, self.request_id, now).await
+    }
+
+    /// PUT /promotion-codes/{id}.
+    pub async fn set_promotion_code_active(
+        &self,
+        promotion_code_id: &str,
+        active: bool,
+        now: Timestamp,
+    ) -> ApiResult<dream_core::api::promotions::PromotionCodeView> {
+        let stripe = self.stripe().await?;
+        crate::billing::promotions::set_active(
+            &stripe,
+            &self.project.scope,
+            (promotion_code_id, active),
+            self.request_id,
+            now,
+        )
+        .await
+    }
+
     /// POST /orders/cancel: an open Store order ends (`store::after_sale::cancel_order`).
     pub async fn cancel_order(&self, order_id: &str, now: Timestamp) -> ApiResult<String> {
         let stripe = self.stripe().await?;

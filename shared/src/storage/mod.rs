@@ -15,6 +15,7 @@ pub mod platforms;
 pub mod project_cache;
 pub mod project_memory;
 pub mod projects;
+pub mod promotions;
 pub mod refunds;
 pub mod subscriptions;
 pub mod usage;

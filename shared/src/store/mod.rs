@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use dream_core::input::json_body;
 
 use crate::{
+    billing::promotions::CheckoutDiscount,
     identity::{SecretKeyAuth, end_users::parse_email},
     projects::{
         StripeModes,
@@ -174,12 +175,19 @@ pub async fn checkout(
     let lines = cart_lines(auth, &body.items)?;
     let (success_url, cancel_url) =
         return_urls(api_multi_url, body.success_url.as_deref(), body.cancel_url.as_deref())?;
+    let discount = CheckoutDiscount::of(
+        &auth.scope,
+        (body.allow_promotion_codes, body.promotion_code.as_deref()),
+        now,
+    )
+    .await?;
     let stripe = stripe_for(stripe, &auth.scope).await?;
     let request_hash = hex::encode(Sha256::digest(raw_body));
     let cart = CartSession {
         lines: &lines,
         email: email.as_deref(),
         return_urls: (&success_url, &cancel_url),
+        discount: &discount,
     };
     let idempotency = idempotency_key.map(|key| (key, request_hash.as_str()));
     if let Some((key, hash)) = idempotency
@@ -234,6 +242,7 @@ struct CartSession<'a> {
     lines: &'a [(String, String, i64)],
     email: Option<&'a str>,
     return_urls: (&'a str, &'a str),
+    discount: &'a CheckoutDiscount,
 }
 
 /// Opens the order with its session. If it was not being made any more, that is fine when a
@@ -361,6 +370,7 @@ async fn create_session(
         lines,
         email,
         return_urls: (success_url, cancel_url),
+        discount,
     } = *cart;
     let pk = auth.scope.project().publishable_key.as_str();
     let mut form = Form::new()
@@ -378,6 +388,7 @@ async fn create_session(
             .field(format!("line_items[{i}][price]"), price_id)
             .field(format!("line_items[{i}][quantity]"), quantity);
     }
+    let form = discount.apply(form);
     let session: CheckoutSession = stripe
         .post("/checkout/sessions", &form, &format!("cart:{order_id}"))
         .await?;

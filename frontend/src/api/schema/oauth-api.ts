@@ -275,6 +275,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/promotion-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's promotion codes, newest first, with Stripe's redemption counts. */
+        get: operations["listPromotionCodes"];
+        put?: never;
+        /**
+         * A promotion code: a coupon (percent or amount off, for one invoice, some months or for ever)
+         *     and its customer-facing code, made on your connected Stripe account for this project and
+         *     mode. Checkouts accept it as `promotionCode`, or customers type it when the checkout has
+         *     `allowPromotionCodes`. At most 100 per project and mode.
+         */
+        post: operations["createPromotionCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/promotion-codes/{promotion_code_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Stops accepting a code (`active: false`), or starts again. Customers who redeemed it keep
+         *     their discount.
+         */
+        put: operations["updatePromotionCode"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/rotate-key": {
         parameters: {
             query?: never;
@@ -471,6 +514,36 @@ export interface components {
             projectType: components["schemas"]["ProjectType"];
             tiers: components["schemas"]["TierInput"][];
         };
+        /** @description `POST /promotion-codes`. */
+        CreatePromotionCode: {
+            amountOff?: components["schemas"]["Cents"] | null;
+            /**
+             * @description What customers type: 3-30 letters and digits (Stripe's characters); unique in the project
+             *     whatever the case.
+             */
+            code: string;
+            duration: components["schemas"]["DiscountDuration"];
+            /**
+             * Format: int32
+             * @description With `repeating`: 1-36 months.
+             */
+            durationInMonths?: number | null;
+            /** @description When the code stops being accepted (RFC 3339, in the future); absent: never. */
+            expiresAt?: string | null;
+            /** @description Only for customers who never paid this account before (Stripe's `first_time_transaction`). */
+            firstTimeOnly?: boolean;
+            /**
+             * Format: int32
+             * @description How many times the code can be redeemed in all; absent: no bound.
+             */
+            maxRedemptions?: number | null;
+            /**
+             * Format: double
+             * @description Percent off, 0.01-100 (two decimals at most). Exactly one of `percentOff` and `amountOff`.
+             */
+            percentOff?: number | null;
+            publishableKey: string;
+        };
         /** @description A key set as returned to the developer: the only response that ever carries the secret. */
         CreatedKeySet: {
             mode: components["schemas"]["Mode"];
@@ -493,6 +566,11 @@ export interface components {
             /** @description `pending`, `delivered` or `failed`. */
             status: string;
         };
+        /**
+         * @description How long a customer's discount lasts once redeemed (Stripe's coupon `duration`).
+         * @enum {string}
+         */
+        DiscountDuration: "once" | "repeating" | "forever";
         EndpointDeleted: {
             deleted: string;
             success: boolean;
@@ -744,6 +822,44 @@ export interface components {
             /** @description The live tiers, when they differ from the test project's. */
             tiers?: components["schemas"]["TierInput"][] | null;
         };
+        /** @description `GET /promotion-codes`. */
+        PromotionCodeList: {
+            /** @description Newest first. */
+            codes: components["schemas"]["PromotionCodeView"][];
+            /** @description The most a project may have in this mode. */
+            max: number;
+            publishableKey: string;
+        };
+        /** @description `POST` and `PUT /promotion-codes`. */
+        PromotionCodeSaved: {
+            promotionCode: components["schemas"]["PromotionCodeView"];
+            success: boolean;
+        };
+        /** @description A promotion code as the dashboard shows it. */
+        PromotionCodeView: {
+            active: boolean;
+            amountOff: components["schemas"]["Cents"] | null;
+            code: string;
+            couponId: string;
+            createdAt: string;
+            currency: string;
+            duration: components["schemas"]["DiscountDuration"];
+            /** Format: int32 */
+            durationInMonths: number | null;
+            expiresAt: string | null;
+            firstTimeOnly: boolean;
+            /** @description Stripe's `promo_…`. */
+            id: string;
+            /** Format: int32 */
+            maxRedemptions: number | null;
+            /** Format: double */
+            percentOff: number | null;
+            /**
+             * Format: int64
+             * @description As Stripe counts them (`null` when Stripe could not be asked just now).
+             */
+            timesRedeemed: number | null;
+        };
         RateLimitDetail: {
             /** Format: int32 */
             limit: number;
@@ -947,6 +1063,11 @@ export interface components {
             eventTypes?: string[] | null;
             publishableKey: string;
             url?: string | null;
+        };
+        /** @description `PUT /promotion-codes/{id}`: stop (or start again) accepting a code. */
+        UpdatePromotionCode: {
+            active: boolean;
+            publishableKey: string;
         };
         UsageCounters: {
             /** @description Every change in force, oldest first: periods starting at or after `fromSecs` use `shards`. */
@@ -2378,6 +2499,286 @@ export interface operations {
             };
             /** @description stripe_error */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listPromotionCodes: {
+        parameters: {
+            query: {
+                publishableKey: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The codes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionCodeList"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: Stripe is not connected */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createPromotionCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePromotionCode"];
+            };
+        };
+        responses: {
+            /** @description Created on Stripe and recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionCodeSaved"];
+                };
+            };
+            /** @description invalid_request: the code, the discount, its duration, expiry or redemptions */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the project has this code already (any case), or 100 codes */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the JSON does not fit the schema (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updatePromotionCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Stripe's `promo_…` */
+                promotion_code_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdatePromotionCode"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PromotionCodeSaved"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: not one of your projects, or no such code in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the JSON does not fit the schema (the message names the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

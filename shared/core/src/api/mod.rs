@@ -10,6 +10,7 @@ pub mod figures;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod projects;
+pub mod promotions;
 pub mod store;
 pub mod subscriptions;
 pub mod usage;

@@ -697,7 +697,8 @@ fn serve_asset() {}
     paths(
         authorize, connect_callback, create_project, list_tiers, update_tier, delete_tier, add_tier,
         promote_to_live, rotate_key, expire_previous_key, save_project_settings, cancel_store_order,
-        refund_store_order, show_usage_counters, set_usage_counters, list_webhook_endpoints,
+        refund_store_order, show_usage_counters, set_usage_counters, list_promotion_codes, create_promotion_code,
+        update_promotion_code, list_webhook_endpoints,
         create_webhook_endpoint, update_webhook_endpoint, delete_webhook_endpoint, rotate_webhook_secret,
         send_test_event, list_events, get_event, replay_event, replay_failed_events, health
     ),
@@ -705,6 +706,7 @@ fn serve_asset() {}
         (name = "connect", description = "Linking the developer's Stripe account"),
         (name = "operators", description = "The platform's operators, not developers (README, \"Operating\")"),
         (name = "projects", description = "Projects, their tiers or products, going live, keys"),
+        (name = "promotions", description = "Promotion codes on your connected Stripe account"),
         (name = "webhooks", description = "Webhooks to your app: endpoints, their secrets, the event log and replay")
     )
 )]
@@ -916,6 +918,50 @@ fn show_usage_counters() {}
     security(("operatorToken" = []))
 )]
 fn set_usage_counters() {}
+
+/// The project's promotion codes, newest first, with Stripe's redemption counts.
+#[utoipa::path(
+    get, path = "/promotion-codes", tag = "promotions", operation_id = "listPromotionCodes",
+    params(super::webhooks::ProjectKeyQuery),
+    responses(
+        (status = 200, description = "The codes", body = super::promotions::PromotionCodeList),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody),
+        (status = 409, description = "conflict: Stripe is not connected", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn list_promotion_codes() {}
+
+/// A promotion code: a coupon (percent or amount off, for one invoice, some months or for ever)
+/// and its customer-facing code, made on your connected Stripe account for this project and
+/// mode. Checkouts accept it as `promotionCode`, or customers type it when the checkout has
+/// `allowPromotionCodes`. At most 100 per project and mode.
+#[utoipa::path(
+    post, path = "/promotion-codes", tag = "promotions", operation_id = "createPromotionCode",
+    request_body = super::promotions::CreatePromotionCode,
+    responses(
+        (status = 201, description = "Created on Stripe and recorded", body = super::promotions::PromotionCodeSaved),
+        (status = 400, description = "invalid_request: the code, the discount, its duration, expiry or redemptions", body = ErrorBody),
+        (status = 404, description = "not_found: not one of your projects", body = ErrorBody),
+        (status = 409, description = "conflict: the project has this code already (any case), or 100 codes", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn create_promotion_code() {}
+
+/// Stops accepting a code (`active: false`), or starts again. Customers who redeemed it keep
+/// their discount.
+#[utoipa::path(
+    put, path = "/promotion-codes/{promotion_code_id}", tag = "promotions", operation_id = "updatePromotionCode",
+    params(("promotion_code_id" = String, Path, description = "Stripe's `promo_…`")),
+    request_body = super::promotions::UpdatePromotionCode,
+    responses(
+        (status = 200, description = "Saved", body = super::promotions::PromotionCodeSaved),
+        (status = 404, description = "not_found: not one of your projects, or no such code in it", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn update_promotion_code() {}
 
 /// The project's webhook endpoints (never their secrets), and every event type.
 #[utoipa::path(

@@ -38,6 +38,12 @@ pub struct CartRequest {
     pub success_url: Option<String>,
     #[serde(default)]
     pub cancel_url: Option<String>,
+    /// Stripe's checkout page offers a field for the buyer's promotion code.
+    #[serde(default)]
+    pub allow_promotion_codes: Option<bool>,
+    /// One of the project's promotion codes, applied already (not with `allowPromotionCodes`).
+    #[serde(default)]
+    pub promotion_code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -55,6 +61,8 @@ pub struct CartStarted {
     pub url: String,
     pub session_id: String,
     pub order_id: String,
+    /// The cart at list prices; a promotion code lowers what Stripe charges (the order's paid
+    /// amount, and the revenue figures, are what was paid).
     pub amount_cents: i64,
     pub expires_at: String,
 }

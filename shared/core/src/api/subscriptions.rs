@@ -15,6 +15,12 @@ pub struct CheckoutRequest {
     pub success_url: Option<String>,
     #[serde(default)]
     pub cancel_url: Option<String>,
+    /// Stripe's checkout page offers a field for the customer's promotion code.
+    #[serde(default)]
+    pub allow_promotion_codes: Option<bool>,
+    /// One of the project's promotion codes, applied already (not with `allowPromotionCodes`).
+    #[serde(default)]
+    pub promotion_code: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

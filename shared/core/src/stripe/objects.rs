@@ -110,7 +110,7 @@ impl SubscriptionState {
             product_id: price.and_then(|p| p.get("product")).and_then(id_of),
             amount,
             currency: text(sub, "/currency").unwrap_or_else(|| "usd".to_owned()),
-            monthly_amount: monthly(amount, &interval, interval_count),
+            monthly_amount: monthly(recurring_after_discounts(amount, sub), &interval, interval_count),
             period: period_of(first).or_else(|| period_of(Some(sub))),
             cancel_at_period_end: sub
                 .get("cancel_at_period_end")
@@ -134,6 +134,33 @@ impl SubscriptionState {
     }
 }
 
+/// What a read of a subscription expands so its MRR counts its discounts.
+pub const DISCOUNT_EXPANSION: &str = "discounts.source.coupon";
+
+/// What the subscription's recurring discounts leave of `amount`: each discount whose coupon is
+/// expanded (`DISCOUNT_EXPANSION`; before 2025-09-30.clover the coupon sat at `coupon`) takes
+/// its percent or amount off in turn. A `once` coupon recurs on no invoice, so it leaves the
+/// recurring revenue whole; an id that was not expanded is not counted.
+fn recurring_after_discounts(amount: i64, sub: &Value) -> i64 {
+    let coupons = sub
+        .get("discounts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.pointer("/source/coupon").or_else(|| d.get("coupon")))
+        .filter(|c| c.is_object() && c.get("duration").and_then(Value::as_str) != Some("once"));
+    coupons.fold(amount, |left, coupon| {
+        if let Some(percent) = coupon.get("percent_off").and_then(Value::as_f64) {
+            let off = (left as f64 * percent / 100.0).round() as i64;
+            (left - off).max(0)
+        } else if let Some(off) = coupon.get("amount_off").and_then(Value::as_i64) {
+            (left - off).max(0)
+        } else {
+            left
+        }
+    })
+}
+
 /// An amount billed every `count` `interval`s, as a monthly figure (MRR), rounded to the cent.
 pub fn monthly(amount: i64, interval: &str, count: i64) -> i64 {
     let count = count.max(1);
@@ -152,6 +179,37 @@ pub fn monthly(amount: i64, interval: &str, count: i64) -> i64 {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn mrr_counts_what_recurring_discounts_leave() {
+        let sub = |discounts: serde_json::Value| {
+            SubscriptionState::parse(&json!({"id": "sub_1", "object": "subscription", "customer": "cus_1",
+                "status": "active", "discounts": discounts,
+                "items": {"data": [{"price": {"id": "price_1", "unit_amount": 999,
+                    "recurring": {"interval": "month", "interval_count": 1}}}]}}))
+            .unwrap()
+        };
+        let coupon =
+            |terms: serde_json::Value| json!({"object": "discount", "source": {"type": "coupon", "coupon": terms}});
+        assert_eq!(sub(json!([])).monthly_amount, 999);
+        let twenty = sub(json!([coupon(json!({"percent_off": 20.0, "duration": "forever"}))]));
+        assert_eq!((twenty.amount, twenty.monthly_amount), (999, 799));
+        assert_eq!(
+            sub(json!([coupon(json!({"amount_off": 500, "duration": "repeating"}))])).monthly_amount,
+            499
+        );
+        assert_eq!(
+            sub(json!([coupon(json!({"amount_off": 5000, "duration": "forever"}))])).monthly_amount,
+            0
+        );
+        assert_eq!(
+            sub(json!([coupon(json!({"percent_off": 50.0, "duration": "once"}))])).monthly_amount,
+            999
+        );
+        assert_eq!(sub(json!(["di_not_expanded"])).monthly_amount, 999);
+        let legacy = json!({"object": "discount", "coupon": {"percent_off": 10.0, "duration": "forever"}});
+        assert_eq!(sub(json!([legacy])).monthly_amount, 899);
+    }
 
     #[test]
     fn monthly_normalisation() {

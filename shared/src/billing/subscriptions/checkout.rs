@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::{paid_tier, require_saas};
 use crate::{
+    billing::promotions::CheckoutDiscount,
     identity::SecretKeyAuth,
     storage::{customers::Customer, subscriptions::SubscriptionSync},
     upstream::stripe::{Form, Stripe},
@@ -88,10 +89,25 @@ enum Previous {
     Replace,
 }
 
-async fn settle_previous(auth: &SecretKeyAuth, stripe: &Stripe, previous: &str, tier: &str) -> ApiResult<Previous> {
+/// What a checkout session offers: the tier and its discount. An open session offering the
+/// same is handed out again; one offering anything else is expired first.
+fn offer_of(tier: &Tier, discount: &CheckoutDiscount) -> String {
+    match discount.fingerprint() {
+        none if none.is_empty() => tier.name.to_string(),
+        discount => format!("{}+{discount}", tier.name),
+    }
+}
+
+async fn settle_previous(auth: &SecretKeyAuth, stripe: &Stripe, previous: &str, offer: &str) -> ApiResult<Previous> {
     let session: CheckoutSession = stripe.get(&format!("/checkout/sessions/{previous}")).await?;
+    // Sessions made before offers were recorded name only their tier.
+    let offered = session
+        .metadata
+        .get("offer")
+        .or_else(|| session.metadata.get("tier"))
+        .and_then(Value::as_str);
     match session.status.as_deref() {
-        Some("open") if session.metadata.get("tier").and_then(Value::as_str) == Some(tier) => {
+        Some("open") if offered == Some(offer) => {
             let url = session
                 .url
                 .ok_or_else(|| ApiError::internal("open Stripe checkout session without a url"))?;
@@ -103,7 +119,7 @@ async fn settle_previous(auth: &SecretKeyAuth, stripe: &Stripe, previous: &str, 
             }))
         }
         Some("open") => {
-            // Another tier was asked for: the old session must not stay payable.
+            // Another tier or discount was asked for: the old session must not stay payable.
             let form = Form::new();
             let expired: ApiResult<Value> = stripe
                 .post(
@@ -166,6 +182,12 @@ pub async fn start(
     }
     let stripe = stripe_for(stripe, &auth.scope).await?;
     let (customer, stripe_customer) = billing_customer(auth, &stripe, user_id, now).await?;
+    let discount = CheckoutDiscount::of(
+        &auth.scope,
+        (body.allow_promotion_codes, body.promotion_code.as_deref()),
+        now,
+    )
+    .await?;
     // One trial per user and project: a user who had one (and canceled) pays from the start.
     let trial = match tier.trial {
         Some(trial) if !auth.scope.had_trial(user_id).await? => Some(trial),
@@ -173,7 +195,7 @@ pub async fn start(
     };
     let previous = customer.checkout_session_id.as_deref();
     if let Some(previous) = previous
-        && let Previous::Reuse(started) = settle_previous(auth, &stripe, previous, tier.name.as_str()).await?
+        && let Previous::Reuse(started) = settle_previous(auth, &stripe, previous, &offer_of(tier, &discount)).await?
     {
         return Ok(CheckoutStarted {
             trial_days: trial.map(|t| t.days),
@@ -203,13 +225,15 @@ pub async fn start(
             );
         }
     }
-    let form = form
+    let form = discount
+        .apply(form)
         .field("success_url", &success_url)
         .field("cancel_url", &cancel_url)
         .field("client_reference_id", user_id)
         .field("metadata[publishableKey]", pk)
         .field("metadata[userId]", user_id)
         .field("metadata[tier]", tier_name)
+        .field("metadata[offer]", offer_of(tier, &discount))
         .field("subscription_data[metadata][publishableKey]", pk)
         .field("subscription_data[metadata][userId]", user_id)
         .field("subscription_data[metadata][tier]", tier_name);
@@ -224,6 +248,7 @@ pub async fn start(
             &success_url,
             &cancel_url,
             &trial.map_or_else(String::new, |t| format!("{}:{}", t.days, t.card_required)),
+            &discount.fingerprint(),
         ])
     );
     let session: CheckoutSession = stripe.post("/checkout/sessions", &form, &key).await?;
@@ -332,7 +357,8 @@ pub async fn change_plan(
     }
     let form = plan_change_items(&live, tier, price_id)?
         .field("metadata[tier]", tier.name.as_str())
-        .field("proration_behavior", "create_prorations");
+        .field("proration_behavior", "create_prorations")
+        .field("expand[]", dream_core::stripe::objects::DISCOUNT_EXPANSION);
     // One key per change from the state read: a retry of this change replays it, but moving back
     // to a plan within Stripe's 24 h would otherwise send an earlier change's key and body again
     // and get that change's old answer, changing nothing.

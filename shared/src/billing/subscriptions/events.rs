@@ -114,7 +114,12 @@ pub async fn handle(
     let mode = scope.project().publishable_key.mode();
     let stripe = deps.stripe.for_mode(mode).on_account(account);
     let read_at = clock::now_millis();
-    let live: Value = match stripe.get(&format!("/subscriptions/{subscription_id}")).await {
+    // With its discounts' coupons: MRR counts what the customer pays after them.
+    let path = format!(
+        "/subscriptions/{subscription_id}?expand[]={}",
+        dream_core::stripe::objects::DISCOUNT_EXPANSION
+    );
+    let live: Value = match stripe.get(&path).await {
         Ok(live) => live,
         // Stripe has no such subscription on this account: nothing to apply, ever.
         Err(e) if is_missing(&e) => {

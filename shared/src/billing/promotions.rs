@@ -1,0 +1,241 @@
+//! Promotion codes on the developer's connected account: a Stripe coupon and its
+//! customer-facing code per promotion, made for one project and mode, and the discount a
+//! checkout carries (a code the developer's app passes, or Stripe's own code field).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{
+    storage::{
+        ProjectScope,
+        promotions::{NewPromotionCode, duplicate_code},
+    },
+    upstream::stripe::{Form, Stripe},
+};
+use dream_core::{
+    api::promotions::{CreatePromotionCode, Off, PromotionCodeView, check_code},
+    error::{ApiError, ApiResult},
+    period::Timestamp,
+};
+
+/// The currency a project's amounts are in.
+// One currency per platform until projects choose theirs.
+pub const CURRENCY: &str = "usd";
+
+#[derive(Deserialize)]
+struct Created {
+    id: String,
+}
+
+/// Stripe's `percent_off`: a decimal with up to two places ("20", "12.5", "0.01").
+fn percent_text(hundredths: u32) -> String {
+    let (whole, rest) = (hundredths / 100, hundredths % 100);
+    match rest {
+        0 => whole.to_string(),
+        r if r % 10 == 0 => format!("{whole}.{}", r / 10),
+        r => format!("{whole}.{r:02}"),
+    }
+}
+
+/// The project's codes, newest first, with Stripe's redemption counts (left out, not failed,
+/// when Stripe cannot be asked: the list is still the project's).
+pub async fn list(stripe: &Stripe, scope: &ProjectScope) -> ApiResult<Vec<PromotionCodeView>> {
+    let mut codes = scope.promotion_codes().await?;
+    if codes.is_empty() {
+        return Ok(codes);
+    }
+    // One page of the account's newest codes covers a project's (at most 100 of them) unless
+    // the developer's other projects made many since; those show no count rather than cost a
+    // call each.
+    match stripe.get::<Value>("/promotion_codes?limit=100").await {
+        Ok(page) => {
+            let redeemed = |id: &str| {
+                page["data"]
+                    .as_array()
+                    .and_then(|all| all.iter().find(|c| c["id"] == id))
+                    .and_then(|c| c["times_redeemed"].as_u64())
+            };
+            for code in &mut codes {
+                code.times_redeemed = redeemed(&code.id);
+            }
+        }
+        Err(e) => crate::runtime::log::error(&format!("reading promotion code redemptions: {e}")),
+    }
+    Ok(codes)
+}
+
+/// Makes the coupon and its code on Stripe, then records them for the project. A code the
+/// project already has is refused before anything is made; one that loses a race to the same
+/// code is deactivated on Stripe again.
+pub async fn create(
+    stripe: &Stripe,
+    scope: &ProjectScope,
+    request: &CreatePromotionCode,
+    request_id: &str,
+    now: Timestamp,
+) -> ApiResult<PromotionCodeView> {
+    let draft = request.validate(now)?;
+    if scope.promotion_code_named(&draft.code).await?.is_some() {
+        return Err(duplicate_code(&draft.code));
+    }
+    let pk = scope.project().publishable_key.as_str();
+    let mut coupon = Form::new()
+        .field("duration", draft.duration.as_str())
+        .field_opt("duration_in_months", draft.duration_in_months)
+        .field("name", &draft.code)
+        .field("metadata[publishableKey]", pk);
+    coupon = match draft.off {
+        Off::Percent(hundredths) => coupon.field("percent_off", percent_text(hundredths)),
+        Off::Amount(cents) => coupon.field("amount_off", cents.get()).field("currency", CURRENCY),
+    };
+    let coupon: Created = stripe
+        .post("/coupons", &coupon, &format!("coupon:{request_id}"))
+        .await?;
+    let mut code = Form::new()
+        .field("promotion[type]", "coupon")
+        .field("promotion[coupon]", &coupon.id)
+        .field("code", &draft.code)
+        .field_opt("max_redemptions", draft.max_redemptions)
+        .field_opt("expires_at", draft.expires_at.map(|t| t.0))
+        .field("metadata[publishableKey]", pk);
+    if draft.first_time_only {
+        code = code.field("restrictions[first_time_transaction]", "true");
+    }
+    let made: Created = stripe
+        .post("/promotion_codes", &code, &format!("promotion-code:{request_id}"))
+        .await?;
+    let new = NewPromotionCode {
+        promotion_code_id: &made.id,
+        coupon_id: &coupon.id,
+        currency: CURRENCY,
+        draft: &draft,
+    };
+    if let Err(e) = scope.insert_promotion_code(&new, now).await {
+        let off = Form::new().field("active", "false");
+        let undone: ApiResult<Value> = stripe
+            .post(
+                &format!("/promotion_codes/{}", made.id),
+                &off,
+                &format!("undo:{request_id}"),
+            )
+            .await;
+        if let Err(undo) = undone {
+            crate::runtime::log::error(&format!("deactivating promotion code {} after {e}: {undo}", made.id));
+        }
+        return Err(e);
+    }
+    scope
+        .promotion_code(&made.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("promotion code missing after recording it"))
+}
+
+/// Stops (or starts again) accepting a code: Stripe first, then the project's record.
+pub async fn set_active(
+    stripe: &Stripe,
+    scope: &ProjectScope,
+    (promotion_code_id, active): (&str, bool),
+    request_id: &str,
+    now: Timestamp,
+) -> ApiResult<PromotionCodeView> {
+    let known = scope
+        .promotion_code(promotion_code_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such promotion code in this project"))?;
+    let form = Form::new().field("active", active);
+    let _: Value = stripe
+        .post(
+            &format!("/promotion_codes/{}", known.id),
+            &form,
+            &format!("promotion-code-active:{request_id}"),
+        )
+        .await?;
+    scope.set_promotion_code_active(&known.id, active, now).await?;
+    Ok(PromotionCodeView { active, ..known })
+}
+
+/// What a checkout offers: Stripe's code field, one of the project's codes applied already,
+/// or neither.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckoutDiscount {
+    None,
+    /// The customer may type a code on Stripe's page.
+    CodeField,
+    /// The project's code, by Stripe id.
+    Code(String),
+}
+
+impl CheckoutDiscount {
+    /// From a checkout's `allowPromotionCodes` and `promotionCode`: the code must be one of the
+    /// project's, active and not expired (Stripe checks its redemptions).
+    pub async fn of(
+        scope: &ProjectScope,
+        (allow, code): (Option<bool>, Option<&str>),
+        now: Timestamp,
+    ) -> ApiResult<Self> {
+        match (allow.unwrap_or(false), code) {
+            (true, Some(_)) => Err(ApiError::invalid_request(
+                "Send either allowPromotionCodes or promotionCode, not both (Stripe applies one discount)",
+            )),
+            (true, None) => Ok(Self::CodeField),
+            (false, None) => Ok(Self::None),
+            (false, Some(code)) => {
+                check_code(code).map_err(|_| unknown_code(code))?;
+                let known = scope
+                    .promotion_code_named(code)
+                    .await?
+                    .filter(|c| c.active)
+                    .ok_or_else(|| unknown_code(code))?;
+                let expired = known
+                    .expires_at
+                    .as_deref()
+                    .and_then(Timestamp::parse_rfc3339)
+                    .is_some_and(|at| at.0 <= now.0);
+                if expired {
+                    return Err(ApiError::invalid_request(format!(
+                        "The promotion code `{code}` has expired"
+                    )));
+                }
+                Ok(Self::Code(known.id))
+            }
+        }
+    }
+
+    /// The checkout session's parameters.
+    pub fn apply(&self, form: Form) -> Form {
+        match self {
+            Self::None => form,
+            Self::CodeField => form.field("allow_promotion_codes", "true"),
+            Self::Code(id) => form.field("discounts[0][promotion_code]", id),
+        }
+    }
+
+    /// What tells two checkouts apart (their idempotency keys, a reusable open session).
+    pub fn fingerprint(&self) -> String {
+        match self {
+            Self::None => String::new(),
+            Self::CodeField => "field".to_owned(),
+            Self::Code(id) => id.clone(),
+        }
+    }
+}
+
+fn unknown_code(code: &str) -> ApiError {
+    ApiError::invalid_request(format!("`{code}` is not an active promotion code of this project"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percents_are_sent_as_stripe_writes_them() {
+        for (hundredths, text) in [
+            (2000, "20"),
+            (1250, "12.5"),
+            (1, "0.01"),
+            (10_000, "100"),
+            (333, "3.33"),
+        ] {
+            assert_eq!(super::percent_text(hundredths), text);
+        }
+    }
+}
