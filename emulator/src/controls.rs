@@ -116,24 +116,31 @@ async fn authorize(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
     Ok(Json(json!({ "code": code, "stripe_user_id": account })))
 }
 
-/// Pays as the buyer on the hosted page would: `card` (see `complete`), `email`, and
-/// `promotion_code` (a customer-facing code, on a session with `allow_promotion_codes`).
+/// Pays as the buyer on the hosted page would: `card` (see `complete`), `email`,
+/// `promotion_code` (a customer-facing code, on a session with `allow_promotion_codes`), the
+/// billing address `country` and `postal_code` (on a session that asks for one), and `name`.
 fn pay(app: &Arc<App>, id: &str, fields: &Map<String, Value>, card: CardInput) -> StripeResult<Json<Value>> {
     let now = crate::time::now();
     let buyer = Buyer {
         card,
         email: text(fields, "email"),
         promotion_code: text(fields, "promotion_code"),
+        country: text(fields, "country"),
+        postal_code: text(fields, "postal_code"),
+        name: text(fields, "name"),
     };
     let done = app.mutate(|db| payment::complete(db, id, buyer, now))?;
     Ok(Json(json!({ "session": done.session, "redirect_url": done.redirect })))
 }
 
-/// POST /_emulator/checkout/sessions/{id}/complete: optional `card`, `email` and
-/// `promotion_code` (the code a buyer types, on a session with `allow_promotion_codes`). Without a
-/// card (absent or empty), a session that collects one pays with 4242..., and one that does not
-/// (`payment_method_collection=if_required` with nothing due today: a trial) completes without.
-/// Returns the completed session and where the browser would be sent.
+/// POST /_emulator/checkout/sessions/{id}/complete: optional `card`, `email`, `promotion_code`
+/// (the code a buyer types, on a session with `allow_promotion_codes`), `country` and
+/// `postal_code` (the billing address of a session that asks for one: automatic tax, or
+/// `billing_address_collection=required`; default the customer's saved address, else `US`)
+/// and `name`. Without a card (absent or empty), a session that collects one pays with
+/// 4242..., and one that does not (`payment_method_collection=if_required` with nothing due
+/// today: a trial) completes without. Returns the completed session and where the browser
+/// would be sent.
 async fn complete(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,

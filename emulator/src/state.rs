@@ -27,6 +27,7 @@ use crate::stripe::products::Product;
 use crate::stripe::promotion_codes::PromotionCode;
 use crate::stripe::refunds::Refund;
 use crate::stripe::subscriptions::Subscription;
+use crate::stripe::tax_rates::TaxRate;
 use crate::stripe::webhooks::WebhookEndpoint;
 
 const FORMAT: u32 = 1;
@@ -85,6 +86,9 @@ pub struct Db {
     pub promotion_codes: BTreeMap<String, PromotionCode>,
     #[serde(default)]
     pub discounts: BTreeMap<String, Discount>,
+    /// The rates automatic tax has used (`txr_...`).
+    #[serde(default)]
+    pub tax_rates: BTreeMap<String, TaxRate>,
     pub portal_sessions: BTreeMap<String, PortalSession>,
     pub events: BTreeMap<String, Event>,
     pub webhook_endpoints: BTreeMap<String, WebhookEndpoint>,
@@ -132,6 +136,7 @@ impl Db {
             coupons: BTreeMap::new(),
             promotion_codes: BTreeMap::new(),
             discounts: BTreeMap::new(),
+            tax_rates: BTreeMap::new(),
             portal_sessions: BTreeMap::new(),
             events: BTreeMap::new(),
             webhook_endpoints: BTreeMap::new(),

@@ -31,7 +31,8 @@ use stripe_billing::subscription::{
 };
 use stripe_billing::{BillingMeterResourceAggregationSettingsFormula, BillingMeterStatus};
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionDiscounts, CreateCheckoutSessionLineItems,
+    CreateCheckoutSession, CreateCheckoutSessionAutomaticTax, CreateCheckoutSessionCustomerUpdate,
+    CreateCheckoutSessionCustomerUpdateAddress, CreateCheckoutSessionDiscounts, CreateCheckoutSessionLineItems,
     CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionPaymentMethodCollection,
     CreateCheckoutSessionSubscriptionData, CreateCheckoutSessionSubscriptionDataTrialSettings,
     CreateCheckoutSessionSubscriptionDataTrialSettingsEndBehavior,
@@ -56,10 +57,12 @@ use stripe_product::price::{
 };
 use stripe_product::product::{CreateProduct, RetrieveProduct, UpdateProduct};
 use stripe_shared::{
-    ApiErrors, ApiErrorsCode, ApiErrorsType, ChargeStatus, CheckoutSession, CheckoutSessionMode,
-    CheckoutSessionPaymentStatus, CheckoutSessionStatus, CheckoutSessionUiMode, DisputeStatus, InvoiceStatus,
-    PaymentIntentStatus, PriceBillingScheme, PriceType, ProductType, RecurringInterval, RecurringUsageType,
-    RefundReason, Subscription, SubscriptionStatus, TransformQuantityRound,
+    ApiErrors, ApiErrorsCode, ApiErrorsType, BillingBillResourceInvoicingTaxesTaxTaxBehavior,
+    BillingBillResourceInvoicingTaxesTaxTaxabilityReason, ChargeStatus, CheckoutSession,
+    CheckoutSessionBillingAddressCollection, CheckoutSessionMode, CheckoutSessionPaymentStatus, CheckoutSessionStatus,
+    CheckoutSessionUiMode, DisputeStatus, InvoiceStatus, PaymentIntentStatus,
+    PaymentPagesCheckoutSessionAutomaticTaxStatus, PriceBillingScheme, PriceTaxBehavior, PriceType, ProductType,
+    RecurringInterval, RecurringUsageType, RefundReason, Subscription, SubscriptionStatus, TransformQuantityRound,
 };
 use stripe_types::Currency;
 use stripe_webhook::{Event, EventObject, Webhook, WebhookError};
@@ -1832,4 +1835,212 @@ async fn trials_and_discounts_parse_as_async_stripe_objects_and_events() {
         EventObject::CustomerSubscriptionPaused(s) => assert_eq!(s.status, SubscriptionStatus::Paused),
         other => panic!("customer.subscription.paused carries {other:?}"),
     }
+}
+
+/// Automatic tax as the platform would ask for it, built by the library's typed requests: an
+/// exclusive price, a subscription checkout for an existing customer with
+/// `customer_update[address]=auto` and a guest cart in payment mode; the taxed session, line
+/// items, subscription, customer, invoice and tax rate parsed with the library's types, and
+/// the taxed `invoice.paid` parsed from its delivery.
+#[tokio::test]
+async fn automatic_tax_parses_as_async_stripe_objects_and_events() {
+    let _warnings = LibraryWarnings::capture();
+    let emu = Emu::start().await;
+    let platform = Stripe::new(&emu, SK_TEST);
+    let (rx, url) = receiver(0).await;
+    let hook = platform
+        .ok(
+            "create endpoint",
+            &CreateWebhookEndpoint::new(vec![CreateWebhookEndpointEnabledEvents::All], url),
+            None,
+        )
+        .await;
+    let secret = hook.secret.expect("secret on create");
+    let product = platform.ok("create product", &CreateProduct::new("Pro"), None).await;
+    let monthly = platform
+        .ok(
+            "create a taxed price",
+            &CreatePrice::new(Currency::EUR)
+                .product(product.id.as_str())
+                .unit_amount(999)
+                .tax_behavior(PriceTaxBehavior::Exclusive)
+                .recurring(CreatePriceRecurring::new(CreatePriceRecurringInterval::Month)),
+            None,
+        )
+        .await;
+    assert_eq!(monthly.tax_behavior, Some(PriceTaxBehavior::Exclusive));
+    let customer = platform
+        .ok(
+            "create customer",
+            &CreateCustomer::new().email("steuer@example.com"),
+            None,
+        )
+        .await;
+
+    let mut update = CreateCheckoutSessionCustomerUpdate::new();
+    update.address = Some(CreateCheckoutSessionCustomerUpdateAddress::Auto);
+    let session = platform
+        .ok(
+            "create a taxed subscription session",
+            &CreateCheckoutSession::new()
+                .mode(CheckoutSessionMode::Subscription)
+                .line_items(vec![line(monthly.id.as_str(), 1)])
+                .customer(customer.id.as_str())
+                .customer_update(update)
+                .automatic_tax(CreateCheckoutSessionAutomaticTax::new(true)),
+            None,
+        )
+        .await;
+    assert!(session.automatic_tax.enabled);
+    assert_eq!(
+        session.automatic_tax.status,
+        Some(PaymentPagesCheckoutSessionAutomaticTaxStatus::RequiresLocationInputs)
+    );
+    let (status, body) = emu
+        .control(
+            &format!("/_emulator/checkout/sessions/{}/complete", session.id),
+            json!({"country": "DE", "postal_code": "10115"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let done = platform
+        .ok(
+            "retrieve the taxed session",
+            &RetrieveCheckoutSession::new(session.id.clone()).expand(vec!["line_items".to_string()]),
+            None,
+        )
+        .await;
+    assert_eq!(
+        done.automatic_tax.status,
+        Some(PaymentPagesCheckoutSessionAutomaticTaxStatus::Complete)
+    );
+    assert_eq!((done.amount_subtotal, done.amount_total), (Some(999), Some(1189)));
+    assert_eq!(done.total_details.as_ref().map(|t| t.amount_tax), Some(190));
+    let address = done.customer_details.as_ref().and_then(|d| d.address.as_ref());
+    assert_eq!(address.and_then(|a| a.country.as_deref()), Some("DE"));
+    let items = done.line_items.as_ref().expect("line_items expanded");
+    assert_eq!((items.data[0].amount_tax, items.data[0].amount_total), (190, 1189));
+
+    let sub_id = done.subscription.as_ref().expect("subscription").id().clone();
+    let sub = platform
+        .ok(
+            "retrieve the taxed subscription",
+            &RetrieveSubscription::new(sub_id.clone()),
+            None,
+        )
+        .await;
+    assert!(sub.automatic_tax.enabled);
+    match platform
+        .ok(
+            "retrieve the customer",
+            &RetrieveCustomer::new(customer.id.clone()),
+            None,
+        )
+        .await
+    {
+        RetrieveCustomerReturned::Customer(c) => {
+            assert_eq!(c.address.and_then(|a| a.country).as_deref(), Some("DE"));
+        }
+        RetrieveCustomerReturned::DeletedCustomer(c) => panic!("a live customer parsed as deleted: {c:?}"),
+    }
+    let invoice_id = done
+        .invoice
+        .as_ref()
+        .expect("invoice")
+        .id()
+        .clone()
+        .expect("invoice id");
+    let (status, body) = emu.get(&format!("/v1/invoices/{invoice_id}"), SK_TEST, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let invoice: stripe_shared::Invoice = typed("taxed invoice", &body);
+    assert_eq!((invoice.total, invoice.total_excluding_tax), (1189, Some(999)));
+    assert_eq!(
+        invoice.automatic_tax.status,
+        Some(stripe_shared::AutomaticTaxStatus::Complete)
+    );
+    let tax = &invoice.total_taxes.as_deref().expect("total_taxes")[0];
+    assert_eq!(
+        (
+            &tax.amount,
+            &tax.tax_behavior,
+            &tax.taxability_reason,
+            &tax.taxable_amount
+        ),
+        (
+            &190,
+            &BillingBillResourceInvoicingTaxesTaxTaxBehavior::Exclusive,
+            &BillingBillResourceInvoicingTaxesTaxTaxabilityReason::StandardRated,
+            &Some(999)
+        )
+    );
+    let line_taxes = invoice.lines.data[0].taxes.as_deref().expect("line taxes");
+    assert_eq!(line_taxes[0].amount, 190);
+    let rate_id = tax
+        .tax_rate_details
+        .as_ref()
+        .expect("tax_rate_details")
+        .tax_rate
+        .id()
+        .clone();
+    let (status, body) = emu.get(&format!("/v1/tax_rates/{rate_id}"), SK_TEST, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let rate: stripe_shared::TaxRate = typed("tax rate", &body);
+    assert_eq!(
+        (rate.percentage, rate.country.as_deref(), rate.inclusive),
+        (19.0, Some("DE"), false)
+    );
+    control(&emu, &format!("/_emulator/subscriptions/{sub_id}/advance")).await;
+
+    // A guest cart in payment mode, its billing address required.
+    let once = platform
+        .ok(
+            "create a one-time taxed price",
+            &CreatePrice::new(Currency::EUR)
+                .product(product.id.as_str())
+                .unit_amount(1000)
+                .tax_behavior(PriceTaxBehavior::Inclusive),
+            None,
+        )
+        .await;
+    let cart = platform
+        .ok(
+            "create a taxed cart",
+            &CreateCheckoutSession::new()
+                .mode(CheckoutSessionMode::Payment)
+                .line_items(vec![line(once.id.as_str(), 2)])
+                .billing_address_collection(CheckoutSessionBillingAddressCollection::Required)
+                .automatic_tax(CreateCheckoutSessionAutomaticTax::new(true)),
+            None,
+        )
+        .await;
+    let (status, body) = emu
+        .control(
+            &format!("/_emulator/checkout/sessions/{}/complete", cart.id),
+            json!({"country": "IT", "email": "ospite@example.com"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let paid = platform
+        .ok(
+            "retrieve the cart",
+            &RetrieveCheckoutSession::new(cart.id.clone()),
+            None,
+        )
+        .await;
+    // 20.00 with 22 % in it: 3.61 of tax.
+    assert_eq!(paid.amount_total, Some(2000));
+    assert_eq!(paid.total_details.as_ref().map(|t| t.amount_tax), Some(361));
+
+    let (_, recorded) = emu.get("/v1/events", SK_TEST, &[("limit", "100")]).await;
+    let count = recorded["data"].as_array().map_or(0, Vec::len);
+    let events = parse_all(&secret, &wait_for(&rx, count, "taxed events").await);
+    let taxed: Vec<i64> = of_type(&events, "invoice.paid")
+        .iter()
+        .map(|e| match &e.data.object {
+            EventObject::InvoicePaid(i) => i.total_taxes.as_deref().map_or(0, |t| t[0].amount),
+            other => panic!("invoice.paid carries {other:?}"),
+        })
+        .collect();
+    assert_eq!(taxed, vec![190, 190]);
+    assert_eq!(of_type(&events, "customer.updated").len(), 1);
 }

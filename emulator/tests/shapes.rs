@@ -95,7 +95,7 @@ fn compare(ours: &Value, example: &Value, path: &str, problems: &mut Vec<String>
     }
 }
 
-const PREFIXES: [(&str, &str); 22] = [
+const PREFIXES: [(&str, &str); 23] = [
     ("promotion_code", "promo_"),
     ("discount", "di_"),
     ("billing.meter", "mtr_test_61"),
@@ -118,6 +118,7 @@ const PREFIXES: [(&str, &str); 22] = [
     ("charge", "ch_"),
     ("refund", "re_"),
     ("dispute", "du_"),
+    ("tax_rate", "txr_"),
 ];
 
 /// Non-nullable fields per Stripe's spec, as async-stripe 1.0 requires them to deserialize.
@@ -323,6 +324,15 @@ fn required(object: &str) -> &'static [&'static str] {
             "timestamp",
         ],
         "billing.meter_event_summary" => &["aggregated_value", "end_time", "id", "livemode", "meter", "start_time"],
+        "tax_rate" => &[
+            "active",
+            "created",
+            "display_name",
+            "id",
+            "inclusive",
+            "livemode",
+            "percentage",
+        ],
         "dispute" => &[
             "amount",
             "balance_transactions",
@@ -489,6 +499,88 @@ async fn every_object_type_matches_stripes_examples() {
         .await;
     assert_eq!(trialing["status"], "trialing");
     remember(&trialing);
+
+    // Automatic tax: a customer with an address, an exclusive price, the taxed session (taxed
+    // at once from the saved address), its line items, its invoice and the tax rate.
+    let (_, taxed_price) = emu
+        .post_as(
+            "/v1/prices",
+            SK_TEST,
+            &account,
+            &[
+                ("product", product.as_str()),
+                ("currency", "usd"),
+                ("unit_amount", "999"),
+                ("recurring[interval]", "month"),
+                ("tax_behavior", "exclusive"),
+            ],
+        )
+        .await;
+    remember(&taxed_price);
+    let (_, located) = emu
+        .post_as(
+            "/v1/customers",
+            SK_TEST,
+            &account,
+            &[
+                ("email", "tax@example.com"),
+                ("address[country]", "DE"),
+                ("address[postal_code]", "10115"),
+            ],
+        )
+        .await;
+    remember(&located);
+    let (status, taxed_cs) = emu
+        .post_as(
+            "/v1/checkout/sessions",
+            SK_TEST,
+            &account,
+            &[
+                ("mode", "subscription"),
+                ("line_items[0][price]", taxed_price["id"].as_str().expect("price")),
+                ("line_items[0][quantity]", "1"),
+                ("customer", located["id"].as_str().expect("customer")),
+                ("automatic_tax[enabled]", "true"),
+                ("customer_update[address]", "auto"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{taxed_cs}");
+    remember(&taxed_cs);
+    let taxed_id = taxed_cs["id"].as_str().expect("id");
+    let (_, done) = emu
+        .control(
+            &format!("/_emulator/checkout/sessions/{taxed_id}/complete"),
+            json!({"country": "FR", "name": "Shape"}),
+        )
+        .await;
+    remember(&done["session"]);
+    let (_, items) = emu
+        .get_as(
+            &format!("/v1/checkout/sessions/{taxed_id}/line_items"),
+            SK_TEST,
+            &account,
+            &[],
+        )
+        .await;
+    list_items(&items).iter().for_each(&mut remember);
+    let (_, taxed_invoice) = emu
+        .get_as(
+            &format!("/v1/invoices/{}", done["session"]["invoice"].as_str().expect("invoice")),
+            SK_TEST,
+            &account,
+            &[],
+        )
+        .await;
+    assert_eq!(taxed_invoice["total"], 1199, "{taxed_invoice}");
+    remember(&taxed_invoice);
+    let rate_id = taxed_invoice["total_taxes"][0]["tax_rate_details"]["tax_rate"]
+        .as_str()
+        .expect("tax rate");
+    let (_, rate) = emu
+        .get_as(&format!("/v1/tax_rates/{rate_id}"), SK_TEST, &account, &[])
+        .await;
+    remember(&rate);
 
     // A coupon and its promotion code, redeemed by a subscription checkout: the discount.
     let (_, coupon) = emu
@@ -819,6 +911,7 @@ async fn every_object_type_matches_stripes_examples() {
         "refund",
         "subscription",
         "subscription_item",
+        "tax_rate",
         "webhook_endpoint",
     ] {
         assert!(

@@ -1,7 +1,8 @@
 //! Billing a subscription period: the invoice of a first payment, a trial or a renewal, and the
 //! payment intent that pays it when there is something to charge (Stripe makes none for a $0
 //! invoice), paid or declined, with Stripe's events. Licensed items are billed for the period
-//! ahead, metered ones for the usage of the period that just ended.
+//! ahead, metered ones for the usage of the period that just ended. A subscription with
+//! automatic tax is taxed on each line after discounts, by the customer's saved address.
 
 use serde_json::Value;
 
@@ -11,6 +12,7 @@ use super::invoices::{DiscountAmount, Invoice, InvoiceLine};
 use super::meter_events::billed_usage;
 use super::payment_intents::PaymentError;
 use super::subscriptions::{SubItem, Subscription};
+use super::tax::{self, is_inclusive};
 use crate::state::Db;
 
 /// Stripe retries a failed renewal after a few days; the emulator only reports when.
@@ -91,7 +93,13 @@ pub fn bill(
             amount: shares.iter().sum(),
         });
     }
-    let total = subtotal - discount_amounts.iter().map(|d| d.amount).sum::<i64>();
+    let customer_address = customer.as_ref().and_then(|c| c.address.clone());
+    let subtotal_excluding_tax = match customer_address.as_ref().and_then(|a| a.tax_country()) {
+        Some(country) if sub.automatic_tax => Some(tax_lines(db, &sub, &mut lines, country, now)),
+        _ => None,
+    };
+    let added: i64 = lines.iter().flat_map(|l| &l.taxes).map(tax::TaxAmount::added).sum();
+    let total = subtotal - discount_amounts.iter().map(|d| d.amount).sum::<i64>() + added;
     let number = db.next_invoice_number(&sub.customer);
     let pi_description = if first {
         "Subscription creation"
@@ -146,6 +154,9 @@ pub fn bill(
         paid_at: None,
         next_payment_attempt: None,
         payment_intent: payment_intent.clone(),
+        automatic_tax: sub.automatic_tax,
+        customer_address,
+        subtotal_excluding_tax,
     };
     let none = ReqInfo::none();
     db.emit(
@@ -213,6 +224,30 @@ pub fn bill(
     Ok(id)
 }
 
+/// Automatic tax on each line, on its amount after discounts, for a customer in `country`.
+/// Returns the subtotal without the inclusive tax the full amounts hold.
+fn tax_lines(db: &mut Db, sub: &Subscription, lines: &mut [InvoiceLine], country: &str, now: i64) -> i64 {
+    let inclusive = |line: &InvoiceLine| {
+        (line.price.as_ref())
+            .and_then(|p| db.prices.get(p))
+            .is_some_and(|p| is_inclusive(&p.tax_behavior))
+    };
+    let full: Vec<(i64, bool)> = lines.iter().map(|l| (l.amount, inclusive(l))).collect();
+    let bases: Vec<(i64, bool)> = (lines.iter())
+        .zip(&full)
+        .map(|(l, (amount, inclusive))| {
+            (
+                amount - l.discount_amounts.iter().map(|d| d.amount).sum::<i64>(),
+                *inclusive,
+            )
+        })
+        .collect();
+    for (line, t) in lines.iter_mut().zip(db.tax_lines(&sub.scope, country, &bases, now)) {
+        line.taxes = vec![t];
+    }
+    full.iter().map(|(amount, _)| amount).sum::<i64>() - tax::inclusive_part(country, &full)
+}
+
 fn product_name(db: &Db, item: &SubItem) -> (Option<String>, Option<String>, String) {
     let price = db.prices.get(&item.price);
     let product = price.and_then(|p| db.products.get(&p.product));
@@ -239,6 +274,7 @@ fn trial_line(db: &Db, item: &SubItem, id: String, period: (i64, i64)) -> Invoic
         product,
         unit_amount_decimal: Some("0".into()),
         discount_amounts: Vec::new(),
+        taxes: Vec::new(),
     }
 }
 
@@ -273,6 +309,7 @@ fn line(
         product: product_id,
         unit_amount_decimal: price.map(|p| p.unit().to_string()),
         discount_amounts: Vec::new(),
+        taxes: Vec::new(),
     }
 }
 

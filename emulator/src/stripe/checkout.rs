@@ -1,5 +1,6 @@
 //! Checkout Sessions (`payment` and `subscription` mode): create, retrieve, list, expire,
-//! line items. Paying one is `payment.rs`; its hosted page is `hosted.rs`.
+//! line items. Creating one is `checkout_create.rs`, its automatic tax `checkout_tax.rs`,
+//! paying it `payment.rs`; its hosted page is `hosted.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,11 +12,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::Ctx;
+use super::checkout_tax::CustomerUpdate;
 use super::discounts::Applied;
 use super::error::{StripeError, StripeResult};
 use super::events::ReqInfo;
 use super::list::{LIST_PARAMS, ListQuery, list as list_object, page};
 use super::params::Params;
+use super::tax::{self, Address, TaxAmount};
 use super::{Record, expand, find};
 use crate::App;
 use crate::record;
@@ -82,6 +85,21 @@ pub struct CheckoutSession {
     /// `discounts[0]` given at creation, or the promotion code the buyer entered.
     #[serde(default)]
     pub discount: Option<Applied>,
+    /// `automatic_tax[enabled]`.
+    #[serde(default)]
+    pub automatic_tax: bool,
+    /// `customer_update[...]`: what completing saves onto `customer`.
+    #[serde(default)]
+    pub customer_update: CustomerUpdate,
+    /// The billing address and name given on the page (`customer_details`), once complete.
+    #[serde(default)]
+    pub details_address: Option<Address>,
+    #[serde(default)]
+    pub details_name: Option<String>,
+    /// Each line's tax once automatic tax knows the address (`automatic_tax.status:
+    /// complete`); None before (`requires_location_inputs`) and without automatic tax.
+    #[serde(default)]
+    pub taxes: Option<Vec<TaxAmount>>,
 }
 record!(CheckoutSession, "checkout.session");
 
@@ -117,10 +135,22 @@ impl CheckoutSession {
         }
     }
 
-    /// Sets `amount_subtotal` and `amount_total` (after the discount) from the lines.
+    /// The tax of line `at`, once computed.
+    pub fn line_tax(&self, at: usize) -> Option<&TaxAmount> {
+        self.taxes.as_ref().and_then(|t| t.get(at))
+    }
+
+    /// All the tax, inclusive and exclusive (`total_details.amount_tax`).
+    pub fn amount_tax(&self) -> i64 {
+        self.taxes.iter().flatten().map(|t| t.amount).sum()
+    }
+
+    /// Sets `amount_subtotal` and `amount_total` (after the discount, with exclusive tax
+    /// added) from the lines.
     pub fn compute_totals(&mut self, db: &Db) {
         self.amount_subtotal = self.line_amounts(db).iter().sum();
-        self.amount_total = self.amount_subtotal - self.discount_shares(db).iter().sum::<i64>();
+        let added: i64 = self.taxes.iter().flatten().map(TaxAmount::added).sum();
+        self.amount_total = self.amount_subtotal - self.discount_shares(db).iter().sum::<i64>() + added;
     }
 
     /// Whether paying asks for a card. `if_required` skips it when nothing is due today (a
@@ -151,9 +181,9 @@ impl CheckoutSession {
                     .and_then(|c| c.email.clone())
             });
             json!({
-                "address": null,
+                "address": self.details_address.as_ref().map(Address::render),
                 "email": email,
-                "name": null,
+                "name": self.details_name,
                 "phone": null,
                 "tax_exempt": "none",
                 "tax_ids": [],
@@ -183,7 +213,10 @@ impl CheckoutSession {
             "allow_promotion_codes": self.allow_promotion_codes,
             "amount_subtotal": self.amount_subtotal,
             "amount_total": self.amount_total,
-            "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+            "automatic_tax": tax::render_automatic_tax(
+                self.automatic_tax,
+                Some(if self.taxes.is_some() { "complete" } else { "requires_location_inputs" }),
+            ),
             "billing_address_collection": self.billing_address_collection,
             "cancel_url": self.cancel_url,
             "client_reference_id": self.client_reference_id,
@@ -241,9 +274,9 @@ impl CheckoutSession {
             "subscription": self.subscription,
             "success_url": self.success_url,
             "total_details": {
-                "amount_discount": self.amount_subtotal - self.amount_total,
+                "amount_discount": self.discount_shares(db).iter().sum::<i64>(),
                 "amount_shipping": 0,
-                "amount_tax": 0,
+                "amount_tax": self.amount_tax(),
             },
             "ui_mode": "hosted_page",
             // Stripe removes the URL once the session can no longer be paid.
@@ -260,13 +293,14 @@ pub fn render_item(db: &Db, session: &CheckoutSession, line: &SessionLine) -> Va
     let at = session.lines.iter().position(|l| l.id == line.id).unwrap_or_default();
     let amount = session.line_amounts(db).get(at).copied().unwrap_or_default();
     let discount = session.discount_shares(db).get(at).copied().unwrap_or_default();
+    let tax = session.line_tax(at);
     json!({
         "id": line.id,
         "object": "item",
         "amount_discount": discount,
         "amount_subtotal": amount,
-        "amount_tax": 0,
-        "amount_total": amount - discount,
+        "amount_tax": tax.map_or(0, |t| t.amount),
+        "amount_total": amount - discount + tax.map_or(0, TaxAmount::added),
         "currency": price.map(|p| p.currency.clone()),
         "description": description,
         "metadata": {},

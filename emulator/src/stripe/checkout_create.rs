@@ -1,6 +1,6 @@
 //! Creating a Checkout Session: `POST /v1/checkout/sessions` and its validation (modes,
 //! line items, customer, URLs, `subscription_data` with its trial, `payment_intent_data`, a
-//! discount or `allow_promotion_codes`).
+//! discount or `allow_promotion_codes`, automatic tax with `customer_update`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::auth::Ctx;
 use super::checkout::{CheckoutSession, LIFETIME_SECONDS, SessionLine};
+use super::checkout_tax;
 use super::discounts;
 use super::error::{StripeError, StripeResult};
 use super::params::Params;
@@ -203,6 +204,8 @@ pub async fn create(
         "ui_mode",
         "payment_method_collection",
         "discounts",
+        "automatic_tax",
+        "customer_update",
     ])?;
     let mode = params.required("mode")?;
     if !matches!(mode.as_str(), "payment" | "subscription") {
@@ -220,6 +223,7 @@ pub async fn create(
                 .param("customer_email"),
         );
     }
+    let tax_params = checkout_tax::parse(&params, customer.is_some())?;
     let customer_creation = params.choice("customer_creation", &["always", "if_required"])?;
     if customer_creation.is_some() && mode != "payment" {
         return Err(
@@ -352,8 +356,10 @@ pub async fn create(
             }
             currency = Some(price.currency.clone());
             total += quantity.map_or(0, |q| price.amount_for(q));
-            lines.push((price_id, quantity));
+            lines.push((price_id, quantity, line.name("price")));
         }
+        let priced: Vec<(String, String)> = (lines.iter()).map(|(p, _, param)| (p.clone(), param.clone())).collect();
+        checkout_tax::check(db, &ctx.scope, &tax_params, customer.as_deref(), &priced)?;
         let currency = currency.unwrap_or_else(|| "usd".into());
         let discount = match &discount_param {
             None => None,
@@ -370,7 +376,7 @@ pub async fn create(
         let id = db.id(prefix, 56);
         let lines = lines
             .into_iter()
-            .map(|(price, quantity)| SessionLine { id: db.id("li_", 24), price, quantity })
+            .map(|(price, quantity, _)| SessionLine { id: db.id("li_", 24), price, quantity })
             .collect();
         let seq = db.next_seq();
         let mut session = CheckoutSession {
@@ -415,8 +421,16 @@ pub async fn create(
             trial_missing_payment_method: subscription_data.missing_payment_method,
             payment_method_collection,
             discount,
+            automatic_tax: tax_params.automatic_tax,
+            customer_update: tax_params.customer_update,
+            details_address: None,
+            details_name: None,
+            taxes: None,
         };
-        session.compute_totals(db);
+        // Tax is known at once for a customer whose saved address is taxed (or prefills the
+        // page); otherwise it waits for the address (`requires_location_inputs`).
+        let saved = session.saved_address(db);
+        checkout_tax::settle(db, &mut session, saved.as_ref(), now);
         let rendered = session.render(db);
         db.checkout_sessions.insert(id, session);
         Ok(Json(expand::apply(db, &ctx.scope, rendered, &expand)?))

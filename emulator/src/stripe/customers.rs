@@ -1,4 +1,5 @@
-//! Customers: create, retrieve, update, list (with the `email` filter).
+//! Customers: create, retrieve, update, list (with the `email` filter). Checkout saves the
+//! billing address it collects onto them (`save_from_checkout`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use super::error::StripeResult;
 use super::events::{ReqInfo, diff};
 use super::list::{LIST_PARAMS, ListQuery, list as list_object, page, retrieve_one};
 use super::params::Params;
+use super::tax::Address;
 use super::{Record, expand, find, find_mut};
 use crate::App;
 use crate::record;
@@ -34,6 +36,10 @@ pub struct Customer {
     pub currency: Option<String>,
     pub invoice_prefix: String,
     pub next_invoice_sequence: u64,
+    /// Given through the API, or saved by Checkout (what automatic tax locates them by).
+    /// Added after the first saved states, hence `default`.
+    #[serde(default)]
+    pub address: Option<Address>,
 }
 record!(Customer, "customer");
 
@@ -42,7 +48,7 @@ impl Customer {
         json!({
             "id": self.id,
             "object": "customer",
-            "address": null,
+            "address": self.address.as_ref().map(Address::render),
             "balance": 0,
             "created": self.created,
             "currency": self.currency,
@@ -82,6 +88,7 @@ impl Db {
         phone: Option<String>,
         description: Option<String>,
         metadata: BTreeMap<String, String>,
+        address: Option<Address>,
         req: &ReqInfo,
         now: i64,
     ) -> String {
@@ -101,6 +108,7 @@ impl Db {
             currency: None,
             invoice_prefix,
             next_invoice_sequence: 1,
+            address,
         };
         self.emit(scope, "customer.created", customer.render(), None, req, now);
         self.customers.insert(id.clone(), customer);
@@ -108,7 +116,28 @@ impl Db {
     }
 }
 
-const FIELDS: [&str; 5] = ["email", "name", "phone", "description", "metadata"];
+impl Db {
+    /// What a completed checkout saves onto an existing customer (`customer_update[address]`
+    /// or `[name]` = `auto`): records `customer.updated` when something changed.
+    pub fn save_from_checkout(&mut self, id: &str, address: Option<Address>, name: Option<String>, now: i64) {
+        let Some(customer) = self.customers.get_mut(id) else {
+            return;
+        };
+        let before = customer.render();
+        if let Some(a) = address {
+            customer.address = Some(a);
+        }
+        if let Some(n) = name {
+            customer.name = Some(n);
+        }
+        let (after, scope) = (customer.render(), customer.scope.clone());
+        if let Some(previous) = diff(&before, &after) {
+            self.emit(&scope, "customer.updated", after, Some(previous), &ReqInfo::none(), now);
+        }
+    }
+}
+
+const FIELDS: [&str; 6] = ["email", "name", "phone", "description", "metadata", "address"];
 
 /// POST /v1/customers
 pub async fn create(
@@ -123,10 +152,21 @@ pub async fn create(
     let phone = params.str("phone")?.filter(|s| !s.is_empty());
     let description = params.str("description")?.filter(|s| !s.is_empty());
     let metadata = params.metadata()?.map(|m| m.into_map()).unwrap_or_default();
+    let address = Address::from_params(&params)?.flatten();
     let expand = params.expand()?;
     let now = crate::time::now();
     app.mutate(|db| {
-        let id = db.create_customer(&ctx.scope, email, name, phone, description, metadata, &ctx.req, now);
+        let id = db.create_customer(
+            &ctx.scope,
+            email,
+            name,
+            phone,
+            description,
+            metadata,
+            address,
+            &ctx.req,
+            now,
+        );
         let rendered = find(&db.customers, &ctx.scope, &id, None)?.render();
         Ok(Json(expand::apply(db, &ctx.scope, rendered, &expand)?))
     })
@@ -162,6 +202,7 @@ pub async fn update(
     let phone = params.nullable("phone")?;
     let description = params.nullable("description")?;
     let metadata = params.metadata()?;
+    let address = Address::from_params(&params)?;
     let expand = params.expand()?;
     let now = crate::time::now();
     app.mutate(|db| {
@@ -181,6 +222,9 @@ pub async fn update(
         }
         if let Some(m) = metadata {
             m.apply(&mut customer.metadata);
+        }
+        if let Some(a) = address {
+            customer.address = a;
         }
         let after = customer.render();
         if let Some(previous) = diff(&before, &after) {

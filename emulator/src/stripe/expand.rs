@@ -30,6 +30,7 @@ impl Db {
             "du" => visible(self.disputes.get(id), scope).map(|d| d.render()),
             "di" => visible(self.discounts.get(id), scope).map(|d| d.render()),
             "promo" => visible(self.promotion_codes.get(id), scope).map(|p| p.render()),
+            "txr" => visible(self.tax_rates.get(id), scope).map(|r| r.render()),
             "acct" => self.accounts.get(id).map(|a| a.render()),
             _ => None,
         }

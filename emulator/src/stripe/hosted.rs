@@ -1,6 +1,8 @@
-//! The hosted checkout page at `/checkout/{session id}`: line items and a card field (none when
-//! the session collects no card: `payment_method_collection=if_required` with nothing due).
-//! 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined and the session stays open.
+//! The hosted checkout page at `/checkout/{session id}`: line items, a billing country and
+//! postal code when the session asks for an address (automatic tax, or
+//! `billing_address_collection=required`), and a card field (none when the session collects no
+//! card: `payment_method_collection=if_required` with nothing due). 4242 4242 4242 4242 pays;
+//! 4000 0000 0000 0002 is declined and the session stays open.
 
 use std::sync::Arc;
 
@@ -100,21 +102,21 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
     } else {
         ""
     };
+    let discounted: i64 = session.discount_shares(db).iter().sum();
     let discount = session
         .discount
         .as_ref()
-        .filter(|_| session.amount_subtotal > session.amount_total)
+        .filter(|_| discounted > 0)
         .map(|d| {
             format!(
                 "<p>Discount ({}): -{}</p>",
                 escape(&d.coupon),
-                escape(&money(
-                    session.amount_subtotal - session.amount_total,
-                    &session.currency
-                ))
+                escape(&money(discounted, &session.currency))
             )
         })
         .unwrap_or_default();
+    let tax = tax_line(session);
+    let address_fields = address_fields(db, session);
     let trial = match (session.trial_period_days, session.trial_end) {
         (Some(days), _) => format!("<p>Free trial: {days} days, then billed as above.</p>"),
         (None, Some(end)) => format!("<p>Free trial until {end} (Unix time), then billed as above.</p>"),
@@ -128,13 +130,47 @@ fn render(db: &Db, session: &CheckoutSession, error: Option<&str>, status: Statu
     let body = format!(
         "<p>{mode} · {id}</p>\
          <table><thead><tr><th>Item</th><th>Qty</th><th>Price</th><th>Amount</th></tr></thead><tbody>{rows}</tbody></table>\
-         {trial}{discount}<p><strong>Total due today: {total}</strong></p>{error}\
-         <form method=\"post\" action=\"/checkout/{id}\">{email_field}{promotion_field}{card_fields}\
+         {trial}{discount}{tax}<p><strong>Total due today: {total}</strong></p>{error}\
+         <form method=\"post\" action=\"/checkout/{id}\">{email_field}{address_fields}{promotion_field}{card_fields}\
          <button type=\"submit\">{verb}</button></form>{test_cards}{cancel}",
         id = escape(&session.id),
         total = escape(&money(session.amount_total, &session.currency)),
     );
     page(status, "Checkout", &body)
+}
+
+/// The tax of a session with automatic tax: its amount once the address is known, else a note
+/// that it follows the billing country entered below.
+fn tax_line(session: &CheckoutSession) -> String {
+    if !session.automatic_tax {
+        return String::new();
+    }
+    match &session.taxes {
+        None => "<p>Tax: calculated from your billing country when you pay.</p>".to_string(),
+        Some(taxes) => {
+            let included = taxes.iter().all(|t| t.inclusive);
+            format!(
+                "<p>Tax{}: {}</p>",
+                if included { " (included)" } else { "" },
+                escape(&money(session.amount_tax(), &session.currency))
+            )
+        }
+    }
+}
+
+/// Country (two letters) and postal code, prefilled with the customer's saved address.
+fn address_fields(db: &Db, session: &CheckoutSession) -> String {
+    if !session.collects_address() {
+        return String::new();
+    }
+    let saved = session.saved_address(db).unwrap_or_default();
+    format!(
+        "<label>Billing country (two letters, e.g. DE)<input name=\"country\" required maxlength=\"2\" \
+         autocomplete=\"country\" value=\"{}\" placeholder=\"US\"></label>\
+         <label>Postal code<input name=\"postal_code\" autocomplete=\"postal-code\" value=\"{}\"></label>",
+        escape(saved.country.as_deref().unwrap_or_default()),
+        escape(saved.postal_code.as_deref().unwrap_or_default()),
+    )
 }
 
 fn gone(session: &CheckoutSession) -> Response {
@@ -173,6 +209,9 @@ pub async fn pay(State(app): State<Arc<App>>, Path(id): Path<String>, body: Byte
             .get("promotion_code")
             .filter(|c| !c.trim().is_empty())
             .map(|c| c.trim().to_string()),
+        country: fields.get("country").filter(|c| !c.trim().is_empty()).cloned(),
+        postal_code: fields.get("postal_code").filter(|c| !c.trim().is_empty()).cloned(),
+        name: None,
     };
     let now = crate::time::now();
     let outcome = app.mutate(|db| payment::complete(db, &id, buyer, now));

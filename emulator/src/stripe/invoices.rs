@@ -1,5 +1,6 @@
 //! Invoices as subscriptions produce them (first payment and renewals): retrieve and list.
-//! Each line names its price in `pricing.price_details`, where current API versions put it.
+//! Each line names its price in `pricing.price_details`, where current API versions put it,
+//! and its tax in `taxes` (automatic tax), summed per rate in the invoice's `total_taxes`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use super::auth::Ctx;
 use super::error::StripeResult;
 use super::list::{LIST_PARAMS, ListQuery, list as list_object, page, retrieve_one};
 use super::params::Params;
+use super::tax::{self, Address, TaxAmount};
 use super::{Record, expand};
 use crate::App;
 use crate::record;
@@ -38,6 +40,9 @@ pub struct InvoiceLine {
     /// What each of the invoice's discounts takes off this line (`amount` stays before them).
     #[serde(default)]
     pub discount_amounts: Vec<DiscountAmount>,
+    /// Its tax, computed on the amount after discounts (automatic tax).
+    #[serde(default)]
+    pub taxes: Vec<TaxAmount>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,8 +71,8 @@ pub struct Invoice {
     pub billing_reason: String,
     pub currency: String,
     pub lines: Vec<InvoiceLine>,
-    /// After discounts; `subtotal` is before them (None in states saved before discounts
-    /// existed, where it equals the total).
+    /// After discounts and with exclusive tax; `subtotal` is before both (None in states
+    /// saved before discounts existed, where it equals the total).
     pub total: i64,
     #[serde(default)]
     pub subtotal: Option<i64>,
@@ -83,10 +88,37 @@ pub struct Invoice {
     pub paid_at: Option<i64>,
     pub next_payment_attempt: Option<i64>,
     pub payment_intent: Option<String>,
+    /// The subscription's automatic tax, and the customer's address it was computed from
+    /// (`customer_address`, as it was when the invoice was finalized).
+    #[serde(default)]
+    pub automatic_tax: bool,
+    #[serde(default)]
+    pub customer_address: Option<Address>,
+    /// The subtotal without the inclusive tax it holds (None: no tax, the subtotal).
+    #[serde(default)]
+    pub subtotal_excluding_tax: Option<i64>,
 }
 record!(Invoice, "invoice");
 
 impl Invoice {
+    /// Every tax on the invoice, inclusive and exclusive.
+    fn amount_tax(&self) -> i64 {
+        self.lines.iter().flat_map(|l| &l.taxes).map(|t| t.amount).sum()
+    }
+
+    /// Automatic tax needs the customer's location; without it Stripe finalizes the invoice
+    /// with automatic tax disabled, saying why.
+    fn render_automatic_tax(&self) -> Value {
+        let located = self
+            .customer_address
+            .as_ref()
+            .is_some_and(|a| a.tax_country().is_some());
+        let mut rendered = tax::render_automatic_tax(self.automatic_tax && located, Some("complete"));
+        let reason = (self.automatic_tax && !located).then_some("finalization_requires_location_inputs");
+        rendered["disabled_reason"] = json!(reason);
+        rendered
+    }
+
     pub fn render(&self) -> Value {
         let paid = self.status == "paid";
         let lines: Vec<Value> = self
@@ -128,7 +160,7 @@ impl Invoice {
                     "quantity_decimal": null,
                     "subscription": self.subscription,
                     "subtotal": l.amount,
-                    "taxes": [],
+                    "taxes": l.taxes.iter().map(TaxAmount::render).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -148,7 +180,7 @@ impl Invoice {
             // A $0 invoice is settled without an attempt, and still counts as attempted.
             "attempted": self.attempt_count > 0 || paid,
             "auto_advance": !paid,
-            "automatic_tax": { "disabled_reason": null, "enabled": false, "liability": null, "provider": null, "status": null },
+            "automatic_tax": self.render_automatic_tax(),
             "automatically_finalizes_at": null,
             "billing_reason": self.billing_reason,
             "collection_method": "charge_automatically",
@@ -157,7 +189,7 @@ impl Invoice {
             "custom_fields": null,
             "customer": self.customer,
             "customer_account": null,
-            "customer_address": null,
+            "customer_address": self.customer_address.as_ref().map(Address::render),
             "customer_email": self.customer_email,
             "customer_name": self.customer_name,
             "customer_phone": null,
@@ -210,13 +242,16 @@ impl Invoice {
             },
             "subscription": self.subscription,
             "subtotal": self.subtotal.unwrap_or(self.total),
-            "subtotal_excluding_tax": self.subtotal.unwrap_or(self.total),
+            "subtotal_excluding_tax": self.subtotal_excluding_tax.or(self.subtotal).unwrap_or(self.total),
             "test_clock": null,
             "total": self.total,
             "total_discount_amounts": self.discount_amounts.iter().map(DiscountAmount::render).collect::<Vec<_>>(),
-            "total_excluding_tax": self.total,
+            "total_excluding_tax": self.total - self.amount_tax(),
             "total_pretax_credit_amounts": [],
-            "total_taxes": [],
+            "total_taxes": tax::totals(self.lines.iter().flat_map(|l| &l.taxes))
+                .iter()
+                .map(TaxAmount::render)
+                .collect::<Vec<_>>(),
             "webhooks_delivered_at": self.created,
         })
     }

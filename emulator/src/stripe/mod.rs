@@ -6,6 +6,7 @@ pub mod billing;
 pub mod charges;
 pub mod checkout;
 pub mod checkout_create;
+pub mod checkout_tax;
 pub mod coupons;
 pub mod customers;
 pub mod decimal;
@@ -35,6 +36,9 @@ pub mod renewal;
 pub mod subscription_items;
 pub mod subscriptions;
 pub mod subscriptions_api;
+pub mod tax;
+pub mod tax_rates;
+pub mod tax_table;
 pub mod trials;
 pub mod webhooks;
 
@@ -161,6 +165,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
                 .post(subscriptions_api::update)
                 .delete(subscriptions_api::cancel),
         )
+        .route("/v1/tax_rates/{id}", get(tax_rates::retrieve))
         .route("/v1/invoices", get(invoices::list))
         .route("/v1/invoices/{id}", get(invoices::retrieve))
         .route("/v1/payment_intents", get(payment_intents::list))

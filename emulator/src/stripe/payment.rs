@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::billing::{Charge, bill};
 use super::checkout::CheckoutSession;
+use super::checkout_tax;
 use super::discounts::{self, Applied, Owner};
 use super::error::{StripeError, StripeResult};
 use super::events::ReqInfo;
@@ -71,6 +72,11 @@ pub struct Buyer {
     pub email: Option<String>,
     /// A promotion code typed in (the customer-facing `code`), on a session that allows them.
     pub promotion_code: Option<String>,
+    /// The billing address (country, postal code), on a session that asks for one.
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
+    /// The name the buyer gives (`customer_details.name`).
+    pub name: Option<String>,
 }
 
 /// The card a buyer gave: none at all (the control's `card` left out, or a page without a
@@ -108,6 +114,9 @@ pub fn complete(db: &mut Db, id: &str, buyer: Buyer, now: i64) -> StripeResult<C
         card,
         email,
         promotion_code,
+        country,
+        postal_code,
+        name,
     } = buyer;
     let mut session = db
         .checkout_sessions
@@ -128,8 +137,16 @@ pub fn complete(db: &mut Db, id: &str, buyer: Buyer, now: i64) -> StripeResult<C
     if let Some(e) = email.as_deref().filter(|e| !e.contains('@')) {
         return Err(StripeError::invalid(format!("Invalid email address: {e}")).param("email"));
     }
+    // The tax is computed again below, on the discount and address it completes with.
+    session.taxes = None;
     settle_discount(db, &mut session, promotion_code.as_deref(), now)?;
+    let entered = checkout_tax::entered_address(db, &session, country, postal_code)?;
+    // Tax never turns a total of nothing into something, so whether a card is needed is
+    // known before it is computed.
     let card = card_for(&session, &card)?;
+    let taxed = session.tax_address(db, entered.as_ref());
+    checkout_tax::settle(db, &mut session, taxed.as_ref(), now);
+    let name = name.filter(|n| !n.trim().is_empty());
 
     let scope = session.scope.clone();
     let req = ReqInfo::none();
@@ -140,10 +157,27 @@ pub fn complete(db: &mut Db, id: &str, buyer: Buyer, now: i64) -> StripeResult<C
         .and_then(|c| c.email.clone());
     let email = session.customer_email.clone().or(existing_email).or(email);
     let customer = match &session.customer {
-        Some(c) => Some(c.clone()),
+        // Saved before anything is billed: the first invoice is taxed by this address.
+        Some(c) => {
+            let update = &session.customer_update;
+            let address = entered.clone().filter(|_| update.saves_address());
+            db.save_from_checkout(c, address, name.clone().filter(|_| update.saves_name()), now);
+            Some(c.clone())
+        }
         None if session.mode == "subscription" || session.customer_creation.as_deref() == Some("always") => {
             let email = email.clone().unwrap_or_else(|| FALLBACK_EMAIL.into());
-            Some(db.create_customer(&scope, Some(email), None, None, None, Default::default(), &req, now))
+            let (name, address) = (name.clone(), entered.clone());
+            Some(db.create_customer(
+                &scope,
+                Some(email),
+                name,
+                None,
+                None,
+                Default::default(),
+                address,
+                &req,
+                now,
+            ))
         }
         // Stripe's guest checkout: the buyer's details are on the session, no Customer.
         None => None,
@@ -207,6 +241,10 @@ pub fn complete(db: &mut Db, id: &str, buyer: Buyer, now: i64) -> StripeResult<C
         s.discount = session.discount.clone();
         s.amount_subtotal = session.amount_subtotal;
         s.amount_total = session.amount_total;
+        s.taxes = session.taxes.clone();
+        // The address the buyer entered, or the saved one the session taxed.
+        s.details_address = entered.or(taxed);
+        s.details_name = name;
     }
     let rendered = db.checkout_sessions.get(id).map(|s| s.render(db)).unwrap_or_default();
     db.emit(&scope, "checkout.session.completed", rendered.clone(), None, &req, now);
@@ -306,6 +344,7 @@ fn start_subscription(
     });
     if let Some(sub) = db.subscriptions.get_mut(&sub_id) {
         sub.default_payment_method = payment_method;
+        sub.automatic_tax = session.automatic_tax;
         sub.discounts.extend(discount);
         if let Some(behavior) = &session.trial_missing_payment_method {
             sub.missing_payment_method = behavior.clone();

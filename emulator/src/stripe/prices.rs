@@ -1,6 +1,6 @@
 //! Prices, one-time and recurring (licensed, or metered on a billing meter): create,
-//! retrieve, update (`active`, metadata, nickname, lookup key only: amounts are immutable, as
-//! in Stripe), list. What a create request charges is parsed in `price_params.rs`.
+//! retrieve, update (`active`, metadata, nickname, lookup key, and `tax_behavior` while it is
+//! `unspecified`: amounts are immutable, as in Stripe), list. What a create request charges is parsed in `price_params.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -364,7 +364,19 @@ pub async fn update(
     let expand = params.expand()?;
     let now = crate::time::now();
     app.mutate(|db| {
-        find(&db.prices, &ctx.scope, &id, None)?;
+        let current = find(&db.prices, &ctx.scope, &id, None)?;
+        // Stripe sets it once: `unspecified` may become `inclusive` or `exclusive`, never back
+        // nor across (its message, seen refusing exclusive -> inclusive). Naming the value it
+        // already has changes nothing; we have not seen whether Stripe refuses that too.
+        if let Some(tax) = &tax_behavior
+            && current.tax_behavior != "unspecified"
+            && *tax != current.tax_behavior
+        {
+            return Err(
+                StripeError::invalid("You cannot update `tax_behavior` field once it has been specified.")
+                    .param("tax_behavior"),
+            );
+        }
         if let Some(Some(key)) = &lookup_key {
             claim_lookup_key(db, &ctx.scope, key, transfer, Some(&id))?;
         }

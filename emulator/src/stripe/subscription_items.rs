@@ -61,6 +61,14 @@ fn check_price(price: &Price, sub: &Subscription, param: &str) -> StripeResult<(
     if price.currency != sub.currency {
         return Err(StripeError::invalid("The price's currency does not match the subscription's.").param(param));
     }
+    // Stripe cannot add an item of unspecified tax behavior to automatic tax invoices.
+    if sub.automatic_tax && price.tax_behavior == "unspecified" {
+        return Err(StripeError::invalid(format!(
+            "The price {} has `tax_behavior=unspecified`, which cannot be used on a subscription with automatic tax: set it to `exclusive` or `inclusive`.",
+            price.id
+        ))
+        .param(param));
+    }
     Ok(())
 }
 

@@ -66,6 +66,10 @@ pub struct Subscription {
     /// The subscription's discounts (`di_...`), in the order they were applied.
     #[serde(default)]
     pub discounts: Vec<String>,
+    /// `automatic_tax[enabled]` of the checkout that made it: each invoice is taxed by the
+    /// customer's address.
+    #[serde(default)]
+    pub automatic_tax: bool,
 }
 record!(Subscription, "subscription");
 
@@ -127,7 +131,11 @@ impl Subscription {
             "object": "subscription",
             "application": null,
             "application_fee_percent": null,
-            "automatic_tax": { "disabled_reason": null, "enabled": false, "liability": null },
+            "automatic_tax": {
+                "disabled_reason": null,
+                "enabled": self.automatic_tax,
+                "liability": if self.automatic_tax { json!({ "type": "self" }) } else { Value::Null },
+            },
             "billing_cycle_anchor": self.billing_cycle_anchor,
             "billing_cycle_anchor_config": null,
             "billing_mode": { "flexible": null, "type": "classic" },
@@ -245,6 +253,7 @@ impl Db {
                 missing_payment_method: default_missing_payment_method(),
                 default_payment_method: None,
                 discounts: Vec::new(),
+                automatic_tax: false,
             },
         );
         if let Some(c) = self.customers.get_mut(customer) {
