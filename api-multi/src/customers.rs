@@ -118,6 +118,7 @@ pub async fn change_plan(
 /// GET /api/dashboard — the project's figures, for the developer's own server.
 #[worker::send]
 pub async fn dashboard(auth: SecretKeyAuth) -> ApiResult<Json<ProjectDashboard>> {
-    let dashboard = figures::project_dashboard(&auth.scope, clock::now()).await?;
+    let dashboard =
+        figures::project_dashboard(&auth.scope, (auth.config.tax, auth.config.currency), clock::now()).await?;
     Ok(Json(dashboard))
 }

@@ -96,5 +96,7 @@ pub async fn dashboard(
 ) -> ApiResult<Json<ProjectDashboard>> {
     let platform = developer.platform().await?;
     let project = platform.project(&query.publishable_key).await?;
-    Ok(Json(figures::project_dashboard(&project.scope, clock::now()).await?))
+    Ok(Json(
+        figures::project_dashboard(&project.scope, (project.tax, project.currency), clock::now()).await?,
+    ))
 }

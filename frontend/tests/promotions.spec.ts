@@ -1,5 +1,6 @@
-// Promotion codes (issue 26): a developer makes a 20 % code on the Promotions tab, a customer's
-// checkout redeems it, the table counts the redemption, and the code is deactivated.
+// Promotion codes and tax (issue 26): a developer makes a 20 % code on the Promotions tab, a
+// customer's checkout redeems it, the table counts the redemption, and the code is deactivated;
+// then the Tax card turns on Stripe Tax with prices that include it.
 
 import { expect, expectAccessible, test, urls } from "./fixtures";
 import { createSaasProject, onboard } from "./flows";
@@ -48,5 +49,21 @@ test("a promotion code is made, redeemed and deactivated from the dashboard", as
     await expect(page.getByTestId("promotion-LAUNCH20")).toContainText("Inactive");
     await expect(page.getByRole("button", { name: "Activate LAUNCH20" })).toBeVisible();
     await expectAccessible(page, "promotion-deactivated");
+  });
+
+  await test.step("turn on Stripe Tax with prices that include it", async () => {
+    await page.getByRole("link", { name: "Overview" }).click();
+    const card = page.getByRole("region", { name: "Tax" });
+    const save = card.getByRole("button", { name: "Save tax settings" });
+    await expect(save).toBeDisabled();
+    await card.getByLabel("Collect sales tax with Stripe Tax").check();
+    await card.getByLabel("Prices").selectOption("inclusive");
+    await save.click();
+    await expect(save).toBeDisabled();
+    await page.reload();
+    await expect(card.getByLabel("Collect sales tax with Stripe Tax")).toBeChecked();
+    await expect(card.getByLabel("Prices")).toHaveValue("inclusive");
+    await shots.take(page, "tax-settings");
+    await expectAccessible(page, "tax-settings");
   });
 });

@@ -55,6 +55,8 @@ pub async fn list_tiers(
         tiers: edit.tiers().await?,
         plan_header: project.plan_header,
         max_cart_units: project.max_cart_units,
+        tax: project.tax,
+        currency: project.currency,
         publishable_key: query.publishable_key,
     }))
 }
@@ -155,7 +157,7 @@ pub async fn expire_previous_key(
     }))
 }
 
-/// PUT /project-settings — how far `X-User-Plan` is trusted for this project and mode.
+/// PUT /project-settings — how far `X-User-Plan` is trusted, a Store's cart bound, and tax.
 #[worker::send]
 pub async fn save_settings(
     State(app): State<App>,
@@ -164,16 +166,19 @@ pub async fn save_settings(
     Json(request): Json<ProjectSettings>,
 ) -> ApiResult<Json<ProjectSettingsSaved>> {
     let edit = ProjectEdit::open(edit_deps(&app)?, developer, &request.publishable_key, &request_id.0).await?;
-    edit.save_settings(request.plan_header, request.max_cart_units, clock::now())
-        .await?;
+    edit.save_settings(&request, clock::now()).await?;
     let project = edit.project();
     Ok(Json(ProjectSettingsSaved {
         success: true,
-        publishable_key: request.publishable_key,
         plan_header: request.plan_header.unwrap_or(project.plan_header),
         max_cart_units: match request.max_cart_units {
             Some(units) => units,
             None => project.max_cart_units,
         },
+        tax: dream_core::tiers::tax::TaxSettings {
+            automatic_tax: request.automatic_tax.unwrap_or(project.tax.automatic_tax),
+            tax_behavior: request.tax_behavior.unwrap_or(project.tax.tax_behavior),
+        },
+        publishable_key: request.publishable_key,
     }))
 }

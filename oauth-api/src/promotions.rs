@@ -30,6 +30,7 @@ pub async fn list(
     let edit = ProjectEdit::open(edit_deps(&app)?, developer, &query.publishable_key, &request_id.0).await?;
     let codes = edit.promotion_codes().await?;
     Ok(Json(PromotionCodeList {
+        currency: edit.project().currency,
         publishable_key: query.publishable_key,
         codes,
         max: MAX_PROMOTION_CODES,

@@ -389,6 +389,8 @@ fn tier_count_rules_hold_inside_the_statements() {
                 None::<String>,
                 None::<i64>,
                 1,
+                None::<String>,
+                "usd",
                 max
             ],
         )
@@ -435,6 +437,8 @@ fn tier_count_rules_hold_inside_the_statements() {
                 None::<String>,
                 None::<i64>,
                 1,
+                None::<String>,
+                "usd",
                 1
             ],
         )
@@ -936,7 +940,10 @@ fn a_developer_cannot_pass_the_project_bound_but_can_take_projects_live() {
                 "P",
                 keys.secret.hash().as_str(),
                 NOW.to_rfc3339(),
-                MAX_PROJECTS
+                MAX_PROJECTS,
+                "usd",
+                0,
+                "exclusive"
             ],
         )
         .unwrap()

@@ -108,6 +108,7 @@ fn pay(conn: &mut Connection, pk: &str, order: &str, now: Timestamp) {
             SqlParam::Null,
             SqlParam::Null,
             now.to_rfc3339().into(),
+            0.into(),
         ])),
     )
     .unwrap();
@@ -258,6 +259,8 @@ fn inventory_cannot_be_set_below_what_open_checkouts_hold() {
             SqlParam::Null,
             SqlParam::Null,
             1.into(),
+            SqlParam::Null,
+            "usd".into(),
             i64::from(keeps_stock).into(),
         ];
         conn.execute(UPDATE_TIER, params_from_iter(to_values(&params))).unwrap()

@@ -6,7 +6,7 @@ use dream_core::mode::Mode;
 use e2e::{
     TestEnv,
     customers::{ProjectApi, metric},
-    journey::{StripeEmulator, onboarded_developer, saas_project},
+    journey::{StripeEmulator, create_project, onboarded_developer, saas_body, saas_project},
     shop::{price_of, products, shop},
 };
 use reqwest::Method;
@@ -180,6 +180,33 @@ async fn a_twenty_percent_code_lowers_every_invoice_and_the_mrr() {
         )
         .await;
     assert_eq!(second.status, 201, "{:?}", second.body);
+    let five_off = second.body["promotionCode"]["id"].as_str().unwrap().to_owned();
+    // Codes stay in their project: the developer's other project cannot use or change them.
+    let other = create_project(&developer, saas_body("Other SaaS", TIERS))
+        .await
+        .unwrap();
+    let other_api = ProjectApi::new(&env, &other);
+    let elsewhere = other_api
+        .post(
+            "/api/create-checkout",
+            Some("promo_user_9"),
+            json!({"tier": "pro", "promotionCode": "FIVEOFF"}),
+        )
+        .await;
+    assert_eq!(
+        (elsewhere.status, elsewhere.error_code()),
+        (400, "invalid_request"),
+        "{:?}",
+        elsewhere.body
+    );
+    let not_theirs = developer
+        .oauth(
+            Method::PUT,
+            &format!("/promotion-codes/{five_off}"),
+            Some(json!({"publishableKey": other.publishable_key, "active": false})),
+        )
+        .await;
+    assert_eq!(not_theirs.status, 404, "{:?}", not_theirs.body);
     let field = api
         .post(
             "/api/create-checkout",
@@ -259,6 +286,42 @@ async fn a_store_cart_takes_a_code_and_the_revenue_is_what_was_paid() {
         metric(&dashboard, "revenueCents"),
         2000,
         "revenue is what the buyer paid"
+    );
+    // A code that makes the cart free: Stripe asks for no payment, and it is sold all the same.
+    let free = developer
+        .oauth(
+            Method::POST,
+            "/promotion-codes",
+            Some(json!({"publishableKey": pk, "code": "ONTHEHOUSE", "percentOff": 100, "duration": "once"})),
+        )
+        .await;
+    assert_eq!(free.status, 201, "{:?}", free.body);
+    let gift = api
+        .post(
+            "/api/cart/checkout",
+            None,
+            json!({"email": "friend@example.com", "items": [{"priceId": price, "quantity": 1}], "promotionCode": "ONTHEHOUSE"}),
+        )
+        .await;
+    assert_eq!(gift.status, 200, "{:?}", gift.body);
+    let given = api
+        .control(&format!(
+            "/checkout/sessions/{}/complete",
+            gift.body["sessionId"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        given.body["session"]["payment_status"], "no_payment_required",
+        "{:?}",
+        given.body
+    );
+    let dashboard = api
+        .wait_for_dashboard("the free sale", |d| metric(d, "totalSales") == 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (metric(&dashboard, "revenueCents"), metric(&dashboard, "unitsSold")),
+        (2000, 3)
     );
     let unknown = api
         .post(

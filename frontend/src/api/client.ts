@@ -25,6 +25,7 @@ import type {
   PromotionCodeView,
   Replayed,
   RotatedKey,
+  TaxSettings,
   TestEventSent,
   Tier,
   TierInput,
@@ -125,7 +126,7 @@ export function createApi(config: AppConfig, getToken: TokenSource) {
 
     authorizeStripe: () => oauth<{ url: string; expiresAt: string }>("GET", "/authorize"),
     connectCallback: (code: string, state: string) => oauth<ConnectResult>("POST", "/connect/callback", { json: { code, state } }),
-    createProject: (input: { name: string; projectType: ProjectType; tiers: TierInput[] }) =>
+    createProject: (input: { name: string; projectType: ProjectType; tiers: TierInput[]; currency?: string }) =>
       oauth<{ success: boolean; project: CreatedKeySet }>("POST", "/create-products", { json: input }),
     tiers: (publishableKey: string) => oauth<TierList>("GET", "/tiers", { query: { publishableKey } }),
     updateTier: (publishableKey: string, tier: TierInput) =>
@@ -144,6 +145,8 @@ export function createApi(config: AppConfig, getToken: TokenSource) {
       oauth<{ success: boolean; publishableKey: string; planHeader: PlanHeader }>("PUT", "/project-settings", { json: { publishableKey, planHeader } }),
     saveMaxCartUnits: (publishableKey: string, maxCartUnits: number | null) =>
       oauth<{ success: boolean; publishableKey: string; maxCartUnits: number | null }>("PUT", "/project-settings", { json: { publishableKey, maxCartUnits } }),
+    saveTax: (publishableKey: string, tax: TaxSettings) =>
+      oauth<{ success: boolean; publishableKey: string; tax: TaxSettings }>("PUT", "/project-settings", { json: { publishableKey, ...tax } }),
     expirePreviousKey: (publishableKey: string) => oauth<PreviousKeyExpired>("POST", "/expire-previous-key", { json: { publishableKey } }),
     cancelOrder: (publishableKey: string, orderId: string) =>
       oauth<{ success: boolean; orderId: string; status: string }>("POST", "/orders/cancel", { json: { publishableKey, orderId } }),

@@ -45,6 +45,9 @@ export type PreviousKeyExpired = Oauth["PreviousKeyExpired"];
 export type ConnectResult = Oauth["Connected"];
 export type OrderRefunded = Oauth["OrderRefunded"];
 
+export type TaxSettings = Oauth["TaxSettings"];
+export type TaxBehavior = Oauth["TaxBehavior"];
+
 export type PromotionCodeView = Oauth["PromotionCodeView"];
 export type PromotionCodeList = Oauth["PromotionCodeList"];
 export type CreatePromotionCode = Oauth["CreatePromotionCode"];

@@ -119,9 +119,12 @@ export interface TierFieldsProps {
   onChange: (patch: Partial<TierForm>) => void;
   /** Editing an existing tier: its name is the key and cannot change. */
   lockName?: boolean;
+  /** The project's currency (lowercase ISO code). */
+  currency?: string;
 }
 
-export function TierFields({ kind, form, errors: reported, onChange: report, lockName }: TierFieldsProps) {
+export function TierFields({ kind, form, errors: reported, onChange: report, lockName, currency = "usd" }: TierFieldsProps) {
+  const code = currency.toUpperCase();
   const store = kind === "store";
   // A field's error disappears once the field is edited; the next check reports it again.
   const [edited, setEdited] = useState<Set<string>>(new Set());
@@ -151,9 +154,9 @@ export function TierFields({ kind, form, errors: reported, onChange: report, loc
       </div>
       <div className="grid-2">
         <TextField
-          label={store ? "Price (USD)" : "Monthly price (USD)"}
-          hint={store ? "More than 0, in dollars and cents." : "0 for a free tier."}
-          prefix="$"
+          label={store ? `Price (${code})` : `Monthly price (${code})`}
+          hint={store ? "More than 0, with at most two decimals." : "0 for a free tier."}
+          prefix={code === "USD" ? "$" : code}
           inputMode="decimal"
           value={form.price}
           error={errors.price}
@@ -235,11 +238,13 @@ export function TierListEditor({
   forms,
   errors,
   onChange,
+  currency,
 }: {
   kind: ProjectType;
   forms: TierForm[];
   errors: TierListErrors | null;
   onChange: (forms: TierForm[]) => void;
+  currency?: string;
 }) {
   const noun = kind === "store" ? "Product" : "Tier";
   const update = (index: number, patch: Partial<TierForm>) => onChange(forms.map((f, i) => (i === index ? { ...f, ...patch } : f)));
@@ -262,7 +267,7 @@ export function TierListEditor({
               Remove
             </button>
           </div>
-          <TierFields kind={kind} form={form} errors={errors?.tiers[index] ?? NO_ERRORS} onChange={(patch) => update(index, patch)} />
+          <TierFields kind={kind} form={form} currency={currency} errors={errors?.tiers[index] ?? NO_ERRORS} onChange={(patch) => update(index, patch)} />
         </fieldset>
       ))}
       <button

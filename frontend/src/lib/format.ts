@@ -9,9 +9,15 @@ export function money(cents: number, currency = "usd"): string {
   return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(cents / 100);
 }
 
-/** A tier price in dollars as the API sends it (9.99). */
-export function dollars(price: number): string {
-  return usd.format(price);
+/** A large amount of cents, short: "$1.2K", "€34K". */
+export function compactMoney(cents: number, currency = "usd"): string {
+  return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase(), notation: "compact", maximumFractionDigits: 1 }).format(cents / 100);
+}
+
+/** A tier price as the API sends it (9.99), in its currency. */
+export function dollars(price: number, currency = "usd"): string {
+  if (currency.toLowerCase() === "usd") return usd.format(price);
+  return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(price);
 }
 
 export function number(value: number): string {

@@ -32,9 +32,10 @@ describe("a promotion code form", () => {
     }
   });
   it("labels a discount", () => {
-    const base = { percentOff: 20, amountOff: null, duration: "forever", durationInMonths: null } as unknown as PromotionCodeView;
+    const base = { percentOff: 20, amountOff: null, currency: "usd", duration: "forever", durationInMonths: null } as unknown as PromotionCodeView;
     expect(discountLabel(base)).toBe("20 % off, forever");
     expect(discountLabel({ ...base, percentOff: null, amountOff: 5, duration: "repeating", durationInMonths: 3 })).toBe("$5.00 off, 3 months");
     expect(discountLabel({ ...base, duration: "once" })).toBe("20 % off the first invoice");
+    expect(discountLabel({ ...base, percentOff: null, amountOff: 2, currency: "eur" })).toBe("€2.00 off, forever");
   });
 });

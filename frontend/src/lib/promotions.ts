@@ -2,6 +2,7 @@
 // (shared/core/src/api/promotions.rs), checked before a request so the field says what is wrong.
 
 import type { CreatePromotionCode, PromotionCodeView } from "../api/types";
+import { dollars } from "./format";
 import { parseDollars } from "./tiers";
 
 export interface PromotionForm {
@@ -61,7 +62,7 @@ export function validatePromotion(
 
 /** "20 % off, forever", "$5.00 off, 3 months", "10 % off the first invoice". */
 export function discountLabel(code: PromotionCodeView): string {
-  const off = code.percentOff !== null && code.percentOff !== undefined ? `${code.percentOff} % off` : `$${(code.amountOff ?? 0).toFixed(2)} off`;
+  const off = code.percentOff !== null && code.percentOff !== undefined ? `${code.percentOff} % off` : `${dollars(code.amountOff ?? 0, code.currency)} off`;
   switch (code.duration) {
     case "once":
       return `${off} the first invoice`;

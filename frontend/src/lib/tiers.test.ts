@@ -191,6 +191,7 @@ describe("stored tiers", () => {
     spendCap: 50,
     entitlements: ["sso"],
     trial: { days: 14, cardRequired: false },
+    taxBehavior: "exclusive",
   };
   it("keep their meters and spend cap through an edit", () => {
     const input = tierToInput("saas", stored);
@@ -221,7 +222,7 @@ describe("stored tiers", () => {
 });
 
 describe("an edit of a product", () => {
-  const mug: Tier = { name: "mug", displayName: "Mug", price: 12, currency: "usd", limit: null, priceId: "price_1", productId: "prod_1", features: {}, popular: false, inventory: 5, soldOut: false, meters: [], spendCap: null, entitlements: [], trial: null };
+  const mug: Tier = { name: "mug", displayName: "Mug", price: 12, currency: "usd", limit: null, priceId: "price_1", productId: "prod_1", features: {}, popular: false, inventory: 5, soldOut: false, meters: [], spendCap: null, entitlements: [], trial: null, taxBehavior: null };
   const edit = (over: Partial<TierForm>) => {
     const form = { ...tierToForm(mug), ...over };
     const checked = validateTier("store", form);

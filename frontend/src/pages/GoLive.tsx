@@ -70,7 +70,7 @@ export function GoLive({ open, onLive }: { open: OpenProject; onLive: (list: Pro
             void promote.run();
           }}
         >
-          <TierListEditor kind={kind} forms={forms} errors={errors} onChange={setForms} />
+          <TierListEditor kind={kind} currency={tiers.data?.currency} forms={forms} errors={errors} onChange={setForms} />
           {errors ? (
             <p className="field-error" role="alert">
               Some {noun} need attention: see the highlighted fields.

@@ -8,7 +8,7 @@ import { BarChart, ShareBar } from "../components/charts";
 import { Dialog } from "../components/Dialog";
 import { Checkbox } from "../components/fields";
 import { Badge, Card, EmptyState, ErrorNotice, Loading } from "../components/ui";
-import { compactNumber, date, dateTime, dayLabel, money, monthLabel, number, percent, plural, time } from "../lib/format";
+import { compactMoney, compactNumber, date, dateTime, dayLabel, money, monthLabel, number, percent, plural, time } from "../lib/format";
 
 export const REFRESH_MS = 5000;
 
@@ -51,10 +51,11 @@ function overageTotal(d: SaasDashboard): string {
   return frac ? `${units / scale}.${frac}` : `${units / scale}`;
 }
 
-/** Dollars as the API gives them (an exact decimal string), shown to the cent or finer. */
-function dollars(text: string): string {
+/** An amount as the API gives it (an exact decimal string of the project's currency), to the cent or finer. */
+function dollars(text: string, currency = "usd"): string {
   const [whole = "0", frac = ""] = text.split(".");
-  return `$${Number(whole).toLocaleString("en-US")}.${frac.padEnd(2, "0")}`;
+  const symbol = money(0, currency).replace(/[\d.,\s]/g, "");
+  return `${symbol}${Number(whole).toLocaleString("en-US")}.${frac.padEnd(2, "0")}`;
 }
 
 function MeterFigures({ d }: { d: SaasDashboard }) {
@@ -100,7 +101,7 @@ function MeterFigures({ d }: { d: SaasDashboard }) {
                       {number(m.overageUnits)}
                     </td>
                     <td data-label="Overage revenue" className="num">
-                      {dollars(m.overageRevenue)}
+                      {dollars(m.overageRevenue, d.currency)}
                     </td>
                   </tr>
                 ))}
@@ -116,7 +117,7 @@ function MeterFigures({ d }: { d: SaasDashboard }) {
           <ul className="near-cap" data-testid="near-cap">
             {d.nearCap.map((c) => (
               <li key={c.userId}>
-                <code>{c.userId}</code> <span className="muted">({c.plan})</span> {dollars(c.spent)} of {dollars(c.cap)}
+                <code>{c.userId}</code> <span className="muted">({c.plan})</span> {dollars(c.spent, d.currency)} of {dollars(c.cap, d.currency)}
               </li>
             ))}
           </ul>
@@ -124,6 +125,12 @@ function MeterFigures({ d }: { d: SaasDashboard }) {
       </Card>
     </div>
   );
+}
+
+/** What MRR counts: after recurring discounts, and with or without tax by the project's prices. */
+function mrrHint(tax: SaasDashboard["tax"]): string {
+  if (!tax.automaticTax) return "Monthly recurring revenue, after discounts";
+  return tax.taxBehavior === "inclusive" ? "After discounts, tax included (prices include it)" : "After discounts, before tax";
 }
 
 function SaasFigures({ d }: { d: SaasDashboard }) {
@@ -137,7 +144,7 @@ function SaasFigures({ d }: { d: SaasDashboard }) {
     <>
       <dl className="stats">
         <Stat id="activeSubscriptions" label="Active subscriptions" value={number(m.activeSubscriptions)} hint="Paying, past due included" />
-        <Stat id="mrr" label="MRR" value={money(m.mrrCents)} hint="Monthly recurring revenue" />
+        <Stat id="mrr" label="MRR" value={money(m.mrrCents, d.currency)} hint={mrrHint(d.tax)} />
         <Stat id="usageThisPeriod" label="Requests this period" value={number(m.usageThisPeriod)} hint="Across all customers" />
         <Stat id="customers" label="Customers" value={number(m.customers)} />
         <Stat id="canceling" label="Canceling" value={number(m.canceling)} hint="At period end" />
@@ -157,7 +164,7 @@ function SaasFigures({ d }: { d: SaasDashboard }) {
           <Stat
             id="overageRevenue"
             label="Overage this period"
-            value={dollars(overageTotal(d))}
+            value={dollars(overageTotal(d), d.currency)}
             hint="Billed at renewal, through your Stripe"
           />
         ) : null}
@@ -372,13 +379,18 @@ function StoreFigures({ d, onChanged }: { d: StoreDashboard; onChanged: () => vo
   return (
     <>
       <dl className="stats">
-        <Stat id="revenue" label="Revenue" value={money(m.revenueCents)} hint="After refunds and lost disputes" />
+        <Stat
+          id="revenue"
+          label="Revenue"
+          value={money(m.revenueCents, d.currency)}
+          hint={m.taxCents > 0 ? `After refunds and lost disputes; includes ${money(m.taxCents, d.currency)} tax` : "After refunds and lost disputes"}
+        />
         {m.refundedCents > 0 || m.openDisputes > 0 || m.disputesLostCents > 0 ? (
           <Stat
             id="refunded"
             label="Refunded"
-            value={money(m.refundedCents)}
-            hint={m.openDisputes ? `${plural(m.openDisputes, "open dispute")}` : m.disputesLostCents ? `${money(m.disputesLostCents)} lost to disputes` : undefined}
+            value={money(m.refundedCents, d.currency)}
+            hint={m.openDisputes ? `${plural(m.openDisputes, "open dispute")}` : m.disputesLostCents ? `${money(m.disputesLostCents, d.currency)} lost to disputes` : undefined}
           />
         ) : null}
         <Stat id="totalSales" label="Sales" value={number(m.totalSales)} hint="Paid orders" />
@@ -394,15 +406,15 @@ function StoreFigures({ d, onChanged }: { d: StoreDashboard; onChanged: () => vo
             testId="chart-revenue"
             summary={
               total > 0
-                ? `${money(total)} from ${plural(orders, "order")} in the last ${series.length} days, after refunds.`
+                ? `${money(total, d.currency)} from ${plural(orders, "order")} in the last ${series.length} days, after refunds.`
                 : orders > 0
                   ? `${plural(orders, "order")} in the last ${series.length} days, all refunded or lost to disputes.`
                   : `No sales in the last ${series.length} days yet.`
             }
             valueName="Revenue"
             data={series.map((x) => ({ key: x.day, label: dayLabel(x.day), longLabel: `${dayLabel(x.day)} (${plural(x.orders, "order")})`, value: x.revenueCents }))}
-            format={(v) => money(v)}
-            formatAxis={(v) => (v >= 100_000 ? `$${compactNumber(v / 100)}` : money(v).replace(/\.00$/, ""))}
+            format={(v) => money(v, d.currency)}
+            formatAxis={(v) => (v >= 100_000 ? compactMoney(v, d.currency) : money(v, d.currency).replace(/\.00$/, ""))}
             emptyLabel="No sales yet"
           />
         ) : (

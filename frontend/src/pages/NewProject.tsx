@@ -5,13 +5,16 @@ import { useState } from "react";
 import type { ProjectType } from "../api/types";
 import { useFreshCredentials } from "../credentials";
 import { useAction, useApi } from "../services";
-import { TextField } from "../components/fields";
+import { SelectField, TextField } from "../components/fields";
 import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialog";
 import { Shell } from "../components/Shell";
 import { TierListEditor } from "../components/TierFields";
 import { ErrorNotice, Loading, Notice, PageHeading } from "../components/ui";
 import { checkProjectName, emptyTier, type TierForm, type TierListErrors, validateTiers } from "../lib/tiers";
 import { Link, navigate } from "../router";
+
+/** What a project may be priced in (shared/core/src/money.rs `CURRENCIES`). */
+const CURRENCIES = ["usd", "eur", "gbp", "cad", "aud", "nzd", "chf", "sek", "nok", "dkk", "pln", "czk", "sgd", "hkd", "inr", "brl", "mxn"];
 
 const DEFAULT_TIERS: Record<ProjectType, TierForm[]> = {
   saas: [
@@ -33,6 +36,7 @@ export function NewProject() {
   const [name, setName] = useState("");
   const [nameError, setNameError] = useState<string | null>(null);
   const [type, setType] = useState<ProjectType>("saas");
+  const [currency, setCurrency] = useState("usd");
   const [tiers, setTiers] = useState<Record<ProjectType, TierForm[]>>(DEFAULT_TIERS);
   const [errors, setErrors] = useState<TierListErrors | null>(null);
   const [secret, setSecret] = useState<(SecretToShow & { publishableKey: string }) | null>(null);
@@ -44,7 +48,7 @@ export function NewProject() {
       return;
     }
     setErrors(null);
-    const { project } = await api.createProject({ name: name.trim(), projectType: type, tiers: checked.value });
+    const { project } = await api.createProject({ name: name.trim(), projectType: type, tiers: checked.value, currency });
     setSecret({ secretKey: project.secretKey, mode: project.mode, title: "Your test secret key", publishableKey: project.publishableKey });
   });
 
@@ -106,6 +110,13 @@ export function NewProject() {
               ))}
             </div>
           </fieldset>
+          <SelectField label="Currency" hint="Your prices, checkouts and figures are in it. It cannot change later." value={currency} onChange={(e) => setCurrency(e.target.value)}>
+            {CURRENCIES.map((c) => (
+              <option key={c} value={c}>
+                {c.toUpperCase()}
+              </option>
+            ))}
+          </SelectField>
           <div className="form-actions">
             <Link to="/projects" className="btn btn-ghost">
               Cancel
@@ -143,7 +154,7 @@ export function NewProject() {
               ? "Each product needs a price above $0; track its stock or leave it untracked."
               : "Each tier has a monthly price (0 for free) and a request limit per user per billing period."}
           </p>
-          <TierListEditor kind={type} forms={tiers[type]} errors={errors} onChange={(forms) => setTiers({ ...tiers, [type]: forms })} />
+          <TierListEditor kind={type} currency={currency} forms={tiers[type]} errors={errors} onChange={(forms) => setTiers({ ...tiers, [type]: forms })} />
           {errors ? (
             <p className="field-error" role="alert">
               Some {noun} need attention: see the highlighted fields.

@@ -20,6 +20,7 @@ import { editedTier, emptyTier, type TierErrors, type TierForm, tierToForm, vali
 import { Link, navigate, useLocation } from "../router";
 import { GoLive } from "./GoLive";
 import { ProjectMetrics } from "./Metrics";
+import { TaxCard } from "../components/TaxCard";
 import { ProjectPromotions } from "./Promotions";
 import { ProjectWebhooks } from "./Webhooks";
 import { typeLabel } from "./Projects";
@@ -205,6 +206,7 @@ function Overview({ open, onChanged }: { open: OpenProject; onChanged: () => voi
       <KeysCard open={open} onRotated={onChanged} />
       <TiersCard open={open} tiers={tiers} onChanged={onChanged} />
       {kind === "saas" && tiers.data ? <PlanHeaderCard open={open} policy={tiers.data.planHeader} onSaved={tiers.reload} /> : null}
+      {tiers.data ? <TaxCard publishableKey={open.publishableKey} tax={tiers.data.tax} onSaved={tiers.reload} /> : null}
       {kind === "store" && tiers.data ? <CartLimitCard open={open} limit={tiers.data.maxCartUnits ?? null} onSaved={tiers.reload} /> : null}
       <Card title="Integrate" id="integrate-title">
         <p className="muted">
@@ -561,7 +563,7 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
                     ) : null}
                   </td>
                   <td data-label="Price">
-                    {tier.price === 0 ? "Free" : dollars(tier.price)}
+                    {tier.price === 0 ? "Free" : dollars(tier.price, tier.currency)}
                     {!store && tier.price > 0 ? <span className="muted small"> / month</span> : null}
                   </td>
                   <td data-label={store ? "Stock" : "Limit"}>
@@ -626,7 +628,7 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
                 Changing the price creates a new Stripe price; existing subscribers keep their tier.
               </Notice>
             ) : null}
-            <TierFields kind={kind} form={editing.form} errors={errors} lockName={editing.mode === "edit"} onChange={(patch) => setEditing({ ...editing, form: { ...editing.form, ...patch } })} />
+            <TierFields kind={kind} form={editing.form} currency={tiers.data?.currency} errors={errors} lockName={editing.mode === "edit"} onChange={(patch) => setEditing({ ...editing, form: { ...editing.form, ...patch } })} />
             {save.error ? <ErrorNotice error={save.error} title={`The ${noun} was not saved`} compact /> : null}
           </form>
         </Dialog>

@@ -50,7 +50,7 @@ export function ProjectPromotions({ publishableKey, mode }: { publishableKey: st
           </div>
         )}
         {list.codes.length < list.max ? (
-          <AddCode publishableKey={publishableKey} onCreated={codes.reload} />
+          <AddCode publishableKey={publishableKey} currency={list.currency} onCreated={codes.reload} />
         ) : (
           <p className="muted small">This project has {list.max} promotion codes in this mode, its most.</p>
         )}
@@ -95,7 +95,8 @@ function CodeRow({ publishableKey, code, onChanged }: { publishableKey: string; 
   );
 }
 
-function AddCode({ publishableKey, onCreated }: { publishableKey: string; onCreated: () => void }) {
+function AddCode({ publishableKey, currency, onCreated }: { publishableKey: string; currency: string; onCreated: () => void }) {
+  const code = currency.toUpperCase();
   const api = useApi();
   const [form, setForm] = useState<PromotionForm>(emptyPromotion());
   const [errors, setErrors] = useState<PromotionErrors>({});
@@ -123,13 +124,13 @@ function AddCode({ publishableKey, onCreated }: { publishableKey: string; onCrea
         <TextField label="Code" hint="What customers type: 3-30 letters and digits." value={form.code} error={errors.code} autoCapitalize="characters" spellCheck={false} onChange={(e) => set({ code: e.target.value })} />
         <SelectField label="Discount" value={form.kind} onChange={(e) => set({ kind: e.target.value as PromotionForm["kind"] })}>
           <option value="percent">Percent off</option>
-          <option value="amount">Amount off (USD)</option>
+          <option value="amount">Amount off ({code})</option>
         </SelectField>
       </div>
       <div className="grid-2">
         <TextField
-          label={form.kind === "percent" ? "Percent off" : "Amount off (USD)"}
-          prefix={form.kind === "amount" ? "$" : undefined}
+          label={form.kind === "percent" ? "Percent off" : `Amount off (${code})`}
+          prefix={form.kind === "amount" ? (code === "USD" ? "$" : code) : undefined}
           inputMode="decimal"
           value={form.value}
           error={errors.value}

@@ -74,7 +74,7 @@ export interface paths {
          * @description `allowed` with a `reason`: `granted` / `not_in_plan` for a boolean feature; `within_limit`,
          *     `overage` (billed past the included units, under the spend cap) or `limit_reached` for a
          *     meter, with the user's `usage`. A boolean feature is answered without a usage counter call
-         *     (with `X-User-Plan`, without any I/O at all); a meter asks the user's counter.
+         *     (with a trusted `X-User-Plan`, without any I/O at all); a meter asks the user's counter.
          */
         post: operations["checkFeature"];
         delete?: never;
@@ -199,7 +199,7 @@ export interface paths {
          * @description The tier follows the metering rule: `X-User-Plan` when sent (as the project's plan-header
          *     policy allows), else the user's subscription (trialing, active or past due), else their
          *     customer record's plan, else `free`. Answered from the project's cached configuration: no
-         *     usage counter call, and with `X-User-Plan` no database read either.
+         *     usage counter call, and with `X-User-Plan` naming a free tier no database read either.
          */
         get: operations["getEntitlements"];
         put?: never;
@@ -631,7 +631,12 @@ export interface components {
             quantity: number;
         };
         CartRequest: {
-            /** @description Stripe's checkout page offers a field for the buyer's promotion code. */
+            /**
+             * @description Stripe's checkout page offers a field for the buyer's promotion code. Stripe accepts any
+             *     active code of your connected account in this mode there, your other projects' and
+             *     codes made in Stripe's dashboard included; pass `promotionCode` to allow this project's
+             *     only.
+             */
             allowPromotionCodes?: boolean | null;
             cancelUrl?: string | null;
             email?: string | null;
@@ -679,7 +684,12 @@ export interface components {
             userId?: string | null;
         };
         CheckoutRequest: {
-            /** @description Stripe's checkout page offers a field for the customer's promotion code. */
+            /**
+             * @description Stripe's checkout page offers a field for the customer's promotion code. Stripe accepts
+             *     any active code of your connected account in this mode there, your other projects' and
+             *     codes made in Stripe's dashboard included; pass `promotionCode` to allow this project's
+             *     only.
+             */
             allowPromotionCodes?: boolean | null;
             cancelUrl?: string | null;
             /** @description One of the project's promotion codes, applied already (not with `allowPromotionCodes`). */
@@ -718,6 +728,14 @@ export interface components {
             lastName?: string | null;
             plan?: string | null;
         };
+        /**
+         * @description The currency of a project: its tiers' prices, checkouts, invoices and figures. Lowercase ISO
+         *     4217, as Stripe writes it. Only currencies with two decimals (Stripe's smallest unit is a
+         *     hundredth, as `Cents` holds amounts): zero-decimal ones (JPY, KRW) are refused until prices
+         *     convert at Stripe's boundary.
+         * @example eur
+         */
+        Currency: string;
         CustomerCreated: {
             /** @description `false` when a customer with this email already existed in the project (a retry). */
             created: boolean;
@@ -1149,10 +1167,20 @@ export interface components {
         };
         /** @description The project's figures as both dashboard routes return them. */
         ProjectDashboard: components["schemas"]["Figures"] & {
+            /**
+             * @description What every amount is in (`*Cents`: hundredths of it). A project has one currency, so no
+             *     figure adds two together.
+             */
+            currency: components["schemas"]["Currency"];
             generatedAt: string;
             mode: components["schemas"]["Mode"];
             projectType: components["schemas"]["ProjectType"];
             publishableKey: string;
+            /**
+             * @description Whether the figures include tax: with `automaticTax`, Store revenue includes the tax
+             *     buyers paid (`taxCents`), and MRR includes it when prices are `inclusive`.
+             */
+            tax: components["schemas"]["TaxSettings"];
         };
         /**
          * @description Locked at creation: a project either sells subscriptions with usage limits or products
@@ -1277,10 +1305,16 @@ export interface components {
             refundedCents: number;
             /**
              * Format: int64
-             * @description What paid orders brought in: payments less refunds and lost disputes.
+             * @description What paid orders brought in: payments less refunds and lost disputes (tax Stripe
+             *     collected included: `taxCents`).
              */
             revenueCents: number;
             soldOut: number;
+            /**
+             * Format: int64
+             * @description The tax buyers paid on paid orders (with automatic tax), part of what they paid.
+             */
+            taxCents: number;
             /** Format: int64 */
             totalSales: number;
             /** Format: int64 */
@@ -1371,6 +1405,18 @@ export interface components {
             id: string;
             plan: string;
             status: string;
+        };
+        /** @enum {string} */
+        TaxBehavior: "exclusive" | "inclusive";
+        /** @description A project's tax settings (`PUT /project-settings`). */
+        TaxSettings: {
+            /**
+             * @description Stripe Tax computes and collects tax on the project's checkouts and invoices, from the
+             *     customer's address (which checkout then asks for).
+             */
+            automaticTax: boolean;
+            /** @description Whether the project's prices include tax; its Stripe prices carry it. */
+            taxBehavior: components["schemas"]["TaxBehavior"];
         };
         TierShare: {
             /** Format: int64 */

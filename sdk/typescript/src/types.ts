@@ -213,7 +213,7 @@ export interface OrderItem {
 export type RecentOrder = Omit<Schemas["RecentOrder"], "items"> & { items: OrderItem[] };
 
 /** What both dashboards carry besides their figures. */
-type DashboardHead = Pick<Schemas["ProjectDashboard"], "publishableKey" | "mode" | "generatedAt">;
+type DashboardHead = Pick<Schemas["ProjectDashboard"], "publishableKey" | "mode" | "generatedAt" | "tax" | "currency">;
 
 /** `GET /api/dashboard` of a SaaS project. */
 export type SaasDashboard = DashboardHead & { projectType: Extract<ProjectType, "saas"> } & Schemas["SaasFigures"];

@@ -684,7 +684,13 @@ describe("the public types come from the OpenAPI document (src/schema.ts)", () =
     assert.deepEqual([noTier.userId, noTarget.userId, noItems.email], ["u", "u", "buyer@example.com"]);
 
     // The dashboard is a union narrowed by projectType, and the SaaS side still fits the document.
-    const head = { publishableKey: `pk_test_${"0".repeat(32)}`, mode: "test", generatedAt: "2026-11-30T00:00:00Z" } as const;
+    const head = {
+      publishableKey: `pk_test_${"0".repeat(32)}`,
+      mode: "test",
+      generatedAt: "2026-11-30T00:00:00Z",
+      tax: { automaticTax: false, taxBehavior: "exclusive" },
+      currency: "usd",
+    } as const;
     const saas: SaasDashboard = {
       ...head,
       projectType: "saas",
@@ -706,6 +712,7 @@ describe("the public types come from the OpenAPI document (src/schema.ts)", () =
         unitsSold: 2,
         revenueCents: 2400,
         refundedCents: 0,
+        taxCents: 0,
         disputesLostCents: 0,
         openDisputes: 0,
         openCheckouts: 0,

@@ -219,6 +219,16 @@ impl ApiError {
         matches!(&self.cause, Some(Cause::Stripe(c)) if c == code)
     }
 
+    /// The parameter Stripe refused as an invalid request (`code` of a promotion code, a
+    /// checkout's `discounts`), when it said which: what the caller sent, not our failure.
+    pub fn stripe_refused_param(&self) -> Option<&str> {
+        let stripe = self.details.get("stripe")?;
+        if stripe.get("type").and_then(Value::as_str) != Some("invalid_request_error") {
+            return None;
+        }
+        stripe.get("param").and_then(Value::as_str)
+    }
+
     /// Whether a UNIQUE constraint failed whose columns start with `columns` (`"orders."`: any
     /// of that table's).
     pub fn is_unique_on(&self, columns: &str) -> bool {

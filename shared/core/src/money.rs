@@ -75,6 +75,71 @@ impl Cents {
     }
 }
 
+/// The currency of a project: its tiers' prices, checkouts, invoices and figures. Lowercase ISO
+/// 4217, as Stripe writes it. Only currencies with two decimals (Stripe's smallest unit is a
+/// hundredth, as `Cents` holds amounts): zero-decimal ones (JPY, KRW) are refused until prices
+/// convert at Stripe's boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "eur"))]
+pub struct Currency(&'static str);
+
+impl Serialize for Currency {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What a project may be priced in.
+pub const CURRENCIES: &[&str] = &[
+    "usd", "eur", "gbp", "cad", "aud", "nzd", "chf", "sek", "nok", "dkk", "pln", "czk", "sgd", "hkd", "inr", "brl",
+    "mxn",
+];
+const ZERO_DECIMAL: &[&str] = &["jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof", "pyg", "rwf"];
+
+impl Currency {
+    pub const USD: Self = Self("usd");
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let lower = text.to_ascii_lowercase();
+        if let Some(code) = CURRENCIES.iter().find(|c| **c == lower) {
+            return Ok(Self(code));
+        }
+        if ZERO_DECIMAL.contains(&lower.as_str()) {
+            return Err(format!(
+                "`{lower}` has no decimals (Stripe's zero-decimal currencies), which projects do not support yet; choose one of: {}",
+                CURRENCIES.join(", ")
+            ));
+        }
+        Err(format!(
+            "currency must be one of: {} (lowercase ISO 4217)",
+            CURRENCIES.join(", ")
+        ))
+    }
+
+    pub fn code(self) -> &'static str {
+        self.0
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Self::USD
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
 /// Serialized as dollars; deserialized from a JSON number (or numeric string) in dollars.
 impl Serialize for Cents {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -97,6 +162,18 @@ impl<'de> Deserialize<'de> for Cents {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn currencies_are_the_supported_two_decimal_ones() {
+        assert_eq!(Currency::parse("EUR").unwrap().code(), "eur");
+        assert_eq!(Currency::default(), Currency::USD);
+        assert!(Currency::parse("jpy").unwrap_err().contains("no decimals"));
+        assert!(Currency::parse("xyz").unwrap_err().contains("one of"));
+        assert_eq!(
+            serde_json::to_string(&Currency::parse("gbp").unwrap()).unwrap(),
+            "\"gbp\""
+        );
+    }
 
     #[test]
     fn parses_cent_precision() {

@@ -8,19 +8,16 @@ use serde_json::Value;
 use crate::{
     storage::{
         ProjectScope,
-        promotions::{NewPromotionCode, duplicate_code},
+        promotions::{NewPromotionCode, duplicate_code, too_many_codes},
     },
     upstream::stripe::{Form, Stripe},
 };
 use dream_core::{
-    api::promotions::{CreatePromotionCode, Off, PromotionCodeView, check_code},
+    api::promotions::{CreatePromotionCode, MAX_PROMOTION_CODES, Off, PromotionCodeView, check_code},
     error::{ApiError, ApiResult},
+    money::Currency,
     period::Timestamp,
 };
-
-/// The currency a project's amounts are in.
-// One currency per platform until projects choose theirs.
-pub const CURRENCY: &str = "usd";
 
 #[derive(Deserialize)]
 struct Created {
@@ -69,14 +66,19 @@ pub async fn list(stripe: &Stripe, scope: &ProjectScope) -> ApiResult<Vec<Promot
 /// code is deactivated on Stripe again.
 pub async fn create(
     stripe: &Stripe,
-    scope: &ProjectScope,
+    (scope, currency): (&ProjectScope, Currency),
     request: &CreatePromotionCode,
     request_id: &str,
     now: Timestamp,
 ) -> ApiResult<PromotionCodeView> {
     let draft = request.validate(now)?;
-    if scope.promotion_code_named(&draft.code).await?.is_some() {
+    // Both checked before anything is made on Stripe (the insert checks them again, for races).
+    let existing = scope.promotion_codes().await?;
+    if existing.iter().any(|c| c.code.eq_ignore_ascii_case(&draft.code)) {
         return Err(duplicate_code(&draft.code));
+    }
+    if existing.len() >= MAX_PROMOTION_CODES {
+        return Err(too_many_codes());
     }
     let pk = scope.project().publishable_key.as_str();
     let mut coupon = Form::new()
@@ -86,7 +88,9 @@ pub async fn create(
         .field("metadata[publishableKey]", pk);
     coupon = match draft.off {
         Off::Percent(hundredths) => coupon.field("percent_off", percent_text(hundredths)),
-        Off::Amount(cents) => coupon.field("amount_off", cents.get()).field("currency", CURRENCY),
+        Off::Amount(cents) => coupon
+            .field("amount_off", cents.get())
+            .field("currency", currency.code()),
     };
     let coupon: Created = stripe
         .post("/coupons", &coupon, &format!("coupon:{request_id}"))
@@ -101,13 +105,27 @@ pub async fn create(
     if draft.first_time_only {
         code = code.field("restrictions[first_time_transaction]", "true");
     }
-    let made: Created = stripe
+    let made: Created = match stripe
         .post("/promotion_codes", &code, &format!("promotion-code:{request_id}"))
-        .await?;
+        .await
+    {
+        Ok(made) => made,
+        Err(e) => {
+            delete_coupon(stripe, &coupon.id, request_id).await;
+            return Err(match e.stripe_refused_param() {
+                // Stripe's rule is per account: another project's code, or one made in Stripe.
+                Some("code") => ApiError::conflict(format!(
+                    "`{}` is already an active promotion code on your Stripe account (another project's, or made in Stripe)",
+                    draft.code
+                )),
+                _ => e,
+            });
+        }
+    };
     let new = NewPromotionCode {
         promotion_code_id: &made.id,
         coupon_id: &coupon.id,
-        currency: CURRENCY,
+        currency: currency.code(),
         draft: &draft,
     };
     if let Err(e) = scope.insert_promotion_code(&new, now).await {
@@ -122,12 +140,37 @@ pub async fn create(
         if let Err(undo) = undone {
             crate::runtime::log::error(&format!("deactivating promotion code {} after {e}: {undo}", made.id));
         }
+        delete_coupon(stripe, &coupon.id, request_id).await;
         return Err(e);
     }
     scope
         .promotion_code(&made.id)
         .await?
         .ok_or_else(|| ApiError::internal("promotion code missing after recording it"))
+}
+
+/// Best effort, after a failure: a coupon nothing uses leaves no trace in the developer's Stripe.
+async fn delete_coupon(stripe: &Stripe, coupon_id: &str, request_id: &str) {
+    if let Err(e) = stripe
+        .delete::<Value>(&format!("/coupons/{coupon_id}"), &format!("coupon-undo:{request_id}"))
+        .await
+    {
+        crate::runtime::log::error(&format!("deleting unused coupon {coupon_id}: {e}"));
+    }
+}
+
+/// A checkout Stripe refused for its discount (a code used up, or for first purchases only):
+/// the caller's request, a 400 that says why, not a failure of ours.
+pub fn refused_discount(error: ApiError) -> ApiError {
+    match error.stripe_refused_param() {
+        Some(param) if param.starts_with("discounts") || param.starts_with("promotion_code") => {
+            ApiError::invalid_request(format!(
+                "This promotion code cannot be used here: {}",
+                error.message().trim_start_matches("Stripe: ")
+            ))
+        }
+        _ => error,
+    }
 }
 
 /// Stops (or starts again) accepting a code: Stripe first, then the project's record.

@@ -99,7 +99,9 @@ async fn a_cart_holds_stock_sells_once_and_counts_in_the_figures() {
     let sold_mug = products.iter().find(|p| p.name == "mug").unwrap();
     assert_eq!((sold_mug.inventory, sold_mug.available), (Some(3), Some(3)));
 
-    let dashboard = project_dashboard(&auth.scope, now()).await.unwrap();
+    let dashboard = project_dashboard(&auth.scope, (auth.config.tax, auth.config.currency), now())
+        .await
+        .unwrap();
     let Figures::Store(figures) = dashboard.figures else {
         panic!("a Store project's figures are the Store's");
     };

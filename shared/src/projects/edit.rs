@@ -11,7 +11,7 @@ use crate::{
     upstream::stripe::Stripe,
     webhooks::Senders,
 };
-use dream_core::api::projects::GracePeriod;
+use dream_core::api::{ProjectSettings, projects::GracePeriod};
 use dream_core::webhooks::payloads;
 use dream_core::{
     error::{ApiError, ApiResult},
@@ -19,9 +19,10 @@ use dream_core::{
     mode::Mode,
     period::Timestamp,
     tiers::{
-        PlanHeader, Tier, TierName,
+        Tier, TierName,
         input::{MAX_TIERS, TierDraft, TierInput, check_feature_names, validate_tiers},
         meters::Meter,
+        tax::TaxSettings,
     },
 };
 
@@ -175,8 +176,11 @@ impl<'a> ProjectEdit<'a> {
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, draft.name);
         let pk = &self.project.scope.project().publishable_key;
-        let tier =
-            stripe_products::publish_new_tier(&stripe, self.kind(), draft.into_tier(), pk, &key, &existing).await?;
+        let tier = Tier {
+            tax_behavior: Some(self.project.tax.tax_behavior),
+            ..draft.into_tier(self.project.currency)
+        };
+        let tier = stripe_products::publish_new_tier(&stripe, self.kind(), tier, pk, &key, &existing).await?;
         if let Err(e) = self.project.scope.insert_tier(self.project.mode, &tier, now).await {
             stripe_products::retire_all_best_effort(&stripe, std::slice::from_ref(&tier), self.request_id).await;
             return Err(e);
@@ -192,7 +196,10 @@ impl<'a> ProjectEdit<'a> {
         let (old, siblings): (Vec<Tier>, Vec<Tier>) =
             self.tiers().await?.into_iter().partition(|t| t.name == input.name);
         let old = old.into_iter().next().ok_or_else(|| no_tier(&input.name))?;
-        let mut new = input.keeping(&old).validate(self.kind(), "tier")?.into_tier();
+        let mut new = input
+            .keeping(&old)
+            .validate(self.kind(), "tier")?
+            .into_tier(self.project.currency);
         check_feature_names(
             siblings
                 .iter()
@@ -201,6 +208,7 @@ impl<'a> ProjectEdit<'a> {
         )?;
         new.product_id = old.product_id.clone();
         new.price_id = old.price_id.clone();
+        new.tax_behavior = old.tax_behavior;
         let meters_changed = stripe_products::carry_meter_objects(&old, &mut new);
         let keeps_stock = input.keeps_stock();
         if keeps_stock {
@@ -230,19 +238,31 @@ impl<'a> ProjectEdit<'a> {
             self.evict_after_edit().await;
             return Ok(new);
         }
+        self.publish_replacement(&old, new, keeps_stock, &siblings, now).await
+    }
+
+    /// Makes the Stripe objects `new` needs in place of `old`'s, points D1 at them, then
+    /// retires `old`'s. D1 first: until it commits, the old price stays on sale and D1 keeps
+    /// pointing at it.
+    async fn publish_replacement(
+        &self,
+        old: &Tier,
+        new: Tier,
+        keeps_stock: bool,
+        siblings: &[Tier],
+        now: Timestamp,
+    ) -> ApiResult<Tier> {
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, new.name);
         let pk = &self.project.scope.project().publishable_key;
-        new = stripe_products::publish_edit(&stripe, self.kind(), &old, new, pk, &key, &siblings).await?;
-        // D1 first: until it commits, the old price stays on sale and D1 keeps pointing at it.
+        let new = stripe_products::publish_edit(&stripe, self.kind(), old, new, pk, &key, siblings).await?;
         if let Err(e) = self
             .project
             .scope
             .update_tier(self.project.mode, &new, keeps_stock, now)
             .await
         {
-            if let Err(cleanup) =
-                stripe_products::retire_replaced(&stripe, &new, &old, &format!("{key}:rollback")).await
+            if let Err(cleanup) = stripe_products::retire_replaced(&stripe, &new, old, &format!("{key}:rollback")).await
             {
                 crate::runtime::log::error(&format!("rolling back Stripe objects of tier {}: {cleanup}", new.name));
             }
@@ -251,14 +271,14 @@ impl<'a> ProjectEdit<'a> {
                 .as_deref()
                 .filter(|p| new.product_id.as_deref() == Some(*p))
             {
-                stripe_products::undo_product(&stripe, &old, product, pk, &format!("{key}:rollback")).await;
+                stripe_products::undo_product(&stripe, old, product, pk, &format!("{key}:rollback")).await;
             }
             return Err(e);
         }
         self.evict_after_edit().await;
         // Committed: an old price still active in Stripe sells nothing new (checkouts use the
         // price D1 names), so a failure to retire it is logged, not reported.
-        if let Err(e) = stripe_products::retire_replaced(&stripe, &old, &new, &format!("{key}:retire")).await {
+        if let Err(e) = stripe_products::retire_replaced(&stripe, old, &new, &format!("{key}:retire")).await {
             crate::runtime::log::error(&format!(
                 "retiring the replaced Stripe objects of tier {}: {e}",
                 new.name
@@ -316,11 +336,14 @@ impl<'a> ProjectEdit<'a> {
             self.kind(),
             Mode::Live,
         );
+        // Live is priced and taxed as the test project is.
+        let settings = (self.project.currency, self.project.tax);
         new_key_set(
             &self.platform,
             &self.stripe,
             &self.caches.keys,
             identity,
+            settings,
             drafts,
             now,
             self.request_id,
@@ -371,15 +394,11 @@ impl<'a> ProjectEdit<'a> {
         Ok((secret, grace_until))
     }
 
-    /// PUT /project-settings: how far `X-User-Plan` is trusted, and the most units one cart may
-    /// hold (given ones change, absent ones stay). api-multi reads them at once.
-    pub async fn save_settings(
-        &self,
-        plan_header: Option<PlanHeader>,
-        max_cart_units: Option<Option<u32>>,
-        now: Timestamp,
-    ) -> ApiResult<()> {
-        if let Some(Some(units)) = max_cart_units
+    /// PUT /project-settings: how far `X-User-Plan` is trusted, the most units one cart may
+    /// hold, and tax (given ones change, absent ones stay). api-multi reads them at once. A tax
+    /// setting that changes what prices must say makes those prices again.
+    pub async fn save_settings(&self, change: &ProjectSettings, now: Timestamp) -> ApiResult<()> {
+        if let Some(Some(units)) = change.max_cart_units
             && !(1..=crate::store::MAX_CART_UNITS).contains(&units)
         {
             return Err(ApiError::invalid_request(format!(
@@ -387,16 +406,48 @@ impl<'a> ProjectEdit<'a> {
                 crate::store::MAX_CART_UNITS
             )));
         }
-        if max_cart_units.is_some() && self.kind() != dream_core::mode::ProjectType::Store {
+        if change.max_cart_units.is_some() && self.kind() != dream_core::mode::ProjectType::Store {
             return Err(ApiError::invalid_request(
                 "maxCartUnits is a Store setting; this is a SaaS project",
             ));
         }
-        self.project
-            .scope
-            .save_settings(plan_header, max_cart_units, now)
-            .await?;
+        let tax = TaxSettings {
+            automatic_tax: change.automatic_tax.unwrap_or(self.project.tax.automatic_tax),
+            tax_behavior: change.tax_behavior.unwrap_or(self.project.tax.tax_behavior),
+        };
+        if tax != self.project.tax {
+            require_paid(&self.platform, "Changing tax settings")?;
+        }
+        // Prices first: the settings are saved only once every price says what they want, so
+        // checkouts never ask Stripe for tax on a price that does not say how it applies. A
+        // failure leaves the old settings and some new prices; asking again makes the rest.
+        self.reprice_for_tax(tax, now).await?;
+        self.project.scope.save_settings(change, now).await?;
         self.evict_after_edit().await;
+        Ok(())
+    }
+
+    /// Every paid tier whose Stripe price does not say what `tax` wants gets a new price
+    /// (subscribers keep theirs, as after a price change). Asking again after a failure makes
+    /// the prices that are still missing.
+    async fn reprice_for_tax(&self, tax: TaxSettings, now: Timestamp) -> ApiResult<()> {
+        let tiers = self.tiers().await?;
+        for old in &tiers {
+            let stale = match old.tax_behavior {
+                Some(behavior) => behavior != tax.tax_behavior,
+                // Made before tax settings: Stripe must know once it computes tax.
+                None => tax.automatic_tax,
+            };
+            if !stale || old.price_id.is_none() {
+                continue;
+            }
+            let new = Tier {
+                tax_behavior: Some(tax.tax_behavior),
+                ..old.clone()
+            };
+            let siblings: Vec<Tier> = tiers.iter().filter(|t| t.name != old.name).cloned().collect();
+            self.publish_replacement(old, new, true, &siblings, now).await?;
+        }
         Ok(())
     }
 
@@ -414,7 +465,14 @@ impl<'a> ProjectEdit<'a> {
     ) -> ApiResult<dream_core::api::promotions::PromotionCodeView> {
         require_paid(&self.platform, "Creating promotion codes")?;
         let stripe = self.stripe().await?;
-        crate::billing::promotions::create(&stripe, &self.project.scope, request, self.request_id, now).await
+        crate::billing::promotions::create(
+            &stripe,
+            (&self.project.scope, self.project.currency),
+            request,
+            self.request_id,
+            now,
+        )
+        .await
     }
 
     /// PUT /promotion-codes/{id}.

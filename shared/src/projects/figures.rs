@@ -189,6 +189,7 @@ async fn store_figures(scope: &ProjectScope, now: Timestamp) -> ApiResult<StoreF
             total_sales: sales.total_sales,
             units_sold: sales.units_sold,
             revenue_cents: sales.revenue_cents,
+            tax_cents: sales.tax_cents,
             refunded_cents: sales.refunded_cents,
             disputes_lost_cents: sales.disputes_lost_cents,
             open_disputes: sales.open_disputes,
@@ -205,7 +206,11 @@ async fn store_figures(scope: &ProjectScope, now: Timestamp) -> ApiResult<StoreF
 }
 
 /// The project's dashboard as both routes return it.
-pub async fn project_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResult<ProjectDashboard> {
+pub async fn project_dashboard(
+    scope: &ProjectScope,
+    (tax, currency): (dream_core::tiers::tax::TaxSettings, dream_core::money::Currency),
+    now: Timestamp,
+) -> ApiResult<ProjectDashboard> {
     let project = scope.project();
     let figures = match project.project_type {
         ProjectType::Saas => {
@@ -232,6 +237,8 @@ pub async fn project_dashboard(scope: &ProjectScope, now: Timestamp) -> ApiResul
         mode: project.publishable_key.mode(),
         project_type: project.project_type,
         generated_at: now.to_rfc3339(),
+        tax,
+        currency,
         figures,
     })
 }

@@ -23,7 +23,9 @@ use dream_core::{
     error::{ApiError, ApiResult, ErrorCode},
     keys::{KeyPair, random_id},
     mode::{Mode, ProjectType},
+    money::Currency,
     period::Timestamp,
+    tiers::tax::TaxSettings,
     tiers::{
         Tier,
         input::{CreateProjectInput, TierDraft},
@@ -79,7 +81,7 @@ async fn require_connected(platform: &PlatformScope) -> ApiResult<String> {
 /// Publishes every tier; if one fails, the ones already published are taken off sale again.
 async fn publish_all(
     stripe: &Stripe,
-    kind: ProjectType,
+    (kind, currency, tax): (ProjectType, Currency, TaxSettings),
     drafts: Vec<TierDraft>,
     keys: &KeyPair,
     request_id: &str,
@@ -87,8 +89,12 @@ async fn publish_all(
     let mut tiers = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let key = format!("{request_id}:{}", draft.name);
-        match stripe_products::publish_new_tier(stripe, kind, draft.into_tier(), &keys.publishable, &key, &tiers).await
-        {
+        // Every price says how tax applies, as the key set's settings say.
+        let tier = dream_core::tiers::Tier {
+            tax_behavior: Some(tax.tax_behavior),
+            ..draft.into_tier(currency)
+        };
+        match stripe_products::publish_new_tier(stripe, kind, tier, &keys.publishable, &key, &tiers).await {
             Ok(tier) => tiers.push(tier),
             Err(e) => {
                 stripe_products::retire_all_best_effort(stripe, &tiers, request_id).await;
@@ -107,6 +113,7 @@ async fn new_key_set(
     stripe: &StripeModes,
     known_keys: &Cache,
     (project_id, name, kind, mode): (&str, &str, ProjectType, Mode),
+    (currency, tax): (Currency, TaxSettings),
     drafts: Vec<TierDraft>,
     now: Timestamp,
     request_id: &str,
@@ -114,11 +121,13 @@ async fn new_key_set(
     let account = require_connected(platform).await?;
     let keys = KeyPair::generate(mode);
     let stripe = stripe.for_mode(mode).on_account(&account);
-    let tiers = publish_all(&stripe, kind, drafts, &keys, request_id).await?;
+    let tiers = publish_all(&stripe, (kind, currency, tax), drafts, &keys, request_id).await?;
     let new = NewKeySet {
         project_id,
         name,
         project_type: kind,
+        currency,
+        tax,
         keys: &keys,
         tiers: &tiers,
     };
@@ -157,6 +166,7 @@ pub async fn create_project(
         stripe,
         known_keys,
         (&project_id, &name, input.project_type, Mode::Test),
+        (input.currency, TaxSettings::default()),
         drafts,
         now,
         request_id,

@@ -11,7 +11,7 @@ use dream_core::{
     keys::PublishableKey,
     mode::ProjectType,
     money::Cents,
-    tiers::{Tier, meters::Meter},
+    tiers::{Tier, meters::Meter, tax::TaxBehavior},
 };
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +66,7 @@ pub async fn create_price(
         .field("product", product_id)
         .field("unit_amount", tier.price.get())
         .field("currency", &tier.currency)
+        .field_opt("tax_behavior", tier.tax_behavior.map(TaxBehavior::as_str))
         .field("metadata[publishableKey]", project.as_str())
         .field("metadata[tier]", tier.name.as_str());
     if kind == ProjectType::Saas {
@@ -138,6 +139,7 @@ async fn create_metered_price(
         .field("nickname", format!("{} overage", meter.key))
         .field("billing_scheme", "per_unit")
         .field("unit_amount_decimal", overage.price.to_stripe_cents())
+        .field_opt("tax_behavior", tier.tax_behavior.map(TaxBehavior::as_str))
         .field("recurring[interval]", "month")
         .field("recurring[usage_type]", "metered")
         .field("recurring[meter]", meter_id)
@@ -191,7 +193,10 @@ async fn publish_meters(
             .and_then(|o| o.meters.iter().find(|m| m.key == meter.key))
             .filter(|m| m.overage == Some(overage) && m.stripe_meter_id == meter.stripe_meter_id)
             .and_then(|m| m.price_id.clone())
-            .filter(|_| old.is_some_and(|o| o.product_id.as_deref() == Some(product_id)));
+            // A price says how tax applies, and Stripe cannot change that once set.
+            .filter(|_| {
+                old.is_some_and(|o| o.product_id.as_deref() == Some(product_id) && o.tax_behavior == tier.tax_behavior)
+            });
         meter.price_id = match unchanged {
             Some(price) => Some(price),
             None => {
@@ -294,7 +299,7 @@ pub async fn publish_edit(
         }
         None => create_product(stripe, &new, project, &format!("{key}:product")).await?,
     };
-    new.price_id = if old.price_id.is_none() || old.price != new.price {
+    new.price_id = if old.price_id.is_none() || old.price != new.price || old.tax_behavior != new.tax_behavior {
         match create_price(stripe, kind, &product, &new, project, &format!("{key}:price")).await {
             Ok(price) => Some(price),
             Err(e) => {

@@ -46,11 +46,12 @@ pub const SELECT_PRODUCTS: &str = concat!(
 );
 
 /// ?1 orderId, ?2 publishableKey, ?3 platformId, ?4 email, ?5 amountCents, ?6 expiresAt, ?7 now,
-/// ?8 idempotencyKey, ?9 requestHash.
+/// ?8 idempotencyKey, ?9 requestHash. The order is in its project's currency.
 pub const INSERT_ORDER: &str = "\
 INSERT INTO orders (orderId, publishableKey, platformId, status, email, amountCents, expiresAt, createdAt, updatedAt,
-  idempotencyKey, requestHash)
-VALUES (?1, ?2, ?3, 'reserving', ?4, ?5, ?6, ?7, ?7, ?8, ?9)";
+  idempotencyKey, requestHash, currency)
+VALUES (?1, ?2, ?3, 'reserving', ?4, ?5, ?6, ?7, ?7, ?8, ?9,
+  COALESCE((SELECT currency FROM api_keys WHERE publishableKey = ?2), 'usd'))";
 
 /// The order a cart checkout with this `Idempotency-Key` made. ?1 publishableKey, ?2 key.
 pub const SELECT_ORDER_BY_IDEMPOTENCY_KEY: &str = "\
@@ -134,10 +135,11 @@ pub const CONSUME_STOCK: &str = concat!(
     "  AND EXISTS (SELECT 1 FROM orders WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid')"
 );
 
-/// ?1 orderId, ?2 publishableKey, ?3 sessionId, ?4 paidCents, ?5 email, ?6 paymentIntent, ?7 now.
+/// ?1 orderId, ?2 publishableKey, ?3 sessionId, ?4 paidCents, ?5 email, ?6 paymentIntent, ?7 now,
+/// ?8 taxCents (part of paidCents).
 pub const MARK_PAID: &str = "\
 UPDATE orders SET status = 'paid', sessionId = COALESCE(sessionId, ?3), paidCents = ?4, email = COALESCE(?5, email),
-  paymentIntent = ?6, paidAt = ?7, updatedAt = ?7
+  paymentIntent = ?6, paidAt = ?7, updatedAt = ?7, taxCents = ?8
 WHERE orderId = ?1 AND publishableKey = ?2 AND status <> 'paid'";
 
 /// What a paid order `o` brought in: its payment less its refunds and a dispute it lost.
@@ -157,6 +159,7 @@ pub const SELECT_SALES_SUMMARY: &str = concat!(
     net_cents!(),
     "), 0) FROM orders o WHERE o.publishableKey = ?1 AND o.status = 'paid') AS revenueCents,\n",
     "  (SELECT COALESCE(SUM(refundedCents), 0) FROM orders WHERE publishableKey = ?1 AND status = 'paid') AS refundedCents,\n",
+    "  (SELECT COALESCE(SUM(taxCents), 0) FROM orders WHERE publishableKey = ?1 AND status = 'paid') AS taxCents,\n",
     "  (SELECT COALESCE(SUM(disputedCents), 0) FROM orders WHERE publishableKey = ?1 AND status = 'paid'\n",
     "     AND disputeStatus = 'lost') AS disputesLostCents,\n",
     "  (SELECT COUNT(*) FROM orders WHERE publishableKey = ?1 AND status = 'paid'\n",
@@ -223,6 +226,7 @@ pub struct SalesSummary {
     pub units_sold: i64,
     pub revenue_cents: i64,
     pub refunded_cents: i64,
+    pub tax_cents: i64,
     pub disputes_lost_cents: i64,
     pub open_disputes: i64,
     pub open_checkouts: i64,
@@ -267,6 +271,8 @@ pub struct HoldLine<'a> {
 pub struct Payment<'a> {
     pub session_id: &'a str,
     pub paid_cents: i64,
+    /// The tax Stripe collected, included in `paid_cents`.
+    pub tax_cents: i64,
     pub email: Option<&'a str>,
     pub payment_intent: Option<&'a str>,
 }
@@ -450,6 +456,7 @@ impl ProjectScope {
                         p.email.into(),
                         p.payment_intent.into(),
                         now_text,
+                        p.tax_cents.max(0).into(),
                     ],
                 ));
             }

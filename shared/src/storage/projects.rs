@@ -4,12 +4,18 @@ use serde::Deserialize;
 
 use super::{Database, PlatformScope, Project, ProjectScope, SqlParam};
 use dream_core::{
+    api::ProjectSettings,
     error::{ApiError, ApiResult, Cause, ErrorCode},
     keys::{KeyPair, PublishableKey, SecretKeyHash},
     mode::{Mode, ProjectType},
-    money::Cents,
+    money::{Cents, Currency},
     period::Timestamp,
-    tiers::{PlanHeader, ProjectConfig, Tier, TierName, UsageLimit, features::Trial, input::MAX_TIERS},
+    tiers::{
+        PlanHeader, ProjectConfig, Tier, TierName, UsageLimit,
+        features::Trial,
+        input::MAX_TIERS,
+        tax::{TaxBehavior, TaxSettings},
+    },
     usage::layout::CounterLayout,
 };
 
@@ -33,7 +39,7 @@ LIMIT 1";
 /// The project and its developer's plan (a lapsed plan pauses live keys).
 pub const SELECT_ACTIVE_PROJECT: &str = "\
 SELECT k.platformId, k.projectType, k.name, k.usageCounterLayout, k.planHeader, k.usageInD1Before, k.maxCartUnits,
-       p.plan, p.planEndedAt
+       k.automaticTax, k.taxBehavior, k.currency, p.plan, p.planEndedAt
 FROM api_keys k JOIN platforms p ON p.platformId = k.platformId
 WHERE k.publishableKey = ?1 AND k.status = 'active'";
 
@@ -50,8 +56,8 @@ WHERE publishableKey = ?1 AND usageCounterLayout IS ?3
 RETURNING publishableKey";
 
 pub const SELECT_TIERS: &str = "SELECT name, displayName, priceCents, currency, \"limit\", priceId, productId, \
-     features, popular, inventory, soldOut, meters, spendCapCents, entitlements, trialDays, trialCardRequired \
-     FROM tiers WHERE publishableKey = ?1 ORDER BY priceCents, name";
+     features, popular, inventory, soldOut, meters, spendCapCents, entitlements, trialDays, trialCardRequired, \
+     taxBehavior FROM tiers WHERE publishableKey = ?1 ORDER BY priceCents, name";
 
 /// A project, if its developer's connected Stripe account is `?2`: what lets an event from a
 /// connected account touch the project its metadata names.
@@ -80,6 +86,12 @@ struct ProjectRow {
     #[serde(default)]
     max_cart_units: Option<u32>,
     #[serde(default)]
+    automatic_tax: i64,
+    #[serde(default)]
+    tax_behavior: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
     plan: Option<String>,
     #[serde(default)]
     plan_ended_at: Option<String>,
@@ -104,6 +116,7 @@ struct TierRow {
     entitlements: Option<String>,
     trial_days: Option<u16>,
     trial_card_required: i64,
+    tax_behavior: Option<String>,
 }
 
 impl TierRow {
@@ -142,6 +155,10 @@ impl TierRow {
                 days,
                 card_required: self.trial_card_required != 0,
             }),
+            tax_behavior: match self.tax_behavior.as_deref() {
+                Some(text) => Some(TaxBehavior::parse(text).ok_or_else(|| corrupt("taxBehavior"))?),
+                None => None,
+            },
         })
     }
 }
@@ -214,6 +231,8 @@ impl Database {
                 .and_then(PlanHeader::parse)
                 .unwrap_or_default(),
             max_cart_units: project.max_cart_units,
+            tax: tax_settings(project.automatic_tax, project.tax_behavior.as_deref()),
+            currency: currency_of(project.currency.as_deref())?,
             name: project.name,
             tiers: rows.into_iter().map(TierRow::into_tier).collect::<ApiResult<_>>()?,
         }))
@@ -286,7 +305,7 @@ FROM api_keys k WHERE k.platformId = ?1 ORDER BY k.createdAt, k.projectId, k.mod
 
 pub const SELECT_OWNED_PROJECT: &str = "\
 SELECT publishableKey, projectId, projectType, mode, name, status, secretKeyHash, previousSecretKeyHash, planHeader,
-       maxCartUnits
+       maxCartUnits, automaticTax, taxBehavior, currency
 FROM api_keys WHERE publishableKey = ?1 AND platformId = ?2";
 
 pub const SELECT_PROJECT_KEY_SETS: &str =
@@ -294,10 +313,12 @@ pub const SELECT_PROJECT_KEY_SETS: &str =
 
 /// Inserts a key set, unless it would be a new project of a developer who has `?9` already
 /// (checked by the statement itself, so concurrent creations cannot pass the bound; a key set
-/// of an existing project, its live keys, always may).
+/// of an existing project, its live keys, always may). ?10 currency, ?11 automaticTax,
+/// ?12 taxBehavior: a live key set's are its test one's.
 pub const INSERT_API_KEY: &str = "\
-INSERT INTO api_keys (publishableKey, platformId, projectId, projectType, mode, name, secretKeyHash, status, createdAt, updatedAt)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?8
+INSERT INTO api_keys (publishableKey, platformId, projectId, projectType, mode, name, secretKeyHash, status, createdAt, updatedAt,
+  currency, automaticTax, taxBehavior)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?8, ?10, ?11, ?12
 WHERE EXISTS (SELECT 1 FROM api_keys WHERE platformId = ?2 AND projectId = ?3)
    OR (SELECT COUNT(DISTINCT projectId) FROM api_keys WHERE platformId = ?2) < ?9";
 
@@ -308,8 +329,8 @@ pub const SELECT_PROJECT_COUNT: &str =
 pub const INSERT_TIER: &str = "\
 INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayName, priceCents, currency, \"limit\",
                    priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt, meters, spendCapCents,
-                   entitlements, trialDays, trialCardRequired)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20)";
+                   entitlements, trialDays, trialCardRequired, taxBehavior)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?22, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 
 /// Subscriptions Stripe may still charge: every status but the two that have ended.
 macro_rules! not_ended {
@@ -318,7 +339,7 @@ macro_rules! not_ended {
     };
 }
 
-/// Same parameters as `INSERT_TIER` (one builder for both), then ?21: 1 to leave the stock (and
+/// Same parameters as `INSERT_TIER` (one builder for both), then ?23: 1 to leave the stock (and
 /// its sold-out flag) as sales have left it, which an edit that sends no stock does: its form may
 /// predate a sale, whose sold units must not come back. The identity columns must match.
 /// A Store product's inventory cannot be set below the units open checkouts hold: those buyers
@@ -327,10 +348,11 @@ macro_rules! not_ended {
 pub const UPDATE_TIER: &str = concat!(
     "UPDATE tiers SET displayName = ?6, priceCents = ?7, \"limit\" = ?8, priceId = ?9, productId = ?10, features = ?11,\n",
     "                 meters = ?16, spendCapCents = ?17, entitlements = ?18, trialDays = ?19, trialCardRequired = ?20,\n",
-    "                 popular = ?12, inventory = CASE WHEN ?21 = 1 THEN inventory ELSE ?13 END,\n",
-    "                 soldOut = CASE WHEN ?21 = 1 THEN soldOut ELSE ?14 END, updatedAt = ?15\n",
+    "                 taxBehavior = ?21, currency = ?22,\n",
+    "                 popular = ?12, inventory = CASE WHEN ?23 = 1 THEN inventory ELSE ?13 END,\n",
+    "                 soldOut = CASE WHEN ?23 = 1 THEN soldOut ELSE ?14 END, updatedAt = ?15\n",
     "WHERE publishableKey = ?1 AND name = ?2 AND platformId = ?3 AND projectType = ?4 AND mode = ?5\n",
-    "  AND (?21 = 1 OR ?13 IS NULL OR ?13 >= ",
+    "  AND (?23 = 1 OR ?13 IS NULL OR ?13 >= ",
     held_units!(),
     ")\n",
     // A paid tier made free has no Stripe price: its subscribers would keep paying the old one.
@@ -346,15 +368,15 @@ pub const SELECT_HELD_UNITS: &str = concat!("SELECT ", held_units!(), " AS held"
 pub const SELECT_SECRET_HASH: &str =
     "SELECT secretKeyHash, previousSecretKeyHash FROM api_keys WHERE publishableKey = ?1";
 
-/// Adds a tier to an existing project only while it has fewer than ?21 tiers; the count is
+/// Adds a tier to an existing project only while it has fewer than ?23 tiers; the count is
 /// checked by the statement itself, so concurrent adds cannot pass the limit together.
-/// Parameters of `INSERT_TIER`, then ?21 the most tiers a project may have.
+/// Parameters of `INSERT_TIER`, then ?23 the most tiers a project may have.
 pub const ADD_TIER: &str = "\
 INSERT INTO tiers (publishableKey, name, platformId, projectType, mode, displayName, priceCents, currency, \"limit\",
                    priceId, productId, features, popular, inventory, soldOut, createdAt, updatedAt, meters, spendCapCents,
-                   entitlements, trialDays, trialCardRequired)
-SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'usd', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20
-WHERE (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) < ?21";
+                   entitlements, trialDays, trialCardRequired, taxBehavior)
+SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?22, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21
+WHERE (SELECT COUNT(*) FROM tiers WHERE publishableKey = ?1) < ?23";
 
 /// Deletes a tier unless it is the project's last, or customers still subscribe to it (they
 /// would keep being charged for a tier that no longer exists): checked by the statement
@@ -380,12 +402,13 @@ UPDATE api_keys SET secretKeyHash = ?3, updatedAt = ?4,
   previousSecretKeyHash = CASE WHEN ?5 IS NULL THEN NULL ELSE secretKeyHash END, previousKeyExpiresAt = ?5
 WHERE publishableKey = ?1 AND secretKeyHash = ?2 AND status = 'active'";
 
-/// ?1 publishableKey, ?2 'trusted' | 'capped', ?3 now.
 /// The project's settings: ?2 planHeader (NULL: unchanged), ?4 maxCartUnits when ?3 is 1 (NULL:
-/// the platform's bound). ?1 publishableKey, ?5 now.
+/// the platform's bound), ?6 automaticTax and ?7 taxBehavior (NULL: unchanged).
+/// ?1 publishableKey, ?5 now.
 pub const SET_PROJECT_SETTINGS: &str = "\
 UPDATE api_keys SET planHeader = COALESCE(?2, planHeader),
-  maxCartUnits = CASE WHEN ?3 = 1 THEN ?4 ELSE maxCartUnits END, updatedAt = ?5
+  maxCartUnits = CASE WHEN ?3 = 1 THEN ?4 ELSE maxCartUnits END,
+  automaticTax = COALESCE(?6, automaticTax), taxBehavior = COALESCE(?7, taxBehavior), updatedAt = ?5
 WHERE publishableKey = ?1 AND status = 'active'";
 
 /// Ends the grace period of previous key ?3 now, if it is still in one (and still the previous
@@ -426,6 +449,27 @@ struct OwnedRow {
     plan_header: Option<String>,
     #[serde(default)]
     max_cart_units: Option<u32>,
+    #[serde(default)]
+    automatic_tax: i64,
+    #[serde(default)]
+    tax_behavior: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
+}
+
+/// The tax settings of an `api_keys` row.
+fn tax_settings(automatic_tax: i64, tax_behavior: Option<&str>) -> TaxSettings {
+    TaxSettings {
+        automatic_tax: automatic_tax != 0,
+        tax_behavior: tax_behavior.and_then(TaxBehavior::parse).unwrap_or_default(),
+    }
+}
+
+/// The currency of an `api_keys` row (rows from before currencies are in dollars).
+fn currency_of(code: Option<&str>) -> ApiResult<Currency> {
+    code.map_or(Ok(Currency::USD), |code| {
+        Currency::parse(code).map_err(|_| ApiError::internal(format!("api_keys row: invalid currency `{code}`")))
+    })
 }
 
 /// A project of the developer's platform, with what the dashboard routes need to edit it.
@@ -440,6 +484,8 @@ pub struct OwnedProject {
     pub previous_secret_key_hash: Option<SecretKeyHash>,
     pub plan_header: PlanHeader,
     pub max_cart_units: Option<u32>,
+    pub tax: TaxSettings,
+    pub currency: Currency,
 }
 
 /// A new key set with its tiers, ready to insert in one transaction.
@@ -447,6 +493,8 @@ pub struct NewKeySet<'a> {
     pub project_id: &'a str,
     pub name: &'a str,
     pub project_type: ProjectType,
+    pub currency: Currency,
+    pub tax: TaxSettings,
     pub keys: &'a KeyPair,
     pub tiers: &'a [Tier],
 }
@@ -477,6 +525,8 @@ fn tier_params(pk: &str, platform_id: &str, kind: ProjectType, mode: Mode, tier:
             .into(),
         tier.trial.map(|t| i64::from(t.days)).into(),
         i64::from(tier.trial.is_none_or(|t| t.card_required)).into(),
+        tier.tax_behavior.map(TaxBehavior::as_str).into(),
+        tier.currency.as_str().into(),
     ]
 }
 
@@ -522,6 +572,8 @@ impl PlatformScope {
                 .and_then(PlanHeader::parse)
                 .unwrap_or_default(),
             max_cart_units: row.max_cart_units,
+            tax: tax_settings(row.automatic_tax, row.tax_behavior.as_deref()),
+            currency: currency_of(row.currency.as_deref())?,
         })
     }
 
@@ -560,6 +612,9 @@ impl PlatformScope {
                 new.keys.secret.hash().as_str().into(),
                 now.as_str().into(),
                 MAX_PROJECTS.into(),
+                new.currency.code().into(),
+                i64::from(new.tax.automatic_tax).into(),
+                new.tax.tax_behavior.as_str().into(),
             ],
         )];
         for tier in new.tiers {
@@ -754,21 +809,18 @@ impl ProjectScope {
 
     /// Changes the settings given (`None`: unchanged; `max_cart_units: Some(None)`: the
     /// platform's bound again).
-    pub async fn save_settings(
-        &self,
-        plan_header: Option<PlanHeader>,
-        max_cart_units: Option<Option<u32>>,
-        now: Timestamp,
-    ) -> ApiResult<()> {
+    pub async fn save_settings(&self, change: &ProjectSettings, now: Timestamp) -> ApiResult<()> {
         self.db
             .run(
                 SET_PROJECT_SETTINGS,
                 &[
                     self.pk(),
-                    plan_header.map(PlanHeader::as_str).into(),
-                    i64::from(max_cart_units.is_some()).into(),
-                    max_cart_units.flatten().map(i64::from).into(),
+                    change.plan_header.map(PlanHeader::as_str).into(),
+                    i64::from(change.max_cart_units.is_some()).into(),
+                    change.max_cart_units.flatten().map(i64::from).into(),
                     now.to_rfc3339().into(),
+                    change.automatic_tax.map(i64::from).into(),
+                    change.tax_behavior.map(TaxBehavior::as_str).into(),
                 ],
             )
             .await?;

@@ -95,6 +95,11 @@ pub async fn refund_order(
             order.status
         )));
     }
+    if order.paid_cents == 0 {
+        return Err(ApiError::conflict(
+            "This order was free (a promotion code covered it): there is nothing to refund; correct its stock by hand",
+        ));
+    }
     let payment_intent = order
         .payment_intent
         .ok_or_else(|| ApiError::conflict("Stripe reported no payment for this order; refund it in Stripe"))?;

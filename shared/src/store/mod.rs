@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use dream_core::input::json_body;
 
 use crate::{
-    billing::promotions::CheckoutDiscount,
+    billing::{promotions::CheckoutDiscount, tax::Payer},
     identity::{SecretKeyAuth, end_users::parse_email},
     projects::{
         StripeModes,
@@ -388,10 +388,11 @@ async fn create_session(
             .field(format!("line_items[{i}][price]"), price_id)
             .field(format!("line_items[{i}][quantity]"), quantity);
     }
-    let form = discount.apply(form);
+    let form = crate::billing::tax::checkout_tax(discount.apply(form), auth.config.tax, Payer::Guest);
     let session: CheckoutSession = stripe
         .post("/checkout/sessions", &form, &format!("cart:{order_id}"))
-        .await?;
+        .await
+        .map_err(crate::billing::promotions::refused_discount)?;
     let url = session
         .url
         .ok_or_else(|| ApiError::internal("Stripe checkout session has no url"))?;
@@ -455,13 +456,21 @@ pub async fn apply_event(
         created: event.created,
         payload,
     };
+    // A cart a promotion code made free completes with nothing to pay: sold all the same.
     let paid = text(&session, "/status").as_deref() == Some("complete")
-        && text(&session, "/payment_status").as_deref() == Some("paid");
+        && matches!(
+            text(&session, "/payment_status").as_deref(),
+            Some("paid" | "no_payment_required")
+        );
     let expired = text(&session, "/status").as_deref() == Some("expired");
     let (new_event, queued) = if paid {
         let payment = Payment {
             session_id,
             paid_cents: session.get("amount_total").and_then(Value::as_i64).unwrap_or(0),
+            tax_cents: session
+                .pointer("/total_details/amount_tax")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
             email: session.pointer("/customer_details/email").and_then(Value::as_str),
             payment_intent: session
                 .get("payment_intent")

@@ -99,6 +99,10 @@ impl Stripe {
         self.call(Method::Get, path, None, None).await
     }
 
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str, idempotency_key: &str) -> ApiResult<T> {
+        self.call(Method::Delete, path, None, Some(idempotency_key)).await
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,

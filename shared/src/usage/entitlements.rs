@@ -1,13 +1,14 @@
 //! What a user's tier grants: `GET /api/entitlements` and `POST /api/check`. The tier is the
-//! one metering resolves (the same rule, the same cached configuration): with `X-User-Plan`, a
-//! boolean feature is answered from the isolate's memory alone; without it, one D1 read (the
-//! user's subscription). A meter is answered by the user's usage counter, counting nothing.
+//! one metering resolves (the same rule, the same cached configuration): with a trusted
+//! `X-User-Plan`, a boolean feature is answered from the isolate's memory alone; otherwise one
+//! D1 read (the user's subscription). A meter is answered by the user's usage counter, counting
+//! nothing.
 
 use dream_core::api::entitlements::{CheckAnswer, CheckReason, Entitlements, MeterGrant};
 use dream_core::{
     error::{ApiError, ApiResult},
     period::Timestamp,
-    tiers::Tier,
+    tiers::{PlanHeader, Tier},
 };
 
 use crate::{
@@ -114,6 +115,27 @@ pub async fn check(
             Ok(kind) => kind,
             Err(e) => return refused_by_config(e),
         };
+        // A trusted plan header names the tier: a feature needs nothing else, not even D1.
+        let vouched = user
+            .plan
+            .as_deref()
+            .filter(|_| auth.config.plan_header == PlanHeader::Trusted)
+            .and_then(|plan| auth.config.tier(plan));
+        if let (Kind::Feature, Some(tier)) = (&kind, vouched) {
+            let allowed = tier.grants(feature);
+            return Ok(Attempt::Done(CheckAnswer {
+                success: true,
+                allowed,
+                reason: if allowed {
+                    CheckReason::Granted
+                } else {
+                    CheckReason::NotInPlan
+                },
+                feature: feature.to_owned(),
+                plan: tier.name.to_string(),
+                usage: None,
+            }));
+        }
         let resolved = match resolve(auth, user, now).await {
             Ok(resolved) => resolved,
             Err(e) => return refused_by_config(e),

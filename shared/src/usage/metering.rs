@@ -238,12 +238,15 @@ pub(crate) async fn resolve<'c>(
         Some((start, end)) => BillingPeriod::from_subscription(start, end, now),
         None => BillingPeriod::calendar_month(now),
     };
-    let billed = subscribed.and_then(|s| {
-        Some(Billed {
-            customer: s.stripe_customer.clone()?,
-            meters: s.metered_meters.clone(),
-        })
-    });
+    // A trial bills nothing, overage included: its meters stop at their included amounts.
+    let billed = subscribed
+        .filter(|s| s.status.as_deref() != Some("trialing"))
+        .and_then(|s| {
+            Some(Billed {
+                customer: s.stripe_customer.clone()?,
+                meters: s.metered_meters.clone(),
+            })
+        });
     Ok(Resolved {
         tier,
         period,

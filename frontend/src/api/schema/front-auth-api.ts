@@ -178,6 +178,14 @@ export interface components {
             stripeAccountId: string | null;
             stripeConnected: boolean;
         };
+        /**
+         * @description The currency of a project: its tiers' prices, checkouts, invoices and figures. Lowercase ISO
+         *     4217, as Stripe writes it. Only currencies with two decimals (Stripe's smallest unit is a
+         *     hundredth, as `Cents` holds amounts): zero-decimal ones (JPY, KRW) are refused until prices
+         *     convert at Stripe's boundary.
+         * @example eur
+         */
+        Currency: string;
         CustomerSummary: {
             cancelAtPeriodEnd: boolean;
             createdAt: string;
@@ -365,10 +373,20 @@ export interface components {
         };
         /** @description The project's figures as both dashboard routes return them. */
         ProjectDashboard: components["schemas"]["Figures"] & {
+            /**
+             * @description What every amount is in (`*Cents`: hundredths of it). A project has one currency, so no
+             *     figure adds two together.
+             */
+            currency: components["schemas"]["Currency"];
             generatedAt: string;
             mode: components["schemas"]["Mode"];
             projectType: components["schemas"]["ProjectType"];
             publishableKey: string;
+            /**
+             * @description Whether the figures include tax: with `automaticTax`, Store revenue includes the tax
+             *     buyers paid (`taxCents`), and MRR includes it when prices are `inclusive`.
+             */
+            tax: components["schemas"]["TaxSettings"];
         };
         ProjectTree: {
             platformId: string;
@@ -505,10 +523,16 @@ export interface components {
             refundedCents: number;
             /**
              * Format: int64
-             * @description What paid orders brought in: payments less refunds and lost disputes.
+             * @description What paid orders brought in: payments less refunds and lost disputes (tax Stripe
+             *     collected included: `taxCents`).
              */
             revenueCents: number;
             soldOut: number;
+            /**
+             * Format: int64
+             * @description The tax buyers paid on paid orders (with automatic tax), part of what they paid.
+             */
+            taxCents: number;
             /** Format: int64 */
             totalSales: number;
             /** Format: int64 */
@@ -519,6 +543,18 @@ export interface components {
             message?: string | null;
             param?: string | null;
             type?: string | null;
+        };
+        /** @enum {string} */
+        TaxBehavior: "exclusive" | "inclusive";
+        /** @description A project's tax settings (`PUT /project-settings`). */
+        TaxSettings: {
+            /**
+             * @description Stripe Tax computes and collects tax on the project's checkouts and invoices, from the
+             *     customer's address (which checkout then asks for).
+             */
+            automaticTax: boolean;
+            /** @description Whether the project's prices include tax; its Stripe prices carry it. */
+            taxBehavior: components["schemas"]["TaxBehavior"];
         };
         TierShare: {
             /** Format: int64 */

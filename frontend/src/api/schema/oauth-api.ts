@@ -510,6 +510,11 @@ export interface components {
             url: string;
         };
         CreateProjectInput: {
+            /**
+             * @description What the project's prices, checkouts and figures are in; default `usd`. It cannot change
+             *     later (its Stripe prices are in it).
+             */
+            currency?: components["schemas"]["Currency"];
             name: string;
             projectType: components["schemas"]["ProjectType"];
             tiers: components["schemas"]["TierInput"][];
@@ -554,6 +559,14 @@ export interface components {
             secretKey: string;
             tiers: components["schemas"]["Tier"][];
         };
+        /**
+         * @description The currency of a project: its tiers' prices, checkouts, invoices and figures. Lowercase ISO
+         *     4217, as Stripe writes it. Only currencies with two decimals (Stripe's smallest unit is a
+         *     hundredth, as `Cents` holds amounts): zero-decimal ones (JPY, KRW) are refused until prices
+         *     convert at Stripe's boundary.
+         * @example eur
+         */
+        Currency: string;
         /** @description One event's delivery to one endpoint. */
         DeliveryView: {
             /** Format: int64 */
@@ -796,6 +809,11 @@ export interface components {
         };
         ProjectSettings: {
             /**
+             * @description Stripe Tax computes and collects tax on checkouts and invoices (checkout then asks for
+             *     the customer's address). Absent: unchanged.
+             */
+            automaticTax?: boolean | null;
+            /**
              * Format: int32
              * @description Store projects: the most units one cart may hold (1 to 1980), so one buyer cannot keep
              *     the stock from others while paying; `null`: the platform's bound. Absent: unchanged.
@@ -803,6 +821,7 @@ export interface components {
             maxCartUnits?: number | null;
             planHeader?: components["schemas"]["PlanHeader"] | null;
             publishableKey: string;
+            taxBehavior?: components["schemas"]["TaxBehavior"] | null;
         };
         ProjectSettingsSaved: {
             /** Format: int32 */
@@ -810,6 +829,7 @@ export interface components {
             planHeader: components["schemas"]["PlanHeader"];
             publishableKey: string;
             success: boolean;
+            tax: components["schemas"]["TaxSettings"];
         };
         /**
          * @description Locked at creation: a project either sells subscriptions with usage limits or products
@@ -826,6 +846,8 @@ export interface components {
         PromotionCodeList: {
             /** @description Newest first. */
             codes: components["schemas"]["PromotionCodeView"][];
+            /** @description The project's currency: what `amountOff` is in. */
+            currency: components["schemas"]["Currency"];
             /** @description The most a project may have in this mode. */
             max: number;
             publishableKey: string;
@@ -930,6 +952,18 @@ export interface components {
             param?: string | null;
             type?: string | null;
         };
+        /** @enum {string} */
+        TaxBehavior: "exclusive" | "inclusive";
+        /** @description A project's tax settings (`PUT /project-settings`). */
+        TaxSettings: {
+            /**
+             * @description Stripe Tax computes and collects tax on the project's checkouts and invoices, from the
+             *     customer's address (which checkout then asks for).
+             */
+            automaticTax: boolean;
+            /** @description Whether the project's prices include tax; its Stripe prices carry it. */
+            taxBehavior: components["schemas"]["TaxBehavior"];
+        };
         /** @description `POST /webhook-endpoints/{id}/test`. */
         TestEventSent: {
             /** @description The `endpoint.test` event's id (in the event log). */
@@ -962,6 +996,7 @@ export interface components {
             productId: string | null;
             soldOut: boolean;
             spendCap: components["schemas"]["Cents"] | null;
+            taxBehavior: components["schemas"]["TaxBehavior"] | null;
             trial: components["schemas"]["Trial"] | null;
         };
         TierChange: {
@@ -1013,6 +1048,8 @@ export interface components {
             trial?: components["schemas"]["Trial"] | null;
         };
         TierList: {
+            /** @description What the prices are in (chosen when the project was created). */
+            currency: components["schemas"]["Currency"];
             /**
              * Format: int32
              * @description Store projects: the most units one cart may hold; `null`: the platform's bound (1980).
@@ -1025,6 +1062,8 @@ export interface components {
             projectId: string;
             projectType: components["schemas"]["ProjectType"];
             publishableKey: string;
+            /** @description Stripe Tax on checkouts, and whether prices include tax. */
+            tax: components["schemas"]["TaxSettings"];
             tiers: components["schemas"]["Tier"][];
         };
         /** @description A tier's identifier within its project: a lowercase slug such as `free` or `pro-annual`. */

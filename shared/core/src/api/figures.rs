@@ -17,6 +17,12 @@ pub struct ProjectDashboard {
     pub mode: Mode,
     pub project_type: ProjectType,
     pub generated_at: String,
+    /// Whether the figures include tax: with `automaticTax`, Store revenue includes the tax
+    /// buyers paid (`taxCents`), and MRR includes it when prices are `inclusive`.
+    pub tax: crate::tiers::tax::TaxSettings,
+    /// What every amount is in (`*Cents`: hundredths of it). A project has one currency, so no
+    /// figure adds two together.
+    pub currency: crate::money::Currency,
     #[serde(flatten)]
     pub figures: Figures,
 }
@@ -94,9 +100,12 @@ pub struct StoreFigures {
 pub struct StoreMetrics {
     pub total_sales: i64,
     pub units_sold: i64,
-    /// What paid orders brought in: payments less refunds and lost disputes.
+    /// What paid orders brought in: payments less refunds and lost disputes (tax Stripe
+    /// collected included: `taxCents`).
     pub revenue_cents: i64,
     pub refunded_cents: i64,
+    /// The tax buyers paid on paid orders (with automatic tax), part of what they paid.
+    pub tax_cents: i64,
     pub disputes_lost_cents: i64,
     /// Disputes not decided yet (the developer has evidence to send in Stripe).
     pub open_disputes: i64,

@@ -28,7 +28,11 @@ use self::{
 };
 use crate::{
     mode::{Mode, ProjectType},
-    tiers::{PlanHeader, Tier, TierName, input::TierInput},
+    tiers::{
+        PlanHeader, Tier, TierName,
+        input::TierInput,
+        tax::{TaxBehavior, TaxSettings},
+    },
 };
 
 /// `GET /health` of every worker.
@@ -177,6 +181,10 @@ pub struct TierList {
     pub plan_header: PlanHeader,
     /// Store projects: the most units one cart may hold; `null`: the platform's bound (1980).
     pub max_cart_units: Option<u32>,
+    /// Stripe Tax on checkouts, and whether prices include tax.
+    pub tax: TaxSettings,
+    /// What the prices are in (chosen when the project was created).
+    pub currency: crate::money::Currency,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,6 +202,15 @@ pub struct ProjectSettings {
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, nullable))]
     pub max_cart_units: Option<Option<u32>>,
+    /// Stripe Tax computes and collects tax on checkouts and invoices (checkout then asks for
+    /// the customer's address). Absent: unchanged.
+    #[serde(default)]
+    pub automatic_tax: Option<bool>,
+    /// Whether prices include tax (`inclusive`) or have it added (`exclusive`, the default).
+    /// A change makes every paid tier's Stripe price again (subscribers keep theirs, as after a
+    /// price change). Absent: unchanged.
+    #[serde(default)]
+    pub tax_behavior: Option<TaxBehavior>,
 }
 
 /// A field that may be sent as `null`: `Some(None)`, where an absent one is `None`.
@@ -209,6 +226,7 @@ pub struct ProjectSettingsSaved {
     pub publishable_key: String,
     pub plan_header: PlanHeader,
     pub max_cart_units: Option<u32>,
+    pub tax: TaxSettings,
 }
 
 #[derive(Debug, Deserialize)]

@@ -497,7 +497,7 @@ fn get_usage() {}
 /// The tier follows the metering rule: `X-User-Plan` when sent (as the project's plan-header
 /// policy allows), else the user's subscription (trialing, active or past due), else their
 /// customer record's plan, else `free`. Answered from the project's cached configuration: no
-/// usage counter call, and with `X-User-Plan` no database read either.
+/// usage counter call, and with `X-User-Plan` naming a free tier no database read either.
 #[utoipa::path(
     get, path = "/api/entitlements", tag = "usage", operation_id = "getEntitlements",
     params(
@@ -519,7 +519,7 @@ fn get_entitlements() {}
 /// `allowed` with a `reason`: `granted` / `not_in_plan` for a boolean feature; `within_limit`,
 /// `overage` (billed past the included units, under the spend cap) or `limit_reached` for a
 /// meter, with the user's `usage`. A boolean feature is answered without a usage counter call
-/// (with `X-User-Plan`, without any I/O at all); a meter asks the user's counter.
+/// (with a trusted `X-User-Plan`, without any I/O at all); a meter asks the user's counter.
 #[utoipa::path(
     post, path = "/api/check", tag = "usage", operation_id = "checkFeature",
     request_body = super::entitlements::CheckRequest,

@@ -219,6 +219,8 @@ pub struct PromotionCodeView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PromotionCodeList {
     pub publishable_key: String,
+    /// The project's currency: what `amountOff` is in.
+    pub currency: crate::money::Currency,
     /// Newest first.
     pub codes: Vec<PromotionCodeView>,
     /// The most a project may have in this mode.

@@ -15,7 +15,10 @@ pub struct CheckoutRequest {
     pub success_url: Option<String>,
     #[serde(default)]
     pub cancel_url: Option<String>,
-    /// Stripe's checkout page offers a field for the customer's promotion code.
+    /// Stripe's checkout page offers a field for the customer's promotion code. Stripe accepts
+    /// any active code of your connected account in this mode there, your other projects' and
+    /// codes made in Stripe's dashboard included; pass `promotionCode` to allow this project's
+    /// only.
     #[serde(default)]
     pub allow_promotion_codes: Option<bool>,
     /// One of the project's promotion codes, applied already (not with `allowPromotionCodes`).

@@ -112,6 +112,10 @@ pub struct CreateProjectInput {
     pub name: String,
     pub project_type: ProjectType,
     pub tiers: Vec<TierInput>,
+    /// What the project's prices, checkouts and figures are in; default `usd`. It cannot change
+    /// later (its Stripe prices are in it).
+    #[serde(default)]
+    pub currency: crate::money::Currency,
 }
 
 /// A tier that passed validation, with everything the database and Stripe need.
@@ -133,13 +137,13 @@ pub struct TierDraft {
 }
 
 impl TierDraft {
-    /// The tier as stored, before Stripe ids are attached.
-    pub fn into_tier(self) -> crate::tiers::Tier {
+    /// The tier as stored, in its project's currency, before Stripe ids are attached.
+    pub fn into_tier(self, currency: crate::money::Currency) -> crate::tiers::Tier {
         crate::tiers::Tier {
             name: self.name,
             display_name: self.display_name,
             price: self.price,
-            currency: "usd".to_owned(),
+            currency: currency.code().to_owned(),
             limit: self.limit,
             price_id: None,
             product_id: None,
@@ -151,6 +155,8 @@ impl TierDraft {
             spend_cap: self.spend_cap,
             entitlements: self.entitlements,
             trial: self.trial,
+            // Set by whoever publishes it, from the project's settings.
+            tax_behavior: None,
         }
     }
 }
@@ -537,7 +543,7 @@ mod tests {
                 card_required: false
             })
         );
-        let pro = tiers[1].clone().into_tier();
+        let pro = tiers[1].clone().into_tier(crate::money::Currency::USD);
         assert!(pro.grants("sso") && !pro.grants("priority_support"));
         let edit: TierInput = serde_json::from_value(json!({"name": "pro", "price": 39})).unwrap();
         let kept = edit.keeping(&pro).validate(ProjectType::Saas, "tier").unwrap();

@@ -3,6 +3,7 @@
 pub mod features;
 pub mod input;
 pub mod meters;
+pub mod tax;
 
 use std::fmt;
 
@@ -121,6 +122,10 @@ pub struct Tier {
     /// The free trial a checkout of the tier starts; `null`: none.
     #[serde(default)]
     pub trial: Option<features::Trial>,
+    /// The tax behaviour its Stripe price was made with; `null`: unspecified (made before the
+    /// project had tax settings).
+    #[serde(default)]
+    pub tax_behavior: Option<tax::TaxBehavior>,
 }
 
 impl Tier {
@@ -181,6 +186,12 @@ pub struct ProjectConfig {
     /// The most units one cart may hold (`PUT /project-settings`); `None`: the platform's bound.
     #[serde(default)]
     pub max_cart_units: Option<u32>,
+    /// Stripe Tax on the project's checkouts, and its prices' tax behaviour.
+    #[serde(default)]
+    pub tax: tax::TaxSettings,
+    /// What its prices and figures are in.
+    #[serde(default)]
+    pub currency: crate::money::Currency,
 }
 
 fn usage_in_d1_unknown() -> Option<crate::period::Timestamp> {

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::{paid_tier, require_saas};
 use crate::{
-    billing::promotions::CheckoutDiscount,
+    billing::{promotions::CheckoutDiscount, tax::Payer},
     identity::SecretKeyAuth,
     storage::{customers::Customer, subscriptions::SubscriptionSync},
     upstream::stripe::{Form, Stripe},
@@ -33,7 +33,7 @@ use dream_core::{
     error::{ApiError, ApiResult},
     period::Timestamp,
     stripe::objects::{CheckoutSession, SubscriptionState},
-    tiers::Tier,
+    tiers::{Tier, features::Trial},
 };
 
 #[derive(Deserialize)]
@@ -89,23 +89,27 @@ enum Previous {
     Replace,
 }
 
-/// What a checkout session offers: the tier and its discount. An open session offering the
-/// same is handed out again; one offering anything else is expired first.
-fn offer_of(tier: &Tier, discount: &CheckoutDiscount) -> String {
-    match discount.fingerprint() {
-        none if none.is_empty() => tier.name.to_string(),
-        discount => format!("{}+{discount}", tier.name),
-    }
+/// What a checkout session offers: the tier at its current price, its trial, tax, and the
+/// discount. An open session offering the same is handed out again; one offering anything else
+/// (an edit or a settings change since it was made) is expired first.
+fn offer_of(tier: &Tier, trial: Option<Trial>, automatic_tax: bool, discount: &CheckoutDiscount) -> String {
+    let trial = trial.map_or_else(
+        || "none".to_owned(),
+        |t| format!("{}d{}", t.days, u8::from(t.card_required)),
+    );
+    format!(
+        "{}:{}:{trial}:{}:{}",
+        tier.name,
+        tier.price_id.as_deref().unwrap_or_default(),
+        u8::from(automatic_tax),
+        discount.fingerprint()
+    )
 }
 
 async fn settle_previous(auth: &SecretKeyAuth, stripe: &Stripe, previous: &str, offer: &str) -> ApiResult<Previous> {
     let session: CheckoutSession = stripe.get(&format!("/checkout/sessions/{previous}")).await?;
-    // Sessions made before offers were recorded name only their tier.
-    let offered = session
-        .metadata
-        .get("offer")
-        .or_else(|| session.metadata.get("tier"))
-        .and_then(Value::as_str);
+    // Sessions made before offers were recorded are replaced: what they offer is unknown.
+    let offered = session.metadata.get("offer").and_then(Value::as_str);
     match session.status.as_deref() {
         Some("open") if offered == Some(offer) => {
             let url = session
@@ -193,9 +197,10 @@ pub async fn start(
         Some(trial) if !auth.scope.had_trial(user_id).await? => Some(trial),
         _ => None,
     };
+    let offer = offer_of(tier, trial, auth.config.tax.automatic_tax, &discount);
     let previous = customer.checkout_session_id.as_deref();
     if let Some(previous) = previous
-        && let Previous::Reuse(started) = settle_previous(auth, &stripe, previous, &offer_of(tier, &discount)).await?
+        && let Previous::Reuse(started) = settle_previous(auth, &stripe, previous, &offer).await?
     {
         return Ok(CheckoutStarted {
             trial_days: trial.map(|t| t.days),
@@ -225,15 +230,14 @@ pub async fn start(
             );
         }
     }
-    let form = discount
-        .apply(form)
+    let form = crate::billing::tax::checkout_tax(discount.apply(form), auth.config.tax, Payer::Customer)
         .field("success_url", &success_url)
         .field("cancel_url", &cancel_url)
         .field("client_reference_id", user_id)
         .field("metadata[publishableKey]", pk)
         .field("metadata[userId]", user_id)
         .field("metadata[tier]", tier_name)
-        .field("metadata[offer]", offer_of(tier, &discount))
+        .field("metadata[offer]", &offer)
         .field("subscription_data[metadata][publishableKey]", pk)
         .field("subscription_data[metadata][userId]", user_id)
         .field("subscription_data[metadata][tier]", tier_name);
@@ -251,7 +255,10 @@ pub async fn start(
             &discount.fingerprint(),
         ])
     );
-    let session: CheckoutSession = stripe.post("/checkout/sessions", &form, &key).await?;
+    let session: CheckoutSession = stripe
+        .post("/checkout/sessions", &form, &key)
+        .await
+        .map_err(crate::billing::promotions::refused_discount)?;
     let url = session
         .url
         .clone()
