@@ -170,6 +170,15 @@ impl Developer {
     }
 
     /// The Stripe account this developer connected (where their customers' objects live).
+    /// POST /promotion-codes for the project: `fields` beside its publishable key.
+    pub async fn promotion_code(&self, publishable_key: &str, fields: Value) -> Reply {
+        let mut body = json!({ "publishableKey": publishable_key });
+        if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), fields) {
+            body.extend(fields);
+        }
+        self.oauth(reqwest::Method::POST, "/promotion-codes", Some(body)).await
+    }
+
     /// POST /rotate-key with no grace period: the old secret key stops at once.
     pub async fn rotate_key(&self, publishable_key: &str) -> Reply {
         self.oauth(
@@ -506,6 +515,18 @@ impl StripeEmulator {
         }
     }
 
+    /// A subscription's invoices on the connected account, newest first.
+    pub async fn invoices_of(&self, account: &str, subscription: &str) -> Vec<Value> {
+        let reply = self
+            .get(
+                &format!("/invoices?subscription={subscription}"),
+                dream_core::mode::Mode::Test,
+                Some(account),
+            )
+            .await;
+        reply.body["data"].as_array().cloned().unwrap_or_default()
+    }
+
     /// The platform's events of a type, newest first.
     pub async fn events(&self, kind: &str) -> Vec<Value> {
         let reply = self
@@ -517,6 +538,11 @@ impl StripeEmulator {
             .await;
         reply.body["data"].as_array().cloned().unwrap_or_default()
     }
+}
+
+/// The totals of invoices (as `invoices_of` lists them).
+pub fn invoice_totals(invoices: &[Value]) -> Vec<i64> {
+    invoices.iter().map(|i| i["total"].as_i64().unwrap_or(-1)).collect()
 }
 
 /// Waits until `check` holds, polling (webhooks arrive asynchronously).

@@ -80,12 +80,9 @@ async fn a_euro_project_prices_bills_and_counts_in_euros() {
 
     // A code in euros, a subscription billed in euros, figures in euros.
     let code = developer
-        .oauth(
-            Method::POST,
-            "/promotion-codes",
-            Some(
-                json!({"publishableKey": project.publishable_key, "code": "EURO2", "amountOff": 2, "duration": "once"}),
-            ),
+        .promotion_code(
+            &project.publishable_key,
+            json!({"code": "EURO2", "amountOff": 2, "duration": "once"}),
         )
         .await;
     assert_eq!(
@@ -107,14 +104,8 @@ async fn a_euro_project_prices_bills_and_counts_in_euros() {
     );
     let api = ProjectApi::new(&env, &project);
     let subscription = api.subscribe("euro_user", "pro").await.unwrap();
-    let invoices = stripe
-        .get(
-            &format!("/invoices?subscription={subscription}"),
-            Mode::Test,
-            Some(&account),
-        )
-        .await;
-    assert_eq!(invoices.body["data"][0]["currency"], "eur");
+    let invoices = stripe.invoices_of(&account, &subscription).await;
+    assert_eq!(invoices[0]["currency"], "eur");
     let dashboard = api
         .wait_for_dashboard("the euro subscription", |d| metric(d, "activeSubscriptions") == 1)
         .await

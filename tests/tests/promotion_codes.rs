@@ -6,22 +6,13 @@ use dream_core::mode::Mode;
 use e2e::{
     TestEnv,
     customers::{ProjectApi, metric},
-    journey::{StripeEmulator, create_project, onboarded_developer, saas_body, saas_project},
+    journey::{StripeEmulator, create_project, invoice_totals, onboarded_developer, saas_body, saas_project},
     shop::{price_of, products, shop},
 };
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const TIERS: &[(&str, Option<u64>, f64)] = &[("free", Some(3), 0.0), ("pro", Some(10), 9.99)];
-
-fn invoice_totals(invoices: &Value) -> Vec<i64> {
-    invoices["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["total"].as_i64().unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn a_twenty_percent_code_lowers_every_invoice_and_the_mrr() {
@@ -34,13 +25,9 @@ async fn a_twenty_percent_code_lowers_every_invoice_and_the_mrr() {
 
     // The developer makes the code; Stripe holds it on their connected account.
     let created = developer
-        .oauth(
-            Method::POST,
-            "/promotion-codes",
-            Some(
-                json!({"publishableKey": pk, "code": "LAUNCH20", "percentOff": 20, "duration": "forever",
-                        "maxRedemptions": 50}),
-            ),
+        .promotion_code(
+            pk,
+            json!({"code": "LAUNCH20", "percentOff": 20, "duration": "forever", "maxRedemptions": 50}),
         )
         .await;
     assert_eq!(created.status, 201, "{:?}", created.body);
@@ -63,11 +50,7 @@ async fn a_twenty_percent_code_lowers_every_invoice_and_the_mrr() {
 
     // What the developer cannot make: the same code in any case, a discount past 100 %.
     let again = developer
-        .oauth(
-            Method::POST,
-            "/promotion-codes",
-            Some(json!({"publishableKey": pk, "code": "launch20", "amountOff": 5, "duration": "once"})),
-        )
+        .promotion_code(pk, json!({"code": "launch20", "amountOff": 5, "duration": "once"}))
         .await;
     assert_eq!(
         (again.status, again.error_code()),
@@ -76,11 +59,7 @@ async fn a_twenty_percent_code_lowers_every_invoice_and_the_mrr() {
         again.body
     );
     let too_much = developer
-        .oauth(
-            Method::POST,
-            "/promotion-codes",
-            Some(json!({"publishableKey": pk, "code": "FREEBIE", "percentOff": 120, "duration": "once"})),
-        )
+        .promotion_code(pk, json!({"code": "FREEBIE", "percentOff": 120, "duration": "once"}))
         .await;
     assert_eq!(too_much.status, 400, "{:?}", too_much.body);
     // Nobody else's: another developer sees no such project.
@@ -102,14 +81,8 @@ async fn a_twenty_percent_code_lowers_every_invoice_and_the_mrr() {
     assert_eq!(started.status, 200, "{:?}", started.body);
     let session = started.body["sessionId"].as_str().unwrap();
     let subscription = api.pay(session).await.unwrap().expect("a subscription");
-    let invoices = stripe
-        .get(
-            &format!("/invoices?subscription={subscription}"),
-            Mode::Test,
-            Some(&account),
-        )
-        .await;
-    assert_eq!(invoice_totals(&invoices.body), vec![799], "{:?}", invoices.body);
+    let invoices = stripe.invoices_of(&account, &subscription).await;
+    assert_eq!(invoice_totals(&invoices), vec![799], "{invoices:?}");
     let dashboard = api
         .wait_for_dashboard("the discounted subscription", |d| metric(d, "activeSubscriptions") == 1)
         .await
@@ -119,14 +92,8 @@ async fn a_twenty_percent_code_lowers_every_invoice_and_the_mrr() {
     // A `forever` code discounts the renewal too.
     let renewed = api.control(&format!("/subscriptions/{subscription}/advance")).await;
     assert_eq!(renewed.status, 200, "{:?}", renewed.body);
-    let invoices = stripe
-        .get(
-            &format!("/invoices?subscription={subscription}"),
-            Mode::Test,
-            Some(&account),
-        )
-        .await;
-    assert_eq!(invoice_totals(&invoices.body), vec![799, 799]);
+    let invoices = stripe.invoices_of(&account, &subscription).await;
+    assert_eq!(invoice_totals(&invoices), vec![799, 799]);
 
     // The list shows Stripe's redemption count; a deactivated code is refused at checkout.
     let listed = developer
@@ -170,13 +137,9 @@ async fn a_twenty_percent_code_lowers_every_invoice_and_the_mrr() {
 
     // Stripe's own code field: the session offers it, and the customer's code applies.
     let second = developer
-        .oauth(
-            Method::POST,
-            "/promotion-codes",
-            Some(
-                json!({"publishableKey": pk, "code": "FIVEOFF", "amountOff": 5, "duration": "repeating",
-                        "durationInMonths": 3}),
-            ),
+        .promotion_code(
+            pk,
+            json!({"code": "FIVEOFF", "amountOff": 5, "duration": "repeating", "durationInMonths": 3}),
         )
         .await;
     assert_eq!(second.status, 201, "{:?}", second.body);
@@ -249,11 +212,7 @@ async fn a_store_cart_takes_a_code_and_the_revenue_is_what_was_paid() {
     let api = ProjectApi::new(&env, &project);
     let pk = project.publishable_key.as_str();
     let made = developer
-        .oauth(
-            Method::POST,
-            "/promotion-codes",
-            Some(json!({"publishableKey": pk, "code": "MUGS5", "amountOff": 5, "duration": "once"})),
-        )
+        .promotion_code(pk, json!({"code": "MUGS5", "amountOff": 5, "duration": "once"}))
         .await;
     assert_eq!(made.status, 201, "{:?}", made.body);
     let price = price_of(&products(&api).await, "mug");
@@ -289,11 +248,7 @@ async fn a_store_cart_takes_a_code_and_the_revenue_is_what_was_paid() {
     );
     // A code that makes the cart free: Stripe asks for no payment, and it is sold all the same.
     let free = developer
-        .oauth(
-            Method::POST,
-            "/promotion-codes",
-            Some(json!({"publishableKey": pk, "code": "ONTHEHOUSE", "percentOff": 100, "duration": "once"})),
-        )
+        .promotion_code(pk, json!({"code": "ONTHEHOUSE", "percentOff": 100, "duration": "once"}))
         .await;
     assert_eq!(free.status, 201, "{:?}", free.body);
     let gift = api

@@ -58,14 +58,8 @@ async fn subscribe_from(api: &ProjectApi, stripe: &StripeEmulator, account: &str
         .await;
     assert_eq!(paid.status, 200, "{:?}", paid.body);
     let subscription = paid.body["session"]["subscription"].as_str().unwrap();
-    let invoices = stripe
-        .get(
-            &format!("/invoices?subscription={subscription}"),
-            Mode::Test,
-            Some(account),
-        )
-        .await;
-    invoices.body["data"][0].clone()
+    let invoices = stripe.invoices_of(&account, &subscription).await;
+    invoices[0].clone()
 }
 
 fn tax_of(invoice: &Value) -> i64 {

@@ -8,7 +8,9 @@ use dream_core::mode::Mode;
 use e2e::{
     TestEnv,
     customers::{ProjectApi, metric},
-    journey::{Developer, StripeEmulator, TestProject, create_project, eventually, onboarded_developer},
+    journey::{
+        Developer, StripeEmulator, TestProject, create_project, eventually, invoice_totals, onboarded_developer,
+    },
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -241,19 +243,8 @@ async fn a_feature_granted_by_pro_is_refused_on_free_and_granted_during_a_pro_tr
         ),
         (0, 1, 999)
     );
-    let invoices = stripe
-        .get(
-            &format!("/invoices?subscription={subscription}"),
-            Mode::Test,
-            Some(&account),
-        )
-        .await;
-    let totals: Vec<i64> = invoices.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["total"].as_i64().unwrap())
-        .collect();
+    let invoices = stripe.invoices_of(&account, &subscription).await;
+    let totals = invoice_totals(&invoices);
     assert_eq!(
         totals,
         vec![999, 0],

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 /// Boolean features per tier.
 pub const MAX_FEATURE_KEYS: usize = 30;
-const MAX_KEY: usize = 40;
 /// Stripe's own bound on `trial_period_days`.
 pub const MAX_TRIAL_DAYS: u16 = 730;
 
@@ -20,16 +19,7 @@ pub struct FeatureKey(String);
 
 impl FeatureKey {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let starts_letter = raw.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
-        let body = raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if raw.len() > MAX_KEY || !starts_letter || !body {
-            return Err(format!(
-                "feature must be 1-{MAX_KEY} characters of a-z, 0-9, '-' or '_', starting with a letter"
-            ));
-        }
-        Ok(Self(raw.to_owned()))
+        super::meters::parse_key(raw, "feature").map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -27,18 +27,24 @@ const MAX_KEY: usize = 40;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String))]
 pub struct MeterKey(String);
 
+/// A key of a tier's meters or features: 1-40 characters of a-z, 0-9, '-' or '_', starting
+/// with a letter; `what` names it in the error.
+pub(crate) fn parse_key(raw: &str, what: &str) -> Result<String, String> {
+    let starts_letter = raw.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
+    let body = raw
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if raw.len() > MAX_KEY || !starts_letter || !body {
+        return Err(format!(
+            "{what} must be 1-{MAX_KEY} characters of a-z, 0-9, '-' or '_', starting with a letter"
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
 impl MeterKey {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let starts_letter = raw.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
-        let body = raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if raw.len() > MAX_KEY || !starts_letter || !body {
-            return Err(format!(
-                "meter must be 1-{MAX_KEY} characters of a-z, 0-9, '-' or '_', starting with a letter"
-            ));
-        }
-        Ok(Self(raw.to_owned()))
+        parse_key(raw, "meter").map(Self)
     }
 
     pub fn requests() -> Self {
