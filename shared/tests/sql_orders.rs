@@ -71,6 +71,7 @@ fn hold(conn: &mut Connection, pk: &str, order: &str, quantity: i64, expires: Ti
                 "price_mug".into(),
                 quantity.into(),
                 now.to_rfc3339().into(),
+                1.into(),
             ],
         )
     })

@@ -16,5 +16,7 @@ describe("money in a project's currency", () => {
     expect(money(1999)).toBe("$19.99");
     expect(dollars(9.5, "gbp")).toBe("£9.50");
     expect(compactMoney(1_234_500, "eur")).toBe("€12.3K");
+    expect(money(1500, "jpy")).toBe("¥1,500");
+    expect(dollars(1500, "jpy")).toBe("¥1,500");
   });
 });

@@ -4,14 +4,30 @@ const usd = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" 
 const count = new Intl.NumberFormat("en-US");
 const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
 
+/** Formatters by currency, with how many of Stripe's units make one (100; 1 for JPY, KRW). */
+const formats = new Map<string, { format: Intl.NumberFormat; perUnit: number }>();
+
+function formatOf(currency: string) {
+  const code = currency.toUpperCase();
+  let known = formats.get(code);
+  if (!known) {
+    const format = code === "USD" ? usd : new Intl.NumberFormat("en-US", { style: "currency", currency: code });
+    known = { format, perUnit: 10 ** (format.resolvedOptions().maximumFractionDigits ?? 2) };
+    formats.set(code, known);
+  }
+  return known;
+}
+
+/** An amount in Stripe's unit (`*Cents`: cents, or whole yen for JPY). */
 export function money(cents: number, currency = "usd"): string {
-  if (currency.toLowerCase() === "usd") return usd.format(cents / 100);
-  return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(cents / 100);
+  const { format, perUnit } = formatOf(currency);
+  return format.format(cents / perUnit);
 }
 
 /** A large amount of cents, short: "$1.2K", "€34K". */
 export function compactMoney(cents: number, currency = "usd"): string {
-  return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase(), notation: "compact", maximumFractionDigits: 1 }).format(cents / 100);
+  const { perUnit } = formatOf(currency);
+  return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase(), notation: "compact", maximumFractionDigits: 1 }).format(cents / perUnit);
 }
 
 /** A tier price as the API sends it (9.99), in its currency. */

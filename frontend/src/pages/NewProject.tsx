@@ -14,7 +14,7 @@ import { checkProjectName, emptyTier, type TierForm, type TierListErrors, valida
 import { Link, navigate } from "../router";
 
 /** What a project may be priced in (shared/core/src/money.rs `CURRENCIES`). */
-const CURRENCIES = ["usd", "eur", "gbp", "cad", "aud", "nzd", "chf", "sek", "nok", "dkk", "pln", "czk", "sgd", "hkd", "inr", "brl", "mxn"];
+const CURRENCIES = ["usd", "eur", "gbp", "cad", "aud", "nzd", "chf", "sek", "nok", "dkk", "pln", "czk", "sgd", "hkd", "inr", "brl", "mxn", "jpy", "krw"];
 
 const DEFAULT_TIERS: Record<ProjectType, TierForm[]> = {
   saas: [

@@ -76,9 +76,9 @@ impl Cents {
 }
 
 /// The currency of a project: its tiers' prices, checkouts, invoices and figures. Lowercase ISO
-/// 4217, as Stripe writes it. Only currencies with two decimals (Stripe's smallest unit is a
-/// hundredth, as `Cents` holds amounts): zero-decimal ones (JPY, KRW) are refused until prices
-/// convert at Stripe's boundary.
+/// 4217, as Stripe writes it. Prices are held in hundredths of the major unit whatever the
+/// currency (`Cents`); Stripe counts in the currency's smallest unit, which for zero-decimal
+/// currencies (JPY, KRW) is the major unit: `minor_units` converts where amounts cross.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, example = "eur"))]
 pub struct Currency(&'static str);
@@ -99,9 +99,10 @@ impl<'de> Deserialize<'de> for Currency {
 /// What a project may be priced in.
 pub const CURRENCIES: &[&str] = &[
     "usd", "eur", "gbp", "cad", "aud", "nzd", "chf", "sek", "nok", "dkk", "pln", "czk", "sgd", "hkd", "inr", "brl",
-    "mxn",
+    "mxn", "jpy", "krw",
 ];
-const ZERO_DECIMAL: &[&str] = &["jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof", "pyg", "rwf"];
+/// Stripe's zero-decimal currencies among them: amounts in whole units.
+const ZERO_DECIMAL: &[&str] = &["jpy", "krw"];
 
 impl Currency {
     pub const USD: Self = Self("usd");
@@ -111,12 +112,6 @@ impl Currency {
         if let Some(code) = CURRENCIES.iter().find(|c| **c == lower) {
             return Ok(Self(code));
         }
-        if ZERO_DECIMAL.contains(&lower.as_str()) {
-            return Err(format!(
-                "`{lower}` has no decimals (Stripe's zero-decimal currencies), which projects do not support yet; choose one of: {}",
-                CURRENCIES.join(", ")
-            ));
-        }
         Err(format!(
             "currency must be one of: {} (lowercase ISO 4217)",
             CURRENCIES.join(", ")
@@ -125,6 +120,31 @@ impl Currency {
 
     pub fn code(self) -> &'static str {
         self.0
+    }
+
+    /// Whether Stripe counts it in whole units (JPY, KRW).
+    pub fn zero_decimal(self) -> bool {
+        ZERO_DECIMAL.contains(&self.0)
+    }
+
+    /// An amount as Stripe counts it: cents for most currencies, whole yen or won.
+    pub fn minor_units(self, amount: Cents) -> i64 {
+        if self.zero_decimal() {
+            amount.get() / 100
+        } else {
+            amount.get()
+        }
+    }
+
+    /// Refuses an amount finer than the currency's smallest unit (¥1.50).
+    pub fn check_whole(self, field: &str, amount: Cents) -> Result<(), String> {
+        if self.zero_decimal() && amount.get() % 100 != 0 {
+            return Err(format!(
+                "{field}: {} has no decimals; give a whole amount",
+                self.0.to_ascii_uppercase()
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -167,7 +187,24 @@ mod tests {
     fn currencies_are_the_supported_two_decimal_ones() {
         assert_eq!(Currency::parse("EUR").unwrap().code(), "eur");
         assert_eq!(Currency::default(), Currency::USD);
-        assert!(Currency::parse("jpy").unwrap_err().contains("no decimals"));
+        let yen = Currency::parse("JPY").unwrap();
+        assert!(yen.zero_decimal() && !Currency::USD.zero_decimal());
+        let fifteen_hundred = Cents::parse_dollars("1500").unwrap();
+        assert_eq!(
+            (
+                yen.minor_units(fifteen_hundred),
+                Currency::USD.minor_units(fifteen_hundred)
+            ),
+            (1500, 150_000)
+        );
+        assert!(
+            yen.check_whole("price", Cents::parse_dollars("1500.5").unwrap())
+                .unwrap_err()
+                .contains("no decimals")
+        );
+        assert!(yen.check_whole("price", fifteen_hundred).is_ok());
+        assert!(Currency::USD.check_whole("price", Cents::new(999).unwrap()).is_ok());
+        assert!(Currency::parse("vnd").unwrap_err().contains("one of"));
         assert!(Currency::parse("xyz").unwrap_err().contains("one of"));
         assert_eq!(
             serde_json::to_string(&Currency::parse("gbp").unwrap()).unwrap(),

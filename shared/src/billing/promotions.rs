@@ -72,6 +72,11 @@ pub async fn create(
     now: Timestamp,
 ) -> ApiResult<PromotionCodeView> {
     let draft = request.validate(now)?;
+    if let Off::Amount(amount) = draft.off {
+        currency
+            .check_whole("amountOff", amount)
+            .map_err(ApiError::invalid_request)?;
+    }
     // Both checked before anything is made on Stripe (the insert checks them again, for races).
     let existing = scope.promotion_codes().await?;
     if existing.iter().any(|c| c.code.eq_ignore_ascii_case(&draft.code)) {
@@ -89,7 +94,7 @@ pub async fn create(
     coupon = match draft.off {
         Off::Percent(hundredths) => coupon.field("percent_off", percent_text(hundredths)),
         Off::Amount(cents) => coupon
-            .field("amount_off", cents.get())
+            .field("amount_off", currency.minor_units(cents))
             .field("currency", currency.code()),
     };
     let coupon: Created = stripe

@@ -178,7 +178,7 @@ impl<'a> ProjectEdit<'a> {
         let pk = &self.project.scope.project().publishable_key;
         let tier = Tier {
             tax_behavior: Some(self.project.tax.tax_behavior),
-            ..draft.into_tier(self.project.currency)
+            ..draft.into_tier(self.project.currency)?
         };
         let tier = stripe_products::publish_new_tier(&stripe, self.kind(), tier, pk, &key, &existing).await?;
         if let Err(e) = self.project.scope.insert_tier(self.project.mode, &tier, now).await {
@@ -199,7 +199,7 @@ impl<'a> ProjectEdit<'a> {
         let mut new = input
             .keeping(&old)
             .validate(self.kind(), "tier")?
-            .into_tier(self.project.currency);
+            .into_tier(self.project.currency)?;
         check_feature_names(
             siblings
                 .iter()

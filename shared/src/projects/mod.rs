@@ -86,13 +86,18 @@ async fn publish_all(
     keys: &KeyPair,
     request_id: &str,
 ) -> ApiResult<Vec<Tier>> {
+    // All checked before anything is made on Stripe.
+    let drafts = drafts
+        .into_iter()
+        .map(|draft| draft.into_tier(currency))
+        .collect::<ApiResult<Vec<Tier>>>()?;
     let mut tiers = Vec::with_capacity(drafts.len());
     for draft in drafts {
         let key = format!("{request_id}:{}", draft.name);
         // Every price says how tax applies, as the key set's settings say.
         let tier = dream_core::tiers::Tier {
             tax_behavior: Some(tax.tax_behavior),
-            ..draft.into_tier(currency)
+            ..draft
         };
         match stripe_products::publish_new_tier(stripe, kind, tier, &keys.publishable, &key, &tiers).await {
             Ok(tier) => tiers.push(tier),

@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use crate::upstream::stripe::{Form, Stripe};
 use dream_core::{
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     keys::PublishableKey,
     mode::ProjectType,
-    money::Cents,
+    money::{Cents, Currency},
     tiers::{Tier, meters::Meter, tax::TaxBehavior},
 };
 
@@ -33,6 +33,10 @@ fn product_form(tier: &Tier, project: &PublishableKey) -> Form {
         .field_opt("images[0]", image)
         .field("metadata[publishableKey]", project.as_str())
         .field("metadata[tier]", tier.name.as_str())
+}
+
+fn currency_of(tier: &Tier) -> ApiResult<Currency> {
+    Currency::parse(&tier.currency).map_err(|e| ApiError::internal(format!("tier {}: {e}", tier.name)))
 }
 
 /// Creates the product for a tier; `key` makes a retried call return the same product.
@@ -64,7 +68,7 @@ pub async fn create_price(
 ) -> ApiResult<String> {
     let mut form = Form::new()
         .field("product", product_id)
-        .field("unit_amount", tier.price.get())
+        .field("unit_amount", currency_of(tier)?.minor_units(tier.price))
         .field("currency", &tier.currency)
         .field_opt("tax_behavior", tier.tax_behavior.map(TaxBehavior::as_str))
         .field("metadata[publishableKey]", project.as_str())
@@ -138,7 +142,7 @@ async fn create_metered_price(
         .field("currency", &tier.currency)
         .field("nickname", format!("{} overage", meter.key))
         .field("billing_scheme", "per_unit")
-        .field("unit_amount_decimal", overage.price.to_stripe_cents())
+        .field("unit_amount_decimal", overage.price.to_stripe_minor(currency_of(tier)?))
         .field_opt("tax_behavior", tier.tax_behavior.map(TaxBehavior::as_str))
         .field("recurring[interval]", "month")
         .field("recurring[usage_type]", "metered")

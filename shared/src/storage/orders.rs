@@ -11,8 +11,14 @@ use super::{
 };
 use dream_core::{
     error::{ApiError, ApiResult, Cause},
+    money::{Cents, Currency},
     period::Timestamp,
 };
+
+/// What a tier's price (hundredths of the major unit) is divided by for Stripe's unit.
+fn hundredths_per_minor_unit(currency: Currency) -> i64 {
+    100 / currency.minor_units(Cents::new(100).unwrap_or_default()).max(1)
+}
 
 /// Units of a product held by live checkouts (other than order `$except`, if given).
 /// ?P publishableKey, ?T tier name, ?N now.
@@ -61,12 +67,13 @@ FROM orders WHERE publishableKey = ?1 AND idempotencyKey = ?2";
 /// Holds `?5` units of product `?3` at price `?4` for order `?1`, or writes a quantity of 0
 /// (refused by the CHECK, rolling back the whole cart) when fewer are available. A product that
 /// no longer has that price inserts nothing (counted after the batch).
-/// ?1 orderId, ?2 publishableKey, ?3 tier name, ?4 priceId, ?5 quantity, ?6 now.
+/// ?1 orderId, ?2 publishableKey, ?3 tier name, ?4 priceId, ?5 quantity, ?6 now, ?7 hundredths
+/// of the price per unit of Stripe's (1, or 100 for a zero-decimal currency).
 pub const HOLD_ITEM: &str = concat!(
     "INSERT INTO order_items (orderId, publishableKey, tierName, priceId, quantity, unitCents)\n",
     "SELECT ?1, ?2, t.name, t.priceId, CASE WHEN t.soldOut = 0 AND (t.inventory IS NULL OR t.inventory - ",
     held!("?2", "t.name", "?6"),
-    " >= ?5) THEN ?5 ELSE 0 END, t.priceCents\n",
+    " >= ?5) THEN ?5 ELSE 0 END, t.priceCents / ?7\n",
     "FROM tiers t WHERE t.publishableKey = ?2 AND t.name = ?3 AND t.priceId = ?4"
 );
 
@@ -326,7 +333,7 @@ impl ProjectScope {
     /// With an idempotency key that another order took meanwhile, `HoldRefused::Replay`.
     pub async fn hold_cart(
         &self,
-        order_id: &str,
+        (order_id, currency): (&str, Currency),
         email: Option<&str>,
         lines: &[HoldLine<'_>],
         idempotency: Option<(&str, &str)>,
@@ -359,6 +366,9 @@ impl ProjectScope {
                     line.price_id.into(),
                     line.quantity.into(),
                     now_text.clone(),
+                    // Held in Stripe's unit (cents, whole yen): what the buyer pays is compared
+                    // with it.
+                    hundredths_per_minor_unit(currency).into(),
                 ],
             ));
         }

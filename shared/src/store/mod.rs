@@ -208,7 +208,14 @@ pub async fn checkout(
     let hold_until = Timestamp(session_expires.0 + HOLD_GRACE_SECS);
     let amount = match auth
         .scope
-        .hold_cart(&order_id, email.as_deref(), &hold_lines, idempotency, hold_until, now)
+        .hold_cart(
+            (&order_id, auth.config.currency),
+            email.as_deref(),
+            &hold_lines,
+            idempotency,
+            hold_until,
+            now,
+        )
         .await?
     {
         Ok(amount) => amount,
@@ -503,7 +510,10 @@ impl From<ProductRow> for Product {
             price: Cents::new(row.price_cents).map_or(Value::Null, Cents::to_dollars_json),
             name: row.name,
             display_name: row.display_name,
-            price_cents: row.price_cents,
+            // Stripe's unit, as every other `*Cents` amount (whole yen for JPY).
+            price_cents: dream_core::money::Currency::parse(&row.currency)
+                .unwrap_or_default()
+                .minor_units(Cents::new(row.price_cents).unwrap_or_default()),
             currency: row.currency,
             price_id: row.price_id,
             inventory: row.inventory,

@@ -561,9 +561,9 @@ export interface components {
         };
         /**
          * @description The currency of a project: its tiers' prices, checkouts, invoices and figures. Lowercase ISO
-         *     4217, as Stripe writes it. Only currencies with two decimals (Stripe's smallest unit is a
-         *     hundredth, as `Cents` holds amounts): zero-decimal ones (JPY, KRW) are refused until prices
-         *     convert at Stripe's boundary.
+         *     4217, as Stripe writes it. Prices are held in hundredths of the major unit whatever the
+         *     currency (`Cents`); Stripe counts in the currency's smallest unit, which for zero-decimal
+         *     currencies (JPY, KRW) is the major unit: `minor_units` converts where amounts cross.
          * @example eur
          */
         Currency: string;

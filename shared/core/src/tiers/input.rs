@@ -137,9 +137,19 @@ pub struct TierDraft {
 }
 
 impl TierDraft {
-    /// The tier as stored, in its project's currency, before Stripe ids are attached.
-    pub fn into_tier(self, currency: crate::money::Currency) -> crate::tiers::Tier {
-        crate::tiers::Tier {
+    /// The tier as stored, in its project's currency, before Stripe ids are attached; a 400 for
+    /// an amount finer than the currency's smallest unit.
+    pub fn into_tier(self, currency: crate::money::Currency) -> ApiResult<crate::tiers::Tier> {
+        let path = format!("tier `{}`", self.name);
+        currency
+            .check_whole(&format!("{path}.price"), self.price)
+            .map_err(ApiError::invalid_request)?;
+        if let Some(cap) = self.spend_cap {
+            currency
+                .check_whole(&format!("{path}.spendCap"), cap)
+                .map_err(ApiError::invalid_request)?;
+        }
+        Ok(crate::tiers::Tier {
             name: self.name,
             display_name: self.display_name,
             price: self.price,
@@ -157,7 +167,7 @@ impl TierDraft {
             trial: self.trial,
             // Set by whoever publishes it, from the project's settings.
             tax_behavior: None,
-        }
+        })
     }
 }
 
@@ -543,7 +553,7 @@ mod tests {
                 card_required: false
             })
         );
-        let pro = tiers[1].clone().into_tier(crate::money::Currency::USD);
+        let pro = tiers[1].clone().into_tier(crate::money::Currency::USD).unwrap();
         assert!(pro.grants("sso") && !pro.grants("priority_support"));
         let edit: TierInput = serde_json::from_value(json!({"name": "pro", "price": 39})).unwrap();
         let kept = edit.keeping(&pro).validate(ProjectType::Saas, "tier").unwrap();

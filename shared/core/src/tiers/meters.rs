@@ -117,6 +117,15 @@ impl UnitPrice {
         decimal(u128::from(self.0), NANOS_PER_CENT, 9)
     }
 
+    /// Stripe's `unit_amount_decimal` in `currency`'s smallest unit (cents, or whole yen).
+    pub fn to_stripe_minor(self, currency: crate::money::Currency) -> String {
+        if currency.zero_decimal() {
+            self.to_dollars()
+        } else {
+            self.to_stripe_cents()
+        }
+    }
+
     fn to_dollars(self) -> String {
         decimal(u128::from(self.0), NANOS_PER_CENT * 100, 11)
     }
