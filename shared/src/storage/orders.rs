@@ -11,13 +11,13 @@ use super::{
 };
 use dream_core::{
     error::{ApiError, ApiResult, Cause},
-    money::{Cents, Currency},
+    money::Currency,
     period::Timestamp,
 };
 
 /// What a tier's price (hundredths of the major unit) is divided by for Stripe's unit.
 fn hundredths_per_minor_unit(currency: Currency) -> i64 {
-    100 / currency.minor_units(Cents::new(100).unwrap_or_default()).max(1)
+    if currency.zero_decimal() { 100 } else { 1 }
 }
 
 /// Units of a product held by live checkouts (other than order `$except`, if given).

@@ -42,10 +42,3 @@ pub struct TaxSettings {
     /// Whether the project's prices include tax; its Stripe prices carry it.
     pub tax_behavior: TaxBehavior,
 }
-
-impl TaxSettings {
-    /// Whether revenue read from subscription prices (MRR) includes tax.
-    pub fn prices_include_tax(self) -> bool {
-        self.automatic_tax && self.tax_behavior == TaxBehavior::Inclusive
-    }
-}
