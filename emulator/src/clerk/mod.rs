@@ -1,9 +1,10 @@
 //! The Clerk side: two instances, `dream-api` (developers) and `end-user-api` (end users),
-//! each under `/clerk/<instance>` with its own RS256 key, users, sign-in page and the
-//! Backend API subset the platform uses.
+//! each under `/clerk/<instance>` with its own RS256 key, users, organizations, sign-in page and
+//! the Backend API subset the platform uses.
 
 pub mod error;
 pub mod keys;
+pub mod organizations;
 pub mod reset;
 pub mod signin;
 pub mod tokens;
@@ -13,12 +14,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::ids::IdGen;
 use error::ClerkError;
+use organizations::{OrgInvitation, OrgMembership, Organization};
 use users::User;
 
 pub const INSTANCES: [&str; 2] = ["dream-api", "end-user-api"];
@@ -36,12 +38,27 @@ pub struct ClerkInstance {
     /// The emails the instance "sent" (verification codes), newest last; tests read them.
     #[serde(default)]
     pub outbox: Vec<reset::SentEmail>,
+    /// Organizations, memberships and invitations by id (`org_`, `orgmem_`, `orginv_`).
+    #[serde(default)]
+    pub organizations: BTreeMap<String, Organization>,
+    #[serde(default)]
+    pub org_memberships: BTreeMap<String, OrgMembership>,
+    #[serde(default)]
+    pub org_invitations: BTreeMap<String, OrgInvitation>,
+    /// The role an organization's creator gets; `None`: `org:admin`, Clerk's default.
+    #[serde(default)]
+    pub creator_role: Option<String>,
 }
 
 impl ClerkInstance {
+    /// Without users and everything about them (emails, organizations); the key stays.
     pub fn without_users(mut self) -> Self {
         self.users.clear();
         self.outbox.clear();
+        self.organizations.clear();
+        self.org_memberships.clear();
+        self.org_invitations.clear();
+        self.creator_role = None;
         self
     }
 }
@@ -58,6 +75,10 @@ pub fn instances(ids: &mut IdGen) -> BTreeMap<String, ClerkInstance> {
                 users: BTreeMap::new(),
                 seq: 0,
                 outbox: Vec::new(),
+                organizations: BTreeMap::new(),
+                org_memberships: BTreeMap::new(),
+                org_invitations: BTreeMap::new(),
+                creator_role: None,
             };
             (name.to_string(), instance)
         })
@@ -102,6 +123,49 @@ pub fn router(_app: Arc<App>) -> Router<Arc<App>> {
         )
         .route(
             "/clerk/{instance}/v1/users/{id}/metadata",
-            axum::routing::patch(users::update_metadata),
+            patch(users::update_metadata),
+        )
+        .route(
+            "/clerk/{instance}/v1/users/{id}/organization_memberships",
+            get(organizations::memberships::of_user),
+        )
+        .route("/clerk/{instance}/v1/organizations", post(organizations::create))
+        .route(
+            "/clerk/{instance}/v1/organizations/{org}",
+            get(organizations::retrieve)
+                .patch(organizations::update)
+                .delete(organizations::delete),
+        )
+        .route(
+            "/clerk/{instance}/v1/organizations/{org}/invitations",
+            get(organizations::invitations::list).post(organizations::invitations::create),
+        )
+        .route(
+            "/clerk/{instance}/v1/organizations/{org}/invitations/{inv}",
+            get(organizations::invitations::retrieve),
+        )
+        .route(
+            "/clerk/{instance}/v1/organizations/{org}/invitations/{inv}/revoke",
+            post(organizations::invitations::revoke),
+        )
+        .route(
+            "/clerk/{instance}/v1/organizations/{org}/memberships",
+            get(organizations::memberships::list).post(organizations::memberships::create),
+        )
+        .route(
+            "/clerk/{instance}/v1/organizations/{org}/memberships/{user}",
+            patch(organizations::memberships::update).delete(organizations::memberships::delete),
+        )
+        .route(
+            "/clerk/{instance}/accept-invitation",
+            get(organizations::accept::page_route).post(organizations::accept::submit),
+        )
+        .route(
+            "/clerk/{instance}/_emulator/organization_settings",
+            get(organizations::settings).post(organizations::set_settings),
+        )
+        .route(
+            "/clerk/{instance}/_emulator/organization_invitations/{inv}/expire",
+            post(organizations::invitations::expire),
         )
 }

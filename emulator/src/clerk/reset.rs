@@ -40,13 +40,26 @@ pub struct ResetCode {
     pub attempts: u32,
 }
 
+/// A message in the instance's outbox. A password-reset email carries its `code`; an
+/// organization invitation its `link` (the page that accepts it). Absent fields are left out
+/// of the control's answer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SentEmail {
     pub to: String,
     pub subject: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
     pub sent_at_ms: i64,
+}
+
+/// Puts `email` in the instance's outbox, keeping the newest `OUTBOX_MAX`.
+pub(super) fn send(inst: &mut super::ClerkInstance, email: SentEmail) {
+    inst.outbox.push(email);
+    let excess = inst.outbox.len().saturating_sub(OUTBOX_MAX);
+    inst.outbox.drain(..excess);
 }
 
 fn no_instance() -> Response {
@@ -124,14 +137,16 @@ pub async fn send_code(State(app): State<Arc<App>>, Path(instance): Path<String>
             expires_at_ms: now_ms + CODE_LIFETIME_MS,
             attempts: 0,
         });
-        inst.outbox.push(SentEmail {
-            to: email.clone(),
-            subject: format!("{code} is your password reset code"),
-            code,
-            sent_at_ms: now_ms,
-        });
-        let excess = inst.outbox.len().saturating_sub(OUTBOX_MAX);
-        inst.outbox.drain(..excess);
+        send(
+            inst,
+            SentEmail {
+                to: email.clone(),
+                subject: format!("{code} is your password reset code"),
+                code,
+                link: None,
+                sent_at_ms: now_ms,
+            },
+        );
     });
     code_form(&instance, &redirect, &email, None, StatusCode::OK)
 }

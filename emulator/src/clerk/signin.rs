@@ -169,12 +169,25 @@ pub async fn submit(State(app): State<Arc<App>>, Path(instance): Path<String>, b
 }
 
 /// A session for `user_id`, handed to `target` in its fragment (302).
-pub(super) fn signed_in(app: &Arc<App>, instance: &str, user_id: &str, mut target: url::Url, azp: &str) -> Response {
+pub(super) fn signed_in(app: &Arc<App>, instance: &str, user_id: &str, target: url::Url, azp: &str) -> Response {
+    signed_in_to(app, instance, user_id, target, azp, None)
+}
+
+/// As `signed_in`, with `organization_id` as the session's active organization (the `o` claim).
+pub(super) fn signed_in_to(
+    app: &Arc<App>,
+    instance: &str,
+    user_id: &str,
+    mut target: url::Url,
+    azp: &str,
+    organization_id: Option<&str>,
+) -> Response {
     let now = crate::time::now();
     let req = TokenRequest {
         azp,
         lifetime: DEFAULT_LIFETIME_SECONDS,
         nbf_offset: DEFAULT_NBF_OFFSET_SECONDS,
+        organization_id,
     };
     match app.mutate(|db| issue(db, instance, user_id, &req, now)) {
         Ok(issued) => {

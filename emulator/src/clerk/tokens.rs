@@ -1,6 +1,7 @@
 //! Session tokens: RS256 JWTs with Clerk's claims (`sub`, `sid`, `iss`, `azp`, `iat`, `nbf`,
-//! `exp`) plus `publicMetadata`, as the platform's JWT templates add it. Issued by the
-//! sign-in page and by the `POST {instance}/_emulator/tokens` control.
+//! `exp`) plus `publicMetadata`, as the platform's JWT templates add it, and, when the session
+//! has an active organization, Clerk's v2 `o` claim (`{"id", "rol", "slg"}`). Issued by the
+//! sign-in page, the invitation page and the `POST {instance}/_emulator/tokens` control.
 
 use std::sync::Arc;
 
@@ -34,9 +35,12 @@ pub struct TokenRequest<'a> {
     pub azp: &'a str,
     pub lifetime: i64,
     pub nbf_offset: i64,
+    /// The session's active organization: the user must be a member of it.
+    pub organization_id: Option<&'a str>,
 }
 
-/// Signs a session token for `user_id` with the user's public metadata as it is now.
+/// Signs a session token for `user_id` with the user's public metadata as it is now, and the
+/// active organization's `o` claim with the user's role in it as it is now.
 pub fn issue(db: &mut Db, instance: &str, user_id: &str, req: &TokenRequest, now: i64) -> Result<Issued, ClerkError> {
     let iss = issuer(&db.base_url, instance);
     let session_id = db.ids.id("sess_", 27);
@@ -46,12 +50,16 @@ pub fn issue(db: &mut Db, instance: &str, user_id: &str, req: &TokenRequest, now
         .ok_or_else(|| ClerkError::not_found("No such instance"))?;
     let key = signing_key(inst).map_err(|e| ClerkError::bad_request(&e))?;
     let kid = inst.kid.clone();
+    let active_org = match req.organization_id {
+        Some(org_id) => Some(inst.org_claim(org_id, user_id)?),
+        None => None,
+    };
     let user = inst
         .users
         .get_mut(user_id)
         .ok_or_else(|| ClerkError::not_found("User not found"))?;
     user.last_sign_in_at = Some(now * 1000);
-    let claims = json!({
+    let mut claims = json!({
         "azp": req.azp,
         "exp": now + req.lifetime,
         "iat": now,
@@ -64,6 +72,9 @@ pub fn issue(db: &mut Db, instance: &str, user_id: &str, req: &TokenRequest, now
         "email": user.email,
         "publicMetadata": user.public_metadata,
     });
+    if let (Some(o), Some(map)) = (active_org, claims.as_object_mut()) {
+        map.insert("o".into(), o);
+    }
     Ok(Issued {
         user_id: user.id.clone(),
         session_id,
@@ -90,11 +101,14 @@ struct ControlBody {
     azp: Option<String>,
     expires_in_seconds: Option<i64>,
     not_before_offset_seconds: Option<i64>,
+    organization_id: Option<String>,
 }
 
 /// POST /clerk/{instance}/_emulator/tokens
-/// `{"email", "azp"?, "expiresInSeconds"?, "notBeforeOffsetSeconds"?}` → `{"userId","sessionId","token"}`.
-/// A negative `expiresInSeconds` gives an already expired token.
+/// `{"email", "azp"?, "expiresInSeconds"?, "notBeforeOffsetSeconds"?, "organizationId"?}` →
+/// `{"userId","sessionId","token"}`. A negative `expiresInSeconds` gives an already expired
+/// token. With `organizationId` the email must belong to a member of that organization (no user
+/// is created then), and the token carries it as the active organization.
 pub async fn control(
     State(app): State<Arc<App>>,
     Path(instance): Path<String>,
@@ -103,7 +117,7 @@ pub async fn control(
     check_instance(&instance)?;
     let body: ControlBody = serde_json::from_slice(&body).map_err(|e| {
         ClerkError::bad_request(&format!(
-            "Expected {{\"email\", \"azp\"?, \"expiresInSeconds\"?, \"notBeforeOffsetSeconds\"?}}: {e}"
+            "Expected {{\"email\", \"azp\"?, \"expiresInSeconds\"?, \"notBeforeOffsetSeconds\"?, \"organizationId\"?}}: {e}"
         ))
     })?;
     let email = normalize_email(&body.email)?;
@@ -112,10 +126,24 @@ pub async fn control(
         azp: &azp,
         lifetime: body.expires_in_seconds.unwrap_or(DEFAULT_LIFETIME_SECONDS),
         nbf_offset: body.not_before_offset_seconds.unwrap_or(DEFAULT_NBF_OFFSET_SECONDS),
+        organization_id: body.organization_id.as_deref(),
     };
     let now = crate::time::now();
     let issued = app.mutate(|db| {
-        let user_id = user_for_email(db, &instance, &email, now * 1000)?;
+        let user_id = match req.organization_id {
+            // A member already exists: nobody new joins an organization through this control.
+            Some(org_id) => {
+                let inst = db
+                    .clerk
+                    .get(&instance)
+                    .ok_or_else(|| ClerkError::not_found("No such instance"))?;
+                inst.org(org_id)?;
+                inst.find_by_email(&email)
+                    .map(|u| u.id.clone())
+                    .ok_or_else(super::organizations::not_a_member)?
+            }
+            None => user_for_email(db, &instance, &email, now * 1000)?,
+        };
         issue(db, &instance, &user_id, &req, now)
     })?;
     Ok(Json(

@@ -198,14 +198,14 @@ pub fn deep_merge(target: &mut Value, patch: &Value) {
     }
 }
 
-fn json_body(body: &[u8]) -> Result<Map<String, Value>, ClerkError> {
+pub(super) fn json_body(body: &[u8]) -> Result<Map<String, Value>, ClerkError> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(ClerkError::bad_request("The request body must be a JSON object.")),
     }
 }
 
-fn only(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), ClerkError> {
+pub(super) fn only(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), ClerkError> {
     match map.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(ClerkError::unprocessable(
             "form_param_unknown",
@@ -217,7 +217,7 @@ fn only(map: &Map<String, Value>, allowed: &[&str]) -> Result<(), ClerkError> {
     }
 }
 
-fn metadata_field(map: &Map<String, Value>, key: &str) -> Result<Option<Value>, ClerkError> {
+pub(super) fn metadata_field(map: &Map<String, Value>, key: &str) -> Result<Option<Value>, ClerkError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v @ Value::Object(_)) => Ok(Some(v.clone())),
@@ -230,7 +230,7 @@ fn metadata_field(map: &Map<String, Value>, key: &str) -> Result<Option<Value>, 
     }
 }
 
-fn string_field(map: &Map<String, Value>, key: &str) -> Result<Option<String>, ClerkError> {
+pub(super) fn string_field(map: &Map<String, Value>, key: &str) -> Result<Option<String>, ClerkError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -516,11 +516,16 @@ pub async fn delete(
     check_instance(&instance)?;
     require_secret_key(&headers)?;
     app.mutate(|db| {
-        db.clerk
+        let inst = db
+            .clerk
             .get_mut(&instance)
-            .and_then(|i| i.users.remove(&id))
-            .map(|_| Json(json!({ "object": "user", "id": id, "deleted": true })))
-            .ok_or_else(|| ClerkError::not_found("User not found"))
+            .ok_or_else(|| ClerkError::not_found("User not found"))?;
+        inst.users
+            .remove(&id)
+            .ok_or_else(|| ClerkError::not_found("User not found"))?;
+        // A deleted user leaves every organization, as at Clerk.
+        inst.org_memberships.retain(|_, m| m.user_id != id);
+        Ok(Json(json!({ "object": "user", "id": id, "deleted": true })))
     })
 }
 
