@@ -1,14 +1,17 @@
 //! The Store: products with what can be bought now, and guest cart checkout.
 
 use axum::{
-    Json,
+    Extension, Json,
     body::Bytes,
     extract::{Path, State},
     http::HeaderMap,
 };
 use dream_core::ApiResult;
 use dream_core::api::{CartCheckoutResponse, OrderCanceled, ProductList};
-use shared::{identity::SecretKeyAuth, projects::connected::stripe_for, runtime::clock, store, usage::metering};
+use shared::{
+    edge::http::RequestId, identity::SecretKeyAuth, projects::connected::stripe_for, runtime::clock, store,
+    usage::metering,
+};
 
 use crate::{settings::Settings, upstream::UpstreamAuth};
 use std::sync::Arc;
@@ -52,11 +55,17 @@ pub async fn cart_checkout(
 #[worker::send]
 pub async fn cancel_order(
     State(settings): State<Arc<Settings>>,
+    Extension(request_id): Extension<RequestId>,
     UpstreamAuth(auth): UpstreamAuth,
     Path(order_id): Path<String>,
 ) -> ApiResult<Json<OrderCanceled>> {
     let stripe = stripe_for(&settings.stripe()?, &auth.scope).await?;
-    let status = store::after_sale::cancel_order(&stripe, &auth.scope, &order_id, clock::now()).await?;
+    let now = clock::now();
+    let audit = auth
+        .scope
+        .secret_key_entry("order.canceled", &request_id.0, now)
+        .target(order_id.as_str());
+    let status = store::after_sale::cancel_order(&stripe, &auth.scope, &order_id, &audit, now).await?;
     Ok(Json(OrderCanceled {
         success: true,
         order_id,

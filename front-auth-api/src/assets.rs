@@ -9,7 +9,8 @@ use axum::{
 use std::sync::Arc;
 
 use dream_core::api::{AssetDeleted, AssetUploaded, DeleteAssetQuery, StorageUsage, UploadQuery, projects::QUOTA};
-use dream_core::{ApiError, ApiResult, error::ErrorCode};
+use dream_core::{ApiError, ApiResult, error::ErrorCode, mode::Mode, team::Action};
+use serde_json::json;
 use shared::runtime::clock;
 use shared::{
     identity::DeveloperSession,
@@ -37,6 +38,7 @@ pub async fn upload(
     body: Bytes,
 ) -> ApiResult<Json<AssetUploaded>> {
     let platform = developer.platform().await?;
+    let actor = platform.authorize(Action::Change(Mode::Test))?;
     require_paid(&platform, "Uploading images")?;
     if body.len() > MAX_ASSET_BYTES {
         return Err(ApiError::invalid_request("Images are limited to 5 MB").with_status(StatusCode::PAYLOAD_TOO_LARGE));
@@ -51,8 +53,13 @@ pub async fn upload(
         .bucket(ASSETS_BUCKET)
         .map_err(|e| ApiError::internal(format!("R2 binding: {e}")))?;
     let base = settings.api_multi_url.get()?;
+    let now = clock::now();
+    let uploaded = actor.entry("asset.uploaded", now).target(key.clone()).changes(
+        None::<()>,
+        json!({ "bytes": body.len(), "contentType": kind.content_type() }),
+    );
     if !platform
-        .reserve_asset(&key, body.len(), kind.content_type(), QUOTA, clock::now())
+        .reserve_asset(&key, body.len(), kind.content_type(), QUOTA, &uploaded, now)
         .await?
     {
         return Err(ApiError::new(
@@ -70,7 +77,8 @@ pub async fn upload(
         ..Default::default()
     };
     if let Err(e) = bucket.put(&key, body.to_vec()).http_metadata(metadata).execute().await {
-        platform.release_asset(&key).await?;
+        let undone = actor.entry("asset.upload_failed", now).target(key.clone());
+        platform.release_asset(&key, &undone).await?;
         return Err(ApiError::internal(e));
     }
     let url = format!("{}/api/assets/{key}", base.trim_end_matches('/'));
@@ -93,6 +101,7 @@ pub async fn delete(
     Query(query): Query<DeleteAssetQuery>,
 ) -> ApiResult<Json<AssetDeleted>> {
     let platform = developer.platform().await?;
+    let actor = platform.authorize(Action::Change(Mode::Test))?;
     if !platform.owns_asset(&query.key).await? {
         return Err(ApiError::not_found("No such image"));
     }
@@ -100,7 +109,8 @@ pub async fn delete(
         .bucket(ASSETS_BUCKET)
         .map_err(|e| ApiError::internal(format!("R2 binding: {e}")))?;
     bucket.delete(&query.key).await.or_internal()?;
-    platform.release_asset(&query.key).await?;
+    let deleted = actor.entry("asset.deleted", clock::now()).target(query.key.clone());
+    platform.release_asset(&query.key, &deleted).await?;
     Ok(Json(AssetDeleted {
         quota: platform.asset_usage().await?.into(),
         deleted: query.key,

@@ -35,6 +35,7 @@ pub async fn create_checkout(
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))?
     };
     let platform = developer.platform().await?;
+    platform.authorize(dream_core::team::Action::Billing)?;
     let dashboard = settings.dashboard_url.get()?;
     let policy = &settings.cors;
     let success = match request.success_url {

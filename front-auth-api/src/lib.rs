@@ -5,11 +5,12 @@ mod assets;
 mod billing;
 mod platform;
 mod settings;
+mod team;
 
 use axum::{
     Router,
     extract::DefaultBodyLimit,
-    routing::{get, post},
+    routing::{delete, get, post, put},
 };
 use worker::{Context, Env, event, web_sys};
 
@@ -32,6 +33,13 @@ fn router(env: Env) -> Router {
         .route("/projects", get(platform::projects))
         .route("/dashboard", get(platform::dashboard))
         .route("/create-checkout", post(billing::create_checkout))
+        .route("/team", get(team::show))
+        .route("/team/invitations", post(team::invite))
+        .route("/team/invitations/{invitation_id}", delete(team::revoke))
+        .route("/team/invitations/{invitation_id}/accept", post(team::accept))
+        .route("/team/members/{user_id}", put(team::set_role).delete(team::remove))
+        .route("/audit-log", get(team::audit_log))
+        .route("/exports/{kind}", get(team::export))
         .route(
             "/webhook/stripe",
             // The handler streams the body under its own bound (`webhook::MAX_STREAMED_BYTES`).

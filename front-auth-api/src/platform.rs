@@ -29,13 +29,20 @@ pub async fn generate_platform_id(
     DeveloperSession(developer): DeveloperSession,
 ) -> ApiResult<Json<PlatformIdentity>> {
     let user_id = developer.user_id().to_owned();
+    let email = developer.email();
     let (platform, created) = developer.ensure_platform(clock::now()).await?;
+    if let Some(email) = &email {
+        platform.remember_member_email(email).await?;
+    }
     let p = platform.platform();
     let kv = Cache::from_env(&env, PLATFORM_TOKENS_KV);
     kv.put(&format!("user:{user_id}:platformId"), &p.platform_id, None)
         .await;
-    kv.put(&format!("platform:{}:userId", p.platform_id), &user_id, None)
-        .await;
+    // The spec's reverse lookup names the developer who made the platform, not its members.
+    if p.clerk_user_id == user_id {
+        kv.put(&format!("platform:{}:userId", p.platform_id), &user_id, None)
+            .await;
+    }
     settings
         .developer_clerk()?
         .merge_public_metadata(&user_id, json!({ "platformId": p.platform_id, "plan": p.plan }))
@@ -44,6 +51,7 @@ pub async fn generate_platform_id(
         platform_id: p.platform_id.clone(),
         plan: p.plan.clone(),
         created,
+        role: platform.caller().role,
     }))
 }
 

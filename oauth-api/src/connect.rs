@@ -4,7 +4,8 @@ use axum::{Json, extract::State};
 use std::sync::Arc;
 
 use dream_core::api::{ConnectCallback, ConnectLink, Connected};
-use dream_core::{ApiError, ApiResult, oauth_state};
+use dream_core::{ApiError, ApiResult, oauth_state, team::Action};
+use serde_json::json;
 use shared::{
     identity::{DeveloperSession, redeem_oauth_state},
     runtime::clock,
@@ -22,6 +23,7 @@ pub async fn authorize(
     DeveloperSession(developer): DeveloperSession,
 ) -> ApiResult<Json<ConnectLink>> {
     let platform = developer.platform().await?;
+    platform.authorize(Action::ConnectStripe)?;
     let now = clock::now();
     let issued = oauth_state::issue_state(settings.oauth_state_secret.get()?, now);
     platform.record_oauth_state(&issued.nonce, issued.expires, now).await?;
@@ -68,6 +70,7 @@ pub async fn callback(
         return Err(ApiError::invalid_request("`code` and `state` must be Stripe's values"));
     }
     let platform = developer.platform().await?;
+    let actor = platform.authorize(Action::ConnectStripe)?;
     let now = clock::now();
     let secret = settings.oauth_state_secret.get()?;
     redeem_oauth_state(&platform, secret, &request.state, now).await?;
@@ -80,7 +83,8 @@ pub async fn callback(
     let grant = stripe.exchange_oauth_code(connect_base, &request.code).await?;
     // Existing projects' products live on the connected account; switching accounts under them
     // would orphan every product and price, so it is refused while projects exist.
-    if let Some(current) = platform.last_stripe_account().await?
+    let previous = platform.last_stripe_account().await?;
+    if let Some(current) = previous.clone()
         && current != grant.stripe_user_id
         && !platform.key_sets().await?.is_empty()
     {
@@ -89,8 +93,18 @@ pub async fn callback(
                 .with_detail("stripeAccountId", current),
         );
     }
+    let connected = actor.entry("stripe.connected", now).changes(
+        previous.map(|account| json!({ "stripeAccountId": account })),
+        json!({ "stripeAccountId": grant.stripe_user_id, "livemode": grant.livemode }),
+    );
     platform
-        .save_stripe_connection(&grant.stripe_user_id, grant.scope.as_deref(), grant.livemode, now)
+        .save_stripe_connection(
+            &grant.stripe_user_id,
+            grant.scope.as_deref(),
+            grant.livemode,
+            &connected,
+            now,
+        )
         .await?;
     Ok(Json(Connected {
         connected: true,

@@ -1,14 +1,14 @@
 //! Operator routes (the platform's staff, not developers): `shared::usage::operator`.
 
 use axum::{
-    Json,
+    Extension, Json,
     body::Bytes,
     extract::{RawQuery, State},
     http::HeaderMap,
 };
 use dream_core::ApiResult;
 use dream_core::api::usage::{UsageCounters, UsageCountersRequest};
-use shared::{runtime::clock, storage::Database, usage::operator};
+use shared::{edge::http::RequestId, runtime::clock, storage::Database, usage::operator};
 
 use crate::settings::{App, project_caches};
 
@@ -28,9 +28,16 @@ pub async fn show_usage_counters(
 
 /// PUT /operator/usage-counters — how many usage counters share a very hot project's users.
 #[worker::send]
-pub async fn usage_counters(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult<Json<UsageCounters>> {
+pub async fn usage_counters(
+    State(app): State<App>,
+    Extension(request_id): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<UsageCounters>> {
     operator::authenticate(&app.settings.operator_token_hash, &headers)?;
     let request = UsageCountersRequest::parse(&body)?;
     let deps = (&Database::from_env(&app.env)?, &project_caches(&app.env));
-    Ok(Json(operator::set_usage_counters(deps, &request, clock::now()).await?))
+    Ok(Json(
+        operator::set_usage_counters(deps, &request, &request_id.0, clock::now()).await?,
+    ))
 }

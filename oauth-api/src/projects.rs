@@ -96,7 +96,7 @@ pub async fn delete_tier(
     Query(tier): Query<TierRef>,
 ) -> ApiResult<Json<TierDeleted>> {
     let edit = ProjectEdit::open(edit_deps(&app)?, developer, &tier.publishable_key, &request_id.0).await?;
-    edit.delete_tier(&tier.name).await?;
+    edit.delete_tier(&tier.name, clock::now()).await?;
     Ok(Json(TierDeleted {
         success: true,
         deleted: tier.name,

@@ -28,15 +28,18 @@ async fn with_webhooks<T>(
     developer: shared::identity::Developer,
     publishable_key: &str,
     request_id: &str,
+    change: Option<&'static str>,
     work: impl AsyncFnOnce(&Webhooks<'_>) -> ApiResult<T>,
 ) -> ApiResult<T> {
     let edit = ProjectEdit::open(edit_deps(app)?, developer, publishable_key, request_id).await?;
+    let change = change.map(|action| edit.change(action, clock::now())).transpose()?;
     let senders = crate::settings::senders(&app.env);
     let webhooks = Webhooks {
         scope: &edit.project().scope,
         mode: edit.project().mode,
         settings: &app.settings.webhooks,
         senders: &senders,
+        change,
     };
     work(&webhooks).await
 }
@@ -50,7 +53,7 @@ pub async fn list(
     Query(query): Query<ProjectKeyQuery>,
 ) -> ApiResult<Json<EndpointList>> {
     let key = query.publishable_key;
-    let endpoints = with_webhooks(&app, developer, &key, &request_id.0, async |w| {
+    let endpoints = with_webhooks(&app, developer, &key, &request_id.0, None, async |w| {
         w.endpoints(clock::now()).await
     })
     .await?;
@@ -70,9 +73,14 @@ pub async fn create(
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<CreateEndpointRequest>,
 ) -> ApiResult<Json<EndpointWithSecret>> {
-    let (endpoint, secret) = with_webhooks(&app, developer, &request.publishable_key, &request_id.0, async |w| {
-        w.create(&request, clock::now()).await
-    })
+    let (endpoint, secret) = with_webhooks(
+        &app,
+        developer,
+        &request.publishable_key,
+        &request_id.0,
+        Some("webhook_endpoint.created"),
+        async |w| w.create(&request, clock::now()).await,
+    )
     .await?;
     Ok(Json(EndpointWithSecret {
         success: true,
@@ -90,9 +98,14 @@ pub async fn update(
     Path(endpoint_id): Path<String>,
     Json(request): Json<UpdateEndpointRequest>,
 ) -> ApiResult<Json<EndpointSaved>> {
-    let endpoint = with_webhooks(&app, developer, &request.publishable_key, &request_id.0, async |w| {
-        w.update(&endpoint_id, &request, clock::now()).await
-    })
+    let endpoint = with_webhooks(
+        &app,
+        developer,
+        &request.publishable_key,
+        &request_id.0,
+        Some("webhook_endpoint.updated"),
+        async |w| w.update(&endpoint_id, &request, clock::now()).await,
+    )
     .await?;
     Ok(Json(EndpointSaved {
         success: true,
@@ -110,9 +123,14 @@ pub async fn delete(
     Path(endpoint_id): Path<String>,
     Query(query): Query<ProjectKeyQuery>,
 ) -> ApiResult<Json<EndpointDeleted>> {
-    with_webhooks(&app, developer, &query.publishable_key, &request_id.0, async |w| {
-        w.delete(&endpoint_id).await
-    })
+    with_webhooks(
+        &app,
+        developer,
+        &query.publishable_key,
+        &request_id.0,
+        Some("webhook_endpoint.deleted"),
+        async |w| w.delete(&endpoint_id).await,
+    )
     .await?;
     Ok(Json(EndpointDeleted {
         success: true,
@@ -130,9 +148,14 @@ pub async fn rotate_secret(
     Path(endpoint_id): Path<String>,
     Json(request): Json<RotateSecretRequest>,
 ) -> ApiResult<Json<EndpointWithSecret>> {
-    let (endpoint, secret) = with_webhooks(&app, developer, &request.publishable_key, &request_id.0, async |w| {
-        w.rotate_secret(&endpoint_id, request.grace_hours, clock::now()).await
-    })
+    let (endpoint, secret) = with_webhooks(
+        &app,
+        developer,
+        &request.publishable_key,
+        &request_id.0,
+        Some("webhook_endpoint.secret_rotated"),
+        async |w| w.rotate_secret(&endpoint_id, request.grace_hours, clock::now()).await,
+    )
     .await?;
     Ok(Json(EndpointWithSecret {
         success: true,
@@ -150,9 +173,14 @@ pub async fn send_test(
     Path(endpoint_id): Path<String>,
     Query(query): Query<ProjectKeyQuery>,
 ) -> ApiResult<Json<TestEventSent>> {
-    let event_id = with_webhooks(&app, developer, &query.publishable_key, &request_id.0, async |w| {
-        w.send_test(&endpoint_id, clock::now()).await
-    })
+    let event_id = with_webhooks(
+        &app,
+        developer,
+        &query.publishable_key,
+        &request_id.0,
+        Some("webhook_endpoint.tested"),
+        async |w| w.send_test(&endpoint_id, clock::now()).await,
+    )
     .await?;
     Ok(Json(TestEventSent {
         success: true,
@@ -168,9 +196,14 @@ pub async fn events(
     DeveloperSession(developer): DeveloperSession,
     Query(query): Query<EventQuery>,
 ) -> ApiResult<Json<EventList>> {
-    let list = with_webhooks(&app, developer, &query.publishable_key, &request_id.0, async |w| {
-        w.events(&query).await
-    })
+    let list = with_webhooks(
+        &app,
+        developer,
+        &query.publishable_key,
+        &request_id.0,
+        None,
+        async |w| w.events(&query).await,
+    )
     .await?;
     Ok(Json(list))
 }
@@ -184,9 +217,14 @@ pub async fn event(
     Path(event_id): Path<String>,
     Query(query): Query<ProjectKeyQuery>,
 ) -> ApiResult<Json<EventDetail>> {
-    let detail = with_webhooks(&app, developer, &query.publishable_key, &request_id.0, async |w| {
-        w.event(&event_id).await
-    })
+    let detail = with_webhooks(
+        &app,
+        developer,
+        &query.publishable_key,
+        &request_id.0,
+        None,
+        async |w| w.event(&event_id).await,
+    )
     .await?;
     Ok(Json(detail))
 }
@@ -200,9 +238,14 @@ pub async fn replay(
     Path(event_id): Path<String>,
     Json(request): Json<ReplayRequest>,
 ) -> ApiResult<Json<Replayed>> {
-    let deliveries = with_webhooks(&app, developer, &request.publishable_key, &request_id.0, async |w| {
-        w.replay(&event_id, request.endpoint_id.as_deref(), clock::now()).await
-    })
+    let deliveries = with_webhooks(
+        &app,
+        developer,
+        &request.publishable_key,
+        &request_id.0,
+        Some("webhook_event.replayed"),
+        async |w| w.replay(&event_id, request.endpoint_id.as_deref(), clock::now()).await,
+    )
     .await?;
     Ok(Json(Replayed {
         success: true,
@@ -218,9 +261,14 @@ pub async fn replay_failed(
     DeveloperSession(developer): DeveloperSession,
     Json(request): Json<ReplayFailedRequest>,
 ) -> ApiResult<Json<Replayed>> {
-    let deliveries = with_webhooks(&app, developer, &request.publishable_key, &request_id.0, async |w| {
-        (w.replay_failed(&request.since, request.endpoint_id.as_deref(), clock::now())).await
-    })
+    let deliveries = with_webhooks(
+        &app,
+        developer,
+        &request.publishable_key,
+        &request_id.0,
+        Some("webhook_event.replayed"),
+        async |w| (w.replay_failed(&request.since, request.endpoint_id.as_deref(), clock::now())).await,
+    )
     .await?;
     Ok(Json(Replayed {
         success: true,

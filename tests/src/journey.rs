@@ -74,6 +74,17 @@ impl Developer {
         })
     }
 
+    /// A developer with a session token the test got elsewhere (an accepted invitation).
+    pub fn with_session(env: &TestEnv, email: &str, user_id: &str, token: &str) -> Self {
+        Self {
+            env: env.clone(),
+            email: email.to_owned(),
+            user_id: user_id.to_owned(),
+            token: token.to_owned(),
+            http: client(),
+        }
+    }
+
     /// A request to one of the dashboard's workers with this developer's session.
     pub async fn call(&self, method: reqwest::Method, url: String, body: Option<Value>) -> Reply {
         let mut req = self.http.request(method, url).bearer_auth(&self.token);

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod journey;
 pub mod shop;
 pub mod stack;
+pub mod team;
 pub mod webhooks;
 
 /// What the launcher tells the tests about the stack it started (environment variables).
@@ -103,6 +104,35 @@ impl TestEnv {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .expect("a busy timeout");
         conn.execute_batch(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Reads rows of the stack's local D1 database (what an export must match), each as a
+    /// JSON object by column name.
+    pub fn d1_rows(&self, sql: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        let file = stack::d1_file(std::path::Path::new(&self.state_dir)).expect("the local D1");
+        let conn = rusqlite::Connection::open(file).expect("opening the local D1");
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .expect("a busy timeout");
+        let mut statement = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let names: Vec<String> = statement.column_names().map(str::to_owned).collect();
+        statement
+            .query_map([], |row| {
+                let mut object = serde_json::Map::new();
+                for (i, name) in names.iter().enumerate() {
+                    let value = match row.get_ref(i)? {
+                        rusqlite::types::ValueRef::Null => serde_json::Value::Null,
+                        rusqlite::types::ValueRef::Integer(n) => n.into(),
+                        rusqlite::types::ValueRef::Real(x) => x.into(),
+                        rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
+                        rusqlite::types::ValueRef::Blob(_) => serde_json::Value::Null,
+                    };
+                    object.insert(name.clone(), value);
+                }
+                Ok(object)
+            })
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .map(|row| row.expect("a row"))
+            .collect()
     }
 
     /// The developers' Clerk instance in the emulator.

@@ -26,6 +26,8 @@ pub enum Error {
     Unauthorized(Box<ErrorDetails>),
     /// 402 `payment_required`: the developer's plan lapsed; live keys are paused.
     PaymentRequired(Box<ErrorDetails>),
+    /// 403 `forbidden`: the caller's role does not allow the action.
+    Forbidden(Box<ErrorDetails>),
     /// 403 `quota_exceeded`.
     QuotaExceeded(Box<ErrorDetails>),
     /// 404 `not_found`.
@@ -77,6 +79,7 @@ impl Error {
             "invalid_request" => Self::InvalidRequest(details),
             "unauthorized" => Self::Unauthorized(details),
             "payment_required" => Self::PaymentRequired(details),
+            "forbidden" => Self::Forbidden(details),
             "quota_exceeded" => Self::QuotaExceeded(details),
             "not_found" => Self::NotFound(details),
             "conflict" => Self::Conflict(details),
@@ -101,6 +104,7 @@ impl Error {
             Self::InvalidRequest(d)
             | Self::Unauthorized(d)
             | Self::PaymentRequired(d)
+            | Self::Forbidden(d)
             | Self::QuotaExceeded(d)
             | Self::NotFound(d)
             | Self::Conflict(d)

@@ -131,6 +131,11 @@ export class ConflictError extends DreamApiError {
   }
 }
 
+/** 403 `forbidden`: the caller's role does not allow the action (`details.requiredRole`). */
+export class ForbiddenError extends DreamApiError {
+  override readonly name: string = "ForbiddenError";
+}
+
 /** 403 `quota_exceeded`: an account allowance is used up. */
 export class QuotaExceededError extends DreamApiError {
   override readonly name: string = "QuotaExceededError";
@@ -197,6 +202,7 @@ const CLASS_BY_CODE: Readonly<Record<ErrorCode, ErrorClass>> = {
   limit_reached: LimitReachedError,
   rate_limited: RateLimitedError,
   conflict: ConflictError,
+  forbidden: ForbiddenError,
   quota_exceeded: QuotaExceededError,
   payment_required: PaymentRequiredError,
   stripe_error: StripeError,

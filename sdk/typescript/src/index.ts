@@ -43,6 +43,7 @@ export {
   LimitReachedError,
   NotFoundError,
   PaymentRequiredError,
+  ForbiddenError,
   QuotaExceededError,
   RateLimitedError,
   StripeError,

@@ -851,6 +851,12 @@ export interface components {
             error: string;
             /**
              * Format: int64
+             * @description `conflict` on an invitation: how many members and pending invitations an organization
+             *     may have.
+             */
+            maxMembers?: number | null;
+            /**
+             * Format: int64
              * @description `quota_exceeded` on a new project: how many projects a developer may have.
              */
             maxProjects?: number | null;
@@ -863,6 +869,8 @@ export interface components {
             rateLimit?: components["schemas"]["RateLimitDetail"] | null;
             /** @description Also in the `X-Request-Id` header; quote it when reporting a problem. */
             requestId: string;
+            requiredRole?: components["schemas"]["Role"] | null;
+            role?: components["schemas"]["Role"] | null;
             stripe?: components["schemas"]["StripeErrorDetail"] | null;
             /**
              * Format: int64
@@ -872,7 +880,7 @@ export interface components {
             usage?: components["schemas"]["UsageReport"] | null;
         };
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "quota_exceeded" | "payment_required" | "stripe_error" | "unavailable" | "internal";
+        ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "forbidden" | "quota_exceeded" | "payment_required" | "stripe_error" | "unavailable" | "internal";
         /**
          * @description A boolean feature's name, a lowercase slug like a meter's: one namespace with the meters, so
          *     `POST /api/check {feature}` names either unambiguously.
@@ -1223,6 +1231,11 @@ export interface components {
              */
             shortUnits: number;
         };
+        /**
+         * @description A member's role, from most to least trusted.
+         * @enum {string}
+         */
+        Role: "owner" | "admin" | "developer" | "viewer";
         SaasFigures: {
             /** @description The newest customers (at most 100); `metrics` counts all of them. */
             customers: components["schemas"]["CustomerSummary"][];

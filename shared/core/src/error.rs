@@ -19,6 +19,9 @@ pub enum ErrorCode {
     LimitReached,
     RateLimited,
     Conflict,
+    /// The caller's role in the organization does not allow the action (`requiredRole` says
+    /// which does).
+    Forbidden,
     /// An account allowance is used up (the developer's image storage).
     QuotaExceeded,
     /// The developer's dream-api plan lapsed past its grace period (live keys pause).
@@ -37,7 +40,7 @@ impl ErrorCode {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::LimitReached | Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict => StatusCode::CONFLICT,
-            Self::QuotaExceeded => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::QuotaExceeded => StatusCode::FORBIDDEN,
             Self::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
             Self::StripeError => StatusCode::BAD_GATEWAY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -65,6 +68,7 @@ impl ErrorCode {
             Self::LimitReached => "limit_reached",
             Self::RateLimited => "rate_limited",
             Self::Conflict => "conflict",
+            Self::Forbidden => "forbidden",
             Self::QuotaExceeded => "quota_exceeded",
             Self::PaymentRequired => "payment_required",
             Self::StripeError => "stripe_error",

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod developer_plan;
 pub mod error;
+pub mod exports;
 pub mod input;
 pub mod keys;
 pub mod mode;
@@ -17,6 +18,7 @@ pub mod money;
 pub mod oauth_state;
 pub mod period;
 pub mod stripe;
+pub mod team;
 pub mod tiers;
 pub mod usage;
 pub mod webhooks;

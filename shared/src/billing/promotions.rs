@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::{
     storage::{
         ProjectScope,
+        audit::AuditEntry,
         promotions::{NewPromotionCode, duplicate_code, too_many_codes},
     },
     upstream::stripe::{Form, Stripe},
@@ -68,6 +69,7 @@ pub async fn create(
     stripe: &Stripe,
     (scope, currency): (&ProjectScope, Currency),
     request: &CreatePromotionCode,
+    audit: AuditEntry,
     request_id: &str,
     now: Timestamp,
 ) -> ApiResult<PromotionCodeView> {
@@ -133,7 +135,15 @@ pub async fn create(
         currency: currency.code(),
         draft: &draft,
     };
-    if let Err(e) = scope.insert_promotion_code(&new, now).await {
+    let audit = audit.target(made.id.as_str()).changes(
+        None::<()>,
+        serde_json::json!({
+            "code": draft.code, "duration": draft.duration.as_str(), "durationInMonths": draft.duration_in_months,
+            "maxRedemptions": draft.max_redemptions, "firstTimeOnly": draft.first_time_only,
+            "expiresAt": draft.expires_at.map(Timestamp::to_rfc3339),
+        }),
+    );
+    if let Err(e) = scope.insert_promotion_code(&new, &audit, now).await {
         let off = Form::new().field("active", "false");
         let undone: ApiResult<Value> = stripe
             .post(
@@ -183,6 +193,7 @@ pub async fn set_active(
     stripe: &Stripe,
     scope: &ProjectScope,
     (promotion_code_id, active): (&str, bool),
+    audit: &AuditEntry,
     request_id: &str,
     now: Timestamp,
 ) -> ApiResult<PromotionCodeView> {
@@ -198,7 +209,11 @@ pub async fn set_active(
             &format!("promotion-code-active:{request_id}"),
         )
         .await?;
-    scope.set_promotion_code_active(&known.id, active, now).await?;
+    let audit = audit.clone().changes(
+        serde_json::json!({ "code": known.code, "active": known.active }),
+        serde_json::json!({ "code": known.code, "active": active }),
+    );
+    scope.set_promotion_code_active(&known.id, active, &audit, now).await?;
     Ok(PromotionCodeView { active, ..known })
 }
 

@@ -13,15 +13,19 @@ use worker::{Env, send::SendFuture};
 
 use super::jwks;
 use crate::{
-    edge::{http::CorsPolicy, rate_limits},
+    edge::{
+        http::{CorsPolicy, RequestId},
+        rate_limits,
+    },
     identity::session_tokens::{self, SessionClaims, SessionRules},
     runtime::settings::Setting,
-    storage::{Database, PlatformScope, platforms::Platform},
+    storage::{Caller, Database, PlatformScope, platforms::Platform},
 };
 use dream_core::{
     error::{ApiError, ApiResult},
     keys::random_id,
     period::Timestamp,
+    team::Role,
 };
 
 /// The Clerk instance's issuer URL (`https://<instance>.clerk.accounts.dev` in production).
@@ -54,6 +58,8 @@ const MAX_TOKEN_LEN: usize = 8 * 1024;
 pub struct Developer {
     pub claims: SessionClaims,
     db: Database,
+    /// The request's id, for the audit entries of what the developer changes.
+    request_id: String,
 }
 
 /// Extractor: a request from a signed-in developer.
@@ -95,33 +101,92 @@ pub async fn verify_developer(
 impl Developer {
     /// Only session verification (and the native tests of the use cases) may call this.
     pub(crate) fn verified(claims: SessionClaims, db: Database) -> Self {
-        Self { claims, db }
+        Self {
+            claims,
+            db,
+            request_id: random_id("req"),
+        }
     }
 
     pub fn user_id(&self) -> &str {
         &self.claims.sub
     }
 
-    /// The developer's platform, created on first call (the id never changes afterwards).
-    pub async fn ensure_platform(self, now: Timestamp) -> ApiResult<(PlatformScope, bool)> {
-        if let Some(platform) = self.db.platform_by_user(&self.claims.sub).await? {
-            return Ok((PlatformScope::new(self.db, platform), false));
-        }
-        let platform: Platform = self
-            .db
-            .ensure_platform(&random_id("plt"), &self.claims.sub, now)
-            .await?;
-        Ok((PlatformScope::new(self.db, platform), true))
+    /// The email the session token carries, normalized (absent without the JWT template).
+    pub fn email(&self) -> Option<String> {
+        self.claims
+            .email
+            .as_deref()
+            .and_then(|e| dream_core::team::normalize_email(e).ok())
     }
 
-    /// The developer's platform; 404 until `POST /generate-platform-id` has created it.
-    pub async fn platform(self) -> ApiResult<PlatformScope> {
-        match self.db.platform_by_user(&self.claims.sub).await? {
-            Some(platform) => Ok(PlatformScope::new(self.db, platform)),
-            None => Err(ApiError::not_found(
-                "No platform yet: call POST /generate-platform-id first",
-            )),
+    fn caller(&self, role: Role) -> Caller {
+        Caller {
+            user_id: self.claims.sub.clone(),
+            email: self.email(),
+            role,
+            request_id: self.request_id.clone(),
         }
+    }
+
+    /// The platform the developer opens: the active organization's if the session names one
+    /// (a 403 if they are no longer a member of it), else the one they created, else the first
+    /// they joined; created on first call for a developer who has none.
+    pub async fn ensure_platform(self, now: Timestamp) -> ApiResult<(PlatformScope, bool)> {
+        if let Some(scope) = self.membership().await? {
+            return Ok((scope, false));
+        }
+        let id = random_id("plt");
+        let founder = crate::storage::audit::Actor {
+            platform_id: id.clone(),
+            id: self.claims.sub.clone(),
+            email: self.email(),
+            role: Some(Role::Owner),
+            request_id: self.request_id.clone(),
+        };
+        let audit = founder.entry("platform.created", now).target(id.clone());
+        let platform: Platform = self
+            .db
+            .ensure_platform(&id, &self.claims.sub, self.email().as_deref(), &audit, now)
+            .await?;
+        if platform.platform_id != id {
+            // Their own platform exists but they are no longer in it: they left, or were
+            // removed, after making someone else its owner.
+            return Err(ApiError::conflict(
+                "You are no longer a member of the organization you created; ask one of its owners to invite you again",
+            ));
+        }
+        let scope = PlatformScope::new(self.db.clone(), platform, self.caller(Role::Owner));
+        Ok((scope, true))
+    }
+
+    /// The platform the developer opens (see `ensure_platform`); 404 until
+    /// `POST /generate-platform-id` has created one.
+    pub async fn platform(self) -> ApiResult<PlatformScope> {
+        self.membership()
+            .await?
+            .ok_or_else(|| ApiError::not_found("No platform yet: call POST /generate-platform-id first"))
+    }
+
+    async fn membership(&self) -> ApiResult<Option<PlatformScope>> {
+        let organization = self.claims.active_organization();
+        match self.db.membership(&self.claims.sub, organization).await? {
+            Some(row) => {
+                let (platform, role) = row.into_parts()?;
+                Ok(Some(PlatformScope::new(self.db.clone(), platform, self.caller(role))))
+            }
+            None if organization.is_some() => Err(ApiError::new(
+                dream_core::ErrorCode::Forbidden,
+                "You are not a member of this organization (removed, or never invited); sign in again",
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// What accepting an invitation needs (`projects::team`): the database, the session, the
+    /// request's id.
+    pub(crate) fn parts(&self) -> (&Database, &SessionClaims, &str) {
+        (&self.db, &self.claims, &self.request_id)
     }
 }
 
@@ -139,9 +204,13 @@ where
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
         // JS-backed futures are !Send; workerd runs one thread, so asserting Send is sound.
         SendFuture::new(async move {
-            let developer = verify_developer((&env, &settings), authorization.as_deref(), clock::now()).await?;
+            let mut developer = verify_developer((&env, &settings), authorization.as_deref(), clock::now()).await?;
+            if let Some(id) = &request_id {
+                developer.request_id.clone_from(id);
+            }
             let key = format!("developer:{}", developer.user_id());
             rate_limits::enforce(&env, &rate_limits::DEVELOPER_LIMIT, key).await?;
             Ok(DeveloperSession(developer))

@@ -11,6 +11,7 @@ mod jwks;
 pub mod key_failures;
 pub(crate) mod secret_key;
 pub mod session_tokens;
+pub mod team;
 
 pub use developer::{Developer, DeveloperSession, PLATFORM_TOKENS_KV, SessionSettings};
 pub use secret_key::{MeteredAuth, Recall, SecretKeyAuth, authenticate_secret_key, parse_bearer};

@@ -51,6 +51,37 @@ pub struct SessionClaims {
     pub iat: Option<i64>,
     #[serde(default, rename = "publicMetadata")]
     pub public_metadata: serde_json::Value,
+    /// Added by the `dream-api` JWT template (README): who is signed in, and whom an
+    /// invitation may be accepted by.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The session's active organization (Clerk's session token v2 claim).
+    #[serde(default, rename = "o")]
+    pub organization: Option<OrganizationClaim>,
+    /// The same in Clerk's v1 session tokens.
+    #[serde(default)]
+    pub org_id: Option<String>,
+}
+
+/// Clerk's `o` claim: the active organization's id, the member's role (without `org:`) and slug.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganizationClaim {
+    pub id: String,
+    #[serde(default)]
+    pub rol: Option<String>,
+    #[serde(default)]
+    pub slg: Option<String>,
+}
+
+impl SessionClaims {
+    /// The organization the session has active, if any (v2 claim first, then v1).
+    pub fn active_organization(&self) -> Option<&str> {
+        self.organization
+            .as_ref()
+            .map(|o| o.id.as_str())
+            .or(self.org_id.as_deref())
+            .filter(|id| !id.is_empty())
+    }
 }
 
 /// Who may issue tokens and for which origins.

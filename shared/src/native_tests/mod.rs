@@ -7,6 +7,7 @@ mod operator;
 mod projects;
 mod store;
 mod subscriptions;
+mod team;
 mod webhooks;
 
 use serde_json::{Value, json};
@@ -86,6 +87,18 @@ pub fn request_id() -> String {
     dream_core::keys::random_id("req")
 }
 
+/// An audit entry by a native test's owner, for the writes the tests make directly.
+pub fn audit_entry(platform_id: &str, action: &'static str) -> crate::storage::audit::AuditEntry {
+    crate::storage::audit::Actor {
+        platform_id: platform_id.to_owned(),
+        id: "user_native".to_owned(),
+        email: None,
+        role: Some(dream_core::team::Role::Owner),
+        request_id: request_id(),
+    }
+    .entry(action, now())
+}
+
 pub fn now() -> Timestamp {
     crate::runtime::clock::now()
 }
@@ -112,7 +125,13 @@ impl Fixture {
             .await
             .unwrap();
         platform
-            .save_stripe_connection(&grant.stripe_user_id, grant.scope.as_deref(), grant.livemode, now())
+            .save_stripe_connection(
+                &grant.stripe_user_id,
+                grant.scope.as_deref(),
+                grant.livemode,
+                &audit_entry(&id, "stripe.connected"),
+                now(),
+            )
             .await
             .unwrap();
         self.developer(user).platform().await.unwrap()

@@ -45,17 +45,27 @@ async fn counters_change_only_for_an_operator_and_read_back() {
 
     let body = json!({"publishableKey": created.publishable_key, "shards": 4, "immediately": true}).to_string();
     let request = UsageCountersRequest::parse(body.as_bytes()).unwrap();
-    let changed = operator::set_usage_counters((&f.db, &crate::projects::ProjectCaches::none()), &request, now())
-        .await
-        .unwrap();
+    let changed = operator::set_usage_counters(
+        (&f.db, &crate::projects::ProjectCaches::none()),
+        &request,
+        "req_native",
+        now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(changed.shards_now, 4);
     let query = format!("publishableKey={}", created.publishable_key);
     let read = operator::usage_counters(&f.db, Some(&query), now()).await.unwrap();
     assert_eq!((read.shards_now, read.layout.len()), (4, changed.layout.len()));
 
     let bad = UsageCountersRequest::parse(br#"{"publishableKey": "pk_test_nope", "shards": 2}"#).unwrap();
-    let err = operator::set_usage_counters((&f.db, &crate::projects::ProjectCaches::none()), &bad, now())
-        .await
-        .unwrap_err();
+    let err = operator::set_usage_counters(
+        (&f.db, &crate::projects::ProjectCaches::none()),
+        &bad,
+        "req_native",
+        now(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidRequest, "{}", err.message());
 }

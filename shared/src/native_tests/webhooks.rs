@@ -95,6 +95,10 @@ fn webhooks_of<'a>(auth: &'a SecretKeyAuth, settings: &'a WebhookSettings, sende
         mode: Mode::Test,
         settings,
         senders,
+        change: Some(super::audit_entry(
+            &auth.scope.project().platform_id,
+            "webhook_endpoint.changed",
+        )),
     }
 }
 

@@ -7,7 +7,7 @@ use crate::{
     identity::Developer,
     projects::ProjectCaches,
     projects::stripe_products,
-    storage::{PlatformScope, project_cache::Cache, projects::OwnedProject},
+    storage::{PlatformScope, audit::AuditEntry, project_cache::Cache, projects::OwnedProject},
     upstream::stripe::Stripe,
     webhooks::Senders,
 };
@@ -18,6 +18,7 @@ use dream_core::{
     keys::{SecretKey, SecretKeyHash},
     mode::Mode,
     period::Timestamp,
+    team::Action,
     tiers::{
         Tier, TierName,
         input::{MAX_TIERS, TierDraft, TierInput, check_feature_names, validate_tiers},
@@ -98,6 +99,14 @@ impl<'a> ProjectEdit<'a> {
         &self.project
     }
 
+    /// The caller's permission to change this project (its mode decides the role needed), as
+    /// the audit entry `action` that the change's write records.
+    pub fn change(&self, action: &'static str, now: Timestamp) -> ApiResult<AuditEntry> {
+        let actor = self.platform.authorize(Action::Change(self.project.mode))?;
+        let pk = self.project.scope.project().publishable_key.as_str();
+        Ok(actor.entry(action, now).project(pk, self.project.mode))
+    }
+
     pub async fn tiers(&self) -> ApiResult<Vec<Tier>> {
         self.project.scope.tiers().await
     }
@@ -155,6 +164,7 @@ impl<'a> ProjectEdit<'a> {
 
     /// POST /tiers/add
     pub async fn add_tier(&self, input: &TierInput, now: Timestamp) -> ApiResult<Tier> {
+        let audit = self.change("tier.created", now)?;
         require_paid(&self.platform, "Editing tiers")?;
         let draft = input.validate(self.kind(), "tier")?;
         let existing = self.tiers().await?;
@@ -181,7 +191,13 @@ impl<'a> ProjectEdit<'a> {
             ..draft.into_tier(self.project.currency)?
         };
         let tier = stripe_products::publish_new_tier(&stripe, self.kind(), tier, pk, &key, &existing).await?;
-        if let Err(e) = self.project.scope.insert_tier(self.project.mode, &tier, now).await {
+        let audit = audit.target(tier.name.as_str()).changes(None::<()>, &tier);
+        if let Err(e) = self
+            .project
+            .scope
+            .insert_tier(self.project.mode, &tier, &audit, now)
+            .await
+        {
             stripe_products::retire_all_best_effort(&stripe, std::slice::from_ref(&tier), self.request_id).await;
             return Err(e);
         }
@@ -192,6 +208,7 @@ impl<'a> ProjectEdit<'a> {
     /// PUT /tiers: replaces a tier's settings. A limit change needs no Stripe call; a price
     /// change is a new Stripe price, and the old one is retired only once D1 has committed.
     pub async fn update_tier(&self, input: &TierInput, now: Timestamp) -> ApiResult<Tier> {
+        let audit = self.change("tier.updated", now)?;
         require_paid(&self.platform, "Editing tiers")?;
         let (old, siblings): (Vec<Tier>, Vec<Tier>) =
             self.tiers().await?.into_iter().partition(|t| t.name == input.name);
@@ -230,15 +247,18 @@ impl<'a> ProjectEdit<'a> {
             || new.display_name != old.display_name
             || new.features != old.features
             || meters_changed;
+        let audit = audit.target(old.name.as_str());
         if !stripe_relevant {
+            let audit = audit.changes(&old, &new);
             self.project
                 .scope
-                .update_tier(self.project.mode, &new, keeps_stock, now)
+                .update_tier(self.project.mode, &new, keeps_stock, Some(&audit), now)
                 .await?;
             self.evict_after_edit().await;
             return Ok(new);
         }
-        self.publish_replacement(&old, new, keeps_stock, &siblings, now).await
+        self.publish_replacement(&old, new, keeps_stock, &siblings, Some(audit), now)
+            .await
     }
 
     /// Makes the Stripe objects `new` needs in place of `old`'s, points D1 at them, then
@@ -250,16 +270,18 @@ impl<'a> ProjectEdit<'a> {
         new: Tier,
         keeps_stock: bool,
         siblings: &[Tier],
+        audit: Option<AuditEntry>,
         now: Timestamp,
     ) -> ApiResult<Tier> {
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, new.name);
         let pk = &self.project.scope.project().publishable_key;
         let new = stripe_products::publish_edit(&stripe, self.kind(), old, new, pk, &key, siblings).await?;
+        let audit = audit.map(|a| a.changes(old, &new));
         if let Err(e) = self
             .project
             .scope
-            .update_tier(self.project.mode, &new, keeps_stock, now)
+            .update_tier(self.project.mode, &new, keeps_stock, audit.as_ref(), now)
             .await
         {
             if let Err(cleanup) = stripe_products::retire_replaced(&stripe, &new, old, &format!("{key}:rollback")).await
@@ -291,10 +313,12 @@ impl<'a> ProjectEdit<'a> {
     /// statement refuses to delete the last tier even under concurrent deletes, and a product
     /// left active in Stripe sells nothing (checkouts only use prices D1 names), so a failed
     /// archive is logged rather than undoing the delete.
-    pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
+    pub async fn delete_tier(&self, name: &TierName, now: Timestamp) -> ApiResult<()> {
+        let audit = self.change("tier.deleted", now)?;
         require_paid(&self.platform, "Editing tiers")?;
         let tier = self.tier_named(name).await?;
-        self.project.scope.delete_tier(name).await?;
+        let audit = audit.target(name.as_str()).changes(&tier, None::<()>);
+        self.project.scope.delete_tier(name, &audit).await?;
         self.evict_after_edit().await;
         if tier.product_id.is_some() {
             let key = format!("{}:{name}", self.request_id);
@@ -312,6 +336,7 @@ impl<'a> ProjectEdit<'a> {
     /// POST /promote-to-live: the (optionally edited) tiers become live products and a live
     /// key pair of the same project; the test project is untouched. A project is promoted once.
     pub async fn promote_to_live(&self, edited: Option<&[TierInput]>, now: Timestamp) -> ApiResult<CreatedKeySet> {
+        let actor = self.platform.authorize(Action::GoLive)?;
         require_paid(&self.platform, "Going live")?;
         if self.project.mode != Mode::Test {
             return Err(ApiError::conflict("Promote the test project; this key is already live"));
@@ -345,6 +370,9 @@ impl<'a> ProjectEdit<'a> {
             identity,
             settings,
             drafts,
+            actor
+                .entry("project.went_live", now)
+                .target(self.project.scope.project().publishable_key.as_str()),
             now,
             self.request_id,
         )
@@ -356,6 +384,7 @@ impl<'a> ProjectEdit<'a> {
     /// evicted). A key still in the grace of an earlier rotation stops at once either way.
     /// Returns the new key and when the old one stops.
     pub async fn rotate_key(&self, grace: GracePeriod, now: Timestamp) -> ApiResult<(SecretKey, Option<Timestamp>)> {
+        let audit = self.change("key.rotated", now)?;
         let secret = SecretKey::generate(self.project.mode);
         let grace_until = grace.seconds().map(|s| Timestamp(now.0 + s));
         let pk = &self.project.scope.project().publishable_key;
@@ -371,7 +400,17 @@ impl<'a> ProjectEdit<'a> {
             }),
         );
         let (rotated, queued) = (self.project.scope)
-            .rotate_secret(&self.project.secret_key_hash, &secret.hash(), grace_until, &event, now)
+            .rotate_secret(
+                &self.project.secret_key_hash,
+                &secret.hash(),
+                grace_until,
+                &event,
+                &audit.changes(
+                    None::<()>,
+                    serde_json::json!({ "previousKeyExpiresAt": grace_until.map(Timestamp::to_rfc3339) }),
+                ),
+                now,
+            )
             .await?;
         if !rotated {
             return Err(ApiError::conflict(
@@ -398,6 +437,7 @@ impl<'a> ProjectEdit<'a> {
     /// hold, and tax (given ones change, absent ones stay). api-multi reads them at once. A tax
     /// setting that changes what prices must say makes those prices again.
     pub async fn save_settings(&self, change: &ProjectSettings, now: Timestamp) -> ApiResult<()> {
+        let audit = self.change("project.settings_changed", now)?;
         if let Some(Some(units)) = change.max_cart_units
             && !(1..=crate::store::MAX_CART_UNITS).contains(&units)
         {
@@ -422,7 +462,14 @@ impl<'a> ProjectEdit<'a> {
         // checkouts never ask Stripe for tax on a price that does not say how it applies. A
         // failure leaves the old settings and some new prices; asking again makes the rest.
         self.reprice_for_tax(tax, now).await?;
-        self.project.scope.save_settings(change, now).await?;
+        let before = serde_json::json!({
+            "planHeader": self.project.plan_header,
+            "maxCartUnits": self.project.max_cart_units,
+            "automaticTax": self.project.tax.automatic_tax,
+            "taxBehavior": self.project.tax.tax_behavior,
+        });
+        let audit = audit.changes(before, change);
+        self.project.scope.save_settings(change, &audit, now).await?;
         self.evict_after_edit().await;
         Ok(())
     }
@@ -446,7 +493,7 @@ impl<'a> ProjectEdit<'a> {
                 ..old.clone()
             };
             let siblings: Vec<Tier> = tiers.iter().filter(|t| t.name != old.name).cloned().collect();
-            self.publish_replacement(old, new, true, &siblings, now).await?;
+            self.publish_replacement(old, new, true, &siblings, None, now).await?;
         }
         Ok(())
     }
@@ -463,12 +510,14 @@ impl<'a> ProjectEdit<'a> {
         request: &dream_core::api::promotions::CreatePromotionCode,
         now: Timestamp,
     ) -> ApiResult<dream_core::api::promotions::PromotionCodeView> {
+        let audit = self.change("promotion_code.created", now)?;
         require_paid(&self.platform, "Creating promotion codes")?;
         let stripe = self.stripe().await?;
         crate::billing::promotions::create(
             &stripe,
             (&self.project.scope, self.project.currency),
             request,
+            audit,
             self.request_id,
             now,
         )
@@ -482,11 +531,16 @@ impl<'a> ProjectEdit<'a> {
         active: bool,
         now: Timestamp,
     ) -> ApiResult<dream_core::api::promotions::PromotionCodeView> {
+        let audit = self
+            .change("promotion_code.updated", now)?
+            .target(promotion_code_id)
+            .changes(None::<()>, serde_json::json!({ "active": active }));
         let stripe = self.stripe().await?;
         crate::billing::promotions::set_active(
             &stripe,
             &self.project.scope,
             (promotion_code_id, active),
+            &audit,
             self.request_id,
             now,
         )
@@ -495,8 +549,9 @@ impl<'a> ProjectEdit<'a> {
 
     /// POST /orders/cancel: an open Store order ends (`store::after_sale::cancel_order`).
     pub async fn cancel_order(&self, order_id: &str, now: Timestamp) -> ApiResult<String> {
+        let audit = self.change("order.canceled", now)?.target(order_id);
         let stripe = self.stripe().await?;
-        crate::store::after_sale::cancel_order(&stripe, &self.project.scope, order_id, now).await
+        crate::store::after_sale::cancel_order(&stripe, &self.project.scope, order_id, &audit, now).await
     }
 
     /// POST /orders/refund: a paid Store order is refunded (`store::after_sale::refund_order`).
@@ -506,21 +561,33 @@ impl<'a> ProjectEdit<'a> {
         restock: bool,
         now: Timestamp,
     ) -> ApiResult<dream_core::api::store::OrderRefunded> {
+        let audit = self
+            .change("order.refunded", now)?
+            .target(order_id)
+            .changes(None::<()>, serde_json::json!({ "restock": restock }));
         let stripe = self.stripe().await?;
-        crate::store::after_sale::refund_order(&stripe, &self.project.scope, &self.senders, (order_id, restock), now)
-            .await
+        crate::store::after_sale::refund_order(
+            &stripe,
+            &self.project.scope,
+            &self.senders,
+            (order_id, restock),
+            &audit,
+            now,
+        )
+        .await
     }
 
     /// POST /expire-previous-key: the key replaced by a rotation with a grace period stops now
     /// (it leaked, or every deploy has the new one). A 409 when no key is in its grace period.
     pub async fn expire_previous_key(&self, now: Timestamp) -> ApiResult<Timestamp> {
+        let audit = self.change("key.previous_expired", now)?;
         let nothing_to_stop = || ApiError::conflict("No previous secret key is in its grace period; nothing to stop");
         let previous = self
             .project
             .previous_secret_key_hash
             .as_ref()
             .ok_or_else(nothing_to_stop)?;
-        if !self.project.scope.expire_previous_key(previous, now).await? {
+        if !self.project.scope.expire_previous_key(previous, &audit, now).await? {
             return Err(nothing_to_stop());
         }
         self.caches.keys.forget_secret_key(previous).await;

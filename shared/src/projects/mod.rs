@@ -6,6 +6,7 @@ pub mod assets;
 pub mod caches;
 pub mod connected;
 mod edit;
+pub mod exports;
 pub mod figures;
 pub mod stripe_products;
 
@@ -14,7 +15,7 @@ pub use edit::ProjectEdit;
 
 use crate::{
     runtime::settings::StripeSettings,
-    storage::{PlatformScope, project_cache::Cache, projects::NewKeySet},
+    storage::{PlatformScope, audit::AuditEntry, project_cache::Cache, projects::NewKeySet},
     upstream::stripe::{DEFAULT_API_BASE, Stripe},
 };
 use dream_core::api::projects::{CreatedKeySet, KeySetView, ProjectView};
@@ -25,6 +26,7 @@ use dream_core::{
     mode::{Mode, ProjectType},
     money::Currency,
     period::Timestamp,
+    team::Action,
     tiers::tax::TaxSettings,
     tiers::{
         Tier,
@@ -120,6 +122,7 @@ async fn new_key_set(
     (project_id, name, kind, mode): (&str, &str, ProjectType, Mode),
     (currency, tax): (Currency, TaxSettings),
     drafts: Vec<TierDraft>,
+    audit: AuditEntry,
     now: Timestamp,
     request_id: &str,
 ) -> ApiResult<CreatedKeySet> {
@@ -136,7 +139,14 @@ async fn new_key_set(
         keys: &keys,
         tiers: &tiers,
     };
-    if let Err(e) = platform.insert_key_set(&new, now).await {
+    let audit = audit.project(keys.publishable.as_str(), mode).changes(
+        None::<()>,
+        serde_json::json!({
+            "projectId": project_id, "name": name, "projectType": kind, "currency": currency,
+            "tiers": tiers.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        }),
+    );
+    if let Err(e) = platform.insert_key_set(&new, &audit, now).await {
         stripe_products::retire_all_best_effort(&stripe, &tiers, request_id).await;
         return Err(e);
     }
@@ -162,6 +172,7 @@ pub async fn create_project(
     now: Timestamp,
     request_id: &str,
 ) -> ApiResult<CreatedKeySet> {
+    let actor = platform.authorize(Action::Change(Mode::Test))?;
     require_paid(platform, "Creating projects")?;
     let (name, drafts) = input.validate()?;
     platform.require_room_for_a_project().await?;
@@ -173,6 +184,7 @@ pub async fn create_project(
         (&project_id, &name, input.project_type, Mode::Test),
         (input.currency, TaxSettings::default()),
         drafts,
+        actor.entry("project.created", now),
         now,
         request_id,
     )

@@ -34,6 +34,7 @@ impl PlatformScope {
         bytes: usize,
         content_type: &str,
         quota: AssetQuota,
+        audit: &super::audit::AuditEntry,
         now: Timestamp,
     ) -> ApiResult<bool> {
         let params = [
@@ -45,15 +46,19 @@ impl PlatformScope {
             quota.max_images.into(),
             quota.max_bytes.into(),
         ];
-        let result = self.db.run(RESERVE_ASSET, &params).await?;
+        let result = self.db.run_audited(RESERVE_ASSET, &params, Some(audit)).await?;
         Ok(result.changes() == 1)
     }
 
     /// False when the platform has no such image.
-    pub async fn release_asset(&self, key: &str) -> ApiResult<bool> {
+    pub async fn release_asset(&self, key: &str, audit: &super::audit::AuditEntry) -> ApiResult<bool> {
         let result = self
             .db
-            .run(RELEASE_ASSET, &[key.into(), self.platform.platform_id.as_str().into()])
+            .run_audited(
+                RELEASE_ASSET,
+                &[key.into(), self.platform.platform_id.as_str().into()],
+                Some(audit),
+            )
             .await?;
         Ok(result.changes() == 1)
     }

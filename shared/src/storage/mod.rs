@@ -7,7 +7,9 @@
 //! raw publishable key, so an unscoped tenant query cannot be written by accident.
 
 pub mod assets;
+pub mod audit;
 pub mod customers;
+pub mod exports;
 pub mod maintenance;
 pub mod metrics;
 pub mod orders;
@@ -18,6 +20,7 @@ pub mod projects;
 pub mod promotions;
 pub mod refunds;
 pub mod subscriptions;
+pub mod team;
 pub mod usage;
 pub mod webhooks;
 
@@ -35,6 +38,7 @@ use dream_core::{
     error::{ApiError, ApiResult, Cause},
     keys::PublishableKey,
     mode::ProjectType,
+    team::{Action, Role},
 };
 
 pub const DB_BINDING: &str = "DB";
@@ -163,6 +167,19 @@ impl Database {
         }
     }
 
+    /// Runs a change and, in the same transaction, the audit entry that records it (written only
+    /// if the change touched a row).
+    async fn run_audited(
+        &self,
+        sql: &'static str,
+        params: &[SqlParam],
+        audit: Option<&audit::AuditEntry>,
+    ) -> ApiResult<Executed> {
+        let mut statements = vec![(sql, params.to_vec())];
+        statements.extend(audit.map(audit::AuditEntry::statement_if_changed));
+        Ok(self.batch(&statements).await?.remove(0))
+    }
+
     /// Runs statements as one transaction: all apply or none do.
     async fn batch(&self, statements: &[Statement]) -> ApiResult<Vec<Executed>> {
         match &self.0 {
@@ -234,15 +251,51 @@ pub(crate) fn sql_error(error: worker::Error) -> ApiError {
 pub struct PlatformScope {
     db: Database,
     platform: platforms::Platform,
+    caller: Caller,
+}
+
+/// The member a platform scope was opened for: who they are and their role in it.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user_id: String,
+    /// As the session token says (the `dream-api` JWT template adds it).
+    pub email: Option<String>,
+    pub role: Role,
+    pub request_id: String,
 }
 
 impl PlatformScope {
-    pub(crate) fn new(db: Database, platform: platforms::Platform) -> Self {
-        Self { db, platform }
+    pub(crate) fn new(db: Database, platform: platforms::Platform, caller: Caller) -> Self {
+        Self { db, platform, caller }
     }
 
     pub fn platform(&self) -> &platforms::Platform {
         &self.platform
+    }
+
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The caller's permission for `action` (a 403 naming the role it needs), as the actor of
+    /// the audit entries that record what they then change.
+    pub fn authorize(&self, action: Action) -> ApiResult<audit::Actor> {
+        self.caller.role.authorize(action)?;
+        Ok(self.actor())
+    }
+
+    fn actor(&self) -> audit::Actor {
+        audit::Actor {
+            platform_id: self.platform.platform_id.clone(),
+            id: self.caller.user_id.clone(),
+            email: self.caller.email.clone(),
+            role: Some(self.caller.role),
+            request_id: self.caller.request_id.clone(),
+        }
+    }
+
+    fn platform_param(&self) -> SqlParam {
+        self.platform.platform_id.as_str().into()
     }
 }
 

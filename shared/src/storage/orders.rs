@@ -397,7 +397,7 @@ impl ProjectScope {
             .and_then(|rows| rows.into_iter().next())
             .ok_or_else(|| ApiError::internal("cart total missing"))?;
         if total.items != lines.len() as i64 {
-            self.release_order(order_id, "failed", now).await?;
+            self.release_order(order_id, "failed", None, now).await?;
             return Ok(Err(HoldRefused::Changed));
         }
         Ok(Ok(total.amount_cents))
@@ -428,12 +428,20 @@ impl ProjectScope {
 
     /// Ends an unpaid order (`failed` or `expired`), releasing its hold; false if it was not
     /// holding anything any more.
-    pub async fn release_order(&self, order_id: &str, status: &str, now: Timestamp) -> ApiResult<bool> {
+    /// `audit`: the entry of a developer's cancellation (none for an expiry or a failure).
+    pub async fn release_order(
+        &self,
+        order_id: &str,
+        status: &str,
+        audit: Option<&super::audit::AuditEntry>,
+        now: Timestamp,
+    ) -> ApiResult<bool> {
         let result = self
             .db
-            .run(
+            .run_audited(
                 RELEASE_ORDER,
                 &[order_id.into(), self.pk(), status.into(), now.to_rfc3339().into()],
+                audit,
             )
             .await?;
         Ok(result.changes() > 0)

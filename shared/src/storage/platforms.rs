@@ -18,7 +18,7 @@ ON CONFLICT (clerkUserId) DO NOTHING";
 macro_rules! select_platform {
     ($condition:literal) => {
         concat!(
-            "SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId, planEndedAt ",
+            "SELECT platformId, clerkUserId, plan, stripeCustomerId, stripeSubscriptionId, checkoutSessionId, planEndedAt, clerkOrgId ",
             "FROM platforms WHERE ",
             $condition
         )
@@ -104,6 +104,9 @@ pub struct Platform {
     pub checkout_session_id: Option<String>,
     /// When a paid plan last turned free (NULL while paid).
     pub plan_ended_at: Option<String>,
+    /// The platform's Clerk organization, once its owner first invited someone.
+    #[serde(default)]
+    pub clerk_org_id: Option<String>,
 }
 
 impl Platform {
@@ -140,27 +143,32 @@ pub struct PlanChange<'a> {
 }
 
 impl Database {
-    pub(crate) async fn platform_by_user(&self, clerk_user_id: &str) -> ApiResult<Option<Platform>> {
-        self.first(SELECT_PLATFORM_BY_USER, &[clerk_user_id.into()]).await
-    }
-
-    /// Creates the developer's platform once; concurrent calls converge on one row.
+    /// Creates the developer's platform once, with them as its owner; concurrent calls
+    /// converge on one row (and one owner, one audit entry).
     pub(crate) async fn ensure_platform(
         &self,
         new_id: &str,
         clerk_user_id: &str,
+        email: Option<&str>,
+        audit: &super::audit::AuditEntry,
         now: Timestamp,
     ) -> ApiResult<Platform> {
+        let now = now.to_rfc3339();
         let statements = [
             (
                 INSERT_PLATFORM,
-                vec![new_id.into(), clerk_user_id.into(), now.to_rfc3339().into()],
+                vec![new_id.into(), clerk_user_id.into(), now.as_str().into()],
             ),
+            (
+                super::team::INSERT_FIRST_OWNER,
+                vec![new_id.into(), clerk_user_id.into(), email.into(), now.as_str().into()],
+            ),
+            audit.statement_if_changed(),
             (SELECT_PLATFORM_BY_USER, vec![clerk_user_id.into()]),
         ];
         let results = self.batch(&statements).await?;
         results
-            .get(1)
+            .get(3)
             .map(|r| r.rows::<Platform>())
             .transpose()?
             .and_then(|rows| rows.into_iter().next())
@@ -256,6 +264,7 @@ impl super::PlatformScope {
         account: &str,
         scope: Option<&str>,
         livemode: bool,
+        audit: &super::audit::AuditEntry,
         now: Timestamp,
     ) -> ApiResult<()> {
         let params = [
@@ -265,7 +274,10 @@ impl super::PlatformScope {
             i64::from(livemode).into(),
             now.to_rfc3339().into(),
         ];
-        let result = self.db.run(UPSERT_STRIPE_CONNECTION, &params).await?;
+        let result = self
+            .db
+            .run_audited(UPSERT_STRIPE_CONNECTION, &params, Some(audit))
+            .await?;
         if result.changes() == 0 {
             return Err(ApiError::conflict(
                 "This Stripe account is connected to another dream-api account; disconnect it there first",

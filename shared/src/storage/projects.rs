@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Database, PlatformScope, Project, ProjectScope, SqlParam};
+use super::{Database, PlatformScope, Project, ProjectScope, SqlParam, audit::AuditEntry};
 use dream_core::{
     api::ProjectSettings,
     error::{ApiError, ApiResult, Cause, ErrorCode},
@@ -45,7 +45,7 @@ WHERE k.publishableKey = ?1 AND k.status = 'active'";
 
 /// An operator's view of a project's usage counters, and the keys whose cache a change evicts.
 pub const SELECT_COUNTER_LAYOUT: &str = "\
-SELECT usageCounterLayout, secretKeyHash, previousSecretKeyHash FROM api_keys WHERE publishableKey = ?1";
+SELECT usageCounterLayout, secretKeyHash, previousSecretKeyHash, platformId FROM api_keys WHERE publishableKey = ?1";
 
 /// Sets the layout if it is still what was read (?3, NULL-safe), and a layout for every period
 /// (?5 = 1) only while D1 holds no count of the project. ?1 publishableKey, ?2 layout, ?4 now.
@@ -247,12 +247,14 @@ impl Database {
             usage_counter_layout: Option<String>,
             secret_key_hash: String,
             previous_secret_key_hash: Option<String>,
+            platform_id: String,
         }
         let row: Option<Row> = self.first(SELECT_COUNTER_LAYOUT, &[key.as_str().into()]).await?;
         row.map(|r| {
             Ok(StoredLayout {
                 layout: CounterLayout::from_column(r.usage_counter_layout.as_deref())?,
                 column: r.usage_counter_layout,
+                platform_id: r.platform_id,
                 key_hashes: std::iter::once(r.secret_key_hash)
                     .chain(r.previous_secret_key_hash)
                     .map(SecretKeyHash::from_stored)
@@ -270,10 +272,11 @@ impl Database {
         stored: &StoredLayout,
         layout: &CounterLayout,
         every_period: bool,
+        audit: &AuditEntry,
         now: Timestamp,
     ) -> ApiResult<bool> {
-        let row: Option<KeyRow> = self
-            .first(
+        let rows: Vec<KeyRow> = self
+            .run_audited(
                 UPDATE_COUNTER_LAYOUT,
                 &[
                     key.as_str().into(),
@@ -282,9 +285,11 @@ impl Database {
                     now.to_rfc3339().into(),
                     i64::from(every_period).into(),
                 ],
+                Some(audit),
             )
-            .await?;
-        Ok(row.is_some())
+            .await?
+            .rows()?;
+        Ok(!rows.is_empty())
     }
 }
 
@@ -292,6 +297,8 @@ impl Database {
 pub struct StoredLayout {
     pub layout: CounterLayout,
     column: Option<String>,
+    /// Whose project it is (the audit log's).
+    pub platform_id: String,
     pub key_hashes: Vec<SecretKeyHash>,
 }
 
@@ -595,7 +602,7 @@ impl PlatformScope {
 
     /// Inserts a key set and its tiers atomically. A second key set for the same project and
     /// mode violates `UNIQUE (projectId, mode)` and is reported as a conflict.
-    pub async fn insert_key_set(&self, new: &NewKeySet<'_>, now: Timestamp) -> ApiResult<()> {
+    pub async fn insert_key_set(&self, new: &NewKeySet<'_>, audit: &AuditEntry, now: Timestamp) -> ApiResult<()> {
         let pk = new.keys.publishable.as_str();
         let mode = new.keys.publishable.mode();
         let now = now.to_rfc3339();
@@ -617,6 +624,7 @@ impl PlatformScope {
                 new.tax.tax_behavior.as_str().into(),
             ],
         )];
+        statements.push(audit.statement_if_changed());
         for tier in new.tiers {
             statements.push((
                 INSERT_TIER,
@@ -658,7 +666,7 @@ impl ProjectScope {
         rows.into_iter().map(TierRow::into_tier).collect()
     }
 
-    pub async fn insert_tier(&self, mode: Mode, tier: &Tier, now: Timestamp) -> ApiResult<()> {
+    pub async fn insert_tier(&self, mode: Mode, tier: &Tier, audit: &AuditEntry, now: Timestamp) -> ApiResult<()> {
         let p = &self.project;
         let params = tier_params(
             p.publishable_key.as_str(),
@@ -670,7 +678,7 @@ impl ProjectScope {
         );
         let mut params = params;
         params.push(i64::try_from(MAX_TIERS).unwrap_or(i64::MAX).into());
-        let result = self.db.run(ADD_TIER, &params).await.map_err(|e| {
+        let result = self.db.run_audited(ADD_TIER, &params, Some(audit)).await.map_err(|e| {
             if matches!(e.cause(), Some(Cause::Unique(_))) {
                 ApiError::conflict(format!("A tier named `{}` already exists", tier.name))
             } else {
@@ -684,7 +692,16 @@ impl ProjectScope {
     }
 
     /// Writes the tier's settings; with `keeps_stock`, its stock stays as sales have left it.
-    pub async fn update_tier(&self, mode: Mode, tier: &Tier, keeps_stock: bool, now: Timestamp) -> ApiResult<()> {
+    /// `audit`: the entry of the change this update is (a re-pricing for tax is part of the
+    /// settings change, recorded with it).
+    pub async fn update_tier(
+        &self,
+        mode: Mode,
+        tier: &Tier,
+        keeps_stock: bool,
+        audit: Option<&AuditEntry>,
+        now: Timestamp,
+    ) -> ApiResult<()> {
         let p = &self.project;
         let mut params = tier_params(
             p.publishable_key.as_str(),
@@ -695,7 +712,7 @@ impl ProjectScope {
             &now.to_rfc3339(),
         );
         params.push(i64::from(keeps_stock).into());
-        let result = self.db.run(UPDATE_TIER, &params).await?;
+        let result = self.db.run_audited(UPDATE_TIER, &params, audit).await?;
         if result.changes() > 0 {
             return Ok(());
         }
@@ -735,8 +752,11 @@ impl ProjectScope {
 
     /// Deletes the tier; a conflict if it is the last one (or was deleted meanwhile: then
     /// there is nothing left to do either way).
-    pub async fn delete_tier(&self, name: &TierName) -> ApiResult<()> {
-        let result = self.db.run(DELETE_TIER, &[self.pk(), name.as_str().into()]).await?;
+    pub async fn delete_tier(&self, name: &TierName, audit: &AuditEntry) -> ApiResult<()> {
+        let result = self
+            .db
+            .run_audited(DELETE_TIER, &[self.pk(), name.as_str().into()], Some(audit))
+            .await?;
         if result.changes() == 0 {
             let subscribers = self.tier_subscribers(name).await?;
             if subscribers > 0 {
@@ -789,6 +809,7 @@ impl ProjectScope {
         new: &SecretKeyHash,
         grace_until: Option<Timestamp>,
         event: &dream_core::webhooks::Event,
+        audit: &AuditEntry,
         now: Timestamp,
     ) -> ApiResult<(bool, bool)> {
         let mut statements = vec![(
@@ -801,6 +822,8 @@ impl ProjectScope {
                 grace_until.map(|t| t.to_rfc3339()).into(),
             ],
         )];
+        // Recorded only if the rotation happened; the event follows the entry's own change.
+        statements.push(audit.statement_if_changed());
         let queue = super::webhooks::push_event(&mut statements, event, super::webhooks::Emit::IfChanged, now);
         let results = self.db.batch(&statements).await?;
         let rotated = results.first().is_some_and(|r| r.changes() == 1);
@@ -809,9 +832,9 @@ impl ProjectScope {
 
     /// Changes the settings given (`None`: unchanged; `max_cart_units: Some(None)`: the
     /// platform's bound again).
-    pub async fn save_settings(&self, change: &ProjectSettings, now: Timestamp) -> ApiResult<()> {
+    pub async fn save_settings(&self, change: &ProjectSettings, audit: &AuditEntry, now: Timestamp) -> ApiResult<()> {
         self.db
-            .run(
+            .run_audited(
                 SET_PROJECT_SETTINGS,
                 &[
                     self.pk(),
@@ -822,18 +845,25 @@ impl ProjectScope {
                     change.automatic_tax.map(i64::from).into(),
                     change.tax_behavior.map(TaxBehavior::as_str).into(),
                 ],
+                Some(audit),
             )
             .await?;
         Ok(())
     }
 
     /// Stops previous secret key `previous` now; false if it was not in its grace period.
-    pub async fn expire_previous_key(&self, previous: &SecretKeyHash, now: Timestamp) -> ApiResult<bool> {
+    pub async fn expire_previous_key(
+        &self,
+        previous: &SecretKeyHash,
+        audit: &AuditEntry,
+        now: Timestamp,
+    ) -> ApiResult<bool> {
         let result = self
             .db
-            .run(
+            .run_audited(
                 EXPIRE_PREVIOUS_KEY,
                 &[self.pk(), now.to_rfc3339().into(), previous.as_str().into()],
+                Some(audit),
             )
             .await?;
         Ok(result.changes() == 1)

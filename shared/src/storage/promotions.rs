@@ -120,7 +120,12 @@ impl ProjectScope {
     }
 
     /// Records a code; a 409 for a code the project already has, or past the bound.
-    pub async fn insert_promotion_code(&self, new: &NewPromotionCode<'_>, now: Timestamp) -> ApiResult<()> {
+    pub async fn insert_promotion_code(
+        &self,
+        new: &NewPromotionCode<'_>,
+        audit: &super::audit::AuditEntry,
+        now: Timestamp,
+    ) -> ApiResult<()> {
         let draft = new.draft;
         let (percent, amount) = match draft.off {
             Off::Percent(hundredths) => (Some(i64::from(hundredths)), None),
@@ -142,7 +147,7 @@ impl ProjectScope {
             now.to_rfc3339().into(),
             i64::try_from(MAX_PROMOTION_CODES).unwrap_or(i64::MAX).into(),
         ];
-        let written = self.db.run(INSERT_PROMOTION_CODE, &params).await.map_err(|e| {
+        let written = (self.db.run_audited(INSERT_PROMOTION_CODE, &params, Some(audit)).await).map_err(|e| {
             if matches!(e.cause(), Some(Cause::Unique(_))) {
                 duplicate_code(&draft.code)
             } else {
@@ -160,6 +165,7 @@ impl ProjectScope {
         &self,
         promotion_code_id: &str,
         active: bool,
+        audit: &super::audit::AuditEntry,
         now: Timestamp,
     ) -> ApiResult<bool> {
         let params = [
@@ -168,7 +174,11 @@ impl ProjectScope {
             i64::from(active).into(),
             now.to_rfc3339().into(),
         ];
-        Ok(self.db.run(SET_PROMOTION_CODE_ACTIVE, &params).await?.changes() > 0)
+        Ok((self.db)
+            .run_audited(SET_PROMOTION_CODE_ACTIVE, &params, Some(audit))
+            .await?
+            .changes()
+            > 0)
     }
 }
 

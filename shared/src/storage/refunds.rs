@@ -87,9 +87,9 @@ impl ProjectScope {
     pub async fn record_refund(
         &self,
         (order_id, payment_intent): (&str, &str),
-        refunded_cents: i64,
-        read_at_ms: i64,
+        (refunded_cents, read_at_ms): (i64, i64),
         restock: bool,
+        audit: &super::audit::AuditEntry,
         now: Timestamp,
     ) -> ApiResult<(bool, bool)> {
         let now_text = now.to_rfc3339();
@@ -113,6 +113,8 @@ impl ProjectScope {
         }
         let restocked_at = statements.len() - 1;
         let queue = push_order_events(&mut statements, &self.project, order_id, OrderEvents::Refunded, now);
+        // The refund happened at Stripe already: recorded whatever the rows say.
+        statements.push(audit.statement());
         let results = self.db.batch(&statements).await?;
         let restocked = restock && results.get(restocked_at).map(super::Executed::changes).unwrap_or(0) > 0;
         Ok((restocked, queued(&results, &[queue])))

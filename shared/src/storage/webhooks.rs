@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{Database, Executed, ProjectScope, SqlParam, Statement};
+use super::{Database, Executed, ProjectScope, SqlParam, Statement, audit::AuditEntry};
 use dream_core::{
     api::webhooks::{AttemptView, DeliveryView, EndpointView},
     error::ApiResult,
@@ -466,6 +466,7 @@ impl ProjectScope {
         &self,
         endpoint_id: &str,
         settings: &EndpointSettings<'_>,
+        audit: &AuditEntry,
         now: Timestamp,
     ) -> ApiResult<bool> {
         let params = vec![
@@ -477,7 +478,11 @@ impl ProjectScope {
             now.to_rfc3339().into(),
             (MAX_ENDPOINTS as i64).into(),
         ];
-        Ok(self.db.run(INSERT_ENDPOINT, &params).await?.changes() > 0)
+        Ok((self.db)
+            .run_audited(INSERT_ENDPOINT, &params, Some(audit))
+            .await?
+            .changes()
+            > 0)
     }
 
     /// Whether the endpoint exists. Disabling it fails what it still had to receive.
@@ -485,6 +490,7 @@ impl ProjectScope {
         &self,
         endpoint_id: &str,
         settings: &EndpointSettings<'_>,
+        audit: &AuditEntry,
         now: Timestamp,
     ) -> ApiResult<bool> {
         let params = vec![
@@ -496,7 +502,7 @@ impl ProjectScope {
             i64::from(settings.enabled).into(),
             now.to_rfc3339().into(),
         ];
-        let mut statements = vec![(UPDATE_ENDPOINT, params)];
+        let mut statements = vec![(UPDATE_ENDPOINT, params), audit.statement_if_changed()];
         if !settings.enabled {
             statements.push((FAIL_PENDING_OF_ENDPOINT, vec![self.pk(), endpoint_id.into()]));
         }
@@ -504,12 +510,13 @@ impl ProjectScope {
         Ok(results.first().map_or(0, Executed::changes) > 0)
     }
 
-    pub async fn delete_webhook_endpoint(&self, endpoint_id: &str) -> ApiResult<bool> {
+    pub async fn delete_webhook_endpoint(&self, endpoint_id: &str, audit: &AuditEntry) -> ApiResult<bool> {
         let key = [self.pk(), endpoint_id.into()];
         let results = self
             .db
             .batch(&[
                 (DELETE_ENDPOINT, key.to_vec()),
+                audit.statement_if_changed(),
                 (FAIL_PENDING_OF_ENDPOINT, key.to_vec()),
             ])
             .await?;
@@ -521,6 +528,7 @@ impl ProjectScope {
         &self,
         endpoint_id: &str,
         previous_until: Option<Timestamp>,
+        audit: &AuditEntry,
         now: Timestamp,
     ) -> ApiResult<Option<i64>> {
         #[derive(Deserialize)]
@@ -534,7 +542,7 @@ impl ProjectScope {
             previous_until.map(Timestamp::to_rfc3339).into(),
             now.to_rfc3339().into(),
         ];
-        let rows: Vec<Row> = self.db.run(ROTATE_SECRET, &params).await?.rows()?;
+        let rows: Vec<Row> = self.db.run_audited(ROTATE_SECRET, &params, Some(audit)).await?.rows()?;
         Ok(rows.first().map(|r| r.secret_generation))
     }
 

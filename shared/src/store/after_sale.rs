@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::require_store_project;
 use crate::{
-    storage::{ProjectScope, refunds::Dispute, subscriptions::EventRecord},
+    storage::{ProjectScope, audit::AuditEntry, refunds::Dispute, subscriptions::EventRecord},
     stripe_events::webhook::StripeEvent,
     upstream::stripe::{Form, Stripe},
     webhooks::Senders,
@@ -34,7 +34,13 @@ fn check_order_id(order_id: &str) -> ApiResult<()> {
 /// An open order ends before it is paid. Its Checkout Session expires at Stripe first (nobody
 /// can pay it any more), then its hold is released at once instead of when the session would
 /// have expired. Asking again answers the same.
-pub async fn cancel_order(stripe: &Stripe, scope: &ProjectScope, order_id: &str, now: Timestamp) -> ApiResult<String> {
+pub async fn cancel_order(
+    stripe: &Stripe,
+    scope: &ProjectScope,
+    order_id: &str,
+    audit: &AuditEntry,
+    now: Timestamp,
+) -> ApiResult<String> {
     require_store_project(scope.project().project_type)?;
     check_order_id(order_id)?;
     let order = scope.order_status(order_id).await?.ok_or_else(no_such_order)?;
@@ -71,7 +77,7 @@ pub async fn cancel_order(stripe: &Stripe, scope: &ProjectScope, order_id: &str,
             _ => return Err(refused),
         }
     }
-    scope.release_order(order_id, "expired", now).await?;
+    scope.release_order(order_id, "expired", Some(audit), now).await?;
     Ok("expired".to_owned())
 }
 
@@ -84,6 +90,7 @@ pub async fn refund_order(
     scope: &ProjectScope,
     senders: &Senders,
     (order_id, restock): (&str, bool),
+    audit: &AuditEntry,
     now: Timestamp,
 ) -> ApiResult<OrderRefunded> {
     require_store_project(scope.project().project_type)?;
@@ -132,7 +139,13 @@ pub async fn refund_order(
     }
     let answered_at = i64::try_from(crate::runtime::clock::now_millis()).unwrap_or(i64::MAX);
     let (restocked, queued) = scope
-        .record_refund((order_id, &payment_intent), order.paid_cents, answered_at, restock, now)
+        .record_refund(
+            (order_id, &payment_intent),
+            (order.paid_cents, answered_at),
+            restock,
+            audit,
+            now,
+        )
         .await?;
     if queued {
         senders.nudge(scope.project().publishable_key.as_str()).await;

@@ -309,7 +309,7 @@ async fn open_session(
         Err(e) => {
             // Nothing is payable: give the stock back at once rather than at the hold's expiry
             // (only while the order is still being made: a concurrent call may have opened it).
-            if let Err(release) = auth.scope.release_order(&order_id, "failed", now).await {
+            if let Err(release) = auth.scope.release_order(&order_id, "failed", None, now).await {
                 crate::runtime::log::error(&format!("releasing the hold of {order_id}: {release}"));
             }
             Err(e)

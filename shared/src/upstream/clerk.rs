@@ -135,4 +135,60 @@ impl ClerkBackend {
     pub async fn create_user(&self, user: Value) -> Result<Value, ClerkFailure> {
         self.call(Method::Post, "/users", Some(user)).await
     }
+
+    /// A new organization made by `created_by` (who becomes its first member in Clerk).
+    pub async fn create_organization(&self, name: &str, created_by: &str, platform_id: &str) -> ApiResult<String> {
+        let body = json!({
+            "name": name,
+            "created_by": created_by,
+            "public_metadata": { "platformId": platform_id },
+        });
+        let organization = self.call(Method::Post, "/organizations", Some(body)).await?;
+        id_of(&organization, "/organizations")
+    }
+
+    /// Clerk emails the invitation; accepting it signs the person in with that email and lands
+    /// them on `redirect_url`. Returns Clerk's invitation id.
+    pub async fn invite_to_organization(&self, organization: &str, invitation: Value) -> ApiResult<String> {
+        let path = format!("/organizations/{organization}/invitations");
+        let made = self.call(Method::Post, &path, Some(invitation)).await?;
+        id_of(&made, "/organizations/{id}/invitations")
+    }
+
+    pub async fn revoke_organization_invitation(
+        &self,
+        organization: &str,
+        invitation: &str,
+        by: &str,
+    ) -> ApiResult<()> {
+        let path = format!("/organizations/{organization}/invitations/{invitation}/revoke");
+        self.call(Method::Post, &path, Some(json!({ "requesting_user_id": by })))
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    }
+
+    pub async fn set_organization_role(&self, organization: &str, user_id: &str, role: &str) -> ApiResult<()> {
+        let path = format!("/organizations/{organization}/memberships/{user_id}");
+        self.call(Method::Patch, &path, Some(json!({ "role": role })))
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    }
+
+    pub async fn remove_organization_member(&self, organization: &str, user_id: &str) -> ApiResult<()> {
+        let path = format!("/organizations/{organization}/memberships/{user_id}");
+        self.call(Method::Delete, &path, None)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    }
+}
+
+fn id_of(object: &Value, path: &str) -> ApiResult<String> {
+    object
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::internal(format!("Clerk {path}: answer without an id")))
 }

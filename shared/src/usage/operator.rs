@@ -4,7 +4,11 @@
 //! the `OPERATOR_TOKEN_SHA256` setting, so the token itself is in no configuration file;
 //! without the setting, operator routes answer 404.
 
-use crate::{projects::ProjectCaches, runtime::settings::Setting, storage::Database};
+use crate::{
+    projects::ProjectCaches,
+    runtime::settings::Setting,
+    storage::{Database, audit::Actor},
+};
 use axum::http::{HeaderMap, header};
 use dream_core::api::usage::{UsageCounters, UsageCountersRequest};
 use sha2::{Digest, Sha256};
@@ -57,13 +61,28 @@ fn no_project() -> ApiError {
 pub async fn set_usage_counters(
     (db, caches): (&Database, &ProjectCaches),
     request: &UsageCountersRequest,
+    request_id: &str,
     now: Timestamp,
 ) -> ApiResult<UsageCounters> {
     let key = parse_key(&request.publishable_key)?;
     let stored = db.counter_layout(&key).await?.ok_or_else(no_project)?;
     let layout = stored.layout.change(request.shards, now, request.immediately)?;
+    let operator = Actor {
+        platform_id: stored.platform_id.clone(),
+        id: "operator".to_owned(),
+        email: None,
+        role: None,
+        request_id: request_id.to_owned(),
+    };
+    let audit = operator
+        .entry("operator.usage_counters_changed", now)
+        .project(key.as_str(), key.mode())
+        .changes(
+            UsageCounters::of(&key, &stored.layout, now),
+            UsageCounters::of(&key, &layout, now),
+        );
     if !db
-        .set_counter_layout(&key, &stored, &layout, request.immediately, now)
+        .set_counter_layout(&key, &stored, &layout, request.immediately, &audit, now)
         .await?
     {
         return Err(if request.immediately {

@@ -4,6 +4,7 @@
 use super::{Senders, WebhookSettings};
 use crate::storage::{
     ProjectScope,
+    audit::AuditEntry,
     webhooks::{EndpointRow, EndpointSettings, EventFilter},
 };
 use dream_core::{
@@ -29,6 +30,8 @@ pub struct Webhooks<'a> {
     pub mode: Mode,
     pub settings: &'a WebhookSettings,
     pub senders: &'a Senders,
+    /// For a request that changes them: the caller's permission, as the entry that records it.
+    pub change: Option<AuditEntry>,
 }
 
 fn endpoint_missing() -> ApiError {
@@ -36,6 +39,13 @@ fn endpoint_missing() -> ApiError {
 }
 
 impl Webhooks<'_> {
+    /// The entry of this request's change (the route opened the webhooks for a change).
+    fn audit(&self) -> ApiResult<AuditEntry> {
+        self.change
+            .clone()
+            .ok_or_else(|| ApiError::internal("webhooks opened read-only for a change"))
+    }
+
     pub async fn endpoints(&self, now: Timestamp) -> ApiResult<Vec<EndpointView>> {
         let rows = self.scope.webhook_endpoints().await?;
         Ok(rows.iter().map(|row| row.view(now)).collect())
@@ -63,7 +73,15 @@ impl Webhooks<'_> {
             event_types: &event_types,
             enabled: true,
         };
-        if !self.scope.create_webhook_endpoint(&endpoint_id, &settings, now).await? {
+        let audit = self.audit()?.target(endpoint_id.as_str()).changes(
+            None::<()>,
+            serde_json::json!({ "url": url, "description": description, "eventTypes": event_types }),
+        );
+        if !self
+            .scope
+            .create_webhook_endpoint(&endpoint_id, &settings, &audit, now)
+            .await?
+        {
             return Err(ApiError::conflict(format!(
                 "A project may have at most {MAX_ENDPOINTS} webhook endpoints per mode; delete one first"
             )));
@@ -96,14 +114,32 @@ impl Webhooks<'_> {
             event_types: &event_types,
             enabled: request.enabled.unwrap_or(current.enabled == 1),
         };
-        if !self.scope.update_webhook_endpoint(endpoint_id, &settings, now).await? {
+        let audit = self.audit()?.target(endpoint_id).changes(
+            serde_json::json!({
+                "url": current.url, "description": current.description,
+                "eventTypes": current.event_types(), "enabled": current.enabled == 1,
+            }),
+            serde_json::json!({
+                "url": url, "description": description, "eventTypes": event_types, "enabled": settings.enabled,
+            }),
+        );
+        if !self
+            .scope
+            .update_webhook_endpoint(endpoint_id, &settings, &audit, now)
+            .await?
+        {
             return Err(endpoint_missing());
         }
         Ok(self.endpoint(endpoint_id).await?.view(now))
     }
 
     pub async fn delete(&self, endpoint_id: &str) -> ApiResult<()> {
-        if self.scope.delete_webhook_endpoint(endpoint_id).await? {
+        let current = self.endpoint(endpoint_id).await?;
+        let audit = self
+            .audit()?
+            .target(endpoint_id)
+            .changes(serde_json::json!({ "url": current.url }), None::<()>);
+        if self.scope.delete_webhook_endpoint(endpoint_id, &audit).await? {
             Ok(())
         } else {
             Err(endpoint_missing())
@@ -126,8 +162,15 @@ impl Webhooks<'_> {
         // Checks the setting before the rotation is written.
         self.settings.signing_key(endpoint_id, 1)?;
         let until = (hours > 0).then(|| Timestamp(now.0 + i64::from(hours) * 3600));
-        let generation =
-            (self.scope.rotate_webhook_secret(endpoint_id, until, now).await?).ok_or_else(endpoint_missing)?;
+        let audit = self.audit()?.target(endpoint_id).changes(
+            None::<()>,
+            serde_json::json!({ "previousSecretExpiresAt": until.map(Timestamp::to_rfc3339) }),
+        );
+        let generation = (self
+            .scope
+            .rotate_webhook_secret(endpoint_id, until, &audit, now)
+            .await?)
+            .ok_or_else(endpoint_missing)?;
         let secret = self.settings.signing_key(endpoint_id, generation)?.secret();
         Ok((self.endpoint(endpoint_id).await?.view(now), secret))
     }

@@ -13,6 +13,7 @@ pub mod projects;
 pub mod promotions;
 pub mod store;
 pub mod subscriptions;
+pub mod team;
 pub mod usage;
 pub mod webhooks;
 
@@ -187,7 +188,7 @@ pub struct TierList {
     pub currency: crate::money::Currency,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProjectSettings {
@@ -340,6 +341,8 @@ pub struct PlatformIdentity {
     pub platform_id: String,
     pub plan: String,
     pub created: bool,
+    /// The caller's role in the platform's organization: what the dashboard offers them.
+    pub role: crate::team::Role,
 }
 
 #[derive(Debug, Serialize)]

@@ -64,6 +64,12 @@ pub struct ErrorBody {
     pub max_projects: Option<i64>,
     /// `quota_exceeded` on a new customer: how many a project may add in 24 hours.
     pub customers_per_day: Option<i64>,
+    /// `forbidden`: the least role allowed to do it, and the caller's.
+    pub required_role: Option<crate::team::Role>,
+    pub role: Option<crate::team::Role>,
+    /// `conflict` on an invitation: how many members and pending invitations an organization
+    /// may have.
+    pub max_members: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -409,6 +415,10 @@ fn add_common_errors(doc: &mut openapi::OpenApi, worker: &str) {
                 add("429", "rate_limited: too many requests; wait `Retry-After` seconds");
             }
             if developer_session {
+                add(
+                    "403",
+                    "forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does)",
+                );
                 add(
                     "429",
                     "rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds",
@@ -1108,9 +1118,12 @@ fn replay_failed_events() {}
 #[openapi(
     paths(
         generate_platform_id, get_credentials, list_projects, developer_dashboard, platform_checkout,
-        platform_webhook, upload_asset, delete_asset, health
+        platform_webhook, upload_asset, delete_asset, show_team, invite_member, revoke_invitation,
+        accept_invitation, set_member_role, remove_member, audit_log, export_data, health
     ),
+    components(schemas(crate::exports::ExportFormat)),
     tags(
+        (name = "team", description = "The organization: members, roles, invitations, the audit log and exports"),
         (name = "platform", description = "The developer's account, keys and projects"),
         (name = "billing", description = "The developer's $15/month plan"),
         (name = "assets", description = "Product images"),
@@ -1213,6 +1226,116 @@ fn upload_asset() {}
     security(("developerSession" = []))
 )]
 fn delete_asset() {}
+
+/// The organization the session opened: the caller's role, the members, pending invitations.
+#[utoipa::path(
+    get, path = "/team", tag = "team", operation_id = "getTeam",
+    responses(
+        (status = 200, description = "The team", body = super::team::TeamView),
+        (status = 404, description = "not_found: no platform yet", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn show_team() {}
+
+/// Invites someone by email with a role (owners only). The sign-in service emails the link;
+/// the person accepts by signing in with that email.
+#[utoipa::path(
+    post, path = "/team/invitations", tag = "team", operation_id = "inviteMember",
+    request_body = super::team::InviteRequest,
+    responses(
+        (status = 200, description = "Invited", body = super::team::InvitationCreated),
+        (status = 409, description = "conflict: a member or a pending invitation has that email already, or the organization is full (`maxMembers`)", body = ErrorBody),
+        (status = 422, description = "invalid_request: the JSON does not fit the schema (an unknown role)", body = ErrorBody),
+        (status = 503, description = "unavailable: the sign-in provider is down; retry after `Retry-After` seconds", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn invite_member() {}
+
+/// Takes back a pending invitation (owners only).
+#[utoipa::path(
+    delete, path = "/team/invitations/{invitation_id}", tag = "team", operation_id = "revokeInvitation",
+    params(("invitation_id" = String, Path, description = "`inv_…`")),
+    responses(
+        (status = 200, description = "Revoked", body = super::team::InvitationRevoked),
+        (status = 404, description = "not_found: no such invitation in this organization", body = ErrorBody),
+        (status = 409, description = "conflict: accepted or revoked already", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn revoke_invitation() {}
+
+/// Joins the organization: only someone signed in with the invited email, once, before it expires.
+#[utoipa::path(
+    post, path = "/team/invitations/{invitation_id}/accept", tag = "team", operation_id = "acceptInvitation",
+    params(("invitation_id" = String, Path, description = "`inv_…`, from the invitation's link")),
+    responses(
+        (status = 200, description = "A member now", body = super::team::InvitationAccepted),
+        (status = 403, description = "forbidden: the invitation is for another email", body = ErrorBody),
+        (status = 404, description = "not_found: no such invitation", body = ErrorBody),
+        (status = 409, description = "conflict: accepted, revoked or expired; or a member already", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn accept_invitation() {}
+
+/// Changes a member's role (owners only); the last owner stays an owner.
+#[utoipa::path(
+    put, path = "/team/members/{user_id}", tag = "team", operation_id = "setMemberRole",
+    params(("user_id" = String, Path, description = "The member's user id")),
+    request_body = super::team::RoleChange,
+    responses(
+        (status = 200, description = "Saved", body = super::team::MemberSaved),
+        (status = 404, description = "not_found: no such member", body = ErrorBody),
+        (status = 409, description = "conflict: it would leave no owner", body = ErrorBody),
+        (status = 422, description = "invalid_request: the JSON does not fit the schema (an unknown role)", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn set_member_role() {}
+
+/// Removes a member (owners), or leaves (anyone, for themselves). Access ends with this request.
+#[utoipa::path(
+    delete, path = "/team/members/{user_id}", tag = "team", operation_id = "removeMember",
+    params(("user_id" = String, Path, description = "The member's user id")),
+    responses(
+        (status = 200, description = "Removed", body = super::team::MemberRemoved),
+        (status = 404, description = "not_found: no such member", body = ErrorBody),
+        (status = 409, description = "conflict: the last owner cannot leave or be removed", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn remove_member() {}
+
+/// Every change to the platform, newest first: who, with which role, what before and after.
+#[utoipa::path(
+    get, path = "/audit-log", tag = "team", operation_id = "auditLog",
+    params(super::team::AuditQuery),
+    responses(
+        (status = 200, description = "A page of entries", body = super::team::AuditPage),
+        (status = 404, description = "not_found: no platform yet", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn audit_log() {}
+
+/// A file of one project's `customers`, `subscriptions`, `orders` or `usage`, or of the
+/// `audit-log`, as CSV (RFC 4180, formula-like cells prefixed with `'`) or one JSON array,
+/// streamed a page of rows at a time.
+#[utoipa::path(
+    get, path = "/exports/{kind}", tag = "team", operation_id = "exportData",
+    params(("kind" = String, Path, description = "customers, subscriptions, orders, usage or audit-log"), super::team::ExportQuery),
+    responses(
+        (status = 200, description = "The file (`Content-Disposition: attachment`)", content(
+            (String = "text/csv"),
+            (Vec<Object> = "application/json")
+        )),
+        (status = 404, description = "not_found: no such export, or not one of your projects", body = ErrorBody)
+    ),
+    security(("developerSession" = []))
+)]
+fn export_data() {}
 
 #[cfg(test)]
 mod tests {
