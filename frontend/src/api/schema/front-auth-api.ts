@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every change to the platform, newest first: who, with which role, what before and after. */
+        get: operations["auditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/create-checkout": {
         parameters: {
             query?: never;
@@ -30,6 +47,27 @@ export interface paths {
         };
         /** One of the developer's projects' figures (as api-multi's `GET /api/dashboard`). */
         get: operations["projectDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file of one project's `customers`, `subscriptions`, `orders` or `usage`, or of the
+         *     `audit-log`, as CSV (RFC 4180, formula-like cells prefixed with `'`) or one JSON array,
+         *     streamed a page of rows at a time.
+         */
+        get: operations["exportData"];
         put?: never;
         post?: never;
         delete?: never;
@@ -106,6 +144,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/team": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization the session opened: the caller's role, the members, pending invitations. */
+        get: operations["getTeam"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/team/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invites someone by email with a role (owners only). The sign-in service emails the link;
+         *     the person accepts by signing in with that email.
+         */
+        post: operations["inviteMember"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/team/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Takes back a pending invitation (owners only). */
+        delete: operations["revokeInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/team/invitations/{invitation_id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Joins the organization: only someone signed in with the invited email, once, before it expires. */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/team/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Changes a member's role (owners only); the last owner stays an owner. */
+        put: operations["setMemberRole"];
+        post?: never;
+        /** Removes a member (owners), or leaves (anyone, for themselves). Access ends with this request. */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/upload-asset": {
         parameters: {
             query?: never;
@@ -161,6 +288,34 @@ export interface components {
             size: number;
             /** @description Public URL (api-multi's `/api/assets/...`), for a product's `imageUrl`. */
             url: string;
+        };
+        AuditActor: {
+            email: string | null;
+            /** @description A Clerk user id, or `operator` for the platform's staff. */
+            id: string;
+            role: components["schemas"]["Role"] | null;
+        };
+        AuditEntryView: {
+            /**
+             * @description What was done, as `<object>.<verb>`: `project.created`, `tier.updated`, `key.rotated`,
+             *     `project.went_live`, `stripe.connected`, `member.invited`, `member.removed`, ...
+             */
+            action: string;
+            actor: components["schemas"]["AuditActor"];
+            /** @description `{"before": ..., "after": ...}`; never a secret. */
+            changes: unknown;
+            createdAt: string;
+            id: string;
+            mode: components["schemas"]["Mode"] | null;
+            publishableKey: string | null;
+            requestId: string;
+            /** @description The object within the project or platform: a tier's name, an endpoint's id, an email. */
+            target: string | null;
+        };
+        AuditPage: {
+            entries: components["schemas"]["AuditEntryView"][];
+            /** @description Pass as `before` for the next (older) page; absent on the last page. */
+            nextCursor: string | null;
         };
         /** Format: double */
         Cents: number;
@@ -221,6 +376,12 @@ export interface components {
             error: string;
             /**
              * Format: int64
+             * @description `conflict` on an invitation: how many members and pending invitations an organization
+             *     may have.
+             */
+            maxMembers?: number | null;
+            /**
+             * Format: int64
              * @description `quota_exceeded` on a new project: how many projects a developer may have.
              */
             maxProjects?: number | null;
@@ -233,6 +394,8 @@ export interface components {
             rateLimit?: components["schemas"]["RateLimitDetail"] | null;
             /** @description Also in the `X-Request-Id` header; quote it when reporting a problem. */
             requestId: string;
+            requiredRole?: components["schemas"]["Role"] | null;
+            role?: components["schemas"]["Role"] | null;
             stripe?: components["schemas"]["StripeErrorDetail"] | null;
             /**
              * Format: int64
@@ -242,7 +405,9 @@ export interface components {
             usage?: components["schemas"]["UsageReport"] | null;
         };
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "quota_exceeded" | "payment_required" | "stripe_error" | "unavailable" | "internal";
+        ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "forbidden" | "quota_exceeded" | "payment_required" | "stripe_error" | "unavailable" | "internal";
+        /** @enum {string} */
+        ExportFormat: "csv" | "json";
         /** @description A SaaS project's figures or a Store's, by `projectType`. */
         Figures: components["schemas"]["SaasFigures"] | components["schemas"]["StoreFigures"];
         /** @description `GET /health` of every worker. */
@@ -250,6 +415,42 @@ export interface components {
             status: string;
             /** @description Which worker answered (a check that the URL points where you think). */
             worker: string;
+        };
+        /** @description `POST /team/invitations/{id}/accept`: the invited person, signed in with the invited email. */
+        InvitationAccepted: {
+            member: components["schemas"]["MemberView"];
+            platformId: string;
+            success: boolean;
+        };
+        InvitationCreated: {
+            invitation: components["schemas"]["InvitationView"];
+            success: boolean;
+        };
+        InvitationRevoked: {
+            invitation: components["schemas"]["InvitationView"];
+            success: boolean;
+        };
+        /** @enum {string} */
+        InvitationStatus: "pending" | "accepted" | "revoked" | "expired";
+        InvitationView: {
+            createdAt: string;
+            email: string;
+            expiresAt: string;
+            id: string;
+            /** @description The Clerk user id of the owner who invited. */
+            invitedBy: string;
+            role: components["schemas"]["Role"];
+            status: components["schemas"]["InvitationStatus"];
+        };
+        /** @description `POST /team/invitations`. */
+        InviteRequest: {
+            email: string;
+            /**
+             * Format: int32
+             * @description 1-30 days; 7 when absent.
+             */
+            expiresInDays?: number | null;
+            role: components["schemas"]["Role"];
         };
         KeySetView: {
             createdAt: string;
@@ -263,6 +464,25 @@ export interface components {
         KeysByMode: {
             live: string[];
             test: string[];
+        };
+        /** @description `DELETE /team/members/{userId}` (a member may remove themselves: leaving). */
+        MemberRemoved: {
+            removed: string;
+            success: boolean;
+        };
+        MemberSaved: {
+            member: components["schemas"]["MemberView"];
+            success: boolean;
+        };
+        MemberView: {
+            /**
+             * @description As the member's session last said (absent for a member who has not signed in since
+             *     their platform became an organization).
+             */
+            email: string | null;
+            joinedAt: string;
+            role: components["schemas"]["Role"];
+            userId: string;
         };
         /** @description One meter across the project's users this period. */
         MeterFigure: {
@@ -343,6 +563,8 @@ export interface components {
             created: boolean;
             plan: string;
             platformId: string;
+            /** @description The caller's role in the platform's organization: what the dashboard offers them. */
+            role: components["schemas"]["Role"];
         };
         /** @description A product as `GET /api/products` shows it. */
         Product: {
@@ -440,6 +662,15 @@ export interface components {
              *     hold ended and other carts had taken them. The developer restocks or refunds them.
              */
             shortUnits: number;
+        };
+        /**
+         * @description A member's role, from most to least trusted.
+         * @enum {string}
+         */
+        Role: "owner" | "admin" | "developer" | "viewer";
+        /** @description `PUT /team/members/{userId}`. */
+        RoleChange: {
+            role: components["schemas"]["Role"];
         };
         SaasFigures: {
             /** @description The newest customers (at most 100); `metrics` counts all of them. */
@@ -556,6 +787,20 @@ export interface components {
             /** @description Whether the project's prices include tax; its Stripe prices carry it. */
             taxBehavior: components["schemas"]["TaxBehavior"];
         };
+        /**
+         * @description `GET /team`: the organization the session opened, the caller's role in it, its members and
+         *     pending invitations.
+         */
+        TeamView: {
+            /** @description Pending invitations, newest first (accepted and revoked ones are in the audit log). */
+            invitations: components["schemas"]["InvitationView"][];
+            members: components["schemas"]["MemberView"][];
+            platformId: string;
+            /** @description The caller's role: what the dashboard offers them. */
+            role: components["schemas"]["Role"];
+            /** @description The caller's Clerk user id. */
+            userId: string;
+        };
         TierShare: {
             /** Format: int64 */
             customers: number;
@@ -605,6 +850,93 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    auditLog: {
+        parameters: {
+            query?: {
+                /** @description The `nextCursor` of the previous page. */
+                before?: string;
+                /** @description 1-200; 50 when absent. */
+                limit?: number;
+                /** @description One action (`tier.updated`) or a family ending in a dot (`member.`). */
+                action?: string;
+                /** @description A member's user id or email. */
+                actor?: string;
+                publishableKey?: string;
+                mode?: components["schemas"]["Mode"];
+                /** @description RFC 3339: entries at or after it. */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: no platform yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     platformCheckout: {
         parameters: {
             query?: never;
@@ -639,6 +971,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -740,7 +1081,100 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    exportData: {
+        parameters: {
+            query?: {
+                publishableKey?: string;
+                /** @description `csv` (the default) or `json` (one array). */
+                format?: components["schemas"]["ExportFormat"];
+                /** @description Usage only: the month (`YYYY-MM`) the periods start in; every period when absent. */
+                period?: string;
+            };
+            header?: never;
+            path: {
+                /** @description customers, subscriptions, orders, usage or audit-log */
+                kind: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (`Content-Disposition: attachment`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>[];
+                    "text/csv": string;
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: no such export, or not one of your projects */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -798,6 +1232,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -863,6 +1306,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -973,8 +1425,562 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: no platform yet */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getTeam: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The team */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeamView"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: no platform yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inviteMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteRequest"];
+            };
+        };
+        responses: {
+            /** @description Invited */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationCreated"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: a member or a pending invitation has that email already, or the organization is full (`maxMembers`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the JSON does not fit the schema (an unknown role) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unavailable: the sign-in provider is down; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `inv_…` */
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationRevoked"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: no such invitation in this organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: accepted or revoked already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `inv_…`, from the invitation's link */
+                invitation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A member now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationAccepted"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: the invitation is for another email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: no such invitation */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: accepted, revoked or expired; or a member already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    setMemberRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The member's user id */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoleChange"];
+            };
+        };
+        responses: {
+            /** @description Saved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberSaved"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: no such member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: it would leave no owner */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the JSON does not fit the schema (an unknown role) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this developer account's requests are over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The member's user id */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberRemoved"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: no such member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the last owner cannot leave or be removed */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1134,6 +2140,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -650,6 +650,12 @@ export interface components {
             error: string;
             /**
              * Format: int64
+             * @description `conflict` on an invitation: how many members and pending invitations an organization
+             *     may have.
+             */
+            maxMembers?: number | null;
+            /**
+             * Format: int64
              * @description `quota_exceeded` on a new project: how many projects a developer may have.
              */
             maxProjects?: number | null;
@@ -662,6 +668,8 @@ export interface components {
             rateLimit?: components["schemas"]["RateLimitDetail"] | null;
             /** @description Also in the `X-Request-Id` header; quote it when reporting a problem. */
             requestId: string;
+            requiredRole?: components["schemas"]["Role"] | null;
+            role?: components["schemas"]["Role"] | null;
             stripe?: components["schemas"]["StripeErrorDetail"] | null;
             /**
              * Format: int64
@@ -671,7 +679,7 @@ export interface components {
             usage?: components["schemas"]["UsageReport"] | null;
         };
         /** @enum {string} */
-        ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "quota_exceeded" | "payment_required" | "stripe_error" | "unavailable" | "internal";
+        ErrorCode: "invalid_request" | "unauthorized" | "not_found" | "limit_reached" | "rate_limited" | "conflict" | "forbidden" | "quota_exceeded" | "payment_required" | "stripe_error" | "unavailable" | "internal";
         /** @description `GET /events/{id}`: the event as it was sent, its deliveries and every attempt. */
         EventDetail: {
             attempts: components["schemas"]["AttemptView"][];
@@ -923,6 +931,11 @@ export interface components {
             deliveries: number;
             success: boolean;
         };
+        /**
+         * @description A member's role, from most to least trusted.
+         * @enum {string}
+         */
+        Role: "owner" | "admin" | "developer" | "viewer";
         RotateRequest: {
             gracePeriod?: components["schemas"]["GracePeriod"];
             publishableKey: string;
@@ -1207,6 +1220,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1508,6 +1530,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects */
             404: {
                 headers: {
@@ -1570,6 +1601,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1674,6 +1714,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects, or no such event in it */
             404: {
                 headers: {
@@ -1739,6 +1788,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1844,6 +1902,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2149,6 +2216,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects, or no such order in it */
             404: {
                 headers: {
@@ -2247,6 +2323,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2361,6 +2446,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2585,6 +2679,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects */
             404: {
                 headers: {
@@ -2656,6 +2759,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2771,6 +2883,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects, or no such code in it */
             404: {
                 headers: {
@@ -2867,6 +2988,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects */
             404: {
                 headers: {
@@ -2954,6 +3084,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3369,6 +3508,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects */
             404: {
                 headers: {
@@ -3431,6 +3579,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3546,6 +3703,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects, or no such endpoint in it */
             404: {
                 headers: {
@@ -3643,6 +3809,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_found: not one of your projects, or no such endpoint in it */
             404: {
                 headers: {
@@ -3708,6 +3883,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3805,6 +3989,15 @@ export interface operations {
             };
             /** @description unauthorized: a missing, unknown or revoked credential */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden: your role in the organization does not allow this (the body's `requiredRole` says which does) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
