@@ -67,7 +67,8 @@ pub fn claims(token: &str) -> Value {
 }
 
 /// A member of `owner`'s organization with `role`: invited, accepted on Clerk's page with a
-/// new account, then on the dashboard. Returns the member's session and the accept answer.
+/// new account, then on the dashboard. Returns the member's session and the accept answer
+/// (whose path names the invitation: `accepted_path`).
 pub async fn join(env: &TestEnv, owner: &Developer, role: &str) -> Result<(Developer, Reply), String> {
     let email = unique_email(role);
     let invited = owner

@@ -409,12 +409,36 @@ async fn an_invitation_is_for_its_email_once_and_until_revoked() {
     assert_eq!(team.body["invitations"].as_array().map(Vec::len), Some(0));
 
     // Invited again, accepted once; a second accept is a conflict.
-    let (member, accepted) = join(&env, &owner, "viewer").await.unwrap();
-    assert_eq!(accepted.status, 200, "{:?}", accepted.body);
-    let again = member
-        .front(Method::POST, &format!("/team/invitations/{}/accept", "inv_x"), None)
+    let again = owner
+        .front(
+            Method::POST,
+            "/team/invitations",
+            Some(json!({"email": email, "role": "viewer"})),
+        )
         .await;
-    assert_eq!(again.status, 404);
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    let second = again.body["invitation"]["id"].as_str().unwrap().to_owned();
+    let link = invitation_link(&env, &email).await.unwrap();
+    let landing = accept_on_clerk(&env, &link, "a long password 1").await.unwrap();
+    let token = landing.split("#__session=").nth(1).unwrap();
+    let member = Developer::with_session(&env, &email, claims(token)["sub"].as_str().unwrap(), token);
+    let accept = format!("/team/invitations/{second}/accept");
+    let accepted = member.front(Method::POST, &accept, None).await;
+    assert_eq!(
+        (accepted.status, accepted.body["member"]["role"].as_str()),
+        (200, Some("viewer")),
+        "{:?}",
+        accepted.body
+    );
+    let twice = member.front(Method::POST, &accept, None).await;
+    assert_eq!(
+        (twice.status, twice.error_code()),
+        (409, "conflict"),
+        "{:?}",
+        twice.body
+    );
+    let rejoin = member.front(Method::GET, "/team", None).await;
+    assert_eq!(rejoin.body["role"], "viewer");
     let log = owner
         .front(Method::GET, "/audit-log?action=invitation.revoked", None)
         .await;

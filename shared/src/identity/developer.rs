@@ -150,8 +150,11 @@ impl Developer {
             .ensure_platform(&id, &self.claims.sub, self.email().as_deref(), &audit, now)
             .await?;
         if platform.platform_id != id {
-            // Their own platform exists but they are no longer in it: they left, or were
-            // removed, after making someone else its owner.
+            // A concurrent first call made it: theirs, unless they have left it since (after
+            // making someone else its owner).
+            if let Some(scope) = self.membership().await? {
+                return Ok((scope, false));
+            }
             return Err(ApiError::conflict(
                 "You are no longer a member of the organization you created; ask one of its owners to invite you again",
             ));
@@ -175,11 +178,25 @@ impl Developer {
                 let (platform, role) = row.into_parts()?;
                 Ok(Some(PlatformScope::new(self.db.clone(), platform, self.caller(role))))
             }
-            None if organization.is_some() => Err(ApiError::new(
-                dream_core::ErrorCode::Forbidden,
-                "You are not a member of this organization (removed, or never invited); sign in again",
-            )),
-            None => Ok(None),
+            None => match organization {
+                // An organization of ours the user is not (or no longer) in.
+                Some(org) if self.db.platform_of_organization(org).await?.is_some() => Err(ApiError::new(
+                    dream_core::ErrorCode::Forbidden,
+                    "You are not a member of this organization (removed, or never invited); sign in again",
+                )),
+                // No platform's organization (one the user made in Clerk themselves): as if
+                // the session named none.
+                Some(_) => self
+                    .db
+                    .membership(&self.claims.sub, None)
+                    .await?
+                    .map(|row| {
+                        let (platform, role) = row.into_parts()?;
+                        Ok(PlatformScope::new(self.db.clone(), platform, self.caller(role)))
+                    })
+                    .transpose(),
+                None => Ok(None),
+            },
         }
     }
 

@@ -69,8 +69,14 @@ async fn organization(platform: &PlatformScope, clerk: &ClerkBackend) -> ApiResu
     {
         log::error(&format!("Clerk organization {made}: making its creator owner: {e}"));
     }
-    let standing = platform.set_clerk_org(&made).await?;
-    Ok(standing.unwrap_or(made))
+    let standing = platform.set_clerk_org(&made).await?.unwrap_or_else(|| made.clone());
+    if standing != made
+        && let Err(e) = clerk.delete_organization(&made).await
+    {
+        // A concurrent invitation made the platform's organization first.
+        log::error(&format!("deleting the unused Clerk organization {made}: {e}"));
+    }
+    Ok(standing)
 }
 
 /// POST /team/invitations: Clerk emails it; the person accepts by signing in with that email.
@@ -97,7 +103,7 @@ pub async fn invite(
             "{email} has a pending invitation already; revoke it to invite again"
         )));
     }
-    if platform.seats().await? >= i64::try_from(MAX_MEMBERS).unwrap_or(i64::MAX) {
+    if platform.seats(now).await? >= i64::try_from(MAX_MEMBERS).unwrap_or(i64::MAX) {
         return Err(ApiError::conflict(format!(
             "An organization has at most {MAX_MEMBERS} members and pending invitations; remove someone first"
         )));

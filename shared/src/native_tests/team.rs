@@ -51,9 +51,11 @@ async fn a_member_joins_once_and_the_last_owner_stays() {
         .insert_invitation(&invite, &actor.entry("member.invited", now()), now())
         .await
         .unwrap();
-    let twice = platform
-        .insert_invitation(&invite, &actor.entry("member.invited", now()), now())
-        .await;
+    let same_email = NewInvitation {
+        id: "inv_native2",
+        ..invite
+    };
+    let twice = (platform.insert_invitation(&same_email, &actor.entry("member.invited", now()), now())).await;
     assert_eq!(twice.unwrap_err().code(), ErrorCode::Conflict);
     let dev = crate::identity::Developer::verified(session("user_dev", "dev@example.com", None), f.db.clone());
     let accepted = crate::identity::team::accept(&dev, "inv_native1", now()).await.unwrap();
@@ -137,13 +139,24 @@ async fn the_session_organization_picks_the_platform() {
     let with_org =
         crate::identity::Developer::verified(session("user_org", "org@example.com", Some("org_native")), f.db.clone());
     assert!(with_org.platform().await.is_ok());
-    let elsewhere = crate::identity::Developer::verified(
-        session("user_org", "org@example.com", Some("org_elsewhere")),
-        f.db.clone(),
-    );
+    // Another platform's organization, which the user is not in: refused.
+    let other = crate::identity::Developer::verified(session("user_other", "other@example.com", None), f.db.clone());
+    let (theirs, _) = other.ensure_platform(now()).await.unwrap();
+    theirs.set_clerk_org("org_theirs").await.unwrap();
+    let elsewhere =
+        crate::identity::Developer::verified(session("user_org", "org@example.com", Some("org_theirs")), f.db.clone());
     assert_eq!(
         elsewhere.platform().await.err().map(|e| e.code()),
         Some(ErrorCode::Forbidden)
+    );
+    // An organization that is no platform's (made in Clerk by the user): as if none.
+    let unknown = crate::identity::Developer::verified(
+        session("user_org", "org@example.com", Some("org_made_in_clerk")),
+        f.db.clone(),
+    );
+    assert_eq!(
+        unknown.platform().await.unwrap().platform().platform_id,
+        platform.platform().platform_id
     );
     let nobody = crate::identity::Developer::verified(session("user_none", "none@example.com", None), f.db.clone());
     assert_eq!(

@@ -252,12 +252,12 @@ impl<'a> ProjectEdit<'a> {
             let audit = audit.changes(&old, &new);
             self.project
                 .scope
-                .update_tier(self.project.mode, &new, keeps_stock, Some(&audit), now)
+                .update_tier(self.project.mode, &new, keeps_stock, &audit, now)
                 .await?;
             self.evict_after_edit().await;
             return Ok(new);
         }
-        self.publish_replacement(&old, new, keeps_stock, &siblings, Some(audit), now)
+        self.publish_replacement(&old, new, keeps_stock, &siblings, audit, now)
             .await
     }
 
@@ -270,18 +270,18 @@ impl<'a> ProjectEdit<'a> {
         new: Tier,
         keeps_stock: bool,
         siblings: &[Tier],
-        audit: Option<AuditEntry>,
+        audit: AuditEntry,
         now: Timestamp,
     ) -> ApiResult<Tier> {
         let stripe = self.stripe().await?;
         let key = format!("{}:{}", self.request_id, new.name);
         let pk = &self.project.scope.project().publishable_key;
         let new = stripe_products::publish_edit(&stripe, self.kind(), old, new, pk, &key, siblings).await?;
-        let audit = audit.map(|a| a.changes(old, &new));
+        let audit = audit.changes(old, &new);
         if let Err(e) = self
             .project
             .scope
-            .update_tier(self.project.mode, &new, keeps_stock, audit.as_ref(), now)
+            .update_tier(self.project.mode, &new, keeps_stock, &audit, now)
             .await
         {
             if let Err(cleanup) = stripe_products::retire_replaced(&stripe, &new, old, &format!("{key}:rollback")).await
@@ -493,7 +493,9 @@ impl<'a> ProjectEdit<'a> {
                 ..old.clone()
             };
             let siblings: Vec<Tier> = tiers.iter().filter(|t| t.name != old.name).cloned().collect();
-            self.publish_replacement(old, new, true, &siblings, None, now).await?;
+            // Each new price is its own change: it stands even if the settings' save fails.
+            let audit = self.change("tier.repriced", now)?.target(old.name.as_str());
+            self.publish_replacement(old, new, true, &siblings, audit, now).await?;
         }
         Ok(())
     }

@@ -51,7 +51,8 @@ pub fn body(source: ExportSource, format: ExportFormat) -> Body {
 /// holds them never moves between threads (the same reasoning as `worker::send::SendFuture`).
 struct SingleThreaded<S>(Pin<Box<S>>);
 
-// SAFETY: Wasm in workerd is single-threaded; natively the database is a Mutex'd connection.
+// SAFETY: the body is only ever polled by workerd, whose isolate has one thread (Wasm has no
+// threads there). Native builds compile this for the use-case tests, which serve no bodies.
 unsafe impl<S> Send for SingleThreaded<S> {}
 
 impl<S: Stream> Stream for SingleThreaded<S> {
@@ -88,7 +89,7 @@ pub async fn open(
         }
     };
     let mut entry = actor.entry("data.exported", now).target(kind.as_str());
-    let (source, scope_name) = match (&project, kind) {
+    let (mut source, scope_name) = match (&project, kind) {
         (_, ExportKind::AuditLog) => (
             platform.export_audit_log(query.publishable_key.clone()),
             query
@@ -109,6 +110,7 @@ pub async fn open(
         None::<()>,
         serde_json::json!({ "format": format.extension(), "period": month }),
     );
+    source.prefetch(PAGE_ROWS).await?;
     platform.record(&entry).await?;
     let date = now.to_rfc3339();
     let filename = format!("{}-{scope_name}-{}.{}", kind.as_str(), &date[..10], format.extension());

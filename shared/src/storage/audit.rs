@@ -168,6 +168,12 @@ impl From<AuditRow> for AuditEntryView {
 }
 
 impl super::ProjectScope {
+    /// Records an act on the project that changes no configuration (a test event, a replay),
+    /// once it is done.
+    pub async fn record(&self, entry: &AuditEntry) -> ApiResult<()> {
+        self.db.batch(&[entry.statement()]).await.map(|_| ())
+    }
+
     /// A change the developer's server made with the project's secret key: the log's actor
     /// is the key itself (`secret_key`), in the key's project and mode.
     pub fn secret_key_entry(&self, action: &'static str, request_id: &str, now: Timestamp) -> AuditEntry {
@@ -192,6 +198,7 @@ impl PlatformScope {
 
     /// One page of the log, newest first; `query.limit` rows at most (validated by the caller).
     pub async fn audit_page(&self, query: &AuditQuery, limit: i64) -> ApiResult<Vec<AuditEntryView>> {
+        // Checked by `AuditQuery::checked_limit`.
         let cursor = query.before.as_deref().and_then(|c| c.parse::<i64>().ok());
         let rows: Vec<AuditRow> = self
             .db

@@ -45,6 +45,8 @@ pub struct ExportSource {
     filter: Option<String>,
     /// Where the next page starts: the previous page's last key.
     after: Vec<Value>,
+    /// The first page, read before the answer starts (so its failure is an error status).
+    prefetched: Option<Vec<Map<String, Value>>>,
 }
 
 impl ProjectScope {
@@ -56,6 +58,7 @@ impl ProjectScope {
             tenant: self.project.publishable_key.as_str().to_owned(),
             filter: month,
             after: Vec::new(),
+            prefetched: None,
         }
     }
 }
@@ -69,6 +72,7 @@ impl PlatformScope {
             tenant: self.platform.platform_id.clone(),
             filter: project,
             after: Vec::new(),
+            prefetched: None,
         }
     }
 }
@@ -78,8 +82,19 @@ impl ExportSource {
         self.kind
     }
 
+    /// Reads the first page now: a database failure is then the request's error, not a file
+    /// that stops midway.
+    pub async fn prefetch(&mut self, rows: i64) -> ApiResult<()> {
+        let first = self.next_page(rows).await?;
+        self.prefetched = Some(first);
+        Ok(())
+    }
+
     /// The next page of rows (empty at the end).
     pub async fn next_page(&mut self, rows: i64) -> ApiResult<Vec<Map<String, Value>>> {
+        if let Some(page) = self.prefetched.take() {
+            return Ok(page);
+        }
         let after = |i: usize, first: Value| -> SqlParam {
             match self.after.get(i).unwrap_or(&first) {
                 Value::Number(n) => SqlParam::from(n.as_i64().unwrap_or(0)),

@@ -692,14 +692,12 @@ impl ProjectScope {
     }
 
     /// Writes the tier's settings; with `keeps_stock`, its stock stays as sales have left it.
-    /// `audit`: the entry of the change this update is (a re-pricing for tax is part of the
-    /// settings change, recorded with it).
     pub async fn update_tier(
         &self,
         mode: Mode,
         tier: &Tier,
         keeps_stock: bool,
-        audit: Option<&AuditEntry>,
+        audit: &AuditEntry,
         now: Timestamp,
     ) -> ApiResult<()> {
         let p = &self.project;
@@ -712,7 +710,7 @@ impl ProjectScope {
             &now.to_rfc3339(),
         );
         params.push(i64::from(keeps_stock).into());
-        let result = self.db.run_audited(UPDATE_TIER, &params, audit).await?;
+        let result = self.db.run_audited(UPDATE_TIER, &params, Some(audit)).await?;
         if result.changes() > 0 {
             return Ok(());
         }

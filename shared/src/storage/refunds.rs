@@ -89,7 +89,7 @@ impl ProjectScope {
         (order_id, payment_intent): (&str, &str),
         (refunded_cents, read_at_ms): (i64, i64),
         restock: bool,
-        audit: &super::audit::AuditEntry,
+        audit: Option<&super::audit::AuditEntry>,
         now: Timestamp,
     ) -> ApiResult<(bool, bool)> {
         let now_text = now.to_rfc3339();
@@ -114,7 +114,7 @@ impl ProjectScope {
         let restocked_at = statements.len() - 1;
         let queue = push_order_events(&mut statements, &self.project, order_id, OrderEvents::Refunded, now);
         // The refund happened at Stripe already: recorded whatever the rows say.
-        statements.push(audit.statement());
+        statements.extend(audit.map(super::audit::AuditEntry::statement));
         let results = self.db.batch(&statements).await?;
         let restocked = restock && results.get(restocked_at).map(super::Executed::changes).unwrap_or(0) > 0;
         Ok((restocked, queued(&results, &[queue])))

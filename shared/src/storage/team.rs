@@ -56,10 +56,13 @@ pub const SELECT_PENDING_INVITATIONS: &str =
 
 pub const SELECT_INVITATION: &str = select_invitations!("invitationId = ?1");
 
-/// Members and pending invitations together, against `MAX_MEMBERS`.
+/// Members and unexpired pending invitations together (?2 now), against `MAX_MEMBERS`.
 pub const COUNT_SEATS: &str = "\
 SELECT (SELECT COUNT(*) FROM platform_members WHERE platformId = ?1)
-     + (SELECT COUNT(*) FROM team_invitations WHERE platformId = ?1 AND status = 'pending') AS seats";
+     + (SELECT COUNT(*) FROM team_invitations WHERE platformId = ?1 AND status = 'pending' AND expiresAt > ?2) AS seats";
+
+/// Whether organization ?1 is a platform's (else the session's organization is not ours).
+pub const SELECT_PLATFORM_OF_ORG: &str = "SELECT platformId FROM platforms WHERE clerkOrgId = ?1";
 
 /// A pending invitation past its expiry no longer holds its email's place. ?1 platformId,
 /// ?2 email, ?3 now.
@@ -74,7 +77,7 @@ INSERT INTO team_invitations (invitationId, platformId, email, role, status, cle
   expiresAt, createdAt, updatedAt)
 SELECT ?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?7, ?8, ?8
 WHERE (SELECT COUNT(*) FROM platform_members WHERE platformId = ?2)
-    + (SELECT COUNT(*) FROM team_invitations WHERE platformId = ?2 AND status = 'pending') < ?9";
+    + (SELECT COUNT(*) FROM team_invitations WHERE platformId = ?2 AND status = 'pending' AND expiresAt > ?8) < ?9";
 
 /// ?1 invitationId, ?2 platformId, ?3 now.
 pub const REVOKE_INVITATION: &str = "\
@@ -221,6 +224,16 @@ impl Database {
             .await
     }
 
+    pub(crate) async fn platform_of_organization(&self, organization: &str) -> ApiResult<Option<String>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            platform_id: String,
+        }
+        let row: Option<Row> = self.first(SELECT_PLATFORM_OF_ORG, &[organization.into()]).await?;
+        Ok(row.map(|r| r.platform_id))
+    }
+
     pub(crate) async fn invitation(&self, invitation_id: &str) -> ApiResult<Option<InvitationRow>> {
         self.first(SELECT_INVITATION, &[invitation_id.into()]).await
     }
@@ -300,13 +313,16 @@ impl PlatformScope {
             .filter(|i| i.platform_id == self.platform.platform_id))
     }
 
-    /// Members and pending invitations.
-    pub async fn seats(&self) -> ApiResult<i64> {
+    /// Members and unexpired pending invitations.
+    pub async fn seats(&self, now: Timestamp) -> ApiResult<i64> {
         #[derive(Deserialize)]
         struct Seats {
             seats: i64,
         }
-        let row: Option<Seats> = self.db.first(COUNT_SEATS, &[self.platform_param()]).await?;
+        let row: Option<Seats> = self
+            .db
+            .first(COUNT_SEATS, &[self.platform_param(), now.to_rfc3339().into()])
+            .await?;
         Ok(row.map_or(0, |r| r.seats))
     }
 

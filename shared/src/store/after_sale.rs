@@ -119,7 +119,8 @@ pub async fn refund_order(
         ))
         .with_detail("shortUnits", order.short_units));
     }
-    if order.refunded_cents < order.paid_cents {
+    let refunds_now = order.refunded_cents < order.paid_cents;
+    if refunds_now {
         // The same parameters on every attempt: Stripe refuses a reused idempotency key with
         // others (the restock choice is ours, not Stripe's). The key names what was refunded
         // before: a retry of this refund replays it, while a refund after one that failed at
@@ -143,7 +144,8 @@ pub async fn refund_order(
             (order_id, &payment_intent),
             (order.paid_cents, answered_at),
             restock,
-            audit,
+            // A retry after a full refund refunds nothing: nothing to record.
+            refunds_now.then_some(audit),
             now,
         )
         .await?;

@@ -147,6 +147,13 @@ impl ClerkBackend {
         id_of(&organization, "/organizations")
     }
 
+    pub async fn delete_organization(&self, organization: &str) -> ApiResult<()> {
+        self.call(Method::Delete, &format!("/organizations/{organization}"), None)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    }
+
     /// Clerk emails the invitation; accepting it signs the person in with that email and lands
     /// them on `redirect_url`. Returns Clerk's invitation id.
     pub async fn invite_to_organization(&self, organization: &str, invitation: Value) -> ApiResult<String> {

@@ -193,6 +193,7 @@ impl Webhooks<'_> {
         if self.scope.record_test_event(&event, endpoint_id, now).await? {
             self.senders.nudge(self.scope.project().publishable_key.as_str()).await;
         }
+        self.scope.record(&self.audit()?.target(endpoint_id)).await?;
         Ok(event.id)
     }
 
@@ -271,6 +272,11 @@ impl Webhooks<'_> {
         if scheduled > 0 {
             self.senders.nudge(self.scope.project().publishable_key.as_str()).await;
         }
+        let entry = self.audit()?.target(event_id).changes(
+            None::<()>,
+            serde_json::json!({ "endpointId": endpoint_id, "deliveries": scheduled }),
+        );
+        self.scope.record(&entry).await?;
         Ok(scheduled)
     }
 
@@ -284,6 +290,11 @@ impl Webhooks<'_> {
         if scheduled > 0 {
             self.senders.nudge(self.scope.project().publishable_key.as_str()).await;
         }
+        let entry = self.audit()?.changes(
+            None::<()>,
+            serde_json::json!({ "since": since.to_rfc3339(), "endpointId": endpoint_id, "deliveries": scheduled }),
+        );
+        self.scope.record(&entry).await?;
         Ok(scheduled)
     }
 }

@@ -160,7 +160,7 @@ impl AuditQuery {
     /// The page size, and a 400 for a filter that cannot match anything as written.
     pub fn checked_limit(&self) -> ApiResult<i64> {
         if let Some(before) = &self.before
-            && before.parse::<u64>().is_err()
+            && !before.parse::<i64>().is_ok_and(|id| id > 0)
         {
             return Err(ApiError::invalid_request("`before` must be a `nextCursor` of this log"));
         }
