@@ -1,6 +1,8 @@
-// Routes. Public: the landing page and the sign-in hand-off. Everything else needs a session and
-// the developer's platform.
+// Routes. Public: the landing page and the sign-in hand-off. The invitation landing (/join) needs
+// a session but must not ask for a platform before it has accepted the invitation. Everything
+// else needs a session and the developer's platform.
 
+import { lazy, type ReactNode, Suspense } from "react";
 import { Outlet, type RouteObject, useParams } from "react-router";
 import { CALLBACK_PATH, useAuth } from "./auth";
 import { Loading } from "./components/ui";
@@ -12,7 +14,27 @@ import { NewProject } from "./pages/NewProject";
 import { Onboarding } from "./pages/Onboarding";
 import { ProjectPage, type ProjectTab } from "./pages/Project";
 import { Projects } from "./pages/Projects";
+import { Shell } from "./components/Shell";
 import { useLocation } from "./router";
+
+// The team pages are their own chunks: most visits never open them.
+const Join = lazy(() => import("./pages/Join").then((m) => ({ default: m.Join })));
+const Team = lazy(() => import("./pages/Team").then((m) => ({ default: m.Team })));
+const AuditLog = lazy(() => import("./pages/AuditLog").then((m) => ({ default: m.AuditLog })));
+
+function Deferred({ children }: { children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <Shell>
+          <Loading label="Loading…" />
+        </Shell>
+      }
+    >
+      {children}
+    </Suspense>
+  );
+}
 
 /** Every page but the landing waits until the session is known. */
 function WhenAuthKnown() {
@@ -52,6 +74,14 @@ export const routes: RouteObject[] = [
     children: [
       { path: CALLBACK_PATH, element: <AuthCallback /> },
       {
+        path: "/join",
+        element: (
+          <Deferred>
+            <Join />
+          </Deferred>
+        ),
+      },
+      {
         element: <SignedIn />,
         children: [
           { path: "/dashboard", element: <Onboarding /> },
@@ -63,6 +93,22 @@ export const routes: RouteObject[] = [
           { path: "/projects/:pk/promotions", element: <ProjectRoute tab="promotions" /> },
           { path: "/projects/:pk/webhooks", element: <ProjectRoute tab="webhooks" /> },
           { path: "/projects/:pk/go-live", element: <ProjectRoute tab="go-live" /> },
+          {
+            path: "/team",
+            element: (
+              <Deferred>
+                <Team />
+              </Deferred>
+            ),
+          },
+          {
+            path: "/audit-log",
+            element: (
+              <Deferred>
+                <AuditLog />
+              </Deferred>
+            ),
+          },
         ],
       },
       { path: "*", element: <NotFound /> },

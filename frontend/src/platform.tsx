@@ -4,14 +4,14 @@
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 import { asApiError } from "./api/client";
-import { PlatformContext } from "./platformContext";
+import { PLATFORM_QUERY, PlatformContext } from "./platformContext";
 import { useApi } from "./services";
 import { Shell } from "./components/Shell";
 import { ErrorNotice, Loading } from "./components/ui";
 
 export function PlatformGate({ children }: { children: ReactNode }) {
   const api = useApi();
-  const platform = useQuery({ queryKey: ["platform"], queryFn: () => api.generatePlatformId(), staleTime: Infinity });
+  const platform = useQuery({ queryKey: PLATFORM_QUERY, queryFn: () => api.generatePlatformId(), staleTime: Infinity });
   if (platform.data) {
     return <PlatformContext.Provider value={platform.data}>{children}</PlatformContext.Provider>;
   }

@@ -4,7 +4,10 @@ import { QueryClient, QueryClientProvider, type UseQueryResult, useMutation, use
 import { createContext, type ReactNode, useCallback, useContext, useRef, useState } from "react";
 import { useAuth } from "./auth";
 import { type Api, ApiError, asApiError } from "./api/client";
+import type { PlatformId } from "./api/types";
 import type { AppConfig } from "./config";
+import { isRole } from "./lib/team";
+import { PLATFORM_QUERY } from "./platformContext";
 
 export interface AppServices {
   config: AppConfig;
@@ -95,6 +98,15 @@ export function useResource<T>(
 }
 
 /**
+ * The caller's role as the API last said it (GET /team, or a 403 `forbidden` naming it): the
+ * platform's cached copy follows, so the pages stop offering what the role may no longer do.
+ */
+export function adoptRole(client: QueryClient, role: unknown): void {
+  if (!isRole(role)) return;
+  client.setQueryData<PlatformId>(PLATFORM_QUERY, (platform) => (platform && platform.role !== role ? { ...platform, role } : platform));
+}
+
+/**
  * Runs an action with a busy flag and its error, for buttons that call the API. The page says
  * what the action changed (`setData` with the answer, or `reload`): some keep the old view on
  * purpose while a secret is on screen, so nothing is refetched behind their back.
@@ -102,7 +114,14 @@ export function useResource<T>(
 export function useAction<A extends unknown[], R>(action: (...args: A) => Promise<R>) {
   const actionRef = useRef(action);
   actionRef.current = action;
-  const mutation = useMutation({ mutationFn: (args: A) => actionRef.current(...args) });
+  const client = useQueryClient();
+  const mutation = useMutation({
+    mutationFn: (args: A) => actionRef.current(...args),
+    onError: (error) => {
+      const refused = asApiError(error);
+      if (refused.code === "forbidden") adoptRole(client, refused.details.role);
+    },
+  });
   const { mutateAsync, reset } = mutation;
   const run = useCallback(
     async (...args: A): Promise<R | undefined> => {

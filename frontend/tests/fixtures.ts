@@ -103,6 +103,40 @@ export class Shots {
   }
 }
 
+/**
+ * At phone width (375 px) the page is no wider than the screen: it does not scroll sideways,
+ * and no visible element reaches past the right edge unless an ancestor clips or scrolls it
+ * (a wide table inside its own scrolling box is fine; the box itself must fit).
+ */
+export async function expectFitsPhone(page: Page, name: string): Promise<void> {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.waitForTimeout(200);
+  const problems = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const found: string[] = [];
+    const scroll = document.documentElement.scrollWidth;
+    if (scroll > width) found.push(`the page is ${scroll} px wide`);
+    const clipped = (el: HTMLElement): boolean => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        if (getComputedStyle(p).overflowX !== "visible") return true;
+      }
+      return false;
+    };
+    for (const el of document.body.querySelectorAll<HTMLElement>("*")) {
+      const box = el.getBoundingClientRect();
+      if (box.width <= 1 || box.height <= 1 || box.right <= width + 0.5) continue;
+      if (getComputedStyle(el).visibility === "hidden" || clipped(el)) continue;
+      const label = `${el.tagName.toLowerCase()}${el.className && typeof el.className === "string" ? `.${el.className.trim().split(/\s+/).join(".")}` : ""}`;
+      found.push(`${label} reaches ${Math.round(box.right)} px: ${(el.textContent ?? "").trim().slice(0, 40)}`);
+    }
+    return found.slice(0, 10);
+  });
+  if (size) await page.setViewportSize(size);
+  await page.waitForTimeout(100);
+  expect(problems, `wider than 375 px: ${name}`).toEqual([]);
+}
+
 /** No serious or critical axe violations on the page as it is now. */
 export async function expectAccessible(page: Page, name: string): Promise<void> {
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();

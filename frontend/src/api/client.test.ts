@@ -85,3 +85,46 @@ describe("the API client", () => {
     expect(fetch).not.toHaveBeenCalled();
   });
 });
+
+describe("teams, the audit log and exports", () => {
+  it("sends team changes to front-auth-api", async () => {
+    const fetch = respond(200, { success: true });
+    const api = createApi(config, async () => "tok");
+    await api.invite({ email: "ada@example.com", role: "viewer", expiresInDays: 3 });
+    await api.revokeInvitation("inv_1");
+    await api.acceptInvitation("inv_2");
+    await api.setMemberRole("user_1", "admin");
+    await api.removeMember("user_1");
+    const sent = fetch.mock.calls.map(([url, init]) => [String(url), init.method, init.body]);
+    expect(sent).toEqual([
+      ["http://front/team/invitations", "POST", '{"email":"ada@example.com","role":"viewer","expiresInDays":3}'],
+      ["http://front/team/invitations/inv_1", "DELETE", undefined],
+      ["http://front/team/invitations/inv_2/accept", "POST", undefined],
+      ["http://front/team/members/user_1", "PUT", '{"role":"admin"}'],
+      ["http://front/team/members/user_1", "DELETE", undefined],
+    ]);
+  });
+
+  it("leaves empty audit log filters out", async () => {
+    const fetch = respond(200, { entries: [], nextCursor: null });
+    await createApi(config, async () => "tok").auditLog({ action: "member.", actor: "", mode: "live", before: undefined });
+    expect(String(fetch.mock.calls[0]![0])).toBe("http://front/audit-log?action=member.&mode=live");
+  });
+
+  it("downloads an export as a file, with the session", async () => {
+    const fetch = respond(200, "userId,email\r\nu1,a@example.com\r\n", { "Content-Type": "text/csv" });
+    const blob = await createApi(config, async () => "tok").exportFile("usage", { publishableKey: "pk_test_a", format: "csv", period: "2026-11" });
+    expect(await blob.text()).toBe("userId,email\r\nu1,a@example.com\r\n");
+    const [url, init] = fetch.mock.calls[0]!;
+    expect(String(url)).toBe("http://front/exports/usage?publishableKey=pk_test_a&format=csv&period=2026-11");
+    expect((init.headers as Record<string, string>).Authorization).toBe("Bearer tok");
+  });
+
+  it("turns a refused export into an ApiError naming the role it needs", async () => {
+    respond(403, { error: "Reading this platform needs the viewer role", code: "forbidden", requestId: "req_3", requiredRole: "viewer", role: null });
+    const error = await createApi(config, async () => "tok")
+      .exportFile("audit-log", { format: "json" })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 403, code: "forbidden", requestId: "req_3", details: { requiredRole: "viewer" } });
+  });
+});

@@ -4,6 +4,7 @@
 
 import type { AppConfig } from "../config";
 import type {
+  AuditPage,
   ConnectResult,
   CreatePromotionCode,
   CreatedKeySet,
@@ -14,7 +15,13 @@ import type {
   EndpointView,
   EventDetail,
   EventList,
+  ExportFormat,
+  ExportKind,
   GracePeriod,
+  InvitationAccepted,
+  InvitationView,
+  InviteRequest,
+  MemberView,
   OrderRefunded,
   PlanHeader,
   PlatformId,
@@ -24,8 +31,10 @@ import type {
   PromotionCodeList,
   PromotionCodeView,
   Replayed,
+  Role,
   RotatedKey,
   TaxSettings,
+  TeamView,
   TestEventSent,
   Tier,
   TierInput,
@@ -67,12 +76,13 @@ interface RequestOptions {
 
 export type TokenSource = () => Promise<string | null>;
 
-async function call<T>(getToken: TokenSource, method: string, base: string, path: string, options: RequestOptions = {}): Promise<T> {
+/** Sends the request with the session; a failure (network, or any status but 2xx) is an ApiError. */
+async function send(getToken: TokenSource, method: string, base: string, path: string, options: RequestOptions = {}, accept = "application/json"): Promise<Response> {
   const token = await getToken();
   if (!token) throw new ApiError("Your session has ended. Sign in again.", 401, "unauthorized", undefined);
   const url = new URL(base + path);
   for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
-  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: accept };
   let body: BodyInit | undefined;
   if (options.json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -87,26 +97,41 @@ async function call<T>(getToken: TokenSource, method: string, base: string, path
   } catch {
     throw new ApiError(`Could not reach ${url.host}. Check your connection and try again.`, 0, "network_error", undefined);
   }
+  if (response.ok) return response;
   const requestId = response.headers.get("x-request-id") ?? undefined;
-  const text = await response.text();
-  let parsed: unknown = undefined;
+  const parsed = parseJson(await response.text());
+  const doc = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  const { error, code, requestId: bodyRequestId, ...details } = doc;
+  throw new ApiError(
+    typeof error === "string" ? error : `${method} ${url.pathname} failed with HTTP ${response.status}`,
+    response.status,
+    typeof code === "string" ? code : "http_error",
+    typeof bodyRequestId === "string" ? bodyRequestId : requestId,
+    details,
+  );
+}
+
+function parseJson(text: string): unknown {
   try {
-    parsed = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
-    parsed = undefined;
+    return undefined;
   }
-  if (!response.ok) {
-    const doc = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
-    const { error, code, requestId: bodyRequestId, ...details } = doc;
-    throw new ApiError(
-      typeof error === "string" ? error : `${method} ${url.pathname} failed with HTTP ${response.status}`,
-      response.status,
-      typeof code === "string" ? code : "http_error",
-      typeof bodyRequestId === "string" ? bodyRequestId : requestId,
-      details,
-    );
+}
+
+async function call<T>(getToken: TokenSource, method: string, base: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await send(getToken, method, base, path, options);
+  return parseJson(await response.text()) as T;
+}
+
+/** A file the API streams (an export): the whole body, or an ApiError if it fails midway. */
+async function download(getToken: TokenSource, base: string, path: string, options: RequestOptions): Promise<Blob> {
+  const response = await send(getToken, "GET", base, path, options, "*/*");
+  try {
+    return await response.blob();
+  } catch {
+    throw new ApiError("The download stopped before the end. Try again.", 0, "network_error", response.headers.get("x-request-id") ?? undefined);
   }
-  return parsed as T;
 }
 
 export function createApi(config: AppConfig, getToken: TokenSource) {
@@ -123,6 +148,22 @@ export function createApi(config: AppConfig, getToken: TokenSource) {
     dashboard: (publishableKey: string) => front<Dashboard>("GET", "/dashboard", { query: { publishableKey } }),
     uploadAsset: (file: File) =>
       front<UploadedAsset>("POST", "/upload-asset", { query: { filename: file.name }, body: file, contentType: file.type }),
+
+    team: () => front<TeamView>("GET", "/team"),
+    invite: (invitation: InviteRequest) => front<{ success: boolean; invitation: InvitationView }>("POST", "/team/invitations", { json: invitation }),
+    revokeInvitation: (id: string) => front<{ success: boolean; invitation: InvitationView }>("DELETE", `/team/invitations/${encodeURIComponent(id)}`),
+    acceptInvitation: (id: string) => front<InvitationAccepted>("POST", `/team/invitations/${encodeURIComponent(id)}/accept`),
+    setMemberRole: (userId: string, role: Role) => front<{ success: boolean; member: MemberView }>("PUT", `/team/members/${encodeURIComponent(userId)}`, { json: { role } }),
+    // Also leaving: a member removes themselves.
+    removeMember: (userId: string) => front<{ success: boolean; removed: string }>("DELETE", `/team/members/${encodeURIComponent(userId)}`),
+    // Empty filters are left out (the API takes absent, not empty).
+    auditLog: (filters: { action?: string; actor?: string; mode?: string; publishableKey?: string; before?: string; limit?: string }) =>
+      front<AuditPage>("GET", "/audit-log", { query: Object.fromEntries(Object.entries(filters).filter((entry): entry is [string, string] => Boolean(entry[1]))) }),
+    /** A project's data (or, without a key, the platform's audit log) as a file. */
+    exportFile: (kind: ExportKind, options: { publishableKey?: string; format: ExportFormat; period?: string }) =>
+      download(getToken, config.frontAuthApiUrl, `/exports/${kind}`, {
+        query: Object.fromEntries(Object.entries(options).filter((entry): entry is [string, string] => Boolean(entry[1]))),
+      }),
 
     authorizeStripe: () => oauth<{ url: string; expiresAt: string }>("GET", "/authorize"),
     connectCallback: (code: string, state: string) => oauth<ConnectResult>("POST", "/connect/callback", { json: { code, state } }),

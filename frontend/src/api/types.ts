@@ -78,3 +78,17 @@ export type StoreDashboard = DashboardHead & Front["StoreFigures"] & { projectTy
 export type Dashboard = SaasDashboard | StoreDashboard;
 
 export type UploadedAsset = Front["AssetUploaded"];
+
+/** A member's role in the platform's organization, from most to least trusted. */
+export type Role = Front["Role"];
+export type TeamView = Front["TeamView"];
+export type MemberView = Front["MemberView"];
+export type InvitationView = Front["InvitationView"];
+export type InviteRequest = Front["InviteRequest"];
+export type InvitationAccepted = Front["InvitationAccepted"];
+export type AuditActor = Front["AuditActor"];
+export type AuditEntry = Front["AuditEntryView"];
+export type AuditPage = Front["AuditPage"];
+export type ExportFormat = Front["ExportFormat"];
+/** The document says `string` for the path parameter: the workers know these five. */
+export type ExportKind = "customers" | "subscriptions" | "orders" | "usage" | "audit-log";

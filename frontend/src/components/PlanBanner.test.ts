@@ -34,6 +34,14 @@ describe("PlanBannerView", () => {
     expect(html).toContain(">Renew</button>");
   });
 
+  it("tells someone who is not an owner who can renew, without the button", () => {
+    const copy = planBannerCopy(planStatus(lapsed, Date.parse("2026-11-05T00:00:00Z")));
+    if (!copy) throw new Error("no banner");
+    const html = renderToStaticMarkup(createElement(PlanBannerView, { copy, onRenew: null, busy: false, error: null }));
+    expect(html).toContain("An owner of your organization can renew it.");
+    expect(html).not.toContain("<button");
+  });
+
   it("disables Renew while Checkout opens", () => {
     expect(render("2026-11-20T00:00:00Z", true)).toMatch(/<button[^>]*disabled=""[^>]*>Opening Stripe Checkout…<\/button>/);
   });

@@ -1,8 +1,11 @@
-// The page frame: header with navigation and the developer's session, main content (below the
-// lapsed-plan banner, when there is one), footer.
+// The page frame: header with navigation and the developer's session (and their role in the
+// organization, once the platform is known), main content (below the lapsed-plan banner, when
+// there is one), footer.
 
-import type { ReactNode } from "react";
+import { type ReactNode, useContext } from "react";
 import { rememberReturnTo, useAuth } from "../auth";
+import { roleLabel } from "../lib/team";
+import { PlatformContext } from "../platformContext";
 import { Link, navigate, useLocation } from "../router";
 import { PlanBanner } from "./PlanBanner";
 
@@ -31,6 +34,7 @@ function NavLink({ to, children, match }: { to: string; children: ReactNode; mat
 
 export function Shell({ children, wide = false }: { children: ReactNode; wide?: boolean }) {
   const auth = useAuth();
+  const platform = useContext(PlatformContext);
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -49,6 +53,12 @@ export function Shell({ children, wide = false }: { children: ReactNode; wide?: 
               <NavLink to="/projects" match={(p) => p.startsWith("/projects")}>
                 Projects
               </NavLink>
+              <NavLink to="/team" match={(p) => p === "/team"}>
+                Team
+              </NavLink>
+              <NavLink to="/audit-log" match={(p) => p === "/audit-log"}>
+                Audit log
+              </NavLink>
             </nav>
           ) : null}
           <div className="session">
@@ -57,6 +67,12 @@ export function Shell({ children, wide = false }: { children: ReactNode; wide?: 
                 <span className="session-user" title={auth.label}>
                   {auth.label}
                 </span>
+                {platform ? (
+                  <span className="session-role" data-testid="session-role" title="Your role in this organization">
+                    <span className="visually-hidden">Your role: </span>
+                    {roleLabel(platform.role)}
+                  </span>
+                ) : null}
                 <button
                   type="button"
                   className="btn btn-ghost btn-small"

@@ -108,6 +108,24 @@ export function Notice({ tone, title, children, onDismiss }: { tone: NoticeTone;
   );
 }
 
+/** An email (or another long id) that wraps after its @ first, and anywhere only if it must. */
+export function Wrappable({ text, className = "" }: { text: string; className?: string }) {
+  const at = text.indexOf("@");
+  return (
+    <span className={`wrap ${className}`}>
+      {at > 0 ? (
+        <>
+          {text.slice(0, at + 1)}
+          <wbr />
+          {text.slice(at + 1)}
+        </>
+      ) : (
+        text
+      )}
+    </span>
+  );
+}
+
 export function Badge({ tone = "neutral", children }: { tone?: "neutral" | "success" | "warning" | "danger" | "info" | "live"; children: ReactNode }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }

@@ -9,6 +9,8 @@ import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialo
 import { TierListEditor } from "../components/TierFields";
 import { Card, ErrorNotice, Loading, Notice } from "../components/ui";
 import { editsBlockedReason } from "../lib/plan";
+import { roleLabel } from "../lib/team";
+import { useCapabilities } from "../platformContext";
 import { type TierForm, type TierListErrors, tierToForm, validateTiers } from "../lib/tiers";
 import { Link, navigate } from "../router";
 import type { OpenProject } from "../lib/projects";
@@ -24,6 +26,7 @@ export function GoLive({ open, onLive }: { open: OpenProject; onLive: (list: Pro
   // Going live needs the paid plan (the API answers 403 otherwise).
   const locked = editsBlockedReason(useKnownCredentials());
   const lockedId = useId();
+  const caps = useCapabilities();
 
   useEffect(() => {
     if (tiers.data && forms === null) setForms(tiers.data.tiers.map(tierToForm));
@@ -48,6 +51,15 @@ export function GoLive({ open, onLive }: { open: OpenProject; onLive: (list: Pro
     return (
       <Notice tone="info" title="This project is already live">
         A project goes live once; edit the live {noun} in <Link to={`/projects/${liveKey}`}>the live project</Link>.
+      </Notice>
+    );
+  }
+
+  if (!caps.goLive) {
+    return (
+      <Notice tone="info" title="Going live needs the admin role">
+        You are a {roleLabel(caps.role).toLowerCase()} in this organization: an admin or owner takes projects live.{" "}
+        <Link to={`/projects/${open.publishableKey}`}>Back to the project</Link>
       </Notice>
     );
   }

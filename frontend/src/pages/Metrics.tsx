@@ -1,14 +1,17 @@
 // A project's figures (GET /dashboard?publishableKey=), refreshed every few seconds while the
 // page is visible: Stripe's webhooks arrive asynchronously, so numbers move on their own.
+// Refunds and canceled checkouts only for a role that may change the project in its mode.
 
 import { useState } from "react";
-import type { CustomerSummary, Dashboard, OpenOrder, RecentOrder, SaasDashboard, StoreDashboard } from "../api/types";
+import type { CustomerSummary, Dashboard, Mode, OpenOrder, RecentOrder, SaasDashboard, StoreDashboard } from "../api/types";
 import { useAction, useApi, useResource } from "../services";
 import { BarChart, ShareBar } from "../components/charts";
 import { Dialog } from "../components/Dialog";
 import { Checkbox } from "../components/fields";
 import { Badge, Card, EmptyState, ErrorNotice, Loading } from "../components/ui";
 import { compactMoney, compactNumber, date, dateTime, dayLabel, money, monthLabel, number, percent, plural, time } from "../lib/format";
+import { mayChange } from "../lib/team";
+import { useCapabilities } from "../platformContext";
 
 export const REFRESH_MS = 5000;
 
@@ -320,7 +323,7 @@ function RefundDialog({ order, publishableKey, onDone, onClose }: { order: Recen
 }
 
 /** Checkouts a buyer can still pay: each holds its stock until it expires or is canceled here. */
-function OpenOrders({ orders, publishableKey, onChanged }: { orders: OpenOrder[]; publishableKey: string; onChanged: () => void }) {
+function OpenOrders({ orders, publishableKey, onChanged, canEdit }: { orders: OpenOrder[]; publishableKey: string; onChanged: () => void; canEdit: boolean }) {
   const api = useApi();
   const cancel = useAction(async (orderId: string) => {
     await api.cancelOrder(publishableKey, orderId);
@@ -329,7 +332,7 @@ function OpenOrders({ orders, publishableKey, onChanged }: { orders: OpenOrder[]
   if (orders.length === 0) return null;
   return (
     <Card title="Open checkouts" id="open-orders-title">
-      <p className="muted small">Each holds its stock while the buyer pays. Cancel one to end its checkout page and free its stock now.</p>
+      <p className="muted small">Each holds its stock while the buyer pays.{canEdit ? " Cancel one to end its checkout page and free its stock now." : ""}</p>
       {cancel.error ? <ErrorNotice error={cancel.error} title="The checkout was not canceled" compact /> : null}
       <div className="table-wrap">
         <table className="table table-stack" data-testid="open-orders-table">
@@ -357,9 +360,11 @@ function OpenOrders({ orders, publishableKey, onChanged }: { orders: OpenOrder[]
                   {money(o.amountCents, o.currency)}
                 </td>
                 <td data-label="Actions" className="num">
-                  <button type="button" className="btn btn-secondary btn-small" disabled={cancel.busy} onClick={() => void cancel.run(o.orderId)}>
-                    Cancel checkout
-                  </button>
+                  {canEdit ? (
+                    <button type="button" className="btn btn-secondary btn-small" disabled={cancel.busy} onClick={() => void cancel.run(o.orderId)}>
+                      Cancel checkout
+                    </button>
+                  ) : null}
                 </td>
               </tr>
             ))}
@@ -370,7 +375,7 @@ function OpenOrders({ orders, publishableKey, onChanged }: { orders: OpenOrder[]
   );
 }
 
-function StoreFigures({ d, onChanged }: { d: StoreDashboard; onChanged: () => void }) {
+function StoreFigures({ d, onChanged, canEdit }: { d: StoreDashboard; onChanged: () => void; canEdit: boolean }) {
   const [refunding, setRefunding] = useState<RecentOrder | null>(null);
   const m = d.metrics;
   const series = d.revenueByDay;
@@ -510,7 +515,7 @@ function StoreFigures({ d, onChanged }: { d: StoreDashboard; onChanged: () => vo
                         {money(o.amountCents, o.currency)}
                       </td>
                       <td data-label="Actions" className="num">
-                        {o.refundedCents < o.amountCents ? (
+                        {o.refundedCents < o.amountCents && canEdit ? (
                           <button type="button" className="btn btn-ghost btn-small" onClick={() => setRefunding(o)}>
                             Refund…
                           </button>
@@ -524,14 +529,15 @@ function StoreFigures({ d, onChanged }: { d: StoreDashboard; onChanged: () => vo
           )}
         </Card>
       </div>
-      <OpenOrders orders={d.openOrders ?? []} publishableKey={d.publishableKey} onChanged={onChanged} />
+      <OpenOrders orders={d.openOrders ?? []} publishableKey={d.publishableKey} onChanged={onChanged} canEdit={canEdit} />
       {refunding ? <RefundDialog order={refunding} publishableKey={d.publishableKey} onDone={onChanged} onClose={() => setRefunding(null)} /> : null}
     </>
   );
 }
 
-export function ProjectMetrics({ publishableKey }: { publishableKey: string }) {
+export function ProjectMetrics({ publishableKey, mode }: { publishableKey: string; mode: Mode }) {
   const api = useApi();
+  const canEdit = mayChange(useCapabilities(), mode);
   const dashboard = useResource<Dashboard>(`dashboard:${publishableKey}`, () => api.dashboard(publishableKey), { refreshMs: REFRESH_MS });
   const reload = dashboard.reload;
 
@@ -549,7 +555,7 @@ export function ProjectMetrics({ publishableKey }: { publishableKey: string }) {
         </button>
       </div>
       {dashboard.status === "error" ? <ErrorNotice error={dashboard.error} title="The figures could not be loaded" onRetry={reload} /> : null}
-      {d ? d.projectType === "store" ? <StoreFigures d={d} onChanged={reload} /> : <SaasFigures d={d} /> : null}
+      {d ? d.projectType === "store" ? <StoreFigures d={d} onChanged={reload} canEdit={canEdit} /> : <SaasFigures d={d} /> : null}
     </div>
   );
 }

@@ -10,7 +10,9 @@ import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialo
 import { Shell } from "../components/Shell";
 import { TierListEditor } from "../components/TierFields";
 import { ErrorNotice, Loading, Notice, PageHeading } from "../components/ui";
+import { roleLabel } from "../lib/team";
 import { checkProjectName, emptyTier, type TierForm, type TierListErrors, validateTiers } from "../lib/tiers";
+import { useCapabilities } from "../platformContext";
 import { Link, navigate } from "../router";
 
 /** What a project may be priced in (shared/core/src/money.rs `CURRENCIES`). */
@@ -32,6 +34,7 @@ const TYPES: { value: ProjectType; title: string; body: string }[] = [
 export function NewProject() {
   const api = useApi();
   const credentials = useFreshCredentials();
+  const caps = useCapabilities();
   const [step, setStep] = useState<1 | 2>(1);
   const [name, setName] = useState("");
   const [nameError, setNameError] = useState<string | null>(null);
@@ -59,7 +62,7 @@ export function NewProject() {
   };
 
   const c = credentials.data;
-  const ready = c ? c.plan === "paid" && c.stripeConnected : false;
+  const ready = c ? c.plan === "paid" && c.stripeConnected && caps.changeTest : false;
   const noun = type === "store" ? "products" : "tiers";
 
   return (
@@ -70,7 +73,11 @@ export function NewProject() {
       <PageHeading title="New project">New project</PageHeading>
       {credentials.status === "loading" ? <Loading label="Checking your plan…" /> : null}
       {credentials.status === "error" ? <ErrorNotice error={credentials.error} title="Your plan could not be checked" onRetry={credentials.reload} /> : null}
-      {c && !ready ? (
+      {!caps.changeTest ? (
+        <Notice tone="warning" title="Your role cannot create projects">
+          You are a {roleLabel(caps.role).toLowerCase()} in this organization. An owner, admin or developer creates projects. <Link to="/projects">Back to the projects</Link>
+        </Notice>
+      ) : c && !ready ? (
         <Notice tone="warning" title="Finish setting up first">
           Creating a project needs {c.plan !== "paid" ? "the $15/month plan" : ""}
           {c.plan !== "paid" && !c.stripeConnected ? " and " : ""}

@@ -1,6 +1,7 @@
 // The onboarding checklist, driven by real state: the plan and the Stripe connection from
 // GET /get-credentials (read again when the page opens), projects from GET /projects, first
-// traffic from the project's figures.
+// traffic from the project's figures. A member who is not an owner sees the same steps, with
+// only the actions their role allows (the plan is the owners', Stripe and going live an admin's).
 
 import { type ReactNode, useEffect, useRef, useState } from "react";
 import type { ProjectList } from "../api/types";
@@ -11,6 +12,7 @@ import { Shell } from "../components/Shell";
 import { Snippets } from "../components/Snippets";
 import { ErrorMeta, ErrorNotice, Loading, Notice, type NoticeTone, PageHeading } from "../components/ui";
 import { plural } from "../lib/format";
+import { useCapabilities } from "../platformContext";
 import { Link, navigate, useLocation } from "../router";
 
 export interface Flash {
@@ -67,6 +69,7 @@ export function Onboarding() {
   const { config } = useServices();
   const location = useLocation();
   const credentials = useFreshCredentials();
+  const caps = useCapabilities();
   const projects = useResource<ProjectList>("projects", () => api.projects());
   const [flash, setFlash] = useState<Flash | null>(() => ((location.state as { flash?: Flash } | null)?.flash ?? null));
   const [waiting, setWaiting] = useState<"no" | "yes" | "timeout">("no");
@@ -219,11 +222,15 @@ export function Onboarding() {
                   </button>
                 </Notice>
               ) : null}
-              <div className="actions">
-                <button type="button" className="btn btn-primary" onClick={() => void checkout.run()} disabled={checkout.busy || waiting === "yes"}>
-                  {checkout.busy ? "Opening Stripe Checkout…" : "Pay $15/month"}
-                </button>
-              </div>
+              {caps.billing ? (
+                <div className="actions">
+                  <button type="button" className="btn btn-primary" onClick={() => void checkout.run()} disabled={checkout.busy || waiting === "yes"}>
+                    {checkout.busy ? "Opening Stripe Checkout…" : "Pay $15/month"}
+                  </button>
+                </div>
+              ) : (
+                <p className="muted">An owner of your organization subscribes.</p>
+              )}
               {checkout.error ? <ErrorNotice error={checkout.error} title="Checkout could not start" compact /> : null}
             </>
           ) : null}
@@ -245,11 +252,15 @@ export function Onboarding() {
         >
           {!connected ? (
             <>
-              <div className="actions">
-                <button type="button" className={`btn ${currentIndex === 2 ? "btn-primary" : "btn-secondary"}`} onClick={() => void connect.run()} disabled={connect.busy}>
-                  {connect.busy ? "Opening Stripe…" : "Connect Stripe"}
-                </button>
-              </div>
+              {caps.connectStripe ? (
+                <div className="actions">
+                  <button type="button" className={`btn ${currentIndex === 2 ? "btn-primary" : "btn-secondary"}`} onClick={() => void connect.run()} disabled={connect.busy}>
+                    {connect.busy ? "Opening Stripe…" : "Connect Stripe"}
+                  </button>
+                </div>
+              ) : (
+                <p className="muted">An admin or owner of your organization connects it.</p>
+              )}
               {connect.error ? <ErrorNotice error={connect.error} title="Stripe Connect could not start" compact /> : null}
             </>
           ) : null}
@@ -262,7 +273,9 @@ export function Onboarding() {
           summary={hasProject ? <>You have {plural(list.length, "project")}.</> : <>A SaaS project with tiers and limits, or a Store with products and stock.</>}
         >
           {!hasProject ? (
-            paid && connected ? (
+            !caps.changeTest ? (
+              <p className="muted">An owner, admin or developer of your organization creates projects.</p>
+            ) : paid && connected ? (
               <div className="actions">
                 <Link to="/projects/new" className="btn btn-primary">
                   Create a project
@@ -306,7 +319,7 @@ export function Onboarding() {
           title="Go live"
           summary={live ? <>Live keys are issued. Real customers can pay you now.</> : <>Review your tiers and get live keys that charge real cards.</>}
         >
-          {!live && goLiveTarget ? (
+          {!live && goLiveTarget && caps.goLive ? (
             <div className="actions">
               <Link to={`/projects/${goLiveTarget}/go-live`} className={`btn ${currentIndex === 5 ? "btn-primary" : "btn-secondary"}`}>
                 Edit &amp; Go Live

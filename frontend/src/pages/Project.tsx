@@ -1,8 +1,10 @@
 // One project, opened by its publishable key (the key names the mode too): selector, test/live
 // toggle, tabs. Overview: keys and rotation, the tier/product editor, integration snippets and
-// the way to go live. Metrics and "Edit & Go Live" have their own views.
+// the way to go live. Metrics (with the exports) and "Edit & Go Live" have their own views.
+// What the caller's role cannot change here is not offered (a developer reads live key sets, a
+// viewer reads everything).
 
-import { useEffect, useId, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useId, useRef, useState } from "react";
 import type { GracePeriod, Mode, PlanHeader, ProjectList, ProjectView, Tier, TierInput, TierList } from "../api/types";
 import { useKnownCredentials } from "../credentials";
 import { useAction, useApi, useResource, useServices } from "../services";
@@ -13,19 +15,24 @@ import { Shell } from "../components/Shell";
 import { Snippets } from "../components/Snippets";
 import { TierFields } from "../components/TierFields";
 import { Badge, Card, CopyField, EmptyState, ErrorNotice, Loading, Notice, PageHeading } from "../components/ui";
+import { ProjectExports } from "../components/Exports";
 import { dateTime, dollars, number } from "../lib/format";
 import { editsBlockedReason } from "../lib/plan";
+import { mayChange, readOnlyReason } from "../lib/team";
+import { useCapabilities } from "../platformContext";
 import { findProject, type OpenProject } from "../lib/projects";
 import { editedTier, emptyTier, type TierErrors, type TierForm, tierToForm, validateTier } from "../lib/tiers";
 import { Link, navigate, useLocation } from "../router";
 import { GoLive } from "./GoLive";
-import { ProjectMetrics } from "./Metrics";
 import { TaxCard } from "../components/TaxCard";
 import { ProjectPromotions } from "./Promotions";
 import { ProjectWebhooks } from "./Webhooks";
 import { typeLabel } from "./Projects";
 
 export type ProjectTab = "overview" | "metrics" | "promotions" | "webhooks" | "go-live";
+
+// The figures (their charts) and the exports are a chunk of their own, read when the tab opens.
+const ProjectMetrics = lazy(() => import("./Metrics").then((m) => ({ default: m.ProjectMetrics })));
 
 export function ProjectNotFound({ publishableKey }: { publishableKey: string }) {
   return (
@@ -163,7 +170,15 @@ export function ProjectPage({ publishableKey, tab }: { publishableKey: string; t
         <Link to="/projects">Projects</Link> <span aria-hidden="true">/</span> {open.project.name}
       </p>
       <ProjectHeader list={list} open={open} tab={tab} />
-      {tab === "metrics" ? <ProjectMetrics publishableKey={publishableKey} /> : null}
+      {tab !== "go-live" ? <ReadOnlyNotice open={open} /> : null}
+      {tab === "metrics" ? (
+        <Suspense fallback={<Loading label="Loading figures…" />}>
+          <div className="stack">
+            <ProjectMetrics publishableKey={publishableKey} mode={open.mode} />
+            <ProjectExports publishableKey={publishableKey} mode={open.mode} projectType={open.project.projectType} />
+          </div>
+        </Suspense>
+      ) : null}
       {tab === "promotions" ? <ProjectPromotions publishableKey={publishableKey} mode={open.mode} /> : null}
       {tab === "webhooks" ? <ProjectWebhooks publishableKey={publishableKey} mode={open.mode} /> : null}
       {tab === "overview" ? <Overview open={open} onChanged={projects.reload} /> : null}
@@ -172,9 +187,23 @@ export function ProjectPage({ publishableKey, tab }: { publishableKey: string; t
   );
 }
 
+/** Says so when the caller's role cannot change this key set (the controls are left out). */
+function ReadOnlyNotice({ open }: { open: OpenProject }) {
+  const reason = readOnlyReason(useCapabilities(), open.mode);
+  if (!reason) return null;
+  return (
+    <div className="notice notice-info read-only" role="note" data-testid="read-only">
+      <p className="notice-title">Read-only</p>
+      <p className="notice-message">{reason}</p>
+    </div>
+  );
+}
+
 function Overview({ open, onChanged }: { open: OpenProject; onChanged: () => void }) {
   const api = useApi();
   const { config } = useServices();
+  const caps = useCapabilities();
+  const canEdit = mayChange(caps, open.mode);
   const location = useLocation();
   const tiers = useResource<TierList>(`tiers:${open.publishableKey}`, () => api.tiers(open.publishableKey));
   const justCreated = (location.state as { created?: boolean; promoted?: boolean } | null) ?? null;
@@ -192,7 +221,7 @@ function Overview({ open, onChanged }: { open: OpenProject; onChanged: () => voi
           Live keys are issued and your {kind === "store" ? "products are" : "tiers are"} on sale in live mode.
         </Notice>
       ) : null}
-      {open.mode === "test" && !open.project.live ? (
+      {open.mode === "test" && !open.project.live && caps.goLive ? (
         <div className="callout">
           <div>
             <p className="callout-title">Ready for real customers?</p>
@@ -203,11 +232,11 @@ function Overview({ open, onChanged }: { open: OpenProject; onChanged: () => voi
           </Link>
         </div>
       ) : null}
-      <KeysCard open={open} onRotated={onChanged} />
-      <TiersCard open={open} tiers={tiers} onChanged={onChanged} />
-      {kind === "saas" && tiers.data ? <PlanHeaderCard open={open} policy={tiers.data.planHeader} onSaved={tiers.reload} /> : null}
-      {tiers.data ? <TaxCard publishableKey={open.publishableKey} tax={tiers.data.tax} onSaved={tiers.reload} /> : null}
-      {kind === "store" && tiers.data ? <CartLimitCard open={open} limit={tiers.data.maxCartUnits ?? null} onSaved={tiers.reload} /> : null}
+      <KeysCard open={open} onRotated={onChanged} canEdit={canEdit} />
+      <TiersCard open={open} tiers={tiers} onChanged={onChanged} canEdit={canEdit} />
+      {kind === "saas" && tiers.data ? <PlanHeaderCard open={open} policy={tiers.data.planHeader} onSaved={tiers.reload} canEdit={canEdit} /> : null}
+      {tiers.data ? <TaxCard publishableKey={open.publishableKey} tax={tiers.data.tax} onSaved={tiers.reload} readOnly={!canEdit} /> : null}
+      {kind === "store" && tiers.data ? <CartLimitCard open={open} limit={tiers.data.maxCartUnits ?? null} onSaved={tiers.reload} canEdit={canEdit} /> : null}
       <Card title="Integrate" id="integrate-title">
         <p className="muted">
           Call the API from your server. Keep the secret key out of browsers and repositories; the publishable key identifies this project and mode.
@@ -219,7 +248,7 @@ function Overview({ open, onChanged }: { open: OpenProject; onChanged: () => voi
 }
 
 /** Whether `X-User-Plan` may raise a user above the plan they pay for. */
-function PlanHeaderCard({ open, policy, onSaved }: { open: OpenProject; policy: PlanHeader; onSaved: () => void }) {
+function PlanHeaderCard({ open, policy, onSaved, canEdit }: { open: OpenProject; policy: PlanHeader; onSaved: () => void; canEdit: boolean }) {
   const api = useApi();
   // Shown at once, until the reloaded setting says the same (or saving failed).
   const [wanted, setWanted] = useState<PlanHeader | null>(null);
@@ -243,7 +272,7 @@ function PlanHeaderCard({ open, policy, onSaved }: { open: OpenProject; policy: 
       <Checkbox
         checked={capped}
         onChange={() => void save.run()}
-        disabled={save.busy}
+        disabled={save.busy || !canEdit}
         label={
           <>
             Never let <code>X-User-Plan</code> raise a user above the plan they pay for
@@ -264,7 +293,7 @@ function PlanHeaderCard({ open, policy, onSaved }: { open: OpenProject; policy: 
 const MAX_CART_UNITS = 1980;
 
 /** The most units one cart may hold, so one buyer cannot keep the stock from others. */
-function CartLimitCard({ open, limit, onSaved }: { open: OpenProject; limit: number | null; onSaved: () => void }) {
+function CartLimitCard({ open, limit, onSaved, canEdit }: { open: OpenProject; limit: number | null; onSaved: () => void; canEdit: boolean }) {
   const api = useApi();
   const [text, setText] = useState(limit === null ? "" : String(limit));
   const [saved, setSaved] = useState(false);
@@ -284,13 +313,14 @@ function CartLimitCard({ open, limit, onSaved }: { open: OpenProject; limit: num
         className="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          if (!invalid) void save.run();
+          if (!invalid && canEdit) void save.run();
         }}
       >
         <TextField
           label="Most units in one cart"
           inputMode="numeric"
           value={text}
+          readOnly={!canEdit}
           placeholder={`${MAX_CART_UNITS} (no limit of your own)`}
           onChange={(e) => {
             setText(e.target.value);
@@ -299,9 +329,11 @@ function CartLimitCard({ open, limit, onSaved }: { open: OpenProject; limit: num
           error={invalid ? `A whole number from 1 to ${MAX_CART_UNITS}, or empty` : undefined}
           hint="A checkout holds its units while the buyer pays: this keeps one buyer from holding your stock. Empty: up to 20 lines of 99."
         />
-        <button type="submit" className="btn btn-secondary" disabled={save.busy || invalid}>
-          {save.busy ? "Saving…" : "Save"}
-        </button>
+        {canEdit ? (
+          <button type="submit" className="btn btn-secondary" disabled={save.busy || invalid}>
+            {save.busy ? "Saving…" : "Save"}
+          </button>
+        ) : null}
       </form>
       {saved && !save.error ? (
         <p className="muted small" role="status">
@@ -319,7 +351,7 @@ const GRACE_OPTIONS: { value: GracePeriod; label: string; hint: string }[] = [
   { value: "24h", label: "After 24 hours", hint: "Both keys work for a day." },
 ];
 
-function KeysCard({ open, onRotated }: { open: OpenProject; onRotated: () => void }) {
+function KeysCard({ open, onRotated, canEdit }: { open: OpenProject; onRotated: () => void; canEdit: boolean }) {
   const api = useApi();
   const [rotating, setRotating] = useState(false);
   const [grace, setGrace] = useState<GracePeriod>("1h");
@@ -356,7 +388,7 @@ function KeysCard({ open, onRotated }: { open: OpenProject; onRotated: () => voi
       {graceActive ? (
         <Notice tone="info" title="Your previous secret key still works">
           <p>Until {dateTime(previousUntil)}. Deploy the new key before then; after that, requests with the old key are refused.</p>
-          {confirmingExpiry ? (
+          {!canEdit ? null : confirmingExpiry ? (
             <div className="inline-confirm" role="group" aria-label="Stop the previous key now">
               <span>Requests with the previous key will be refused at once.</span>
               <button type="button" className="btn btn-danger btn-small" onClick={() => void expire.run()} disabled={expire.busy}>
@@ -382,11 +414,15 @@ function KeysCard({ open, onRotated }: { open: OpenProject; onRotated: () => voi
             <code className="masked" aria-label="Secret key hidden">
               sk_{open.mode}_••••••••••••••••
             </code>
-            <button ref={rotateButton} type="button" className="btn btn-secondary btn-small" onClick={() => setRotating(true)}>
-              Rotate key
-            </button>
+            {canEdit ? (
+              <button ref={rotateButton} type="button" className="btn btn-secondary btn-small" onClick={() => setRotating(true)}>
+                Rotate key
+              </button>
+            ) : null}
           </div>
-          <span className="field-hint">Shown once when it was created. Lost it, or leaked it? Rotate to get a new one.</span>
+          <span className="field-hint">
+            {canEdit ? "Shown once when it was created. Lost it, or leaked it? Rotate to get a new one." : "Shown once when it was created. Someone who may change this project can rotate it."}
+          </span>
         </div>
       </div>
       {rotating ? (
@@ -448,7 +484,7 @@ function meterLines(tier: Tier): string[] {
 
 type Editing = { mode: "add"; form: TierForm } | { mode: "edit"; tier: Tier; form: TierForm };
 
-function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: ReturnType<typeof useResource<TierList>>; onChanged: () => void }) {
+function TiersCard({ open, tiers, onChanged, canEdit }: { open: OpenProject; tiers: ReturnType<typeof useResource<TierList>>; onChanged: () => void; canEdit: boolean }) {
   const api = useApi();
   const kind = open.project.projectType;
   const store = kind === "store";
@@ -500,12 +536,14 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
       title={store ? "Products" : "Tiers"}
       id="tiers-title"
       actions={
-        <button type="button" className="btn btn-secondary btn-small" onClick={() => startEdit({ mode: "add", form: emptyTier(kind) })} disabled={!tiers.data || list.length >= 20} {...lockedProps}>
-          + Add {noun}
-        </button>
+        canEdit ? (
+          <button type="button" className="btn btn-secondary btn-small" onClick={() => startEdit({ mode: "add", form: emptyTier(kind) })} disabled={!tiers.data || list.length >= 20} {...lockedProps}>
+            + Add {noun}
+          </button>
+        ) : undefined
       }
     >
-      {locked ? (
+      {locked && canEdit ? (
         <p className="locked-hint" id={lockedId}>
           {locked}
         </p>
@@ -526,9 +564,11 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
                 <th scope="col">Name</th>
                 <th scope="col">Price</th>
                 <th scope="col">{store ? "Stock" : "Limit"}</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                {canEdit ? (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody>
@@ -574,25 +614,27 @@ function TiersCard({ open, tiers, onChanged }: { open: OpenProject; tiers: Retur
                       </span>
                     ))}
                   </td>
-                  <td className="row-actions">
-                    <button type="button" className="btn btn-ghost btn-small" onClick={() => startEdit({ mode: "edit", tier, form: tierToForm(tier) })} aria-label={`Edit ${tier.name}`} {...lockedProps}>
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="btn btn-ghost btn-small btn-danger-text"
-                      onClick={() => {
-                        remove.clearError();
-                        setDeleting(tier);
-                      }}
-                      disabled={list.length <= 1}
-                      title={list.length <= 1 ? `A project keeps at least one ${noun}` : undefined}
-                      aria-label={`Delete ${tier.name}`}
-                      {...lockedProps}
-                    >
-                      Delete
-                    </button>
-                  </td>
+                  {canEdit ? (
+                    <td className="row-actions">
+                      <button type="button" className="btn btn-ghost btn-small" onClick={() => startEdit({ mode: "edit", tier, form: tierToForm(tier) })} aria-label={`Edit ${tier.name}`} {...lockedProps}>
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        className="btn btn-ghost btn-small btn-danger-text"
+                        onClick={() => {
+                          remove.clearError();
+                          setDeleting(tier);
+                        }}
+                        disabled={list.length <= 1}
+                        title={list.length <= 1 ? `A project keeps at least one ${noun}` : undefined}
+                        aria-label={`Delete ${tier.name}`}
+                        {...lockedProps}
+                      >
+                        Delete
+                      </button>
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>

@@ -1,11 +1,15 @@
-// Every project of the developer, with its test and live key sets.
+// Every project of the developer's platform, with its test and live key sets. New projects only
+// for the roles that may make them.
 
-import type { ProjectList, ProjectView } from "../api/types";
+import type { ProjectList, ProjectView, Role } from "../api/types";
 import { useApi, useResource } from "../services";
 import { Shell } from "../components/Shell";
-import { Badge, EmptyState, ErrorNotice, Loading, PageHeading } from "../components/ui";
+import { Badge, EmptyState, ErrorNotice, Loading, Notice, PageHeading } from "../components/ui";
 import { date, plural } from "../lib/format";
-import { Link } from "../router";
+import { isRole, roleLabel } from "../lib/team";
+import { useCapabilities } from "../platformContext";
+import { Link, useLocation } from "../router";
+import type { Joined } from "./Join";
 
 export function typeLabel(type: ProjectView["projectType"]): string {
   return type === "store" ? "Store" : "SaaS";
@@ -41,31 +45,48 @@ function ProjectCard({ project }: { project: ProjectView }) {
   );
 }
 
+function joinedRole(state: unknown): Role | null {
+  const role = (state as { joined?: Joined } | null)?.joined?.role;
+  return isRole(role) ? role : null;
+}
+
 export function Projects() {
   const api = useApi();
   const projects = useResource<ProjectList>("projects", () => api.projects());
+  const { changeTest } = useCapabilities();
+  const joined = joinedRole(useLocation().state);
   return (
     <Shell>
       <div className="page-heading-row">
         <PageHeading title="Projects" lead="Each project has its own keys, tiers or products, customers and figures.">
           Projects
         </PageHeading>
-        <Link to="/projects/new" className="btn btn-primary">
-          New project
-        </Link>
+        {changeTest ? (
+          <Link to="/projects/new" className="btn btn-primary">
+            New project
+          </Link>
+        ) : null}
       </div>
+      {joined ? (
+        <Notice tone="success" title={`You joined the organization as ${roleLabel(joined)}`}>
+          These are its projects. <Link to="/team">See who else is in it</Link>.
+        </Notice>
+      ) : null}
       {projects.status === "loading" ? <Loading label="Loading projects…" /> : null}
       {projects.status === "error" ? <ErrorNotice error={projects.error} title="Projects could not be loaded" onRetry={projects.reload} /> : null}
       {projects.data && projects.data.projects.length === 0 ? (
         <EmptyState
           title="No projects yet"
           action={
-            <Link to="/projects/new" className="btn btn-primary">
-              Create your first project
-            </Link>
+            changeTest ? (
+              <Link to="/projects/new" className="btn btn-primary">
+                Create your first project
+              </Link>
+            ) : undefined
           }
         >
           A project is one API or shop you sell: SaaS tiers with monthly request limits, or Store products with stock.
+          {changeTest ? null : " An owner, admin or developer of your organization creates them."}
         </EmptyState>
       ) : null}
       {projects.data && projects.data.projects.length > 0 ? (

@@ -1,5 +1,6 @@
 // A project's promotion codes: coupons on the developer's connected Stripe account that its
 // checkouts accept (as `promotionCode`, or typed by the customer with `allowPromotionCodes`).
+// Making and switching codes only for a role that may change the project in its mode.
 
 import { type FormEvent, useState } from "react";
 import type { Mode, PromotionCodeList, PromotionCodeView } from "../api/types";
@@ -7,11 +8,14 @@ import { SelectField, TextField } from "../components/fields";
 import { Badge, Card, EmptyState, ErrorNotice, Loading } from "../components/ui";
 import { date, number } from "../lib/format";
 import { discountLabel, emptyPromotion, type PromotionErrors, type PromotionForm, validatePromotion } from "../lib/promotions";
+import { mayChange } from "../lib/team";
+import { useCapabilities } from "../platformContext";
 import { useAction, useApi, useResource } from "../services";
 
 export function ProjectPromotions({ publishableKey, mode }: { publishableKey: string; mode: Mode }) {
   const api = useApi();
   const codes = useResource<PromotionCodeList>(`promotion-codes:${publishableKey}`, () => api.promotionCodes(publishableKey));
+  const canEdit = mayChange(useCapabilities(), mode);
   if (codes.status === "loading") return <Loading label="Loading promotion codes…" />;
   if (codes.status === "error" && !codes.data) {
     return <ErrorNotice error={codes.error} title="Your promotion codes could not be loaded" onRetry={codes.reload} />;
@@ -25,7 +29,7 @@ export function ProjectPromotions({ publishableKey, mode }: { publishableKey: st
           <code>allowPromotionCodes: true</code> and your customers type it on Stripe&apos;s page. MRR counts what customers pay after them.
         </p>
         {list.codes.length === 0 ? (
-          <EmptyState title="No promotion codes yet">Make one below, e.g. 20 % off for your launch.</EmptyState>
+          <EmptyState title="No promotion codes yet">{canEdit ? "Make one below, e.g. 20 % off for your launch." : null}</EmptyState>
         ) : (
           <div className="table-wrap">
             <table className="table" data-testid="promotion-codes">
@@ -36,20 +40,22 @@ export function ProjectPromotions({ publishableKey, mode }: { publishableKey: st
                   <th scope="col">Redeemed</th>
                   <th scope="col">Expires</th>
                   <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+                  {canEdit ? (
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  ) : null}
                 </tr>
               </thead>
               <tbody>
                 {list.codes.map((code) => (
-                  <CodeRow key={code.id} publishableKey={publishableKey} code={code} onChanged={codes.reload} />
+                  <CodeRow key={code.id} publishableKey={publishableKey} code={code} onChanged={codes.reload} canEdit={canEdit} />
                 ))}
               </tbody>
             </table>
           </div>
         )}
-        {list.codes.length < list.max ? (
+        {!canEdit ? null : list.codes.length < list.max ? (
           <AddCode publishableKey={publishableKey} currency={list.currency} onCreated={codes.reload} />
         ) : (
           <p className="muted small">This project has {list.max} promotion codes in this mode, its most.</p>
@@ -64,7 +70,7 @@ function redeemed(code: PromotionCodeView): string {
   return code.maxRedemptions ? `${count} of ${number(code.maxRedemptions)}` : count;
 }
 
-function CodeRow({ publishableKey, code, onChanged }: { publishableKey: string; code: PromotionCodeView; onChanged: () => void }) {
+function CodeRow({ publishableKey, code, onChanged, canEdit }: { publishableKey: string; code: PromotionCodeView; onChanged: () => void; canEdit: boolean }) {
   const api = useApi();
   const toggle = useAction((active: boolean) => api.setPromotionCodeActive(publishableKey, code.id, active));
   return (
@@ -77,20 +83,22 @@ function CodeRow({ publishableKey, code, onChanged }: { publishableKey: string; 
       <td>{redeemed(code)}</td>
       <td>{code.expiresAt ? date(code.expiresAt) : "Never"}</td>
       <td>{code.active ? <Badge tone="success">Active</Badge> : <Badge tone="neutral">Inactive</Badge>}</td>
-      <td className="row-actions">
-        <button
-          type="button"
-          className="btn btn-ghost btn-small"
-          disabled={toggle.busy}
-          aria-label={`${code.active ? "Deactivate" : "Activate"} ${code.code}`}
-          onClick={async () => {
-            if (await toggle.run(!code.active)) onChanged();
-          }}
-        >
-          {code.active ? "Deactivate" : "Activate"}
-        </button>
-        {toggle.error ? <ErrorNotice error={toggle.error} compact /> : null}
-      </td>
+      {canEdit ? (
+        <td className="row-actions">
+          <button
+            type="button"
+            className="btn btn-ghost btn-small"
+            disabled={toggle.busy}
+            aria-label={`${code.active ? "Deactivate" : "Activate"} ${code.code}`}
+            onClick={async () => {
+              if (await toggle.run(!code.active)) onChanged();
+            }}
+          >
+            {code.active ? "Deactivate" : "Activate"}
+          </button>
+          {toggle.error ? <ErrorNotice error={toggle.error} compact /> : null}
+        </td>
+      ) : null}
     </tr>
   );
 }

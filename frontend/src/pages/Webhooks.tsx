@@ -1,6 +1,7 @@
 // A project's webhooks to the developer's app: endpoints (add, test, rotate the secret, enable
 // or disable, delete) and the event log (every event, its deliveries and attempts, replay).
-// The log refreshes every few seconds: deliveries and retries happen on their own.
+// The log refreshes every few seconds: deliveries and retries happen on their own. Every change
+// (endpoints, tests, replays) only for a role that may change the project in its mode.
 
 import { type FormEvent, useState } from "react";
 import type { DeliveryView, EndpointList, EndpointView, EventList, EventSummary, Mode } from "../api/types";
@@ -9,6 +10,8 @@ import { Checkbox, SelectField, TextField } from "../components/fields";
 import { SecretKeyDialog, type SecretToShow } from "../components/SecretKeyDialog";
 import { Badge, Card, EmptyState, ErrorNotice, Loading, Notice } from "../components/ui";
 import { dateTime, number, plural } from "../lib/format";
+import { mayChange } from "../lib/team";
+import { useCapabilities } from "../platformContext";
 import { useAction, useApi, useResource } from "../services";
 
 const REFRESH_MS = 5000;
@@ -33,6 +36,7 @@ export function ProjectWebhooks({ publishableKey, mode }: { publishableKey: stri
   // Refreshed like the log: a delivery moves "last delivered", a run of failures disables.
   const endpoints = useResource<EndpointList>(`webhook-endpoints:${publishableKey}`, () => api.webhookEndpoints(publishableKey), { refreshMs: REFRESH_MS });
   const [secret, setSecret] = useState<SecretToShow | null>(null);
+  const canEdit = mayChange(useCapabilities(), mode);
   if (endpoints.status === "loading") return <Loading label="Loading webhooks…" />;
   if (endpoints.status === "error" && !endpoints.data) {
     return <ErrorNotice error={endpoints.error} title="Your webhook endpoints could not be loaded" onRetry={endpoints.reload} />;
@@ -46,15 +50,15 @@ export function ProjectWebhooks({ publishableKey, mode }: { publishableKey: stri
           Webhooks format. Deliveries that fail are retried for about three days; an endpoint that keeps failing is disabled.
         </p>
         {list.endpoints.length === 0 ? (
-          <EmptyState title="No endpoints yet">Add the URL of your app that should receive events.</EmptyState>
+          <EmptyState title="No endpoints yet">{canEdit ? "Add the URL of your app that should receive events." : null}</EmptyState>
         ) : (
           <ul className="endpoint-list" data-testid="webhook-endpoints">
             {list.endpoints.map((endpoint) => (
-              <EndpointRow key={endpoint.id} publishableKey={publishableKey} mode={mode} endpoint={endpoint} onChanged={endpoints.reload} onSecret={setSecret} />
+              <EndpointRow key={endpoint.id} publishableKey={publishableKey} mode={mode} endpoint={endpoint} onChanged={endpoints.reload} onSecret={setSecret} canEdit={canEdit} />
             ))}
           </ul>
         )}
-        {list.endpoints.length < list.maxEndpoints ? (
+        {!canEdit ? null : list.endpoints.length < list.maxEndpoints ? (
           <AddEndpoint publishableKey={publishableKey} mode={mode} types={list.eventTypes} onCreated={(endpoint, s) => {
             endpoints.reload();
             setSecret(webhookSecret(endpoint, s, mode, "Endpoint added"));
@@ -63,7 +67,7 @@ export function ProjectWebhooks({ publishableKey, mode }: { publishableKey: stri
           <p className="muted small">This project has {list.maxEndpoints} endpoints in this mode, its most.</p>
         )}
       </Card>
-      <EventLog publishableKey={publishableKey} endpoints={list.endpoints} types={list.eventTypes} />
+      <EventLog publishableKey={publishableKey} endpoints={list.endpoints} types={list.eventTypes} canEdit={canEdit} />
       {secret ? <SecretKeyDialog secret={secret} onDone={() => setSecret(null)} /> : null}
     </div>
   );
@@ -79,12 +83,14 @@ function EndpointRow({
   endpoint,
   onChanged,
   onSecret,
+  canEdit,
 }: {
   publishableKey: string;
   mode: Mode;
   endpoint: EndpointView;
   onChanged: () => void;
   onSecret: (secret: SecretToShow) => void;
+  canEdit: boolean;
 }) {
   const api = useApi();
   const [sentTest, setSentTest] = useState<string | null>(null);
@@ -111,25 +117,27 @@ function EndpointRow({
           {endpoint.disabledReason}. Fix the endpoint, enable it, then replay the failed events below.
         </Notice>
       ) : null}
-      <div className="actions">
-        <button type="button" className="btn btn-secondary btn-small" disabled={test.busy || !endpoint.enabled} onClick={async () => {
-          const sent = await test.run();
-          if (sent) setSentTest(sent.eventId);
-        }}>
-          Send test event
-        </button>
-        <button type="button" className="btn btn-secondary btn-small" onClick={() => setRotating(true)}>
-          Rotate secret
-        </button>
-        <button type="button" className="btn btn-secondary btn-small" disabled={toggle.busy} onClick={async () => {
-          if (await toggle.run(!endpoint.enabled)) onChanged();
-        }}>
-          {endpoint.enabled ? "Disable" : "Enable"}
-        </button>
-        <button type="button" className="btn btn-ghost btn-small" onClick={() => setConfirmDelete(true)}>
-          Delete
-        </button>
-      </div>
+      {canEdit ? (
+        <div className="actions">
+          <button type="button" className="btn btn-secondary btn-small" disabled={test.busy || !endpoint.enabled} onClick={async () => {
+            const sent = await test.run();
+            if (sent) setSentTest(sent.eventId);
+          }}>
+            Send test event
+          </button>
+          <button type="button" className="btn btn-secondary btn-small" onClick={() => setRotating(true)}>
+            Rotate secret
+          </button>
+          <button type="button" className="btn btn-secondary btn-small" disabled={toggle.busy} onClick={async () => {
+            if (await toggle.run(!endpoint.enabled)) onChanged();
+          }}>
+            {endpoint.enabled ? "Disable" : "Enable"}
+          </button>
+          <button type="button" className="btn btn-ghost btn-small" onClick={() => setConfirmDelete(true)}>
+            Delete
+          </button>
+        </div>
+      ) : null}
       {sentTest ? (
         <Notice tone="success" title="Test event sent" onDismiss={() => setSentTest(null)}>
           <code className="break">{sentTest}</code>: see it in the event log below.
@@ -248,7 +256,7 @@ function deliverySummary(deliveries: DeliveryView[]) {
   );
 }
 
-function EventLog({ publishableKey, endpoints, types }: { publishableKey: string; endpoints: EndpointView[]; types: string[] }) {
+function EventLog({ publishableKey, endpoints, types, canEdit }: { publishableKey: string; endpoints: EndpointView[]; types: string[]; canEdit: boolean }) {
   const api = useApi();
   const [type, setType] = useState("");
   const [status, setStatus] = useState("");
@@ -280,19 +288,21 @@ function EventLog({ publishableKey, endpoints, types }: { publishableKey: string
             </option>
           ))}
         </SelectField>
-        <form className="inline-form" onSubmit={async (e) => {
-          e.preventDefault();
-          const done = await replayFailed.run();
-          if (done) {
-            setNotice(`${plural(done.deliveries, "failed delivery", "failed deliveries")} scheduled again.`);
-            events.reload();
-          }
-        }}>
-          <TextField label="Replay failed since (UTC)" type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} />
-          <button type="submit" className="btn btn-secondary btn-small" disabled={replayFailed.busy}>
-            Replay failed
-          </button>
-        </form>
+        {canEdit ? (
+          <form className="inline-form" onSubmit={async (e) => {
+            e.preventDefault();
+            const done = await replayFailed.run();
+            if (done) {
+              setNotice(`${plural(done.deliveries, "failed delivery", "failed deliveries")} scheduled again.`);
+              events.reload();
+            }
+          }}>
+            <TextField label="Replay failed since (UTC)" type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} />
+            <button type="submit" className="btn btn-secondary btn-small" disabled={replayFailed.busy}>
+              Replay failed
+            </button>
+          </form>
+        ) : null}
       </div>
       {notice ? <Notice tone="success" title={notice} onDismiss={() => setNotice(null)} /> : null}
       {replayFailed.error ? <ErrorNotice error={replayFailed.error} compact /> : null}
@@ -321,7 +331,7 @@ function EventLog({ publishableKey, endpoints, types }: { publishableKey: string
                     setNotice(`${event.type} sent again to ${plural(done.deliveries, "endpoint")}.`);
                     events.reload();
                   }
-                }} replaying={replay.busy} />
+                }} replaying={replay.busy} canEdit={canEdit} />
               ))}
             </tbody>
           </table>
@@ -343,7 +353,7 @@ function EventLog({ publishableKey, endpoints, types }: { publishableKey: string
   );
 }
 
-function EventRow({ event, open, onToggle, publishableKey, urlOf, onReplay, replaying }: { event: EventSummary; open: boolean; onToggle: () => void; publishableKey: string; urlOf: (id: string) => string; onReplay: () => void; replaying: boolean }) {
+function EventRow({ event, open, onToggle, publishableKey, urlOf, onReplay, replaying, canEdit }: { event: EventSummary; open: boolean; onToggle: () => void; publishableKey: string; urlOf: (id: string) => string; onReplay: () => void; replaying: boolean; canEdit: boolean }) {
   return (
     <>
       <tr data-testid={`event-${event.id}`}>
@@ -357,9 +367,11 @@ function EventRow({ event, open, onToggle, publishableKey, urlOf, onReplay, repl
           <button type="button" className="btn btn-ghost btn-small" aria-expanded={open} onClick={onToggle}>
             {open ? "Hide attempts" : "Attempts"}
           </button>
-          <button type="button" className="btn btn-secondary btn-small" disabled={replaying || event.deliveries.length === 0} onClick={onReplay}>
-            Replay
-          </button>
+          {canEdit ? (
+            <button type="button" className="btn btn-secondary btn-small" disabled={replaying || event.deliveries.length === 0} onClick={onReplay}>
+              Replay
+            </button>
+          ) : null}
         </td>
       </tr>
       {open ? (
