@@ -11,6 +11,7 @@ use dream_core::api::{
 use dream_core::input::{json_body, parse_redirect};
 use dream_core::{
     ApiResult,
+    input::parse_email,
     keys::{PublishableKey, SecretKey},
     money::Cents,
     period::Timestamp,
@@ -19,7 +20,7 @@ use dream_core::{
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use shared::{
-    identity::{end_users::parse_email, parse_bearer},
+    identity::parse_bearer,
     stripe_events::webhook::verified_event,
     usage::metering::{UsageHeaders, parse_user_id},
 };

@@ -8,6 +8,31 @@ use crate::error::{ApiError, ApiResult};
 /// The longest redirect URL we pass to Stripe (Stripe's own limit is 5000).
 pub const MAX_URL_LEN: usize = 2048;
 
+/// The longest email address (RFC 5321's path limit).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// Lower-cases and checks an email address: one `@`, a dotted domain, no spaces or controls.
+pub fn parse_email(raw: &str) -> ApiResult<String> {
+    let email = raw.trim().to_ascii_lowercase();
+    let invalid = || ApiError::invalid_request(format!("`email` is not a valid email address: {raw:?}"));
+    if email.len() > MAX_EMAIL_LEN {
+        return Err(ApiError::invalid_request(format!(
+            "`email` is longer than {MAX_EMAIL_LEN} characters"
+        )));
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let well_formed = !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && email
+            .chars()
+            .all(|c| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control()));
+    if well_formed { Ok(email) } else { Err(invalid()) }
+}
+
 /// Parses a JSON body into `T`, or an empty body into `T::default()`.
 pub fn json_body<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> ApiResult<T> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -41,6 +66,28 @@ pub fn parse_redirect(field: &str, url: &str) -> ApiResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(parse_email(" Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert_eq!(parse_email("a+tag@sub.example.io").unwrap(), "a+tag@sub.example.io");
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "ada@example",
+            "ada@@example.com",
+            "a da@example.com",
+            "ada@.example.com",
+            "ada@example..com",
+            "ada@example.com.",
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(parse_email(&long).unwrap_err().message().contains("longer than"));
+    }
 
     #[test]
     fn redirect_urls_must_be_absolute_http() {

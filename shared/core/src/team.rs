@@ -124,29 +124,6 @@ pub const MAX_INVITATION_DAYS: u32 = 30;
 /// bound on what one organization can store.
 pub const MAX_MEMBERS: usize = 100;
 
-/// An email as stored and compared: trimmed and lowercased, checked for the one `@` with text
-/// on both sides and a dot in the domain (the sign-in service verifies the inbox itself).
-pub fn normalize_email(raw: &str) -> Result<String, ApiError> {
-    let email = raw.trim().to_ascii_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
-    } else {
-        Err(ApiError::invalid_request(format!(
-            "`email` must be an email address, got {:?}",
-            raw.chars().take(80).collect::<String>()
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,21 +163,5 @@ mod tests {
         }
         assert_eq!(Role::parse("superuser"), None);
         assert_eq!(Role::Viewer.clerk_role(), "org:viewer");
-    }
-
-    #[test]
-    fn emails_are_normalized_and_checked() {
-        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
-        for bad in [
-            "",
-            "ada",
-            "@example.com",
-            "ada@",
-            "ada@example",
-            "a b@example.com",
-            "a@b@c.com",
-        ] {
-            assert!(normalize_email(bad).is_err(), "{bad:?}");
-        }
     }
 }

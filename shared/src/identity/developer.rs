@@ -117,7 +117,7 @@ impl Developer {
         self.claims
             .email
             .as_deref()
-            .and_then(|e| dream_core::team::normalize_email(e).ok())
+            .and_then(|e| dream_core::input::parse_email(e).ok())
     }
 
     fn caller(&self, role: Role) -> Caller {

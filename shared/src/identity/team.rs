@@ -19,9 +19,10 @@ use dream_core::{
     ErrorCode,
     api::team::{InvitationAccepted, InvitationView, InviteRequest, MemberView, TeamView},
     error::{ApiError, ApiResult},
+    input::parse_email,
     keys::random_id,
     period::Timestamp,
-    team::{Action, MAX_MEMBERS, Role, normalize_email},
+    team::{Action, MAX_MEMBERS, Role},
 };
 
 /// What the team routes call: the developers' Clerk instance and where invitations land.
@@ -87,7 +88,7 @@ pub async fn invite(
     now: Timestamp,
 ) -> ApiResult<InvitationView> {
     let actor = platform.authorize(Action::ManageMembers)?;
-    let email = normalize_email(&request.email)?;
+    let email = parse_email(&request.email)?;
     let days = request.days()?;
     if platform.member_with_email(&email).await?.is_some() {
         return Err(ApiError::conflict(format!(

@@ -13,7 +13,7 @@ use dream_core::input::json_body;
 
 use crate::{
     billing::{promotions::CheckoutDiscount, tax::Payer},
-    identity::{SecretKeyAuth, end_users::parse_email},
+    identity::SecretKeyAuth,
     projects::{
         StripeModes,
         connected::{return_urls, stripe_for},
@@ -171,7 +171,7 @@ pub async fn checkout(
 ) -> ApiResult<CartStarted> {
     require_store(auth)?;
     let body: CartRequest = json_body(raw_body)?;
-    let email = body.email.as_deref().map(parse_email).transpose()?;
+    let email = body.email.as_deref().map(dream_core::input::parse_email).transpose()?;
     let lines = cart_lines(auth, &body.items)?;
     let (success_url, cancel_url) =
         return_urls(api_multi_url, body.success_url.as_deref(), body.cancel_url.as_deref())?;
