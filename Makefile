@@ -116,6 +116,14 @@ sdk/typescript/runtimes/node_modules/.package-lock.json: sdk/typescript/runtimes
 	cd sdk/typescript/runtimes && $(NODE22) npm install --no-audit --no-fund --no-save
 	@touch $@
 
+# The Python SDK's tools (pytest, hatchling, httpx, Flask for its example) in a venv, every
+# package pinned with its hash. The SDK itself runs on Python 3.9+; these need 3.10+.
+PY_SDK_VENV := sdk/python/.venv
+$(PY_SDK_VENV)/.installed: sdk/python/requirements-dev.txt
+	python3 -m venv $(PY_SDK_VENV)
+	$(PY_SDK_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r sdk/python/requirements-dev.txt
+	@touch $@
+
 # Browsers cannot be downloaded here: the browser tests drive Debian's chromium.
 chromium:
 	@command -v chromium >/dev/null || apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
@@ -128,15 +136,16 @@ dev: build emulator-bin frontend
 # The OpenAPI documents (openapi/<worker>/openapi.json) and docs/api.md, from shared/core/src/api.
 openapi: tools frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json
 	$(CARGO) run --quiet -p dream-core --features openapi --bin openapi
-	@# The clients typed from the documents: the TypeScript SDK and the dashboard.
+	@# The clients typed from the documents: the TypeScript and Python SDKs and the dashboard.
 	cd sdk/typescript && $(NODE22) npm run --silent generate
 	cd frontend && $(NODE22) npm run --silent generate
+	python3 sdk/python/scripts/generate_types.py
 
 # ---- test ------------------------------------------------------------------------------------
 
 test: test-unit test-deploy test-e2e
 
-test-unit: tools $(OPENAPI_VALIDATOR) frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json
+test-unit: tools $(OPENAPI_VALIDATOR) frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json $(PY_SDK_VENV)/.installed
 	$(CARGO) test -p dream-core -p shared --features dream-core/openapi
 	@# The committed OpenAPI documents must be what the code generates, and cover every route.
 	$(CARGO) run --quiet -p dream-core --features openapi --bin openapi -- --check
@@ -150,12 +159,14 @@ test-unit: tools $(OPENAPI_VALIDATOR) frontend/node_modules/.package-lock.json s
 	cd sdk/typescript && $(NODE22) npm test --silent
 	@# The TypeScript SDK's unit tests again on Node 18, Bun and Deno.
 	cd sdk/typescript && $(NODE22) npm run --silent test:runtimes
+	@# The Python SDK: its generated types against the document, its unit tests, a wheel build.
+	cd sdk/python && .venv/bin/pytest -q
 
 # Every bundle through `wrangler deploy --dry-run` with the production configuration.
 test-deploy: build frontend
 	sh scripts/check-deploy.sh
 
-test-e2e: build $(SDK_WORKER)/build/index_bg.wasm emulator-bin frontend chromium sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json
+test-e2e: build $(SDK_WORKER)/build/index_bg.wasm emulator-bin frontend chromium sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json $(PY_SDK_VENV)/.installed
 	$(STACK) test
 
 bench: build emulator-bin
