@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 from urllib.parse import quote
 
 from flask import Flask, jsonify, redirect, request
@@ -58,12 +58,14 @@ def create_app(dream: DreamApi, *, public_url: Optional[str] = None,
         )
         if not upgrade_tier:
             return used_up
-        urls: Dict[str, str] = {}
-        if public_url:
-            back = public_url.rstrip("/")
-            urls = {"success_url": f"{back}/report?user={quote(user_id)}", "cancel_url": f"{back}/"}
+        back = public_url.rstrip("/") if public_url else None
         try:
-            checkout = dream.create_checkout(user_id, upgrade_tier, **urls)
+            checkout = dream.create_checkout(
+                user_id,
+                upgrade_tier,
+                success_url=f"{back}/report?user={quote(user_id)}" if back else None,
+                cancel_url=f"{back}/" if back else None,
+            )
         except ConflictError:
             # Already subscribed (the paid tier's limit is used up too): nothing to sell, say so.
             return used_up

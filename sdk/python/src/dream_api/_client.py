@@ -19,9 +19,9 @@ from typing import (
     Iterable,
     Mapping,
     Optional,
+    Generic,
     Tuple,
     TypeVar,
-    cast,
 )
 from urllib.parse import urlsplit
 
@@ -77,7 +77,9 @@ class RetryInfo:
 
 
 @dataclass(frozen=True)
-class _Call:
+class _Call(Generic[T]):
+    """One route's request; ``T`` is what the method returns."""
+
     method: str
     path: str
     user_id: Optional[str] = None
@@ -85,7 +87,7 @@ class _Call:
     body: Optional[Dict[str, Any]] = None
     idempotency_key: Optional[str] = None
     #: Turns the parsed body (and the answer's headers) into the method's result.
-    finish: Callable[[Any, httpx.Headers], Any] = lambda data, headers: data
+    finish: Callable[[Any, httpx.Headers], T] = lambda data, headers: data
 
 
 def _compact(fields: Mapping[str, Any]) -> Dict[str, Any]:
@@ -216,7 +218,7 @@ class _BaseClient:
 
     # ---- what goes on the wire ------------------------------------------------------------------
 
-    def _prepare(self, call: _Call) -> Tuple[str, Dict[str, str], Optional[bytes], Optional[str]]:
+    def _prepare(self, call: "_Call[Any]") -> Tuple[str, Dict[str, str], Optional[bytes], Optional[str]]:
         headers = {"Authorization": self.__authorization.value, "Accept": "application/json"}
         if call.user_id is not None:
             headers["X-User-Id"] = _header_value("user_id", call.user_id)
@@ -252,9 +254,9 @@ class _BaseClient:
             # A little jitter on top, so clients told the same moment do not all return at once.
             return wait + random.random() * min(1.0, wait / 10)
         cap = min(self._max_retry_delay, self._retry_base_delay * 2 ** (attempt - 1))
-        return cap / 2 + random.random() * cap / 2
+        return float(cap / 2 + random.random() * cap / 2)
 
-    def _next_delay(self, call: _Call, error: DreamApiError, attempt: int, max_retries: int, key: Optional[str]) -> float:
+    def _next_delay(self, call: "_Call[Any]", error: DreamApiError, attempt: int, max_retries: int, key: Optional[str]) -> float:
         """The wait before the next attempt (after telling ``on_retry``), or raises ``error``."""
         delay = self._retry_delay(error, attempt) if attempt <= max_retries else None
         if delay is None:
@@ -273,7 +275,7 @@ class _BaseClient:
 
     @staticmethod
     def _track_usage(user_id: str, meter: Optional[str], quantity: Optional[int], plan: Optional[str],
-                     idempotency_key: Optional[str]) -> _Call:
+                     idempotency_key: Optional[str]) -> "_Call[TrackUsageResult]":
         body: Dict[str, Any] = {}
         if meter is not None:
             body["meter"] = meter
@@ -285,29 +287,29 @@ class _BaseClient:
                      finish=_with_replayed)
 
     @staticmethod
-    def _get_usage(user_id: str, plan: Optional[str]) -> _Call:
+    def _get_usage(user_id: str, plan: Optional[str]) -> "_Call[UsageOverview]":
         return _Call("GET", "/api/usage", _required_user(user_id), plan)
 
     @staticmethod
-    def _get_entitlements(user_id: str, plan: Optional[str]) -> _Call:
+    def _get_entitlements(user_id: str, plan: Optional[str]) -> "_Call[Entitlements]":
         return _Call("GET", "/api/entitlements", _required_user(user_id), plan)
 
     @staticmethod
-    def _check(user_id: str, feature: str, plan: Optional[str]) -> _Call:
+    def _check(user_id: str, feature: str, plan: Optional[str]) -> "_Call[CheckAnswer]":
         if not isinstance(feature, str) or feature == "":
             raise ValueError("DreamApi: `feature` is required (a boolean feature or a meter of the project)")
         return _Call("POST", "/api/check", _required_user(user_id), plan, {"feature": feature})
 
     @staticmethod
     def _create_customer(email: str, first_name: Optional[str], last_name: Optional[str], plan: Optional[str],
-                         idempotency_key: Optional[str]) -> _Call:
+                         idempotency_key: Optional[str]) -> "_Call[CustomerCreated]":
         body = _compact({"email": email, "firstName": first_name, "lastName": last_name, "plan": plan})
         return _Call("POST", "/api/customers", body=body, idempotency_key=idempotency_key)
 
     @staticmethod
     def _create_checkout(user_id: str, tier: str, success_url: Optional[str], cancel_url: Optional[str],
                          allow_promotion_codes: Optional[bool], promotion_code: Optional[str],
-                         idempotency_key: Optional[str]) -> _Call:
+                         idempotency_key: Optional[str]) -> "_Call[CheckoutResponse]":
         body = _compact({
             "tier": tier,
             "successUrl": success_url,
@@ -318,18 +320,18 @@ class _BaseClient:
         return _Call("POST", "/api/create-checkout", _required_user(user_id), None, body, idempotency_key)
 
     @staticmethod
-    def _customer_portal(user_id: str, return_url: Optional[str], idempotency_key: Optional[str]) -> _Call:
+    def _customer_portal(user_id: str, return_url: Optional[str], idempotency_key: Optional[str]) -> "_Call[PortalResponse]":
         body = _compact({"returnUrl": return_url})
         return _Call("POST", "/api/customer-portal", _required_user(user_id), None, body, idempotency_key)
 
     @staticmethod
-    def _change_plan(user_id: str, tier: str, idempotency_key: Optional[str]) -> _Call:
+    def _change_plan(user_id: str, tier: str, idempotency_key: Optional[str]) -> "_Call[PlanChanged]":
         return _Call("POST", "/api/change-plan", _required_user(user_id), None, {"tier": tier}, idempotency_key)
 
     @staticmethod
     def _cart_checkout(items: Iterable[Mapping[str, Any]], email: Optional[str], success_url: Optional[str],
                        cancel_url: Optional[str], allow_promotion_codes: Optional[bool],
-                       promotion_code: Optional[str], idempotency_key: Optional[str]) -> _Call:
+                       promotion_code: Optional[str], idempotency_key: Optional[str]) -> "_Call[CartCheckoutResponse]":
         if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
             raise TypeError("DreamApi.cart_checkout: `items` must be a list of {'priceId', 'quantity'}")
         # Field by field: the API refuses unknown fields.
@@ -345,7 +347,15 @@ class _BaseClient:
         return _Call("POST", "/api/cart/checkout", body=body, idempotency_key=idempotency_key)
 
     @staticmethod
-    def _cancel_order(order_id: str) -> _Call:
+    def _get_dashboard() -> "_Call[ProjectDashboard]":
+        return _Call("GET", "/api/dashboard")
+
+    @staticmethod
+    def _list_products() -> "_Call[ProductList]":
+        return _Call("GET", "/api/products")
+
+    @staticmethod
+    def _cancel_order(order_id: str) -> "_Call[OrderCanceled]":
         if not isinstance(order_id, str) or not _ORDER_ID.fullmatch(order_id):
             raise ValueError("DreamApi.cancel_order: `order_id` must be an order id (`ord_…`) from cart_checkout")
         return _Call("POST", f"/api/orders/{order_id}/cancel")
@@ -473,11 +483,11 @@ class DreamApi(_BaseClient):
     def get_dashboard(self, *, timeout: Optional[float] = None,
                       max_retries: Optional[int] = None) -> "ProjectDashboard":
         """``GET /api/dashboard``: the project's figures; tell them apart by ``projectType``."""
-        return self._request(_Call("GET", "/api/dashboard"), timeout, max_retries)
+        return self._request(self._get_dashboard(), timeout, max_retries)
 
     def list_products(self, *, timeout: Optional[float] = None, max_retries: Optional[int] = None) -> "ProductList":
         """``GET /api/products`` (Store projects): every product with its price and stock."""
-        return self._request(_Call("GET", "/api/products"), timeout, max_retries)
+        return self._request(self._list_products(), timeout, max_retries)
 
     def cart_checkout(self, items: Iterable[Mapping[str, Any]], *, email: Optional[str] = None,
                       success_url: Optional[str] = None, cancel_url: Optional[str] = None,
@@ -497,7 +507,7 @@ class DreamApi(_BaseClient):
 
     # ---- transport ----------------------------------------------------------------------------------
 
-    def _request(self, call: _Call, timeout: Optional[float], max_retries: Optional[int]) -> Any:
+    def _request(self, call: "_Call[T]", timeout: Optional[float], max_retries: Optional[int]) -> T:
         timeout_s, retries = self._settings(timeout, max_retries)
         url, headers, content, key = self._prepare(call)
         attempt = 1
@@ -528,7 +538,7 @@ class DreamApi(_BaseClient):
                 return response.status_code, response.headers, b"".join(chunks)
         except (httpx.TimeoutException, TimeoutError) as cause:
             raise ApiTimeoutError(f"No answer from {method} {url} within {timeout:g} s") from cause
-        except httpx.TransportError as cause:
+        except httpx.RequestError as cause:
             raise ApiConnectionError(f"{method} {url} failed: {_describe(cause)}") from cause
 
 
@@ -619,12 +629,12 @@ class AsyncDreamApi(_BaseClient):
     async def get_dashboard(self, *, timeout: Optional[float] = None,
                             max_retries: Optional[int] = None) -> "ProjectDashboard":
         """See :meth:`DreamApi.get_dashboard`."""
-        return await self._request(_Call("GET", "/api/dashboard"), timeout, max_retries)
+        return await self._request(self._get_dashboard(), timeout, max_retries)
 
     async def list_products(self, *, timeout: Optional[float] = None,
                             max_retries: Optional[int] = None) -> "ProductList":
         """See :meth:`DreamApi.list_products`."""
-        return await self._request(_Call("GET", "/api/products"), timeout, max_retries)
+        return await self._request(self._list_products(), timeout, max_retries)
 
     async def cart_checkout(self, items: Iterable[Mapping[str, Any]], *, email: Optional[str] = None,
                             success_url: Optional[str] = None, cancel_url: Optional[str] = None,
@@ -640,7 +650,7 @@ class AsyncDreamApi(_BaseClient):
         """See :meth:`DreamApi.cancel_order`."""
         return await self._request(self._cancel_order(order_id), timeout, max_retries)
 
-    async def _request(self, call: _Call, timeout: Optional[float], max_retries: Optional[int]) -> Any:
+    async def _request(self, call: "_Call[T]", timeout: Optional[float], max_retries: Optional[int]) -> T:
         timeout_s, retries = self._settings(timeout, max_retries)
         url, headers, content, key = self._prepare(call)
         attempt = 1
@@ -666,5 +676,5 @@ class AsyncDreamApi(_BaseClient):
                     return response.status_code, response.headers, raw
         except (httpx.TimeoutException, TimeoutError) as cause:
             raise ApiTimeoutError(f"No answer from {method} {url} within {timeout:g} s") from cause
-        except httpx.TransportError as cause:
+        except httpx.RequestError as cause:
             raise ApiConnectionError(f"{method} {url} failed: {_describe(cause)}") from cause

@@ -232,7 +232,8 @@ def error_from_response(status: int, headers: Mapping[str, str], text: str) -> D
     except ValueError:
         pass  # not JSON (an HTML error page of a proxy): keep the text
     record = body if isinstance(body, dict) else {}
-    code = record.get("code") if isinstance(record.get("code"), str) else code_for_status(status)
+    given = record.get("code")
+    code: str = given if isinstance(given, str) else code_for_status(status)
     if isinstance(record.get("error"), str):
         message = record["error"]
     else:
