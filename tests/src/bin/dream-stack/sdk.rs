@@ -2,7 +2,9 @@
 //! through the API, whose secret keys the Rust and TypeScript clients then use; a second
 //! developer whose Stripe account the tests may break on purpose (emulator faults) without
 //! disturbing the first; and both SDKs' example apps as Workers in workerd. The TypeScript
-//! tests run on Node 22, 18, Bun and Deno.
+//! tests run on Node 22, 18, Bun and Deno; the Python SDK's (`sdk/python/tests/stack`, with its
+//! Flask example app) in the venv `make test-e2e` installs. `DREAM_SDK_ONLY=python` (or `rust`,
+//! `typescript`, comma-separated) runs only those SDKs' tests.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -81,7 +83,7 @@ async fn start_worker_example(
 }
 
 pub async fn run(root: &Path, stack: &mut Stack, env: &TestEnv, node_path: &str) -> Result<bool, String> {
-    println!("SDK tests (sdk/rust, sdk/typescript, their example Workers) ...");
+    println!("SDK tests (sdk/rust, sdk/typescript, sdk/python, their example apps) ...");
     let mut vars = projects(env).await?;
     let saas_key = vars[0].1.clone();
     for (variable, name, config) in WORKER_EXAMPLES {
@@ -100,12 +102,31 @@ pub async fn run(root: &Path, stack: &mut Stack, env: &TestEnv, node_path: &str)
             .kill_on_drop(true);
         async move { command.status().await.map(|s| s.success()).map_err(|e| e.to_string()) }
     };
+    let only = std::env::var("DREAM_SDK_ONLY").unwrap_or_default();
+    let wanted = |sdk: &str| only.trim().is_empty() || only.split(',').any(|s| s.trim() == sdk);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let rust = run(&cargo, root.to_path_buf(), &["test", "-p", "dream-api", "--quiet"]).await?;
+    let mut rust = true;
+    if wanted("rust") {
+        rust = run(&cargo, root.to_path_buf(), &["test", "-p", "dream-api", "--quiet"]).await?;
+    }
     // Node 22 with the example server, then Node 18, Bun and Deno (`sdk/typescript/runtimes`).
     let mut typescript = true;
-    for script in ["test:integration", "test:integration:runtimes"] {
-        typescript &= run("npm", root.join("sdk/typescript"), &["run", "--silent", script]).await?;
+    if wanted("typescript") {
+        for script in ["test:integration", "test:integration:runtimes"] {
+            typescript &= run("npm", root.join("sdk/typescript"), &["run", "--silent", script]).await?;
+        }
     }
-    Ok(rust && typescript)
+    // The Python SDK's tests and its example app, with the same variables.
+    let mut python = true;
+    if wanted("python") {
+        println!("Python SDK stack tests (sdk/python/tests/stack) ...");
+        let pytest = root.join("sdk/python/.venv/bin/pytest");
+        python = run(
+            &pytest.to_string_lossy(),
+            root.to_path_buf(),
+            &["-q", "sdk/python/tests/stack"],
+        )
+        .await?;
+    }
+    Ok(rust && typescript && python)
 }
