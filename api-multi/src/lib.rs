@@ -12,6 +12,7 @@ mod upstream;
 mod usage;
 mod webhook;
 mod webhook_sender;
+mod widget;
 
 use axum::{
     Router,
@@ -65,6 +66,9 @@ fn router(env: Env) -> Router {
         .route("/api/usage", get(usage::report))
         .route("/api/entitlements", get(entitlements::list))
         .route("/api/check", post(entitlements::check))
+        .route("/api/widget/tokens", post(widget::mint))
+        .route("/api/widget", get(widget::read))
+        .route("/widget.js", get(widget::script))
         .route("/api/customers", post(customers::create))
         .route("/api/create-checkout", post(customers::create_checkout))
         .route("/api/customer-portal", post(customers::portal))

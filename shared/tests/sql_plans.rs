@@ -42,6 +42,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("exports::EXPORT_ORDERS", exports::EXPORT_ORDERS),
     ("exports::EXPORT_USAGE", exports::EXPORT_USAGE),
     ("exports::EXPORT_AUDIT_LOG", exports::EXPORT_AUDIT_LOG),
+    ("projects::SELECT_WIDGET_KEYS", projects::SELECT_WIDGET_KEYS),
     ("customers::INSERT_CUSTOMER", customers::INSERT_CUSTOMER),
     ("customers::SELECT_CUSTOMER", customers::SELECT_CUSTOMER),
     ("customers::COUNT_CUSTOMERS_SINCE", customers::COUNT_CUSTOMERS_SINCE),

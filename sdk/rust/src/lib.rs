@@ -152,6 +152,20 @@ impl DreamApi {
         )
     }
 
+    /// A short-lived token for the user's usage widget (`<dream-usage>`, served by api-multi at
+    /// `/widget.js`): it reads that user's plan, usage and tiers, and nothing else.
+    /// `expires_in_seconds`: 60 to 3600 (default 600).
+    pub async fn widget_token(&self, user_id: &str, expires_in_seconds: Option<i64>) -> Result<WidgetToken> {
+        let body = match expires_in_seconds {
+            Some(seconds) => json!({ "expiresInSeconds": seconds }),
+            None => json!({}),
+        };
+        let call = Call::new(Method::POST, "/api/widget/tokens")
+            .user(user_id, None)
+            .json(body);
+        decode(self.send(call).await?.0)
+    }
+
     /// Whether the user may use a boolean feature (`sso`) or one more unit of a meter
     /// (`tokens`) now; nothing is counted.
     pub async fn check(&self, user_id: &str, plan: Option<&str>, feature: &str) -> Result<CheckAnswer> {

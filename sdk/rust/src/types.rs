@@ -36,6 +36,16 @@ pub struct Usage {
     pub spend_cap_left: Option<String>,
 }
 
+/// `POST /api/widget/tokens`: a `wt_` token for one user's usage widget.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetToken {
+    /// Give it to that user's browser (`<dream-usage token="…">`); it only reads their figures.
+    pub token: String,
+    pub user_id: String,
+    pub expires_at: String,
+}
+
 /// `GET /api/entitlements`: what the user's tier grants now.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]

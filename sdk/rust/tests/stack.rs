@@ -151,6 +151,22 @@ async fn entitlements_and_checks_answer_what_the_tier_grants() {
 }
 
 #[tokio::test]
+async fn a_widget_token_is_minted_for_one_user() {
+    let Some(stack) = stack() else { return };
+    let api = DreamApi::new(&stack.saas_key, &stack.url);
+    let who = user("widget");
+    let minted = api.widget_token(&who, Some(300)).await.unwrap();
+    assert!(minted.token.starts_with("wt_"), "{}", minted.token);
+    assert_eq!(minted.user_id, who);
+    match api.widget_token(&who, Some(5)).await {
+        Err(Error::InvalidRequest(details)) => {
+            assert!(details.message.contains("expiresInSeconds"), "{}", details.message)
+        }
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_retry_after_a_lost_answer_counts_once() {
     let Some(stack) = stack() else { return };
     // The first answer to POST /api/data is read from the server and then dropped on the floor,

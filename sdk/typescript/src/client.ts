@@ -33,6 +33,7 @@ import type {
   ProjectDashboard,
   UsageOverview,
   UsageResponse,
+  WidgetToken,
 } from "./types.js";
 
 /** api-multi of a local `make dev` stack. Set `baseUrl` to your deployment's URL. */
@@ -138,6 +139,11 @@ export interface TrackUsageParams extends UsageParams, IdempotencyParams {
   meter?: string;
   /** Units to count, a whole number from 1 to 1,000,000,000; default 1. */
   quantity?: number;
+}
+
+export interface WidgetTokenParams extends UserParams {
+  /** How long the token works, 60 to 3600 seconds; default 600. */
+  expiresInSeconds?: number;
 }
 
 export interface CheckParams extends UsageParams {
@@ -300,6 +306,26 @@ export class DreamApi {
   async getEntitlements(params: UsageParams, options?: RequestOptions): Promise<Entitlements> {
     const answer = await this.#request<Entitlements>(
       { method: "GET", path: "/api/entitlements", userId: requiredUser(params), plan: params.plan },
+      options,
+    );
+    return answer.data;
+  }
+
+  /**
+   * `POST /api/widget/tokens`: a short-lived token for this user's usage widget
+   * (`<dream-usage token="…">`, served by api-multi at `/widget.js`). Give it to that user's
+   * browser: it reads their plan, usage and the tiers to upgrade to, and nothing else.
+   *
+   * @throws {@link InvalidRequestError} for a lifetime outside 60-3600 seconds or a Store project.
+   */
+  async widgetToken(params: WidgetTokenParams, options?: RequestOptions): Promise<WidgetToken> {
+    const answer = await this.#request<WidgetToken>(
+      {
+        method: "POST",
+        path: "/api/widget/tokens",
+        userId: requiredUser(params),
+        body: params.expiresInSeconds === undefined ? {} : { expiresInSeconds: params.expiresInSeconds },
+      },
       options,
     );
     return answer.data;

@@ -32,6 +32,7 @@ export type {
   TrackUsageResult,
   UsageParams,
   UserParams,
+  WidgetTokenParams,
 } from "./client.js";
 export {
   ApiConnectionError,

@@ -264,6 +264,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/widget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the usage widget shows: the token's user's plan, this period's usage per meter, and the
+         *     project's other tiers. Readable from any origin (`Access-Control-Allow-Origin: *`); the
+         *     token is the only credential.
+         */
+        get: operations["readWidget"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/widget/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A short-lived token for one of your users' usage widget (`<dream-usage token=…>`): it reads
+         *     that user's plan, usage and tiers, and nothing else; it never counts usage. It stops working
+         *     when it expires or when the secret key that minted it is rotated.
+         */
+        post: operations["mintWidgetToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/checkout/cancel": {
         parameters: {
             query?: never;
@@ -326,6 +368,23 @@ export interface paths {
         put?: never;
         /** Events of developers' connected Stripe accounts (Connect webhook endpoint). */
         post: operations["connectWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The widget's script: a `<dream-usage>` custom element with no dependencies. */
+        get: operations["widgetScript"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1556,6 +1615,54 @@ export interface components {
             /** @constant */
             type: "usage.threshold";
         };
+        /** @description `GET /api/widget`: what the widget shows one user. */
+        UsageWidget: {
+            cancelAtPeriodEnd: boolean;
+            currentPeriodEnd: string | null;
+            plan: components["schemas"]["WidgetTier"];
+            /** @description The project's display name. */
+            project: string;
+            source: components["schemas"]["PlanSource"];
+            /** @description The subscription's status when one entitles the user (`active`, `trialing`, `past_due`). */
+            status: string | null;
+            success: boolean;
+            /** @description The project's other SaaS tiers, cheapest first: what an upgrade button may offer. */
+            tiers: components["schemas"]["WidgetTier"][];
+            trialEndsAt: string | null;
+            /** @description Every meter of the plan, with this period's usage. */
+            usage: components["schemas"]["UsageReport"][];
+            userId: string;
+        };
+        /** @description A tier as a customer sees it (no Stripe ids). */
+        WidgetTier: {
+            currency: string;
+            /** @description The tier's `description`, if it has one. */
+            description: string | null;
+            displayName: string;
+            features: components["schemas"]["FeatureKey"][];
+            meters: components["schemas"]["MeterGrant"][];
+            name: string;
+            popular: boolean;
+            /** @description Per month, in the project's currency. */
+            price: components["schemas"]["Cents"];
+        };
+        WidgetToken: {
+            expiresAt: string;
+            success: boolean;
+            /** @description `wt_…`: give it to that user's browser; it reads their plan and usage, nothing else. */
+            token: string;
+            userId: string;
+        };
+        /** @description `POST /api/widget/tokens`. */
+        WidgetTokenRequest: {
+            /**
+             * Format: int64
+             * @description 60-3600; 600 when absent.
+             */
+            expiresInSeconds?: number | null;
+            /** @description Your signed-in user the widget shows (or send `X-User-Id`). */
+            userId?: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2720,6 +2827,147 @@ export interface operations {
             };
         };
     };
+    readWidget: {
+        parameters: {
+            query: {
+                /** @description A `wt_` token from `POST /api/widget/tokens` */
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's plan and usage */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageWidget"];
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a malformed, expired or forged token, or one whose key was rotated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: this user's widget is over its bound; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mintWidgetToken: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your user's id, instead of `userId` */
+                "X-User-Id"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The user, and how long the token lives */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token; give it to that user's browser */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetToken"];
+                };
+            };
+            /** @description invalid_request: no or a bad user id, a lifetime out of bounds, a Store project */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: a missing, unknown or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description payment_required: the developer's plan lapsed and live keys are paused */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid_request: the body is over the route's size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited: too many requests; wait `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     checkout_cancel: {
         parameters: {
             query?: never;
@@ -2871,6 +3119,44 @@ export interface operations {
             };
             /** @description invalid_request: the body is over the route's size limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description internal: our failure; quote the requestId */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    widgetScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JavaScript */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            /** @description invalid_request: a malformed header, query or body */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -84,6 +84,11 @@ export type UsageOverview = Schemas["UsageOverview"];
  */
 export type Entitlements = Schemas["Entitlements"];
 export type MeterGrant = Schemas["MeterGrant"];
+
+/** `POST /api/widget/tokens`: a `wt_` token for one user's usage widget, and when it expires. */
+export type WidgetToken = Schemas["WidgetToken"];
+/** `GET /api/widget`: what the widget shows (read from the user's browser with the token). */
+export type UsageWidget = Schemas["UsageWidget"];
 export type PlanSource = Schemas["PlanSource"];
 
 /**

@@ -86,6 +86,22 @@ describe("SaaS project (DREAM_SDK_SAAS_SECRET_KEY)", () => {
     assert.match(unknown.message, /requests, sso, tokens/);
   });
 
+  it("widgetToken mints a token that reads the user's widget, and a lifetime out of bounds is refused", async () => {
+    const dream = saas();
+    const userId = freshUserId("widget");
+    await dream.trackUsage({ userId });
+    const minted = await dream.widgetToken({ userId, expiresInSeconds: 120 });
+    assert.ok(minted.token.startsWith("wt_"));
+    assert.equal(minted.userId, userId);
+    const widget = await fetch(`${API_URL}/api/widget?token=${encodeURIComponent(minted.token)}`);
+    assert.equal(widget.status, 200);
+    const body = (await widget.json()) as { userId: string; usage: { meter: string; count: number }[] };
+    assert.equal(body.userId, userId);
+    assert.equal(body.usage.find((m) => m.meter === "requests")?.count, 1);
+    const refused = await dream.widgetToken({ userId, expiresInSeconds: 5 }).catch((e: unknown) => e);
+    assert.ok(refused instanceof InvalidRequestError, String(refused));
+  });
+
   it("trackUsage counts each request, then throws LimitReachedError at the free tier's limit", async () => {
     const dream = saas();
     const userId = freshUserId("limit");

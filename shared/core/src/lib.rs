@@ -22,5 +22,6 @@ pub mod team;
 pub mod tiers;
 pub mod usage;
 pub mod webhooks;
+pub mod widget;
 
 pub use error::{ApiError, ApiResult, ErrorCode};

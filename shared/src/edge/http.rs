@@ -246,6 +246,9 @@ fn preflight() -> Response {
 /// Turns an `ApiError` left by a handler, or a bare error status from the router or an axum
 /// extractor (405, a JSON syntax error), into the one JSON error shape.
 async fn render_errors(response: Response, request_id: &RequestId) -> Response {
+    // A route open to every origin (the usage widget's) stays open on its errors, so the page
+    // can read why.
+    let open_to = response.headers().get(header::ACCESS_CONTROL_ALLOW_ORIGIN).cloned();
     let error = if let Some(error) = response.extensions().get::<ApiError>() {
         error.clone()
     } else if response.status().is_client_error() || response.status().is_server_error() {
@@ -284,6 +287,11 @@ async fn render_errors(response: Response, request_id: &RequestId) -> Response {
         rendered
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if let Some(origin) = open_to {
+        rendered
+            .headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     }
     rendered
 }

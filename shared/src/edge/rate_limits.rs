@@ -58,6 +58,16 @@ pub const UPSTREAM_LIMIT: Limit = Limit {
     whose: "for this project's calls to Stripe and Clerk",
 };
 
+/// One user's usage widget (minting its tokens, and the widget's reads): 5 a second on average,
+/// far above a page that shows it. The upstream binding's bound, on keys of its own.
+pub const WIDGET_LIMIT: Limit = Limit {
+    binding: Some("UPSTREAM_RATE_LIMITER"),
+    limit: 300,
+    period_secs: 60,
+    scope: "project+user+widget",
+    whose: "for this user's usage widget",
+};
+
 /// A signed-in developer's requests to one dashboard worker (front-auth-api and oauth-api each
 /// have a namespace): 10 a second on average, far above what a person at the dashboard sends, and the bound on how fast one account can spend the platform's Stripe
 /// and Clerk allowances through project edits, tiers and checkouts.
@@ -151,6 +161,7 @@ mod tests {
         let oauth = include_str!("../../../wrangler/oauth-api.toml");
         for (config, limit) in [
             (api_multi, UPSTREAM_LIMIT),
+            (api_multi, WIDGET_LIMIT),
             (front_auth, DEVELOPER_LIMIT),
             (oauth, DEVELOPER_LIMIT),
         ] {

@@ -14,7 +14,9 @@ pub mod session_tokens;
 pub mod team;
 
 pub use developer::{Developer, DeveloperSession, PLATFORM_TOKENS_KV, SessionSettings};
-pub use secret_key::{MeteredAuth, Recall, SecretKeyAuth, authenticate_secret_key, parse_bearer};
+pub use secret_key::{
+    MeteredAuth, Recall, SecretKeyAuth, authenticate_secret_key, authenticate_widget_token, parse_bearer,
+};
 
 use axum::http::StatusCode;
 

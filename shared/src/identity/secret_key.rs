@@ -101,7 +101,44 @@ pub(crate) async fn authenticate_with(
     client: &str,
     recall: Recall,
 ) -> ApiResult<SecretKeyAuth> {
-    let hash = key.hash();
+    authenticate_hash((db, kv), key.hash(), key.mode(), client, recall).await
+}
+
+/// A usage widget's read (`GET /api/widget`): the project whose working secret key minted the
+/// token, as that key would authenticate, and the user the token is for. Nothing else may be
+/// done with it: only the widget's route calls this.
+pub async fn authenticate_widget_token(
+    env: &Env,
+    token: &str,
+    client: &str,
+    now: Timestamp,
+) -> ApiResult<(SecretKeyAuth, String)> {
+    let token = dream_core::widget::UnverifiedToken::parse(token, now)?;
+    let db = Database::from_env(env)?;
+    let hash = db
+        .working_secret_hashes(&token.publishable_key, now)
+        .await?
+        .into_iter()
+        .find(|hash| token.minted_by(hash.as_str()))
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "Invalid widget token: not minted by this project's secret key (rotated?); ask your server for a new one",
+            )
+        })?;
+    let kv = Cache::from_env(env, project_cache::TOKENS_KV);
+    let mode = token.publishable_key.mode();
+    let auth = authenticate_hash((db, kv), hash, mode, client, Recall::Kv).await?;
+    Ok((auth, token.claims.sub))
+}
+
+/// `authenticate_with` for a key known by its hash.
+async fn authenticate_hash(
+    (db, kv): (Database, Cache),
+    hash: SecretKeyHash,
+    mode: Mode,
+    client: &str,
+    recall: Recall,
+) -> ApiResult<SecretKeyAuth> {
     let now_ms = crate::runtime::clock::now_millis();
     let remembered = match recall {
         Recall::Memory => project_memory::recall(&hash, now_ms),
@@ -133,11 +170,7 @@ pub(crate) async fn authenticate_with(
             cached
         }
     };
-    let source = KeySource {
-        hash,
-        mode: key.mode(),
-        kv,
-    };
+    let source = KeySource { hash, mode, kv };
     admit(db, source, cached, read_from_d1)
 }
 
@@ -189,6 +222,12 @@ fn admit(db: Database, key: KeySource, cached: CachedConfig, read_from_d1: bool)
 }
 
 impl SecretKeyAuth {
+    /// What keys a usage widget token minted with this key (`dream_core::widget`): the key's
+    /// stored hash, which never leaves the platform.
+    pub fn minting_key(&self) -> &str {
+        self.key.hash.as_str()
+    }
+
     /// The project's configuration read from D1 again, after the usage counter said the project
     /// was edited since `config` was read (its epoch is now `epoch`). KV and the isolate's memory
     /// get it too, so the next requests need no second read. A key revoked by the edit is a 401.

@@ -165,6 +165,30 @@ impl TierRow {
 
 impl Database {
     /// The project an active secret key belongs to. Authentication only.
+    /// The hashes of the project's secret keys that still work (`SELECT_WIDGET_KEYS`).
+    pub(crate) async fn working_secret_hashes(
+        &self,
+        key: &PublishableKey,
+        now: Timestamp,
+    ) -> ApiResult<Vec<SecretKeyHash>> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Row {
+            secret_key_hash: String,
+            previous_secret_key_hash: Option<String>,
+        }
+        let row: Option<Row> = self
+            .first(SELECT_WIDGET_KEYS, &[key.as_str().into(), now.to_rfc3339().into()])
+            .await?;
+        Ok(row
+            .map(|r| [Some(r.secret_key_hash), r.previous_secret_key_hash])
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(SecretKeyHash::from_stored)
+            .collect())
+    }
+
     pub(crate) async fn find_active_key(
         &self,
         hash: &SecretKeyHash,
@@ -371,6 +395,12 @@ pub const UPDATE_TIER: &str = concat!(
 
 /// Units of product ?2 of project ?1 held by open checkouts at ?3 (see migration 0005).
 pub const SELECT_HELD_UNITS: &str = concat!("SELECT ", held_units!(), " AS held");
+
+/// The secret keys a usage widget token of project ?1 may have been minted by: the current
+/// one, and the previous one while its grace period lasts (?2 now).
+pub const SELECT_WIDGET_KEYS: &str = "\
+SELECT secretKeyHash, CASE WHEN previousKeyExpiresAt > ?2 THEN previousSecretKeyHash END AS previousSecretKeyHash
+FROM api_keys WHERE publishableKey = ?1 AND status = 'active'";
 
 pub const SELECT_SECRET_HASH: &str =
     "SELECT secretKeyHash, previousSecretKeyHash FROM api_keys WHERE publishableKey = ?1";

@@ -8,3 +8,4 @@ pub mod counters;
 pub mod entitlements;
 pub mod metering;
 pub mod operator;
+pub mod widget;

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         ProjectDashboard,
         TrackUsageResult,
         UsageOverview,
+        WidgetToken,
     )
 
 #: api-multi of a local ``make dev`` stack. Pass ``base_url`` for your deployment.
@@ -301,6 +302,11 @@ class _BaseClient:
         return _Call("POST", "/api/check", _required_user(user_id), plan, {"feature": feature})
 
     @staticmethod
+    def _widget_token(user_id: str, expires_in_seconds: Optional[int]) -> "_Call[WidgetToken]":
+        body = _compact({"expiresInSeconds": expires_in_seconds})
+        return _Call("POST", "/api/widget/tokens", _required_user(user_id), None, body)
+
+    @staticmethod
     def _create_customer(email: str, first_name: Optional[str], last_name: Optional[str], plan: Optional[str],
                          idempotency_key: Optional[str]) -> "_Call[CustomerCreated]":
         body = _compact({"email": email, "firstName": first_name, "lastName": last_name, "plan": plan})
@@ -443,6 +449,14 @@ class DreamApi(_BaseClient):
         """``POST /api/check``: whether the user may use a boolean ``feature`` of their tier, or one
         more unit of a meter (nothing is counted). An unknown feature is an InvalidRequestError."""
         return self._request(self._check(user_id, feature, plan), timeout, max_retries)
+
+    def widget_token(self, user_id: str, *, expires_in_seconds: Optional[int] = None,
+                     timeout: Optional[float] = None, max_retries: Optional[int] = None) -> "WidgetToken":
+        """``POST /api/widget/tokens``: a short-lived ``wt_`` token for this user's usage widget
+        (``<dream-usage token="…">``, served by api-multi at ``/widget.js``). Give it to that
+        user's browser: it reads their plan, usage and tiers, and nothing else. A lifetime
+        outside 60-3600 seconds is an InvalidRequestError."""
+        return self._request(self._widget_token(user_id, expires_in_seconds), timeout, max_retries)
 
     # ---- customers and subscriptions --------------------------------------------------------------
 
@@ -596,6 +610,11 @@ class AsyncDreamApi(_BaseClient):
                     timeout: Optional[float] = None, max_retries: Optional[int] = None) -> "CheckAnswer":
         """See :meth:`DreamApi.check`."""
         return await self._request(self._check(user_id, feature, plan), timeout, max_retries)
+
+    async def widget_token(self, user_id: str, *, expires_in_seconds: Optional[int] = None,
+                           timeout: Optional[float] = None, max_retries: Optional[int] = None) -> "WidgetToken":
+        """See :meth:`DreamApi.widget_token`."""
+        return await self._request(self._widget_token(user_id, expires_in_seconds), timeout, max_retries)
 
     async def create_customer(self, email: str, *, first_name: Optional[str] = None,
                               last_name: Optional[str] = None, plan: Optional[str] = None,

@@ -102,7 +102,11 @@ __all__ = [
     "UsageResponse",
     "UsageThresholdData",
     "UsageThresholdEvent",
+    "UsageWidget",
     "WebhookEvent",
+    "WidgetTier",
+    "WidgetToken",
+    "WidgetTokenRequest",
 ]
 
 #: An amount of money too small for whole cents: an overage bill or what is left of a cap.
@@ -1005,3 +1009,52 @@ class UsageThresholdEvent(TypedDict):
     #: The project's publishable key
     project: str
     type: Literal["usage.threshold"]
+
+
+class UsageWidget(TypedDict):
+    """`GET /api/widget`: what the widget shows one user."""
+    cancelAtPeriodEnd: bool
+    currentPeriodEnd: Optional[str]
+    plan: WidgetTier
+    #: The project's display name.
+    project: str
+    source: PlanSource
+    #: The subscription's status when one entitles the user (`active`, `trialing`, `past_due`).
+    status: Optional[str]
+    success: bool
+    #: The project's other SaaS tiers, cheapest first: what an upgrade button may offer.
+    tiers: List[WidgetTier]
+    trialEndsAt: Optional[str]
+    #: Every meter of the plan, with this period's usage.
+    usage: List[UsageReport]
+    userId: str
+
+
+class WidgetTier(TypedDict):
+    """A tier as a customer sees it (no Stripe ids)."""
+    currency: str
+    #: The tier's `description`, if it has one.
+    description: Optional[str]
+    displayName: str
+    features: List[FeatureKey]
+    meters: List[MeterGrant]
+    name: str
+    popular: bool
+    #: Per month, in the project's currency.
+    price: Cents
+
+
+class WidgetToken(TypedDict):
+    expiresAt: str
+    success: bool
+    #: `wt_…`: give it to that user's browser; it reads their plan and usage, nothing else.
+    token: str
+    userId: str
+
+
+class WidgetTokenRequest(TypedDict, total=False):
+    """`POST /api/widget/tokens`."""
+    #: 60-3600; 600 when absent.
+    expiresInSeconds: Optional[int]
+    #: Your signed-in user the widget shows (or send `X-User-Id`).
+    userId: Optional[str]

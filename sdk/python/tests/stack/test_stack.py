@@ -78,6 +78,21 @@ def test_track_usage_counts_a_quantity_of_a_meter_and_refuses_one_past_its_limit
 
 
 @needs_saas
+def test_widget_token_reads_the_users_widget_and_a_lifetime_out_of_bounds_is_refused():
+    dream = saas()
+    user_id = fresh_user_id("widget")
+    dream.track_usage(user_id)
+    minted = dream.widget_token(user_id, expires_in_seconds=120)
+    assert minted["token"].startswith("wt_") and minted["userId"] == user_id
+    widget = httpx.get(f"{API_URL}/api/widget", params={"token": minted["token"]})
+    assert widget.status_code == 200
+    requests = [m for m in widget.json()["usage"] if m["meter"] == "requests"]
+    assert requests[0]["count"] == 1
+    with pytest.raises(InvalidRequestError, match="expiresInSeconds"):
+        dream.widget_token(user_id, expires_in_seconds=5)
+
+
+@needs_saas
 def test_entitlements_and_check_answer_what_the_tier_grants_counting_nothing():
     dream = saas()
     user_id = fresh_user_id("entitled")

@@ -16,6 +16,7 @@ pub mod subscriptions;
 pub mod team;
 pub mod usage;
 pub mod webhooks;
+pub mod widget;
 
 use serde::{Deserialize, Serialize};
 

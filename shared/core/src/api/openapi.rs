@@ -443,13 +443,14 @@ fn health() {}
     paths(
         track_usage, get_usage, get_entitlements, check_feature, create_customer, create_checkout, customer_portal, change_plan,
         project_dashboard, list_products, cart_checkout, cancel_order, connect_webhook, checkout_success,
-        checkout_cancel, serve_asset, health
+        checkout_cancel, serve_asset, mint_widget_token, read_widget, widget_script, health
     ),
     tags(
         (name = "usage", description = "Metering and entitlements: count a request, read a user's usage, check a feature"),
         (name = "customers", description = "The project's customers and their subscriptions"),
         (name = "store", description = "Products with inventory and guest cart checkout"),
         (name = "figures", description = "The project's dashboard figures"),
+        (name = "widget", description = "The usage widget your customers see: tokens from your server, reads from their browser"),
         (name = "webhooks", description = "Stripe's deliveries (signature-checked, not called by apps)"),
         (name = "pages", description = "Pages and files for browsers")
     )
@@ -522,6 +523,42 @@ fn get_usage() {}
     security(("secretKey" = []))
 )]
 fn get_entitlements() {}
+
+/// A short-lived token for one of your users' usage widget (`<dream-usage token=…>`): it reads
+/// that user's plan, usage and tiers, and nothing else; it never counts usage. It stops working
+/// when it expires or when the secret key that minted it is rotated.
+#[utoipa::path(
+    post, path = "/api/widget/tokens", tag = "widget", operation_id = "mintWidgetToken",
+    params(("X-User-Id" = Option<String>, Header, description = "Your user's id, instead of `userId`")),
+    request_body(content = super::widget::WidgetTokenRequest, description = "The user, and how long the token lives"),
+    responses(
+        (status = 200, description = "The token; give it to that user's browser", body = super::widget::WidgetToken),
+        (status = 400, description = "invalid_request: no or a bad user id, a lifetime out of bounds, a Store project", body = ErrorBody)
+    ),
+    security(("secretKey" = []))
+)]
+fn mint_widget_token() {}
+
+/// What the usage widget shows: the token's user's plan, this period's usage per meter, and the
+/// project's other tiers. Readable from any origin (`Access-Control-Allow-Origin: *`); the
+/// token is the only credential.
+#[utoipa::path(
+    get, path = "/api/widget", tag = "widget", operation_id = "readWidget",
+    params(("token" = String, Query, description = "A `wt_` token from `POST /api/widget/tokens`")),
+    responses(
+        (status = 200, description = "The user's plan and usage", body = super::widget::UsageWidget),
+        (status = 401, description = "unauthorized: a malformed, expired or forged token, or one whose key was rotated", body = ErrorBody),
+        (status = 429, description = "rate_limited: this user's widget is over its bound; wait `Retry-After` seconds", body = ErrorBody)
+    )
+)]
+fn read_widget() {}
+
+/// The widget's script: a `<dream-usage>` custom element with no dependencies.
+#[utoipa::path(
+    get, path = "/widget.js", tag = "widget", operation_id = "widgetScript",
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript", body = String))
+)]
+fn widget_script() {}
 
 /// Whether the user may use a feature now: a boolean feature their tier grants, or one more
 /// unit of a meter (nothing is counted; count with `POST /api/data`).

@@ -1,0 +1,86 @@
+//! The usage widget: a developer's server mints a short-lived token for one of its users
+//! (`POST /api/widget/tokens`), and the widget in that user's browser reads the user's plan,
+//! this period's usage and the tiers an upgrade may offer (`GET /api/widget`), the same figures
+//! `GET /api/entitlements` and `GET /api/usage` give the server, counting nothing.
+
+use axum::http::HeaderMap;
+
+use dream_core::{
+    api::widget::{UsageWidget, WidgetTier, WidgetToken, WidgetTokenRequest},
+    error::{ApiError, ApiResult},
+    mode::ProjectType,
+    period::Timestamp,
+    widget::{self, WidgetClaims},
+};
+
+use crate::{
+    identity::SecretKeyAuth,
+    usage::{counters::Counters, entitlements::entitlements, metering},
+};
+
+fn saas_only(auth: &SecretKeyAuth) -> ApiResult<()> {
+    if auth.config.project_type == ProjectType::Saas {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_request(
+            "The usage widget shows plans and usage: it needs a SaaS project; this key belongs to a Store project",
+        ))
+    }
+}
+
+/// POST /api/widget/tokens
+pub fn mint(
+    auth: &SecretKeyAuth,
+    request: &WidgetTokenRequest,
+    headers: &HeaderMap,
+    now: Timestamp,
+) -> ApiResult<WidgetToken> {
+    saas_only(auth)?;
+    let user = metering::UsageHeaders::parse_naming(request.user_id.as_deref(), headers)?;
+    let lifetime = widget::lifetime(request.expires_in_seconds)?;
+    let claims = WidgetClaims {
+        pk: auth.scope.project().publishable_key.as_str().to_owned(),
+        sub: user.user_id.clone(),
+        iat: now.0,
+        exp: now.0 + lifetime,
+    };
+    Ok(WidgetToken {
+        success: true,
+        token: widget::mint(&claims, auth.minting_key()),
+        user_id: user.user_id,
+        expires_at: Timestamp(claims.exp).to_rfc3339(),
+    })
+}
+
+/// GET /api/widget: for the user the token names, as their developer's server would see it.
+pub async fn view(auth: &SecretKeyAuth, counters: &Counters, user_id: &str, now: Timestamp) -> ApiResult<UsageWidget> {
+    saas_only(auth)?;
+    let user = metering::UsageHeaders::parse_naming(Some(user_id), &HeaderMap::new())?;
+    let granted = entitlements(auth, counters, &user, now).await?;
+    let usage = metering::current_usage(auth, counters, &user, now).await?;
+    let plan = auth
+        .config
+        .tier(&granted.plan)
+        .ok_or_else(|| ApiError::internal(format!("the resolved plan {} is not a tier", granted.plan)))?;
+    let mut tiers: Vec<WidgetTier> = auth
+        .config
+        .tiers
+        .iter()
+        .filter(|t| t.name != plan.name)
+        .map(WidgetTier::of)
+        .collect();
+    tiers.sort_by_key(|t| t.price);
+    Ok(UsageWidget {
+        success: true,
+        user_id: granted.user_id,
+        project: auth.config.name.clone(),
+        plan: WidgetTier::of(plan),
+        source: granted.source,
+        status: granted.status,
+        trial_ends_at: granted.trial_ends_at,
+        cancel_at_period_end: granted.cancel_at_period_end,
+        current_period_end: granted.current_period_end,
+        usage,
+        tiers,
+    })
+}
