@@ -17,6 +17,8 @@ pub struct Settings {
     /// This worker's public URL: the default pages Checkout returns customers to.
     pub api_multi_url: Setting,
     pub connect_webhook_secret: Setting,
+    /// What usage widget tokens are signed with (with the minting key's hash).
+    pub widget_token_secret: Setting,
 }
 
 impl Settings {
@@ -27,6 +29,7 @@ impl Settings {
             end_users: ClerkSettings::end_users(env),
             api_multi_url: Setting::read(env, "API_MULTI_URL"),
             connect_webhook_secret: Setting::read(env, "STRIPE_CONNECT_WEBHOOK_SECRET"),
+            widget_token_secret: Setting::read(env, "WIDGET_TOKEN_SECRET"),
         }
     }
 

@@ -4,20 +4,20 @@
 use axum::{
     Json,
     body::Bytes,
-    extract::{Query, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
 use dream_core::api::widget::{UsageWidget, WidgetToken, WidgetTokenRequest};
 use dream_core::{ApiResult, input::json_body};
-use serde::Deserialize;
 use shared::{
     edge::rate_limits,
     identity::{SecretKeyAuth, authenticate_widget_token, key_failures},
     runtime::clock,
     usage::{counters::Counters, widget},
 };
-use worker::Env;
+
+use crate::settings::App;
 
 /// The widget, a dependency-free custom element (`<dream-usage>`).
 const SCRIPT: &str = include_str!("../widget/dream-usage.js");
@@ -25,36 +25,35 @@ const SCRIPT: &str = include_str!("../widget/dream-usage.js");
 /// POST /api/widget/tokens — a token for one user's widget (secret key; never counts usage).
 #[worker::send]
 pub async fn mint(
-    State(env): State<Env>,
+    State(app): State<App>,
     auth: SecretKeyAuth,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<WidgetToken>> {
     let request: WidgetTokenRequest = json_body(&body)?;
-    let token = widget::mint(&auth, &request, &headers, clock::now())?;
+    let user_header = headers.get("x-user-id").map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let secret = app.settings.widget_token_secret.get()?;
+    let token = widget::mint((&auth, secret), &request, user_header, clock::now())?;
+    let env = &app.env;
     let key = format!("{}\n{}", auth.scope.project().publishable_key.as_str(), token.user_id);
-    rate_limits::enforce(&env, &rate_limits::WIDGET_LIMIT, key).await?;
+    rate_limits::enforce(env, &rate_limits::WIDGET_LIMIT, key).await?;
     Ok(Json(token))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WidgetQuery {
-    /// The `wt_` token (a query parameter, so the browser's GET needs no preflight).
-    token: String,
-}
-
 /// GET /api/widget?token=wt_… — the user's plan, usage and tiers, from any origin (its
-/// refusals too, so the page can tell an expired token from an outage).
+/// refusals too, so the page can tell an expired token from an outage). The token rides in the
+/// query so the browser's GET needs no preflight; other parameters (a cache-buster) are ignored.
 #[worker::send]
-pub async fn read(State(env): State<Env>, headers: HeaderMap, Query(query): Query<WidgetQuery>) -> Response {
+pub async fn read(State(app): State<App>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let answer = async {
+        let token = widget::token_in_query(query.as_deref())?;
         let now = clock::now();
         let client = key_failures::client_network(&headers);
-        let (auth, user) = authenticate_widget_token(&env, &query.token, &client, now).await?;
+        let secret = app.settings.widget_token_secret.get()?;
+        let (auth, user) = authenticate_widget_token(&app.env, (&token, secret), &client, now).await?;
         let key = format!("{}\n{user}", auth.scope.project().publishable_key.as_str());
-        rate_limits::enforce(&env, &rate_limits::WIDGET_LIMIT, key).await?;
-        let view: ApiResult<UsageWidget> = widget::view(&auth, &Counters::from_env(&env)?, &user, now).await;
+        rate_limits::enforce(&app.env, &rate_limits::WIDGET_LIMIT, key).await?;
+        let view: ApiResult<UsageWidget> = widget::view(&auth, &Counters::from_env(&app.env)?, &user, now).await;
         view
     };
     anywhere(match answer.await {

@@ -47,7 +47,7 @@
     const of = unlimited ? "unlimited" : `of ${number(report.limit)}`;
     return `<div class="meter" part="meter">
       <div class="row"><strong>${text(report.meter)}</strong><span>${number(report.count)} ${of}</span></div>
-      ${unlimited ? "" : `<div class="bar" role="progressbar" aria-label="${text(report.meter)}" aria-valuemin="0" aria-valuemax="${report.limit}" aria-valuenow="${report.count}"><div class="fill ${level}" style="width:${(share * 100).toFixed(1)}%"></div></div>`}
+      ${unlimited ? "" : `<div class="bar" role="progressbar" aria-label="${text(report.meter)}" aria-valuemin="0" aria-valuemax="${text(report.limit)}" aria-valuenow="${text(report.count)}"><div class="fill ${level}" style="width:${(share * 100).toFixed(1)}%"></div></div>`}
     </div>`;
   }
 
@@ -132,11 +132,12 @@
       const event = new CustomEvent("dream-upgrade", { detail: { tier }, bubbles: true, composed: true, cancelable: true });
       const proceed = this.dispatchEvent(event);
       const target = this.getAttribute("upgrade-url");
-      if (proceed && target) {
-        const url = new URL(target, window.location.href);
-        url.searchParams.set("tier", tier);
-        window.location.assign(url.toString());
-      }
+      if (!proceed || !target) return;
+      const url = new URL(target, window.location.href);
+      // Only a page to go to: never a `javascript:` URL from an attribute a page may have filled.
+      if (url.protocol !== "https:" && url.protocol !== "http:") return;
+      url.searchParams.set("tier", tier);
+      window.location.assign(url.toString());
     }
   }
 

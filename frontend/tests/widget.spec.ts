@@ -41,7 +41,10 @@ test("a customer sees their plan, usage and an upgrade in the embedded widget", 
   await expect(widget.getByRole("progressbar", { name: "requests" })).toHaveAttribute("aria-valuenow", "3");
   const upgrade = widget.getByRole("button", { name: /Upgrade to Pro/ });
   await expect(upgrade).toBeVisible();
-  expect(await page.content()).not.toContain("sk_test_");
+  // The element shows what the token reads, and nothing of the developer's keys.
+  const shown = await widget.evaluate((el) => el.shadowRoot?.innerHTML ?? "");
+  expect(shown).toContain("requests");
+  expect(shown).not.toMatch(/sk_test_|price_|prod_/);
   await shots.take(page, "widget");
   await expectFitsPhone(page, "widget");
 

@@ -61,6 +61,7 @@ pub mod local_keys {
     /// What developer webhook secrets derive from (api-multi signs, oauth-api shows them); fixed,
     /// so `make dev` keeps every local endpoint's secret across restarts.
     pub const WEBHOOK_SECRET_KEY: &str = "whkey_dreamapilocalwebhooks";
+    pub const WIDGET_TOKEN_SECRET: &str = "wtkey_dreamapilocalwidgets";
     /// The test stack runs the webhook retry schedule this much faster (about 25 s in all), so a
     /// test sees retries, the schedule run out and an endpoint disabled.
     pub const WEBHOOK_RETRY_SCALE: &str = "14400";
@@ -150,6 +151,7 @@ impl StackConfig {
                     set("CLERK_END_USER_SECRET_KEY", CLERK_END_USER_SECRET_KEY);
                     set("API_MULTI_URL", &api_multi);
                     set("WEBHOOK_SECRET_KEY", WEBHOOK_SECRET_KEY);
+                    set("WIDGET_TOKEN_SECRET", WIDGET_TOKEN_SECRET);
                     if testing {
                         set("WEBHOOK_RETRY_SCALE", WEBHOOK_RETRY_SCALE);
                     }

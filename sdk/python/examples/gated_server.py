@@ -7,6 +7,7 @@ nothing to sell them (``UPGRADE_TIER`` empty, or they already subscribe), answer
     DREAM_API_SECRET_KEY=sk_test_… DREAM_API_BASE_URL=http://127.0.0.1:8787 PORT=3000 \\
       python examples/gated_server.py
     curl -i 'http://127.0.0.1:3000/report?user=user_123'
+    open 'http://127.0.0.1:3000/account?user=user_123'     # the user's usage widget
 
 PUBLIC_URL (optional) is where this app is reached from a browser; with it, Checkout returns the
 user here. Without it the API's own success and cancel pages are used.
@@ -18,6 +19,7 @@ import logging
 import os
 import sys
 from typing import Any, Optional, Tuple
+from html import escape
 from urllib.parse import quote
 
 from flask import Flask, jsonify, redirect, request
@@ -49,6 +51,28 @@ def create_app(dream: DreamApi, *, public_url: Optional[str] = None,
         except DreamApiError as error:
             return unavailable(error)
         return jsonify(report=f"Today's report for {user_id}", usage=tracked["usage"])
+
+    @app.get("/account")
+    def account() -> Any:
+        """The user's own page: their plan and usage in dream-api's widget, read in their browser
+        with a token minted here (the secret key stays on this server)."""
+        user_id = request.args.get("user")
+        if not user_id:
+            return jsonify(error="`user` is required: GET /account?user=<id>"), 400
+        try:
+            minted = dream.widget_token(user_id)
+        except (ValueError, TypeError, InvalidRequestError) as bad:
+            return jsonify(error=str(bad)), 400
+        except DreamApiError as error:
+            return unavailable(error)
+        api = escape(dream.base_url)
+        page = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Your account</title>'
+            f'<script src="{api}/widget.js" defer></script></head><body><h1>Your account</h1>'
+            f'<dream-usage token="{escape(minted["token"])}" api="{api}" upgrade-url="/report"></dream-usage>'
+            "</body></html>"
+        )
+        return page, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
 
     def upgrade(user_id: str, limit_reached: LimitReachedError) -> Any:
         """Out of requests: off to Checkout for the paid tier, or a 429 when there is none to sell."""

@@ -6,6 +6,7 @@
 //   DREAM_API_SECRET_KEY=sk_test_… DREAM_API_BASE_URL=http://127.0.0.1:8787 PORT=3000 \
 //     node examples/gated-server.mjs
 //   curl -i 'http://127.0.0.1:3000/report?user=user_123'
+//   open 'http://127.0.0.1:3000/account?user=user_123'     # the user's usage widget
 //
 // PUBLIC_URL (optional) is where this app is reached from a browser; with it, Checkout returns
 // the user here. Without it the API's own success and cancel pages are used.
@@ -25,6 +26,7 @@ const UPGRADE_TIER = "pro";
 export function createGatedServer({ dream, publicUrl }) {
   return createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    if (req.method === "GET" && url.pathname === "/account") return account(res, url.searchParams.get("user"));
     if (req.method !== "GET" || url.pathname !== "/report") {
       return json(res, 404, { error: "Try GET /report?user=<id>" });
     }
@@ -39,6 +41,26 @@ export function createGatedServer({ dream, publicUrl }) {
       return failure(res, error);
     }
   });
+
+  /**
+   * The user's own page: their plan and usage in dream-api's widget, read in their browser with
+   * a token minted here (the secret key stays on this server).
+   */
+  async function account(res, userId) {
+    if (!userId) return json(res, 400, { error: "`user` is required: GET /account?user=<id>" });
+    try {
+      const { token } = await dream.widgetToken({ userId });
+      const api = escapeHtml(dream.baseUrl);
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
+      res.end(
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Your account</title>` +
+          `<script src="${api}/widget.js" defer></script></head><body><h1>Your account</h1>` +
+          `<dream-usage token="${escapeHtml(token)}" api="${api}" upgrade-url="/report"></dream-usage></body></html>`,
+      );
+    } catch (error) {
+      return failure(res, error);
+    }
+  }
 
   /** Out of requests: off to Checkout for the paid tier. */
   async function upgrade(res, userId, limitReached) {
@@ -74,6 +96,10 @@ function failure(res, error) {
   }
   console.error(error);
   return json(res, 500, { error: "Internal error" });
+}
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function json(res, status, body) {

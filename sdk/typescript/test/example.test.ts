@@ -96,6 +96,20 @@ describe("examples/gated-server.mjs (DREAM_SDK_SAAS_SECRET_KEY)", () => {
     assert.equal(response.status, 400);
     await response.arrayBuffer();
   });
+
+  it("embeds the user's usage widget on /account with a token that reads only them", { skip: skipSaas }, async () => {
+    const userId = `example-widget-${Date.now().toString(36)}`;
+    const page = await fetch(`${example!.url}/account?user=${userId}`);
+    const html = await page.text();
+    assert.equal(page.status, 200);
+    assert.ok(html.includes(`src="${API_URL}/widget.js"`), html);
+    assert.ok(!html.includes(SAAS_KEY!));
+    const token = /token="(wt_[^"]+)"/.exec(html)?.[1];
+    assert.ok(token, html);
+    const widget = await fetch(`${API_URL}/api/widget?token=${encodeURIComponent(token)}`);
+    assert.equal(widget.status, 200);
+    assert.equal(((await widget.json()) as { userId: string }).userId, userId);
+  });
 });
 
 describe("examples/worker (DREAM_SDK_TS_WORKER_URL, in workerd)", () => {

@@ -1,7 +1,7 @@
 //! Usage widget tokens: what a developer's server hands its signed-in customer's browser so the
 //! usage widget can read that one customer's plan and usage, without the secret key. A token is
-//! `wt_<payload>.<mac>`: the payload names the project, the user and the expiry; the MAC is keyed
-//! by the hash of the project's secret key that minted it, which never leaves the platform. So a
+//! `wt_<payload>.<mac>`: the payload names the project, the user and the expiry; the MAC's key
+//! derives from the platform's `WIDGET_TOKEN_SECRET` and the minting secret key's hash. So a
 //! token is bound to one user of one project, expires, and stops working when that key is
 //! rotated; it authenticates only the widget's read route, never a count.
 
@@ -34,17 +34,27 @@ pub struct WidgetClaims {
     pub exp: i64,
 }
 
-fn mac(key_hash: &str, payload: &str) -> Hmac<Sha256> {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key_hash.as_bytes()).unwrap_or_else(|_| unreachable!());
-    mac.update(b"dream-api widget token v1\n");
+/// The key a project's tokens are signed with: the platform's `WIDGET_TOKEN_SECRET` over the
+/// stored hash of the secret key that mints them. The secret makes tokens unforgeable by anyone
+/// who sees a key hash (KV names and logs hold them); the hash ties tokens to that key, so its
+/// rotation retires them.
+pub fn signing_key(platform_secret: &str, secret_key_hash: &str) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(platform_secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+    mac.update(b"dream-api widget token key v1\n");
+    mac.update(secret_key_hash.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn mac(key: &[u8], payload: &str) -> Hmac<Sha256> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
     mac.update(payload.as_bytes());
     mac
 }
 
-/// A token for `claims`, keyed by `secret_key_hash` (the minting key's stored hash).
-pub fn mint(claims: &WidgetClaims, secret_key_hash: &str) -> String {
+/// A token for `claims`, signed with `key` (`signing_key`).
+pub fn mint(claims: &WidgetClaims, key: &[u8]) -> String {
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
-    let tag = URL_SAFE_NO_PAD.encode(mac(secret_key_hash, &payload).finalize().into_bytes());
+    let tag = URL_SAFE_NO_PAD.encode(mac(key, &payload).finalize().into_bytes());
     format!("{PREFIX}{payload}.{tag}")
 }
 
@@ -89,9 +99,14 @@ impl UnverifiedToken {
         })
     }
 
-    /// Whether `secret_key_hash` minted it (constant-time).
-    pub fn minted_by(&self, secret_key_hash: &str) -> bool {
-        mac(secret_key_hash, &self.payload).verify_slice(&self.tag).is_ok()
+    /// Whether it was signed with `key` (constant-time).
+    pub fn signed_with(&self, key: &[u8]) -> bool {
+        mac(key, &self.payload).verify_slice(&self.tag).is_ok()
+    }
+
+    /// What identifies this token among failed ones (its tag), without keeping the token.
+    pub fn fingerprint(&self) -> String {
+        format!("wt:{}", URL_SAFE_NO_PAD.encode(&self.tag))
     }
 }
 
@@ -121,16 +136,21 @@ mod tests {
 
     #[test]
     fn a_token_is_verified_by_the_key_that_minted_it_only() {
-        let token = mint(&claims(2_000), "hash_a");
+        let key = signing_key("platform", "hash_a");
+        let token = mint(&claims(2_000), &key);
         let parsed = UnverifiedToken::parse(&token, Timestamp(1_500)).unwrap();
         assert_eq!(parsed.claims.sub, "user_1");
-        assert!(parsed.minted_by("hash_a"));
-        assert!(!parsed.minted_by("hash_b"));
+        assert!(parsed.signed_with(&key));
+        assert!(!parsed.signed_with(&signing_key("platform", "hash_b")));
+        // Knowing a key's hash is not enough: the platform's secret keys the signature.
+        assert!(!parsed.signed_with(&signing_key("guess", "hash_a")));
+        assert!(!parsed.signed_with(b"hash_a"));
     }
 
     #[test]
     fn tampered_expired_and_malformed_tokens_are_refused() {
-        let token = mint(&claims(2_000), "hash_a");
+        let key = signing_key("platform", "hash_a");
+        let token = mint(&claims(2_000), &key);
         assert!(
             UnverifiedToken::parse(&token, Timestamp(2_000))
                 .unwrap_err()
@@ -143,12 +163,12 @@ mod tests {
                 sub: "user_2".into(),
                 ..claims(2_000)
             },
-            "hash_x",
+            &signing_key("platform", "hash_x"),
         );
         let (payload, _) = other.split_once('.').unwrap();
         let (_, tag) = token.split_once('.').unwrap();
         let forged = UnverifiedToken::parse(&format!("{payload}.{tag}"), Timestamp(1_500)).unwrap();
-        assert!(!forged.minted_by("hash_a"));
+        assert!(!forged.signed_with(&key));
         for bad in ["", "wt_", "wt_abc", "sk_test_x.y", "wt_!!!.???", &"w".repeat(2000)] {
             let e = UnverifiedToken::parse(bad, Timestamp(1_500)).unwrap_err();
             assert_eq!(e.status().as_u16(), 401, "{bad}");

@@ -105,29 +105,46 @@ pub(crate) async fn authenticate_with(
 }
 
 /// A usage widget's read (`GET /api/widget`): the project whose working secret key minted the
-/// token, as that key would authenticate, and the user the token is for. Nothing else may be
-/// done with it: only the widget's route calls this.
+/// token (signed with `platform_secret` over that key's hash), as that key would authenticate,
+/// and the user the token is for. Only the widget's route calls this. A token that fails is
+/// counted against its client's network like an unknown secret key, and remembered, so forged
+/// tokens cannot buy D1 reads.
 pub async fn authenticate_widget_token(
     env: &Env,
-    token: &str,
+    (token, platform_secret): (&str, &str),
     client: &str,
     now: Timestamp,
 ) -> ApiResult<(SecretKeyAuth, String)> {
+    let refused = || {
+        ApiError::unauthorized(
+            "Invalid widget token: not minted by this project's secret key (rotated?); ask your server for a new one",
+        )
+    };
     let token = dream_core::widget::UnverifiedToken::parse(token, now)?;
+    let fingerprint = token.fingerprint();
+    let now_ms = crate::runtime::clock::now_millis();
+    failures::refuse_known_unknown(&fingerprint, now_ms).map_err(|_| refused())?;
+    failures::refuse_unseen_key(client, now_ms)?;
     let db = Database::from_env(env)?;
-    let hash = db
+    let minted_by = db
         .working_secret_hashes(&token.publishable_key, now)
         .await?
         .into_iter()
-        .find(|hash| token.minted_by(hash.as_str()))
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "Invalid widget token: not minted by this project's secret key (rotated?); ask your server for a new one",
-            )
-        })?;
+        .find(|hash| token.signed_with(&dream_core::widget::signing_key(platform_secret, hash.as_str())));
+    let Some(hash) = minted_by else {
+        let counted = failures::record_unknown(env, client, &fingerprint, now_ms).await;
+        return Err(if counted.code() == ErrorCode::Unauthorized {
+            refused()
+        } else {
+            counted
+        });
+    };
     let kv = Cache::from_env(env, project_cache::TOKENS_KV);
     let mode = token.publishable_key.mode();
     let auth = authenticate_hash((db, kv), hash, mode, client, Recall::Kv).await?;
+    if auth.config.publishable_key != token.publishable_key {
+        return Err(refused());
+    }
     Ok((auth, token.claims.sub))
 }
 
@@ -222,10 +239,10 @@ fn admit(db: Database, key: KeySource, cached: CachedConfig, read_from_d1: bool)
 }
 
 impl SecretKeyAuth {
-    /// What keys a usage widget token minted with this key (`dream_core::widget`): the key's
-    /// stored hash, which never leaves the platform.
-    pub fn minting_key(&self) -> &str {
-        self.key.hash.as_str()
+    /// The key the usage widget tokens this secret key mints are signed with
+    /// (`dream_core::widget::signing_key`).
+    pub fn widget_signing_key(&self, platform_secret: &str) -> Vec<u8> {
+        dream_core::widget::signing_key(platform_secret, self.key.hash.as_str())
     }
 
     /// The project's configuration read from D1 again, after the usage counter said the project

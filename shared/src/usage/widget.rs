@@ -30,13 +30,22 @@ fn saas_only(auth: &SecretKeyAuth) -> ApiResult<()> {
 
 /// POST /api/widget/tokens
 pub fn mint(
-    auth: &SecretKeyAuth,
+    (auth, platform_secret): (&SecretKeyAuth, &str),
     request: &WidgetTokenRequest,
-    headers: &HeaderMap,
+    user_header: Option<&str>,
     now: Timestamp,
 ) -> ApiResult<WidgetToken> {
     saas_only(auth)?;
-    let user = metering::UsageHeaders::parse_naming(request.user_id.as_deref(), headers)?;
+    // Only the user counts here: the metered routes' other headers (a plan, an idempotency key)
+    // mean nothing to a token.
+    if let (Some(body), Some(header)) = (request.user_id.as_deref(), user_header)
+        && body != header
+    {
+        return Err(ApiError::invalid_request(
+            "userId and the X-User-Id header name different users",
+        ));
+    }
+    let user = metering::UsageHeaders::parse_naming(request.user_id.as_deref().or(user_header), &HeaderMap::new())?;
     let lifetime = widget::lifetime(request.expires_in_seconds)?;
     let claims = WidgetClaims {
         pk: auth.scope.project().publishable_key.as_str().to_owned(),
@@ -46,10 +55,18 @@ pub fn mint(
     };
     Ok(WidgetToken {
         success: true,
-        token: widget::mint(&claims, auth.minting_key()),
+        token: widget::mint(&claims, &auth.widget_signing_key(platform_secret)),
         user_id: user.user_id,
         expires_at: Timestamp(claims.exp).to_rfc3339(),
     })
+}
+
+/// The `token` parameter of the widget's query (other parameters, a cache-buster, are ignored).
+pub fn token_in_query(query: Option<&str>) -> ApiResult<String> {
+    query
+        .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "token"))
+        .map(|(_, v)| v.into_owned())
+        .ok_or_else(|| ApiError::unauthorized("Missing widget token: GET /api/widget?token=wt_…"))
 }
 
 /// GET /api/widget: for the user the token names, as their developer's server would see it.
@@ -58,10 +75,14 @@ pub async fn view(auth: &SecretKeyAuth, counters: &Counters, user_id: &str, now:
     let user = metering::UsageHeaders::parse_naming(Some(user_id), &HeaderMap::new())?;
     let granted = entitlements(auth, counters, &user, now).await?;
     let usage = metering::current_usage(auth, counters, &user, now).await?;
-    let plan = auth
-        .config
-        .tier(&granted.plan)
-        .ok_or_else(|| ApiError::internal(format!("the resolved plan {} is not a tier", granted.plan)))?;
+    // Answered on a configuration read again meanwhile (a tier added this second): retry.
+    let plan = auth.config.tier(&granted.plan).ok_or_else(|| {
+        ApiError::new(
+            dream_core::ErrorCode::Unavailable,
+            "This project's configuration is being changed; retry shortly",
+        )
+        .with_retry_after(1)
+    })?;
     let mut tiers: Vec<WidgetTier> = auth
         .config
         .tiers

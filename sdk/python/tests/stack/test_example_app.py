@@ -105,3 +105,20 @@ def test_with_nothing_to_sell_the_fourth_report_is_a_429_with_the_usage(example_
 @needs_saas
 def test_asks_for_the_user(example):
     assert httpx.get(f"{example}/report").status_code == 400
+
+
+@needs_saas
+def test_the_account_page_embeds_the_users_widget_with_a_token_that_reads_only_them(example):
+    user_id = fresh_user_id("example-widget")
+    three_reports(example, user_id)
+    page = httpx.get(f"{example}/account", params={"user": user_id})
+    assert page.status_code == 200
+    assert f'src="{API_URL}/widget.js"' in page.text
+    token = re.search(r'token="(wt_[^"]+)"', page.text)
+    assert token, page.text
+    assert SAAS_KEY not in page.text
+    widget = httpx.get(f"{API_URL}/api/widget", params={"token": token.group(1)})
+    assert widget.status_code == 200
+    assert widget.json()["userId"] == user_id
+    assert [m["count"] for m in widget.json()["usage"] if m["meter"] == "requests"] == [3]
+    assert httpx.get(f"{example}/account").status_code == 400

@@ -48,3 +48,15 @@ def test_asks_for_the_user_and_reports_billing_failures_with_the_request_id():
     assert failed.status_code == 502
     assert failed.get_json()["requestId"] == "req_test123"
     assert app.get("/elsewhere").status_code == 404
+
+
+def test_the_account_page_embeds_the_widget_with_a_minted_token_and_never_the_key():
+    minted = {"success": True, "token": "wt_abc.def", "userId": "ada", "expiresAt": "2026-12-07T00:10:00Z"}
+    dream, api = make_client([ok(minted)])
+    page = create_app(dream).test_client().get("/account?user=ada")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert '<dream-usage token="wt_abc.def"' in text
+    assert f'src="{dream.base_url}/widget.js"' in text
+    assert api.calls[0].url.endswith("/api/widget/tokens")
+    assert "sk_" not in text
