@@ -164,31 +164,19 @@ impl TierRow {
 }
 
 impl Database {
-    /// The project an active secret key belongs to. Authentication only.
     /// The hashes of the project's secret keys that still work (`SELECT_WIDGET_KEYS`).
     pub(crate) async fn working_secret_hashes(
         &self,
         key: &PublishableKey,
         now: Timestamp,
     ) -> ApiResult<Vec<SecretKeyHash>> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Row {
-            secret_key_hash: String,
-            previous_secret_key_hash: Option<String>,
-        }
-        let row: Option<Row> = self
+        let row: Option<KeyHashesRow> = self
             .first(SELECT_WIDGET_KEYS, &[key.as_str().into(), now.to_rfc3339().into()])
             .await?;
-        Ok(row
-            .map(|r| [Some(r.secret_key_hash), r.previous_secret_key_hash])
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(SecretKeyHash::from_stored)
-            .collect())
+        Ok(row.map(KeyHashesRow::hashes).unwrap_or_default())
     }
 
+    /// The project an active secret key belongs to. Authentication only.
     pub(crate) async fn find_active_key(
         &self,
         hash: &SecretKeyHash,
@@ -314,6 +302,24 @@ impl Database {
             .await?
             .rows()?;
         Ok(!rows.is_empty())
+    }
+}
+
+/// A key set's secret key hash and, while it works, the previous one.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyHashesRow {
+    secret_key_hash: String,
+    previous_secret_key_hash: Option<String>,
+}
+
+impl KeyHashesRow {
+    /// Current first.
+    fn hashes(self) -> Vec<SecretKeyHash> {
+        std::iter::once(self.secret_key_hash)
+            .chain(self.previous_secret_key_hash)
+            .map(SecretKeyHash::from_stored)
+            .collect()
     }
 }
 
@@ -813,20 +819,8 @@ impl ProjectScope {
     /// The hashes of the project's secret keys as they are now, current first, then the one in
     /// its grace period, if any (for cache eviction after edits).
     pub async fn current_secret_hashes(&self) -> ApiResult<Vec<SecretKeyHash>> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Row {
-            secret_key_hash: String,
-            previous_secret_key_hash: Option<String>,
-        }
-        let row: Option<Row> = self.db.first(SELECT_SECRET_HASH, &[self.pk()]).await?;
-        Ok(row
-            .map(|r| [Some(r.secret_key_hash), r.previous_secret_key_hash])
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(SecretKeyHash::from_stored)
-            .collect())
+        let row: Option<KeyHashesRow> = self.db.first(SELECT_SECRET_HASH, &[self.pk()]).await?;
+        Ok(row.map(KeyHashesRow::hashes).unwrap_or_default())
     }
 
     /// Swaps the secret key's hash. False if another rotation got there first.

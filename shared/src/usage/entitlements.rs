@@ -49,16 +49,7 @@ pub async fn entitlements(
             cancel_at_period_end: subscription.is_some_and(|s| s.cancel_at_period_end),
             current_period_end: subscription.and_then(|s| s.period).map(|(_, end)| end.to_rfc3339()),
             features: resolved.tier.entitlements.clone(),
-            meters: resolved
-                .tier
-                .meters()
-                .iter()
-                .map(|m| MeterGrant {
-                    meter: m.key.to_string(),
-                    included: m.included,
-                    overage: m.overage.is_some(),
-                })
-                .collect(),
+            meters: resolved.tier.meters().iter().map(MeterGrant::of).collect(),
         }))
     })
     .await

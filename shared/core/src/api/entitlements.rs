@@ -67,6 +67,17 @@ pub struct MeterGrant {
     pub overage: bool,
 }
 
+impl MeterGrant {
+    /// What a tier's meter grants, as the entitlements and the widget show it.
+    pub fn of(meter: &crate::tiers::meters::Meter) -> Self {
+        Self {
+            meter: meter.key.to_string(),
+            included: meter.included,
+            overage: meter.overage.is_some(),
+        }
+    }
+}
+
 /// `POST /api/check`.
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -85,15 +85,7 @@ impl WidgetTier {
                 .and_then(|d| d.as_str())
                 .map(str::to_owned),
             features: tier.entitlements.clone(),
-            meters: tier
-                .meters()
-                .iter()
-                .map(|m| MeterGrant {
-                    meter: m.key.to_string(),
-                    included: m.included,
-                    overage: m.overage.is_some(),
-                })
-                .collect(),
+            meters: tier.meters().iter().map(MeterGrant::of).collect(),
         }
     }
 }
