@@ -124,6 +124,24 @@ $(PY_SDK_VENV)/.installed: sdk/python/requirements-dev.txt
 	$(PY_SDK_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r sdk/python/requirements-dev.txt
 	@touch $@
 
+# Its tests also run on the oldest and the newest Python it supports: Debian's builds, from the
+# suite that ships each (with that suite's C libraries and glibc, so they run on any x86-64
+# Linux), installed into sdk/python/.pythons/<version>/root, and a venv of each
+# (sdk/python/.pythons/<version>/venv) with the packages of requirements-matrix.txt.
+PY_SDK_PYTHONS := sdk/python/.pythons
+PY_SDK_MATRIX := 3.9 3.15
+# For each: the Debian suite, then packages it needs beside the interpreter (pip needs
+# distutils before 3.10, which Debian ships apart).
+PY_SDK_DEBIAN_3.9 := bullseye python3-distutils
+PY_SDK_DEBIAN_3.15 := sid
+# Both stamps named (so make never takes the interpreter's for an intermediate file to delete).
+PY_SDK_MATRIX_ENVS := $(foreach v,$(PY_SDK_MATRIX),$(PY_SDK_PYTHONS)/$(v)/root/.installed $(PY_SDK_PYTHONS)/$(v)/venv/.installed)
+$(PY_SDK_PYTHONS)/%/root/.installed: sdk/python/scripts/install-python.sh
+	sdk/python/scripts/install-python.sh $* $(PY_SDK_DEBIAN_$*) $(@D)
+$(PY_SDK_PYTHONS)/%/venv/.installed: $(PY_SDK_PYTHONS)/%/root/.installed sdk/python/requirements-matrix.txt sdk/python/scripts/install-venv.sh | $(PY_SDK_VENV)/.installed
+	sdk/python/scripts/install-venv.sh $(PY_SDK_PYTHONS)/$*/root/usr/bin/python$* $(@D) sdk/python/requirements-matrix.txt
+	@touch $@
+
 # Browsers cannot be downloaded here: the browser tests drive Debian's chromium.
 chromium:
 	@command -v chromium >/dev/null || apt-get install -y chromium || (apt-get update && apt-get install -y chromium)
@@ -145,7 +163,7 @@ openapi: tools frontend/node_modules/.package-lock.json sdk/typescript/node_modu
 
 test: test-unit test-deploy test-e2e
 
-test-unit: tools $(OPENAPI_VALIDATOR) frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json $(PY_SDK_VENV)/.installed
+test-unit: tools $(OPENAPI_VALIDATOR) frontend/node_modules/.package-lock.json sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json $(PY_SDK_VENV)/.installed $(PY_SDK_MATRIX_ENVS)
 	$(CARGO) test -p dream-core -p shared --features dream-core/openapi
 	@# The committed OpenAPI documents must be what the code generates, and cover every route.
 	$(CARGO) run --quiet -p dream-core --features openapi --bin openapi -- --check
@@ -159,14 +177,19 @@ test-unit: tools $(OPENAPI_VALIDATOR) frontend/node_modules/.package-lock.json s
 	cd sdk/typescript && $(NODE22) npm test --silent
 	@# The TypeScript SDK's unit tests again on Node 18, Bun and Deno.
 	cd sdk/typescript && $(NODE22) npm run --silent test:runtimes
-	@# The Python SDK: its generated types against the document, its unit tests, a wheel build.
+	@# The Python SDK: its generated types against the document, its unit tests, a wheel build,
+	@# on 3.11 (with the type check), then on the oldest and the newest Python it supports.
 	cd sdk/python && .venv/bin/pytest -q
+	@set -e; for version in $(PY_SDK_MATRIX); do \
+	  echo "Python SDK unit tests on Python $$version (sdk/python/.pythons/$$version/venv):"; \
+	  (cd sdk/python && .pythons/$$version/venv/bin/pytest -q); \
+	done
 
 # Every bundle through `wrangler deploy --dry-run` with the production configuration.
 test-deploy: build frontend
 	sh scripts/check-deploy.sh
 
-test-e2e: build $(SDK_WORKER)/build/index_bg.wasm emulator-bin frontend chromium sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json $(PY_SDK_VENV)/.installed
+test-e2e: build $(SDK_WORKER)/build/index_bg.wasm emulator-bin frontend chromium sdk/typescript/node_modules/.package-lock.json sdk/typescript/runtimes/node_modules/.package-lock.json $(PY_SDK_VENV)/.installed $(PY_SDK_MATRIX_ENVS)
 	$(STACK) test
 
 bench: build emulator-bin
