@@ -3,8 +3,9 @@
 //! developer whose Stripe account the tests may break on purpose (emulator faults) without
 //! disturbing the first; and both SDKs' example apps as Workers in workerd. The TypeScript
 //! tests run on Node 22, 18, Bun and Deno; the Python SDK's (`sdk/python/tests/stack`, with its
-//! Flask example app) in the venv `make test-e2e` installs. `DREAM_SDK_ONLY=python` (or `rust`,
-//! `typescript`, comma-separated) runs only those SDKs' tests.
+//! Flask example app) in the venv `make test-e2e` installs, then on Python 3.9 and 3.15 in the
+//! venvs it installs beside it (`sdk/python/.pythons`), when they are there.
+//! `DREAM_SDK_ONLY=python` (or `rust`, `typescript`, comma-separated) runs only those SDKs' tests.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -116,17 +117,57 @@ pub async fn run(root: &Path, stack: &mut Stack, env: &TestEnv, node_path: &str)
             typescript &= run("npm", root.join("sdk/typescript"), &["run", "--silent", script]).await?;
         }
     }
-    // The Python SDK's tests and its example app, with the same variables.
+    // The Python SDK's tests and its example app, with the same variables: in its venv, then
+    // on each other Python `make` installed for it (the oldest and the newest it supports).
     let mut python = true;
     if wanted("python") {
-        println!("Python SDK stack tests (sdk/python/tests/stack) ...");
-        let pytest = root.join("sdk/python/.venv/bin/pytest");
-        python = run(
-            &pytest.to_string_lossy(),
-            root.to_path_buf(),
-            &["-q", "sdk/python/tests/stack"],
-        )
-        .await?;
+        for venv in python_venvs(root) {
+            let pytest = venv.join("bin/pytest");
+            println!(
+                "Python SDK stack tests (sdk/python/tests/stack) on {} ({}) ...",
+                python_version(&venv),
+                venv.strip_prefix(root).unwrap_or(venv.as_path()).display()
+            );
+            python &= run(
+                &pytest.to_string_lossy(),
+                root.to_path_buf(),
+                &["-q", "sdk/python/tests/stack"],
+            )
+            .await?;
+        }
     }
     Ok(rust && typescript && python)
+}
+
+/// sdk/python/.venv, then the venvs `make` makes for the oldest and newest Python the SDK
+/// supports (`sdk/python/.pythons/<version>/venv`, the Makefile's PY_SDK_MATRIX), oldest first;
+/// without them (a stack run without `make test-e2e`) only the first.
+fn python_venvs(root: &Path) -> Vec<std::path::PathBuf> {
+    let pythons = root.join("sdk/python/.pythons");
+    let mut matrix: Vec<(Vec<u32>, std::path::PathBuf)> = std::fs::read_dir(&pythons)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let version = name.split('.').map(|n| n.parse().ok()).collect::<Option<Vec<u32>>>()?;
+            let venv = entry.path().join("venv");
+            venv.join(".installed").exists().then_some((version, venv))
+        })
+        .collect();
+    matrix.sort();
+    std::iter::once(root.join("sdk/python/.venv"))
+        .chain(matrix.into_iter().map(|(_, venv)| venv))
+        .collect()
+}
+
+/// "Python 3.9.2", as the venv's interpreter says it.
+fn python_version(venv: &Path) -> String {
+    std::process::Command::new(venv.join("bin/python"))
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .filter(|version| !version.is_empty())
+        .unwrap_or_else(|| "Python ?".to_owned())
 }
