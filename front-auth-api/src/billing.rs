@@ -32,7 +32,7 @@ pub async fn create_checkout(
     let request: PlatformCheckoutRequest = if body.is_empty() {
         PlatformCheckoutRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))?
+        dream_core::input::parse_json(&body)?
     };
     let platform = developer.platform().await?;
     platform.authorize(dream_core::team::Action::Billing)?;

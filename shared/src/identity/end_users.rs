@@ -76,7 +76,7 @@ fn parse_name(field: &str, raw: Option<String>) -> ApiResult<Option<String>> {
 impl CreateCustomer {
     pub fn parse(body: &[u8], auth: &SecretKeyAuth) -> ApiResult<Self> {
         let body: CreateCustomerRequest =
-            serde_json::from_slice(body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))?;
+            dream_core::input::parse_json(body)?;
         if body.password.is_some() {
             return Err(ApiError::invalid_request(
                 "`password` cannot be set through the API: a customer's sign-in identity is shared by every \

@@ -132,7 +132,7 @@ pub struct UsageCountersRequest {
 impl UsageCountersRequest {
     /// Parsed only once the caller is known to be an operator.
     pub fn parse(body: &[u8]) -> ApiResult<Self> {
-        serde_json::from_slice(body).map_err(|e| ApiError::invalid_request(format!("Invalid JSON body: {e}")))
+        crate::input::parse_json(body)
     }
 }
 
