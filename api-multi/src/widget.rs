@@ -50,10 +50,10 @@ pub async fn read(State(app): State<App>, headers: HeaderMap, RawQuery(query): R
         let now = clock::now();
         let client = key_failures::client_network(&headers);
         let secret = app.settings.widget_token_secret.get()?;
-        let (auth, user) = authenticate_widget_token(&app.env, (&token, secret), &client, now).await?;
-        let key = format!("{}\n{user}", auth.scope.project().publishable_key.as_str());
+        let (auth, claims) = authenticate_widget_token(&app.env, (&token, secret), &client, now).await?;
+        let key = format!("{}\n{}", auth.scope.project().publishable_key.as_str(), claims.sub);
         rate_limits::enforce(&app.env, &rate_limits::WIDGET_LIMIT, key).await?;
-        let view: ApiResult<UsageWidget> = widget::view(&auth, &Counters::from_env(&app.env)?, &user, now).await;
+        let view: ApiResult<UsageWidget> = widget::view(&auth, &Counters::from_env(&app.env)?, &claims, now).await;
         view
     };
     anywhere(match answer.await {

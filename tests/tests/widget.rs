@@ -131,3 +131,64 @@ async fn a_widget_token_reads_one_users_usage_and_nothing_else() {
     let retired = read(&env, &token).await;
     assert_eq!(retired.status, 401, "{:?}", retired.body);
 }
+
+fn offered(widget: &Value) -> Vec<String> {
+    widget["tiers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no tiers: {widget}"))
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_token_offers_only_the_tiers_its_server_chose() {
+    let env = TestEnv::get();
+    let tiers = &[
+        ("free", Some(5), 0.0),
+        ("legacy", Some(50), 4.0),
+        ("pro", Some(100), 9.99),
+        ("scale", Some(1000), 49.0),
+    ];
+    let (_, project) = saas_project(&env, tiers).await;
+    let api = ProjectApi::new(&env, &project);
+    let offering = |offer: Value| {
+        let (api, env) = (&api, &env);
+        async move {
+            let mut body = json!({"userId": "carol"});
+            if !offer.is_null() {
+                body["offerTiers"] = offer;
+            }
+            let minted = api.post("/api/widget/tokens", None, body).await;
+            assert_eq!(minted.status, 200, "{:?}", minted.body);
+            let widget = read(env, minted.body["token"].as_str().unwrap()).await;
+            assert_eq!(widget.status, 200, "{:?}", widget.body);
+            offered(&widget.body)
+        }
+    };
+    // Every other tier, cheapest first, unless the server chose; the user's own plan never.
+    assert_eq!(offering(Value::Null).await, ["legacy", "pro", "scale"]);
+    assert_eq!(offering(json!(["scale", "pro", "free"])).await, ["pro", "scale"]);
+    assert_eq!(offering(json!([])).await, Vec::<String>::new());
+
+    for (offer, says) in [
+        (json!(["platinum"]), "no tier \"platinum\""),
+        (json!(["pro", "pro"]), "twice"),
+        (json!("pro"), "offerTiers"),
+    ] {
+        let refused = api
+            .post("/api/widget/tokens", None, json!({"userId": "carol", "offerTiers": offer}))
+            .await;
+        assert_eq!(
+            (refused.status, refused.error_code()),
+            (400, "invalid_request"),
+            "{offer}: {:?}",
+            refused.body
+        );
+        assert!(
+            refused.body["error"].as_str().unwrap().contains(says),
+            "{offer}: {:?}",
+            refused.body
+        );
+    }
+}

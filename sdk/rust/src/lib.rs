@@ -156,10 +156,24 @@ impl DreamApi {
     /// `/widget.js`): it reads that user's plan, usage and tiers, and nothing else.
     /// `expires_in_seconds`: 60 to 3600 (default 600).
     pub async fn widget_token(&self, user_id: &str, expires_in_seconds: Option<i64>) -> Result<WidgetToken> {
-        let body = match expires_in_seconds {
-            Some(seconds) => json!({ "expiresInSeconds": seconds }),
-            None => json!({}),
-        };
+        self.widget_token_offering(user_id, expires_in_seconds, None).await
+    }
+
+    /// `widget_token`, choosing the tiers (by name) the widget may offer this user: all the
+    /// project's other tiers when `None`, none when empty.
+    pub async fn widget_token_offering(
+        &self,
+        user_id: &str,
+        expires_in_seconds: Option<i64>,
+        offer_tiers: Option<&[&str]>,
+    ) -> Result<WidgetToken> {
+        let mut body = json!({});
+        if let Some(seconds) = expires_in_seconds {
+            body["expiresInSeconds"] = json!(seconds);
+        }
+        if let Some(tiers) = offer_tiers {
+            body["offerTiers"] = json!(tiers);
+        }
         let call = Call::new(Method::POST, "/api/widget/tokens")
             .user(user_id, None)
             .json(body);

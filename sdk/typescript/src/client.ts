@@ -144,6 +144,11 @@ export interface TrackUsageParams extends UsageParams, IdempotencyParams {
 export interface WidgetTokenParams extends UserParams {
   /** How long the token works, 60 to 3600 seconds; default 600. */
   expiresInSeconds?: number;
+  /**
+   * The tiers (by name) the widget may offer this user; all the project's other tiers when
+   * absent, none when empty.
+   */
+  offerTiers?: string[];
 }
 
 export interface CheckParams extends UsageParams {
@@ -316,7 +321,8 @@ export class DreamApi {
    * (`<dream-usage token="…">`, served by api-multi at `/widget.js`). Give it to that user's
    * browser: it reads their plan, usage and the tiers to upgrade to, and nothing else.
    *
-   * @throws {@link InvalidRequestError} for a lifetime outside 60-3600 seconds or a Store project.
+   * @throws {@link InvalidRequestError} for a lifetime outside 60-3600 seconds, a tier the project
+   * does not have, or a Store project.
    */
   async widgetToken(params: WidgetTokenParams, options?: RequestOptions): Promise<WidgetToken> {
     const answer = await this.#request<WidgetToken>(
@@ -324,7 +330,10 @@ export class DreamApi {
         method: "POST",
         path: "/api/widget/tokens",
         userId: requiredUser(params),
-        body: params.expiresInSeconds === undefined ? {} : { expiresInSeconds: params.expiresInSeconds },
+        body: {
+          ...(params.expiresInSeconds === undefined ? {} : { expiresInSeconds: params.expiresInSeconds }),
+          ...(params.offerTiers === undefined ? {} : { offerTiers: params.offerTiers }),
+        },
       },
       options,
     );

@@ -1626,7 +1626,10 @@ export interface components {
             /** @description The subscription's status when one entitles the user (`active`, `trialing`, `past_due`). */
             status: string | null;
             success: boolean;
-            /** @description The project's other SaaS tiers, cheapest first: what an upgrade button may offer. */
+            /**
+             * @description The project's other tiers the token offers (`offerTiers`), cheapest first: what an
+             *     upgrade button may offer.
+             */
             tiers: components["schemas"]["WidgetTier"][];
             trialEndsAt: string | null;
             /** @description Every meter of the plan, with this period's usage. */
@@ -1660,6 +1663,11 @@ export interface components {
              * @description 60-3600; 600 when absent.
              */
             expiresInSeconds?: number | null;
+            /**
+             * @description The tiers (by name) the widget may offer this user: all the project's other tiers when
+             *     absent, none when empty. Legacy or internal tiers stay out of sight this way.
+             */
+            offerTiers?: string[] | null;
             /** @description Your signed-in user the widget shows (or send `X-User-Id`). */
             userId?: string | null;
         };

@@ -100,6 +100,13 @@ describe("SaaS project (DREAM_SDK_SAAS_SECRET_KEY)", () => {
     assert.equal(body.usage.find((m) => m.meter === "requests")?.count, 1);
     const refused = await dream.widgetToken({ userId, expiresInSeconds: 5 }).catch((e: unknown) => e);
     assert.ok(refused instanceof InvalidRequestError, String(refused));
+    // The server chooses what the widget offers: nothing here, and only tiers that exist.
+    const offersNothing = await dream.widgetToken({ userId, offerTiers: [] });
+    const quiet = await fetch(`${API_URL}/api/widget?token=${encodeURIComponent(offersNothing.token)}`);
+    assert.deepEqual(((await quiet.json()) as { tiers: unknown[] }).tiers, []);
+    const unknown = await dream.widgetToken({ userId, offerTiers: ["platinum"] }).catch((e: unknown) => e);
+    assert.ok(unknown instanceof InvalidRequestError, String(unknown));
+    assert.match(unknown.message, /platinum/);
   });
 
   it("trackUsage counts each request, then throws LimitReachedError at the free tier's limit", async () => {

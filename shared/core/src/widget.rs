@@ -21,8 +21,9 @@ pub const PREFIX: &str = "wt_";
 pub const DEFAULT_LIFETIME_SECS: i64 = 600;
 pub const MAX_LIFETIME_SECS: i64 = 3600;
 pub const MIN_LIFETIME_SECS: i64 = 60;
-/// Far above a real token (a user id is at most 128 characters).
-const MAX_TOKEN_LEN: usize = 1024;
+/// Far above a real token (a user id is at most 128 characters, and a token offers at most
+/// `MAX_TIERS` tier names of `TIER_NAME_MAX`).
+const MAX_TOKEN_LEN: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WidgetClaims {
@@ -32,6 +33,16 @@ pub struct WidgetClaims {
     pub sub: String,
     pub iat: i64,
     pub exp: i64,
+    /// The tiers the widget may offer, when the minting server chose them (`offerTiers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<Vec<String>>,
+}
+
+impl WidgetClaims {
+    /// Whether the widget may offer `tier` to this token's user.
+    pub fn offers(&self, tier: &str) -> bool {
+        self.tiers.as_ref().is_none_or(|tiers| tiers.iter().any(|t| t == tier))
+    }
 }
 
 /// The key a project's tokens are signed with: the platform's `WIDGET_TOKEN_SECRET` over the
@@ -131,7 +142,33 @@ mod tests {
             sub: "user_1".into(),
             iat: 1_000,
             exp,
+            tiers: None,
         }
+    }
+
+    #[test]
+    fn a_token_carries_the_tiers_it_offers_and_fits_the_most_a_project_has() {
+        let key = signing_key("platform", "hash_a");
+        let none = UnverifiedToken::parse(&mint(&claims(2_000), &key), Timestamp(1_500)).unwrap();
+        assert!(none.claims.offers("pro") && none.claims.offers("anything"));
+        let widest = WidgetClaims {
+            sub: "u".repeat(128),
+            tiers: Some(
+                (0..crate::tiers::input::MAX_TIERS)
+                    .map(|i| format!("{i:0>width$}", width = crate::tiers::TIER_NAME_MAX))
+                    .collect(),
+            ),
+            ..claims(2_000)
+        };
+        let parsed = UnverifiedToken::parse(&mint(&widest, &key), Timestamp(1_500)).unwrap();
+        assert!(parsed.signed_with(&key));
+        assert_eq!(parsed.claims, widest);
+        let chosen = WidgetClaims {
+            tiers: Some(vec!["pro".into()]),
+            ..claims(2_000)
+        };
+        assert!(chosen.offers("pro") && !chosen.offers("scale"));
+        assert!(!WidgetClaims { tiers: Some(vec![]), ..claims(2_000) }.offers("pro"));
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub async fn authenticate_widget_token(
     (token, platform_secret): (&str, &str),
     client: &str,
     now: Timestamp,
-) -> ApiResult<(SecretKeyAuth, String)> {
+) -> ApiResult<(SecretKeyAuth, dream_core::widget::WidgetClaims)> {
     let refused = || {
         ApiError::unauthorized(
             "Invalid widget token: not minted by this project's secret key (rotated?); ask your server for a new one",
@@ -145,7 +145,7 @@ pub async fn authenticate_widget_token(
     if auth.config.publishable_key != token.publishable_key {
         return Err(refused());
     }
-    Ok((auth, token.claims.sub))
+    Ok((auth, token.claims))
 }
 
 /// `authenticate_with` for a key known by its hash.

@@ -52,6 +52,7 @@ pub fn mint(
         sub: user.user_id.clone(),
         iat: now.0,
         exp: now.0 + lifetime,
+        tiers: request.offer_tiers.as_deref().map(|names| offered_tiers(auth, names)).transpose()?,
     };
     Ok(WidgetToken {
         success: true,
@@ -59,6 +60,26 @@ pub fn mint(
         user_id: user.user_id,
         expires_at: Timestamp(claims.exp).to_rfc3339(),
     })
+}
+
+/// `offerTiers`, checked against the project's tiers so a typo is a 400 now rather than a
+/// button that never shows.
+fn offered_tiers(auth: &SecretKeyAuth, names: &[String]) -> ApiResult<Vec<String>> {
+    let mut offered: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        if auth.config.tier(name).is_none() {
+            let known: Vec<&str> = auth.config.tiers.iter().map(|t| t.name.as_str()).collect();
+            return Err(ApiError::invalid_request(format!(
+                "offerTiers: this project has no tier {name:?} (its tiers: {})",
+                known.join(", ")
+            )));
+        }
+        if offered.contains(name) {
+            return Err(ApiError::invalid_request(format!("offerTiers names {name:?} twice")));
+        }
+        offered.push(name.clone());
+    }
+    Ok(offered)
 }
 
 /// The `token` parameter of the widget's query (other parameters, a cache-buster, are ignored).
@@ -70,9 +91,9 @@ pub fn token_in_query(query: Option<&str>) -> ApiResult<String> {
 }
 
 /// GET /api/widget: for the user the token names, as their developer's server would see it.
-pub async fn view(auth: &SecretKeyAuth, counters: &Counters, user_id: &str, now: Timestamp) -> ApiResult<UsageWidget> {
+pub async fn view(auth: &SecretKeyAuth, counters: &Counters, claims: &WidgetClaims, now: Timestamp) -> ApiResult<UsageWidget> {
     saas_only(auth)?;
-    let user = metering::UsageHeaders::parse_naming(Some(user_id), &HeaderMap::new())?;
+    let user = metering::UsageHeaders::parse_naming(Some(&claims.sub), &HeaderMap::new())?;
     let granted = entitlements(auth, counters, &user, now).await?;
     let usage = metering::current_usage(auth, counters, &user, now).await?;
     // Answered on a configuration read again meanwhile (a tier added this second): retry.
@@ -87,7 +108,8 @@ pub async fn view(auth: &SecretKeyAuth, counters: &Counters, user_id: &str, now:
         .config
         .tiers
         .iter()
-        .filter(|t| t.name != plan.name)
+        // A tier deleted since minting simply drops out.
+        .filter(|t| t.name != plan.name && claims.offers(t.name.as_str()))
         .map(WidgetTier::of)
         .collect();
     tiers.sort_by_key(|t| t.price);

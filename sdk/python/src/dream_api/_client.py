@@ -302,8 +302,12 @@ class _BaseClient:
         return _Call("POST", "/api/check", _required_user(user_id), plan, {"feature": feature})
 
     @staticmethod
-    def _widget_token(user_id: str, expires_in_seconds: Optional[int]) -> "_Call[WidgetToken]":
-        body = _compact({"expiresInSeconds": expires_in_seconds})
+    def _widget_token(user_id: str, expires_in_seconds: Optional[int],
+                      offer_tiers: Optional[Iterable[str]]) -> "_Call[WidgetToken]":
+        if isinstance(offer_tiers, str):
+            raise TypeError("DreamApi: `offer_tiers` is a list of tier names, not one string")
+        offered = None if offer_tiers is None else list(offer_tiers)
+        body = _compact({"expiresInSeconds": expires_in_seconds, "offerTiers": offered})
         return _Call("POST", "/api/widget/tokens", _required_user(user_id), None, body)
 
     @staticmethod
@@ -451,12 +455,15 @@ class DreamApi(_BaseClient):
         return self._request(self._check(user_id, feature, plan), timeout, max_retries)
 
     def widget_token(self, user_id: str, *, expires_in_seconds: Optional[int] = None,
+                     offer_tiers: Optional[Iterable[str]] = None,
                      timeout: Optional[float] = None, max_retries: Optional[int] = None) -> "WidgetToken":
         """``POST /api/widget/tokens``: a short-lived ``wt_`` token for this user's usage widget
         (``<dream-usage token="…">``, served by api-multi at ``/widget.js``). Give it to that
-        user's browser: it reads their plan, usage and tiers, and nothing else. A lifetime
-        outside 60-3600 seconds is an InvalidRequestError."""
-        return self._request(self._widget_token(user_id, expires_in_seconds), timeout, max_retries)
+        user's browser: it reads their plan, usage and tiers, and nothing else. ``offer_tiers``
+        names the tiers the widget may offer (all the project's other tiers when ``None``, none
+        when empty). A lifetime outside 60-3600 seconds or an unknown tier is an
+        InvalidRequestError."""
+        return self._request(self._widget_token(user_id, expires_in_seconds, offer_tiers), timeout, max_retries)
 
     # ---- customers and subscriptions --------------------------------------------------------------
 
@@ -612,9 +619,11 @@ class AsyncDreamApi(_BaseClient):
         return await self._request(self._check(user_id, feature, plan), timeout, max_retries)
 
     async def widget_token(self, user_id: str, *, expires_in_seconds: Optional[int] = None,
+                           offer_tiers: Optional[Iterable[str]] = None,
                            timeout: Optional[float] = None, max_retries: Optional[int] = None) -> "WidgetToken":
         """See :meth:`DreamApi.widget_token`."""
-        return await self._request(self._widget_token(user_id, expires_in_seconds), timeout, max_retries)
+        return await self._request(self._widget_token(user_id, expires_in_seconds, offer_tiers), timeout,
+                                   max_retries)
 
     async def create_customer(self, email: str, *, first_name: Optional[str] = None,
                               last_name: Optional[str] = None, plan: Optional[str] = None,

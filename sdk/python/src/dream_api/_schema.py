@@ -1022,7 +1022,8 @@ class UsageWidget(TypedDict):
     #: The subscription's status when one entitles the user (`active`, `trialing`, `past_due`).
     status: Optional[str]
     success: bool
-    #: The project's other SaaS tiers, cheapest first: what an upgrade button may offer.
+    #: The project's other tiers the token offers (`offerTiers`), cheapest first: what an
+    #: upgrade button may offer.
     tiers: List[WidgetTier]
     trialEndsAt: Optional[str]
     #: Every meter of the plan, with this period's usage.
@@ -1056,5 +1057,8 @@ class WidgetTokenRequest(TypedDict, total=False):
     """`POST /api/widget/tokens`."""
     #: 60-3600; 600 when absent.
     expiresInSeconds: Optional[int]
+    #: The tiers (by name) the widget may offer this user: all the project's other tiers when
+    #: absent, none when empty. Legacy or internal tiers stay out of sight this way.
+    offerTiers: Optional[List[str]]
     #: Your signed-in user the widget shows (or send `X-User-Id`).
     userId: Optional[str]

@@ -90,6 +90,11 @@ def test_widget_token_reads_the_users_widget_and_a_lifetime_out_of_bounds_is_ref
     assert requests[0]["count"] == 1
     with pytest.raises(InvalidRequestError, match="expiresInSeconds"):
         dream.widget_token(user_id, expires_in_seconds=5)
+    # The server chooses what the widget offers: nothing here, and only tiers that exist.
+    quiet = dream.widget_token(user_id, offer_tiers=[])
+    assert httpx.get(f"{API_URL}/api/widget", params={"token": quiet["token"]}).json()["tiers"] == []
+    with pytest.raises(InvalidRequestError, match="platinum"):
+        dream.widget_token(user_id, offer_tiers=("platinum",))
 
 
 @needs_saas

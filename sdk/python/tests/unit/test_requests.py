@@ -262,3 +262,17 @@ def test_the_client_is_a_context_manager_that_closes_its_own_http_client_only():
     with DreamApi(SECRET, base_url=BASE) as own:
         pass
     assert own._http.is_closed
+
+
+def test_widget_token_sends_the_tiers_to_offer_only_when_given_and_refuses_one_string_unsent():
+    minted = {"success": True, "token": "wt_x.y", "userId": "u", "expiresAt": "2026-12-07T00:10:00Z"}
+    dream, api = make_client([ok(minted), ok(minted), ok(minted)])
+    dream.widget_token("u")
+    dream.widget_token("u", offer_tiers=[], expires_in_seconds=120)
+    dream.widget_token("u", offer_tiers=(t for t in ("pro", "scale")))
+    assert [body_of(c) for c in api.calls] == [
+        {}, {"expiresInSeconds": 120, "offerTiers": []}, {"offerTiers": ["pro", "scale"]},
+    ]
+    with pytest.raises(TypeError):
+        dream.widget_token("u", offer_tiers="pro")
+    assert len(api.calls) == 3

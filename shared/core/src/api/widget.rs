@@ -19,6 +19,10 @@ pub struct WidgetTokenRequest {
     /// 60-3600; 600 when absent.
     #[serde(default)]
     pub expires_in_seconds: Option<i64>,
+    /// The tiers (by name) the widget may offer this user: all the project's other tiers when
+    /// absent, none when empty. Legacy or internal tiers stay out of sight this way.
+    #[serde(default)]
+    pub offer_tiers: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,7 +54,8 @@ pub struct UsageWidget {
     pub current_period_end: Option<String>,
     /// Every meter of the plan, with this period's usage.
     pub usage: Vec<UsageReport>,
-    /// The project's other SaaS tiers, cheapest first: what an upgrade button may offer.
+    /// The project's other tiers the token offers (`offerTiers`), cheapest first: what an
+    /// upgrade button may offer.
     pub tiers: Vec<WidgetTier>,
 }
 
