@@ -130,14 +130,15 @@ $(PY_SDK_VENV)/.installed: sdk/python/requirements-dev.txt
 # (sdk/python/.pythons/<version>/venv) with the packages of requirements-matrix.txt.
 PY_SDK_PYTHONS := sdk/python/.pythons
 PY_SDK_MATRIX := 3.9 3.15
-# For each: the Debian suite, then packages it needs beside the interpreter (pip needs
+# For each: the Debian suite, and packages it needs beside the interpreter (pip needs
 # distutils before 3.10, which Debian ships apart).
-PY_SDK_DEBIAN_3.9 := bullseye python3-distutils
-PY_SDK_DEBIAN_3.15 := sid
+PY_SDK_SUITE_3.9 := bullseye
+PY_SDK_EXTRA_3.9 := python3-distutils
+PY_SDK_SUITE_3.15 := sid
 # Both stamps named (so make never takes the interpreter's for an intermediate file to delete).
 PY_SDK_MATRIX_ENVS := $(foreach v,$(PY_SDK_MATRIX),$(PY_SDK_PYTHONS)/$(v)/root/.installed $(PY_SDK_PYTHONS)/$(v)/venv/.installed)
 $(PY_SDK_PYTHONS)/%/root/.installed: sdk/python/scripts/install-python.sh
-	sdk/python/scripts/install-python.sh $* $(PY_SDK_DEBIAN_$*) $(@D)
+	sdk/python/scripts/install-python.sh $* $(PY_SDK_SUITE_$*) $(@D) $(PY_SDK_EXTRA_$*)
 $(PY_SDK_PYTHONS)/%/venv/.installed: $(PY_SDK_PYTHONS)/%/root/.installed sdk/python/requirements-matrix.txt sdk/python/scripts/install-venv.sh | $(PY_SDK_VENV)/.installed
 	sdk/python/scripts/install-venv.sh $(PY_SDK_PYTHONS)/$*/root/usr/bin/python$* $(@D) sdk/python/requirements-matrix.txt
 	@touch $@

@@ -46,6 +46,11 @@ if ! command -v patchelf >/dev/null; then
   apt-get install -y -qq patchelf || (apt-get update -qq && apt-get install -y -qq patchelf)
 fi
 
+# PREFIX is replaced whole: refuse one that holds anything but an earlier install.
+if [[ -d $prefix && -n $(ls -A "$prefix") && ! -f $prefix/debian-packages.txt ]]; then
+  echo "$prefix is not empty and not an install of this script: not replacing it" >&2
+  exit 1
+fi
 work=$prefix.apt
 rm -rf "$prefix" "$work"
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs" "$prefix"
