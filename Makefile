@@ -135,8 +135,10 @@ PY_SDK_MATRIX := 3.9 3.15
 PY_SDK_SUITE_3.9 := bullseye
 PY_SDK_EXTRA_3.9 := python3-distutils
 PY_SDK_SUITE_3.15 := sid
-# Both stamps named (so make never takes the interpreter's for an intermediate file to delete).
+# Both stamps named, and kept for any other version (make would take the interpreter's for an
+# intermediate file and delete it).
 PY_SDK_MATRIX_ENVS := $(foreach v,$(PY_SDK_MATRIX),$(PY_SDK_PYTHONS)/$(v)/root/.installed $(PY_SDK_PYTHONS)/$(v)/venv/.installed)
+.PRECIOUS: $(PY_SDK_PYTHONS)/%/root/.installed
 $(PY_SDK_PYTHONS)/%/root/.installed: sdk/python/scripts/install-python.sh
 	sdk/python/scripts/install-python.sh $* $(PY_SDK_SUITE_$*) $(@D) $(PY_SDK_EXTRA_$*)
 $(PY_SDK_PYTHONS)/%/venv/.installed: $(PY_SDK_PYTHONS)/%/root/.installed sdk/python/requirements-matrix.txt sdk/python/scripts/install-venv.sh | $(PY_SDK_VENV)/.installed
