@@ -141,6 +141,7 @@ PY_SDK_MATRIX_ENVS := $(foreach v,$(PY_SDK_MATRIX),$(PY_SDK_PYTHONS)/$(v)/root/.
 .PRECIOUS: $(PY_SDK_PYTHONS)/%/root/.installed
 $(PY_SDK_PYTHONS)/%/root/.installed: sdk/python/scripts/install-python.sh
 	sdk/python/scripts/install-python.sh $* $(PY_SDK_SUITE_$*) $(@D) $(PY_SDK_EXTRA_$*)
+	@touch $@
 $(PY_SDK_PYTHONS)/%/venv/.installed: $(PY_SDK_PYTHONS)/%/root/.installed sdk/python/requirements-matrix.txt sdk/python/scripts/install-venv.sh | $(PY_SDK_VENV)/.installed
 	sdk/python/scripts/install-venv.sh $(PY_SDK_PYTHONS)/$*/root/usr/bin/python$* $(@D) sdk/python/requirements-matrix.txt
 	@touch $@

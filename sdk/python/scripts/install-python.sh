@@ -11,7 +11,7 @@
 # The packages come through apt with a state of its own (sources, lists, cache under
 # PREFIX.apt, removed at the end), so the machine's apt configuration and packages are left as
 # they are: apt checks the suite's index against Debian's archive key and every .deb against the
-# index's SHA256. The Debian version is not pinned (a suite's moves on and old versions leave the
+# index's SHA256. The Debian version is not pinned (a suite moves on and old versions leave the
 # mirror): the Python minor version and the suite are; the versions installed are printed and
 # kept in PREFIX/debian-packages.txt. A second run with PREFIX/.installed present and the
 # interpreter working does nothing. Needs root for `apt-get install patchelf` only when missing.
