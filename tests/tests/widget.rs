@@ -3,6 +3,7 @@
 //! reads no other user, expires, cannot be forged, and stops with the key that minted it.
 
 use e2e::{TestEnv, customers::ProjectApi, journey::saas_project};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 
 const TIERS: &[(&str, Option<u64>, f64)] = &[("free", Some(5), 0.0), ("pro", Some(100), 9.99)];
@@ -170,10 +171,30 @@ async fn a_token_offers_only_the_tiers_its_server_chose() {
     assert_eq!(offering(Value::Null).await, ["legacy", "pro", "scale"]);
     assert_eq!(offering(json!(["scale", "pro", "free"])).await, ["pro", "scale"]);
     assert_eq!(offering(json!([])).await, Vec::<String>::new());
+    let minted = api
+        .post("/api/widget/tokens", None, json!({"userId": "carol", "offerTiers": null}))
+        .await;
+    assert_eq!(offered(&read(&env, minted.body["token"].as_str().unwrap()).await.body), ["legacy", "pro", "scale"]);
+
+    // The list is signed: the same token re-encoded without it (every tier) is refused.
+    let minted = api
+        .post("/api/widget/tokens", None, json!({"userId": "carol", "offerTiers": ["pro"]}))
+        .await;
+    let token = minted.body["token"].as_str().unwrap();
+    let (payload, tag) = token.strip_prefix("wt_").unwrap().split_once('.').unwrap();
+    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["tiers"], json!(["pro"]), "{claims}");
+    claims.as_object_mut().unwrap().remove("tiers");
+    let widened = format!("wt_{}.{tag}", URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let refused = read(&env, &widened).await;
+    assert_eq!((refused.status, refused.error_code()), (401, "unauthorized"), "{:?}", refused.body);
 
     for (offer, says) in [
         (json!(["platinum"]), "no tier \"platinum\""),
         (json!(["pro", "pro"]), "twice"),
+        (json!(["Pro"]), "no tier \"Pro\""),
+        (json!([""]), "no tier \"\""),
+        (json!(["pro", null]), "offerTiers[1]"),
         (json!("pro"), "offerTiers"),
     ] {
         let refused = api

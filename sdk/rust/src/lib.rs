@@ -154,25 +154,27 @@ impl DreamApi {
 
     /// A short-lived token for the user's usage widget (`<dream-usage>`, served by api-multi at
     /// `/widget.js`): it reads that user's plan, usage and tiers, and nothing else.
-    /// `expires_in_seconds`: 60 to 3600 (default 600).
+    /// `expires_in_seconds`: 60 to 3600 (default 600). The widget offers every other tier of
+    /// the project; [`Self::widget_token_with_tiers`] chooses which.
     pub async fn widget_token(&self, user_id: &str, expires_in_seconds: Option<i64>) -> Result<WidgetToken> {
-        self.widget_token_offering(user_id, expires_in_seconds, None).await
+        self.widget_token_with_tiers(user_id, expires_in_seconds, None::<&[&str]>)
+            .await
     }
 
     /// `widget_token`, choosing the tiers (by name) the widget may offer this user: all the
     /// project's other tiers when `None`, none when empty.
-    pub async fn widget_token_offering(
+    pub async fn widget_token_with_tiers(
         &self,
         user_id: &str,
         expires_in_seconds: Option<i64>,
-        offer_tiers: Option<&[&str]>,
+        offer_tiers: Option<&[impl AsRef<str>]>,
     ) -> Result<WidgetToken> {
         let mut body = json!({});
         if let Some(seconds) = expires_in_seconds {
             body["expiresInSeconds"] = json!(seconds);
         }
         if let Some(tiers) = offer_tiers {
-            body["offerTiers"] = json!(tiers);
+            body["offerTiers"] = tiers.iter().map(|t| json!(t.as_ref())).collect();
         }
         let call = Call::new(Method::POST, "/api/widget/tokens")
             .user(user_id, None)

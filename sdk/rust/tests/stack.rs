@@ -165,7 +165,7 @@ async fn a_widget_token_is_minted_for_one_user() {
         other => panic!("expected InvalidRequest, got {other:?}"),
     }
     // The server chooses what the widget offers: nothing here, and only tiers that exist.
-    let quiet = api.widget_token_offering(&who, None, Some(&[])).await.unwrap();
+    let quiet = api.widget_token_with_tiers(&who, None, Some(&[] as &[&str])).await.unwrap();
     let widget: serde_json::Value = reqwest::Client::new()
         // A token is URL-safe as it is (`wt_`, base64url, `.`).
         .get(format!("{}/api/widget?token={}", stack.url, quiet.token))
@@ -176,7 +176,7 @@ async fn a_widget_token_is_minted_for_one_user() {
         .await
         .unwrap();
     assert_eq!(widget["tiers"], serde_json::json!([]), "{widget}");
-    match api.widget_token_offering(&who, None, Some(&["platinum"])).await {
+    match api.widget_token_with_tiers(&who, None, Some(&["platinum".to_owned()])).await {
         Err(Error::InvalidRequest(details)) => assert!(details.message.contains("platinum"), "{}", details.message),
         other => panic!("expected InvalidRequest, got {other:?}"),
     }

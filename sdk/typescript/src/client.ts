@@ -148,7 +148,7 @@ export interface WidgetTokenParams extends UserParams {
    * The tiers (by name) the widget may offer this user; all the project's other tiers when
    * absent, none when empty.
    */
-  offerTiers?: string[];
+  offerTiers?: readonly string[];
 }
 
 export interface CheckParams extends UsageParams {

@@ -1665,7 +1665,7 @@ export interface components {
             expiresInSeconds?: number | null;
             /**
              * @description The tiers (by name) the widget may offer this user: all the project's other tiers when
-             *     absent, none when empty. Legacy or internal tiers stay out of sight this way.
+             *     absent or null, none when empty. Legacy or internal tiers stay out of the widget this way.
              */
             offerTiers?: string[] | null;
             /** @description Your signed-in user the widget shows (or send `X-User-Id`). */

@@ -139,6 +139,20 @@ describe("requests are exactly what the API expects", () => {
     });
   });
 
+  it("widgetToken: POST /api/widget/tokens with the user, and offerTiers only when given", async () => {
+    const minted = { success: true, token: "wt_x.y", userId: "u", expiresAt: "2026-12-07T00:10:00Z" };
+    const { dream, calls } = client([ok(minted), ok(minted), ok(minted)]);
+    await dream.widgetToken({ userId: "u" });
+    await dream.widgetToken({ userId: "u", offerTiers: [], expiresInSeconds: 120 });
+    await dream.widgetToken({ userId: "u", offerTiers: ["pro", "scale"] });
+    assert.equal(calls[0]!.url, `${BASE}/api/widget/tokens`);
+    assert.equal(calls[0]!.headers["x-user-id"], "u");
+    assert.deepEqual(
+      calls.map((c) => JSON.parse(c.body!)),
+      [{}, { expiresInSeconds: 120, offerTiers: [] }, { offerTiers: ["pro", "scale"] }],
+    );
+  });
+
   it("createCustomer: POST /api/customers with only the fields given", async () => {
     const customer = {
       id: "user_1",

@@ -42,12 +42,13 @@ pub fn json_body<T: DeserializeOwned + Default>(body: &[u8]) -> ApiResult<T> {
 }
 
 /// Parses a JSON body into `T`; a refusal names the field it is about, as axum's `Json` does on
-/// the dashboard's routes (`Invalid JSON body at offerTiers: invalid type: …`).
+/// the dashboard's routes (`Invalid JSON body at offerTiers[1]: invalid type: …`).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     let mut json = serde_json::Deserializer::from_slice(body);
     let parsed = serde_path_to_error::deserialize(&mut json).map_err(|e| {
-        let at = e.path().to_string();
-        let at = if at == "." { String::new() } else { format!(" at {at}") };
+        // A syntax error before any key was read has no field to name (its path is `?`).
+        let named = e.path().iter().any(|s| !matches!(s, serde_path_to_error::Segment::Unknown));
+        let at = if named { format!(" at {}", e.path()) } else { String::new() };
         ApiError::invalid_request(format!("Invalid JSON body{at}: {}", e.inner()))
     })?;
     json.end()
@@ -95,6 +96,8 @@ mod tests {
         assert!(message(r#"{"offerTiers": ["a", 3]}"#).starts_with("Invalid JSON body at offerTiers[1]: "));
         assert!(message(r#"{"nope": 1}"#).contains("unknown field `nope`, expected `offerTiers`"));
         assert!(message(r#"{} x"#).starts_with("Invalid JSON body: trailing characters"));
+        assert!(message(r#"{not json"#).starts_with("Invalid JSON body: key must be a string"));
+        assert!(message(r#"{"offerTiers": [], "#).starts_with("Invalid JSON body: EOF while parsing"));
         assert_eq!(json_body::<Probe>(b" \n").unwrap().offer_tiers, None);
     }
 

@@ -21,9 +21,10 @@ pub const PREFIX: &str = "wt_";
 pub const DEFAULT_LIFETIME_SECS: i64 = 600;
 pub const MAX_LIFETIME_SECS: i64 = 3600;
 pub const MIN_LIFETIME_SECS: i64 = 60;
-/// Far above a real token (a user id is at most 128 characters, and a token offers at most
-/// `MAX_TIERS` tier names of `TIER_NAME_MAX`).
-const MAX_TOKEN_LEN: usize = 2048;
+/// Above the widest real token (a user id of 128 characters that JSON escapes, and the
+/// project's `MAX_TIERS` tier names of `TIER_NAME_MAX`: about 1,700 bytes), and small enough
+/// for `?token=` to fit the edge's query-string bound (`edge::http::MAX_QUERY_BYTES`).
+pub const MAX_TOKEN_LEN: usize = 1900;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WidgetClaims {
@@ -152,7 +153,8 @@ mod tests {
         let none = UnverifiedToken::parse(&mint(&claims(2_000), &key), Timestamp(1_500)).unwrap();
         assert!(none.claims.offers("pro") && none.claims.offers("anything"));
         let widest = WidgetClaims {
-            sub: "u".repeat(128),
+            pk: format!("pk_live_{}", "ab".repeat(16)),
+            sub: "\"".repeat(128),
             tiers: Some(
                 (0..crate::tiers::input::MAX_TIERS)
                     .map(|i| format!("{i:0>width$}", width = crate::tiers::TIER_NAME_MAX))
@@ -160,7 +162,9 @@ mod tests {
             ),
             ..claims(2_000)
         };
-        let parsed = UnverifiedToken::parse(&mint(&widest, &key), Timestamp(1_500)).unwrap();
+        let token = mint(&widest, &key);
+        assert!(token.len() <= MAX_TOKEN_LEN, "{} bytes", token.len());
+        let parsed = UnverifiedToken::parse(&token, Timestamp(1_500)).unwrap();
         assert!(parsed.signed_with(&key));
         assert_eq!(parsed.claims, widest);
         let chosen = WidgetClaims {

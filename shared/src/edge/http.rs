@@ -30,8 +30,11 @@ const MAX_REJECTION_TEXT: usize = 512;
 /// Every route's input is bounded before a handler runs. Bodies: the API's JSON is small; routes
 /// that take more (uploads, webhooks) set their own limit on the route.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
-/// Our query strings are a publishable key and a name or two.
+/// Our query strings are a publishable key and a name or two, or a usage widget token.
 pub const MAX_QUERY_BYTES: usize = 2 * 1024;
+// `?token=wt_…` with room for a cache-buster: an over-long token is refused as a token (401),
+// never as a query (400).
+const _: () = assert!("token=".len() + dream_core::widget::MAX_TOKEN_LEN + 64 <= MAX_QUERY_BYTES);
 /// All header names and values together; a session token is at most 8 KB of them.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 pub const MAX_HEADER_COUNT: usize = 64;

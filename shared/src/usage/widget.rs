@@ -65,12 +65,13 @@ pub fn mint(
 /// `offerTiers`, checked against the project's tiers so a typo is a 400 now rather than a
 /// button that never shows.
 fn offered_tiers(auth: &SecretKeyAuth, names: &[String]) -> ApiResult<Vec<String>> {
-    let mut offered: Vec<String> = Vec::with_capacity(names.len());
+    let mut offered: Vec<String> = Vec::with_capacity(names.len().min(auth.config.tiers.len()));
     for name in names {
         if auth.config.tier(name).is_none() {
             let known: Vec<&str> = auth.config.tiers.iter().map(|t| t.name.as_str()).collect();
+            let shown: String = name.chars().take(dream_core::tiers::TIER_NAME_MAX + 1).collect();
             return Err(ApiError::invalid_request(format!(
-                "offerTiers: this project has no tier {name:?} (its tiers: {})",
+                "offerTiers: this project has no tier {shown:?} (its tiers: {})",
                 known.join(", ")
             )));
         }

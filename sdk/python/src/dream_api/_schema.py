@@ -1058,7 +1058,7 @@ class WidgetTokenRequest(TypedDict, total=False):
     #: 60-3600; 600 when absent.
     expiresInSeconds: Optional[int]
     #: The tiers (by name) the widget may offer this user: all the project's other tiers when
-    #: absent, none when empty. Legacy or internal tiers stay out of sight this way.
+    #: absent or null, none when empty. Legacy or internal tiers stay out of the widget this way.
     offerTiers: Optional[List[str]]
     #: Your signed-in user the widget shows (or send `X-User-Id`).
     userId: Optional[str]

@@ -20,7 +20,7 @@ pub struct WidgetTokenRequest {
     #[serde(default)]
     pub expires_in_seconds: Option<i64>,
     /// The tiers (by name) the widget may offer this user: all the project's other tiers when
-    /// absent, none when empty. Legacy or internal tiers stay out of sight this way.
+    /// absent or null, none when empty. Legacy or internal tiers stay out of the widget this way.
     #[serde(default)]
     pub offer_tiers: Option<Vec<String>>,
 }
