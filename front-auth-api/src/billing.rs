@@ -9,7 +9,7 @@ use axum::{
 use std::sync::Arc;
 
 use dream_core::api::{PlatformCheckout, PlatformCheckoutRequest, PlatformEventReceived};
-use dream_core::{ApiError, ApiResult};
+use dream_core::ApiResult;
 use shared::{
     billing::developer_plan::{self, Handled},
     edge::http::allowed_redirect,
