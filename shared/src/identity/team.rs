@@ -271,7 +271,7 @@ pub async fn set_role(
         .target(member.email.clone().unwrap_or_else(|| user_id.to_owned()))
         .changes(json!({ "role": member.role }), json!({ "role": role }));
     if !platform.set_member_role(user_id, role, &audit, now).await? {
-        return Err(last_owner());
+        return Err(refused_change(platform, user_id).await);
     }
     if let Some(organization) = &platform.platform().clerk_org_id
         && let Err(e) = deps
@@ -299,7 +299,7 @@ pub async fn remove(platform: &PlatformScope, deps: &TeamDeps<'_>, user_id: &str
         .target(member.email.clone().unwrap_or_else(|| user_id.to_owned()))
         .changes(json!({ "email": member.email, "role": member.role }), None::<()>);
     if !platform.remove_member(user_id, &audit).await? {
-        return Err(last_owner());
+        return Err(refused_change(platform, user_id).await);
     }
     if let Some(organization) = &platform.platform().clerk_org_id
         && let Err(e) = deps.clerk.remove_organization_member(organization, user_id).await
@@ -307,6 +307,16 @@ pub async fn remove(platform: &PlatformScope, deps: &TeamDeps<'_>, user_id: &str
         log::error(&format!("Clerk organization {organization}: removing {user_id}: {e}"));
     }
     Ok(())
+}
+
+/// Why a statement guarded by the last-owner rule changed nothing: that rule, or the member was
+/// removed meanwhile (a concurrent request), which is a 404 rather than a misleading 409.
+async fn refused_change(platform: &PlatformScope, user_id: &str) -> ApiError {
+    match platform.member(user_id).await {
+        Ok(Some(_)) => last_owner(),
+        Ok(None) => no_member(),
+        Err(e) => e,
+    }
 }
 
 fn last_owner() -> ApiError {
