@@ -1030,3 +1030,33 @@ fn old_usage_is_rolled_up_by_project_and_month_and_old_payloads_are_emptied() {
     );
     assert!(payload("evt_new").contains("a@b.co"));
 }
+
+#[test]
+fn audit_entries_past_their_retention_are_deleted_oldest_first_in_batches() {
+    use shared::storage::maintenance::{AUDIT_LOG_DAYS, PURGE_OLD_AUDIT_ENTRIES};
+    let conn = migrated(None);
+    let entry = |platform: &str, at: &str| {
+        conn.execute(
+            "INSERT INTO audit_log (platformId, actorId, action, requestId, createdAt) VALUES (?1, 'user_1', 'tier.updated', 'req', ?2)",
+            (platform, at),
+        )
+        .unwrap();
+    };
+    entry("plt_a", "2025-01-01T00:00:00Z");
+    entry("plt_b", "2025-01-02T00:00:00Z");
+    entry("plt_a", "2025-01-03T00:00:00Z");
+    entry("plt_a", "2026-03-01T00:00:00Z"); // recent: kept
+    let now = Timestamp::parse_rfc3339("2026-03-10T00:00:00Z").unwrap();
+    let cutoff = Timestamp(now.0 - AUDIT_LOG_DAYS * 24 * 3600).to_rfc3339();
+    assert!(cutoff.as_str() > "2025-01-03" && cutoff.as_str() < "2026-03-01", "{cutoff}");
+    let left = || -> Vec<String> {
+        let mut statement = conn.prepare("SELECT createdAt FROM audit_log ORDER BY createdAt").unwrap();
+        statement.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    // A batch of two takes the two oldest, whichever organization they belong to.
+    assert_eq!(conn.execute(PURGE_OLD_AUDIT_ENTRIES, (&cutoff, 2)).unwrap(), 2);
+    assert_eq!(left(), ["2025-01-03T00:00:00Z", "2026-03-01T00:00:00Z"]);
+    assert_eq!(conn.execute(PURGE_OLD_AUDIT_ENTRIES, (&cutoff, 2)).unwrap(), 1);
+    assert_eq!(conn.execute(PURGE_OLD_AUDIT_ENTRIES, (&cutoff, 2)).unwrap(), 0);
+    assert_eq!(left(), ["2026-03-01T00:00:00Z"]);
+}

@@ -60,6 +60,7 @@ const STATEMENTS: &[(&str, &str)] = &[
     ("maintenance::ROLL_UP_USAGE_MONTH", maintenance::ROLL_UP_USAGE_MONTH),
     ("maintenance::DELETE_USAGE_MONTH", maintenance::DELETE_USAGE_MONTH),
     ("maintenance::TRIM_EVENT_PAYLOADS", maintenance::TRIM_EVENT_PAYLOADS),
+    ("maintenance::PURGE_OLD_AUDIT_ENTRIES", maintenance::PURGE_OLD_AUDIT_ENTRIES),
     ("metrics::SELECT_SAAS_SUMMARY", metrics::SELECT_SAAS_SUMMARY),
     ("metrics::SELECT_CUSTOMER_LIST", metrics::SELECT_CUSTOMER_LIST),
     ("metrics::SELECT_USAGE_BY_MONTH", metrics::SELECT_USAGE_BY_MONTH),

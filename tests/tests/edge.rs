@@ -100,6 +100,14 @@ async fn the_daily_housekeeping_cron_runs_and_keeps_recent_figures() {
         })
         .await
         .unwrap();
+    // An audit entry past its retention, and one inside it, of an organization of their own.
+    let organization = format!("plt_retention_{}", project.publishable_key);
+    let recent = d1_now();
+    env.d1_execute(&format!(
+        "INSERT INTO audit_log (platformId, actorId, action, requestId, createdAt) VALUES
+           ('{organization}', 'user_1', 'tier.updated', 'req_old', '2020-01-01T00:00:00Z'),
+           ('{organization}', 'user_1', 'tier.updated', 'req_recent', '{recent}')"
+    ));
     let url = format!("{}/__scheduled?cron=17+3+*+*+*", env.api_multi);
     let response = e2e::client().get(url).send().await.unwrap();
     let status = response.status();
@@ -109,6 +117,22 @@ async fn the_daily_housekeeping_cron_runs_and_keeps_recent_figures() {
     // Only what is past its retention goes: this period's usage and figures are as they were.
     assert_eq!(api.usage("u_recent").await["count"], 2);
     assert_eq!(api.dashboard().await["usageByMonth"], before["usageByMonth"]);
+    let kept = env.d1_rows(&format!(
+        "SELECT requestId FROM audit_log WHERE platformId = '{organization}' ORDER BY auditId"
+    ));
+    let kept: Vec<_> = kept.iter().map(|row| row["requestId"].clone()).collect();
+    assert_eq!(kept, ["req_recent"], "the old audit entry is deleted, the recent one kept");
+}
+
+/// Now as D1 stores times (RFC 3339, UTC, seconds).
+fn d1_now() -> String {
+    dream_core::period::Timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    )
+    .to_rfc3339()
 }
 
 #[tokio::test]

@@ -14,8 +14,12 @@ use dream_core::{error::ApiResult, period::Timestamp};
 pub const RAW_USAGE_MONTHS: u32 = 13;
 /// Stripe event payloads are emptied after this long (Stripe itself keeps events 30 days).
 pub const EVENT_PAYLOAD_DAYS: i64 = 30;
+/// Audit log entries are deleted after this long: a year's history with a month's margin, as
+/// usage keeps (an organization exports what it must keep longer: `GET /exports/audit-log`).
+pub const AUDIT_LOG_DAYS: i64 = 396;
 /// Rows one statement changes, so a run after a long pause stays within a Worker's limits.
 const BATCH: i64 = 5_000;
+const AUDIT_BATCHES_PER_RUN: usize = 10;
 
 /// OAuth states past their expiry can no longer be redeemed. ?1 now.
 pub const PURGE_OAUTH_STATES: &str = "DELETE FROM oauth_states WHERE expiresAt < ?1";
@@ -52,6 +56,11 @@ pub const TRIM_EVENT_PAYLOADS: &str = "\
 UPDATE events SET payload_json = '{}'
 WHERE rowid IN (SELECT rowid FROM events WHERE createdAt < ?1 AND payload_json <> '{}' LIMIT ?2)";
 
+/// Deletes audit log entries recorded before ?1, at most ?2 of them (the oldest first).
+pub const PURGE_OLD_AUDIT_ENTRIES: &str = "\
+DELETE FROM audit_log
+WHERE auditId IN (SELECT auditId FROM audit_log WHERE createdAt < ?1 ORDER BY createdAt LIMIT ?2)";
+
 /// What one run of the daily job did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +68,7 @@ pub struct Housekeeping {
     pub oauth_states: i64,
     pub usage_months_rolled_up: Vec<String>,
     pub event_payloads_trimmed: i64,
+    pub audit_entries_deleted: i64,
 }
 
 /// The start of the month `months` before `now`'s (UTC), as stored (`YYYY-MM-01T00:00:00Z`).
@@ -76,9 +86,11 @@ pub fn months_before(now: Timestamp, months: u32) -> String {
 }
 
 impl Database {
-    /// The daily job: expired OAuth states, old usage rolled up by month, old payloads trimmed.
+    /// The daily job: expired OAuth states, old usage rolled up by month, old payloads trimmed,
+    /// old audit log entries deleted.
     pub async fn housekeeping(&self, now: Timestamp) -> ApiResult<Housekeeping> {
         let before = Timestamp(now.0 - EVENT_PAYLOAD_DAYS * 24 * 3600);
+        let audit_before = Timestamp(now.0 - AUDIT_LOG_DAYS * 24 * 3600);
         // Personal data first: a roll-up that fails must not keep payloads past their window.
         let mut done = Housekeeping {
             oauth_states: self
@@ -91,6 +103,18 @@ impl Database {
                 .changes(),
             ..Housekeeping::default()
         };
+        // Batches until one comes back short: a day of every organization's changes, and a
+        // backlog after a pause, within one run's few statements.
+        for _ in 0..AUDIT_BATCHES_PER_RUN {
+            let deleted = self
+                .run(PURGE_OLD_AUDIT_ENTRIES, &[audit_before.to_rfc3339().into(), BATCH.into()])
+                .await?
+                .changes();
+            done.audit_entries_deleted += deleted;
+            if deleted < BATCH {
+                break;
+            }
+        }
         let cutoff = months_before(now, RAW_USAGE_MONTHS);
         // One month per batch, oldest first; a handful per run catches up after a long pause.
         for _ in 0..6 {
