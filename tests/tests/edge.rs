@@ -102,7 +102,7 @@ async fn the_daily_housekeeping_cron_runs_and_keeps_recent_figures() {
         .unwrap();
     // An audit entry past its retention, and one inside it, of an organization of their own.
     let organization = format!("plt_retention_{}", project.publishable_key);
-    let recent = d1_now();
+    let recent = shared::runtime::clock::now().to_rfc3339();
     env.d1_execute(&format!(
         "INSERT INTO audit_log (platformId, actorId, action, requestId, createdAt) VALUES
            ('{organization}', 'user_1', 'tier.updated', 'req_old', '2020-01-01T00:00:00Z'),
@@ -122,17 +122,6 @@ async fn the_daily_housekeeping_cron_runs_and_keeps_recent_figures() {
     ));
     let kept: Vec<_> = kept.iter().map(|row| row["requestId"].clone()).collect();
     assert_eq!(kept, ["req_recent"], "the old audit entry is deleted, the recent one kept");
-}
-
-/// Now as D1 stores times (RFC 3339, UTC, seconds).
-fn d1_now() -> String {
-    dream_core::period::Timestamp(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64,
-    )
-    .to_rfc3339()
 }
 
 #[tokio::test]
