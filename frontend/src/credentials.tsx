@@ -7,6 +7,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useContext, useEffect, useState } from "react";
 import type { Credentials } from "./api/types";
+import { readAfresh } from "./lib/freshRead";
 import { PlatformContext } from "./platformContext";
 import { asResource, type Resource, useAction, useApi } from "./services";
 
@@ -41,14 +42,12 @@ export function useFreshCredentials(): Resource<Credentials> & { setData: (data:
   const { refetch } = query;
   const [fresh, setFresh] = useState(false);
   useEffect(() => {
-    // A read already under way may have started before what this page is about (a Stripe
-    // connection, a payment): it is replaced by one of this page's own.
     let live = true;
-    void refetch({ cancelRefetch: true }).then(() => live && setFresh(true));
+    void readAfresh(client, CREDENTIALS, refetch).then(() => live && setFresh(true));
     return () => {
       live = false;
     };
-  }, [refetch]);
+  }, [client, refetch]);
   const setData = useCallback((data: Credentials) => client.setQueryData(CREDENTIALS, data), [client]);
   return { ...asResource(query, fresh), setData };
 }
