@@ -18,6 +18,7 @@ use worker::{Context, Env, event, web_sys};
 #[event(start)]
 fn start() {
     console_error_panic_hook::set_once();
+    shared::runtime::executor::queue_jobs_as_promise_reactions();
 }
 
 #[event(fetch)]

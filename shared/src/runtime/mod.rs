@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod deadline;
+pub mod executor;
 pub mod log;
 pub mod objects;
 pub mod outbound;
