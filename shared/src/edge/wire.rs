@@ -26,13 +26,15 @@ export function respond(body, status, lines) {
     const colon = line.indexOf(":");
     if (colon > 0) headers.append(line.slice(0, colon), line.slice(colon + 1));
   }
-  return new Response(body.length > 0 ? body : null, { status, headers });
+  return new Response(body.length > 0 ? body.slice() : null, { status, headers });
 }
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = headerLines)]
     fn header_lines(headers: &web_sys::Headers) -> String;
-    /// `new Response`, which copies `body` (an empty one is no body, as a 204 or 304 needs).
+    /// `new Response` with a copy of `body`: `body` is a view into Wasm memory, freed when this
+    /// returns, and workerd keeps the buffer it is given rather than copying it (and sends it
+    /// later, while other requests run). An empty body is no body, as a 204 or 304 needs.
     #[wasm_bindgen(catch)]
     fn respond(body: &[u8], status: u16, lines: &str) -> Result<web_sys::Response, worker::wasm_bindgen::JsValue>;
 }
