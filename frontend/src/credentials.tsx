@@ -7,7 +7,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useContext, useEffect, useState } from "react";
 import type { Credentials } from "./api/types";
-import { readAfresh } from "./lib/freshRead";
+import { readAfresh, readUnderWay } from "./lib/freshRead";
 import { PlatformContext } from "./platformContext";
 import { asResource, type Resource, useAction, useApi } from "./services";
 
@@ -40,14 +40,15 @@ export function useFreshCredentials(): Resource<Credentials> & { setData: (data:
   const client = useQueryClient();
   const query = useCredentialsQuery();
   const { refetch } = query;
+  const [underWayBefore] = useState(() => readUnderWay(client, CREDENTIALS));
   const [fresh, setFresh] = useState(false);
   useEffect(() => {
     let live = true;
-    void readAfresh(client, CREDENTIALS, refetch).then(() => live && setFresh(true));
+    void readAfresh(client, CREDENTIALS, refetch, underWayBefore).then(() => live && setFresh(true));
     return () => {
       live = false;
     };
-  }, [client, refetch]);
+  }, [client, refetch, underWayBefore]);
   const setData = useCallback((data: Credentials) => client.setQueryData(CREDENTIALS, data), [client]);
   return { ...asResource(query, fresh), setData };
 }

@@ -3,7 +3,7 @@
 
 import { QueryClient, QueryObserver } from "@tanstack/react-query";
 import { afterEach, describe, expect, it } from "vitest";
-import { readAfresh } from "./freshRead";
+import { readAfresh, readUnderWay } from "./freshRead";
 
 type Answer = { stripeConnected: boolean };
 const KEY = ["credentials"];
@@ -43,8 +43,10 @@ describe("readAfresh", () => {
     const banner = observe(client, stripe.queryFn);
     expect(stripe.asked()).toBe(1);
     // Onboarding opens while that read is still under way.
+    const underWay = readUnderWay(client, KEY);
+    expect(underWay).toBe(true);
     const page = observe(client, stripe.queryFn);
-    const read = readAfresh(client, KEY, () => page.observer.refetch());
+    const read = readAfresh(client, KEY, (options) => page.observer.refetch(options), underWay);
     expect(stripe.asked()).toBe(2);
     stripe.answer(1, { stripeConnected: true });
     stripe.answer(0, { stripeConnected: false });
@@ -66,7 +68,7 @@ describe("readAfresh", () => {
     await banner.observer.refetch();
     void banner.observer.refetch();
     expect(stripe.asked()).toBe(2);
-    const read = readAfresh(client, KEY, () => banner.observer.refetch());
+    const read = readAfresh(client, KEY, (options) => banner.observer.refetch(options), readUnderWay(client, KEY));
     expect(stripe.asked()).toBe(3);
     stripe.answer(2, { stripeConnected: true });
     stripe.answer(1, { stripeConnected: false });
@@ -80,10 +82,26 @@ describe("readAfresh", () => {
     const client = new QueryClient();
     clients.push(client);
     const page = new QueryObserver(client, { queryKey: KEY, queryFn: stripe.queryFn, enabled: false });
-    const read = readAfresh(client, KEY, () => page.refetch());
+    const read = readAfresh(client, KEY, (options) => page.refetch(options), readUnderWay(client, KEY));
     expect(stripe.asked()).toBe(1);
     stripe.answer(0, { stripeConnected: true });
     await read;
     expect(client.getQueryData(KEY)).toEqual({ stripeConnected: true });
+  });
+
+  it("shares the read the page's own query started as it opened", async () => {
+    const stripe = server();
+    const client = new QueryClient();
+    // Nothing under way when the page renders; its query starts a read as it mounts.
+    const underWay = readUnderWay(client, KEY);
+    expect(underWay).toBe(false);
+    const page = observe(client, stripe.queryFn);
+    expect(stripe.asked()).toBe(1);
+    const read = readAfresh(client, KEY, (options) => page.observer.refetch(options), underWay);
+    expect(stripe.asked()).toBe(1);
+    stripe.answer(0, { stripeConnected: true });
+    await read;
+    expect(client.getQueryData(KEY)).toEqual({ stripeConnected: true });
+    page.unsubscribe();
   });
 });
